@@ -1,0 +1,217 @@
+"""`python -m pipeline …`: ingest, demo, export, init. Errors are one clear line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.errors import IngestError, SourceFileError
+from pipeline.loader import RunSummary, load
+from pipeline.parse import parse_attendance, parse_surveys
+from pipeline.records import ParsedAttendance, ParsedSurveys
+from pipeline.sources.files import RawTable, expand_inputs, read_table, table_from_rows
+from review_pulse.errors import UserFacingError
+from review_pulse.run_log import record_failed_run
+from review_pulse.settings import Settings, SettingsError, load_settings, resolve_db_path
+
+EXIT_FAILED = 2
+
+
+@dataclass
+class SheetRef:
+    kind: str  # "surveys" | "attendance"
+    key_or_url: str
+    worksheet: str | None = None
+
+
+class _SheetAction(argparse.Action):
+    def __call__(self, parser, namespace, values, option_string=None):  # noqa: ANN001
+        kind = "surveys" if option_string == "--surveys-sheet" else "attendance"
+        sheets = list(getattr(namespace, "sheets", None) or [])
+        sheets.append(SheetRef(kind, values))
+        namespace.sheets = sheets
+
+
+class _WorksheetAction(argparse.Action):
+    def __call__(self, parser, namespace, values, option_string=None):  # noqa: ANN001
+        sheets = getattr(namespace, "sheets", None) or []
+        if not sheets:
+            parser.error("--worksheet must follow --surveys-sheet or --attendance-sheet")
+        sheets[-1].worksheet = values
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m pipeline",
+        description="Load incident-review survey responses and attendance into the Review Pulse DuckDB file.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    ingest = commands.add_parser(
+        "ingest",
+        help="load survey exports and attendance (files or Google Sheets)",
+        description="Load survey exports and attendance in one transaction. Re-loading the same or a "
+        "larger export adds only what is new; unusable rows are kept as rejects with a reason.",
+    )
+    _db_option(ingest)
+    ingest.add_argument("--surveys", nargs="+", type=Path, default=[], metavar="FILE_OR_DIR",
+                        help="survey exports (.csv/.xlsx, wide or long layout); a folder means every file in it")
+    ingest.add_argument("--attendance", nargs="+", type=Path, default=[], metavar="FILE",
+                        help="attendance downloaded as .csv/.xlsx (one row per meeting or per attendee)")
+    ingest.add_argument("--surveys-sheet", action=_SheetAction, metavar="KEY_OR_URL",
+                        help="read survey responses (wide layout) from a Google Sheet")
+    ingest.add_argument("--attendance-sheet", action=_SheetAction, metavar="KEY_OR_URL",
+                        help="read attendance from a Google Sheet")
+    ingest.add_argument("--worksheet", action=_WorksheetAction, metavar="NAME",
+                        help="worksheet (tab) of the sheet option just before it; default: the first tab")
+    ingest.add_argument("--series", metavar="NAME",
+                        help="review series for rows without a series column (default from settings)")
+    ingest.add_argument("--strict", action="store_true", help="fail the run, loading nothing, if any row is rejected")
+    ingest.add_argument("--timeout", type=float, default=30.0, help="seconds per Google request (default 30)")
+    ingest.add_argument("--retries", type=int, default=4, help="retries of a failed Google request (default 4)")
+    ingest.set_defaults(sheets=[])
+
+    demo = commands.add_parser("demo", help="generate two quarters of realistic demo exports and load them",
+                               description="Write demo source files (a Slack Workflow Builder survey CSV "
+                               "and an attendance CSV) and ingest them through the normal pipeline.")
+    _db_option(demo)
+    demo.add_argument("--source-dir", type=Path, help="where to write the demo CSVs (default: beside the DB)")
+    demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    demo.add_argument("--if-missing", action="store_true", help="do nothing when the DB already exists")
+
+    export = commands.add_parser("export", help="write the retro pack (charts as PNG/SVG, CSVs, summary) for a quarter",
+                                 description="Write every chart as PNG and SVG, their CSVs and a summary for one quarter.")
+    _db_option(export)
+    export.add_argument("--quarter", required=True, help="e.g. 2026-Q2, or 'all' for all time")
+    export.add_argument("--series", help="one review series (default: all series)")
+    export.add_argument("--out", type=Path, required=True, help="output folder")
+    export.add_argument("--zip", action="store_true", help="write one ZIP instead of loose files")
+
+    init = commands.add_parser("init", help="create an empty database with the schema")
+    _db_option(init)
+    return parser
+
+
+def _db_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", metavar="PATH",
+                        help="DuckDB file (default: $REVIEW_PULSE_DB or data/reviews.duckdb)")
+
+
+def _print_progress(label: str):
+    """A progress bar on stderr for large inputs; silent when not a terminal."""
+    interactive = sys.stderr.isatty()
+
+    def report(done: int, total: int) -> None:
+        if not interactive or total < 5000:
+            return
+        width = 30
+        filled = int(width * done / max(total, 1))
+        sys.stderr.write(f"\r{label[:40]:<40} [{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,}")
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return report
+
+
+def _read_sheet(ref: SheetRef, args: argparse.Namespace) -> RawTable:
+    from pipeline.sources import google_sheets  # gspread is only needed for sheets
+
+    info = google_sheets.load_service_account_info()
+    client = google_sheets.open_client(info, timeout=args.timeout, max_retries=args.retries)
+    fetched = google_sheets.fetch_worksheet_rows(ref.key_or_url, ref.worksheet, client=client)
+    source = f"sheet {fetched.sheet_key} / {fetched.worksheet_title}"
+    return table_from_rows(source, [list(r) for r in fetched.rows], list(range(1, len(fetched.rows) + 1)))
+
+
+def run_ingest(args: argparse.Namespace, settings: Settings, db_path: Path) -> RunSummary:
+    if not (args.surveys or args.attendance or args.sheets):
+        raise IngestError("nothing to ingest: give --surveys, --attendance, --surveys-sheet or --attendance-sheet")
+    surveys: list[ParsedSurveys] = []
+    attendance: list[ParsedAttendance] = []
+    sources: list[str] = []
+    # Read and parse everything before touching the DB: a bad file changes nothing.
+    for path in expand_inputs(args.surveys):
+        table = read_table(path)
+        surveys.append(parse_surveys(table, settings, args.series, progress=_print_progress(path.name)))
+        sources.append(str(path))
+    for path in expand_inputs(args.attendance):
+        attendance.append(parse_attendance(read_table(path), settings, args.series))
+        sources.append(str(path))
+    for ref in args.sheets:
+        table = _read_sheet(ref, args)
+        if ref.kind == "surveys":
+            surveys.append(parse_surveys(table, settings, args.series))
+        else:
+            attendance.append(parse_attendance(table, settings, args.series))
+        sources.append(table.source)
+    return load(db_path, settings, surveys, attendance, sources, strict=args.strict)
+
+
+def _sources_of(args: argparse.Namespace) -> list[str]:
+    named = [str(p) for p in getattr(args, "surveys", []) + getattr(args, "attendance", [])]
+    return named + [f"sheet {ref.key_or_url}" for ref in getattr(args, "sheets", [])]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    db_path = resolve_db_path(args.db)
+    try:
+        if args.command == "ingest":
+            summary = run_ingest(args, settings, db_path)
+            print(f"Ingested into {db_path} (run {summary.run_id})")
+            print("\n".join("  " + line for line in summary.lines()))
+            return 0
+        if args.command == "demo":
+            from pipeline.demo import build_demo
+
+            if args.if_missing and db_path.exists():
+                print(f"{db_path} exists; demo data not rebuilt")
+                return 0
+            summary = build_demo(db_path, settings, source_dir=args.source_dir, seed=args.seed)
+            print(f"Demo data loaded into {db_path}")
+            print("\n".join("  " + line for line in summary.lines()))
+            return 0
+        if args.command == "export":
+            # The read layer's cache decorators warn when there is no Streamlit runtime; the CLI reads uncached.
+            import streamlit  # noqa: F401  (creates the logger, so the level set below sticks)
+
+            logging.getLogger("streamlit.runtime.caching.cache_data_api").setLevel(logging.ERROR)
+            from review_pulse.retro_pack import export_quarter
+
+            written = export_quarter(db_path, settings, args.quarter, args.out, series=args.series, as_zip=args.zip)
+            print(f"Wrote {len(written)} file(s) to {args.out}")
+            return 0
+        if args.command == "init":
+            from pipeline.loader import init_empty
+
+            init_empty(db_path)
+            print(f"Created {db_path}")
+            return 0
+    except UserFacingError as exc:
+        return _fail(args, db_path, str(exc))
+    except Exception as exc:  # a one-line message, never a traceback, for anything unforeseen
+        if os.environ.get("REVIEW_PULSE_DEBUG"):
+            raise
+        name = type(exc).__name__
+        return _fail(args, db_path, f"unexpected {name}: {str(exc).splitlines()[0] if str(exc) else name}; nothing was changed")
+    return EXIT_FAILED
+
+
+def _fail(args: argparse.Namespace, db_path: Path, message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    if args.command == "ingest":
+        try:
+            record_failed_run(db_path, _sources_of(args), message)
+        except OSError:
+            pass
+    return EXIT_FAILED

@@ -1,0 +1,734 @@
+"""Pure parsing: turn a RawTable into typed records and rejects.
+
+No I/O and no database here, so every rule can be tested table-driven. Work is
+done per column with memo tables because exports repeat the same few answer
+labels and time formats hundreds of thousands of times.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from dateutil import parser as dateutil_parser
+
+from pipeline.errors import SourceFileError
+from pipeline.records import Meeting, ParsedAttendance, ParsedSurveys, Reject, SurveyResponse
+from pipeline.sources.files import RawTable
+from review_pulse.settings import Settings, normalise_header
+
+EARLIEST_PLAUSIBLE = datetime(2000, 1, 1)
+MAX_FEEDBACK_CHARS = 20_000
+MAX_RAW_CELL_CHARS = 2_000
+# Sheets and Excel count days from 1899-12-30; 20000..80000 is 1954..2119.
+SERIAL_EPOCH = datetime(1899, 12, 30)
+
+# --- answers ---------------------------------------------------------------
+
+ANSWER_LABELS = {
+    "strongly disagree": 1,
+    "disagree": 2,
+    "somewhat disagree": 2,
+    "neither agree nor disagree": 3,
+    "neither agree or disagree": 3,
+    "neither": 3,
+    "neutral": 3,
+    "somewhat agree": 4,
+    "agree": 4,
+    "strongly agree": 5,
+}
+LABEL_FOR_SCORE = {1: "Strongly disagree", 2: "Disagree", 3: "Neutral", 4: "Agree", 5: "Strongly agree"}
+_NUMBER_WITH_LABEL = re.compile(r"^([1-5])(?:\s+(.+))?$")
+_LABEL_WITH_NUMBER = re.compile(r"^(.+?)\s+([1-5])$")
+
+
+class AnswerError(ValueError):
+    """An answer that is present but is not 1-5 or a known label."""
+
+
+def parse_answer(value: object) -> int | None:
+    """1-5 or an agree/disagree label (any case/spacing) -> score; blank -> None (skipped).
+
+    Also accepts what forms and poll apps write around the scale, such as
+    "5 - Strongly agree", "Agree (4)" or an emoji before the label.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise AnswerError(f"{value!r} is not an answer")
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and math.isnan(value):
+            return None
+        if float(value).is_integer() and 1 <= value <= 5:
+            return int(value)
+        raise AnswerError(f"{value!r} is not between 1 and 5")
+    text = str(value).strip()
+    if not text:
+        return None
+    try:
+        number = float(text.replace(",", "."))
+    except ValueError:
+        pass
+    else:
+        if number.is_integer() and 1 <= number <= 5:
+            return int(number)
+        raise AnswerError(f"{text!r} is not between 1 and 5")
+    key = normalise_header(text)
+    if key in ANSWER_LABELS:
+        return ANSWER_LABELS[key]
+    match = _NUMBER_WITH_LABEL.match(key)
+    if match and (match.group(2) is None or ANSWER_LABELS.get(match.group(2)) == int(match.group(1))):
+        return int(match.group(1))
+    match = _LABEL_WITH_NUMBER.match(key)
+    if match and ANSWER_LABELS.get(match.group(1)) == int(match.group(2)):
+        return int(match.group(2))
+    raise AnswerError(f"{_clip(text, 60)!r} is not a 1-5 answer or an agree/disagree label")
+
+
+class _AnswerMemo(dict):
+    """parse_answer with a cache; errors are cached as their message."""
+
+    def __missing__(self, value: object) -> int | None | str:
+        try:
+            result: int | None | str = parse_answer(value)
+        except AnswerError as exc:
+            result = str(exc)
+        self[value] = result
+        return result
+
+
+# --- times -----------------------------------------------------------------
+
+
+class TimeError(ValueError):
+    pass
+
+
+_SLASH_DATE = re.compile(r"^\s*(\d{1,2})[/.](\d{1,2})[/.](\d{2,4})\b(.*)$")
+
+
+def infer_dayfirst(values: list[object]) -> bool:
+    """Decide D/M/Y vs M/D/Y for a whole column from the values that settle it.
+
+    Google Sheets and Slack in US locales write M/D/Y, most of the world D/M/Y;
+    any first part above 12 proves D/M. With no evidence, M/D (Google's default).
+    """
+    for value in values:
+        if isinstance(value, str):
+            match = _SLASH_DATE.match(value)
+            if match:
+                first, second = int(match.group(1)), int(match.group(2))
+                if first > 12 >= second:
+                    return True
+                if second > 12 >= first:
+                    return False
+    return False
+
+
+def _from_number(number: float) -> datetime:
+    if 1e12 <= number < 1e13:  # epoch milliseconds
+        return datetime.fromtimestamp(number / 1000, tz=timezone.utc)
+    if 1e9 <= number < 1e10:  # epoch seconds (Slack's ts)
+        return datetime.fromtimestamp(number, tz=timezone.utc)
+    if 20000 <= number < 80000:  # Sheets/Excel serial date, in local time
+        return SERIAL_EPOCH + timedelta(days=number)
+    raise TimeError(f"{number!r} is not a date or time")
+
+
+class TimeParser:
+    """Parse submission times to (utc, local) naive datetimes; naive inputs are local."""
+
+    def __init__(self, tz: ZoneInfo, dayfirst: bool, now: datetime | None = None) -> None:
+        self.tz = tz
+        self.dayfirst = dayfirst
+        self.latest_plausible = (now or datetime.now(timezone.utc)).replace(tzinfo=None) + timedelta(days=1)
+        self._memo: dict[object, tuple[datetime, datetime] | str] = {}
+
+    def parse(self, value: object) -> tuple[datetime, datetime]:
+        """Return (utc, local) or raise TimeError with a reason a user can act on."""
+        try:
+            cached = self._memo[value]
+        except (KeyError, TypeError):
+            try:
+                cached = self._parse(value)
+            except TimeError as exc:
+                cached = str(exc)
+            try:
+                self._memo[value] = cached
+            except TypeError:
+                pass
+        if isinstance(cached, str):
+            raise TimeError(cached)
+        return cached
+
+    def _parse(self, value: object) -> tuple[datetime, datetime]:
+        moment = self._to_datetime(value)
+        if moment.tzinfo is None:
+            aware = moment.replace(tzinfo=self.tz)
+        else:
+            aware = moment
+        utc = aware.astimezone(timezone.utc).replace(tzinfo=None)
+        local = aware.astimezone(self.tz).replace(tzinfo=None)
+        if utc < EARLIEST_PLAUSIBLE:
+            raise TimeError(f"time {utc:%Y-%m-%d} is before 2000")
+        if utc > self.latest_plausible:
+            raise TimeError(f"time {utc:%Y-%m-%d %H:%M} is in the future")
+        return utc, local
+
+    def _to_datetime(self, value: object) -> datetime:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise TimeError("no time")
+        if isinstance(value, datetime):
+            return value
+        if isinstance(value, date):
+            return datetime.combine(value, time())
+        if isinstance(value, bool):
+            raise TimeError(f"{value!r} is not a time")
+        if isinstance(value, (int, float)):
+            if isinstance(value, float) and math.isnan(value):
+                raise TimeError("no time")
+            return _from_number(float(value))
+        text = str(value).strip()
+        try:
+            return datetime.fromisoformat(text.replace(" UTC", "+00:00"))
+        except ValueError:
+            pass
+        try:
+            return _from_number(float(text))
+        except ValueError:
+            pass
+        if len(text) > 64:
+            raise TimeError(f"{_clip(text, 40)!r} is not a date or time")
+        try:
+            return dateutil_parser.parse(text, dayfirst=self.dayfirst)
+        except (ValueError, OverflowError, dateutil_parser.ParserError):
+            raise TimeError(f"{_clip(text, 40)!r} is not a date or time") from None
+
+
+def parse_date(value: object, parser: TimeParser) -> date:
+    """A meeting date: the local calendar day of whatever the cell holds."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    _utc, local = parser.parse(value)
+    return local.date()
+
+
+# --- columns ---------------------------------------------------------------
+
+TIME_HEADERS = (
+    "timestamp", "submitted at", "submission time", "time submitted", "submitted on",
+    "submission date", "date submitted", "response time", "completed at", "created at",
+    "time", "date", "datetime", "date time", "submitted", "created", "completed",
+    "start time", "end time", "responded at", "answered at",
+)
+TIME_WORDS = ("timestamp", "time", "date", "submitted", "created")
+SERIES_HEADERS = ("series", "review series", "meeting series", "series name", "review name")
+QUESTION_HEADERS = ("question", "question text", "prompt", "field", "item", "question title")
+ANSWER_HEADERS = ("answer", "answer text", "value", "rating", "score", "choice", "selected option", "response value", "response")
+RESPONSE_ID_HEADERS = ("response id", "responseid", "submission id", "response key", "entry id", "id")
+IDENTITY_WORDS = frozenset({
+    "user", "username", "userid", "email", "mail", "name", "respondent", "member", "person",
+    "author", "submitter", "responder", "participant", "employee", "login", "handle", "slack",
+    "owner", "reporter", "fullname", "displayname",
+})
+IDENTITY_PHRASES = ("submitted by", "filled by", "filled out by", "answered by", "e mail", "full name", "real name", "display name", "user id")
+SLACK_MEMBER_ID = re.compile(r"^[UW][A-Z0-9]{8,11}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def is_identity_header(header: str) -> bool:
+    key = normalise_header(header)
+    if any(phrase in key for phrase in IDENTITY_PHRASES):
+        return True
+    return bool(IDENTITY_WORDS.intersection(key.replace("_", " ").split()))
+
+
+def looks_like_identity_values(values: list[object]) -> bool:
+    """A column of Slack member ids or emails identifies people whatever its header says."""
+    sample = [str(v).strip() for v in values[:200] if v is not None and str(v).strip()]
+    if not sample:
+        return False
+    hits = sum(1 for v in sample if SLACK_MEMBER_ID.match(v) or EMAIL.match(v))
+    return hits / len(sample) >= 0.5
+
+
+def _find(headers: list[str], candidates: tuple[str, ...], taken: set[int]) -> int | None:
+    keys = [normalise_header(h) for h in headers]
+    for candidate in candidates:
+        for index, key in enumerate(keys):
+            if index not in taken and key == candidate:
+                return index
+    return None
+
+
+def match_statement(header: str, settings: Settings) -> str | None:
+    """The statement a header asks about: exact text/alias first, then containment."""
+    key = normalise_header(header)
+    if not key:
+        return None
+    for statement in settings.statements:
+        names = [statement.text, *statement.aliases]
+        if key in (normalise_header(n) for n in names):
+            return statement.text
+    for statement in settings.statements:
+        if normalise_header(statement.text) in key:
+            return statement.text
+    for statement in settings.statements:
+        for alias in statement.aliases:
+            alias_key = normalise_header(alias)
+            if len(alias_key) >= 8 and alias_key in key:
+                return statement.text
+    return None
+
+
+def is_feedback_header(header: str, settings: Settings) -> bool:
+    key = normalise_header(header)
+    question = settings.feedback_question
+    names = [normalise_header(n) for n in (question.text, *question.aliases)]
+    return key in names or any(len(n) >= 8 and n in key for n in names)
+
+
+@dataclass(frozen=True)
+class SurveyColumns:
+    time: int
+    statements: dict[int, str]  # column index -> statement text
+    feedback: int | None
+    series: int | None
+    identity: list[int]
+
+
+def _identity_columns(table: RawTable, skip: set[int]) -> list[int]:
+    found = []
+    for index, header in enumerate(table.header):
+        if index in skip:
+            continue
+        if is_identity_header(header):
+            found.append(index)
+            continue
+        column = [row[index] if index < len(row) else None for row in table.rows[:200]]
+        if looks_like_identity_values(column):
+            found.append(index)
+    return found
+
+
+def _time_column(headers: list[str], taken: set[int]) -> int | None:
+    exact = _find(headers, TIME_HEADERS, taken)
+    if exact is not None:
+        return exact
+    for index, header in enumerate(headers):
+        key = normalise_header(header)
+        if index not in taken and any(word in key.split() for word in TIME_WORDS):
+            return index
+    return None
+
+
+def detect_wide_columns(table: RawTable, settings: Settings) -> SurveyColumns | None:
+    statements: dict[int, str] = {}
+    for index, header in enumerate(table.header):
+        statement = match_statement(header, settings)
+        if statement is None:
+            continue
+        if statement in statements.values():
+            other = next(i for i, s in statements.items() if s == statement)
+            raise SourceFileError(
+                table.source,
+                f"columns {other + 1} ({table.header[other]!r}) and {index + 1} ({header!r}) "
+                f"both answer {statement!r}; rename or remove one",
+            )
+        statements[index] = statement
+    if not statements:
+        return None
+    taken = set(statements)
+    feedback = next(
+        (i for i, h in enumerate(table.header) if i not in taken and is_feedback_header(h, settings)), None
+    )
+    if feedback is not None:
+        taken.add(feedback)
+    series = _find(table.header, SERIES_HEADERS, taken)
+    if series is not None:
+        taken.add(series)
+    identity = _identity_columns(table, taken)
+    time_col = _time_column(table.header, taken | set(identity))
+    if time_col is None:
+        raise SourceFileError(
+            table.source,
+            "no submission-time column (expected a header such as 'Timestamp' or 'Submitted at')",
+        )
+    return SurveyColumns(time_col, statements, feedback, series, identity)
+
+
+# --- helpers ---------------------------------------------------------------
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def raw_row(header: list[str], row: list[object], drop: set[int]) -> dict[str, str]:
+    """The row as the user typed it, minus identity columns, with huge cells capped."""
+    raw: dict[str, str] = {}
+    for index, name in enumerate(header):
+        if index in drop:
+            continue
+        text = _cell_text(row[index] if index < len(row) else None)
+        if len(text) > MAX_RAW_CELL_CHARS:
+            text = text[:MAX_RAW_CELL_CHARS] + f"… [{len(text):,} characters in all]"
+        if text:
+            raw[name] = text
+    if len(row) > len(header):
+        extra = [_cell_text(c) for c in row[len(header):] if _cell_text(c)]
+        if extra:
+            raw["(cells beyond the header)"] = _clip(" | ".join(extra), MAX_RAW_CELL_CHARS)
+    return raw
+
+
+class KeyMaker:
+    """Content hash plus occurrence number within one export.
+
+    The same row in a later (superset) export gets the same key, so nothing is
+    stored twice; two identical rows in one export get different keys and both stay.
+    """
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.seen: dict[str, int] = defaultdict(int)
+
+    def key(self, *parts: object) -> str:
+        content = "\x1f".join(_cell_text(p) for p in parts)
+        occurrence = self.seen[content]
+        self.seen[content] += 1
+        digest = hashlib.blake2b(f"{content}\x1e{occurrence}".encode("utf-8", "surrogatepass"), digest_size=16)
+        return f"{self.prefix}{digest.hexdigest()}"
+
+
+def _reject(keys: KeyMaker, source: str, line: int, reason: str, raw: dict[str, str], series: str) -> Reject:
+    raw_json = json.dumps(raw, ensure_ascii=False, sort_keys=True)
+    return Reject(keys.key(series, reason, raw_json), source, line, reason, raw)
+
+
+def _clean_feedback(value: object) -> str | None:
+    if value is None:
+        return None
+    text = _cell_text(value).replace("\x00", "").strip()
+    return text or None
+
+
+def _series_of(row: list[object], column: int | None, default: str) -> str:
+    if column is None or column >= len(row):
+        return default
+    text = _cell_text(row[column]).strip()
+    return _clip(text, 200) if text else default
+
+
+# --- surveys ---------------------------------------------------------------
+
+
+ProgressCallback = Callable[[int, int], None]
+
+
+def parse_surveys(
+    table: RawTable,
+    settings: Settings,
+    series: str | None = None,
+    now: datetime | None = None,
+    progress: ProgressCallback | None = None,
+) -> ParsedSurveys:
+    """Detect the layout from the header and parse every row."""
+    wide = detect_wide_columns(table, settings)
+    if wide is not None:
+        return _parse_wide(table, settings, wide, series or settings.default_series, now, progress)
+    long_layout = _detect_long_columns(table)
+    if long_layout is not None:
+        return _parse_long(table, settings, long_layout, series or settings.default_series, now)
+    statements = "; ".join(repr(s.text) for s in settings.statements)
+    raise SourceFileError(
+        table.source,
+        "no survey statement columns found (wide layout needs a column per statement, e.g. "
+        f"{statements}; long layout needs Time, Question and Answer columns)",
+    )
+
+
+def _parse_wide(
+    table: RawTable,
+    settings: Settings,
+    cols: SurveyColumns,
+    default_series: str,
+    now: datetime | None,
+    progress: ProgressCallback | None,
+) -> ParsedSurveys:
+    result = ParsedSurveys(table.source, "wide", dropped_columns=[table.header[i] for i in cols.identity])
+    drop = set(cols.identity)
+    times = TimeParser(settings.tz, infer_dayfirst([r[cols.time] for r in table.rows if cols.time < len(r)]), now)
+    answers_memo = _AnswerMemo()
+    order = {text: i for i, text in enumerate(settings.statement_texts)}
+    statement_columns = sorted(cols.statements.items(), key=lambda item: order[item[1]])
+    response_keys, reject_keys = KeyMaker("r"), KeyMaker("x")
+
+    total = len(table.rows)
+    for number, (row, line) in enumerate(zip(table.rows, table.line_numbers), start=1):
+        if progress is not None and (number % 10_000 == 0 or number == total):
+            progress(number, total)
+        series = _series_of(row, cols.series, default_series)
+        problems: list[str] = []
+        try:
+            utc, local = times.parse(row[cols.time] if cols.time < len(row) else None)
+        except TimeError as exc:
+            problems.append(f"bad time: {exc}")
+        answers: list[tuple[str, int]] = []
+        for index, statement in statement_columns:
+            value = answers_memo[row[index]] if index < len(row) else None
+            if isinstance(value, str):
+                problems.append(f"answer to {statement!r}: {value}")
+            elif value is not None:
+                answers.append((statement, value))
+        feedback = _clean_feedback(row[cols.feedback]) if cols.feedback is not None and cols.feedback < len(row) else None
+        if feedback is not None and len(feedback) > MAX_FEEDBACK_CHARS:
+            problems.append(f"feedback is {len(feedback):,} characters (limit {MAX_FEEDBACK_CHARS:,})")
+        if not problems and not answers and feedback is None:
+            problems.append("no answers: every statement is blank")
+        if problems:
+            result.rejects.append(
+                _reject(reject_keys, table.source, line, "; ".join(problems), raw_row(table.header, row, drop), series)
+            )
+            continue
+        key = response_keys.key(series, utc.isoformat(), *(f"{s}={v}" for s, v in answers), feedback)
+        result.responses.append(
+            SurveyResponse(key, series, utc, local, tuple(answers), feedback, table.source, line)
+        )
+    return result
+
+
+@dataclass(frozen=True)
+class LongColumns:
+    time: int
+    question: int
+    answer: int
+    response_id: int | None
+    series: int | None
+    identity: list[int]
+
+
+def _detect_long_columns(table: RawTable) -> LongColumns | None:
+    taken: set[int] = set()
+    question = _find(table.header, QUESTION_HEADERS, taken)
+    if question is None:
+        return None
+    taken.add(question)
+    response_id = _find(table.header, RESPONSE_ID_HEADERS, taken)
+    if response_id is not None:
+        taken.add(response_id)
+    answer = _find(table.header, ANSWER_HEADERS, taken)
+    if answer is None:
+        return None
+    taken.add(answer)
+    series = _find(table.header, SERIES_HEADERS, taken)
+    if series is not None:
+        taken.add(series)
+    identity = _identity_columns(table, taken)
+    time_col = _time_column(table.header, taken | set(identity))
+    if time_col is None:
+        raise SourceFileError(table.source, "no time column in a question/answer (long) export")
+    return LongColumns(time_col, question, answer, response_id, series, identity)
+
+
+def _parse_long(
+    table: RawTable, settings: Settings, cols: LongColumns, default_series: str, now: datetime | None
+) -> ParsedSurveys:
+    result = ParsedSurveys(table.source, "long", dropped_columns=[table.header[i] for i in cols.identity])
+    drop = set(cols.identity)
+    times = TimeParser(settings.tz, infer_dayfirst([r[cols.time] for r in table.rows if cols.time < len(r)]), now)
+    answers_memo = _AnswerMemo()
+    statement_by_header: dict[str, str | None] = {}
+    response_keys, reject_keys = KeyMaker("r"), KeyMaker("x")
+    order = {text: i for i, text in enumerate(settings.statement_texts)}
+
+    def cell(row: list[object], index: int | None) -> object:
+        return row[index] if index is not None and index < len(row) else None
+
+    # Group answer rows into responses. Without a response id, rows of one
+    # submission share its time (and, transiently, its respondent column,
+    # which is used for grouping only and never stored).
+    groups: dict[tuple, list[tuple[list[object], int]]] = defaultdict(list)
+    for row, line in zip(table.rows, table.line_numbers):
+        series = _series_of(row, cols.series, default_series)
+        if cols.response_id is not None and _cell_text(cell(row, cols.response_id)).strip():
+            group = (series, "id", _cell_text(cell(row, cols.response_id)).strip())
+        else:
+            who = tuple(_cell_text(cell(row, i)) for i in cols.identity)
+            group = (series, "time", _cell_text(cell(row, cols.time)), who)
+        groups[group].append((row, line))
+
+    for group, members in groups.items():
+        series = group[0]
+        answers: dict[str, int] = {}
+        feedback_parts: list[str] = []
+        moments: list[tuple[datetime, datetime]] = []
+        good_lines: list[int] = []
+        for row, line in members:
+            raw = raw_row(table.header, row, drop)
+            try:
+                moment = times.parse(cell(row, cols.time))
+            except TimeError as exc:
+                result.rejects.append(_reject(reject_keys, table.source, line, f"bad time: {exc}", raw, series))
+                continue
+            question = _cell_text(cell(row, cols.question))
+            if question not in statement_by_header:
+                statement_by_header[question] = match_statement(question, settings)
+            statement = statement_by_header[question]
+            if statement is None and is_feedback_header(question, settings):
+                text = _clean_feedback(cell(row, cols.answer))
+                if text is not None and len(text) > MAX_FEEDBACK_CHARS:
+                    result.rejects.append(_reject(
+                        reject_keys, table.source, line,
+                        f"feedback is {len(text):,} characters (limit {MAX_FEEDBACK_CHARS:,})", raw, series))
+                    continue
+                if text:
+                    feedback_parts.append(text)
+            elif statement is None:
+                result.rejects.append(_reject(
+                    reject_keys, table.source, line, f"unknown question {_clip(question, 80)!r}", raw, series))
+                continue
+            else:
+                value = answers_memo[cell(row, cols.answer)]
+                if isinstance(value, str):
+                    result.rejects.append(_reject(
+                        reject_keys, table.source, line, f"answer to {statement!r}: {value}", raw, series))
+                    continue
+                if value is not None:
+                    if statement in answers and answers[statement] != value:
+                        result.rejects.append(_reject(
+                            reject_keys, table.source, line,
+                            f"second, different answer to {statement!r} in the same response", raw, series))
+                        continue
+                    answers[statement] = value
+            moments.append(moment)
+            good_lines.append(line)
+        if not moments or (not answers and not feedback_parts):
+            continue
+        utc, local = min(moments)
+        ordered = tuple(sorted(answers.items(), key=lambda item: order[item[0]]))
+        feedback = "\n".join(feedback_parts) if feedback_parts else None
+        key = response_keys.key(series, utc.isoformat(), *(f"{s}={v}" for s, v in ordered), feedback)
+        result.responses.append(
+            SurveyResponse(key, series, utc, local, ordered, feedback, table.source, min(good_lines))
+        )
+    return result
+
+
+# --- attendance ------------------------------------------------------------
+
+DATE_HEADERS = ("date", "meeting date", "review date", "day", "when", "meeting day", "held on", "date of meeting", "week", "timestamp", "time")
+COUNT_HEADERS = (
+    "attendees", "attendance", "attendee count", "headcount", "head count", "count",
+    "number of attendees", "no of attendees", "num attendees", "participants count", "people", "attended",
+    "participant count", "total attendees", "total",
+)
+PERSON_HEADERS = ("attendee", "person", "name", "email", "attendee email", "attendee name", "participant", "user", "member", "who", "participants")
+TITLE_HEADERS = ("title", "incident", "meeting", "topic", "incident title", "subject", "review", "meeting title", "incident reviewed")
+
+
+def parse_attendance(
+    table: RawTable, settings: Settings, series: str | None = None, now: datetime | None = None
+) -> ParsedAttendance:
+    default_series = series or settings.default_series
+    taken: set[int] = set()
+    date_col = _find(table.header, DATE_HEADERS, taken)
+    if date_col is None:
+        date_col = _time_column(table.header, taken)
+    if date_col is None:
+        raise SourceFileError(table.source, "no meeting date column (expected a header such as 'Date')")
+    taken.add(date_col)
+    series_col = _find(table.header, SERIES_HEADERS, taken)
+    if series_col is not None:
+        taken.add(series_col)
+    count_col = _find(table.header, COUNT_HEADERS, taken)
+    person_col = None if count_col is not None else _find(table.header, PERSON_HEADERS, taken)
+    if count_col is None and person_col is None:
+        raise SourceFileError(
+            table.source,
+            "no attendee count column ('Attendees') and no attendee column ('Attendee') found",
+        )
+    taken.add(count_col if count_col is not None else person_col)  # type: ignore[arg-type]
+    title_col = _find(table.header, TITLE_HEADERS, taken)
+    # The person column and any other identity column never reach the database.
+    drop = set(_identity_columns(table, taken - {person_col} if person_col is not None else taken))
+    if person_col is not None:
+        drop.add(person_col)
+    dates = TimeParser(settings.tz, infer_dayfirst([r[date_col] for r in table.rows if date_col < len(r)]), now)
+    reject_keys = KeyMaker("a")
+    layout = "per-meeting" if count_col is not None else "per-attendee"
+    result = ParsedAttendance(table.source, layout)
+
+    def cell(row: list[object], index: int | None) -> object:
+        return row[index] if index is not None and index < len(row) else None
+
+    by_meeting: dict[tuple[str, date], dict] = {}
+    for row, line in zip(table.rows, table.line_numbers):
+        series_name = _series_of(row, series_col, default_series)
+        raw = raw_row(table.header, row, drop)
+        try:
+            meeting_date = parse_date(cell(row, date_col), dates)
+        except TimeError as exc:
+            result.rejects.append(_reject(reject_keys, table.source, line, f"bad date: {exc}", raw, series_name))
+            continue
+        title = _clean_feedback(cell(row, title_col))
+        slot = (series_name, meeting_date)
+        if count_col is not None:
+            try:
+                attendees = _parse_count(cell(row, count_col))
+            except ValueError as exc:
+                result.rejects.append(_reject(reject_keys, table.source, line, str(exc), raw, series_name))
+                continue
+            if slot in by_meeting:
+                earlier = by_meeting[slot]
+                result.rejects.append(_reject(
+                    reject_keys, table.source, earlier["line"],
+                    f"meeting on {meeting_date} listed again on line {line}; the later row was used",
+                    earlier["raw"], series_name))
+            by_meeting[slot] = {"attendees": attendees, "title": title, "line": line, "raw": raw}
+        else:
+            person = normalise_header(_cell_text(cell(row, person_col)))
+            if not person:
+                result.rejects.append(_reject(reject_keys, table.source, line, "no attendee on this row", raw, series_name))
+                continue
+            meeting = by_meeting.setdefault(slot, {"people": set(), "title": None, "line": line, "raw": raw})
+            meeting["people"].add(person)
+            meeting["title"] = meeting["title"] or title
+    for (series_name, meeting_date), meeting in sorted(by_meeting.items()):
+        attendees = meeting["attendees"] if "attendees" in meeting else len(meeting["people"])
+        result.meetings.append(
+            Meeting(series_name, meeting_date, attendees, meeting["title"], table.source, meeting["line"])
+        )
+    return result
+
+
+def _parse_count(value: object) -> int:
+    text = _cell_text(value).strip()
+    if not text:
+        raise ValueError("no attendee count")
+    try:
+        number = float(text.replace(",", ""))
+    except ValueError:
+        raise ValueError(f"attendee count {_clip(text, 40)!r} is not a number") from None
+    if not number.is_integer() or number < 0:
+        raise ValueError(f"attendee count {_clip(text, 40)!r} is not a whole number of people")
+    if number > 100_000:
+        raise ValueError(f"attendee count {int(number):,} is implausibly large")
+    return int(number)

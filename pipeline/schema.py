@@ -1,0 +1,138 @@
+"""Tables and the public views. The views are the contract every page and export reads."""
+
+from __future__ import annotations
+
+import duckdb
+
+SCHEMA_VERSION = 1
+
+TABLES = """
+CREATE TABLE IF NOT EXISTS schema_info (version INTEGER NOT NULL);
+
+CREATE TABLE IF NOT EXISTS ingest_runs (
+    run_id            BIGINT PRIMARY KEY,
+    started_at        TIMESTAMP NOT NULL,   -- UTC
+    finished_at       TIMESTAMP NOT NULL,   -- UTC
+    sources           VARCHAR NOT NULL,     -- files / sheets read, one per line
+    files_read        INTEGER NOT NULL,
+    responses_added   INTEGER NOT NULL,
+    responses_present INTEGER NOT NULL,     -- already stored by an earlier run
+    answers_added     INTEGER NOT NULL,
+    rejects_added     INTEGER NOT NULL,
+    meetings_loaded   INTEGER NOT NULL,
+    dropped_columns   VARCHAR NOT NULL      -- identity column names dropped on read
+);
+
+CREATE TABLE IF NOT EXISTS statements (
+    statement       VARCHAR PRIMARY KEY,
+    statement_order INTEGER NOT NULL
+);
+
+-- One row per survey submission. Deliberately no respondent column of any kind.
+CREATE TABLE IF NOT EXISTS responses (
+    response_key    VARCHAR PRIMARY KEY,
+    series          VARCHAR NOT NULL,
+    submitted_utc   TIMESTAMP NOT NULL,
+    submitted_local TIMESTAMP NOT NULL,     -- in the settings' timezone at ingest
+    feedback        VARCHAR,
+    source_file     VARCHAR NOT NULL,
+    source_line     INTEGER NOT NULL,
+    run_id          BIGINT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS answers (
+    response_key VARCHAR NOT NULL,
+    statement    VARCHAR NOT NULL,
+    score        TINYINT NOT NULL CHECK (score BETWEEN 1 AND 5),
+    PRIMARY KEY (response_key, statement)
+);
+
+-- The attendance sheet is the source of truth: a later load replaces a meeting's row.
+CREATE TABLE IF NOT EXISTS meetings (
+    series       VARCHAR NOT NULL,
+    meeting_date DATE NOT NULL,
+    attendees    INTEGER NOT NULL,
+    title        VARCHAR,
+    source_file  VARCHAR NOT NULL,
+    source_line  INTEGER NOT NULL,
+    run_id       BIGINT NOT NULL,
+    PRIMARY KEY (series, meeting_date)
+);
+
+CREATE TABLE IF NOT EXISTS rejects (
+    reject_key  VARCHAR PRIMARY KEY,
+    run_id      BIGINT NOT NULL,
+    kind        VARCHAR NOT NULL,          -- survey | attendance
+    source_file VARCHAR NOT NULL,
+    line        INTEGER NOT NULL,
+    reason      VARCHAR NOT NULL,
+    raw         VARCHAR NOT NULL           -- JSON of the row, identity columns removed
+);
+"""
+
+# A response belongs to the latest review of its series held on or before the
+# day it was submitted (at most 7 days before); otherwise to its own week.
+VIEWS = """
+CREATE OR REPLACE VIEW response_weeks AS
+SELECT
+    r.response_key,
+    r.series,
+    r.submitted_local,
+    m.meeting_date,
+    CAST(date_trunc('week',
+        CASE WHEN m.meeting_date IS NOT NULL
+              AND m.meeting_date >= CAST(r.submitted_local AS DATE) - INTERVAL 7 DAY
+             THEN m.meeting_date
+             ELSE CAST(r.submitted_local AS DATE) END) AS DATE) AS week_start
+FROM responses AS r
+ASOF LEFT JOIN meetings AS m
+  ON r.series = m.series AND CAST(r.submitted_local AS DATE) >= m.meeting_date;
+
+CREATE OR REPLACE VIEW answer_facts AS
+SELECT w.week_start, w.series, a.response_key, a.statement,
+       COALESCE(s.statement_order, 999) AS statement_order, a.score
+FROM answers AS a
+JOIN response_weeks AS w USING (response_key)
+LEFT JOIN statements AS s USING (statement);
+
+CREATE OR REPLACE VIEW weekly_statement_scores AS
+SELECT week_start,
+       statement,
+       count(*)                                        AS responses,
+       avg(score)::DOUBLE                              AS mean_score,
+       avg(CASE WHEN score >= 4 THEN 1.0 ELSE 0.0 END)::DOUBLE AS agree_share,
+       series
+FROM answer_facts
+GROUP BY week_start, statement, series;
+
+CREATE OR REPLACE VIEW weekly_scores AS
+SELECT w.week_start,
+       count(DISTINCT w.response_key)  AS responses,
+       avg(a.score)::DOUBLE            AS mean_score,
+       w.series
+FROM response_weeks AS w
+LEFT JOIN answers AS a USING (response_key)
+GROUP BY w.week_start, w.series;
+
+CREATE OR REPLACE VIEW weekly_attendance AS
+SELECT CAST(date_trunc('week', meeting_date) AS DATE) AS week_start,
+       sum(attendees)::BIGINT                         AS attendees,
+       series
+FROM meetings
+GROUP BY 1, series;
+
+CREATE OR REPLACE VIEW feedback AS
+SELECT w.week_start, r.feedback AS text, r.series
+FROM responses AS r
+JOIN response_weeks AS w USING (response_key)
+WHERE r.feedback IS NOT NULL AND trim(r.feedback) <> '';
+"""
+
+PUBLIC_VIEWS = ("weekly_statement_scores", "weekly_scores", "weekly_attendance", "feedback")
+
+
+def ensure_schema(connection: duckdb.DuckDBPyConnection) -> None:
+    connection.execute(TABLES)
+    connection.execute(VIEWS)
+    if connection.execute("SELECT count(*) FROM schema_info").fetchall()[0][0] == 0:
+        connection.execute("INSERT INTO schema_info VALUES (?)", [SCHEMA_VERSION])

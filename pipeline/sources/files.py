@@ -1,0 +1,225 @@
+"""Read survey/attendance exports from disk into a header and raw rows.
+
+Only I/O and decoding live here; what the columns mean is decided in
+``pipeline.parse``. Cells stay as the file gives them (strings for CSV,
+strings/numbers/datetimes for .xlsx).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.errors import SourceFileError
+
+# A legitimate feedback answer is never this long; bigger cells are read (so the
+# row can be rejected with a reason) but capped so one cell cannot exhaust memory.
+CSV_FIELD_LIMIT = 64 * 1024 * 1024
+csv.field_size_limit(CSV_FIELD_LIMIT)
+
+SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm")
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A file's first non-empty row as header, then its data rows.
+
+    ``line_numbers[i]`` is the 1-based line (CSV) or row (xlsx) where ``rows[i]``
+    starts, so rejects can point a user at the exact place.
+    """
+
+    source: str
+    header: list[str]
+    rows: list[list[object]]
+    line_numbers: list[int]
+
+
+def decode_text(data: bytes, source: str) -> str:
+    """Decode CSV bytes: BOMs first, then UTF-16 without BOM, UTF-8, then cp1252.
+
+    Excel's "Unicode text" is UTF-16 LE with a BOM; its legacy "CSV" is cp1252.
+    A UTF-8 file cut in the middle of a character is an error, not mojibake.
+    """
+    if data.startswith(codecs.BOM_UTF8):
+        return _strict(data[3:], "utf-8", source)
+    if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
+        return _strict(data, "utf-16", source)
+    sample = data[:4096]
+    if len(sample) >= 4:
+        # ASCII text in UTF-16 has a NUL in every other byte.
+        even_nuls = sample[0::2].count(0) / max(1, len(sample[0::2]))
+        odd_nuls = sample[1::2].count(0) / max(1, len(sample[1::2]))
+        if odd_nuls > 0.4 and even_nuls < 0.1:
+            return _strict(data, "utf-16-le", source)
+        if even_nuls > 0.4 and odd_nuls < 0.1:
+            return _strict(data, "utf-16-be", source)
+    if b"\x00" in sample:
+        raise SourceFileError(source, "binary content: not a CSV or .xlsx file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(data) - 3:
+            raise SourceFileError(
+                source, "the file ends in the middle of a UTF-8 character (truncated download?)"
+            ) from None
+        if _has_utf8_multibyte(data[: exc.start]):
+            raise SourceFileError(
+                source, f"invalid UTF-8 at byte {exc.start}; re-save the file as UTF-8 CSV"
+            ) from None
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        raise SourceFileError(source, "cannot decode the file: save it as UTF-8 CSV") from None
+
+
+def _strict(data: bytes, encoding: str, source: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise SourceFileError(source, f"invalid {encoding.upper()} text at byte {exc.start}") from None
+
+
+def _has_utf8_multibyte(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return any(b >= 0x80 for b in data)
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """Pick the delimiter that splits the header most: comma, semicolon or tab."""
+    counts = {d: _count_outside_quotes(header_line, d) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _count_outside_quotes(line: str, delimiter: str) -> int:
+    count, quoted = 0, False
+    for char in line:
+        if char == '"':
+            quoted = not quoted
+        elif char == delimiter and not quoted:
+            count += 1
+    return count
+
+
+def parse_csv_text(text: str, source: str) -> RawTable:
+    first_line = text.split("\n", 1)[0]
+    delimiter = sniff_delimiter(first_line)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    rows: list[list[object]] = []
+    line_numbers: list[int] = []
+    start = 1
+    try:
+        for record in reader:
+            rows.append(record)  # type: ignore[arg-type]
+            line_numbers.append(start)
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise SourceFileError(source, f"malformed CSV near line {start}: {exc}") from None
+    return table_from_rows(source, rows, line_numbers)
+
+
+def read_xlsx(data: bytes, source: str, worksheet: str | None = None) -> RawTable:
+    import openpyxl  # imported lazily: only .xlsx inputs need it
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise SourceFileError(source, f"not a readable .xlsx workbook ({type(exc).__name__})") from None
+    try:
+        if worksheet is not None:
+            if worksheet not in book.sheetnames:
+                raise SourceFileError(
+                    source, f"no worksheet {worksheet!r}; it has {', '.join(book.sheetnames)}"
+                )
+            sheet = book[worksheet]
+        else:
+            sheet = book.worksheets[0]
+        rows: list[list[object]] = []
+        line_numbers: list[int] = []
+        for index, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            rows.append(list(values))
+            line_numbers.append(index)
+    finally:
+        book.close()
+    return table_from_rows(source, rows, line_numbers)
+
+
+def _is_blank(cell: object) -> bool:
+    return cell is None or (isinstance(cell, str) and not cell.strip())
+
+
+def table_from_rows(source: str, rows: list[list[object]], line_numbers: list[int]) -> RawTable:
+    """Take the first non-empty row as header; name blank and repeated headers."""
+    while rows and all(_is_blank(c) for c in rows[0]):
+        rows.pop(0)
+        line_numbers.pop(0)
+    if not rows:
+        raise SourceFileError(source, "the file is empty")
+    header = dedupe_headers(rows[0])
+    data_rows, data_lines = [], []
+    for row, line in zip(rows[1:], line_numbers[1:]):
+        if all(_is_blank(c) for c in row):
+            continue  # blank lines between records carry nothing
+        data_rows.append(row)
+        data_lines.append(line)
+    return RawTable(source, header, data_rows, data_lines)
+
+
+def dedupe_headers(cells: list[object]) -> list[str]:
+    """Blank headers become ``column 3``; a repeated header becomes ``Name (2)``."""
+    seen: dict[str, int] = {}
+    header = []
+    for index, cell in enumerate(cells, start=1):
+        name = "" if cell is None else str(cell).strip().lstrip("\ufeff")
+        if not name:
+            name = f"column {index}"
+        count = seen.get(name.casefold(), 0) + 1
+        seen[name.casefold()] = count
+        header.append(name if count == 1 else f"{name} ({count})")
+    return header
+
+
+def read_table_bytes(data: bytes, source: str, worksheet: str | None = None) -> RawTable:
+    if data.startswith(b"PK\x03\x04"):
+        return read_xlsx(data, source, worksheet)
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise SourceFileError(source, "old Excel .xls format: save it as .xlsx or CSV")
+    if not data.strip():
+        raise SourceFileError(source, "the file is empty")
+    return parse_csv_text(decode_text(data, source), source)
+
+
+def read_table(path: Path, worksheet: str | None = None) -> RawTable:
+    source = str(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise SourceFileError(source, "no such file") from None
+    except IsADirectoryError:
+        raise SourceFileError(source, "is a folder, not a file") from None
+    except OSError as exc:
+        raise SourceFileError(source, f"cannot read the file ({exc.strerror})") from None
+    return read_table_bytes(data, source, worksheet)
+
+
+def expand_inputs(paths: list[Path]) -> list[Path]:
+    """Files as given; folders contribute their supported files, sorted by name."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(
+                p for p in path.iterdir() if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
+            )
+            if not found:
+                raise SourceFileError(str(path), "the folder holds no .csv or .xlsx files")
+            files.extend(found)
+        else:
+            files.append(path)
+    return files

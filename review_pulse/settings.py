@@ -1,0 +1,162 @@
+"""Settings shared by the pipeline and the dashboard.
+
+One TOML file (``review_pulse.toml`` at the project root, or the path in
+``REVIEW_PULSE_SETTINGS``). Every key is optional: the defaults below are the
+product's defaults, so a fresh clone works without the file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SETTINGS_PATH = PROJECT_ROOT / "review_pulse.toml"
+DEFAULT_DB_PATH = PROJECT_ROOT / "data" / "reviews.duckdb"
+
+
+class SettingsError(ValueError):
+    """The settings file exists but cannot be used."""
+
+
+@dataclass(frozen=True)
+class Statement:
+    text: str
+    aliases: tuple[str, ...] = ()
+
+
+DEFAULT_STATEMENTS = (
+    Statement("This meeting was a good use of my time", ("good use of my time", "good use of time")),
+    Statement("I think we discussed the right things", ("discussed the right things", "right things")),
+    Statement("This meeting felt safe and constructive", ("safe and constructive", "felt safe")),
+    Statement("I learned something new in this meeting", ("learned something new", "i learned something new")),
+)
+DEFAULT_FEEDBACK_QUESTION = Statement(
+    "How could we improve?",
+    ("how could we improve", "feedback", "comments", "any other feedback", "how can we improve"),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    target_score: float = 4.5
+    agree_target: float = 0.8
+    min_group_size: int = 5
+    timezone: str = "UTC"
+    fiscal_year_start_month: int = 1
+    default_series: str = "Incident review"
+    statements: tuple[Statement, ...] = DEFAULT_STATEMENTS
+    feedback_question: Statement = DEFAULT_FEEDBACK_QUESTION
+    # A sharp dip: attendance below this share of the 4-week rolling mean.
+    busy_week_ratio: float = 0.7
+    # With [auth] in secrets.toml, only these email domains may sign in (empty = any).
+    allowed_email_domains: tuple[str, ...] = ()
+    source_path: Path | None = field(default=None, compare=False)
+
+    @property
+    def statement_texts(self) -> tuple[str, ...]:
+        return tuple(s.text for s in self.statements)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def normalise_header(text: str) -> str:
+    """Lower-case, strip accents' compatibility forms, drop punctuation, fold spaces.
+
+    Headers from Slack, Forms and Excel differ in case, trailing "?"/":", NBSPs and
+    smart quotes; matching on this form makes them all the same key.
+    """
+    text = unicodedata.normalize("NFKC", str(text)).casefold()
+    text = re.sub(r"[^\w\s]", " ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _statement_from(raw: object, where: str) -> Statement:
+    if isinstance(raw, str):
+        return Statement(raw.strip())
+    if isinstance(raw, dict) and isinstance(raw.get("text"), str):
+        aliases = raw.get("aliases", [])
+        if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+            raise SettingsError(f"{where}: 'aliases' must be a list of strings")
+        return Statement(raw["text"].strip(), tuple(aliases))
+    raise SettingsError(f"{where}: each statement needs a 'text' string")
+
+
+def load_settings(path: Path | str | None = None) -> Settings:
+    """Read settings; a missing file means defaults, a broken one is a SettingsError."""
+    if path is None:
+        path = os.environ.get("REVIEW_PULSE_SETTINGS") or DEFAULT_SETTINGS_PATH
+    path = Path(path)
+    if not path.exists():
+        return Settings()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise SettingsError(f"{path}: cannot read settings ({exc})") from None
+
+    kwargs: dict[str, object] = {"source_path": path}
+    simple = {
+        "target_score": float,
+        "agree_target": float,
+        "min_group_size": int,
+        "timezone": str,
+        "fiscal_year_start_month": int,
+        "default_series": str,
+        "busy_week_ratio": float,
+    }
+    for key, kind in simple.items():
+        if key in raw:
+            try:
+                kwargs[key] = kind(raw[key])
+            except (TypeError, ValueError):
+                raise SettingsError(f"{path}: '{key}' must be a {kind.__name__}") from None
+    if "statements" in raw:
+        if not isinstance(raw["statements"], list) or not raw["statements"]:
+            raise SettingsError(f"{path}: 'statements' must be a non-empty list")
+        kwargs["statements"] = tuple(
+            _statement_from(item, f"{path}: statements[{i}]") for i, item in enumerate(raw["statements"])
+        )
+    if "allowed_email_domains" in raw:
+        domains = raw["allowed_email_domains"]
+        if not isinstance(domains, list) or not all(isinstance(d, str) for d in domains):
+            raise SettingsError(f"{path}: 'allowed_email_domains' must be a list of strings")
+        kwargs["allowed_email_domains"] = tuple(d.strip().lstrip("@").lower() for d in domains if d.strip())
+    if "feedback_question" in raw:
+        kwargs["feedback_question"] = _statement_from(raw["feedback_question"], f"{path}: feedback_question")
+
+    settings = Settings(**kwargs)  # type: ignore[arg-type]
+    _validate(settings, path)
+    return settings
+
+
+def _validate(settings: Settings, path: Path) -> None:
+    if not 1 <= settings.target_score <= 5:
+        raise SettingsError(f"{path}: target_score must be between 1 and 5")
+    if not 0 < settings.agree_target <= 1:
+        raise SettingsError(f"{path}: agree_target must be a share between 0 and 1")
+    if settings.min_group_size < 1:
+        raise SettingsError(f"{path}: min_group_size must be at least 1")
+    if not 1 <= settings.fiscal_year_start_month <= 12:
+        raise SettingsError(f"{path}: fiscal_year_start_month must be 1-12")
+    try:
+        ZoneInfo(settings.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"{path}: unknown timezone {settings.timezone!r}") from None
+    keys = [normalise_header(s.text) for s in settings.statements]
+    if len(set(keys)) != len(keys):
+        raise SettingsError(f"{path}: two statements have the same text")
+
+
+def resolve_db_path(cli_value: str | Path | None = None) -> Path:
+    """--db wins, then REVIEW_PULSE_DB, then data/reviews.duckdb."""
+    if cli_value:
+        return Path(cli_value)
+    env = os.environ.get("REVIEW_PULSE_DB")
+    return Path(env) if env else DEFAULT_DB_PATH
