@@ -97,7 +97,7 @@ def write_demo_sources(out_dir: Path, settings: Settings, seed: int = 7) -> tupl
             responses = BUSY_WEEKS[week] // 2  # fewer than the minimum group size
         else:
             responses = max(5, round(attendees * rng.uniform(0.55, 0.75)))
-        week_mean = 3.8 + 0.7 * week / (REVIEW_WEEKS - 1)
+        week_mean = 3.75 + 0.95 * week / (REVIEW_WEEKS - 1)
         people = rng.sample(NAMES, k=min(responses, len(NAMES)))
         start = datetime.combine(review_day, datetime.min.time()) + timedelta(hours=15, minutes=55)
         for person in people:

@@ -74,7 +74,7 @@ def normalise_header(text: str) -> str:
     smart quotes; matching on this form makes them all the same key.
     """
     text = unicodedata.normalize("NFKC", str(text)).casefold()
-    text = re.sub(r"[^\w\s]", " ", text)
+    text = re.sub(r"[^\w\s]|_", " ", text)
     return re.sub(r"\s+", " ", text).strip()
 
 

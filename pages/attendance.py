@@ -1,0 +1,34 @@
+"""Attendance: weekly attendance, growth against the period's start, response rate, busy weeks."""
+
+import streamlit as st
+
+from review_pulse import report, ui
+
+view = ui.current_view()
+st.title("Attendance")
+if not ui.require_data(view):
+    st.stop()
+ui.data_caption(view)
+
+attendance = report.attendance(view)
+rows = view.weekly_attendance()
+if rows.empty:
+    st.info("No attendance in this period. Load the attendance sheet with "
+            "`python -m pipeline ingest --attendance-sheet KEY_OR_URL --worksheet NAME`.")
+    st.stop()
+
+h = view.headline()
+busy = rows[rows["busy_week"]]
+first, second, third = st.columns(3)
+first.metric("Attendance growth", ui.fmt_pct(h.attendance_growth_pct, signed=True),
+             help="Mean attendance of the period's last 4 review weeks against its first 4")
+second.metric("Average attendance", f"{rows['attendees'].mean():.1f}", help="Mean attendees per review week")
+third.metric("Busy weeks", str(len(busy)),
+             help=f"Weeks below {view.settings.busy_week_ratio:.0%} of the average of the 4 weeks before")
+
+ui.show_chart(attendance)
+if not busy.empty:
+    st.caption("Busy weeks: " + ", ".join(f"{w:%d %b} ({a} attendees)" for w, a in zip(busy["week_start"], busy["attendees"])))
+
+st.subheader("Response rate")
+ui.show_chart(report.response_rate(view))

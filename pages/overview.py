@@ -1,0 +1,62 @@
+"""Overview: is the review healthy, and is it getting better?"""
+
+import streamlit as st
+
+from review_pulse import report, ui
+from review_pulse.quarters import previous_quarter
+
+view = ui.current_view()
+st.title("Incident review health")
+if not ui.require_data(view):
+    st.stop()
+
+settings = view.settings
+h = view.headline()
+ui.data_caption(view)
+previous = previous_quarter(view.period, settings.fiscal_year_start_month)
+
+score, latest, growth, rate, weeks = st.columns(5)
+score.metric(
+    "Average score",
+    f"{ui.fmt_score(h.average_score)} / 5",
+    delta=None if h.average_score is None or h.previous_average is None
+    else f"{h.average_score - h.previous_average:+.2f} vs {previous.label}",
+    help=f"Mean of every answer in the period's weeks; target {settings.target_score:g}. "
+    f"Weeks with {ui.suppressed_text(settings)} are left out.",
+)
+latest.metric(
+    "Latest week",
+    ui.suppressed_text(settings) if h.latest_week_suppressed else f"{ui.fmt_score(h.latest_week_score)} / 5",
+    help=f"Week of {h.latest_week:%d %b %Y}" if h.latest_week else "No week in this period",
+)
+growth.metric(
+    "Attendance growth",
+    ui.fmt_pct(h.attendance_growth_pct, signed=True),
+    help="Mean attendance of the period's last 4 review weeks against its first 4"
+    + (f" ({h.growth_weeks} review weeks with attendance)" if h.growth_weeks else ""),
+)
+rate.metric(
+    "Response rate",
+    ui.fmt_pct(None if h.response_rate is None else h.response_rate * 100),
+    help="Survey responses ÷ attendees, over weeks with attendance and enough responses to show",
+)
+weeks.metric(
+    "Weeks at target",
+    f"{h.weeks_at_target} of {h.weeks_scored}",
+    help=f"Weeks whose average score is at least {settings.target_score:g}, out of weeks with scores shown"
+    + (f"; {h.weeks_hidden} week(s) hidden ({ui.suppressed_text(settings)})" if h.weeks_hidden else ""),
+)
+
+if h.average_score is not None:
+    gap = h.average_score - settings.target_score
+    if gap >= 0:
+        st.success(f"The average score {h.average_score:.2f} meets the {settings.target_score:g} target.")
+    else:
+        st.warning(f"The average score {h.average_score:.2f} is {-gap:.2f} below the {settings.target_score:g} target.")
+
+ui.show_chart(report.score_trend(view))
+
+st.divider()
+st.subheader("Retro pack")
+st.caption(f"Every chart as PNG and SVG, their CSVs and a one-page summary for {view.period.title}, in one ZIP.")
+ui.retro_pack_button(view)

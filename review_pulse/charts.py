@@ -1,0 +1,846 @@
+"""Pure Altair chart builders for Review Pulse.
+
+Every function takes already-aggregated rows (never raw survey answers) plus a
+:class:`ChartContext` and returns an Altair chart object.  Nothing here does
+I/O, touches Streamlit or changes global Altair state.
+
+Conventions shared by all charts
+--------------------------------
+* Each statement keeps one colour everywhere: the colour domain is
+  ``ctx.statements`` (in order) and the range is :data:`STATEMENT_PALETTE`
+  indexed by that order.
+* Score axes are fixed (1-5 for means, 0-100 % for shares) so that charts from
+  different quarters can be compared side by side.
+* Suppressed weeks (fewer than ``ctx.min_group_size`` responses) keep ``null``
+  values in the chart data -- never 0 -- so lines break instead of dipping;
+  they are drawn as grey bands/bars whose tooltip says
+  "fewer than N responses".  Response counts of suppressed weeks are not put
+  into the chart spec at all.
+* Font sizes, titles, subtitles and legends are set on the chart itself (not in
+  a top-level ``config``) so the charts can still be layered/concatenated and
+  look the same in Streamlit and in PNG/SVG exports.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Literal, Sequence
+
+import altair as alt
+import pandas as pd
+
+__all__ = [
+    "ChartContext",
+    "STATEMENT_PALETTE",
+    "LIKERT_LABELS",
+    "LIKERT_COLOURS",
+    "statement_colours",
+    "weekly_agreement_chart",
+    "score_trend_chart",
+    "answer_distribution_chart",
+    "attendance_chart",
+    "response_rate_chart",
+    "diverging_segments",
+]
+
+# --------------------------------------------------------------------------
+# Palette / style constants
+# --------------------------------------------------------------------------
+
+#: Okabe-Ito colour-blind-safe palette.  Vermillion (#D55E00) and yellow are
+#: moved to the end: vermillion-ish red is reserved for "below target" and
+#: yellow is hard to read on white.
+STATEMENT_PALETTE: tuple[str, ...] = (
+    "#0072B2",  # blue
+    "#E69F00",  # orange
+    "#009E73",  # bluish green
+    "#CC79A7",  # reddish purple
+    "#56B4E9",  # sky blue
+    "#000000",  # black
+    "#D55E00",  # vermillion
+    "#F0E442",  # yellow
+)
+
+LIKERT_LABELS: tuple[str, ...] = (
+    "Strongly disagree",
+    "Disagree",
+    "Neutral",
+    "Agree",
+    "Strongly agree",
+)
+#: Diverging red-blue (ColorBrewer RdBu, colour-blind safe) with a grey neutral.
+LIKERT_COLOURS: tuple[str, ...] = ("#CA0020", "#F4A582", "#CFCFCF", "#92C5DE", "#0571B0")
+
+BELOW_TARGET_COLOUR = "#B2182B"
+TARGET_COLOUR = "#444444"
+SUPPRESSED_COLOUR = "#BDBDBD"
+SUPPRESSED_BAND_COLOUR = "#E6E6E6"
+BAR_COLOUR = "#6C8EBF"
+BUSY_COLOUR = "#E69F00"
+BUSY_TEXT_COLOUR = "#9A5B00"
+ROLLING_COLOUR = "#222222"
+
+TITLE_FONT_SIZE = 18
+SUBTITLE_FONT_SIZE = 13
+LABEL_FONT_SIZE = 13
+AXIS_TITLE_FONT_SIZE = 14
+MARK_TEXT_FONT_SIZE = 13
+SMALL_TEXT_FONT_SIZE = 12  # never go below 12 (projector)
+STATEMENT_LABEL_LIMIT = 420  # px; wide enough for the four survey statements
+
+WEEK_FORMAT = "%-d %b"
+WEEK_TOOLTIP_FORMAT = "%-d %b %Y"
+
+Metric = Literal["mean", "agree"]
+
+
+# --------------------------------------------------------------------------
+# Context
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChartContext:
+    """Everything a chart needs besides its rows."""
+
+    quarter_label: str = "All time"
+    series_label: str = "Incident review"
+    target: float = 4.5
+    agree_target: float = 0.8
+    min_group_size: int = 5
+    freshness: str = ""
+    statements: tuple[str, ...] = ()
+    width: int = 720
+    height: int = 300
+
+    def __post_init__(self) -> None:
+        # Accept any sequence (e.g. a list from settings) but keep the context hashable.
+        object.__setattr__(self, "statements", tuple(str(x) for x in self.statements))
+
+    @property
+    def suppressed_text(self) -> str:
+        """Tooltip/label text for a suppressed week, e.g. 'fewer than 5 responses'."""
+        return f"fewer than {self.min_group_size} responses"
+
+    @property
+    def anonymity_note(self) -> str:
+        return f"Weeks with fewer than {self.min_group_size} responses hidden for anonymity"
+
+    def footnote(self, *extra: str) -> list[str]:
+        """Subtitle lines: freshness + anonymity rule (+ chart-specific notes)."""
+        first = " · ".join(p for p in (self.freshness.strip(), self.anonymity_note) if p)
+        return [first, *[e for e in extra if e]]
+
+    def title(self, name: str) -> str:
+        parts = [p for p in (self.quarter_label, self.series_label) if p]
+        return f"{name} — {' · '.join(parts)}" if parts else name
+
+
+def statement_colours(ctx: ChartContext, extra: Sequence[str] = ()) -> dict[str, str]:
+    """Statement text -> hex colour, fixed by the statement's position in ctx.statements."""
+    domain = _statement_domain(ctx, extra)
+    return {s: STATEMENT_PALETTE[i % len(STATEMENT_PALETTE)] for i, s in enumerate(domain)}
+
+
+# --------------------------------------------------------------------------
+# Small helpers
+# --------------------------------------------------------------------------
+
+
+def _statement_domain(ctx: ChartContext, extra: Sequence[str] = ()) -> list[str]:
+    """ctx.statements in order, then any unknown statements (appended, so the
+    colours of known statements never shift)."""
+    domain = list(dict.fromkeys(ctx.statements))
+    for s in extra:
+        if s not in domain:
+            domain.append(s)
+    return domain
+
+
+def _frame_statements(frame: pd.DataFrame) -> list[str]:
+    if frame.empty or "statement" not in frame:
+        return []
+    if "statement_order" in frame:
+        ordered = frame.sort_values("statement_order", kind="stable")
+    else:
+        ordered = frame
+    return list(dict.fromkeys(ordered["statement"].astype(str)))
+
+
+def _colour_scale(ctx: ChartContext, frame: pd.DataFrame) -> alt.Scale:
+    colours = statement_colours(ctx, _frame_statements(frame))
+    return alt.Scale(domain=list(colours), range=list(colours.values()))
+
+
+def _title(ctx: ChartContext, name: str, *extra_subtitle: str) -> alt.TitleParams:
+    return alt.TitleParams(
+        text=ctx.title(name),
+        subtitle=ctx.footnote(*extra_subtitle),
+        anchor="start",
+        fontSize=TITLE_FONT_SIZE,
+        subtitleFontSize=SUBTITLE_FONT_SIZE,
+        subtitleColor="#555555",
+        offset=10,
+    )
+
+
+def _axis(**kwargs) -> alt.Axis:
+    base = dict(
+        labelFontSize=LABEL_FONT_SIZE,
+        titleFontSize=AXIS_TITLE_FONT_SIZE,
+        labelLimit=STATEMENT_LABEL_LIMIT,
+    )
+    base.update(kwargs)
+    return alt.Axis(**base)
+
+
+def _legend(**kwargs) -> alt.Legend:
+    base = dict(
+        orient="top",
+        labelFontSize=LABEL_FONT_SIZE,
+        titleFontSize=LABEL_FONT_SIZE,
+        labelLimit=STATEMENT_LABEL_LIMIT,
+        symbolSize=120,
+    )
+    base.update(kwargs)
+    return alt.Legend(**base)
+
+
+def _dt(ts: pd.Timestamp) -> alt.DateTime:
+    """A pandas Timestamp as a Vega-Lite DateTime (local time, like the ISO
+    strings Altair writes for naive datetime columns)."""
+    ts = pd.Timestamp(ts)
+    kw = dict(year=ts.year, month=ts.month, date=ts.day)
+    if ts.hour:
+        kw["hours"] = ts.hour
+    if ts.minute:
+        kw["minutes"] = ts.minute
+    return alt.DateTime(**kw)
+
+
+def _weeks(series: pd.Series) -> pd.Series:
+    """Normalise a week column to naive midnight datetime64."""
+    s = pd.to_datetime(series)
+    if getattr(s.dt, "tz", None) is not None:
+        s = s.dt.tz_localize(None)
+    return s.dt.normalize()
+
+
+def _week_axis_values(weeks: Sequence[pd.Timestamp], max_ticks: int = 13) -> list[alt.DateTime]:
+    uniq = sorted(set(pd.Timestamp(w) for w in weeks))
+    if not uniq:
+        return []
+    step = max(1, math.ceil(len(uniq) / max_ticks))
+    return [_dt(w) for w in uniq[::step]]
+
+
+def _week_scale(weeks: Sequence[pd.Timestamp]) -> alt.Scale:
+    """Fixed temporal domain: half a week either side of the first/last week,
+    so bars centred on a week never get clipped and stacked views align."""
+    lo = min(weeks) - pd.Timedelta(days=3.5)
+    hi = max(weeks) + pd.Timedelta(days=3.5)
+    return alt.Scale(domain=[_dt(lo), _dt(hi)])
+
+
+def _week_x(
+    weeks: Sequence[pd.Timestamp],
+    *,
+    field: str = "week_start",
+    labels: bool = True,
+    title: str | None = "Week",
+) -> alt.X:
+    return alt.X(
+        f"{field}:T",
+        title=title if labels else None,
+        scale=_week_scale(weeks),
+        axis=_axis(
+            values=_week_axis_values(weeks),
+            format=WEEK_FORMAT,
+            labels=labels,
+            ticks=labels,
+            labelAngle=0,
+            labelOverlap=True,
+        ),
+    )
+
+
+def _band_x(weeks: Sequence[pd.Timestamp], field: str, *, labels: bool = True, title: str | None = "Week") -> alt.X:
+    """Like :func:`_week_x` but for a start/end field pair (bars, bands)."""
+    return _week_x(weeks, field=field, labels=labels, title=title)
+
+
+def _message_chart(ctx: ChartContext, name: str, message: str, *, height: int | None = None) -> alt.Chart:
+    """A chart that states why there is nothing to plot (instead of an empty axis)."""
+    return (
+        alt.Chart(pd.DataFrame({"message": [message]}), title=_title(ctx, name))
+        .mark_text(fontSize=16, color="#444444", align="center", baseline="middle")
+        .encode(text="message:N")
+        .properties(width=ctx.width, height=height or 120, view=alt.ViewBackground(stroke=None))
+    )
+
+
+def _target_layers(
+    y_value: float,
+    label: str,
+    label_x: pd.Timestamp,
+) -> list[alt.Chart]:
+    """Dashed target rule + a text label just right of the plot's right edge."""
+    data = alt.InlineData(values=[{}])
+    rule = (
+        alt.Chart(data)
+        .mark_rule(color=TARGET_COLOUR, strokeDash=[6, 4], strokeWidth=2)
+        .encode(y=alt.datum(y_value))
+    )
+    text = (
+        alt.Chart(data)
+        .mark_text(
+            text=label,
+            align="left",
+            baseline="middle",
+            dx=6,
+            fontSize=MARK_TEXT_FONT_SIZE,
+            fontWeight="bold",
+            color=TARGET_COLOUR,
+        )
+        .encode(y=alt.datum(y_value), x=alt.datum(_dt(label_x)))
+    )
+    return [rule, text]
+
+
+def _fmt_target(value: float, metric: Metric) -> str:
+    if metric == "agree":
+        return f"Target {value:.0%}"
+    return f"Target {value:g}"
+
+
+def _suppressed_band(
+    frame: pd.DataFrame, weeks: Sequence[pd.Timestamp], text: str, *, labels: bool = False
+) -> alt.Chart:
+    """Light grey full-height band behind each suppressed week."""
+    bands = pd.DataFrame(
+        {
+            "band_start": frame["week_start"] - pd.Timedelta(days=3.5),
+            "band_end": frame["week_start"] + pd.Timedelta(days=3.5),
+            "week_start": frame["week_start"],
+            "note": text,
+        }
+    )
+    return (
+        alt.Chart(bands)
+        .mark_rect(color=SUPPRESSED_BAND_COLOUR, opacity=0.7)
+        .encode(
+            x=_band_x(weeks, "band_start", labels=labels),
+            x2="band_end:T",
+            tooltip=[
+                alt.Tooltip("week_start:T", title="Week", format=WEEK_TOOLTIP_FORMAT),
+                alt.Tooltip("note:N", title="Responses"),
+            ],
+        )
+    )
+
+
+# --------------------------------------------------------------------------
+# 1. Weekly agreement per statement (+ responses strip)
+# --------------------------------------------------------------------------
+
+
+def weekly_agreement_chart(
+    frame: pd.DataFrame,
+    ctx: ChartContext,
+    metric: Metric = "mean",
+) -> alt.VConcatChart | alt.Chart:
+    """One line per statement, fixed y axis, target rule, and a responses strip.
+
+    ``metric="mean"``: mean score on a fixed 1-5 axis, target ``ctx.target``.
+    ``metric="agree"``: share agreeing on a fixed 0-100 % axis, target
+    ``ctx.agree_target``.
+    """
+    if metric not in ("mean", "agree"):
+        raise ValueError(f"metric must be 'mean' or 'agree', not {metric!r}")
+    name = "Weekly agreement per statement"
+    if metric == "agree":
+        name = "Weekly % agree per statement"
+    if frame is None or frame.empty:
+        return _message_chart(ctx, name, "No review weeks in this period yet")
+
+    value_col = "mean_score" if metric == "mean" else "agree_share"
+    target = ctx.target if metric == "mean" else ctx.agree_target
+    df = frame.copy()
+    df["week_start"] = _weeks(df["week_start"])
+    df["suppressed"] = df["suppressed"].fillna(False).astype(bool)
+    df["value"] = pd.to_numeric(df[value_col], errors="coerce").astype("float64")
+    # A suppressed week never shows a value, even if one slipped through.
+    df.loc[df["suppressed"], "value"] = float("nan")
+    df["below_target"] = (df["value"] < target).fillna(False).astype(bool)
+    # Do not leak the exact count of a suppressed week into the spec.
+    df["responses"] = df["responses"].astype("float64").where(~df["suppressed"])
+    if "statement_order" not in df:
+        order = {s: i for i, s in enumerate(_statement_domain(ctx, _frame_statements(df)))}
+        df["statement_order"] = df["statement"].map(order)
+    df = df.sort_values(["statement_order", "week_start"], kind="stable")
+    keep = ["week_start", "statement", "statement_order", "responses", "value", "suppressed", "below_target"]
+    df = df[keep].reset_index(drop=True)
+
+    weeks = sorted(df["week_start"].unique())
+    colour = _colour_scale(ctx, df)
+    if metric == "mean":
+        y = alt.Y(
+            "value:Q",
+            title="Mean score (1–5)",
+            scale=alt.Scale(domain=[1, 5], nice=False, zero=False, clamp=True),
+            axis=_axis(values=[1, 2, 3, 4, 5], format="d"),
+        )
+        value_tooltip = alt.Tooltip("value:Q", title="Mean score", format=".2f")
+        y_note = "Mean of 1 (strongly disagree) … 5 (strongly agree)"
+    else:
+        y = alt.Y(
+            "value:Q",
+            title="% agree (4 or 5)",
+            scale=alt.Scale(domain=[0, 1], nice=False, zero=True, clamp=True),
+            axis=_axis(format=".0%", values=[0, 0.2, 0.4, 0.6, 0.8, 1.0]),
+        )
+        value_tooltip = alt.Tooltip("value:Q", title="% agree", format=".0%")
+        y_note = "Share of answers Agree or Strongly agree"
+    target_label = _fmt_target(target, metric)
+    tooltip = [
+        alt.Tooltip("week_start:T", title="Week", format=WEEK_TOOLTIP_FORMAT),
+        alt.Tooltip("statement:N", title="Statement"),
+        value_tooltip,
+        alt.Tooltip("responses:Q", title="Responses", format="d"),
+    ]
+
+    base = alt.Chart(df).encode(
+        x=_week_x(weeks, labels=False),
+        y=y,
+        color=alt.Color("statement:N", title=None, scale=colour, legend=_legend(columns=2, symbolType="stroke", symbolStrokeWidth=4)),
+    )
+    lines = base.mark_line(strokeWidth=2.5, invalid="break-paths-filter-domains")
+    below = alt.datum.below_target
+    points = base.mark_point(filled=True, opacity=1, invalid="filter").encode(
+        size=alt.when(below).then(alt.value(150)).otherwise(alt.value(50)),
+        stroke=alt.when(below).then(alt.value(BELOW_TARGET_COLOUR)).otherwise(alt.value("white")),
+        strokeWidth=alt.when(below).then(alt.value(2.5)).otherwise(alt.value(1)),
+        tooltip=tooltip,
+    )
+    layers: list[alt.Chart] = []
+    supp = df.loc[df["suppressed"]].drop_duplicates("week_start")
+    if not supp.empty:
+        layers.append(_suppressed_band(supp, weeks, f"{ctx.suppressed_text} — hidden for anonymity"))
+    label_x = max(weeks) + pd.Timedelta(days=3.5)
+    layers += _target_layers(target, target_label, label_x)
+    layers += [lines, points]
+    main = alt.layer(*layers).properties(width=ctx.width, height=ctx.height)
+
+    strip = _responses_strip(df, ctx, weeks)
+    return alt.vconcat(
+        main,
+        strip,
+        spacing=6,
+        title=_title(
+            ctx,
+            name,
+            f"{y_note} · Red-ringed points are below the {target_label.lower()}",
+        ),
+    ).resolve_scale(x="shared", color="independent")
+
+
+def _responses_strip(df: pd.DataFrame, ctx: ChartContext, weeks: Sequence[pd.Timestamp]) -> alt.LayerChart:
+    """Thin bar strip: responses per week; suppressed weeks are grey '<N' bars."""
+    per_week = (
+        df.groupby("week_start", sort=True)
+        .agg(responses=("responses", "max"), suppressed=("suppressed", "all"))
+        .reset_index()
+    )
+    per_week["responses"] = per_week["responses"].where(~per_week["suppressed"])
+    n = ctx.min_group_size
+    # Suppressed weeks get a fixed-height grey bar of "n" (shown as "<n"), so the
+    # real count never appears.
+    per_week["bar_height"] = per_week["responses"].where(~per_week["suppressed"], float(n))
+    per_week["bar_height"] = per_week["bar_height"].fillna(0.0)
+    per_week["label"] = per_week["responses"].map(lambda v: "" if pd.isna(v) else f"{int(v)}")
+    per_week.loc[per_week["suppressed"], "label"] = f"<{n}"
+    per_week["note"] = per_week["label"].astype(object)
+    per_week.loc[per_week["suppressed"], "note"] = ctx.suppressed_text
+    per_week["bar_start"] = per_week["week_start"] - pd.Timedelta(days=3)
+    per_week["bar_end"] = per_week["week_start"] + pd.Timedelta(days=3)
+
+    ymax = max(float(per_week["bar_height"].max()), float(n)) * 1.35
+    supp = alt.datum.suppressed
+    base = alt.Chart(per_week).encode(
+        x=_band_x(weeks, "bar_start", labels=True),
+        y=alt.Y(
+            "bar_height:Q",
+            title="Responses",
+            scale=alt.Scale(domain=[0, ymax], nice=False),
+            axis=_axis(tickCount=2, grid=False, labels=False, ticks=False, titleAngle=0, titleAlign="right", titleBaseline="middle", titleY=30),
+        ),
+    )
+    bars = base.mark_rect().encode(
+        x2="bar_end:T",
+        y2=alt.datum(0),
+        color=alt.when(supp).then(alt.value(SUPPRESSED_COLOUR)).otherwise(alt.value(BAR_COLOUR)),
+        tooltip=[
+            alt.Tooltip("week_start:T", title="Week", format=WEEK_TOOLTIP_FORMAT),
+            alt.Tooltip("note:N", title="Responses"),
+        ],
+    )
+    text = base.mark_text(dy=-3, baseline="bottom", fontSize=SMALL_TEXT_FONT_SIZE).encode(
+        x=alt.X("week_start:T"),
+        text="label:N",
+        color=alt.when(supp).then(alt.value("#666666")).otherwise(alt.value("#333333")),
+    )
+    return alt.layer(bars, text).properties(width=ctx.width, height=60)
+
+
+# --------------------------------------------------------------------------
+# 2. Small average-score trend
+# --------------------------------------------------------------------------
+
+
+def score_trend_chart(frame: pd.DataFrame, ctx: ChartContext, *, height: int | None = None) -> alt.LayerChart | alt.Chart:
+    """Weekly average score (all statements), fixed 1-5 axis, target rule + label."""
+    name = "Average score per week"
+    h = height or max(160, ctx.height * 2 // 3)
+    if frame is None or frame.empty:
+        return _message_chart(ctx, name, "No review weeks in this period yet", height=h)
+    df = frame.copy()
+    df["week_start"] = _weeks(df["week_start"])
+    df["suppressed"] = df["suppressed"].fillna(False).astype(bool)
+    df["mean_score"] = pd.to_numeric(df["mean_score"], errors="coerce").astype("float64")
+    df.loc[df["suppressed"], "mean_score"] = float("nan")
+    df["responses"] = df["responses"].astype("float64").where(~df["suppressed"])
+    df["below_target"] = (df["mean_score"] < ctx.target).fillna(False).astype(bool)
+    df = df[["week_start", "responses", "mean_score", "suppressed", "below_target"]].sort_values("week_start")
+    df = df.reset_index(drop=True)
+    weeks = sorted(df["week_start"].unique())
+
+    base = alt.Chart(df).encode(
+        x=_week_x(weeks),
+        y=alt.Y(
+            "mean_score:Q",
+            title="Average score (1–5)",
+            scale=alt.Scale(domain=[1, 5], nice=False, zero=False, clamp=True),
+            axis=_axis(values=[1, 2, 3, 4, 5], format="d"),
+        ),
+    )
+    below = alt.datum.below_target
+    line = base.mark_line(color=STATEMENT_PALETTE[0], strokeWidth=2.5, invalid="break-paths-filter-domains")
+    points = base.mark_point(filled=True, opacity=1, color=STATEMENT_PALETTE[0], invalid="filter").encode(
+        size=alt.when(below).then(alt.value(150)).otherwise(alt.value(50)),
+        stroke=alt.when(below).then(alt.value(BELOW_TARGET_COLOUR)).otherwise(alt.value("white")),
+        strokeWidth=alt.when(below).then(alt.value(2.5)).otherwise(alt.value(1)),
+        tooltip=[
+            alt.Tooltip("week_start:T", title="Week", format=WEEK_TOOLTIP_FORMAT),
+            alt.Tooltip("mean_score:Q", title="Average score", format=".2f"),
+            alt.Tooltip("responses:Q", title="Responses", format="d"),
+        ],
+    )
+    layers: list[alt.Chart] = []
+    supp = df.loc[df["suppressed"]]
+    if not supp.empty:
+        layers.append(_suppressed_band(supp, weeks, f"{ctx.suppressed_text} — hidden for anonymity", labels=True))
+    target_label = _fmt_target(ctx.target, "mean")
+    layers += _target_layers(ctx.target, target_label, max(weeks) + pd.Timedelta(days=3.5))
+    layers += [line, points]
+    return alt.layer(*layers, title=_title(ctx, name, "Grey bands: hidden weeks · Red-ringed points: below target")).properties(
+        width=ctx.width, height=h
+    )
+
+
+# --------------------------------------------------------------------------
+# 3. Diverging answer distribution
+# --------------------------------------------------------------------------
+
+
+def diverging_segments(frame: pd.DataFrame, ctx: ChartContext | None = None) -> pd.DataFrame:
+    """Bar segments for a diverging Likert chart centred on Neutral.
+
+    Returns one row per (statement, score) with ``start``/``end`` as shares of
+    that statement's answers: disagree to the left of 0, half of Neutral on
+    each side, agree to the right.  Missing scores count as 0.
+    """
+    cols = ["statement", "statement_order", "score", "label", "answers", "share", "start", "end", "agree_share", "total_answers"]
+    if frame is None or frame.empty:
+        return pd.DataFrame(columns=cols)
+    df = frame.copy()
+    df["score"] = df["score"].astype(int)
+    if "statement_order" not in df:
+        order = {s: i for i, s in enumerate(_statement_domain(ctx or ChartContext(), _frame_statements(df)))}
+        df["statement_order"] = df["statement"].map(order)
+    rows = []
+    for (order, statement), g in df.groupby(["statement_order", "statement"], sort=True):
+        g = g.set_index("score")
+        answers = {s: int(g["answers"].get(s, 0)) if s in g.index else 0 for s in range(1, 6)}
+        total = sum(answers.values())
+        if "share" in g and g["share"].notna().all() and len(g):
+            share = {s: float(g["share"].get(s, 0.0)) if s in g.index else 0.0 for s in range(1, 6)}
+        else:
+            share = {s: (answers[s] / total if total else 0.0) for s in range(1, 6)}
+        left = share[1] + share[2] + share[3] / 2.0
+        pos = -left
+        agree = share[4] + share[5]
+        for s in range(1, 6):
+            rows.append(
+                {
+                    "statement": statement,
+                    "statement_order": int(order),
+                    "score": s,
+                    "label": LIKERT_LABELS[s - 1],
+                    "answers": answers[s],
+                    "share": share[s],
+                    "start": pos,
+                    "end": pos + share[s],
+                    "agree_share": agree,
+                    "total_answers": total,
+                }
+            )
+            pos += share[s]
+    out = pd.DataFrame(rows, columns=cols)
+    # Tidy float noise (e.g. -0.30000000000000004) for readable specs/tests.
+    for c in ("share", "start", "end", "agree_share"):
+        out[c] = out[c].astype(float).round(10)
+    return out
+
+
+def answer_distribution_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChart | alt.Chart:
+    """Diverging stacked horizontal bars (one per statement) centred on Neutral."""
+    name = "Answer distribution per statement"
+    if frame is None or frame.empty or pd.to_numeric(frame.get("answers"), errors="coerce").fillna(0).sum() <= 0:
+        period = "this quarter" if re.match(r"^\d{4}-Q[1-4]$", ctx.quarter_label.strip()) else "in this period"
+        return _message_chart(
+            ctx,
+            name,
+            f"Fewer than {ctx.min_group_size} responses {period} — hidden for anonymity",
+        )
+    seg = diverging_segments(frame, ctx)
+    order = _statement_domain(ctx, list(seg.sort_values("statement_order")["statement"].unique()))
+    order = [s for s in order if s in set(seg["statement"])]
+    height = max(140, 56 * len(order))
+    y = alt.Y(
+        "statement:N",
+        title=None,
+        sort=order,
+        axis=_axis(labelLimit=STATEMENT_LABEL_LIMIT, ticks=False, domain=False, labelPadding=8),
+    )
+    bars = (
+        alt.Chart(seg)
+        .mark_bar(height={"band": 0.7}, stroke="white", strokeWidth=0.5)
+        .encode(
+            y=y,
+            x=alt.X(
+                "start:Q",
+                title="Share of answers  (← disagree · agree →)",
+                scale=alt.Scale(domain=[-1, 1], nice=False),
+                axis=_axis(values=[-1, -0.75, -0.5, -0.25, 0, 0.25, 0.5, 0.75, 1], labelExpr="format(abs(datum.value), '.0%')"),
+            ),
+            x2="end:Q",
+            color=alt.Color(
+                "label:N",
+                title=None,
+                scale=alt.Scale(domain=list(LIKERT_LABELS), range=list(LIKERT_COLOURS)),
+                legend=_legend(symbolType="square", direction="horizontal"),
+                sort=list(LIKERT_LABELS),
+            ),
+            order=alt.Order("score:Q"),
+            tooltip=[
+                alt.Tooltip("statement:N", title="Statement"),
+                alt.Tooltip("label:N", title="Answer"),
+                alt.Tooltip("answers:Q", title="Answers", format="d"),
+                alt.Tooltip("share:Q", title="Share", format=".0%"),
+            ],
+        )
+    )
+    ends = seg.loc[seg["score"] == 5, ["statement", "statement_order", "end", "agree_share", "total_answers"]].copy()
+    ends["agree_text"] = ends["agree_share"].map(lambda v: f"{v:.0%} agree")
+    ends["below_target"] = ends["agree_share"] < ctx.agree_target
+    agree_text = (
+        alt.Chart(ends)
+        .mark_text(align="left", baseline="middle", dx=6, fontSize=MARK_TEXT_FONT_SIZE, fontWeight="bold")
+        .encode(
+            y=alt.Y("statement:N", sort=order),
+            x=alt.X("end:Q"),
+            text="agree_text:N",
+            color=alt.when(alt.datum.below_target).then(alt.value(BELOW_TARGET_COLOUR)).otherwise(alt.value("#333333")),
+            tooltip=[
+                alt.Tooltip("statement:N", title="Statement"),
+                alt.Tooltip("agree_share:Q", title="% agree", format=".0%"),
+                alt.Tooltip("total_answers:Q", title="Answers", format="d"),
+            ],
+        )
+    )
+    zero = alt.Chart(alt.InlineData(values=[{}])).mark_rule(color="#333333", strokeWidth=1.5).encode(x=alt.datum(0))
+    return alt.layer(
+        bars,
+        zero,
+        agree_text,
+        title=_title(
+            ctx,
+            name,
+            f"Neutral split across 0 · Agree target {ctx.agree_target:.0%} (red label: below target)",
+        ),
+    ).properties(width=ctx.width, height=height)
+
+
+# --------------------------------------------------------------------------
+# 4. Attendance
+# --------------------------------------------------------------------------
+
+
+def _growth_text(v: float) -> str:
+    if v is None or pd.isna(v):
+        return "not enough weeks yet"
+    return f"{v:+.0f}% vs first 4 weeks"
+
+
+def attendance_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChart | alt.Chart:
+    """Weekly attendees (bars), 4-week rolling mean (line), busy weeks marked."""
+    name = "Attendance per week"
+    if frame is None or frame.empty:
+        return _message_chart(ctx, name, "No attendance recorded in this period yet")
+    df = frame.copy()
+    df["week_start"] = _weeks(df["week_start"])
+    df["busy_week"] = df["busy_week"].fillna(False).astype(bool)
+    df["attendees"] = pd.to_numeric(df["attendees"], errors="coerce").astype("float64")
+    df["rolling_mean"] = pd.to_numeric(df["rolling_mean"], errors="coerce").astype("float64")
+    df["growth_pct"] = pd.to_numeric(df["growth_pct"], errors="coerce").astype("float64")
+    df["week_type"] = df["busy_week"].map({True: "Busy week (sharp dip)", False: "Regular week"})
+    df["busy_note"] = df["busy_week"].map({True: "busy week", False: ""})
+    df["growth_text"] = df["growth_pct"].map(_growth_text)
+    df["bar_start"] = df["week_start"] - pd.Timedelta(days=3)
+    df["bar_end"] = df["week_start"] + pd.Timedelta(days=3)
+    df = df[
+        ["week_start", "attendees", "rolling_mean", "growth_pct", "busy_week", "week_type", "busy_note", "growth_text", "bar_start", "bar_end"]
+    ].sort_values("week_start").reset_index(drop=True)
+    weeks = sorted(df["week_start"].unique())
+    ymax = max(1.0, float(df["attendees"].max(skipna=True) or 0), float(df["rolling_mean"].max(skipna=True) or 0)) * 1.2
+    y_scale = alt.Scale(domain=[0, ymax], nice=False)
+    tooltip = [
+        alt.Tooltip("week_start:T", title="Week", format=WEEK_TOOLTIP_FORMAT),
+        alt.Tooltip("attendees:Q", title="Attendees", format="d"),
+        alt.Tooltip("rolling_mean:Q", title="4-week average", format=".1f"),
+        alt.Tooltip("growth_text:N", title="Growth"),
+        alt.Tooltip("week_type:N", title="Week type"),
+    ]
+    bars = (
+        alt.Chart(df)
+        .mark_rect()
+        .encode(
+            x=_band_x(weeks, "bar_start"),
+            x2="bar_end:T",
+            y2=alt.datum(0),
+            y=alt.Y("attendees:Q", title="Attendees", scale=y_scale, axis=_axis(format="d", tickMinStep=1)),
+            color=alt.Color(
+                "week_type:N",
+                title=None,
+                scale=alt.Scale(domain=["Regular week", "Busy week (sharp dip)"], range=[BAR_COLOUR, BUSY_COLOUR]),
+                legend=_legend(symbolType="square"),
+            ),
+            tooltip=tooltip,
+        )
+    )
+    busy = df.loc[df["busy_week"]]
+    busy_text = (
+        alt.Chart(busy)
+        .mark_text(text="busy", baseline="bottom", dy=-4, fontSize=SMALL_TEXT_FONT_SIZE, fontWeight="bold", color=BUSY_TEXT_COLOUR)
+        .encode(x=alt.X("week_start:T"), y=alt.Y("attendees:Q"), tooltip=tooltip)
+    )
+    line = (
+        alt.Chart(df)
+        .mark_line(color=ROLLING_COLOUR, strokeWidth=2.5, invalid="break-paths-filter-domains")
+        .encode(x=alt.X("week_start:T"), y=alt.Y("rolling_mean:Q"), tooltip=tooltip)
+    )
+    last = df.dropna(subset=["rolling_mean"]).tail(1)[["week_start", "rolling_mean"]].copy()
+    # Label just right of the plot edge so it never sits on top of the last bar.
+    last["label_x"] = max(weeks) + pd.Timedelta(days=3.5)
+    line_label = (
+        alt.Chart(last)
+        .mark_text(text="4-week average", align="left", baseline="middle", dx=6, fontSize=SMALL_TEXT_FONT_SIZE, fontWeight="bold", color=ROLLING_COLOUR)
+        .encode(x=alt.X("label_x:T"), y=alt.Y("rolling_mean:Q"))
+    )
+    return alt.layer(
+        bars,
+        busy_text,
+        line,
+        line_label,
+        title=_title(ctx, name, "Line: 4-week rolling average · Growth compares with the quarter's first 4 review weeks"),
+    ).properties(width=ctx.width, height=ctx.height)
+
+
+# --------------------------------------------------------------------------
+# 5. Response rate
+# --------------------------------------------------------------------------
+
+
+def response_rate_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChart | alt.Chart:
+    """Survey response rate (responses / attendees) per week, fixed 0-100 % axis."""
+    name = "Survey response rate per week"
+    if frame is None or frame.empty:
+        return _message_chart(ctx, name, "No review weeks in this period yet")
+    df = frame.copy()
+    df["week_start"] = _weeks(df["week_start"])
+    df["response_rate"] = pd.to_numeric(df["response_rate"], errors="coerce").astype("float64")
+    att = pd.to_numeric(df["attendees"], errors="coerce")
+    resp = pd.to_numeric(df["responses"], errors="coerce")
+    no_attendance = att.isna() | (att <= 0)
+    hidden = df["response_rate"].isna()
+    if "suppressed" in df:
+        suppressed = df["suppressed"].astype("boolean").fillna(False).astype(bool)
+    else:  # no flag: a missing rate with attendance can only be the anonymity rule
+        suppressed = ~no_attendance & ~(resp.fillna(0) <= 0)
+    df["reason"] = ""
+    df.loc[hidden & no_attendance, "reason"] = "no attendance recorded"
+    df.loc[hidden & ~no_attendance & (resp.fillna(0) <= 0), "reason"] = "no survey responses"
+    df.loc[hidden & suppressed, "reason"] = f"{ctx.suppressed_text} — hidden for anonymity"
+    # Do not leak the exact count of hidden weeks.
+    df["responses"] = resp.astype("float64").where(~hidden)
+    df["attendees"] = att.astype("float64")
+    df = df[["week_start", "attendees", "responses", "response_rate", "reason"]].sort_values("week_start").reset_index(drop=True)
+    weeks = sorted(df["week_start"].unique())
+
+    base = alt.Chart(df).encode(
+        x=_week_x(weeks),
+        y=alt.Y(
+            "response_rate:Q",
+            title="Response rate",
+            scale=alt.Scale(domain=[0, 1], nice=False, clamp=True),
+            axis=_axis(format=".0%", values=[0, 0.25, 0.5, 0.75, 1.0]),
+        ),
+    )
+    tooltip = [
+        alt.Tooltip("week_start:T", title="Week", format=WEEK_TOOLTIP_FORMAT),
+        alt.Tooltip("response_rate:Q", title="Response rate", format=".0%"),
+        alt.Tooltip("responses:Q", title="Responses", format="d"),
+        alt.Tooltip("attendees:Q", title="Attendees", format="d"),
+    ]
+    line = base.mark_line(color=STATEMENT_PALETTE[0], strokeWidth=2.5, invalid="break-paths-filter-domains")
+    points = base.mark_point(filled=True, size=60, opacity=1, color=STATEMENT_PALETTE[0], invalid="filter").encode(tooltip=tooltip)
+    layers: list[alt.Chart] = []
+    gaps = df.loc[hidden.values]
+    if not gaps.empty:
+        bands = pd.DataFrame(
+            {
+                "band_start": gaps["week_start"] - pd.Timedelta(days=3.5),
+                "band_end": gaps["week_start"] + pd.Timedelta(days=3.5),
+                "week_start": gaps["week_start"],
+                "reason": gaps["reason"],
+            }
+        )
+        layers.append(
+            alt.Chart(bands)
+            .mark_rect(color=SUPPRESSED_BAND_COLOUR, opacity=0.7)
+            .encode(
+                x=_band_x(weeks, "band_start"),
+                x2="band_end:T",
+                tooltip=[
+                    alt.Tooltip("week_start:T", title="Week", format=WEEK_TOOLTIP_FORMAT),
+                    alt.Tooltip("reason:N", title="Not shown"),
+                ],
+            )
+        )
+    layers += [line, points]
+    return alt.layer(
+        *layers,
+        title=_title(ctx, name, "Responses ÷ attendees · Grey bands: hidden or no attendance"),
+    ).properties(width=ctx.width, height=ctx.height)

@@ -1,0 +1,126 @@
+"""The one read layer pages, exports and the CLI use: a view of the DB for a period and series.
+
+In the app, results are cached with ``st.cache_data`` on plain arguments. The DB
+file's identity (inode, mtime, size) is one of them, so a newly published
+ingestion is picked up on the next rerun without a restart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from review_pulse import queries
+from review_pulse.metrics import Headline, headline
+from review_pulse.quarters import ALL_TIME_PERIOD, Period, previous_quarter, quarters_between
+from review_pulse.settings import Settings
+from review_pulse.store import data_version
+
+CACHE_TTL_SECONDS = 600
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False, max_entries=512)
+def _cached_query(name: str, db_path: str, version: tuple | None, *args: Any) -> Any:
+    # ``version`` is unused in the body: it is part of the cache key.
+    return _run_query(name, db_path, *args)
+
+
+def _run_query(name: str, db_path: str, *args: Any) -> Any:
+    """Rebuild typed arguments from plain ones (the cache hashes plain values)."""
+    function = getattr(queries, name)
+    if args and isinstance(args[0], tuple) and args[0][:1] == ("filters",):
+        return function(Path(db_path), queries.Filters(*args[0][1:]), *args[1:])
+    return function(Path(db_path), *args)
+
+
+@dataclass(frozen=True)
+class DataView:
+    """What a page or an export reads: one DB, one period, one series (None = all)."""
+
+    db_path: Path
+    period: Period
+    series: str | None
+    settings: Settings
+    cached: bool = field(default=True, compare=False)
+
+    def _call(self, name: str, *args: Any) -> Any:
+        if self.cached:
+            result = _cached_query(name, str(self.db_path), data_version(self.db_path), *args)
+        else:
+            result = _run_query(name, str(self.db_path), *args)
+        # Callers may add columns; never let that leak into the cache.
+        return result.copy() if isinstance(result, pd.DataFrame) else result
+
+    def _filters(self, period: Period | None = None) -> tuple:
+        week_from, week_to = (period or self.period).week_bounds
+        return ("filters", week_from, week_to, self.series, self.settings.min_group_size)
+
+    def with_period(self, period: Period) -> DataView:
+        return DataView(self.db_path, period, self.series, self.settings, self.cached)
+
+    # --- status and choices ---
+    def status(self) -> queries.DbStatus:
+        return queries.db_status(self.db_path)  # never cached: it must see a new file at once
+
+    def series_options(self) -> list[str]:
+        return self._call("series_list")
+
+    def periods(self) -> list[Period]:
+        first, last = self._call("week_range", self.series)
+        if first is None or last is None:
+            return []
+        return quarters_between(first, last, self.settings.fiscal_year_start_month)
+
+    # --- figures ---
+    def weekly_statement_scores(self) -> pd.DataFrame:
+        return self._call("weekly_statement_scores", self._filters())
+
+    def weekly_scores(self, period: Period | None = None) -> pd.DataFrame:
+        return self._call("weekly_scores", self._filters(period))
+
+    def answer_distribution(self) -> pd.DataFrame:
+        return self._call("answer_distribution", self._filters(), self.settings.statement_texts)
+
+    def weekly_attendance(self) -> pd.DataFrame:
+        return self._call("weekly_attendance", self._filters(), self.settings.busy_week_ratio)
+
+    def feedback(self, search: str = "") -> pd.DataFrame:
+        return self._call("feedback", self._filters(), search)
+
+    def hidden_feedback_count(self) -> int:
+        return self._call("hidden_feedback_count", self._filters())
+
+    def freshness(self) -> queries.Freshness:
+        return self._call("freshness", self.series)
+
+    def ingest_runs(self, limit: int = 20) -> pd.DataFrame:
+        return self._call("ingest_runs", limit)
+
+    def rejects(self, limit: int = 1000) -> pd.DataFrame:
+        return self._call("rejects", limit)
+
+    def table_counts(self) -> dict[str, int]:
+        return self._call("table_counts")
+
+    def headline(self) -> Headline:
+        previous = previous_quarter(self.period, self.settings.fiscal_year_start_month)
+        previous_scores = self.weekly_scores(previous) if previous is not None else None
+        if previous_scores is not None and previous_scores.empty:
+            previous_scores = None
+        return headline(self.weekly_scores(), previous_scores, self.weekly_attendance(), self.settings.target_score)
+
+    @property
+    def series_label(self) -> str:
+        return self.series or "All series"
+
+    @property
+    def is_all_time(self) -> bool:
+        return self.period == ALL_TIME_PERIOD
+
+
+def latest_period(periods: list[Period]) -> Period:
+    return periods[0] if periods else ALL_TIME_PERIOD

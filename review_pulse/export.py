@@ -1,0 +1,355 @@
+"""Pure export helpers: CSV (injection-safe), PNG/SVG via vl-convert, ZIP bundle,
+Markdown (and optional PDF) retro summary.  No Streamlit imports, no file I/O:
+everything returns bytes/str for the caller to offer as a download.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import altair as alt
+import pandas as pd
+
+__all__ = [
+    "VL_VERSION",
+    "ExportItem",
+    "neutralise_cell",
+    "frame_to_csv_bytes",
+    "chart_to_png",
+    "chart_to_svg",
+    "chart_to_pdf",
+    "export_filename",
+    "build_zip",
+    "summary_markdown",
+    "summary_pdf",
+    "summary_chart",
+    "summary_lines",
+]
+
+#: vl-convert wants "v6_4"-style version strings; derive it from the schema
+#: Altair writes so the compiled spec and the converter always agree.
+VL_VERSION = "_".join(alt.SCHEMA_VERSION.split(".")[:2])
+
+_DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+# --------------------------------------------------------------------------
+# CSV
+# --------------------------------------------------------------------------
+
+
+def neutralise_cell(value: Any) -> Any:
+    """OWASP CSV-injection guard: prefix risky *strings* with a single quote.
+
+    Strings starting with ``= + - @``, tab or carriage return get a leading
+    ``'``.  Anything that is not a string (numbers, including negative ones,
+    dates, None) is returned unchanged.
+    """
+    if isinstance(value, str) and value.startswith(_DANGEROUS_PREFIXES):
+        return "'" + value
+    return value
+
+
+def _iso(value: Any) -> Any:
+    if value is None or value is pd.NaT:
+        return value
+    if isinstance(value, pd.Timestamp):
+        if value.tzinfo is None and value == value.normalize():
+            return value.date().isoformat()
+        return value.isoformat()
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    return value
+
+
+def _csv_column(col: pd.Series) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(col):
+        s = pd.to_datetime(col)
+        if getattr(s.dt, "tz", None) is None and bool((s.dropna() == s.dropna().dt.normalize()).all()):
+            out = s.dt.strftime("%Y-%m-%d")
+        else:
+            out = s.map(lambda v: v.isoformat() if pd.notna(v) else None)
+        return out.astype(object).where(s.notna(), None)
+    if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
+        return col
+    # object / string / category columns: convert dates, neutralise strings.
+    return col.astype(object).map(lambda v: neutralise_cell(_iso(v)))
+
+
+def frame_to_csv_bytes(frame: pd.DataFrame) -> bytes:
+    """CSV for Excel & co: UTF-8 with BOM, no index, ISO dates, every string
+    cell (and header) neutralised against formula injection."""
+    out = pd.DataFrame({i: _csv_column(frame.iloc[:, i]) for i in range(frame.shape[1])})
+    out.columns = [neutralise_cell(str(c)) for c in frame.columns]
+    text = out.to_csv(index=False, lineterminator="\r\n")
+    return text.encode("utf-8-sig")
+
+
+# --------------------------------------------------------------------------
+# Images
+# --------------------------------------------------------------------------
+
+
+def _spec(chart: Any) -> dict:
+    if isinstance(chart, Mapping):
+        return dict(chart)
+    return chart.to_dict()
+
+
+def chart_to_svg(chart: alt.TopLevelMixin | Mapping) -> str:
+    """Render an Altair chart (or a Vega-Lite dict) to an SVG string."""
+    import vl_convert as vlc
+
+    return vlc.vegalite_to_svg(_spec(chart), vl_version=VL_VERSION)
+
+
+def chart_to_png(chart: alt.TopLevelMixin | Mapping, scale: float = 2) -> bytes:
+    """Render to PNG; ``scale=2`` gives a sharp image for slides (2x the SVG size)."""
+    import vl_convert as vlc
+
+    return vlc.vegalite_to_png(_spec(chart), vl_version=VL_VERSION, scale=scale)
+
+
+def chart_to_pdf(chart: alt.TopLevelMixin | Mapping) -> bytes:
+    """Render to a (vector) PDF."""
+    import vl_convert as vlc
+
+    return vlc.vegalite_to_pdf(_spec(chart), vl_version=VL_VERSION)
+
+
+# --------------------------------------------------------------------------
+# File names & ZIP
+# --------------------------------------------------------------------------
+
+_QUARTER_RE = re.compile(r"^\d{4}-Q[1-4]$")
+
+
+def _safe_token(text: str, *, keep_case: bool = False) -> str:
+    folded = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode("ascii")
+    token = re.sub(r"[^A-Za-z0-9]+", "-", folded).strip("-")
+    token = token if keep_case else token.lower()
+    return token[:60].strip("-")
+
+
+def export_filename(slug: str, quarter_label: str, ext: str) -> str:
+    """``weekly-agreement_2026-Q2.png``; "All time" -> ``all-time``.
+
+    Only ``[A-Za-z0-9._-]`` survive: no spaces, no path separators, no "..".
+    """
+    slug_part = _safe_token(slug) or "chart"
+    quarter = _safe_token(quarter_label, keep_case=True)
+    quarter_part = quarter if _QUARTER_RE.match(quarter) else quarter.lower()
+    quarter_part = quarter_part or "all-time"
+    ext_part = re.sub(r"[^a-z0-9]", "", str(ext).lower().lstrip(".")) or "bin"
+    return f"{slug_part}_{quarter_part}.{ext_part}"
+
+
+@dataclass
+class ExportItem:
+    """One chart to export, with exactly the rows it shows (for the CSV)."""
+
+    slug: str
+    title: str
+    chart: Any
+    rows: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def _zip_write(zf: zipfile.ZipFile, name: str, data: bytes) -> None:
+    info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    zf.writestr(info, data)
+
+
+def _safe_member_name(name: str) -> str:
+    base = str(name).replace("\\", "/").rsplit("/", 1)[-1]
+    stem, dot, ext = base.rpartition(".")
+    if not dot:
+        stem, ext = base, ""
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()).strip("-")
+    ext = re.sub(r"[^A-Za-z0-9]", "", ext)
+    if not stem:
+        raise ValueError(f"unsafe or empty file name in ZIP: {name!r}")
+    return f"{stem}.{ext}" if ext else stem
+
+
+def build_zip(
+    items: list[ExportItem],
+    quarter_label: str,
+    extra_files: Mapping[str, bytes | str] | None = None,
+) -> bytes:
+    """ZIP with ``<slug>_<quarter>.png`` (scale 2), ``.svg`` and ``.csv`` per
+    item (in item order), then ``extra_files`` sorted by name.  Timestamps are
+    fixed so the same input gives byte-identical output."""
+    import vl_convert as vlc
+
+    names: set[str] = set()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+
+        def add(name: str, data: bytes) -> None:
+            if name in names:
+                raise ValueError(f"duplicate file name in ZIP: {name}")
+            names.add(name)
+            _zip_write(zf, name, data)
+
+        for item in items:
+            svg = chart_to_svg(item.chart)
+            # Rasterise the SVG we already have: one Vega render instead of two,
+            # and the PNG is exactly 2x the SVG.
+            png = vlc.svg_to_png(svg, scale=2)
+            add(export_filename(item.slug, quarter_label, "png"), png)
+            add(export_filename(item.slug, quarter_label, "svg"), svg.encode("utf-8"))
+            rows = item.rows if item.rows is not None else pd.DataFrame()
+            add(export_filename(item.slug, quarter_label, "csv"), frame_to_csv_bytes(rows))
+        for name in sorted((extra_files or {}).keys()):
+            data = extra_files[name]
+            add(_safe_member_name(name), data.encode("utf-8") if isinstance(data, str) else bytes(data))
+    return buf.getvalue()
+
+
+# --------------------------------------------------------------------------
+# Summary
+# --------------------------------------------------------------------------
+
+DASH = "—"
+
+
+def _num(value: Any) -> float | None:
+    if value is None:
+        return None
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(f) else f
+
+
+def _fmt_date(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+        return None
+    try:
+        return pd.Timestamp(value).date().isoformat()
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def summary_lines(h: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(label, text) pairs shared by the Markdown and PDF summaries."""
+    n = int(h.get("min_group_size") or 5)
+    hidden = f"{DASH} (hidden: fewer than {n} responses)"
+    target = _num(h.get("target"))
+    target = 4.5 if target is None else target
+    avg = _num(h.get("average_score"))
+    prev = _num(h.get("previous_average"))
+    latest_week = _fmt_date(h.get("latest_week"))
+    latest_score = _num(h.get("latest_week_score"))
+    growth = _num(h.get("attendance_growth_pct"))
+    rate = _num(h.get("response_rate"))
+    weeks_at = int(h.get("weeks_at_target") or 0)
+    weeks_held = int(h.get("weeks_held") or 0)
+
+    rows: list[tuple[str, str]] = []
+    if avg is None:
+        rows.append(("Average score", hidden))
+        rows.append(("Target", f"{target:g} / 5 {DASH} cannot tell (average hidden)"))
+    else:
+        # Compare what is displayed (2 decimals) so text and number never disagree.
+        shown = round(avg, 2)
+        verdict = "meets the target" if shown >= target else f"below the target by {target - shown:.2f}"
+        rows.append(("Average score", f"{avg:.2f} / 5"))
+        rows.append(("Target", f"{target:g} / 5 {DASH} {verdict}"))
+    if prev is None:
+        rows.append(("Previous period", f"{DASH} (no comparable data)"))
+    elif avg is None:
+        rows.append(("Previous period", f"{prev:.2f} / 5"))
+    else:
+        change = round(avg, 2) - round(prev, 2)  # the difference of the shown numbers
+        rows.append(("Previous period", f"{prev:.2f} / 5 (change {change:+.2f})"))
+    if latest_week is None:
+        rows.append(("Latest week", f"{DASH} (no review held yet)"))
+    elif latest_score is None:
+        rows.append(("Latest week", f"{latest_week}: {hidden}"))
+    else:
+        flag = "at target" if round(latest_score, 2) >= target else "below target"
+        rows.append(("Latest week", f"{latest_week}: {latest_score:.2f} / 5 ({flag})"))
+    rows.append(("Weeks at target", f"{weeks_at} of {weeks_held} weeks held"))
+    rows.append(
+        (
+            "Attendance growth",
+            f"{DASH} (not enough weeks yet)" if growth is None else f"{growth:+.0f}% vs the first 4 review weeks",
+        )
+    )
+    rows.append(("Response rate", f"{DASH} (hidden or no attendance recorded)" if rate is None else f"{rate:.0%}"))
+    rows.append(("Responses", f"{int(h.get('responses') or 0)}"))
+    return rows
+
+
+def summary_markdown(h: Mapping[str, Any]) -> str:
+    """One-page Markdown retro summary from headline numbers."""
+    n = int(h.get("min_group_size") or 5)
+    quarter = str(h.get("quarter") or "All time")
+    series = str(h.get("series") or "")
+    heading = f"# Review Pulse {DASH} {quarter}" + (f" · {series}" if series else "")
+    lines = [heading, ""]
+    lines += ["| Measure | Value |", "| --- | --- |"]
+    for label, text in summary_lines(h):
+        lines.append(f"| {label} | {_md_cell(text)} |")
+    lines.append("")
+    notes = []
+    freshness = str(h.get("freshness") or "").strip()
+    if freshness:
+        notes.append(freshness)
+    notes.append(f"Weeks with fewer than {n} responses are hidden for anonymity")
+    notes.append("Scores: 1 = strongly disagree … 5 = strongly agree")
+    lines.append("_" + " · ".join(_md_inline(x) for x in notes) + "_")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def _md_inline(text: str) -> str:
+    return re.sub(r"([\\`*_\[\]|<>])", r"\\\1", text)
+
+
+def _md_cell(text: str) -> str:
+    return _md_inline(text).replace("\n", " ")
+
+
+def summary_pdf(h: Mapping[str, Any]) -> bytes:
+    """One-page PDF of the same summary, drawn as a Vega-Lite text chart and
+    converted with vl-convert (vector text, no extra dependencies)."""
+    return chart_to_pdf(summary_chart(h))
+
+
+def summary_chart(h: Mapping[str, Any]) -> alt.LayerChart:
+    """The summary table as a text-only chart (used for the PDF; also PNG-able)."""
+    n = int(h.get("min_group_size") or 5)
+    quarter = str(h.get("quarter") or "All time")
+    series = str(h.get("series") or "")
+    rows = summary_lines(h)
+    df = pd.DataFrame({"row": range(len(rows)), "label": [r[0] for r in rows], "text": [r[1] for r in rows]})
+    y = alt.Y("row:O", axis=None)
+    labels = alt.Chart(df).mark_text(align="left", fontSize=14, fontWeight="bold").encode(y=y, x=alt.value(0), text="label:N")
+    values = alt.Chart(df).mark_text(align="left", fontSize=14).encode(y=y, x=alt.value(190), text="text:N")
+    freshness = str(h.get("freshness") or "").strip()
+    subtitle = [" · ".join(p for p in (freshness, f"Weeks with fewer than {n} responses are hidden for anonymity") if p)]
+    chart = alt.layer(
+        labels,
+        values,
+        title=alt.TitleParams(
+            text=f"Review Pulse {DASH} {quarter}" + (f" · {series}" if series else ""),
+            subtitle=subtitle,
+            anchor="start",
+            fontSize=20,
+            subtitleFontSize=13,
+        ),
+    ).properties(width=640, height=28 * len(rows), view=alt.ViewBackground(stroke=None), padding=30)
+    return chart

@@ -1,0 +1,80 @@
+"""The retro pack: every chart (PNG, SVG, CSV) and a summary for one period, for the app and the CLI."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+from review_pulse import report
+from review_pulse.data import DataView
+from review_pulse.errors import UserFacingError
+from review_pulse.export import build_zip, export_filename, summary_markdown
+from review_pulse.quarters import parse_period
+from review_pulse.settings import Settings
+
+
+class ExportError(UserFacingError):
+    """The export cannot be made (unknown quarter, no data…)."""
+
+
+def summary_numbers(view: DataView) -> dict:
+    h = view.headline()
+    return {
+        "quarter": view.period.title,
+        "series": view.series_label,
+        "average_score": h.average_score,
+        "target": view.settings.target_score,
+        "previous_average": h.previous_average,
+        "latest_week": h.latest_week,
+        "latest_week_score": h.latest_week_score,
+        "attendance_growth_pct": h.attendance_growth_pct,
+        "response_rate": h.response_rate,
+        "weeks_at_target": h.weeks_at_target,
+        "weeks_held": h.weeks_scored,
+        "responses": h.responses,
+        "freshness": view.freshness().label,
+        "min_group_size": view.settings.min_group_size,
+    }
+
+
+def build_retro_pack(view: DataView) -> bytes:
+    summary = summary_markdown(summary_numbers(view))
+    return build_zip(
+        report.all_items(view),
+        view.period.title,
+        {export_filename("summary", view.period.title, "md"): summary},
+    )
+
+
+def retro_pack_filename(view: DataView) -> str:
+    return export_filename("retro-pack", view.period.title, "zip")
+
+
+def export_quarter(
+    db_path: Path, settings: Settings, quarter: str, out_dir: Path, series: str | None = None, as_zip: bool = False
+) -> list[Path]:
+    """What `python -m pipeline export` runs: the same files the app's Retro pack button gives."""
+    period = parse_period(quarter, settings.fiscal_year_start_month)
+    if period is None:
+        raise ExportError(f"--quarter {quarter!r}: use a quarter such as 2026-Q2, or 'all'")
+    if not db_path.exists():
+        raise ExportError(f"{db_path}: no database; run `python -m pipeline ingest` first")
+    view = DataView(db_path, period, series, settings, cached=False)
+    if view.status().state != "ready":
+        raise ExportError(f"{db_path}: the database holds no data yet")
+    if series is not None and series not in view.series_options():
+        raise ExportError(f"no review series {series!r}; the database has {', '.join(view.series_options())}")
+    pack = build_retro_pack(view)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if as_zip:
+        target = out_dir / retro_pack_filename(view)
+        target.write_bytes(pack)
+        return [target]
+    written = []
+    with zipfile.ZipFile(io.BytesIO(pack)) as archive:
+        for name in archive.namelist():
+            target = out_dir / name
+            target.write_bytes(archive.read(name))
+            written.append(target)
+    return written

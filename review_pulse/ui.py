@@ -1,0 +1,194 @@
+"""Streamlit pieces shared by app.py and the pages: filters, empty states, charts with downloads."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+import streamlit as st
+
+from review_pulse.data import DataView, latest_period
+from review_pulse.export import ExportItem, chart_to_png, chart_to_svg, export_filename, frame_to_csv_bytes
+from review_pulse.quarters import ALL_TIME, ALL_TIME_PERIOD, parse_period
+from review_pulse.settings import Settings
+
+ALL_SERIES = "All series"
+VIEW_KEY = "review_pulse_view"
+
+
+def sidebar_filters(db_path: Path, settings: Settings) -> DataView:
+    """Draw the quarter (and series) selectors; keep them in session state and the URL.
+
+    Streamlit clears query params when the page changes, so the selection lives
+    in session state and is written back to the URL on every run of every page.
+    """
+    base = DataView(db_path, ALL_TIME_PERIOD, None, settings)
+    status = base.status()
+    if status.state != "ready":
+        st.session_state[VIEW_KEY] = base
+        return base
+
+    series_options = base.series_options()
+    series: str | None = None
+    if len(series_options) > 1:
+        choices = [ALL_SERIES, *series_options]
+        if st.session_state.get("series") not in choices:
+            wanted = st.query_params.get("series")
+            st.session_state["series"] = wanted if wanted in choices else ALL_SERIES
+        picked = st.sidebar.selectbox("Review series", choices, key="series")
+        series = None if picked == ALL_SERIES else picked
+
+    scoped = DataView(db_path, ALL_TIME_PERIOD, series, settings)
+    periods = scoped.periods()
+    labels = [p.label for p in periods] + [ALL_TIME]
+    if st.session_state.get("quarter") not in labels:
+        wanted = parse_period(st.query_params.get("quarter"), settings.fiscal_year_start_month)
+        if wanted is not None and wanted.label not in labels:
+            labels.insert(0, wanted.label)  # a linked quarter without data still opens, empty
+        st.session_state["quarter"] = wanted.label if wanted is not None else latest_period(periods).label
+    if st.session_state["quarter"] not in labels:
+        labels.insert(0, st.session_state["quarter"])
+    st.sidebar.selectbox(
+        "Quarter",
+        labels,
+        key="quarter",
+        format_func=lambda label: "All time" if label == ALL_TIME else label,
+        help="Calendar quarters" if settings.fiscal_year_start_month == 1
+        else f"Fiscal quarters; the fiscal year starts in month {settings.fiscal_year_start_month}",
+    )
+    period = parse_period(st.session_state["quarter"], settings.fiscal_year_start_month) or ALL_TIME_PERIOD
+
+    st.query_params["quarter"] = period.label
+    if series is not None:
+        st.query_params["series"] = series
+    elif "series" in st.query_params:
+        del st.query_params["series"]
+
+    view = DataView(db_path, period, series, settings)
+    st.session_state[VIEW_KEY] = view
+    return view
+
+
+def current_view() -> DataView:
+    return st.session_state[VIEW_KEY]
+
+
+def ingest_command(db_path: Path) -> str:
+    return f"python -m pipeline ingest --db {shlex.quote(str(db_path))} --surveys SURVEY.csv --attendance ATTENDANCE.csv"
+
+
+def require_data(view: DataView) -> bool:
+    """Show what to do when there is nothing to show; True when the page can draw."""
+    status = view.status()
+    if status.state == "ready":
+        return True
+    if status.state == "missing":
+        st.info(f"No database yet at `{view.db_path}`. Load your survey export and attendance with:")
+        st.code(ingest_command(view.db_path), language="bash")
+        st.caption("Or try the demo data: `python -m pipeline demo`")
+    elif status.state == "empty":
+        st.info("The database has no survey responses or meetings yet. Load some with:")
+        st.code(ingest_command(view.db_path), language="bash")
+    else:
+        st.error(f"Cannot read `{view.db_path}`: {status.detail}")
+    return False
+
+
+def fmt_score(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
+def fmt_pct(value: float | None, signed: bool = False) -> str:
+    if value is None:
+        return "—"
+    return f"{value:+.0f}%" if signed else f"{value:.0f}%"
+
+
+def suppressed_text(settings: Settings) -> str:
+    return f"fewer than {settings.min_group_size} responses"
+
+
+def show_chart(item: ExportItem, *, key: str | None = None, downloads: bool = True) -> None:
+    """Draw the chart, then PNG / SVG / CSV buttons that render on click (not on every rerun)."""
+    st.altair_chart(item.chart, width="stretch")
+    if not downloads:
+        return
+    quarter = _quarter_for_files()
+    key = key or item.slug
+    columns = st.columns([1, 1, 1, 5])
+    columns[0].download_button(
+        "PNG", data=lambda: chart_to_png(item.chart, scale=2), file_name=export_filename(item.slug, quarter, "png"),
+        mime="image/png", key=f"{key}-png", on_click="ignore", icon=":material/image:",
+        help="The chart as a PNG at 2× scale, for slides",
+    )
+    columns[1].download_button(
+        "SVG", data=lambda: chart_to_svg(item.chart), file_name=export_filename(item.slug, quarter, "svg"),
+        mime="image/svg+xml", key=f"{key}-svg", on_click="ignore", icon=":material/draw:",
+        help="The chart as SVG, for docs",
+    )
+    columns[2].download_button(
+        "CSV", data=lambda: frame_to_csv_bytes(item.rows), file_name=export_filename(item.slug, quarter, "csv"),
+        mime="text/csv", key=f"{key}-csv", on_click="ignore", icon=":material/table:",
+        help="Exactly the rows this chart shows",
+    )
+
+
+def _quarter_for_files() -> str:
+    return current_view().period.title
+
+
+def data_caption(view: DataView) -> None:
+    fresh = view.freshness()
+    parts = [f"{view.period.title} · {view.series_label}"]
+    if fresh.latest_response:
+        parts.append(f"latest response {fresh.latest_response:%Y-%m-%d}")
+    if fresh.latest_meeting:
+        parts.append(f"latest meeting {fresh.latest_meeting:%Y-%m-%d}")
+    st.caption(" · ".join(parts))
+
+
+def auth_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets.toml at all: open, for local use
+        return False
+
+
+def require_sign_in(settings: Settings) -> None:
+    """With an [auth] section in secrets.toml, require OIDC sign-in (and an allowed domain)."""
+    if not auth_configured():
+        return
+    if not st.user.is_logged_in:
+        st.title("Review Pulse")
+        st.write("Sign in to see how your incident reviews are going.")
+        st.button("Sign in", on_click=st.login, type="primary")
+        st.stop()
+    email = str(st.user.get("email") or "")
+    domain = email.rsplit("@", 1)[-1].lower() if "@" in email else ""
+    if settings.allowed_email_domains and domain not in settings.allowed_email_domains:
+        st.error(f"{email or 'This account'} is not allowed here. Ask an admin to add your email domain.")
+        st.button("Sign out", on_click=st.logout)
+        st.stop()
+    st.sidebar.button("Sign out", on_click=st.logout)
+
+
+def csv_download(frame, slug: str) -> None:
+    st.download_button(
+        "CSV", data=lambda: frame_to_csv_bytes(frame), file_name=export_filename(slug, _quarter_for_files(), "csv"),
+        mime="text/csv", key=f"{slug}-csv", on_click="ignore", icon=":material/table:",
+    )
+
+
+def retro_pack_button(view: DataView) -> None:
+    from review_pulse.retro_pack import build_retro_pack, retro_pack_filename
+
+    st.download_button(
+        "Download retro pack (ZIP)",
+        data=lambda: build_retro_pack(view),
+        file_name=retro_pack_filename(view),
+        mime="application/zip",
+        key="retro-pack",
+        on_click="ignore",
+        type="primary",
+        icon=":material/folder_zip:",
+    )

@@ -1,0 +1,277 @@
+"""Every page driven by Streamlit's AppTest on real DuckDB files; figures checked against SQL of our own."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from streamlit.runtime.pages_manager import PagesManager
+
+from pipeline.cli import main as pipeline_main
+from review_pulse.settings import Settings
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+S = Settings()
+QUARTERS = {"2026-Q2": (date(2026, 4, 1), date(2026, 6, 30)), "2026-Q3": (date(2026, 7, 1), date(2026, 9, 30))}
+
+
+@pytest.fixture(autouse=True)
+def _navigation_apps_rerun_like_a_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    """AppTest 1.67 resets ``PagesManager.uses_pages_directory`` before every run, so the
+    ``pages/`` folder sends each rerun down the legacy MPA-v1 path, which drops the entry
+    point's sidebar. A real server detects it once and ``st.navigation`` switches it off;
+    do the same here. (Streamlit internals, not our code.)"""
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
+
+
+def open_app(db_path: Path, monkeypatch: pytest.MonkeyPatch, quarter: str | None = None, page: str | None = None) -> AppTest:
+    monkeypatch.setenv("REVIEW_PULSE_DB", str(db_path))
+    at = AppTest.from_file(APP, default_timeout=60)
+    if quarter:
+        at.query_params["quarter"] = quarter
+    at.run()
+    assert not at.exception, at.exception
+    if page:
+        at.switch_page(page)
+        at.run()
+        assert not at.exception, at.exception
+    return at
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def sql(db_path: Path, text: str, params: list | None = None) -> list[tuple]:
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        return con.execute(text, params or []).fetchall()
+
+
+# Weeks belong to the quarter holding their Thursday; a week under 5 responses is hidden.
+VISIBLE_WEEKS = """
+WITH counts AS (SELECT week_start, count(*) AS n FROM response_weeks GROUP BY 1)
+SELECT week_start FROM counts
+WHERE week_start + INTERVAL 3 DAY BETWEEN ? AND ? AND n >= 5
+"""
+
+
+def expected_overview(db_path: Path, quarter: str) -> dict[str, str]:
+    start, end = QUARTERS[quarter]
+    average = sql(db_path, f"""SELECT avg(a.score) FROM answers a JOIN response_weeks w USING (response_key)
+                                WHERE w.week_start IN ({VISIBLE_WEEKS})""", [start, end])[0][0]
+    weekly = sql(db_path, f"""SELECT w.week_start, avg(a.score) FROM answers a JOIN response_weeks w USING (response_key)
+                               WHERE w.week_start IN ({VISIBLE_WEEKS}) GROUP BY 1 ORDER BY 1""", [start, end])
+    attendance = [n for (n,) in sql(db_path, """SELECT sum(attendees) FROM meetings
+        WHERE date_trunc('week', meeting_date) + INTERVAL 3 DAY BETWEEN ? AND ? GROUP BY date_trunc('week', meeting_date)
+        ORDER BY date_trunc('week', meeting_date)""", [start, end])]
+    growth = (sum(attendance[-4:]) / 4) / (sum(attendance[:4]) / 4) - 1
+    responses, attendees = sql(db_path, f"""
+        SELECT (SELECT count(*) FROM response_weeks WHERE week_start IN ({VISIBLE_WEEKS})),
+               (SELECT sum(attendees) FROM meetings WHERE CAST(date_trunc('week', meeting_date) AS DATE) IN ({VISIBLE_WEEKS}))
+        """, [start, end, start, end])[0]
+    return {
+        "Average score": f"{average:.2f} / 5",
+        "Latest week": f"{weekly[-1][1]:.2f} / 5",
+        "Attendance growth": f"{growth * 100:+.0f}%",
+        "Response rate": f"{responses / attendees * 100:.0f}%",
+        "Weeks at target": f"{sum(1 for _, m in weekly if m >= 4.5)} of {len(weekly)}",
+    }
+
+
+@pytest.mark.parametrize("quarter", ["2026-Q3", "2026-Q2"])
+def test_overview_figures_equal_independent_sql(demo_db: Path, monkeypatch: pytest.MonkeyPatch, quarter: str) -> None:
+    at = open_app(demo_db, monkeypatch, quarter=quarter)
+    assert metrics(at) == expected_overview(demo_db, quarter)
+    assert at.query_params["quarter"] == quarter
+
+
+def test_default_is_the_latest_quarter_and_changing_it_changes_the_figures(demo_db: Path, monkeypatch) -> None:
+    at = open_app(demo_db, monkeypatch)
+    assert at.sidebar.selectbox[0].value == "2026-Q3"
+    assert at.sidebar.selectbox[0].options == ["2026-Q3", "2026-Q2", "All time"]
+    q3 = metrics(at)
+    at.sidebar.selectbox[0].select("2026-Q2").run()
+    assert at.query_params["quarter"] == "2026-Q2"
+    assert metrics(at) == expected_overview(demo_db, "2026-Q2") != q3
+    # The demo grows attendance by about half over its first quarter.
+    assert 40 <= float(metrics(at)["Attendance growth"].strip("+%")) <= 60
+
+
+def test_quarter_survives_page_changes(demo_db: Path, monkeypatch) -> None:
+    at = open_app(demo_db, monkeypatch, quarter="2026-Q2", page="pages/attendance.py")
+    assert at.query_params["quarter"] == "2026-Q2"
+    assert at.session_state["quarter"] == "2026-Q2"
+
+
+def chart_frames(element) -> list[pd.DataFrame]:
+    """The rows Streamlit ships to the browser with a chart (Arrow-encoded datasets)."""
+    return [pa.ipc.open_stream(d.data.data).read_all().to_pandas() for d in element.proto.datasets if d.data.data]
+
+
+def test_agreement_chart_holds_the_weekly_means_and_the_target(demo_db: Path, monkeypatch) -> None:
+    at = open_app(demo_db, monkeypatch, quarter="2026-Q2", page="pages/agreement.py")
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == 2
+    start, end = QUARTERS["2026-Q2"]
+    expected = sql(demo_db, f"""SELECT strftime(w.week_start, '%Y-%m-%d'), a.statement, avg(a.score)
+                                 FROM answers a JOIN response_weeks w USING (response_key)
+                                 WHERE w.week_start IN ({VISIBLE_WEEKS}) GROUP BY 1, 2""", [start, end])
+    lines = next(f for f in chart_frames(charts[0]) if {"statement", "value"} <= set(f.columns))
+    plotted = {(f"{w:%Y-%m-%d}", s): v for w, s, v in zip(lines["week_start"], lines["statement"], lines["value"]) if pd.notna(v)}
+    assert plotted == {(w, s): pytest.approx(m) for w, s, m in expected}
+    assert len(expected) == 12 * 4  # 13 weeks in Q2, one hidden for anonymity
+    # The hidden week is plotted as a gap, never as a value.
+    hidden = lines[lines["suppressed"]]
+    assert set(f"{w:%Y-%m-%d}" for w in hidden["week_start"]) == {"2026-05-25"} and hidden["value"].isna().all()
+    assert "Target 4.5" in charts[0].proto.spec
+
+
+def test_agreement_percent_mode(demo_db: Path, monkeypatch) -> None:
+    at = open_app(demo_db, monkeypatch, quarter="2026-Q2", page="pages/agreement.py")
+    at.session_state["agreement_metric"] = "agree"
+    at.run()
+    spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    assert "% agree" in json.dumps(spec)
+
+
+def test_attendance_page_figures(demo_db: Path, monkeypatch) -> None:
+    at = open_app(demo_db, monkeypatch, quarter="2026-Q2", page="pages/attendance.py")
+    start, end = QUARTERS["2026-Q2"]
+    weekly = [n for (n,) in sql(demo_db, """SELECT sum(attendees) FROM meetings
+        WHERE date_trunc('week', meeting_date) + INTERVAL 3 DAY BETWEEN ? AND ?
+        GROUP BY date_trunc('week', meeting_date) ORDER BY date_trunc('week', meeting_date)""", [start, end])]
+    busy = [n for i, n in enumerate(weekly) if i >= 2 and n < 0.7 * sum(weekly[max(0, i - 4):i]) / len(weekly[max(0, i - 4):i])]
+    shown = metrics(at)
+    assert shown["Average attendance"] == f"{sum(weekly) / len(weekly):.1f}"
+    assert shown["Busy weeks"] == str(len(busy)) == "1"
+    assert len(at.get("vega_lite_chart")) == 2
+
+
+def _feedback_count(db_path: Path, quarter: str, search: str = "") -> int:
+    start, end = QUARTERS[quarter]
+    return sql(db_path, f"""SELECT count(*) FROM responses r JOIN response_weeks w USING (response_key)
+                             WHERE w.week_start IN ({VISIBLE_WEEKS}) AND trim(coalesce(r.feedback, '')) <> ''
+                               AND lower(r.feedback) LIKE '%' || lower(?) || '%'""", [start, end, search])[0][0]
+
+
+def test_feedback_page_counts_and_search(demo_db: Path, monkeypatch) -> None:
+    at = open_app(demo_db, monkeypatch, quarter="2026-Q3", page="pages/feedback.py")
+    total = _feedback_count(demo_db, "2026-Q3")
+    assert at.markdown[0].value.startswith(f"**{total} answers**")
+    assert len(at.dataframe[0].value) == total
+    at.text_input(key="feedback_search").input("roadmap").run()
+    matching = _feedback_count(demo_db, "2026-Q3", "roadmap")
+    assert 0 < matching < total
+    assert at.markdown[0].value.startswith(f"**{matching} answer{'s' if matching != 1 else ''} matching")
+    assert len(at.dataframe[0].value) == matching
+
+
+def test_data_page_shows_runs_rejects_and_freshness(demo_db: Path, monkeypatch) -> None:
+    at = open_app(demo_db, monkeypatch, page="pages/data.py")
+    responses, rejects, latest = sql(demo_db, "SELECT (SELECT count(*) FROM responses), (SELECT count(*) FROM rejects), (SELECT max(submitted_local) FROM responses)")[0]
+    shown = metrics(at)
+    assert shown["Responses stored"] == f"{responses:,}"
+    assert shown["Rejected rows"] == str(rejects) == "2"
+    assert shown["Latest response"] == f"{latest:%Y-%m-%d}"
+    reasons = list(at.dataframe[1].value["reason"])
+    assert any("bad time" in r for r in reasons) and any("N/A" in r for r in reasons)
+
+
+@pytest.mark.parametrize("page", [None, "pages/agreement.py", "pages/attendance.py", "pages/feedback.py", "pages/data.py"])
+def test_no_database_says_what_to_do(tmp_path: Path, monkeypatch, page: str | None) -> None:
+    at = open_app(tmp_path / "missing.duckdb", monkeypatch, page=page)
+    assert any("python -m pipeline ingest" in c.value for c in at.code)
+    assert not at.metric or page == "pages/data.py"
+
+
+def test_empty_database_says_what_to_do(tmp_path: Path, monkeypatch) -> None:
+    db = tmp_path / "empty.duckdb"
+    assert pipeline_main(["init", "--db", str(db)]) == 0
+    at = open_app(db, monkeypatch)
+    assert "no survey responses" in at.info[0].value
+    assert any("python -m pipeline ingest" in c.value for c in at.code)
+
+
+def test_small_weeks_are_suppressed_everywhere(tmp_path: Path, monkeypatch) -> None:
+    """A week with 3 responses: its figures and feedback are hidden, and it is left out of averages."""
+    db = tmp_path / "small.duckdb"
+    rows = [["Timestamp", S.statement_texts[0], "How could we improve?"]]
+    for i in range(6):  # week of 2 March: 6 responses scoring 4
+        rows.append([f"2026-03-04 16:0{i}", "4", f"visible {i}"])
+    for i in range(3):  # week of 9 March: 3 responses scoring 1
+        rows.append([f"2026-03-11 16:0{i}", "1", f"secret {i}"])
+    survey = tmp_path / "s.csv"
+    with open(survey, "w", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    attendance = tmp_path / "a.csv"
+    attendance.write_text("Date,Attendees\n2026-03-04,10\n2026-03-11,8\n")
+    assert pipeline_main(["ingest", "--db", str(db), "--surveys", str(survey), "--attendance", str(attendance)]) == 0
+
+    at = open_app(db, monkeypatch, quarter="2026-Q1")
+    shown = metrics(at)
+    assert shown["Average score"] == "4.00 / 5"  # the 1s of the small week are not averaged in
+    assert shown["Latest week"] == "fewer than 5 responses"
+    assert shown["Response rate"] == "60%"  # 6 of 10: the hidden week is left out
+    at.switch_page("pages/feedback.py").run()
+    texts = list(at.dataframe[0].value["Feedback"])
+    assert sorted(texts) == [f"visible {i}" for i in range(6)]
+    assert "3 answer(s) from weeks with fewer than 5 responses are hidden" in at.caption[1].value
+    at.switch_page("pages/agreement.py").run()
+    shipped = pd.concat(chart_frames(at.get("vega_lite_chart")[0]))
+    assert "secret" not in at.get("vega_lite_chart")[0].proto.spec
+    assert set(shipped["value"].dropna()) == {4.0}  # the small week's 1s never reach the browser
+
+
+def test_settings_problem_is_one_message(tmp_path: Path, monkeypatch, demo_db: Path) -> None:
+    bad = tmp_path / "settings.toml"
+    bad.write_text("target_score = 9\n")
+    monkeypatch.setenv("REVIEW_PULSE_SETTINGS", str(bad))
+    monkeypatch.setenv("REVIEW_PULSE_DB", str(demo_db))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert "target_score must be between 1 and 5" in at.error[0].value
+
+
+def test_feedback_is_shown_as_text_not_markdown(tmp_path: Path, monkeypatch) -> None:
+    db = tmp_path / "x.duckdb"
+    payloads = ["![x](https://evil.example/t.png)", "<script>alert(1)</script>", "[click](https://evil.example)",
+                "<img src=x onerror=alert(1)>", "**bold** _it_"]
+    survey = tmp_path / "s.csv"
+    with open(survey, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["Timestamp", S.statement_texts[0], "How could we improve?"])
+        for i, text in enumerate(payloads):
+            writer.writerow([f"2026-03-04 16:0{i}", "4", text])
+    pipeline_main(["ingest", "--db", str(db), "--surveys", str(survey)])
+    at = open_app(db, monkeypatch, quarter="2026-Q1", page="pages/feedback.py")
+    assert sorted(at.dataframe[0].value["Feedback"]) == sorted(payloads)
+    rendered_markdown = " ".join(m.value for m in at.markdown)
+    assert "evil.example" not in rendered_markdown and "<script>" not in rendered_markdown
+
+
+def test_new_ingestion_shows_without_restart(tmp_path: Path, monkeypatch) -> None:
+    db = tmp_path / "live.duckdb"
+    survey = tmp_path / "s.csv"
+    survey.write_text(f"Timestamp,{S.statement_texts[0]}\n" + "".join(f"2026-03-04 16:0{i},4\n" for i in range(5)))
+    pipeline_main(["ingest", "--db", str(db), "--surveys", str(survey)])
+    at = open_app(db, monkeypatch, quarter="2026-Q1")
+    assert metrics(at)["Average score"] == "4.00 / 5"
+    survey.write_text(f"Timestamp,{S.statement_texts[0]}\n" + "".join(f"2026-03-04 17:0{i},2\n" for i in range(5)))
+    pipeline_main(["ingest", "--db", str(db), "--surveys", str(survey)])
+    at.run()
+    assert metrics(at)["Average score"] == "3.00 / 5"
+    assert metrics(at)["Weeks at target"] == "0 of 1"

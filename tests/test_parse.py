@@ -1,0 +1,301 @@
+"""Pure parsing rules, table-driven: answers, times, encodings, delimiters, layouts, identity."""
+
+from __future__ import annotations
+
+import codecs
+import io
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+import openpyxl
+import pytest
+
+from pipeline.errors import SourceFileError
+from pipeline.parse import (
+    AnswerError,
+    TimeError,
+    TimeParser,
+    infer_dayfirst,
+    is_identity_header,
+    match_statement,
+    parse_answer,
+    parse_attendance,
+    parse_surveys,
+)
+from pipeline.sources.files import read_table_bytes, sniff_delimiter
+from review_pulse.settings import Settings
+
+S = Settings()
+GOOD_USE, RIGHT_THINGS, SAFE, LEARNED = S.statement_texts
+NOW = datetime(2026, 11, 26, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("1", 1), ("5", 5), (" 3 ", 3), ("4.0", 4), (4, 4), (2.0, 2),
+        ("Strongly disagree", 1), ("disagree", 2), ("Neither agree nor disagree", 3), ("Neutral", 3),
+        ("agree", 4), ("Strongly agree", 5), ("  strongly   AGREE ", 5), ("STRONGLY_DISAGREE", 1),
+        ("5 - Strongly agree", 5), ("Agree (4)", 4), ("1. Strongly disagree", 1), ("😀 Strongly agree", 5),
+        ("", None), ("   ", None), (None, None), (float("nan"), None),
+    ],
+)
+def test_answers_map_to_scores(raw: object, expected: int | None) -> None:
+    assert parse_answer(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["0", "6", "4.5", "yes", "N/A", "-1", 7, 3.5, "5 - Disagree", True])
+def test_bad_answers_are_errors(raw: object) -> None:
+    with pytest.raises(AnswerError):
+        parse_answer(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "tz", "dayfirst", "utc", "local"),
+    [
+        ("2026-03-02T14:05:00Z", "UTC", False, "2026-03-02 14:05", "2026-03-02 14:05"),
+        ("2026-03-02T14:05:00+02:00", "UTC", False, "2026-03-02 12:05", "2026-03-02 12:05"),
+        ("2026-03-02 14:05:00", "Europe/Berlin", False, "2026-03-02 13:05", "2026-03-02 14:05"),
+        ("2026-03-02 14:05:00 UTC", "Europe/Berlin", False, "2026-03-02 14:05", "2026-03-02 15:05"),
+        ("3/2/2026 14:05:00", "UTC", False, "2026-03-02 14:05", "2026-03-02 14:05"),
+        ("3/2/2026 14:05:00", "UTC", True, "2026-02-03 14:05", "2026-02-03 14:05"),
+        ("46083.5", "UTC", False, "2026-03-02 12:00", "2026-03-02 12:00"),  # Sheets serial date
+        (46083.5, "UTC", False, "2026-03-02 12:00", "2026-03-02 12:00"),
+        ("1772460300", "UTC", False, "2026-03-02 14:05", "2026-03-02 14:05"),  # Slack epoch seconds
+        (datetime(2026, 3, 2, 14, 5), "America/New_York", False, "2026-03-02 19:05", "2026-03-02 14:05"),
+        ("Mon, 2 Mar 2026 14:05:00 -0500", "UTC", False, "2026-03-02 19:05", "2026-03-02 19:05"),
+    ],
+)
+def test_times_parse_to_utc_and_local(raw: object, tz: str, dayfirst: bool, utc: str, local: str) -> None:
+    parsed_utc, parsed_local = TimeParser(ZoneInfo(tz), dayfirst, NOW).parse(raw)
+    assert parsed_utc.strftime("%Y-%m-%d %H:%M") == utc
+    assert parsed_local.strftime("%Y-%m-%d %H:%M") == local
+
+
+@pytest.mark.parametrize("raw", ["not a date", "", None, "1999-12-31 10:00", "2027-06-01 10:00", "12345"])
+def test_bad_or_implausible_times_are_errors(raw: object) -> None:
+    with pytest.raises(TimeError):
+        TimeParser(ZoneInfo("UTC"), False, NOW).parse(raw)
+
+
+@pytest.mark.parametrize(
+    ("values", "dayfirst"),
+    [(["3/2/2026", "25/2/2026"], True), (["3/2/2026", "2/25/2026"], False), (["3/2/2026"], False), ([], False)],
+)
+def test_day_first_is_decided_per_column(values: list[str], dayfirst: bool) -> None:
+    assert infer_dayfirst(values) is dayfirst
+
+
+@pytest.mark.parametrize(
+    ("header", "statement"),
+    [
+        ("This meeting was a good use of my time", GOOD_USE),
+        ("  this MEETING was a good use of my time?? ", GOOD_USE),
+        ("Q1. This meeting was a good use of my time (1-5)", GOOD_USE),
+        ("Good use of my time", GOOD_USE),
+        ("I think we discussed the right things.", RIGHT_THINGS),
+        ("This meeting felt safe & constructive", SAFE),  # via the alias 'felt safe'
+        ("Overall I felt fine", None),
+        ("Safe and constructive", SAFE),
+        ("I learned something new in this meeting!", LEARNED),
+        ("Timestamp", None),
+    ],
+)
+def test_statement_headers_match_ignoring_case_and_punctuation(header: str, statement: str | None) -> None:
+    assert match_statement(header, S) == statement
+
+
+@pytest.mark.parametrize(
+    ("header", "identity"),
+    [("User", True), ("user_id", True), ("Email Address", True), ("Submitted by", True), ("Name", True),
+     ("Respondent", True), ("Slack member", True), ("Timestamp", False), ("How could we improve?", False),
+     (GOOD_USE, False), ("Series", False)],
+)
+def test_identity_headers(header: str, identity: bool) -> None:
+    assert is_identity_header(header) is identity
+
+
+def test_delimiter_sniffing() -> None:
+    assert sniff_delimiter('a,b,"c;d"') == ","
+    assert sniff_delimiter("a;b;c") == ";"
+    assert sniff_delimiter("a\tb\tc") == "\t"
+
+
+# --- one export in every encoding, delimiter and container --------------------------------
+
+WIDE_ROWS = [
+    ["Timestamp", "Submitted by", GOOD_USE, RIGHT_THINGS, SAFE, LEARNED, "How could we improve?"],
+    ["2026-03-04 16:00:00", "U024BE7LH", "Agree", "5", "Strongly agree", "", "Café was great 🎉"],
+    ["2026-03-04 16:05:00", "ana@example.com", "Disagree", "2", "Neutral", "3", ""],
+    ["2026-03-04 16:09:00", "Ben", "strongly disagree", "1", "4", "Agree", "More time; less slides"],
+]
+# Expected from the rows above, by hand.
+EXPECTED_ANSWERS = [
+    [(GOOD_USE, 4), (RIGHT_THINGS, 5), (SAFE, 5)],
+    [(GOOD_USE, 2), (RIGHT_THINGS, 2), (SAFE, 3), (LEARNED, 3)],
+    [(GOOD_USE, 1), (RIGHT_THINGS, 1), (SAFE, 4), (LEARNED, 4)],
+]
+EXPECTED_FEEDBACK = ["Café was great 🎉", None, "More time; less slides"]
+
+
+def _csv(rows: list[list[str]], delimiter: str) -> str:
+    out = io.StringIO()
+    import csv
+
+    csv.writer(out, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
+    return out.getvalue()
+
+
+def _xlsx(rows: list[list[object]]) -> bytes:
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+ENCODINGS = {
+    "utf-8 comma": lambda: _csv(WIDE_ROWS, ",").encode("utf-8"),
+    "utf-8 BOM semicolon": lambda: codecs.BOM_UTF8 + _csv(WIDE_ROWS, ";").encode("utf-8"),
+    "utf-16 tab (Excel Unicode text)": lambda: _csv(WIDE_ROWS, "\t").encode("utf-16"),
+    "utf-16-le no BOM tab": lambda: _csv(WIDE_ROWS, "\t").encode("utf-16-le"),
+    "utf-8 tab": lambda: _csv(WIDE_ROWS, "\t").encode("utf-8"),
+    "xlsx": lambda: _xlsx(WIDE_ROWS),
+}
+
+
+@pytest.mark.parametrize("name", list(ENCODINGS))
+def test_wide_export_in_every_encoding_and_delimiter(name: str) -> None:
+    table = read_table_bytes(ENCODINGS[name](), f"export ({name})")
+    parsed = parse_surveys(table, S, now=NOW)
+    assert parsed.layout == "wide"
+    assert parsed.rejects == []
+    assert [list(r.answers) for r in parsed.responses] == EXPECTED_ANSWERS
+    assert [r.feedback for r in parsed.responses] == EXPECTED_FEEDBACK
+    assert [r.submitted_utc.strftime("%H:%M") for r in parsed.responses] == ["16:00", "16:05", "16:09"]
+    assert parsed.dropped_columns == ["Submitted by"]
+    assert all(r.series == S.default_series for r in parsed.responses)
+
+
+def test_cp1252_export_from_legacy_excel_decodes() -> None:
+    text = _csv([["Timestamp", GOOD_USE, "Comments"], ["2026-03-04 16:00", "4", "très bien"]], ",")
+    parsed = parse_surveys(read_table_bytes(text.encode("cp1252"), "legacy.csv"), S, now=NOW)
+    assert parsed.responses[0].feedback == "très bien"
+
+
+def test_slack_member_id_column_is_dropped_whatever_its_header() -> None:
+    rows = [["Timestamp", "who", GOOD_USE], ["2026-03-04 16:00", "U024BE7LH", "4"], ["2026-03-04 16:01", "W012A3CDE", "5"]]
+    parsed = parse_surveys(read_table_bytes(_csv(rows, ",").encode(), "x.csv"), S, now=NOW)
+    assert parsed.dropped_columns == ["who"]
+    assert len(parsed.responses) == 2
+
+
+def test_rows_that_cannot_be_used_become_rejects_with_reasons() -> None:
+    rows = [
+        ["Timestamp", "Email", GOOD_USE, RIGHT_THINGS, "How could we improve?"],
+        ["2026-03-04 16:00", "a@x.io", "4", "5", ""],  # fine
+        ["yesterday-ish", "b@x.io", "4", "5", ""],  # bad time
+        ["2026-03-04 16:02", "c@x.io", "6", "5", ""],  # out of range
+        ["2026-03-04 16:03", "d@x.io", "Kinda", "5", ""],  # unknown label
+        ["2026-03-04 16:04", "e@x.io", "", "", ""],  # nothing answered
+        ["2026-03-04 16:05", "f@x.io", "", "", "only feedback"],  # kept: feedback alone is a response
+    ]
+    parsed = parse_surveys(read_table_bytes(_csv(rows, ",").encode(), "x.csv"), S, now=NOW)
+    assert len(parsed.responses) == 2
+    assert [(r.line, r.reason.split(":")[0]) for r in parsed.rejects] == [
+        (3, "bad time"), (4, f"answer to '{GOOD_USE}'"), (5, f"answer to '{GOOD_USE}'"), (6, "no answers"),
+    ]
+    assert "'6' is not between 1 and 5" in parsed.rejects[1].reason
+    assert all("Email" not in r.raw for r in parsed.rejects)  # identity column removed from raw rows
+
+
+def test_long_layout_groups_answers_into_responses() -> None:
+    rows = [
+        ["Response ID", "Submitted at", "Question", "Answer", "Respondent"],
+        ["r1", "2026-03-04T16:00:00Z", GOOD_USE, "Agree", "ana"],
+        ["r1", "2026-03-04T16:00:00Z", SAFE, "5", "ana"],
+        ["r1", "2026-03-04T16:00:00Z", "How could we improve?", "Shorter intro", "ana"],
+        ["r2", "2026-03-04T16:03:00Z", GOOD_USE, "2", "ben"],
+        ["r2", "2026-03-04T16:03:00Z", "What is your team?", "SRE", "ben"],
+    ]
+    parsed = parse_surveys(read_table_bytes(_csv(rows, ",").encode(), "poll.csv"), S, now=NOW)
+    assert parsed.layout == "long"
+    assert [(list(r.answers), r.feedback) for r in parsed.responses] == [
+        ([(GOOD_USE, 4), (SAFE, 5)], "Shorter intro"),
+        ([(GOOD_USE, 2)], None),
+    ]
+    assert [(r.line, r.reason) for r in parsed.rejects] == [(6, "unknown question 'What is your team?'")]
+    assert parsed.dropped_columns == ["Respondent"]
+
+
+def test_long_layout_without_response_id_groups_by_time() -> None:
+    rows = [
+        ["Time", "Question", "Answer"],
+        ["2026-03-04 16:00", GOOD_USE, "4"], ["2026-03-04 16:00", LEARNED, "3"],
+        ["2026-03-04 16:07", GOOD_USE, "5"],
+    ]
+    parsed = parse_surveys(read_table_bytes(_csv(rows, ",").encode(), "poll.csv"), S, now=NOW)
+    assert sorted(len(r.answers) for r in parsed.responses) == [1, 2]
+
+
+@pytest.mark.parametrize(
+    ("rows", "problem"),
+    [
+        ([["Timestamp", "Foo"], ["2026-03-04", "1"]], "no survey statement columns"),
+        ([[GOOD_USE, RIGHT_THINGS], ["4", "5"]], "no submission-time column"),
+        ([["Timestamp", GOOD_USE, "good use of my time"], ["2026-03-04", "4", "5"]], "both answer"),
+    ],
+)
+def test_unusable_files_are_named_errors(rows: list[list[str]], problem: str) -> None:
+    with pytest.raises(SourceFileError, match=problem):
+        parse_surveys(read_table_bytes(_csv(rows, ",").encode(), "bad.csv"), S, now=NOW)
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        (b"", "empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
+        ("Timestamp,Feedback\n2026-03-04,caf\u00e9".encode()[:-1], "truncated"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "old Excel"),
+        (b"PK\x03\x04garbage", "not a readable .xlsx"),
+        (b'Timestamp,Feedback\n2026-03-04,"unclosed\n', "malformed CSV"),
+    ],
+)
+def test_unreadable_bytes_are_named_errors(data: bytes, problem: str) -> None:
+    with pytest.raises(SourceFileError, match=problem):
+        read_table_bytes(data, "input")
+
+
+# --- attendance -------------------------------------------------------------------------
+
+
+def test_attendance_per_meeting_with_serial_dates_and_duplicates() -> None:
+    rows = [
+        ["Date", "Incident", "Attendees"],
+        ["2026-03-04", "DB failover", "21"],
+        ["46092", "Cache stampede", "25"],  # 2026-03-11 as a Sheets serial number
+        ["2026-03-18", "Late row", "n/a"],
+        ["2026-03-04", "DB failover (fixed count)", "23"],
+    ]
+    parsed = parse_attendance(read_table_bytes(_csv(rows, ",").encode(), "att.csv"), S, now=NOW)
+    assert parsed.layout == "per-meeting"
+    assert [(str(m.meeting_date), m.attendees, m.title) for m in parsed.meetings] == [
+        ("2026-03-04", 23, "DB failover (fixed count)"),
+        ("2026-03-11", 25, "Cache stampede"),
+    ]
+    assert sorted((r.line, r.reason.split(" ")[0]) for r in parsed.rejects) == [(2, "meeting"), (4, "attendee")]
+
+
+def test_attendance_per_attendee_counts_distinct_people_and_stores_no_one() -> None:
+    rows = [
+        ["Date", "Attendee email"],
+        ["2026-03-04", "ana@example.com"], ["2026-03-04", "ANA@example.com "], ["2026-03-04", "ben@example.com"],
+        ["2026-03-11", "ana@example.com"], ["2026-03-11", ""],
+    ]
+    parsed = parse_attendance(read_table_bytes(_csv(rows, ",").encode(), "att.csv"), S, now=NOW)
+    assert parsed.layout == "per-attendee"
+    assert [(str(m.meeting_date), m.attendees) for m in parsed.meetings] == [("2026-03-04", 2), ("2026-03-11", 1)]
+    assert [r.reason for r in parsed.rejects] == ["no attendee on this row"]
+    assert "example.com" not in repr(parsed)
