@@ -286,7 +286,8 @@ def _target_layers(
     label: str,
     label_x: pd.Timestamp,
 ) -> list[alt.Chart]:
-    """Dashed target rule + a text label just right of the plot's right edge."""
+    """Dashed target rule + its label above the line at the last week, inside the plot
+    (outside it, Streamlit's container-width layout would clip the label)."""
     data = alt.InlineData(values=[{}])
     rule = (
         alt.Chart(data)
@@ -297,9 +298,9 @@ def _target_layers(
         alt.Chart(data)
         .mark_text(
             text=label,
-            align="left",
-            baseline="middle",
-            dx=6,
+            align="right",
+            baseline="bottom",
+            dy=-4,
             fontSize=MARK_TEXT_FONT_SIZE,
             fontWeight="bold",
             color=TARGET_COLOUR,

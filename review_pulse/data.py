@@ -115,7 +115,10 @@ class DataView:
 
     @property
     def series_label(self) -> str:
-        return self.series or "All series"
+        if self.series:
+            return self.series
+        options = self.series_options() if self.status().state == "ready" else []
+        return options[0] if len(options) == 1 else "All series"
 
     @property
     def is_all_time(self) -> bool:

@@ -275,3 +275,38 @@ def test_new_ingestion_shows_without_restart(tmp_path: Path, monkeypatch) -> Non
     at.run()
     assert metrics(at)["Average score"] == "3.00 / 5"
     assert metrics(at)["Weeks at target"] == "0 of 1"
+
+
+def test_series_filter_appears_with_several_series_and_scopes_the_figures(tmp_path: Path, monkeypatch) -> None:
+    db = tmp_path / "series.duckdb"
+    survey = tmp_path / "s.csv"
+    rows = [["Timestamp", "Series", S.statement_texts[0]]]
+    rows += [[f"2026-03-04 16:0{i}", "Payments review", "5"] for i in range(5)]
+    rows += [[f"2026-03-04 17:0{i}", "Platform review", "3"] for i in range(6)]
+    with open(survey, "w", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    assert pipeline_main(["ingest", "--db", str(db), "--surveys", str(survey)]) == 0
+
+    at = open_app(db, monkeypatch, quarter="2026-Q1")
+    series_box = at.sidebar.selectbox(key="series")
+    assert series_box.options == ["All series", "Payments review", "Platform review"]
+    assert metrics(at)["Average score"] == f"{(5 * 5 + 6 * 3) / 11:.2f} / 5"
+    series_box.select("Payments review").run()
+    assert at.query_params["series"] == "Payments review"
+    assert metrics(at)["Average score"] == "5.00 / 5"
+    at.switch_page("pages/feedback.py").run()
+    assert at.session_state["series"] == "Payments review"
+
+
+def test_series_from_the_url(tmp_path: Path, monkeypatch) -> None:
+    db = tmp_path / "series.duckdb"
+    survey = tmp_path / "s.csv"
+    survey.write_text("Timestamp,Series,Good use of my time\n" + "".join(
+        f"2026-03-04 16:0{i},{'A' if i < 5 else 'B'},{4 if i < 5 else 2}\n" for i in range(10)))
+    pipeline_main(["ingest", "--db", str(db), "--surveys", str(survey)])
+    monkeypatch.setenv("REVIEW_PULSE_DB", str(db))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["quarter"] = "2026-Q1"
+    at.query_params["series"] = "B"
+    at.run()
+    assert metrics(at)["Average score"] == "2.00 / 5"
