@@ -149,3 +149,17 @@ def test_credentials_are_never_printed_or_logged(google: SheetsApiServer, tmp_pa
     assert not any(line in outputs for line in secret_lines)
     assert "FAKEKEYID0123456789" not in outputs
     assert any(g for g in google.token_grants)  # the real service-account token flow ran against the fake
+
+
+def test_retries_in_a_real_process_still_end_in_one_line(google: SheetsApiServer, tmp_path: Path) -> None:
+    google.script([("status", 503)] * 3, on="values")
+    env = {**os.environ, "SHEETS_EMULATOR_HOST": google.host, "PYTHONPATH": str(ROOT),
+           "REVIEW_PULSE_SETTINGS": str(tmp_path / "none.toml")}
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline", "ingest", "--db", str(tmp_path / "r.duckdb"), "--attendance-sheet", KEY,
+         "--retries", "2"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "after 3 attempts" in result.stderr, result.stderr
+    assert not (tmp_path / "r.duckdb").exists()
