@@ -88,8 +88,11 @@ class DataView:
     def weekly_attendance(self) -> pd.DataFrame:
         return self._call("weekly_attendance", self._filters(), self.settings.busy_week_ratio)
 
-    def feedback(self, search: str = "") -> pd.DataFrame:
-        return self._call("feedback", self._filters(), search)
+    def feedback(self, search: str = "", limit: int | None = None) -> pd.DataFrame:
+        return self._call("feedback", self._filters(), search, limit)
+
+    def feedback_count(self, search: str = "") -> int:
+        return self._call("feedback_count", self._filters(), search)
 
     def hidden_feedback_count(self) -> int:
         return self._call("hidden_feedback_count", self._filters())

@@ -35,11 +35,16 @@ def average_score(weekly_scores: pd.DataFrame) -> float | None:
 
 
 def attendance_growth(weekly_attendance: pd.DataFrame) -> float | None:
-    """Mean attendance of the last 4 review weeks against the first 4, in %."""
+    """Mean attendance of the last 4 review weeks against the first 4, in %.
+
+    With fewer than 8 weeks the windows shrink to half the weeks each, so they never
+    overlap (overlapping windows would report growth towards 0).
+    """
     attendees = weekly_attendance["attendees"]
-    if len(attendees) < 2:
+    window = min(4, len(attendees) // 2)
+    if window == 0:
         return None
-    first, last = attendees.head(4).mean(), attendees.tail(4).mean()
+    first, last = attendees.head(window).mean(), attendees.tail(window).mean()
     return None if first == 0 else float((last / first - 1) * 100)
 
 

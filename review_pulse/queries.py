@@ -90,9 +90,7 @@ GROUP BY week_start
 ORDER BY week_start
 """
 
-FEEDBACK = f"""
-WITH weeks AS ({WEEKLY_RESPONSES})
-SELECT w.week_start, r.feedback AS text, r.submitted_local
+_VISIBLE_FEEDBACK = f"""
 FROM responses AS r
 JOIN response_weeks AS w USING (response_key)
 JOIN weeks AS k ON k.week_start = w.week_start
@@ -100,7 +98,21 @@ WHERE {_filter("w")}
   AND k.responses >= $min_group
   AND r.feedback IS NOT NULL AND trim(r.feedback) <> ''
   AND ($search = '' OR contains(lower(r.feedback), lower($search)))
+"""
+
+# Newest first; $limit NULL means every row (the CSV download).
+FEEDBACK = f"""
+WITH weeks AS ({WEEKLY_RESPONSES})
+SELECT w.week_start, r.feedback AS text
+{_VISIBLE_FEEDBACK}
 ORDER BY r.submitted_local DESC, r.response_key
+LIMIT $limit
+"""
+
+FEEDBACK_COUNT = f"""
+WITH weeks AS ({WEEKLY_RESPONSES})
+SELECT count(*)
+{_VISIBLE_FEEDBACK}
 """
 
 FEEDBACK_HIDDEN_COUNT = f"""
@@ -270,10 +282,15 @@ def weekly_attendance(db_path: Path, f: Filters, busy_week_ratio: float) -> pd.D
     return frame[["week_start", "attendees", "rolling_mean", "growth_pct", "busy_week", "responses", "suppressed", "response_rate"]]
 
 
-def feedback(db_path: Path, f: Filters, search: str = "") -> pd.DataFrame:
-    frame = _frame(db_path, FEEDBACK, f.params(min_group=f.min_group_size, search=search.strip()))
+def feedback(db_path: Path, f: Filters, search: str = "", limit: int | None = None) -> pd.DataFrame:
+    """Visible feedback, newest first; ``limit`` caps what a page sends to the browser."""
+    frame = _frame(db_path, FEEDBACK, f.params(min_group=f.min_group_size, search=search.strip(), limit=limit))
     frame["week_start"] = pd.to_datetime(frame["week_start"])
     return frame[["week_start", "text"]]
+
+
+def feedback_count(db_path: Path, f: Filters, search: str = "") -> int:
+    return int(_row(db_path, FEEDBACK_COUNT, f.params(min_group=f.min_group_size, search=search.strip()))[0])
 
 
 def hidden_feedback_count(db_path: Path, f: Filters) -> int:

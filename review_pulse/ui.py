@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import shlex
+from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 from review_pulse.data import DataView, latest_period
@@ -172,9 +174,10 @@ def require_sign_in(settings: Settings) -> None:
     st.sidebar.button("Sign out", on_click=st.logout)
 
 
-def csv_download(frame, slug: str) -> None:
+def csv_download(rows: Callable[[], pd.DataFrame], slug: str) -> None:
+    """A CSV button whose rows are fetched only when clicked."""
     st.download_button(
-        "CSV", data=lambda: frame_to_csv_bytes(frame), file_name=export_filename(slug, _quarter_for_files(), "csv"),
+        "CSV", data=lambda: frame_to_csv_bytes(rows()), file_name=export_filename(slug, _quarter_for_files(), "csv"),
         mime="text/csv", key=f"{slug}-csv", on_click="ignore", icon=":material/table:",
     )
 
