@@ -6,6 +6,7 @@ import shlex
 from collections.abc import Callable
 from pathlib import Path
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -112,7 +113,9 @@ def suppressed_text(settings: Settings) -> str:
 
 def show_chart(item: ExportItem, *, key: str | None = None, downloads: bool = True) -> None:
     """Draw the chart, then PNG / SVG / CSV buttons that render on click (not on every rerun)."""
-    st.altair_chart(item.chart, width="stretch")
+    # Fit the width to the page but keep the chart's own height: Streamlit's default "fit"
+    # counts titles and legends inside the height and squashes the plot.
+    st.altair_chart(item.chart.properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding")), width="stretch")
     if not downloads:
         return
     quarter = _quarter_for_files()
