@@ -23,7 +23,7 @@ BUSY_WEEKS = {8: 7, 19: 6}  # week index -> attendees (an outage week, a release
 STATEMENT_OFFSETS = (0.0, -0.1, 0.25, -0.2)  # safety scores highest, learning lowest
 
 INCIDENTS = [
-    "Checkout latency spike", "Login outage in EU", "Search index corruption", "Payment webhook backlog",
+    "Checkout latency spike", "Login outage in the EU", "Search index corruption", "Payment webhook backlog",
     "DNS misconfiguration", "Certificate expiry on API gateway", "Kafka consumer lag", "Disk full on build agents",
     "Feature flag rollout gone wrong", "Cache stampede after deploy", "Rate limiter misfire", "Database failover",
     "Email delivery delays", "Mobile push notifications dropped", "CDN purge storm", "Config drift in staging",
@@ -60,6 +60,16 @@ IMPROVE = [
     "Start on time please ⏰",
     "A bit too blame-y when we discussed the deploy.",
     "Move it away from release day, attendance suffers.",
+]
+ABOUT_INCIDENT = [
+    "The {incident} timeline finally made sense to me.",
+    "Would love a follow-up on {incident} in a month.",
+    "Who owns the action items from {incident}?",
+    "{incident}: we should have paged the database team earlier.",
+    "Good call to compare {incident} with last quarter's outage.",
+    "I still don't get why the {incident} alert didn't fire.",
+    "Can the {incident} fixes go on the Q roadmap instead of the backlog?",
+    "Great that support joined for {incident}.",
 ]
 NAMES = ["Ana Souza", "Ben Okafor", "Chen Wei", "Dana Levi", "Eli Novak", "Fatima Zahra", "Gus Berg",
          "Hana Sato", "Ivan Petrov", "Jo Müller", "Kai Lund", "Lea Rossi", "Mo Haddad", "Nia Brown",
@@ -112,7 +122,14 @@ def write_demo_sources(out_dir: Path, settings: Settings, seed: int = 7) -> tupl
             feedback = ""
             if rng.random() < 0.4:
                 pool = PRAISE if rng.random() < (week_mean - 3.0) / 2 else IMPROVE
-                feedback = rng.choice(pool)
+                parts = [rng.choice(pool)]
+                if rng.random() < 0.45:
+                    template = rng.choice(ABOUT_INCIDENT)
+                    incident = INCIDENTS[week % len(INCIDENTS)]
+                    if not template.startswith("{incident}"):
+                        incident = incident[0].lower() + incident[1:]  # "the checkout latency spike"
+                    parts.insert(rng.randrange(2), template.format(incident=incident))
+                feedback = " ".join(parts)
             survey_rows.append([submitted.strftime("%-m/%-d/%Y %H:%M:%S"), person, *answers, feedback])
     # Two rows the pipeline must reject, as real exports have them.
     blank_tail = [""] * max(0, len(statements) - 4)
