@@ -5,7 +5,7 @@ Thin entry point: settings, navigation, the shared sidebar filters, then the pag
 
 import streamlit as st
 
-from review_pulse import ui
+from review_pulse import navigation, ui
 from review_pulse.settings import SettingsError, load_settings, resolve_db_path
 
 st.set_page_config(page_title="Review Pulse", page_icon=":material/monitor_heart:", layout="wide")
@@ -18,15 +18,7 @@ except SettingsError as exc:
 
 ui.require_sign_in(settings)
 
-page = st.navigation(
-    [
-        st.Page("pages/overview.py", title="Overview", icon=":material/monitor_heart:", default=True),
-        st.Page("pages/agreement.py", title="Survey agreement", icon=":material/thumb_up:"),
-        st.Page("pages/attendance.py", title="Attendance", icon=":material/groups:"),
-        st.Page("pages/feedback.py", title="Feedback", icon=":material/forum:"),
-        st.Page("pages/data.py", title="Data", icon=":material/database:"),
-    ]
-)
+page = st.navigation(navigation.pages())
 st.sidebar.title("Review Pulse")
 ui.sidebar_filters(resolve_db_path(), settings)
 page.run()

@@ -72,5 +72,5 @@ else:
     )
 
 st.subheader("Load more data")
-st.code(ui.ingest_command(view.db_path), language="bash")
+st.code(ui.ingest_command(view.db_path), language="bash", wrap_lines=True)
 st.caption("Re-loading the same or a larger export only adds what is new. See the README for Google Sheets.")

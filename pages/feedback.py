@@ -4,7 +4,7 @@ import streamlit as st
 
 from review_pulse import ui
 
-SHOWN = 500  # newest answers sent to the browser; search narrows, the CSV holds them all
+PAGE_SIZE = 50  # answers per "Show more"; search narrows, the CSV holds them all
 
 view = ui.current_view()
 st.title("Feedback")
@@ -13,30 +13,34 @@ if not ui.require_data(view):
 ui.data_caption(view)
 
 search = st.text_input("Search feedback", key="feedback_search", placeholder="e.g. roadmap, action items")
+if st.session_state.get("feedback_shown_for") != (view, search):
+    st.session_state["feedback_shown_for"] = (view, search)
+    st.session_state["feedback_shown"] = PAGE_SIZE
 total = view.feedback_count(search)
-answers = view.feedback(search, limit=SHOWN)
+answers = view.feedback(search, limit=st.session_state["feedback_shown"])
 hidden = view.hidden_feedback_count()
 
 count_text = f"{total:,} answer{'s' if total != 1 else ''}"
 if search.strip():
     count_text += f" matching “{search.strip()}”"
-st.markdown(f"**{count_text}** to *{view.settings.feedback_question.text}*")
+st.markdown(f"**{count_text}** to *{ui.literal_markdown(view.settings.feedback_question.text)}*")
 if hidden:
     st.caption(f"{hidden} answer(s) from weeks with {ui.suppressed_text(view.settings)} are hidden for anonymity.")
 
 if answers.empty:
     st.info("No feedback matches." if search.strip() else "No open-text feedback in this period yet.")
-else:
-    if total > len(answers):
-        st.caption(f"Showing the newest {len(answers):,}; search to narrow, or download them all as CSV.")
-    # st.dataframe shows text as text: no Markdown or HTML in feedback is rendered.
-    st.dataframe(
-        answers.rename(columns={"week_start": "Week", "text": "Feedback"}),
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "Week": st.column_config.DateColumn("Week", format="YYYY-MM-DD", width="small"),
-            "Feedback": st.column_config.TextColumn("Feedback", width="large"),
-        },
-    )
-    ui.csv_download(lambda: view.feedback(search), "feedback")
+    st.stop()
+
+ui.csv_download(lambda: view.feedback(search), "feedback")
+for week, text in answers.itertuples(index=False):
+    with st.container(border=True):
+        st.caption(f"Week of {week:%d %b %Y}")
+        st.text(text)  # plain text: no Markdown, links, images or HTML
+
+if total > len(answers):
+    more = min(PAGE_SIZE, total - len(answers))
+
+    def show_more() -> None:
+        st.session_state["feedback_shown"] += PAGE_SIZE
+
+    st.button(f"Show {more} more of {total - len(answers):,}", on_click=show_more)

@@ -18,7 +18,7 @@ previous = previous_quarter(view.period, settings.fiscal_year_start_month)
 score, latest, growth, rate, weeks = st.columns(5)
 score.metric(
     "Average score",
-    f"{ui.fmt_score(h.average_score)} / 5",
+    ui.fmt_score(h.average_score, " / 5"),
     delta=None if h.average_score is None or h.previous_average is None
     else f"{h.average_score - h.previous_average:+.2f} vs {previous.label}",
     help=f"Mean of every answer in the period's weeks; target {settings.target_score:g}. "
@@ -26,7 +26,7 @@ score.metric(
 )
 latest.metric(
     "Latest week",
-    ui.suppressed_text(settings) if h.latest_week_suppressed else f"{ui.fmt_score(h.latest_week_score)} / 5",
+    ui.suppressed_text(settings) if h.latest_week_suppressed else ui.fmt_score(h.latest_week_score, " / 5"),
     help=f"Week of {h.latest_week:%d %b %Y}" if h.latest_week else "No week in this period",
 )
 growth.metric(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Callable
 from pathlib import Path
@@ -10,6 +11,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from review_pulse import navigation
 from review_pulse.data import DataView, latest_period
 from review_pulse.export import ExportItem, chart_to_png, chart_to_svg, export_filename, frame_to_csv_bytes
 from review_pulse.quarters import ALL_TIME, ALL_TIME_PERIOD, parse_period
@@ -73,6 +75,12 @@ def sidebar_filters(db_path: Path, settings: Settings) -> DataView:
 
 
 def current_view() -> DataView:
+    if VIEW_KEY not in st.session_state:
+        # Streamlit ran this page file without app.py: a deep link opened before the entry
+        # point ever ran on this server, while the legacy pages/ auto-detection is still on.
+        # Registering our navigation turns that mode off; the rerun goes through app.py.
+        st.navigation(navigation.pages(), position="hidden")
+        st.rerun()
     return st.session_state[VIEW_KEY]
 
 
@@ -87,18 +95,31 @@ def require_data(view: DataView) -> bool:
         return True
     if status.state == "missing":
         st.info(f"No database yet at `{view.db_path}`. Load your survey export and attendance with:")
-        st.code(ingest_command(view.db_path), language="bash")
+        st.code(ingest_command(view.db_path), language="bash", wrap_lines=True)
         st.caption("Or try the demo data: `python -m pipeline demo`")
     elif status.state == "empty":
         st.info("The database has no survey responses or meetings yet. Load some with:")
-        st.code(ingest_command(view.db_path), language="bash")
+        st.code(ingest_command(view.db_path), language="bash", wrap_lines=True)
     else:
         st.error(f"Cannot read `{view.db_path}`: {status.detail}")
     return False
 
 
-def fmt_score(value: float | None) -> str:
-    return "—" if value is None else f"{value:.2f}"
+_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def literal_markdown(text: str) -> str:
+    """Text that Markdown shows exactly as typed: no links, images, HTML, emphasis or LaTeX.
+
+    CommonMark lets any ASCII punctuation be backslash-escaped, so escaping all of it
+    leaves nothing to interpret (and breaks bare-URL autolinks too). Line breaks are kept.
+    """
+    lines = [_MARKDOWN_PUNCTUATION.sub(r"\\\1", line.strip()) for line in str(text).splitlines()]
+    return "  \n".join(line for line in lines if line) or "\u200b"
+
+
+def fmt_score(value: float | None, out_of: str = "") -> str:
+    return "—" if value is None else f"{value:.2f}{out_of}"
 
 
 def fmt_pct(value: float | None, signed: bool = False) -> str:

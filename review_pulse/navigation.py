@@ -1,0 +1,17 @@
+"""The dashboard's pages, in one place for app.py and for the deep-link recovery in ui.py."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+PAGES = (
+    ("pages/overview.py", "Overview", ":material/monitor_heart:"),
+    ("pages/agreement.py", "Survey agreement", ":material/thumb_up:"),
+    ("pages/attendance.py", "Attendance", ":material/groups:"),
+    ("pages/feedback.py", "Feedback", ":material/forum:"),
+    ("pages/data.py", "Data", ":material/database:"),
+)
+
+
+def pages() -> list[st.Page]:
+    return [st.Page(path, title=title, icon=icon, default=index == 0) for index, (path, title, icon) in enumerate(PAGES)]
