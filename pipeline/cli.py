@@ -159,10 +159,11 @@ def _sources_of(args: argparse.Namespace) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    # Retries are reported in the one-line outcome; the libraries' per-attempt warnings would
-    # otherwise reach stderr through logging's last-resort handler.
-    for noisy in ("urllib3", "google", "gspread"):
-        logging.getLogger(noisy).setLevel(logging.ERROR)
+    # Retries are reported in the one-line outcome; without a handler of our own, the
+    # libraries' per-attempt warnings would reach stderr through logging's last resort.
+    root = logging.getLogger()
+    if not root.handlers:
+        root.addHandler(logging.NullHandler())
     try:
         settings = load_settings()
     except SettingsError as exc:

@@ -3,16 +3,20 @@
 DuckDB allows one writing process or many reading processes, never both. So the
 dashboard never shares a file with a writer: an ingestion copies the live file
 to a staging file beside it, writes there, checkpoints, closes and publishes it
-with an atomic rename. Readers open the live path read-only per query; a reader
-that opened the old file keeps a whole old snapshot, the next one gets the new.
+with an atomic rename. Readers open the live path read-only per query, through a
+private hard link (see connect_read_only): a reader that opened the old file keeps
+a whole old snapshot, the next one gets the new.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import itertools
 import os
 import shutil
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,8 +36,42 @@ def data_version(db_path: Path) -> tuple[int, int, int] | None:
     return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
 
 
-def connect_read_only(db_path: Path) -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(str(db_path), read_only=True)
+_read_links = itertools.count()
+STALE_READ_LINK_SECONDS = 3600
+
+
+@contextlib.contextmanager
+def connect_read_only(db_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to one whole snapshot.
+
+    DuckDB opens the path more than once while connecting, so a publish in between
+    could mix two snapshots. A private hard link taken first pins the snapshot's
+    inode: the link never changes, whatever is renamed onto the live path.
+    """
+    link = db_path.with_name(f"{db_path.name}.read-{os.getpid()}-{threading.get_ident()}-{next(_read_links)}")
+    try:
+        os.link(db_path, link)
+        target = link
+    except FileNotFoundError:
+        raise
+    except OSError:
+        target = db_path  # read-only folder or no hard links: fall back to the live path
+    try:
+        connection = duckdb.connect(str(target), read_only=True)
+    finally:
+        if target is link:
+            link.unlink(missing_ok=True)
+    with connection:
+        yield connection
+
+
+def remove_stale_read_links(db_path: Path) -> None:
+    """Links left by a reader that died mid-connect would keep old snapshots on disk."""
+    cutoff = time.time() - STALE_READ_LINK_SECONDS
+    for stale in db_path.parent.glob(f"{db_path.name}.read-*"):
+        with contextlib.suppress(OSError):
+            if stale.stat().st_mtime < cutoff:
+                stale.unlink()
 
 
 @contextlib.contextmanager
@@ -72,6 +110,7 @@ def staged_write(db_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         _fsync(staging)
         os.replace(staging, db_path)
         _fsync_dir(db_path.parent)
+        remove_stale_read_links(db_path)
     except BaseException:
         with contextlib.suppress(Exception):
             connection.close()
