@@ -11,7 +11,7 @@ import pandas as pd
 
 from pipeline.errors import IngestError, StrictModeError
 from pipeline.records import ParsedAttendance, ParsedSurveys
-from pipeline.schema import ensure_schema
+from pipeline.schema import REBUILD_RESPONSE_WEEKS, ensure_schema
 from review_pulse.settings import Settings
 from review_pulse.store import staged_write, write_lock
 
@@ -148,6 +148,7 @@ def load(
                FROM incoming_meetings""",
             [run_id],
         )
+        con.execute(REBUILD_RESPONSE_WEEKS)
         summary = RunSummary(
             run_id=run_id,
             files_read=len(sources),

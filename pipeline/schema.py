@@ -59,6 +59,16 @@ CREATE TABLE IF NOT EXISTS meetings (
     PRIMARY KEY (series, meeting_date)
 );
 
+-- Which review week each response belongs to. Derived from responses and meetings,
+-- rebuilt by every load (see REBUILD_RESPONSE_WEEKS) so readers never pay for the join.
+CREATE TABLE IF NOT EXISTS response_weeks (
+    response_key    VARCHAR NOT NULL,
+    series          VARCHAR NOT NULL,
+    submitted_local TIMESTAMP NOT NULL,
+    meeting_date    DATE,
+    week_start      DATE NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS rejects (
     reject_key  VARCHAR PRIMARY KEY,
     run_id      BIGINT NOT NULL,
@@ -72,8 +82,9 @@ CREATE TABLE IF NOT EXISTS rejects (
 
 # A response belongs to the latest review of its series held on or before the
 # day it was submitted (at most 7 days before); otherwise to its own week.
-VIEWS = """
-CREATE OR REPLACE VIEW response_weeks AS
+REBUILD_RESPONSE_WEEKS = """
+DELETE FROM response_weeks;
+INSERT INTO response_weeks
 SELECT
     r.response_key,
     r.series,
@@ -87,7 +98,9 @@ SELECT
 FROM responses AS r
 ASOF LEFT JOIN meetings AS m
   ON r.series = m.series AND CAST(r.submitted_local AS DATE) >= m.meeting_date;
+"""
 
+VIEWS = """
 CREATE OR REPLACE VIEW answer_facts AS
 SELECT w.week_start, w.series, a.response_key, a.statement,
        COALESCE(s.statement_order, 999) AS statement_order, a.score

@@ -64,7 +64,7 @@ class DataView:
 
     # --- status and choices ---
     def status(self) -> queries.DbStatus:
-        return queries.db_status(self.db_path)  # never cached: it must see a new file at once
+        return self._call("db_status")  # keyed on the file's identity, so a new file is seen at once
 
     def series_options(self) -> list[str]:
         return self._call("series_list")
