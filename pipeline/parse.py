@@ -66,9 +66,10 @@ def parse_answer(value: object) -> int | None:
     if isinstance(value, (int, float)):
         if isinstance(value, float) and math.isnan(value):
             return None
-        if float(value).is_integer() and 1 <= value <= 5:
+        # Compare before converting: float() of a huge int raises OverflowError.
+        if 1 <= value <= 5 and float(value).is_integer():
             return int(value)
-        raise AnswerError(f"{value!r} is not between 1 and 5")
+        raise AnswerError(f"{_clip(repr(value), 60)} is not between 1 and 5")
     text = str(value).strip()
     if not text:
         return None
@@ -111,6 +112,10 @@ class TimeError(ValueError):
     pass
 
 
+# dateutil fills the parts a text lacks from a default date (today, if not given);
+# parsing with two different defaults shows whether the text held a whole date.
+_DEFAULT_A = datetime(1, 1, 1)
+_DEFAULT_B = datetime(4, 2, 2)
 _SLASH_DATE = re.compile(r"^\s*(\d{1,2})[/.](\d{1,2})[/.](\d{2,4})\b(.*)$")
 
 
@@ -169,13 +174,19 @@ class TimeParser:
         return cached
 
     def _parse(self, value: object) -> tuple[datetime, datetime]:
-        moment = self._to_datetime(value)
-        if moment.tzinfo is None:
-            aware = moment.replace(tzinfo=self.tz)
-        else:
-            aware = moment
-        utc = aware.astimezone(timezone.utc).replace(tzinfo=None)
-        local = aware.astimezone(self.tz).replace(tzinfo=None)
+        try:
+            moment = self._to_datetime(value)
+            if moment.tzinfo is None:
+                aware = moment.replace(tzinfo=self.tz)
+            else:
+                aware = moment
+            utc = aware.astimezone(timezone.utc).replace(tzinfo=None)
+            local = aware.astimezone(self.tz).replace(tzinfo=None)
+        except (OverflowError, ValueError) as exc:
+            if isinstance(exc, TimeError):
+                raise
+            # Year 1 or 9999 shifted by a timezone, or a number too big for a float.
+            raise TimeError(f"{_clip(_cell_text(value), 40)!r} is out of range") from None
         if utc < EARLIEST_PLAUSIBLE:
             raise TimeError(f"time {utc:%Y-%m-%d} is before 2000")
         if utc > self.latest_plausible:
@@ -207,8 +218,15 @@ class TimeParser:
         if len(text) > 64:
             raise TimeError(f"{_clip(text, 40)!r} is not a date or time")
         try:
-            return dateutil_parser.parse(text, dayfirst=self.dayfirst)
-        except (ValueError, OverflowError, dateutil_parser.ParserError):
+            moment = dateutil_parser.parse(text, dayfirst=self.dayfirst, default=_DEFAULT_A)
+            if moment.year == _DEFAULT_A.year or moment.month == 1 or moment.day == 1:
+                other = dateutil_parser.parse(text, dayfirst=self.dayfirst, default=_DEFAULT_B)
+                if other.date() != moment.date():
+                    raise TimeError(f"{_clip(text, 40)!r} has no full date (day, month and year)")
+            return moment
+        except (ValueError, OverflowError, dateutil_parser.ParserError) as exc:
+            if isinstance(exc, TimeError):
+                raise
             raise TimeError(f"{_clip(text, 40)!r} is not a date or time") from None
 
 
@@ -236,10 +254,10 @@ RESPONSE_ID_HEADERS = ("response id", "responseid", "submission id", "response k
 IDENTITY_WORDS = frozenset({
     "user", "username", "userid", "email", "mail", "name", "respondent", "member", "person",
     "author", "submitter", "responder", "participant", "employee", "login", "handle", "slack",
-    "owner", "reporter", "fullname", "displayname",
+    "owner", "reporter", "fullname", "displayname", "attendee", "who",
 })
 IDENTITY_PHRASES = ("submitted by", "filled by", "filled out by", "answered by", "e mail", "full name", "real name", "display name", "user id")
-SLACK_MEMBER_ID = re.compile(r"^[UW][A-Z0-9]{8,11}$")
+SLACK_MEMBER_ID = re.compile(r"^(?:<@)?[UW][A-Z0-9]{8,11}(?:\|[^>]*)?>?$")  # U024BE7LH or <@U024BE7LH|ana>
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -532,6 +550,10 @@ def _detect_long_columns(table: RawTable) -> LongColumns | None:
         return None
     taken.add(question)
     response_id = _find(table.header, RESPONSE_ID_HEADERS, taken)
+    if response_id is not None and looks_like_identity_values(
+        [row[response_id] if response_id < len(row) else None for row in table.rows[:200]]
+    ):
+        response_id = None  # an "ID" of Slack member ids or emails names people, not submissions
     if response_id is not None:
         taken.add(response_id)
     answer = _find(table.header, ANSWER_HEADERS, taken)
@@ -659,7 +681,10 @@ def parse_attendance(
     if series_col is not None:
         taken.add(series_col)
     count_col = _find(table.header, COUNT_HEADERS, taken)
-    person_col = None if count_col is not None else _find(table.header, PERSON_HEADERS, taken)
+    if count_col is not None and _lists_people(table, count_col):
+        person_col, count_col = count_col, None  # "Attendees" listing people, one per row
+    else:
+        person_col = None if count_col is not None else _find(table.header, PERSON_HEADERS, taken)
     if count_col is None and person_col is None:
         raise SourceFileError(
             table.source,
@@ -717,6 +742,26 @@ def parse_attendance(
             Meeting(series_name, meeting_date, attendees, meeting["title"], table.source, meeting["line"])
         )
     return result
+
+
+_STANDALONE_NUMBER = re.compile(r"(?<![^\W_])\d+(?![^\W_])")
+
+
+def _lists_people(table: RawTable, column: int) -> bool:
+    """A count column whose cells are mostly names, emails or member ids, not numbers.
+
+    Such a column is a per-attendee list; reading it as counts would reject every
+    row and copy the names into the rejects. "12 people" or "~15" are still counts.
+    """
+    sample = [_cell_text(row[column]).strip() for row in table.rows[:200] if column < len(row)]
+    sample = [value for value in sample if value]
+    people = 0
+    for value in sample:
+        try:
+            _parse_count(value)
+        except ValueError:
+            people += not _STANDALONE_NUMBER.search(value)
+    return bool(sample) and people / len(sample) >= 0.5
 
 
 def _parse_count(value: object) -> int:

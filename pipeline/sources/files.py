@@ -62,7 +62,9 @@ def decode_text(data: bytes, source: str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        if exc.start >= len(data) - 3:
+        # Only an incomplete sequence at the very end is a cut; a cp1252 accent
+        # near the end (e.g. "café\r\n") is an invalid sequence, not a truncation.
+        if exc.reason == "unexpected end of data":
             raise SourceFileError(
                 source, "the file ends in the middle of a UTF-8 character (truncated download?)"
             ) from None
@@ -162,7 +164,10 @@ def table_from_rows(source: str, rows: list[list[object]], line_numbers: list[in
         line_numbers.pop(0)
     if not rows:
         raise SourceFileError(source, "the file is empty")
-    header = dedupe_headers(rows[0])
+    # Cells beyond the header get a blank-header name ("column 7") so they go
+    # through the same column rules (identity columns dropped) as every other.
+    width = max(len(row) for row in rows)
+    header = dedupe_headers(list(rows[0]) + [None] * (width - len(rows[0])))
     data_rows, data_lines = [], []
     for row, line in zip(rows[1:], line_numbers[1:]):
         if all(_is_blank(c) for c in row):
