@@ -137,6 +137,15 @@ def infer_dayfirst(values: list[object]) -> bool:
     return False
 
 
+def _dayfirst(settings: Settings, values: list[object]) -> bool:
+    """The settings' date order, or the column's evidence when it is "auto"."""
+    if settings.date_order == "DMY":
+        return True
+    if settings.date_order == "MDY":
+        return False
+    return infer_dayfirst(values)
+
+
 def _from_number(number: float) -> datetime:
     if 1e12 <= number < 1e13:  # epoch milliseconds
         return datetime.fromtimestamp(number / 1000, tz=timezone.utc)
@@ -152,6 +161,7 @@ class TimeParser:
 
     def __init__(self, tz: ZoneInfo, dayfirst: bool, now: datetime | None = None) -> None:
         self.tz = tz
+        self._tz_is_utc = tz.key in ("UTC", "Etc/UTC", "Etc/GMT", "GMT", "Etc/UCT", "UCT")
         self.dayfirst = dayfirst
         self.latest_plausible = (now or datetime.now(timezone.utc)).replace(tzinfo=None) + timedelta(days=1)
         self._memo: dict[object, tuple[datetime, datetime] | str] = {}
@@ -176,12 +186,12 @@ class TimeParser:
     def _parse(self, value: object) -> tuple[datetime, datetime]:
         try:
             moment = self._to_datetime(value)
-            if moment.tzinfo is None:
-                aware = moment.replace(tzinfo=self.tz)
+            if moment.tzinfo is None and self._tz_is_utc:
+                utc = local = moment  # the common case, without two timezone conversions
             else:
-                aware = moment
-            utc = aware.astimezone(timezone.utc).replace(tzinfo=None)
-            local = aware.astimezone(self.tz).replace(tzinfo=None)
+                aware = moment.replace(tzinfo=self.tz) if moment.tzinfo is None else moment
+                utc = aware.astimezone(timezone.utc).replace(tzinfo=None)
+                local = aware.astimezone(self.tz).replace(tzinfo=None)
         except (OverflowError, ValueError) as exc:
             if isinstance(exc, TimeError):
                 raise
@@ -211,6 +221,9 @@ class TimeParser:
             return datetime.fromisoformat(text.replace(" UTC", "+00:00"))
         except ValueError:
             pass
+        moment = self._slash_datetime(text)
+        if moment is not None:
+            return moment
         try:
             return _from_number(float(text))
         except ValueError:
@@ -228,6 +241,31 @@ class TimeParser:
             if isinstance(exc, TimeError):
                 raise
             raise TimeError(f"{_clip(text, 40)!r} is not a date or time") from None
+
+
+    def _slash_datetime(self, text: str) -> datetime | None:
+        """The common M/D/Y or D/M/Y (Sheets, Slack, Excel) without dateutil's cost."""
+        match = _SLASH_DATETIME.match(text)
+        if match is None:
+            return None
+        first, second, year, hour, minute, second_of_minute, fraction, meridiem = match.groups()
+        day, month = (int(first), int(second)) if self.dayfirst else (int(second), int(first))
+        hours = int(hour or 0)
+        if meridiem:
+            if not 1 <= hours <= 12:
+                return None
+            hours = hours % 12 + (12 if meridiem.lower() == "pm" else 0)
+        try:
+            return datetime(int(year), month, day, hours, int(minute or 0), int(second_of_minute or 0),
+                            int((fraction or "0").ljust(6, "0")))
+        except ValueError:
+            return None  # e.g. month 13: let the general parser give the reason
+
+
+_SLASH_DATETIME = re.compile(
+    r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})"
+    r"(?:[ T,]+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?\s*([AaPp][Mm])?)?$"
+)
 
 
 def parse_date(value: object, parser: TimeParser) -> date:
@@ -493,7 +531,7 @@ def _parse_wide(
 ) -> ParsedSurveys:
     result = ParsedSurveys(table.source, "wide", dropped_columns=[table.header[i] for i in cols.identity])
     drop = set(cols.identity)
-    times = TimeParser(settings.tz, infer_dayfirst([r[cols.time] for r in table.rows if cols.time < len(r)]), now)
+    times = TimeParser(settings.tz, _dayfirst(settings, [r[cols.time] for r in table.rows if cols.time < len(r)]), now)
     answers_memo = _AnswerMemo()
     order = {text: i for i, text in enumerate(settings.statement_texts)}
     statement_columns = sorted(cols.statements.items(), key=lambda item: order[item[1]])
@@ -575,7 +613,7 @@ def _parse_long(
 ) -> ParsedSurveys:
     result = ParsedSurveys(table.source, "long", dropped_columns=[table.header[i] for i in cols.identity])
     drop = set(cols.identity)
-    times = TimeParser(settings.tz, infer_dayfirst([r[cols.time] for r in table.rows if cols.time < len(r)]), now)
+    times = TimeParser(settings.tz, _dayfirst(settings, [r[cols.time] for r in table.rows if cols.time < len(r)]), now)
     answers_memo = _AnswerMemo()
     statement_by_header: dict[str, str | None] = {}
     response_keys, reject_keys = KeyMaker("r"), KeyMaker("x")
@@ -696,7 +734,7 @@ def parse_attendance(
     drop = set(_identity_columns(table, taken - {person_col} if person_col is not None else taken))
     if person_col is not None:
         drop.add(person_col)
-    dates = TimeParser(settings.tz, infer_dayfirst([r[date_col] for r in table.rows if date_col < len(r)]), now)
+    dates = TimeParser(settings.tz, _dayfirst(settings, [r[date_col] for r in table.rows if date_col < len(r)]), now)
     reject_keys = KeyMaker("a")
     layout = "per-meeting" if count_col is not None else "per-attendee"
     result = ParsedAttendance(table.source, layout)

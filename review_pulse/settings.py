@@ -48,6 +48,9 @@ class Settings:
     agree_target: float = 0.8
     min_group_size: int = 5
     timezone: str = "UTC"
+    # "auto" decides D/M/Y vs M/D/Y per file from its dates; "DMY" or "MDY" fixes it, which
+    # keeps a growing export stable while all its days are still 12 or less.
+    date_order: str = "auto"
     fiscal_year_start_month: int = 1
     default_series: str = "Incident review"
     statements: tuple[Statement, ...] = DEFAULT_STATEMENTS
@@ -107,6 +110,7 @@ def load_settings(path: Path | str | None = None) -> Settings:
         "agree_target": float,
         "min_group_size": int,
         "timezone": str,
+        "date_order": str,
         "fiscal_year_start_month": int,
         "default_series": str,
         "busy_week_ratio": float,
@@ -143,6 +147,8 @@ def _validate(settings: Settings, path: Path) -> None:
         raise SettingsError(f"{path}: agree_target must be a share between 0 and 1")
     if settings.min_group_size < 1:
         raise SettingsError(f"{path}: min_group_size must be at least 1")
+    if settings.date_order not in ("auto", "DMY", "MDY"):
+        raise SettingsError(f"{path}: date_order must be \"auto\", \"DMY\" or \"MDY\"")
     if not 1 <= settings.fiscal_year_start_month <= 12:
         raise SettingsError(f"{path}: fiscal_year_start_month must be 1-12")
     try:

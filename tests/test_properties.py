@@ -363,7 +363,7 @@ def test_loading_prefixes_in_any_order_equals_loading_the_whole_export_once(expo
 @pytest.mark.xfail(strict=True, reason=(
     "known limitation: D/M vs M/D is inferred per file, so a growing export whose early rows are all "
     "ambiguous (day <= 12) is read M/D first and D/M once a day > 12 appears; the same row then gets a "
-    "different time and is stored twice. Needs a date-order setting or a product decision."))
+    "different time and is stored twice. That is date_order = \"auto\"; setting \"DMY\"/\"MDY\" fixes it (next test)."))
 def test_growing_export_with_ambiguous_day_first_dates(tmp_path: Path) -> None:
     header = ",".join(["Timestamp", *STATEMENTS, FB])
     early = tmp_path / "early.csv"
@@ -375,3 +375,21 @@ def test_growing_export_with_ambiguous_day_first_dates(tmp_path: Path) -> None:
     run_cli("ingest", "--db", db, "--surveys", later)
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM responses").fetchall()[0][0] == 2
+
+
+def test_a_fixed_date_order_keeps_a_growing_ambiguous_export_stable(tmp_path: Path, monkeypatch) -> None:
+    """The fix for the limitation above: with date_order = "DMY" the row keeps its time."""
+    settings_file = tmp_path / "settings.toml"
+    settings_file.write_text('date_order = "DMY"\n')
+    header = ",".join(["Timestamp", *STATEMENTS, FB])
+    early = tmp_path / "early.csv"
+    early.write_text(f"{header}\n03/02/2025 10:00,4,4,4,4,early\n")
+    later = tmp_path / "later.csv"
+    later.write_text(f"{header}\n03/02/2025 10:00,4,4,4,4,early\n13/02/2025 10:00,4,4,4,4,later\n")
+    db = tmp_path / "reviews.duckdb"
+    monkeypatch.setenv("REVIEW_PULSE_SETTINGS", str(settings_file))
+    run_cli("ingest", "--db", db, "--surveys", early)
+    run_cli("ingest", "--db", db, "--surveys", later)
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT strftime(submitted_utc, '%Y-%m-%d') FROM responses ORDER BY 1").fetchall() == [
+            ("2025-02-03",), ("2025-02-13",)]
