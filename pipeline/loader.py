@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from pipeline.errors import IngestError, StrictModeError
@@ -64,15 +65,29 @@ def load(
             f"(first: {first.source_file} line {first.line}: {first.reason})"
         )
     responses = [r for p in surveys for r in p.responses]
-    response_frame = pd.DataFrame(
-        [(r.response_key, r.series, r.submitted_utc, r.submitted_local, r.feedback, r.source_file, r.source_line)
-         for r in responses],
-        columns=_RESPONSE_COLUMNS,
-    ).astype({"submitted_utc": "datetime64[us]", "submitted_local": "datetime64[us]", "source_line": "int64"})
-    answer_frame = pd.DataFrame(
-        [(r.response_key, statement, score) for r in responses for statement, score in r.answers],
-        columns=["response_key", "statement", "score"],
-    ).astype({"score": "int8"})
+    # Column lists, not row tuples: pandas builds typed columns without inferring per cell.
+    response_frame = pd.DataFrame({
+        "response_key": [r.response_key for r in responses],
+        "series": [r.series for r in responses],
+        "submitted_utc": pd.to_datetime([r.submitted_utc for r in responses]).astype("datetime64[us]"),
+        "submitted_local": pd.to_datetime([r.submitted_local for r in responses]).astype("datetime64[us]"),
+        "feedback": [r.feedback for r in responses],
+        "source_file": [r.source_file for r in responses],
+        "source_line": np.fromiter((r.source_line for r in responses), dtype="int64", count=len(responses)),
+    }, columns=_RESPONSE_COLUMNS)
+    answer_keys: list[str] = []
+    answer_statements: list[str] = []
+    answer_scores: list[int] = []
+    for r in responses:
+        for statement, score in r.answers:
+            answer_keys.append(r.response_key)
+            answer_statements.append(statement)
+            answer_scores.append(score)
+    answer_frame = pd.DataFrame({
+        "response_key": answer_keys,
+        "statement": answer_statements,
+        "score": np.asarray(answer_scores, dtype="int8"),
+    })
     reject_frame = pd.DataFrame(
         [(r.reject_key, kind, r.source_file, r.line, r.reason, json.dumps(r.raw, ensure_ascii=False))
          for kind, r in rejects],

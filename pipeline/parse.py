@@ -466,10 +466,10 @@ class KeyMaker:
         self.prefix = prefix
         self.seen: dict[str, int] = defaultdict(int)
 
-    def key(self, *parts: object) -> str:
-        content = "\x1f".join(_cell_text(p) for p in parts)
+    def key(self, *parts: str) -> str:
+        content = "\x1f".join(parts)
         occurrence = self.seen[content]
-        self.seen[content] += 1
+        self.seen[content] = occurrence + 1
         digest = hashlib.blake2b(f"{content}\x1e{occurrence}".encode("utf-8", "surrogatepass"), digest_size=16)
         return f"{self.prefix}{digest.hexdigest()}"
 
@@ -564,7 +564,7 @@ def _parse_wide(
                 _reject(reject_keys, table.source, line, "; ".join(problems), raw_row(table.header, row, drop), series)
             )
             continue
-        key = response_keys.key(series, utc.isoformat(), *(f"{s}={v}" for s, v in answers), feedback)
+        key = response_keys.key(series, utc.isoformat(), *[f"{s}={v}" for s, v in answers], feedback or "")
         result.responses.append(
             SurveyResponse(key, series, utc, local, tuple(answers), feedback, table.source, line)
         )
@@ -685,7 +685,7 @@ def _parse_long(
         utc, local = min(moments)
         ordered = tuple(sorted(answers.items(), key=lambda item: order[item[0]]))
         feedback = "\n".join(feedback_parts) if feedback_parts else None
-        key = response_keys.key(series, utc.isoformat(), *(f"{s}={v}" for s, v in ordered), feedback)
+        key = response_keys.key(series, utc.isoformat(), *[f"{s}={v}" for s, v in ordered], feedback or "")
         result.responses.append(
             SurveyResponse(key, series, utc, local, ordered, feedback, table.source, min(good_lines))
         )

@@ -40,11 +40,12 @@ CREATE TABLE IF NOT EXISTS responses (
     run_id          BIGINT NOT NULL
 );
 
+-- One row per (response, statement): the loader inserts answers only with their new
+-- response, de-duplicated. No index: maintaining one costs more than the whole insert.
 CREATE TABLE IF NOT EXISTS answers (
     response_key VARCHAR NOT NULL,
     statement    VARCHAR NOT NULL,
-    score        TINYINT NOT NULL CHECK (score BETWEEN 1 AND 5),
-    PRIMARY KEY (response_key, statement)
+    score        TINYINT NOT NULL CHECK (score BETWEEN 1 AND 5)
 );
 
 -- The attendance sheet is the source of truth: a later load replaces a meeting's row.
