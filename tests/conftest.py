@@ -50,5 +50,22 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "reviews.duckdb"
 
 
+@pytest.fixture
+def apptest_like_a_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    """AppTest 1.67 resets ``PagesManager.uses_pages_directory`` before every run, so the
+    ``pages/`` folder sends each rerun down the legacy MPA-v1 path, which drops the entry
+    point's sidebar. A real server detects it once and ``st.navigation`` switches it off;
+    do the same here. (Streamlit internals, not our code.)"""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     return f"chromium: {'/usr/bin/chromium' if os.path.exists('/usr/bin/chromium') else 'missing'}"

@@ -13,7 +13,6 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from streamlit.runtime.pages_manager import PagesManager
 
 from pipeline.cli import main as pipeline_main
 from review_pulse.settings import Settings
@@ -23,19 +22,7 @@ S = Settings()
 QUARTERS = {"2026-Q2": (date(2026, 4, 1), date(2026, 6, 30)), "2026-Q3": (date(2026, 7, 1), date(2026, 9, 30))}
 
 
-@pytest.fixture(autouse=True)
-def _navigation_apps_rerun_like_a_server(monkeypatch: pytest.MonkeyPatch) -> None:
-    """AppTest 1.67 resets ``PagesManager.uses_pages_directory`` before every run, so the
-    ``pages/`` folder sends each rerun down the legacy MPA-v1 path, which drops the entry
-    point's sidebar. A real server detects it once and ``st.navigation`` switches it off;
-    do the same here. (Streamlit internals, not our code.)"""
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
+pytestmark = pytest.mark.usefixtures("apptest_like_a_server")
 
 
 def open_app(db_path: Path, monkeypatch: pytest.MonkeyPatch, quarter: str | None = None, page: str | None = None) -> AppTest:
