@@ -9,7 +9,7 @@ from pathlib import Path
 from review_pulse import report
 from review_pulse.data import DataView
 from review_pulse.errors import UserFacingError
-from review_pulse.export import build_zip, export_filename, summary_markdown
+from review_pulse.export import build_zip, export_filename, summary_markdown, summary_pdf
 from review_pulse.quarters import parse_period
 from review_pulse.settings import Settings
 
@@ -39,11 +39,14 @@ def summary_numbers(view: DataView) -> dict:
 
 
 def build_retro_pack(view: DataView) -> bytes:
-    summary = summary_markdown(summary_numbers(view))
+    numbers = summary_numbers(view)
     return build_zip(
         report.all_items(view),
         view.period.title,
-        {export_filename("summary", view.period.title, "md"): summary},
+        {
+            export_filename("summary", view.period.title, "md"): summary_markdown(numbers),
+            export_filename("summary", view.period.title, "pdf"): summary_pdf(numbers),
+        },
     )
 
 

@@ -39,8 +39,9 @@ def read_csv(data: bytes) -> list[dict[str, str]]:
 
 def test_retro_pack_holds_every_chart_and_the_summary(demo_db: Path) -> None:
     pack = zipfile.ZipFile(io.BytesIO(build_retro_pack(view_of(demo_db))))
-    expected = [f"{slug}_2026-Q2.{ext}" for slug in SLUGS for ext in ("png", "svg", "csv")] + ["summary_2026-Q2.md"]
-    assert pack.namelist() == expected
+    expected = [f"{slug}_2026-Q2.{ext}" for slug in SLUGS for ext in ("png", "svg", "csv")]
+    assert pack.namelist() == expected + ["summary_2026-Q2.md", "summary_2026-Q2.pdf"]
+    assert pack.read("summary_2026-Q2.pdf").startswith(b"%PDF-")
     for slug in SLUGS:
         svg = pack.read(f"{slug}_2026-Q2.svg").decode()
         root = ET.fromstring(svg)
@@ -94,7 +95,7 @@ def test_cli_export_writes_the_same_files(demo_db: Path, tmp_path: Path) -> None
     app_pack = zipfile.ZipFile(io.BytesIO(build_retro_pack(view_of(demo_db))))
     assert sorted(p.name for p in out.iterdir()) == sorted(app_pack.namelist())
     for name in app_pack.namelist():
-        if name.endswith((".csv", ".md", ".svg")):
+        if name.endswith((".csv", ".md", ".svg")):  # PNG/PDF bytes may carry render metadata
             assert (out / name).read_bytes() == app_pack.read(name), name
     assert main(["export", "--db", str(demo_db), "--quarter", "all", "--out", str(tmp_path / "z"), "--zip"]) == 0
     assert [p.name for p in (tmp_path / "z").iterdir()] == ["retro-pack_all-time.zip"]
