@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from review_pulse import report, ui
+from review_pulse import ui
 from review_pulse.quarters import previous_quarter
 
 view = ui.current_view()
@@ -54,7 +54,7 @@ if h.average_score is not None:
     else:
         st.warning(f"The average score {h.average_score:.2f} is {-gap:.2f} below the {settings.target_score:g} target.")
 
-ui.show_chart(report.score_trend(view))
+ui.show_chart("score_trend", view)
 
 st.divider()
 st.subheader("Retro pack")

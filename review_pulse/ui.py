@@ -7,15 +7,16 @@ import shlex
 from collections.abc import Callable
 from pathlib import Path
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
 from review_pulse import navigation
-from review_pulse.data import DataView, latest_period
+from review_pulse import report
+from review_pulse.data import CACHE_TTL_SECONDS, DataView, latest_period
 from review_pulse.export import ExportItem, chart_to_png, chart_to_svg, export_filename, frame_to_csv_bytes
 from review_pulse.quarters import ALL_TIME, ALL_TIME_PERIOD, parse_period
 from review_pulse.settings import Settings
+from review_pulse.store import data_version
 
 ALL_SERIES = "All series"
 VIEW_KEY = "review_pulse_view"
@@ -132,15 +133,33 @@ def suppressed_text(settings: Settings) -> str:
     return f"fewer than {settings.min_group_size} responses"
 
 
-def show_chart(item: ExportItem, *, key: str | None = None, downloads: bool = True) -> None:
-    """Draw the chart, then PNG / SVG / CSV buttons that render on click (not on every rerun)."""
+@st.cache_resource(ttl=CACHE_TTL_SECONDS, max_entries=256, show_spinner=False)
+def _built_chart(builder: str, view: DataView, version: tuple | None, args: tuple) -> tuple[ExportItem, dict]:
+    """Build a chart and its validated Vega-Lite spec once per view and snapshot.
+
+    Building Altair objects and validating them costs more than everything else on a
+    warm rerun; both are pure functions of the view and the data, shared read-only.
+    """
+    item = getattr(report, builder)(view, *args)
+    spec = item.chart.to_dict()
     # Fit the width to the page but keep the chart's own height: Streamlit's default "fit"
     # counts titles and legends inside the height and squashes the plot.
-    st.altair_chart(item.chart.properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding")), width="stretch")
-    if not downloads:
-        return
+    spec["autosize"] = {"type": "fit-x", "contains": "padding"}
+    return item, spec
+
+
+def show_chart(builder: str, view: DataView, *args: object, downloads: bool = True) -> ExportItem:
+    """Draw a chart from ``review_pulse.report``, then PNG / SVG / CSV buttons that render on click."""
+    item, spec = _built_chart(builder, view, data_version(view.db_path), args)
+    st.vega_lite_chart(dict(spec), width="stretch")
+    if downloads:
+        _download_buttons(item)
+    return item
+
+
+def _download_buttons(item: ExportItem) -> None:
     quarter = _quarter_for_files()
-    key = key or item.slug
+    key = item.slug
     columns = st.columns([1, 1, 1, 5])
     columns[0].download_button(
         "PNG", data=lambda: chart_to_png(item.chart, scale=2), file_name=export_filename(item.slug, quarter, "png"),

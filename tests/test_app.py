@@ -118,12 +118,14 @@ def test_agreement_chart_holds_the_weekly_means_and_the_target(demo_db: Path, mo
                                  FROM answers a JOIN response_weeks w USING (response_key)
                                  WHERE w.week_start IN ({VISIBLE_WEEKS}) GROUP BY 1, 2""", [start, end])
     lines = next(f for f in chart_frames(charts[0]) if {"statement", "value"} <= set(f.columns))
-    plotted = {(f"{w:%Y-%m-%d}", s): v for w, s, v in zip(lines["week_start"], lines["statement"], lines["value"]) if pd.notna(v)}
+    plotted = {(f"{pd.Timestamp(w):%Y-%m-%d}", s): v
+               for w, s, v in zip(lines["week_start"], lines["statement"], lines["value"]) if pd.notna(v)}
     assert plotted == {(w, s): pytest.approx(m) for w, s, m in expected}
     assert len(expected) == 12 * 4  # 13 weeks in Q2, one hidden for anonymity
     # The hidden week is plotted as a gap, never as a value.
     hidden = lines[lines["suppressed"]]
-    assert set(f"{w:%Y-%m-%d}" for w in hidden["week_start"]) == {"2026-05-25"} and hidden["value"].isna().all()
+    assert {f"{pd.Timestamp(w):%Y-%m-%d}" for w in hidden["week_start"]} == {"2026-05-25"}
+    assert hidden["value"].isna().all()
     assert "Target 4.5" in charts[0].proto.spec
 
 

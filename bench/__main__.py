@@ -1,0 +1,374 @@
+"""`python -m bench [--quick] [--runs N] [--work DIR] [--sections ...]`: the Review Pulse benchmark.
+
+Sections (all by default, in this order):
+  data     generate the large dataset as source files (seeded)
+  ingest   ingest vs DuckDB's read_csv floor (fresh process + DB per run), re-ingest, stage breakdown, cProfile
+  apptest  every page via AppTest, cold (fresh process) and warm, per period/series; chart rows
+  export   PNG of the busiest chart, retro pack for a quarter and All time
+  browser  streamlit run + headless Chromium: server peak memory, Overview time to draw, quarter change
+
+Writes bench/results/report.md and report.json; prints a short table at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import report, util
+from bench.util import (ROOT, RESULTS, ChildError, CpuMeter, code_files, code_fingerprint, git_state, kill_group_by_pid,
+                        machine_info, run_child, summarize, top_stats)
+
+SECTIONS = ("data", "ingest", "apptest", "export", "browser")
+PAGES = [("Overview", ""), ("Survey agreement", "pages/agreement.py"), ("Attendance", "pages/attendance.py"),
+         ("Feedback", "pages/feedback.py"), ("Data", "pages/data.py")]
+QUARTER = "2026-Q2"
+TARGETS = {
+    "ingest_ratio": 3.0,
+    "page_warm_s": 0.3,
+    "page_cold_s": 2.0,
+    "chart_rows": 5000,
+    "server_peak_mb": 600,
+    "png_s": 2.0,
+    "overview_draw_s": 3.0,
+}
+MAX_PROFILES = 8
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="10x smaller dataset (4 series) and 3 runs: a smoke check")
+    parser.add_argument("--runs", type=int, help="runs per timing (default 5; 3 with --quick)")
+    parser.add_argument("--work", type=Path, help="work dir for source files and DBs (default bench/results/work)")
+    parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS),
+                        help="run only these sections (later ones reuse the work dir)")
+    parser.add_argument("--seed", type=int, default=20260930)
+    parser.add_argument("--no-snapshot", action="store_true",
+                        help="run the working tree's code directly instead of a copy taken at the start")
+    args = parser.parse_args(argv)
+    args.runs = args.runs or (3 if args.quick else 5)
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    args.work = (args.work or RESULTS / "work").resolve()
+    return args
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.runs = args.runs
+        self.work = args.work
+        self.db = self.work / "bench.duckdb"
+        self.results: dict[str, Any] = {
+            "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+            "command": "python -m bench " + " ".join(sys.argv[1:]),
+            "quick": args.quick,
+            "runs": args.runs,
+            "work_dir": str(self.work),
+            "targets": TARGETS,
+            "sections": {},
+            "contention": {},
+        }
+        previous = RESULTS / "report.json"
+        if set(args.sections) != set(SECTIONS) and previous.exists():
+            # A partial run keeps the other sections of the last report.
+            try:
+                old = json.loads(previous.read_text(encoding="utf-8"))
+                if old.get("quick") == args.quick:
+                    self.results["sections"] = old.get("sections", {})
+                    self.results["contention"] = old.get("contention", {})
+                    self.results["dataset"] = old.get("dataset")
+            except (OSError, ValueError):
+                pass
+
+    # --- bookkeeping ---
+    def save(self) -> None:
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        (RESULTS / "report.json").write_text(json.dumps(self.results, indent=1, default=str), encoding="utf-8")
+
+    def section(self, name: str, function) -> None:  # noqa: ANN001
+        log(f"== {name}")
+        meter = CpuMeter()
+        try:
+            function()
+        except ChildError as exc:
+            log(f"!! {name} failed: {exc}")
+            self.results["sections"].setdefault(name, {})["error"] = str(exc)[-4000:]
+        finally:
+            self.results["contention"][name] = meter.finish()
+            self.save()
+
+    # --- data ---
+    def data(self) -> None:
+        from bench.dataset import generate
+
+        sources = self.work / "sources"
+        info = generate(sources, series_count=4 if self.args.quick else 40, seed=self.args.seed)
+        self.results["dataset"] = info.as_dict()
+        log(f"   {info.survey_rows:,} survey rows ({info.survey_bytes / 2**20:.1f} MB), {info.answers_written:,} answers, "
+            f"{info.feedback_texts:,} feedback texts, {info.meetings:,} meetings in {info.seconds:.1f}s")
+
+    def _dataset(self) -> dict[str, Any]:
+        dataset = self.results.get("dataset")
+        if not dataset or not Path(dataset["surveys"]).exists():
+            raise SystemExit("no dataset: run the 'data' section first (or all sections)")
+        return dataset
+
+    # --- ingest ---
+    def ingest(self) -> None:
+        dataset = self._dataset()
+        files = ["--surveys", dataset["surveys"], "--attendance", dataset["attendance"]]
+        scratch = self.work / "ingest"
+        shutil.rmtree(scratch, ignore_errors=True)
+        scratch.mkdir(parents=True)
+        out: dict[str, Any] = {"ingest": [], "floor": [], "reingest": []}
+        for run in range(self.runs):  # interleaved, so background load hits both alike
+            floor_db = scratch / f"floor-{run}.duckdb"
+            floor = run_child("bench.ingest_child", ["floor", "--db", str(floor_db), *files], timeout=600, log_name="ingest")
+            out["floor"].append({"wall_s": floor.wall_s, **floor.data})
+            _remove_db(floor_db)
+            db = scratch / f"ingest-{run}.duckdb"
+            result = run_child("bench.ingest_child", ["ingest", "--db", str(db), *files], timeout=1800, log_name="ingest")
+            out["ingest"].append({"wall_s": result.wall_s, **result.data})
+            log(f"   run {run + 1}: ingest {result.wall_s:.2f}s (in-process {result.data['main_s']:.2f}s), "
+                f"floor {floor.wall_s:.2f}s (in-process {floor.data['main_s']:.2f}s)")
+            if run == 0:
+                _remove_db(self.db)
+                shutil.move(str(db), self.db)
+            else:
+                _remove_db(db)
+        out["db_counts"] = _db_counts(self.db)
+        out["db_bytes"] = self.db.stat().st_size
+        reingest_db = scratch / "reingest.duckdb"
+        shutil.copy2(self.db, reingest_db)
+        for run in range(self.runs):
+            result = run_child("bench.ingest_child", ["ingest", "--db", str(reingest_db), *files], timeout=1800,
+                               log_name="ingest")
+            out["reingest"].append({"wall_s": result.wall_s, **result.data})
+            log(f"   re-ingest {run + 1}: {result.wall_s:.2f}s")
+        _remove_db(reingest_db)
+        # Where the time goes: wall-clock stage hooks once, then cProfile once.
+        hooks_db = scratch / "hooks.duckdb"
+        hooked = run_child("bench.ingest_child", ["ingest", "--db", str(hooks_db), "--hooks", *files], timeout=1800,
+                           log_name="ingest")
+        out["hooks_run"] = {"wall_s": hooked.wall_s, **hooked.data}
+        _remove_db(hooks_db)
+        profile_path = RESULTS / "profiles" / "ingest.pstats"
+        profile_path.parent.mkdir(parents=True, exist_ok=True)
+        profile_db = scratch / "profile.duckdb"
+        profiled = run_child("bench.ingest_child", ["ingest", "--db", str(profile_db), "--profile", str(profile_path), *files],
+                             timeout=3600, log_name="ingest")
+        _remove_db(profile_db)
+        out["profile"] = {"path": str(profile_path.relative_to(RESULTS)), "main_s": profiled.data["main_s"],
+                          "top_tottime": top_stats(profile_path, 25, "tottime"),
+                          "top_cumtime": top_stats(profile_path, 30, "cumtime")}
+        shutil.rmtree(scratch, ignore_errors=True)
+        self.results["sections"]["ingest"] = out
+
+    # --- apptest ---
+    def configs(self) -> list[dict[str, Any]]:
+        series = self._dataset()["sample_series"]
+        configs = []
+        for title, page in PAGES:
+            for period, one_series in ((QUARTER, None), ("all", None), (QUARTER, series), ("all", series)):
+                configs.append({"page": title, "path": page, "period": period, "series": one_series})
+        return configs
+
+    def _apptest_args(self, config: dict[str, Any], warm: int) -> list[str]:
+        args = ["--db", str(self.db), "--page", config["path"], "--quarter", config["period"], "--warm", str(warm)]
+        if config["series"]:
+            args += ["--series", config["series"]]
+        return args
+
+    def apptest(self) -> None:
+        if not self.db.exists():
+            raise SystemExit("no benchmark DB: run the 'ingest' section first")
+        configs = self.configs()
+        samples: dict[int, list[dict[str, Any]]] = {i: [] for i in range(len(configs))}
+        for run in range(self.runs):
+            for index, config in enumerate(configs):
+                result = run_child("bench.apptest_child", self._apptest_args(config, 3), timeout=900, log_name="apptest")
+                samples[index].append({"wall_s": result.wall_s, **result.data})
+            log(f"   run {run + 1}/{self.runs}: " + ", ".join(
+                f"{c['page'][:8]}/{c['period']}{'/s' if c['series'] else ''} {samples[i][-1]['cold_s']:.2f}"
+                for i, c in enumerate(configs)))
+        rows = []
+        for index, config in enumerate(configs):
+            runs = samples[index]
+            cold = summarize([r["cold_s"] for r in runs])
+            warm = summarize([w for r in runs for w in r["warm_s"]])
+            last = runs[-1]
+            rows.append({
+                **config,
+                "cold": cold,
+                "warm": warm,
+                "import_s": summarize([r["import_s"] for r in runs]),
+                "cold_hooks": _median_hooks([r["cold_hooks"] for r in runs]),
+                "warm_hooks": _median_hooks([r["warm_hooks"] for r in runs]),
+                "title": last["title"],
+                "shown_quarter": last["quarter"],
+                "shown_series": last["series"],
+                "charts": last["charts"],
+                "dataframes": last["dataframes"],
+                "text_elements": last.get("text_elements", 0),
+                "peak_rss_bytes": max(r["peak_rss_bytes"] for r in runs),
+            })
+        # Profiles of the worst misses (script thread, cProfile), cold and warm.
+        misses = []
+        for row in rows:
+            if row["cold"]["median"] > TARGETS["page_cold_s"]:
+                misses.append((row["cold"]["median"] / TARGETS["page_cold_s"], "cold", row))
+            if row["warm"]["median"] > TARGETS["page_warm_s"]:
+                misses.append((row["warm"]["median"] / TARGETS["page_warm_s"], "warm", row))
+        misses.sort(key=lambda m: m[0], reverse=True)
+        profiles_dir = RESULTS / "profiles"
+        profiles_dir.mkdir(parents=True, exist_ok=True)
+        for _, which, row in misses[:MAX_PROFILES]:
+            name = f"page-{_slug(row['page'])}-{row['period']}{'-series' if row['series'] else ''}-{which}.pstats"
+            path = profiles_dir / name
+            run_child("bench.apptest_child", [*self._apptest_args(row, 1), "--profile", str(path), "--profile-run", which],
+                      timeout=900, log_name="apptest")
+            row.setdefault("profiles", {})[which] = {
+                "path": str(path.relative_to(RESULTS)),
+                "top_cumtime": _project_rows(top_stats(path, 400, "cumtime"))[:20],
+                "top_tottime": top_stats(path, 15, "tottime"),
+            }
+        self.results["sections"]["apptest"] = {"configs": rows}
+
+    # --- export ---
+    def export(self) -> None:
+        if not self.db.exists():
+            raise SystemExit("no benchmark DB: run the 'ingest' section first")
+        profiles_dir = RESULTS / "profiles"
+        profiles_dir.mkdir(parents=True, exist_ok=True)
+        result = run_child("bench.export_child", ["--db", str(self.db), "--quarter", QUARTER, "--runs", str(self.runs),
+                                                  "--profile-dir", str(profiles_dir)], timeout=3600, log_name="export")
+        data = {"wall_s": result.wall_s, **result.data}
+        for name in ("quarter", "all"):
+            path = profiles_dir / f"retro-pack-{name}.pstats"
+            if path.exists():
+                data[f"pack_{name}_profile"] = {"path": str(path.relative_to(RESULTS)),
+                                                "top_cumtime": _project_rows(top_stats(path, 400, "cumtime"))[:15],
+                                                "top_tottime": top_stats(path, 12, "tottime")}
+        log(f"   PNG cold {data['png_cold_s']:.2f}s, warm {statistics.median(data['png_warm_s']):.2f}s; "
+            f"retro pack {QUARTER} {statistics.median(data['pack_quarter_s']):.2f}s, "
+            f"All time {statistics.median(data['pack_all_s']):.2f}s")
+        self.results["sections"]["export"] = data
+
+    # --- browser ---
+    def browser(self) -> None:
+        if not self.db.exists():
+            raise SystemExit("no benchmark DB: run the 'ingest' section first")
+        pid_file = self.work / "server.pid"
+        pid_file.unlink(missing_ok=True)
+        settings = RESULTS / "no-settings.toml"
+        try:
+            result = run_child("bench.browser", ["--db", str(self.db), "--runs", str(self.runs), "--quarter", QUARTER,
+                                                 "--series", self._dataset()["sample_series"],
+                                                 "--server-log", str(RESULTS / "logs" / "streamlit-server.log"),
+                                                 "--settings", str(settings), "--pid-file", str(pid_file)],
+                               timeout=2400, log_name="browser")
+        finally:
+            # If the child was killed hard, the server it started (its own session) is ended here, by id.
+            if pid_file.exists():
+                kill_group_by_pid(int(pid_file.read_text() or 0))
+                pid_file.unlink(missing_ok=True)
+        self.results["sections"]["browser"] = {"wall_s": result.wall_s, **result.data}
+
+    def snapshot_code(self) -> None:
+        """Copy the app and pipeline code; children run the copy (see util.CODE_ROOT)."""
+        live = code_fingerprint(ROOT)
+        self.results["code"] = {"git": git_state(ROOT), "fingerprint_at_start": live, "snapshot": None}
+        if self.args.no_snapshot:
+            return
+        target = self.work / "code"
+        shutil.rmtree(target, ignore_errors=True)
+        for path in code_files(ROOT):
+            destination = target / path.relative_to(ROOT)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, destination)
+        util.CODE_ROOT = target
+        os.environ["BENCH_CODE_ROOT"] = str(target)
+        self.results["code"]["snapshot"] = str(target)
+        if code_fingerprint(target) != live:
+            raise SystemExit("the working tree changed while it was being copied; run again")
+        log(f"   code snapshot {live} (git {self.results['code']['git'].get('head', '?')}, "
+            f"{len(self.results['code']['git'].get('modified', []))} modified path(s)) in {target}")
+
+    def run(self) -> None:
+        started = time.perf_counter()
+        log(f"Review Pulse benchmark: {'quick' if self.args.quick else 'full size'}, {self.runs} runs, "
+            f"work dir {self.work}")
+        self.results["machine"] = machine_info()
+        self.work.mkdir(parents=True, exist_ok=True)
+        self.snapshot_code()
+        for name in SECTIONS:
+            if name in self.args.sections:
+                self.section(name, getattr(self, name))
+        self.results["code"]["fingerprint_at_end"] = code_fingerprint(ROOT)
+        self.results["wall_time_s"] = round(time.perf_counter() - started, 1)
+        self.results["finished"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
+        self.results["summary"] = report.summary_rows(self.results)
+        self.save()
+        (RESULTS / "report.md").write_text(report.markdown(self.results), encoding="utf-8")
+        print()
+        print(report.text_table(self.results))
+        print(f"\nTotal wall time {self.results['wall_time_s']:.0f}s · {RESULTS / 'report.md'} · {RESULTS / 'report.json'}")
+
+
+def _remove_db(path: Path) -> None:
+    for candidate in (path, path.with_name(path.name + ".wal"), path.with_name(path.name + ".lock")):
+        candidate.unlink(missing_ok=True)
+
+
+def _db_counts(db: Path) -> dict[str, int]:
+    import duckdb
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        row = con.execute("""SELECT (SELECT count(*) FROM responses), (SELECT count(*) FROM answers),
+                                    (SELECT count(*) FROM responses WHERE feedback IS NOT NULL),
+                                    (SELECT count(*) FROM meetings), (SELECT count(*) FROM rejects),
+                                    (SELECT count(DISTINCT series) FROM responses)""").fetchall()[0]
+    return dict(zip(("responses", "answers", "feedback", "meetings", "rejects", "series"), row))
+
+
+def _median_hooks(runs: list[dict[str, dict[str, float]]]) -> dict[str, float]:
+    labels = {label for run in runs for label in run}
+    return {label: round(statistics.median(run.get(label, {}).get("seconds", 0.0) for run in runs), 4)
+            for label in sorted(labels)}
+
+
+def _project_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Profile rows from our own code (and the Streamlit/Altair/DuckDB calls that dominate)."""
+    keep = ("review_pulse/", "pages/", "app.py", "pipeline/", "altair/utils/schemapi.py:", "vega_charts.py", "duckdb",
+            "vl_convert", "arrow", "frame_to_csv", "dataframe_util")
+    return [r for r in rows if any(k in r["function"] for k in keep) and "bench/" not in r["function"]]
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    # A SIGTERM unwinds normally, so every child process and server is stopped on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    Bench(args).run()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,236 @@
+"""Child process: one page through Streamlit's AppTest, cold then warm, in a fresh interpreter.
+
+    python -m bench.apptest_child --db D --page pages/agreement.py --quarter all [--series NAME]
+                                  [--warm 3] [--profile P] --json-out F
+
+st.cache_data lives in the process, so the first ``at.run()`` here is a cold run
+(empty cache); the following runs are warm. Heavy modules are imported before the
+clock starts (a server imports them once); their cost is reported separately.
+
+Timing hooks (wall clock, in the script thread) split each run into: DuckDB
+connects, query execution on cache misses, chart building (report.*), the
+``st.altair_chart`` call (Altair ``to_dict`` validation + Arrow + proto) and
+``st.dataframe``. ``--profile`` runs the cold run under cProfile (script thread).
+"""
+
+from __future__ import annotations
+
+import time
+
+PROCESS_T0 = time.perf_counter()
+
+import argparse  # noqa: E402
+import contextlib  # noqa: E402
+import json  # noqa: E402
+import logging  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+import threading  # noqa: E402
+
+from bench.util import CODE_ROOT, Timer, write_json  # noqa: E402
+
+APP = str(CODE_ROOT / "app.py")
+
+
+def _hooks(timer: Timer) -> None:
+    import streamlit as st
+
+    import review_pulse.charts as charts
+    import review_pulse.data as data
+    import review_pulse.queries as queries
+    import review_pulse.report as report
+
+    original_run_query = data._run_query
+
+    def run_query(name, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
+        started = time.perf_counter()
+        try:
+            return original_run_query(name, *args, **kwargs)
+        finally:
+            timer.add(f"query (cache miss): {name}", time.perf_counter() - started)
+
+    data._run_query = run_query
+    original_connect = queries.connect_read_only
+
+    @contextlib.contextmanager
+    def connect_read_only(db_path):  # noqa: ANN001
+        # Works for a plain connection and for a context-manager helper alike.
+        started = time.perf_counter()
+        manager = original_connect(db_path)
+        connection = manager.__enter__()
+        timer.add("duckdb open read-only (per query)", time.perf_counter() - started)
+        try:
+            yield connection
+        except BaseException:
+            if not manager.__exit__(*sys.exc_info()):
+                raise
+        else:
+            started = time.perf_counter()
+            manager.__exit__(None, None, None)
+            timer.add("duckdb close (per query)", time.perf_counter() - started)
+
+    queries.connect_read_only = connect_read_only
+    queries.db_status = timer.wrap("queries.db_status (tables + counts)", queries.db_status)
+    data.DataView._call = timer.wrap("DataView._call (st.cache_data lookup or miss, copy)", data.DataView._call)
+    for name in ("weekly_agreement", "score_trend", "answer_distribution", "attendance", "response_rate"):
+        setattr(report, name, timer.wrap(f"report.{name} (query + Altair build)", getattr(report, name)))
+    for name in ("weekly_agreement_chart", "score_trend_chart", "answer_distribution_chart", "attendance_chart",
+                 "response_rate_chart"):
+        setattr(charts, name, timer.wrap("charts.*_chart (Altair chart objects, no I/O)", getattr(charts, name)))
+    st.altair_chart = timer.wrap("st.altair_chart (to_dict + Arrow + proto)", st.altair_chart)
+    st.dataframe = timer.wrap("st.dataframe (Arrow + proto)", st.dataframe)
+
+
+def _profile_script_thread():  # noqa: ANN202
+    """cProfile the AppTest script thread (cProfile only sees the thread that enables it)."""
+    import cProfile
+
+    profiler = cProfile.Profile()
+
+    def start(frame, event, arg):  # noqa: ANN001
+        sys.setprofile(None)
+        profiler.enable()
+
+    threading.setprofile(start)
+    return profiler
+
+
+def _dump(profiler, path: str) -> None:  # noqa: ANN001
+    threading.setprofile(None)
+    profiler.disable()
+    profiler.create_stats()
+    profiler.dump_stats(path)
+
+
+def chart_payload(element) -> dict:  # noqa: ANN001
+    import pyarrow as pa
+
+    rows, datasets = 0, []
+    for dataset in element.proto.datasets:
+        if dataset.data.data:
+            table = pa.ipc.open_stream(dataset.data.data).read_all()
+            datasets.append(table.num_rows)
+            rows += table.num_rows
+    spec = element.proto.spec
+    title = ""
+    try:
+        parsed = json.loads(spec)
+        raw_title = parsed.get("title")
+        title = raw_title.get("text") if isinstance(raw_title, dict) else (raw_title or "")
+        if isinstance(title, list):
+            title = " ".join(title)
+    except (ValueError, AttributeError):
+        pass
+    return {"title": title, "rows": rows, "datasets": datasets, "spec_bytes": len(spec),
+            "proto_bytes": element.proto.ByteSize()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--page", default="")
+    parser.add_argument("--quarter", required=True)
+    parser.add_argument("--series")
+    parser.add_argument("--warm", type=int, default=3)
+    parser.add_argument("--profile", help="write a cProfile dump of the script thread here")
+    parser.add_argument("--profile-run", choices=["cold", "warm"], default="cold")
+    parser.add_argument("--json-out")
+    args = parser.parse_args()
+
+    import_started = time.perf_counter()
+    import altair  # noqa: F401
+    import duckdb  # noqa: F401
+    import pandas  # noqa: F401
+    import pyarrow  # noqa: F401
+    import streamlit  # noqa: F401
+
+    import streamlit.runtime.caching.cache_data_api  # noqa: F401
+
+    # No "no runtime found" chatter from importing the read layer before a run.
+    logging.getLogger("streamlit.runtime.caching.cache_data_api").setLevel(logging.ERROR)
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.testing.v1 import AppTest
+
+    # What a server has imported after its first run. (st.cache_data creates its
+    # storage on first use, inside the run, so importing review_pulse.data here is fine.)
+    import review_pulse.charts  # noqa: F401
+    import review_pulse.report  # noqa: F401
+    import review_pulse.retro_pack  # noqa: F401
+    import review_pulse.ui  # noqa: F401
+
+    imported = time.perf_counter()
+
+    # As tests/test_app.py does: AppTest 1.67 resets uses_pages_directory before each
+    # run, which would send reruns down the legacy pages/ path and lose the sidebar.
+    original_init = PagesManager.__init__
+
+    def init(self, *a, **k):  # noqa: ANN001, ANN002, ANN003
+        original_init(self, *a, **k)
+        PagesManager.uses_pages_directory = False
+
+    PagesManager.__init__ = init
+
+    timer = Timer()
+    _hooks(timer)
+    os.environ["REVIEW_PULSE_DB"] = args.db
+    at = AppTest.from_file(APP, default_timeout=900)
+    at.query_params["quarter"] = args.quarter
+    if args.series:
+        at.query_params["series"] = args.series
+    if args.page:
+        at.switch_page(args.page)
+
+    profiler = _profile_script_thread() if args.profile and args.profile_run == "cold" else None
+    started = time.perf_counter()
+    at.run()
+    cold = time.perf_counter() - started
+    if profiler is not None:
+        _dump(profiler, args.profile)
+    if at.exception:
+        raise SystemExit(f"app exception: {[e.value for e in at.exception]}")
+    cold_hooks = timer.as_dict()
+    titles = [t.value for t in at.title]
+    quarter_box = [s for s in at.sidebar.selectbox if s.label == "Quarter"]
+    series_box = [s for s in at.sidebar.selectbox if s.label == "Review series"]
+    charts = [chart_payload(c) for c in at.get("vega_lite_chart")]
+    frames = [{"rows": len(d.value), "proto_bytes": d.proto.ByteSize()} for d in at.dataframe]
+    texts = len(at.text)  # st.text elements (the Feedback page shows each answer as one)
+
+    warm, warm_hooks = [], []
+    for index in range(args.warm):
+        timer.totals, timer.counts = {}, {}  # the installed wrappers keep this Timer
+        profiler = _profile_script_thread() if args.profile and args.profile_run == "warm" and index == 0 else None
+        started = time.perf_counter()
+        at.run()
+        warm.append(time.perf_counter() - started)
+        if profiler is not None:
+            _dump(profiler, args.profile)
+        warm_hooks.append(timer.as_dict())
+        if at.exception:
+            raise SystemExit(f"app exception on rerun: {[e.value for e in at.exception]}")
+    write_json(args.json_out, {
+        "startup_s": import_started - PROCESS_T0,
+        "import_s": imported - import_started,
+        "cold_s": cold,
+        "warm_s": warm,
+        "cold_hooks": cold_hooks,
+        "warm_hooks": warm_hooks[-1] if warm_hooks else {},
+        "title": titles[0] if titles else "",
+        "quarter": quarter_box[0].value if quarter_box else None,
+        "series": series_box[0].value if series_box else None,
+        "charts": charts,
+        "dataframes": frames,
+        "text_elements": texts,
+        "metrics": {m.label: m.value for m in at.metric},
+        "peak_rss_bytes": _peak_rss(),
+    })
+
+
+def _peak_rss() -> int:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,182 @@
+"""The real server in headless Chromium: peak memory, Overview time to draw, quarter-change redraw.
+
+Reuses tests/browser_support.py (StreamlitServer on a free 127.0.0.1 port, Debian
+Chromium through Playwright). Times are taken inside the page with
+``performance.now()`` (0 = navigation start), polled every animation frame.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.util
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.util import CODE_ROOT, proc_status, summarize, write_json
+
+# True (with performance.now()) once the app is idle, the heading is there, and
+# at least n charts are drawn, none of them left over from before a change.
+READY_JS = """([selector, n, heading, caption]) => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+  const status = document.querySelector('[data-testid="stStatusWidget"]');
+  if (status && /running/i.test(status.innerText)) return false;
+  if (document.querySelector('[data-stale="true"]')) return false;
+  if (heading && !Array.from(document.querySelectorAll('h1')).some(h => h.textContent.includes(heading))) return false;
+  if (caption && !Array.from(document.querySelectorAll('[data-testid="stCaptionContainer"]'))
+        .some(c => c.textContent.startsWith(caption))) return false;
+  const charts = Array.from(document.querySelectorAll(selector)).filter(e => !e.__benchOld);
+  if (charts.length < n) return false;
+  return performance.now();
+}"""
+MARK_OLD_JS = "(selector) => document.querySelectorAll(selector).forEach(e => { e.__benchOld = true; })"
+ERRORS_JS = "() => document.querySelectorAll('[data-testid=\"stException\"]').length"
+
+
+def load_browser_support():
+    path = CODE_ROOT / "tests" / "browser_support.py"
+    if not path.exists():
+        raise RuntimeError("tests/browser_support.py is missing: the browser benchmark needs it")
+    spec = importlib.util.spec_from_file_location("review_pulse_browser_support", path)
+    module = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(module)
+    return module
+
+
+def _timed_load(bs, browser, url: str, charts: int, heading: str | None, timeout_ms: int) -> dict[str, Any]:
+    page = bs.new_page(browser)
+    try:
+        started = time.perf_counter()
+        page.goto(url, wait_until="commit", timeout=timeout_ms)
+        handle = page.wait_for_function(READY_JS, arg=[bs.CHART_SELECTOR, charts, heading, None],
+                                        polling="raf", timeout=timeout_ms)
+        in_page_ms = handle.json_value()
+        wall = time.perf_counter() - started
+        return {"s": in_page_ms / 1000, "wall_s": wall, "errors": page.evaluate(ERRORS_JS),
+                "charts": page.locator(bs.CHART_SELECTOR).count()}
+    finally:
+        with contextlib.suppress(Exception):
+            page.context.close()
+
+
+def _quarter_box(page):  # noqa: ANN001, ANN202
+    return page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="Quarter").get_by_role("combobox")
+
+
+def _change_quarter(bs, page, option: str, caption: str, charts: int, timeout_ms: int) -> float:
+    """Pick ``option`` in the sidebar; seconds from the click to the new charts drawn."""
+    page.evaluate(MARK_OLD_JS, bs.CHART_SELECTOR)
+    _quarter_box(page).click()
+    target = page.get_by_role("option", name=option, exact=True)
+    target.wait_for(state="visible", timeout=timeout_ms)
+    clicked_at = page.evaluate("performance.now()")
+    target.click()
+    done = page.wait_for_function(READY_JS, arg=[bs.CHART_SELECTOR, charts, None, caption],
+                                  polling="raf", timeout=timeout_ms).json_value()
+    return (done - clicked_at) / 1000
+
+
+def run(db_path: Path, *, runs: int, quarter: str, series: str, log_path: Path, settings_path: Path,
+        timeout_s: float = 300, pid_file: Path | None = None, progress=print) -> dict[str, Any]:  # noqa: ANN001
+    bs = load_browser_support()
+    timeout_ms = int(timeout_s * 1000)
+    result: dict[str, Any] = {"memory_steps": [], "page_loads": []}
+    server = bs.StreamlitServer(db_path, log_path=log_path, settings_path=settings_path)
+    started = time.perf_counter()
+    server.start()
+    try:
+        result["server_start_s"] = time.perf_counter() - started
+        pid = server.process.pid
+        if pid_file is not None:
+            pid_file.write_text(str(pid))
+        result["memory_steps"].append({"step": "server started", **proc_status(pid)})
+        with bs.chromium_session() as (_playwright, browser):
+            # 1. The very first Overview load after a server start (empty st.cache_data).
+            first = _timed_load(bs, browser, server.page_url(""), 1, "Incident review health", timeout_ms)
+            result["overview_first_load"] = first
+            result["memory_steps"].append({"step": "overview (default quarter), first load", **proc_status(pid)})
+            progress(f"    overview first load (cold cache): {first['s']:.2f}s")
+
+            # 2. Every page, for a quarter, All time, and All time for one series.
+            variants = [(quarter, None), ("all", None), ("all", series)]
+            for period, one_series in variants:
+                for title, url_path, heading, charts in bs.PAGES:
+                    query = f"quarter={period}" + (f"&series={_quote(one_series)}" if one_series else "")
+                    load = _timed_load(bs, browser, server.page_url(url_path, query), charts, heading, timeout_ms)
+                    status = proc_status(pid)
+                    step = f"{title} · {'All time' if period == 'all' else period}" + (f" · {one_series}" if one_series else "")
+                    result["page_loads"].append({"page": title, "period": period, "series": one_series, **load})
+                    result["memory_steps"].append({"step": step, **status})
+                    progress(f"    {step}: {load['s']:.2f}s, server RSS {status.get('VmRSS', 0) / 2**20:.0f} MB, "
+                             f"peak {status.get('VmHWM', 0) / 2**20:.0f} MB")
+
+            # 3. The Overview, fresh page each time (server cache warm), default quarter and All time.
+            for label, query in (("default", ""), ("all", "quarter=all")):
+                loads = [_timed_load(bs, browser, server.page_url("", query), 1, "Incident review health", timeout_ms)
+                         for _ in range(runs)]
+                result[f"overview_loads_{label}"] = loads
+                progress(f"    overview loads ({label}): " + ", ".join(f"{x['s']:.2f}" for x in loads))
+
+            # 4. Changing the quarter in the sidebar: latest -> previous -> All time.
+            to_previous, to_all = [], []
+            for _ in range(runs):
+                page = bs.new_page(browser)
+                try:
+                    page.goto(server.page_url(""), wait_until="commit", timeout=timeout_ms)
+                    page.wait_for_function(READY_JS, arg=[bs.CHART_SELECTOR, 1, "Incident review health", None],
+                                           polling="raf", timeout=timeout_ms)
+                    to_previous.append(_change_quarter(bs, page, quarter, f"{quarter} ·", 1, timeout_ms))
+                    to_all.append(_change_quarter(bs, page, "All time", "All time ·", 1, timeout_ms))
+                finally:
+                    with contextlib.suppress(Exception):
+                        page.context.close()
+            result["quarter_change_to_quarter_s"] = to_previous
+            result["quarter_change_to_all_s"] = to_all
+            progress(f"    quarter change -> {quarter}: " + ", ".join(f"{x:.2f}" for x in to_previous)
+                     + f"; -> All time: " + ", ".join(f"{x:.2f}" for x in to_all))
+            result["memory_steps"].append({"step": "after all browser runs", **proc_status(pid)})
+        result["server_peak"] = proc_status(pid)
+        result["server_log_errors"] = _log_errors(server.log_tail(400))
+    finally:
+        server.stop()
+    result["overview_default_summary"] = summarize([x["s"] for x in result.get("overview_loads_default", [])])
+    return result
+
+
+def _quote(text: str) -> str:
+    from urllib.parse import quote
+
+    return quote(text)
+
+
+def _log_errors(text: str) -> list[str]:
+    return [line for line in text.splitlines() if "Traceback" in line or "Error" in line][:20]
+
+
+def main() -> None:
+    """Run as a child (``python -m bench.browser``) so the parent can bound it with a timeout."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", required=True, type=Path)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--quarter", required=True)
+    parser.add_argument("--series", required=True)
+    parser.add_argument("--server-log", required=True, type=Path)
+    parser.add_argument("--settings", required=True, type=Path)
+    parser.add_argument("--pid-file", type=Path)
+    parser.add_argument("--json-out")
+    args = parser.parse_args()
+    # A SIGTERM from the parent's timeout unwinds normally: the server and Chromium are stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    result = run(args.db, runs=args.runs, quarter=args.quarter, series=args.series, log_path=args.server_log,
+                 settings_path=args.settings, pid_file=args.pid_file,
+                 progress=lambda line: print(line, flush=True))
+    write_json(args.json_out, result)
+
+
+if __name__ == "__main__":
+    main()

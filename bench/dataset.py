@@ -1,0 +1,200 @@
+"""A large, realistic dataset written as *source files* (what users export), fast and seeded.
+
+* ``surveys.csv``: one wide Slack-Workflow-Builder export for many review series:
+  ``Timestamp,Series,Submitted by,<statements…>,How could we improve?``, times as
+  Slack writes them (``9/30/2026 16:02:11``), labels as the form offers them,
+  ~3% skipped statements, ~1/3 with varied open-text feedback, a few bad rows.
+* ``attendance.csv``: ``Date,Series,Incident,Attendees``, one row per meeting.
+
+Full size: 40 series x 5 years of weekly reviews x ~30 responses = ~310,000
+responses, ~1.2 M answers, ~100,000 feedback texts.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+import time
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from pipeline.demo import IMPROVE, INCIDENTS, PRAISE
+from review_pulse.settings import Settings
+
+LAST_DAY = date(2026, 9, 25)  # a Friday: the last review week is wholly in 2026-Q3 (and in the past)
+
+TEAMS = [
+    "Payments", "Checkout", "Identity", "Search", "Platform", "Data", "Mobile", "Web", "Billing", "Messaging",
+    "Infra", "SRE", "Security", "Storage", "Networking", "Growth", "Ads", "Maps", "Media", "Notifications",
+    "Fraud", "Ledger", "Catalog", "Pricing", "Logistics", "Support tools", "ML platform", "Observability",
+    "Developer tools", "Edge", "Kafka", "Databases", "Auth", "Partners", "Onboarding", "Analytics", "Risk",
+    "Compliance", "Localization", "Release",
+]
+FIRST_NAMES = ["Ana", "Ben", "Chen", "Dana", "Eli", "Fatima", "Gus", "Hana", "Ivan", "Jo", "Kai", "Lea", "Mo", "Nia",
+               "Omar", "Pia", "Raj", "Sara", "Tom", "Uma", "Vik", "Wen", "Xia", "Yara", "Zoe", "Ari", "Bea", "Cal",
+               "Dev", "Eva", "Finn", "Gia", "Hugo", "Ida", "Jay", "Kim", "Lars", "Mia", "Nils", "Ola"]
+LAST_NAMES = ["Souza", "Okafor", "Wei", "Levi", "Novak", "Zahra", "Berg", "Sato", "Petrov", "Müller", "Lund", "Rossi",
+              "Haddad", "Brown", "Aziz", "Kowalski", "Patel", "Lind", "Chen", "Rao", "Das", "Li", "Zhu", "Nassar",
+              "Martin", "Cohen", "Silva", "Reed", "Shah", "Horn", "Ek", "Russo", "Lenz", "Park", "Kim", "Vogel"]
+OPENERS = ["", "", "", "Honestly, ", "Overall ", "FWIW: ", "+1 to last week: ", "Minor thing — ", "Thanks! ",
+           "Not sure this is the place, but ", "Again: ", "As an on-call engineer, ", "From the product side, "]
+TOPICS = ["the timeline", "the action items", "the alerting discussion", "the runbook", "the deploy pipeline",
+          "the customer impact section", "the root-cause tree", "the dashboards we looked at", "the rollback",
+          "the follow-up owners", "the contributing factors", "the comms to support", "the capacity numbers"]
+VERDICTS = ["was really clear", "felt rushed", "needs more time", "was the best part", "could be shorter",
+            "was hard to follow", "helped a lot", "should be shared beforehand", "went too deep", "was spot on"]
+EMOJI = ["", "", "", "", " 👍", " 🙏", " ⏰", " 🔥", " 🙂", " 🚀"]
+ANSWER_STYLES = (
+    {1: "Strongly disagree", 2: "Disagree", 3: "Neither agree nor disagree", 4: "Agree", 5: "Strongly agree"},
+)
+STATEMENT_OFFSETS = (0.0, -0.1, 0.25, -0.2)
+
+
+@dataclass
+class DatasetInfo:
+    surveys: str
+    attendance: str
+    series: int
+    years: float
+    meetings: int
+    survey_rows: int
+    bad_rows: int
+    answers_written: int
+    feedback_texts: int
+    survey_bytes: int
+    attendance_bytes: int
+    seconds: float
+    first_day: str
+    last_day: str
+    sample_series: str
+    quarter: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def series_names(count: int) -> list[str]:
+    names = []
+    for i in range(count):
+        team = TEAMS[i % len(TEAMS)]
+        suffix = "" if i < len(TEAMS) else f" {i // len(TEAMS) + 1}"
+        names.append(f"{team} incident review{suffix}")
+    return names
+
+
+def _feedback(rng: random.Random, mood: float, incident: str) -> str:
+    pool = PRAISE if rng.random() < mood else IMPROVE
+    kind = rng.random()
+    if kind < 0.35:
+        text = rng.choice(pool)
+    elif kind < 0.7:
+        text = f"{rng.choice(OPENERS)}{rng.choice(TOPICS)} {rng.choice(VERDICTS)}."
+        text = text[0].upper() + text[1:]
+    elif kind < 0.9:
+        text = f"{rng.choice(pool)} Re “{incident}”: {rng.choice(TOPICS)} {rng.choice(VERDICTS)}."
+    else:  # a longer, multi-line answer
+        text = "\n".join(f"- {rng.choice(TOPICS)} {rng.choice(VERDICTS)}" for _ in range(rng.randint(2, 5)))
+        text = f"{rng.choice(pool)}\n{text}"
+    return text + rng.choice(EMOJI)
+
+
+def generate(out_dir: Path, *, series_count: int = 40, years: float = 5.0, mean_responses: float = 30.0,
+             seed: int = 20260930, settings: Settings | None = None) -> DatasetInfo:
+    started = time.perf_counter()
+    settings = settings or Settings()
+    rng = random.Random(seed)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    survey_path = out_dir / "surveys.csv"
+    attendance_path = out_dir / "attendance.csv"
+    statements = settings.statement_texts
+    offsets = STATEMENT_OFFSETS[: len(statements)] + (0.0,) * max(0, len(statements) - len(STATEMENT_OFFSETS))
+    labels = ANSWER_STYLES[0]
+    first_day = LAST_DAY - timedelta(days=round(365.25 * years) - 1)
+    people = [f"{f} {l}" for f in FIRST_NAMES for l in LAST_NAMES]
+    # Attendees per meeting average ~48; a response rate of 0.5-0.75 gives ~30 responses.
+    attendee_base = 48.0 * mean_responses / 30.0
+
+    survey_rows: list[tuple[float, list[str]]] = []
+    attendance_rows: list[list[str]] = []
+    answers_written = feedback_texts = meetings = 0
+    total_days = (LAST_DAY - first_day).days
+    for index, series in enumerate(series_names(series_count)):
+        weekday = index % 5  # Monday..Friday
+        day = first_day + timedelta(days=(weekday - first_day.weekday()) % 7)
+        base = attendee_base * rng.uniform(0.75, 1.25)
+        trend = rng.uniform(-0.4, 0.6)  # how much the series' score improves over the years
+        level = rng.uniform(3.4, 4.1)
+        week = 0
+        while day <= LAST_DAY:
+            progress = (day - first_day).days / max(total_days, 1)
+            busy = rng.random() < 0.03
+            attendees = max(6, round(base * (0.85 + 0.3 * progress) + rng.gauss(0, base * 0.08)))
+            if busy:
+                attendees = rng.randint(5, 9)
+            incident = INCIDENTS[(week + index) % len(INCIDENTS)]
+            attendance_rows.append([day.isoformat(), series, incident, str(attendees)])
+            meetings += 1
+            responses = rng.randint(2, 4) if busy else max(5, round(attendees * rng.uniform(0.5, 0.75)))
+            week_mean = level + trend * progress + rng.gauss(0, 0.12)
+            mood = min(1.0, max(0.0, (week_mean - 3.0) / 2))
+            start = datetime.combine(day, datetime.min.time()) + timedelta(hours=15, minutes=55)
+            for _ in range(responses):
+                submitted = start + timedelta(seconds=rng.randint(0, 36 * 3600))
+                answers = []
+                for offset in offsets:
+                    if rng.random() < 0.03:
+                        answers.append("")
+                        continue
+                    score = min(5, max(1, round(rng.gauss(week_mean + offset, 0.7))))
+                    answers.append(labels[score])
+                    answers_written += 1
+                feedback = ""
+                if rng.random() < 1 / 3:
+                    feedback = _feedback(rng, mood, incident)
+                    feedback_texts += 1
+                stamp = f"{submitted.month}/{submitted.day}/{submitted.year} {submitted:%H:%M:%S}"
+                survey_rows.append((submitted.timestamp(), [stamp, series, rng.choice(people), *answers, feedback]))
+            day += timedelta(weeks=1)
+            week += 1
+    survey_rows.sort(key=lambda item: item[0])  # Slack exports are chronological across series
+    rows = [row for _, row in survey_rows]
+    # A few rows every real export has, which the pipeline must reject with a reason.
+    blank = [""] * len(statements)
+    bad = [
+        ["not recorded", series_names(1)[0], "Ben Okafor", *(["Agree"] * len(statements)), ""],
+        ["6/10/2026 16:20:00", series_names(1)[0], "Cal Reed", "N/A", *(["Agree"] * (len(statements) - 1)), "n/a"],
+        ["3/4/2025 16:20:00", series_names(1)[0], "Dana Levi", *blank, ""],
+        ["12/31/2030 09:00:00", series_names(1)[0], "Eli Novak", *(["Agree"] * len(statements)), "from the future"],
+    ]
+    step = max(1, len(rows) // (len(bad) + 1))
+    for i, row in enumerate(bad, start=1):
+        rows.insert(i * step, row)
+
+    header = ["Timestamp", "Series", "Submitted by", *statements, settings.feedback_question.text]
+    with open(survey_path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    with open(attendance_path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["Date", "Series", "Incident", "Attendees"])
+        writer.writerows(attendance_rows)
+    return DatasetInfo(
+        surveys=str(survey_path),
+        attendance=str(attendance_path),
+        series=series_count,
+        years=years,
+        meetings=meetings,
+        survey_rows=len(rows),
+        bad_rows=len(bad),
+        answers_written=answers_written,
+        feedback_texts=feedback_texts,
+        survey_bytes=survey_path.stat().st_size,
+        attendance_bytes=attendance_path.stat().st_size,
+        seconds=round(time.perf_counter() - started, 2),
+        first_day=first_day.isoformat(),
+        last_day=LAST_DAY.isoformat(),
+        sample_series=series_names(series_count)[0],
+        quarter="2026-Q2",
+    )

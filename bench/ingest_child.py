@@ -1,0 +1,196 @@
+"""Child process for the ingest benchmark (one fresh interpreter per run).
+
+    python -m bench.ingest_child ingest --db D --surveys S --attendance A --json-out F [--hooks | --profile P]
+    python -m bench.ingest_child floor  --db D --surveys S --attendance A --json-out F
+
+``ingest`` runs ``pipeline.cli.main`` exactly as the CLI does. ``--hooks`` wraps the
+stages (read/decode/CSV split, parse, frame building, each SQL statement, publish)
+with wall-clock timers; ``--profile`` runs it under cProfile. ``floor`` is DuckDB's
+own ``CREATE TABLE … AS SELECT * FROM read_csv(file)`` for the same files.
+"""
+
+from __future__ import annotations
+
+import time
+
+PROCESS_T0 = time.perf_counter()
+
+import argparse  # noqa: E402
+import contextlib  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from bench.util import Timer, write_json  # noqa: E402
+
+
+def _install_hooks(timer: Timer) -> None:
+    import pipeline.cli as cli
+    import pipeline.loader as loader
+    import pipeline.parse as parse
+    import pipeline.sources.files as files
+
+    # Reading: bytes from disk, decoding, the csv module's split, header/blank-row handling.
+    cli.read_table = timer.wrap("read_table (total)", cli.read_table)
+    files.decode_text = timer.wrap("read: decode bytes -> str", files.decode_text)
+    files.parse_csv_text = timer.wrap("read: csv.reader split (incl. table_from_rows)", files.parse_csv_text)
+    files.table_from_rows = timer.wrap("read: table_from_rows (header, blank rows)", files.table_from_rows)
+    # Parsing.
+    cli.parse_surveys = timer.wrap("parse_surveys (total)", cli.parse_surveys)
+    cli.parse_attendance = timer.wrap("parse_attendance (total)", cli.parse_attendance)
+    parse.detect_wide_columns = timer.wrap("parse: detect columns", parse.detect_wide_columns)
+    parse.TimeParser.parse = timer.wrap("parse: TimeParser.parse (all calls, memo hits incl.)", parse.TimeParser.parse)
+    parse.TimeParser._parse = timer.wrap("parse: TimeParser._parse (memo misses)", parse.TimeParser._parse)
+    original_dateutil = parse.dateutil_parser.parse
+    parse.dateutil_parser = _Namespace(parse.dateutil_parser, parse=timer.wrap("parse: dateutil.parser.parse", original_dateutil))
+    parse.KeyMaker.key = timer.wrap("parse: KeyMaker.key (blake2b response keys)", parse.KeyMaker.key)
+    parse._clean_feedback = timer.wrap("parse: _clean_feedback", parse._clean_feedback)
+    parse._series_of = timer.wrap("parse: _series_of", parse._series_of)
+    # Loading.
+    original_lock, original_staged = loader.write_lock, loader.staged_write
+
+    @contextlib.contextmanager
+    def write_lock(db_path, wait=True):  # noqa: ANN001
+        # Everything in load() before this point builds the pandas frames.
+        timer.add("load: build pandas frames from records", time.perf_counter() - _load_started[0])
+        with original_lock(db_path, wait):
+            yield
+
+    @contextlib.contextmanager
+    def staged_write(db_path):  # noqa: ANN001
+        started = time.perf_counter()
+        manager = original_staged(db_path)
+        connection = manager.__enter__()
+        timer.add("load: copy live DB to staging + connect", time.perf_counter() - started)
+        try:
+            yield _TimedConnection(connection, timer)
+        except BaseException:
+            if not manager.__exit__(*sys.exc_info()):
+                raise
+        else:
+            started = time.perf_counter()
+            manager.__exit__(None, None, None)
+            timer.add("load: CHECKPOINT + close + fsync + rename (publish)", time.perf_counter() - started)
+
+    _load_started = [0.0]
+    original_load = loader.load
+
+    def load(*args, **kwargs):  # noqa: ANN002, ANN003
+        _load_started[0] = time.perf_counter()
+        return original_load(*args, **kwargs)
+
+    cli.load = timer.wrap("load (total)", load)
+    loader.write_lock, loader.staged_write = write_lock, staged_write
+    loader.ensure_schema = timer.wrap("load: ensure_schema", loader.ensure_schema)
+
+
+class _Namespace:
+    def __init__(self, module, **overrides):  # noqa: ANN001, ANN003
+        self._module, self._overrides = module, overrides
+
+    def __getattr__(self, name: str):  # noqa: ANN204
+        return self._overrides[name] if name in self._overrides else getattr(self._module, name)
+
+
+class _TimedConnection:
+    """Times each statement the loader runs (SQL text shortened as the label)."""
+
+    def __init__(self, connection, timer: Timer) -> None:  # noqa: ANN001
+        self._connection, self._timer = connection, timer
+
+    def execute(self, sql: str, *args, **kwargs):  # noqa: ANN002, ANN003
+        label = "load SQL: " + " ".join(sql.split())[:70]
+        started = time.perf_counter()
+        try:
+            return self._connection.execute(sql, *args, **kwargs)
+        finally:
+            self._timer.add(label, time.perf_counter() - started)
+
+    def register(self, name, frame):  # noqa: ANN001
+        started = time.perf_counter()
+        try:
+            return self._connection.register(name, frame)
+        finally:
+            self._timer.add("load SQL: register pandas frames", time.perf_counter() - started)
+
+    def __getattr__(self, name: str):  # noqa: ANN204
+        return getattr(self._connection, name)
+
+
+def run_ingest(args: argparse.Namespace) -> dict:
+    import_started = time.perf_counter()
+    import pipeline.cli as cli
+
+    imported = time.perf_counter()
+    timer = Timer()
+    if args.hooks:
+        _install_hooks(timer)
+    argv = ["ingest", "--db", args.db, "--surveys", args.surveys, "--attendance", args.attendance]
+    profiler = None
+    if args.profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    started = time.perf_counter()
+    with contextlib.redirect_stdout(sys.stderr):
+        code = cli.main(argv)
+    finished = time.perf_counter()
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(args.profile)
+    if code != 0:
+        raise SystemExit(f"ingest failed with exit code {code}")
+    return {
+        "startup_s": import_started - PROCESS_T0,
+        "import_s": imported - import_started,
+        "main_s": finished - started,
+        "hooks": timer.as_dict() if args.hooks else None,
+        "peak_rss_bytes": _peak_rss(),
+    }
+
+
+def run_floor(args: argparse.Namespace) -> dict:
+    import_started = time.perf_counter()
+    import duckdb
+
+    imported = time.perf_counter()
+    started = time.perf_counter()
+    con = duckdb.connect(args.db)
+    con.execute("CREATE TABLE surveys AS SELECT * FROM read_csv(?)", [args.surveys]).fetchall()
+    after_surveys = time.perf_counter()
+    con.execute("CREATE TABLE attendance AS SELECT * FROM read_csv(?)", [args.attendance]).fetchall()
+    rows = con.execute("SELECT (SELECT count(*) FROM surveys), (SELECT count(*) FROM attendance)").fetchall()[0]
+    con.close()
+    finished = time.perf_counter()
+    return {
+        "startup_s": import_started - PROCESS_T0,
+        "import_s": imported - import_started,
+        "main_s": finished - started,
+        "surveys_s": after_surveys - started,
+        "rows": list(rows),
+        "peak_rss_bytes": _peak_rss(),
+    }
+
+
+def _peak_rss() -> int:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("mode", choices=["ingest", "floor"])
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--surveys", required=True)
+    parser.add_argument("--attendance", required=True)
+    parser.add_argument("--hooks", action="store_true")
+    parser.add_argument("--profile")
+    parser.add_argument("--json-out")
+    args = parser.parse_args()
+    result = run_ingest(args) if args.mode == "ingest" else run_floor(args)
+    write_json(args.json_out, result)
+
+
+if __name__ == "__main__":
+    main()
