@@ -22,7 +22,7 @@ hidden = view.hidden_feedback_count()
 
 count_text = f"{total:,} answer{'s' if total != 1 else ''}"
 if search.strip():
-    count_text += f" matching “{search.strip()}”"
+    count_text += f" matching “{ui.literal_markdown(search.strip())}”"
 st.markdown(f"**{count_text}** to *{ui.literal_markdown(view.settings.feedback_question.text)}*")
 if hidden:
     st.caption(f"{hidden} answer(s) from weeks with {ui.suppressed_text(view.settings)} are hidden for anonymity.")

@@ -110,10 +110,11 @@ _MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 
 
 def literal_markdown(text: str) -> str:
-    """Text that Markdown shows exactly as typed: no links, images, HTML, emphasis or LaTeX.
+    """A short label inside Markdown, shown as typed: no images, links, HTML, emphasis or LaTeX.
 
     CommonMark lets any ASCII punctuation be backslash-escaped, so escaping all of it
-    leaves nothing to interpret (and breaks bare-URL autolinks too). Line breaks are kept.
+    leaves nothing to interpret. A bare URL can still be auto-linked by the renderer,
+    which is why feedback itself is shown with st.text, never through this.
     """
     lines = [_MARKDOWN_PUNCTUATION.sub(r"\\\1", line.strip()) for line in str(text).splitlines()]
     return "  \n".join(line for line in lines if line) or "\u200b"
