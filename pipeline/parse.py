@@ -230,6 +230,8 @@ class TimeParser:
             pass
         if len(text) > 64:
             raise TimeError(f"{_clip(text, 40)!r} is not a date or time")
+        # "GMT+1" (Google Forms) means UTC+1; dateutil reads it POSIX-style as UTC-1.
+        text = _GMT_OFFSET.sub(lambda m: f"{m.group(1)}{int(m.group(2)):02d}:{m.group(3) or '00'}", text)
         try:
             moment = dateutil_parser.parse(text, dayfirst=self.dayfirst, default=_DEFAULT_A)
             if moment.year == _DEFAULT_A.year or moment.month == 1 or moment.day == 1:
@@ -262,6 +264,8 @@ class TimeParser:
             return None  # e.g. month 13: let the general parser give the reason
 
 
+_GMT_OFFSET = re.compile(r"\b(?:GMT|UTC)\s*([+-])(\d{1,2})(?::?(\d{2}))?\b")
+
 _SLASH_DATETIME = re.compile(
     r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})"
     r"(?:[ T,]+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?\s*([AaPp][Mm])?)?$"
@@ -278,11 +282,14 @@ def parse_date(value: object, parser: TimeParser) -> date:
 
 # --- columns ---------------------------------------------------------------
 
+# In order of preference: when a form writes several times (Microsoft Forms' start and
+# completion, Typeform's start and submit dates), the submission is the one that counts.
 TIME_HEADERS = (
     "timestamp", "submitted at", "submission time", "time submitted", "submitted on",
-    "submission date", "date submitted", "response time", "completed at", "created at",
+    "submission date", "date submitted", "submit date", "submit date utc", "submitted date",
+    "response time", "completed at", "completion time", "created at", "responded at", "answered at",
     "time", "date", "datetime", "date time", "submitted", "created", "completed",
-    "start time", "end time", "responded at", "answered at",
+    "end time", "start time", "start date", "start date utc",
 )
 TIME_WORDS = ("timestamp", "time", "date", "submitted", "created")
 SERIES_HEADERS = ("series", "review series", "meeting series", "series name", "review name")
@@ -293,8 +300,10 @@ IDENTITY_WORDS = frozenset({
     "user", "username", "userid", "email", "mail", "name", "respondent", "member", "person",
     "author", "submitter", "responder", "participant", "employee", "login", "handle", "slack",
     "owner", "reporter", "fullname", "displayname", "attendee", "who",
+    "ip", "device", "useragent",  # device fingerprints identify people too
 })
-IDENTITY_PHRASES = ("submitted by", "filled by", "filled out by", "answered by", "e mail", "full name", "real name", "display name", "user id")
+IDENTITY_PHRASES = ("submitted by", "filled by", "filled out by", "answered by", "e mail", "full name", "real name",
+                    "display name", "user id", "network id", "ip address", "user agent")
 SLACK_MEMBER_ID = re.compile(r"^(?:<@)?[UW][A-Z0-9]{8,11}(?:\|[^>]*)?>?$")  # U024BE7LH or <@U024BE7LH|ana>
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -694,7 +703,8 @@ def _parse_long(
 
 # --- attendance ------------------------------------------------------------
 
-DATE_HEADERS = ("date", "meeting date", "review date", "day", "when", "meeting day", "held on", "date of meeting", "week", "timestamp", "time")
+DATE_HEADERS = ("date", "meeting date", "review date", "session date", "day", "when", "meeting day", "held on",
+                "date of meeting", "week", "week of", "timestamp", "time")
 COUNT_HEADERS = (
     "attendees", "attendance", "attendee count", "headcount", "head count", "count",
     "number of attendees", "no of attendees", "num attendees", "participants count", "people", "attended",

@@ -64,6 +64,10 @@ def test_bad_answers_are_errors(raw: object) -> None:
         ("1772460300", "UTC", False, "2026-03-02 14:05", "2026-03-02 14:05"),  # Slack epoch seconds
         (datetime(2026, 3, 2, 14, 5), "America/New_York", False, "2026-03-02 19:05", "2026-03-02 14:05"),
         ("Mon, 2 Mar 2026 14:05:00 -0500", "UTC", False, "2026-03-02 19:05", "2026-03-02 19:05"),
+        ("2026/03/02 2:05:00 PM GMT+1", "UTC", False, "2026-03-02 13:05", "2026-03-02 13:05"),  # Google Forms
+        ("2026/03/02 2:05:00 pm GMT-5", "UTC", False, "2026-03-02 19:05", "2026-03-02 19:05"),
+        ("2026-03-02 14:05:00 UTC+02:00", "UTC", False, "2026-03-02 12:05", "2026-03-02 12:05"),
+        ("3/2/2026 2:05:00 PM", "UTC", False, "2026-03-02 14:05", "2026-03-02 14:05"),
     ],
 )
 def test_times_parse_to_utc_and_local(raw: object, tz: str, dayfirst: bool, utc: str, local: str) -> None:
@@ -208,6 +212,27 @@ def test_rows_that_cannot_be_used_become_rejects_with_reasons() -> None:
     ]
     assert "'6' is not between 1 and 5" in parsed.rejects[1].reason
     assert all("Email" not in r.raw for r in parsed.rejects)  # identity column removed from raw rows
+
+
+@pytest.mark.parametrize(
+    ("header", "chosen"),
+    [
+        (["ID", "Start time", "Completion time", "Email", "Name", GOOD_USE], "Completion time"),  # Microsoft Forms
+        (["#", GOOD_USE, "Start Date (UTC)", "Submit Date (UTC)", "Network ID"], "Submit Date (UTC)"),  # Typeform
+        (["Timestamp", "Email Address", GOOD_USE], "Timestamp"),  # Google Forms
+    ],
+)
+def test_the_submission_time_is_preferred_and_form_identities_dropped(header: list[str], chosen: str) -> None:
+    cells = {GOOD_USE: "4", "Email": "ana@example.com", "Email Address": "ana@example.com", "Name": "Ana",
+             "Network ID": "abc123", "ID": "7", "#": "x9"}
+    row = [cells.get(h, "2026-03-04 16:00:00") for h in header]
+    table = read_table_bytes(_csv([header, row], ",").encode(), "form.csv")
+    from pipeline.parse import detect_wide_columns
+
+    assert header[detect_wide_columns(table, S).time] == chosen
+    parsed = parse_surveys(table, S, now=NOW)
+    assert len(parsed.responses) == 1 and parsed.responses[0].answers == ((GOOD_USE, 4),)
+    assert set(parsed.dropped_columns) == {h for h in header if h in ("Email", "Email Address", "Name", "Network ID")}
 
 
 def test_long_layout_groups_answers_into_responses() -> None:
