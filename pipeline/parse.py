@@ -21,7 +21,7 @@ from dateutil import parser as dateutil_parser
 
 from pipeline.errors import SourceFileError
 from pipeline.records import Meeting, ParsedAttendance, ParsedSurveys, Reject, SurveyResponse
-from pipeline.sources.files import RawTable
+from pipeline.sources.files import RawTable, promote_header
 from review_pulse.settings import Settings, normalise_header
 
 EARLIEST_PLAUSIBLE = datetime(2000, 1, 1)
@@ -508,6 +508,26 @@ def _series_of(row: list[object], column: int | None, default: str) -> str:
 ProgressCallback = Callable[[int, int], None]
 
 
+HEADER_SEARCH_ROWS = 10
+
+
+def _below_title_rows(table: RawTable, parse: Callable[[RawTable], object]) -> object:
+    """Parse with the first row as header; failing that, with one of the next rows.
+
+    Sheets often carry a title or notes above the real header. The first header that
+    parses wins; if none does, the error about the first row is the one reported.
+    """
+    try:
+        return parse(table)
+    except SourceFileError as first_problem:
+        for index in range(min(HEADER_SEARCH_ROWS, len(table.rows) - 1)):
+            try:
+                return parse(promote_header(table, index))
+            except SourceFileError:
+                continue
+        raise first_problem
+
+
 def parse_surveys(
     table: RawTable,
     settings: Settings,
@@ -515,7 +535,17 @@ def parse_surveys(
     now: datetime | None = None,
     progress: ProgressCallback | None = None,
 ) -> ParsedSurveys:
-    """Detect the layout from the header and parse every row."""
+    """Detect the layout from the header (or a header below title rows) and parse every row."""
+    return _below_title_rows(table, lambda t: _parse_surveys(t, settings, series, now, progress))  # type: ignore[return-value]
+
+
+def _parse_surveys(
+    table: RawTable,
+    settings: Settings,
+    series: str | None,
+    now: datetime | None,
+    progress: ProgressCallback | None,
+) -> ParsedSurveys:
     wide = detect_wide_columns(table, settings)
     if wide is not None:
         return _parse_wide(table, settings, wide, series or settings.default_series, now, progress)
@@ -717,6 +747,13 @@ TITLE_HEADERS = ("title", "incident", "meeting", "topic", "incident title", "sub
 def parse_attendance(
     table: RawTable, settings: Settings, series: str | None = None, now: datetime | None = None
 ) -> ParsedAttendance:
+    """Detect the layout from the header (or a header below title rows) and count each meeting."""
+    return _below_title_rows(table, lambda t: _parse_attendance(t, settings, series, now))  # type: ignore[return-value]
+
+
+def _parse_attendance(
+    table: RawTable, settings: Settings, series: str | None, now: datetime | None
+) -> ParsedAttendance:
     default_series = series or settings.default_series
     taken: set[int] = set()
     date_col = _find(table.header, DATE_HEADERS, taken)
@@ -812,6 +849,9 @@ def _lists_people(table: RawTable, column: int) -> bool:
     return bool(sample) and people / len(sample) >= 0.5
 
 
+_COUNT_WITH_WORDS = re.compile(r"^(?:~|ca\.?|about|approx\.?)?\s*(\d+)\s*\+?\s*(?:people|persons|attendees|ppl)?$", re.I)
+
+
 def _parse_count(value: object) -> int:
     text = _cell_text(value).strip()
     if not text:
@@ -819,7 +859,10 @@ def _parse_count(value: object) -> int:
     try:
         number = float(text.replace(",", ""))
     except ValueError:
-        raise ValueError(f"attendee count {_clip(text, 40)!r} is not a number") from None
+        match = _COUNT_WITH_WORDS.match(text)  # "12 people", "~15", "15+": what people type in sheets
+        if match is None:
+            raise ValueError(f"attendee count {_clip(text, 40)!r} is not a number") from None
+        number = float(match.group(1))
     if not number.is_integer() or number < 0:
         raise ValueError(f"attendee count {_clip(text, 40)!r} is not a whole number of people")
     if number > 100_000:

@@ -654,16 +654,17 @@ def test_identity_values_are_stored_nowhere(capsys: pytest.CaptureFixture, tmp_p
 
 
 def test_attendance_counts_stay_counts(capsys: pytest.CaptureFixture, tmp_path: Path, db_path: Path) -> None:
-    # A count column with one unreadable count is still a count column: 2 meetings, 1 reject (line 4).
+    # Counts typed with words ("about 12 people") are still counts; a word alone is a reject (line 5).
     source = _write_csv(tmp_path / "attendance.csv", [
         ["Date", "Attendees", "Incident"],
         ["2025-03-05", "12", "Checkout outage"],
         ["2025-03-12", "14", "DNS"],
         ["2025-03-19", "about 12 people", "Certificates"],
+        ["2025-03-26", "lots", "Queue"],
     ])
     code, _, err = ingest(capsys, db_path, "--attendance", source)
     assert (code, err) == (0, "")
     assert query(db_path, "SELECT meeting_date, attendees, title FROM meetings ORDER BY 1") == [
-        (date(2025, 3, 5), 12, "Checkout outage"), (date(2025, 3, 12), 14, "DNS")]
+        (date(2025, 3, 5), 12, "Checkout outage"), (date(2025, 3, 12), 14, "DNS"), (date(2025, 3, 19), 12, "Certificates")]
     assert {line: reason for line, (reason, _) in rejects_by_line(db_path).items()} == {
-        4: "attendee count 'about 12 people' is not a number"}
+        5: "attendee count 'lots' is not a number"}

@@ -324,3 +324,25 @@ def test_attendance_per_attendee_counts_distinct_people_and_stores_no_one() -> N
     assert [(str(m.meeting_date), m.attendees) for m in parsed.meetings] == [("2026-03-04", 2), ("2026-03-11", 1)]
     assert [r.reason for r in parsed.rejects] == ["no attendee on this row"]
     assert "example.com" not in repr(parsed)
+
+
+def test_title_rows_above_the_header_are_skipped() -> None:
+    rows = [["Incident review survey — responses"], [], ["Exported 2026-03-05", ""],
+            ["Timestamp", GOOD_USE, "How could we improve?"], ["2026-03-04 16:00", "5", "ok"]]
+    parsed = parse_surveys(read_table_bytes(_csv(rows, ",").encode(), "titled.csv"), S, now=NOW)
+    assert [(r.source_line, r.answers) for r in parsed.responses] == [(5, ((GOOD_USE, 5),))]
+    attendance = [["Review attendance 2026"], ["Date", "Attendees"], ["2026-03-04", "12 people"], ["2026-03-11", "~15"]]
+    meetings = parse_attendance(read_table_bytes(_csv(attendance, ",").encode(), "att.csv"), S, now=NOW).meetings
+    assert [(str(m.meeting_date), m.attendees) for m in meetings] == [("2026-03-04", 12), ("2026-03-11", 15)]
+
+
+def test_excel_separator_hint_line() -> None:
+    text = "sep=;\r\nTimestamp;" + GOOD_USE + "\r\n2026-03-04 16:00;4\r\n"
+    parsed = parse_surveys(read_table_bytes(text.encode(), "excel.csv"), S, now=NOW)
+    assert [(r.source_line, r.answers) for r in parsed.responses] == [(3, ((GOOD_USE, 4),))]
+
+
+def test_a_file_without_any_usable_header_reports_the_first_row() -> None:
+    rows = [["Foo", "Bar"], ["1", "2"], ["3", "4"]]
+    with pytest.raises(SourceFileError, match="no survey statement columns"):
+        parse_surveys(read_table_bytes(_csv(rows, ",").encode(), "x.csv"), S, now=NOW)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,6 +94,9 @@ def _has_utf8_multibyte(data: bytes) -> bool:
     return any(b >= 0x80 for b in data)
 
 
+_SEPARATOR_HINT = re.compile(r"^\ufeff?sep=(.)$")
+
+
 def sniff_delimiter(header_line: str) -> str:
     """Pick the delimiter that splits the header most: comma, semicolon or tab."""
     counts = {d: _count_outside_quotes(header_line, d) for d in (",", ";", "\t")}
@@ -112,16 +116,24 @@ def _count_outside_quotes(line: str, delimiter: str) -> int:
 
 def parse_csv_text(text: str, source: str) -> RawTable:
     first_line = text.split("\n", 1)[0]
-    delimiter = sniff_delimiter(first_line)
+    start = 1
+    hint = _SEPARATOR_HINT.match(first_line.strip())
+    if hint:
+        # Excel's "sep=;" first line names the delimiter; it is not part of the data.
+        delimiter = hint.group(1)
+        text = text.split("\n", 1)[1] if "\n" in text else ""
+        start = 2
+    else:
+        delimiter = sniff_delimiter(first_line)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     rows: list[list[object]] = []
     line_numbers: list[int] = []
-    start = 1
+    first_line_number = start
     try:
         for record in reader:
             rows.append(record)  # type: ignore[arg-type]
             line_numbers.append(start)
-            start = reader.line_num + 1
+            start = reader.line_num + first_line_number
     except csv.Error as exc:
         raise SourceFileError(source, f"malformed CSV near line {start}: {exc}") from None
     return table_from_rows(source, rows, line_numbers)
@@ -175,6 +187,15 @@ def table_from_rows(source: str, rows: list[list[object]], line_numbers: list[in
         data_rows.append(row)
         data_lines.append(line)
     return RawTable(source, header, data_rows, data_lines)
+
+
+def promote_header(table: RawTable, index: int) -> RawTable:
+    """The same rows with data row ``index`` as the header: for sheets that put a title
+    or notes above their real header row."""
+    rows = table.rows[index:]
+    width = max(len(row) for row in rows)
+    header = dedupe_headers(list(rows[0]) + [None] * (width - len(rows[0])))
+    return RawTable(table.source, header, rows[1:], table.line_numbers[index + 1:])
 
 
 def dedupe_headers(cells: list[object]) -> list[str]:
