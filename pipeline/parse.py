@@ -769,7 +769,7 @@ def _parse_attendance(
     if count_col is not None and _lists_people(table, count_col):
         person_col, count_col = count_col, None  # "Attendees" listing people, one per row
     else:
-        person_col = None if count_col is not None else _find(table.header, PERSON_HEADERS, taken)
+        person_col = None if count_col is not None else _person_column(table.header, taken)
     if count_col is None and person_col is None:
         raise SourceFileError(
             table.source,
@@ -847,6 +847,22 @@ def _lists_people(table: RawTable, column: int) -> bool:
         except ValueError:
             people += not _STANDALONE_NUMBER.search(value)
     return bool(sample) and people / len(sample) >= 0.5
+
+
+_PERSON_WORDS = ("email", "attendee", "participant", "name", "user", "person")
+
+
+def _person_column(headers: list[str], taken: set[int]) -> int | None:
+    """An exact attendee header, else one that mentions a person (Zoom's "User Email",
+    "Name (Original Name)"): e-mail columns first, as they are the most distinct."""
+    exact = _find(headers, PERSON_HEADERS, taken)
+    if exact is not None:
+        return exact
+    for word in _PERSON_WORDS:
+        for index, header in enumerate(headers):
+            if index not in taken and word in normalise_header(header).split():
+                return index
+    return None
 
 
 _COUNT_WITH_WORDS = re.compile(r"^(?:~|ca\.?|about|approx\.?)?\s*(\d+)\s*\+?\s*(?:people|persons|attendees|ppl)?$", re.I)

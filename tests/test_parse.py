@@ -346,3 +346,14 @@ def test_a_file_without_any_usable_header_reports_the_first_row() -> None:
     rows = [["Foo", "Bar"], ["1", "2"], ["3", "4"]]
     with pytest.raises(SourceFileError, match="no survey statement columns"):
         parse_surveys(read_table_bytes(_csv(rows, ",").encode(), "x.csv"), S, now=NOW)
+
+
+def test_a_meeting_tool_participant_report_counts_distinct_people() -> None:
+    rows = [["Name (Original Name)", "User Email", "Join Time", "Leave Time", "Duration (Minutes)"],
+            ["Ana", "ana@example.com", "03/04/2026 04:01:10 PM", "03/04/2026 04:50:00 PM", "49"],
+            ["Ana", "ana@example.com", "03/04/2026 04:20:00 PM", "03/04/2026 04:55:00 PM", "35"],  # rejoined
+            ["Ben", "ben@example.com", "03/04/2026 04:02:00 PM", "03/04/2026 04:55:00 PM", "53"],
+            ["Cy", "cy@example.com", "03/11/2026 04:00:00 PM", "03/11/2026 04:45:00 PM", "45"]]
+    parsed = parse_attendance(read_table_bytes(_csv(rows, ",").encode(), "zoom.csv"), S, now=NOW)
+    assert [(str(m.meeting_date), m.attendees) for m in parsed.meetings] == [("2026-03-04", 2), ("2026-03-11", 1)]
+    assert "example.com" not in repr(parsed) and "Ana" not in repr(parsed)
