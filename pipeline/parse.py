@@ -350,6 +350,27 @@ def match_statement(header: str, settings: Settings) -> str | None:
             alias_key = normalise_header(alias)
             if len(alias_key) >= 8 and alias_key in key:
                 return statement.text
+    return _closest_statement(key, settings)
+
+
+STATEMENT_WORD_OVERLAP = 0.6
+
+
+def _closest_statement(key: str, settings: Settings) -> str | None:
+    """Rephrased headers ("Q1: Was this meeting a good use of your time?"): the statement
+    sharing most words with the header, if it shares most of them and no other ties it."""
+    words = set(key.split())
+    scored = []
+    for statement in settings.statements:
+        best = 0.0
+        for name in (statement.text, *statement.aliases):
+            name_words = set(normalise_header(name).split())
+            if len(name_words) >= 4:
+                best = max(best, len(words & name_words) / len(words | name_words))
+        scored.append((best, statement.text))
+    scored.sort(reverse=True)
+    if scored and scored[0][0] >= STATEMENT_WORD_OVERLAP and (len(scored) == 1 or scored[1][0] < scored[0][0]):
+        return scored[0][1]
     return None
 
 

@@ -100,6 +100,10 @@ def test_day_first_is_decided_per_column(values: list[str], dayfirst: bool) -> N
         ("I think we discussed the right things.", RIGHT_THINGS),
         ("This meeting felt safe & constructive", SAFE),  # via the alias 'felt safe'
         ("Overall I felt fine", None),
+        ("Q1: Was this meeting a good use of your time?", GOOD_USE),  # rephrased: most words shared
+        ("Did we discuss the right things?", RIGHT_THINGS),  # via the alias "right things"
+        ("Did we start on time?", None),
+        ("This meeting was too long", None),
         ("Safe and constructive", SAFE),
         ("I learned something new in this meeting!", LEARNED),
         ("Timestamp", None),
