@@ -28,6 +28,7 @@ class RunSummary:
     rejects_seen: int
     meetings_loaded: int
     dropped_columns: list[str] = field(default_factory=list)
+    unused_columns: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         lines = [
@@ -40,6 +41,10 @@ class RunSummary:
         ]
         if self.dropped_columns:
             lines.append("identity columns dropped (never stored): " + ", ".join(self.dropped_columns))
+        if self.unused_columns:
+            shown = self.unused_columns[:10]
+            more = f" and {len(self.unused_columns) - 10} more" if len(self.unused_columns) > 10 else ""
+            lines.append("columns not used (not a statement, time, feedback or series): " + ", ".join(shown) + more)
         return lines
 
 
@@ -174,6 +179,7 @@ def load(
             rejects_seen=len(rejects),
             meetings_loaded=len(meeting_frame),
             dropped_columns=dropped,
+            unused_columns=sorted({c for p in surveys for c in p.unused_columns}),
         )
         con.execute(
             "INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -378,7 +378,8 @@ def is_feedback_header(header: str, settings: Settings) -> bool:
     key = normalise_header(header)
     question = settings.feedback_question
     names = [normalise_header(n) for n in (question.text, *question.aliases)]
-    return key in names or any(len(n) >= 8 and n in key for n in names)
+    # Whole words, so "comments" finds "Any other comments?" but "improve" not "improvement plan".
+    return key in names or any(len(n) >= 4 and re.search(rf"\b{re.escape(n)}\b", key) for n in names)
 
 
 @dataclass(frozen=True)
@@ -589,7 +590,9 @@ def _parse_wide(
     now: datetime | None,
     progress: ProgressCallback | None,
 ) -> ParsedSurveys:
-    result = ParsedSurveys(table.source, "wide", dropped_columns=[table.header[i] for i in cols.identity])
+    used = {cols.time, cols.feedback, cols.series, *cols.statements, *cols.identity}
+    result = ParsedSurveys(table.source, "wide", dropped_columns=[table.header[i] for i in cols.identity],
+                           unused_columns=[h for i, h in enumerate(table.header) if i not in used])
     drop = set(cols.identity)
     times = TimeParser(settings.tz, _dayfirst(settings, [r[cols.time] for r in table.rows if cols.time < len(r)]), now)
     answers_memo = _AnswerMemo()

@@ -48,6 +48,7 @@ class ParsedSurveys:
     responses: list[SurveyResponse] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
     dropped_columns: list[str] = field(default_factory=list)  # identity columns never stored
+    unused_columns: list[str] = field(default_factory=list)  # neither statement, time, feedback nor series
 
 
 @dataclass

@@ -38,7 +38,8 @@ DEFAULT_STATEMENTS = (
 )
 DEFAULT_FEEDBACK_QUESTION = Statement(
     "How could we improve?",
-    ("how could we improve", "feedback", "comments", "any other feedback", "how can we improve"),
+    ("how could we improve", "feedback", "comments", "comment", "any other feedback", "how can we improve",
+     "improve", "do better", "suggestions", "suggestion", "anything else"),
 )
 
 

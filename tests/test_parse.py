@@ -361,3 +361,20 @@ def test_a_meeting_tool_participant_report_counts_distinct_people() -> None:
     parsed = parse_attendance(read_table_bytes(_csv(rows, ",").encode(), "zoom.csv"), S, now=NOW)
     assert [(str(m.meeting_date), m.attendees) for m in parsed.meetings] == [("2026-03-04", 2), ("2026-03-11", 1)]
     assert "example.com" not in repr(parsed) and "Ana" not in repr(parsed)
+
+
+@pytest.mark.parametrize(
+    ("header", "is_feedback"),
+    [("How could we improve?", True), ("Any other comments?", True), ("What could we do better?", True),
+     ("Suggestions", True), ("Anything else?", True), ("Improvement plan owner", False), ("Team", False)],
+)
+def test_feedback_question_variants(header: str, is_feedback: bool) -> None:
+    from pipeline.parse import is_feedback_header
+
+    assert is_feedback_header(header, S) is is_feedback
+
+
+def test_unused_columns_are_named_in_the_summary(tmp_path) -> None:
+    rows = [["Timestamp", GOOD_USE, "Team", "Incident"], ["2026-03-04 16:00", "4", "SRE", "DNS"]]
+    parsed = parse_surveys(read_table_bytes(_csv(rows, ",").encode(), "x.csv"), S, now=NOW)
+    assert parsed.unused_columns == ["Team", "Incident"]

@@ -131,3 +131,8 @@ def test_settings_file_overrides_defaults(tmp_path: Path) -> None:
     settings = load_settings(path)
     assert (settings.target_score, settings.min_group_size, settings.statement_texts) == (4.2, 3, ("Useful",))
     assert load_settings(tmp_path / "missing.toml") == Settings()
+
+
+def test_the_documented_example_settings_are_the_defaults() -> None:
+    example = Path(__file__).resolve().parent.parent / "review_pulse.toml.example"
+    assert load_settings(example) == Settings()
