@@ -306,3 +306,17 @@ def test_series_from_the_url(tmp_path: Path, monkeypatch) -> None:
     at.query_params["series"] = "B"
     at.run()
     assert metrics(at)["Average score"] == "2.00 / 5"
+
+
+def test_data_page_lists_failed_runs(tmp_path: Path, monkeypatch) -> None:
+    db = tmp_path / "runs.duckdb"
+    good = tmp_path / "good.csv"
+    good.write_text(f"Timestamp,{S.statement_texts[0]}\n" + "".join(f"2026-03-04 16:0{i},4\n" for i in range(5)))
+    assert pipeline_main(["ingest", "--db", str(db), "--surveys", str(good)]) == 0
+    broken = tmp_path / "broken.csv"
+    broken.write_bytes(b"\x00\x01binary")
+    assert pipeline_main(["ingest", "--db", str(db), "--surveys", str(broken)]) == 2
+    at = open_app(db, monkeypatch, page="pages/data.py")
+    assert "Failed runs" in [h.value for h in at.subheader]
+    failures = at.dataframe[1].value
+    assert len(failures) == 1 and "broken.csv" in failures.iloc[0]["message"]

@@ -378,3 +378,10 @@ def test_unused_columns_are_named_in_the_summary(tmp_path) -> None:
     rows = [["Timestamp", GOOD_USE, "Team", "Incident"], ["2026-03-04 16:00", "4", "SRE", "DNS"]]
     parsed = parse_surveys(read_table_bytes(_csv(rows, ",").encode(), "x.csv"), S, now=NOW)
     assert parsed.unused_columns == ["Team", "Incident"]
+
+
+def test_progress_is_reported_for_large_inputs() -> None:
+    rows = [["Timestamp", GOOD_USE]] + [[f"2026-03-04 16:{i % 60:02d}:{i % 59:02d}", "4"] for i in range(25_000)]
+    seen: list[tuple[int, int]] = []
+    parse_surveys(read_table_bytes(_csv(rows, ",").encode(), "big.csv"), S, now=NOW, progress=lambda d, t: seen.append((d, t)))
+    assert seen == [(10_000, 25_000), (20_000, 25_000), (25_000, 25_000)]
