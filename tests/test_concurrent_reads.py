@@ -26,12 +26,7 @@ import pytest
 from pipeline.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
-S1 = "This meeting was a good use of my time"
-S2 = "I think we discussed the right things"
-S3 = "This meeting felt safe and constructive"
-S4 = "I learned something new in this meeting"
-FB = "How could we improve?"
-STATEMENTS = (S1, S2, S3, S4)
+from tests.survey_text import FB, S1, S2, S3, S4, STATEMENTS  # noqa: F401
 
 INGESTIONS = 20
 READERS = 10

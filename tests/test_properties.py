@@ -25,12 +25,7 @@ from pipeline.sources.files import RawTable, read_table_bytes
 from review_pulse import store
 from review_pulse.settings import Settings
 
-S1 = "This meeting was a good use of my time"
-S2 = "I think we discussed the right things"
-S3 = "This meeting felt safe and constructive"
-S4 = "I learned something new in this meeting"
-FB = "How could we improve?"
-STATEMENTS = (S1, S2, S3, S4)
+from tests.survey_text import FB, S1, S2, S3, S4, STATEMENTS  # noqa: F401
 
 # The agree/disagree scale, written out here rather than read from the code under test.
 LABELS = {
