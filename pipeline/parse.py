@@ -27,6 +27,7 @@ from review_pulse.settings import Settings, normalise_header
 EARLIEST_PLAUSIBLE = datetime(2000, 1, 1)
 MAX_FEEDBACK_CHARS = 20_000
 MAX_RAW_CELL_CHARS = 2_000
+MAX_RAW_ROW_CHARS = 20_000  # a rejected row of 10,000 wide cells stays readable, and small
 # Sheets and Excel count days from 1899-12-30; 20000..80000 is 1954..2119.
 SERIAL_EPOCH = datetime(1899, 12, 30)
 
@@ -69,7 +70,7 @@ def parse_answer(value: object) -> int | None:
         # Compare before converting: float() of a huge int raises OverflowError.
         if 1 <= value <= 5 and float(value).is_integer():
             return int(value)
-        raise AnswerError(f"{_clip(repr(value), 60)} is not between 1 and 5")
+        raise AnswerError(f"{_clip(repr(value), 60)} is not a whole number from 1 to 5")
     text = str(value).strip()
     if not text:
         return None
@@ -80,7 +81,7 @@ def parse_answer(value: object) -> int | None:
     else:
         if number.is_integer() and 1 <= number <= 5:
             return int(number)
-        raise AnswerError(f"{text!r} is not between 1 and 5")
+        raise AnswerError(f"{text!r} is not a whole number from 1 to 5")
     key = normalise_header(text)
     if key in ANSWER_LABELS:
         return ANSWER_LABELS[key]
@@ -469,8 +470,9 @@ def _cell_text(value: object) -> str:
 
 
 def raw_row(header: list[str], row: list[object], drop: set[int]) -> dict[str, str]:
-    """The row as the user typed it, minus identity columns, with huge cells capped."""
+    """The row as the user typed it, minus identity columns, with huge cells and rows capped."""
     raw: dict[str, str] = {}
+    kept = 0
     for index, name in enumerate(header):
         if index in drop:
             continue
@@ -478,7 +480,12 @@ def raw_row(header: list[str], row: list[object], drop: set[int]) -> dict[str, s
         if len(text) > MAX_RAW_CELL_CHARS:
             text = text[:MAX_RAW_CELL_CHARS] + f"… [{len(text):,} characters in all]"
         if text:
+            if kept + len(text) > MAX_RAW_ROW_CHARS:
+                rest = sum(1 for i in range(index, len(header)) if i not in drop and _cell_text(row[i] if i < len(row) else None))
+                raw["(more cells)"] = f"{rest:,} more non-empty cells not kept"
+                return raw
             raw[name] = text
+            kept += len(text)
     if len(row) > len(header):
         extra = [_cell_text(c) for c in row[len(header):] if _cell_text(c)]
         if extra:

@@ -229,7 +229,7 @@ def test_strict_mode_with_rejects_changes_nothing(capsys: pytest.CaptureFixture,
 LOADABLE = {
     "header_only.csv": (0, 0, {}),
     "utf16le_no_bom.csv": (3, 12, {}),
-    "utf16_bom_tab.txt": (2, 8, {4: "'6' is not between 1 and 5"}),
+    "utf16_bom_tab.txt": (2, 8, {4: "'6' is not a whole number from 1 to 5"}),
     "cp1252_accents.csv": (3, 12, {}),
     "cp1252_accent_at_end.csv": (1, 4, {}),
     "formulas.csv": (6, 24, {8: "is not a 1-5 answer"}),
@@ -241,12 +241,12 @@ LOADABLE = {
     "serial_dates.csv": (4, 16, {}),
     "day_first.csv": (3, 12, {}),
     "month_first.csv": (2, 8, {}),
-    "duplicate_headers.csv": (2, 8, {4: "'0' is not between 1 and 5"}),
+    "duplicate_headers.csv": (2, 8, {4: "'0' is not a whole number from 1 to 5"}),
     "blank_headers.csv": (2, 8, {4: "'yes' is not a 1-5 answer"}),
     "twice.csv": (3, 12, {5: "'4.5'"}),
     "semicolon.csv": (2, 8, {4: "'4,5'"}),
     "tabs.tsv": (2, 8, {}),
-    "crlf.csv": (2, 8, {6: "'9' is not between 1 and 5"}),
+    "crlf.csv": (2, 8, {6: "'9' is not a whole number from 1 to 5"}),
     "cr_only.csv": (2, 8, {}),
     "bom_quoted_header.csv": (2, 8, {}),
     "leading_blank_lines.csv": (1, 4, {6: "no answers"}),
@@ -516,7 +516,7 @@ def test_ten_thousand_columns(capsys: pytest.CaptureFixture, tmp_path: Path, db_
     source.write_bytes(mc.ten_thousand_columns_csv())
     code, _, err = ingest(capsys, db_path, "--surveys", source)
     assert (code, err) == (0, "")
-    assert_loaded(db_path, 2, 8, {4: "'6' is not between 1 and 5"})
+    assert_loaded(db_path, 2, 8, {4: "'6' is not a whole number from 1 to 5"})
     assert feedback_texts(db_path) == ["wide one", "wide two"]
     _, raw = rejects_by_line(db_path)[4]
     assert len(raw) == 10_000 and raw["Extra 1"] == "0" and raw[FB] == "wide bad"

@@ -214,7 +214,7 @@ def test_rows_that_cannot_be_used_become_rejects_with_reasons() -> None:
     assert [(r.line, r.reason.split(":")[0]) for r in parsed.rejects] == [
         (3, "bad time"), (4, f"answer to '{GOOD_USE}'"), (5, f"answer to '{GOOD_USE}'"), (6, "no answers"),
     ]
-    assert "'6' is not between 1 and 5" in parsed.rejects[1].reason
+    assert "'6' is not a whole number from 1 to 5" in parsed.rejects[1].reason
     assert all("Email" not in r.raw for r in parsed.rejects)  # identity column removed from raw rows
 
 
@@ -385,3 +385,12 @@ def test_progress_is_reported_for_large_inputs() -> None:
     seen: list[tuple[int, int]] = []
     parse_surveys(read_table_bytes(_csv(rows, ",").encode(), "big.csv"), S, now=NOW, progress=lambda d, t: seen.append((d, t)))
     assert seen == [(10_000, 25_000), (20_000, 25_000), (25_000, 25_000)]
+
+
+def test_a_rejected_very_wide_row_is_kept_but_capped() -> None:
+    from pipeline.parse import raw_row
+
+    header = [f"c{i}" for i in range(5000)]
+    raw = raw_row(header, ["x" * 100] * 5000, drop=set())
+    assert sum(len(v) for v in raw.values()) < 21_000
+    assert raw["(more cells)"] == "4,800 more non-empty cells not kept"
