@@ -14,6 +14,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -712,11 +713,11 @@ def _parse_long(
         moments: list[tuple[datetime, datetime]] = []
         good_lines: list[int] = []
         for row, line in members:
-            raw = raw_row(table.header, row, drop)
+            raw = partial(raw_row, table.header, row, drop)  # built only for a reject
             try:
                 moment = times.parse(cell(row, cols.time))
             except TimeError as exc:
-                result.rejects.append(_reject(reject_keys, table.source, line, f"bad time: {exc}", raw, series))
+                result.rejects.append(_reject(reject_keys, table.source, line, f"bad time: {exc}", raw(), series))
                 continue
             question = _cell_text(cell(row, cols.question))
             if question not in statement_by_header:
@@ -727,25 +728,25 @@ def _parse_long(
                 if text is not None and len(text) > MAX_FEEDBACK_CHARS:
                     result.rejects.append(_reject(
                         reject_keys, table.source, line,
-                        f"feedback is {len(text):,} characters (limit {MAX_FEEDBACK_CHARS:,})", raw, series))
+                        f"feedback is {len(text):,} characters (limit {MAX_FEEDBACK_CHARS:,})", raw(), series))
                     continue
                 if text:
                     feedback_parts.append(text)
             elif statement is None:
                 result.rejects.append(_reject(
-                    reject_keys, table.source, line, f"unknown question {_clip(question, 80)!r}", raw, series))
+                    reject_keys, table.source, line, f"unknown question {_clip(question, 80)!r}", raw(), series))
                 continue
             else:
                 value = answers_memo[cell(row, cols.answer)]
                 if isinstance(value, str):
                     result.rejects.append(_reject(
-                        reject_keys, table.source, line, f"answer to {statement!r}: {value}", raw, series))
+                        reject_keys, table.source, line, f"answer to {statement!r}: {value}", raw(), series))
                     continue
                 if value is not None:
                     if statement in answers and answers[statement] != value:
                         result.rejects.append(_reject(
                             reject_keys, table.source, line,
-                            f"second, different answer to {statement!r} in the same response", raw, series))
+                            f"second, different answer to {statement!r} in the same response", raw(), series))
                         continue
                     answers[statement] = value
             moments.append(moment)
@@ -823,11 +824,11 @@ def _parse_attendance(
     by_meeting: dict[tuple[str, date], dict] = {}
     for row, line in zip(table.rows, table.line_numbers):
         series_name = _series_of(row, series_col, default_series)
-        raw = raw_row(table.header, row, drop)
+        raw = partial(raw_row, table.header, row, drop)  # built only for a reject
         try:
             meeting_date = parse_date(cell(row, date_col), dates)
         except TimeError as exc:
-            result.rejects.append(_reject(reject_keys, table.source, line, f"bad date: {exc}", raw, series_name))
+            result.rejects.append(_reject(reject_keys, table.source, line, f"bad date: {exc}", raw(), series_name))
             continue
         title = _clean_feedback(cell(row, title_col))
         slot = (series_name, meeting_date)
@@ -835,19 +836,19 @@ def _parse_attendance(
             try:
                 attendees = _parse_count(cell(row, count_col))
             except ValueError as exc:
-                result.rejects.append(_reject(reject_keys, table.source, line, str(exc), raw, series_name))
+                result.rejects.append(_reject(reject_keys, table.source, line, str(exc), raw(), series_name))
                 continue
             if slot in by_meeting:
                 earlier = by_meeting[slot]
                 result.rejects.append(_reject(
                     reject_keys, table.source, earlier["line"],
                     f"meeting on {meeting_date} listed again on line {line}; the later row was used",
-                    earlier["raw"], series_name))
+                    earlier["raw"](), series_name))
             by_meeting[slot] = {"attendees": attendees, "title": title, "line": line, "raw": raw}
         else:
             person = normalise_header(_cell_text(cell(row, person_col)))
             if not person:
-                result.rejects.append(_reject(reject_keys, table.source, line, "no attendee on this row", raw, series_name))
+                result.rejects.append(_reject(reject_keys, table.source, line, "no attendee on this row", raw(), series_name))
                 continue
             meeting = by_meeting.setdefault(slot, {"people": set(), "title": None, "line": line, "raw": raw})
             meeting["people"].add(person)
