@@ -110,6 +110,7 @@ def load(
         columns=["statement", "statement_order"],
     )
     dropped = sorted({c for p in surveys for c in p.dropped_columns})
+    unused = sorted({c for p in surveys for c in p.unused_columns})
     started = datetime.now(timezone.utc).replace(tzinfo=None)
 
     with write_lock(db_path), staged_write(db_path) as con:
@@ -179,7 +180,7 @@ def load(
             rejects_seen=len(rejects),
             meetings_loaded=len(meeting_frame),
             dropped_columns=dropped,
-            unused_columns=sorted({c for p in surveys for c in p.unused_columns}),
+            unused_columns=unused,
         )
         con.execute(
             "INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -187,10 +188,7 @@ def load(
              summary.files_read, summary.responses_added, summary.responses_present, summary.answers_added,
              summary.rejects_added, summary.meetings_loaded, ", ".join(dropped)],
         )
-        con.execute("COMMIT")
-        for name in ("incoming_responses", "incoming_answers", "incoming_rejects", "incoming_meetings", "incoming_statements"):
-            con.unregister(name)
-        con.execute("DROP TABLE new_responses")
+        con.execute("COMMIT")  # registered frames and the temp table go with the connection
     return summary
 
 
