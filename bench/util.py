@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.browser_support import stop_process_group
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 # The app and pipeline code the children run: a snapshot taken at the start (see
@@ -55,15 +57,7 @@ def child_env(db_path: Path | None = None, settings_path: Path | None = None) ->
 
 def kill_group(process: subprocess.Popen) -> None:
     """End a child started with start_new_session=True, and everything it spawned."""
-    if process.poll() is None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+    stop_process_group(process, timeout=10)
 
 
 LOGS = RESULTS / "logs"

@@ -9,7 +9,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.errors import IngestError, SourceFileError
+from pipeline.errors import IngestError
 from pipeline.loader import RunSummary, load
 from pipeline.parse import parse_attendance, parse_surveys
 from pipeline.records import ParsedAttendance, ParsedSurveys

@@ -20,7 +20,3 @@ class SourceFileError(IngestError):
 
 class StrictModeError(IngestError):
     """--strict was given and some rows were rejected."""
-
-
-class DatabaseBusyError(IngestError):
-    """Another ingestion holds the write lock."""

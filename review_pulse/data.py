@@ -59,9 +59,6 @@ class DataView:
         week_from, week_to = (period or self.period).week_bounds
         return ("filters", week_from, week_to, self.series, self.settings.min_group_size)
 
-    def with_period(self, period: Period) -> DataView:
-        return DataView(self.db_path, period, self.series, self.settings, self.cached)
-
     # --- status and choices ---
     def status(self) -> queries.DbStatus:
         return self._call("db_status")  # keyed on the file's identity, so a new file is seen at once
@@ -122,10 +119,6 @@ class DataView:
             return self.series
         options = self.series_options() if self.status().state == "ready" else []
         return options[0] if len(options) == 1 else "All series"
-
-    @property
-    def is_all_time(self) -> bool:
-        return self.period == ALL_TIME_PERIOD
 
 
 def latest_period(periods: list[Period]) -> Period:

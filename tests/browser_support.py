@@ -64,6 +64,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def stop_process_group(process: subprocess.Popen, timeout: float = 10) -> None:
+    """End a child started with start_new_session=True, and everything it spawned."""
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=timeout)
+
+
 def page_slug(url_path: str) -> str:
     """File-name stem for a page: the default page (url path ``""``) is ``overview``."""
     return url_path or "overview"
@@ -157,15 +171,8 @@ class StreamlitServer:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(process.pid, signal.SIGTERM)  # the group we created in start()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=15)
+        if process is not None:
+            stop_process_group(process, timeout=15)  # the group we created in start()
         if self._log_file is not None:
             self._log_file.close()
             self._log_file = None
