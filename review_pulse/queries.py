@@ -227,6 +227,16 @@ def weekly_statement_scores(db_path: Path, f: Filters) -> pd.DataFrame:
     return frame[["week_start", "statement", "statement_order", "responses", "answers", "mean_score", "agree_share", "suppressed"]]
 
 
+def weekly_responses(db_path: Path, f: Filters) -> pd.DataFrame:
+    """Responses per week and whether the week is hidden: all that attendance and the
+    answer spread need, without the score aggregation."""
+    frame = _frame(db_path, WEEKLY_RESPONSES, f.params())
+    frame["suppressed"] = frame["responses"] < f.min_group_size
+    frame.loc[frame["suppressed"], "responses"] = 0
+    frame["week_start"] = pd.to_datetime(frame["week_start"])
+    return frame[["week_start", "responses", "suppressed"]]
+
+
 def weekly_scores(db_path: Path, f: Filters) -> pd.DataFrame:
     frame = _frame(db_path, WEEKLY_SCORES, f.params())
     frame["suppressed"] = frame["responses"] < f.min_group_size
@@ -246,8 +256,8 @@ def answer_distribution(db_path: Path, f: Filters, statements: tuple[str, ...]) 
     """
     counts = _frame(db_path, ANSWER_COUNTS, f.params(min_group=f.min_group_size))
     columns = ["statement", "statement_order", "score", "label", "answers", "share"]
-    visible = weekly_scores(db_path, f)
-    if counts.empty or int(visible["responses"].sum()) < f.min_group_size:
+    weeks = weekly_responses(db_path, f)
+    if counts.empty or int(weeks.loc[~weeks["suppressed"], "responses"].sum()) < f.min_group_size:
         return pd.DataFrame(columns=columns)
     present = counts[["statement", "statement_order"]].drop_duplicates()
     grid = present.merge(pd.DataFrame({"score": range(1, 6)}), how="cross")
@@ -267,7 +277,7 @@ def weekly_attendance(db_path: Path, f: Filters, busy_week_ratio: float) -> pd.D
     mean of the 4 weeks before it.
     """
     frame = _frame(db_path, WEEKLY_ATTENDANCE, f.params())
-    scores = weekly_scores(db_path, f)[["week_start", "responses", "suppressed"]]
+    scores = weekly_responses(db_path, f)
     frame["week_start"] = pd.to_datetime(frame["week_start"])
     frame = frame.merge(scores, on="week_start", how="left")
     frame["responses"] = frame["responses"].fillna(0).astype("int64")
