@@ -7,10 +7,12 @@ import logging
 import os
 import sys
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from pipeline.errors import IngestError
-from pipeline.loader import RunSummary, load
+from pipeline.csv_fast_path import plan as plan_fast_csv
+from pipeline.loader import CsvSurveyInput, RunSummary, load
 from pipeline.parse import parse_attendance, parse_surveys
 from pipeline.records import ParsedAttendance, ParsedSurveys
 from pipeline.sources.files import RawTable, expand_inputs, read_table, table_from_rows
@@ -128,16 +130,23 @@ def _read_sheet(ref: SheetRef, args: argparse.Namespace) -> RawTable:
     return table_from_rows(source, [list(r) for r in fetched.rows], list(range(1, len(fetched.rows) + 1)))
 
 
-def run_ingest(args: argparse.Namespace, settings: Settings, db_path: Path) -> RunSummary:
+def run_ingest(args: argparse.Namespace, settings: Settings, db_path: Path, fast_csv: bool = True) -> RunSummary:
+    """Read, parse and load; ``fast_csv=False`` parses every file in Python (tests compare the two)."""
     if not (args.surveys or args.attendance or args.sheets):
         raise IngestError("nothing to ingest: give --surveys, --attendance, --surveys-sheet or --attendance-sheet")
     surveys: list[ParsedSurveys] = []
     attendance: list[ParsedAttendance] = []
     sources: list[str] = []
     # Read and parse everything before touching the DB: a bad file changes nothing.
+    csv_surveys: list[CsvSurveyInput] = []
     for path in expand_inputs(args.surveys):
-        table = read_table(path)
-        surveys.append(parse_surveys(table, settings, args.series, progress=_print_progress(path.name)))
+        parse_in_python = partial(_parse_survey_file, path, settings, args.series)
+        csv_plan = plan_fast_csv(path) if fast_csv else None
+        if csv_plan is not None:
+            # Large plain CSVs are parsed by DuckDB inside the load (same result, much faster).
+            csv_surveys.append(CsvSurveyInput(csv_plan, args.series, parse_in_python))
+        else:
+            surveys.append(parse_in_python())
         sources.append(str(path))
     for path in expand_inputs(args.attendance):
         attendance.append(parse_attendance(read_table(path), settings, args.series))
@@ -149,7 +158,11 @@ def run_ingest(args: argparse.Namespace, settings: Settings, db_path: Path) -> R
         else:
             attendance.append(parse_attendance(table, settings, args.series))
         sources.append(table.source)
-    return load(db_path, settings, surveys, attendance, sources, strict=args.strict)
+    return load(db_path, settings, surveys, attendance, sources, strict=args.strict, csv_surveys=csv_surveys)
+
+
+def _parse_survey_file(path: Path, settings: Settings, series: str | None) -> ParsedSurveys:
+    return parse_surveys(read_table(path), settings, series, progress=_print_progress(path.name))
 
 
 def _sources_of(args: argparse.Namespace) -> list[str]:

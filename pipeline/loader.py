@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
+import duckdb
+import pyarrow as pa
 
+from pipeline.csv_fast_path import CsvPlan, FastPathDeclined, StagedSurveys, stage
 from pipeline.errors import IngestError, StrictModeError
-from pipeline.records import ParsedAttendance, ParsedSurveys
+from pipeline.records import ParsedAttendance, ParsedSurveys, Reject
 from pipeline.schema import REBUILD_RESPONSE_WEEKS, ensure_schema
 from review_pulse.settings import Settings
 from review_pulse.store import staged_write, write_lock
@@ -29,6 +32,9 @@ class RunSummary:
     meetings_loaded: int
     dropped_columns: list[str] = field(default_factory=list)
     unused_columns: list[str] = field(default_factory=list)
+    # Survey files DuckDB parsed (pipeline.csv_fast_path), and why others went to Python.
+    parsed_in_duckdb: list[str] = field(default_factory=list)
+    fast_path_declined: dict[str, str] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
         lines = [
@@ -48,7 +54,16 @@ class RunSummary:
         return lines
 
 
-_RESPONSE_COLUMNS = ["response_key", "series", "submitted_utc", "submitted_local", "feedback", "source_file", "source_line"]
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CsvSurveyInput:
+    """A survey CSV for the DuckDB fast path, with the Python path to fall back on."""
+
+    plan: CsvPlan
+    series: str | None
+    parse_in_python: Callable[[], ParsedSurveys]
 
 
 def load(
@@ -58,137 +73,195 @@ def load(
     attendance: list[ParsedAttendance],
     sources: list[str],
     strict: bool = False,
+    csv_surveys: Sequence[CsvSurveyInput] = (),
+    now: datetime | None = None,
 ) -> RunSummary:
-    """Write everything parsed in this run, or nothing."""
-    rejects = [("survey", r) for p in surveys for r in p.rejects] + [
-        ("attendance", r) for p in attendance for r in p.rejects
-    ]
-    if strict and rejects:
-        first = rejects[0][1]
-        raise StrictModeError(
-            f"--strict: {len(rejects)} row(s) rejected, nothing loaded "
-            f"(first: {first.source_file} line {first.line}: {first.reason})"
-        )
-    responses = [r for p in surveys for r in p.responses]
-    # Column lists, not row tuples: pandas builds typed columns without inferring per cell.
-    response_frame = pd.DataFrame({
-        "response_key": [r.response_key for r in responses],
-        "series": [r.series for r in responses],
-        "submitted_utc": pd.to_datetime([r.submitted_utc for r in responses]).astype("datetime64[us]"),
-        "submitted_local": pd.to_datetime([r.submitted_local for r in responses]).astype("datetime64[us]"),
-        "feedback": [r.feedback for r in responses],
-        "source_file": [r.source_file for r in responses],
-        "source_line": np.fromiter((r.source_line for r in responses), dtype="int64", count=len(responses)),
-    }, columns=_RESPONSE_COLUMNS)
-    answer_keys: list[str] = []
-    answer_statements: list[str] = []
-    answer_scores: list[int] = []
-    for r in responses:
-        for statement, score in r.answers:
-            answer_keys.append(r.response_key)
-            answer_statements.append(statement)
-            answer_scores.append(score)
-    answer_frame = pd.DataFrame({
-        "response_key": answer_keys,
-        "statement": answer_statements,
-        "score": np.asarray(answer_scores, dtype="int8"),
-    })
-    reject_frame = pd.DataFrame(
-        [(r.reject_key, kind, r.source_file, r.line, r.reason, json.dumps(r.raw, ensure_ascii=False))
-         for kind, r in rejects],
-        columns=["reject_key", "kind", "source_file", "line", "reason", "raw"],
-    ).astype({"line": "int64"})
-    # A later attendance file in the same run wins for the same meeting.
-    latest_meetings = {(m.series, m.meeting_date): m for p in attendance for m in p.meetings}
-    meeting_frame = pd.DataFrame(
-        [(m.series, m.meeting_date, m.attendees, m.title, m.source_file, m.source_line)
-         for m in latest_meetings.values()],
-        columns=["series", "meeting_date", "attendees", "title", "source_file", "source_line"],
-    ).astype({"meeting_date": "datetime64[s]", "attendees": "int64", "source_line": "int64"})
-    statement_frame = pd.DataFrame(
-        [(text, order) for order, text in enumerate(settings.statement_texts)],
-        columns=["statement", "statement_order"],
-    )
-    dropped = sorted({c for p in surveys for c in p.dropped_columns})
-    unused = sorted({c for p in surveys for c in p.unused_columns})
-    started = datetime.now(timezone.utc).replace(tzinfo=None)
+    """Write everything parsed in this run, or nothing.
 
+    ``csv_surveys`` are staged in DuckDB by ``pipeline.csv_fast_path`` inside this
+    run's staging copy; a file the fast path declines is parsed by Python instead.
+    """
+    surveys = list(surveys)
+    started = datetime.now(timezone.utc).replace(tzinfo=None)
     with write_lock(db_path), staged_write(db_path) as con:
         ensure_schema(con)
-        con.execute("BEGIN TRANSACTION")
-        run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs").fetchall()[0][0]
-        for name, frame in (
-            ("incoming_responses", response_frame),
-            ("incoming_answers", answer_frame),
-            ("incoming_rejects", reject_frame),
-            ("incoming_meetings", meeting_frame),
-            ("incoming_statements", statement_frame),
-        ):
-            con.register(name, frame)
-        con.execute(
-            """INSERT INTO statements SELECT statement, statement_order FROM incoming_statements
-               ON CONFLICT (statement) DO UPDATE SET statement_order = excluded.statement_order"""
+        staged: list[StagedSurveys] = []
+        declined: dict[str, str] = {}
+        for tag, item in enumerate(csv_surveys):
+            try:
+                staged.append(stage(con, item.plan, settings, item.series, tag, now=now))
+            except FastPathDeclined as reason:
+                log.info("%s: parsed in Python (%s)", item.plan.source, reason)
+                declined[item.plan.source] = str(reason)
+                surveys.append(item.parse_in_python())
+        rejects = [("survey", r) for p in surveys for r in p.rejects] + [
+            ("survey", r) for s in staged for r in s.rejects
+        ] + [("attendance", r) for p in attendance for r in p.rejects]
+        if strict and rejects:
+            first = rejects[0][1]
+            raise StrictModeError(
+                f"--strict: {len(rejects)} row(s) rejected, nothing loaded "
+                f"(first: {first.source_file} line {first.line}: {first.reason})"
+            )
+        summary = _write(con, settings, surveys, staged, attendance, rejects, sources, started)
+    summary.parsed_in_duckdb = [s.source for s in staged]
+    summary.fast_path_declined = declined
+    return summary
+
+
+def _write(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    surveys: list[ParsedSurveys],
+    staged: list[StagedSurveys],
+    attendance: list[ParsedAttendance],
+    rejects: list[tuple[str, Reject]],
+    sources: list[str],
+    started: datetime,
+) -> RunSummary:
+    statement_texts = settings.statement_texts
+    position = {text: i for i, text in enumerate(statement_texts)}
+    responses = [r for p in surveys for r in p.responses]
+    # Arrow columns, not row tuples: typed columns DuckDB scans in place (and no pandas import).
+    # Scores go one column per statement, the shape the CSV fast path stages them in too.
+    scores: list[list[int | None]] = [[None] * len(responses) for _ in statement_texts]
+    for row, r in enumerate(responses):
+        for statement, score in r.answers:
+            scores[position[statement]][row] = score
+    response_frame = pa.table({
+        "response_key": pa.array([r.response_key for r in responses], pa.string()),
+        "series": pa.array([r.series for r in responses], pa.string()),
+        "submitted_utc": pa.array([r.submitted_utc for r in responses], pa.timestamp("us")),
+        "submitted_local": pa.array([r.submitted_local for r in responses], pa.timestamp("us")),
+        "feedback": pa.array([r.feedback for r in responses], pa.string()),
+        "source_file": pa.array([r.source_file for r in responses], pa.string()),
+        "source_line": pa.array([r.source_line for r in responses], pa.int64()),
+        **{f"score_{i}": pa.array(column, pa.int8()) for i, column in enumerate(scores)},
+    })
+    reject_frame = pa.table({
+        "reject_key": pa.array([r.reject_key for _kind, r in rejects], pa.string()),
+        "kind": pa.array([kind for kind, _r in rejects], pa.string()),
+        "source_file": pa.array([r.source_file for _kind, r in rejects], pa.string()),
+        "line": pa.array([r.line for _kind, r in rejects], pa.int64()),
+        "reason": pa.array([r.reason for _kind, r in rejects], pa.string()),
+        "raw": pa.array([json.dumps(r.raw, ensure_ascii=False) for _kind, r in rejects], pa.string()),
+    })
+    # A later attendance file in the same run wins for the same meeting.
+    meetings = list({(m.series, m.meeting_date): m for p in attendance for m in p.meetings}.values())
+    meeting_frame = pa.table({
+        "series": pa.array([m.series for m in meetings], pa.string()),
+        "meeting_date": pa.array([m.meeting_date for m in meetings], pa.date32()),
+        "attendees": pa.array([m.attendees for m in meetings], pa.int64()),
+        "title": pa.array([m.title for m in meetings], pa.string()),
+        "source_file": pa.array([m.source_file for m in meetings], pa.string()),
+        "source_line": pa.array([m.source_line for m in meetings], pa.int64()),
+    })
+    statement_frame = pa.table({
+        "statement": pa.array(list(statement_texts), pa.string()),
+        "statement_order": pa.array(list(range(len(statement_texts))), pa.int64()),
+    })
+    dropped = sorted({c for p in [*surveys, *staged] for c in p.dropped_columns})
+    unused = sorted({c for p in [*surveys, *staged] for c in p.unused_columns})
+    incoming_count = len(responses) + sum(s.response_count for s in staged)
+
+    # One transaction: everything below is written, or nothing.
+    con.execute("BEGIN TRANSACTION")
+    run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs").fetchall()[0][0]
+    for name, frame in (
+        ("python_responses", response_frame),
+        ("incoming_rejects", reject_frame),
+        ("incoming_meetings", meeting_frame),
+        ("incoming_statements", statement_frame),
+    ):
+        con.register(name, frame)
+    # One view over every input; each gets a number so a file given twice is told apart.
+    response_columns = ", ".join(
+        ["response_key", "series", "submitted_utc", "submitted_local", "feedback", "source_file", "source_line"]
+        + [f"score_{i}" for i in range(len(statement_texts))]
+    )
+    con.execute(
+        "CREATE TEMP VIEW incoming_responses AS "
+        + " UNION ALL ".join(
+            [f"SELECT {response_columns}, 0 AS input_no FROM python_responses"]
+            + [f"SELECT {response_columns}, {n + 1:d} FROM {s.responses_table}"  # our own table names
+               for n, s in enumerate(staged)]
         )
+    )
+    con.execute(
+        """INSERT INTO statements SELECT statement, statement_order FROM incoming_statements
+           ON CONFLICT (statement) DO UPDATE SET statement_order = excluded.statement_order"""
+    )
+    inputs_with_responses = sum(1 for p in surveys if p.responses) + sum(1 for s in staged if s.response_count)
+    if inputs_with_responses <= 1:
+        # Keys are unique within one input (occurrence numbers), so only stored keys can
+        # repeat: a view will do. Answers go first, while `responses` is still as it was.
+        con.execute(
+            """CREATE TEMP VIEW new_responses AS
+               SELECT * FROM incoming_responses AS i
+               WHERE NOT EXISTS (SELECT 1 FROM responses AS r WHERE r.response_key = i.response_key)"""
+        )
+    else:
+        # The same response in two inputs of one run: keep the first by file and line.
         con.execute(
             """CREATE TEMP TABLE new_responses AS
                SELECT * FROM incoming_responses AS i
                WHERE NOT EXISTS (SELECT 1 FROM responses AS r WHERE r.response_key = i.response_key)
-               QUALIFY row_number() OVER (PARTITION BY response_key ORDER BY source_file, source_line) = 1"""
+               QUALIFY row_number() OVER (PARTITION BY response_key ORDER BY source_file, source_line, input_no) = 1"""
         )
-        responses_added = con.execute("SELECT count(*) FROM new_responses").fetchall()[0][0]
-        con.execute(
-            """INSERT INTO responses
-               SELECT response_key, series, submitted_utc, submitted_local, feedback, source_file, source_line, ?
-               FROM new_responses""",
-            [run_id],
-        )
-        con.execute(
-            """INSERT INTO answers
-               SELECT DISTINCT a.response_key, a.statement, a.score
-               FROM incoming_answers AS a SEMI JOIN new_responses AS n USING (response_key)"""
-        )
-        answers_added = con.execute(
-            "SELECT count(*) FROM answers SEMI JOIN new_responses USING (response_key)"
-        ).fetchall()[0][0]
-        rejects_before = con.execute("SELECT count(*) FROM rejects").fetchall()[0][0]
-        con.execute(
-            """INSERT INTO rejects
-               SELECT reject_key, ?, kind, source_file, line, reason, raw FROM incoming_rejects
-               WHERE reject_key NOT IN (SELECT reject_key FROM rejects)
-               QUALIFY row_number() OVER (PARTITION BY reject_key ORDER BY source_file, line) = 1""",
-            [run_id],
-        )
-        rejects_added = con.execute("SELECT count(*) FROM rejects").fetchall()[0][0] - rejects_before
-        con.execute(
-            """DELETE FROM meetings WHERE (series, meeting_date) IN
-               (SELECT (series, CAST(meeting_date AS DATE)) FROM incoming_meetings)"""
-        )
-        con.execute(
-            """INSERT INTO meetings
-               SELECT series, CAST(meeting_date AS DATE), attendees, title, source_file, source_line, ?
-               FROM incoming_meetings""",
-            [run_id],
-        )
-        con.execute(REBUILD_RESPONSE_WEEKS)
-        summary = RunSummary(
-            run_id=run_id,
-            files_read=len(sources),
-            responses_added=responses_added,
-            responses_present=len(responses) - responses_added,
-            answers_added=answers_added,
-            rejects_added=rejects_added,
-            rejects_seen=len(rejects),
-            meetings_loaded=len(meeting_frame),
-            dropped_columns=dropped,
-            unused_columns=unused,
-        )
-        con.execute(
-            "INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [run_id, started, datetime.now(timezone.utc).replace(tzinfo=None), "\n".join(sources),
-             summary.files_read, summary.responses_added, summary.responses_present, summary.answers_added,
-             summary.rejects_added, summary.meetings_loaded, ", ".join(dropped)],
-        )
-        con.execute("COMMIT")  # registered frames and the temp table go with the connection
+    # One answer per non-NULL score column (UNPIVOT drops NULLs); score_<i> is statement i.
+    answers_added = con.execute(
+        f"""INSERT INTO answers
+            SELECT response_key, (?::VARCHAR[])[column_name[7:]::INT + 1], score
+            FROM (UNPIVOT (SELECT response_key, {', '.join(f'score_{i:d}' for i in range(len(statement_texts)))}
+                           FROM new_responses)
+                  ON COLUMNS('^score_') INTO NAME column_name VALUE score)""",
+        [statement_texts],
+    ).fetchall()[0][0]
+    responses_added = con.execute(
+        """INSERT INTO responses
+           SELECT response_key, series, submitted_utc, submitted_local, feedback, source_file, source_line, ?
+           FROM new_responses""",
+        [run_id],
+    ).fetchall()[0][0]
+    rejects_before = con.execute("SELECT count(*) FROM rejects").fetchall()[0][0]
+    con.execute(
+        """INSERT INTO rejects
+           SELECT reject_key, ?, kind, source_file, line, reason, raw FROM incoming_rejects
+           WHERE reject_key NOT IN (SELECT reject_key FROM rejects)
+           QUALIFY row_number() OVER (PARTITION BY reject_key ORDER BY source_file, line) = 1""",
+        [run_id],
+    )
+    rejects_added = con.execute("SELECT count(*) FROM rejects").fetchall()[0][0] - rejects_before
+    con.execute(
+        """DELETE FROM meetings WHERE (series, meeting_date) IN
+           (SELECT (series, CAST(meeting_date AS DATE)) FROM incoming_meetings)"""
+    )
+    con.execute(
+        """INSERT INTO meetings
+           SELECT series, CAST(meeting_date AS DATE), attendees, title, source_file, source_line, ?
+           FROM incoming_meetings""",
+        [run_id],
+    )
+    con.execute(REBUILD_RESPONSE_WEEKS)
+    summary = RunSummary(
+        run_id=run_id,
+        files_read=len(sources),
+        responses_added=responses_added,
+        responses_present=incoming_count - responses_added,
+        answers_added=answers_added,
+        rejects_added=rejects_added,
+        rejects_seen=len(rejects),
+        meetings_loaded=meeting_frame.num_rows,
+        dropped_columns=dropped,
+        unused_columns=unused,
+    )
+    con.execute(
+        "INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [run_id, started, datetime.now(timezone.utc).replace(tzinfo=None), "\n".join(sources),
+         summary.files_read, summary.responses_added, summary.responses_present, summary.answers_added,
+         summary.rejects_added, summary.meetings_loaded, ", ".join(dropped)],
+    )
+    con.execute("COMMIT")  # registered frames and the temp table go with the connection
     return summary
 
 

@@ -128,15 +128,23 @@ def infer_dayfirst(values: list[object]) -> bool:
     any first part above 12 proves D/M. With no evidence, M/D (Google's default).
     """
     for value in values:
-        if isinstance(value, str):
-            match = _SLASH_DATE.match(value)
-            if match:
-                first, second = int(match.group(1)), int(match.group(2))
-                if first > 12 >= second:
-                    return True
-                if second > 12 >= first:
-                    return False
+        verdict = dayfirst_evidence(value)
+        if verdict is not None:
+            return verdict
     return False
+
+
+def dayfirst_evidence(value: object) -> bool | None:
+    """True if this one value can only be D/M/Y, False if only M/D/Y, None if it cannot tell."""
+    if isinstance(value, str):
+        match = _SLASH_DATE.match(value)
+        if match:
+            first, second = int(match.group(1)), int(match.group(2))
+            if first > 12 >= second:
+                return True
+            if second > 12 >= first:
+                return False
+    return None
 
 
 def _dayfirst(settings: Settings, values: list[object]) -> bool:
@@ -494,6 +502,22 @@ def raw_row(header: list[str], row: list[object], drop: set[int]) -> dict[str, s
     return raw
 
 
+def _blake2b_key(content: str, occurrence: int) -> str:
+    data = f"{content}\x1e{occurrence}".encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def md5_key(content: str, occurrence: int) -> str:
+    """md5(content) for the first occurrence, md5(content + "\x1e" + n) for the n-th repeat.
+
+    A content address, not a security boundary. MD5 because DuckDB computes the same
+    digest in SQL, which the CSV fast path (pipeline.csv_fast_path) relies on; and the
+    first occurrence hashes the content alone so SQL needs no numbering for unique rows.
+    """
+    text = content if occurrence == 0 else f"{content}\x1e{occurrence}"
+    return hashlib.md5(text.encode("utf-8", "surrogatepass"), usedforsecurity=False).hexdigest()
+
+
 class KeyMaker:
     """Content hash plus occurrence number within one export.
 
@@ -501,16 +525,25 @@ class KeyMaker:
     stored twice; two identical rows in one export get different keys and both stay.
     """
 
-    def __init__(self, prefix: str) -> None:
+    def __init__(self, prefix: str, key_of: Callable[[str, int], str] = _blake2b_key) -> None:
         self.prefix = prefix
+        self.key_of = key_of
         self.seen: dict[str, int] = defaultdict(int)
 
     def key(self, *parts: str) -> str:
         content = "\x1f".join(parts)
         occurrence = self.seen[content]
         self.seen[content] = occurrence + 1
-        digest = hashlib.blake2b(f"{content}\x1e{occurrence}".encode("utf-8", "surrogatepass"), digest_size=16)
-        return f"{self.prefix}{digest.hexdigest()}"
+        return self.prefix + self.key_of(content, occurrence)
+
+
+def response_key_maker() -> KeyMaker:
+    """Keys of responses: "r" + md5_key of (series, UTC time, "statement=score"..., feedback).
+
+    Schema version 2 fixed this formula; `pipeline.schema` migrates older keys to it and
+    `pipeline.csv_fast_path` computes the same in SQL.
+    """
+    return KeyMaker("r", md5_key)
 
 
 def _reject(keys: KeyMaker, source: str, line: int, reason: str, raw: dict[str, str], series: str) -> Reject:
@@ -597,16 +630,21 @@ def _parse_wide(
     default_series: str,
     now: datetime | None,
     progress: ProgressCallback | None,
+    dayfirst: bool | None = None,
 ) -> ParsedSurveys:
+    """Every row of a wide export. ``dayfirst`` overrides the column's own evidence: the CSV
+    fast path decides it over the whole file and hands only some rows to this function."""
     used = {cols.time, cols.feedback, cols.series, *cols.statements, *cols.identity}
     result = ParsedSurveys(table.source, "wide", dropped_columns=[table.header[i] for i in cols.identity],
                            unused_columns=[h for i, h in enumerate(table.header) if i not in used])
     drop = set(cols.identity)
-    times = TimeParser(settings.tz, _dayfirst(settings, [r[cols.time] for r in table.rows if cols.time < len(r)]), now)
+    if dayfirst is None:
+        dayfirst = _dayfirst(settings, [r[cols.time] for r in table.rows if cols.time < len(r)])
+    times = TimeParser(settings.tz, dayfirst, now)
     answers_memo = _AnswerMemo()
     order = {text: i for i, text in enumerate(settings.statement_texts)}
     statement_columns = sorted(cols.statements.items(), key=lambda item: order[item[1]])
-    response_keys, reject_keys = KeyMaker("r"), KeyMaker("x")
+    response_keys, reject_keys = response_key_maker(), KeyMaker("x")
 
     total = len(table.rows)
     for number, (row, line) in enumerate(zip(table.rows, table.line_numbers), start=1):
@@ -687,7 +725,7 @@ def _parse_long(
     times = TimeParser(settings.tz, _dayfirst(settings, [r[cols.time] for r in table.rows if cols.time < len(r)]), now)
     answers_memo = _AnswerMemo()
     statement_by_header: dict[str, str | None] = {}
-    response_keys, reject_keys = KeyMaker("r"), KeyMaker("x")
+    response_keys, reject_keys = response_key_maker(), KeyMaker("x")
     order = {text: i for i, text in enumerate(settings.statement_texts)}
 
     def cell(row: list[object], index: int | None) -> object:

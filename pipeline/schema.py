@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: md5 response keys, no index on responses (see migrate_v1_keys)
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS schema_info (version INTEGER NOT NULL);
@@ -29,8 +29,10 @@ CREATE TABLE IF NOT EXISTS statements (
 );
 
 -- One row per survey submission. Deliberately no respondent column of any kind.
+-- response_key is unique (the loader inserts only keys not yet stored); no index, which
+-- would cost more than the whole insert of a large export.
 CREATE TABLE IF NOT EXISTS responses (
-    response_key    VARCHAR PRIMARY KEY,
+    response_key    VARCHAR NOT NULL,
     series          VARCHAR NOT NULL,
     submitted_utc   TIMESTAMP NOT NULL,
     submitted_local TIMESTAMP NOT NULL,     -- in the settings' timezone at ingest
@@ -145,8 +147,53 @@ WHERE r.feedback IS NOT NULL AND trim(r.feedback) <> '';
 PUBLIC_VIEWS = ("weekly_statement_scores", "weekly_scores", "weekly_attendance", "feedback")
 
 
+def isoformat_sql(column: str) -> str:
+    """SQL giving what Python's datetime.isoformat() gives for a naive TIMESTAMP from year 1000 on."""
+    return (f"strftime({column}, '%Y-%m-%dT%H:%M:%S') || CASE WHEN epoch_us({column}) % 1000000 = 0 THEN '' "
+            f"ELSE '.' || lpad((epoch_us({column}) % 1000000)::VARCHAR, 6, '0') END")
+
+
+# Version 1 keyed responses with BLAKE2b and indexed the key. Version 2 keys are MD5 of
+# the same content (pipeline.parse.response_key_maker), which DuckDB can compute too, so
+# the CSV fast path keys rows in SQL. The content is all stored, so old keys are recomputed
+# here; re-loading an export that was loaded before the upgrade then adds nothing.
+_MIGRATE_V1_KEYS = f"""
+CREATE TEMP TABLE key_migration AS
+WITH answer_text AS (
+    SELECT a.response_key,
+           string_agg(a.statement || '=' || a.score::VARCHAR, chr(31)
+                      ORDER BY coalesce(s.statement_order, 999), a.statement) AS answers
+    FROM answers AS a LEFT JOIN statements AS s USING (statement)
+    GROUP BY a.response_key
+), content AS (
+    SELECT r.response_key AS old_key, r.source_file, r.source_line,
+           concat_ws(chr(31), r.series, {isoformat_sql('r.submitted_utc')}, t.answers, coalesce(r.feedback, '')) AS content
+    FROM responses AS r LEFT JOIN answer_text AS t USING (response_key)
+)
+SELECT old_key,
+       'r' || CASE WHEN occurrence = 0 THEN md5(content) ELSE md5(content || chr(30) || occurrence::VARCHAR) END AS new_key
+FROM (SELECT *, row_number() OVER (PARTITION BY content ORDER BY source_file, source_line) - 1 AS occurrence
+      FROM content);
+
+CREATE TEMP TABLE responses_v2 AS
+SELECT k.new_key AS response_key, r.* EXCLUDE (response_key)
+FROM responses AS r JOIN key_migration AS k ON k.old_key = r.response_key;
+
+UPDATE answers SET response_key = k.new_key FROM key_migration AS k WHERE answers.response_key = k.old_key;
+UPDATE response_weeks SET response_key = k.new_key FROM key_migration AS k WHERE response_weeks.response_key = k.old_key;
+DROP TABLE responses;
+"""
+
+
 def ensure_schema(connection: duckdb.DuckDBPyConnection) -> None:
     connection.execute(TABLES)
-    connection.execute(VIEWS)
-    if connection.execute("SELECT count(*) FROM schema_info").fetchall()[0][0] == 0:
+    versions = connection.execute("SELECT version FROM schema_info").fetchall()
+    if not versions:
         connection.execute("INSERT INTO schema_info VALUES (?)", [SCHEMA_VERSION])
+    elif versions[0][0] < 2:
+        connection.execute(_MIGRATE_V1_KEYS)
+        connection.execute(TABLES)  # responses again, in its version 2 form
+        connection.execute("INSERT INTO responses SELECT * FROM responses_v2")
+        connection.execute("DROP TABLE responses_v2; DROP TABLE key_migration")
+        connection.execute("UPDATE schema_info SET version = ?", [SCHEMA_VERSION])
+    connection.execute(VIEWS)

@@ -1,0 +1,599 @@
+"""Load a wide survey CSV inside DuckDB instead of row by row in Python.
+
+The Python row path (``pipeline.parse``) defines what every row means; this module
+is an accelerator for the common case (a large UTF-8 wide export) and must produce
+exactly the same responses, answers, keys, line numbers and rejects. It works in
+three layers, so that "the same" holds by construction rather than by hope:
+
+1. DuckDB's ``read_csv`` splits the file. Counting invariants (line breaks, delimiters
+   and every other byte of the file against the parsed cells) prove that it split the
+   file the way Python's ``csv`` module would; any doubt raises ``FastPathDeclined``
+   and the caller runs the Python path instead.
+2. Cell values are interpreted in SQL only where the rule is a plain pattern (ISO and
+   M/D/Y times, whitespace trimming). Every other distinct value goes through the
+   Python functions (``TimeParser``, ``parse_answer``) and is joined back.
+3. Rows with any problem are handed to ``pipeline.parse._parse_wide`` itself, which
+   writes the rejects with their reasons.
+
+Everything happens in TEMP tables of the loader's connection: nothing reaches the
+database file until the loader's own transaction inserts it.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from pipeline.errors import SourceFileError
+from pipeline.parse import (
+    EARLIEST_PLAUSIBLE,
+    MAX_FEEDBACK_CHARS,
+    SurveyColumns,
+    TimeError,
+    TimeParser,
+    _AnswerMemo,
+    _parse_wide,
+    dayfirst_evidence,
+    detect_wide_columns,
+)
+from pipeline.records import Reject
+from pipeline.schema import isoformat_sql
+from pipeline.sources.files import RawTable, dedupe_headers, sniff_delimiter
+from review_pulse.settings import Settings
+
+DELIMITERS = (",", ";", "\t", "|")
+MAX_COLUMNS = 256  # wider files are rare and cheap enough for the Python path
+MAX_LINE_BYTES = 64 * 1024 * 1024  # the Python path's field limit (files.CSV_FIELD_LIMIT)
+HEAD_ROWS = 200  # what detect_wide_columns looks at to spot identity columns by value
+SERIES_MAX_CHARS = 200  # parse._series_of clips longer names
+MAX_ANSWER_LABELS = 500  # a real export has a handful of labels; thousands mean free text in a scale column
+
+# str.isspace() is true for exactly these code points (Python 3.11; tests/test_csv_fast_path.py
+# checks the set against every code point). str.strip() removes them; RE2's \s is narrower.
+PY_WHITESPACE_CLASS = (
+    r"[\t\n\x0b\x0c\r\x1c-\x1f \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
+)
+
+
+class FastPathDeclined(Exception):
+    """This file needs the Python row path; the message says why (for the benchmark and tests)."""
+
+
+@dataclass(frozen=True)
+class CsvPlan:
+    """What a cheap look at the file's first line decided."""
+
+    path: Path
+    source: str
+    delimiter: str
+    skip_lines: int  # the optional "sep=" line and the header line
+    header: list[str]
+
+
+@dataclass
+class StagedSurveys:
+    """A file staged in TEMP tables of the loader's connection, ready to insert."""
+
+    source: str
+    # response_key, series, submitted_utc, submitted_local, feedback, source_file, source_line,
+    # then score_0, score_1, … for each statement in the settings' order (NULL: not answered)
+    responses_table: str
+    response_count: int
+    rejects: list[Reject]
+    dropped_columns: list[str]
+    unused_columns: list[str]
+
+
+def plan(path: Path) -> CsvPlan | None:
+    """A plan when the file looks like a plain UTF-8 CSV whose first line is the header."""
+    if path.suffix.lower() not in (".csv", ".tsv", ".txt"):
+        return None
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(1 << 16)
+    except OSError:
+        return None  # the Python path reports it in its own words
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:]
+    end = head.find(b"\n")
+    if end < 0 or b"\x00" in head:
+        return None
+    try:
+        first_line = head[:end].decode("utf-8").rstrip("\r")
+    except UnicodeDecodeError:
+        return None
+    skip_lines = 1
+    hint = re.match(r"^\ufeff?sep=(.)$", first_line.strip())
+    if hint:
+        delimiter = hint.group(1)
+        rest = head[end + 1:]
+        end = rest.find(b"\n")
+        if end < 0:
+            return None
+        try:
+            first_line = rest[:end].decode("utf-8").rstrip("\r")
+        except UnicodeDecodeError:
+            return None
+        skip_lines = 2
+    else:
+        delimiter = sniff_delimiter(first_line)
+    if delimiter not in DELIMITERS or "\r" in first_line or first_line.count('"') % 2:
+        return None  # an odd quote count means the header goes on over more lines
+    try:
+        cells = next(csv.reader([first_line], delimiter=delimiter, strict=True))
+    except (csv.Error, StopIteration):
+        return None
+    if not any(cell.strip() for cell in cells) or len(cells) > MAX_COLUMNS:
+        return None  # blank first line: the Python path skips to the real header
+    return CsvPlan(path, str(path), delimiter, skip_lines, dedupe_headers(list(cells)))
+
+
+def stage(
+    con: duckdb.DuckDBPyConnection,
+    csv_plan: CsvPlan,
+    settings: Settings,
+    series: str | None,
+    tag: int,
+    now: datetime | None = None,
+) -> StagedSurveys:
+    """Parse the file into TEMP tables; raise FastPathDeclined when only Python can be sure."""
+    try:
+        return _Stager(con, csv_plan, settings, series, tag, now).run()
+    except duckdb.Error as exc:
+        _drop_temp_tables(con, tag)
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise FastPathDeclined(f"DuckDB could not read it the same way: {first_line}") from None
+    except FastPathDeclined:
+        _drop_temp_tables(con, tag)
+        raise
+
+
+def _drop_temp_tables(con: duckdb.DuckDBPyConnection, tag: int) -> None:
+    for name in _TEMP_NAMES:
+        con.execute(f"DROP TABLE IF EXISTS {name}_{tag}")  # names are ours; tag is an int
+
+
+_TEMP_NAMES = ("fp_rows", "fp_classified", "fp_responses", "fp_time_map", "fp_hour_offsets")
+
+
+class _Stager:
+    def __init__(self, con, csv_plan, settings, series, tag, now):  # noqa: ANN001
+        self.con = con
+        self.plan = csv_plan
+        self.settings = settings
+        self.default_series = series or settings.default_series
+        self.tag = int(tag)
+        self.now = now
+        self.width = len(csv_plan.header)
+        self.names = [f"c{i}" for i in range(self.width)]
+
+    def t(self, name: str) -> str:
+        return f"{name}_{self.tag}"
+
+    # -- reading -------------------------------------------------------------
+
+    def _read_csv_sql(self) -> str:
+        columns = ", ".join(f"'{n}': 'VARCHAR'" for n in self.names)  # generated names only
+        return (
+            "read_csv(?, delim = ?, quote = '\"', escape = '\"', header = false, skip = ?, "
+            f"auto_detect = false, strict_mode = true, max_line_size = ?, columns = {{{columns}}})"
+        )
+
+    def _params(self) -> list[object]:
+        return [str(self.plan.path), self.plan.delimiter, self.plan.skip_lines, MAX_LINE_BYTES]
+
+    def run(self) -> StagedSurveys:
+        plan = self.plan
+        head_rows = self.con.execute(
+            f"SELECT * FROM {self._read_csv_sql()} LIMIT {HEAD_ROWS + 50}", self._params()
+        ).fetchall()
+        head = RawTable(plan.source, plan.header, [list(r) for r in head_rows if not _blank(r)][:HEAD_ROWS], [])
+        try:
+            cols = detect_wide_columns(head, self.settings)
+        except SourceFileError as exc:
+            raise FastPathDeclined(f"header: {exc}") from None
+        if cols is None:
+            raise FastPathDeclined("not a wide export")
+        self.cols = cols
+        self._read_all()
+        self._check_split_matches_python()
+        dayfirst = self._decide_dayfirst()
+        self.times = TimeParser(self.settings.tz, dayfirst, self.now)
+        self._interpret_values()
+        rejects = self._reject_problem_rows(dayfirst)
+        response_count = self._build_responses()
+        used = {cols.time, cols.feedback, cols.series, *cols.statements, *cols.identity}
+        for name in ("fp_rows", "fp_time_map", "fp_hour_offsets"):
+            self.con.execute(f"DROP TABLE IF EXISTS {self.t(name)}")
+        return StagedSurveys(
+            source=plan.source,
+            responses_table=self.t("fp_responses"),
+            response_count=response_count,
+            rejects=rejects,
+            dropped_columns=[plan.header[i] for i in cols.identity],
+            unused_columns=[h for i, h in enumerate(plan.header) if i not in used],
+        )
+
+    def _read_all(self) -> None:
+        """Every row, its line number, and the counts that prove the split (identity cells not kept)."""
+        identity = set(self.cols.identity)
+        kept = [n for i, n in enumerate(self.names) if i not in identity]
+
+        def count(char_sql: str) -> str:
+            # contains() first: most cells hold none of these characters, and it is cheap.
+            return " + ".join(
+                f"CASE WHEN contains({n}, {char_sql}) THEN strlen({n}) - strlen(replace({n}, {char_sql}, '')) ELSE 0 END"
+                for n in self.names
+            )
+
+        # A cell is blank if it is only Python whitespace; a first character from "!" to "~"
+        # (most cells) settles it without the regex.
+        blank = " AND ".join(
+            f"({n} IS NULL OR (NOT ascii({n}) BETWEEN 33 AND 126 AND regexp_full_match({n}, '{PY_WHITESPACE_CLASS}*')))"
+            for n in self.names
+        )
+        # Python's line number of a record counts the line breaks inside earlier cells: a
+        # running sum in file order (a streaming window, like row_number() OVER ()).
+        self.con.execute(
+            f"""CREATE TEMP TABLE {self.t('fp_rows')} AS
+            SELECT row_index,
+                   {self.plan.skip_lines + 1:d} + row_index - 1
+                     + sum(lf + cr - crlf) OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - (lf + cr - crlf) AS line,
+                   * EXCLUDE (row_index)
+            FROM (
+                SELECT row_number() OVER () AS row_index, {', '.join(kept)},
+                       {count('chr(10)')} AS lf,
+                       {count('chr(13)')} AS cr,
+                       ({count('chr(13) || chr(10)')}) // 2 AS crlf,
+                       {count(chr(39) + '"' + chr(39))} AS quotes,
+                       {count('?')} AS delims,
+                       {' + '.join(f'coalesce(strlen({n}), 0)' for n in self.names)} AS plain_bytes,
+                       {blank} AS is_blank
+                FROM {self._read_csv_sql()}
+            )""",
+            [*([self.plan.delimiter] * (2 * self.width)), *self._params()],
+        )
+
+    def _check_split_matches_python(self) -> None:
+        """Python's csv module and DuckDB's reader agree on RFC 4180 files; prove it for this one.
+
+        Every byte of the body is a cell byte, a delimiter, a quote or a line break. If the
+        cell bytes, delimiters and line breaks DuckDB accounts for equal the file's, the
+        records and cells are the ones Python would read. The line-break count also proves
+        DuckDB skipped no blank line, so line numbers can be counted from the cells.
+        """
+        counts = _count_bytes(self.plan.path, self.plan.skip_lines, self.plan.delimiter.encode())
+        if counts.nul:
+            raise FastPathDeclined("NUL bytes")
+        if counts.cr != counts.crlf:
+            raise FastPathDeclined("carriage returns that do not end a line")
+        rows, cell_lf, cell_cr, cell_crlf, cell_quotes, cell_delims, cell_bytes = self.con.execute(
+            f"""SELECT count(*), sum(lf), sum(cr), sum(crlf), sum(quotes), sum(delims), sum(plain_bytes)
+                FROM {self.t('fp_rows')}"""
+        ).fetchall()[0]
+        if not rows:
+            raise FastPathDeclined("no data rows")
+        record_breaks = counts.lf - (cell_lf + cell_cr - cell_crlf)  # CR only comes as CRLF here
+        if record_breaks != rows - (0 if counts.ends_with_break else 1):
+            raise FastPathDeclined("blank lines or line breaks DuckDB reads differently")
+        if counts.delimiters != cell_delims + rows * (self.width - 1):
+            raise FastPathDeclined("rows with more cells than the header, or delimiters read differently")
+        other_bytes = counts.body_bytes - counts.lf - counts.cr - counts.quotes - counts.delimiters
+        cell_other = cell_bytes - cell_lf - cell_cr - cell_quotes - cell_delims
+        if other_bytes != cell_other:
+            raise FastPathDeclined("spaces around quoted cells, or quoting DuckDB reads differently")
+
+    # -- values ----------------------------------------------------------------
+
+    def _decide_dayfirst(self) -> bool:
+        if self.settings.date_order == "DMY":
+            return True
+        if self.settings.date_order == "MDY":
+            return False
+        time_col = f"c{self.cols.time}"
+        # ASCII printable values: RE2 and Python's re agree on this pattern; others go to Python.
+        row = self.con.execute(
+            f"""WITH parts AS (
+                   SELECT row_index,
+                          regexp_extract({time_col}, '^ *([0-9]{{1,2}})[/.]([0-9]{{1,2}})[/.][0-9]{{2,4}}\\b', ['first', 'second']) AS p
+                   FROM {self.t('fp_rows')}
+                   WHERE NOT is_blank AND regexp_full_match({time_col}, '[ -~]*')
+               ), verdicts AS (
+                   SELECT row_index,
+                          CASE WHEN p.first = '' THEN NULL
+                               WHEN p.first::INT > 12 AND p.second::INT <= 12 THEN true
+                               WHEN p.second::INT > 12 AND p.first::INT <= 12 THEN false END AS dayfirst
+                   FROM parts
+               )
+               SELECT row_index, dayfirst FROM verdicts WHERE dayfirst IS NOT NULL
+               ORDER BY row_index LIMIT 1"""
+        ).fetchall()
+        sql_verdict = row[0] if row else None
+        others = self.con.execute(
+            f"""SELECT row_index, {time_col} FROM {self.t('fp_rows')}
+                WHERE NOT is_blank AND {time_col} IS NOT NULL AND NOT regexp_full_match({time_col}, '[ -~]*')
+                  AND row_index < ? ORDER BY row_index""",
+            [sql_verdict[0] if sql_verdict else 1 << 62],
+        ).fetchall()
+        for _row_index, value in others:
+            verdict = dayfirst_evidence(value)
+            if verdict is not None:
+                return verdict
+        return bool(sql_verdict[1]) if sql_verdict else False
+
+    def _interpret_values(self) -> None:
+        """Maps for what SQL does not read itself: times in other shapes, and answer labels."""
+        cols, con = self.cols, self.con
+        time_col = f"r.c{cols.time}"
+        self.moment_sql = _moment_sql(time_col, self.times.dayfirst)
+        latest = self.times.latest_plausible
+        # Naive times are local: the UTC offset of each local hour, where one offset holds
+        # all hour long (hours with a DST change or gap go to Python, value by value).
+        if self.times._tz_is_utc:
+            self.offset_join, offset_us = "", "0"
+        else:
+            hours = [h for (h,) in con.execute(
+                f"""SELECT DISTINCT date_trunc('hour', moment)
+                    FROM (SELECT {self.moment_sql} AS moment FROM {self.t('fp_rows')} AS r WHERE NOT r.is_blank)
+                    WHERE moment IS NOT NULL"""
+            ).fetchall()]
+            steady = [(h, o) for h in hours if (o := _steady_offset_us(h, self.settings.tz, latest)) is not None]
+            offsets = pa.table({
+                "hour": pa.array([h for h, _ in steady], pa.timestamp("us")),
+                "offset_us": pa.array([o for _, o in steady], pa.int64()),
+            })
+            con.register("fp_offsets_frame", offsets)
+            con.execute(f"CREATE TEMP TABLE {self.t('fp_hour_offsets')} AS SELECT * FROM fp_offsets_frame")
+            con.unregister("fp_offsets_frame")
+            self.offset_join = (f"LEFT JOIN {self.t('fp_hour_offsets')} AS o "
+                                f"ON o.hour = date_trunc('hour', {self.moment_sql})")
+            offset_us = "o.offset_us"
+        # SQL's own reading, kept only inside the plausible range (Python words the reasons).
+        self.sql_utc = (f"CASE WHEN {self.moment_sql} - to_microseconds({offset_us}) BETWEEN ? AND ? "
+                        f"THEN {self.moment_sql} - to_microseconds({offset_us}) END")
+        self.sql_utc_params = [EARLIEST_PLAUSIBLE, latest]
+        pending = [v for (v,) in con.execute(
+            f"""SELECT DISTINCT {time_col} FROM {self.t('fp_rows')} AS r {self.offset_join}
+                WHERE NOT r.is_blank AND {time_col} IS NOT NULL AND ({self.sql_utc}) IS NULL""",
+            self.sql_utc_params,
+        ).fetchall()]
+        parsed_values, parsed_utc, parsed_local = [], [], []
+        for value in pending:
+            try:
+                utc, local = self.times.parse(value)
+            except TimeError:
+                continue
+            parsed_values.append(value)
+            parsed_utc.append(utc)
+            parsed_local.append(local)
+        self.has_time_map = bool(parsed_values)
+        if self.has_time_map:
+            time_map = pa.table({
+                "time_value": pa.array(parsed_values, pa.string()),
+                "utc": pa.array(parsed_utc, pa.timestamp("us")),
+                "local": pa.array(parsed_local, pa.timestamp("us")),
+            })
+            con.register("fp_time_frame", time_map)
+            con.execute(f"""CREATE TEMP TABLE {self.t('fp_time_map')} AS
+                            SELECT time_value::VARCHAR AS time_value, utc, local FROM fp_time_frame""")
+            con.unregister("fp_time_frame")
+
+        # Answers: few distinct labels, each through parse_answer, looked up by list position.
+        order = {text: i for i, text in enumerate(self.settings.statement_texts)}
+        self.statement_columns = sorted(cols.statements.items(), key=lambda item: order[item[1]])
+        answer_values = [v for (v,) in con.execute(
+            " UNION ".join(f"SELECT c{i} FROM {self.t('fp_rows')} WHERE c{i} IS NOT NULL AND NOT is_blank"
+                           for i, _ in self.statement_columns)
+        ).fetchall()]
+        if len(answer_values) > MAX_ANSWER_LABELS:
+            raise FastPathDeclined(f"{len(answer_values):,} different answer texts")  # lists are looked up linearly
+        memo = _AnswerMemo()
+        self.scored_values = [v for v in answer_values if isinstance(memo[v], int)]
+        self.scores = [memo[v] for v in self.scored_values]
+        self.bad_answers = [v for v in answer_values if isinstance(memo[v], str)]
+
+    def _row_select(self) -> tuple[str, list[object]]:
+        """Per non-blank row: everything a response needs, and whether the row has a problem."""
+        cols = self.cols
+        params: list[object] = []
+        score_cols, error_flags = [], []
+        for n, (index, _statement) in enumerate(self.statement_columns):
+            score_cols.append(f"(?::TINYINT[])[list_position(?::VARCHAR[], r.c{index})] AS s{n}")
+            params += [self.scores, self.scored_values]
+        for index, _statement in self.statement_columns:
+            error_flags.append(f"coalesce(list_contains(?::VARCHAR[], r.c{index}), false)")
+            params.append(self.bad_answers)
+        feedback = "NULL" if cols.feedback is None else _strip_sql(f"r.c{cols.feedback}")
+        series = "NULL" if cols.series is None else _strip_sql(f"r.c{cols.series}")
+        series_text = (f"CASE WHEN length({series}) > {SERIES_MAX_CHARS:d} "
+                       f"THEN left({series}, {SERIES_MAX_CHARS:d}) || '…' ELSE nullif({series}, '') END")
+        time_map_join = ""
+        utc, local = "sql_utc", "sql_local"
+        if self.has_time_map:
+            time_map_join = (f"LEFT JOIN {self.t('fp_time_map')} AS m "
+                             f"ON x.sql_utc IS NULL AND m.time_value = x.c{cols.time}")
+            utc, local = "coalesce(sql_utc, m.utc)", "CASE WHEN sql_utc IS NOT NULL THEN sql_local ELSE m.local END"
+        any_answer = " OR ".join(f"s{n} IS NOT NULL" for n in range(len(self.statement_columns)))
+        sql = f"""
+            SELECT row_index, line, {utc} AS utc, {local} AS local, series_text, feedback,
+                   {', '.join(f's{n}' for n in range(len(self.statement_columns)))},
+                   ({utc} IS NULL OR answer_error
+                    OR coalesce(length(feedback), 0) > {MAX_FEEDBACK_CHARS:d}
+                    OR NOT ({any_answer} OR feedback IS NOT NULL)) AS has_problem
+            FROM (
+                SELECT r.row_index, r.line, r.c{cols.time},
+                       {self.sql_utc} AS sql_utc, {self.moment_sql} AS sql_local,
+                       {series_text} AS series_text,
+                       nullif({feedback}, '') AS feedback,
+                       {', '.join(score_cols)},
+                       ({' OR '.join(error_flags)}) AS answer_error
+                FROM {self.t('fp_rows')} AS r {self.offset_join}
+                WHERE NOT r.is_blank
+            ) AS x {time_map_join}"""
+        return sql, [*self.sql_utc_params, *params]
+
+    def _reject_problem_rows(self, dayfirst: bool) -> list[Reject]:
+        con = self.con
+        row_sql, row_params = self._row_select()
+        con.execute(f"CREATE TEMP TABLE {self.t('fp_classified')} AS {row_sql}", row_params)
+        identity = set(self.cols.identity)
+        kept = [i for i in range(self.width) if i not in identity]
+        problem_rows = con.execute(
+            f"""SELECT r.line, {', '.join(f'r.c{i}' for i in kept)}
+                FROM {self.t('fp_rows')} AS r
+                SEMI JOIN {self.t('fp_classified')} AS p ON p.row_index = r.row_index AND p.has_problem
+                ORDER BY r.row_index"""
+        ).fetchall()
+        if not problem_rows:
+            return []
+        rows, lines = [], []
+        for record in problem_rows:
+            cells: list[object] = [None] * self.width
+            for index, value in zip(kept, record[1:]):
+                cells[index] = value
+            rows.append(cells)
+            lines.append(record[0])
+        table = RawTable(self.plan.source, self.plan.header, rows, lines)
+        parsed = _parse_wide(table, self.settings, self.cols, self.default_series, self.now, None, dayfirst=dayfirst)
+        if parsed.responses:
+            # SQL and Python disagree about a row; the Python path is the definition.
+            raise FastPathDeclined(f"line {parsed.responses[0].source_line} classified differently")
+        return parsed.rejects
+
+    def _build_responses(self) -> int:
+        """Clean rows as responses, keyed exactly as pipeline.parse.response_key_maker keys them.
+
+        Scores go in one column per configured statement (s0, s1, …) so the loader can
+        insert the answers of the responses it keeps without joining on keys.
+        """
+        con = self.con
+        position = {text: i for i, text in enumerate(self.settings.statement_texts)}
+        column_of = {position[statement]: n for n, (_index, statement) in enumerate(self.statement_columns)}
+        answer_parts = [f"? || '=' || s{n}::VARCHAR" for n in range(len(self.statement_columns))]
+        statements = [s for _i, s in self.statement_columns]
+        score_columns = ", ".join(
+            f"{f's{column_of[i]}' if i in column_of else 'NULL::TINYINT'} AS score_{i}"
+            for i in range(len(self.settings.statement_texts))
+        )
+        # Identical rows are rare: number only those (the first of each keeps md5(content)).
+        con.execute(
+            f"""CREATE TEMP TABLE {self.t('fp_responses')} AS
+                WITH content AS (
+                    SELECT p.*, coalesce(p.series_text, ?) AS series,
+                           concat_ws(chr(31), coalesce(p.series_text, ?), {isoformat_sql('p.utc')},
+                                     {', '.join(answer_parts)}, coalesce(p.feedback, '')) AS content
+                    FROM {self.t('fp_classified')} AS p
+                    WHERE NOT p.has_problem
+                ), repeats AS (
+                    SELECT row_index, row_number() OVER (PARTITION BY content ORDER BY row_index) - 1 AS occurrence
+                    FROM content
+                    WHERE hash(content) IN (SELECT hash(content) FROM content GROUP BY 1 HAVING count(*) > 1)
+                )
+                SELECT 'r' || CASE WHEN coalesce(x.occurrence, 0) = 0 THEN md5(h.content)
+                                   ELSE md5(h.content || chr(30) || x.occurrence::VARCHAR) END AS response_key,
+                       h.series, h.utc AS submitted_utc, h.local AS submitted_local, h.feedback,
+                       ?::VARCHAR AS source_file, h.line AS source_line, {score_columns}
+                FROM content AS h LEFT JOIN repeats AS x USING (row_index)""",
+            [self.default_series, self.default_series, *statements, self.plan.source],
+        )
+        con.execute(f"DROP TABLE {self.t('fp_classified')}")
+        return con.execute(f"SELECT count(*) FROM {self.t('fp_responses')}").fetchall()[0][0]
+
+
+@dataclass(frozen=True)
+class _ByteCounts:
+    body_bytes: int
+    lf: int
+    cr: int
+    crlf: int
+    quotes: int
+    delimiters: int
+    nul: bool
+    ends_with_break: bool
+
+
+def _count_bytes(path: Path, skip_lines: int, delimiter: bytes) -> _ByteCounts:
+    """What the body (after the sep= and header lines) holds, byte by byte."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise FastPathDeclined(f"cannot read it again ({exc.strerror})") from None
+    start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    for _ in range(skip_lines):
+        start = data.find(b"\n", start) + 1
+        if start == 0:
+            raise FastPathDeclined("the file changed while it was read")
+    cr = data.count(b"\r", start)
+    return _ByteCounts(
+        body_bytes=len(data) - start,
+        lf=data.count(b"\n", start),
+        cr=cr,
+        crlf=data.count(b"\r\n", start) if cr else 0,
+        quotes=data.count(b'"', start),
+        delimiters=data.count(delimiter, start),
+        nul=data.find(b"\x00", start) >= 0,
+        ends_with_break=data.endswith(b"\n"),
+    )
+
+
+def _blank(row: tuple) -> bool:
+    return all(cell is None or not str(cell).strip() for cell in row)
+
+
+def _strip_sql(expression: str) -> str:
+    """str.strip() in SQL: leading and trailing Python whitespace removed (the regexes run
+    only when the first or last character is not in "!".."~", which settles most cells)."""
+    return (f"CASE WHEN ascii({expression}) BETWEEN 33 AND 126 AND ascii(right({expression}, 1)) BETWEEN 33 AND 126 "
+            f"THEN {expression} ELSE regexp_replace(regexp_replace({expression}, '^{PY_WHITESPACE_CLASS}+', ''), "
+            f"'{PY_WHITESPACE_CLASS}+$', '') END")
+
+
+def _steady_offset_us(hour: datetime, tz, latest: datetime) -> int | None:  # noqa: ANN001
+    """UTC offset of naive local times in this hour if one offset fits all of it, else None."""
+    if hour < EARLIEST_PLAUSIBLE - timedelta(days=2) or hour > latest + timedelta(days=2):
+        return None  # the Python parser gives these their reason
+    offsets = set()
+    for probe in (hour, hour + timedelta(minutes=59, seconds=59, microseconds=999_999)):
+        aware = probe.replace(tzinfo=tz)
+        utc = aware.astimezone(timezone.utc).replace(tzinfo=None)
+        if aware.astimezone(tz).replace(tzinfo=None) != probe:
+            return None  # in a DST gap the wall time moves
+        offsets.add(probe - utc)
+    if len(offsets) != 1:
+        return None
+    offset = offsets.pop()
+    return (offset.days * 86_400 + offset.seconds) * 1_000_000 + offset.microseconds
+
+
+# The time shapes SQL reads itself: each pattern proves the shape (ASCII digits, nothing
+# around it), and try_strptime then rejects impossible dates and times (NULL: Python decides).
+# For these texts pipeline.parse gives the same moment: datetime.fromisoformat for the ISO
+# shapes, its M/D/Y (or D/M/Y) pattern for the slash shapes.
+_D = "[0-9]{1,2}"
+_TIME_SHAPES = (
+    (f"{_D}/{_D}/[0-9]{{4}} {_D}:[0-9]{{2}}:[0-9]{{2}}", "{a}/{b}/%Y %H:%M:%S"),
+    (f"{_D}/{_D}/[0-9]{{4}} {_D}:[0-9]{{2}}", "{a}/{b}/%Y %H:%M"),
+    (f"{_D}/{_D}/[0-9]{{4}}", "{a}/{b}/%Y"),
+    (f"{_D}/{_D}/[0-9]{{4}} {_D}:[0-9]{{2}}:[0-9]{{2}} [AP]M", "{a}/{b}/%Y %I:%M:%S %p"),
+    ("[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}", "%Y-%m-%d %H:%M:%S"),
+    ("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}", "%Y-%m-%dT%H:%M:%S"),
+    ("[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}", "%Y-%m-%d %H:%M"),
+    ("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}", "%Y-%m-%dT%H:%M"),
+    ("[0-9]{4}-[0-9]{2}-[0-9]{2}", "%Y-%m-%d"),
+)
+
+
+def _moment_sql(column: str, dayfirst: bool) -> str:
+    """The naive timestamp SQL reads from a time cell, or NULL (our constants only, no data)."""
+    a, b = ("%d", "%m") if dayfirst else ("%m", "%d")
+    branches = " ".join(
+        f"WHEN regexp_full_match({column}, '{pattern}') THEN try_strptime({column}, '{fmt.format(a=a, b=b)}')"
+        for pattern, fmt in _TIME_SHAPES
+    )
+    return f"(CASE {branches} END)"

@@ -1,0 +1,392 @@
+"""The DuckDB fast path for wide CSVs must store exactly what the Python row path stores.
+
+Every test here loads the same input twice, once with the fast path and once with
+Python only, and compares the whole database: responses, answers, rejects (with their
+reasons and raw rows), week assignment, and the run summary. Where the fast path
+must take a file (the common exports), the tests check that it did; where it must
+decline, that it did and why.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import os
+import tempfile
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+from hypothesis import HealthCheck, event, example, given, settings
+from hypothesis import strategies as st
+
+from pipeline.cli import build_parser, run_ingest
+from pipeline.csv_fast_path import PY_WHITESPACE_CLASS, plan
+from review_pulse.errors import UserFacingError
+from review_pulse.settings import Settings
+
+from tests.survey_text import FB, S1, S2, S3, S4
+
+CORPUS = Path(__file__).resolve().parent / "hostile" / "corpus"
+TABLE_QUERIES = {
+    "responses": "SELECT response_key, series, submitted_utc, submitted_local, feedback, source_file, source_line "
+                 "FROM responses ORDER BY ALL",
+    "answers": "SELECT * FROM answers ORDER BY ALL",
+    "rejects": "SELECT reject_key, kind, source_file, line, reason, raw FROM rejects ORDER BY ALL",
+    "response_weeks": "SELECT * FROM response_weeks ORDER BY ALL",
+    "meetings": "SELECT series, meeting_date, attendees, title, source_file, source_line FROM meetings ORDER BY ALL",
+}
+
+
+def _ingest(db: Path, settings_: Settings, fast: bool, surveys: list[Path], attendance: list[Path] = ()):
+    argv = ["ingest", "--db", str(db), "--surveys", *map(str, surveys)]
+    if attendance:
+        argv += ["--attendance", *map(str, attendance)]
+    args = build_parser().parse_args(argv)
+    try:
+        return run_ingest(args, settings_, db, fast_csv=fast)
+    except UserFacingError as exc:
+        return f"error: {exc}"
+
+
+def _contents(db: Path) -> dict[str, list[tuple]]:
+    if not db.exists():
+        return {}
+    with duckdb.connect(str(db), read_only=True) as con:
+        return {name: con.execute(query).fetchall() for name, query in TABLE_QUERIES.items()}
+
+
+def load_both_ways(tmp: Path, settings_: Settings, surveys: list[Path], attendance: list[Path] = ()):
+    """(fast summary or error, Python summary or error), after asserting both DBs are equal."""
+    fast_db, python_db = tmp / "fast.duckdb", tmp / "python.duckdb"
+    for db in (fast_db, python_db):
+        db.unlink(missing_ok=True)
+    fast = _ingest(fast_db, settings_, True, surveys, attendance)
+    python = _ingest(python_db, settings_, False, surveys, attendance)
+    if isinstance(python, str) or isinstance(fast, str):
+        assert fast == python
+    else:
+        assert fast.lines() == python.lines()
+    fast_rows, python_rows = _contents(fast_db), _contents(python_db)
+    for table in TABLE_QUERIES:
+        assert fast_rows.get(table) == python_rows.get(table), table
+    return fast, python
+
+
+def write_csv(path: Path, rows: list[list[str]], delimiter: str = ",", newline: str = "\r\n",
+              bom: bool = False, sep_line: bool = False, quoting: int = csv.QUOTE_MINIMAL) -> Path:
+    buffer = io.StringIO()
+    if sep_line:
+        buffer.write(f"sep={delimiter}{newline}")
+    csv.writer(buffer, delimiter=delimiter, lineterminator=newline, quoting=quoting).writerows(rows)
+    path.write_bytes((codecs.BOM_UTF8 if bom else b"") + buffer.getvalue().encode("utf-8"))
+    return path
+
+
+HEADER = ["Timestamp", "Series", "Submitted by", S1, S2, S3, S4, FB]
+
+
+# --- SQL pieces that must equal Python's rules ---------------------------------------------
+
+
+def test_whitespace_class_is_exactly_str_isspace():
+    """_strip_sql and the blank-row test rely on this class being Python's str.isspace()."""
+    python_space = {c for c in range(1, 0x110000) if chr(c).isspace()}
+    with duckdb.connect() as con:
+        sql_space = {c for (c,) in con.execute(
+            "SELECT i FROM (SELECT range AS i FROM range(1, 55296) UNION ALL SELECT range FROM range(57344, 1114112)) "
+            f"WHERE regexp_full_match(chr(i::INTEGER), '{PY_WHITESPACE_CLASS}')"
+        ).fetchall()}
+    assert sql_space == python_space
+    assert len(python_space) == 29  # \t..\r, \x1c..\x1f, space, \x85, \xa0, \u1680, \u2000..\u200a, ...
+
+
+# --- the common exports take the fast path and give the same database ---------------------
+
+
+def _standard_rows(count: int = 40) -> list[list[str]]:
+    labels = ["Strongly agree", "Agree", "Neither agree nor disagree", "Disagree", "Strongly disagree", ""]
+    rows = [HEADER]
+    start = datetime(2026, 4, 6, 9, 0)
+    for i in range(count):
+        moment = start + timedelta(days=7 * (i // 8), minutes=37 * i)
+        rows.append([
+            f"{moment.month}/{moment.day}/{moment.year} {moment:%H:%M:%S}",
+            ["Payments review", "Infra review"][i % 2],
+            f"Person {i}",
+            labels[i % 5], labels[(i + 1) % 6], labels[(i + 2) % 5], str(1 + i % 5),
+            ["", "More time for themes, please.", 'He said "ship it", twice.\nSecond line.', "  padded  "][i % 4],
+        ])
+    return rows
+
+
+@pytest.mark.parametrize(
+    ("label", "options"),
+    [
+        ("comma, CRLF", {}),
+        ("comma, LF", {"newline": "\n"}),
+        ("semicolon with BOM", {"delimiter": ";", "bom": True}),
+        ("tab", {"delimiter": "\t"}),
+        ("Excel sep= line", {"delimiter": ";", "sep_line": True}),
+        ("every cell quoted", {"quoting": csv.QUOTE_ALL}),
+    ],
+)
+def test_common_exports_take_the_fast_path(tmp_path: Path, settings: Settings, label: str, options: dict):
+    source = write_csv(tmp_path / "survey.csv", _standard_rows(), **options)
+    fast, _python = load_both_ways(tmp_path, settings, [source])
+    assert fast.parsed_in_duckdb == [str(source)], fast.fast_path_declined
+    assert fast.responses_added == 40
+    assert fast.dropped_columns == ["Submitted by"]
+
+
+def test_rejects_line_numbers_and_repeats_match(tmp_path: Path, settings: Settings):
+    rows = _standard_rows(12)
+    rows.insert(3, rows[2][:])  # the same response twice: both kept, different keys
+    rows.insert(5, ["5/1/2026 10:00:00", "Payments review", "x", "Agree", "Sometimes", "", "", ""])  # bad answer
+    rows.insert(6, ["not a time", "Payments review", "x", "Agree", "", "", "", ""])
+    rows.insert(7, ["13/40/2026 10:00:00", "", "x", "", "", "", "", ""])  # bad time, nothing answered
+    rows.insert(8, ["", "", "", "", "", "", "", ""])  # a blank row: skipped, but it takes a line
+    rows.insert(9, ["5/2/2026 10:00:00", "Infra review", "x", "", "", "", "", "multi\nline\r\nfeedback"])
+    rows.append(["5/3/2026 10:00:00", "Infra review", "x", "", "", "", "", "x" * 20_001])  # too long
+    source = write_csv(tmp_path / "survey.csv", rows)
+    fast, python = load_both_ways(tmp_path, settings, [source])
+    assert fast.parsed_in_duckdb == [str(source)]
+    assert (fast.responses_added, fast.rejects_added) == (14, 4)
+    with duckdb.connect(str(tmp_path / "fast.duckdb"), read_only=True) as con:
+        lines = [line for (line,) in con.execute("SELECT line FROM rejects ORDER BY line").fetchall()]
+        last_line = con.execute("SELECT max(source_line) FROM responses").fetchall()[0][0]
+    # Counted by hand: header is line 1; the feedback of rows 2, 6 and 10 spans 2 lines,
+    # the inserted multi-line one 3; the blank row takes line 10.
+    assert lines == [7, 8, 9, 25]
+    assert last_line == 24
+
+
+@pytest.mark.parametrize("timezone", ["UTC", "America/New_York", "Europe/London", "Australia/Lord_Howe"])
+def test_local_times_across_dst_changes(tmp_path: Path, timezone: str):
+    """Naive times are local; hours with a DST change go to Python, the rest SQL shifts."""
+    rows = [HEADER]
+    for start in (datetime(2026, 3, 8, 0, 0), datetime(2026, 11, 1, 0, 0), datetime(2026, 3, 29, 0, 0),
+                  datetime(2026, 10, 25, 0, 0), datetime(2026, 4, 5, 0, 0), datetime(2026, 10, 4, 0, 0)):
+        for minutes in range(0, 4 * 60, 10):
+            moment = start + timedelta(minutes=minutes)
+            rows.append([f"{moment:%Y-%m-%d %H:%M:%S}", "Review", "", "Agree", "", "", "", ""])
+    source = write_csv(tmp_path / "survey.csv", rows)
+    fast, _python = load_both_ways(tmp_path, Settings(timezone=timezone), [source])
+    assert fast.parsed_in_duckdb == [str(source)]
+    assert fast.responses_added == 6 * 24
+
+
+@pytest.mark.parametrize(
+    ("values", "date_order"),
+    [
+        (["3/4/2026 10:00:00", "13/4/2026 10:00:00"], "auto"),  # the second row proves D/M
+        (["3/4/2026 10:00:00", "4/13/2026 10:00:00"], "auto"),  # M/D
+        (["\u0663/4/2026 10:00", "3/14/2026 10:00:00"], "auto"),  # non-ASCII digits: Python decides that row
+        (["3/4/2026 10:00:00"], "DMY"),
+        (["3/4/2026 10:00:00"], "MDY"),
+        (["2026-04-03T10:00:00", "03.04.2026 10:00", "3-4-2026", "4/3/2026 2:05:07 PM", "2026-04-03 10:00"], "auto"),
+        (["1999-12-31 23:59:59", "2099-01-01 00:00:00", "2/30/2026 10:00:00", "4/3/2026 24:00:00",
+          " 4/3/2026 10:00:00", "4/3/2026 10:00:00.25", "2026-04-03T10:00:00Z", "1775210400"], "auto"),
+    ],
+)
+def test_time_shapes_and_date_order(tmp_path: Path, values: list[str], date_order: str):
+    rows = [HEADER] + [[value, "Review", "", "Agree", "", "", "", ""] for value in values]
+    source = write_csv(tmp_path / "survey.csv", rows)
+    fast, _python = load_both_ways(tmp_path, Settings(date_order=date_order), [source])
+    assert fast.parsed_in_duckdb == [str(source)]
+
+
+def test_two_inputs_in_one_run_keep_one_copy(tmp_path: Path, settings: Settings):
+    first = write_csv(tmp_path / "a.csv", _standard_rows(20))
+    second = write_csv(tmp_path / "b.csv", _standard_rows(30), newline="\n")  # a superset
+    fast, _python = load_both_ways(tmp_path, settings, [first, second, first])
+    assert len(fast.parsed_in_duckdb) == 3
+    assert (fast.responses_added, fast.responses_present) == (30, 20 + 20)
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"Timestamp,Series,%s\r\n5/1/2026 10:00,A,Agree\r\n\r\n5/2/2026 10:00,A,Agree\r\n", "blank lines"),
+        (b"Timestamp,Series,%s\n5/1/2026 10:00, \"A\",Agree\n", "spaces around quoted cells"),
+        (b"Timestamp,Series,%s\n5/1/2026 10:00,A,Agree,extra\n", "DuckDB could not read it"),
+        (b"Timestamp,Series,%s\r5/1/2026 10:00,A,Agree\r", None),  # CR-only: no plan at all
+        (b"Timestamp,Series,%s\n5/1/2026 10:00,\"A\" ,Agree\n", "DuckDB could not read it|spaces"),
+        (b"Timestamp,Series,%s\n5/1/2026 10:00,A,Ag\x00ree\n", "NUL"),
+    ],
+)
+def test_unusual_files_go_to_python(tmp_path: Path, settings: Settings, content: bytes, reason: str | None):
+    source = tmp_path / "survey.csv"
+    source.write_bytes(content % S1.encode())
+    fast, _python = load_both_ways(tmp_path, settings, [source])
+    if reason is None:
+        assert plan(source) is None
+        return
+    if isinstance(fast, str):
+        return  # Python's error, word for word, from both paths
+    assert fast.parsed_in_duckdb == []
+    assert any(part in fast.fast_path_declined[str(source)] for part in reason.split("|"))
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in CORPUS.iterdir() if p.suffix in (".csv", ".tsv", ".txt")))
+def test_hostile_corpus_same_either_way(tmp_path: Path, settings: Settings, name: str):
+    load_both_ways(tmp_path, settings, [CORPUS / name])
+
+
+# --- property: any RFC 4180 wide export, either way ---------------------------------------
+
+TIME_TEXTS = st.one_of(
+    st.datetimes(min_value=datetime(1998, 1, 1), max_value=datetime(2030, 1, 1)).flatmap(
+        lambda d: st.sampled_from([
+            f"{d.month}/{d.day}/{d.year} {d:%H:%M:%S}", f"{d.day}/{d.month}/{d.year} {d:%H:%M}",
+            f"{d:%Y-%m-%d %H:%M:%S}", f"{d:%Y-%m-%dT%H:%M}", f"{d:%Y-%m-%d}", f"{d:%m/%d/%Y %I:%M:%S %p}",
+            f"{d.month}/{d.day}/{d.year}", f"{d:%Y-%m-%d %H:%M:%S.%f}", f"{d:%Y-%m-%dT%H:%M:%S}+02:00",
+            f" {d:%Y-%m-%d %H:%M:%S}", f"{d:%d.%m.%Y %H:%M}", f"{d.timestamp():.0f}",
+        ])
+    ),
+    st.sampled_from(["", " ", "yesterday", "2/30/2026 10:00:00", "4/3/2026 24:00:00", "13/13/2026", "12:30"]),
+)
+ANSWERS = st.sampled_from(["", " ", "Agree", "strongly AGREE", "Neutral", "1", "5", "4.0", "6", "Agree (4)",
+                           "5 - Strongly agree", "maybe", "👍 Agree", " Disagree\u00a0"])
+FREE_TEXT = st.text(
+    alphabet=st.one_of(st.sampled_from(list(" \t\r\n\"',;\u00a0\u2003\u3000\x85\x1c👍é")),
+                       st.characters(codec="utf-8", exclude_categories=("Cs",), exclude_characters="\x00")),
+    max_size=30,
+)
+
+
+@st.composite
+def wide_exports(draw: st.DrawFn) -> tuple[list[list[str]], dict]:
+    statements = draw(st.lists(st.sampled_from([S1, S2, S3, S4]), min_size=1, max_size=4, unique=True))
+    extras = draw(st.lists(st.sampled_from(["Series", "Submitted by", FB, "Team"]), unique=True))
+    header = ["Timestamp", *statements, *extras]
+    draw(st.randoms()).shuffle(header)
+    rows = [header]
+    for _ in range(draw(st.integers(0, 25))):
+        row = []
+        for column in header:
+            if column == "Timestamp":
+                row.append(draw(TIME_TEXTS))
+            elif column in (S1, S2, S3, S4):
+                row.append(draw(ANSWERS))
+            elif column == "Series":
+                row.append(draw(st.one_of(st.sampled_from(["Payments", " Infra ", "", "x" * 205]), FREE_TEXT)))
+            else:
+                row.append(draw(FREE_TEXT))
+        rows.append(row)
+        if draw(st.integers(0, 9)) == 0:
+            rows.append(row[:])  # identical rows
+        if draw(st.integers(0, 14)) == 0:
+            rows.append([""] * len(header))
+    options = {
+        "delimiter": draw(st.sampled_from([",", ";", "\t"])),
+        "newline": draw(st.sampled_from(["\r\n", "\n"])),
+        "bom": draw(st.booleans()),
+        "quoting": draw(st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL])),
+    }
+    return rows, options
+
+
+@settings(max_examples=int(os.environ.get("FAST_PATH_EXAMPLES", "80")), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(export=wide_exports(), timezone=st.sampled_from(["UTC", "America/New_York", "Asia/Kolkata"]),
+       date_order=st.sampled_from(["auto", "auto", "DMY", "MDY"]))
+@example(export=([["Timestamp", S1], ["5/1/2026 10:00:00", "Agree"]], {}), timezone="UTC", date_order="auto")
+def test_any_wide_export_loads_the_same_either_way(tmp_path: Path, export, timezone: str, date_order: str):
+    rows, options = export
+    folder = Path(tempfile.mkdtemp(dir=tmp_path))  # Hypothesis reuses tmp_path for every example
+    source = write_csv(folder / "survey.csv", rows, **options)
+    fast, _python = load_both_ways(folder, Settings(timezone=timezone, date_order=date_order), [source])
+    # --hypothesis-show-statistics shows how often each path ran.
+    if isinstance(fast, str):
+        event("error: " + fast.split(":")[-1].strip()[:40])
+    elif fast.parsed_in_duckdb:
+        event("DuckDB fast path")
+    else:
+        event("Python: " + next(iter(fast.fast_path_declined.values()), "no plan")[:40])
+
+
+# Raw text, not csv.writer's output: stray and doubled quotes, spaces around quoted cells, CRs.
+PLAIN_CELL = st.text(alphabet=st.sampled_from(list('ab 1"\u00a0é\r')), max_size=6)
+QUOTED_CELL = st.builds(
+    lambda before, inner, after: f'{before}"{inner}"{after}',
+    st.sampled_from(["", "", " "]),
+    st.lists(st.sampled_from(list('ab ,;1é\n\r\t') + ['""']), max_size=6).map("".join),
+    st.sampled_from(["", "", " ", "x"]),
+)
+RAW_CELL = st.one_of(PLAIN_CELL, QUOTED_CELL)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                   HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.tuples(st.sampled_from(["5/1/2026 10:00:00", "2026-05-02", "", '"5/3/2026"']),
+                               RAW_CELL, RAW_CELL), min_size=1, max_size=8),
+       newline=st.sampled_from(["\n", "\r\n"]), blank_line=st.booleans())
+def test_malformed_csv_loads_the_same_or_fails_the_same(tmp_path: Path, rows, newline: str, blank_line: bool):
+    """Whatever Python's csv module makes of a file, the fast path makes the same, or steps aside."""
+    folder = Path(tempfile.mkdtemp(dir=tmp_path))
+    lines = [f"Timestamp,{S1},{FB}"] + [",".join(row) for row in rows] + ([""] if blank_line else [])
+    source = folder / "survey.csv"
+    source.write_bytes((newline.join(lines) + newline).encode("utf-8"))
+    fast, _python = load_both_ways(folder, Settings(), [source])
+    if isinstance(fast, str):
+        event("both failed")
+    else:
+        event("DuckDB fast path" if fast.parsed_in_duckdb else "Python: " + next(iter(fast.fast_path_declined.values()), "no plan")[:30])
+
+
+# --- version 1 databases ---------------------------------------------------------------------
+
+# The responses table as schema version 1 created it (typed out: it is history now).
+V1_RESPONSES = """CREATE TABLE responses (
+    response_key VARCHAR PRIMARY KEY, series VARCHAR NOT NULL, submitted_utc TIMESTAMP NOT NULL,
+    submitted_local TIMESTAMP NOT NULL, feedback VARCHAR, source_file VARCHAR NOT NULL,
+    source_line INTEGER NOT NULL, run_id BIGINT NOT NULL)"""
+
+
+def test_v1_database_keys_are_migrated_so_a_reload_adds_nothing(tmp_path: Path, settings: Settings):
+    """A DB written before schema 2 (BLAKE2b keys, indexed) is re-keyed on the next load."""
+    import hashlib
+
+    source = write_csv(tmp_path / "survey.csv", _standard_rows(30))
+    db = tmp_path / "old.duckdb"
+    first = _ingest(db, settings, True, [source])
+    assert first.responses_added == 30
+    with duckdb.connect(str(db)) as con:
+        expected_keys = sorted(k for (k,) in con.execute("SELECT response_key FROM responses").fetchall())
+        # Rewrite it as version 1 wrote it: BLAKE2b of the same content and occurrence.
+        rows = con.execute(
+            """SELECT r.response_key, r.series, r.submitted_utc, r.feedback, r.source_line,
+                      list(a.statement || '=' || a.score ORDER BY s.statement_order) FILTER (a.statement IS NOT NULL)
+               FROM responses r LEFT JOIN answers a USING (response_key) LEFT JOIN statements s USING (statement)
+               GROUP BY ALL ORDER BY r.source_line"""
+        ).fetchall()
+        seen: dict[str, int] = {}
+        old_keys = {}
+        for key, series, utc, feedback, _line, answers in rows:
+            content = "\x1f".join([series, utc.isoformat(), *(answers or []), feedback or ""])
+            occurrence = seen.get(content, 0)
+            seen[content] = occurrence + 1
+            old_keys[key] = "r" + hashlib.blake2b(f"{content}\x1e{occurrence}".encode(), digest_size=16).hexdigest()
+        con.execute("CREATE TEMP TABLE old_keys (new VARCHAR, old VARCHAR)")
+        con.executemany("INSERT INTO old_keys VALUES (?, ?)", list(old_keys.items()))
+        con.execute("CREATE TEMP TABLE saved AS SELECT o.old AS response_key, r.* EXCLUDE (response_key) "
+                    "FROM responses r JOIN old_keys o ON o.new = r.response_key")
+        con.execute("UPDATE answers SET response_key = o.old FROM old_keys o WHERE answers.response_key = o.new")
+        con.execute("UPDATE response_weeks SET response_key = o.old FROM old_keys o WHERE response_weeks.response_key = o.new")
+        con.execute("DROP TABLE responses")
+        con.execute(V1_RESPONSES)
+        con.execute("INSERT INTO responses SELECT * FROM saved")
+        con.execute("UPDATE schema_info SET version = 1")
+        assert con.execute("SELECT count(*) FROM responses WHERE response_key = ANY(?)",
+                           [expected_keys]).fetchall()[0][0] == 0
+    again = _ingest(db, settings, True, [source])
+    assert (again.responses_added, again.responses_present) == (0, 30)
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert sorted(k for (k,) in con.execute("SELECT response_key FROM responses").fetchall()) == expected_keys
+        assert con.execute("SELECT version FROM schema_info").fetchall() == [(2,)]
+        assert con.execute("SELECT count(*) FROM answers WHERE response_key NOT IN (SELECT response_key FROM responses)"
+                           ).fetchall() == [(0,)]
+        assert con.execute("SELECT count(*) FROM response_weeks").fetchall() == [(30,)]
