@@ -253,6 +253,14 @@ def _ingest_md(add, ingest: dict[str, Any]) -> None:  # noqa: ANN001
             f"{ing['startup_s'] + ing['import_s']:.2f} s | {ing['peak_rss_bytes'] / MB:.0f} MB | {flo['wall_s']:.2f} s | "
             f"{flo.get('cpu_s', 0):.2f} s | {flo['main_s']:.2f} s | "
             f"{_fmt(re and re['wall_s'], 's')} | {_fmt(re and re.get('cpu_s', 0), 's')} |")
+    first = ingest["ingest"][0]
+    if "parsed_in_duckdb" in first:
+        declined = first.get("fast_path_declined") or {}
+        add("")
+        add("Survey file parsed by: " + (
+            "the DuckDB fast path (`pipeline/csv_fast_path.py`)" if first["parsed_in_duckdb"] and not declined
+            else "Python, the fast path declined: " + "; ".join(f"`{k}`: {v}" for k, v in declined.items())
+        ) + ".")
     hooks = (ingest.get("hooks_run") or {}).get("hooks") or {}
     if hooks:
         total = ingest["hooks_run"]["main_s"]
@@ -285,9 +293,10 @@ def _hook_order(hooks: dict[str, Any]) -> list[tuple[str, int]]:
         ("read: table_from_rows (header, blank rows)", 2),
         ("parse_surveys (total)", 0), ("parse: detect columns", 1),
         ("parse: TimeParser.parse (all calls, memo hits incl.)", 1), ("parse: TimeParser._parse (memo misses)", 2),
-        ("parse: dateutil.parser.parse", 3), ("parse: KeyMaker.key (blake2b response keys)", 1),
+        ("parse: dateutil.parser.parse", 3), ("parse: KeyMaker.key (md5 response keys)", 1),
         ("parse: _clean_feedback", 1), ("parse: _series_of", 1),
-        ("parse_attendance (total)", 0), ("load (total)", 0), ("load: build pandas frames from records", 1),
+        ("parse_attendance (total)", 0), ("load (total)", 0), ("load: before taking the write lock", 1),
+        ("load: fast path stage() (total)", 1), ("load: fast path byte counts (Python)", 2),
         ("load: copy live DB to staging + connect", 1), ("load: ensure_schema", 1),
     ]
     known = [(label, nested) for label, nested in order if label in hooks]
