@@ -319,7 +319,7 @@ QUOTED_CELL = st.builds(
 RAW_CELL = st.one_of(PLAIN_CELL, QUOTED_CELL)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+@settings(max_examples=int(os.environ.get("FAST_PATH_EXAMPLES", "200")), deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                    HealthCheck.function_scoped_fixture])
 @given(rows=st.lists(st.tuples(st.sampled_from(["5/1/2026 10:00:00", "2026-05-02", "", '"5/3/2026"']),
                                RAW_CELL, RAW_CELL), min_size=1, max_size=8),
