@@ -51,35 +51,49 @@ WHERE {_filter("rw")}
 GROUP BY week_start
 """
 
+# Each query aggregates the answers first and joins the (small) weekly counts after: that
+# keeps the plan, and its memory, the same whatever DuckDB's statistics estimate.
 WEEKLY_STATEMENT_SCORES = f"""
-WITH weeks AS ({WEEKLY_RESPONSES})
-SELECT a.week_start, a.statement, min(a.statement_order) AS statement_order,
-       w.responses, count(*) AS answers,
-       avg(a.score)::DOUBLE AS mean_score,
-       avg(CASE WHEN a.score >= 4 THEN 1.0 ELSE 0.0 END)::DOUBLE AS agree_share
-FROM answer_facts AS a JOIN weeks AS w USING (week_start)
-WHERE {_filter("a")}
-GROUP BY a.week_start, a.statement, w.responses
-ORDER BY a.week_start, statement_order
+WITH weeks AS ({WEEKLY_RESPONSES}),
+statement_weeks AS (
+    SELECT a.week_start, a.statement, min(a.statement_order) AS statement_order, count(*) AS answers,
+           avg(a.score)::DOUBLE AS mean_score,
+           avg(CASE WHEN a.score >= 4 THEN 1.0 ELSE 0.0 END)::DOUBLE AS agree_share
+    FROM answer_facts AS a
+    WHERE {_filter("a")}
+    GROUP BY a.week_start, a.statement
+)
+SELECT s.week_start, s.statement, s.statement_order, w.responses, s.answers, s.mean_score, s.agree_share
+FROM statement_weeks AS s JOIN weeks AS w USING (week_start)
+ORDER BY s.week_start, s.statement_order
 """
 
 WEEKLY_SCORES = f"""
-WITH weeks AS ({WEEKLY_RESPONSES})
-SELECT w.week_start, w.responses, count(a.score) AS answers, sum(a.score)::BIGINT AS score_sum,
-       avg(a.score)::DOUBLE AS mean_score
-FROM weeks AS w LEFT JOIN answer_facts AS a
-  ON a.week_start = w.week_start AND ($series IS NULL OR a.series = $series)
-GROUP BY w.week_start, w.responses
+WITH weeks AS ({WEEKLY_RESPONSES}),
+week_answers AS (
+    SELECT a.week_start, count(a.score) AS answers, sum(a.score)::BIGINT AS score_sum, avg(a.score)::DOUBLE AS mean_score
+    FROM answer_facts AS a
+    WHERE {_filter("a")}
+    GROUP BY a.week_start
+)
+SELECT w.week_start, w.responses, coalesce(s.answers, 0) AS answers, s.score_sum, s.mean_score
+FROM weeks AS w LEFT JOIN week_answers AS s USING (week_start)
 ORDER BY w.week_start
 """
 
 ANSWER_COUNTS = f"""
-WITH weeks AS ({WEEKLY_RESPONSES})
-SELECT a.statement, min(a.statement_order) AS statement_order, a.score, count(*) AS answers
-FROM answer_facts AS a JOIN weeks AS w USING (week_start)
-WHERE {_filter("a")} AND w.responses >= $min_group
-GROUP BY a.statement, a.score
-ORDER BY statement_order, a.score
+WITH weeks AS ({WEEKLY_RESPONSES}),
+week_counts AS (
+    SELECT a.week_start, a.statement, min(a.statement_order) AS statement_order, a.score, count(*) AS answers
+    FROM answer_facts AS a
+    WHERE {_filter("a")}
+    GROUP BY a.week_start, a.statement, a.score
+)
+SELECT c.statement, min(c.statement_order) AS statement_order, c.score, sum(c.answers)::BIGINT AS answers
+FROM week_counts AS c JOIN weeks AS w USING (week_start)
+WHERE w.responses >= $min_group
+GROUP BY c.statement, c.score
+ORDER BY statement_order, c.score
 """
 
 WEEKLY_ATTENDANCE = f"""
