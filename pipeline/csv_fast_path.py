@@ -225,19 +225,18 @@ class _Stager:
         identity = set(self.cols.identity)
         kept = [n for i, n in enumerate(self.names) if i not in identity]
 
-        def count(char_sql: str) -> str:
-            # contains() first: most cells hold none of these characters, and it is cheap.
-            return " + ".join(
-                f"CASE WHEN contains({n}, {char_sql}) THEN strlen({n}) - strlen(replace({n}, {char_sql}, '')) ELSE 0 END"
-                for n in self.names
-            )
+        # All cells of a row joined by spaces: one string to count characters in (contains()
+        # first, as most rows hold none of them), and blank exactly when every cell is
+        # whitespace, since the joints are whitespace too. They also keep a CR ending one
+        # cell and an LF starting the next from counting as a CRLF.
+        joined = "concat_ws(' ', " + ", ".join(f"coalesce({n}, '')" for n in self.names) + ")"
 
-        # A cell is blank if it is only Python whitespace; a first character from "!" to "~"
-        # (most cells) settles it without the regex.
-        blank = " AND ".join(
-            f"({n} IS NULL OR (NOT ascii({n}) BETWEEN 33 AND 126 AND regexp_full_match({n}, '{PY_WHITESPACE_CLASS}*')))"
-            for n in self.names
-        )
+        def count(char_sql: str) -> str:
+            return f"CASE WHEN contains(row_text, {char_sql}) THEN strlen(row_text) - strlen(replace(row_text, {char_sql}, '')) ELSE 0 END"
+
+        # A first character from "!" to "~" settles most rows without the regex.
+        blank = (f"((row_text < '!' OR row_text >= chr(127)) "
+                 f"AND regexp_full_match(row_text, '{PY_WHITESPACE_CLASS}*'))")
         # Python's line number of a record counts the line breaks inside earlier cells: a
         # running sum in file order (a streaming window, like row_number() OVER ()).
         self.con.execute(
@@ -247,17 +246,18 @@ class _Stager:
                      + sum(lf + cr - crlf) OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - (lf + cr - crlf) AS line,
                    * EXCLUDE (row_index)
             FROM (
-                SELECT row_number() OVER () AS row_index, {', '.join(kept)},
+                SELECT row_index, {', '.join(kept)},
                        {count('chr(10)')} AS lf,
                        {count('chr(13)')} AS cr,
                        ({count('chr(13) || chr(10)')}) // 2 AS crlf,
                        {count(chr(39) + '"' + chr(39))} AS quotes,
                        {count('?')} AS delims,
-                       {' + '.join(f'coalesce(strlen({n}), 0)' for n in self.names)} AS plain_bytes,
+                       strlen(row_text) - {self.width - 1:d} AS plain_bytes,
                        {blank} AS is_blank
-                FROM {self._read_csv_sql()}
+                FROM (SELECT row_number() OVER () AS row_index, *, {joined} AS row_text
+                      FROM {self._read_csv_sql()})
             )""",
-            [*([self.plan.delimiter] * (2 * self.width)), *self._params()],
+            [self.plan.delimiter, self.plan.delimiter, *self._params()],
         )
 
     def _check_split_matches_python(self) -> None:
@@ -547,10 +547,11 @@ def _blank(row: tuple) -> bool:
 
 
 def _strip_sql(expression: str) -> str:
-    """str.strip() in SQL: leading and trailing Python whitespace removed (the regexes run
-    only when the first or last character is not in "!".."~", which settles most cells)."""
-    return (f"CASE WHEN ascii({expression}) BETWEEN 33 AND 126 AND ascii(right({expression}, 1)) BETWEEN 33 AND 126 "
-            f"THEN {expression} ELSE regexp_replace(regexp_replace({expression}, '^{PY_WHITESPACE_CLASS}+', ''), "
+    """str.strip() in SQL: leading and trailing Python whitespace removed. (A first character
+    from "!" to "~" and a last one that is not whitespace, as in most cells, skip the rewrite.)"""
+    return (f"CASE WHEN {expression} >= '!' AND {expression} < chr(127) "
+            f"AND NOT regexp_matches({expression}, '{PY_WHITESPACE_CLASS}$') THEN {expression} "
+            f"ELSE regexp_replace(regexp_replace({expression}, '^{PY_WHITESPACE_CLASS}+', ''), "
             f"'{PY_WHITESPACE_CLASS}+$', '') END")
 
 
