@@ -21,13 +21,16 @@ database file until the loader's own transaction inserts it.
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from pipeline.errors import SourceFileError
@@ -190,10 +193,7 @@ class _Stager:
 
     def run(self) -> StagedSurveys:
         plan = self.plan
-        head_rows = self.con.execute(
-            f"SELECT * FROM {self._read_csv_sql()} LIMIT {HEAD_ROWS + 50}", self._params()
-        ).fetchall()
-        head = RawTable(plan.source, plan.header, [list(r) for r in head_rows if not _blank(r)][:HEAD_ROWS], [])
+        head = RawTable(plan.source, plan.header, _head_rows(plan), [])
         try:
             cols = detect_wide_columns(head, self.settings)
         except SourceFileError as exc:
@@ -358,31 +358,6 @@ class _Stager:
         self.sql_utc = (f"CASE WHEN {self.moment_sql} - to_microseconds({offset_us}) BETWEEN ? AND ? "
                         f"THEN {self.moment_sql} - to_microseconds({offset_us}) END")
         self.sql_utc_params = [EARLIEST_PLAUSIBLE, latest]
-        pending = [v for (v,) in con.execute(
-            f"""SELECT DISTINCT {time_col} FROM {self.t('fp_rows')} AS r {self.offset_join}
-                WHERE NOT r.is_blank AND {time_col} IS NOT NULL AND ({self.sql_utc}) IS NULL""",
-            self.sql_utc_params,
-        ).fetchall()]
-        parsed_values, parsed_utc, parsed_local = [], [], []
-        for value in pending:
-            try:
-                utc, local = self.times.parse(value)
-            except TimeError:
-                continue
-            parsed_values.append(value)
-            parsed_utc.append(utc)
-            parsed_local.append(local)
-        self.has_time_map = bool(parsed_values)
-        if self.has_time_map:
-            time_map = pa.table({
-                "time_value": pa.array(parsed_values, pa.string()),
-                "utc": pa.array(parsed_utc, pa.timestamp("us")),
-                "local": pa.array(parsed_local, pa.timestamp("us")),
-            })
-            con.register("fp_time_frame", time_map)
-            con.execute(f"""CREATE TEMP TABLE {self.t('fp_time_map')} AS
-                            SELECT time_value::VARCHAR AS time_value, utc, local FROM fp_time_frame""")
-            con.unregister("fp_time_frame")
 
         # Answers: few distinct labels, each through parse_answer, looked up by list position.
         order = {text: i for i, text in enumerate(self.settings.statement_texts)}
@@ -399,7 +374,8 @@ class _Stager:
         self.bad_answers = [v for v in answer_values if isinstance(memo[v], str)]
 
     def _row_select(self) -> tuple[str, list[object]]:
-        """Per non-blank row: everything a response needs, and whether the row has a problem."""
+        """Per non-blank row: what a response needs, SQL's reading of its time (NULL: ask Python)
+        and whether anything other than the time is a problem."""
         cols = self.cols
         params: list[object] = []
         score_cols, error_flags = [], []
@@ -413,21 +389,15 @@ class _Stager:
         series = "NULL" if cols.series is None else _strip_sql(f"r.c{cols.series}")
         series_text = (f"CASE WHEN length({series}) > {SERIES_MAX_CHARS:d} "
                        f"THEN left({series}, {SERIES_MAX_CHARS:d}) || '…' ELSE nullif({series}, '') END")
-        time_map_join = ""
-        utc, local = "sql_utc", "sql_local"
-        if self.has_time_map:
-            time_map_join = (f"LEFT JOIN {self.t('fp_time_map')} AS m "
-                             f"ON x.sql_utc IS NULL AND m.time_value = x.c{cols.time}")
-            utc, local = "coalesce(sql_utc, m.utc)", "CASE WHEN sql_utc IS NOT NULL THEN sql_local ELSE m.local END"
         any_answer = " OR ".join(f"s{n} IS NOT NULL" for n in range(len(self.statement_columns)))
         sql = f"""
-            SELECT row_index, line, {utc} AS utc, {local} AS local, series_text, feedback,
+            SELECT row_index, line, time_value, sql_utc, sql_local, coalesce(series_text, ?) AS series, feedback,
                    {', '.join(f's{n}' for n in range(len(self.statement_columns)))},
-                   ({utc} IS NULL OR answer_error
+                   (answer_error
                     OR coalesce(length(feedback), 0) > {MAX_FEEDBACK_CHARS:d}
-                    OR NOT ({any_answer} OR feedback IS NOT NULL)) AS has_problem
+                    OR NOT ({any_answer} OR feedback IS NOT NULL)) AS other_problem
             FROM (
-                SELECT r.row_index, r.line, r.c{cols.time},
+                SELECT r.row_index, r.line, r.c{cols.time} AS time_value,
                        {self.sql_utc} AS sql_utc, {self.moment_sql} AS sql_local,
                        {series_text} AS series_text,
                        nullif({feedback}, '') AS feedback,
@@ -435,19 +405,55 @@ class _Stager:
                        ({' OR '.join(error_flags)}) AS answer_error
                 FROM {self.t('fp_rows')} AS r {self.offset_join}
                 WHERE NOT r.is_blank
-            ) AS x {time_map_join}"""
-        return sql, [*self.sql_utc_params, *params]
+            )"""
+        return sql, [self.default_series, *self.sql_utc_params, *params]
+
+    def _map_other_times(self) -> None:
+        """Times SQL did not read: the Python parser, once per distinct text, joined back."""
+        con = self.con
+        pending = [v for (v,) in con.execute(
+            f"""SELECT DISTINCT time_value FROM {self.t('fp_classified')}
+                WHERE sql_utc IS NULL AND time_value IS NOT NULL"""
+        ).fetchall()]
+        parsed_values, parsed_utc, parsed_local = [], [], []
+        for value in pending:
+            try:
+                utc, local = self.times.parse(value)
+            except TimeError:
+                continue
+            parsed_values.append(value)
+            parsed_utc.append(utc)
+            parsed_local.append(local)
+        if not parsed_values:
+            self.time_join, self.utc, self.local = "", "p.sql_utc", "p.sql_local"
+        else:
+            time_map = pa.table({
+                "time_value": pa.array(parsed_values, pa.string()),
+                "utc": pa.array(parsed_utc, pa.timestamp("us")),
+                "local": pa.array(parsed_local, pa.timestamp("us")),
+            })
+            con.register("fp_time_frame", time_map)
+            con.execute(f"""CREATE TEMP TABLE {self.t('fp_time_map')} AS
+                            SELECT time_value::VARCHAR AS time_value, utc, local FROM fp_time_frame""")
+            con.unregister("fp_time_frame")
+            self.time_join = (f"LEFT JOIN {self.t('fp_time_map')} AS m "
+                              "ON p.sql_utc IS NULL AND m.time_value = p.time_value")
+            self.utc = "coalesce(p.sql_utc, m.utc)"
+            self.local = "CASE WHEN p.sql_utc IS NOT NULL THEN p.sql_local ELSE m.local END"
+        self.has_problem = f"({self.utc} IS NULL OR p.other_problem)"
 
     def _reject_problem_rows(self, dayfirst: bool) -> list[Reject]:
         con = self.con
         row_sql, row_params = self._row_select()
         con.execute(f"CREATE TEMP TABLE {self.t('fp_classified')} AS {row_sql}", row_params)
+        self._map_other_times()
         identity = set(self.cols.identity)
         kept = [i for i in range(self.width) if i not in identity]
         problem_rows = con.execute(
             f"""SELECT r.line, {', '.join(f'r.c{i}' for i in kept)}
                 FROM {self.t('fp_rows')} AS r
-                SEMI JOIN {self.t('fp_classified')} AS p ON p.row_index = r.row_index AND p.has_problem
+                SEMI JOIN (SELECT p.row_index FROM {self.t('fp_classified')} AS p {self.time_join}
+                           WHERE {self.has_problem}) AS problems USING (row_index)
                 ORDER BY r.row_index"""
         ).fetchall()
         if not problem_rows:
@@ -481,26 +487,31 @@ class _Stager:
             f"{f's{column_of[i]}' if i in column_of else 'NULL::TINYINT'} AS score_{i}"
             for i in range(len(self.settings.statement_texts))
         )
+        content = (f"concat_ws(chr(31), p.series, {isoformat_sql('p.utc')}, {', '.join(answer_parts)}, "
+                   "coalesce(p.feedback, ''))")
+        same_response = ", ".join(["p.series", "p.utc", *(f"p.s{n}" for n in range(len(statements))), "p.feedback"])
+        clean_rows = (f"""SELECT p.* EXCLUDE (sql_utc, sql_local), {self.utc} AS utc, {self.local} AS local
+                          FROM {self.t('fp_classified')} AS p {self.time_join} WHERE NOT {self.has_problem}""")
         # Identical rows are rare: number only those (the first of each keeps md5(content)).
+        # Equal columns make equal content, so they are found without building it.
         con.execute(
             f"""CREATE TEMP TABLE {self.t('fp_responses')} AS
-                WITH content AS (
-                    SELECT p.*, coalesce(p.series_text, ?) AS series,
-                           concat_ws(chr(31), coalesce(p.series_text, ?), {isoformat_sql('p.utc')},
-                                     {', '.join(answer_parts)}, coalesce(p.feedback, '')) AS content
-                    FROM {self.t('fp_classified')} AS p
-                    WHERE NOT p.has_problem
+                WITH clean AS NOT MATERIALIZED ({clean_rows}),
+                repeated AS (
+                    SELECT hash({same_response}) AS fingerprint FROM clean AS p
+                    GROUP BY 1 HAVING count(*) > 1
                 ), repeats AS (
-                    SELECT row_index, row_number() OVER (PARTITION BY content ORDER BY row_index) - 1 AS occurrence
-                    FROM content
-                    WHERE hash(content) IN (SELECT hash(content) FROM content GROUP BY 1 HAVING count(*) > 1)
+                    SELECT p.row_index,
+                           row_number() OVER (PARTITION BY {same_response} ORDER BY p.row_index) - 1 AS occurrence
+                    FROM clean AS p
+                    WHERE hash({same_response}) IN (SELECT fingerprint FROM repeated)
                 )
-                SELECT 'r' || CASE WHEN coalesce(x.occurrence, 0) = 0 THEN md5(h.content)
-                                   ELSE md5(h.content || chr(30) || x.occurrence::VARCHAR) END AS response_key,
-                       h.series, h.utc AS submitted_utc, h.local AS submitted_local, h.feedback,
-                       ?::VARCHAR AS source_file, h.line AS source_line, {score_columns}
-                FROM content AS h LEFT JOIN repeats AS x USING (row_index)""",
-            [self.default_series, self.default_series, *statements, self.plan.source],
+                SELECT (CASE WHEN coalesce(x.occurrence, 0) = 0 THEN md5({content})
+                             ELSE md5({content} || chr(30) || x.occurrence::VARCHAR) END)::UUID AS response_key,
+                       p.series, p.utc AS submitted_utc, p.local AS submitted_local, p.feedback,
+                       ?::VARCHAR AS source_file, p.line AS source_line, {score_columns}
+                FROM clean AS p LEFT JOIN repeats AS x USING (row_index)""",
+            [*statements, *statements, self.plan.source],
         )
         con.execute(f"DROP TABLE {self.t('fp_classified')}")
         return con.execute(f"SELECT count(*) FROM {self.t('fp_responses')}").fetchall()[0][0]
@@ -534,7 +545,7 @@ def _count_bytes(path: Path, skip_lines: int, delimiter: bytes) -> _ByteCounts:
         body_bytes=len(data) - start,
         lf=data.count(b"\n", start),
         cr=cr,
-        crlf=data.count(b"\r\n", start) if cr else 0,
+        crlf=_count_crlf(data, start) if cr else 0,
         quotes=data.count(b'"', start),
         delimiters=data.count(delimiter, start),
         nul=data.find(b"\x00", start) >= 0,
@@ -542,7 +553,44 @@ def _count_bytes(path: Path, skip_lines: int, delimiter: bytes) -> _ByteCounts:
     )
 
 
-def _blank(row: tuple) -> bool:
+def _count_crlf(data: bytes, start: int) -> int:
+    # numpy compares byte pairs about twice as fast as bytes.count(b"\r\n") does.
+    body = np.frombuffer(data, dtype=np.uint8, offset=start)
+    return int(np.count_nonzero((body[:-1] == 13) & (body[1:] == 10)))
+
+
+def _head_rows(csv_plan: CsvPlan) -> list[list[object]]:
+    """The first HEAD_ROWS non-blank data rows, read as the Python path reads them (csv module)."""
+    size = 1 << 18
+    with csv_plan.path.open("rb") as handle:
+        while True:
+            handle.seek(0)
+            chunk = handle.read(size)
+            whole = len(chunk) < size
+            try:
+                text = codecs.getincrementaldecoder("utf-8")().decode(chunk, final=whole)
+            except UnicodeDecodeError:
+                raise FastPathDeclined("not UTF-8 near the start") from None
+            text = text.removeprefix("\ufeff")
+            for _ in range(csv_plan.skip_lines):
+                text = text.split("\n", 1)[1] if "\n" in text else ""
+            rows: list[list[object]] = []
+            reader = csv.reader(io.StringIO(text, newline=""), delimiter=csv_plan.delimiter, strict=True)
+            try:
+                for record in reader:
+                    rows.append(record)  # type: ignore[arg-type]
+            except csv.Error:
+                if whole:
+                    raise FastPathDeclined("malformed CSV near the start") from None
+            if not whole and rows:
+                rows.pop()  # the chunk may end inside this record
+            data_rows = [row for row in rows if not _blank(row)]
+            if whole or len(data_rows) >= HEAD_ROWS:
+                return data_rows[:HEAD_ROWS]
+            size *= 4
+
+
+def _blank(row: list[object]) -> bool:
     return all(cell is None or not str(cell).strip() for cell in row)
 
 

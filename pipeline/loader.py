@@ -182,7 +182,8 @@ def _write(
     con.execute(
         "CREATE TEMP VIEW incoming_responses AS "
         + " UNION ALL ".join(
-            [f"SELECT {response_columns}, 0 AS input_no FROM python_responses"]
+            [f"SELECT {response_columns.replace('response_key', 'response_key::UUID AS response_key', 1)}, "
+             "0 AS input_no FROM python_responses"]
             + [f"SELECT {response_columns}, {n + 1:d} FROM {s.responses_table}"  # our own table names
                for n, s in enumerate(staged)]
         )

@@ -538,12 +538,12 @@ class KeyMaker:
 
 
 def response_key_maker() -> KeyMaker:
-    """Keys of responses: "r" + md5_key of (series, UTC time, "statement=score"..., feedback).
+    """Keys of responses: md5_key of (series, UTC time, "statement=score"..., feedback), stored as a UUID.
 
     Schema version 2 fixed this formula; `pipeline.schema` migrates older keys to it and
     `pipeline.csv_fast_path` computes the same in SQL.
     """
-    return KeyMaker("r", md5_key)
+    return KeyMaker("", md5_key)
 
 
 def _reject(keys: KeyMaker, source: str, line: int, reason: str, raw: dict[str, str], series: str) -> Reject:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-SCHEMA_VERSION = 2  # 2: md5 response keys, no index on responses (see migrate_v1_keys)
+SCHEMA_VERSION = 2  # 2: MD5 response keys as UUIDs, no index on responses (see _MIGRATE_V1_KEYS)
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS schema_info (version INTEGER NOT NULL);
@@ -30,9 +30,10 @@ CREATE TABLE IF NOT EXISTS statements (
 
 -- One row per survey submission. Deliberately no respondent column of any kind.
 -- response_key is unique (the loader inserts only keys not yet stored); no index, which
--- would cost more than the whole insert of a large export.
+-- would cost more than the whole insert of a large export. Keys are MD5 digests held as
+-- UUIDs: 16 bytes instead of 32 hex characters in every table that joins on them.
 CREATE TABLE IF NOT EXISTS responses (
-    response_key    VARCHAR NOT NULL,
+    response_key    UUID NOT NULL,
     series          VARCHAR NOT NULL,
     submitted_utc   TIMESTAMP NOT NULL,
     submitted_local TIMESTAMP NOT NULL,     -- in the settings' timezone at ingest
@@ -45,7 +46,7 @@ CREATE TABLE IF NOT EXISTS responses (
 -- One row per (response, statement): the loader inserts answers only with their new
 -- response, de-duplicated. No index: maintaining one costs more than the whole insert.
 CREATE TABLE IF NOT EXISTS answers (
-    response_key VARCHAR NOT NULL,
+    response_key UUID NOT NULL,
     statement    VARCHAR NOT NULL,
     score        TINYINT NOT NULL CHECK (score BETWEEN 1 AND 5)
 );
@@ -65,7 +66,7 @@ CREATE TABLE IF NOT EXISTS meetings (
 -- Which review week each response belongs to. Derived from responses and meetings,
 -- rebuilt by every load (see REBUILD_RESPONSE_WEEKS) so readers never pay for the join.
 CREATE TABLE IF NOT EXISTS response_weeks (
-    response_key    VARCHAR NOT NULL,
+    response_key    UUID NOT NULL,
     series          VARCHAR NOT NULL,
     submitted_local TIMESTAMP NOT NULL,
     meeting_date    DATE,
@@ -149,15 +150,15 @@ PUBLIC_VIEWS = ("weekly_statement_scores", "weekly_scores", "weekly_attendance",
 
 def isoformat_sql(column: str) -> str:
     """SQL giving what Python's datetime.isoformat() gives for a naive TIMESTAMP from year 1000 on."""
-    return (f"strftime({column}, '%Y-%m-%dT%H:%M:%S') || CASE WHEN epoch_us({column}) % 1000000 = 0 THEN '' "
-            f"ELSE '.' || lpad((epoch_us({column}) % 1000000)::VARCHAR, 6, '0') END")
+    # %f is always six digits; isoformat() leaves the fraction out when it is zero.
+    return f"replace(strftime({column}, '%Y-%m-%dT%H:%M:%S.%f'), '.000000', '')"
 
 
-# Version 1 keyed responses with BLAKE2b and indexed the key. Version 2 keys are MD5 of
+# Version 1 keyed responses with BLAKE2b hex text and indexed the key. Version 2 keys are MD5 of
 # the same content (pipeline.parse.response_key_maker), which DuckDB can compute too, so
 # the CSV fast path keys rows in SQL. The content is all stored, so old keys are recomputed
 # here; re-loading an export that was loaded before the upgrade then adds nothing.
-_MIGRATE_V1_KEYS = f"""
+_MIGRATE_V1_KEYS = [f"""
 CREATE TEMP TABLE key_migration AS
 WITH answer_text AS (
     SELECT a.response_key,
@@ -171,18 +172,19 @@ WITH answer_text AS (
     FROM responses AS r LEFT JOIN answer_text AS t USING (response_key)
 )
 SELECT old_key,
-       'r' || CASE WHEN occurrence = 0 THEN md5(content) ELSE md5(content || chr(30) || occurrence::VARCHAR) END AS new_key
+       (CASE WHEN occurrence = 0 THEN md5(content) ELSE md5(content || chr(30) || occurrence::VARCHAR) END)::UUID AS new_key
 FROM (SELECT *, row_number() OVER (PARTITION BY content ORDER BY source_file, source_line) - 1 AS occurrence
-      FROM content);
-
-CREATE TEMP TABLE responses_v2 AS
-SELECT k.new_key AS response_key, r.* EXCLUDE (response_key)
-FROM responses AS r JOIN key_migration AS k ON k.old_key = r.response_key;
-
-UPDATE answers SET response_key = k.new_key FROM key_migration AS k WHERE answers.response_key = k.old_key;
-UPDATE response_weeks SET response_key = k.new_key FROM key_migration AS k WHERE response_weeks.response_key = k.old_key;
-DROP TABLE responses;
-"""
+      FROM content)""",
+    """CREATE TEMP TABLE responses_v2 AS
+       SELECT k.new_key AS response_key, r.* EXCLUDE (response_key)
+       FROM responses AS r JOIN key_migration AS k ON k.old_key = r.response_key""",
+    """CREATE TEMP TABLE answers_v2 AS
+       SELECT k.new_key AS response_key, a.* EXCLUDE (response_key)
+       FROM answers AS a JOIN key_migration AS k ON k.old_key = a.response_key""",
+    "DROP TABLE responses",
+    "DROP TABLE answers",
+    "DROP TABLE response_weeks",  # rebuilt by the load that runs this migration
+]  # then TABLES creates the three anew with UUID keys and the saved rows go back in
 
 
 def ensure_schema(connection: duckdb.DuckDBPyConnection) -> None:
@@ -191,9 +193,11 @@ def ensure_schema(connection: duckdb.DuckDBPyConnection) -> None:
     if not versions:
         connection.execute("INSERT INTO schema_info VALUES (?)", [SCHEMA_VERSION])
     elif versions[0][0] < 2:
-        connection.execute(_MIGRATE_V1_KEYS)
-        connection.execute(TABLES)  # responses again, in its version 2 form
+        for statement in _MIGRATE_V1_KEYS:
+            connection.execute(statement)
+        connection.execute(TABLES)  # responses, answers and response_weeks in their version 2 form
         connection.execute("INSERT INTO responses SELECT * FROM responses_v2")
-        connection.execute("DROP TABLE responses_v2; DROP TABLE key_migration")
+        connection.execute("INSERT INTO answers SELECT * FROM answers_v2")
+        connection.execute("DROP TABLE responses_v2; DROP TABLE answers_v2; DROP TABLE key_migration")
         connection.execute("UPDATE schema_info SET version = ?", [SCHEMA_VERSION])
     connection.execute(VIEWS)

@@ -339,15 +339,21 @@ def test_malformed_csv_loads_the_same_or_fails_the_same(tmp_path: Path, rows, ne
 
 # --- version 1 databases ---------------------------------------------------------------------
 
-# The responses table as schema version 1 created it (typed out: it is history now).
-V1_RESPONSES = """CREATE TABLE responses (
+# The key columns as schema version 1 created them (typed out: they are history now).
+V1_TABLES = """
+CREATE TABLE responses (
     response_key VARCHAR PRIMARY KEY, series VARCHAR NOT NULL, submitted_utc TIMESTAMP NOT NULL,
     submitted_local TIMESTAMP NOT NULL, feedback VARCHAR, source_file VARCHAR NOT NULL,
-    source_line INTEGER NOT NULL, run_id BIGINT NOT NULL)"""
+    source_line INTEGER NOT NULL, run_id BIGINT NOT NULL);
+CREATE TABLE answers (response_key VARCHAR NOT NULL, statement VARCHAR NOT NULL,
+    score TINYINT NOT NULL CHECK (score BETWEEN 1 AND 5));
+CREATE TABLE response_weeks (response_key VARCHAR NOT NULL, series VARCHAR NOT NULL,
+    submitted_local TIMESTAMP NOT NULL, meeting_date DATE, week_start DATE NOT NULL);
+"""
 
 
 def test_v1_database_keys_are_migrated_so_a_reload_adds_nothing(tmp_path: Path, settings: Settings):
-    """A DB written before schema 2 (BLAKE2b keys, indexed) is re-keyed on the next load."""
+    """A DB written before schema 2 (BLAKE2b hex keys, indexed) is re-keyed on the next load."""
     import hashlib
 
     source = write_csv(tmp_path / "survey.csv", _standard_rows(30))
@@ -371,17 +377,16 @@ def test_v1_database_keys_are_migrated_so_a_reload_adds_nothing(tmp_path: Path, 
             seen[content] = occurrence + 1
             old_keys[key] = "r" + hashlib.blake2b(f"{content}\x1e{occurrence}".encode(), digest_size=16).hexdigest()
         con.execute("CREATE TEMP TABLE old_keys (new VARCHAR, old VARCHAR)")
-        con.executemany("INSERT INTO old_keys VALUES (?, ?)", list(old_keys.items()))
-        con.execute("CREATE TEMP TABLE saved AS SELECT o.old AS response_key, r.* EXCLUDE (response_key) "
-                    "FROM responses r JOIN old_keys o ON o.new = r.response_key")
-        con.execute("UPDATE answers SET response_key = o.old FROM old_keys o WHERE answers.response_key = o.new")
-        con.execute("UPDATE response_weeks SET response_key = o.old FROM old_keys o WHERE response_weeks.response_key = o.new")
-        con.execute("DROP TABLE responses")
-        con.execute(V1_RESPONSES)
-        con.execute("INSERT INTO responses SELECT * FROM saved")
+        con.executemany("INSERT INTO old_keys VALUES (?, ?)", [(str(k), v) for k, v in old_keys.items()])
+        for table in ("responses", "answers", "response_weeks"):
+            con.execute(f"CREATE TEMP TABLE saved_{table} AS SELECT o.old AS response_key, t.* EXCLUDE (response_key) "
+                        f"FROM {table} t JOIN old_keys o ON o.new = t.response_key::VARCHAR")
+            con.execute(f"DROP TABLE {table}")
+        con.execute(V1_TABLES)
+        for table in ("responses", "answers", "response_weeks"):
+            con.execute(f"INSERT INTO {table} SELECT * FROM saved_{table}")
         con.execute("UPDATE schema_info SET version = 1")
-        assert con.execute("SELECT count(*) FROM responses WHERE response_key = ANY(?)",
-                           [expected_keys]).fetchall()[0][0] == 0
+        assert con.execute("SELECT count(*) FROM responses WHERE response_key LIKE 'r%'").fetchall() == [(30,)]
     again = _ingest(db, settings, True, [source])
     assert (again.responses_added, again.responses_present) == (0, 30)
     with duckdb.connect(str(db), read_only=True) as con:
