@@ -5,8 +5,8 @@ is an accelerator for the common case (a large UTF-8 wide export) and must produ
 exactly the same responses, answers, keys, line numbers and rejects. It works in
 three layers, so that "the same" holds by construction rather than by hope:
 
-1. DuckDB's ``read_csv`` splits the file. Counting invariants (line breaks, delimiters
-   and every other byte of the file against the parsed cells) prove that it split the
+1. DuckDB's ``read_csv`` splits the file. Counting invariants (line breaks, and every
+   other byte of the file but quotes, against the parsed cells) prove that it split the
    file the way Python's ``csv`` module would; any doubt raises ``FastPathDeclined``
    and the caller runs the Python path instead.
 2. Cell values are interpreted in SQL only where the rule is a plain pattern (ISO and
@@ -251,43 +251,43 @@ class _Stager:
                        {count('chr(13)')} AS cr,
                        ({count('chr(13) || chr(10)')}) // 2 AS crlf,
                        {count(chr(39) + '"' + chr(39))} AS quotes,
-                       {count('?')} AS delims,
+                       contains(row_text, chr(0)) AS has_nul,
                        strlen(row_text) - {self.width - 1:d} AS plain_bytes,
                        {blank} AS is_blank
                 FROM (SELECT row_number() OVER () AS row_index, *, {joined} AS row_text
                       FROM {self._read_csv_sql()})
             )""",
-            [self.plan.delimiter, self.plan.delimiter, *self._params()],
+            self._params(),
         )
 
     def _check_split_matches_python(self) -> None:
         """Python's csv module and DuckDB's reader agree on RFC 4180 files; prove it for this one.
 
-        Every byte of the body is a cell byte, a delimiter, a quote or a line break. If the
-        cell bytes, delimiters and line breaks DuckDB accounts for equal the file's, the
-        records and cells are the ones Python would read. The line-break count also proves
-        DuckDB skipped no blank line, so line numbers can be counted from the cells.
+        Every byte of the body is a line-break character, a quote, a delimiter between cells
+        or a byte of a cell. If the line breaks DuckDB accounts for, and all the other bytes
+        except quotes, equal the file's, the records and cells are the ones Python would
+        read: a skipped blank line, a dropped space before a quote or a dropped extra
+        delimiter each leaves a byte unaccounted for. The line-break count also proves line
+        numbers can be counted from the cells.
         """
-        counts = _count_bytes(self.plan.path, self.plan.skip_lines, self.plan.delimiter.encode())
-        if counts.nul:
-            raise FastPathDeclined("NUL bytes")
+        counts = _count_bytes(self.plan.path, self.plan.skip_lines)
         if counts.cr != counts.crlf:
             raise FastPathDeclined("carriage returns that do not end a line")
-        rows, cell_lf, cell_cr, cell_crlf, cell_quotes, cell_delims, cell_bytes = self.con.execute(
-            f"""SELECT count(*), sum(lf), sum(cr), sum(crlf), sum(quotes), sum(delims), sum(plain_bytes)
+        rows, cell_lf, cell_cr, cell_crlf, cell_quotes, cell_bytes, has_nul = self.con.execute(
+            f"""SELECT count(*), sum(lf), sum(cr), sum(crlf), sum(quotes), sum(plain_bytes), bool_or(has_nul)
                 FROM {self.t('fp_rows')}"""
         ).fetchall()[0]
         if not rows:
             raise FastPathDeclined("no data rows")
+        if has_nul:
+            raise FastPathDeclined("NUL characters")
         record_breaks = counts.lf - (cell_lf + cell_cr - cell_crlf)  # CR only comes as CRLF here
         if record_breaks != rows - (0 if counts.ends_with_break else 1):
             raise FastPathDeclined("blank lines or line breaks DuckDB reads differently")
-        if counts.delimiters != cell_delims + rows * (self.width - 1):
-            raise FastPathDeclined("rows with more cells than the header, or delimiters read differently")
-        other_bytes = counts.body_bytes - counts.lf - counts.cr - counts.quotes - counts.delimiters
-        cell_other = cell_bytes - cell_lf - cell_cr - cell_quotes - cell_delims
-        if other_bytes != cell_other:
-            raise FastPathDeclined("spaces around quoted cells, or quoting DuckDB reads differently")
+        file_other = counts.body_bytes - counts.lf - counts.cr - counts.quotes
+        cell_other = cell_bytes - cell_lf - cell_cr - cell_quotes + rows * (self.width - 1)
+        if file_other != cell_other:
+            raise FastPathDeclined("spaces around quoted cells, extra cells, or quoting DuckDB reads differently")
 
     # -- values ----------------------------------------------------------------
 
@@ -506,8 +506,8 @@ class _Stager:
                     FROM clean AS p
                     WHERE hash({same_response}) IN (SELECT fingerprint FROM repeated)
                 )
-                SELECT (CASE WHEN coalesce(x.occurrence, 0) = 0 THEN md5({content})
-                             ELSE md5({content} || chr(30) || x.occurrence::VARCHAR) END)::UUID AS response_key,
+                SELECT (CASE WHEN coalesce(x.occurrence, 0) = 0 THEN md5_number({content})
+                             ELSE md5_number({content} || chr(30) || x.occurrence::VARCHAR) END)::UUID AS response_key,
                        p.series, p.utc AS submitted_utc, p.local AS submitted_local, p.feedback,
                        ?::VARCHAR AS source_file, p.line AS source_line, {score_columns}
                 FROM clean AS p LEFT JOIN repeats AS x USING (row_index)""",
@@ -524,12 +524,10 @@ class _ByteCounts:
     cr: int
     crlf: int
     quotes: int
-    delimiters: int
-    nul: bool
     ends_with_break: bool
 
 
-def _count_bytes(path: Path, skip_lines: int, delimiter: bytes) -> _ByteCounts:
+def _count_bytes(path: Path, skip_lines: int) -> _ByteCounts:
     """What the body (after the sep= and header lines) holds, byte by byte."""
     try:
         data = path.read_bytes()
@@ -547,8 +545,6 @@ def _count_bytes(path: Path, skip_lines: int, delimiter: bytes) -> _ByteCounts:
         cr=cr,
         crlf=_count_crlf(data, start) if cr else 0,
         quotes=data.count(b'"', start),
-        delimiters=data.count(delimiter, start),
-        nul=data.find(b"\x00", start) >= 0,
         ends_with_break=data.endswith(b"\n"),
     )
 

@@ -11,6 +11,7 @@ import hashlib
 import json
 import math
 import re
+import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -508,14 +509,16 @@ def _blake2b_key(content: str, occurrence: int) -> str:
 
 
 def md5_key(content: str, occurrence: int) -> str:
-    """md5(content) for the first occurrence, md5(content + "\x1e" + n) for the n-th repeat.
+    """UUID of md5(content) for the first occurrence, of md5(content + "\x1e" + n) for the n-th repeat.
 
-    A content address, not a security boundary. MD5 because DuckDB computes the same
-    digest in SQL, which the CSV fast path (pipeline.csv_fast_path) relies on; and the
-    first occurrence hashes the content alone so SQL needs no numbering for unique rows.
+    A content address, not a security boundary. It is exactly DuckDB's
+    ``md5_number(text)::UUID`` (the digest read as a little-endian 128-bit number), which
+    the CSV fast path (pipeline.csv_fast_path) computes in SQL; and the first occurrence
+    hashes the content alone so SQL needs no numbering for unique rows.
     """
     text = content if occurrence == 0 else f"{content}\x1e{occurrence}"
-    return hashlib.md5(text.encode("utf-8", "surrogatepass"), usedforsecurity=False).hexdigest()
+    digest = hashlib.md5(text.encode("utf-8", "surrogatepass"), usedforsecurity=False).digest()
+    return str(uuid.UUID(int=int.from_bytes(digest, "little")))
 
 
 class KeyMaker:

@@ -31,7 +31,7 @@ CREATE TABLE IF NOT EXISTS statements (
 -- One row per survey submission. Deliberately no respondent column of any kind.
 -- response_key is unique (the loader inserts only keys not yet stored); no index, which
 -- would cost more than the whole insert of a large export. Keys are MD5 digests held as
--- UUIDs: 16 bytes instead of 32 hex characters in every table that joins on them.
+-- UUIDs (md5_number()::UUID): 16 bytes, not 32 hex characters, in every table joining on them.
 CREATE TABLE IF NOT EXISTS responses (
     response_key    UUID NOT NULL,
     series          VARCHAR NOT NULL,
@@ -172,7 +172,8 @@ WITH answer_text AS (
     FROM responses AS r LEFT JOIN answer_text AS t USING (response_key)
 )
 SELECT old_key,
-       (CASE WHEN occurrence = 0 THEN md5(content) ELSE md5(content || chr(30) || occurrence::VARCHAR) END)::UUID AS new_key
+       (CASE WHEN occurrence = 0 THEN md5_number(content)
+             ELSE md5_number(content || chr(30) || occurrence::VARCHAR) END)::UUID AS new_key
 FROM (SELECT *, row_number() OVER (PARTITION BY content ORDER BY source_file, source_line) - 1 AS occurrence
       FROM content)""",
     """CREATE TEMP TABLE responses_v2 AS
