@@ -25,6 +25,7 @@ import codecs
 import csv
 import io
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -202,12 +203,16 @@ class _Stager:
             raise FastPathDeclined("not a wide export")
         self.cols = cols
         self._read_all()
-        self._check_split_matches_python()
-        dayfirst = self._decide_dayfirst()
-        self.times = TimeParser(self.settings.tz, dayfirst, self.now)
-        self._interpret_values()
-        rejects = self._reject_problem_rows(dayfirst)
-        response_count = self._build_responses()
+        # The file's own byte counts take a while in Python; DuckDB releases the GIL, so they
+        # are counted on a second thread while it works. Nothing staged is used unless they match.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            counting = pool.submit(_count_bytes, plan.path, plan.skip_lines)
+            dayfirst = self._decide_dayfirst()
+            self.times = TimeParser(self.settings.tz, dayfirst, self.now)
+            self._interpret_values()
+            rejects = self._reject_problem_rows(dayfirst)
+            response_count = self._build_responses()
+            self._check_split_matches_python(counting.result())
         used = {cols.time, cols.feedback, cols.series, *cols.statements, *cols.identity}
         for name in ("fp_rows", "fp_time_map", "fp_hour_offsets"):
             self.con.execute(f"DROP TABLE IF EXISTS {self.t(name)}")
@@ -260,7 +265,7 @@ class _Stager:
             self._params(),
         )
 
-    def _check_split_matches_python(self) -> None:
+    def _check_split_matches_python(self, counts: _ByteCounts) -> None:
         """Python's csv module and DuckDB's reader agree on RFC 4180 files; prove it for this one.
 
         Every byte of the body is a line-break character, a quote, a delimiter between cells
@@ -270,7 +275,6 @@ class _Stager:
         delimiter each leaves a byte unaccounted for. The line-break count also proves line
         numbers can be counted from the cells.
         """
-        counts = _count_bytes(self.plan.path, self.plan.skip_lines)
         if counts.cr != counts.crlf:
             raise FastPathDeclined("carriage returns that do not end a line")
         rows, cell_lf, cell_cr, cell_crlf, cell_quotes, cell_bytes, has_nul = self.con.execute(
