@@ -264,6 +264,7 @@ class _Stager:
             )""",
             self._params(),
         )
+        self.row_count = self.con.execute(f"SELECT count(*) FROM {self.t('fp_rows')}").fetchall()[0][0]
 
     def _check_split_matches_python(self, counts: _ByteCounts) -> None:
         """Python's csv module and DuckDB's reader agree on RFC 4180 files; prove it for this one.
@@ -300,6 +301,19 @@ class _Stager:
             return True
         if self.settings.date_order == "MDY":
             return False
+        # The first row that settles it decides, and one usually comes early: look at the
+        # file in growing stretches of rows (zone maps skip the rest) until one does.
+        start, size = 0, 4096
+        while True:
+            verdict = self._dayfirst_between(start, start + size)
+            if verdict is not None:
+                return verdict
+            if start + size >= self.row_count:
+                return False  # no evidence: M/D, as pipeline.parse.infer_dayfirst decides
+            start, size = start + size, size * 8
+
+    def _dayfirst_between(self, first: int, last: int) -> bool | None:
+        """The verdict of the earliest row in (first, last] that settles D/M vs M/D, if any."""
         time_col = f"c{self.cols.time}"
         # ASCII printable values: RE2 and Python's re agree on this pattern; others go to Python.
         row = self.con.execute(
@@ -307,7 +321,7 @@ class _Stager:
                    SELECT row_index,
                           regexp_extract({time_col}, '^ *([0-9]{{1,2}})[/.]([0-9]{{1,2}})[/.][0-9]{{2,4}}\\b', ['first', 'second']) AS p
                    FROM {self.t('fp_rows')}
-                   WHERE NOT is_blank AND regexp_full_match({time_col}, '[ -~]*')
+                   WHERE row_index > ? AND row_index <= ? AND NOT is_blank AND regexp_full_match({time_col}, '[ -~]*')
                ), verdicts AS (
                    SELECT row_index,
                           CASE WHEN p.first = '' THEN NULL
@@ -316,20 +330,22 @@ class _Stager:
                    FROM parts
                )
                SELECT row_index, dayfirst FROM verdicts WHERE dayfirst IS NOT NULL
-               ORDER BY row_index LIMIT 1"""
+               ORDER BY row_index LIMIT 1""",
+            [first, last],
         ).fetchall()
         sql_verdict = row[0] if row else None
         others = self.con.execute(
             f"""SELECT row_index, {time_col} FROM {self.t('fp_rows')}
-                WHERE NOT is_blank AND {time_col} IS NOT NULL AND NOT regexp_full_match({time_col}, '[ -~]*')
-                  AND row_index < ? ORDER BY row_index""",
-            [sql_verdict[0] if sql_verdict else 1 << 62],
+                WHERE row_index > ? AND row_index < ? AND NOT is_blank AND {time_col} IS NOT NULL
+                  AND NOT regexp_full_match({time_col}, '[ -~]*')
+                ORDER BY row_index""",
+            [first, sql_verdict[0] if sql_verdict else last + 1],
         ).fetchall()
         for _row_index, value in others:
             verdict = dayfirst_evidence(value)
             if verdict is not None:
                 return verdict
-        return bool(sql_verdict[1]) if sql_verdict else False
+        return bool(sql_verdict[1]) if sql_verdict else None
 
     def _interpret_values(self) -> None:
         """Maps for what SQL does not read itself: times in other shapes, and answer labels."""

@@ -198,6 +198,23 @@ def test_time_shapes_and_date_order(tmp_path: Path, values: list[str], date_orde
     assert fast.parsed_in_duckdb == [str(source)]
 
 
+@pytest.mark.parametrize(("settling_row", "settling_value"), [
+    (4_500, "13/4/2026 10:00:00"),  # after the first stretch of rows the fast path looks at
+    (40_000, "4/13/2026 10:00:00"),  # after the second
+    (4_500, "\u0661\u0663/4/2026 10:00"),  # Arabic-Indic digits: Python's rules decide that row
+    (None, None),  # nothing settles it
+])
+def test_date_order_settled_late_in_the_file(tmp_path: Path, settings: Settings, settling_row, settling_value):
+    # Every other row reads as a different day under D/M than under M/D, and none settles it.
+    rows = [HEADER] + [[f"{1 + i % 12}/{1 + i * 5 % 12}/2026 10:{i % 60:02d}:00", "Review", "", "Agree", "", "", "", ""]
+                       for i in range(45_000)]
+    if settling_row is not None:
+        rows[settling_row][0] = settling_value
+    source = write_csv(tmp_path / "survey.csv", rows)
+    fast, _python = load_both_ways(tmp_path, settings, [source])
+    assert fast.parsed_in_duckdb == [str(source)]
+
+
 def test_two_inputs_in_one_run_keep_one_copy(tmp_path: Path, settings: Settings):
     first = write_csv(tmp_path / "a.csv", _standard_rows(20))
     second = write_csv(tmp_path / "b.csv", _standard_rows(30), newline="\n")  # a superset
