@@ -383,8 +383,10 @@ class _Stager:
         order = {text: i for i, text in enumerate(self.settings.statement_texts)}
         self.statement_columns = sorted(cols.statements.items(), key=lambda item: order[item[1]])
         answer_values = [v for (v,) in con.execute(
-            " UNION ".join(f"SELECT c{i} FROM {self.t('fp_rows')} WHERE c{i} IS NOT NULL AND NOT is_blank"
-                           for i, _ in self.statement_columns)
+            "SELECT DISTINCT answer FROM ("
+            + " UNION ALL ".join(f"SELECT c{i} AS answer FROM {self.t('fp_rows')} WHERE NOT is_blank"
+                                 for i, _ in self.statement_columns)
+            + ") WHERE answer IS NOT NULL"
         ).fetchall()]
         if len(answer_values) > MAX_ANSWER_LABELS:
             raise FastPathDeclined(f"{len(answer_values):,} different answer texts")  # lists are looked up linearly
@@ -411,7 +413,8 @@ class _Stager:
                        f"THEN left({series}, {SERIES_MAX_CHARS:d}) || '…' ELSE nullif({series}, '') END")
         any_answer = " OR ".join(f"s{n} IS NOT NULL" for n in range(len(self.statement_columns)))
         sql = f"""
-            SELECT row_index, line, time_value, sql_utc, sql_local, coalesce(series_text, ?) AS series, feedback,
+            SELECT row_index, line, CASE WHEN sql_utc IS NULL THEN time_value END AS time_value,
+                   sql_utc, sql_local, coalesce(series_text, ?) AS series, feedback,
                    {', '.join(f's{n}' for n in range(len(self.statement_columns)))},
                    (answer_error
                     OR coalesce(length(feedback), 0) > {MAX_FEEDBACK_CHARS:d}
