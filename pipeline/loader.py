@@ -179,24 +179,24 @@ def _write(
         ["response_key", "series", "submitted_utc", "submitted_local", "feedback", "source_file", "source_line"]
         + [f"score_{i}" for i in range(len(statement_texts))]
     )
-    con.execute(
-        "CREATE TEMP VIEW incoming_responses AS "
-        + " UNION ALL ".join(
-            [f"SELECT {response_columns.replace('response_key', 'response_key::UUID AS response_key', 1)}, "
-             "0 AS input_no FROM python_responses"]
-            + [f"SELECT {response_columns}, {n + 1:d} FROM {s.responses_table}"  # our own table names
-               for n, s in enumerate(staged)]
-        )
-    )
+    input_selects = [f"SELECT {response_columns}, {n + 1:d} AS input_no FROM {s.responses_table}"  # our own names
+                     for n, s in enumerate(staged)]
+    if responses or not input_selects:
+        input_selects.insert(0, f"SELECT {response_columns.replace('response_key', 'response_key::UUID AS response_key', 1)}, "
+                                f"0 AS input_no FROM python_responses")
+    con.execute("CREATE TEMP VIEW incoming_responses AS " + " UNION ALL ".join(input_selects))
     con.execute(
         """INSERT INTO statements SELECT statement, statement_order FROM incoming_statements
            ON CONFLICT (statement) DO UPDATE SET statement_order = excluded.statement_order"""
     )
     inputs_with_responses = sum(1 for p in surveys if p.responses) + sum(1 for s in staged if s.response_count)
+    first_load = con.execute("SELECT count(*) FROM responses").fetchall()[0][0] == 0
     if inputs_with_responses <= 1:
         # Keys are unique within one input (occurrence numbers), so only stored keys can
         # repeat: a view will do. Answers go first, while `responses` is still as it was.
         con.execute(
+            "CREATE TEMP VIEW new_responses AS SELECT * FROM incoming_responses"
+            if first_load else
             """CREATE TEMP VIEW new_responses AS
                SELECT * FROM incoming_responses AS i
                WHERE NOT EXISTS (SELECT 1 FROM responses AS r WHERE r.response_key = i.response_key)"""
