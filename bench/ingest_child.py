@@ -17,6 +17,7 @@ PROCESS_T0 = time.perf_counter()
 
 import argparse  # noqa: E402
 import contextlib  # noqa: E402
+import gc  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -147,6 +148,7 @@ def run_ingest(args: argparse.Namespace) -> dict:
         profiler.enable()
     started = time.perf_counter()
     with contextlib.redirect_stdout(sys.stderr):
+        gc.freeze()  # as pipeline/__main__.py does before main()
         code = cli.main(argv)
     finished = time.perf_counter()
     if profiler is not None:

@@ -38,7 +38,6 @@ from pipeline.errors import SourceFileError
 from pipeline.parse import (
     EARLIEST_PLAUSIBLE,
     MAX_FEEDBACK_CHARS,
-    SurveyColumns,
     TimeError,
     TimeParser,
     _AnswerMemo,
