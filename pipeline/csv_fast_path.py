@@ -102,26 +102,17 @@ def plan(path: Path) -> CsvPlan | None:
             head = handle.read(1 << 16)
     except OSError:
         return None  # the Python path reports it in its own words
-    if head.startswith(b"\xef\xbb\xbf"):
-        head = head[3:]
-    end = head.find(b"\n")
-    if end < 0 or b"\x00" in head:
+    if b"\x00" in head:
         return None
-    try:
-        first_line = head[:end].decode("utf-8").rstrip("\r")
-    except UnicodeDecodeError:
+    first_line, rest = _split_first_line(head.removeprefix(b"\xef\xbb\xbf"))
+    if first_line is None:
         return None
     skip_lines = 1
     hint = re.match(r"^\ufeff?sep=(.)$", first_line.strip())
     if hint:
         delimiter = hint.group(1)
-        rest = head[end + 1:]
-        end = rest.find(b"\n")
-        if end < 0:
-            return None
-        try:
-            first_line = rest[:end].decode("utf-8").rstrip("\r")
-        except UnicodeDecodeError:
+        first_line, rest = _split_first_line(rest)
+        if first_line is None:
             return None
         skip_lines = 2
     else:
@@ -135,6 +126,17 @@ def plan(path: Path) -> CsvPlan | None:
     if not any(cell.strip() for cell in cells) or len(cells) > MAX_COLUMNS:
         return None  # blank first line: the Python path skips to the real header
     return CsvPlan(path, str(path), delimiter, skip_lines, dedupe_headers(list(cells)))
+
+
+def _split_first_line(data: bytes) -> tuple[str | None, bytes]:
+    """The first complete line (UTF-8, without its line ending) and the bytes after it."""
+    end = data.find(b"\n")
+    if end < 0:
+        return None, b""
+    try:
+        return data[:end].decode("utf-8").rstrip("\r"), data[end + 1:]
+    except UnicodeDecodeError:
+        return None, b""
 
 
 def stage(
