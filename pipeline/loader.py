@@ -10,12 +10,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from pipeline.csv_fast_path import CsvPlan, FastPathDeclined, StagedSurveys, stage
 from pipeline.errors import IngestError, StrictModeError
 from pipeline.records import ParsedAttendance, ParsedSurveys, Reject
-from pipeline.schema import REBUILD_RESPONSE_WEEKS, ensure_schema
+from pipeline.schema import REBUILD_RESPONSE_WEEKS, ensure_schema, temp_table
 from review_pulse.settings import Settings
 from review_pulse.store import staged_write, write_lock
 
@@ -122,44 +121,44 @@ def _write(
     statement_texts = settings.statement_texts
     position = {text: i for i, text in enumerate(statement_texts)}
     responses = [r for p in surveys for r in p.responses]
-    # Arrow columns, not row tuples: typed columns DuckDB scans in place (and no pandas import).
+    # Column lists, not row tuples: each becomes one typed LIST parameter (see schema.temp_table).
     # Scores go one column per statement, the shape the CSV fast path stages them in too.
     scores: list[list[int | None]] = [[None] * len(responses) for _ in statement_texts]
     for row, r in enumerate(responses):
         for statement, score in r.answers:
             scores[position[statement]][row] = score
-    response_frame = pa.table({
-        "response_key": pa.array([r.response_key for r in responses], pa.string()),
-        "series": pa.array([r.series for r in responses], pa.string()),
-        "submitted_utc": pa.array([r.submitted_utc for r in responses], pa.timestamp("us")),
-        "submitted_local": pa.array([r.submitted_local for r in responses], pa.timestamp("us")),
-        "feedback": pa.array([r.feedback for r in responses], pa.string()),
-        "source_file": pa.array([r.source_file for r in responses], pa.string()),
-        "source_line": pa.array([r.source_line for r in responses], pa.int64()),
-        **{f"score_{i}": pa.array(column, pa.int8()) for i, column in enumerate(scores)},
-    })
-    reject_frame = pa.table({
-        "reject_key": pa.array([r.reject_key for _kind, r in rejects], pa.string()),
-        "kind": pa.array([kind for kind, _r in rejects], pa.string()),
-        "source_file": pa.array([r.source_file for _kind, r in rejects], pa.string()),
-        "line": pa.array([r.line for _kind, r in rejects], pa.int64()),
-        "reason": pa.array([r.reason for _kind, r in rejects], pa.string()),
-        "raw": pa.array([json.dumps(r.raw, ensure_ascii=False) for _kind, r in rejects], pa.string()),
-    })
+    response_columns = {
+        "response_key": ("VARCHAR", [r.response_key for r in responses]),
+        "series": ("VARCHAR", [r.series for r in responses]),
+        "submitted_utc": ("TIMESTAMP", [r.submitted_utc for r in responses]),
+        "submitted_local": ("TIMESTAMP", [r.submitted_local for r in responses]),
+        "feedback": ("VARCHAR", [r.feedback for r in responses]),
+        "source_file": ("VARCHAR", [r.source_file for r in responses]),
+        "source_line": ("BIGINT", [r.source_line for r in responses]),
+        **{f"score_{i}": ("TINYINT", column) for i, column in enumerate(scores)},
+    }
+    reject_columns = {
+        "reject_key": ("VARCHAR", [r.reject_key for _kind, r in rejects]),
+        "kind": ("VARCHAR", [kind for kind, _r in rejects]),
+        "source_file": ("VARCHAR", [r.source_file for _kind, r in rejects]),
+        "line": ("BIGINT", [r.line for _kind, r in rejects]),
+        "reason": ("VARCHAR", [r.reason for _kind, r in rejects]),
+        "raw": ("VARCHAR", [json.dumps(r.raw, ensure_ascii=False) for _kind, r in rejects]),
+    }
     # A later attendance file in the same run wins for the same meeting.
     meetings = list({(m.series, m.meeting_date): m for p in attendance for m in p.meetings}.values())
-    meeting_frame = pa.table({
-        "series": pa.array([m.series for m in meetings], pa.string()),
-        "meeting_date": pa.array([m.meeting_date for m in meetings], pa.date32()),
-        "attendees": pa.array([m.attendees for m in meetings], pa.int64()),
-        "title": pa.array([m.title for m in meetings], pa.string()),
-        "source_file": pa.array([m.source_file for m in meetings], pa.string()),
-        "source_line": pa.array([m.source_line for m in meetings], pa.int64()),
-    })
-    statement_frame = pa.table({
-        "statement": pa.array(list(statement_texts), pa.string()),
-        "statement_order": pa.array(list(range(len(statement_texts))), pa.int64()),
-    })
+    meeting_columns = {
+        "series": ("VARCHAR", [m.series for m in meetings]),
+        "meeting_date": ("DATE", [m.meeting_date for m in meetings]),
+        "attendees": ("BIGINT", [m.attendees for m in meetings]),
+        "title": ("VARCHAR", [m.title for m in meetings]),
+        "source_file": ("VARCHAR", [m.source_file for m in meetings]),
+        "source_line": ("BIGINT", [m.source_line for m in meetings]),
+    }
+    statement_columns = {
+        "statement": ("VARCHAR", list(statement_texts)),
+        "statement_order": ("BIGINT", list(range(len(statement_texts)))),
+    }
     dropped = sorted({c for p in [*surveys, *staged] for c in p.dropped_columns})
     unused = sorted({c for p in [*surveys, *staged] for c in p.unused_columns})
     incoming_count = len(responses) + sum(s.response_count for s in staged)
@@ -167,13 +166,13 @@ def _write(
     # One transaction: everything below is written, or nothing.
     con.execute("BEGIN TRANSACTION")
     run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs").fetchall()[0][0]
-    for name, frame in (
-        ("python_responses", response_frame),
-        ("incoming_rejects", reject_frame),
-        ("incoming_meetings", meeting_frame),
-        ("incoming_statements", statement_frame),
+    for name, columns in (
+        ("python_responses", response_columns),
+        ("incoming_rejects", reject_columns),
+        ("incoming_meetings", meeting_columns),
+        ("incoming_statements", statement_columns),
     ):
-        con.register(name, frame)
+        temp_table(con, name, columns)
     # One view over every input; each gets a number so a file given twice is told apart.
     response_columns = ", ".join(
         ["response_key", "series", "submitted_utc", "submitted_local", "feedback", "source_file", "source_line"]
@@ -252,7 +251,7 @@ def _write(
         answers_added=answers_added,
         rejects_added=rejects_added,
         rejects_seen=len(rejects),
-        meetings_loaded=meeting_frame.num_rows,
+        meetings_loaded=len(meetings),
         dropped_columns=dropped,
         unused_columns=unused,
     )
@@ -262,7 +261,7 @@ def _write(
          summary.files_read, summary.responses_added, summary.responses_present, summary.answers_added,
          summary.rejects_added, summary.meetings_loaded, ", ".join(dropped)],
     )
-    con.execute("COMMIT")  # registered frames and the temp table go with the connection
+    con.execute("COMMIT")  # the temp tables go with the connection
     return summary
 
 
