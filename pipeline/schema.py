@@ -151,12 +151,28 @@ PUBLIC_VIEWS = ("weekly_statement_scores", "weekly_scores", "weekly_attendance",
 def temp_table(connection: duckdb.DuckDBPyConnection, name: str, columns: dict[str, tuple[str, list]]) -> None:
     """A TEMP table from Python lists, one per column: {column: (SQL type, values)}.
 
-    The lists are bound as typed LIST parameters and unnested side by side: about as fast as
-    registering Arrow tables, without importing pyarrow (and numpy) into every CLI run.
+    The lists are bound as typed LIST parameters and unnested side by side, so a CLI run need
+    not import pyarrow (and numpy), which would cost it about 0.1 s.
     ``name`` and the column names and types are ours, never data.
     """
+    rows = len(next(iter(columns.values()))[1]) if columns else 0
+    if rows > ARROW_FROM_ROWS:
+        # Many rows (the Python path on a large file): Arrow converts them about 3x faster.
+        import pyarrow as pa
+
+        arrow_types = {"VARCHAR": pa.string(), "TIMESTAMP": pa.timestamp("us"), "BIGINT": pa.int64(),
+                       "TINYINT": pa.int8(), "DATE": pa.date32()}
+        table = pa.table({column: pa.array(values, arrow_types[sql_type])
+                          for column, (sql_type, values) in columns.items()})
+        connection.register(f"{name}_arrow", table)
+        connection.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
+        connection.unregister(f"{name}_arrow")
+        return
     select = ", ".join(f"unnest(?::{sql_type}[]) AS {column}" for column, (sql_type, _values) in columns.items())
     connection.execute(f"CREATE TEMP TABLE {name} AS SELECT {select}", [values for _type, values in columns.values()])
+
+
+ARROW_FROM_ROWS = 50_000
 
 
 def isoformat_sql(column: str) -> str:

@@ -103,6 +103,30 @@ def test_whitespace_class_is_exactly_str_isspace():
     assert len(python_space) == 29  # \t..\r, \x1c..\x1f, space, \x85, \xa0, \u1680, \u2000..\u200a, ...
 
 
+@pytest.mark.parametrize("via_arrow", [False, True])
+def test_temp_table_from_python_lists(monkeypatch: pytest.MonkeyPatch, via_arrow: bool):
+    """The loader's staging tables: LIST parameters for a few rows, Arrow for many; same table."""
+    from datetime import date
+
+    from pipeline import schema
+
+    monkeypatch.setattr(schema, "ARROW_FROM_ROWS", 0 if via_arrow else 10**9)
+    columns = {
+        "text": ("VARCHAR", ["a", None, "é👍\u3000", ""]),
+        "moment": ("TIMESTAMP", [datetime(2026, 5, 1, 10, 0, 0, 500), None, datetime(2000, 1, 1), datetime(2026, 1, 1)]),
+        "day": ("DATE", [date(2026, 5, 1), None, date(2000, 1, 1), date(2026, 1, 1)]),
+        "number": ("BIGINT", [1, None, 2**40, -3]),
+        "score": ("TINYINT", [5, None, 1, 3]),
+    }
+    with duckdb.connect() as con:
+        schema.temp_table(con, "staged", columns)
+        rows = con.execute("SELECT * FROM staged").fetchall()
+        types = [t for (t,) in con.execute("SELECT data_type FROM information_schema.columns "
+                                           "WHERE table_name = 'staged' ORDER BY ordinal_position").fetchall()]
+    assert rows == list(zip(*(values for _type, values in columns.values())))
+    assert types == ["VARCHAR", "TIMESTAMP", "DATE", "BIGINT", "TINYINT"]
+
+
 # --- the common exports take the fast path and give the same database ---------------------
 
 
