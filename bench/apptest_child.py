@@ -20,7 +20,6 @@ import time
 PROCESS_T0 = time.perf_counter()
 
 import argparse  # noqa: E402
-import contextlib  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
 import os  # noqa: E402
@@ -50,26 +49,9 @@ def _hooks(timer: Timer) -> None:
             timer.add(f"query (cache miss): {name}", time.perf_counter() - started)
 
     data._run_query = run_query
-    original_connect = queries.connect_read_only
-
-    @contextlib.contextmanager
-    def connect_read_only(db_path):  # noqa: ANN001
-        # Works for a plain connection and for a context-manager helper alike.
-        started = time.perf_counter()
-        manager = original_connect(db_path)
-        connection = manager.__enter__()
-        timer.add("duckdb open read-only (per query)", time.perf_counter() - started)
-        try:
-            yield connection
-        except BaseException:
-            if not manager.__exit__(*sys.exc_info()):
-                raise
-        else:
-            started = time.perf_counter()
-            manager.__exit__(None, None, None)
-            timer.add("duckdb close (per query)", time.perf_counter() - started)
-
-    queries.connect_read_only = connect_read_only
+    queries.connect_read_only = timer.wrap_context(
+        "duckdb open read-only (per query)", "duckdb close (per query)", queries.connect_read_only
+    )
     queries.db_status = timer.wrap("queries.db_status (tables + counts)", queries.db_status)
     data.DataView._call = timer.wrap("DataView._call (st.cache_data lookup or miss, copy)", data.DataView._call)
     for name in ("weekly_agreement", "score_trend", "answer_distribution", "attendance", "response_rate"):

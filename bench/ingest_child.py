@@ -56,22 +56,6 @@ def _install_hooks(timer: Timer) -> None:
         with original_lock(db_path, wait):
             yield
 
-    @contextlib.contextmanager
-    def staged_write(db_path):  # noqa: ANN001
-        started = time.perf_counter()
-        manager = original_staged(db_path)
-        connection = manager.__enter__()
-        timer.add("load: copy live DB to staging + connect", time.perf_counter() - started)
-        try:
-            yield _TimedConnection(connection, timer)
-        except BaseException:
-            if not manager.__exit__(*sys.exc_info()):
-                raise
-        else:
-            started = time.perf_counter()
-            manager.__exit__(None, None, None)
-            timer.add("load: CHECKPOINT + close + fsync + rename (publish)", time.perf_counter() - started)
-
     _load_started = [0.0]
     original_load = loader.load
 
@@ -85,7 +69,11 @@ def _install_hooks(timer: Timer) -> None:
 
     loader.stage = timer.wrap("load: fast path stage() (total)", loader.stage)
     fast_path._count_bytes = timer.wrap("load: fast path byte counts (Python)", fast_path._count_bytes)
-    loader.write_lock, loader.staged_write = write_lock, staged_write
+    loader.write_lock = write_lock
+    loader.staged_write = timer.wrap_context(
+        "load: copy live DB to staging + connect", "load: CHECKPOINT + close + fsync + rename (publish)",
+        original_staged, lambda connection: _TimedConnection(connection, timer),
+    )
     loader.ensure_schema = timer.wrap("load: ensure_schema", loader.ensure_schema)
 
 

@@ -197,6 +197,28 @@ class Timer:
         timed.__wrapped__ = function  # type: ignore[attr-defined]
         return timed
 
+    def wrap_context(self, enter_label: str, exit_label: str, factory, wrap_value=lambda value: value):  # noqa: ANN001
+        """A context-manager factory whose enter and (successful) exit are timed apart;
+        ``wrap_value`` may wrap what it yields (e.g. a connection that times each statement)."""
+
+        @contextlib.contextmanager
+        def timed(*args, **kwargs):  # noqa: ANN002, ANN003
+            started = time.perf_counter()
+            manager = factory(*args, **kwargs)
+            value = manager.__enter__()
+            self.add(enter_label, time.perf_counter() - started)
+            try:
+                yield wrap_value(value)
+            except BaseException:
+                if not manager.__exit__(*sys.exc_info()):
+                    raise
+            else:
+                started = time.perf_counter()
+                manager.__exit__(None, None, None)
+                self.add(exit_label, time.perf_counter() - started)
+
+        return timed
+
     def as_dict(self) -> dict[str, dict[str, float | int]]:
         return {k: {"seconds": round(v, 4), "calls": self.counts[k]} for k, v in self.totals.items()}
 
