@@ -28,14 +28,12 @@ from datetime import datetime
 from pathlib import Path
 
 CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
+ROOT = CORPUS_DIR.parent.parent.parent
+if str(ROOT) not in sys.path:  # also run as a script from anywhere
+    sys.path.insert(0, str(ROOT))
 
-# The default statements and feedback question (review_pulse.settings defaults), typed out.
-S1 = "This meeting was a good use of my time"
-S2 = "I think we discussed the right things"
-S3 = "This meeting felt safe and constructive"
-S4 = "I learned something new in this meeting"
-FB = "How could we improve?"
-STATEMENTS = (S1, S2, S3, S4)
+# The default statements and feedback question, typed out once for all tests.
+from tests.survey_text import FB, S1, S2, S3, S4, STATEMENTS  # noqa: E402
 HEADER = ["Timestamp", S1, S2, S3, S4, FB]
 
 
