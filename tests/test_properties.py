@@ -355,16 +355,23 @@ def test_loading_prefixes_in_any_order_equals_loading_the_whole_export_once(expo
         assert sum(r[1] for r in once["weekly_scores"]) == expected_responses(rows)
 
 
+def _growing_ambiguous_export(folder: Path) -> tuple[Path, Path]:
+    """An export whose first version holds only an ambiguous date (3 Feb or 2 Mar), and a later
+    version that adds a row proving D/M (13 Feb)."""
+    header = ",".join(["Timestamp", *STATEMENTS, FB])
+    early = folder / "early.csv"
+    early.write_text(f"{header}\n03/02/2025 10:00,4,4,4,4,early\n")
+    later = folder / "later.csv"
+    later.write_text(f"{header}\n03/02/2025 10:00,4,4,4,4,early\n13/02/2025 10:00,4,4,4,4,later\n")
+    return early, later
+
+
 @pytest.mark.xfail(strict=True, reason=(
     "known limitation: D/M vs M/D is inferred per file, so a growing export whose early rows are all "
     "ambiguous (day <= 12) is read M/D first and D/M once a day > 12 appears; the same row then gets a "
     "different time and is stored twice. That is date_order = \"auto\"; setting \"DMY\"/\"MDY\" fixes it (next test)."))
 def test_growing_export_with_ambiguous_day_first_dates(tmp_path: Path) -> None:
-    header = ",".join(["Timestamp", *STATEMENTS, FB])
-    early = tmp_path / "early.csv"
-    early.write_text(f"{header}\n03/02/2025 10:00,4,4,4,4,early\n")
-    later = tmp_path / "later.csv"
-    later.write_text(f"{header}\n03/02/2025 10:00,4,4,4,4,early\n13/02/2025 10:00,4,4,4,4,later\n")
+    early, later = _growing_ambiguous_export(tmp_path)
     db = tmp_path / "reviews.duckdb"
     run_cli("ingest", "--db", db, "--surveys", early)
     run_cli("ingest", "--db", db, "--surveys", later)
@@ -376,11 +383,7 @@ def test_a_fixed_date_order_keeps_a_growing_ambiguous_export_stable(tmp_path: Pa
     """The fix for the limitation above: with date_order = "DMY" the row keeps its time."""
     settings_file = tmp_path / "settings.toml"
     settings_file.write_text('date_order = "DMY"\n')
-    header = ",".join(["Timestamp", *STATEMENTS, FB])
-    early = tmp_path / "early.csv"
-    early.write_text(f"{header}\n03/02/2025 10:00,4,4,4,4,early\n")
-    later = tmp_path / "later.csv"
-    later.write_text(f"{header}\n03/02/2025 10:00,4,4,4,4,early\n13/02/2025 10:00,4,4,4,4,later\n")
+    early, later = _growing_ambiguous_export(tmp_path)
     db = tmp_path / "reviews.duckdb"
     monkeypatch.setenv("REVIEW_PULSE_SETTINGS", str(settings_file))
     run_cli("ingest", "--db", db, "--surveys", early)
