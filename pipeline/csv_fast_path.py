@@ -212,16 +212,16 @@ class _Stager:
             rejects = self._reject_problem_rows(dayfirst)
             response_count = self._build_responses()
             self._check_split_matches_python(counting.result())
-        used = {cols.time, cols.feedback, cols.series, *cols.statements, *cols.identity}
         for name in ("fp_rows", "fp_time_map", "fp_hour_offsets"):
             self.con.execute(f"DROP TABLE IF EXISTS {self.t(name)}")
+        dropped, unused = cols.dropped_and_unused(plan.header)
         return StagedSurveys(
             source=plan.source,
             responses_table=self.t("fp_responses"),
             response_count=response_count,
             rejects=rejects,
-            dropped_columns=[plan.header[i] for i in cols.identity],
-            unused_columns=[h for i, h in enumerate(plan.header) if i not in used],
+            dropped_columns=dropped,
+            unused_columns=unused,
         )
 
     def _read_all(self) -> None:

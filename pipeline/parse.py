@@ -401,6 +401,12 @@ class SurveyColumns:
     series: int | None
     identity: list[int]
 
+    def dropped_and_unused(self, header: list[str]) -> tuple[list[str], list[str]]:
+        """Identity columns (never stored), and columns that are none of time, statement,
+        feedback or series: both named in the run summary."""
+        used = {self.time, self.feedback, self.series, *self.statements, *self.identity}
+        return [header[i] for i in self.identity], [h for i, h in enumerate(header) if i not in used]
+
 
 def _identity_columns(table: RawTable, skip: set[int]) -> list[int]:
     found = []
@@ -637,9 +643,8 @@ def _parse_wide(
 ) -> ParsedSurveys:
     """Every row of a wide export. ``dayfirst`` overrides the column's own evidence: the CSV
     fast path decides it over the whole file and hands only some rows to this function."""
-    used = {cols.time, cols.feedback, cols.series, *cols.statements, *cols.identity}
-    result = ParsedSurveys(table.source, "wide", dropped_columns=[table.header[i] for i in cols.identity],
-                           unused_columns=[h for i, h in enumerate(table.header) if i not in used])
+    dropped, unused = cols.dropped_and_unused(table.header)
+    result = ParsedSurveys(table.source, "wide", dropped_columns=dropped, unused_columns=unused)
     drop = set(cols.identity)
     if dayfirst is None:
         dayfirst = _dayfirst(settings, [r[cols.time] for r in table.rows if cols.time < len(r)])
