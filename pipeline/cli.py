@@ -15,7 +15,9 @@ from pipeline.csv_fast_path import plan as plan_fast_csv
 from pipeline.loader import CsvSurveyInput, RunSummary, load
 from pipeline.parse import parse_attendance, parse_surveys
 from pipeline.records import ParsedAttendance, ParsedSurveys
-from pipeline.sources.files import RawTable, expand_inputs, read_table, table_from_rows
+from pipeline.sources.files import SUPPORTED_SUFFIXES, RawTable, expand_inputs, read_table, table_from_rows
+from pipeline.actions import ParsedActions, parse_actions_json, parse_actions_table
+from pipeline.sources.json_files import looks_like_json, read_json
 from review_pulse.errors import UserFacingError
 from review_pulse.run_log import record_failed_run
 from review_pulse.settings import Settings, SettingsError, load_settings, resolve_db_path
@@ -25,14 +27,14 @@ EXIT_FAILED = 2
 
 @dataclass
 class SheetRef:
-    kind: str  # "surveys" | "attendance"
+    kind: str  # "surveys" | "attendance" | "actions"
     key_or_url: str
     worksheet: str | None = None
 
 
 class _SheetAction(argparse.Action):
     def __call__(self, parser, namespace, values, option_string=None):  # noqa: ANN001
-        kind = "surveys" if option_string == "--surveys-sheet" else "attendance"
+        kind = {"--surveys-sheet": "surveys", "--actions-sheet": "actions"}.get(option_string, "attendance")
         sheets = list(getattr(namespace, "sheets", None) or [])
         sheets.append(SheetRef(kind, values))
         namespace.sheets = sheets
@@ -42,7 +44,7 @@ class _WorksheetAction(argparse.Action):
     def __call__(self, parser, namespace, values, option_string=None):  # noqa: ANN001
         sheets = getattr(namespace, "sheets", None) or []
         if not sheets:
-            parser.error("--worksheet must follow --surveys-sheet or --attendance-sheet")
+            parser.error("--worksheet must follow --surveys-sheet, --attendance-sheet or --actions-sheet")
         sheets[-1].worksheet = values
 
 
@@ -68,6 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="read survey responses (wide layout) from a Google Sheet")
     ingest.add_argument("--attendance-sheet", action=_SheetAction, metavar="KEY_OR_URL",
                         help="read attendance from a Google Sheet")
+    # Follow-up actions (issue 13): Jira/Linear CSV, gh/incident.io JSON, or a plain sheet.
+    ingest.add_argument("--actions", nargs="+", type=Path, default=[], metavar="FILE_OR_DIR",
+                        help="follow-up actions: a Jira or Linear CSV export, `gh issue list --json …` or "
+                        "incident.io follow-ups JSON, or a sheet (Review date, Action, Status, Due, Done, Link)")
+    ingest.add_argument("--actions-sheet", action=_SheetAction, metavar="KEY_OR_URL",
+                        help="read follow-up actions from a Google Sheet")
     ingest.add_argument("--worksheet", action=_WorksheetAction, metavar="NAME",
                         help="worksheet (tab) of the sheet option just before it; default: the first tab")
     ingest.add_argument("--series", metavar="NAME",
@@ -132,8 +140,9 @@ def _read_sheet(ref: SheetRef, args: argparse.Namespace) -> RawTable:
 
 def run_ingest(args: argparse.Namespace, settings: Settings, db_path: Path, fast_csv: bool = True) -> RunSummary:
     """Read, parse and load; ``fast_csv=False`` parses every file in Python (tests compare the two)."""
-    if not (args.surveys or args.attendance or args.sheets):
-        raise IngestError("nothing to ingest: give --surveys, --attendance, --surveys-sheet or --attendance-sheet")
+    if not (args.surveys or args.attendance or args.sheets or getattr(args, "actions", None)):
+        raise IngestError("nothing to ingest: give --surveys, --attendance, --actions or a --surveys-sheet, "
+                          "--attendance-sheet or --actions-sheet")
     surveys: list[ParsedSurveys] = []
     attendance: list[ParsedAttendance] = []
     sources: list[str] = []
@@ -151,14 +160,41 @@ def run_ingest(args: argparse.Namespace, settings: Settings, db_path: Path, fast
     for path in expand_inputs(args.attendance):
         attendance.append(parse_attendance(read_table(path), settings, args.series))
         sources.append(str(path))
+    actions = [parse_action_file(path, settings, args.series) for path in _expand_action_inputs(args)]
+    sources.extend(a.source for a in actions)
     for ref in args.sheets:
         table = _read_sheet(ref, args)
-        if ref.kind == "surveys":
+        if ref.kind == "actions":
+            actions.append(parse_actions_table(table, settings, args.series))
+        elif ref.kind == "surveys":
             surveys.append(parse_surveys(table, settings, args.series))
         else:
             attendance.append(parse_attendance(table, settings, args.series))
         sources.append(table.source)
-    return load(db_path, settings, surveys, attendance, sources, strict=args.strict, csv_surveys=csv_surveys)
+    return load(db_path, settings, surveys, attendance, sources, strict=args.strict, csv_surveys=csv_surveys,
+                actions=actions)
+
+
+# --- follow-up actions (issue 13) ---
+def _expand_action_inputs(args: argparse.Namespace) -> list[Path]:
+    paths = list(getattr(args, "actions", None) or [])
+    files = [p for p in paths if not p.is_dir()]
+    folders = [p for p in paths if p.is_dir()]
+    # A folder means its CSV/xlsx files and its JSON exports.
+    json_in_folders = sorted(f for d in folders for f in d.iterdir() if f.is_file() and f.suffix.lower() == ".json")
+    tables = expand_inputs(folders) if folders and any(
+        f.suffix.lower() in SUPPORTED_SUFFIXES for d in folders for f in d.iterdir()) else []
+    if folders and not tables and not json_in_folders:
+        raise IngestError(f"{folders[0]}: the folder holds no .csv, .xlsx or .json files")
+    return files + tables + json_in_folders
+
+
+def parse_action_file(path: Path, settings: Settings, series: str | None) -> ParsedActions:
+    """One actions export from disk, JSON or table: the CLI's path and the demo's."""
+    if looks_like_json(path):
+        return parse_actions_json(read_json(path), settings, series)
+    return parse_actions_table(read_table(path), settings, series)
+# --- end of follow-up actions ---
 
 
 def _parse_survey_file(path: Path, settings: Settings, series: str | None) -> ParsedSurveys:
@@ -166,7 +202,7 @@ def _parse_survey_file(path: Path, settings: Settings, series: str | None) -> Pa
 
 
 def _sources_of(args: argparse.Namespace) -> list[str]:
-    named = [str(p) for p in getattr(args, "surveys", []) + getattr(args, "attendance", [])]
+    named = [str(p) for p in getattr(args, "surveys", []) + getattr(args, "attendance", []) + getattr(args, "actions", [])]
     return named + [f"sheet {ref.key_or_url}" for ref in getattr(args, "sheets", [])]
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline.actions import ParsedActions, latest_per_key
 from pipeline.csv_fast_path import CsvPlan, FastPathDeclined, StagedSurveys, stage
 from pipeline.errors import IngestError, StrictModeError
 from pipeline.records import ParsedAttendance, ParsedSurveys, Reject
@@ -34,6 +35,7 @@ class RunSummary:
     # Survey files DuckDB parsed (pipeline.csv_fast_path), and why others went to Python.
     parsed_in_duckdb: list[str] = field(default_factory=list)
     fast_path_declined: dict[str, str] = field(default_factory=dict)
+    actions: ActionsLoaded | None = None  # follow-up actions (issue 13)
 
     def lines(self) -> list[str]:
         lines = [
@@ -50,6 +52,8 @@ class RunSummary:
             shown = self.unused_columns[:10]
             more = f" and {len(self.unused_columns) - 10} more" if len(self.unused_columns) > 10 else ""
             lines.append("columns not used (not a statement, time, feedback or series): " + ", ".join(shown) + more)
+        if self.actions is not None:
+            lines.extend(self.actions.lines())
         return lines
 
 
@@ -74,6 +78,7 @@ def load(
     strict: bool = False,
     csv_surveys: Sequence[CsvSurveyInput] = (),
     now: datetime | None = None,
+    actions: Sequence[ParsedActions] = (),
 ) -> RunSummary:
     """Write everything parsed in this run, or nothing.
 
@@ -95,14 +100,16 @@ def load(
                 surveys.append(item.parse_in_python())
         rejects = [("survey", r) for p in surveys for r in p.rejects] + [
             ("survey", r) for s in staged for r in s.rejects
-        ] + [("attendance", r) for p in attendance for r in p.rejects]
+        ] + [("attendance", r) for p in attendance for r in p.rejects] + [
+            ("action", r) for p in actions for r in p.rejects
+        ]
         if strict and rejects:
             first = rejects[0][1]
             raise StrictModeError(
                 f"--strict: {len(rejects)} row(s) rejected, nothing loaded "
                 f"(first: {first.source_file} line {first.line}: {first.reason})"
             )
-        summary = _write(con, settings, surveys, staged, attendance, rejects, sources, started)
+        summary = _write(con, settings, surveys, staged, attendance, rejects, sources, started, actions)
     summary.parsed_in_duckdb = [s.source for s in staged]
     summary.fast_path_declined = declined
     return summary
@@ -117,6 +124,7 @@ def _write(
     rejects: list[tuple[str, Reject]],
     sources: list[str],
     started: datetime,
+    actions: Sequence[ParsedActions] = (),
 ) -> RunSummary:
     statement_texts = settings.statement_texts
     position = {text: i for i, text in enumerate(statement_texts)}
@@ -242,6 +250,7 @@ def _write(
            FROM incoming_meetings""",
         [run_id],
     )
+    actions_loaded = write_actions(con, actions, run_id) if actions else None
     con.execute(REBUILD_RESPONSE_WEEKS)
     summary = RunSummary(
         run_id=run_id,
@@ -254,6 +263,7 @@ def _write(
         meetings_loaded=len(meetings),
         dropped_columns=dropped,
         unused_columns=unused,
+        actions=actions_loaded,
     )
     con.execute(
         "INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -272,3 +282,96 @@ def init_empty(db_path: Path) -> None:
             ensure_schema(con)
     except OSError as exc:
         raise IngestError(f"{db_path}: cannot write the database ({exc.strerror})") from None
+
+
+# --- follow-up actions (issue 13) ---------------------------------------------------------
+
+
+@dataclass
+class ActionsLoaded:
+    """What one run did to the follow-up actions, for the summary."""
+
+    formats: dict[str, str]  # file -> jira | linear | github | incident.io | sheet
+    added: int
+    updated: int  # already stored: replaced by this export (the tracker is the source of truth)
+    status_changed: int
+    unlinked: int  # stored actions of this run with no review
+    rejected: int
+    unknown_statuses: dict[str, int]
+    dropped_columns: list[str]
+    unused_columns: list[str]
+    refused_links: int
+
+    def lines(self) -> list[str]:
+        lines = [
+            "actions read:        " + ", ".join(f"{source} ({fmt})" for source, fmt in self.formats.items()),
+            f"actions added:       {self.added}",
+            f"actions updated:     {self.updated} ({self.status_changed} changed status)",
+            f"actions unlinked:    {self.unlinked} (no review date, review label or review within 7 days before creation)",
+        ]
+        if self.rejected:
+            lines.append(f"action rows rejected: {self.rejected} (see the Data page)")
+        if self.unknown_statuses:
+            lines.append("unknown statuses (kept open; add them to action_statuses in settings): " + ", ".join(
+                f"{name} ({count})" for name, count in sorted(self.unknown_statuses.items())))
+        if self.refused_links:
+            lines.append(f"links refused (not http/https): {self.refused_links}")
+        if self.dropped_columns:
+            lines.append("people columns dropped (never stored): " + ", ".join(self.dropped_columns))
+        if self.unused_columns:
+            shown = self.unused_columns[:12]
+            more = f" and {len(self.unused_columns) - 12} more" if len(self.unused_columns) > 12 else ""
+            lines.append("action columns not used: " + ", ".join(shown) + more)
+        return lines
+
+
+def write_actions(con: duckdb.DuckDBPyConnection, parsed: Sequence[ParsedActions], run_id: int) -> ActionsLoaded:
+    """Inside the run's transaction: replace each action by its latest export."""
+    items = latest_per_key(list(parsed))
+    temp_table(con, "incoming_actions", {
+        "action_key": ("VARCHAR", [a.action_key for a in items]),
+        "series": ("VARCHAR", [a.series for a in items]),
+        "title": ("VARCHAR", [a.title for a in items]),
+        "status": ("VARCHAR", [a.status for a in items]),
+        "tracker_status": ("VARCHAR", [a.tracker_status for a in items]),
+        "created": ("DATE", [a.created for a in items]),
+        "due": ("DATE", [a.due for a in items]),
+        "closed": ("DATE", [a.closed for a in items]),
+        "team": ("VARCHAR", [a.team for a in items]),
+        "source": ("VARCHAR", [a.source for a in items]),
+        "link": ("VARCHAR", [a.link for a in items]),
+        "review_date": ("DATE", [a.review_date for a in items]),
+        "link_method": ("VARCHAR", [a.link_method for a in items]),
+        "source_file": ("VARCHAR", [a.source_file for a in items]),
+        "source_line": ("BIGINT", [a.source_line for a in items]),
+    })
+    updated, status_changed = con.execute(
+        """SELECT count(*), count(*) FILTER (WHERE s.status <> i.status)
+           FROM incoming_actions AS i JOIN action_items AS s USING (action_key)"""
+    ).fetchall()[0]
+    con.execute("DELETE FROM action_items WHERE action_key IN (SELECT action_key FROM incoming_actions)")
+    con.execute(
+        """INSERT INTO action_items
+           SELECT action_key, series, title, status, tracker_status, created, due, closed, team, source, link,
+                  review_date, link_method, source_file, source_line, ? FROM incoming_actions""",
+        [run_id],
+    )
+    unlinked = con.execute(
+        "SELECT count(*) FROM actions WHERE review_week IS NULL AND action_key IN (SELECT action_key FROM incoming_actions)"
+    ).fetchall()[0][0]
+    unknown: dict[str, int] = {}
+    for p in parsed:
+        for name, count in p.unknown_statuses.items():
+            unknown[name] = unknown.get(name, 0) + count
+    return ActionsLoaded(
+        formats={p.source: p.format for p in parsed},
+        added=len(items) - updated,
+        updated=updated,
+        status_changed=status_changed,
+        unlinked=unlinked,
+        rejected=sum(len(p.rejects) for p in parsed),
+        unknown_statuses=unknown,
+        dropped_columns=sorted({c for p in parsed for c in p.dropped_columns}),
+        unused_columns=sorted({c for p in parsed for c in p.unused_columns}),
+        refused_links=sum(p.refused_links for p in parsed),
+    )

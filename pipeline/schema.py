@@ -147,6 +147,44 @@ WHERE r.feedback IS NOT NULL AND trim(r.feedback) <> '';
 
 PUBLIC_VIEWS = ("weekly_statement_scores", "weekly_scores", "weekly_attendance", "feedback")
 
+# --- follow-up actions (issue 13) -------------------------------------------------------
+# One row per action; a later export replaces it (the tracker is the source of truth).
+# Deliberately no assignee, reporter, creator or watcher column.
+ACTION_TABLES = """
+CREATE TABLE IF NOT EXISTS action_items (
+    action_key     VARCHAR PRIMARY KEY,  -- tracker key (OPS-12) or URL; sheet rows without a link: sheet:<md5>
+    series         VARCHAR NOT NULL,
+    title          VARCHAR NOT NULL,
+    status         VARCHAR NOT NULL CHECK (status IN ('open', 'done', 'dropped')),
+    tracker_status VARCHAR NOT NULL,     -- as the tracker wrote it (Done, Won't Do, not planned…)
+    created        DATE,
+    due            DATE,
+    closed         DATE,
+    team           VARCHAR,
+    source         VARCHAR NOT NULL,     -- jira | linear | github | incident.io | sheet
+    link           VARCHAR,              -- http(s) only
+    review_date    DATE,                 -- from a review-date column or a review label
+    link_method    VARCHAR,              -- how review_date was found; NULL: by creation date, below
+    source_file    VARCHAR NOT NULL,
+    source_line    INTEGER NOT NULL,
+    run_id         BIGINT NOT NULL
+);
+"""
+
+# An action belongs to the review named by its review-date column or label; otherwise to the
+# latest review of its series held on or before the day it was created, at most 7 days before
+# (as responses do); otherwise to none (review_week NULL: unlinked, still counted).
+ACTION_VIEWS = """
+CREATE OR REPLACE VIEW actions AS
+SELECT a.action_key, a.series,
+       CAST(date_trunc('week', coalesce(a.review_date,
+            CASE WHEN m.meeting_date >= a.created - INTERVAL 7 DAY THEN m.meeting_date END)) AS DATE) AS review_week,
+       a.title, a.status, a.created, a.due, a.closed, a.team, a.source, a.link
+FROM action_items AS a
+ASOF LEFT JOIN meetings AS m ON a.series = m.series AND a.created >= m.meeting_date;
+"""
+# --- end of follow-up actions -----------------------------------------------------------
+
 
 def temp_table(connection: duckdb.DuckDBPyConnection, name: str, columns: dict[str, tuple[str, list]]) -> None:
     """A TEMP table from Python lists, one per column: {column: (SQL type, values)}.
@@ -217,6 +255,7 @@ FROM (SELECT *, row_number() OVER (PARTITION BY content ORDER BY source_file, so
 
 def ensure_schema(connection: duckdb.DuckDBPyConnection) -> None:
     connection.execute(TABLES)
+    connection.execute(ACTION_TABLES)  # follow-up actions (issue 13)
     versions = connection.execute("SELECT version FROM schema_info").fetchall()
     if not versions:
         connection.execute("INSERT INTO schema_info VALUES (?)", [SCHEMA_VERSION])
@@ -229,3 +268,4 @@ def ensure_schema(connection: duckdb.DuckDBPyConnection) -> None:
         connection.execute("DROP TABLE responses_v2; DROP TABLE answers_v2; DROP TABLE key_migration")
         connection.execute("UPDATE schema_info SET version = ?", [SCHEMA_VERSION])
     connection.execute(VIEWS)
+    connection.execute(ACTION_VIEWS)  # follow-up actions (issue 13)

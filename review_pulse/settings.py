@@ -60,6 +60,15 @@ class Settings:
     busy_week_ratio: float = 0.7
     # With [auth] in secrets.toml, only these email domains may sign in (empty = any).
     allowed_email_domains: tuple[str, ...] = ()
+    # --- follow-up actions (issue 13; parsed in _load_action_settings) ---
+    action_target_days: int = 30
+    # Extra tracker statuses: {"done": [...], "dropped": [...], "open": [...]}, beside pipeline.actions' defaults.
+    action_statuses: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # A label naming the review an action came from; group 1 is its ISO date.
+    action_review_label: str = r"^review-(\d{4}-\d{2}-\d{2})$"
+    # The tracker link for exports without one (Jira, Linear CSVs), e.g. "https://acme.atlassian.net/browse/{key}".
+    action_link_template: str | None = None
+    # --- end of follow-up actions ---
     source_path: Path | None = field(default=None, compare=False)
 
     @property
@@ -136,6 +145,7 @@ def load_settings(path: Path | str | None = None) -> Settings:
     if "feedback_question" in raw:
         kwargs["feedback_question"] = _statement_from(raw["feedback_question"], f"{path}: feedback_question")
 
+    kwargs.update(_load_action_settings(raw, path))
     settings = Settings(**kwargs)  # type: ignore[arg-type]
     _validate(settings, path)
     return settings
@@ -159,6 +169,45 @@ def _validate(settings: Settings, path: Path) -> None:
     keys = [normalise_header(s.text) for s in settings.statements]
     if len(set(keys)) != len(keys):
         raise SettingsError(f"{path}: two statements have the same text")
+
+
+# --- follow-up actions (issue 13) ---------------------------------------------------
+ACTION_SETTING_KEYS = ("action_target_days", "action_statuses", "action_review_label", "action_link_template")
+
+
+def _load_action_settings(raw: dict, path: Path) -> dict[str, object]:
+    """The follow-up action keys, checked here so a typo is a clear error, not a silent default."""
+    found: dict[str, object] = {}
+    if "action_target_days" in raw:
+        days = raw["action_target_days"]
+        if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 3650:
+            raise SettingsError(f"{path}: action_target_days must be a whole number of days (1-3650)")
+        found["action_target_days"] = days
+    if "action_statuses" in raw:
+        table = raw["action_statuses"]
+        if not isinstance(table, dict) or not set(table) <= {"done", "dropped", "open"} or not all(
+            isinstance(v, list) and all(isinstance(s, str) for s in v) for v in table.values()
+        ):
+            raise SettingsError(f"{path}: action_statuses must be a table of lists of strings under "
+                                "done, dropped and open, e.g. done = [\"Shipped\"]")
+        found["action_statuses"] = tuple((k, tuple(v)) for k, v in sorted(table.items()))
+    if "action_review_label" in raw:
+        pattern = raw["action_review_label"]
+        try:
+            compiled = re.compile(pattern) if isinstance(pattern, str) else None
+        except re.error as exc:
+            raise SettingsError(f"{path}: action_review_label is not a regular expression ({exc})") from None
+        if compiled is None or compiled.groups != 1:
+            raise SettingsError(f"{path}: action_review_label must be a regular expression with one group "
+                                "for the review's date, e.g. '^review-(\\d{{4}}-\\d{{2}}-\\d{{2}})$'")
+        found["action_review_label"] = pattern
+    if "action_link_template" in raw:
+        template = raw["action_link_template"]
+        if not isinstance(template, str) or "{key}" not in template or not template.startswith(("https://", "http://")):
+            raise SettingsError(f"{path}: action_link_template must be an http(s) address containing {{key}}")
+        found["action_link_template"] = template
+    return found
+# --- end of follow-up actions ---------------------------------------------------------
 
 
 def resolve_db_path(cli_value: str | Path | None = None) -> Path:

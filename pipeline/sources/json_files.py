@@ -1,0 +1,58 @@
+"""Read a JSON export (gh, incident.io) from disk. Only I/O and decoding; meaning is decided in pipeline.actions."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.errors import SourceFileError
+from pipeline.sources.files import decode_text
+
+# A tracker export of follow-up actions is kilobytes; refuse what cannot be one before parsing it.
+MAX_JSON_BYTES = 256 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class JsonDocument:
+    source: str
+    data: object
+
+
+def parse_json_bytes(data: bytes, source: str) -> JsonDocument:
+    if not data.strip():
+        raise SourceFileError(source, "the file is empty")
+    if len(data) > MAX_JSON_BYTES:
+        raise SourceFileError(source, f"the file is over {MAX_JSON_BYTES // 2**20} MB; not a tracker export")
+    text = decode_text(data, source)
+    try:
+        return JsonDocument(source, json.loads(text))
+    except json.JSONDecodeError as exc:
+        raise SourceFileError(source, f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except RecursionError:
+        raise SourceFileError(source, "JSON nested too deeply to be a tracker export") from None
+
+
+def read_json(path: Path) -> JsonDocument:
+    source = str(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise SourceFileError(source, "no such file") from None
+    except IsADirectoryError:
+        raise SourceFileError(source, "is a folder, not a file") from None
+    except OSError as exc:
+        raise SourceFileError(source, f"cannot read the file ({exc.strerror})") from None
+    return parse_json_bytes(data, source)
+
+
+def looks_like_json(path: Path) -> bool:
+    """A .json name, or a first non-blank byte that opens a JSON array or object."""
+    if path.suffix.lower() == ".json":
+        return True
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+    except OSError:
+        return False
+    return head[:1] in (b"[", b"{")

@@ -1,0 +1,225 @@
+"""Follow-up actions end to end through `python -m pipeline ingest --actions/--actions-sheet`, on real DuckDB
+files: each tracker's exact-shaped export, statuses, review links, people never stored, re-loads, refusals."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipeline.cli import main
+from tests import action_exports as ex
+from tests.sheets_api_server import SheetsApiServer, sheets_api  # noqa: F401  (fixture)
+
+
+def ingest(db: Path, *extra: str) -> int:
+    return main(["ingest", "--db", str(db), "--timeout", "2", "--retries", "1", *extra])
+
+
+def rows(db: Path, sql: str, params: list | None = None) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def digest(path: Path) -> str | None:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
+
+
+def _d(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+@pytest.fixture
+def exports(tmp_path: Path) -> dict[str, Path]:
+    files = ex.write_all(tmp_path / "exports")
+    files["attendance"] = ex.write_attendance(tmp_path / "attendance.csv")
+    return files
+
+
+@pytest.mark.parametrize(
+    ("fmt", "expected"),
+    [
+        ("jira", ex.JIRA_EXPECTED),
+        ("linear", ex.LINEAR_EXPECTED),
+        ("github", ex.GH_EXPECTED),
+        ("incident.io", ex.INCIDENT_EXPECTED),
+    ],
+)
+def test_each_tracker_export_loads_with_status_dates_and_review(exports, db_path: Path, capsys, fmt, expected) -> None:
+    assert ingest(db_path, "--attendance", str(exports["attendance"]), "--actions", str(exports[fmt])) == 0
+    out = capsys.readouterr().out
+    assert f"({fmt})" in out  # the detected format is named in the summary
+    stored = {r[0]: r[1:] for r in rows(db_path, "SELECT action_key, status, created, closed, review_week, due, source FROM actions")}
+    assert set(stored) == set(expected)
+    for key, (status, created, closed, week, due) in expected.items():
+        assert stored[key] == (status, _d(created), _d(closed), _d(week), _d(due), fmt), key
+
+
+def test_sheet_of_actions_keys_rows_and_refuses_unsafe_links(exports, db_path: Path, capsys) -> None:
+    assert ingest(db_path, "--attendance", str(exports["attendance"]), "--actions", str(exports["sheet"])) == 0
+    out = capsys.readouterr().out
+    assert "(sheet)" in out and "links refused (not http/https): 1" in out and "Owner" in out
+    stored = {r[0]: r[1:] for r in rows(db_path, "SELECT title, status, created, closed, review_week, due, link, team FROM actions")}
+    assert set(stored) == set(ex.SHEET_EXPECTED_TITLES)
+    for title, (status, created, closed, week, due) in ex.SHEET_EXPECTED_TITLES.items():
+        assert stored[title][:5] == (status, _d(created), _d(closed), _d(week), _d(due)), title
+    assert stored["Write the DNS change checklist"][5] is None  # javascript: link dropped, never stored
+    assert stored["Share the timeline template"][5:] == ("https://docs.example.com/t", "SRE")
+    assert rows(db_path, "SELECT line, reason FROM rejects WHERE kind = 'action'") == [(5, "no creation date")]
+
+
+def test_jira_repeated_labels_link_to_the_review_and_unknown_status_is_named(exports, db_path: Path, capsys) -> None:
+    assert ingest(db_path, "--actions", str(exports["jira"])) == 0  # no meetings: only labels link
+    out = capsys.readouterr().out
+    assert "unknown statuses (kept open; add them to action_statuses in settings): Awaiting Deploy (1)" in out
+    # The label sits in the second of three Labels columns.
+    assert rows(db_path, "SELECT review_week FROM actions WHERE action_key = 'OPS-101'") == [(date(2026, 3, 2),)]
+    assert rows(db_path, "SELECT link_method FROM action_items WHERE action_key = 'OPS-107'") == [("label",)]
+    assert rows(db_path, "SELECT count(*) FROM actions WHERE review_week IS NULL") == [(4,)]
+    assert "actions unlinked:    4" in out
+    assert rows(db_path, "SELECT reason FROM rejects") == [("no title",)]
+
+
+def _all_stored_text(db: Path) -> str:
+    """Every value of every table, as one string."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        tables = [t for (t,) in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' AND table_type = 'BASE TABLE'").fetchall()]
+        return "\n".join(str(con.execute(f'SELECT * FROM "{t}"').fetchall()) for t in tables)
+
+
+def test_no_person_is_stored_anywhere(exports, db_path: Path, capsys) -> None:
+    paths = [str(exports[k]) for k in ("jira", "linear", "github", "incident.io", "sheet")]
+    assert ingest(db_path, "--attendance", str(exports["attendance"]), "--actions", *paths) == 0
+    out = capsys.readouterr().out
+    dump = _all_stored_text(db_path)
+    for person in ex.PEOPLE:
+        assert person not in dump, person
+        assert person not in out, person
+    for column in ("Assignee", "Reporter", "Creator", "Watchers", "Project lead", "Owner", "assignee", "creator"):
+        assert column in out.split("people columns dropped (never stored): ")[1].splitlines()[0]
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        columns = {c for (c,) in con.execute("SELECT column_name FROM information_schema.columns").fetchall()}
+    assert not {c for c in columns if any(w in c.lower() for w in ("assignee", "reporter", "creator", "watcher", "owner"))}
+    # Unmapped columns are only named: a Jira description or comment never reaches the DB.
+    assert "Multi-line" not in dump and "On it" not in dump and "Call the fire brigade" not in dump
+
+
+def test_reloading_a_later_export_replaces_status_and_adds_nothing_twice(exports, tmp_path: Path, db_path: Path, capsys) -> None:
+    assert ingest(db_path, "--actions", str(exports["jira"])) == 0
+    before = rows(db_path, "SELECT count(*) FROM action_items")[0][0]
+    later = [list(r) for r in ex.JIRA_ROWS]
+    later[2][5], later[2][17] = "Done", "20/Apr/26 10:00 AM"  # OPS-103 finished since
+    path = ex.write_csv(tmp_path / "jira-later.csv", ex.JIRA_HEADER, later)
+    capsys.readouterr()
+    assert ingest(db_path, "--actions", str(path)) == 0
+    out = capsys.readouterr().out
+    assert "actions added:       0" in out and f"actions updated:     {before} (1 changed status)" in out
+    assert rows(db_path, "SELECT count(*) FROM action_items") == [(before,)]
+    assert rows(db_path, "SELECT status, closed FROM actions WHERE action_key = 'OPS-103'") == [("done", date(2026, 4, 20))]
+
+
+def test_incident_io_follow_up_exported_to_jira_is_one_action(exports, db_path: Path) -> None:
+    """Keyed by the tracker's key: the Jira export of OPS-110 and incident.io's follow-up are the same action."""
+    assert ingest(db_path, "--actions", str(exports["incident.io"])) == 0
+    assert rows(db_path, "SELECT source, status FROM actions WHERE action_key = 'OPS-110'") == [("incident.io", "done")]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("notes.csv", "Date,Topic\n2026-03-04,DNS\n", "not a known actions export"),
+        ("issues.json", '{"data": [1, 2]}', "not a known actions export"),
+        ("broken.json", '[{"number": 1,', "not valid JSON"),
+        ("empty-jira.csv", ",".join(ex.JIRA_HEADER) + "\n", "with no rows"),
+        ("no-titles.csv", "Issue key,Summary,Status,Created\nOPS-1,,Done,05/Mar/26 10:12 AM\n", "no usable action"),
+        ("gh-no-url.json", json.dumps([{"number": 1, "title": "t", "state": "OPEN", "stateReason": "",
+                                        "createdAt": "2026-03-04T10:00:00Z"}]), "add url to --json"),
+        ("bad-dates.csv", "Issue key,Summary,Status,Created\nOPS-1,Fix,Done,yesterday\n", "created:"),
+    ],
+)
+def test_unusable_files_fail_the_run_in_one_line_and_change_nothing(exports, tmp_path: Path, db_path: Path, capsys,
+                                                                    name: str, content: str, message: str) -> None:
+    assert ingest(db_path, "--actions", str(exports["linear"])) == 0
+    before = digest(db_path)
+    capsys.readouterr()
+    bad = tmp_path / name
+    bad.write_text(content, encoding="utf-8")
+    assert ingest(db_path, "--actions", str(exports["jira"]), str(bad)) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "\n" not in err and message in err and name in err, err
+    assert digest(db_path) == before
+
+
+def test_strict_refuses_action_rejects(exports, db_path: Path, capsys) -> None:
+    assert ingest(db_path, "--strict", "--actions", str(exports["jira"])) == 2
+    assert "no title" in capsys.readouterr().err
+    assert not db_path.exists() or rows(db_path, "SELECT count(*) FROM action_items") == [(0,)]
+
+
+def test_settings_add_statuses_and_a_label_pattern(exports, tmp_path: Path, db_path: Path, monkeypatch) -> None:
+    settings = tmp_path / "review_pulse.toml"
+    settings.write_text('action_target_days = 15\naction_review_label = "^retro:(\\\\d{4}-\\\\d{2}-\\\\d{2})$"\n'
+                        '[action_statuses]\ndone = ["Awaiting Deploy"]\n', encoding="utf-8")
+    monkeypatch.setenv("REVIEW_PULSE_SETTINGS", str(settings))
+    assert ingest(db_path, "--actions", str(exports["jira"])) == 0
+    assert rows(db_path, "SELECT status FROM actions WHERE action_key = 'OPS-104'") == [("done",)]
+    # review-… labels no longer match the pattern: OPS-101 is unlinked without meetings.
+    assert rows(db_path, "SELECT review_week FROM actions WHERE action_key = 'OPS-101'") == [(None,)]
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ("action_target_days = 0", "action_target_days"),
+        ('action_review_label = "review-.*"', "one group"),
+        ('action_link_template = "javascript:{key}"', "action_link_template"),
+        ('[action_statuses]\nfinished = ["Done"]', "action_statuses"),
+    ],
+)
+def test_bad_action_settings_are_one_line(tmp_path: Path, db_path: Path, monkeypatch, capsys, toml: str, message: str) -> None:
+    settings = tmp_path / "review_pulse.toml"
+    settings.write_text(toml + "\n", encoding="utf-8")
+    monkeypatch.setenv("REVIEW_PULSE_SETTINGS", str(settings))
+    assert ingest(db_path, "--actions", "whatever.csv") == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and "\n" not in err
+
+
+def test_link_template_gives_jira_rows_their_tracker_link(exports, tmp_path: Path, db_path: Path, monkeypatch) -> None:
+    settings = tmp_path / "review_pulse.toml"
+    settings.write_text('action_link_template = "https://acme.atlassian.net/browse/{key}"\n', encoding="utf-8")
+    monkeypatch.setenv("REVIEW_PULSE_SETTINGS", str(settings))
+    assert ingest(db_path, "--actions", str(exports["jira"])) == 0
+    assert rows(db_path, "SELECT link FROM actions WHERE action_key = 'OPS-103'") == [("https://acme.atlassian.net/browse/OPS-103",)]
+
+
+def test_a_folder_loads_every_export_in_it(exports, db_path: Path, capsys) -> None:
+    folder = exports["jira"].parent
+    assert ingest(db_path, "--attendance", str(exports["attendance"]), "--actions", str(folder)) == 0
+    out = capsys.readouterr().out
+    for fmt in ("jira", "linear", "github", "incident.io", "sheet"):
+        assert f"({fmt})" in out
+    expected = len(ex.JIRA_EXPECTED) + len(ex.LINEAR_EXPECTED) + len(ex.GH_EXPECTED) + len(ex.INCIDENT_EXPECTED) + len(ex.SHEET_EXPECTED_TITLES)
+    assert rows(db_path, "SELECT count(*) FROM actions") == [(expected,)]
+
+
+SHEET_KEY = "1RevPulseActionsSheet00000000000000000000Ef"
+
+
+def test_actions_from_a_google_sheet(sheets_api: SheetsApiServer, monkeypatch, exports, db_path: Path, capsys) -> None:
+    monkeypatch.setenv("SHEETS_EMULATOR_HOST", sheets_api.host)
+    with open(exports["sheet"], newline="", encoding="utf-8") as handle:
+        values = list(csv.reader(handle))
+    sheets_api.add_sheet(SHEET_KEY, {"Notes": [["x"]], "Actions": values}, title="Review actions")
+    url = f"https://docs.google.com/spreadsheets/d/{SHEET_KEY}/edit#gid=0"
+    assert ingest(db_path, "--attendance", str(exports["attendance"]), "--actions-sheet", url, "--worksheet", "Actions") == 0
+    out = capsys.readouterr().out
+    assert "(sheet)" in out
+    assert {t for (t,) in rows(db_path, "SELECT title FROM actions")} == set(ex.SHEET_EXPECTED_TITLES)
+    assert "Dana Owner" not in _all_stored_text(db_path)
