@@ -12,6 +12,7 @@ import random
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from pipeline.cli import parse_action_file
 from pipeline.loader import RunSummary, load
 from pipeline.parse import LABEL_FOR_SCORE, parse_attendance, parse_surveys
 from pipeline.sources.files import read_table
@@ -151,4 +152,72 @@ def build_demo(db_path: Path, settings: Settings, source_dir: Path | None = None
     survey_path, attendance_path = write_demo_sources(source_dir, settings, seed)
     surveys = parse_surveys(read_table(survey_path), settings)
     attendance = parse_attendance(read_table(attendance_path), settings)
-    return load(db_path, settings, [surveys], [attendance], [str(survey_path), str(attendance_path)])
+    actions_path = write_demo_actions(source_dir, seed)  # follow-up actions (issue 13)
+    actions = parse_action_file(actions_path, _demo_action_settings(settings), None)
+    return load(db_path, settings, [surveys], [attendance], [str(survey_path), str(attendance_path), str(actions_path)],
+                actions=[actions])
+
+
+# --- follow-up actions (issue 13): a Jira CSV export, loaded through the CLI's parser ---
+ACTION_TITLES = [
+    "Add alert on {thing}", "Write a runbook for {thing}", "Load-test {thing} before the next release",
+    "Add a dashboard panel for {thing}", "Automate the rollback of {thing}", "Document the on-call steps for {thing}",
+    "Add a synthetic check for {thing}", "Set an SLO for {thing}", "Remove the manual step in {thing}",
+]
+DEMO_JIRA_HEADER = ["Summary", "Issue key", "Issue id", "Issue Type", "Status", "Priority", "Resolution", "Assignee",
+                    "Reporter", "Creator", "Created", "Updated", "Resolved", "Due date", "Labels", "Labels",
+                    "Watchers", "Watchers", "Description"]
+DEMO_JIRA_BROWSE = "https://jira.example.com/browse/{key}"
+
+
+def _jira_time(moment: datetime) -> str:
+    return moment.strftime("%d/%b/%y ") + moment.strftime("%I:%M %p").lstrip("0")
+
+
+def write_demo_actions(out_dir: Path, seed: int = 7) -> Path:
+    """``jira_actions.csv``: a few follow-ups per review, most done, some dropped, some open and overdue."""
+    rng = random.Random(seed + 13)
+    rows: list[list[str]] = []
+    number = 200
+    for week in range(REVIEW_WEEKS):
+        review_day = FIRST_REVIEW + timedelta(weeks=week)
+        incident = INCIDENTS[week % len(INCIDENTS)]
+        for _ in range(rng.choice((0, 1, 1, 2, 2, 3, 4))):
+            number += 1
+            created = datetime.combine(review_day, datetime.min.time()) + timedelta(
+                days=rng.choice((0, 0, 1, 2)), hours=rng.randint(9, 17), minutes=rng.randint(0, 59))
+            due = created + timedelta(days=rng.choice((14, 21, 30, 45)))
+            roll = rng.random()
+            age = (FIRST_REVIEW + timedelta(weeks=REVIEW_WEEKS) - review_day).days
+            if roll < 0.12:
+                status, resolution, resolved = "Closed", "Won't Do", created + timedelta(days=rng.randint(3, 40))
+            elif roll < 0.12 + min(0.8, 0.25 + age / 200):
+                status, resolution, resolved = "Done", "Done", created + timedelta(days=rng.randint(2, 70))
+            else:
+                status, resolution, resolved = rng.choice(("To Do", "In Progress", "Selected for Development")), "", None
+            if resolved is not None and resolved.date() > FIRST_REVIEW + timedelta(weeks=REVIEW_WEEKS + 1):
+                status, resolution, resolved = "In Progress", "", None  # not closed yet when the demo ends
+            if resolved is None and week >= REVIEW_WEEKS - 3:
+                due = created + timedelta(days=100)  # the latest reviews' open actions are not due yet
+            labels = ["incident-review", f"review-{review_day.isoformat()}" if rng.random() < 0.5 else ""]
+            people = rng.sample(NAMES, 4)
+            thing = incident if incident[:2].isupper() else incident[0].lower() + incident[1:]  # "CDN purge storm"
+            title = rng.choice(ACTION_TITLES).format(thing=thing)
+            rows.append([title, f"OPS-{number}", str(10_000 + number), "Task", status, rng.choice(("High", "Medium")),
+                         resolution, people[0], people[1], people[1], _jira_time(created),
+                         _jira_time(resolved or created), _jira_time(resolved) if resolved else "",
+                         due.strftime("%d/%b/%y"), *labels, people[2], people[3], f"Follow-up from {incident}."])
+    path = out_dir / "jira_actions.csv"
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(DEMO_JIRA_HEADER)
+        writer.writerows(rows)
+    return path
+
+
+def _demo_action_settings(settings: Settings) -> Settings:
+    """Demo issues link to a placeholder Jira unless the settings name a real one."""
+    from dataclasses import replace
+
+    return settings if settings.action_link_template else replace(settings, action_link_template=DEMO_JIRA_BROWSE)
+# --- end of follow-up actions ---

@@ -8,13 +8,14 @@ ingestion is picked up on the next rerun without a restart.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from review_pulse import queries
+from review_pulse import action_queries, queries
 from review_pulse.metrics import Headline, headline
 from review_pulse.quarters import ALL_TIME_PERIOD, Period, previous_quarter, quarters_between
 from review_pulse.settings import Settings
@@ -31,7 +32,10 @@ def _cached_query(name: str, db_path: str, version: tuple | None, *args: Any) ->
 
 def _run_query(name: str, db_path: str, *args: Any) -> Any:
     """Rebuild typed arguments from plain ones (the cache hashes plain values)."""
-    function = getattr(queries, name)
+    if name.startswith("actions."):  # follow-up actions (issue 13)
+        function = getattr(action_queries, name.removeprefix("actions."))
+    else:
+        function = getattr(queries, name)
     if args and isinstance(args[0], tuple) and args[0][:1] == ("filters",):
         return function(Path(db_path), queries.Filters(*args[0][1:]), *args[1:])
     return function(Path(db_path), *args)
@@ -112,6 +116,25 @@ class DataView:
         if previous_scores is not None and previous_scores.empty:
             previous_scores = None
         return headline(self.weekly_scores(), previous_scores, self.weekly_attendance(), self.settings.target_score)
+
+    # --- follow-up actions (issue 13): review_pulse.action_queries ---
+    def action_count(self) -> int:
+        return self._call("actions.action_count")
+
+    def period_actions(self) -> pd.DataFrame:
+        return self._call("actions.period_actions", *self.period.week_bounds, self.series)
+
+    def reviews_held(self) -> int:
+        return self._call("actions.reviews_held", *self.period.week_bounds, self.series)
+
+    def open_actions(self, today: date) -> pd.DataFrame:
+        return self._call("actions.open_actions", self.period.end, self.series, today, self.settings.action_target_days)
+
+    def review_health(self) -> pd.DataFrame:
+        learned, good_use = action_queries.health_statements(self.settings.statement_texts)
+        return self._call("actions.review_health", *self.period.week_bounds, self.series,
+                          self.settings.min_group_size, learned, good_use)
+    # --- end of follow-up actions ---
 
     @property
     def series_label(self) -> str:

@@ -9,6 +9,7 @@ PAGES = (
     ("pages/agreement.py", "Survey agreement", ":material/thumb_up:"),
     ("pages/attendance.py", "Attendance", ":material/groups:"),
     ("pages/feedback.py", "Feedback", ":material/forum:"),
+    ("pages/actions.py", "Actions", ":material/task_alt:"),  # follow-up actions (issue 13)
     ("pages/data.py", "Data", ":material/database:"),
 )
 

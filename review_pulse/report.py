@@ -80,3 +80,7 @@ def all_items(view: DataView) -> list[ExportItem]:
         attendance(view),
         response_rate(view),
     ]
+
+
+# --- follow-up actions (issue 13): their builders, reachable by name for ui.show_chart ---
+from review_pulse.action_report import action_burnup, action_review_health, action_time_to_close  # noqa: E402,F401
