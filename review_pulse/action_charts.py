@@ -86,10 +86,11 @@ def review_health_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChar
     df = frame.copy()
     df["label"] = df.apply(lambda r: "—" if pd.isna(r["mean_score"]) else f"{r['mean_score']:.2f} (n={int(r['weeks'])} wk)", axis=1)
     groups = list(GROUP_COLOURS)
-    bars = alt.Chart().mark_bar().encode(
+    bars = alt.Chart().mark_bar(clip=True).encode(
         y=alt.Y("group:N", title=None, sort=groups, axis=_axis(labels=False, ticks=False)),
         x=alt.X("mean_score:Q", title="Mean weekly score (1–5)", scale=alt.Scale(domain=[1, 5], nice=False),
-                axis=_axis(values=[1, 2, 3, 4, 5])),
+                axis=_axis(values=[1, 2, 3, 4, 5], format="d")),
+        x2=alt.datum(1),  # bars start at the scale's 1, the lowest answer
         color=alt.Color("group:N", title=None, scale=alt.Scale(domain=groups, range=list(GROUP_COLOURS.values())),
                         legend=_legend(symbolType="square")),
         tooltip=[alt.Tooltip("statement:N", title="Statement"), alt.Tooltip("group:N", title="Reviews"),
@@ -99,7 +100,7 @@ def review_health_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChar
     text = alt.Chart().mark_text(align="left", dx=4, fontSize=SMALL_TEXT_FONT_SIZE, color="#333333").encode(
         y=alt.Y("group:N", sort=groups), x=alt.X("mean_score:Q"), text="label:N")
     return alt.layer(bars, text, data=df).properties(width=ctx.width - 120, height=70).facet(
-        row=alt.Row("statement:N", title=None, header=alt.Header(labelFontSize=LABEL_FONT_SIZE, labelAngle=0,
-                                                                 labelAlign="left", labelOrient="top")),
+        row=alt.Row("statement:N", title=None, header=alt.Header(labelFontSize=LABEL_FONT_SIZE, labelAngle=0, labelAnchor="start",
+                                                                 labelAlign="left", labelOrient="top", labelFontWeight="bold")),
         title=_title(ctx, name, "Mean of weekly scores; hidden weeks left out · An association, not causation"),
     )

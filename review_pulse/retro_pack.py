@@ -40,14 +40,27 @@ def summary_numbers(view: DataView) -> dict:
 
 def build_retro_pack(view: DataView) -> bytes:
     numbers = summary_numbers(view)
-    return build_zip(
-        report.all_items(view),
-        view.period.title,
-        {
-            export_filename("summary", view.period.title, "md"): summary_markdown(numbers),
-            export_filename("summary", view.period.title, "pdf"): summary_pdf(numbers),
-        },
-    )
+    items, extra = report.all_items(view), {
+        export_filename("summary", view.period.title, "md"): summary_markdown(numbers),
+        export_filename("summary", view.period.title, "pdf"): summary_pdf(numbers),
+    }
+    items_of_actions, files_of_actions = _actions_part(view)
+    return build_zip(items + items_of_actions, view.period.title, {**extra, **files_of_actions})
+
+
+# --- follow-up actions (issue 13): their charts, summary and the open list, when any are loaded ---
+def _actions_part(view: DataView) -> tuple[list, dict[str, bytes | str]]:
+    from review_pulse import action_report
+    from review_pulse.export import frame_to_csv_bytes
+
+    if view.action_count() == 0:
+        return [], {}
+    quarter = view.period.title
+    return action_report.all_action_items(view), {
+        export_filename("actions-summary", quarter, "md"): action_report.summary_markdown(view),
+        export_filename("open-actions", quarter, "csv"): frame_to_csv_bytes(action_report.open_actions_rows(view)),
+    }
+# --- end of follow-up actions ---
 
 
 def retro_pack_filename(view: DataView) -> str:
