@@ -86,7 +86,7 @@ def review_health_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChar
     df = frame.copy()
     df["label"] = df.apply(lambda r: "—" if pd.isna(r["mean_score"]) else f"{r['mean_score']:.2f} (n={int(r['weeks'])} wk)", axis=1)
     groups = list(GROUP_COLOURS)
-    bars = alt.Chart().mark_bar(clip=True).encode(
+    bars = alt.Chart().mark_bar().encode(
         y=alt.Y("group:N", title=None, sort=groups, axis=_axis(labels=False, ticks=False)),
         x=alt.X("mean_score:Q", title="Mean weekly score (1–5)", scale=alt.Scale(domain=[1, 5], nice=False),
                 axis=_axis(values=[1, 2, 3, 4, 5], format="d")),

@@ -46,6 +46,7 @@ PAGES = [
     ("Survey agreement", "agreement", "Survey agreement", 2),
     ("Attendance", "attendance", "Attendance", 2),
     ("Feedback", "feedback", "Feedback", 0),
+    ("Actions", "actions", "Follow-up actions", 3),  # follow-up actions (issue 13)
     ("Data", "data", "Data", 0),
 ]
 
