@@ -61,7 +61,7 @@ MAX_TITLE_CHARS = 500
 GMT_OFFSET = re.compile(r"\b(?:GMT|UTC)\s*([+-])(\d{2}):?(\d{2})\b")
 JS_DATE_NAME = re.compile(r"\s*\([^)]*\)\s*$")  # "… GMT+0000 (Coordinated Universal Time)"
 JIRA_DATE = re.compile(
-    r"^(\d{1,2})/([A-Za-z]{3})/(\d{2}|\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?$"
+    r"^(\d{1,2})/([^\W\d_]{3})/(\d{2}|\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?$"
 )
 MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
 TRUE_WORDS = {"true", "yes", "y", "x", "done", "1", "✓", "✔", "☑"}
@@ -272,7 +272,8 @@ class _Builder:
                 done_date = self._date(self.past, row.done_flag, "done")
                 tracker_status = tracker_status or "Done"
         if not tracker_status:
-            raise _RowProblem("no status")
+            raise _RowProblem("no status (fill in Status, or Done with a date or a tick)" if self.parsed.format == "sheet"
+                              else "no status")
         status, known = self.statuses.classify(tracker_status, row.resolution)
         if not known:
             self.parsed.unknown_statuses[tracker_status] += 1
@@ -383,8 +384,10 @@ def parse_actions_table(table: RawTable, settings: Settings, series: str | None 
         raise ActionsFormatError(table.source, "the Jira export has no Created column: include it in the export")
     mapped = set(columns.values()) | set(label_columns)
     people = [i for i, h in enumerate(table.header) if i not in mapped and _is_people_header(h)]
-    builder = _Builder(table.source, fmt.name, settings, series,
-                       dayfirst=_dayfirst(settings, [r[c] for c in (columns.get("review_date"), columns.get("due"), columns.get("done")) if c is not None for r in table.rows if c < len(r)]))
+    # D/M/Y or M/D/Y is settled per file by any date column that shows it (Jira's 12/Mar/24 needs no guess).
+    date_columns = [columns[c] for c in ("review_date", "created", "due", "closed", "cancelled", "done") if c in columns]
+    dayfirst = _dayfirst(settings, [row[c] for c in date_columns for row in table.rows if c < len(row)])
+    builder = _Builder(table.source, fmt.name, settings, series, dayfirst=dayfirst)
     builder.parsed.dropped_columns = [table.header[i] for i in people]
     builder.parsed.unused_columns = [h for i, h in enumerate(table.header) if i not in mapped and i not in people]
 

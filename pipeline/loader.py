@@ -303,6 +303,9 @@ class ActionsLoaded:
     refused_links: int
 
     def lines(self) -> list[str]:
+        return [_printable(line) for line in self._lines()]  # statuses and column names come from the files
+
+    def _lines(self) -> list[str]:
         lines = [
             "actions read:        " + ", ".join(f"{source} ({fmt})" for source, fmt in self.formats.items()),
             f"actions added:       {self.added}",
@@ -323,6 +326,11 @@ class ActionsLoaded:
             more = f" and {len(self.unused_columns) - 12} more" if len(self.unused_columns) > 12 else ""
             lines.append("action columns not used: " + ", ".join(shown) + more)
         return lines
+
+
+def _printable(text: str) -> str:
+    """Control and other invisible characters as escapes: a status or header cannot rewrite the terminal."""
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
 
 
 def write_actions(con: duckdb.DuckDBPyConnection, parsed: Sequence[ParsedActions], run_id: int) -> ActionsLoaded:

@@ -223,3 +223,69 @@ def test_actions_from_a_google_sheet(sheets_api: SheetsApiServer, monkeypatch, e
     assert "(sheet)" in out
     assert {t for (t,) in rows(db_path, "SELECT title FROM actions")} == set(ex.SHEET_EXPECTED_TITLES)
     assert "Dana Owner" not in _all_stored_text(db_path)
+
+
+# --- the pure parts, table-driven ----------------------------------------------------------
+
+from pipeline.actions import DateReader, StatusMap  # noqa: E402
+from pipeline.parse import TimeError  # noqa: E402
+from review_pulse.settings import Settings  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("tracker_status", "resolution", "expected"),
+    [
+        ("Done", "", ("done", True)), ("CLOSED", "", ("done", True)), ("Resolved", "Fixed", ("done", True)),
+        ("Completed", "", ("done", True)), ("completed", "", ("done", True)),
+        ("Closed", "Won't Do", ("dropped", True)), ("Done", "Duplicate", ("dropped", True)),
+        ("Canceled", "", ("dropped", True)), ("Cancelled", "", ("dropped", True)), ("Won't do", "", ("dropped", True)),
+        ("not_doing", "", ("dropped", True)), ("Not planned", "", ("dropped", True)), ("Duplicate", "", ("dropped", True)),
+        ("deleted", "", ("dropped", True)),
+        ("In Progress", "", ("open", True)), ("outstanding", "", ("open", True)), ("Todo", "", ("open", True)),
+        ("Awaiting Deploy", "", ("open", False)), ("Shipped", "", ("open", False)),  # unknown: open, never done
+    ],
+)
+def test_status_defaults(tracker_status: str, resolution: str, expected: tuple[str, bool]) -> None:
+    assert StatusMap(Settings()).classify(tracker_status, resolution) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "dayfirst", "expected"),
+    [
+        ("12/Mar/24 9:41 AM", False, date(2024, 3, 12)),
+        ("12/Mar/2024 11:59 PM", False, date(2024, 3, 12)),
+        ("1/Apr/26", False, date(2026, 4, 1)),
+        ("2026-03-04T16:20:00.000Z", False, date(2026, 3, 4)),
+        ("Wed Mar 11 2026 15:00:00 GMT+0000 (Coordinated Universal Time)", False, date(2026, 3, 11)),
+        ("0001-01-01T00:00:00Z", False, None),  # gh: never closed
+        ("", False, None),
+        ("18/03/2026", True, date(2026, 3, 18)),
+        ("3/18/2026", False, date(2026, 3, 18)),
+        (46085, False, date(2026, 3, 4)),  # a Sheets serial date
+    ],
+)
+def test_dates_the_trackers_write(value: object, dayfirst: bool, expected: date | None) -> None:
+    assert DateReader(Settings(), dayfirst, future_ok=False).read(value) == expected
+
+
+@pytest.mark.parametrize(("value", "reason"), [("12/Mär/24 9:41 AM", "unknown month"), ("yesterday", "not a date"),
+                                               ("31/Feb/26", "not a date"), ("March 3", "no full date")])
+def test_dates_that_are_refused_with_a_reason(value: str, reason: str) -> None:
+    with pytest.raises(TimeError, match=reason):
+        DateReader(Settings(), False, future_ok=False).read(value)
+
+
+def test_a_created_date_in_the_future_is_rejected_but_a_due_date_is_not(tmp_path: Path, db_path: Path) -> None:
+    path = ex.write_csv(tmp_path / "j.csv", ["Summary", "Issue key", "Status", "Created", "Due date"], [
+        ["Later", "OPS-1", "To Do", "12/Mar/99 9:41 AM", ""], ["Fine", "OPS-2", "To Do", "12/Mar/26 9:41 AM", "01/Jan/40"]])
+    assert ingest(db_path, "--actions", str(path)) == 0
+    assert rows(db_path, "SELECT action_key, due FROM actions") == [("OPS-2", date(2040, 1, 1))]
+    assert "in the future" in rows(db_path, "SELECT reason FROM rejects")[0][0]
+
+
+def test_summary_escapes_control_characters_from_the_file(tmp_path: Path, db_path: Path, capsys) -> None:
+    path = ex.write_csv(tmp_path / "j.csv", ["Summary", "Issue key", "Status", "Created"],
+                        [["Fix", "OPS-1", "Wait\x1b[2Jing", "12/Mar/26 9:41 AM"]])
+    assert ingest(db_path, "--actions", str(path)) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "Wait\\x1b[2Jing (1)" in out
