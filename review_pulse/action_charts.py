@@ -10,7 +10,6 @@ import altair as alt
 import pandas as pd
 
 from review_pulse.charts import (
-    LABEL_FONT_SIZE,
     MARK_TEXT_FONT_SIZE,
     SMALL_TEXT_FONT_SIZE,
     STATEMENT_PALETTE,
@@ -86,8 +85,11 @@ def review_health_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChar
     df = frame.copy()
     df["label"] = df.apply(lambda r: "—" if pd.isna(r["mean_score"]) else f"{r['mean_score']:.2f} (n={int(r['weeks'])} wk)", axis=1)
     groups = list(GROUP_COLOURS)
-    bars = alt.Chart().mark_bar().encode(
-        y=alt.Y("group:N", title=None, sort=groups, axis=_axis(labels=False, ticks=False)),
+    statements = list(dict.fromkeys(df["statement"]))
+    y = alt.Y("statement:N", title=None, sort=statements, axis=_axis(labelFontWeight="bold", ticks=False))
+    offset = alt.YOffset("group:N", sort=groups)
+    bars = alt.Chart(df).mark_bar().encode(
+        y=y, yOffset=offset,
         x=alt.X("mean_score:Q", title="Mean weekly score (1–5)", scale=alt.Scale(domain=[1, 5], nice=False),
                 axis=_axis(values=[1, 2, 3, 4, 5], format="d")),
         x2=alt.datum(1),  # bars start at the scale's 1, the lowest answer
@@ -97,10 +99,8 @@ def review_health_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChar
                  alt.Tooltip("mean_score:Q", title="Mean weekly score", format=".2f"),
                  alt.Tooltip("weeks:Q", title="Weeks", format="d"), alt.Tooltip("answers:Q", title="Answers", format="d")],
     )
-    text = alt.Chart().mark_text(align="left", dx=4, fontSize=SMALL_TEXT_FONT_SIZE, color="#333333").encode(
-        y=alt.Y("group:N", sort=groups), x=alt.X("mean_score:Q"), text="label:N")
-    return alt.layer(bars, text, data=df).properties(width=ctx.width - 120, height=70).facet(
-        row=alt.Row("statement:N", title=None, header=alt.Header(labelFontSize=LABEL_FONT_SIZE, labelAngle=0, labelAnchor="start",
-                                                                 labelAlign="left", labelOrient="top", labelFontWeight="bold")),
-        title=_title(ctx, name, "Mean of weekly scores; hidden weeks left out · An association, not causation"),
-    )
+    text = alt.Chart(df).mark_text(align="left", dx=4, fontSize=SMALL_TEXT_FONT_SIZE, color="#333333").encode(
+        y=y, yOffset=offset, x=alt.X("mean_score:Q"), text="label:N")
+    return alt.layer(bars, text, title=_title(
+        ctx, name, "Mean of weekly scores; hidden weeks left out · An association, not causation",
+    )).properties(width=ctx.width, height=alt.Step(34))
