@@ -29,6 +29,8 @@ target = settings.action_target_days
 today = action_report.today_for(view)
 h = action_report.headline(view, today)
 
+if h.actions == 0:
+    st.info(f"No follow-up actions from the reviews of {view.period.title}. Older actions still open are listed below.")
 per_review, done_share, within, median = st.columns(4)
 per_review.metric("Actions per review", "—" if h.per_review is None else f"{h.per_review:.1f}",
                   help=f"{h.linked} actions linked to the {h.reviews_held} reviews held in the period. An action "

@@ -177,6 +177,14 @@ def test_titles_are_text_and_unsafe_links_are_never_links(fixture_db: Path, monk
     assert "](" not in dns  # its javascript: link was refused at load: shown as plain text
 
 
+def test_a_quarter_without_actions_still_lists_older_open_ones(fixture_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = open_page(fixture_db, monkeypatch, "2026-Q2")
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Done share"] == "—" and shown["Actions per review"] == "—"
+    assert shown["Open now"] == str(sum(1 for r in _expected_rows() if r[0] == "open"))
+    assert "No follow-up actions from the reviews of 2026-Q2" in at.info[0].value
+
+
 def test_empty_state_says_how_to_load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     db = tmp_path / "no-actions.duckdb"
     assert main(["ingest", "--db", str(db), "--attendance", str(ex.write_attendance(tmp_path / "a.csv"))]) == 0
