@@ -177,16 +177,18 @@ def run_ingest(args: argparse.Namespace, settings: Settings, db_path: Path, fast
 
 # --- follow-up actions (issue 13) ---
 def _expand_action_inputs(args: argparse.Namespace) -> list[Path]:
-    paths = list(getattr(args, "actions", None) or [])
-    files = [p for p in paths if not p.is_dir()]
-    folders = [p for p in paths if p.is_dir()]
-    # A folder means its CSV/xlsx files and its JSON exports.
-    json_in_folders = sorted(f for d in folders for f in d.iterdir() if f.is_file() and f.suffix.lower() == ".json")
-    tables = expand_inputs(folders) if folders and any(
-        f.suffix.lower() in SUPPORTED_SUFFIXES for d in folders for f in d.iterdir()) else []
-    if folders and not tables and not json_in_folders:
-        raise IngestError(f"{folders[0]}: the folder holds no .csv, .xlsx or .json files")
-    return files + tables + json_in_folders
+    files: list[Path] = []
+    for path in getattr(args, "actions", None) or []:
+        if not path.is_dir():
+            files.append(path)
+            continue
+        # A folder means its CSV/xlsx files and its JSON exports, sorted by name.
+        found = sorted(f for f in path.iterdir()
+                       if f.is_file() and f.suffix.lower() in (*SUPPORTED_SUFFIXES, ".json"))
+        if not found:
+            raise IngestError(f"{path}: the folder holds no .csv, .xlsx or .json files")
+        files.extend(found)
+    return files
 
 
 def parse_action_file(path: Path, settings: Settings, series: str | None) -> ParsedActions:

@@ -289,3 +289,15 @@ def test_summary_escapes_control_characters_from_the_file(tmp_path: Path, db_pat
     assert ingest(db_path, "--actions", str(path)) == 0
     out = capsys.readouterr().out
     assert "\x1b" not in out and "Wait\\x1b[2Jing (1)" in out
+
+
+def test_a_folder_of_json_exports_only(exports, tmp_path: Path, db_path: Path, capsys) -> None:
+    folder = tmp_path / "json-only"
+    folder.mkdir()
+    for fmt in ("github", "incident.io"):
+        (folder / exports[fmt].name).write_bytes(exports[fmt].read_bytes())
+    (tmp_path / "empty").mkdir()
+    assert ingest(db_path, "--actions", str(folder)) == 0
+    assert rows(db_path, "SELECT count(*) FROM actions") == [(len(ex.GH_EXPECTED) + len(ex.INCIDENT_EXPECTED),)]
+    assert ingest(db_path, "--actions", str(tmp_path / "empty")) == 2
+    assert "holds no .csv, .xlsx or .json files" in capsys.readouterr().err
