@@ -14,6 +14,8 @@ from pipeline.errors import IngestError
 from pipeline.csv_fast_path import plan as plan_fast_csv
 from pipeline.loader import CsvSurveyInput, RunSummary, load
 from pipeline.parse import parse_attendance, parse_surveys
+from pipeline.poll_inputs import checked_table, poll_sources, read_poll_file
+from pipeline.polls import ParsedPolls
 from pipeline.records import ParsedAttendance, ParsedSurveys
 from pipeline.sources.files import RawTable, expand_inputs, read_table, table_from_rows
 from review_pulse.errors import UserFacingError
@@ -25,14 +27,14 @@ EXIT_FAILED = 2
 
 @dataclass
 class SheetRef:
-    kind: str  # "surveys" | "attendance"
+    kind: str  # "surveys" | "attendance" | "polls"
     key_or_url: str
     worksheet: str | None = None
 
 
 class _SheetAction(argparse.Action):
     def __call__(self, parser, namespace, values, option_string=None):  # noqa: ANN001
-        kind = "surveys" if option_string == "--surveys-sheet" else "attendance"
+        kind = {"--surveys-sheet": "surveys", "--polls-sheet": "polls"}.get(option_string, "attendance")
         sheets = list(getattr(namespace, "sheets", None) or [])
         sheets.append(SheetRef(kind, values))
         namespace.sheets = sheets
@@ -42,7 +44,7 @@ class _WorksheetAction(argparse.Action):
     def __call__(self, parser, namespace, values, option_string=None):  # noqa: ANN001
         sheets = getattr(namespace, "sheets", None) or []
         if not sheets:
-            parser.error("--worksheet must follow --surveys-sheet or --attendance-sheet")
+            parser.error("--worksheet must follow --surveys-sheet, --attendance-sheet or --polls-sheet")
         sheets[-1].worksheet = values
 
 
@@ -68,6 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="read survey responses (wide layout) from a Google Sheet")
     ingest.add_argument("--attendance-sheet", action=_SheetAction, metavar="KEY_OR_URL",
                         help="read attendance from a Google Sheet")
+    # Talking points (issue 12): the opening poll of each review.
+    ingest.add_argument("--polls", nargs="+", type=Path, default=[], metavar="EXPORT_OR_FILE",
+                        help="talking-point polls: a Slack workspace export (ZIP or folder; Polly and Simple Poll), "
+                             "a talking-points sheet or a long poll export (.csv/.xlsx)")
+    ingest.add_argument("--polls-sheet", action=_SheetAction, metavar="KEY_OR_URL",
+                        help="read a talking-points sheet (Date, Talking point, Votes…) from a Google Sheet")
     ingest.add_argument("--worksheet", action=_WorksheetAction, metavar="NAME",
                         help="worksheet (tab) of the sheet option just before it; default: the first tab")
     ingest.add_argument("--series", metavar="NAME",
@@ -132,8 +140,9 @@ def _read_sheet(ref: SheetRef, args: argparse.Namespace) -> RawTable:
 
 def run_ingest(args: argparse.Namespace, settings: Settings, db_path: Path, fast_csv: bool = True) -> RunSummary:
     """Read, parse and load; ``fast_csv=False`` parses every file in Python (tests compare the two)."""
-    if not (args.surveys or args.attendance or args.sheets):
-        raise IngestError("nothing to ingest: give --surveys, --attendance, --surveys-sheet or --attendance-sheet")
+    if not (args.surveys or args.attendance or args.sheets or args.polls):
+        raise IngestError("nothing to ingest: give --surveys, --attendance, --polls, --surveys-sheet, "
+                          "--attendance-sheet or --polls-sheet")
     surveys: list[ParsedSurveys] = []
     attendance: list[ParsedAttendance] = []
     sources: list[str] = []
@@ -151,14 +160,21 @@ def run_ingest(args: argparse.Namespace, settings: Settings, db_path: Path, fast
     for path in expand_inputs(args.attendance):
         attendance.append(parse_attendance(read_table(path), settings, args.series))
         sources.append(str(path))
+    polls: list[ParsedPolls] = []
+    for path in poll_sources(args.polls):
+        polls.append(read_poll_file(path, settings, args.series))
+        sources.append(str(path))
     for ref in args.sheets:
         table = _read_sheet(ref, args)
-        if ref.kind == "surveys":
+        if ref.kind == "polls":
+            polls.append(checked_table(table, settings, args.series))
+        elif ref.kind == "surveys":
             surveys.append(parse_surveys(table, settings, args.series))
         else:
             attendance.append(parse_attendance(table, settings, args.series))
         sources.append(table.source)
-    return load(db_path, settings, surveys, attendance, sources, strict=args.strict, csv_surveys=csv_surveys)
+    return load(db_path, settings, surveys, attendance, sources, strict=args.strict, csv_surveys=csv_surveys,
+                polls=polls)
 
 
 def _parse_survey_file(path: Path, settings: Settings, series: str | None) -> ParsedSurveys:
@@ -166,7 +182,7 @@ def _parse_survey_file(path: Path, settings: Settings, series: str | None) -> Pa
 
 
 def _sources_of(args: argparse.Namespace) -> list[str]:
-    named = [str(p) for p in getattr(args, "surveys", []) + getattr(args, "attendance", [])]
+    named = [str(p) for p in getattr(args, "surveys", []) + getattr(args, "attendance", []) + getattr(args, "polls", [])]
     return named + [f"sheet {ref.key_or_url}" for ref in getattr(args, "sheets", [])]
 
 

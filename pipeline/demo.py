@@ -12,7 +12,11 @@ import random
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from dataclasses import replace
+
+from pipeline.demo_polls import DEMO_THEMES, demo_poll_export
 from pipeline.loader import RunSummary, load
+from pipeline.poll_inputs import read_poll_file
 from pipeline.parse import LABEL_FOR_SCORE, parse_attendance, parse_surveys
 from pipeline.sources.files import read_table
 from review_pulse.settings import Settings
@@ -151,4 +155,16 @@ def build_demo(db_path: Path, settings: Settings, source_dir: Path | None = None
     survey_path, attendance_path = write_demo_sources(source_dir, settings, seed)
     surveys = parse_surveys(read_table(survey_path), settings)
     attendance = parse_attendance(read_table(attendance_path), settings)
-    return load(db_path, settings, [surveys], [attendance], [str(survey_path), str(attendance_path)])
+    polls_path = _write_demo_polls(source_dir, attendance, seed)
+    # The demo's themes classify its options unless the settings name their own.
+    poll_settings = settings if settings.themes else replace(settings, themes=DEMO_THEMES)
+    polls = read_poll_file(polls_path, poll_settings)  # what `ingest --polls` runs
+    return load(db_path, settings, [surveys], [attendance], [str(survey_path), str(attendance_path), str(polls_path)],
+                polls=[polls])
+
+
+def _write_demo_polls(source_dir: Path, attendance, seed: int) -> Path:  # noqa: ANN001
+    """Talking points (issue 12): the opening poll of every review, as a Slack export."""
+    meetings = sorted(attendance.meetings, key=lambda m: m.meeting_date)
+    return demo_poll_export(source_dir / "slack_export.zip", [m.meeting_date for m in meetings],
+                            [m.title or "The incident" for m in meetings], [m.attendees for m in meetings], seed)

@@ -13,6 +13,7 @@ import duckdb
 
 from pipeline.csv_fast_path import CsvPlan, FastPathDeclined, StagedSurveys, stage
 from pipeline.errors import IngestError, StrictModeError
+from pipeline.polls import ParsedPolls
 from pipeline.records import ParsedAttendance, ParsedSurveys, Reject
 from pipeline.schema import REBUILD_RESPONSE_WEEKS, ensure_schema, temp_table
 from review_pulse.settings import Settings
@@ -34,6 +35,10 @@ class RunSummary:
     # Survey files DuckDB parsed (pipeline.csv_fast_path), and why others went to Python.
     parsed_in_duckdb: list[str] = field(default_factory=list)
     fast_path_declined: dict[str, str] = field(default_factory=dict)
+    # Talking points (issue 12)
+    polls_loaded: int = 0
+    poll_messages_ignored: int = 0
+    unmatched_options: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         lines = [
@@ -50,7 +55,24 @@ class RunSummary:
             shown = self.unused_columns[:10]
             more = f" and {len(self.unused_columns) - 10} more" if len(self.unused_columns) > 10 else ""
             lines.append("columns not used (not a statement, time, feedback or series): " + ", ".join(shown) + more)
+        lines.extend(self._poll_lines())
         return lines
+
+    def _poll_lines(self) -> list[str]:
+        if not (self.polls_loaded or self.poll_messages_ignored):
+            return []
+        lines = [f"polls loaded:        {self.polls_loaded} ({self.poll_messages_ignored} other Slack messages ignored)"]
+        if self.unmatched_options:
+            shown = [_printable(o) for o in self.unmatched_options[:10]]
+            more = f" and {len(self.unmatched_options) - 10} more" if len(self.unmatched_options) > 10 else ""
+            lines.append("options matching no theme (add [[themes]] to review_pulse.toml if they recur): "
+                         + "; ".join(shown) + more)
+        return lines
+
+
+def _printable(text: str) -> str:
+    """CLI output: control characters escaped, so an option text cannot move the cursor."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 log = logging.getLogger(__name__)
@@ -74,6 +96,7 @@ def load(
     strict: bool = False,
     csv_surveys: Sequence[CsvSurveyInput] = (),
     now: datetime | None = None,
+    polls: Sequence[ParsedPolls] = (),
 ) -> RunSummary:
     """Write everything parsed in this run, or nothing.
 
@@ -95,14 +118,16 @@ def load(
                 surveys.append(item.parse_in_python())
         rejects = [("survey", r) for p in surveys for r in p.rejects] + [
             ("survey", r) for s in staged for r in s.rejects
-        ] + [("attendance", r) for p in attendance for r in p.rejects]
+        ] + [("attendance", r) for p in attendance for r in p.rejects] + [
+            ("poll", r) for p in polls for r in p.rejects
+        ]
         if strict and rejects:
             first = rejects[0][1]
             raise StrictModeError(
                 f"--strict: {len(rejects)} row(s) rejected, nothing loaded "
                 f"(first: {first.source_file} line {first.line}: {first.reason})"
             )
-        summary = _write(con, settings, surveys, staged, attendance, rejects, sources, started)
+        summary = _write(con, settings, surveys, staged, attendance, rejects, sources, started, polls)
     summary.parsed_in_duckdb = [s.source for s in staged]
     summary.fast_path_declined = declined
     return summary
@@ -117,6 +142,7 @@ def _write(
     rejects: list[tuple[str, Reject]],
     sources: list[str],
     started: datetime,
+    polls: Sequence[ParsedPolls] = (),
 ) -> RunSummary:
     statement_texts = settings.statement_texts
     position = {text: i for i, text in enumerate(statement_texts)}
@@ -243,6 +269,7 @@ def _write(
         [run_id],
     )
     con.execute(REBUILD_RESPONSE_WEEKS)
+    polls_loaded = _write_polls(con, polls, run_id)
     summary = RunSummary(
         run_id=run_id,
         files_read=len(sources),
@@ -254,6 +281,9 @@ def _write(
         meetings_loaded=len(meetings),
         dropped_columns=dropped,
         unused_columns=unused,
+        polls_loaded=polls_loaded,
+        poll_messages_ignored=sum(p.messages_ignored for p in polls),
+        unmatched_options=sorted({o for p in polls for o in p.unmatched_options}),
     )
     con.execute(
         "INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -263,6 +293,39 @@ def _write(
     )
     con.execute("COMMIT")  # the temp tables go with the connection
     return summary
+
+
+def _write_polls(con: duckdb.DuckDBPyConnection, parsed: Sequence[ParsedPolls], run_id: int) -> int:
+    """Talking points (issue 12): each poll replaces any stored poll with its id (a later input wins)."""
+    polls = list({p.poll_id: p for item in parsed for p in item.polls}.values())
+    if not polls:
+        return 0
+    temp_table(con, "incoming_polls", {
+        "poll_id": ("VARCHAR", [p.poll_id for p in polls]),
+        "series": ("VARCHAR", [p.series for p in polls]),
+        "held_utc": ("TIMESTAMP", [p.held_utc for p in polls]),
+        "held_local": ("TIMESTAMP", [p.held_local for p in polls]),
+        "title": ("VARCHAR", [p.title for p in polls]),
+        "app": ("VARCHAR", [p.app for p in polls]),
+        "source_file": ("VARCHAR", [p.source_file for p in polls]),
+    })
+    options = [(p.poll_id, order, o) for p in polls for order, o in enumerate(p.options)]
+    temp_table(con, "incoming_poll_options", {
+        "poll_id": ("VARCHAR", [poll_id for poll_id, _order, _o in options]),
+        "option_order": ("BIGINT", [order for _p, order, _o in options]),
+        "point": ("VARCHAR", [o.point for _p, _order, o in options]),
+        "kind": ("VARCHAR", [o.kind for _p, _order, o in options]),
+        "theme": ("VARCHAR", [o.theme for _p, _order, o in options]),
+        "votes": ("BIGINT", [o.votes for _p, _order, o in options]),
+        "discussed": ("VARCHAR", [None if o.discussed is None else str(o.discussed).lower() for _p, _order, o in options]),
+    })
+    con.execute("DELETE FROM poll_options WHERE poll_id IN (SELECT poll_id FROM incoming_polls)")
+    con.execute("DELETE FROM polls WHERE poll_id IN (SELECT poll_id FROM incoming_polls)")
+    con.execute("""INSERT INTO polls SELECT poll_id, series, held_utc, held_local, title, app, source_file, ?
+                   FROM incoming_polls""", [run_id])
+    con.execute("""INSERT INTO poll_options SELECT poll_id, option_order, point, kind, theme, votes,
+                   CAST(discussed AS BOOLEAN) FROM incoming_poll_options""")
+    return len(polls)
 
 
 def init_empty(db_path: Path) -> None:
