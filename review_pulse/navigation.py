@@ -9,6 +9,7 @@ PAGES = (
     ("pages/agreement.py", "Survey agreement", ":material/thumb_up:"),
     ("pages/attendance.py", "Attendance", ":material/groups:"),
     ("pages/feedback.py", "Feedback", ":material/forum:"),
+    ("pages/talking_points.py", "Talking points", ":material/how_to_vote:"),
     ("pages/data.py", "Data", ":material/database:"),
 )
 

@@ -80,3 +80,14 @@ def all_items(view: DataView) -> list[ExportItem]:
         attendance(view),
         response_rate(view),
     ]
+
+
+# --- talking points (issue 12): ui.show_chart and the retro pack find these builders here ---
+from review_pulse.talking_points_report import (  # noqa: E402
+    beside_survey,
+    recurring_themes,
+    talking_point_choices,
+    talking_point_items,
+    theme_timeline,
+    topic_balance,
+)

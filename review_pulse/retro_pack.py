@@ -41,7 +41,7 @@ def summary_numbers(view: DataView) -> dict:
 def build_retro_pack(view: DataView) -> bytes:
     numbers = summary_numbers(view)
     return build_zip(
-        report.all_items(view),
+        report.all_items(view) + report.talking_point_items(view),  # talking points: issue 12
         view.period.title,
         {
             export_filename("summary", view.period.title, "md"): summary_markdown(numbers),
