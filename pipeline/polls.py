@@ -94,6 +94,11 @@ _BARE_LINK = re.compile(r"<([^>|]*)>")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
+def plain_text(text: object) -> str:
+    """A table cell as typed, except user mentions (ids are never kept) and control characters."""
+    return _CONTROL.sub("", _MENTION.sub("@someone", str(text or ""))).strip()[:MAX_POINT_CHARS]
+
+
 def clean_text(text: object) -> str:
     """Slack mrkdwn as plain text, with every user mention replaced: ids are never kept."""
     value = _MENTION.sub("@someone", str(text or ""))
@@ -385,7 +390,7 @@ def parse_poll_table(table: RawTable, settings: Settings, series: str | None = N
         def reject(reason: str) -> None:
             result.rejects.append(Reject(reject_keys.key(source, str(line), reason), source, line, reason, raw))
 
-        point = clean_text(_text(_cell(row, point_col)))
+        point = plain_text(_text(_cell(row, point_col)))
         if not point:
             reject("no talking point")
             continue
@@ -413,7 +418,7 @@ def parse_poll_table(table: RawTable, settings: Settings, series: str | None = N
         row_series = _text(_cell(row, series_col)) or series or settings.default_series
         key = (row_series, _text(_cell(row, poll_col)), local.date())
         held.setdefault(key, (utc, local))
-        entry = grouped[key].setdefault(point, [0, kind, clean_text(_text(_cell(row, theme_col))) or None, discussed])
+        entry = grouped[key].setdefault(point, [0, kind, plain_text(_text(_cell(row, theme_col))) or None, discussed])
         entry[0] += votes
     for (row_series, poll_name, day), points in grouped.items():
         utc, local = held[(row_series, poll_name, day)]
