@@ -98,7 +98,7 @@ def recurring_themes_chart(frame: pd.DataFrame, ctx: ChartContext, trend_reviews
     base = alt.Chart(df).encode(
         y=alt.Y("theme_label:N", sort=order, title=None, axis=_axis()),
         x=alt.X("total_votes:Q", title="Votes in the period", scale=alt.Scale(domain=[0, x_max], nice=False),
-                axis=_axis(format="d", tickMinStep=1)),
+                axis=_axis(format="d", tickMinStep=1, tickCount=6)),
         tooltip=[alt.Tooltip("theme:N", title="Theme"), alt.Tooltip("total_votes:Q", title="Votes"),
                  alt.Tooltip("reviews:Q", title="Reviews it was offered in"), alt.Tooltip("top_picks:Q", title="Times the top pick")],
     )
@@ -180,7 +180,7 @@ def beside_survey_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChar
     df["n_text"] = [f"hidden (fewer than {ctx.min_group_size})" if s else f"{m:.2f} · n={r} responses, {w} weeks"
                     for s, m, r, w in zip(df["suppressed"], df["mean_score"], df["responses"], df["weeks"])]
     df["bar"] = df["mean_score"].where(~df["suppressed"])
-    df["text_x"] = df["bar"].fillna(1.0)
+    df["text_x"] = 1.0
     statements = list(dict.fromkeys(df.sort_values("statement_order")["statement"]))
     base = alt.Chart(df).encode(
         y=alt.Y("statement:N", sort=statements, title=None, axis=_axis(labelLimit=300)),
@@ -194,8 +194,10 @@ def beside_survey_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChar
         color=alt.Color("group:N", title=None, legend=_legend(symbolType="square"), scale=alt.Scale(
             domain=["Top pick: a theme", "Top pick: the incident"], range=[KIND_COLOURS["theme"], KIND_COLOURS["incident"]])),
     )
-    labels = base.mark_text(align="left", dx=6, fontSize=SMALL_TEXT_FONT_SIZE, color="#333333").encode(
-        x=alt.X("text_x:Q"), text="n_text:N")
+    # Inside the bar, from its start: a label right of the bar would be cut at the plot's edge.
+    labels = base.mark_text(align="left", dx=6, fontSize=SMALL_TEXT_FONT_SIZE, fontWeight="bold").encode(
+        x=alt.X("text_x:Q"), text="n_text:N",
+        color=alt.condition("datum.bar == null || datum.bar < 2.8", alt.value("#333333"), alt.value("white")))
     return alt.layer(bars, labels, title=_title(
         ctx, name, "Weeks grouped by what the room chose first · side by side, not cause and effect")
     ).properties(width=ctx.width, height=max(120, 70 * len(statements)))

@@ -81,7 +81,7 @@ def _zip_root(names: list[str]) -> str | None:
 def _safe_member(name: str, source: str) -> PurePosixPath:
     path = PurePosixPath(name.replace("\\", "/"))
     if path.is_absolute() or ".." in path.parts or (path.parts and ":" in path.parts[0]):
-        raise SourceFileError(source, f"unsafe path in the ZIP ({name!r}); nothing was read")
+        raise SourceFileError(source, f"unsafe path in the ZIP ({_shown(name)!r}); nothing was read")
     return path
 
 
@@ -103,7 +103,7 @@ def _read_zip(archive: zipfile.ZipFile, source: str) -> SlackExport:
         with archive.open(info) as handle:
             data = handle.read(limit + 1)
         if len(data) > limit:
-            raise SourceFileError(source, f"{name} is larger than {limit // (1024 * 1024)} MB uncompressed; "
+            raise SourceFileError(source, f"{_shown(name)} is larger than {limit // (1024 * 1024)} MB uncompressed; "
                                           "export fewer channels or a shorter date range")
         budget[0] -= len(data)
         return data
@@ -144,13 +144,19 @@ def _read_folder(folder: Path, source: str) -> SlackExport:
             size = day.stat().st_size
             total += size
             if size > MAX_MEMBER_BYTES or total > MAX_TOTAL_BYTES:
-                raise SourceFileError(source, f"{channel}/{day.name}: the export is larger than this reader accepts "
+                raise SourceFileError(source, f"{_shown(channel)}/{day.name}: the export is larger than this reader accepts "
                                               f"({MAX_TOTAL_BYTES // (1024 * 1024)} MB); export fewer channels")
             export.days.append(_day(source, channel, f"{channel}/{day.name}", day.read_bytes()))
     return export
 
 
+def _shown(name: str) -> str:
+    """A member name for a one-line message: control characters escaped (names come from the file)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in name)
+
+
 def _json(source: str, name: str, data: bytes) -> object:
+    name = _shown(name)
     try:
         return json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError:
@@ -177,5 +183,6 @@ def _channel_names(source: str, lists: dict[str, bytes]) -> list[str]:
 def _day(source: str, channel: str, name: str, data: bytes) -> DayFile:
     messages = _json(source, name, data)
     if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
-        raise SourceFileError(source, f"{name}: expected a list of messages; re-download the export, nothing was loaded")
+        raise SourceFileError(source, f"{_shown(name)}: expected a list of messages; re-download the export, "
+                                      "nothing was loaded")
     return DayFile(channel, name, messages)
