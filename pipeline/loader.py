@@ -13,7 +13,7 @@ import duckdb
 
 from pipeline.csv_fast_path import CsvPlan, FastPathDeclined, StagedSurveys, stage
 from pipeline.errors import IngestError, StrictModeError
-from pipeline.polls import ParsedPolls
+from pipeline.polls import ParsedPolls, Poll
 from pipeline.records import ParsedAttendance, ParsedSurveys, Reject
 from pipeline.schema import REBUILD_RESPONSE_WEEKS, ensure_schema, temp_table
 from review_pulse.settings import Settings
@@ -296,8 +296,13 @@ def _write(
 
 
 def _write_polls(con: duckdb.DuckDBPyConnection, parsed: Sequence[ParsedPolls], run_id: int) -> int:
-    """Talking points (issue 12): each poll replaces any stored poll with its id (a later input wins)."""
-    polls = list({p.poll_id: p for item in parsed for p in item.polls}.values())
+    """Talking points (issue 12): each poll replaces the stored poll with its id, unless the stored one is a
+    later edit of the same Slack message (an older export loaded again); within a run the latest edit wins."""
+    latest: dict[str, Poll] = {}
+    for poll in (p for item in parsed for p in item.polls):
+        if poll.poll_id not in latest or poll.version >= latest[poll.poll_id].version:
+            latest[poll.poll_id] = poll
+    polls = list(latest.values())
     if not polls:
         return 0
     temp_table(con, "incoming_polls", {
@@ -307,6 +312,7 @@ def _write_polls(con: duckdb.DuckDBPyConnection, parsed: Sequence[ParsedPolls], 
         "held_local": ("TIMESTAMP", [p.held_local for p in polls]),
         "title": ("VARCHAR", [p.title for p in polls]),
         "app": ("VARCHAR", [p.app for p in polls]),
+        "edited_ts": ("DOUBLE", [p.version for p in polls]),
         "source_file": ("VARCHAR", [p.source_file for p in polls]),
     })
     options = [(p.poll_id, order, o) for p in polls for order, o in enumerate(p.options)]
@@ -319,12 +325,16 @@ def _write_polls(con: duckdb.DuckDBPyConnection, parsed: Sequence[ParsedPolls], 
         "votes": ("BIGINT", [o.votes for _p, _order, o in options]),
         "discussed": ("VARCHAR", [None if o.discussed is None else str(o.discussed).lower() for _p, _order, o in options]),
     })
-    con.execute("DELETE FROM poll_options WHERE poll_id IN (SELECT poll_id FROM incoming_polls)")
-    con.execute("DELETE FROM polls WHERE poll_id IN (SELECT poll_id FROM incoming_polls)")
-    con.execute("""INSERT INTO polls SELECT poll_id, series, held_utc, held_local, title, app, source_file, ?
-                   FROM incoming_polls""", [run_id])
+    con.execute("""CREATE TEMP TABLE replacing_polls AS
+                   SELECT i.poll_id FROM incoming_polls AS i LEFT JOIN polls AS p USING (poll_id)
+                   WHERE p.poll_id IS NULL OR i.edited_ts >= p.edited_ts""")
+    con.execute("DELETE FROM poll_options WHERE poll_id IN (SELECT poll_id FROM replacing_polls)")
+    con.execute("DELETE FROM polls WHERE poll_id IN (SELECT poll_id FROM replacing_polls)")
+    con.execute("""INSERT INTO polls SELECT poll_id, series, held_utc, held_local, title, app, edited_ts, source_file, ?
+                   FROM incoming_polls WHERE poll_id IN (SELECT poll_id FROM replacing_polls)""", [run_id])
     con.execute("""INSERT INTO poll_options SELECT poll_id, option_order, point, kind, theme, votes,
-                   CAST(discussed AS BOOLEAN) FROM incoming_poll_options""")
+                   CAST(discussed AS BOOLEAN) FROM incoming_poll_options
+                   WHERE poll_id IN (SELECT poll_id FROM replacing_polls)""")
     return len(polls)
 
 

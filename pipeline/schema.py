@@ -159,6 +159,7 @@ CREATE TABLE IF NOT EXISTS polls (
     held_local  TIMESTAMP NOT NULL,
     title       VARCHAR,
     app         VARCHAR NOT NULL,          -- polly | simple-poll | sheet
+    edited_ts   DOUBLE NOT NULL,           -- the Slack message's latest edit (0 for sheets): an older one never replaces it
     source_file VARCHAR NOT NULL,
     run_id      BIGINT NOT NULL
 );

@@ -318,6 +318,9 @@ def test_reload_replaces_the_tally_and_adds_nothing(export: Path, db_path: Path,
     assert ingest(db_path, "--polls", str(folder)) == 0
     assert rows(db_path, "SELECT count(*), sum(votes) FROM poll_options") == [(8, 23)]
     assert rows(db_path, "SELECT count(*) FROM polls") == [(2,)]
+    # The older export loaded again: its tally is an earlier edit and replaces nothing.
+    assert ingest(db_path, "--polls", str(export)) == 0
+    assert rows(db_path, "SELECT count(*), sum(votes) FROM poll_options") == [(8, 23)]
 
 
 def test_a_poll_nobody_voted_in(db_path: Path, tmp_path: Path) -> None:
@@ -429,6 +432,20 @@ def test_talking_points_sheet_csv(themed: Settings, db_path: Path, tmp_path: Pat
         "kind 'unknown' is not incident, theme or other", "votes 'many' is not a whole number"]
     stored = every_stored_text(db_path)
     assert "example.com" not in stored and "secret note" not in stored
+
+
+def test_talking_points_sheet_xlsx(db_path: Path, tmp_path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    for row in SHEET:
+        book.active.append([int(c) if c.isdigit() else c for c in row])
+    path = tmp_path / "points.xlsx"
+    book.save(path)
+    assert ingest(db_path, "--polls", str(path)) == 0
+    got = {(str(d), p): v for d, p, v in rows(db_path, """SELECT CAST(p.held_local AS DATE), o.point, o.votes
+                                                         FROM poll_options o JOIN polls p USING (poll_id)""")}
+    assert got == expected_from(write_csv(tmp_path / "same.csv", SHEET))
 
 
 def test_long_export_one_row_per_vote(db_path: Path, tmp_path: Path) -> None:
