@@ -41,6 +41,9 @@ def read_poll_file(path: Path, settings: Settings, series: str | None = None,
                            f"in {len(export.channels)} channel(s); export the review channel with the poll app "
                            f"installed{first}")
         return parsed
+    if path.suffix.lower() == ".zip":
+        raise SourceFileError(str(path), "not a Slack workspace export (no channels.json), or a damaged ZIP; "
+                                         "re-download the export from Slack's admin page")
     return checked_table(read_table(path), settings, series, now=now)
 
 

@@ -375,6 +375,14 @@ def test_zip_with_a_path_outside_the_export_is_refused(db_path: Path, tmp_path: 
     assert "unsafe path" in capsys.readouterr().err and not db_path.exists()
 
 
+def test_a_truncated_zip_is_one_line(export: Path, db_path: Path, tmp_path: Path, capsys) -> None:
+    cut = tmp_path / "cut.zip"
+    cut.write_bytes(export.read_bytes()[: export.stat().st_size // 2])
+    assert ingest(db_path, "--polls", str(cut)) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "damaged ZIP" in err and not db_path.exists()
+
+
 def test_zip_bomb_is_refused(db_path: Path, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(slack_export, "MAX_TOTAL_BYTES", 64 * 1024)
     padding = [{"type": "message", "text": "x" * 1000, "ts": f"{POSTED:.6f}"}] * 200  # ~200 KB, compresses to little

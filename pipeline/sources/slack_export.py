@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 import zipfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -40,7 +41,8 @@ class DayFile:
 class SlackExport:
     source: str
     channels: list[str] = field(default_factory=list)
-    days: list[DayFile] = field(default_factory=list)
+    # Read one day file at a time when iterated, so memory holds one day, not the whole workspace.
+    days: Iterable[DayFile] = ()
 
 
 def is_slack_export(path: Path) -> bool:
@@ -62,11 +64,13 @@ def read_slack_export(path: Path) -> SlackExport:
         return _read_folder(path, source)
     try:
         with zipfile.ZipFile(path) as archive:
-            return _read_zip(archive, source)
+            export, members = _read_zip(archive, source)
     except zipfile.BadZipFile as exc:
         raise SourceFileError(source, f"not a readable ZIP ({exc})") from None
     except OSError as exc:
         raise SourceFileError(source, f"cannot read the file ({exc.strerror or exc})") from None
+    export.days = _zip_days(path, source, members)
+    return export
 
 
 def _zip_root(names: list[str]) -> str | None:
@@ -85,7 +89,8 @@ def _safe_member(name: str, source: str) -> PurePosixPath:
     return path
 
 
-def _read_zip(archive: zipfile.ZipFile, source: str) -> SlackExport:
+def _read_zip(archive: zipfile.ZipFile, source: str) -> tuple[SlackExport, list[tuple[str, str, str]]]:
+    """The export's channels, and its day files as (member, channel, "channel/day.json"), checked, unread."""
     infos = archive.infolist()
     if len(infos) > MAX_MEMBERS:
         raise SourceFileError(source, f"the ZIP holds {len(infos):,} entries, more than a Slack export has")
@@ -94,32 +99,49 @@ def _read_zip(archive: zipfile.ZipFile, source: str) -> SlackExport:
     root = _zip_root([i.filename for i in infos])
     if root is None:
         raise SourceFileError(source, "no channels.json: not a Slack workspace export")
-    budget = [MAX_TOTAL_BYTES]
-
-    def read(name: str) -> bytes:
-        info = archive.getinfo(name)
-        limit = min(MAX_MEMBER_BYTES, budget[0])
-        # file_size is what the header claims; read at most limit + 1 bytes to catch a lie.
-        with archive.open(info) as handle:
-            data = handle.read(limit + 1)
-        if len(data) > limit:
-            raise SourceFileError(source, f"{_shown(name)} is larger than {limit // (1024 * 1024)} MB uncompressed; "
-                                          "export fewer channels or a shorter date range")
-        budget[0] -= len(data)
-        return data
-
+    budget = _Budget(source)
     names = {i.filename for i in infos}
-    channels = _channel_names(source, {n: read(root + n) for n in CHANNEL_LISTS if root + n in names})
-    export = SlackExport(source, channels)
+    channels = _channel_names(source, {n: budget.read(archive, root + n) for n in CHANNEL_LISTS if root + n in names})
     wanted = set(channels)
+    members = []
     for info in sorted(infos, key=lambda i: i.filename):
         relative = PurePosixPath(info.filename[len(root):]) if info.filename.startswith(root) else None
         if relative is None or len(relative.parts) != 2 or info.is_dir():
             continue
         channel, day = relative.parts
         if channel in wanted and DAY_FILE.match(day):
-            export.days.append(_day(source, channel, f"{channel}/{day}", read(info.filename)))
-    return export
+            members.append((info.filename, channel, f"{channel}/{day}"))
+    return SlackExport(source, channels), members
+
+
+class _Budget:
+    """Uncompressed bytes read so far, against the per-file and total bounds."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.left = MAX_TOTAL_BYTES
+
+    def read(self, archive: zipfile.ZipFile, name: str) -> bytes:
+        limit = min(MAX_MEMBER_BYTES, self.left)
+        # The header's file_size may lie: read at most limit + 1 bytes and look.
+        with archive.open(name) as handle:
+            data = handle.read(limit + 1)
+        if len(data) > limit:
+            raise SourceFileError(self.source, f"{_shown(name)} is larger than {limit // (1024 * 1024)} MB uncompressed; "
+                                               "export fewer channels or a shorter date range")
+        self.left -= len(data)
+        return data
+
+
+def _zip_days(path: Path, source: str, members: list[tuple[str, str, str]]) -> Iterator[DayFile]:
+    budget = _Budget(source)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for member, channel, name in members:
+                yield _day(source, channel, name, budget.read(archive, member))
+    except (zipfile.BadZipFile, EOFError, OSError) as exc:  # e.g. a truncated download
+        raise SourceFileError(source, f"cannot read the ZIP ({type(exc).__name__}: {exc}); re-download the export, "
+                                      "nothing was loaded") from None
 
 
 def _read_folder(folder: Path, source: str) -> SlackExport:
@@ -132,8 +154,13 @@ def _read_folder(folder: Path, source: str) -> SlackExport:
         if (root / name).is_file():
             lists[name] = (root / name).read_bytes()
     export = SlackExport(source, _channel_names(source, lists))
+    export.days = _folder_days(root, source, export.channels)
+    return export
+
+
+def _folder_days(root: Path, source: str, channels: list[str]) -> Iterator[DayFile]:
     total = 0
-    for channel in export.channels:
+    for channel in channels:
         directory = root / channel
         # A channel name comes from the file: only a plain folder directly under the export.
         if "/" in channel or "\\" in channel or channel in ("", ".", "..") or not directory.is_dir():
@@ -146,8 +173,7 @@ def _read_folder(folder: Path, source: str) -> SlackExport:
             if size > MAX_MEMBER_BYTES or total > MAX_TOTAL_BYTES:
                 raise SourceFileError(source, f"{_shown(channel)}/{day.name}: the export is larger than this reader accepts "
                                               f"({MAX_TOTAL_BYTES // (1024 * 1024)} MB); export fewer channels")
-            export.days.append(_day(source, channel, f"{channel}/{day.name}", day.read_bytes()))
-    return export
+            yield _day(source, channel, f"{channel}/{day.name}", day.read_bytes())
 
 
 def _shown(name: str) -> str:
