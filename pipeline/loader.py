@@ -39,6 +39,7 @@ class RunSummary:
     polls_loaded: int = 0
     poll_messages_ignored: int = 0
     unmatched_options: list[str] = field(default_factory=list)
+    poll_dropped_columns: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         lines = [
@@ -62,6 +63,8 @@ class RunSummary:
         if not (self.polls_loaded or self.poll_messages_ignored):
             return []
         lines = [f"polls loaded:        {self.polls_loaded} ({self.poll_messages_ignored} other Slack messages ignored)"]
+        if self.poll_dropped_columns:
+            lines.append("voter columns dropped (never stored): " + ", ".join(map(_printable, self.poll_dropped_columns)))
         if self.unmatched_options:
             shown = [_printable(o) for o in self.unmatched_options[:10]]
             more = f" and {len(self.unmatched_options) - 10} more" if len(self.unmatched_options) > 10 else ""
@@ -284,6 +287,7 @@ def _write(
         polls_loaded=polls_loaded,
         poll_messages_ignored=sum(p.messages_ignored for p in polls),
         unmatched_options=sorted({o for p in polls for o in p.unmatched_options}),
+        poll_dropped_columns=sorted({c for p in polls for c in p.dropped_columns}),
     )
     con.execute(
         "INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

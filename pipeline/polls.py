@@ -16,7 +16,6 @@ of tables are dropped on read, and a reject keeps only the cells that were mappe
 from __future__ import annotations
 
 import html
-import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -329,6 +328,11 @@ YES = {"yes", "y", "true", "1", "x", "discussed"}
 NO = {"no", "n", "false", "0", "", "not discussed"}
 
 
+def _is_voter_header(header: str) -> bool:
+    """Poll exports name their people "Voter" or "Voted by", which the survey rules do not know."""
+    return bool({"voter", "voters", "voted"} & set(normalise_header(header).split()))
+
+
 def _column(keys: list[str], candidates: tuple[str, ...], source: str, role: str, taken: set[int]) -> int | None:
     found = [i for i, key in enumerate(keys) if key in candidates and i not in taken]
     named = {keys[i] for i in found}
@@ -361,7 +365,7 @@ def parse_poll_table(table: RawTable, settings: Settings, series: str | None = N
     taken: set[int] = set()
     # People first: a voter column is dropped before anything else can map it.
     identity = [i for i, h in enumerate(table.header)
-                if is_identity_header(h) or looks_like_identity_values([_cell(r, i) for r in table.rows])]
+                if is_identity_header(h) or _is_voter_header(h) or looks_like_identity_values([_cell(r, i) for r in table.rows])]
     taken.update(identity)
     date_col = _column(keys, DATE_HEADERS, source, "date", taken)
     point_col = _column(keys, POINT_HEADERS, source, "talking point", taken)
@@ -415,8 +419,8 @@ def parse_poll_table(table: RawTable, settings: Settings, series: str | None = N
             reject(f"discussed {discussed_text!r} is not yes or no")
             continue
         discussed = None if discussed_col is None or not discussed_text else discussed_text in YES
-        row_series = _text(_cell(row, series_col)) or series or settings.default_series
-        key = (row_series, _text(_cell(row, poll_col)), local.date())
+        row_series = plain_text(_text(_cell(row, series_col))) or series or settings.default_series
+        key = (row_series, plain_text(_text(_cell(row, poll_col))), local.date())
         held.setdefault(key, (utc, local))
         entry = grouped[key].setdefault(point, [0, kind, plain_text(_text(_cell(row, theme_col))) or None, discussed])
         entry[0] += votes
@@ -429,6 +433,3 @@ def parse_poll_table(table: RawTable, settings: Settings, series: str | None = N
     result.polls.sort(key=lambda p: (p.held_utc, p.poll_id))
     return result
 
-
-def reject_raw_json(reject: Reject) -> str:
-    return json.dumps(reject.raw, ensure_ascii=False)
