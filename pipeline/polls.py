@@ -29,7 +29,8 @@ from pipeline.sources.slack_export import SlackExport
 from review_pulse.settings import Settings, Theme, normalise_header
 
 KINDS = ("incident", "theme", "other")
-OTHER_OPTIONS = ("other", "something else")
+# "Other", "Something else?", "Other (add in thread)", "Other: …" — not "Other teams' alerts".
+_OTHER = re.compile(r"^\W*(?:other|something else|anything else)\W*(?:[(:\-\u2013\u2014].*)?$", re.IGNORECASE | re.DOTALL)
 MAX_POINT_CHARS = 300
 MAX_OPTIONS = 50
 
@@ -114,17 +115,12 @@ def clean_text(text: object) -> str:
 # --- classification --------------------------------------------------------
 
 
-def _words(text: str) -> str:
-    return f" {normalise_header(text)} "
-
-
 def classify(point: str, themes: tuple[Theme, ...]) -> tuple[str, str | None]:
     """(kind, theme): a theme whose name or keyword occurs as words in the point; "Other" /
     "Something else" is other; anything else is about the incident under review."""
-    key = normalise_header(point)
-    if any(key == o or key.startswith(o + " ") for o in OTHER_OPTIONS):
+    if _OTHER.match(point):
         return "other", None
-    padded = f" {key} "
+    padded = f" {normalise_header(point)} "
     for theme in themes:
         for word in (theme.name, *theme.keywords):
             needle = normalise_header(word)

@@ -225,6 +225,9 @@ def test_poll_app_is_recognised_only_for_poll_messages(message: dict, app: str |
     ("Something else", ("other", None)),
     ("Other (add in thread)", ("other", None)),
     ("Otherwise fine", ("incident", None)),
+    ("Other: whatever you bring", ("other", None)),
+    ("Something else?", ("other", None)),
+    ("Other teams paging us", ("theme", "Alerting")),
     ("Checkout latency: detection", ("incident", None)),
     ("Pagingfoo", ("incident", None)),  # whole words only
 ])

@@ -184,3 +184,17 @@ def test_option_texts_render_as_text(tmp_path: Path, monkeypatch) -> None:
     # In the chart the text is an axis label, which Vega draws as text on a canvas/SVG, never as HTML.
     spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
     assert any(hostile[:30] in label for label in spec["encoding"]["y"]["sort"])
+
+
+def test_a_database_from_before_talking_points_shows_the_empty_state(tmp_path: Path, monkeypatch) -> None:
+    import duckdb
+
+    attendance = tmp_path / "attendance.csv"
+    attendance.write_text("Date,Attendees\n2026-04-01,12\n")
+    db = tmp_path / "r.duckdb"
+    assert pipeline_main(["ingest", "--db", str(db), "--attendance", str(attendance)]) == 0
+    with duckdb.connect(str(db)) as con:  # as an older release left it: no poll tables or views
+        con.execute("DROP VIEW weekly_topics; DROP VIEW talking_points; DROP VIEW poll_weeks; "
+                    "DROP TABLE poll_options; DROP TABLE polls")
+    at = open_page(db, monkeypatch)
+    assert "No talking-point polls" in at.info[0].value
