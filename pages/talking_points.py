@@ -43,12 +43,14 @@ with st.expander("Every option, per review"):
     table = points.assign(
         week=points["week_start"].dt.strftime("%Y-%m-%d"),
         top=points["top"].map({True: "★", False: ""}),
-    )[["week", "series", "point", "kind", "theme", "votes", "share", "top"]]
+        discussed=points["discussed"].map({True: "yes", False: "no"}),
+    )[["week", "series", "point", "kind", "theme", "votes", "share", "top", "discussed"]]
     st.dataframe(  # cells are shown as plain text
         table, hide_index=True, width="stretch",
         column_config={"week": "Week", "series": "Series", "point": "Talking point", "kind": "Kind", "theme": "Theme",
                        "votes": st.column_config.NumberColumn("Votes", format="%d"),
-                       "share": st.column_config.NumberColumn("Share", format="percent"), "top": "Top"},
+                       "share": st.column_config.NumberColumn("Share", format="percent"), "top": "Top",
+                       "discussed": "Discussed"},
     )
 
 st.subheader("Recurring themes")

@@ -23,7 +23,8 @@ SELECT count(DISTINCT tp.poll_id) FROM talking_points AS tp WHERE {_filter("tp")
 
 TALKING_POINTS = f"""
 SELECT tp.week_start, tp.series, tp.poll_id, p.title, tp.point, tp.kind, tp.theme, tp.votes, tp.share, tp.rank,
-       (tp.rank = 1 AND tp.votes > 0) AS top
+       (tp.rank = 1 AND tp.votes > 0) AS top,
+       (SELECT bool_or(o.discussed) FROM poll_options AS o WHERE o.poll_id = tp.poll_id AND o.point = tp.point) AS discussed
 FROM talking_points AS tp JOIN polls AS p USING (poll_id)
 WHERE {_filter("tp")}
 ORDER BY tp.week_start DESC, tp.series, p.held_utc, tp.poll_id,

@@ -7,7 +7,7 @@ from review_pulse.data import DataView
 from review_pulse.export import ExportItem
 from review_pulse.talking_points_queries import TREND_MIN_REVIEWS
 
-CHOICE_COLUMNS = ["week_start", "series", "title", "point", "kind", "theme", "votes", "share", "rank", "top"]
+CHOICE_COLUMNS = ["week_start", "series", "title", "point", "kind", "theme", "votes", "share", "rank", "top", "discussed"]
 
 
 def _context(view: DataView):  # noqa: ANN202

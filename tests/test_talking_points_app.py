@@ -171,14 +171,15 @@ def test_option_texts_render_as_text(tmp_path: Path, monkeypatch) -> None:
     hostile = "**Bold** <img src=x onerror=alert(1)> [link](https://evil.example) $x^2$"
     sheet = tmp_path / "points.csv"
     with open(sheet, "w", newline="", encoding="utf-8") as handle:
-        csv.writer(handle).writerows([["Date", "Talking point", "Votes"], ["2026-04-01", hostile, "4"],
-                                      ["2026-04-01", "Other", "1"]])
+        csv.writer(handle).writerows([["Date", "Talking point", "Votes", "Discussed"], ["2026-04-01", hostile, "4", "yes"],
+                                      ["2026-04-01", "Other", "1", "no"]])
     attendance = tmp_path / "attendance.csv"
     attendance.write_text("Date,Attendees\n2026-04-01,12\n")
     db = tmp_path / "r.duckdb"
     assert pipeline_main(["ingest", "--db", str(db), "--polls", str(sheet), "--attendance", str(attendance)]) == 0
     at = open_page(db, monkeypatch, "2026-Q2")
     assert list(at.dataframe[0].value["point"]) == [hostile, "Other"]  # a dataframe cell: plain text
+    assert list(at.dataframe[0].value["discussed"]) == ["yes", "no"]
     for element in [*at.markdown, *at.caption, *at.info, *at.subheader]:
         assert "<img" not in element.value and "**Bold**" not in element.value
     # In the chart the text is an axis label, which Vega draws as text on a canvas/SVG, never as HTML.
