@@ -2,17 +2,17 @@
 
 Two quarters (2026-Q2 and 2026-Q3) of weekly Wednesday reviews. Scores rise from
 about 3.8 to about 4.5, attendance grows about 50% over the first quarter, and
-two busy weeks have low attendance and fewer than 5 responses.
+two busy weeks have low attendance and fewer than 5 responses. Each review opens with a talking-points
+poll (a Slack export with Polly and Simple Poll messages; see pipeline.demo_polls).
 """
 
 from __future__ import annotations
 
 import csv
 import random
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
-
-from dataclasses import replace
 
 from pipeline.demo_polls import DEMO_THEMES, demo_poll_export
 from pipeline.loader import RunSummary, load

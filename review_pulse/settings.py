@@ -164,8 +164,9 @@ def _talking_point_settings(raw: dict, path: Path) -> dict[str, object]:
             name = item.get("name") if isinstance(item, dict) else None
             if not isinstance(name, str) or not name.strip():
                 raise SettingsError(f"{path}: themes[{i}] needs a 'name' string")
-            words = [*item.get("keywords", []), *item.get("aliases", [])]
-            if not all(isinstance(w, str) and w.strip() for w in words):
+            lists = [item.get("keywords", []), item.get("aliases", [])]
+            words = [w for words in lists if isinstance(words, list) for w in words]
+            if not all(isinstance(words, list) for words in lists) or not all(isinstance(w, str) and w.strip() for w in words):
                 raise SettingsError(f"{path}: themes[{i}]: 'keywords' and 'aliases' must be lists of strings")
             themes.append(Theme(name.strip(), tuple(w.strip() for w in words)))
         found["themes"] = tuple(themes)

@@ -497,3 +497,18 @@ def test_talking_points_from_a_google_sheet(sheets_api: SheetsApiServer, monkeyp
                                                          FROM poll_options o JOIN polls p USING (poll_id)""")}
     assert got == expected
     assert rows(db_path, "SELECT DISTINCT source_file FROM polls") == [(f"sheet {key} / Polls",)]
+
+
+@pytest.mark.parametrize(("toml", "message"), [
+    ('[[themes]]\nkeywords = ["x"]', "needs a 'name'"),
+    ('[[themes]]\nname = "A"\nkeywords = "alerts"', "must be lists of strings"),
+    ('themes = "A"', "must be a list of"),
+    ('[poll_channels]\nreview = 3', "maps a channel name"),
+])
+def test_broken_theme_settings_are_one_clear_message(tmp_path: Path, toml: str, message: str) -> None:
+    from review_pulse.settings import SettingsError
+
+    path = tmp_path / "review_pulse.toml"
+    path.write_text(toml)
+    with pytest.raises(SettingsError, match=message):
+        load_settings(path)
