@@ -14,8 +14,6 @@ from pipeline.errors import IngestError
 from pipeline.csv_fast_path import plan as plan_fast_csv
 from pipeline.loader import CsvSurveyInput, RunSummary, load
 from pipeline.parse import parse_attendance, parse_surveys
-from pipeline.poll_inputs import checked_table, poll_sources, read_poll_file
-from pipeline.polls import ParsedPolls
 from pipeline.records import ParsedAttendance, ParsedSurveys
 from pipeline.sources.files import RawTable, expand_inputs, read_table, table_from_rows
 from review_pulse.errors import UserFacingError
@@ -160,8 +158,10 @@ def run_ingest(args: argparse.Namespace, settings: Settings, db_path: Path, fast
     for path in expand_inputs(args.attendance):
         attendance.append(parse_attendance(read_table(path), settings, args.series))
         sources.append(str(path))
-    polls: list[ParsedPolls] = []
-    for path in poll_sources(args.polls):
+    polls: list = []  # talking points (issue 12); their modules load only when polls are given
+    if args.polls or any(ref.kind == "polls" for ref in args.sheets):
+        from pipeline.poll_inputs import checked_table, poll_sources, read_poll_file
+    for path in (poll_sources(args.polls) if args.polls else []):
         polls.append(read_poll_file(path, settings, args.series))
         sources.append(str(path))
     for ref in args.sheets:

@@ -6,6 +6,7 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -13,11 +14,13 @@ import duckdb
 
 from pipeline.csv_fast_path import CsvPlan, FastPathDeclined, StagedSurveys, stage
 from pipeline.errors import IngestError, StrictModeError
-from pipeline.polls import ParsedPolls, Poll
 from pipeline.records import ParsedAttendance, ParsedSurveys, Reject
 from pipeline.schema import REBUILD_RESPONSE_WEEKS, ensure_schema, temp_table
 from review_pulse.settings import Settings
 from review_pulse.store import staged_write, write_lock
+
+if TYPE_CHECKING:  # talking points: imported only by runs that load polls (CLI start-up time)
+    from pipeline.polls import ParsedPolls, Poll
 
 
 @dataclass
