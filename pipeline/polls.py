@@ -257,7 +257,9 @@ def parse_slack_export(export: SlackExport, settings: Settings, series: str | No
     keys = KeyMaker("poll-")
     latest: dict[str, Poll] = {}
     tz = settings.tz
-    latest_plausible = (now or datetime.now(timezone.utc)).replace(tzinfo=None).timestamp() + 86400
+    moment = now or datetime.now(timezone.utc)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)  # naive means UTC, as in TimeParser
+    latest_plausible = moment.timestamp() + 86400
     for day in export.days:
         for line, raw in enumerate(day.messages, start=1):
             result.messages_read += 1

@@ -512,3 +512,13 @@ def test_broken_theme_settings_are_one_clear_message(tmp_path: Path, toml: str, 
     path.write_text(toml)
     with pytest.raises(SettingsError, match=message):
         load_settings(path)
+
+
+def test_a_poll_dated_in_the_future_is_a_reject(tmp_path: Path) -> None:
+    future = copy.deepcopy(SIMPLE)
+    future["ts"] = f"{datetime(2030, 1, 1, tzinfo=timezone.utc).timestamp():.6f}"
+    folder = write_export(tmp_path / "future", {("incident-review", "2026-04-08"): [future, POLLY]})
+    export = slack_export.read_slack_export(folder)
+    parsed = poll_parsers.parse_slack_export(export, Settings(), now=datetime(2026, 5, 1))
+    assert [p.app for p in parsed.polls] == ["polly"]
+    assert [r.reason for r in parsed.rejects] == [f"time {float(future['ts'])!r} is out of range"]
