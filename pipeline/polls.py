@@ -283,8 +283,11 @@ def parse_slack_export(export: SlackExport, settings: Settings, series: str | No
                     posted = float(message.get("ts"))
                 except (TypeError, ValueError):
                     raise PollMessageError("message without a ts (time)") from None
-                if not 946684800 <= posted <= latest_plausible:  # 2000-01-01 .. tomorrow
-                    raise PollMessageError(f"time {posted!r} is out of range")
+                if not posted >= 946684800:  # 2000-01-01 (also catches NaN)
+                    raise PollMessageError("time is before 2000")
+                if posted > latest_plausible:
+                    shown = f"{datetime.fromtimestamp(posted, timezone.utc):%Y-%m-%d %H:%M} UTC" if posted < 253402300799 else "far"
+                    raise PollMessageError(f"time {shown} is in the future")
             except PollMessageError as problem:
                 raw_kept = {"channel": day.channel, "app": app, "ts": str(message.get("ts", ""))}
                 result.rejects.append(Reject(keys.key(where, str(line), str(problem)), where, line,
