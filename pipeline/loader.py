@@ -76,6 +76,15 @@ class RunSummary:
         return lines
 
 
+def _most_repeated(points: list[str]) -> list[str]:
+    """Each point once, those in the most polls first ("Alert noise (3 polls)"), then by name."""
+    counts: dict[str, int] = {}
+    for point in points:
+        counts[point] = counts.get(point, 0) + 1
+    ordered = sorted(counts, key=lambda p: (-counts[p], p.casefold()))
+    return [f"{p} ({counts[p]} polls)" if counts[p] > 1 else p for p in ordered]
+
+
 def _printable(text: str) -> str:
     """CLI output: control characters escaped, so an option text cannot move the cursor."""
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
@@ -289,7 +298,7 @@ def _write(
         unused_columns=unused,
         polls_loaded=polls_loaded,
         poll_messages_ignored=sum(p.messages_ignored for p in polls),
-        unmatched_options=sorted({o for p in polls for o in p.unmatched_options}),
+        unmatched_options=_most_repeated([o for p in polls for o in p.unmatched_options]),
         poll_dropped_columns=sorted({c for p in polls for c in p.dropped_columns}),
     )
     con.execute(

@@ -77,8 +77,9 @@ class ParsedPolls:
 
     @property
     def unmatched_options(self) -> list[str]:
-        """Incident options that matched no theme: candidates for new [[themes]]."""
-        return sorted({o.point for p in self.polls for o in p.options if o.kind == "incident"})
+        """Options that matched no theme (kind incident), one per poll they were in: candidates for
+        new [[themes]]; the ones that recur are the interesting ones."""
+        return [o.point for p in self.polls for o in {o.point: o for o in p.options}.values() if o.kind == "incident"]
 
 
 class PollMessageError(ValueError):

@@ -249,7 +249,8 @@ def test_export_loads_polls_and_never_stores_a_voter(themed: Settings, export: P
     out = capsys.readouterr().out
     # 5 messages + 1 + 1 in all; the two polls are not "ignored".
     assert "polls loaded:        2 (5 other Slack messages ignored)" in out
-    assert "options matching no theme" in out and "Checkout latency: detection" in out and "DNS change review" in out
+    assert "options matching no theme (add [[themes]] to review_pulse.toml if they recur): " \
+           "Checkout latency: detection; DNS change review\n" in out
     stored = every_stored_text(db_path)
     for voter in VOTER_IDS + ["U089AJ964TE"]:
         assert voter not in stored
@@ -324,6 +325,14 @@ def test_reload_replaces_the_tally_and_adds_nothing(export: Path, db_path: Path,
     # The older export loaded again: its tally is an earlier edit and replaces nothing.
     assert ingest(db_path, "--polls", str(export)) == 0
     assert rows(db_path, "SELECT count(*), sum(votes) FROM poll_options") == [(8, 23)]
+
+
+def test_summary_lists_unmatched_options_that_recur_first(db_path: Path, tmp_path: Path, capsys) -> None:
+    sheet = write_csv(tmp_path / "p.csv", [["Date", "Talking point", "Votes"], ["2026-04-01", "Zebra", "1"],
+                                           ["2026-04-01", "Vendor outages", "2"], ["2026-04-08", "Vendor outages", "1"],
+                                           ["2026-04-08", "Other", "1"]])
+    assert ingest(db_path, "--polls", str(sheet)) == 0
+    assert "if they recur): Vendor outages (2 polls); Zebra\n" in capsys.readouterr().out
 
 
 def test_a_poll_nobody_voted_in(db_path: Path, tmp_path: Path) -> None:
