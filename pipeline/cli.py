@@ -27,14 +27,15 @@ EXIT_FAILED = 2
 
 @dataclass
 class SheetRef:
-    kind: str  # "surveys" | "attendance" | "actions"
+    kind: str  # "surveys" | "attendance" | "polls" | "actions"
     key_or_url: str
     worksheet: str | None = None
 
 
 class _SheetAction(argparse.Action):
     def __call__(self, parser, namespace, values, option_string=None):  # noqa: ANN001
-        kind = {"--surveys-sheet": "surveys", "--actions-sheet": "actions"}.get(option_string, "attendance")
+        kind = {"--surveys-sheet": "surveys", "--polls-sheet": "polls", "--actions-sheet": "actions"}.get(
+            option_string, "attendance")
         sheets = list(getattr(namespace, "sheets", None) or [])
         sheets.append(SheetRef(kind, values))
         namespace.sheets = sheets
@@ -44,7 +45,7 @@ class _WorksheetAction(argparse.Action):
     def __call__(self, parser, namespace, values, option_string=None):  # noqa: ANN001
         sheets = getattr(namespace, "sheets", None) or []
         if not sheets:
-            parser.error("--worksheet must follow --surveys-sheet, --attendance-sheet or --actions-sheet")
+            parser.error("--worksheet must follow --surveys-sheet, --attendance-sheet, --polls-sheet or --actions-sheet")
         sheets[-1].worksheet = values
 
 
@@ -76,6 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "incident.io follow-ups JSON, or a sheet (Review date, Action, Status, Due, Done, Link)")
     ingest.add_argument("--actions-sheet", action=_SheetAction, metavar="KEY_OR_URL",
                         help="read follow-up actions from a Google Sheet")
+    # Talking points (issue 12): the opening poll of each review.
+    ingest.add_argument("--polls", nargs="+", type=Path, default=[], metavar="EXPORT_OR_FILE",
+                        help="talking-point polls: a Slack workspace export (ZIP or folder; Polly and Simple Poll), "
+                             "a talking-points sheet or a long poll export (.csv/.xlsx)")
+    ingest.add_argument("--polls-sheet", action=_SheetAction, metavar="KEY_OR_URL",
+                        help="read a talking-points sheet (Date, Talking point, Votes…) from a Google Sheet")
     ingest.add_argument("--worksheet", action=_WorksheetAction, metavar="NAME",
                         help="worksheet (tab) of the sheet option just before it; default: the first tab")
     ingest.add_argument("--series", metavar="NAME",
@@ -140,9 +147,9 @@ def _read_sheet(ref: SheetRef, args: argparse.Namespace) -> RawTable:
 
 def run_ingest(args: argparse.Namespace, settings: Settings, db_path: Path, fast_csv: bool = True) -> RunSummary:
     """Read, parse and load; ``fast_csv=False`` parses every file in Python (tests compare the two)."""
-    if not (args.surveys or args.attendance or args.sheets or getattr(args, "actions", None)):
-        raise IngestError("nothing to ingest: give --surveys, --attendance, --actions or a --surveys-sheet, "
-                          "--attendance-sheet or --actions-sheet")
+    if not (args.surveys or args.attendance or args.sheets or args.polls or getattr(args, "actions", None)):
+        raise IngestError("nothing to ingest: give --surveys, --attendance, --polls, --actions or a --surveys-sheet, "
+                          "--attendance-sheet, --polls-sheet or --actions-sheet")
     surveys: list[ParsedSurveys] = []
     attendance: list[ParsedAttendance] = []
     sources: list[str] = []
@@ -162,17 +169,25 @@ def run_ingest(args: argparse.Namespace, settings: Settings, db_path: Path, fast
         sources.append(str(path))
     actions = [parse_action_file(path, settings, args.series) for path in _expand_action_inputs(args)]
     sources.extend(a.source for a in actions)
+    polls: list = []  # talking points (issue 12); their modules load only when polls are given
+    if args.polls or any(ref.kind == "polls" for ref in args.sheets):
+        from pipeline.poll_inputs import checked_table, poll_sources, read_poll_file
+    for path in (poll_sources(args.polls) if args.polls else []):
+        polls.append(read_poll_file(path, settings, args.series))
+        sources.append(str(path))
     for ref in args.sheets:
         table = _read_sheet(ref, args)
         if ref.kind == "actions":
             actions.append(parse_actions_table(table, settings, args.series))
+        elif ref.kind == "polls":
+            polls.append(checked_table(table, settings, args.series))
         elif ref.kind == "surveys":
             surveys.append(parse_surveys(table, settings, args.series))
         else:
             attendance.append(parse_attendance(table, settings, args.series))
         sources.append(table.source)
     return load(db_path, settings, surveys, attendance, sources, strict=args.strict, csv_surveys=csv_surveys,
-                actions=actions)
+                polls=polls, actions=actions)
 
 
 # --- follow-up actions (issue 13) ---
@@ -204,7 +219,8 @@ def _parse_survey_file(path: Path, settings: Settings, series: str | None) -> Pa
 
 
 def _sources_of(args: argparse.Namespace) -> list[str]:
-    named = [str(p) for p in getattr(args, "surveys", []) + getattr(args, "attendance", []) + getattr(args, "actions", [])]
+    named = [str(p) for p in getattr(args, "surveys", []) + getattr(args, "attendance", [])
+             + getattr(args, "polls", []) + getattr(args, "actions", [])]
     return named + [f"sheet {ref.key_or_url}" for ref in getattr(args, "sheets", [])]
 
 

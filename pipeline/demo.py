@@ -2,18 +2,22 @@
 
 Two quarters (2026-Q2 and 2026-Q3) of weekly Wednesday reviews. Scores rise from
 about 3.8 to about 4.5, attendance grows about 50% over the first quarter, and
-two busy weeks have low attendance and fewer than 5 responses.
+two busy weeks have low attendance and fewer than 5 responses. Each review opens with a talking-points
+poll (a Slack export with Polly and Simple Poll messages; see pipeline.demo_polls).
 """
 
 from __future__ import annotations
 
 import csv
 import random
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from pipeline.cli import parse_action_file
+from pipeline.demo_polls import DEMO_THEMES, demo_poll_export
 from pipeline.loader import RunSummary, load
+from pipeline.poll_inputs import read_poll_file
 from pipeline.parse import LABEL_FOR_SCORE, parse_attendance, parse_surveys
 from pipeline.sources.files import read_table
 from review_pulse.settings import Settings
@@ -152,10 +156,22 @@ def build_demo(db_path: Path, settings: Settings, source_dir: Path | None = None
     survey_path, attendance_path = write_demo_sources(source_dir, settings, seed)
     surveys = parse_surveys(read_table(survey_path), settings)
     attendance = parse_attendance(read_table(attendance_path), settings)
+    polls_path = _write_demo_polls(source_dir, attendance, seed)
+    # The demo's themes classify its options unless the settings name their own.
+    poll_settings = settings if settings.themes else replace(settings, themes=DEMO_THEMES)
+    polls = read_poll_file(polls_path, poll_settings)  # what `ingest --polls` runs
     actions_path = write_demo_actions(source_dir, seed)  # follow-up actions (issue 13)
     actions = parse_action_file(actions_path, _demo_action_settings(settings), None)
-    return load(db_path, settings, [surveys], [attendance], [str(survey_path), str(attendance_path), str(actions_path)],
-                actions=[actions])
+    return load(db_path, settings, [surveys], [attendance],
+                [str(survey_path), str(attendance_path), str(polls_path), str(actions_path)],
+                polls=[polls], actions=[actions])
+
+
+def _write_demo_polls(source_dir: Path, attendance, seed: int) -> Path:  # noqa: ANN001
+    """Talking points (issue 12): the opening poll of every review, as a Slack export."""
+    meetings = sorted(attendance.meetings, key=lambda m: m.meeting_date)
+    return demo_poll_export(source_dir / "slack_export.zip", [m.meeting_date for m in meetings],
+                            [m.title or "The incident" for m in meetings], [m.attendees for m in meetings], seed)
 
 
 # --- follow-up actions (issue 13): a Jira CSV export, loaded through the CLI's parser ---

@@ -6,6 +6,7 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -18,6 +19,9 @@ from pipeline.records import ParsedAttendance, ParsedSurveys, Reject
 from pipeline.schema import REBUILD_RESPONSE_WEEKS, ensure_schema, temp_table
 from review_pulse.settings import Settings
 from review_pulse.store import staged_write, write_lock
+
+if TYPE_CHECKING:  # talking points: imported only by runs that load polls (CLI start-up time)
+    from pipeline.polls import ParsedPolls, Poll
 
 
 @dataclass
@@ -36,6 +40,11 @@ class RunSummary:
     parsed_in_duckdb: list[str] = field(default_factory=list)
     fast_path_declined: dict[str, str] = field(default_factory=dict)
     actions: ActionsLoaded | None = None  # follow-up actions (issue 13)
+    # Talking points (issue 12)
+    polls_loaded: int = 0
+    poll_messages_ignored: int = 0
+    unmatched_options: list[str] = field(default_factory=list)
+    poll_dropped_columns: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         lines = [
@@ -54,7 +63,35 @@ class RunSummary:
             lines.append("columns not used (not a statement, time, feedback or series): " + ", ".join(shown) + more)
         if self.actions is not None:
             lines.extend(self.actions.lines())
+        lines.extend(self._poll_lines())
         return lines
+
+    def _poll_lines(self) -> list[str]:
+        if not (self.polls_loaded or self.poll_messages_ignored):
+            return []
+        lines = [f"polls loaded:        {self.polls_loaded} ({self.poll_messages_ignored} other Slack messages ignored)"]
+        if self.poll_dropped_columns:
+            lines.append("voter columns dropped (never stored): " + ", ".join(map(_printable, self.poll_dropped_columns)))
+        if self.unmatched_options:
+            shown = [_printable(o) for o in self.unmatched_options[:10]]
+            more = f" and {len(self.unmatched_options) - 10} more" if len(self.unmatched_options) > 10 else ""
+            lines.append("options matching no theme (add [[themes]] to review_pulse.toml if they recur): "
+                         + "; ".join(shown) + more)
+        return lines
+
+
+def _most_repeated(points: list[str]) -> list[str]:
+    """Each point once, those in the most polls first ("Alert noise (3 polls)"), then by name."""
+    counts: dict[str, int] = {}
+    for point in points:
+        counts[point] = counts.get(point, 0) + 1
+    ordered = sorted(counts, key=lambda p: (-counts[p], p.casefold()))
+    return [f"{p} ({counts[p]} polls)" if counts[p] > 1 else p for p in ordered]
+
+
+def _printable(text: str) -> str:
+    """CLI output: control characters escaped, so an option text cannot move the cursor."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 log = logging.getLogger(__name__)
@@ -79,6 +116,7 @@ def load(
     csv_surveys: Sequence[CsvSurveyInput] = (),
     now: datetime | None = None,
     actions: Sequence[ParsedActions] = (),
+    polls: Sequence[ParsedPolls] = (),
 ) -> RunSummary:
     """Write everything parsed in this run, or nothing.
 
@@ -101,15 +139,16 @@ def load(
         rejects = [("survey", r) for p in surveys for r in p.rejects] + [
             ("survey", r) for s in staged for r in s.rejects
         ] + [("attendance", r) for p in attendance for r in p.rejects] + [
-            ("action", r) for p in actions for r in p.rejects
-        ]
+            ("poll", r) for p in polls for r in p.rejects
+        ] + [("action", r) for p in actions for r in p.rejects]
         if strict and rejects:
             first = rejects[0][1]
             raise StrictModeError(
                 f"--strict: {len(rejects)} row(s) rejected, nothing loaded "
                 f"(first: {first.source_file} line {first.line}: {first.reason})"
             )
-        summary = _write(con, settings, surveys, staged, attendance, rejects, sources, started, actions)
+        summary = _write(con, settings, surveys, staged, attendance, rejects, sources, started, polls=polls,
+                         actions=actions)
     summary.parsed_in_duckdb = [s.source for s in staged]
     summary.fast_path_declined = declined
     return summary
@@ -125,6 +164,7 @@ def _write(
     sources: list[str],
     started: datetime,
     actions: Sequence[ParsedActions] = (),
+    polls: Sequence[ParsedPolls] = (),
 ) -> RunSummary:
     statement_texts = settings.statement_texts
     position = {text: i for i, text in enumerate(statement_texts)}
@@ -252,6 +292,7 @@ def _write(
     )
     actions_loaded = write_actions(con, actions, run_id) if actions else None
     con.execute(REBUILD_RESPONSE_WEEKS)
+    polls_loaded = _write_polls(con, polls, run_id)
     summary = RunSummary(
         run_id=run_id,
         files_read=len(sources),
@@ -264,6 +305,10 @@ def _write(
         dropped_columns=dropped,
         unused_columns=unused,
         actions=actions_loaded,
+        polls_loaded=polls_loaded,
+        poll_messages_ignored=sum(p.messages_ignored for p in polls),
+        unmatched_options=_most_repeated([o for p in polls for o in p.unmatched_options]),
+        poll_dropped_columns=sorted({c for p in polls for c in p.dropped_columns}),
     )
     con.execute(
         "INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -273,6 +318,49 @@ def _write(
     )
     con.execute("COMMIT")  # the temp tables go with the connection
     return summary
+
+
+def _write_polls(con: duckdb.DuckDBPyConnection, parsed: Sequence[ParsedPolls], run_id: int) -> int:
+    """Talking points (issue 12): each poll replaces the stored poll with its id, unless the stored one is a
+    later edit of the same Slack message (an older export loaded again); within a run the latest edit wins."""
+    latest: dict[str, Poll] = {}
+    for poll in (p for item in parsed for p in item.polls):
+        if poll.poll_id not in latest or poll.version >= latest[poll.poll_id].version:
+            latest[poll.poll_id] = poll
+    polls = list(latest.values())
+    if not polls:
+        return 0
+    temp_table(con, "incoming_polls", {
+        "poll_id": ("VARCHAR", [p.poll_id for p in polls]),
+        "series": ("VARCHAR", [p.series for p in polls]),
+        "held_utc": ("TIMESTAMP", [p.held_utc for p in polls]),
+        "held_local": ("TIMESTAMP", [p.held_local for p in polls]),
+        "title": ("VARCHAR", [p.title for p in polls]),
+        "app": ("VARCHAR", [p.app for p in polls]),
+        "edited_ts": ("DOUBLE", [p.version for p in polls]),
+        "source_file": ("VARCHAR", [p.source_file for p in polls]),
+    })
+    options = [(p.poll_id, order, o) for p in polls for order, o in enumerate(p.options)]
+    temp_table(con, "incoming_poll_options", {
+        "poll_id": ("VARCHAR", [poll_id for poll_id, _order, _o in options]),
+        "option_order": ("BIGINT", [order for _p, order, _o in options]),
+        "point": ("VARCHAR", [o.point for _p, _order, o in options]),
+        "kind": ("VARCHAR", [o.kind for _p, _order, o in options]),
+        "theme": ("VARCHAR", [o.theme for _p, _order, o in options]),
+        "votes": ("BIGINT", [o.votes for _p, _order, o in options]),
+        "discussed": ("VARCHAR", [None if o.discussed is None else str(o.discussed).lower() for _p, _order, o in options]),
+    })
+    con.execute("""CREATE TEMP TABLE replacing_polls AS
+                   SELECT i.poll_id FROM incoming_polls AS i LEFT JOIN polls AS p USING (poll_id)
+                   WHERE p.poll_id IS NULL OR i.edited_ts >= p.edited_ts""")
+    con.execute("DELETE FROM poll_options WHERE poll_id IN (SELECT poll_id FROM replacing_polls)")
+    con.execute("DELETE FROM polls WHERE poll_id IN (SELECT poll_id FROM replacing_polls)")
+    con.execute("""INSERT INTO polls SELECT poll_id, series, held_utc, held_local, title, app, edited_ts, source_file, ?
+                   FROM incoming_polls WHERE poll_id IN (SELECT poll_id FROM replacing_polls)""", [run_id])
+    con.execute("""INSERT INTO poll_options SELECT poll_id, option_order, point, kind, theme, votes,
+                   CAST(discussed AS BOOLEAN) FROM incoming_poll_options
+                   WHERE poll_id IN (SELECT poll_id FROM replacing_polls)""")
+    return len(polls)
 
 
 def init_empty(db_path: Path) -> None:

@@ -186,6 +186,79 @@ ASOF LEFT JOIN meetings AS m ON a.series = m.series AND a.created >= m.meeting_d
 # --- end of follow-up actions -----------------------------------------------------------
 
 
+# --- Talking points (issue 12): the opening poll of each review -------------------------------
+# Additive tables only (no SCHEMA_VERSION bump). A poll is keyed by its app's own id, so a
+# re-load replaces its tally. Option texts are what the room voted on; voters are never stored.
+POLL_TABLES = """
+CREATE TABLE IF NOT EXISTS polls (
+    poll_id     VARCHAR PRIMARY KEY,
+    series      VARCHAR NOT NULL,
+    held_utc    TIMESTAMP NOT NULL,
+    held_local  TIMESTAMP NOT NULL,
+    title       VARCHAR,
+    app         VARCHAR NOT NULL,          -- polly | simple-poll | sheet
+    edited_ts   DOUBLE NOT NULL,           -- the Slack message's latest edit (0 for sheets): an older one never replaces it
+    source_file VARCHAR NOT NULL,
+    run_id      BIGINT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS poll_options (
+    poll_id      VARCHAR NOT NULL,
+    option_order INTEGER NOT NULL,
+    point        VARCHAR NOT NULL,
+    kind         VARCHAR NOT NULL CHECK (kind IN ('incident', 'theme', 'other')),
+    theme        VARCHAR,
+    votes        BIGINT NOT NULL CHECK (votes >= 0),
+    discussed    BOOLEAN,
+    PRIMARY KEY (poll_id, option_order)
+);
+"""
+
+# Week assignment is the survey responses' rule (REBUILD_RESPONSE_WEEKS): a poll belongs to the
+# latest review of its series held on or before its day (at most 7 days before), else its own week.
+POLL_VIEWS = """
+CREATE OR REPLACE VIEW poll_weeks AS
+SELECT p.poll_id, p.series, p.held_local, m.meeting_date,
+       CAST(date_trunc('week',
+           CASE WHEN m.meeting_date IS NOT NULL
+                 AND m.meeting_date >= CAST(p.held_local AS DATE) - INTERVAL 7 DAY
+                THEN m.meeting_date
+                ELSE CAST(p.held_local AS DATE) END) AS DATE) AS week_start
+FROM polls AS p
+ASOF LEFT JOIN meetings AS m
+  ON p.series = m.series AND CAST(p.held_local AS DATE) >= m.meeting_date;
+
+-- share: votes / the poll's total (NULL when nobody voted); rank 1 = most votes, ties share a rank.
+CREATE OR REPLACE VIEW talking_points AS
+SELECT w.week_start, w.series, o.poll_id, o.point, o.kind, o.theme, o.votes,
+       (o.votes / nullif(sum(o.votes) OVER (PARTITION BY o.poll_id), 0))::DOUBLE AS share,
+       rank() OVER (PARTITION BY o.poll_id ORDER BY o.votes DESC)::INTEGER AS rank
+FROM poll_options AS o
+JOIN poll_weeks AS w USING (poll_id);
+
+-- The week's top pick: the most-voted option over its polls; on a tie, the one listed first.
+-- NULL when nobody voted.
+CREATE OR REPLACE VIEW weekly_topics AS
+WITH options AS (
+    SELECT w.week_start, w.series, o.poll_id, o.option_order, o.point, o.kind, o.theme, o.votes, p.held_utc
+    FROM poll_options AS o JOIN poll_weeks AS w USING (poll_id) JOIN polls AS p USING (poll_id)
+), totals AS (
+    SELECT week_start, series, count(DISTINCT poll_id)::BIGINT AS polls, sum(votes)::BIGINT AS total_votes
+    FROM options GROUP BY week_start, series
+), top AS (
+    SELECT * FROM options
+    QUALIFY row_number() OVER (PARTITION BY week_start, series ORDER BY votes DESC, held_utc, poll_id, option_order) = 1
+)
+SELECT t.week_start, t.series, t.polls, t.total_votes,
+       CASE WHEN top.votes > 0 THEN top.point END AS top_point,
+       CASE WHEN top.votes > 0 THEN top.kind END AS top_kind,
+       CASE WHEN top.votes > 0 THEN top.theme END AS top_theme
+FROM totals AS t JOIN top USING (week_start, series);
+"""
+
+POLL_PUBLIC_VIEWS = ("talking_points", "weekly_topics")
+
+
 def temp_table(connection: duckdb.DuckDBPyConnection, name: str, columns: dict[str, tuple[str, list]]) -> None:
     """A TEMP table from Python lists, one per column: {column: (SQL type, values)}.
 
@@ -269,3 +342,5 @@ def ensure_schema(connection: duckdb.DuckDBPyConnection) -> None:
         connection.execute("UPDATE schema_info SET version = ?", [SCHEMA_VERSION])
     connection.execute(VIEWS)
     connection.execute(ACTION_VIEWS)  # follow-up actions (issue 13)
+    connection.execute(POLL_TABLES)  # talking points (issue 12)
+    connection.execute(POLL_VIEWS)

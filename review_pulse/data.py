@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from review_pulse import action_queries, queries
+from review_pulse import action_queries, queries, talking_points_queries
 from review_pulse.metrics import Headline, headline
 from review_pulse.quarters import ALL_TIME_PERIOD, Period, previous_quarter, quarters_between
 from review_pulse.settings import Settings
@@ -35,7 +35,7 @@ def _run_query(name: str, db_path: str, *args: Any) -> Any:
     if name.startswith("actions."):  # follow-up actions (issue 13)
         function = getattr(action_queries, name.removeprefix("actions."))
     else:
-        function = getattr(queries, name)
+        function = getattr(queries, name, None) or getattr(talking_points_queries, name)
     if args and isinstance(args[0], tuple) and args[0][:1] == ("filters",):
         return function(Path(db_path), queries.Filters(*args[0][1:]), *args[1:])
     return function(Path(db_path), *args)
@@ -136,12 +136,53 @@ class DataView:
                           self.settings.min_group_size, learned, good_use)
     # --- end of follow-up actions ---
 
+    # --- talking points (issue 12) ---
+    def poll_count(self) -> int:
+        return self._call("poll_count", self._filters())
+
+    def talking_points(self) -> pd.DataFrame:
+        return self._call("talking_points", self._filters())
+
+    def weekly_topics(self) -> pd.DataFrame:
+        return self._call("weekly_topics", self._filters())
+
+    def recurring_themes(self) -> pd.DataFrame:
+        return self._call("recurring_themes", self._filters())
+
+    def theme_timeline(self) -> pd.DataFrame:
+        return self._call("theme_timeline", self._filters())
+
+    def topic_balance(self) -> pd.DataFrame:
+        return self._call("balance", self._filters())
+
+    def beside_survey(self) -> pd.DataFrame:
+        return self._call("beside_survey", self._filters(), survey_comparison_statements(self.settings))
+
+    def beside_survey_hidden_weeks(self) -> int:
+        return self._call("beside_survey_hidden_weeks", self._filters())
+
     @property
     def series_label(self) -> str:
         if self.series:
             return self.series
         options = self.series_options() if self.status().state == "ready" else []
         return options[0] if len(options) == 1 else "All series"
+
+
+def survey_comparison_statements(settings: Settings) -> tuple[str, ...]:
+    """The statements the talking points are compared with: the settings' own wording of
+    "discussed the right things" and "learned something new" (matched by their aliases)."""
+    from review_pulse.settings import normalise_header
+
+    wanted = ("discussed the right things", "learned something new")
+    found = []
+    for key in wanted:
+        for statement in settings.statements:
+            names = [normalise_header(statement.text), *(normalise_header(a) for a in statement.aliases)]
+            if any(key in name for name in names):
+                found.append(statement.text)
+                break
+    return tuple(found)
 
 
 def latest_period(periods: list[Period]) -> Period:

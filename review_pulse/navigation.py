@@ -10,6 +10,7 @@ PAGES = (
     ("pages/attendance.py", "Attendance", ":material/groups:"),
     ("pages/feedback.py", "Feedback", ":material/forum:"),
     ("pages/actions.py", "Actions", ":material/task_alt:"),  # follow-up actions (issue 13)
+    ("pages/talking_points.py", "Talking points", ":material/how_to_vote:"),
     ("pages/data.py", "Data", ":material/database:"),
 )
 

@@ -84,3 +84,14 @@ def all_items(view: DataView) -> list[ExportItem]:
 
 # --- follow-up actions (issue 13): their builders, reachable by name for ui.show_chart ---
 from review_pulse.action_report import action_burnup, action_review_health, action_time_to_close  # noqa: E402,F401
+
+
+# --- talking points (issue 12): ui.show_chart and the retro pack find these builders here ---
+from review_pulse.talking_points_report import (  # noqa: E402
+    beside_survey,
+    recurring_themes,
+    talking_point_choices,
+    talking_point_items,
+    theme_timeline,
+    topic_balance,
+)

@@ -40,7 +40,7 @@ def summary_numbers(view: DataView) -> dict:
 
 def build_retro_pack(view: DataView) -> bytes:
     numbers = summary_numbers(view)
-    items, extra = report.all_items(view), {
+    items, extra = report.all_items(view) + report.talking_point_items(view), {  # talking points: issue 12
         export_filename("summary", view.period.title, "md"): summary_markdown(numbers),
         export_filename("summary", view.period.title, "pdf"): summary_pdf(numbers),
     }

@@ -43,6 +43,13 @@ DEFAULT_FEEDBACK_QUESTION = Statement(
 )
 
 
+# --- talking points (issue 12): themes for poll options, Slack channel -> review series ---
+@dataclass(frozen=True)
+class Theme:
+    name: str
+    keywords: tuple[str, ...] = ()  # "keywords" and "aliases" in the file both land here
+
+
 @dataclass(frozen=True)
 class Settings:
     target_score: float = 4.5
@@ -69,6 +76,9 @@ class Settings:
     # The tracker link for exports without one (Jira, Linear CSVs), e.g. "https://acme.atlassian.net/browse/{key}".
     action_link_template: str | None = None
     # --- end of follow-up actions ---
+    # Talking points: [[themes]] and [poll_channels] (channel name = "series"); tuples keep Settings hashable.
+    themes: tuple[Theme, ...] = ()
+    poll_channels: tuple[tuple[str, str], ...] = ()
     source_path: Path | None = field(default=None, compare=False)
 
     @property
@@ -146,9 +156,36 @@ def load_settings(path: Path | str | None = None) -> Settings:
         kwargs["feedback_question"] = _statement_from(raw["feedback_question"], f"{path}: feedback_question")
 
     kwargs.update(_load_action_settings(raw, path))
+    kwargs.update(_talking_point_settings(raw, path))
+
     settings = Settings(**kwargs)  # type: ignore[arg-type]
     _validate(settings, path)
     return settings
+
+
+def _talking_point_settings(raw: dict, path: Path) -> dict[str, object]:
+    """[[themes]] (name + keywords/aliases) and [poll_channels] for the talking-points polls."""
+    found: dict[str, object] = {}
+    if "themes" in raw:
+        if not isinstance(raw["themes"], list):
+            raise SettingsError(f"{path}: 'themes' must be a list of [[themes]] tables")
+        themes = []
+        for i, item in enumerate(raw["themes"]):
+            name = item.get("name") if isinstance(item, dict) else None
+            if not isinstance(name, str) or not name.strip():
+                raise SettingsError(f"{path}: themes[{i}] needs a 'name' string")
+            lists = [item.get("keywords", []), item.get("aliases", [])]
+            words = [w for words in lists if isinstance(words, list) for w in words]
+            if not all(isinstance(words, list) for words in lists) or not all(isinstance(w, str) and w.strip() for w in words):
+                raise SettingsError(f"{path}: themes[{i}]: 'keywords' and 'aliases' must be lists of strings")
+            themes.append(Theme(name.strip(), tuple(w.strip() for w in words)))
+        found["themes"] = tuple(themes)
+    if "poll_channels" in raw:
+        channels = raw["poll_channels"]
+        if not isinstance(channels, dict) or not all(isinstance(v, str) and v.strip() for v in channels.values()):
+            raise SettingsError(f"{path}: [poll_channels] maps a channel name to a series name (strings)")
+        found["poll_channels"] = tuple((k.lstrip("#"), v.strip()) for k, v in channels.items())
+    return found
 
 
 def _validate(settings: Settings, path: Path) -> None:

@@ -21,6 +21,8 @@ from review_pulse.retro_pack import build_retro_pack
 from review_pulse.settings import Settings
 
 SLUGS = ["score-trend", "weekly-agreement", "weekly-agreement-percent", "answer-distribution", "attendance", "response-rate"]
+# Talking points (issue 12): the demo holds polls, so the pack has their charts too.
+SLUGS += ["talking-points", "recurring-themes", "theme-timeline", "topic-balance", "beside-the-survey"]
 
 
 ACTION_SLUGS = ("actions-burnup", "actions-time-to-close", "actions-review-health")

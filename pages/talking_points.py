@@ -1,0 +1,78 @@
+"""Talking points: what the room chose in each review's opening poll, and the themes that keep coming back."""
+
+import shlex
+
+import streamlit as st
+
+from review_pulse import ui
+
+view = ui.current_view()
+st.title("Talking points")
+if not ui.require_data(view):
+    st.stop()
+ui.data_caption(view)
+
+polls = view.poll_count()
+if not polls:
+    db = shlex.quote(str(view.db_path))
+    st.info("No talking-point polls in this period. Load the review channel's Slack export (Polly or Simple Poll "
+            "polls), a talking-points sheet, or a poll app's export:")
+    st.code(f"python -m pipeline ingest --db {db} --polls slack_export.zip\n"
+            f"python -m pipeline ingest --db {db} --polls talking_points.csv\n"
+            f"python -m pipeline ingest --db {db} --polls-sheet SHEET_KEY_OR_URL --worksheet NAME",
+            language="bash", wrap_lines=True)
+    st.caption("Name recurring themes with [[themes]] in review_pulse.toml (see the README), then load again.")
+    st.stop()
+
+topics = view.weekly_topics()
+balance = view.topic_balance().set_index("kind")
+decided = topics["top_kind"].notna()
+first, second, third, fourth = st.columns(4)
+first.metric("Reviews with a poll", f"{len(topics)}", help="Review weeks in the period with at least one poll")
+second.metric("Votes", f"{int(topics['total_votes'].sum()):,}")
+third.metric("Top pick was a theme", f"{int((topics['top_kind'] == 'theme').sum())} of {int(decided.sum())}",
+             help="Reviews whose most-voted point was a cross-incident theme (reviews where nobody voted are left out)")
+fourth.metric("“Other” votes", ui.fmt_pct(100 * balance.loc["other", "vote_share"]
+                                        if balance["votes"].sum() else None),
+              help="Share of all votes that went to “Other” / “Something else”")
+
+st.subheader("What the room chose")
+ui.show_chart("talking_point_choices", view)
+points = view.talking_points()
+with st.expander("Every option, per review"):
+    table = points.assign(
+        week=points["week_start"].dt.strftime("%Y-%m-%d"),
+        top=points["top"].map({True: "★", False: ""}),
+        discussed=points["discussed"].map({True: "yes", False: "no"}),
+    )[["week", "series", "point", "kind", "theme", "votes", "share", "top", "discussed"]]
+    st.dataframe(  # cells are shown as plain text
+        table, hide_index=True, width="stretch",
+        column_config={"week": "Week", "series": "Series", "point": "Talking point", "kind": "Kind", "theme": "Theme",
+                       "votes": st.column_config.NumberColumn("Votes", format="%d"),
+                       "share": st.column_config.NumberColumn("Share", format="percent"), "top": "Top",
+                       "discussed": "Discussed"},
+    )
+
+st.subheader("Recurring themes")
+themes = view.recurring_themes()
+if themes.empty:
+    st.info("No option matched a theme in this period. Add [[themes]] with keywords to review_pulse.toml, "
+            "then load the polls again; the ingest summary lists the options that matched none.")
+else:
+    trends = themes[themes["trend"]]
+    st.caption(f"{len(trends)} of {len(themes)} theme(s) came up in 3 or more reviews this period (a trend).")
+    ui.show_chart("recurring_themes", view)
+    st.subheader("Theme timeline")
+    ui.show_chart("theme_timeline", view)
+
+st.subheader("Themes vs the incident")
+ui.show_chart("topic_balance", view)
+
+st.subheader("Beside the survey")
+st.caption("Survey means in weeks whose most-voted point was a cross-incident theme, beside weeks whose top "
+           "pick was the incident itself. This shows the two side by side only: it makes no causal claim, "
+           "and other things differ between those weeks.")
+ui.show_chart("beside_survey", view)
+hidden = view.beside_survey_hidden_weeks()
+if hidden:
+    st.caption(f"{hidden} review week(s) with {ui.suppressed_text(view.settings)} are left out for anonymity.")

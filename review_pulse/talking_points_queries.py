@@ -1,0 +1,175 @@
+"""Read layer for the talking points (issue 12): named SQL with bound parameters over the
+``talking_points`` and ``weekly_topics`` views. No Streamlit here; cached through ``review_pulse.data``.
+
+Poll figures are vote counts on options; no voter is stored, so they need no suppression.
+The survey comparison ("Beside the survey") does: a week with fewer survey responses than
+the minimum group size is left out, and a group with fewer responses in all shows no mean.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from review_pulse.queries import Filters, _filter, _frame, _row
+
+TREND_MIN_REVIEWS = 3  # a theme in this many reviews of the quarter is a trend
+KIND_ORDER = ("theme", "incident", "other")
+
+POLL_COUNT = f"""
+SELECT count(DISTINCT tp.poll_id) FROM talking_points AS tp WHERE {_filter("tp")}
+"""
+
+TALKING_POINTS = f"""
+SELECT tp.week_start, tp.series, tp.poll_id, p.title, tp.point, tp.kind, tp.theme, tp.votes, tp.share, tp.rank,
+       (tp.rank = 1 AND tp.votes > 0) AS top,
+       (SELECT bool_or(o.discussed) FROM poll_options AS o WHERE o.poll_id = tp.poll_id AND o.point = tp.point) AS discussed
+FROM talking_points AS tp JOIN polls AS p USING (poll_id)
+WHERE {_filter("tp")}
+ORDER BY tp.week_start DESC, tp.series, p.held_utc, tp.poll_id,
+         (SELECT min(o.option_order) FROM poll_options AS o WHERE o.poll_id = tp.poll_id AND o.point = tp.point)
+"""
+
+WEEKLY_TOPICS = f"""
+SELECT wt.week_start, wt.series, wt.polls, wt.total_votes, wt.top_point, wt.top_kind, wt.top_theme
+FROM weekly_topics AS wt WHERE {_filter("wt")}
+ORDER BY wt.week_start, wt.series
+"""
+
+# Per theme: votes, the reviews (week and series) it was on the ballot, and how often it won.
+RECURRING_THEMES = f"""
+WITH themed AS (
+    SELECT tp.week_start, tp.series, tp.theme, tp.votes, (tp.rank = 1 AND tp.votes > 0) AS top
+    FROM talking_points AS tp WHERE {_filter("tp")} AND tp.kind = 'theme'
+)
+SELECT theme, sum(votes)::BIGINT AS total_votes,
+       count(DISTINCT (week_start, series))::BIGINT AS reviews,
+       count(DISTINCT CASE WHEN top THEN (week_start, series) END)::BIGINT AS top_picks
+FROM themed GROUP BY theme
+ORDER BY total_votes DESC, reviews DESC, theme
+"""
+
+# Weeks x themes: the theme's share of all votes cast in that week's polls.
+THEME_TIMELINE = f"""
+WITH week_votes AS (
+    SELECT tp.week_start, tp.series, sum(tp.votes) AS votes
+    FROM talking_points AS tp WHERE {_filter("tp")} GROUP BY tp.week_start, tp.series
+), theme_votes AS (
+    SELECT tp.week_start, tp.series, tp.theme, sum(tp.votes) AS votes
+    FROM talking_points AS tp WHERE {_filter("tp")} AND tp.kind = 'theme' GROUP BY tp.week_start, tp.series, tp.theme
+)
+SELECT t.week_start, t.theme, sum(t.votes)::BIGINT AS votes, sum(w.votes)::BIGINT AS week_votes,
+       (sum(t.votes) / nullif(sum(w.votes), 0))::DOUBLE AS share
+FROM theme_votes AS t JOIN week_votes AS w USING (week_start, series)
+GROUP BY t.week_start, t.theme
+ORDER BY t.week_start, t.theme
+"""
+
+BALANCE = f"""
+WITH votes AS (
+    SELECT tp.kind, sum(tp.votes) AS votes FROM talking_points AS tp WHERE {_filter("tp")} GROUP BY tp.kind
+), picks AS (
+    SELECT wt.top_kind AS kind, count(*) AS top_picks
+    FROM weekly_topics AS wt WHERE {_filter("wt")} AND wt.top_kind IS NOT NULL GROUP BY wt.top_kind
+)
+SELECT k.kind, coalesce(v.votes, 0)::BIGINT AS votes, coalesce(p.top_picks, 0)::BIGINT AS top_picks
+FROM (SELECT unnest(['theme', 'incident', 'other']) AS kind) AS k
+LEFT JOIN votes AS v USING (kind) LEFT JOIN picks AS p USING (kind)
+"""
+
+# Survey means for weeks whose top pick was a theme vs the incident; weeks under the minimum
+# group size of survey responses are left out (and counted, so the page can say so).
+BESIDE_SURVEY = f"""
+WITH picked AS (
+    SELECT wt.week_start, wt.series, wt.top_kind FROM weekly_topics AS wt
+    WHERE {_filter("wt")} AND wt.top_kind IN ('theme', 'incident')
+), week_responses AS (
+    SELECT rw.week_start, rw.series, count(*) AS responses FROM response_weeks AS rw
+    WHERE {_filter("rw")} GROUP BY rw.week_start, rw.series
+), visible AS (
+    SELECT p.week_start, p.series, p.top_kind FROM picked AS p JOIN week_responses AS r USING (week_start, series)
+    WHERE r.responses >= $min_group
+)
+SELECT v.top_kind, a.statement, min(a.statement_order) AS statement_order,
+       count(DISTINCT (v.week_start, v.series))::BIGINT AS weeks,
+       count(DISTINCT a.response_key)::BIGINT AS responses,
+       avg(a.score)::DOUBLE AS mean_score
+FROM visible AS v JOIN answer_facts AS a USING (week_start, series)
+WHERE list_contains($statements, a.statement)
+GROUP BY v.top_kind, a.statement
+ORDER BY statement_order, v.top_kind
+"""
+
+BESIDE_SURVEY_HIDDEN = f"""
+WITH picked AS (
+    SELECT wt.week_start, wt.series FROM weekly_topics AS wt
+    WHERE {_filter("wt")} AND wt.top_kind IN ('theme', 'incident')
+), week_responses AS (
+    SELECT rw.week_start, rw.series, count(*) AS responses FROM response_weeks AS rw
+    WHERE {_filter("rw")} GROUP BY rw.week_start, rw.series
+)
+SELECT count(*) FROM picked AS p LEFT JOIN week_responses AS r USING (week_start, series)
+WHERE coalesce(r.responses, 0) < $min_group
+"""
+
+POLLS_STORED = """
+SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = 'polls'
+"""
+
+
+def _weeks(frame: pd.DataFrame) -> pd.DataFrame:
+    if "week_start" in frame.columns:
+        frame["week_start"] = pd.to_datetime(frame["week_start"])
+    return frame
+
+
+def poll_count(db_path: Path, f: Filters) -> int:
+    if not int(_row(db_path, POLLS_STORED)[0]):
+        return 0  # a database from before talking points: no poll tables yet
+    return int(_row(db_path, POLL_COUNT, f.params())[0])
+
+
+def talking_points(db_path: Path, f: Filters) -> pd.DataFrame:
+    return _weeks(_frame(db_path, TALKING_POINTS, f.params()))
+
+
+def weekly_topics(db_path: Path, f: Filters) -> pd.DataFrame:
+    return _weeks(_frame(db_path, WEEKLY_TOPICS, f.params()))
+
+
+def recurring_themes(db_path: Path, f: Filters) -> pd.DataFrame:
+    frame = _frame(db_path, RECURRING_THEMES, f.params())
+    frame["trend"] = frame["reviews"] >= TREND_MIN_REVIEWS
+    return frame
+
+
+def theme_timeline(db_path: Path, f: Filters) -> pd.DataFrame:
+    return _weeks(_frame(db_path, THEME_TIMELINE, f.params()))
+
+
+def balance(db_path: Path, f: Filters) -> pd.DataFrame:
+    """Share of votes and of top picks per kind (theme, incident, other)."""
+    frame = _frame(db_path, BALANCE, f.params())
+    frame["kind"] = pd.Categorical(frame["kind"], KIND_ORDER, ordered=True)
+    frame = frame.sort_values("kind").reset_index(drop=True)
+    frame["kind"] = frame["kind"].astype(str)
+    votes, picks = frame["votes"].sum(), frame["top_picks"].sum()
+    frame["vote_share"] = frame["votes"] / votes if votes else float("nan")
+    frame["top_pick_share"] = frame["top_picks"] / picks if picks else float("nan")
+    return frame[["kind", "votes", "vote_share", "top_picks", "top_pick_share"]]
+
+
+def beside_survey(db_path: Path, f: Filters, statements: tuple[str, ...]) -> pd.DataFrame:
+    """Mean score of ``statements`` in weeks whose top pick was a theme vs the incident.
+
+    A group with fewer responses than the minimum group size keeps its row with no mean."""
+    frame = _frame(db_path, BESIDE_SURVEY, f.params(min_group=f.min_group_size, statements=list(statements)))
+    frame["suppressed"] = frame["responses"] < f.min_group_size
+    frame.loc[frame["suppressed"], "mean_score"] = float("nan")
+    frame.loc[frame["suppressed"], "responses"] = 0
+    return frame[["top_kind", "statement", "statement_order", "weeks", "responses", "mean_score", "suppressed"]]
+
+
+def beside_survey_hidden_weeks(db_path: Path, f: Filters) -> int:
+    return int(_row(db_path, BESIDE_SURVEY_HIDDEN, f.params(min_group=f.min_group_size))[0])
