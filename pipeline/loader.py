@@ -13,6 +13,7 @@ import duckdb
 
 from pipeline.csv_fast_path import CsvPlan, FastPathDeclined, StagedSurveys, stage
 from pipeline.errors import IngestError, StrictModeError
+from pipeline.feedback_analysis import refresh_feedback_analysis
 from pipeline.records import ParsedAttendance, ParsedSurveys, Reject
 from pipeline.schema import REBUILD_RESPONSE_WEEKS, ensure_schema, temp_table
 from review_pulse.settings import Settings
@@ -243,6 +244,8 @@ def _write(
         [run_id],
     )
     con.execute(REBUILD_RESPONSE_WEEKS)
+    # Issue 15: sentiment and themes of new comments (of all, when the theme settings changed).
+    refresh_feedback_analysis(con, settings.feedback_themes)
     summary = RunSummary(
         run_id=run_id,
         files_read=len(sources),

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from review_pulse.feedback_themes import DEFAULT_FEEDBACK_THEMES, FeedbackTheme, themes_from_toml
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SETTINGS_PATH = PROJECT_ROOT / "review_pulse.toml"
 DEFAULT_DB_PATH = PROJECT_ROOT / "data" / "reviews.duckdb"
@@ -60,6 +62,8 @@ class Settings:
     busy_week_ratio: float = 0.7
     # With [auth] in secrets.toml, only these email domains may sign in (empty = any).
     allowed_email_domains: tuple[str, ...] = ()
+    # --- feedback themes (issue 15): [feedback_themes.<id>] in review_pulse.toml ---
+    feedback_themes: tuple[FeedbackTheme, ...] = DEFAULT_FEEDBACK_THEMES
     source_path: Path | None = field(default=None, compare=False)
 
     @property
@@ -135,6 +139,13 @@ def load_settings(path: Path | str | None = None) -> Settings:
         kwargs["allowed_email_domains"] = tuple(d.strip().lstrip("@").lower() for d in domains if d.strip())
     if "feedback_question" in raw:
         kwargs["feedback_question"] = _statement_from(raw["feedback_question"], f"{path}: feedback_question")
+
+    # --- feedback themes (issue 15) ---
+    if "feedback_themes" in raw:
+        try:
+            kwargs["feedback_themes"] = themes_from_toml(raw["feedback_themes"], str(path))
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from None
 
     settings = Settings(**kwargs)  # type: ignore[arg-type]
     _validate(settings, path)

@@ -1,0 +1,198 @@
+"""Sentiment and themes of each feedback comment, computed offline at load time.
+
+Sentiment is VADER (vaderSentiment ships its lexicon inside the package: nothing is
+downloaded) with a domain lexicon for incident reviews layered on top
+(pipeline/data/review_lexicon.toml). Themes come from the settings' theme dictionary.
+Results live in ``feedback_analysis`` keyed by response_key; a fingerprint of the theme
+settings, the lexicon and this code's rules decides when every comment is recomputed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from review_pulse.feedback_themes import FeedbackTheme
+
+LEXICON_PATH = Path(__file__).resolve().parent / "data" / "review_lexicon.toml"
+# VADER's own cut-offs for its compound score.
+POSITIVE_FROM = 0.05
+NEGATIVE_TO = -0.05
+SENTIMENTS = ("positive", "neutral", "negative")
+# Bump when the rules below change, so stored results are recomputed.
+RULES_VERSION = "1"
+# A request answers "how could we improve?" without judging the meeting: "Could we get the doc
+# earlier?", "Please record it", "Maybe invite product". Such sentences carry no sentiment.
+_REQUEST = re.compile(
+    r"^\W*(?:(?:can|could|would|will|should)\s+(?:we|you|someone|somebody|they|the)\b"
+    r"|please\b|maybe\b|perhaps\b|let'?s\b|how about\b|what if\b|needs?\b|suggest"
+    r"|(?:i'?d|i would|we'?d|would)\s+(?:like|love|prefer|rather|have liked|have preferred)\b)"
+    r"|\bplease\W*$",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
+
+
+@dataclass(frozen=True)
+class Analysis:
+    sentiment: str
+    score: float
+    themes: tuple[str, ...]
+
+
+def sentiment_label(score: float) -> str:
+    if score >= POSITIVE_FROM:
+        return "positive"
+    if score <= NEGATIVE_TO:
+        return "negative"
+    return "neutral"
+
+
+def _keyword_pattern(keyword: str) -> str:
+    """Whole words, any case; a space also matches hyphens or several spaces; "word*" any ending."""
+    keyword = keyword.strip().lower().translate(_APOSTROPHES)
+    wildcard = keyword.endswith("*")
+    words = re.split(r"[\s\-]+", keyword.rstrip("*").strip())
+    body = r"[\s\-]+".join(re.escape(w) for w in words if w)
+    return r"(?<![\w'])" + body + (r"[\w']*" if wildcard else "") + r"(?![\w'])"
+
+
+def _alternation(phrases: Sequence[str]) -> re.Pattern[str] | None:
+    if not phrases:
+        return None
+    ordered = sorted(set(phrases), key=len, reverse=True)  # the longest phrase wins
+    return re.compile("|".join(f"(?:{_keyword_pattern(p)})" for p in ordered), re.IGNORECASE)
+
+
+def _token(index: int) -> str:
+    """A made-up word VADER will look up in its lexicon: letters only, never a real word."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("a") + rest) + letters
+    return f"zqphrase{letters}"
+
+
+def _normal_phrase(text: str) -> str:
+    return re.sub(r"[\s\-]+", " ", text.lower().translate(_APOSTROPHES)).strip()
+
+
+class FeedbackAnalyser:
+    """One analyser per load (building it reads VADER's lexicon: about 20 ms)."""
+
+    def __init__(self, themes: Sequence[FeedbackTheme], *, domain_lexicon: bool = True,
+                 lexicon_path: Path = LEXICON_PATH) -> None:
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+        self.themes = tuple(themes)
+        self.domain_lexicon = domain_lexicon
+        self._vader = SentimentIntensityAnalyzer()
+        lexicon = tomllib.loads(lexicon_path.read_text(encoding="utf-8")) if domain_lexicon else {}
+        self._phrase_tokens: dict[str, str] = {}
+        self._phrases = None
+        self._emoji: dict[str, str] = {}
+        if domain_lexicon:
+            self._vader.lexicon = {**self._vader.lexicon, **{k.lower(): float(v) for k, v in lexicon.get("words", {}).items()}}
+            entries = [*lexicon.get("phrases", {}).items(), *lexicon.get("emoji", {}).items()]
+            for index, (phrase, valence) in enumerate(entries):
+                token = _token(index)  # one token per entry: no two entries share a valence
+                self._vader.lexicon[token] = float(valence)
+                if phrase in lexicon.get("emoji", {}):
+                    self._emoji[phrase] = f" {token} "
+                else:
+                    self._phrase_tokens[_normal_phrase(phrase)] = token
+            self._phrases = _alternation(list(lexicon.get("phrases", {})))
+        self._theme_ignore = _alternation(lexicon.get("themes", {}).get("ignore", []))
+        self._theme_patterns = [(t.id, _alternation(list(t.keywords))) for t in self.themes]
+
+    # --- sentiment ---
+    def _domain_text(self, text: str) -> str:
+        text = text.translate(_APOSTROPHES)
+        for emoji, token in self._emoji.items():
+            text = text.replace(emoji, token)
+        if self._phrases is None:
+            return text
+        return self._phrases.sub(lambda m: self._phrase_tokens.get(_normal_phrase(m.group(0)), m.group(0)), text)
+
+    def score(self, text: str) -> float:
+        if not self.domain_lexicon:
+            return float(self._vader.polarity_scores(text)["compound"])
+        text = text.translate(_APOSTROPHES)
+        judged = [s for s in _SENTENCE_END.split(text) if s.strip() and not _REQUEST.search(s)]
+        if not judged:
+            return 0.0
+        return float(self._vader.polarity_scores(self._domain_text(" ".join(judged)))["compound"])
+
+    def sentiment(self, text: str) -> tuple[str, float]:
+        score = self.score(text)
+        return sentiment_label(score), score
+
+    # --- themes ---
+    def theme_ids(self, text: str) -> tuple[str, ...]:
+        text = text.translate(_APOSTROPHES)
+        if self._theme_ignore is not None:
+            text = self._theme_ignore.sub(" ", text)
+        return tuple(theme_id for theme_id, pattern in self._theme_patterns if pattern is not None and pattern.search(text))
+
+    def analyse(self, text: str) -> Analysis:
+        label, score = self.sentiment(text)
+        return Analysis(label, round(score, 4), self.theme_ids(text))
+
+
+def fingerprint(themes: Sequence[FeedbackTheme], lexicon_path: Path = LEXICON_PATH) -> str:
+    """What the stored analysis depends on: the theme settings, the lexicon file, VADER and our rules."""
+    from importlib.metadata import version
+
+    content = json.dumps(
+        {
+            "themes": [[t.id, t.name, list(t.keywords)] for t in themes],
+            "lexicon": hashlib.sha256(lexicon_path.read_bytes()).hexdigest(),
+            "vader": version("vaderSentiment"),
+            "rules": RULES_VERSION,
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()[:32]
+
+
+# --- the loader's step ----------------------------------------------------------------------
+
+_CHUNK = 20_000
+
+
+def refresh_feedback_analysis(con, themes: Sequence[FeedbackTheme]) -> int:
+    """Analyse comments not analysed yet, or all of them when the fingerprint changed.
+
+    Runs inside the loader's transaction. Returns how many comments were analysed.
+    """
+    current = fingerprint(themes)
+    stored = con.execute("SELECT fingerprint FROM feedback_analysis_state").fetchall()
+    if not stored or stored[0][0] != current:
+        con.execute("DELETE FROM feedback_analysis")
+        con.execute("DELETE FROM feedback_analysis_state")
+        con.execute("INSERT INTO feedback_analysis_state VALUES (?)", [current])
+    pending = con.execute(
+        """SELECT r.response_key::VARCHAR, r.feedback FROM responses AS r
+           WHERE r.feedback IS NOT NULL AND trim(r.feedback) <> ''
+             AND NOT EXISTS (SELECT 1 FROM feedback_analysis AS a WHERE a.response_key = r.response_key)"""
+    ).fetchall()
+    if not pending:
+        return 0
+    analyser = FeedbackAnalyser(themes)
+    for start in range(0, len(pending), _CHUNK):
+        rows = pending[start:start + _CHUNK]
+        results = [analyser.analyse(text) for _key, text in rows]
+        con.execute(
+            """INSERT INTO feedback_analysis
+               SELECT unnest(?::UUID[]), unnest(?::VARCHAR[]), unnest(?::DOUBLE[]), unnest(?::VARCHAR[][])""",
+            [[key for key, _text in rows], [a.sentiment for a in results], [a.score for a in results],
+             [list(a.themes) for a in results]],
+        )
+    return len(pending)
