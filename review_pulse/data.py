@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from review_pulse import queries
+from review_pulse import feedback_queries, queries
 from review_pulse.metrics import Headline, headline
 from review_pulse.quarters import ALL_TIME_PERIOD, Period, previous_quarter, quarters_between
 from review_pulse.settings import Settings
@@ -31,7 +31,7 @@ def _cached_query(name: str, db_path: str, version: tuple | None, *args: Any) ->
 
 def _run_query(name: str, db_path: str, *args: Any) -> Any:
     """Rebuild typed arguments from plain ones (the cache hashes plain values)."""
-    function = getattr(queries, name)
+    function = getattr(queries, name, None) or getattr(feedback_queries, name)  # feedback_queries: issue 15
     if args and isinstance(args[0], tuple) and args[0][:1] == ("filters",):
         return function(Path(db_path), queries.Filters(*args[0][1:]), *args[1:])
     return function(Path(db_path), *args)
