@@ -198,7 +198,7 @@ def theme_trend_chart(trend: pd.DataFrame, ctx: charts.ChartContext) -> alt.Char
     )
     cells = base.mark_rect().encode(color=alt.Color("share:Q", title="Share of comments",
                                                      scale=alt.Scale(scheme="blues", domain=[0, max(0.4, float(rows["share"].max()))]),
-                                                     legend=charts._legend(format=".0%")))
+                                                     legend=None))  # the cells say the share; a gradient legend's id is not stable across renders
     text = base.mark_text(fontSize=charts.SMALL_TEXT_FONT_SIZE).encode(
         text="label:N", color=alt.condition("datum.share > 0.25", alt.value("white"), alt.value("#222222")))
     quarters = rows["quarter"].nunique()

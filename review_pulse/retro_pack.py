@@ -11,6 +11,7 @@ from review_pulse.data import DataView
 from review_pulse.errors import UserFacingError
 from review_pulse.export import build_zip, export_filename, summary_markdown, summary_pdf
 from review_pulse.quarters import parse_period
+from review_pulse.retro_report import retro_report_files
 from review_pulse.settings import Settings
 
 
@@ -40,14 +41,14 @@ def summary_numbers(view: DataView) -> dict:
 
 def build_retro_pack(view: DataView) -> bytes:
     numbers = summary_numbers(view)
-    return build_zip(
-        report.all_items(view),
-        view.period.title,
-        {
-            export_filename("summary", view.period.title, "md"): summary_markdown(numbers),
-            export_filename("summary", view.period.title, "pdf"): summary_pdf(numbers),
-        },
-    )
+    files = {
+        export_filename("summary", view.period.title, "md"): summary_markdown(numbers),
+        export_filename("summary", view.period.title, "pdf"): summary_pdf(numbers),
+    }
+    # Issue 15: the multi-page PDF report replaces the one-page summary; slides and feedback CSV join it.
+    items = report.all_items(view) + report.feedback_items(view)
+    files.update(retro_report_files(view, items=items))
+    return build_zip(items, view.period.title, files)
 
 
 def retro_pack_filename(view: DataView) -> str:

@@ -21,6 +21,7 @@ from review_pulse.retro_pack import build_retro_pack
 from review_pulse.settings import Settings
 
 SLUGS = ["score-trend", "weekly-agreement", "weekly-agreement-percent", "answer-distribution", "attendance", "response-rate"]
+FEEDBACK_SLUGS = ["feedback-themes", "feedback-theme-trend"]  # issue 15
 
 
 def view_of(db: Path, quarter: str = "2026-Q2") -> DataView:
@@ -39,8 +40,8 @@ def read_csv(data: bytes) -> list[dict[str, str]]:
 
 def test_retro_pack_holds_every_chart_and_the_summary(demo_db: Path) -> None:
     pack = zipfile.ZipFile(io.BytesIO(build_retro_pack(view_of(demo_db))))
-    expected = [f"{slug}_2026-Q2.{ext}" for slug in SLUGS for ext in ("png", "svg", "csv")]
-    assert pack.namelist() == expected + ["summary_2026-Q2.md", "summary_2026-Q2.pdf"]
+    expected = [f"{slug}_2026-Q2.{ext}" for slug in SLUGS + FEEDBACK_SLUGS for ext in ("png", "svg", "csv")]
+    assert pack.namelist() == expected + ["feedback_2026-Q2.csv", "retro_2026-Q2.pptx", "summary_2026-Q2.md", "summary_2026-Q2.pdf"]
     assert pack.read("summary_2026-Q2.pdf").startswith(b"%PDF-")
     for slug in SLUGS:
         svg = pack.read(f"{slug}_2026-Q2.svg").decode()
