@@ -38,12 +38,14 @@ if data.count() > 0:
     st.subheader("What people said")
     if not quotes:
         st.caption(f"Quotes appear for themes with at least {minimum} comments in the period.")
-    for theme_id, picked in quotes.items():
+    cards = st.columns(2)
+    for number, (theme_id, picked) in enumerate(quotes.items()):
         mix = overview[overview["theme"] == theme_id].set_index("sentiment")["comments"]
-        st.caption(f"{ui.literal_markdown(names[theme_id])}: {int(mix.sum())} comments · "
-                   + " · ".join(f"{int(mix.get(s, 0))} {s}" for s in SENTIMENTS))
-        for sentiment, text in picked:
-            st.text(f"“{text}” ({sentiment})")  # plain text: no Markdown, links, images or HTML
+        with cards[number % 2].container(border=True):
+            st.caption(f"**{ui.literal_markdown(names[theme_id])}** · {int(mix.sum())} comments · "
+                       + " · ".join(f"{int(mix.get(s, 0))} {s}" for s in SENTIMENTS))
+            for sentiment, text in picked:
+                st.text(f"“{text}” ({sentiment})")  # plain text: no Markdown, links, images or HTML
     with st.expander("Emerging topics (what the theme dictionary may miss)"):
         st.caption("Topics found in the words themselves (TF-IDF + NMF, computed on this machine). "
                    f"A topic is shown when at least {minimum} comments belong to it.")

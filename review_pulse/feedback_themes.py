@@ -76,7 +76,7 @@ DEFAULT_FEEDBACK_THEMES: tuple[FeedbackTheme, ...] = (
            "later slot|biweekly|bi weekly|fortnightly|monthly|every week|cadence|frequency|couldn't make it|"
            "could not make it|can't make it|cannot make it|missed it|miss it|apac|emea|americas|us folks|"
            "us team|europe|holiday*|vacation|pto|cancel*|postpone*|async|asynchronous|too early|too late|"
-           "release week|crunch|release freeze|on call|on-call|small group|too many people|invite|empty room|few people showed|showed up|show up|no one came|nobody came"),
+           "release week|crunch|release freeze|small group|too many people|invite|empty room|few people showed|showed up|show up|no one came|nobody came"),
 )
 
 
