@@ -54,20 +54,84 @@ def sentiment_label(score: float) -> str:
     return "neutral"
 
 
-def _keyword_pattern(keyword: str) -> str:
-    """Whole words, any case; a space also matches hyphens or several spaces; "word*" any ending."""
+def _keyword_body(keyword: str) -> str:
+    """A keyword's regex: a space also matches hyphens or several spaces; "word*" any ending."""
     keyword = keyword.strip().lower().translate(_APOSTROPHES)
     wildcard = keyword.endswith("*")
     words = re.split(r"[\s\-]+", keyword.rstrip("*").strip())
-    body = r"[\s\-]+".join(re.escape(w) for w in words if w)
-    return r"(?<![\w'])" + body + (r"[\w']*" if wildcard else "") + r"(?![\w'])"
+    return r"[\s\-]+".join(re.escape(w) for w in words if w) + (r"[\w']*" if wildcard else "")
 
 
 def _alternation(phrases: Sequence[str]) -> re.Pattern[str] | None:
+    """One pattern for whole-word matches of any phrase, ignoring case; the longest phrase wins."""
     if not phrases:
         return None
-    ordered = sorted(set(phrases), key=len, reverse=True)  # the longest phrase wins
-    return re.compile("|".join(f"(?:{_keyword_pattern(p)})" for p in ordered), re.IGNORECASE)
+    ordered = sorted(set(phrases), key=len, reverse=True)
+    # The word boundaries sit outside the alternation: checked once per position, not once per phrase.
+    return re.compile(r"(?<![\w'])(?:" + "|".join(_keyword_body(p) for p in ordered) + r")(?![\w'])", re.IGNORECASE)
+
+
+_WORD = re.compile(r"[\w']+")
+_PLAIN_KEYWORD = re.compile(r"^[\w'\s\-]+\*?$")
+_JOINER = re.compile(r"^[\s\-]+$")
+
+
+class _KeywordMatcher:
+    """Which themes' keywords occur in a text, in one pass over its words.
+
+    Same meaning as one ``_alternation`` per theme (whole words, any case, a space matching
+    hyphens or spaces, "word*" any ending) but indexed by a keyword's first word, so the cost
+    grows with the text, not with the size of the dictionary. Keywords with other characters
+    ("q&a", emoji) fall back to a regex.
+    """
+
+    def __init__(self, themes: Sequence[FeedbackTheme]) -> None:
+        self.order = [t.id for t in themes]
+        self.exact: dict[str, list[tuple[str, tuple[str, ...], bool]]] = {}
+        self.prefixes: dict[str, list[tuple[str, tuple[str, ...], bool]]] = {}
+        fallback: dict[str, list[str]] = {}
+        for theme in themes:
+            for keyword in theme.keywords:
+                normal = keyword.strip().lower().translate(_APOSTROPHES)
+                if not _PLAIN_KEYWORD.match(normal):
+                    fallback.setdefault(theme.id, []).append(keyword)
+                    continue
+                wildcard = normal.endswith("*")
+                words = tuple(w for w in re.split(r"[\s\-]+", normal.rstrip("*").strip()) if w)
+                if not words:
+                    continue
+                entry = (theme.id, words, wildcard)
+                if wildcard and len(words) == 1:
+                    self.prefixes.setdefault(words[0], []).append(entry)
+                else:
+                    self.exact.setdefault(words[0], []).append(entry)
+        self.prefix_lengths = sorted({len(p) for p in self.prefixes})
+        self.fallback = {theme_id: _alternation(keywords) for theme_id, keywords in fallback.items()}
+
+    def themes_in(self, text: str) -> tuple[str, ...]:
+        matches = list(_WORD.finditer(text))
+        words = [m.group(0).lower() for m in matches]
+        found: set[str] = set()
+        for i, word in enumerate(words):
+            for n in self.prefix_lengths:
+                if n > len(word):
+                    break
+                for theme_id, _words, _wildcard in self.prefixes.get(word[:n], ()):
+                    found.add(theme_id)
+            for theme_id, keyword_words, wildcard in self.exact.get(word, ()):
+                if theme_id in found:
+                    continue
+                end = i + len(keyword_words)
+                if end > len(words):
+                    continue
+                last_ok = (words[end - 1].startswith(keyword_words[-1]) if wildcard else words[end - 1] == keyword_words[-1])
+                if last_ok and all(words[i + k] == keyword_words[k] for k in range(1, len(keyword_words) - 1)) and all(
+                        _JOINER.match(text[matches[k].end():matches[k + 1].start()]) for k in range(i, end - 1)):
+                    found.add(theme_id)
+        for theme_id, pattern in self.fallback.items():
+            if theme_id not in found and pattern is not None and pattern.search(text):
+                found.add(theme_id)
+        return tuple(t for t in self.order if t in found)
 
 
 def _token(index: int) -> str:
@@ -110,7 +174,8 @@ class FeedbackAnalyser:
                     self._phrase_tokens[_normal_phrase(phrase)] = token
             self._phrases = _alternation(list(lexicon.get("phrases", {})))
         self._theme_ignore = _alternation(lexicon.get("themes", {}).get("ignore", []))
-        self._theme_patterns = [(t.id, _alternation(list(t.keywords))) for t in self.themes]
+        self._theme_matcher = _KeywordMatcher(self.themes)
+        self._seen: dict[str, Analysis] = {}
 
     # --- sentiment ---
     def _domain_text(self, text: str) -> str:
@@ -139,11 +204,15 @@ class FeedbackAnalyser:
         text = text.translate(_APOSTROPHES)
         if self._theme_ignore is not None:
             text = self._theme_ignore.sub(" ", text)
-        return tuple(theme_id for theme_id, pattern in self._theme_patterns if pattern is not None and pattern.search(text))
+        return self._theme_matcher.themes_in(text)
 
     def analyse(self, text: str) -> Analysis:
-        label, score = self.sentiment(text)
-        return Analysis(label, round(score, 4), self.theme_ids(text))
+        # Short answers repeat a lot ("no", "all good", "too long"): each distinct text is analysed once.
+        known = self._seen.get(text)
+        if known is None:
+            label, score = self.sentiment(text)
+            known = self._seen[text] = Analysis(label, round(score, 4), self.theme_ids(text))
+        return known
 
 
 def fingerprint(themes: Sequence[FeedbackTheme], lexicon_path: Path = LEXICON_PATH) -> str:
