@@ -23,8 +23,8 @@ if hidden:
 
 stored_fingerprint, not_analysed = data.analysis_state()
 if stored_fingerprint != fingerprint(settings.feedback_themes) or not_analysed:
-    st.warning("Themes and sentiment were computed with other theme settings (or not yet for every answer). "
-               "Run an ingest to recompute them:")
+    st.warning("Themes and sentiment are out of date: the theme settings changed, or answers were loaded before "
+               "they existed. Run an ingest (the same export again will do) to recompute them:")
     st.code(ui.ingest_command(view.db_path), language="bash", wrap_lines=True)
 
 # --- themes at a glance ---

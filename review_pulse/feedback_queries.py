@@ -73,6 +73,18 @@ SELECT (SELECT max(fingerprint) FROM feedback_analysis_state),
 """
 
 
+# A database loaded before issue 15 has no feedback_analysis yet (the next ingest creates and fills
+# it): read it as if no comment had been analysed, rather than failing.
+_NO_ANALYSIS = ("(SELECT NULL::UUID AS response_key, NULL::VARCHAR AS sentiment, NULL::DOUBLE AS sentiment_score, "
+                "NULL::VARCHAR[] AS themes WHERE false)")
+
+
+def _with_analysis(db_path: Path, sql: str) -> str:
+    if _view_exists(db_path, "feedback_analysis"):
+        return sql
+    return sql.replace("LEFT JOIN feedback_analysis AS fa", f"LEFT JOIN {_NO_ANALYSIS} AS fa")
+
+
 def _params(f: Filters, search: str, themes: tuple[str, ...], sentiments: tuple[str, ...], **extra: object) -> dict:
     return f.params(min_group=f.min_group_size, search=search.strip(), themes=list(themes),
                     sentiments=list(sentiments), **extra)
@@ -81,7 +93,7 @@ def _params(f: Filters, search: str, themes: tuple[str, ...], sentiments: tuple[
 def analysed_feedback(db_path: Path, f: Filters, search: str = "", themes: tuple[str, ...] = (),
                       sentiments: tuple[str, ...] = (), limit: int | None = None) -> pd.DataFrame:
     """Visible comments with sentiment and themes, newest first."""
-    frame = _frame(db_path, ANALYSED_FEEDBACK, _params(f, search, themes, sentiments, limit=limit))
+    frame = _frame(db_path, _with_analysis(db_path, ANALYSED_FEEDBACK), _params(f, search, themes, sentiments, limit=limit))
     frame["week_start"] = pd.to_datetime(frame["week_start"])
     frame["themes"] = frame["themes"].map(lambda value: tuple(value) if value is not None else ())
     return frame[["week_start", "text", "sentiment", "sentiment_score", "themes"]]
@@ -89,12 +101,12 @@ def analysed_feedback(db_path: Path, f: Filters, search: str = "", themes: tuple
 
 def analysed_feedback_count(db_path: Path, f: Filters, search: str = "", themes: tuple[str, ...] = (),
                             sentiments: tuple[str, ...] = ()) -> int:
-    return int(_row(db_path, ANALYSED_FEEDBACK_COUNT, _params(f, search, themes, sentiments))[0])
+    return int(_row(db_path, _with_analysis(db_path, ANALYSED_FEEDBACK_COUNT), _params(f, search, themes, sentiments))[0])
 
 
 def theme_weekly_counts(db_path: Path, f: Filters) -> pd.DataFrame:
     """Comments per visible week, theme ('' = none) and sentiment."""
-    frame = _frame(db_path, THEME_WEEKLY_COUNTS, f.params(min_group=f.min_group_size))
+    frame = _frame(db_path, _with_analysis(db_path, THEME_WEEKLY_COUNTS), f.params(min_group=f.min_group_size))
     frame["week_start"] = pd.to_datetime(frame["week_start"])
     return frame
 

@@ -117,3 +117,23 @@ def test_load_stores_analysis_and_recomputes_when_themes_change(tmp_path: Path, 
         rows = con.execute("SELECT text, themes FROM feedback ORDER BY text").fetchall()
         assert con.execute("SELECT count(*) FROM feedback_analysis").fetchall() == [(3,)]
     assert rows[1] == ("The sev1 outage timeline.", ["focus", "incidents"])
+
+
+def test_emerging_topics_find_what_the_dictionary_misses() -> None:
+    from review_pulse.emerging_topics import find_topics
+
+    grafana = [f"The Grafana dashboard for service {i} kept timing out on load" for i in range(12)]
+    vendor = [f"Vendor escalation with Acme cloud support took {i} days to answer" for i in range(12)]
+    pager = [f"PagerDuty escalation policy paged the wrong rotation again, case {i}" for i in range(12)]
+    texts = grafana + vendor + pager
+    topics = find_topics(texts, [False] * len(texts), n_topics=3, min_group_size=5)
+    assert len(topics) == 3 and sum(t.comments for t in topics) == 36
+    groups = [grafana, vendor, pager]
+    # Each topic's examples come from one group of comments, and the three topics are the three groups.
+    found = sorted(next(g for g, group in enumerate(groups) if set(t.examples) <= set(group)) for t in topics)
+    assert found == [0, 1, 2]
+    for topic in topics:
+        assert topic.untagged == topic.comments and len(topic.examples) == 2 and set(topic.examples) <= set(texts)
+    # Too few comments for topics to mean anything, or a topic under the minimum group: nothing shown.
+    assert find_topics(texts[:10], [False] * 10, n_topics=3, min_group_size=5) == []
+    assert all(t.comments >= 13 for t in find_topics(texts, [False] * 36, n_topics=3, min_group_size=13))

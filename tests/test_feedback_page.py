@@ -69,3 +69,20 @@ def test_a_filter_narrower_than_the_minimum_group_shows_a_count_only(tmp_path: P
     at.pills(key="feedback_themes").set_value([]).run()
     at.text_input(key="feedback_search").input("secret").run()
     assert shown_feedback(at) == [] and at.info[0].value == "No feedback matches."
+
+
+def test_a_database_loaded_before_themes_existed_still_lists_the_answers(tmp_path: Path, monkeypatch) -> None:
+    import duckdb
+
+    db = tmp_path / "old.duckdb"
+    survey = tmp_path / "s.csv"
+    survey.write_text("Timestamp,Good use of my time,Feedback\n" + "".join(f"2026-03-04 16:0{i},4,too long {i}\n" for i in range(6)))
+    assert pipeline_main(["ingest", "--db", str(db), "--surveys", str(survey)]) == 0
+    with duckdb.connect(str(db)) as con:  # as a database from before issue 15
+        con.execute("DROP VIEW feedback; DROP TABLE feedback_analysis; DROP TABLE feedback_analysis_state")
+    at = open_app(db, monkeypatch, quarter="2026-Q1", page="pages/feedback.py")
+    assert "Themes and sentiment are out of date" in at.warning[0].value
+    assert sorted(shown_feedback(at)) == [f"too long {i}" for i in range(6)]
+    assert pipeline_main(["ingest", "--db", str(db), "--surveys", str(survey)]) == 0  # the fix the page names
+    at = open_app(db, monkeypatch, quarter="2026-Q1", page="pages/feedback.py")
+    assert not at.warning and count_line(at).startswith("**6 answers**")

@@ -111,7 +111,10 @@ def test_pptx_has_the_slides_and_the_scorecard_table(report_db, pack: zipfile.Zi
                       "Weekly attendance", "Response rate", "Feedback themes by sentiment", "Statement scorecard",
                       "What people said", "Open actions", "Talking points"]
     for slide in list(deck.slides)[1:6]:
-        assert sum(shape.shape_type == 13 for shape in slide.shapes) == 1  # one picture: the chart
+        pictures = [shape for shape in slide.shapes if shape.shape_type == 13]
+        assert len(pictures) == 1  # the chart, inside the slide
+        (p,) = pictures
+        assert p.left >= 0 and p.top >= 0 and p.left + p.width <= deck.slide_width and p.top + p.height <= deck.slide_height
     table = next(shape.table for shape in deck.slides[6].shapes if shape.has_table)
     cells = [[table.cell(r, c).text for c in range(len(table.columns))] for r in range(len(table.rows))]
     assert cells[0] == ["Statement", "Mean", "% agree", "n", "Change", "Target"]
