@@ -456,6 +456,7 @@ def build_pdf(c: ReportContent) -> bytes:
 
 def build_pptx(c: ReportContent) -> bytes:
     from pptx import Presentation
+    from pptx.enum.text import PP_ALIGN
     from pptx.util import Emu, Inches, Pt
 
     deck = Presentation()
@@ -464,13 +465,26 @@ def build_pptx(c: ReportContent) -> bytes:
     slide_w, slide_h = deck.slide_width, deck.slide_height
 
     slide = deck.slides.add_slide(title_layout)
+    # The default template is 4:3: move its placeholders onto the 16:9 slide.
+    for shape, top, height in ((slide.shapes.title, Inches(2.2), Inches(1.5)), (slide.placeholders[1], Inches(3.9), Inches(1.6))):
+        shape.left, shape.width, shape.top, shape.height = Inches(0.8), slide_w - Inches(1.6), top, height
     slide.shapes.title.text = f"Incident review retro — {c.quarter}"
-    slide.placeholders[1].text = f"{c.series}\n" + "\n".join(headline_lines(c)[:2])
+    n = c.numbers
+    summary = [c.series]
+    if n["average_score"] is not None:
+        summary.append(f"Average {n['average_score']:.2f} / 5 · target {n['target']:g}"
+                       + (f" · {round(n['average_score'], 2) - round(n['previous_average'], 2):+.2f} vs the previous quarter"
+                          if n["previous_average"] is not None else ""))
+    slide.placeholders[1].text = "\n".join(summary)
+    for paragraph in slide.placeholders[1].text_frame.paragraphs:
+        paragraph.font.size = Pt(22)
 
     def titled(title: str, takeaway: str = ""):
         s = deck.slides.add_slide(title_only)
         s.shapes.title.text = title
         s.shapes.title.text_frame.paragraphs[0].font.size = Pt(30)
+        s.shapes.title.text_frame.paragraphs[0].alignment = PP_ALIGN.LEFT
+        s.shapes.title.left, s.shapes.title.width = Inches(0.6), slide_w - Inches(1.2)
         s.shapes.title.top, s.shapes.title.height = Inches(0.3), Inches(0.9)
         if takeaway:
             box = s.shapes.add_textbox(Inches(0.6), Inches(1.2), slide_w - Inches(1.2), Inches(0.5))

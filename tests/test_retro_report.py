@@ -206,3 +206,20 @@ def test_pdf_first_pages_render(pack: zipfile.ZipFile, tmp_path: Path) -> None:
     subprocess.run(["pdftoppm", "-r", "50", "-png", "-f", "1", "-l", "3", str(pdf), str(tmp_path / "page")], check=True)
     pages = sorted(tmp_path.glob("page-*.png"))
     assert len(pages) == 3 and all(p.stat().st_size > 5_000 for p in pages)
+
+
+def test_slides_render_in_libreoffice(pack: zipfile.ZipFile, tmp_path: Path) -> None:
+    """With LibreOffice installed, the deck converts to PDF page by page (one page per slide)."""
+    import shutil
+    import subprocess
+
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        pytest.skip("LibreOffice not installed")
+    deck = tmp_path / "retro.pptx"
+    deck.write_bytes(pack.read("retro_2026-Q2.pptx"))
+    subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo-profile", "--convert-to", "pdf",
+                    "--outdir", str(tmp_path), str(deck)], check=True, capture_output=True, timeout=240)
+    slides = PdfReader(tmp_path / "retro.pdf")
+    assert len(slides.pages) == 10
+    assert "Statement scorecard" in slides.pages[6].extract_text()
