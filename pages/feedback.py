@@ -54,8 +54,8 @@ if data.count() > 0:
             if not topics:
                 st.info("Not enough comments in this period to find topics.")
             for number, topic in enumerate(topics, 1):
-                st.text(f"Topic {number}: {', '.join(topic.terms)}")
-                st.caption(f"{topic.comments} comments, {topic.untagged} with no theme from the dictionary")
+                st.caption(f"**Topic {number}:** {ui.literal_markdown(', '.join(topic.terms))} · {topic.comments} comments, "
+                           f"{topic.untagged} with no theme from the dictionary")
                 for example in topic.examples:
                     st.text(f"“{example}”")
 

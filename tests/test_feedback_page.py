@@ -18,7 +18,7 @@ pytestmark = pytest.mark.usefixtures("apptest_like_a_server")
 
 
 def quotes(at) -> list[str]:
-    return [t.value for t in at.text if t.value.startswith("“")]
+    return [t.value for t in at.text if t.value.startswith("“")]  # theme quotes and topic examples
 
 
 def count_line(at) -> str:
@@ -39,6 +39,9 @@ def test_chips_filter_with_the_search_and_counts_match(demo_db: Path, monkeypatc
     assert len(at.get("vega_lite_chart")) >= 1  # themes by sentiment
     visible = set(texts)
     assert quotes(at) and all(q[1:q.rindex("”")] in visible for q in quotes(at))  # quotes: visible comments only
+    at.toggle(key="feedback_topics").set_value(True).run()  # emerging topics: terms, then example quotes
+    topics = [c.value for c in at.caption if c.value.startswith("**Topic ")]
+    assert topics and all(q[1:q.rindex("”")] in visible for q in quotes(at))
     at.pills(key="feedback_themes").set_value(["focus"]).run()
     assert count_line(at).startswith(f"**{len(focus)} answers in Focus and topics**")
     assert len(shown_feedback(at)) == min(len(focus), 50) and set(shown_feedback(at)) <= set(focus)
