@@ -9,7 +9,7 @@ from pathlib import Path
 from review_pulse import report
 from review_pulse.data import DataView
 from review_pulse.errors import UserFacingError
-from review_pulse.export import build_zip, export_filename, summary_markdown, summary_pdf
+from review_pulse.export import build_zip, export_filename, summary_markdown
 from review_pulse.quarters import parse_period
 from review_pulse.retro_report import retro_report_files
 from review_pulse.settings import Settings
@@ -41,11 +41,8 @@ def summary_numbers(view: DataView) -> dict:
 
 def build_retro_pack(view: DataView) -> bytes:
     numbers = summary_numbers(view)
-    files = {
-        export_filename("summary", view.period.title, "md"): summary_markdown(numbers),
-        export_filename("summary", view.period.title, "pdf"): summary_pdf(numbers),
-    }
-    # Issue 15: the multi-page PDF report replaces the one-page summary; slides and feedback CSV join it.
+    files = {export_filename("summary", view.period.title, "md"): summary_markdown(numbers)}
+    # Issue 15: summary_<quarter>.pdf is the multi-page retro report; slides and the feedback CSV join it.
     items = report.all_items(view) + report.feedback_items(view)
     files.update(retro_report_files(view, items=items))
     return build_zip(items, view.period.title, files)
