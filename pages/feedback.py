@@ -63,7 +63,7 @@ if data.count() > 0:
 st.subheader("Answers")
 search = st.text_input("Search feedback", key="feedback_search", placeholder="e.g. roadmap, action items")
 chip_themes = tuple(st.pills("Theme", list(names), selection_mode="multi", key="feedback_themes",
-                             format_func=lambda theme_id: names[theme_id]) or ())
+                             format_func=lambda theme_id: ui.literal_markdown(names[theme_id])) or ())  # labels are Markdown
 chip_sentiments = tuple(st.pills("Sentiment", list(SENTIMENTS), selection_mode="multi", key="feedback_sentiments",
                                  format_func=str.capitalize) or ())
 filters = (search, chip_themes, chip_sentiments)
