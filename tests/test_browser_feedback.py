@@ -14,7 +14,7 @@ def test_feedback_themes_page_draws_and_filters(server, page) -> None:  # noqa: 
     open_page(page, server.page_url("feedback", "quarter=2026-Q3"), "Feedback", 1)
     main = page.locator('[data-testid="stMain"]')
     expect(main).to_contain_text("What people said")
-    expect(main).to_contain_text("Focus and topics: ")
+    expect(main).to_contain_text("Focus and topics · ")
     assert page.locator(CHART_SELECTOR).count() >= 1
     full_page_screenshot(page, SCREENSHOTS / "feedback-themes.png")
     page.get_by_role("button", name="Focus and topics").first.click()
