@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import os
 import re
 import tomllib
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ from typing import Sequence
 
 from review_pulse.feedback_themes import FeedbackTheme
 
+log = logging.getLogger(__name__)
 LEXICON_PATH = Path(__file__).resolve().parent / "data" / "review_lexicon.toml"
 # VADER's own cut-offs for its compound score.
 POSITIVE_FROM = 0.05
@@ -234,9 +237,41 @@ def fingerprint(themes: Sequence[FeedbackTheme], lexicon_path: Path = LEXICON_PA
 # --- the loader's step ----------------------------------------------------------------------
 
 _CHUNK = 20_000
+# Distinct comments from which the work is shared among processes (one per CPU): VADER is pure
+# Python, so a first load of 100,000 comments would otherwise spend ~15 s on one core.
+PARALLEL_FROM = 20_000
 
 
-def refresh_feedback_analysis(con, themes: Sequence[FeedbackTheme]) -> int:
+def _analyse_batch(themes: tuple[FeedbackTheme, ...], texts: list[str]) -> list[tuple[str, float, tuple[str, ...]]]:
+    """A worker process's share (module level, so it can be pickled)."""
+    analyser = FeedbackAnalyser(themes)
+    return [(a.sentiment, a.score, a.themes) for a in map(analyser.analyse, texts)]
+
+
+def analyse_texts(themes: Sequence[FeedbackTheme], texts: list[str], parallel_from: int = PARALLEL_FROM) -> dict[str, Analysis]:
+    """Each distinct text's analysis; in several processes when there are many."""
+    distinct = list(dict.fromkeys(texts))
+    workers = min(os.cpu_count() or 1, 8)
+    if len(distinct) < parallel_from or workers < 2:
+        analyser = FeedbackAnalyser(themes)
+        return {text: analyser.analyse(text) for text in distinct}
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    size = -(-len(distinct) // workers)
+    batches = [distinct[i:i + size] for i in range(0, len(distinct), size)]
+    # "spawn": a fresh interpreter, never a fork of a process holding a DuckDB connection.
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            results = list(pool.map(_analyse_batch, [tuple(themes)] * len(batches), batches))
+    except (OSError, RuntimeError, BrokenProcessPool) as exc:  # e.g. a main module spawn cannot re-import
+        log.info("feedback analysis in one process (%s)", exc)
+        return analyse_texts(themes, texts, parallel_from=len(distinct) + 1)
+    return {text: Analysis(*result) for batch, out in zip(batches, results) for text, result in zip(batch, out)}
+
+
+def refresh_feedback_analysis(con, themes: Sequence[FeedbackTheme], parallel_from: int = PARALLEL_FROM) -> int:
     """Analyse comments not analysed yet, or all of them when the fingerprint changed.
 
     Runs inside the loader's transaction. Returns how many comments were analysed.
@@ -254,10 +289,10 @@ def refresh_feedback_analysis(con, themes: Sequence[FeedbackTheme]) -> int:
     ).fetchall()
     if not pending:
         return 0
-    analyser = FeedbackAnalyser(themes)
+    analysed = analyse_texts(themes, [text for _key, text in pending], parallel_from)
     for start in range(0, len(pending), _CHUNK):
         rows = pending[start:start + _CHUNK]
-        results = [analyser.analyse(text) for _key, text in rows]
+        results = [analysed[text] for _key, text in rows]
         con.execute(
             """INSERT INTO feedback_analysis
                SELECT unnest(?::UUID[]), unnest(?::VARCHAR[]), unnest(?::DOUBLE[]), unnest(?::VARCHAR[][])""",

@@ -137,3 +137,13 @@ def test_emerging_topics_find_what_the_dictionary_misses() -> None:
     # Too few comments for topics to mean anything, or a topic under the minimum group: nothing shown.
     assert find_topics(texts[:10], [False] * 10, n_topics=3, min_group_size=5) == []
     assert all(t.comments >= 13 for t in find_topics(texts, [False] * 36, n_topics=3, min_group_size=13))
+
+
+def test_many_comments_are_analysed_in_worker_processes_with_the_same_results() -> None:
+    from pipeline.feedback_analysis import analyse_texts
+
+    texts = [f"{text} (case {i})" for i, text in enumerate(["Too long.", "Not a waste of time", "Who owns the actions?",
+                                                             "Great takeaways", "😴"] * 8)]
+    serial = analyse_texts(DEFAULT_FEEDBACK_THEMES, texts, parallel_from=10**9)
+    assert analyse_texts(DEFAULT_FEEDBACK_THEMES, texts, parallel_from=1) == serial
+    assert serial["Too long. (case 0)"].sentiment == "negative" and serial["Who owns the actions? (case 2)"].themes == ("actions",)
