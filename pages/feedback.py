@@ -1,8 +1,10 @@
-"""Feedback: the open-text answers, newest first, shown as plain text."""
+"""Feedback: what people keep saying (themes, sentiment, quotes), then the answers, all as plain text."""
 
 import streamlit as st
 
+from pipeline.feedback_analysis import SENTIMENTS, fingerprint
 from review_pulse import ui
+from review_pulse.feedback_summary import FeedbackData
 
 PAGE_SIZE = 50  # answers per "Show more"; search narrows, the CSV holds them all
 
@@ -11,30 +13,88 @@ st.title("Feedback")
 if not ui.require_data(view):
     st.stop()
 ui.data_caption(view)
-
-search = st.text_input("Search feedback", key="feedback_search", placeholder="e.g. roadmap, action items")
-if st.session_state.get("feedback_shown_for") != (view, search):
-    st.session_state["feedback_shown_for"] = (view, search)
-    st.session_state["feedback_shown"] = PAGE_SIZE
-total = view.feedback_count(search)
-answers = view.feedback(search, limit=st.session_state["feedback_shown"])
+settings = view.settings
+data = FeedbackData(view)
+minimum = settings.min_group_size
+names = {t.id: t.name for t in settings.feedback_themes}
 hidden = view.hidden_feedback_count()
+if hidden:
+    st.caption(f"{hidden} answer(s) from weeks with {ui.suppressed_text(settings)} are hidden for anonymity.")
+
+stored_fingerprint, not_analysed = data.analysis_state()
+if stored_fingerprint != fingerprint(settings.feedback_themes) or not_analysed:
+    st.warning("Themes and sentiment are out of date: the theme settings changed, or answers were loaded before "
+               "they existed. Run an ingest (the same export again will do) to recompute them:")
+    st.code(ui.ingest_command(view.db_path), language="bash", wrap_lines=True)
+
+# --- themes at a glance ---
+if data.count() > 0:
+    st.subheader("Themes")
+    ui.show_chart("feedback_themes", view)
+    with st.expander("Themes per quarter"):
+        ui.show_chart("feedback_theme_trend", view)
+    quotes = data.quotes()
+    overview = data.overview()
+    st.subheader("What people said")
+    if not quotes:
+        st.caption(f"Quotes appear for themes with at least {minimum} comments in the period.")
+    cards = st.columns(2)
+    for number, (theme_id, picked) in enumerate(quotes.items()):
+        mix = overview[overview["theme"] == theme_id].set_index("sentiment")["comments"]
+        with cards[number % 2].container(border=True):
+            st.caption(f"**{ui.literal_markdown(names[theme_id])}** · {int(mix.sum())} comments · "
+                       + " · ".join(f"{int(mix.get(s, 0))} {s}" for s in SENTIMENTS))
+            for sentiment, text in picked:
+                st.text(f"“{text}” ({sentiment})")  # plain text: no Markdown, links, images or HTML
+    with st.expander("Emerging topics (what the theme dictionary may miss)"):
+        st.caption("Topics found in the words themselves (TF-IDF + NMF, computed on this machine). "
+                   f"A topic is shown when at least {minimum} comments belong to it.")
+        if st.toggle("Find emerging topics", key="feedback_topics"):
+            topics = data.emerging_topics()
+            if not topics:
+                st.info("Not enough comments in this period to find topics.")
+            for number, topic in enumerate(topics, 1):
+                st.caption(f"**Topic {number}:** {ui.literal_markdown(', '.join(topic.terms))} · {topic.comments} comments, "
+                           f"{topic.untagged} with no theme from the dictionary")
+                for example in topic.examples:
+                    st.text(f"“{example}”")
+
+# --- the answers ---
+st.subheader("Answers")
+search = st.text_input("Search feedback", key="feedback_search", placeholder="e.g. roadmap, action items")
+chip_themes = tuple(st.pills("Theme", list(names), selection_mode="multi", key="feedback_themes",
+                             format_func=lambda theme_id: ui.literal_markdown(names[theme_id])) or ())  # labels are Markdown
+chip_sentiments = tuple(st.pills("Sentiment", list(SENTIMENTS), selection_mode="multi", key="feedback_sentiments",
+                                 format_func=str.capitalize) or ())
+filters = (search, chip_themes, chip_sentiments)
+if st.session_state.get("feedback_shown_for") != (view, filters):
+    st.session_state["feedback_shown_for"] = (view, filters)
+    st.session_state["feedback_shown"] = PAGE_SIZE
+total = data.count(*filters)
+filtered = bool(search.strip() or chip_themes or chip_sentiments)
 
 count_text = f"{total:,} answer{'s' if total != 1 else ''}"
 if search.strip():
     count_text += f" matching “{ui.literal_markdown(search.strip())}”"
-st.markdown(f"**{count_text}** to *{ui.literal_markdown(view.settings.feedback_question.text)}*")
-if hidden:
-    st.caption(f"{hidden} answer(s) from weeks with {ui.suppressed_text(view.settings)} are hidden for anonymity.")
+if chip_themes or chip_sentiments:
+    count_text += " in " + ui.literal_markdown(" or ".join(names[t] for t in chip_themes) or "any theme")
+    count_text += (", " + " or ".join(chip_sentiments)) if chip_sentiments else ""
+if filtered and 0 < total < minimum:
+    # A narrow filter would single out a few people's words: say so instead of showing them.
+    st.info(f"Fewer than {minimum} comments match these filters; they are not shown, for anonymity. Widen the filters.")
+    st.stop()
+st.markdown(f"**{count_text}** to *{ui.literal_markdown(settings.feedback_question.text)}*")
 
+answers = data.comments(*filters, limit=st.session_state["feedback_shown"])
 if answers.empty:
-    st.info("No feedback matches." if search.strip() else "No open-text feedback in this period yet.")
+    st.info("No feedback matches." if filtered else "No open-text feedback in this period yet.")
     st.stop()
 
-ui.csv_download(lambda: view.feedback(search), "feedback")
-for week, text in answers.itertuples(index=False):
+ui.csv_download(lambda: data.comments(*filters).assign(themes=lambda f: f["themes"].map(", ".join)), "feedback")
+for week, text, sentiment, _score, themes in answers.itertuples(index=False):
     with st.container(border=True):
-        st.caption(f"Week of {week:%d %b %Y}")
+        tags = " · ".join([sentiment.capitalize(), *(names.get(t, t) for t in themes)])
+        st.caption(f"Week of {week:%d %b %Y} · {ui.literal_markdown(tags)}")
         st.text(text)  # plain text: no Markdown, links, images or HTML
 
 if total > len(answers):

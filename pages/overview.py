@@ -58,5 +58,6 @@ ui.show_chart("score_trend", view)
 
 st.divider()
 st.subheader("Retro pack")
-st.caption(f"Every chart as PNG and SVG, their CSVs and a one-page summary for {view.period.title}, in one ZIP.")
+st.caption(f"Every chart as PNG and SVG with its CSV, the retro report (PDF) and slides (PPTX), and the "
+           f"feedback with themes and sentiment (CSV) for {view.period.title}, in one ZIP.")
 ui.retro_pack_button(view)

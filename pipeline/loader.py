@@ -15,6 +15,7 @@ import duckdb
 from pipeline.actions import ParsedActions, latest_per_key
 from pipeline.csv_fast_path import CsvPlan, FastPathDeclined, StagedSurveys, stage
 from pipeline.errors import IngestError, StrictModeError
+from pipeline.feedback_analysis import refresh_feedback_analysis
 from pipeline.records import ParsedAttendance, ParsedSurveys, Reject
 from pipeline.schema import REBUILD_RESPONSE_WEEKS, ensure_schema, temp_table
 from review_pulse.settings import Settings
@@ -293,6 +294,8 @@ def _write(
     actions_loaded = write_actions(con, actions, run_id) if actions else None
     con.execute(REBUILD_RESPONSE_WEEKS)
     polls_loaded = _write_polls(con, polls, run_id)
+    # Issue 15: sentiment and themes of new comments (of all, when the theme settings changed).
+    refresh_feedback_analysis(con, settings.feedback_themes)
     summary = RunSummary(
         run_id=run_id,
         files_read=len(sources),

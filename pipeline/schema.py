@@ -84,6 +84,20 @@ CREATE TABLE IF NOT EXISTS rejects (
 );
 """
 
+# --- feedback themes and sentiment (issue 15) ---------------------------------------------
+# One row per response with feedback, computed at load time (pipeline/feedback_analysis.py);
+# the state's fingerprint (theme settings + lexicon) tells the loader when to recompute all.
+FEEDBACK_ANALYSIS_TABLES = """
+CREATE TABLE IF NOT EXISTS feedback_analysis (
+    response_key    UUID NOT NULL,
+    sentiment       VARCHAR NOT NULL,        -- positive | neutral | negative
+    sentiment_score DOUBLE NOT NULL,         -- VADER compound, -1 to 1
+    themes          VARCHAR[] NOT NULL       -- theme ids from settings.feedback_themes
+);
+CREATE TABLE IF NOT EXISTS feedback_analysis_state (fingerprint VARCHAR NOT NULL);
+"""
+# --- end of issue 15 tables ------------------------------------------------------------------
+
 # A response belongs to the latest review of its series held on or before the
 # day it was submitted (at most 7 days before); otherwise to its own week.
 REBUILD_RESPONSE_WEEKS = """
@@ -139,9 +153,11 @@ FROM meetings
 GROUP BY 1, series;
 
 CREATE OR REPLACE VIEW feedback AS
-SELECT w.week_start, r.feedback AS text, r.series
+SELECT w.week_start, r.feedback AS text, r.series,
+       fa.sentiment, fa.sentiment_score, coalesce(fa.themes, []::VARCHAR[]) AS themes  -- issue 15
 FROM responses AS r
 JOIN response_weeks AS w USING (response_key)
+LEFT JOIN feedback_analysis AS fa USING (response_key)
 WHERE r.feedback IS NOT NULL AND trim(r.feedback) <> '';
 """
 
@@ -340,6 +356,7 @@ def ensure_schema(connection: duckdb.DuckDBPyConnection) -> None:
         connection.execute("INSERT INTO answers SELECT * FROM answers_v2")
         connection.execute("DROP TABLE responses_v2; DROP TABLE answers_v2; DROP TABLE key_migration")
         connection.execute("UPDATE schema_info SET version = ?", [SCHEMA_VERSION])
+    connection.execute(FEEDBACK_ANALYSIS_TABLES)  # issue 15
     connection.execute(VIEWS)
     connection.execute(ACTION_VIEWS)  # follow-up actions (issue 13)
     connection.execute(POLL_TABLES)  # talking points (issue 12)

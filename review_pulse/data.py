@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from review_pulse import action_queries, queries, talking_points_queries
+from review_pulse import action_queries, feedback_queries, queries, talking_points_queries
 from review_pulse.metrics import Headline, headline
 from review_pulse.quarters import ALL_TIME_PERIOD, Period, previous_quarter, quarters_between
 from review_pulse.settings import Settings
@@ -35,7 +35,8 @@ def _run_query(name: str, db_path: str, *args: Any) -> Any:
     if name.startswith("actions."):  # follow-up actions (issue 13)
         function = getattr(action_queries, name.removeprefix("actions."))
     else:
-        function = getattr(queries, name, None) or getattr(talking_points_queries, name)
+        function = (getattr(queries, name, None) or getattr(talking_points_queries, name, None)
+                    or getattr(feedback_queries, name))
     if args and isinstance(args[0], tuple) and args[0][:1] == ("filters",):
         return function(Path(db_path), queries.Filters(*args[0][1:]), *args[1:])
     return function(Path(db_path), *args)

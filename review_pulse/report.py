@@ -95,3 +95,29 @@ from review_pulse.talking_points_report import (  # noqa: E402
     theme_timeline,
     topic_balance,
 )
+
+
+# --- feedback themes and sentiment (issue 15) ------------------------------------------------
+
+
+def feedback_themes(view: DataView) -> ExportItem:
+    from review_pulse.feedback_summary import FeedbackData, theme_overview_chart
+
+    rows = FeedbackData(view).overview()
+    chart = theme_overview_chart(rows, chart_context(view))
+    return ExportItem("feedback-themes", "Feedback themes by sentiment", chart,
+                      rows[["theme", "theme_name", "sentiment", "comments", "theme_total"]])
+
+
+def feedback_theme_trend(view: DataView) -> ExportItem:
+    from review_pulse.feedback_summary import FeedbackData, theme_trend_chart
+
+    rows = FeedbackData(view).quarter_trend()
+    chart = theme_trend_chart(rows, chart_context(view))
+    return ExportItem("feedback-theme-trend", "Feedback themes per quarter", chart,
+                      rows[["quarter", "theme", "theme_name", "comments", "quarter_comments", "share"]])
+
+
+def feedback_items(view: DataView) -> list[ExportItem]:
+    """The Feedback page's charts, for the retro pack."""
+    return [feedback_themes(view), feedback_theme_trend(view)]

@@ -9,8 +9,9 @@ from pathlib import Path
 from review_pulse import report
 from review_pulse.data import DataView
 from review_pulse.errors import UserFacingError
-from review_pulse.export import build_zip, export_filename, summary_markdown, summary_pdf
+from review_pulse.export import build_zip, export_filename, summary_markdown
 from review_pulse.quarters import parse_period
+from review_pulse.retro_report import retro_report_files
 from review_pulse.settings import Settings
 
 
@@ -40,12 +41,14 @@ def summary_numbers(view: DataView) -> dict:
 
 def build_retro_pack(view: DataView) -> bytes:
     numbers = summary_numbers(view)
-    items, extra = report.all_items(view) + report.talking_point_items(view), {  # talking points: issue 12
-        export_filename("summary", view.period.title, "md"): summary_markdown(numbers),
-        export_filename("summary", view.period.title, "pdf"): summary_pdf(numbers),
-    }
+    files = {export_filename("summary", view.period.title, "md"): summary_markdown(numbers)}
+    # talking points: issue 12; feedback themes: issue 15
+    items = report.all_items(view) + report.talking_point_items(view) + report.feedback_items(view)
     items_of_actions, files_of_actions = _actions_part(view)
-    return build_zip(items + items_of_actions, view.period.title, {**extra, **files_of_actions})
+    files.update(files_of_actions)
+    # Issue 15: summary_<quarter>.pdf is the multi-page retro report; slides and the feedback CSV join it.
+    files.update(retro_report_files(view, items=items + items_of_actions))
+    return build_zip(items + items_of_actions, view.period.title, files)
 
 
 # --- follow-up actions (issue 13): their charts, summary and the open list, when any are loaded ---

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from review_pulse.feedback_themes import DEFAULT_FEEDBACK_THEMES, FeedbackTheme, themes_from_toml
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SETTINGS_PATH = PROJECT_ROOT / "review_pulse.toml"
 DEFAULT_DB_PATH = PROJECT_ROOT / "data" / "reviews.duckdb"
@@ -79,6 +81,8 @@ class Settings:
     # Talking points: [[themes]] and [poll_channels] (channel name = "series"); tuples keep Settings hashable.
     themes: tuple[Theme, ...] = ()
     poll_channels: tuple[tuple[str, str], ...] = ()
+    # --- feedback themes (issue 15): [feedback_themes.<id>] in review_pulse.toml ---
+    feedback_themes: tuple[FeedbackTheme, ...] = DEFAULT_FEEDBACK_THEMES
     source_path: Path | None = field(default=None, compare=False)
 
     @property
@@ -157,6 +161,13 @@ def load_settings(path: Path | str | None = None) -> Settings:
 
     kwargs.update(_load_action_settings(raw, path))
     kwargs.update(_talking_point_settings(raw, path))
+
+    # --- feedback themes (issue 15) ---
+    if "feedback_themes" in raw:
+        try:
+            kwargs["feedback_themes"] = themes_from_toml(raw["feedback_themes"], str(path))
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from None
 
     settings = Settings(**kwargs)  # type: ignore[arg-type]
     _validate(settings, path)

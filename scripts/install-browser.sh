@@ -6,6 +6,7 @@ set -e
 need=""
 [ -x /usr/bin/chromium ] || need="chromium"
 dpkg -s fonts-noto-color-emoji >/dev/null 2>&1 || need="$need fonts-noto-color-emoji"
+command -v pdftoppm >/dev/null 2>&1 || need="$need poppler-utils"  # renders the retro report PDF in tests
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
   echo "install-browser: need root (or sudo) to apt-get install$need; browser tests will be skipped" >&2

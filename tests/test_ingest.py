@@ -117,7 +117,7 @@ def test_views_have_the_documented_columns(demo_db: Path) -> None:
         "weekly_statement_scores": ["week_start", "statement", "responses", "mean_score", "agree_share", "series"],
         "weekly_scores": ["week_start", "responses", "mean_score", "series"],
         "weekly_attendance": ["week_start", "attendees", "series"],
-        "feedback": ["week_start", "text", "series"],
+        "feedback": ["week_start", "text", "series", "sentiment", "sentiment_score", "themes"],
     }
 
 

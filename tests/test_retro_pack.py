@@ -26,6 +26,7 @@ SLUGS += ["talking-points", "recurring-themes", "theme-timeline", "topic-balance
 
 
 ACTION_SLUGS = ("actions-burnup", "actions-time-to-close", "actions-review-health")
+FEEDBACK_SLUGS = ["feedback-themes", "feedback-theme-trend"]  # issue 15
 
 
 def view_of(db: Path, quarter: str = "2026-Q2") -> DataView:
@@ -44,11 +45,12 @@ def read_csv(data: bytes) -> list[dict[str, str]]:
 
 def test_retro_pack_holds_every_chart_and_the_summary(demo_db: Path) -> None:
     pack = zipfile.ZipFile(io.BytesIO(build_retro_pack(view_of(demo_db))))
-    expected = [f"{slug}_2026-Q2.{ext}" for slug in SLUGS for ext in ("png", "svg", "csv")]
+    expected = [f"{slug}_2026-Q2.{ext}" for slug in SLUGS + FEEDBACK_SLUGS for ext in ("png", "svg", "csv")]
     # The demo has follow-up actions (issue 13): their charts follow, and their summary and open list.
     expected += [f"{slug}_2026-Q2.{ext}" for slug in ACTION_SLUGS for ext in ("png", "svg", "csv")]
-    assert pack.namelist() == expected + ["actions-summary_2026-Q2.md", "open-actions_2026-Q2.csv",
-                                          "summary_2026-Q2.md", "summary_2026-Q2.pdf"]
+    assert sorted(pack.namelist()) == sorted(expected + [
+        "actions-summary_2026-Q2.md", "open-actions_2026-Q2.csv", "feedback_2026-Q2.csv", "retro_2026-Q2.pptx",
+        "summary_2026-Q2.md", "summary_2026-Q2.pdf"])
     assert pack.read("summary_2026-Q2.pdf").startswith(b"%PDF-")
     for slug in SLUGS:
         svg = pack.read(f"{slug}_2026-Q2.svg").decode()

@@ -1,0 +1,302 @@
+"""Sentiment and themes of each feedback comment, computed offline at load time.
+
+Sentiment is VADER (vaderSentiment ships its lexicon inside the package: nothing is
+downloaded) with a domain lexicon for incident reviews layered on top
+(pipeline/data/review_lexicon.toml). Themes come from the settings' theme dictionary.
+Results live in ``feedback_analysis`` keyed by response_key; a fingerprint of the theme
+settings, the lexicon and this code's rules decides when every comment is recomputed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from review_pulse.feedback_themes import FeedbackTheme
+
+log = logging.getLogger(__name__)
+LEXICON_PATH = Path(__file__).resolve().parent / "data" / "review_lexicon.toml"
+# VADER's own cut-offs for its compound score.
+POSITIVE_FROM = 0.05
+NEGATIVE_TO = -0.05
+SENTIMENTS = ("positive", "neutral", "negative")
+# Bump when the rules below change, so stored results are recomputed.
+RULES_VERSION = "1"
+# A request answers "how could we improve?" without judging the meeting: "Could we get the doc
+# earlier?", "Please record it", "Maybe invite product". Such sentences carry no sentiment.
+_REQUEST = re.compile(
+    r"^\W*(?:(?:can|could|would|will|should)\s+(?:we|you|someone|somebody|they|the)\b"
+    r"|please\b|maybe\b|perhaps\b|let'?s\b|how about\b|what if\b|needs?\b|suggest"
+    r"|(?:i'?d|i would|we'?d|would)\s+(?:like|love|prefer|rather|have liked|have preferred)\b)"
+    r"|\bplease\W*$",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
+
+
+@dataclass(frozen=True)
+class Analysis:
+    sentiment: str
+    score: float
+    themes: tuple[str, ...]
+
+
+def sentiment_label(score: float) -> str:
+    if score >= POSITIVE_FROM:
+        return "positive"
+    if score <= NEGATIVE_TO:
+        return "negative"
+    return "neutral"
+
+
+def _keyword_body(keyword: str) -> str:
+    """A keyword's regex: a space also matches hyphens or several spaces; "word*" any ending."""
+    keyword = keyword.strip().lower().translate(_APOSTROPHES)
+    wildcard = keyword.endswith("*")
+    words = re.split(r"[\s\-]+", keyword.rstrip("*").strip())
+    return r"[\s\-]+".join(re.escape(w) for w in words if w) + (r"[\w']*" if wildcard else "")
+
+
+def _alternation(phrases: Sequence[str]) -> re.Pattern[str] | None:
+    """One pattern for whole-word matches of any phrase, ignoring case; the longest phrase wins."""
+    if not phrases:
+        return None
+    ordered = sorted(set(phrases), key=len, reverse=True)
+    # The word boundaries sit outside the alternation: checked once per position, not once per phrase.
+    return re.compile(r"(?<![\w'])(?:" + "|".join(_keyword_body(p) for p in ordered) + r")(?![\w'])", re.IGNORECASE)
+
+
+_WORD = re.compile(r"[\w']+")
+_PLAIN_KEYWORD = re.compile(r"^[\w'\s\-]+\*?$")
+_JOINER = re.compile(r"^[\s\-]+$")
+
+
+class _KeywordMatcher:
+    """Which themes' keywords occur in a text, in one pass over its words.
+
+    Same meaning as one ``_alternation`` per theme (whole words, any case, a space matching
+    hyphens or spaces, "word*" any ending) but indexed by a keyword's first word, so the cost
+    grows with the text, not with the size of the dictionary. Keywords with other characters
+    ("q&a", emoji) fall back to a regex.
+    """
+
+    def __init__(self, themes: Sequence[FeedbackTheme]) -> None:
+        self.order = [t.id for t in themes]
+        self.exact: dict[str, list[tuple[str, tuple[str, ...], bool]]] = {}
+        self.prefixes: dict[str, list[tuple[str, tuple[str, ...], bool]]] = {}
+        fallback: dict[str, list[str]] = {}
+        for theme in themes:
+            for keyword in theme.keywords:
+                normal = keyword.strip().lower().translate(_APOSTROPHES)
+                if not _PLAIN_KEYWORD.match(normal):
+                    fallback.setdefault(theme.id, []).append(keyword)
+                    continue
+                wildcard = normal.endswith("*")
+                words = tuple(w for w in re.split(r"[\s\-]+", normal.rstrip("*").strip()) if w)
+                if not words:
+                    continue
+                entry = (theme.id, words, wildcard)
+                if wildcard and len(words) == 1:
+                    self.prefixes.setdefault(words[0], []).append(entry)
+                else:
+                    self.exact.setdefault(words[0], []).append(entry)
+        self.prefix_lengths = sorted({len(p) for p in self.prefixes})
+        self.fallback = {theme_id: _alternation(keywords) for theme_id, keywords in fallback.items()}
+
+    def themes_in(self, text: str) -> tuple[str, ...]:
+        matches = list(_WORD.finditer(text))
+        words = [m.group(0).lower() for m in matches]
+        found: set[str] = set()
+        for i, word in enumerate(words):
+            for n in self.prefix_lengths:
+                if n > len(word):
+                    break
+                for theme_id, _words, _wildcard in self.prefixes.get(word[:n], ()):
+                    found.add(theme_id)
+            for theme_id, keyword_words, wildcard in self.exact.get(word, ()):
+                if theme_id in found:
+                    continue
+                end = i + len(keyword_words)
+                if end > len(words):
+                    continue
+                last_ok = (words[end - 1].startswith(keyword_words[-1]) if wildcard else words[end - 1] == keyword_words[-1])
+                if last_ok and all(words[i + k] == keyword_words[k] for k in range(1, len(keyword_words) - 1)) and all(
+                        _JOINER.match(text[matches[k].end():matches[k + 1].start()]) for k in range(i, end - 1)):
+                    found.add(theme_id)
+        for theme_id, pattern in self.fallback.items():
+            if theme_id not in found and pattern is not None and pattern.search(text):
+                found.add(theme_id)
+        return tuple(t for t in self.order if t in found)
+
+
+def _token(index: int) -> str:
+    """A made-up word VADER will look up in its lexicon: letters only, never a real word."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("a") + rest) + letters
+    return f"zqphrase{letters}"
+
+
+def _normal_phrase(text: str) -> str:
+    return re.sub(r"[\s\-]+", " ", text.lower().translate(_APOSTROPHES)).strip()
+
+
+class FeedbackAnalyser:
+    """One analyser per load (building it reads VADER's lexicon: about 20 ms)."""
+
+    def __init__(self, themes: Sequence[FeedbackTheme], *, domain_lexicon: bool = True,
+                 lexicon_path: Path = LEXICON_PATH) -> None:
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+        self.themes = tuple(themes)
+        self.domain_lexicon = domain_lexicon
+        self._vader = SentimentIntensityAnalyzer()
+        lexicon = tomllib.loads(lexicon_path.read_text(encoding="utf-8")) if domain_lexicon else {}
+        self._phrase_tokens: dict[str, str] = {}
+        self._phrases = None
+        self._emoji: dict[str, str] = {}
+        if domain_lexicon:
+            self._vader.lexicon = {**self._vader.lexicon, **{k.lower(): float(v) for k, v in lexicon.get("words", {}).items()}}
+            entries = [*lexicon.get("phrases", {}).items(), *lexicon.get("emoji", {}).items()]
+            for index, (phrase, valence) in enumerate(entries):
+                token = _token(index)  # one token per entry: no two entries share a valence
+                self._vader.lexicon[token] = float(valence)
+                if phrase in lexicon.get("emoji", {}):
+                    self._emoji[phrase] = f" {token} "
+                else:
+                    self._phrase_tokens[_normal_phrase(phrase)] = token
+            self._phrases = _alternation(list(lexicon.get("phrases", {})))
+        self._theme_ignore = _alternation(lexicon.get("themes", {}).get("ignore", []))
+        self._theme_matcher = _KeywordMatcher(self.themes)
+        self._seen: dict[str, Analysis] = {}
+
+    # --- sentiment ---
+    def _domain_text(self, text: str) -> str:
+        text = text.translate(_APOSTROPHES)
+        for emoji, token in self._emoji.items():
+            text = text.replace(emoji, token)
+        if self._phrases is None:
+            return text
+        return self._phrases.sub(lambda m: self._phrase_tokens.get(_normal_phrase(m.group(0)), m.group(0)), text)
+
+    def score(self, text: str) -> float:
+        if not self.domain_lexicon:
+            return float(self._vader.polarity_scores(text)["compound"])
+        text = text.translate(_APOSTROPHES)
+        judged = [s for s in _SENTENCE_END.split(text) if s.strip() and not _REQUEST.search(s)]
+        if not judged:
+            return 0.0
+        return float(self._vader.polarity_scores(self._domain_text(" ".join(judged)))["compound"])
+
+    def sentiment(self, text: str) -> tuple[str, float]:
+        score = self.score(text)
+        return sentiment_label(score), score
+
+    # --- themes ---
+    def theme_ids(self, text: str) -> tuple[str, ...]:
+        text = text.translate(_APOSTROPHES)
+        if self._theme_ignore is not None:
+            text = self._theme_ignore.sub(" ", text)
+        return self._theme_matcher.themes_in(text)
+
+    def analyse(self, text: str) -> Analysis:
+        # Short answers repeat a lot ("no", "all good", "too long"): each distinct text is analysed once.
+        known = self._seen.get(text)
+        if known is None:
+            label, score = self.sentiment(text)
+            known = self._seen[text] = Analysis(label, round(score, 4), self.theme_ids(text))
+        return known
+
+
+def fingerprint(themes: Sequence[FeedbackTheme], lexicon_path: Path = LEXICON_PATH) -> str:
+    """What the stored analysis depends on: the theme settings, the lexicon file, VADER and our rules."""
+    from importlib.metadata import version
+
+    content = json.dumps(
+        {
+            "themes": [[t.id, t.name, list(t.keywords)] for t in themes],
+            "lexicon": hashlib.sha256(lexicon_path.read_bytes()).hexdigest(),
+            "vader": version("vaderSentiment"),
+            "rules": RULES_VERSION,
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()[:32]
+
+
+# --- the loader's step ----------------------------------------------------------------------
+
+_CHUNK = 20_000
+# Distinct comments from which the work is shared among processes (one per CPU): VADER is pure
+# Python, so a first load of 100,000 comments would otherwise spend ~15 s on one core.
+PARALLEL_FROM = 20_000
+
+
+def _analyse_batch(themes: tuple[FeedbackTheme, ...], texts: list[str]) -> list[tuple[str, float, tuple[str, ...]]]:
+    """A worker process's share (module level, so it can be pickled)."""
+    analyser = FeedbackAnalyser(themes)
+    return [(a.sentiment, a.score, a.themes) for a in map(analyser.analyse, texts)]
+
+
+def analyse_texts(themes: Sequence[FeedbackTheme], texts: list[str], parallel_from: int = PARALLEL_FROM) -> dict[str, Analysis]:
+    """Each distinct text's analysis; in several processes when there are many."""
+    distinct = list(dict.fromkeys(texts))
+    workers = min(os.cpu_count() or 1, 8)
+    if len(distinct) < parallel_from or workers < 2:
+        analyser = FeedbackAnalyser(themes)
+        return {text: analyser.analyse(text) for text in distinct}
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    size = -(-len(distinct) // workers)
+    batches = [distinct[i:i + size] for i in range(0, len(distinct), size)]
+    # "spawn": a fresh interpreter, never a fork of a process holding a DuckDB connection.
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            results = list(pool.map(_analyse_batch, [tuple(themes)] * len(batches), batches))
+    except (OSError, RuntimeError, BrokenProcessPool) as exc:  # e.g. a main module spawn cannot re-import
+        log.info("feedback analysis in one process (%s)", exc)
+        return analyse_texts(themes, texts, parallel_from=len(distinct) + 1)
+    return {text: Analysis(*result) for batch, out in zip(batches, results) for text, result in zip(batch, out)}
+
+
+def refresh_feedback_analysis(con, themes: Sequence[FeedbackTheme], parallel_from: int = PARALLEL_FROM) -> int:
+    """Analyse comments not analysed yet, or all of them when the fingerprint changed.
+
+    Runs inside the loader's transaction. Returns how many comments were analysed.
+    """
+    current = fingerprint(themes)
+    stored = con.execute("SELECT fingerprint FROM feedback_analysis_state").fetchall()
+    if not stored or stored[0][0] != current:
+        con.execute("DELETE FROM feedback_analysis")
+        con.execute("DELETE FROM feedback_analysis_state")
+        con.execute("INSERT INTO feedback_analysis_state VALUES (?)", [current])
+    pending = con.execute(
+        """SELECT r.response_key::VARCHAR, r.feedback FROM responses AS r
+           WHERE r.feedback IS NOT NULL AND trim(r.feedback) <> ''
+             AND NOT EXISTS (SELECT 1 FROM feedback_analysis AS a WHERE a.response_key = r.response_key)"""
+    ).fetchall()
+    if not pending:
+        return 0
+    analysed = analyse_texts(themes, [text for _key, text in pending], parallel_from)
+    for start in range(0, len(pending), _CHUNK):
+        rows = pending[start:start + _CHUNK]
+        results = [analysed[text] for _key, text in rows]
+        con.execute(
+            """INSERT INTO feedback_analysis
+               SELECT unnest(?::UUID[]), unnest(?::VARCHAR[]), unnest(?::DOUBLE[]), unnest(?::VARCHAR[][])""",
+            [[key for key, _text in rows], [a.sentiment for a in results], [a.score for a in results],
+             [list(a.themes) for a in results]],
+        )
+    return len(pending)

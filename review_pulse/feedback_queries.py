@@ -1,0 +1,172 @@
+"""The read layer for feedback themes and sentiment (issue 15): named SQL with bound parameters.
+
+Same rules as review_pulse.queries: a week with fewer responses than the minimum group size
+is hidden, so none of its comments, counts or quotes appear in anything here. Functions
+take a DB path and plain arguments; review_pulse.data caches them like the other queries.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from review_pulse.queries import WEEKLY_RESPONSES, Filters, _filter, _frame, _row
+
+# Visible comments of the period, with their analysis; $themes / $sentiments empty = any.
+_VISIBLE_ANALYSED = f"""
+FROM responses AS r
+JOIN response_weeks AS w USING (response_key)
+JOIN weeks AS k ON k.week_start = w.week_start
+LEFT JOIN feedback_analysis AS fa USING (response_key)
+WHERE {_filter("w")}
+  AND k.responses >= $min_group
+  AND r.feedback IS NOT NULL AND trim(r.feedback) <> ''
+  AND ($search = '' OR contains(lower(r.feedback), lower($search)))
+  AND (len($themes::VARCHAR[]) = 0 OR list_has_any(coalesce(fa.themes, []::VARCHAR[]), $themes::VARCHAR[]))
+  AND (len($sentiments::VARCHAR[]) = 0 OR list_contains($sentiments::VARCHAR[], fa.sentiment))
+"""
+
+ANALYSED_FEEDBACK = f"""
+WITH weeks AS ({WEEKLY_RESPONSES})
+SELECT w.week_start, r.feedback AS text, coalesce(fa.sentiment, 'neutral') AS sentiment,
+       coalesce(fa.sentiment_score, 0.0) AS sentiment_score, coalesce(fa.themes, []::VARCHAR[]) AS themes
+{_VISIBLE_ANALYSED}
+ORDER BY r.submitted_local DESC, r.response_key
+LIMIT $limit
+"""
+
+ANALYSED_FEEDBACK_COUNT = f"""
+WITH weeks AS ({WEEKLY_RESPONSES})
+SELECT count(*)
+{_VISIBLE_ANALYSED}
+"""
+
+# Comments per theme and sentiment ('' = no theme), plus the week for the quarter trend.
+THEME_WEEKLY_COUNTS = f"""
+WITH weeks AS ({WEEKLY_RESPONSES}),
+comments AS (
+    SELECT w.week_start, coalesce(fa.sentiment, 'neutral') AS sentiment,
+           coalesce(fa.themes, []::VARCHAR[]) AS themes
+    FROM responses AS r
+    JOIN response_weeks AS w USING (response_key)
+    JOIN weeks AS k ON k.week_start = w.week_start
+    LEFT JOIN feedback_analysis AS fa USING (response_key)
+    WHERE {_filter("w")} AND k.responses >= $min_group
+      AND r.feedback IS NOT NULL AND trim(r.feedback) <> ''
+),
+week_totals AS (SELECT week_start, count(*) AS week_comments FROM comments GROUP BY week_start)
+SELECT t.week_start, t.theme, t.sentiment, t.comments, wt.week_comments
+FROM (SELECT week_start, theme, sentiment, count(*) AS comments
+      FROM (SELECT week_start, sentiment,
+                   unnest(CASE WHEN len(themes) = 0 THEN [''] ELSE themes END) AS theme FROM comments)
+      GROUP BY ALL) AS t
+JOIN week_totals AS wt USING (week_start)
+ORDER BY t.week_start, t.theme, t.sentiment
+"""
+
+ANALYSIS_FINGERPRINT = """
+SELECT (SELECT max(fingerprint) FROM feedback_analysis_state),
+       (SELECT count(*) FROM responses WHERE feedback IS NOT NULL AND trim(feedback) <> ''
+          AND response_key NOT IN (SELECT response_key FROM feedback_analysis))
+"""
+
+
+# A database loaded before issue 15 has no feedback_analysis yet (the next ingest creates and fills
+# it): read it as if no comment had been analysed, rather than failing.
+_NO_ANALYSIS = ("(SELECT NULL::UUID AS response_key, NULL::VARCHAR AS sentiment, NULL::DOUBLE AS sentiment_score, "
+                "NULL::VARCHAR[] AS themes WHERE false)")
+
+
+def _with_analysis(db_path: Path, sql: str) -> str:
+    if _view_exists(db_path, "feedback_analysis"):
+        return sql
+    return sql.replace("LEFT JOIN feedback_analysis AS fa", f"LEFT JOIN {_NO_ANALYSIS} AS fa")
+
+
+def _params(f: Filters, search: str, themes: tuple[str, ...], sentiments: tuple[str, ...], **extra: object) -> dict:
+    return f.params(min_group=f.min_group_size, search=search.strip(), themes=list(themes),
+                    sentiments=list(sentiments), **extra)
+
+
+def analysed_feedback(db_path: Path, f: Filters, search: str = "", themes: tuple[str, ...] = (),
+                      sentiments: tuple[str, ...] = (), limit: int | None = None) -> pd.DataFrame:
+    """Visible comments with sentiment and themes, newest first."""
+    frame = _frame(db_path, _with_analysis(db_path, ANALYSED_FEEDBACK), _params(f, search, themes, sentiments, limit=limit))
+    frame["week_start"] = pd.to_datetime(frame["week_start"])
+    frame["themes"] = frame["themes"].map(lambda value: tuple(value) if value is not None else ())
+    return frame[["week_start", "text", "sentiment", "sentiment_score", "themes"]]
+
+
+def analysed_feedback_count(db_path: Path, f: Filters, search: str = "", themes: tuple[str, ...] = (),
+                            sentiments: tuple[str, ...] = ()) -> int:
+    return int(_row(db_path, _with_analysis(db_path, ANALYSED_FEEDBACK_COUNT), _params(f, search, themes, sentiments))[0])
+
+
+def theme_weekly_counts(db_path: Path, f: Filters) -> pd.DataFrame:
+    """Comments per visible week, theme ('' = none) and sentiment."""
+    frame = _frame(db_path, _with_analysis(db_path, THEME_WEEKLY_COUNTS), f.params(min_group=f.min_group_size))
+    frame["week_start"] = pd.to_datetime(frame["week_start"])
+    return frame
+
+
+def analysis_state(db_path: Path) -> tuple[str | None, int]:
+    """The stored analysis fingerprint and how many comments have no analysis yet."""
+    try:
+        fingerprint, missing = _row(db_path, ANALYSIS_FINGERPRINT)
+    except duckdb.Error:  # a database from before issue 15 has no such tables
+        return None, -1
+    return fingerprint, int(missing)
+
+
+def emerging_topics(db_path: Path, f: Filters, n_topics: int = 5) -> list:
+    """TF-IDF + NMF topics over the period's visible comments (see review_pulse.emerging_topics)."""
+    from review_pulse.emerging_topics import find_topics
+
+    frame = analysed_feedback(db_path, f)
+    return find_topics(frame["text"].tolist(), [bool(t) for t in frame["themes"]], n_topics=n_topics,
+                       min_group_size=f.min_group_size)
+
+
+# --- the retro report's sections from other features' views (issue 15) -----------------------
+# talking_points(week_start, series, poll_id, point, kind, theme, votes, share, rank) and
+# actions(action_key, series, review_week, title, status, created, due, closed, team, source, link)
+# are contracts of the talking-points and actions features; a database without them has no such
+# section (None), and the report says so.
+
+VIEW_EXISTS = "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = $name"
+
+TALKING_POINTS = """
+SELECT week_start, poll_id, point, kind, theme, votes, share, rank
+FROM talking_points
+WHERE week_start BETWEEN $week_from AND $week_to AND ($series IS NULL OR series = $series)
+ORDER BY week_start, poll_id, rank
+"""
+
+ACTIONS = """
+SELECT action_key, review_week, title, status, created, due, closed, team, source, link
+FROM actions
+WHERE review_week BETWEEN $week_from AND $week_to AND ($series IS NULL OR series = $series)
+ORDER BY review_week, due NULLS LAST, title
+"""
+
+
+def _view_exists(db_path: Path, name: str) -> bool:
+    return bool(_row(db_path, VIEW_EXISTS, {"name": name})[0])
+
+
+def talking_points(db_path: Path, f: Filters) -> pd.DataFrame | None:
+    """The period's talking points from polls with at least min_group_size votes; None without the view."""
+    if not _view_exists(db_path, "talking_points"):
+        return None
+    frame = _frame(db_path, TALKING_POINTS, f.params())
+    poll_votes = frame.groupby(["week_start", "poll_id"])["votes"].transform("sum")
+    return frame[poll_votes >= f.min_group_size].reset_index(drop=True)
+
+
+def actions(db_path: Path, f: Filters) -> pd.DataFrame | None:
+    """The period's actions (by review week); None without the view."""
+    if not _view_exists(db_path, "actions"):
+        return None
+    return _frame(db_path, ACTIONS, f.params())

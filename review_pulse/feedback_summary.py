@@ -1,0 +1,206 @@
+"""What people said: theme counts, the theme × quarter trend, representative quotes and their charts.
+
+Shared by the Feedback page, the PDF/PPTX retro report and the retro pack's feedback CSV.
+Everything reads through ``FeedbackData`` (cached named SQL in review_pulse.feedback_queries),
+so nothing here ever sees a hidden week's comment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import altair as alt
+import pandas as pd
+
+from review_pulse import charts
+from review_pulse.data import DataView
+from review_pulse.feedback_themes import FeedbackTheme
+from review_pulse.quarters import ALL_TIME_PERIOD, quarter_for_week
+
+SENTIMENT_ORDER = ("positive", "neutral", "negative")
+SENTIMENT_COLOURS = {"positive": "#1B7837", "neutral": "#9E9E9E", "negative": "#B2182B"}  # colour-blind safe pair + grey
+NO_THEME = "No theme"
+QUOTES_PER_THEME = 3
+QUOTE_MAX_CHARS = 280
+
+
+def theme_names(themes: tuple[FeedbackTheme, ...]) -> dict[str, str]:
+    return {t.id: t.name for t in themes}
+
+
+@dataclass(frozen=True)
+class FeedbackData:
+    """The feedback reads of one DataView (period, series, minimum group size)."""
+
+    view: DataView
+
+    def comments(self, search: str = "", themes: tuple[str, ...] = (), sentiments: tuple[str, ...] = (),
+                 limit: int | None = None) -> pd.DataFrame:
+        return self.view._call("analysed_feedback", self.view._filters(), search, tuple(themes), tuple(sentiments), limit)
+
+    def count(self, search: str = "", themes: tuple[str, ...] = (), sentiments: tuple[str, ...] = ()) -> int:
+        return self.view._call("analysed_feedback_count", self.view._filters(), search, tuple(themes), tuple(sentiments))
+
+    def weekly_theme_counts(self, all_time: bool = False) -> pd.DataFrame:
+        return self.view._call("theme_weekly_counts", self.view._filters(ALL_TIME_PERIOD if all_time else None))
+
+    def emerging_topics(self, n_topics: int = 5) -> list:
+        return self.view._call("emerging_topics", self.view._filters(), n_topics)
+
+    def analysis_state(self) -> tuple[str | None, int]:
+        return self.view._call("analysis_state")
+
+    # --- derived, pure ---
+    def overview(self) -> pd.DataFrame:
+        return theme_overview(self.weekly_theme_counts(), self.view.settings.feedback_themes)
+
+    def quarter_trend(self) -> pd.DataFrame:
+        return theme_quarter_trend(self.weekly_theme_counts(all_time=True), self.view.settings.feedback_themes,
+                                   self.view.settings.fiscal_year_start_month)
+
+    def quotes(self) -> dict[str, list[tuple[str, str]]]:
+        return representative_quotes(self.comments(), self.view.settings.feedback_themes, self.view.settings.min_group_size)
+
+
+def theme_overview(weekly: pd.DataFrame, themes: tuple[FeedbackTheme, ...]) -> pd.DataFrame:
+    """One row per theme (dictionary order, then "No theme") and sentiment: comments, share of the theme."""
+    names = {**theme_names(themes), "": NO_THEME}
+    order = [*names]
+    grouped = weekly.groupby(["theme", "sentiment"], as_index=False)["comments"].sum() if not weekly.empty else \
+        pd.DataFrame(columns=["theme", "sentiment", "comments"])
+    grouped = grouped[grouped["theme"].isin(order)]
+    full = pd.MultiIndex.from_product([order, SENTIMENT_ORDER], names=["theme", "sentiment"])
+    frame = grouped.set_index(["theme", "sentiment"]).reindex(full, fill_value=0).reset_index()
+    frame["comments"] = frame["comments"].astype(int)
+    frame["theme_name"] = frame["theme"].map(names)
+    frame["theme_total"] = frame.groupby("theme")["comments"].transform("sum")
+    frame["theme_order"] = frame["theme"].map({t: i for i, t in enumerate(order)})
+    return frame[["theme", "theme_name", "theme_order", "sentiment", "comments", "theme_total"]]
+
+
+def theme_quarter_trend(weekly: pd.DataFrame, themes: tuple[FeedbackTheme, ...], fiscal_start_month: int) -> pd.DataFrame:
+    """Per quarter and theme: comments naming the theme and their share of the quarter's comments."""
+    columns = ["quarter", "theme", "theme_name", "comments", "quarter_comments", "share"]
+    if weekly.empty:
+        return pd.DataFrame(columns=[*columns, "theme_order"])
+    frame = weekly.copy()
+    frame["quarter"] = frame["week_start"].map(lambda w: quarter_for_week(w.date(), fiscal_start_month).label)
+    names = theme_names(themes)
+    counts = frame[frame["theme"].isin(names)].groupby(["quarter", "theme"], as_index=False)["comments"].sum()
+    # A comment with two themes has two rows: the quarter's total comes from the weekly totals.
+    totals = (frame.drop_duplicates("week_start").groupby("quarter", as_index=False)["week_comments"].sum()
+              .rename(columns={"week_comments": "quarter_comments"}))
+    counts = counts.merge(totals, on="quarter", how="left")
+    counts["share"] = counts["comments"] / counts["quarter_comments"]
+    counts["theme_name"] = counts["theme"].map(names)
+    counts["theme_order"] = counts["theme"].map({t: i for i, t in enumerate(names)})
+    return counts[[*columns, "theme_order"]].sort_values(["quarter", "theme_order"]).reset_index(drop=True)
+
+
+def representative_quotes(comments: pd.DataFrame, themes: tuple[FeedbackTheme, ...], min_group_size: int,
+                          per_theme: int = QUOTES_PER_THEME) -> dict[str, list[tuple[str, str]]]:
+    """Theme id -> up to ``per_theme`` (sentiment, text) quotes.
+
+    Only themes with at least ``min_group_size`` visible comments get quotes. The quotes
+    follow the theme's sentiment mix: the most common sentiment first, and within each the
+    clearest comment (strongest score) of a readable length; no text twice.
+    """
+    quotes: dict[str, list[tuple[str, str]]] = {}
+    if comments.empty:
+        return quotes
+    for theme in themes:
+        rows = comments[comments["themes"].map(lambda ts, t=theme.id: t in ts)]
+        if len(rows) < min_group_size:
+            continue
+        rows = rows.assign(text=rows["text"].map(lambda t: " ".join(str(t).split())))
+        rows = rows[rows["text"].str.len().between(15, 600)].drop_duplicates("text")
+        mix = rows["sentiment"].value_counts()
+        by_sentiment = {
+            s: rows[rows["sentiment"] == s].assign(strength=lambda r: r["sentiment_score"].abs())
+            .sort_values(["strength", "text"], ascending=[False, True])["text"].tolist()
+            for s in mix.index
+        }
+        picked: list[tuple[str, str]] = []
+        round_ = 0
+        while len(picked) < per_theme and any(len(v) > round_ for v in by_sentiment.values()):
+            for sentiment in mix.index:  # most common first
+                texts = by_sentiment[sentiment]
+                if len(texts) > round_ and len(picked) < per_theme:
+                    picked.append((sentiment, _shorten(texts[round_])))
+            round_ += 1
+        quotes[theme.id] = picked
+    return quotes
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= QUOTE_MAX_CHARS else text[: QUOTE_MAX_CHARS - 1].rstrip() + "…"
+
+
+# --- charts ----------------------------------------------------------------------------------
+
+
+def _sentiment_colour() -> alt.Scale:
+    return alt.Scale(domain=list(SENTIMENT_ORDER), range=[SENTIMENT_COLOURS[s] for s in SENTIMENT_ORDER])
+
+
+def theme_overview_chart(overview: pd.DataFrame, ctx: charts.ChartContext) -> alt.Chart | alt.LayerChart:
+    """A horizontal bar per theme, split by sentiment, with the comment counts."""
+    name = "What people said: themes by sentiment"
+    rows = overview[overview["comments"] > 0]
+    if rows.empty:
+        return charts._message_chart(ctx, name, "No feedback comments from visible weeks in this period")
+    order = rows.sort_values("theme_order")["theme_name"].drop_duplicates().tolist()
+    y = alt.Y("theme_name:N", title=None, sort=order, axis=charts._axis())
+    tooltip = [alt.Tooltip("theme_name:N", title="Theme"), alt.Tooltip("sentiment:N", title="Sentiment"),
+               alt.Tooltip("comments:Q", title="Comments", format="d"),
+               alt.Tooltip("theme_total:Q", title="Comments on the theme", format="d")]
+    bars = alt.Chart(rows).mark_bar().encode(
+        y=y,
+        x=alt.X("sum(comments):Q", title="Comments", stack="zero", axis=charts._axis(format="d", tickMinStep=1)),
+        color=alt.Color("sentiment:N", title=None, scale=_sentiment_colour(), legend=charts._legend()),
+        order=alt.Order("sentiment_rank:Q"),
+        tooltip=tooltip,
+    ).transform_calculate(
+        sentiment_rank=f"indexof({list(SENTIMENT_ORDER)!r}, datum.sentiment)"
+    )
+    totals = rows.drop_duplicates("theme")[["theme_name", "theme_total"]]
+    labels = alt.Chart(totals).mark_text(align="left", dx=4, fontSize=charts.SMALL_TEXT_FONT_SIZE).encode(
+        y=alt.Y("theme_name:N", sort=order), x="theme_total:Q", text=alt.Text("theme_total:Q", format="d"))
+    height = max(120, 34 * len(order))
+    return alt.layer(bars, labels, title=charts._title(
+        ctx, name, "A comment can name several themes or none · sentiment from VADER with an incident-review lexicon",
+    )).properties(width=ctx.width - 200, height=height)
+
+
+def theme_names_in_order(rows: pd.DataFrame) -> list[str]:
+    """Theme names in the dictionary's order (rows carry theme_order) or as they come."""
+    if "theme_order" in rows:
+        rows = rows.sort_values("theme_order", kind="stable")
+    return list(dict.fromkeys(rows["theme_name"]))
+
+
+def theme_trend_chart(trend: pd.DataFrame, ctx: charts.ChartContext) -> alt.Chart:
+    """Theme × quarter: the share of each quarter's comments naming the theme (heatmap with counts)."""
+    name = "Themes per quarter"
+    trend_ctx = charts.ChartContext(**{**ctx.__dict__, "quarter_label": "All quarters"})
+    if trend.empty:
+        return charts._message_chart(trend_ctx, name, "No feedback comments from visible weeks yet")
+    rows = trend.copy()
+    rows["label"] = rows.apply(lambda r: f"{r['share']:.0%} ({int(r['comments'])})", axis=1)
+    base = alt.Chart(rows).encode(
+        x=alt.X("quarter:O", title=None, axis=charts._axis(labelAngle=0)),
+        y=alt.Y("theme_name:N", title=None, axis=charts._axis(),
+                sort=[n for n in theme_names_in_order(rows)]),
+        tooltip=[alt.Tooltip("quarter:O", title="Quarter"), alt.Tooltip("theme_name:N", title="Theme"),
+                 alt.Tooltip("comments:Q", title="Comments", format="d"),
+                 alt.Tooltip("quarter_comments:Q", title="Comments that quarter", format="d"),
+                 alt.Tooltip("share:Q", title="Share", format=".0%")],
+    )
+    cells = base.mark_rect().encode(color=alt.Color("share:Q", title="Share of comments",
+                                                     scale=alt.Scale(scheme="blues", domain=[0, max(0.4, float(rows["share"].max()))]),
+                                                     legend=None))  # the cells say the share; a gradient legend's id is not stable across renders
+    text = base.mark_text(fontSize=charts.SMALL_TEXT_FONT_SIZE).encode(
+        text="label:N", color=alt.condition("datum.share > 0.25", alt.value("white"), alt.value("#222222")))
+    quarters = rows["quarter"].nunique()
+    return alt.layer(cells, text, title=charts._title(trend_ctx, name, "Share of the quarter's comments naming each theme (count)")
+                     ).properties(width=max(240, min(ctx.width - 200, 110 * quarters)), height=34 * rows["theme"].nunique())

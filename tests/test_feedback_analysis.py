@@ -1,0 +1,149 @@
+"""Feedback sentiment and themes: exact labels on clear cases, stored at load time, recomputed on change."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipeline.cli import main
+from pipeline.feedback_analysis import FeedbackAnalyser, fingerprint
+from review_pulse.feedback_themes import DEFAULT_FEEDBACK_THEMES
+from review_pulse.settings import SettingsError, load_settings
+
+ANALYSER = FeedbackAnalyser(DEFAULT_FEEDBACK_THEMES)
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        # incident vocabulary is neutral here
+        ("The sev1 outage timeline.", "neutral"),
+        ("We covered the failed deploy and the critical crash.", "neutral"),
+        ("The kill switch was used during the outage.", "neutral"),
+        # praise that names nothing to fix
+        ("Nothing to improve", "positive"),
+        ("no notes", "positive"),
+        ("Keep it up!", "positive"),
+        # the domain's complaints
+        ("Too long.", "negative"),
+        ("It ran over again", "negative"),
+        ("We went down a rabbit hole", "negative"),
+        ("It felt unsafe", "negative"),
+        ("A bit blamey", "negative"),
+        ("Waste of time", "negative"),
+        # negation
+        ("Not a waste of time", "positive"),
+        ("It wasn't safe to disagree", "negative"),
+        ("I learned nothing new", "negative"),
+        # a request is a suggestion, not a judgement
+        ("Could we get the incident doc a day earlier?", "neutral"),
+        ("Please share the recording.", "neutral"),
+        ("Great session, well facilitated.", "positive"),
+        ("😴", "negative"),
+        ("👍", "positive"),
+    ],
+)
+def test_sentiment_labels(text: str, label: str) -> None:
+    assert ANALYSER.sentiment(text)[0] == label
+
+
+def test_vader_alone_reads_incident_words_as_negative() -> None:
+    """Why the domain lexicon exists: VADER alone calls an incident description negative."""
+    assert FeedbackAnalyser(DEFAULT_FEEDBACK_THEMES, domain_lexicon=False).sentiment("The sev1 outage crash.")[0] == "negative"
+
+
+@pytest.mark.parametrize(
+    ("text", "themes"),
+    [
+        ("Too long, and we went down a rabbit hole on the timeline.", ("time", "focus")),
+        ("It felt blamey when the deploy came up.", ("safety",)),
+        ("Great takeaways about DNS.", ("learning",)),
+        ("The same few voices dominated; the facilitator should step in.", ("facilitation",)),
+        ("Who owns the action items?", ("actions",)),
+        ("Please share the pre-read and the diagram beforehand.", ("preparation",)),
+        ("The time slot is bad for the APAC time zone.", ("scheduling",)),
+        ("No notes, keep it up!", ()),  # "no notes" is praise, not about notes
+        ("Great session.", ()),
+    ],
+)
+def test_themes(text: str, themes: tuple[str, ...]) -> None:
+    assert ANALYSER.theme_ids(text) == themes
+
+
+def test_theme_settings_override_and_validate(tmp_path: Path) -> None:
+    path = tmp_path / "review_pulse.toml"
+    path.write_text('[feedback_themes.tooling]\nname = "Tooling"\nkeywords = ["grafana", "pager*"]\n'
+                    '[feedback_themes.scheduling]\nkeywords = []\n', encoding="utf-8")
+    themes = load_settings(path).feedback_themes
+    ids = [t.id for t in themes]
+    assert "tooling" in ids and "scheduling" not in ids and ids[:7] == [t.id for t in DEFAULT_FEEDBACK_THEMES[:7]]
+    assert FeedbackAnalyser(themes).theme_ids("The PagerDuty and Grafana links") == ("tooling",)
+    path.write_text('[feedback_themes.time]\nkeywords = "too long"\n', encoding="utf-8")
+    with pytest.raises(SettingsError, match="feedback_themes.time: 'keywords' must be a list"):
+        load_settings(path)
+
+
+def _ingest(db: Path, survey: Path, settings_path: Path | None, monkeypatch) -> None:
+    if settings_path is not None:
+        monkeypatch.setenv("REVIEW_PULSE_SETTINGS", str(settings_path))
+    assert main(["ingest", "--db", str(db), "--surveys", str(survey)]) == 0
+
+
+def test_load_stores_analysis_and_recomputes_when_themes_change(tmp_path: Path, monkeypatch) -> None:
+    db, survey = tmp_path / "f.duckdb", tmp_path / "s.csv"
+    comments = ["Too long.", "Great takeaways, no notes.", "The sev1 outage timeline.", ""]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["Timestamp", "Good use of my time", "Feedback"])
+    writer.writerows([f"2026-03-04 16:0{i}", 4, text] for i, text in enumerate(comments))
+    survey.write_text(buffer.getvalue(), encoding="utf-8")
+    _ingest(db, survey, None, monkeypatch)
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute("SELECT text, sentiment, themes FROM feedback ORDER BY text").fetchall()
+        stored = con.execute("SELECT fingerprint FROM feedback_analysis_state").fetchall()
+    assert rows == [("Great takeaways, no notes.", "positive", ["learning"]),
+                    ("The sev1 outage timeline.", "neutral", ["focus"]),
+                    ("Too long.", "negative", ["time"])]
+    assert stored == [(fingerprint(DEFAULT_FEEDBACK_THEMES),)]
+    # A new theme in the settings: the next load (nothing new in it) re-tags every comment.
+    settings_path = tmp_path / "review_pulse.toml"
+    settings_path.write_text('[feedback_themes.incidents]\nname = "Incidents"\nkeywords = ["sev1", "outage"]\n', encoding="utf-8")
+    _ingest(db, survey, settings_path, monkeypatch)
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute("SELECT text, themes FROM feedback ORDER BY text").fetchall()
+        assert con.execute("SELECT count(*) FROM feedback_analysis").fetchall() == [(3,)]
+    assert rows[1] == ("The sev1 outage timeline.", ["focus", "incidents"])
+
+
+def test_emerging_topics_find_what_the_dictionary_misses() -> None:
+    from review_pulse.emerging_topics import find_topics
+
+    grafana = [f"The Grafana dashboard for service {i} kept timing out on load" for i in range(12)]
+    vendor = [f"Vendor escalation with Acme cloud support took {i} days to answer" for i in range(12)]
+    pager = [f"PagerDuty escalation policy paged the wrong rotation again, case {i}" for i in range(12)]
+    texts = grafana + vendor + pager
+    topics = find_topics(texts, [False] * len(texts), n_topics=3, min_group_size=5)
+    assert len(topics) == 3 and sum(t.comments for t in topics) == 36
+    groups = [grafana, vendor, pager]
+    # Each topic's examples come from one group of comments, and the three topics are the three groups.
+    found = sorted(next(g for g, group in enumerate(groups) if set(t.examples) <= set(group)) for t in topics)
+    assert found == [0, 1, 2]
+    for topic in topics:
+        assert topic.untagged == topic.comments and len(topic.examples) == 2 and set(topic.examples) <= set(texts)
+    # Too few comments for topics to mean anything, or a topic under the minimum group: nothing shown.
+    assert find_topics(texts[:10], [False] * 10, n_topics=3, min_group_size=5) == []
+    assert all(t.comments >= 13 for t in find_topics(texts, [False] * 36, n_topics=3, min_group_size=13))
+
+
+def test_many_comments_are_analysed_in_worker_processes_with_the_same_results() -> None:
+    from pipeline.feedback_analysis import analyse_texts
+
+    texts = [f"{text} (case {i})" for i, text in enumerate(["Too long.", "Not a waste of time", "Who owns the actions?",
+                                                             "Great takeaways", "😴"] * 8)]
+    serial = analyse_texts(DEFAULT_FEEDBACK_THEMES, texts, parallel_from=10**9)
+    assert analyse_texts(DEFAULT_FEEDBACK_THEMES, texts, parallel_from=1) == serial
+    assert serial["Too long. (case 0)"].sentiment == "negative" and serial["Who owns the actions? (case 2)"].themes == ("actions",)
