@@ -204,7 +204,7 @@ def data_caption(view: DataView) -> None:
         parts.append(f"latest response {fresh.latest_response:%Y-%m-%d}")
     if fresh.latest_meeting:
         parts.append(f"latest meeting {fresh.latest_meeting:%Y-%m-%d}")
-    st.caption(literal_markdown(" · ".join(parts)))
+    st.caption(markdown_literal(" · ".join(parts), line_break=" "))
 
 
 def auth_configured() -> bool:
