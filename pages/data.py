@@ -75,9 +75,9 @@ else:
 late = view.late_responses()
 if not late.empty:
     st.subheader("Late responses")
-    st.caption(f"Responses loaded after their week closed ({queries.WEEK_CLOSES_AFTER_DAYS} days after it began) "
-               "and its figures were frozen. They are counted nowhere, so two downloads of the same week can never "
-               "be subtracted to reveal one person's answers.")
+    st.caption(f"In the quarter and series picked in the sidebar: responses loaded after their week closed "
+               f"({queries.WEEK_CLOSES_AFTER_DAYS} days after it began) and its figures were frozen. They are counted "
+               "nowhere, so two downloads of the same week can never be subtracted to reveal one person's answers.")
     st.dataframe(
         late, hide_index=True, width="content",
         column_config={"week_start": st.column_config.DateColumn("Week of", format="YYYY-MM-DD"),
