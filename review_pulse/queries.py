@@ -70,34 +70,53 @@ SELECT min(week_start), max(week_start) FROM (
 WEEK_CLOSES_AFTER_DAYS = 14
 
 _VISIBILITY = f"""
-stored AS (
-    SELECT rw.response_key, rw.week_start, rw.series, r.run_id
-    FROM response_weeks AS rw JOIN responses AS r USING (response_key)
-    WHERE {_filter("rw")}
-),
-cell_freeze AS (
-    SELECT week_start, series, min(run_id) AS first_run,
-           (SELECT min(i.run_id) FROM ingest_runs AS i
-            WHERE i.started_at >= week_start + INTERVAL {WEEK_CLOSES_AFTER_DAYS} DAY) AS closing_run
-    FROM stored
+stored_cells AS (
+    SELECT week_start, series, count(*) AS stored FROM response_weeks AS rw WHERE {_filter("rw")}
     GROUP BY week_start, series
 ),
-counted AS (
-    SELECT s.response_key, s.week_start, s.series,
-           f.closing_run IS NOT NULL AND s.run_id > greatest(f.closing_run, f.first_run) AS late
-    FROM stored AS s JOIN cell_freeze AS f USING (week_start, series)
+week_closing AS (  -- the first ingestion that started after each week closed
+    SELECT w.week_start, min(i.run_id) AS closing_run
+    FROM (SELECT DISTINCT week_start FROM stored_cells) AS w
+    JOIN ingest_runs AS i ON i.started_at >= w.week_start + INTERVAL {WEEK_CLOSES_AFTER_DAYS} DAY
+    GROUP BY w.week_start
+),
+-- Only a response stored after the earliest closing run can be late. Runs append in order,
+-- so this usually reads few rows (none after one load), not the whole responses table.
+candidates AS (
+    SELECT rw.response_key, rw.week_start, rw.series, r.run_id
+    FROM response_weeks AS rw JOIN responses AS r USING (response_key)
+    WHERE {_filter("rw")} AND r.run_id > (SELECT min(closing_run) FROM week_closing)
+),
+candidate_cells AS (
+    SELECT week_start, series, count(*) AS candidates, min(run_id) AS first_candidate_run
+    FROM candidates GROUP BY week_start, series
+),
+late AS MATERIALIZED (
+    -- A cell freezes at its week's closing run, or at the run that first stored it if that
+    -- came later (all its responses are candidates then, so the first of them is known).
+    SELECT c.response_key, c.week_start, c.series
+    FROM candidates AS c
+    JOIN week_closing AS k USING (week_start)
+    JOIN stored_cells AS s USING (week_start, series)
+    JOIN candidate_cells AS f USING (week_start, series)
+    WHERE c.run_id > greatest(k.closing_run,
+                              CASE WHEN f.candidates = s.stored THEN f.first_candidate_run ELSE 0 END)
 ),
 cells AS (
-    SELECT week_start, series, count(*) AS responses FROM counted WHERE NOT late GROUP BY week_start, series
+    SELECT s.week_start, s.series, s.stored - coalesce(l.late, 0) AS responses
+    FROM stored_cells AS s
+    LEFT JOIN (SELECT week_start, series, count(*) AS late FROM late GROUP BY week_start, series) AS l
+      USING (week_start, series)
 ),
 visible_cells AS (
     SELECT week_start, series, responses FROM cells WHERE responses >= $min_group
 ),
 score_counts AS (
-    SELECT c.week_start, c.series, a.statement, a.score, count(*) AS answers
-    FROM answers AS a JOIN counted AS c USING (response_key)
-    WHERE NOT c.late
-    GROUP BY c.week_start, c.series, a.statement, a.score
+    SELECT rw.week_start, rw.series, a.statement, a.score, count(*) AS answers
+    FROM answers AS a
+    JOIN (SELECT response_key, week_start, series FROM response_weeks AS w
+          WHERE {_filter("w")} AND response_key NOT IN (SELECT response_key FROM late)) AS rw USING (response_key)
+    GROUP BY rw.week_start, rw.series, a.statement, a.score
 ),
 statement_cells AS (
     SELECT week_start, series, statement, sum(answers) AS answers
@@ -113,7 +132,7 @@ visible_scores AS (
 weeks AS (
     -- Every week with a counted response; responses = those in visible cells (0 if none).
     SELECT c.week_start, coalesce(sum(v.responses), 0)::BIGINT AS responses, count(v.series) = 0 AS hidden
-    FROM (SELECT DISTINCT week_start FROM cells) AS c LEFT JOIN visible_cells AS v USING (week_start)
+    FROM (SELECT DISTINCT week_start FROM cells WHERE responses > 0) AS c LEFT JOIN visible_cells AS v USING (week_start)
     GROUP BY c.week_start
 )"""
 
@@ -172,7 +191,7 @@ ORDER BY statement_order, v.statement, v.score
 
 LATE_RESPONSES = f"""
 WITH {_VISIBILITY}
-SELECT week_start, count(*) AS late_responses FROM counted WHERE late GROUP BY week_start ORDER BY week_start
+SELECT week_start, count(*) AS late_responses FROM late GROUP BY week_start ORDER BY week_start
 """
 
 WEEKLY_ATTENDANCE = f"""
@@ -183,11 +202,12 @@ GROUP BY week_start
 ORDER BY week_start
 """
 
-_FEEDBACK_ROWS = """
+_FEEDBACK_ROWS = f"""
 FROM responses AS r
-JOIN counted AS c USING (response_key)
+JOIN response_weeks AS c USING (response_key)
+ANTI JOIN late AS l ON l.response_key = r.response_key
 LEFT JOIN visible_cells AS v ON v.week_start = c.week_start AND v.series = c.series
-WHERE NOT c.late AND r.feedback IS NOT NULL AND trim(r.feedback) <> ''
+WHERE {_filter("c")} AND r.feedback IS NOT NULL AND trim(r.feedback) <> ''
 """
 
 _VISIBLE_FEEDBACK = _FEEDBACK_ROWS + """
