@@ -13,7 +13,7 @@ st.caption(f"Database: {ui.literal_markdown(view.db_path)}")
 
 failures = failed_runs(view.db_path)
 if not ui.require_data(view):
-    if not failures.empty:
+    if not failures.empty and view.status().state != "unreadable":  # the damaged-file page lists them
         st.subheader("Failed runs")
         st.dataframe(failures, hide_index=True, width="stretch")
     st.stop()

@@ -88,6 +88,7 @@ def test_a_file_that_is_not_a_db_gets_the_same_page(tmp_path: Path, monkeypatch)
     at.switch_page("pages/data.py").run()
     assert not at.exception
     assert any("database file is damaged" in e.value for e in at.error)
+    assert [h.value for h in at.subheader].count("Failed runs") <= 1
 
 
 # --- 3. rejected rows --------------------------------------------------------------------
