@@ -108,28 +108,26 @@ def chart_spec(chart: Any) -> dict:
     return clean_spec(dict(chart) if isinstance(chart, Mapping) else chart.to_dict())
 
 
-_spec = chart_spec
-
 
 def chart_to_svg(chart: alt.TopLevelMixin | Mapping) -> str:
     """Render an Altair chart (or a Vega-Lite dict) to an SVG string."""
     import vl_convert as vlc
 
-    return vlc.vegalite_to_svg(_spec(chart), vl_version=VL_VERSION)
+    return vlc.vegalite_to_svg(chart_spec(chart), vl_version=VL_VERSION)
 
 
 def chart_to_png(chart: alt.TopLevelMixin | Mapping, scale: float = 2) -> bytes:
     """Render to PNG; ``scale=2`` gives a sharp image for slides (2x the SVG size)."""
     import vl_convert as vlc
 
-    return vlc.vegalite_to_png(_spec(chart), vl_version=VL_VERSION, scale=scale)
+    return vlc.vegalite_to_png(chart_spec(chart), vl_version=VL_VERSION, scale=scale)
 
 
 def chart_to_pdf(chart: alt.TopLevelMixin | Mapping) -> bytes:
     """Render to a (vector) PDF."""
     import vl_convert as vlc
 
-    return vlc.vegalite_to_pdf(_spec(chart), vl_version=VL_VERSION)
+    return vlc.vegalite_to_pdf(chart_spec(chart), vl_version=VL_VERSION)
 
 
 # --------------------------------------------------------------------------
