@@ -274,3 +274,32 @@ def test_an_open_week_still_counts_new_responses(tmp_path: Path) -> None:
     ingest(db, survey)
     v = DataView(db, parse_period("all"), None, Settings(), cached=False)
     assert v.weekly_scores()["responses"].tolist() == [6] and v.late_responses().empty
+
+
+@pytest.mark.usefixtures("apptest_like_a_server")
+def test_the_pages_show_all_series_as_alpha_alone(two_series_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same attack on what the browser receives: the Overview's metrics and the agreement
+    chart's shipped data under "All series" equal Alpha's, so their difference is empty."""
+    import pyarrow as pa
+    from streamlit.testing.v1 import AppTest
+
+    def page_data(series: str) -> tuple[dict, set]:
+        monkeypatch.setenv("REVIEW_PULSE_DB", str(two_series_db))
+        at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=60)
+        at.query_params["quarter"] = "2026-Q1"
+        at.query_params["series"] = series
+        at.run()
+        shown = {m.label: m.value for m in at.metric}
+        at.switch_page("pages/agreement.py").run()
+        assert not at.exception
+        frames = [pa.ipc.open_stream(d.data.data).read_all().to_pandas()
+                  for d in at.get("vega_lite_chart")[0].proto.datasets if d.data.data]
+        points = {(str(w)[:10], s, round(v, 9)) for f in frames if {"statement", "value"} <= set(f.columns)
+                  for w, s, v in zip(f["week_start"], f["statement"], f["value"]) if v is not None and v == v}
+        return shown, points
+
+    everything, alpha = page_data("All series"), page_data("Alpha")
+    assert everything == alpha
+    assert everything[0]["Average score"] != "—" and len(everything[1]) == 2 * len(STATEMENTS)
+    beta_metrics, beta_points = page_data("Beta")
+    assert beta_points == set() and beta_metrics["Average score"] == "—"
