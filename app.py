@@ -3,6 +3,7 @@
 Thin entry point: settings, navigation, the shared sidebar filters, then the page.
 """
 
+import duckdb
 import streamlit as st
 
 from review_pulse import navigation, ui
@@ -13,12 +14,16 @@ st.set_page_config(page_title="Review Pulse", page_icon=":material/monitor_heart
 try:
     settings = load_settings()
 except SettingsError as exc:
-    st.error(f"Settings file problem: {exc}")
+    st.error(f"Settings file problem: {ui.literal_markdown(exc)}")
     st.stop()
 
 ui.require_sign_in(settings)
 
 page = st.navigation(navigation.pages())
 st.sidebar.title("Review Pulse")
-ui.sidebar_filters(resolve_db_path(), settings)
-page.run()
+db_path = resolve_db_path()
+try:
+    ui.sidebar_filters(db_path, settings)
+    page.run()
+except duckdb.Error as exc:  # a file that opens but is damaged inside (e.g. truncated)
+    ui.show_damaged_database(db_path, str(exc).splitlines()[0])

@@ -20,7 +20,8 @@ metric = st.segmented_control(
 ui.show_chart("weekly_agreement", view, metric)
 st.caption(
     f"Weeks below the target are circled. Weeks with {ui.suppressed_text(view.settings)} are hidden "
-    "for anonymity; the bars under the chart show how many people answered each week."
+    "for anonymity, and so is a statement that fewer people answered in a week (a gap in its line); "
+    "the bars under the chart show how many people answered each week."
 )
 
 st.subheader("How the room answered")

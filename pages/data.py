@@ -4,16 +4,16 @@ from pathlib import Path
 
 import streamlit as st
 
-from review_pulse import ui
+from review_pulse import queries, ui
 from review_pulse.run_log import failed_runs
 
 view = ui.current_view()
 st.title("Data")
-st.caption(f"Database: `{view.db_path}`")
+st.caption(f"Database: {ui.literal_markdown(view.db_path)}")
 
 failures = failed_runs(view.db_path)
 if not ui.require_data(view):
-    if not failures.empty:
+    if not failures.empty and view.status().state != "unreadable":  # the damaged-file page lists them
         st.subheader("Failed runs")
         st.dataframe(failures, hide_index=True, width="stretch")
     st.stop()
@@ -55,20 +55,33 @@ rejects = view.rejects()
 if rejects.empty:
     st.success("No rows have been rejected.")
 else:
-    st.caption("Rows that could not be used, with the reason. Identity columns were removed before storing.")
+    st.caption("Rows that could not be used: the reason and the columns involved. The rows' answers are "
+               "never shown here (they may come from a week too small to show); fix the file and load it again.")
     rejects["source_file"] = rejects["source_file"].map(lambda s: Path(s).name if "/" in s else s)
     st.dataframe(
-        rejects[["source_file", "line", "reason", "raw", "kind", "run_id"]],
+        rejects[["source_file", "line", "reason", "columns", "kind", "run_id"]],
         hide_index=True,
         width="stretch",
         column_config={
             "source_file": st.column_config.TextColumn("File"),
             "line": st.column_config.NumberColumn("Line", width="small"),
             "reason": st.column_config.TextColumn("Reason", width="large"),
-            "raw": st.column_config.TextColumn("Row as read", width="large"),
+            "columns": st.column_config.TextColumn("Columns involved", width="large"),
             "kind": st.column_config.TextColumn("Kind", width="small"),
             "run_id": st.column_config.NumberColumn("Run", width="small"),
         },
+    )
+
+late = view.late_responses()
+if not late.empty:
+    st.subheader("Late responses")
+    st.caption(f"In the quarter and series picked in the sidebar: responses loaded after their week closed "
+               f"({queries.WEEK_CLOSES_AFTER_DAYS} days after it began) and its figures were frozen. They are counted "
+               "nowhere, so two downloads of the same week can never be subtracted to reveal one person's answers.")
+    st.dataframe(
+        late, hide_index=True, width="content",
+        column_config={"week_start": st.column_config.DateColumn("Week of", format="YYYY-MM-DD"),
+                       "late_responses": st.column_config.NumberColumn("Late responses")},
     )
 
 st.subheader("Load more data")

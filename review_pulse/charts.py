@@ -31,6 +31,8 @@ from typing import Literal, Sequence
 import altair as alt
 import pandas as pd
 
+from review_pulse import anonymity
+
 __all__ = [
     "ChartContext",
     "STATEMENT_PALETTE",
@@ -122,11 +124,15 @@ class ChartContext:
     @property
     def suppressed_text(self) -> str:
         """Tooltip/label text for a suppressed week, e.g. 'fewer than 5 responses'."""
-        return f"fewer than {self.min_group_size} responses"
+        return anonymity.fewer_than(self.min_group_size)
+
+    @property
+    def hidden_text(self) -> str:
+        return anonymity.hidden_for_anonymity(self.min_group_size)
 
     @property
     def anonymity_note(self) -> str:
-        return f"Weeks with fewer than {self.min_group_size} responses hidden for anonymity"
+        return anonymity.rule_note(self.min_group_size)
 
     def footnote(self, *extra: str) -> list[str]:
         """Subtitle lines: freshness + anonymity rule (+ chart-specific notes)."""
@@ -426,9 +432,11 @@ def weekly_agreement_chart(
         tooltip=tooltip,
     )
     layers: list[alt.Chart] = []
-    supp = df.loc[df["suppressed"]].drop_duplicates("week_start")
+    # A grey band only where the whole week is hidden; a single hidden statement is a gap in its line.
+    whole_week = df.groupby("week_start")["suppressed"].transform("all")
+    supp = df.loc[whole_week].drop_duplicates("week_start")
     if not supp.empty:
-        layers.append(_suppressed_band(supp, weeks, f"{ctx.suppressed_text} — hidden for anonymity"))
+        layers.append(_suppressed_band(supp, weeks, ctx.hidden_text))
     label_x = max(weeks) + pd.Timedelta(days=3.5)
     layers += _target_layers(target, target_label, label_x)
     layers += [lines, points]
@@ -541,7 +549,7 @@ def score_trend_chart(frame: pd.DataFrame, ctx: ChartContext, *, height: int | N
     layers: list[alt.Chart] = []
     supp = df.loc[df["suppressed"]]
     if not supp.empty:
-        layers.append(_suppressed_band(supp, weeks, f"{ctx.suppressed_text} — hidden for anonymity", labels=True))
+        layers.append(_suppressed_band(supp, weeks, ctx.hidden_text, labels=True))
     target_label = _fmt_target(ctx.target, "mean")
     layers += _target_layers(ctx.target, target_label, max(weeks) + pd.Timedelta(days=3.5))
     layers += [line, points]
@@ -613,7 +621,7 @@ def answer_distribution_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.Lay
         return _message_chart(
             ctx,
             name,
-            f"Fewer than {ctx.min_group_size} responses {period} — hidden for anonymity",
+            f"{ctx.suppressed_text.capitalize()} {period} — hidden for anonymity",
         )
     seg = diverging_segments(frame, ctx)
     order = _statement_domain(ctx, list(seg.sort_values("statement_order")["statement"].unique()))
@@ -793,7 +801,7 @@ def response_rate_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChar
     df["reason"] = ""
     df.loc[hidden & no_attendance, "reason"] = "no attendance recorded"
     df.loc[hidden & ~no_attendance & (resp.fillna(0) <= 0), "reason"] = "no survey responses"
-    df.loc[hidden & suppressed, "reason"] = f"{ctx.suppressed_text} — hidden for anonymity"
+    df.loc[hidden & suppressed, "reason"] = ctx.hidden_text
     # Do not leak the exact count of hidden weeks.
     df["responses"] = resp.astype("float64").where(~hidden)
     df["attendees"] = att.astype("float64")

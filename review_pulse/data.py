@@ -84,6 +84,9 @@ class DataView:
     def weekly_scores(self, period: Period | None = None) -> pd.DataFrame:
         return self._call("weekly_scores", self._filters(period))
 
+    def late_responses(self) -> pd.DataFrame:
+        return self._call("late_responses", self._filters())
+
     def answer_distribution(self) -> pd.DataFrame:
         return self._call("answer_distribution", self._filters(), self.settings.statement_texts)
 

@@ -17,6 +17,9 @@ from typing import Any, Mapping
 import altair as alt
 import pandas as pd
 
+from review_pulse import anonymity
+from review_pulse.plain_text import chart_text, clean_spec
+
 __all__ = [
     "VL_VERSION",
     "ExportItem",
@@ -31,6 +34,7 @@ __all__ = [
     "summary_pdf",
     "summary_chart",
     "summary_lines",
+    "chart_spec",
 ]
 
 #: vl-convert wants "v6_4"-style version strings; derive it from the schema
@@ -98,31 +102,32 @@ def frame_to_csv_bytes(frame: pd.DataFrame) -> bytes:
 # --------------------------------------------------------------------------
 
 
-def _spec(chart: Any) -> dict:
-    if isinstance(chart, Mapping):
-        return dict(chart)
-    return chart.to_dict()
+def chart_spec(chart: Any) -> dict:
+    """The Vega-Lite spec of a chart, as the browser and vl-convert get it: every string
+    cleaned of control characters, which make vl-convert abort the whole process."""
+    return clean_spec(dict(chart) if isinstance(chart, Mapping) else chart.to_dict())
+
 
 
 def chart_to_svg(chart: alt.TopLevelMixin | Mapping) -> str:
     """Render an Altair chart (or a Vega-Lite dict) to an SVG string."""
     import vl_convert as vlc
 
-    return vlc.vegalite_to_svg(_spec(chart), vl_version=VL_VERSION)
+    return vlc.vegalite_to_svg(chart_spec(chart), vl_version=VL_VERSION)
 
 
 def chart_to_png(chart: alt.TopLevelMixin | Mapping, scale: float = 2) -> bytes:
     """Render to PNG; ``scale=2`` gives a sharp image for slides (2x the SVG size)."""
     import vl_convert as vlc
 
-    return vlc.vegalite_to_png(_spec(chart), vl_version=VL_VERSION, scale=scale)
+    return vlc.vegalite_to_png(chart_spec(chart), vl_version=VL_VERSION, scale=scale)
 
 
 def chart_to_pdf(chart: alt.TopLevelMixin | Mapping) -> bytes:
     """Render to a (vector) PDF."""
     import vl_convert as vlc
 
-    return vlc.vegalite_to_pdf(_spec(chart), vl_version=VL_VERSION)
+    return vlc.vegalite_to_pdf(chart_spec(chart), vl_version=VL_VERSION)
 
 
 # --------------------------------------------------------------------------
@@ -245,7 +250,7 @@ def _fmt_date(value: Any) -> str | None:
 def summary_lines(h: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(label, text) pairs shared by the Markdown and PDF summaries."""
     n = int(h.get("min_group_size") or 5)
-    hidden = f"{DASH} (hidden: fewer than {n} responses)"
+    hidden = f"{DASH} (hidden: {anonymity.fewer_than(n)})"
     target = _num(h.get("target"))
     target = 4.5 if target is None else target
     avg = _num(h.get("average_score"))
@@ -298,7 +303,8 @@ def summary_markdown(h: Mapping[str, Any]) -> str:
     n = int(h.get("min_group_size") or 5)
     quarter = str(h.get("quarter") or "All time")
     series = str(h.get("series") or "")
-    heading = f"# Review Pulse {DASH} {quarter}" + (f" · {series}" if series else "")
+    # Quarter and series are user-supplied: escaped like the table cells, on one line.
+    heading = f"# Review Pulse {DASH} {_md_inline(quarter)}" + (f" · {_md_inline(series)}" if series else "")
     lines = [heading, ""]
     lines += ["| Measure | Value |", "| --- | --- |"]
     for label, text in summary_lines(h):
@@ -308,19 +314,25 @@ def summary_markdown(h: Mapping[str, Any]) -> str:
     freshness = str(h.get("freshness") or "").strip()
     if freshness:
         notes.append(freshness)
-    notes.append(f"Weeks with fewer than {n} responses are hidden for anonymity")
+    notes.append(anonymity.rule_note(n))
     notes.append("Scores: 1 = strongly disagree … 5 = strongly agree")
     lines.append("_" + " · ".join(_md_inline(x) for x in notes) + "_")
     lines.append("")
     return "\n".join(lines)
 
 
+# Every character that starts Markdown or HTML inline syntax (links, images, emphasis, code,
+# tables, raw HTML and entities, strikethrough, math in GitHub's renderer); plain text
+# such as "4.12 / 5" stays readable in the raw .md file.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|<>$&!#~])")
+
+
 def _md_inline(text: str) -> str:
-    return re.sub(r"([\\`*_\[\]|<>])", r"\\\1", text)
+    """User or computed text on one Markdown line: escaped, control characters and line breaks as spaces."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(chart_text(str(text)).split()))
 
 
-def _md_cell(text: str) -> str:
-    return _md_inline(text).replace("\n", " ")
+_md_cell = _md_inline
 
 
 def summary_pdf(h: Mapping[str, Any]) -> bytes:
@@ -340,7 +352,7 @@ def summary_chart(h: Mapping[str, Any]) -> alt.LayerChart:
     labels = alt.Chart(df).mark_text(align="left", fontSize=14, fontWeight="bold").encode(y=y, x=alt.value(0), text="label:N")
     values = alt.Chart(df).mark_text(align="left", fontSize=14).encode(y=y, x=alt.value(190), text="text:N")
     freshness = str(h.get("freshness") or "").strip()
-    subtitle = [" · ".join(p for p in (freshness, f"Weeks with fewer than {n} responses are hidden for anonymity") if p)]
+    subtitle = [" · ".join(p for p in (freshness, anonymity.rule_note(n)) if p)]
     chart = alt.layer(
         labels,
         values,

@@ -12,7 +12,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 ALL_TIME = "all"
-_LABEL = re.compile(r"^(\d{4})-Q([1-4])$")
+_LABEL = re.compile(r"^([0-9]{4})-Q([1-4])$", re.ASCII)  # ASCII digits only: int() also reads other scripts'
+# Quarters a link may name: the span of ALL_TIME_PERIOD, so every date stays inside what
+# Python's date can hold (9999-Q4 ends in year 10000) and inside the DB's week range.
+FIRST_YEAR, LAST_YEAR = 1900, 2998
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,7 @@ def parse_period(label: str | None, fiscal_start_month: int = 1) -> Period | Non
     if label.lower() in (ALL_TIME, "all time", "all-time"):
         return ALL_TIME_PERIOD
     match = _LABEL.match(label.upper())
-    if not match:
+    if not match or not FIRST_YEAR <= int(match.group(1)) <= LAST_YEAR:
         return None
     return quarter_from_parts(int(match.group(1)), int(match.group(2)), fiscal_start_month)
 

@@ -4,10 +4,11 @@ Every query is a named constant with bound parameters. Functions take a DuckDB
 path and plain arguments and return aggregated DataFrames ready for a chart:
 the browser never receives individual responses.
 
-Anonymity: a week with fewer responses than the minimum group size is
-*suppressed*: its scores, response count and feedback are hidden, and it is left
-out of every figure that aggregates weeks (quarter averages, distributions),
-because otherwise the hidden week could be recovered by subtraction.
+Anonymity is decided here, once, in SQL: see _VISIBILITY below. A week of a series
+with fewer responses than the minimum group size, or a statement answered by fewer
+people, is hidden and left out of every figure that contains it ("All series",
+quarter averages, distributions), because otherwise it could be recovered by
+subtraction. The frames carry a ``suppressed`` flag; nothing downstream re-decides it.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ import numpy as np
 import pandas as pd
 
 from review_pulse.store import connect_read_only
-
 
 
 def _filter(alias: str) -> str:
@@ -43,57 +43,155 @@ SELECT min(week_start), max(week_start) FROM (
 )
 """
 
-# Responses per week; drives suppression for every other query.
+# --- what a viewer may see -----------------------------------------------------
+#
+# ONE relation decides it: ``visible_scores``. Every figure query below starts from
+# _VISIBILITY and reads answers only through ``visible_scores`` and responses only through
+# ``visible_cells``; no pandas or chart code re-applies the rule.
+#
+# * A cell is one review week of one series. Its responses count when it holds at least
+#   $min_group of them (``visible_cells``). "All series" and every quarter figure are sums
+#   of visible cells only, so no visible figure minus another isolates a hidden cell
+#   (6 x All - 5 x Alpha would otherwise give Beta's one respondent).
+# * A statement in a visible cell counts when at least $min_group people answered it
+#   (``visible_scores``). A statement answered by fewer is left out of that week's overall
+#   score and of every aggregate too, for the same reason.
+# * Late responses: a cell freezes at the first ingestion that started after its week
+#   closed (WEEK_CLOSES_AFTER_DAYS after the week began), or at the run that first stored
+#   it if that came later. Responses stored by a later run are "late": they never change
+#   a closed week's figures (two snapshots cannot be subtracted), and are listed apart.
+#
+# Each query aggregates answers to (week, series, statement, score) counts first, a small
+# relation, and applies visibility to that: the plan and its memory stay the same
+# whatever DuckDB's statistics estimate.
+
+# A review week is over after 7 days, and every response belongs to a meeting at most
+# 7 days before it was sent: 14 days after its Monday nothing more can belong to it.
+WEEK_CLOSES_AFTER_DAYS = 14
+
+_VISIBILITY = f"""
+stored_cells AS (
+    SELECT week_start, series, count(*) AS stored FROM response_weeks AS rw WHERE {_filter("rw")}
+    GROUP BY week_start, series
+),
+week_closing AS (  -- the first ingestion that started after each week closed
+    SELECT w.week_start, min(i.run_id) AS closing_run
+    FROM (SELECT DISTINCT week_start FROM stored_cells) AS w
+    JOIN ingest_runs AS i ON i.started_at >= w.week_start + INTERVAL {WEEK_CLOSES_AFTER_DAYS} DAY
+    GROUP BY w.week_start
+),
+-- Only a response stored after the earliest closing run can be late. Runs append in order,
+-- so this usually reads few rows (none after one load), not the whole responses table.
+candidates AS (
+    SELECT rw.response_key, rw.week_start, rw.series, r.run_id
+    FROM response_weeks AS rw JOIN responses AS r USING (response_key)
+    WHERE {_filter("rw")} AND r.run_id > (SELECT min(closing_run) FROM week_closing)
+),
+candidate_cells AS (
+    SELECT week_start, series, count(*) AS candidates, min(run_id) AS first_candidate_run
+    FROM candidates GROUP BY week_start, series
+),
+late AS MATERIALIZED (
+    -- A cell freezes at its week's closing run, or at the run that first stored it if that
+    -- came later (all its responses are candidates then, so the first of them is known).
+    SELECT c.response_key, c.week_start, c.series
+    FROM candidates AS c
+    JOIN week_closing AS k USING (week_start)
+    JOIN stored_cells AS s USING (week_start, series)
+    JOIN candidate_cells AS f USING (week_start, series)
+    WHERE c.run_id > greatest(k.closing_run,
+                              CASE WHEN f.candidates = s.stored THEN f.first_candidate_run ELSE 0 END)
+),
+cells AS (
+    SELECT s.week_start, s.series, s.stored - coalesce(l.late, 0) AS responses
+    FROM stored_cells AS s
+    LEFT JOIN (SELECT week_start, series, count(*) AS late FROM late GROUP BY week_start, series) AS l
+      USING (week_start, series)
+),
+visible_cells AS (
+    SELECT week_start, series, responses FROM cells WHERE responses >= $min_group
+),
+score_counts AS (
+    SELECT rw.week_start, rw.series, a.statement, a.score, count(*) AS answers
+    FROM answers AS a
+    JOIN (SELECT response_key, week_start, series FROM response_weeks AS w
+          WHERE {_filter("w")} AND response_key NOT IN (SELECT response_key FROM late)) AS rw USING (response_key)
+    GROUP BY rw.week_start, rw.series, a.statement, a.score
+),
+statement_cells AS (
+    SELECT week_start, series, statement, sum(answers) AS answers
+    FROM score_counts GROUP BY week_start, series, statement
+),
+visible_scores AS (
+    SELECT s.week_start, s.series, s.statement, s.score, s.answers
+    FROM score_counts AS s
+    JOIN visible_cells AS v USING (week_start, series)
+    JOIN statement_cells AS t USING (week_start, series, statement)
+    WHERE t.answers >= $min_group
+),
+weeks AS (
+    -- Every week with a counted response; responses = those in visible cells (0 if none).
+    SELECT c.week_start, coalesce(sum(v.responses), 0)::BIGINT AS responses, count(v.series) = 0 AS hidden
+    FROM (SELECT DISTINCT week_start FROM cells WHERE responses > 0) AS c LEFT JOIN visible_cells AS v USING (week_start)
+    GROUP BY c.week_start
+)"""
+
 WEEKLY_RESPONSES = f"""
-SELECT week_start, count(*) AS responses
-FROM response_weeks AS rw
-WHERE {_filter("rw")}
-GROUP BY week_start
+WITH {_VISIBILITY}
+SELECT week_start, responses, hidden AS suppressed FROM weeks ORDER BY week_start
 """
 
-# Each query aggregates the answers first and joins the (small) weekly counts after: that
-# keeps the plan, and its memory, the same whatever DuckDB's statistics estimate.
-WEEKLY_STATEMENT_SCORES = f"""
-WITH weeks AS ({WEEKLY_RESPONSES}),
-statement_weeks AS (
-    SELECT a.week_start, a.statement, min(a.statement_order) AS statement_order, count(*) AS answers,
-           avg(a.score)::DOUBLE AS mean_score,
-           avg(CASE WHEN a.score >= 4 THEN 1.0 ELSE 0.0 END)::DOUBLE AS agree_share
-    FROM answer_facts AS a
-    WHERE {_filter("a")}
-    GROUP BY a.week_start, a.statement
-)
-SELECT s.week_start, s.statement, s.statement_order, w.responses, s.answers, s.mean_score, s.agree_share
-FROM statement_weeks AS s JOIN weeks AS w USING (week_start)
-ORDER BY s.week_start, s.statement_order
-"""
-
+# A week whose every answer is hidden (its cells, or each statement in them) is suppressed
+# as a whole: no score, no response count.
 WEEKLY_SCORES = f"""
-WITH weeks AS ({WEEKLY_RESPONSES}),
-week_answers AS (
-    SELECT a.week_start, count(a.score) AS answers, sum(a.score)::BIGINT AS score_sum, avg(a.score)::DOUBLE AS mean_score
-    FROM answer_facts AS a
-    WHERE {_filter("a")}
-    GROUP BY a.week_start
+WITH {_VISIBILITY},
+week_answers AS (SELECT week_start, sum(answers) AS answers FROM score_counts GROUP BY week_start),
+week_visible AS (
+    SELECT week_start, sum(answers) AS answers, sum(score * answers) AS score_sum
+    FROM visible_scores GROUP BY week_start
+),
+figures AS (
+    SELECT w.week_start, w.responses, coalesce(v.answers, 0)::BIGINT AS answers,
+           coalesce(v.score_sum, 0)::BIGINT AS score_sum, (v.score_sum / v.answers)::DOUBLE AS mean_score,
+           w.hidden OR (v.answers IS NULL AND coalesce(a.answers, 0) > 0) AS suppressed
+    FROM weeks AS w LEFT JOIN week_visible AS v USING (week_start) LEFT JOIN week_answers AS a USING (week_start)
 )
-SELECT w.week_start, w.responses, coalesce(s.answers, 0) AS answers, s.score_sum, s.mean_score
-FROM weeks AS w LEFT JOIN week_answers AS s USING (week_start)
-ORDER BY w.week_start
+SELECT week_start, CASE WHEN suppressed THEN 0 ELSE responses END AS responses, answers, score_sum, mean_score, suppressed
+FROM figures ORDER BY week_start
+"""
+
+# One row per week and statement answered that week; a hidden statement-week keeps its row
+# (so charts can mark it) with no figures.
+WEEKLY_STATEMENT_SCORES = f"""
+WITH {_VISIBILITY},
+statement_weeks AS (SELECT DISTINCT week_start, statement FROM score_counts),
+visible_statements AS (
+    SELECT week_start, statement, sum(answers) AS answers,
+           (sum(score * answers) / sum(answers))::DOUBLE AS mean_score,
+           (sum(CASE WHEN score >= 4 THEN answers ELSE 0 END) / sum(answers))::DOUBLE AS agree_share
+    FROM visible_scores GROUP BY week_start, statement
+)
+SELECT s.week_start, s.statement, coalesce(o.statement_order, 999) AS statement_order,
+       CASE WHEN v.answers IS NULL THEN 0 ELSE w.responses END::BIGINT AS responses,
+       coalesce(v.answers, 0)::BIGINT AS answers, v.mean_score, v.agree_share, v.answers IS NULL AS suppressed
+FROM statement_weeks AS s
+JOIN weeks AS w USING (week_start)
+LEFT JOIN visible_statements AS v USING (week_start, statement)
+LEFT JOIN statements AS o USING (statement)
+ORDER BY s.week_start, statement_order, s.statement
 """
 
 ANSWER_COUNTS = f"""
-WITH weeks AS ({WEEKLY_RESPONSES}),
-week_counts AS (
-    SELECT a.week_start, a.statement, min(a.statement_order) AS statement_order, a.score, count(*) AS answers
-    FROM answer_facts AS a
-    WHERE {_filter("a")}
-    GROUP BY a.week_start, a.statement, a.score
-)
-SELECT c.statement, min(c.statement_order) AS statement_order, c.score, sum(c.answers)::BIGINT AS answers
-FROM week_counts AS c JOIN weeks AS w USING (week_start)
-WHERE w.responses >= $min_group
-GROUP BY c.statement, c.score
-ORDER BY statement_order, c.score
+WITH {_VISIBILITY}
+SELECT v.statement, min(coalesce(o.statement_order, 999)) AS statement_order, v.score, sum(v.answers)::BIGINT AS answers
+FROM visible_scores AS v LEFT JOIN statements AS o USING (statement)
+GROUP BY v.statement, v.score
+ORDER BY statement_order, v.statement, v.score
+"""
+
+LATE_RESPONSES = f"""
+WITH {_VISIBILITY}
+SELECT week_start, count(*) AS late_responses FROM late GROUP BY week_start ORDER BY week_start
 """
 
 WEEKLY_ATTENDANCE = f"""
@@ -104,39 +202,39 @@ GROUP BY week_start
 ORDER BY week_start
 """
 
-_VISIBLE_FEEDBACK = f"""
+_FEEDBACK_ROWS = f"""
 FROM responses AS r
-JOIN response_weeks AS w USING (response_key)
-JOIN weeks AS k ON k.week_start = w.week_start
-WHERE {_filter("w")}
-  AND k.responses >= $min_group
-  AND r.feedback IS NOT NULL AND trim(r.feedback) <> ''
+JOIN response_weeks AS c USING (response_key)
+ANTI JOIN late AS l ON l.response_key = r.response_key
+LEFT JOIN visible_cells AS v ON v.week_start = c.week_start AND v.series = c.series
+WHERE {_filter("c")} AND r.feedback IS NOT NULL AND trim(r.feedback) <> ''
+"""
+
+_VISIBLE_FEEDBACK = _FEEDBACK_ROWS + """
+  AND v.series IS NOT NULL
   AND ($search = '' OR contains(lower(r.feedback), lower($search)))
 """
 
 # Newest first; $limit NULL means every row (the CSV download).
 FEEDBACK = f"""
-WITH weeks AS ({WEEKLY_RESPONSES})
-SELECT w.week_start, r.feedback AS text
+WITH {_VISIBILITY}
+SELECT c.week_start, r.feedback AS text
 {_VISIBLE_FEEDBACK}
 ORDER BY r.submitted_local DESC, r.response_key
 LIMIT $limit
 """
 
 FEEDBACK_COUNT = f"""
-WITH weeks AS ({WEEKLY_RESPONSES})
+WITH {_VISIBILITY}
 SELECT count(*)
 {_VISIBLE_FEEDBACK}
 """
 
 FEEDBACK_HIDDEN_COUNT = f"""
-WITH weeks AS ({WEEKLY_RESPONSES})
+WITH {_VISIBILITY}
 SELECT count(*)
-FROM responses AS r
-JOIN response_weeks AS w USING (response_key)
-JOIN weeks AS k ON k.week_start = w.week_start
-WHERE {_filter("w")} AND k.responses < $min_group
-  AND r.feedback IS NOT NULL AND trim(r.feedback) <> ''
+{_FEEDBACK_ROWS}
+  AND v.series IS NULL
 """
 
 FRESHNESS = """
@@ -176,6 +274,10 @@ class Filters:
 
     def params(self, **extra: object) -> dict[str, object]:
         return {"week_from": self.week_from, "week_to": self.week_to, "series": self.series, **extra}
+
+    def visible_params(self, **extra: object) -> dict[str, object]:
+        """For the queries built on _VISIBILITY."""
+        return self.params(min_group=self.min_group_size, **extra)
 
 
 def _frame(db_path: Path, sql: str, params: dict[str, object] | None = None) -> pd.DataFrame:
@@ -232,46 +334,42 @@ def _as_date(value: object) -> date | None:
 
 
 def weekly_statement_scores(db_path: Path, f: Filters) -> pd.DataFrame:
-    """Per week and statement; suppressed weeks keep their rows with NaN figures."""
-    frame = _frame(db_path, WEEKLY_STATEMENT_SCORES, f.params())
-    frame["suppressed"] = frame["responses"] < f.min_group_size
-    frame.loc[frame["suppressed"], ["mean_score", "agree_share"]] = np.nan
-    frame.loc[frame["suppressed"], ["responses", "answers"]] = 0
+    """Per week and statement; a hidden statement-week keeps its row with no figures."""
+    frame = _frame(db_path, WEEKLY_STATEMENT_SCORES, f.visible_params())
     frame["week_start"] = pd.to_datetime(frame["week_start"])
     return frame[["week_start", "statement", "statement_order", "responses", "answers", "mean_score", "agree_share", "suppressed"]]
 
 
 def weekly_responses(db_path: Path, f: Filters) -> pd.DataFrame:
-    """Responses per week and whether the week is hidden: all that attendance and the
-    answer spread need, without the score aggregation."""
-    frame = _frame(db_path, WEEKLY_RESPONSES, f.params())
-    frame["suppressed"] = frame["responses"] < f.min_group_size
-    frame.loc[frame["suppressed"], "responses"] = 0
+    """Responses per week (in visible cells) and whether the week is hidden: all that
+    attendance and the answer spread need, without the score aggregation."""
+    frame = _frame(db_path, WEEKLY_RESPONSES, f.visible_params())
     frame["week_start"] = pd.to_datetime(frame["week_start"])
     return frame[["week_start", "responses", "suppressed"]]
 
 
 def weekly_scores(db_path: Path, f: Filters) -> pd.DataFrame:
-    frame = _frame(db_path, WEEKLY_SCORES, f.params())
-    frame["suppressed"] = frame["responses"] < f.min_group_size
-    frame.loc[frame["suppressed"], ["mean_score"]] = np.nan
-    frame.loc[frame["suppressed"], ["responses", "answers", "score_sum"]] = 0
+    frame = _frame(db_path, WEEKLY_SCORES, f.visible_params())
     frame["week_start"] = pd.to_datetime(frame["week_start"])
     return frame[["week_start", "responses", "answers", "score_sum", "mean_score", "suppressed"]]
+
+
+def late_responses(db_path: Path, f: Filters) -> pd.DataFrame:
+    """Responses stored after their week's figures froze: counted nowhere, listed per week."""
+    frame = _frame(db_path, LATE_RESPONSES, f.visible_params())
+    frame["week_start"] = pd.to_datetime(frame["week_start"])
+    return frame[["week_start", "late_responses"]]
 
 
 LABELS = ("Strongly disagree", "Disagree", "Neutral", "Agree", "Strongly agree")
 
 
 def answer_distribution(db_path: Path, f: Filters, statements: tuple[str, ...]) -> pd.DataFrame:
-    """Share of each answer per statement over the period (visible weeks only).
-
-    Empty when the visible weeks hold fewer responses than the minimum group size.
-    """
-    counts = _frame(db_path, ANSWER_COUNTS, f.params(min_group=f.min_group_size))
+    """Share of each answer per statement over the period, from visible statement-weeks only
+    (empty when there are none)."""
+    counts = _frame(db_path, ANSWER_COUNTS, f.visible_params())
     columns = ["statement", "statement_order", "score", "label", "answers", "share"]
-    weeks = weekly_responses(db_path, f)
-    if counts.empty or int(weeks.loc[~weeks["suppressed"], "responses"].sum()) < f.min_group_size:
+    if counts.empty:
         return pd.DataFrame(columns=columns)
     present = counts[["statement", "statement_order"]].drop_duplicates()
     grid = present.merge(pd.DataFrame({"score": range(1, 6)}), how="cross")
@@ -308,17 +406,17 @@ def weekly_attendance(db_path: Path, f: Filters, busy_week_ratio: float) -> pd.D
 
 def feedback(db_path: Path, f: Filters, search: str = "", limit: int | None = None) -> pd.DataFrame:
     """Visible feedback, newest first; ``limit`` caps what a page sends to the browser."""
-    frame = _frame(db_path, FEEDBACK, f.params(min_group=f.min_group_size, search=search.strip(), limit=limit))
+    frame = _frame(db_path, FEEDBACK, f.visible_params(search=search.strip(), limit=limit))
     frame["week_start"] = pd.to_datetime(frame["week_start"])
     return frame[["week_start", "text"]]
 
 
 def feedback_count(db_path: Path, f: Filters, search: str = "") -> int:
-    return int(_row(db_path, FEEDBACK_COUNT, f.params(min_group=f.min_group_size, search=search.strip()))[0])
+    return int(_row(db_path, FEEDBACK_COUNT, f.visible_params(search=search.strip()))[0])
 
 
 def hidden_feedback_count(db_path: Path, f: Filters) -> int:
-    return int(_row(db_path, FEEDBACK_HIDDEN_COUNT, f.params(min_group=f.min_group_size))[0])
+    return int(_row(db_path, FEEDBACK_HIDDEN_COUNT, f.visible_params())[0])
 
 
 @dataclass(frozen=True)
@@ -342,9 +440,28 @@ def ingest_runs(db_path: Path, limit: int = 20) -> pd.DataFrame:
 
 
 def rejects(db_path: Path, limit: int = 1000) -> pd.DataFrame:
+    """Rejected rows for the Data page: the reason and the columns involved, never the values.
+
+    A stored row holds a person's answers, feedback and exact time, possibly from a week too
+    small to show, so its values do not leave the read layer. The columns involved are those
+    the reason names; when it names none, the row's non-blank columns.
+    """
     frame = _frame(db_path, REJECTS, {"limit": limit})
-    frame["raw"] = frame["raw"].map(lambda raw: ", ".join(f"{k}: {v}" for k, v in json.loads(raw).items()))
-    return frame
+    frame["columns"] = [_columns_involved(reason, raw) for reason, raw in zip(frame["reason"], frame["raw"])]
+    return frame.drop(columns=["raw"])
+
+
+def _columns_involved(reason: str, raw: str) -> str:
+    try:
+        row = json.loads(raw)
+    except ValueError:
+        return ""
+    if not isinstance(row, dict):
+        return ""
+    named = [str(column) for column in row if str(column) and str(column) in reason]
+    if not named:
+        named = [str(column) for column, value in row.items() if str(value if value is not None else "").strip()]
+    return ", ".join(named)
 
 
 def table_counts(db_path: Path) -> dict[str, int]:

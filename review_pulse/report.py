@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from review_pulse import charts
+from review_pulse import anonymity, charts
 from review_pulse.data import DataView
 from review_pulse.export import ExportItem
 
@@ -12,11 +12,12 @@ FIGURE_COLUMNS = ("responses", "answers", "mean_score", "agree_share", "response
 
 
 def export_rows(frame: pd.DataFrame, min_group_size: int) -> pd.DataFrame:
-    """The chart's rows for CSV: a suppressed week says so instead of showing 0 or a blank."""
+    """The chart's rows for CSV: a suppressed row says so instead of showing 0 or a blank.
+    (Which rows are suppressed was decided by the read layer; this only words it.)"""
     if "suppressed" not in frame.columns or not frame["suppressed"].any():
         return frame
     rows = frame.copy()
-    note = f"fewer than {min_group_size} responses"
+    note = anonymity.fewer_than(min_group_size)
     for column in FIGURE_COLUMNS:
         if column in rows.columns:
             rows[column] = rows[column].astype(object)

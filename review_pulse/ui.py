@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import shlex
 from collections.abc import Callable
 from pathlib import Path
@@ -10,10 +9,11 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from review_pulse import navigation
+from review_pulse import anonymity, navigation
 from review_pulse import report
 from review_pulse.data import CACHE_TTL_SECONDS, DataView, latest_period
-from review_pulse.export import ExportItem, chart_to_png, chart_to_svg, export_filename, frame_to_csv_bytes
+from review_pulse.export import ExportItem, chart_spec, chart_to_png, chart_to_svg, export_filename, frame_to_csv_bytes
+from review_pulse.plain_text import markdown_literal
 from review_pulse.quarters import ALL_TIME, ALL_TIME_PERIOD, parse_period
 from review_pulse.settings import Settings
 from review_pulse.store import data_version
@@ -95,29 +95,43 @@ def require_data(view: DataView) -> bool:
     if status.state == "ready":
         return True
     if status.state == "missing":
-        st.info(f"No database yet at `{view.db_path}`. Load your survey export and attendance with:")
+        st.info(f"No database yet at {literal_markdown(view.db_path)}. Load your survey export and attendance with:")
         st.code(ingest_command(view.db_path), language="bash", wrap_lines=True)
         st.caption("Or try the demo data: `python -m pipeline demo`")
     elif status.state == "empty":
         st.info("The database has no survey responses or meetings yet. Load some with:")
         st.code(ingest_command(view.db_path), language="bash", wrap_lines=True)
     else:
-        st.error(f"Cannot read `{view.db_path}`: {status.detail}")
+        show_damaged_database(view.db_path, status.detail)
     return False
 
 
-_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+def show_damaged_database(db_path: Path, detail: str) -> None:
+    """What every page shows when the DB file cannot be read: what happened and how to restore.
 
-
-def literal_markdown(text: str) -> str:
-    """A short label inside Markdown, shown as typed: no images, links, HTML, emphasis or LaTeX.
-
-    CommonMark lets any ASCII punctuation be backslash-escaped, so escaping all of it
-    leaves nothing to interpret. A bare URL can still be auto-linked by the renderer,
-    which is why feedback itself is shown with st.text, never through this.
+    The exports are the source of truth and re-loading them adds nothing twice, so a new
+    file built from them is a full restore. The failed-run log lives beside the DB, not in it.
     """
-    lines = [_MARKDOWN_PUNCTUATION.sub(r"\\\1", line.strip()) for line in str(text).splitlines()]
-    return "  \n".join(line for line in lines if line) or "\u200b"
+    from review_pulse.run_log import failed_runs
+
+    st.error("The database file is damaged and cannot be read. Nothing was changed; the dashboard "
+             "will show data again once the file is replaced.")
+    st.text(f"File: {db_path}\nDetail: {detail}")
+    st.markdown("**How to restore**: move the damaged file aside, then load your exports again into a new "
+                "file at the same path (the survey exports and the attendance sheet are the source of truth; "
+                "loading the same rows twice adds nothing). If you keep backups of the file, copying the last "
+                "good one back also works.")
+    st.code(f"mv {shlex.quote(str(db_path))} {shlex.quote(str(db_path) + '.damaged')}\n{ingest_command(db_path)}",
+            language="bash", wrap_lines=True)
+    failures = failed_runs(db_path)
+    if not failures.empty:
+        st.subheader("Failed runs")
+        st.dataframe(failures, hide_index=True, width="stretch")
+
+
+def literal_markdown(text: object) -> str:
+    """A user-supplied string inside Markdown, shown as typed (see review_pulse.plain_text)."""
+    return markdown_literal(text)
 
 
 def fmt_score(value: float | None, out_of: str = "") -> str:
@@ -131,7 +145,7 @@ def fmt_pct(value: float | None, signed: bool = False) -> str:
 
 
 def suppressed_text(settings: Settings) -> str:
-    return f"fewer than {settings.min_group_size} responses"
+    return anonymity.fewer_than(settings.min_group_size)
 
 
 @st.cache_resource(ttl=CACHE_TTL_SECONDS, max_entries=256, show_spinner=False)
@@ -142,7 +156,7 @@ def _built_chart(builder: str, view: DataView, version: tuple | None, args: tupl
     warm rerun; both are pure functions of the view and the data, shared read-only.
     """
     item = getattr(report, builder)(view, *args)
-    spec = item.chart.to_dict()
+    spec = chart_spec(item.chart)
     # Fit the width to the page but keep the chart's own height: Streamlit's default "fit"
     # counts titles and legends inside the height and squashes the plot.
     spec["autosize"] = {"type": "fit-x", "contains": "padding"}
@@ -185,12 +199,12 @@ def _quarter_for_files() -> str:
 
 def data_caption(view: DataView) -> None:
     fresh = view.freshness()
-    parts = [f"{view.period.title} · {view.series_label}"]
+    parts = [f"{view.period.title} · {view.series_label}"]  # the series is user-supplied: escaped below
     if fresh.latest_response:
         parts.append(f"latest response {fresh.latest_response:%Y-%m-%d}")
     if fresh.latest_meeting:
         parts.append(f"latest meeting {fresh.latest_meeting:%Y-%m-%d}")
-    st.caption(" · ".join(parts))
+    st.caption(markdown_literal(" · ".join(parts), line_break=" "))
 
 
 def auth_configured() -> bool:
@@ -210,12 +224,25 @@ def require_sign_in(settings: Settings) -> None:
         st.button("Sign in", on_click=st.login, type="primary")
         st.stop()
     email = str(st.user.get("email") or "")
-    domain = email.rsplit("@", 1)[-1].lower() if "@" in email else ""
-    if settings.allowed_email_domains and domain not in settings.allowed_email_domains:
-        st.error(f"{email or 'This account'} is not allowed here. Ask an admin to add your email domain.")
+    if not sign_in_allowed(email, st.user.get("email_verified", None), settings.allowed_email_domains):
+        st.error("This account is not allowed here. Ask an admin to add your email domain "
+                 "(and sign in with a verified email address).")
+        st.text(f"Signed in as: {email or 'no email address'}")  # the claim is the user's: plain text
         st.button("Sign out", on_click=st.logout)
         st.stop()
     st.sidebar.button("Sign out", on_click=st.logout)
+
+
+def sign_in_allowed(email: str, email_verified: object, allowed_domains: tuple[str, ...] | list[str]) -> bool:
+    """With allowed domains set, the email's domain must be one of them, and the provider must
+    not say the address is unverified: a provider that sends ``email_verified`` must send true
+    (some send the string "true"). A provider that never sends it is trusted on the email alone."""
+    if not allowed_domains:
+        return True
+    if email_verified is not None and email_verified is not True and str(email_verified).strip().lower() != "true":
+        return False
+    domain = email.rsplit("@", 1)[-1].lower() if "@" in email else ""
+    return bool(domain) and domain in allowed_domains
 
 
 def csv_download(rows: Callable[[], pd.DataFrame], slug: str) -> None:

@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 
 from pipeline.cli import main as pipeline_main
+from review_pulse.quarters import quarter_for_week
 from review_pulse.settings import Settings
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -243,7 +244,8 @@ def test_settings_problem_is_one_message(tmp_path: Path, monkeypatch, demo_db: P
     monkeypatch.setenv("REVIEW_PULSE_DB", str(demo_db))
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
-    assert "target_score must be between 1 and 5" in at.error[0].value
+    # The message is shown as text: Markdown-escaped inside the error box.
+    assert "target\\_score must be between 1 and 5" in at.error[0].value
 
 
 def test_feedback_is_shown_as_text_not_markdown(tmp_path: Path, monkeypatch) -> None:
@@ -264,13 +266,15 @@ def test_feedback_is_shown_as_text_not_markdown(tmp_path: Path, monkeypatch) -> 
 
 
 def test_new_ingestion_shows_without_restart(tmp_path: Path, monkeypatch) -> None:
+    """In a week still open (two days ago): a closed week's figures are frozen, see test_anonymity."""
     db = tmp_path / "live.duckdb"
     survey = tmp_path / "s.csv"
-    survey.write_text(f"Timestamp,{S.statement_texts[0]}\n" + "".join(f"2026-03-04 16:0{i},4\n" for i in range(5)))
+    day = date.today() - timedelta(days=2)
+    survey.write_text(f"Timestamp,{S.statement_texts[0]}\n" + "".join(f"{day} 00:0{i},4\n" for i in range(5)))
     pipeline_main(["ingest", "--db", str(db), "--surveys", str(survey)])
-    at = open_app(db, monkeypatch, quarter="2026-Q1")
+    at = open_app(db, monkeypatch, quarter=quarter_for_week(day - timedelta(days=day.weekday())).label)
     assert metrics(at)["Average score"] == "4.00 / 5"
-    survey.write_text(f"Timestamp,{S.statement_texts[0]}\n" + "".join(f"2026-03-04 17:0{i},2\n" for i in range(5)))
+    survey.write_text(f"Timestamp,{S.statement_texts[0]}\n" + "".join(f"{day} 00:1{i},2\n" for i in range(5)))
     pipeline_main(["ingest", "--db", str(db), "--surveys", str(survey)])
     at.run()
     assert metrics(at)["Average score"] == "3.00 / 5"

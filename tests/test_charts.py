@@ -541,7 +541,7 @@ def test_title_names_chart_quarter_series_and_footnote(name, build, quarter, ser
     text, subtitle = title_of(build(ctx).to_dict())
     assert text == f"{name} — {quarter} · {series}"
     assert "Data to 2026-06-28" in subtitle[0]
-    assert "Weeks with fewer than 5 responses hidden" in subtitle[0]
+    assert "Weeks with fewer than 5 responses are hidden" in subtitle[0]
 
 
 @pytest.mark.parametrize(("name", "build"), ALL_CHARTS, ids=[n for n, _ in ALL_CHARTS])
@@ -558,7 +558,7 @@ def test_fonts_large_enough_and_labels_not_truncated(name, build):
 def test_freshness_may_be_empty():
     ctx = C.ChartContext(statements=STATEMENTS, freshness="")
     _, subtitle = title_of(C.score_trend_chart(weekly_score_frame(), ctx).to_dict())
-    assert subtitle[0] == "Weeks with fewer than 5 responses hidden for anonymity"
+    assert subtitle[0] == "Weeks with fewer than 5 responses are hidden for anonymity"
 
 
 @pytest.mark.parametrize(

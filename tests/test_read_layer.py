@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -90,14 +90,20 @@ def test_feedback_is_newest_first_and_can_be_capped(tmp_path: Path) -> None:
     assert view.feedback_count("NOTE 1") == 3  # note 1, note 10, note 11: search ignores case
 
 
+def open_week_day() -> date:
+    """A day of a week still open (its figures not frozen yet): two days ago."""
+    return date.today() - timedelta(days=2)
+
+
 def test_cached_reads_see_a_new_snapshot(tmp_path: Path) -> None:
     db = tmp_path / "c.duckdb"
     survey = tmp_path / "s.csv"
-    survey.write_text("Timestamp,Good use of my time\n" + "".join(f"2026-03-04 16:0{i},4\n" for i in range(5)))
+    day = open_week_day()
+    survey.write_text("Timestamp,Good use of my time\n" + "".join(f"{day} 00:0{i},4\n" for i in range(5)))
     main(["ingest", "--db", str(db), "--surveys", str(survey)])
-    view = DataView(db, parse_period("2026-Q1"), None, Settings())
+    view = DataView(db, quarter_for_day(day + timedelta(days=3 - day.weekday())), None, Settings())
     assert view.weekly_scores()["responses"].tolist() == [5]
-    survey.write_text("Timestamp,Good use of my time\n" + "".join(f"2026-03-04 17:0{i},4\n" for i in range(3)))
+    survey.write_text("Timestamp,Good use of my time\n" + "".join(f"{day} 00:1{i},4\n" for i in range(3)))
     main(["ingest", "--db", str(db), "--surveys", str(survey)])
     assert view.weekly_scores()["responses"].tolist() == [8]
 

@@ -1,0 +1,48 @@
+"""User-supplied text made safe for the two places that would otherwise interpret it.
+
+* Markdown (Streamlit captions, the retro summary): every ASCII punctuation mark is
+  backslash-escaped, so nothing is a link, image, heading, emphasis, colour directive or
+  LaTeX; line breaks become spaces or hard breaks, never new blocks.
+* Chart specs (Vega-Lite, rendered by vl-convert): control characters make vl-convert
+  panic inside code that cannot unwind, and the whole process aborts. Every string in a
+  spec is cleaned once, when the spec is built (``clean_spec``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def _without_controls(text: str, replacement: str = " ") -> str:
+    # Cc: C0, DEL and C1 controls (ESC, BEL, vertical tab, NUL...). Also the Unicode line and
+    # paragraph separators, which renderers treat as line breaks.
+    return "".join(replacement if unicodedata.category(ch) == "Cc" or ch in "\u2028\u2029" else ch for ch in text)
+
+
+def markdown_literal(text: object, *, line_break: str = "  \n") -> str:
+    """``text`` inside Markdown, shown as typed. Lines are joined by ``line_break``
+    (a hard break by default; pass " " for a heading or a table cell)."""
+    lines = [_MARKDOWN_PUNCTUATION.sub(r"\\\1", _without_controls(line).strip()) for line in str(text).splitlines()]
+    return line_break.join(line for line in lines if line) or "\u200b"
+
+
+def chart_text(text: str) -> str:
+    """One line of text for a chart: control characters and line breaks become spaces."""
+    return _without_controls(text)
+
+
+def clean_spec(value: Any) -> Any:
+    """A copy of a Vega-Lite spec (dicts, lists, strings) with every string passed through
+    ``chart_text``: titles, labels, data values and keys alike, so colour domains and the
+    data they colour stay equal."""
+    if isinstance(value, str):
+        return chart_text(value)
+    if isinstance(value, dict):
+        return {clean_spec(k) if isinstance(k, str) else k: clean_spec(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clean_spec(v) for v in value]
+    return value

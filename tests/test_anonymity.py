@@ -1,0 +1,305 @@
+"""Differencing attacks on the minimum group size, run against what a viewer can see.
+
+Each test builds a small real DuckDB file through the real CLI from hand-chosen rows, then
+plays the attacker: it reads only visible outputs (the read layer's page data, the CSVs a
+chart offers, the retro pack's CSVs and summary) for every selection a viewer can make,
+subtracts them, and checks that the hidden people's answers come out nowhere.
+Expected numbers are computed here from the rows we wrote, in plain Python.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from pipeline.cli import main
+from review_pulse import report
+from review_pulse.data import DataView
+from review_pulse.export import frame_to_csv_bytes
+from review_pulse.quarters import parse_period
+from review_pulse.retro_pack import build_retro_pack
+from review_pulse.settings import Settings
+
+S = Settings()
+STATEMENTS = S.statement_texts
+HIDDEN = "fewer than 5 responses"
+
+
+def write_survey(path: Path, rows: list[dict[str, str]], series: bool = True) -> None:
+    header = ["Timestamp", *(["Series"] if series else []), *STATEMENTS, "How could we improve?"]
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow([row.get(column, "") for column in header])
+
+
+def response(moment: str, answers: tuple, series: str = "", feedback: str = "") -> dict[str, str]:
+    row = {"Timestamp": moment, "Series": series, "How could we improve?": feedback}
+    row.update({s: str(a) for s, a in zip(STATEMENTS, answers) if a is not None})
+    return row
+
+
+def ingest(db: Path, survey: Path) -> None:
+    assert main(["ingest", "--db", str(db), "--surveys", str(survey)]) == 0
+
+
+def view(db: Path, series: str | None = None, quarter: str = "2026-Q1") -> DataView:
+    return DataView(db, parse_period(quarter), series, Settings(), cached=False)
+
+
+def csv_rows(data: bytes) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+def number(text: str) -> float | None:
+    """A CSV cell as the attacker reads it: a number, or None when it is hidden or blank."""
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def statement_sums_from_csv(rows: list[dict[str, str]]) -> dict[tuple[str, str], tuple[float, float]]:
+    """(week, statement) -> (answers, sum of scores), recovered from a weekly-agreement CSV."""
+    sums = {}
+    for r in rows:
+        answers, mean = number(r["answers"]), number(r["mean_score"])
+        if answers is not None and mean is not None:
+            sums[(r["week_start"][:10], r["statement"])] = (answers, answers * mean)
+    return sums
+
+
+def statement_sums_from_page(v: DataView) -> dict[tuple[str, str], tuple[float, float]]:
+    frame = v.weekly_statement_scores()
+    return {(f"{w:%Y-%m-%d}", s): (float(n), float(n) * float(m))
+            for w, s, n, m in zip(frame["week_start"], frame["statement"], frame["answers"], frame["mean_score"])
+            if n and m == m}
+
+
+def distribution_counts(v: DataView) -> dict[tuple[str, int], int]:
+    frame = v.answer_distribution()
+    return {(s, int(k)): int(n) for s, k, n in zip(frame["statement"], frame["score"], frame["answers"])}
+
+
+def recovered(total: dict, *parts: dict) -> dict:
+    """What subtracting the parts from the total leaves, per key: the attacker's result."""
+    left = {}
+    for key, (answers, score_sum) in total.items():
+        for part in parts:
+            if key in part:
+                answers, score_sum = answers - part[key][0], score_sum - part[key][1]
+        if abs(answers) > 1e-9 or abs(score_sum) > 1e-6:
+            left[key] = (answers, score_sum)
+    return left
+
+
+# --- 1. series differencing ------------------------------------------------------
+
+ALPHA = [(5, 5, 4, 5), (4, 5, 5, 4), (5, 4, 4, 5), (4, 4, 5, 5), (5, 5, 5, 4)]
+BETA = (1, 2, 1, 2)  # the one Beta respondent: answers nobody else gave
+
+
+@pytest.fixture
+def two_series_db(tmp_path: Path) -> Path:
+    """Week of 2 March: 5 Alpha responses and 1 Beta; week of 9 March: 6 Alpha only."""
+    rows = [response(f"2026-03-04 16:0{i}", a, "Alpha", f"alpha note {i}") for i, a in enumerate(ALPHA)]
+    rows.append(response("2026-03-04 17:00", BETA, "Beta", "the beta secret"))
+    rows += [response(f"2026-03-11 16:0{i}", (4, 4, 4, 4), "Alpha") for i in range(6)]
+    survey = tmp_path / "s.csv"
+    write_survey(survey, rows)
+    db = tmp_path / "series.duckdb"
+    ingest(db, survey)
+    return db
+
+
+def test_all_series_minus_a_visible_series_reveals_nothing(two_series_db: Path) -> None:
+    everything, alpha, beta = view(two_series_db), view(two_series_db, "Alpha"), view(two_series_db, "Beta")
+
+    # Page data: 6 x mean(All) - 5 x mean(Alpha), per statement and week.
+    assert recovered(statement_sums_from_page(everything), statement_sums_from_page(alpha)) == {}
+    # The same attack on the CSVs each chart offers.
+    csv_all = csv_rows(frame_to_csv_bytes(report.weekly_agreement(everything).rows))
+    csv_alpha = csv_rows(frame_to_csv_bytes(report.weekly_agreement(alpha).rows))
+    assert recovered(statement_sums_from_csv(csv_all), statement_sums_from_csv(csv_alpha)) == {}
+    # Weekly overall scores and the quarter average.
+    weekly_all, weekly_alpha = everything.weekly_scores(), alpha.weekly_scores()
+    assert weekly_all["score_sum"].tolist() == weekly_alpha["score_sum"].tolist()
+    assert weekly_all["responses"].tolist() == weekly_alpha["responses"].tolist() == [5, 6]
+    assert everything.headline().average_score == alpha.headline().average_score
+    alpha_answers = [x for a in ALPHA for x in a] + [4] * 24
+    assert alpha.headline().average_score == pytest.approx(sum(alpha_answers) / len(alpha_answers))
+    # The answer spread: the All counts are Alpha's, so their difference is empty.
+    assert distribution_counts(everything) == distribution_counts(alpha)
+    # Beta on its own shows nothing but the rule.
+    assert beta.weekly_statement_scores()["suppressed"].all()
+    assert beta.weekly_statement_scores()["mean_score"].isna().all()
+    assert beta.answer_distribution().empty and beta.feedback().empty
+    assert all(r["mean_score"] == HIDDEN for r in csv_rows(frame_to_csv_bytes(report.weekly_agreement(beta).rows)))
+    assert "the beta secret" not in everything.feedback()["text"].tolist()
+
+
+def test_retro_packs_cannot_be_subtracted(two_series_db: Path) -> None:
+    packs = {name: zipfile.ZipFile(io.BytesIO(build_retro_pack(view(two_series_db, series))))
+             for name, series in (("all", None), ("alpha", "Alpha"), ("beta", "Beta"))}
+    sums = {name: statement_sums_from_csv(csv_rows(pack.read("weekly-agreement_2026-Q1.csv")))
+            for name, pack in packs.items()}
+    assert recovered(sums["all"], sums["alpha"]) == {}
+    assert sums["beta"] == {}
+    spread = {name: csv_rows(pack.read("answer-distribution_2026-Q1.csv")) for name, pack in packs.items()}
+    assert [(r["statement"], r["score"], r["answers"]) for r in spread["all"]] == \
+        [(r["statement"], r["score"], r["answers"]) for r in spread["alpha"]]
+    summaries = {name: pack.read("summary_2026-Q1.md").decode() for name, pack in packs.items()}
+    assert summaries["all"].split("| Average score |")[1].split("\n")[0] == \
+        summaries["alpha"].split("| Average score |")[1].split("\n")[0]
+    assert f"hidden: {HIDDEN}" in summaries["beta"].split("| Average score |")[1].split("\n")[0]
+
+
+def test_a_week_of_small_series_only_is_hidden_under_all_series(tmp_path: Path) -> None:
+    """Two series of 3 in one week: 6 responses under "All series", but each cell is hidden,
+    so "All series" hides the week too (otherwise All - nothing = the two small groups)."""
+    rows = [response(f"2026-03-04 16:0{i}", (5, 5, 5, 5), "Alpha") for i in range(3)]
+    rows += [response(f"2026-03-04 17:0{i}", (1, 1, 1, 1), "Beta") for i in range(3)]
+    survey = tmp_path / "s.csv"
+    write_survey(survey, rows)
+    db = tmp_path / "small.duckdb"
+    ingest(db, survey)
+    scores = view(db).weekly_scores()
+    assert scores["suppressed"].tolist() == [True] and scores["mean_score"].isna().all()
+    assert view(db).headline().average_score is None
+
+
+# --- 2. per-statement answer counts ------------------------------------------------
+
+
+ONE_ANSWER_WEEK = [(5, 1, 5, 5), *[(5, None, 4, 4)] * 4]
+FULL_WEEK = [(4, 3, 4, 5)] * 5
+
+
+@pytest.fixture
+def one_answer_db(tmp_path: Path) -> Path:
+    """Week of 2 March: 5 responses; only one person answered the second statement (with a 1).
+    Week of 9 March: 5 responses answering everything."""
+    rows = [response(f"2026-03-04 16:0{i}", a) for i, a in enumerate(ONE_ANSWER_WEEK)]
+    rows += [response(f"2026-03-11 16:0{i}", a) for i, a in enumerate(FULL_WEEK)]
+    survey = tmp_path / "s.csv"
+    write_survey(survey, rows, series=False)
+    db = tmp_path / "one.duckdb"
+    ingest(db, survey)
+    return db
+
+
+def test_a_statement_answered_by_one_person_is_hidden_and_left_out_of_every_sum(one_answer_db: Path) -> None:
+    v = view(one_answer_db)
+    by_statement = v.weekly_statement_scores()
+    lonely = by_statement[(by_statement["week_start"] == "2026-03-02") & (by_statement["statement"] == STATEMENTS[1])]
+    assert lonely["suppressed"].tolist() == [True] and lonely["answers"].tolist() == [0]
+    assert lonely["mean_score"].isna().all() and lonely["agree_share"].isna().all()
+
+    # Attack 1: the week's overall score minus its visible statements.
+    weekly = v.weekly_scores().set_index("week_start")
+    visible = statement_sums_from_page(v)
+    for week, row in weekly.iterrows():
+        parts = [(n, s) for (w, _), (n, s) in visible.items() if w == f"{week:%Y-%m-%d}"]
+        assert row["answers"] == sum(n for n, _ in parts)
+        assert row["score_sum"] == pytest.approx(sum(s for _, s in parts))
+    # Attack 2: the quarter's average minus the visible weekly figures.
+    kept = [x for a in ONE_ANSWER_WEEK for i, x in enumerate(a) if i != 1 and x is not None]
+    kept += [x for a in FULL_WEEK for x in a]  # every answer but the lonely 1
+    assert v.headline().average_score == pytest.approx(sum(kept) / len(kept))
+    # Attack 3: the spread of answers over the quarter holds the statement's visible week only.
+    assert distribution_counts(v)[(STATEMENTS[1], 1)] == 0
+    assert sum(n for (s, _), n in distribution_counts(v).items() if s == STATEMENTS[1]) == 5
+    # The CSV and the retro pack say so in words.
+    rows = csv_rows(frame_to_csv_bytes(report.weekly_agreement(v).rows))
+    hidden = [r for r in rows if r["statement"] == STATEMENTS[1] and r["week_start"].startswith("2026-03-02")]
+    assert [(r["answers"], r["mean_score"], r["agree_share"]) for r in hidden] == [(HIDDEN, HIDDEN, HIDDEN)]
+    pack = zipfile.ZipFile(io.BytesIO(build_retro_pack(v)))
+    packed = csv_rows(pack.read("weekly-agreement-percent_2026-Q1.csv"))
+    assert statement_sums_from_csv(packed) == statement_sums_from_csv(rows)
+
+
+# --- 5. late responses --------------------------------------------------------------
+
+
+def test_a_late_response_to_a_closed_week_changes_nothing_and_is_listed(tmp_path: Path) -> None:
+    """Snapshot 1: a closed week with 5 responses. Snapshot 2: the export re-downloaded with one
+    more (late) response. The two snapshots' figures are equal, so their difference is empty."""
+    rows = [response(f"2026-03-04 16:0{i}", (4, 4, 5, 5), feedback=f"on time {i}") for i in range(5)]
+    survey = tmp_path / "s.csv"
+    write_survey(survey, rows, series=False)
+    db = tmp_path / "late.duckdb"
+    ingest(db, survey)
+
+    def visible(v: DataView) -> tuple:
+        return (statement_sums_from_page(v), v.weekly_scores()["score_sum"].tolist(),
+                v.weekly_scores()["responses"].tolist(), distribution_counts(v), sorted(v.feedback()["text"]),
+                csv_rows(frame_to_csv_bytes(report.weekly_agreement(v).rows)))
+
+    before = visible(view(db))
+    write_survey(survey, [*rows, response("2026-03-04 18:00", (1, 1, 1, 1), feedback="late secret")], series=False)
+    ingest(db, survey)
+    after = visible(view(db))
+    assert after == before
+    late = view(db).late_responses()
+    assert [(f"{w:%Y-%m-%d}", n) for w, n in zip(late["week_start"], late["late_responses"])] == [("2026-03-02", 1)]
+
+
+def test_a_series_first_loaded_after_its_week_closed_is_counted_whole(tmp_path: Path) -> None:
+    """Freezing is per week and series: a second export loaded later for old weeks is not 'late'."""
+    db = tmp_path / "two-loads.duckdb"
+    first, second = tmp_path / "alpha.csv", tmp_path / "beta.csv"
+    write_survey(first, [response(f"2026-03-04 16:0{i}", (4, 4, 4, 4), "Alpha") for i in range(5)])
+    write_survey(second, [response(f"2026-03-04 17:0{i}", (2, 2, 2, 2), "Beta") for i in range(5)])
+    ingest(db, first)
+    ingest(db, second)
+    assert view(db, "Beta").weekly_scores()["mean_score"].tolist() == [2.0]
+    assert view(db).weekly_scores()["responses"].tolist() == [10]
+    assert view(db).late_responses().empty
+
+
+def test_an_open_week_still_counts_new_responses(tmp_path: Path) -> None:
+    day = date.today() - timedelta(days=2)
+    db = tmp_path / "open.duckdb"
+    survey = tmp_path / "s.csv"
+    rows = [response(f"{day} 00:0{i}", (4, 4, 4, 4)) for i in range(5)]
+    write_survey(survey, rows, series=False)
+    ingest(db, survey)
+    write_survey(survey, [*rows, response(f"{day} 00:10", (2, 2, 2, 2))], series=False)
+    ingest(db, survey)
+    v = DataView(db, parse_period("all"), None, Settings(), cached=False)
+    assert v.weekly_scores()["responses"].tolist() == [6] and v.late_responses().empty
+
+
+@pytest.mark.usefixtures("apptest_like_a_server")
+def test_the_pages_show_all_series_as_alpha_alone(two_series_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same attack on what the browser receives: the Overview's metrics and the agreement
+    chart's shipped data under "All series" equal Alpha's, so their difference is empty."""
+    import pyarrow as pa
+    from streamlit.testing.v1 import AppTest
+
+    def page_data(series: str) -> tuple[dict, set]:
+        monkeypatch.setenv("REVIEW_PULSE_DB", str(two_series_db))
+        at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=60)
+        at.query_params["quarter"] = "2026-Q1"
+        at.query_params["series"] = series
+        at.run()
+        shown = {m.label: m.value for m in at.metric}
+        at.switch_page("pages/agreement.py").run()
+        assert not at.exception
+        frames = [pa.ipc.open_stream(d.data.data).read_all().to_pandas()
+                  for d in at.get("vega_lite_chart")[0].proto.datasets if d.data.data]
+        points = {(str(w)[:10], s, round(v, 9)) for f in frames if {"statement", "value"} <= set(f.columns)
+                  for w, s, v in zip(f["week_start"], f["statement"], f["value"]) if v is not None and v == v}
+        return shown, points
+
+    everything, alpha = page_data("All series"), page_data("Alpha")
+    assert everything == alpha
+    assert everything[0]["Average score"] != "—" and len(everything[1]) == 2 * len(STATEMENTS)
+    beta_metrics, beta_points = page_data("Beta")
+    assert beta_points == set() and beta_metrics["Average score"] == "—"
