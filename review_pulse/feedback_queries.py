@@ -156,7 +156,7 @@ def _view_exists(db_path: Path, name: str) -> bool:
     return bool(_row(db_path, VIEW_EXISTS, {"name": name})[0])
 
 
-def talking_points(db_path: Path, f: Filters) -> pd.DataFrame | None:
+def report_talking_points(db_path: Path, f: Filters) -> pd.DataFrame | None:
     """The period's talking points from polls with at least min_group_size votes; None without the view."""
     if not _view_exists(db_path, "talking_points"):
         return None
@@ -165,7 +165,7 @@ def talking_points(db_path: Path, f: Filters) -> pd.DataFrame | None:
     return frame[poll_votes >= f.min_group_size].reset_index(drop=True)
 
 
-def actions(db_path: Path, f: Filters) -> pd.DataFrame | None:
+def report_actions(db_path: Path, f: Filters) -> pd.DataFrame | None:
     """The period's actions (by review week); None without the view."""
     if not _view_exists(db_path, "actions"):
         return None

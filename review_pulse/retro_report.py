@@ -118,8 +118,8 @@ def gather(view: DataView, today: date | None = None, items: list | None = None)
         overview=data.overview(),
         quotes=data.quotes(),
         theme_names={t.id: t.name for t in view.settings.feedback_themes},
-        talking_points=view._call("talking_points", view._filters()),
-        actions=view._call("actions", view._filters()),
+        talking_points=view._call("report_talking_points", view._filters()),
+        actions=view._call("report_actions", view._filters()),
         today=today or date.today(),
     )
 

@@ -176,6 +176,7 @@ def test_a_single_series_with_a_control_character_exports(tmp_path: Path, name: 
                              "--out", str(out), "--zip"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     pack = zipfile.ZipFile(out / "retro-pack_2026-Q1.zip")
-    assert len([n for n in pack.namelist() if n.endswith(".png")]) == 6
+    pngs = [n for n in pack.namelist() if n.endswith(".png")]
+    assert len(pngs) >= 6 and len(pngs) == len([n for n in pack.namelist() if n.endswith(".svg")])
     heading = pack.read("summary_2026-Q1.md").decode().splitlines()[0]
     assert heading == f"# Review Pulse — 2026-Q1 · {in_heading}"
