@@ -16,6 +16,7 @@ from pipeline.loader import CsvSurveyInput, RunSummary, load
 from pipeline.parse import parse_attendance, parse_surveys
 from pipeline.records import ParsedAttendance, ParsedSurveys
 from pipeline.sources.files import RawTable, expand_inputs, read_table, table_from_rows
+from pipeline.terminal import escaped_output, raw_stream, terminal_safe
 from review_pulse.errors import UserFacingError
 from review_pulse.run_log import record_failed_run
 from review_pulse.settings import Settings, SettingsError, load_settings, resolve_db_path
@@ -106,16 +107,18 @@ def _db_option(parser: argparse.ArgumentParser) -> None:
 def _print_progress(label: str):
     """A progress bar on stderr for large inputs; silent when not a terminal."""
     interactive = sys.stderr.isatty()
+    label = terminal_safe(label)  # a file name: escaped here, because the bar writes its \r raw
 
     def report(done: int, total: int) -> None:
         if not interactive or total < 5000:
             return
         width = 30
         filled = int(width * done / max(total, 1))
-        sys.stderr.write(f"\r{label[:40]:<40} [{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,}")
+        terminal = raw_stream(sys.stderr)
+        terminal.write(f"\r{label[:40]:<40} [{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,}")
         if done >= total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
+            terminal.write("\n")
+        terminal.flush()
 
     return report
 
@@ -171,6 +174,12 @@ def _sources_of(args: argparse.Namespace) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Headers, file names and messages come from outside: everything printed is escaped.
+    with escaped_output():
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     # Retries are reported in the one-line outcome; without a handler of our own, the
     # libraries' per-attempt warnings would reach stderr through logging's last resort.
@@ -180,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
     except SettingsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {terminal_safe(str(exc))}", file=sys.stderr)
         return EXIT_FAILED
     db_path = resolve_db_path(args.db)
     try:
@@ -226,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _fail(args: argparse.Namespace, db_path: Path, message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
+    print(f"error: {terminal_safe(message)}", file=sys.stderr)  # one line, whatever the message holds
     if args.command == "ingest":
         try:
             record_failed_run(db_path, _sources_of(args), message)
