@@ -77,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--timeout", type=float, default=30.0, help="seconds per Google request (default 30)")
     ingest.add_argument("--retries", type=int, default=4, help="retries of a failed Google request (default 4)")
     ingest.set_defaults(sheets=[])
+    _force_option(ingest)
 
     demo = commands.add_parser("demo", help="generate two quarters of realistic demo exports and load them",
                                description="Write demo source files (a Slack Workflow Builder survey CSV "
@@ -85,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--source-dir", type=Path, help="where to write the demo CSVs (default: beside the DB)")
     demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     demo.add_argument("--if-missing", action="store_true", help="do nothing when the DB already exists")
+    demo.add_argument("--remove", action="store_true",
+                      help="delete the demo's rows from the DB (real data stays) instead of loading them")
 
     export = commands.add_parser("export", help="write the retro pack (charts as PNG/SVG, CSVs, summary) for a quarter",
                                  description="Write every chart as PNG and SVG, their CSVs and a summary for one quarter.")
@@ -96,7 +99,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     init = commands.add_parser("init", help="create an empty database with the schema")
     _db_option(init)
+    _force_option(init)
     return parser
+
+
+def _force_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--force", action="store_true",
+                        help="write into a DuckDB file that is not a Review Pulse database (adds our tables beside its own)")
 
 
 def _db_option(parser: argparse.ArgumentParser) -> None:
@@ -161,7 +170,8 @@ def run_ingest(args: argparse.Namespace, settings: Settings, db_path: Path, fast
         else:
             attendance.append(parse_attendance(table, settings, args.series))
         sources.append(table.source)
-    return load(db_path, settings, surveys, attendance, sources, strict=args.strict, csv_surveys=csv_surveys)
+    return load(db_path, settings, surveys, attendance, sources, strict=args.strict, csv_surveys=csv_surveys,
+                force=getattr(args, "force", False))
 
 
 def _parse_survey_file(path: Path, settings: Settings, series: str | None) -> ParsedSurveys:
@@ -199,8 +209,12 @@ def _main(argv: list[str] | None) -> int:
             print("\n".join("  " + line for line in summary.lines()))
             return 0
         if args.command == "demo":
-            from pipeline.demo import build_demo
+            from pipeline.demo import build_demo, remove_demo
 
+            if args.remove:
+                removed = remove_demo(db_path)
+                print(f"Demo data removed from {db_path}: " + ", ".join(f"{n:,} {t}" for t, n in removed.items()))
+                return 0
             if args.if_missing and db_path.exists():
                 print(f"{db_path} exists; demo data not rebuilt")
                 return 0
@@ -221,7 +235,7 @@ def _main(argv: list[str] | None) -> int:
         if args.command == "init":
             from pipeline.loader import init_empty
 
-            init_empty(db_path)
+            init_empty(db_path, force=args.force)
             print(f"Created {db_path}")
             return 0
     except UserFacingError as exc:
