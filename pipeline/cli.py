@@ -161,7 +161,7 @@ def run_ingest(args: argparse.Namespace, settings: Settings, db_path: Path, fast
             surveys.append(parse_in_python())
         sources.append(str(path))
     for path in expand_inputs(args.attendance):
-        attendance.append(parse_attendance(read_table(path), settings, args.series))
+        attendance.append(parse_attendance(read_table(path, limits=settings.limits), settings, args.series))
         sources.append(str(path))
     for ref in args.sheets:
         table = _read_sheet(ref, args)
@@ -175,7 +175,8 @@ def run_ingest(args: argparse.Namespace, settings: Settings, db_path: Path, fast
 
 
 def _parse_survey_file(path: Path, settings: Settings, series: str | None) -> ParsedSurveys:
-    return parse_surveys(read_table(path), settings, series, progress=_print_progress(path.name))
+    return parse_surveys(read_table(path, limits=settings.limits), settings, series,
+                         progress=_print_progress(path.name))
 
 
 def _sources_of(args: argparse.Namespace) -> list[str]:

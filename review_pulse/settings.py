@@ -51,9 +51,9 @@ class InputLimits:
     """Bounds on one input file read in Python (xlsx, title rows, non-UTF-8 CSV): a hostile
     or broken file is refused with one line instead of exhausting memory or CPU."""
 
-    max_rows: int = 1_000_000
-    max_columns: int = 1_000
-    max_cell_chars: int = 100_000
+    max_rows: int = 1_048_576  # Excel's own maximum
+    max_columns: int = 16_384  # Excel's own maximum (column XFD)
+    max_cell_chars: int = 10_000_000  # longer cells are refused with the file; below, parse rejects the row
     max_xlsx_uncompressed_mb: int = 512
 
 
