@@ -55,6 +55,9 @@ class InputLimits:
     max_columns: int = 16_384  # Excel's own maximum (column XFD)
     max_cell_chars: int = 10_000_000  # longer cells are refused with the file; below, parse rejects the row
     max_xlsx_uncompressed_mb: int = 512
+    # The Python reader holds a file's rows and records: about 17x the file's size in memory
+    # (bench/python_path_memory.py). DuckDB reads plain UTF-8 CSVs of any size instead.
+    max_python_input_mb: int = 128
 
 
 @dataclass(frozen=True)
@@ -230,6 +233,7 @@ LIMIT_KEYS: dict[str, Reader] = {
     "max_columns": whole_number(1),
     "max_cell_chars": whole_number(1),
     "max_xlsx_uncompressed_mb": whole_number(1),
+    "max_python_input_mb": whole_number(1),
 }
 
 SETTINGS_KEYS: dict[str, Reader] = {

@@ -173,3 +173,16 @@ def test_within_the_limits_a_legacy_csv_loads(tmp_path: Path) -> None:
     source = _legacy_csv(tmp_path / "legacy.csv", 4)
     code, err, _ = ingest(tmp_path, source, settings="[limits]\nmax_rows = 5\nmax_columns = 3\n")
     assert (code, err) == (0, "")
+
+
+def test_the_python_reader_refuses_files_past_its_memory_budget(tmp_path: Path) -> None:
+    source = _legacy_csv(tmp_path / "legacy.csv", 60_000)  # about 1.4 MB of cp1252
+    size_mb = source.stat().st_size / MB
+    assert 1 < size_mb < 2
+    code, err, _ = ingest(tmp_path, source, settings="[limits]\nmax_python_input_mb = 1\n")
+    assert (code, err) == (2, f"error: {source}: {size_mb:,.0f} MB is more than the Python reader takes"
+                              + LIMIT.format("max_python_input_mb")
+                              + "; save it as UTF-8 CSV with the header on the first line, which DuckDB reads"
+                              " at any size\n")
+    code, err, _ = ingest(tmp_path, source, settings="[limits]\nmax_python_input_mb = 2\n")
+    assert (code, err) == (0, "")

@@ -53,6 +53,16 @@ class _CellInterner:
         return cells
 
 
+def check_input_size(binary: BinaryIO, source: str, limits: InputLimits) -> None:
+    """The Python reader's memory grows with the file (about 17x): bound it up front."""
+    size = binary.seek(0, io.SEEK_END)
+    binary.seek(0)
+    if size > limits.max_python_input_mb * 1024 * 1024:
+        raise SourceFileError(source, _limit_message(
+            f"{size / 2**20:,.0f} MB is more than the Python reader takes", "max_python_input_mb")
+            + "; save it as UTF-8 CSV with the header on the first line, which DuckDB reads at any size")
+
+
 # --- CSV -------------------------------------------------------------------------------
 
 

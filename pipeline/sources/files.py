@@ -17,6 +17,7 @@ from pipeline.errors import SourceFileError
 from pipeline.sources.bounded_read import (  # noqa: F401  (sniff_delimiter: csv_fast_path imports it from here)
     _CellInterner,
     _limit_message,
+    check_input_size,
     check_xlsx_archive,
     read_csv_stream,
     sniff_delimiter,
@@ -167,6 +168,7 @@ def read_table_stream(binary: BinaryIO, source: str, worksheet: str | None = Non
     """Read from a seekable binary stream: the file is never held whole in memory
     (see pipeline.sources.limits for the bounds on rows, columns, cells and archives)."""
     limits = limits or InputLimits()
+    check_input_size(binary, source, limits)
     head = binary.read(4096)
     binary.seek(0)
     if head.startswith(b"PK\x03\x04"):
