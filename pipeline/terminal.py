@@ -50,6 +50,9 @@ class _EscapingWriter(io.TextIOBase):
     def isatty(self) -> bool:
         return self.raw.isatty()
 
+    def fileno(self) -> int:
+        return self.raw.fileno()
+
     @property
     def encoding(self) -> str:  # type: ignore[override]
         return getattr(self.raw, "encoding", "utf-8")

@@ -70,3 +70,34 @@ def test_error_lines_escape_hostile_file_names(tmp_path: Path) -> None:
     assert _control_bytes(result.stderr) == set()
     assert result.stderr.decode().count("\n") == 1  # still one line
     assert "gone\\x1b]0;pwned\\x07\\x0asecond line.csv: no such file" in result.stderr.decode()
+
+
+def test_the_progress_bar_escapes_the_file_name(tmp_path: Path) -> None:
+    """On a terminal (a real pty) the Python path draws a progress bar labelled with the file name."""
+    import pty
+
+    survey = tmp_path / "legacy\x1b]0;pwned\x07.csv"
+    with open(survey, "w", newline="", encoding="cp1252") as handle:  # cp1252: read in Python, with progress
+        writer = csv.writer(handle)
+        writer.writerow(["Timestamp", "Good use of my time", "How could we improve?"])
+        for i in range(6000):
+            writer.writerow([f"2026-03-04 10:{i % 60:02d}", str(1 + i % 5), f"café {i}"])
+    master, slave = pty.openpty()
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "REVIEW_PULSE_SETTINGS": str(tmp_path / "none.toml")}
+    child = subprocess.Popen([sys.executable, "-m", "pipeline", "ingest", "--db", str(tmp_path / "r.duckdb"),
+                              "--surveys", str(survey)], cwd=ROOT, env=env, stdin=slave, stdout=slave, stderr=slave)
+    os.close(slave)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(master)
+    assert child.wait(timeout=120) == 0
+    text = output.decode("utf-8")
+    assert "legacy\\x1b]0;pwned\\x07.csv" in text and "6,000/6,000" in text  # the bar was drawn
+    assert "\x1b" not in text and "\x07" not in text
