@@ -29,14 +29,16 @@ def _deflate(parts: Sequence[Part]) -> tuple[bytes, int, int]:
     return out.getvalue(), crc, size
 
 
-def write_zip(path: Path, members: dict[str, Sequence[Part]]) -> int:
+def write_zip(path: Path, members: dict[str, Sequence[Part]], declared: dict[str, int] | None = None) -> int:
     """A plain (non-zip64) archive of deflated members; every size must stay under 4 GB.
+    ``declared`` makes the directory lie about a member's uncompressed size.
     Returns the members' total uncompressed size."""
     body, central = io.BytesIO(), io.BytesIO()
     total = 0
     for name, parts in members.items():
         data, crc, size = _deflate(parts)
         total += size
+        size = (declared or {}).get(name, size)
         encoded = name.encode()
         offset = body.tell()
         fields = (20, 0, 8, 0, 0x21, crc, len(data), size, len(encoded))

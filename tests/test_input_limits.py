@@ -186,3 +186,14 @@ def test_the_python_reader_refuses_files_past_its_memory_budget(tmp_path: Path) 
                               " at any size\n")
     code, err, _ = ingest(tmp_path, source, settings="[limits]\nmax_python_input_mb = 2\n")
     assert (code, err) == (0, "")
+
+
+def test_a_part_larger_than_its_declared_size_is_refused(tmp_path: Path) -> None:
+    """The size check trusts the archive's directory; zipfile stops at the declared size (and the CRC fails)."""
+    members = workbook_parts(["Timestamp", "Good use of my time"], [["2026-03-04 10:00", 4]])
+    members[SHEET] = [(NS + b"<sheetData>", 1), (HEADER_ROW, 1), (b"<row/>" * 1000, 1000),
+                      (b"</sheetData></worksheet>", 1)]
+    write_zip(tmp_path / "lying.xlsx", members, declared={SHEET: 1000})
+    code, err, peak_mb = ingest(tmp_path, tmp_path / "lying.xlsx")
+    assert (code, err) == (2, f"error: {tmp_path / 'lying.xlsx'}: not a readable .xlsx workbook (BadZipFile)\n")
+    assert peak_mb < PEAK_MB
