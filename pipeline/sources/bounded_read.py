@@ -209,6 +209,22 @@ def _column_number(reference: str) -> int:
     return number
 
 
+def sheet_rows(sheet: object, source: str, limits: InputLimits) -> tuple[list, list[int]]:
+    """An openpyxl read-only worksheet's rows (values) and their row numbers, bounded."""
+    # The <dimension> tag is the writer's claim: "A1:XFD1048576" would pad every row to
+    # 16,384 cells and add empty rows up to a million. Size rows by their real cells.
+    sheet.reset_dimensions()  # type: ignore[attr-defined]
+    rows: list[list[object]] = []
+    line_numbers: list[int] = []
+    shared = _CellInterner()
+    for index, values in enumerate(sheet.iter_rows(values_only=True), start=1):  # type: ignore[attr-defined]
+        if index > limits.max_rows:
+            raise SourceFileError(source, _limit_message(f"more than {limits.max_rows:,} rows", "max_rows"))
+        rows.append(shared.row(list(values)))
+        line_numbers.append(index)
+    return rows, line_numbers
+
+
 class _LimitHit(Exception):
     pass
 

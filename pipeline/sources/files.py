@@ -15,11 +15,10 @@ from typing import BinaryIO
 
 from pipeline.errors import SourceFileError
 from pipeline.sources.bounded_read import (  # noqa: F401  (sniff_delimiter: csv_fast_path imports it from here)
-    _CellInterner,
-    _limit_message,
     check_input_size,
     check_xlsx_archive,
     read_csv_stream,
+    sheet_rows,
     sniff_delimiter,
 )
 from review_pulse.settings import InputLimits
@@ -62,17 +61,7 @@ def read_xlsx(data: bytes | BinaryIO, source: str, worksheet: str | None = None,
             sheet = book[worksheet]
         else:
             sheet = book.worksheets[0]
-        # The <dimension> tag is the writer's claim: "A1:XFD1048576" would pad every row to
-        # 16,384 cells and add empty rows up to a million. Size rows by their real cells.
-        sheet.reset_dimensions()
-        rows: list[list[object]] = []
-        line_numbers: list[int] = []
-        shared = _CellInterner()
-        for index, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            if index > limits.max_rows:
-                raise SourceFileError(source, _limit_message(f"more than {limits.max_rows:,} rows", "max_rows"))
-            rows.append(shared.row(list(values)))
-            line_numbers.append(index)
+        rows, line_numbers = sheet_rows(sheet, source, limits)
     finally:
         book.close()
     return table_from_rows(source, rows, line_numbers)
@@ -166,7 +155,7 @@ def expand_inputs(paths: list[Path]) -> list[Path]:
 def read_table_stream(binary: BinaryIO, source: str, worksheet: str | None = None,
                       limits: InputLimits | None = None) -> RawTable:
     """Read from a seekable binary stream: the file is never held whole in memory
-    (see pipeline.sources.limits for the bounds on rows, columns, cells and archives)."""
+    (see pipeline.sources.bounded_read for the bounds on rows, columns, cells and archives)."""
     limits = limits or InputLimits()
     check_input_size(binary, source, limits)
     head = binary.read(4096)
