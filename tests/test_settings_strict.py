@@ -99,3 +99,17 @@ def test_cli_prints_the_settings_problem_as_one_line(tmp_path: Path) -> None:
 
 def test_defaults_need_no_file(tmp_path: Path) -> None:
     assert load_settings(tmp_path / "none.toml") == Settings()
+
+
+@pytest.mark.usefixtures("apptest_like_a_server")
+def test_the_app_shows_the_settings_problem_as_one_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    path = tmp_path / "review_pulse.toml"
+    path.write_text("min_group_size = 1.9\n")
+    monkeypatch.setenv("REVIEW_PULSE_SETTINGS", str(path))
+    monkeypatch.setenv("REVIEW_PULSE_DB", str(tmp_path / "none.duckdb"))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        f"Settings file problem: {path}: min_group_size must be a whole number at least 1, not a decimal number (1.9)"]
