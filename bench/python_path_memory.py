@@ -25,11 +25,13 @@ from bench.dataset import generate
 ROOT = Path(__file__).resolve().parent.parent
 # The child reports its own peak: RUSAGE_CHILDREN would mix in every earlier child.
 _CHILD = """
-import resource, sys
+import sys
 from pathlib import Path
 from pipeline.cli import main
 code = main(sys.argv[2:])
-Path(sys.argv[1]).write_text(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+# VmHWM belongs to this program's memory map; ru_maxrss would carry the parent's peak across exec.
+hwm_kb = int(open("/proc/self/status").read().split("VmHWM:")[1].split()[0])
+Path(sys.argv[1]).write_text(str(hwm_kb))
 sys.exit(code)
 """
 

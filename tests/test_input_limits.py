@@ -25,11 +25,13 @@ LIMIT = "; refused (the limit is [limits] {} in review_pulse.toml)"
 PEAK_MB = 250  # the interpreter, DuckDB and openpyxl take about 100 MB before reading anything
 
 _CHILD = """
-import resource, sys
+import sys
 from pathlib import Path
 from pipeline.cli import main
 code = main(sys.argv[2:])
-Path(sys.argv[1]).write_text(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024))
+# VmHWM belongs to this program's memory map; ru_maxrss would carry the parent's peak across exec.
+hwm_kb = int(open("/proc/self/status").read().split("VmHWM:")[1].split()[0])
+Path(sys.argv[1]).write_text(str(hwm_kb // 1024))
 sys.exit(code)
 """
 
