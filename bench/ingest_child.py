@@ -32,8 +32,7 @@ def _install_hooks(timer: Timer) -> None:
 
     # Reading: bytes from disk, decoding, the csv module's split, header/blank-row handling.
     cli.read_table = timer.wrap("read_table (total)", cli.read_table)
-    files.decode_text = timer.wrap("read: decode bytes -> str", files.decode_text)
-    files.parse_csv_text = timer.wrap("read: csv.reader split (incl. table_from_rows)", files.parse_csv_text)
+    files.read_csv_stream = timer.wrap("read: decode + csv.reader split, streamed", files.read_csv_stream)
     files.table_from_rows = timer.wrap("read: table_from_rows (header, blank rows)", files.table_from_rows)
     # Parsing.
     cli.parse_surveys = timer.wrap("parse_surveys (total)", cli.parse_surveys)

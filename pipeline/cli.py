@@ -18,6 +18,7 @@ from pipeline.records import ParsedAttendance, ParsedSurveys
 from pipeline.sources.files import SUPPORTED_SUFFIXES, RawTable, expand_inputs, read_table, table_from_rows
 from pipeline.actions import ParsedActions, parse_actions_json, parse_actions_table
 from pipeline.sources.json_files import looks_like_json, read_json
+from pipeline.terminal import escaped_output, raw_stream, terminal_safe
 from review_pulse.errors import UserFacingError
 from review_pulse.run_log import record_failed_run
 from review_pulse.settings import Settings, SettingsError, load_settings, resolve_db_path
@@ -91,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--timeout", type=float, default=30.0, help="seconds per Google request (default 30)")
     ingest.add_argument("--retries", type=int, default=4, help="retries of a failed Google request (default 4)")
     ingest.set_defaults(sheets=[])
+    _force_option(ingest)
 
     demo = commands.add_parser("demo", help="generate two quarters of realistic demo exports and load them",
                                description="Write demo source files (a Slack Workflow Builder survey CSV "
@@ -99,6 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--source-dir", type=Path, help="where to write the demo CSVs (default: beside the DB)")
     demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     demo.add_argument("--if-missing", action="store_true", help="do nothing when the DB already exists")
+    demo.add_argument("--remove", action="store_true",
+                      help="delete the demo's rows from the DB (real data stays) instead of loading them")
 
     export = commands.add_parser("export", help="write the retro pack (charts as PNG/SVG, CSVs, summary) for a quarter",
                                  description="Write every chart as PNG and SVG, their CSVs and a summary for one quarter.")
@@ -110,7 +114,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     init = commands.add_parser("init", help="create an empty database with the schema")
     _db_option(init)
+    _force_option(init)
     return parser
+
+
+def _force_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--force", action="store_true",
+                        help="write into a DuckDB file that is not a Review Pulse database (adds our tables beside its own)")
 
 
 def _db_option(parser: argparse.ArgumentParser) -> None:
@@ -121,16 +131,18 @@ def _db_option(parser: argparse.ArgumentParser) -> None:
 def _print_progress(label: str):
     """A progress bar on stderr for large inputs; silent when not a terminal."""
     interactive = sys.stderr.isatty()
+    label = terminal_safe(label)  # a file name: escaped here, because the bar writes its \r raw
 
     def report(done: int, total: int) -> None:
         if not interactive or total < 5000:
             return
         width = 30
         filled = int(width * done / max(total, 1))
-        sys.stderr.write(f"\r{label[:40]:<40} [{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,}")
+        terminal = raw_stream(sys.stderr)
+        terminal.write(f"\r{label[:40]:<40} [{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,}")
         if done >= total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
+            terminal.write("\n")
+        terminal.flush()
 
     return report
 
@@ -165,7 +177,7 @@ def run_ingest(args: argparse.Namespace, settings: Settings, db_path: Path, fast
             surveys.append(parse_in_python())
         sources.append(str(path))
     for path in expand_inputs(args.attendance):
-        attendance.append(parse_attendance(read_table(path), settings, args.series))
+        attendance.append(parse_attendance(read_table(path, limits=settings.limits), settings, args.series))
         sources.append(str(path))
     actions = [parse_action_file(path, settings, args.series) for path in _expand_action_inputs(args)]
     sources.extend(a.source for a in actions)
@@ -187,7 +199,7 @@ def run_ingest(args: argparse.Namespace, settings: Settings, db_path: Path, fast
             attendance.append(parse_attendance(table, settings, args.series))
         sources.append(table.source)
     return load(db_path, settings, surveys, attendance, sources, strict=args.strict, csv_surveys=csv_surveys,
-                polls=polls, actions=actions)
+                polls=polls, actions=actions, force=getattr(args, "force", False))
 
 
 # --- follow-up actions (issue 13) ---
@@ -215,7 +227,8 @@ def parse_action_file(path: Path, settings: Settings, series: str | None) -> Par
 
 
 def _parse_survey_file(path: Path, settings: Settings, series: str | None) -> ParsedSurveys:
-    return parse_surveys(read_table(path), settings, series, progress=_print_progress(path.name))
+    return parse_surveys(read_table(path, limits=settings.limits), settings, series,
+                         progress=_print_progress(path.name))
 
 
 def _sources_of(args: argparse.Namespace) -> list[str]:
@@ -225,6 +238,12 @@ def _sources_of(args: argparse.Namespace) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Headers, file names and messages come from outside: everything printed is escaped.
+    with escaped_output():
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     # Retries are reported in the one-line outcome; without a handler of our own, the
     # libraries' per-attempt warnings would reach stderr through logging's last resort.
@@ -234,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
     except SettingsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {terminal_safe(str(exc))}", file=sys.stderr)
         return EXIT_FAILED
     db_path = resolve_db_path(args.db)
     try:
@@ -244,8 +263,12 @@ def main(argv: list[str] | None = None) -> int:
             print("\n".join("  " + line for line in summary.lines()))
             return 0
         if args.command == "demo":
-            from pipeline.demo import build_demo
+            from pipeline.demo import build_demo, remove_demo
 
+            if args.remove:
+                removed = remove_demo(db_path)
+                print(f"Demo data removed from {db_path}: " + ", ".join(f"{n:,} {t}" for t, n in removed.items()))
+                return 0
             if args.if_missing and db_path.exists():
                 print(f"{db_path} exists; demo data not rebuilt")
                 return 0
@@ -266,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "init":
             from pipeline.loader import init_empty
 
-            init_empty(db_path)
+            init_empty(db_path, force=args.force)
             print(f"Created {db_path}")
             return 0
     except UserFacingError as exc:
@@ -280,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _fail(args: argparse.Namespace, db_path: Path, message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
+    print(f"error: {terminal_safe(message)}", file=sys.stderr)  # one line, whatever the message holds
     if args.command == "ingest":
         try:
             record_failed_run(db_path, _sources_of(args), message)

@@ -50,7 +50,7 @@ from review_pulse.settings import Settings
 
 DELIMITERS = (",", ";", "\t", "|")
 MAX_COLUMNS = 256  # wider files are rare and cheap enough for the Python path
-MAX_LINE_BYTES = 64 * 1024 * 1024  # the Python path's field limit (files.CSV_FIELD_LIMIT)
+MAX_LINE_BYTES = 64 * 1024 * 1024  # DuckDB's max_line_size (the Python path bounds cells with settings.limits)
 HEAD_ROWS = 200  # what detect_wide_columns looks at to spot identity columns by value
 SERIES_MAX_CHARS = 200  # parse._series_of clips longer names
 MAX_ANSWER_LABELS = 500  # a real export has a handful of labels; thousands mean free text in a scale column

@@ -16,11 +16,14 @@ from pathlib import Path
 
 from pipeline.cli import parse_action_file
 from pipeline.demo_polls import DEMO_THEMES, demo_poll_export
+from pipeline.errors import IngestError
+from pipeline.guards import refuse_foreign_database, remove_demo_rows
 from pipeline.loader import RunSummary, load
 from pipeline.poll_inputs import read_poll_file
 from pipeline.parse import LABEL_FOR_SCORE, parse_attendance, parse_surveys
 from pipeline.sources.files import read_table
 from review_pulse.settings import Settings
+from review_pulse.store import staged_write, write_lock
 
 FIRST_REVIEW = date(2026, 4, 1)  # a Wednesday
 REVIEW_WEEKS = 26
@@ -164,7 +167,7 @@ def build_demo(db_path: Path, settings: Settings, source_dir: Path | None = None
     actions = parse_action_file(actions_path, _demo_action_settings(settings), None)
     return load(db_path, settings, [surveys], [attendance],
                 [str(survey_path), str(attendance_path), str(polls_path), str(actions_path)],
-                polls=[polls], actions=[actions])
+                polls=[polls], actions=[actions], demo=True)  # demo=True: refused over real data; marked for --remove
 
 
 def _write_demo_polls(source_dir: Path, attendance, seed: int) -> Path:  # noqa: ANN001
@@ -237,3 +240,12 @@ def _demo_action_settings(settings: Settings) -> Settings:
 
     return settings if settings.action_link_template else replace(settings, action_link_template=DEMO_JIRA_BROWSE)
 # --- end of follow-up actions ---
+
+
+def remove_demo(db_path: Path) -> dict[str, int]:
+    """Delete the demo's rows (every run marked as the demo's); real data stays."""
+    if not db_path.exists():
+        raise IngestError(f"{db_path}: no such database")
+    with write_lock(db_path), staged_write(db_path) as con:
+        refuse_foreign_database(con, db_path, force=False)
+        return remove_demo_rows(con)

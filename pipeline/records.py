@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SurveyResponse:
     """One anonymous survey submission. No field can identify the respondent."""
 
@@ -20,7 +20,7 @@ class SurveyResponse:
     source_line: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Meeting:
     series: str
     meeting_date: date
@@ -30,7 +30,7 @@ class Meeting:
     source_line: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reject:
     """A row that could not be used, kept with the reason (identity columns removed)."""
 

@@ -7,20 +7,21 @@ strings/numbers/datetimes for .xlsx).
 
 from __future__ import annotations
 
-import codecs
-import csv
 import io
-import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from pipeline.errors import SourceFileError
-
-# A legitimate feedback answer is never this long; bigger cells are read (so the
-# row can be rejected with a reason) but capped so one cell cannot exhaust memory.
-CSV_FIELD_LIMIT = 64 * 1024 * 1024
-csv.field_size_limit(CSV_FIELD_LIMIT)
+from pipeline.sources.bounded_read import (  # noqa: F401  (sniff_delimiter: csv_fast_path imports it from here)
+    check_input_size,
+    check_xlsx_archive,
+    read_csv_stream,
+    sheet_rows,
+    sniff_delimiter,
+)
+from review_pulse.settings import InputLimits
 
 SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm")
 
@@ -39,111 +40,16 @@ class RawTable:
     line_numbers: list[int]
 
 
-def decode_text(data: bytes, source: str) -> str:
-    """Decode CSV bytes: BOMs first, then UTF-16 without BOM, UTF-8, then cp1252.
-
-    Excel's "Unicode text" is UTF-16 LE with a BOM; its legacy "CSV" is cp1252.
-    A UTF-8 file cut in the middle of a character is an error, not mojibake.
-    """
-    if data.startswith(codecs.BOM_UTF8):
-        return _strict(data[3:], "utf-8", source)
-    if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
-        return _strict(data, "utf-16", source)
-    sample = data[:4096]
-    if len(sample) >= 4:
-        # ASCII text in UTF-16 has a NUL in every other byte.
-        even_nuls = sample[0::2].count(0) / max(1, len(sample[0::2]))
-        odd_nuls = sample[1::2].count(0) / max(1, len(sample[1::2]))
-        if odd_nuls > 0.4 and even_nuls < 0.1:
-            return _strict(data, "utf-16-le", source)
-        if even_nuls > 0.4 and odd_nuls < 0.1:
-            return _strict(data, "utf-16-be", source)
-    if b"\x00" in sample:
-        raise SourceFileError(source, "binary content: not a CSV or .xlsx file")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # Only an incomplete sequence at the very end is a cut; a cp1252 accent
-        # near the end (e.g. "café\r\n") is an invalid sequence, not a truncation.
-        if exc.reason == "unexpected end of data":
-            raise SourceFileError(
-                source, "the file ends in the middle of a UTF-8 character (truncated download?)"
-            ) from None
-        if _has_utf8_multibyte(data[: exc.start]):
-            raise SourceFileError(
-                source, f"invalid UTF-8 at byte {exc.start}; re-save the file as UTF-8 CSV"
-            ) from None
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError:
-        raise SourceFileError(source, "cannot decode the file: save it as UTF-8 CSV") from None
-
-
-def _strict(data: bytes, encoding: str, source: str) -> str:
-    try:
-        return data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        raise SourceFileError(source, f"invalid {encoding.upper()} text at byte {exc.start}") from None
-
-
-def _has_utf8_multibyte(data: bytes) -> bool:
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return any(b >= 0x80 for b in data)
-
-
-_SEPARATOR_HINT = re.compile(r"^\ufeff?sep=(.)$")
-
-
-def sniff_delimiter(header_line: str) -> str:
-    """Pick the delimiter that splits the header most: comma, semicolon or tab."""
-    counts = {d: _count_outside_quotes(header_line, d) for d in (",", ";", "\t")}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] else ","
-
-
-def _count_outside_quotes(line: str, delimiter: str) -> int:
-    count, quoted = 0, False
-    for char in line:
-        if char == '"':
-            quoted = not quoted
-        elif char == delimiter and not quoted:
-            count += 1
-    return count
-
-
-def parse_csv_text(text: str, source: str) -> RawTable:
-    first_line = text.split("\n", 1)[0]
-    start = 1
-    hint = _SEPARATOR_HINT.match(first_line.strip())
-    if hint:
-        # Excel's "sep=;" first line names the delimiter; it is not part of the data.
-        delimiter = hint.group(1)
-        text = text.split("\n", 1)[1] if "\n" in text else ""
-        start = 2
-    else:
-        delimiter = sniff_delimiter(first_line)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    rows: list[list[object]] = []
-    line_numbers: list[int] = []
-    first_line_number = start
-    try:
-        for record in reader:
-            rows.append(record)  # type: ignore[arg-type]
-            line_numbers.append(start)
-            start = reader.line_num + first_line_number
-    except csv.Error as exc:
-        raise SourceFileError(source, f"malformed CSV near line {start}: {exc}") from None
-    return table_from_rows(source, rows, line_numbers)
-
-
-def read_xlsx(data: bytes, source: str, worksheet: str | None = None) -> RawTable:
+def read_xlsx(data: bytes | BinaryIO, source: str, worksheet: str | None = None,
+              limits: InputLimits | None = None) -> RawTable:
     import openpyxl  # imported lazily: only .xlsx inputs need it
 
+    limits = limits or InputLimits()
+    stream = io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else data
+    check_xlsx_archive(stream, source, limits)  # before openpyxl expands anything
+    stream.seek(0)
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        book = openpyxl.load_workbook(stream, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise SourceFileError(source, f"not a readable .xlsx workbook ({type(exc).__name__})") from None
     try:
@@ -155,11 +61,7 @@ def read_xlsx(data: bytes, source: str, worksheet: str | None = None) -> RawTabl
             sheet = book[worksheet]
         else:
             sheet = book.worksheets[0]
-        rows: list[list[object]] = []
-        line_numbers: list[int] = []
-        for index, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            rows.append(list(values))
-            line_numbers.append(index)
+        rows, line_numbers = sheet_rows(sheet, source, limits)
     finally:
         book.close()
     return table_from_rows(source, rows, line_numbers)
@@ -212,27 +114,26 @@ def dedupe_headers(cells: list[object]) -> list[str]:
     return header
 
 
-def read_table_bytes(data: bytes, source: str, worksheet: str | None = None) -> RawTable:
-    if data.startswith(b"PK\x03\x04"):
-        return read_xlsx(data, source, worksheet)
-    if data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise SourceFileError(source, "old Excel .xls format: save it as .xlsx or CSV")
-    if not data.strip():
-        raise SourceFileError(source, "the file is empty")
-    return parse_csv_text(decode_text(data, source), source)
+def read_table_bytes(data: bytes, source: str, worksheet: str | None = None,
+                     limits: InputLimits | None = None) -> RawTable:
+    return read_table_stream(io.BytesIO(data), source, worksheet, limits)
 
 
-def read_table(path: Path, worksheet: str | None = None) -> RawTable:
+def read_table(path: Path, worksheet: str | None = None, limits: InputLimits | None = None) -> RawTable:
     source = str(path)
     try:
-        data = path.read_bytes()
+        handle = open(path, "rb")
     except FileNotFoundError:
         raise SourceFileError(source, "no such file") from None
     except IsADirectoryError:
         raise SourceFileError(source, "is a folder, not a file") from None
     except OSError as exc:
         raise SourceFileError(source, f"cannot read the file ({exc.strerror})") from None
-    return read_table_bytes(data, source, worksheet)
+    try:
+        with handle:
+            return read_table_stream(handle, source, worksheet, limits)
+    except OSError as exc:
+        raise SourceFileError(source, f"cannot read the file ({exc.strerror})") from None
 
 
 def expand_inputs(paths: list[Path]) -> list[Path]:
@@ -249,3 +150,22 @@ def expand_inputs(paths: list[Path]) -> list[Path]:
         else:
             files.append(path)
     return files
+
+
+def read_table_stream(binary: BinaryIO, source: str, worksheet: str | None = None,
+                      limits: InputLimits | None = None) -> RawTable:
+    """Read from a seekable binary stream: the file is never held whole in memory
+    (see pipeline.sources.bounded_read for the bounds on rows, columns, cells and archives)."""
+    limits = limits or InputLimits()
+    check_input_size(binary, source, limits)
+    head = binary.read(4096)
+    binary.seek(0)
+    if head.startswith(b"PK\x03\x04"):
+        return read_xlsx(binary, source, worksheet, limits)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise SourceFileError(source, "old Excel .xls format: save it as .xlsx or CSV")
+    if not head.strip() and not binary.read(1 << 16).strip():
+        raise SourceFileError(source, "the file is empty")
+    binary.seek(0)
+    rows, line_numbers = read_csv_stream(binary, source, head, limits)
+    return table_from_rows(source, rows, line_numbers)

@@ -1,0 +1,302 @@
+"""Bounded reading: an input file is streamed, never held whole, and refused with one
+line when it passes a limit of ``[limits]`` in the settings (review_pulse.settings.InputLimits).
+
+* CSV: decoded while it is read (no bytes + text + copy of the text in memory at once);
+  rows, columns and cell sizes are checked as each record arrives.
+* .xlsx: before openpyxl opens the archive, the members' uncompressed sizes are added up
+  (zipfile reads no more than a member declares, so a lying header cannot get past this),
+  and the sheets and shared strings are scanned by expat, in C and in constant memory, for
+  the number of rows and columns (including the row and cell references, which openpyxl
+  would fill with empty cells) and the length of every text.
+* Repeated short cells (answers, series, labels) share one string object, which roughly
+  halves the memory of a survey's rows.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import itertools
+import re
+import zipfile
+from collections.abc import Iterator
+from typing import BinaryIO
+from xml.parsers import expat
+
+from pipeline.errors import SourceFileError
+from review_pulse.settings import InputLimits
+
+_SEPARATOR_HINT = re.compile(r"^\ufeff?sep=(.)$")
+_CHUNK = 1 << 20
+
+
+def _limit_message(problem: str, key: str) -> str:
+    return f"{problem}; refused (the limit is [limits] {key} in review_pulse.toml)"
+
+
+class _CellInterner:
+    """One string object per distinct short cell value (bounded: at most 200,000 of them)."""
+
+    MAX_LENGTH = 40
+    MAX_ENTRIES = 200_000
+
+    def __init__(self) -> None:
+        self.cache: dict[object, object] = {}
+
+    def row(self, cells: list) -> list:
+        cache = self.cache
+        full = len(cache) >= self.MAX_ENTRIES
+        for i, cell in enumerate(cells):
+            if type(cell) is str and len(cell) <= self.MAX_LENGTH:
+                cells[i] = cache.get(cell, cell) if full else cache.setdefault(cell, cell)
+        return cells
+
+
+def check_input_size(binary: BinaryIO, source: str, limits: InputLimits) -> None:
+    """The Python reader's memory grows with the file (about 18x): bound it up front."""
+    size = binary.seek(0, io.SEEK_END)
+    binary.seek(0)
+    if size > limits.max_python_input_mb * 1024 * 1024:
+        raise SourceFileError(source, _limit_message(
+            f"{size / 2**20:,.0f} MB is more than the Python reader takes", "max_python_input_mb")
+            + "; save it as UTF-8 CSV with the header on the first line, which DuckDB reads at any size")
+
+
+# --- CSV -------------------------------------------------------------------------------
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """Pick the delimiter that splits the header most: comma, semicolon or tab."""
+    counts = {d: _count_outside_quotes(header_line, d) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _count_outside_quotes(line: str, delimiter: str) -> int:
+    count, quoted = 0, False
+    for char in line:
+        if char == '"':
+            quoted = not quoted
+        elif char == delimiter and not quoted:
+            count += 1
+    return count
+
+
+
+def _text_encoding(head: bytes, source: str) -> str | None:
+    """The encoding the first bytes prove (BOMs, UTF-16 without BOM); None: UTF-8, else cp1252."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith(codecs.BOM_UTF16_LE) or head.startswith(codecs.BOM_UTF16_BE):
+        return "utf-16"
+    if len(head) >= 4:
+        # ASCII text in UTF-16 has a NUL in every other byte.
+        even_nuls = head[0::2].count(0) / max(1, len(head[0::2]))
+        odd_nuls = head[1::2].count(0) / max(1, len(head[1::2]))
+        if odd_nuls > 0.4 and even_nuls < 0.1:
+            return "utf-16-le"
+        if even_nuls > 0.4 and odd_nuls < 0.1:
+            return "utf-16-be"
+    if b"\x00" in head:
+        raise SourceFileError(source, "binary content: not a CSV or .xlsx file")
+    return None
+
+
+def _utf8_problem(binary: BinaryIO) -> str | None:
+    """Why a file is not UTF-8: a cut character or invalid UTF-8 after valid multi-byte
+    text is an error; None means it is a legacy single-byte file (cp1252)."""
+    binary.seek(0)
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset, seen_multibyte = 0, False
+    while chunk := binary.read(_CHUNK):
+        pending = len(decoder.getstate()[0])
+        try:
+            decoder.decode(chunk)
+        except UnicodeDecodeError as exc:
+            if seen_multibyte or any(b >= 0x80 for b in chunk[: max(0, exc.start - pending)]):
+                # Only an incomplete sequence at the very end is a cut; a cp1252 accent
+                # near the end (e.g. "café\r\n") is an invalid sequence, not a truncation.
+                return f"invalid UTF-8 at byte {offset - pending + exc.start}; re-save the file as UTF-8 CSV"
+            return None
+        seen_multibyte = seen_multibyte or max(chunk) >= 0x80
+        offset += len(chunk)
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        if seen_multibyte or offset < 4:
+            return "the file ends in the middle of a UTF-8 character (truncated download?)"
+        return None
+    return None
+
+
+def read_csv_stream(binary: BinaryIO, source: str, head: bytes, limits: InputLimits) -> tuple[list, list[int]]:
+    """Rows and their first line numbers, decoded as they are read."""
+    encoding = _text_encoding(head, source)
+    if encoding is not None:
+        try:
+            return _csv_rows(binary, source, encoding, limits)
+        except UnicodeDecodeError:
+            raise SourceFileError(source, f"invalid {encoding.removesuffix('-sig').upper()} text") from None
+    try:
+        return _csv_rows(binary, source, "utf-8", limits)
+    except UnicodeDecodeError:
+        problem = _utf8_problem(binary)
+    if problem:
+        raise SourceFileError(source, problem)
+    binary.seek(0)
+    try:
+        return _csv_rows(binary, source, "cp1252", limits)
+    except UnicodeDecodeError:
+        raise SourceFileError(source, "cannot decode the file: save it as UTF-8 CSV") from None
+
+
+def _csv_rows(binary: BinaryIO, source: str, encoding: str, limits: InputLimits) -> tuple[list, list[int]]:
+    binary.seek(0)
+    text = io.TextIOWrapper(binary, encoding=encoding, errors="strict", newline="")
+    try:
+        first_line = text.readline()
+        start = 1
+        hint = _SEPARATOR_HINT.match(first_line.strip())
+        lines: Iterator[str]
+        if hint:
+            # Excel's "sep=;" first line names the delimiter; it is not part of the data.
+            delimiter, lines, start = hint.group(1), iter(text), 2
+        else:
+            delimiter, lines = sniff_delimiter(first_line.split("\n", 1)[0]), itertools.chain([first_line], text)
+        return _records(lines, delimiter, start, source, limits)
+    finally:
+        text.detach()  # the caller owns the binary stream (and may read it again)
+
+
+def _records(lines: Iterator[str], delimiter: str, start: int, source: str,
+             limits: InputLimits) -> tuple[list, list[int]]:
+    csv.field_size_limit(limits.max_cell_chars)
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)
+    rows: list[list[str]] = []
+    line_numbers: list[int] = []
+    first_line_number = start
+    shared = _CellInterner()
+    try:
+        for record in reader:
+            if len(record) > limits.max_columns:
+                raise SourceFileError(source, _limit_message(
+                    f"line {start} has {len(record):,} columns, more than {limits.max_columns:,}", "max_columns"))
+            if len(rows) >= limits.max_rows:
+                raise SourceFileError(source, _limit_message(f"more than {limits.max_rows:,} rows", "max_rows"))
+            rows.append(shared.row(record))
+            line_numbers.append(start)
+            start = reader.line_num + first_line_number
+    except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise SourceFileError(source, _limit_message(
+                f"a cell near line {start} is longer than {limits.max_cell_chars:,} characters", "max_cell_chars")
+            ) from None
+        raise SourceFileError(source, f"malformed CSV near line {start}: {exc}") from None
+    return rows, line_numbers
+
+
+# --- .xlsx -------------------------------------------------------------------------------
+
+_COLUMN_LETTERS = re.compile(r"[A-Za-z]+")
+
+
+def _column_number(reference: str) -> int:
+    letters = _COLUMN_LETTERS.match(reference)
+    number = 0
+    for char in letters.group(0).upper() if letters else "":
+        number = number * 26 + ord(char) - 64
+    return number
+
+
+def sheet_rows(sheet: object, source: str, limits: InputLimits) -> tuple[list, list[int]]:
+    """An openpyxl read-only worksheet's rows (values) and their row numbers, bounded."""
+    # The <dimension> tag is the writer's claim: "A1:XFD1048576" would pad every row to
+    # 16,384 cells and add empty rows up to a million. Size rows by their real cells.
+    sheet.reset_dimensions()  # type: ignore[attr-defined]
+    rows: list[list[object]] = []
+    line_numbers: list[int] = []
+    shared = _CellInterner()
+    for index, values in enumerate(sheet.iter_rows(values_only=True), start=1):  # type: ignore[attr-defined]
+        if index > limits.max_rows:
+            raise SourceFileError(source, _limit_message(f"more than {limits.max_rows:,} rows", "max_rows"))
+        rows.append(shared.row(list(values)))
+        line_numbers.append(index)
+    return rows, line_numbers
+
+
+class _LimitHit(Exception):
+    pass
+
+
+def check_xlsx_archive(stream: BinaryIO, source: str, limits: InputLimits) -> None:
+    """Refuse a workbook that would expand past the limits, before anything is expanded."""
+    budget = limits.max_xlsx_uncompressed_mb * 1024 * 1024
+    try:
+        with zipfile.ZipFile(stream) as archive:
+            members = archive.infolist()
+            expanded = sum(member.file_size for member in members)
+            if expanded > budget:
+                raise SourceFileError(source, _limit_message(
+                    f"the workbook expands to {expanded / 2**20:,.0f} MB", "max_xlsx_uncompressed_mb"))
+            for member in members:
+                name = member.filename
+                if name == "xl/sharedStrings.xml" or (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+                    _scan_xml(archive, member, source, limits)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as exc:
+        raise SourceFileError(source, f"not a readable .xlsx workbook ({type(exc).__name__})") from None
+
+
+def _scan_xml(archive: zipfile.ZipFile, member: zipfile.ZipInfo, source: str, limits: InputLimits) -> None:
+    """Count rows, cells and text lengths of one part with expat, in constant memory."""
+    state = {"rows": 0, "row": 0, "cells": 0, "column": 0, "text": 0, "in_text": False}
+    where = f"{member.filename.rsplit('/', 1)[-1]}"
+
+    def fail(problem: str, key: str) -> None:
+        raise _LimitHit(_limit_message(f"{problem} ({where})", key))
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        local = name.rsplit(":", 1)[-1]
+        if local == "row":
+            state["rows"] += 1
+            reference = attrs.get("r", "")
+            state["row"] = int(reference) if reference.isdigit() else state["row"] + 1
+            if state["rows"] > limits.max_rows or state["row"] > limits.max_rows:
+                fail(f"more than {limits.max_rows:,} rows", "max_rows")
+            state["cells"] = state["column"] = 0
+        elif local == "c":
+            state["cells"] += 1
+            reference = attrs.get("r")
+            state["column"] = _column_number(reference) if reference else state["column"] + 1
+            if state["cells"] > limits.max_columns or state["column"] > limits.max_columns:
+                fail(f"row {state['row']:,} has more than {limits.max_columns:,} columns", "max_columns")
+            state["text"] = 0
+        elif local == "si":
+            state["text"] = 0
+        elif local in ("v", "t"):
+            state["in_text"] = True
+
+    def end(name: str) -> None:
+        if name.rsplit(":", 1)[-1] in ("v", "t"):
+            state["in_text"] = False
+
+    def text(data: str) -> None:
+        if state["in_text"]:
+            state["text"] += len(data)
+            if state["text"] > limits.max_cell_chars:
+                fail(f"a cell is longer than {limits.max_cell_chars:,} characters", "max_cell_chars")
+
+    parser = expat.ParserCreate()
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = text
+    parser.buffer_text = True
+    try:
+        with archive.open(member) as part:
+            while chunk := part.read(_CHUNK):
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+    except _LimitHit as hit:
+        raise SourceFileError(source, str(hit)) from None
+    except expat.ExpatError as exc:
+        raise SourceFileError(source, f"not a readable .xlsx workbook ({where}: {exc})") from None
