@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import re
 from pathlib import Path
 
 import pytest
@@ -111,5 +112,6 @@ def test_the_app_shows_the_settings_problem_as_one_message(tmp_path: Path, monke
     monkeypatch.setenv("REVIEW_PULSE_DB", str(tmp_path / "none.duckdb"))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     assert not at.exception
-    assert [e.value for e in at.error] == [
+    # Shown as text: Markdown-escaped inside the error box.
+    assert [re.sub(r"\\(.)", r"\1", e.value) for e in at.error] == [
         f"Settings file problem: {path}: min_group_size must be a whole number at least 1, not a decimal number (1.9)"]

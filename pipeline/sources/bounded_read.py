@@ -130,6 +130,21 @@ def _utf8_problem(binary: BinaryIO) -> str | None:
     return None
 
 
+def decode_text(data: bytes, source: str) -> str:
+    """Whole bytes (a JSON export) decoded by the same rules as a streamed CSV: BOMs, UTF-16,
+    UTF-8, else cp1252; a cut or invalid UTF-8 file is an error, not mojibake."""
+    encoding = _text_encoding(data[:4096], source)
+    try:
+        return data.decode(encoding or "utf-8")
+    except UnicodeDecodeError as exc:
+        if encoding is not None:
+            raise SourceFileError(source, f"invalid {encoding.upper()} text at byte {exc.start}") from None
+    problem = _utf8_problem(io.BytesIO(data))
+    if problem is not None:
+        raise SourceFileError(source, problem)
+    return data.decode("cp1252", errors="replace")
+
+
 def read_csv_stream(binary: BinaryIO, source: str, head: bytes, limits: InputLimits) -> tuple[list, list[int]]:
     """Rows and their first line numbers, decoded as they are read."""
     encoding = _text_encoding(head, source)

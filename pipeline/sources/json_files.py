@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.errors import SourceFileError
-from pipeline.sources.files import decode_text
+from pipeline.sources.bounded_read import decode_text
 
 # A tracker export of follow-up actions is kilobytes; refuse what cannot be one before parsing it.
 MAX_JSON_BYTES = 256 * 1024 * 1024
