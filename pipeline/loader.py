@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -13,9 +14,9 @@ import duckdb
 
 from pipeline.csv_fast_path import CsvPlan, FastPathDeclined, StagedSurveys, stage
 from pipeline.errors import IngestError, StrictModeError
-from pipeline.records import ParsedAttendance, ParsedSurveys, Reject
+from pipeline.records import MappingReport, ParsedAttendance, ParsedSurveys, Reject
 from pipeline.schema import REBUILD_RESPONSE_WEEKS, ensure_schema, temp_table
-from review_pulse.settings import Settings
+from review_pulse.settings import Settings, SourceMapping
 from review_pulse.store import staged_write, write_lock
 
 
@@ -34,6 +35,9 @@ class RunSummary:
     # Survey files DuckDB parsed (pipeline.csv_fast_path), and why others went to Python.
     parsed_in_duckdb: list[str] = field(default_factory=list)
     fast_path_declined: dict[str, str] = field(default_factory=dict)
+    # Issue #10: how each survey table was read, and workbook tabs that are not surveys.
+    reports: dict[str, MappingReport] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         lines = [
@@ -44,13 +48,43 @@ class RunSummary:
             f"meetings loaded:     {self.meetings_loaded}",
             f"rejected rows:       {self.rejects_seen} ({self.rejects_added} new; see the Data page)",
         ]
-        if self.dropped_columns:
-            lines.append("identity columns dropped (never stored): " + ", ".join(self.dropped_columns))
+        for source, report in self.reports.items():
+            lines.extend(report_lines(source, report))
         if self.unused_columns:
             shown = self.unused_columns[:10]
             more = f" and {len(self.unused_columns) - 10} more" if len(self.unused_columns) > 10 else ""
-            lines.append("columns not used (not a statement, time, feedback or series): " + ", ".join(shown) + more)
+            lines.append("columns not stored (not mapped to time, a statement, feedback or series): "
+                         + ", ".join(shown) + more)
+        lines.extend(self.skipped)
         return lines
+
+
+def report_lines(source: str, report: MappingReport) -> list[str]:
+    """How one survey table was read, for the run summary, `inspect` and `--dry-run`."""
+    tool = report.tool or "generic export"
+    rows = f", {report.header_rows} header rows" if report.header_rows > 1 else ""
+    lines = [f"{source}: {tool} ({report.layout}{rows}); time column {report.time_column!r}"]
+    for statement, column, how in report.statement_columns:
+        lines.append(f"  {statement!r} <- {column!r} ({how})")
+    if report.feedback_column:
+        lines.append(f"  feedback <- {report.feedback_column!r}")
+    if report.series_column:
+        lines.append(f"  series <- {report.series_column!r}")
+    if report.scale_max != 5:
+        lines.append(f"  answers on 1-{report.scale_max}, rescaled onto 1-5 (the answers as given are kept)")
+    lines.extend(f"  suggestion: {text}" for text in report.suggestions)
+    lines.extend(f"  note: {text}" for text in report.notes)
+    return lines
+
+
+def check_usable(source: str, responses: int, rejects: list[Reject]) -> None:
+    """A survey file with rejected rows and not one usable response fails the run (issue #10)."""
+    if responses or not rejects:
+        return
+    reasons = Counter(r.reason for r in rejects)
+    reason, count = reasons.most_common(1)[0]
+    raise IngestError(f"{source}: no usable response; {len(rejects):,} row(s) rejected, most often "
+                      f"({count:,}x): {reason[:200]}; nothing was loaded")
 
 
 log = logging.getLogger(__name__)
@@ -63,6 +97,7 @@ class CsvSurveyInput:
     plan: CsvPlan
     series: str | None
     parse_in_python: Callable[[], ParsedSurveys]
+    declared: SourceMapping | None = None  # [[sources]] entry and CLI flags for this file
 
 
 def load(
@@ -88,11 +123,15 @@ def load(
         declined: dict[str, str] = {}
         for tag, item in enumerate(csv_surveys):
             try:
-                staged.append(stage(con, item.plan, settings, item.series, tag, now=now))
+                staged.append(stage(con, item.plan, settings, item.series, tag, now=now, declared=item.declared))
             except FastPathDeclined as reason:
                 log.info("%s: parsed in Python (%s)", item.plan.source, reason)
                 declined[item.plan.source] = str(reason)
                 surveys.append(item.parse_in_python())
+        for parsed in surveys:
+            check_usable(parsed.source, len(parsed.responses), parsed.rejects)
+        for staged_file in staged:
+            check_usable(staged_file.source, staged_file.response_count, staged_file.rejects)
         rejects = [("survey", r) for p in surveys for r in p.rejects] + [
             ("survey", r) for s in staged for r in s.rejects
         ] + [("attendance", r) for p in attendance for r in p.rejects]
@@ -105,6 +144,7 @@ def load(
         summary = _write(con, settings, surveys, staged, attendance, rejects, sources, started)
     summary.parsed_in_duckdb = [s.source for s in staged]
     summary.fast_path_declined = declined
+    summary.reports = {p.source: p.report for p in [*surveys, *staged] if p.report is not None}
     return summary
 
 
@@ -123,7 +163,7 @@ def _write(
     responses = [r for p in surveys for r in p.responses]
     # Column lists, not row tuples: each becomes one typed LIST parameter (see schema.temp_table).
     # Scores go one column per statement, the shape the CSV fast path stages them in too.
-    scores: list[list[int | None]] = [[None] * len(responses) for _ in statement_texts]
+    scores: list[list[int | None]] = [[None] * len(responses) for _ in statement_texts]  # as given: 1..scale_max
     for row, r in enumerate(responses):
         for statement, score in r.answers:
             scores[position[statement]][row] = score
@@ -135,6 +175,7 @@ def _write(
         "feedback": ("VARCHAR", [r.feedback for r in responses]),
         "source_file": ("VARCHAR", [r.source_file for r in responses]),
         "source_line": ("BIGINT", [r.source_line for r in responses]),
+        "scale_max": ("TINYINT", [r.scale_max for r in responses]),
         **{f"score_{i}": ("TINYINT", column) for i, column in enumerate(scores)},
     }
     reject_columns = {
@@ -175,7 +216,8 @@ def _write(
         temp_table(con, name, columns)
     # One view over every input; each gets a number so a file given twice is told apart.
     response_columns = ", ".join(
-        ["response_key", "series", "submitted_utc", "submitted_local", "feedback", "source_file", "source_line"]
+        ["response_key", "series", "submitted_utc", "submitted_local", "feedback", "source_file", "source_line",
+         "scale_max"]
         + [f"score_{i}" for i in range(len(statement_texts))]
     )
     input_selects = [f"SELECT {response_columns}, {n + 1:d} AS input_no FROM {s.responses_table}"  # our own names
@@ -209,10 +251,13 @@ def _write(
                QUALIFY row_number() OVER (PARTITION BY response_key ORDER BY source_file, source_line, input_no) = 1"""
         )
     # One answer per non-NULL score column (UNPIVOT drops NULLs); score_<i> is statement i.
+    # Answers on a declared 1-scale_max scale are rescaled linearly onto 1-5 (parse.rescale).
     answers_added = con.execute(
-        f"""INSERT INTO answers
-            SELECT response_key, (?::VARCHAR[])[column_name[7:]::INT + 1], score
-            FROM (UNPIVOT (SELECT response_key, {', '.join(f'score_{i:d}' for i in range(len(statement_texts)))}
+        f"""INSERT INTO answers (response_key, statement, score, raw_score, scale_max)
+            SELECT response_key, (?::VARCHAR[])[column_name[7:]::INT + 1],
+                   CASE WHEN scale_max = 5 THEN score::DOUBLE ELSE 1 + (score - 1) * 4 / (scale_max - 1)::DOUBLE END,
+                   score, scale_max
+            FROM (UNPIVOT (SELECT response_key, scale_max, {', '.join(f'score_{i:d}' for i in range(len(statement_texts)))}
                            FROM new_responses)
                   ON COLUMNS('^score_') INTO NAME column_name VALUE score)""",
         [statement_texts],

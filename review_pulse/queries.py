@@ -71,7 +71,7 @@ ORDER BY s.week_start, s.statement_order
 WEEKLY_SCORES = f"""
 WITH weeks AS ({WEEKLY_RESPONSES}),
 week_answers AS (
-    SELECT a.week_start, count(a.score) AS answers, sum(a.score)::BIGINT AS score_sum, avg(a.score)::DOUBLE AS mean_score
+    SELECT a.week_start, count(a.score) AS answers, sum(a.score)::DOUBLE AS score_sum, avg(a.score)::DOUBLE AS mean_score
     FROM answer_facts AS a
     WHERE {_filter("a")}
     GROUP BY a.week_start
@@ -84,10 +84,12 @@ ORDER BY w.week_start
 ANSWER_COUNTS = f"""
 WITH weeks AS ({WEEKLY_RESPONSES}),
 week_counts AS (
-    SELECT a.week_start, a.statement, min(a.statement_order) AS statement_order, a.score, count(*) AS answers
+    -- Rescaled answers (a declared 1-7 or 1-10 scale) count under the nearest 1-5 label.
+    SELECT a.week_start, a.statement, min(a.statement_order) AS statement_order, round(a.score)::INTEGER AS score,
+           count(*) AS answers
     FROM answer_facts AS a
     WHERE {_filter("a")}
-    GROUP BY a.week_start, a.statement, a.score
+    GROUP BY a.week_start, a.statement, round(a.score)::INTEGER
 )
 SELECT c.statement, min(c.statement_order) AS statement_order, c.score, sum(c.answers)::BIGINT AS answers
 FROM week_counts AS c JOIN weeks AS w USING (week_start)

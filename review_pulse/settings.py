@@ -24,6 +24,90 @@ class SettingsError(ValueError):
     """The settings file exists but cannot be used."""
 
 
+# --- declared mappings of exports (issue #10) -----------------------------------------
+
+
+@dataclass(frozen=True)
+class SourceMapping:
+    """One [[sources]] table: how the files or sheets it names map onto the survey.
+
+    Everything is optional; what is given wins over detection. ``statements`` maps a
+    configured statement text to the column (header text) holding its answers.
+    """
+
+    files: tuple[str, ...] = ()  # globs matched against the path and the file name
+    sheets: tuple[str, ...] = ()  # worksheet (tab) names or globs
+    time_column: str | None = None
+    header_rows: int | None = None  # rows of header at the top (Qualtrics 3, SurveyMonkey 2)
+    statements: tuple[tuple[str, str], ...] = ()  # (statement text, column)
+    feedback_column: str | None = None
+    series_column: str | None = None
+    scale_max: int = 5  # answers run 1..scale_max; 7 or 10 are rescaled onto 1-5
+    answer_labels: tuple[tuple[str, int], ...] = ()  # label -> score on this source's scale
+
+    def applies_to(self, source: str, sheet: str | None = None) -> bool:
+        from fnmatch import fnmatch
+
+        name = Path(source).name
+        if self.files and not any(fnmatch(source, g) or fnmatch(name, g) for g in self.files):
+            return False
+        if self.sheets and (sheet is None or not any(fnmatch(sheet, g) for g in self.sheets)):
+            return False
+        return bool(self.files or self.sheets)
+
+
+_SOURCE_KEYS = {"files", "sheets", "time_column", "header_rows", "statements", "feedback_column",
+                "series_column", "scale_max", "answer_labels"}
+
+
+def _labels_from(raw: object, where: str) -> tuple[tuple[str, int], ...]:
+    if not isinstance(raw, dict) or not all(isinstance(k, str) and isinstance(v, int) for k, v in raw.items()):
+        raise SettingsError(f"{where}: 'answer_labels' must be a table of label = whole number")
+    return tuple((k, v) for k, v in raw.items())
+
+
+def _source_from(raw: object, where: str) -> SourceMapping:
+    if not isinstance(raw, dict):
+        raise SettingsError(f"{where}: each [[sources]] entry must be a table")
+    unknown = sorted(set(raw) - _SOURCE_KEYS)
+    if unknown:
+        raise SettingsError(f"{where}: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(_SOURCE_KEYS))})")
+
+    def strings(key: str) -> tuple[str, ...]:
+        value = raw.get(key, [])
+        value = [value] if isinstance(value, str) else value
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise SettingsError(f"{where}: '{key}' must be a string or a list of strings")
+        return tuple(value)
+
+    def text(key: str) -> str | None:
+        value = raw.get(key)
+        if value is not None and not isinstance(value, str):
+            raise SettingsError(f"{where}: '{key}' must be a string (a column header)")
+        return value
+
+    files, sheets = strings("files"), strings("sheets")
+    if not files and not sheets:
+        raise SettingsError(f"{where}: name the files (files = [\"*.csv\"]) or sheets it applies to")
+    statements = raw.get("statements", {})
+    if not isinstance(statements, dict) or not all(isinstance(v, str) for v in statements.values()):
+        raise SettingsError(f"{where}: 'statements' must be a table of \"statement text\" = \"column header\"")
+    header_rows = raw.get("header_rows")
+    if header_rows is not None and (not isinstance(header_rows, int) or not 1 <= header_rows <= 10):
+        raise SettingsError(f"{where}: 'header_rows' must be a whole number from 1 to 10")
+    scale_max = raw.get("scale_max", 5)
+    if not isinstance(scale_max, int) or not 3 <= scale_max <= 11:
+        raise SettingsError(f"{where}: 'scale_max' must be a whole number from 3 to 11 (answers run 1..scale_max)")
+    labels = _labels_from(raw.get("answer_labels", {}), where)
+    if any(not 1 <= v <= scale_max for _k, v in labels):
+        raise SettingsError(f"{where}: answer_labels scores must be from 1 to scale_max ({scale_max})")
+    return SourceMapping(files, sheets, text("time_column"), header_rows, tuple(statements.items()),
+                         text("feedback_column"), text("series_column"), scale_max, labels)
+
+
+# --- end of issue #10 block ---
+
+
 @dataclass(frozen=True)
 class Statement:
     text: str
@@ -38,8 +122,10 @@ DEFAULT_STATEMENTS = (
 )
 DEFAULT_FEEDBACK_QUESTION = Statement(
     "How could we improve?",
+    # Matched as whole headers only (issue #10): "Improve alerting" is not this question.
     ("how could we improve", "feedback", "comments", "comment", "any other feedback", "how can we improve",
-     "improve", "do better", "suggestions", "suggestion", "anything else"),
+     "suggestions", "suggestion", "anything else", "any other comments", "other comments", "additional comments",
+     "what could we do better", "what can we do better", "any comments", "any feedback", "anything else to add"),
 )
 
 
@@ -60,6 +146,11 @@ class Settings:
     busy_week_ratio: float = 0.7
     # With [auth] in secrets.toml, only these email domains may sign in (empty = any).
     allowed_email_domains: tuple[str, ...] = ()
+    # --- declared mappings of exports (issue #10; see pipeline/mapping.py) ---
+    sources: tuple[SourceMapping, ...] = ()
+    answer_labels: tuple[tuple[str, int], ...] = ()  # extra answer label -> score, on top of the defaults
+    scrub_feedback: bool = True  # e-mails, Slack mentions and phone numbers in feedback -> placeholders
+    # --- end of issue #10 keys ---
     source_path: Path | None = field(default=None, compare=False)
 
     @property
@@ -135,6 +226,19 @@ def load_settings(path: Path | str | None = None) -> Settings:
         kwargs["allowed_email_domains"] = tuple(d.strip().lstrip("@").lower() for d in domains if d.strip())
     if "feedback_question" in raw:
         kwargs["feedback_question"] = _statement_from(raw["feedback_question"], f"{path}: feedback_question")
+    # --- issue #10 keys: [[sources]], answer_labels, scrub_feedback ---
+    if "sources" in raw:
+        if not isinstance(raw["sources"], list):
+            raise SettingsError(f"{path}: 'sources' must be an array of tables ([[sources]])")
+        kwargs["sources"] = tuple(_source_from(item, f"{path}: sources[{i}]") for i, item in enumerate(raw["sources"]))
+    if "answer_labels" in raw:
+        kwargs["answer_labels"] = _labels_from(raw["answer_labels"], str(path))
+        if any(not 1 <= v <= 5 for _k, v in kwargs["answer_labels"]):  # type: ignore[attr-defined]
+            raise SettingsError(f"{path}: answer_labels scores must be from 1 to 5 (per-source scales go in [[sources]])")
+    if "scrub_feedback" in raw:
+        if not isinstance(raw["scrub_feedback"], bool):
+            raise SettingsError(f"{path}: 'scrub_feedback' must be true or false")
+        kwargs["scrub_feedback"] = raw["scrub_feedback"]
 
     settings = Settings(**kwargs)  # type: ignore[arg-type]
     _validate(settings, path)
