@@ -238,6 +238,104 @@ def google_forms_no_timestamp(rng: random.Random) -> dict:
                  notes="Only a question containing the word 'time' could be mistaken for the time column.")
 
 
+def google_sheets_download(rng: random.Random) -> dict:
+    """The responses sheet downloaded from Sheets (File > Download > CSV): minimal quoting, 'M/D/YYYY H:MM:SS',
+    stray spaces in headers and answers, and rows someone pre-filled without a timestamp."""
+    header = ["Timestamp", "Full Name", f"{S1} ", S2, S3, "Team ", f"  {FB}  "]
+    rows = [header]
+    used = []
+    for when in submit_times(rng, 47):
+        name = rng.choice(FULL_NAMES)
+        used.append(name)
+        answers = [pick(rng, AGREE5_EN, b, 0.05) for b in (0.7, 0.6, 0.8)]
+        rows.append([f"{when.month}/{when.day}/{when.year} {when.hour}:{when:%M:%S}", name + "  ", *answers,
+                     rng.choice(["Payments", "Platform "]), comment(rng, COMMENTS_EN)])
+    for _ in range(6):  # pre-filled rows (a name typed in by hand) with no timestamp and no answers
+        name = rng.choice(FULL_NAMES)
+        used.append(name)
+        rows.append(["", name, "", "", "", "Payments", ""])
+    rows.append(["", "", "Agree", "", "", "", ""])  # a stray answer typed below the data: no timestamp
+    write_csv(HERE / "google_sheets_download.csv", rows)
+    return entry("google_sheets_download.csv", "Google Forms", "Timestamp", {f"{S1} ": S1, S2: S2, S3: S3},
+                 f"  {FB}  ", 5, label_scores(AGREE5_EN), used,
+                 notes="Sheets CSV download (no quoting, 'M/D/YYYY H:MM:SS' with unpadded hour) as in "
+                       "sshah98/GW-Data-Workshop; headers carry stray leading/trailing spaces (the manifest keys "
+                       "keep them; match after trimming); trailing rows without a timestamp are rejects.")
+
+
+def qualtrics_german_account(rng: random.Random) -> dict:
+    """Modelled on qualtRics inst/extdata/sample.csv: row 2 meta labels in the account language (German),
+    questions in English, numeric recodes, no BOM, minimal quoting, ImportIds without timeZone."""
+    german = ["Anfangsdatum", "Enddatum", "Antworttyp", "IP-Adresse", "Aktueller Stand", "Dauer (in Sekunden)",
+              "Beendet", "Erfassungsdatum", "Antwort-ID", "Nachname des Empfängers", "Vorname des Empfängers",
+              "E-Mail des Empfängers", "Externe Datenreferenz", "Breitengrad des Standorts",
+              "Längengrad des Standorts", "Verteilungskanal", "Benutzersprache"]
+    grid = "Please rate this week's incident review"
+    row1 = QUALTRICS_META + ["Q1_1", "Q1_2", "Q1_3", "Q2", "Q2 - Topics"]
+    row2 = german + [f"{grid} - {S1}", f"{grid} - {S2}", f"{grid} - {S3}", FB, "Q2 - Topics"]
+    row3 = [json.dumps({"ImportId": i}, separators=(",", ":")) for i in (
+        "startDate", "endDate", "status", "ipAddress", "progress", "duration", "finished", "recordedDate",
+        "_recordId", "recipientLastName", "recipientFirstName", "recipientEmail", "externalDataReference",
+        "locationLatitude", "locationLongitude", "distributionChannel", "userLanguage")]
+    row3 += ['{"ImportId":"QID1_1"}', '{"ImportId":"QID1_2"}', '{"ImportId":"QID1_3"}', '{"ImportId":"QID2_TEXT"}',
+             '{"ImportId":"QID2_TEXT_TOPICS"}']
+    rows = [row1, row2, row3]
+    used = []
+    for done in submit_times(rng, 48):
+        start = done - timedelta(seconds=rng.randint(20, 300))
+        ip = rng.choice(IPS)
+        geo = rng.randrange(len(LATITUDES))
+        lat, lon = LATITUDES[geo] + "097045898", LONGITUDES[geo] + "9906"
+        response_id = "R_" + "".join(rng.choice("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ0123456789")
+                                     for _ in range(15))
+        used += [ip, lat, lon, response_id]
+        answers = [pick(rng, ["1", "2", "3", "4", "5"], b, 0.05) for b in (0.7, 0.6, 0.8)]
+        rows.append([start.strftime("%Y-%m-%d %H:%M:%S"), done.strftime("%Y-%m-%d %H:%M:%S"), "0", ip, "100",
+                     str(int((done - start).total_seconds())), "1", done.strftime("%Y-%m-%d %H:%M:%S"),
+                     response_id, "", "", "", "", lat, lon, "anonymous", "DE", *answers,
+                     comment(rng, COMMENTS_EN), ""])
+    write_csv(HERE / "qualtrics_german_account_numeric.csv", rows, lineterminator="\n")
+    return entry("qualtrics_german_account_numeric.csv", "Qualtrics", "RecordedDate", {S1: S1, S2: S2, S3: S3},
+                 FB, 5, {str(i): i for i in range(1, 6)}, used, header_rows=3,
+                 notes="Row 2 meta labels are German ('Erfassungsdatum' = Recorded Date) because the Qualtrics "
+                       "account language is German, while the questions are English; answers are numeric "
+                       "recodes; an empty 'Q2 - Topics' (Text iQ) column duplicates its name in rows 1 and 2; "
+                       "lat/long with 12 decimals; no BOM, minimal quoting, LF line ends.")
+
+
+def qualtrics_legacy(rng: random.Random) -> dict:
+    """Modelled on qualtRics inst/extdata/sample_legacy.csv: the pre-2018 layout with V1..V10 in row 1,
+    the real names in row 2, data from row 3 (2 header rows), a trailing comma on every line, UTF-8 BOM."""
+    row1 = [f"V{i}" for i in range(1, 11)] + ["Q1_1", "Q1_2", "Q1_3", "Q2", "LocationLatitude",
+                                              "LocationLongitude", "LocationAccuracy", ""]
+    grid = "How much do you agree with the following statements?"
+    row2 = ["ResponseID", "ResponseSet", "Name", "ExternalDataReference", "EmailAddress", "IPAddress", "Status",
+            "StartDate", "EndDate", "Finished", f"{grid}-{S1}", f"{grid}-{S2}", f"{grid}-{S3}", FB,
+            "LocationLatitude", "LocationLongitude", "LocationAccuracy", ""]
+    rows = [row1, row2]
+    used = []
+    for done in submit_times(rng, 39):
+        start = done - timedelta(seconds=rng.randint(20, 300))
+        i = rng.randrange(len(FIRST_NAMES))
+        ip = rng.choice(IPS)
+        geo = rng.randrange(len(LATITUDES))
+        response_id = "R_" + "".join(rng.choice("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ0123456789")
+                                     for _ in range(15))
+        name = f"{LAST_NAMES[i]}, {FIRST_NAMES[i]}"
+        used += [response_id, name, EMAILS[i], ip, LATITUDES[geo], LONGITUDES[geo]]
+        answers = [pick(rng, AGREE5_EN, b, 0.05) for b in (0.7, 0.6, 0.8)]
+        rows.append([response_id, "Default Response Set", name, "", EMAILS[i], ip, "0",
+                     start.strftime("%Y-%m-%d %H:%M:%S"), done.strftime("%Y-%m-%d %H:%M:%S"), "1", *answers,
+                     comment(rng, COMMENTS_EN), LATITUDES[geo], LONGITUDES[geo], "-1", ""])
+    write_csv(HERE / "qualtrics_legacy_v_columns.csv", rows, bom=True, lineterminator="\n")
+    return entry("qualtrics_legacy_v_columns.csv", "Qualtrics", "EndDate", {S1: S1, S2: S2, S3: S3}, FB, 5,
+                 label_scores(AGREE5_EN), used, header_rows=2,
+                 notes="Legacy Qualtrics export: row 1 is V1..V10 then question ids, row 2 the real names "
+                       "('StartDate', 'EndDate', 'IPAddress', question text '<grid>-<row>' with a bare hyphen), "
+                       "only TWO header rows, no RecordedDate (use EndDate, found in row 2), 'Name' holds "
+                       "'Last, First', every line ends with a trailing comma (an empty unnamed last column).")
+
+
 # --------------------------------------------------------------------------- Microsoft Forms
 MSFORMS_HEADERS = {  # ID, start, completion, e-mail, name, last modified (the tool's own words)
     "en": ["ID", "Start time", "Completion time", "Email", "Name", "Last modified time"],
@@ -641,12 +739,14 @@ def slack_workflow(rng: random.Random) -> dict:
 
 WRITERS = [
     (google_forms_csv, 101), (google_forms_workbook, 102), (google_forms_no_timestamp, 103),
+    (google_sheets_download, 104),
     (lambda r: msforms_workbook(r, "en", 58, 0.0), 201), (lambda r: msforms_workbook(r, "de", 44, 0.3), 202),
     (lambda r: msforms_workbook(r, "fr", 37, 0.0), 203), (lambda r: msforms_workbook(r, "es", 35, 0.2), 204),
     (lambda r: msforms_workbook(r, "nl", 40, 0.0), 205), (lambda r: msforms_workbook(r, "sv", 33, 0.5), 206),
     (msforms_fr_resaved, 207),
     (typeform_current, 301), (typeform_classic_7pt, 302),
     (qualtrics_choice_text, 401), (qualtrics_excel_resaved_7pt, 402), (qualtrics_unrelated, 403),
+    (qualtrics_german_account, 404), (qualtrics_legacy, 405),
     (surveymonkey, 501),
     (limesurvey_full_text, 601), (limesurvey_codes_semicolon, 602), (limesurvey_all_incomplete, 603),
     (slack_workflow, 701),

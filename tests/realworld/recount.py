@@ -52,7 +52,7 @@ def _xlsx_tables(entry: dict, path: Path) -> list[list[list[str]]]:
         tables = []
         for name in names:
             rows = [[_text(v) for v in row] for row in workbook[name].iter_rows(values_only=True)]
-            if rows and entry["time_column"] in rows[0]:  # a tab whose header holds the survey
+            if rows and entry["time_column"].strip() in rows[0]:  # a tab whose header holds the survey
                 tables.append(rows)
         return tables
     finally:
@@ -61,10 +61,11 @@ def _xlsx_tables(entry: dict, path: Path) -> list[list[list[str]]]:
 
 def _find_column(key: str, header: list[str], texts: list[str] | None, tool: str) -> int:
     """The one column a manifest key names: exact header, else the tool's way of naming grid rows."""
+    key = key.strip()  # headers are compared trimmed: real headers carry stray spaces
     hits = [i for i, h in enumerate(header) if h == key]
     if not hits and texts is not None:
         if tool == "Qualtrics":  # row 2: '<question> - <row label>' or the question text itself
-            hits = [i for i, t in enumerate(texts) if t == key or t.endswith(" - " + key)]
+            hits = [i for i, t in enumerate(texts) if t == key or t.endswith(" - " + key) or t.endswith("-" + key)]
         elif tool == "SurveyMonkey":  # row 2 holds matrix row labels
             hits = [i for i, t in enumerate(texts) if t == key]
     if not hits:  # single-header grids: 'Question [Row]', 'Question - Row', 'Question\n.Row'
@@ -73,6 +74,15 @@ def _find_column(key: str, header: list[str], texts: list[str] | None, tool: str
     if len(hits) != 1:
         raise RecountError(f"{key!r} matches {len(hits)} columns")
     return hits[0]
+
+
+def _find_time(name: str, header: list[str], texts: list[str] | None) -> int:
+    """The time column: a row-1 header, or (legacy Qualtrics, whose row 1 is V1..V10) a row-2 name."""
+    if name.strip() in header:
+        return header.index(name.strip())
+    if texts is not None and name.strip() in texts:
+        return texts.index(name.strip())
+    raise RecountError(f"no time column {name!r}")
 
 
 def recount(entry: dict, folder: Path) -> dict:
@@ -89,7 +99,7 @@ def recount(entry: dict, folder: Path) -> dict:
     for rows in tables:
         header = rows[0]
         texts = rows[1] if skip >= 2 else None
-        time_at = header.index(entry["time_column"])
+        time_at = _find_time(entry["time_column"], header, texts)
         statement_at = {text: _find_column(key, header, texts, tool) for key, text in entry["statements"].items()}
         feedback_at = (_find_column(entry["feedback_column"], header, texts, tool)
                        if entry.get("feedback_column") else None)
