@@ -77,14 +77,18 @@ def report_lines(source: str, report: MappingReport) -> list[str]:
     return lines
 
 
-def check_usable(source: str, responses: int, rejects: list[Reject]) -> None:
+def unusable_message(source: str, rejects: list[Reject], report: MappingReport | None = None) -> str:
+    reason, count = Counter(r.reason for r in rejects).most_common(1)[0]
+    hint = next((f" ({note})" for note in (report.notes if report else []) if "scale_max" in note), "")
+    return (f"{source}: no usable response; {len(rejects):,} row(s) rejected, most often "
+            f"({count:,}x): {reason[:200]}{hint}")
+
+
+def check_usable(source: str, responses: int, rejects: list[Reject], report: MappingReport | None = None) -> None:
     """A survey file with rejected rows and not one usable response fails the run (issue #10)."""
     if responses or not rejects:
         return
-    reasons = Counter(r.reason for r in rejects)
-    reason, count = reasons.most_common(1)[0]
-    raise IngestError(f"{source}: no usable response; {len(rejects):,} row(s) rejected, most often "
-                      f"({count:,}x): {reason[:200]}; nothing was loaded")
+    raise IngestError(unusable_message(source, rejects, report) + "; nothing was loaded")
 
 
 log = logging.getLogger(__name__)
@@ -128,10 +132,6 @@ def load(
                 log.info("%s: parsed in Python (%s)", item.plan.source, reason)
                 declined[item.plan.source] = str(reason)
                 surveys.append(item.parse_in_python())
-        for parsed in surveys:
-            check_usable(parsed.source, len(parsed.responses), parsed.rejects)
-        for staged_file in staged:
-            check_usable(staged_file.source, staged_file.response_count, staged_file.rejects)
         rejects = [("survey", r) for p in surveys for r in p.rejects] + [
             ("survey", r) for s in staged for r in s.rejects
         ] + [("attendance", r) for p in attendance for r in p.rejects]
@@ -141,6 +141,10 @@ def load(
                 f"--strict: {len(rejects)} row(s) rejected, nothing loaded "
                 f"(first: {first.source_file} line {first.line}: {first.reason})"
             )
+        for parsed in surveys:
+            check_usable(parsed.source, len(parsed.responses), parsed.rejects, parsed.report)
+        for staged_file in staged:
+            check_usable(staged_file.source, staged_file.response_count, staged_file.rejects, staged_file.report)
         summary = _write(con, settings, surveys, staged, attendance, rejects, sources, started)
     summary.parsed_in_duckdb = [s.source for s in staged]
     summary.fast_path_declined = declined

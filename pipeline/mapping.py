@@ -57,17 +57,28 @@ def header_key(text: str) -> str:
 
 _BRACKET_ROW = re.compile(r"^(.*\S)\s*\[([^\[\]]+)\]\s*$", re.DOTALL)
 _NEWLINE_ROW = re.compile(r"^(.*?\S)\s*\n\s*\.?\s*(\S.*)$", re.DOTALL)
-_DASH_ROW = re.compile(r"^(.*\S)\s+[-–]\s+(\S.*)$", re.DOTALL)
+
+
+def grid_row_labels(text: str) -> list[str]:
+    """The possible rows of a grid question: ``Question [Row]`` (Google Forms, LimeSurvey),
+    ``Question\\n.Row`` (Microsoft Forms Likert), ``Question - Row`` (Qualtrics, SurveyMonkey;
+    legacy Qualtrics writes ``Question?-Row``). A row label must then match exactly, so
+    offering each dash's remainder cannot map a column by guess."""
+    text = str(text).strip()
+    labels = []
+    for pattern in (_BRACKET_ROW, _NEWLINE_ROW):
+        match = pattern.match(text)
+        if match:
+            labels.append(match.group(2).strip())
+    for match in re.finditer(r"\s*[-–]\s*", text):
+        if match.start() > 0 and match.end() < len(text):
+            labels.append(text[match.end():].strip())
+    return labels
 
 
 def grid_row_label(text: str) -> str | None:
-    """The row of a grid question: ``Question [Row]`` (Google Forms, LimeSurvey),
-    ``Question\\n.Row`` (Microsoft Forms Likert), ``Question - Row`` (Qualtrics, SurveyMonkey)."""
-    for pattern in (_BRACKET_ROW, _NEWLINE_ROW, _DASH_ROW):
-        match = pattern.match(str(text).strip())
-        if match:
-            return match.group(2).strip()
-    return None
+    labels = grid_row_labels(text)
+    return labels[0] if labels else None
 
 
 # --- opposite meaning --------------------------------------------------------------------
@@ -141,8 +152,7 @@ def match_header(texts: list[str], settings: Settings) -> tuple[str, str] | None
         if found:
             return found
     for text in texts:
-        row = grid_row_label(text)
-        if row is not None:
+        for row in grid_row_labels(text):
             found = names.get(header_key(row))
             if found:
                 return found[0], "grid row"
@@ -165,8 +175,10 @@ def looks_like_closed_answers(values: list[object]) -> bool:
     texts = [str(v).strip() for v in values if v is not None and str(v).strip()]
     if len(texts) < 8:
         return False
-    distinct = len(set(texts))
-    return distinct <= 6 and distinct / len(texts) <= 0.3
+    distinct = set(texts)
+    # Choice labels are short and carry no sentence punctuation; repeated comments are sentences.
+    short = all(len(t.split()) <= 4 and not re.search(r"[.!?,;]", t) for t in distinct)
+    return short and len(distinct) <= 6 and len(distinct) / len(texts) <= 0.3
 
 
 # --- header rows ---------------------------------------------------------------------------

@@ -7,7 +7,6 @@ never written anywhere. No Streamlit here, so a page can show the same preview.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,9 +123,9 @@ def inspect_paths(paths: list[Path], settings: Settings, series: str | None = No
             result = InspectResult(parsed.source, parsed.report, len(parsed.responses), len(parsed.rejects),
                                    parsed.rejects[:first], parsed.unused_columns)
             if not parsed.responses and parsed.rejects:
-                reason, count = Counter(r.reason for r in parsed.rejects).most_common(1)[0]
-                result.error = (f"{parsed.source}: no usable response; {len(parsed.rejects):,} row(s) rejected, "
-                                f"most often ({count:,}x): {reason[:200]}")
+                from pipeline.loader import unusable_message
+
+                result.error = unusable_message(parsed.source, parsed.rejects, parsed.report)
             report.results.append(result)
     return report
 
