@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    db_path = resolve_db_path(args.db)
+    db_path = resolve_db_path(getattr(args, "db", None))
     try:
         if args.command == "inspect" or (args.command == "ingest" and args.dry_run):
             return _inspect(args, settings)

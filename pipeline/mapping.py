@@ -418,10 +418,10 @@ def map_columns(table: RawTable, settings: Settings, declared: SourceMapping | N
         if suggested is not None:
             suggestions.append(f"column {table.header[index]!r} looks like statement {suggested!r}; "
                                "add it as an alias if it is")
-    labels = {normalise_header(k): v for k, v in settings.answer_labels}
-    scale_max = 5
+    scale_max = declared.scale_max if declared else 5
+    # The top-level labels are on 1-5; a source on another scale has only its own.
+    labels = {normalise_header(k): v for k, v in settings.answer_labels} if scale_max == 5 else {}
     if declared:
         labels.update({normalise_header(k): v for k, v in declared.answer_labels})
-        scale_max = declared.scale_max
     return ColumnMap(table, tool, time, statements, how, feedback, series, layout.header_rows, scale_max,
                      labels, suggestions, notes)
