@@ -12,7 +12,7 @@ from pathlib import Path
 from pipeline.errors import IngestError
 from pipeline.csv_fast_path import plan as plan_fast_csv
 from pipeline.loader import CsvSurveyInput, RunSummary, load
-from pipeline.mapping import RunOptions
+from pipeline.mapping import RunOptions, mapping_for
 from pipeline.parse import parse_attendance, parse_surveys
 from pipeline.preview import read_survey_inputs
 from pipeline.records import ParsedAttendance, ParsedSurveys
@@ -186,7 +186,8 @@ def run_ingest(args: argparse.Namespace, settings: Settings, db_path: Path, fast
     for ref in args.sheets:
         table = _read_sheet(ref, args)
         if ref.kind == "surveys":
-            surveys.append(parse_surveys(table, settings, args.series))
+            declared = mapping_for(settings, table.source, table.source.rsplit(" / ", 1)[-1], _run_options(args))
+            surveys.append(parse_surveys(table, settings, args.series, declared=declared))
         else:
             attendance.append(parse_attendance(table, settings, args.series))
         sources.append(table.source)

@@ -349,6 +349,7 @@ def map_columns(table: RawTable, settings: Settings, declared: SourceMapping | N
             statements[index] = statement
             how[index] = "declared"
     declared_statements = set(statements.values())
+    grid_notes: list[str] = []
     for index, candidates in enumerate(texts):
         if index in statements:
             continue
@@ -358,6 +359,10 @@ def map_columns(table: RawTable, settings: Settings, declared: SourceMapping | N
         statement, kind = found
         if statement in declared_statements:
             continue  # the declaration says which column it is
+        if kind == "grid row" and any(is_opposite(t, statement) for t in candidates if header_key(t) != header_key(statement)):
+            grid_notes.append(f"column {table.header[index]!r} is a grid row {statement!r}, but its question "
+                              "reads as a negation: not used (map it in [[sources]] if it is the statement)")
+            continue
         if statement in statements.values():
             other = next(i for i, s in statements.items() if s == statement)
             raise SourceFileError(
@@ -373,7 +378,7 @@ def map_columns(table: RawTable, settings: Settings, declared: SourceMapping | N
     taken = set(statements)
 
     feedback: int | None = None
-    notes: list[str] = []
+    notes: list[str] = list(grid_notes)
     if declared and declared.feedback_column:
         feedback = _column_named(table, texts, declared.feedback_column)
         if feedback is None:

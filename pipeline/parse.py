@@ -12,6 +12,7 @@ import json
 import math
 import re
 import uuid
+import warnings
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -324,12 +325,20 @@ class TimeParser:
         # "GMT+1" (Google Forms) means UTC+1; dateutil reads it POSIX-style as UTC-1.
         text = _GMT_OFFSET.sub(lambda m: f"{m.group(1)}{int(m.group(2)):02d}:{m.group(3) or '00'}", text)
         try:
-            moment = dateutil_parser.parse(text, dayfirst=self.dayfirst, default=_DEFAULT_A)
-            if moment.year == _DEFAULT_A.year or moment.month == 1 or moment.day == 1:
-                other = dateutil_parser.parse(text, dayfirst=self.dayfirst, default=_DEFAULT_B)
-                if other.date() != moment.date():
-                    raise TimeError(f"{_clip(text, 40)!r} has no full date (day, month and year)")
+            with warnings.catch_warnings():
+                # dateutil only warns about a zone name it does not know, then ignores it: that
+                # would read "4:05 PM IST" as local time, hours off. Refuse it instead.
+                warnings.simplefilter("error", dateutil_parser.UnknownTimezoneWarning)
+                moment = dateutil_parser.parse(text, dayfirst=self.dayfirst, default=_DEFAULT_A, tzinfos=ZONE_ABBREVIATIONS)
+                if moment.year == _DEFAULT_A.year or moment.month == 1 or moment.day == 1:
+                    other = dateutil_parser.parse(text, dayfirst=self.dayfirst, default=_DEFAULT_B,
+                                                  tzinfos=ZONE_ABBREVIATIONS)
+                    if other.date() != moment.date():
+                        raise TimeError(f"{_clip(text, 40)!r} has no full date (day, month and year)")
             return moment
+        except dateutil_parser.UnknownTimezoneWarning:
+            raise TimeError(f"{_clip(text, 40)!r} names a time zone that is ambiguous or unknown; "
+                            "an offset such as +05:30 says which") from None
         except (ValueError, OverflowError, dateutil_parser.ParserError) as exc:
             if isinstance(exc, TimeError):
                 raise
@@ -354,6 +363,18 @@ class TimeParser:
         except ValueError:
             return None  # e.g. month 13: let the general parser give the reason
 
+
+# Zone names forms write after a time (Google Forms: "… 4:05:00 PM EDT"), each one fixed offset.
+# Ambiguous names (IST: India, Ireland or Israel) are not here: refused, not guessed. CST is US
+# Central, as Google writes it; for China it writes GMT+8.
+ZONE_ABBREVIATIONS = {
+    "UTC": 0, "GMT": 0, "Z": 0, "WET": 0, "BST": 3600, "WEST": 3600, "CET": 3600, "CEST": 7200, "MET": 3600,
+    "MEST": 7200, "EET": 7200, "EEST": 10800, "MSK": 10800,
+    "EST": -5 * 3600, "EDT": -4 * 3600, "CST": -6 * 3600, "CDT": -5 * 3600, "MST": -7 * 3600, "MDT": -6 * 3600,
+    "PST": -8 * 3600, "PDT": -7 * 3600, "AKST": -9 * 3600, "AKDT": -8 * 3600, "HST": -10 * 3600,
+    "AEST": 10 * 3600, "AEDT": 11 * 3600, "ACST": 34200, "ACDT": 37800, "AWST": 8 * 3600,
+    "NZST": 12 * 3600, "NZDT": 13 * 3600, "JST": 9 * 3600, "KST": 9 * 3600, "SGT": 8 * 3600, "HKT": 8 * 3600,
+}
 
 _GMT_OFFSET = re.compile(r"\b(?:GMT|UTC)\s*([+-])(\d{1,2})(?::?(\d{2}))?\b")
 

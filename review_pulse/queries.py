@@ -166,6 +166,11 @@ ORDER BY r.run_id DESC, r.source_file, r.line
 LIMIT $limit
 """
 
+# Issue #10: answers given on a declared 1-7 or 1-10 scale, rescaled onto 1-5 (the Data page says so).
+RESCALED_ANSWERS = """
+SELECT scale_max, count(*) AS answers FROM answers WHERE scale_max <> 5 GROUP BY scale_max ORDER BY scale_max
+"""
+
 TABLE_NAMES = "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
 
 
@@ -347,6 +352,12 @@ def rejects(db_path: Path, limit: int = 1000) -> pd.DataFrame:
     frame = _frame(db_path, REJECTS, {"limit": limit})
     frame["raw"] = frame["raw"].map(lambda raw: ", ".join(f"{k}: {v}" for k, v in json.loads(raw).items()))
     return frame
+
+
+def rescaled_answers(db_path: Path) -> list[tuple[int, int]]:
+    """(scale_max, answers) for every scale other than 1-5 that answers were rescaled from."""
+    frame = _frame(db_path, RESCALED_ANSWERS, {})
+    return [(int(scale), int(count)) for scale, count in zip(frame["scale_max"], frame["answers"])]
 
 
 def table_counts(db_path: Path) -> dict[str, int]:

@@ -115,6 +115,16 @@ def test_the_opposite_statement_is_never_stored_as_the_statement() -> None:
     assert "This meeting was a poor use of my time" in parsed.unused_columns
 
 
+def test_a_grid_row_under_a_negated_question_is_not_used() -> None:
+    rows = [["Timestamp", f"Which of these were NOT true? [{GOOD_USE}]", f"How much do you agree? [{SAFE}]"],
+            ["2026-03-04 16:00", "Agree", "Agree"]]
+    parsed = _parse(rows)
+    assert parsed.responses[0].answers == ((SAFE, 4),)
+    assert parsed.report.notes == [f"column 'Which of these were NOT true? [{GOOD_USE}]' is a grid row {GOOD_USE!r}, "
+                                   "but its question reads as a negation: not used (map it in [[sources]] if it is "
+                                   "the statement)"]
+
+
 def test_look_alike_siblings_do_not_conflict_but_two_exact_columns_do() -> None:
     settings = Settings(statements=(type(S.statements[0])("Hands-on exercises and demonstrations were well prepared"),))
     rows = [["Timestamp", "Hands-on exercises and demonstrations were", "Hands-on exercises and demonstrations were well prepared"],

@@ -68,6 +68,8 @@ def test_bad_answers_are_errors(raw: object) -> None:
         ("2026/03/02 2:05:00 pm GMT-5", "UTC", False, "2026-03-02 19:05", "2026-03-02 19:05"),
         ("2026-03-02 14:05:00 UTC+02:00", "UTC", False, "2026-03-02 12:05", "2026-03-02 12:05"),
         ("3/2/2026 2:05:00 PM", "UTC", False, "2026-03-02 14:05", "2026-03-02 14:05"),
+        ("3/2/2026 2:05:00 PM EST", "UTC", False, "2026-03-02 19:05", "2026-03-02 19:05"),  # Google Forms, US
+        ("2026/07/02 2:05:00 PM EDT", "Europe/Berlin", False, "2026-07-02 18:05", "2026-07-02 20:05"),
     ],
 )
 def test_times_parse_to_utc_and_local(raw: object, tz: str, dayfirst: bool, utc: str, local: str) -> None:
@@ -76,7 +78,8 @@ def test_times_parse_to_utc_and_local(raw: object, tz: str, dayfirst: bool, utc:
     assert parsed_local.strftime("%Y-%m-%d %H:%M") == local
 
 
-@pytest.mark.parametrize("raw", ["not a date", "", None, "1999-12-31 10:00", "2027-06-01 10:00", "12345"])
+@pytest.mark.parametrize("raw", ["not a date", "", None, "1999-12-31 10:00", "2027-06-01 10:00", "12345",
+                                 "3/2/2026 2:05:00 PM IST"])  # an ambiguous zone name is refused, not ignored
 def test_bad_or_implausible_times_are_errors(raw: object) -> None:
     with pytest.raises(TimeError):
         TimeParser(ZoneInfo("UTC"), False, NOW).parse(raw)
