@@ -322,6 +322,9 @@ class TimeParser:
             pass
         if len(text) > 64:
             raise TimeError(f"{_clip(text, 40)!r} is not a date or time")
+        # JavaScript's Date.toString() (Apps Script writing a form's sheet) names the zone after the
+        # offset: "Mon Sep 08 2025 13:58:23 GMT-0500 (Central Daylight Time)". The offset says it all.
+        text = _ZONE_NAME_AFTER_OFFSET.sub("", text)
         # "GMT+1" (Google Forms) means UTC+1; dateutil reads it POSIX-style as UTC-1.
         text = _GMT_OFFSET.sub(lambda m: f"{m.group(1)}{int(m.group(2)):02d}:{m.group(3) or '00'}", text)
         try:
@@ -376,6 +379,7 @@ ZONE_ABBREVIATIONS = {
     "NZST": 12 * 3600, "NZDT": 13 * 3600, "JST": 9 * 3600, "KST": 9 * 3600, "SGT": 8 * 3600, "HKT": 8 * 3600,
 }
 
+_ZONE_NAME_AFTER_OFFSET = re.compile(r"(?<=[+-]\d{4})\s*\([A-Za-z][A-Za-z .'-]*\)\s*$")
 _GMT_OFFSET = re.compile(r"\b(?:GMT|UTC)\s*([+-])(\d{1,2})(?::?(\d{2}))?\b")
 
 _SLASH_DATETIME = re.compile(

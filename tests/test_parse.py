@@ -68,6 +68,8 @@ def test_bad_answers_are_errors(raw: object) -> None:
         ("2026/03/02 2:05:00 pm GMT-5", "UTC", False, "2026-03-02 19:05", "2026-03-02 19:05"),
         ("2026-03-02 14:05:00 UTC+02:00", "UTC", False, "2026-03-02 12:05", "2026-03-02 12:05"),
         ("3/2/2026 2:05:00 PM", "UTC", False, "2026-03-02 14:05", "2026-03-02 14:05"),
+        ("Mon Mar 02 2026 14:05:00 GMT-0500 (Eastern Standard Time)", "UTC", False, "2026-03-02 19:05",
+         "2026-03-02 19:05"),  # Apps Script's Date.toString() in a form's sheet
         ("3/2/2026 2:05:00 PM EST", "UTC", False, "2026-03-02 19:05", "2026-03-02 19:05"),  # Google Forms, US
         ("2026/07/02 2:05:00 PM EDT", "Europe/Berlin", False, "2026-07-02 18:05", "2026-07-02 20:05"),
     ],

@@ -36,6 +36,7 @@ DECLARED: dict[str, dict] = {
     "limesurvey_codes_semicolon.csv": {"statements_by_column": True},
     # Legacy Qualtrics: row 1 is V1..V10, so the tool is not recognised; name its layout.
     "qualtrics_legacy_v_columns.csv": {"header_rows": 2, "time_column": "EndDate"},
+    "qualtrics_qualtRics_sample_legacy.csv": {"header_rows": 2, "time_column": "EndDate"},  # the real legacy file
 }
 
 
