@@ -501,14 +501,16 @@ class _Stager:
 
     def _scrub_feedback(self) -> None:
         """pipeline.parse.scrub_feedback on every feedback text that could hold an e-mail, a
-        mention or a phone number (the same pre-test it makes itself), joined back by value."""
+        mention or a phone number (the same pre-test it makes itself: '@', '<', or at least 8
+        decimal digits, \\p{Nd} being Python's \\d), joined back by value. regexp_matches stops at
+        the 8th digit; counting digits with regexp_replace cost over a second on 100,000 texts."""
         if self.cols.feedback is None or not self.settings.scrub_feedback:
             return
         con = self.con
         candidates = [v for (v,) in con.execute(
             f"""SELECT DISTINCT feedback FROM {self.t('fp_classified')}
                 WHERE feedback IS NOT NULL AND (contains(feedback, '@') OR contains(feedback, '<')
-                      OR length(regexp_replace(feedback, '[^\\p{{Nd}}]', '', 'g')) >= 8)"""
+                      OR regexp_matches(feedback, '\\p{{Nd}}(?:[^\\p{{Nd}}]*\\p{{Nd}}){{7}}'))"""
         ).fetchall()]
         changed = [(v, scrubbed) for v in candidates if (scrubbed := scrub_feedback(v)) != v]
         if not changed:

@@ -52,6 +52,13 @@ ANSWER_LABELS = {
     "agree somewhat": 4, "slightly agree": 4,
     "strongly agree": 5, "completely agree": 5, "totally agree": 5, "fully agree": 5, "agree completely": 5,
     "agree strongly": 5, "agree totally": 5, "very much agree": 5,
+    "definitely disagree": 1, "definitely agree": 5,  # LimeSurvey's label sets
+    # Microsoft Forms' Likert defaults in the languages of pipeline.tools.MICROSOFT_FORMS_LOCALES.
+    "stimme überhaupt nicht zu": 1, "stimme nicht zu": 2, "stimme zu": 4, "stimme voll und ganz zu": 5,
+    "pas du tout d accord": 1, "pas d accord": 2, "neutre": 3, "d accord": 4, "tout à fait d accord": 5,
+    "totalmente en desacuerdo": 1, "en desacuerdo": 2, "de acuerdo": 4, "totalmente de acuerdo": 5,
+    "helemaal mee oneens": 1, "mee oneens": 2, "neutraal": 3, "mee eens": 4, "helemaal mee eens": 5,
+    "instämmer inte alls": 1, "instämmer inte": 2, "instämmer": 4, "instämmer helt": 5,
 }
 # A 1-7 agreement scale (declared with scale_max = 7): Qualtrics' and SurveyMonkey's 7-point set.
 ANSWER_LABELS_7 = {
