@@ -182,10 +182,12 @@ def read_tabs(path: Path, worksheets: tuple[str, ...] = ()) -> list[Tab] | None:
     """
     source = str(path)
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:  # the signature only: a large CSV is not read twice
+            is_workbook = handle.read(4) == b"PK\x03\x04"
+        data = path.read_bytes() if is_workbook else b""
     except OSError:
-        return None if not worksheets else _raise_not_workbook(source, worksheets)
-    if not data.startswith(b"PK\x03\x04"):
+        return None  # read_table reports it in its own words
+    if not is_workbook:
         if worksheets:
             _raise_not_workbook(source, worksheets)
         return None
