@@ -15,7 +15,7 @@ import uuid
 import warnings
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -637,7 +637,7 @@ def _parse_surveys(
     wide = detect_wide_columns(table, settings, declared)
     if wide is not None:
         return _parse_wide(wide.table, settings, wide, series or settings.default_series, now, progress)
-    long_layout = _detect_long_columns(table, declared)
+    long_layout = _detect_long_columns(table, declared, settings.answer_labels)
     if long_layout is not None:
         return _parse_long(table, settings, long_layout, series or settings.default_series, now)
     statements = "; ".join(repr(s.text) for s in settings.statements)
@@ -744,13 +744,16 @@ class LongColumns:
     series: int | None
     identity: list[int]  # respondent columns: used to group rows, never stored
     tool: str | None = None
+    scale_max: int = 5
+    answer_labels: dict[str, int] = field(default_factory=dict)
 
     @property
     def mapped(self) -> list[int]:
         return sorted({self.time, self.question, self.answer, *([self.series] if self.series is not None else [])})
 
 
-def _detect_long_columns(table: RawTable, declared: SourceMapping | None = None) -> LongColumns | None:
+def _detect_long_columns(table: RawTable, declared: SourceMapping | None = None,
+                         settings_labels: tuple[tuple[str, int], ...] = ()) -> LongColumns | None:
     taken: set[int] = set()
     question = _find(table.header, QUESTION_HEADERS, taken)
     if question is None:
@@ -773,7 +776,11 @@ def _detect_long_columns(table: RawTable, declared: SourceMapping | None = None)
     identity = _identity_columns(table, taken)
     tool = detect_tool([normalise_header(h) for h in table.header])
     time_col = mapping.find_time_column(table, tool, declared.time_column if declared else None, taken | set(identity))
-    return LongColumns(time_col, question, answer, response_id, series, identity, tool.name if tool else None)
+    scale_max = declared.scale_max if declared else 5
+    labels = {normalise_header(k): v for k, v in settings_labels} if scale_max == 5 else {}
+    labels.update({normalise_header(k): v for k, v in (declared.answer_labels if declared else ())})
+    return LongColumns(time_col, question, answer, response_id, series, identity, tool.name if tool else None,
+                       scale_max, labels)
 
 
 def _parse_long(
@@ -787,7 +794,8 @@ def _parse_long(
     result = ParsedSurveys(table.source, "long", dropped_columns=unused, unused_columns=unused, report=report)
     keep = cols.mapped
     times = TimeParser(settings.tz, _dayfirst(settings, [r[cols.time] for r in table.rows if cols.time < len(r)]), now)
-    answers_memo = _AnswerMemo(dict((normalise_header(k), v) for k, v in settings.answer_labels))
+    answers_memo = _AnswerMemo(cols.answer_labels, cols.scale_max)
+    report.scale_max = cols.scale_max
     statement_by_header: dict[str, str | None] = {}
     response_keys, reject_keys = response_key_maker(), KeyMaker("x")
     order = {text: i for i, text in enumerate(settings.statement_texts)}
@@ -867,7 +875,7 @@ def _parse_long(
         feedback = "\n".join(feedback_parts) if feedback_parts else None
         key = response_keys.key(series, utc.isoformat(), *[f"{s}={v}" for s, v in ordered], feedback or "")
         result.responses.append(
-            SurveyResponse(key, series, utc, local, ordered, feedback, table.source, min(good_lines))
+            SurveyResponse(key, series, utc, local, ordered, feedback, table.source, min(good_lines), cols.scale_max)
         )
     report.statement_columns = [(s, f"{table.header[cols.question]} = {q!r}", "exact")
                                 for s, q in sorted(seen_questions.items(), key=lambda item: order[item[0]])]

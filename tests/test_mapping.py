@@ -481,3 +481,13 @@ def test_a_database_from_before_declared_scales_is_upgraded(tmp_path: Path) -> N
         assert con.execute("SELECT score, raw_score, scale_max FROM answers").fetchall() == [(4.0, 4, 5)]
         assert json.dumps(con.execute("SELECT data_type FROM information_schema.columns "
                                       "WHERE table_name='answers' AND column_name='score'").fetchall()) == '[["DOUBLE"]]'
+
+
+def test_a_long_export_takes_its_declared_scale_and_labels() -> None:
+    rows = [["Response ID", "Submitted at", "Question", "Answer"],
+            ["r1", "2026-03-04 16:00", GOOD_USE, "Agree a lot"], ["r1", "2026-03-04 16:00", SAFE, "6"],
+            ["r2", "2026-03-04 16:05", GOOD_USE, "8"]]
+    declared = SourceMapping(files=("*",), scale_max=7, answer_labels=(("Agree a lot", 7),))
+    parsed = _parse(rows, declared=declared)
+    assert [(list(r.answers), r.scale_max) for r in parsed.responses] == [([(GOOD_USE, 7), (SAFE, 6)], 7)]
+    assert [r.reason for r in parsed.rejects] == [f"answer to {GOOD_USE!r}: '8' is not a whole number from 1 to 7"]
