@@ -5,6 +5,7 @@ planted in the file but never inside a mapped column)."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,10 @@ from openpyxl import Workbook, load_workbook
 from tests.realworld.recount import RecountError, recount
 
 HERE = Path(__file__).resolve().parent
-MANIFEST = json.loads((HERE / "manifest.json").read_text(encoding="utf-8"))
+EVERYTHING = json.loads((HERE / "manifest.json").read_text(encoding="utf-8"))
+MANIFEST = [e for e in EVERYTHING if not e["real"]]
+REAL = [e for e in EVERYTHING if e["real"]]
+CACHE = Path(os.environ.get("REALWORLD_CACHE", "/work/wt/realworld-cache"))
 AGREE = {"Strongly disagree": 1, "Disagree": 2, "Neither agree nor disagree": 3, "Agree": 4, "Strongly agree": 5}
 
 QUALTRICS_TINY = (
@@ -129,3 +133,9 @@ def test_corpus_covers_the_tools_and_refusals() -> None:
     assert 2 <= len([e for e in MANIFEST if e["expect_refusal"]]) <= 3
     assert {e["scale_max"] for e in MANIFEST} == {5, 7}
     assert all((HERE / e["file"]).exists() for e in MANIFEST)
+
+
+@pytest.mark.skipif(not CACHE.is_dir(), reason="real files live outside git, in the realworld cache folder")
+@pytest.mark.parametrize("entry", REAL, ids=lambda e: e["file"])
+def test_cached_real_files_recount(entry: dict) -> None:
+    assert recount(entry, CACHE)["responses"] == 1
