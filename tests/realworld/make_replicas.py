@@ -753,11 +753,31 @@ WRITERS = [
 ]
 
 
+# Real public files kept OUTSIDE git in the cache folder (workplace rule: fetched content is not committed).
+# Tests run these only when the folder exists: $REALWORLD_CACHE, default /work/wt/realworld-cache.
+REAL_ENTRIES = [
+    {"file": "qualtrics_qualtRics_sample.csv", "tool": "Qualtrics", "real": True, "worksheet": None,
+     "time_column": "RecordedDate", "statements": {"This is a multiple choice question.": "A multiple choice question"},
+     "feedback_column": "This is a free text question.", "scale_max": 5, "labels": {"2": 2},
+     "identity_values": ["130.92.34.66", "R_2YPOQ602ER1jkf1", "47.115097045898", "7.2315979003906"],
+     "expect_refusal": None, "header_rows": 3,
+     "notes": "ropensci/qualtRics inst/extdata/sample.csv (MIT). One response; row 2 meta labels in German; "
+              "multiple-choice answer exported as the recode '2'."},
+    {"file": "qualtrics_qualtRics_sample_legacy.csv", "tool": "Qualtrics", "real": True, "worksheet": None,
+     "time_column": "EndDate", "statements": {"This is a multiple choice question.": "A multiple choice question"},
+     "feedback_column": "This is a free text question.", "scale_max": 5, "labels": {"2": 2},
+     "identity_values": ["130.92.34.66", "R_2YPOQ602ER1jkf1", "47.115097045898", "7.2315979003906"],
+     "expect_refusal": None, "header_rows": 2,
+     "notes": "ropensci/qualtRics inst/extdata/sample_legacy.csv (MIT). Legacy layout: V1..V10 in row 1, names in "
+              "row 2, UTF-8 BOM, trailing comma; 'Name' holds 'Anonym' (German account)."},
+]
+
+
 def main() -> None:
-    manifest = [write(random.Random(seed)) for write, seed in WRITERS]
+    manifest = [write(random.Random(seed)) for write, seed in WRITERS] + REAL_ENTRIES
     (HERE / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
                                         encoding="utf-8")
-    print(f"wrote {len(manifest)} replicas and manifest.json to {HERE}")
+    print(f"wrote {len(WRITERS)} replicas and manifest.json ({len(REAL_ENTRIES)} cached real files listed) to {HERE}")
 
 
 if __name__ == "__main__":

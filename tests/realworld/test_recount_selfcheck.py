@@ -5,6 +5,7 @@ planted in the file but never inside a mapped column)."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,10 @@ from openpyxl import Workbook, load_workbook
 from tests.realworld.recount import RecountError, recount
 
 HERE = Path(__file__).resolve().parent
-MANIFEST = json.loads((HERE / "manifest.json").read_text(encoding="utf-8"))
+EVERYTHING = json.loads((HERE / "manifest.json").read_text(encoding="utf-8"))
+MANIFEST = [e for e in EVERYTHING if not e["real"]]
+REAL = [e for e in EVERYTHING if e["real"]]
+CACHE = Path(os.environ.get("REALWORLD_CACHE", "/work/wt/realworld-cache"))
 AGREE = {"Strongly disagree": 1, "Disagree": 2, "Neither agree nor disagree": 3, "Agree": 4, "Strongly agree": 5}
 
 QUALTRICS_TINY = (
@@ -129,3 +133,26 @@ def test_corpus_covers_the_tools_and_refusals() -> None:
     assert 2 <= len([e for e in MANIFEST if e["expect_refusal"]]) <= 3
     assert {e["scale_max"] for e in MANIFEST} == {5, 7}
     assert all((HERE / e["file"]).exists() for e in MANIFEST)
+
+
+@pytest.mark.skipif(not CACHE.is_dir(), reason="real files live outside git, in the realworld cache folder")
+@pytest.mark.parametrize("entry", REAL, ids=lambda e: e["file"])
+def test_cached_real_files_recount(entry: dict) -> None:
+    assert recount(entry, CACHE)["responses"] == 1
+
+
+@pytest.mark.parametrize("entry", [e for e in MANIFEST if not e["expect_refusal"]], ids=lambda e: e["file"])
+def test_identity_values_never_sit_in_a_mapped_column(entry: dict) -> None:
+    """A DB grep for identity values is only meaningful if the mapped columns never contain them."""
+    from tests.realworld.recount import HEADER_ROWS, _csv_tables, _find_column, _find_time, _xlsx_tables
+
+    path = HERE / entry["file"]
+    tables = _xlsx_tables(entry, path) if path.suffix == ".xlsx" else _csv_tables(entry, path)
+    skip = entry.get("header_rows") or HEADER_ROWS.get(entry["tool"], 1)
+    keys = [*entry["statements"], *([entry["feedback_column"]] if entry["feedback_column"] else [])]
+    for rows in tables:
+        texts = rows[1] if skip >= 2 else None
+        mapped = [_find_column(k, rows[0], texts, entry["tool"]) for k in keys]
+        mapped.append(_find_time(entry["time_column"], rows[0], texts))
+        values = {row[i] for row in rows[skip:] for i in mapped if i < len(row)}
+        assert not [v for v in entry["identity_values"] if any(v in cell for cell in values)]
