@@ -262,6 +262,14 @@ class ColumnMap:
     answer_labels: dict[str, int] = field(default_factory=dict)
     suggestions: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    texts: list[list[str]] = field(default_factory=list)  # per column: its header texts (all header rows)
+
+    def label(self, index: int) -> str:
+        """The column as a user finds it: its header, with the question text of a later header row
+        (Qualtrics' row 2) when that differs, e.g. "Q1_1 (Rate - This meeting was …)"."""
+        header = self.table.header[index]
+        others = [t for t in (self.texts[index] if index < len(self.texts) else []) if t != header]
+        return f"{header} ({others[0]})" if others and others[0] not in header else header
 
     @property
     def mapped(self) -> list[int]:
@@ -429,4 +437,4 @@ def map_columns(table: RawTable, settings: Settings, declared: SourceMapping | N
     if declared:
         labels.update({normalise_header(k): v for k, v in declared.answer_labels})
     return ColumnMap(table, tool, time, statements, how, feedback, series, layout.header_rows, scale_max,
-                     labels, suggestions, notes)
+                     labels, suggestions, notes, texts)

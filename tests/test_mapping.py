@@ -412,7 +412,7 @@ def test_inspect_and_dry_run_print_the_mapping_and_write_nothing(tmp_path: Path,
     assert main(["inspect", str(export)]) == 0
     out = capsys.readouterr().out
     assert f"{export}: Qualtrics (wide, 3 header rows); time column 'RecordedDate'" in out
-    assert f"  {GOOD_USE!r} <- 'Q1_1' (grid row)" in out
+    assert f"  {GOOD_USE!r} <- 'Q1_1 (Rate - {GOOD_USE})' (grid row)" in out
     assert "usable rows: 2; rejected rows: 0" in out
     assert "'IPAddress'" in out and "198.51.100.7" not in out
     assert main(["ingest", "--db", str(db), "--surveys", str(export), "--dry-run"]) == 0
