@@ -263,6 +263,12 @@ def _validate(settings: Settings, path: Path) -> None:
     keys = [normalise_header(s.text) for s in settings.statements]
     if len(set(keys)) != len(keys):
         raise SettingsError(f"{path}: two statements have the same text")
+    # issue #10: a [[sources]] mapping names statements that exist
+    for number, source in enumerate(settings.sources):
+        unknown = [text for text, _column in source.statements if text not in settings.statement_texts]
+        if unknown:
+            raise SettingsError(f"{path}: sources[{number}] maps {unknown[0]!r}, which is not one of the "
+                                "statements; add it to 'statements' or fix the text")
 
 
 def resolve_db_path(cli_value: str | Path | None = None) -> Path:

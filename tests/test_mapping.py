@@ -282,6 +282,7 @@ answer_labels = {{ "Mostly agree" = 6 }}
     '[[sources]]\nfiles = ["a.csv"]\nheader_rows = 0\n',
     '[[sources]]\nfiles = ["a.csv"]\ncolumn = "x"\n',
     '[answer_labels]\n"Great" = 9\n',
+    '[[sources]]\nfiles = ["a.csv"]\nstatements = { "Not a configured statement" = "Q1" }\n',
 ])
 def test_bad_source_declarations_are_refused(tmp_path: Path, text: str) -> None:
     (tmp_path / "s.toml").write_text(text, encoding="utf-8")
