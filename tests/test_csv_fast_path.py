@@ -291,11 +291,15 @@ TIME_TEXTS = st.one_of(
 )
 ANSWERS = st.sampled_from(["", " ", "Agree", "strongly AGREE", "Neutral", "1", "5", "4.0", "6", "Agree (4)",
                            "5 - Strongly agree", "maybe", "👍 Agree", " Disagree\u00a0"])
-FREE_TEXT = st.text(
-    alphabet=st.one_of(st.sampled_from(list(" \t\r\n\"',;\u00a0\u2003\u3000\x85\x1c👍é")),
+_RANDOM_TEXT = st.text(
+    alphabet=st.one_of(st.sampled_from(list(" \t\r\n\"',;\u00a0\u2003\u3000\x85\x1c👍é0123456789@<-+.")),
                        st.characters(codec="utf-8", exclude_categories=("Cs",), exclude_characters="\x00")),
     max_size=30,
 )
+# What feedback scrubbing replaces (issue #10), and near misses, inside random text.
+_SCRUB_SNIPPETS = st.sampled_from(["ana@example.com", "<@U024BE7LH>", "<!here>", "+1 (555) 123-4567",
+                                   "020 7946 0958", "2026-03-04", "INC-20260304", "١٢٣٤٥٦٧٨٩٠", "a@b", "<@u1>"])
+FREE_TEXT = st.one_of(_RANDOM_TEXT, st.builds(lambda a, b, c: a + b + c, _RANDOM_TEXT, _SCRUB_SNIPPETS, _RANDOM_TEXT))
 
 
 @st.composite
