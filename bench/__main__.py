@@ -112,11 +112,14 @@ class Bench:
 
     # --- data ---
     def data(self) -> None:
-        from bench.dataset import generate
+        from bench.dataset import generate, generate_export_shaped
 
         sources = self.work / "sources"
         info = generate(sources, series_count=4 if self.args.quick else 40, seed=self.args.seed)
         self.results["dataset"] = info.as_dict()
+        shaped = generate_export_shaped(sources, rows=30_000 if self.args.quick else 300_000)
+        self.results["dataset"]["export_shaped"] = shaped.as_dict()
+        log(f"   export-shaped file: {shaped.rows:,} rows ({shaped.survey_bytes / 2**20:.1f} MB) in {shaped.seconds:.1f}s")
         log(f"   {info.survey_rows:,} survey rows ({info.survey_bytes / 2**20:.1f} MB), {info.answers_written:,} answers, "
             f"{info.feedback_texts:,} feedback texts, {info.meetings:,} meetings in {info.seconds:.1f}s")
 
@@ -171,11 +174,34 @@ class Bench:
         profiled = run_child("bench.ingest_child", ["ingest", "--db", str(profile_db), "--profile", str(profile_path), *files],
                              timeout=3600, log_name="ingest")
         _remove_db(profile_db)
+        out["export_shaped"] = self._ingest_export_shaped(scratch)
         out["profile"] = {"path": str(profile_path.relative_to(RESULTS)), "main_s": profiled.data["main_s"],
                           "top_tottime": top_stats(profile_path, 25, "tottime"),
                           "top_cumtime": top_stats(profile_path, 30, "cumtime")}
         shutil.rmtree(scratch, ignore_errors=True)
         self.results["sections"]["ingest"] = out
+
+    def _ingest_export_shaped(self, scratch: Path) -> dict[str, Any]:
+        """The second file (issue #10): a form export with label answers, a declared Team series and
+        identity columns, against the same read_csv floor."""
+        shaped = (self.results.get("dataset") or {}).get("export_shaped")
+        if not shaped or not Path(shaped["surveys"]).exists():
+            return {}
+        files = ["--surveys", shaped["surveys"], "--settings", shaped["settings"]]
+        out: dict[str, Any] = {"ingest": [], "floor": []}
+        for run in range(self.runs):
+            floor_db = scratch / f"shaped-floor-{run}.duckdb"
+            floor = run_child("bench.ingest_child", ["floor", "--db", str(floor_db), *files], timeout=600, log_name="ingest")
+            out["floor"].append({"wall_s": floor.wall_s, **floor.data})
+            _remove_db(floor_db)
+            db = scratch / f"shaped-{run}.duckdb"
+            result = run_child("bench.ingest_child", ["ingest", "--db", str(db), *files], timeout=1800, log_name="ingest")
+            out["ingest"].append({"wall_s": result.wall_s, **result.data})
+            if run == 0:
+                out["db_counts"] = _db_counts(db)
+            _remove_db(db)
+            log(f"   export-shaped run {run + 1}: ingest {result.wall_s:.2f}s, floor {floor.wall_s:.2f}s")
+        return out
 
     # --- apptest ---
     def configs(self) -> list[dict[str, Any]]:

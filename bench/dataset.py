@@ -198,3 +198,67 @@ def generate(out_dir: Path, *, series_count: int = 40, years: float = 5.0, mean_
         sample_series=series_names(series_count)[0],
         quarter="2026-Q2",
     )
+
+
+# --- issue #10: a second file shaped like a real form export ----------------------------------------
+
+
+@dataclass
+class ExportShapedInfo:
+    surveys: str
+    settings: str
+    rows: int
+    bad_rows: int
+    survey_bytes: int
+    seconds: float
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def generate_export_shaped(out_dir: Path, *, rows: int = 300_000, seed: int = 20261128,
+                           settings: Settings | None = None) -> ExportShapedInfo:
+    """``export_shaped.csv``: a Google Forms responses sheet as downloaded (``Timestamp``,
+    ``Email Address``, ``Name``, ``IP Address``, ``Team``, one column per statement answered
+    with labels such as "Strongly agree", the feedback question), plus the review_pulse.toml
+    a user writes for it (``Team`` is the series: declared in [[sources]]). The identity
+    columns are there to show they cost nothing: they are never read into the database."""
+    started = time.perf_counter()
+    settings = settings or Settings()
+    rng = random.Random(seed)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "export_shaped.csv"
+    toml = out_dir / "export_shaped.toml"
+    statements = settings.statement_texts
+    labels = ANSWER_STYLES[0]
+    teams = TEAMS[:24]
+    first = datetime(2021, 10, 1, 9, 0)
+    step = (datetime(2026, 9, 25, 18, 0) - first).total_seconds() / rows
+    header = ["Timestamp", "Email Address", "Name", "IP Address", "Team", *statements, settings.feedback_question.text]
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        for i in range(rows):
+            moment = first + timedelta(seconds=i * step + rng.random() * step)
+            first_name, last_name = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+            mean = 3.6 + rng.gauss(0, 0.6)
+            answers = ["" if rng.random() < 0.03 else labels[min(5, max(1, round(rng.gauss(mean, 0.8))))]
+                       for _ in statements]
+            feedback = _feedback(rng, (mean - 3.0) / 2, rng.choice(INCIDENTS)) if rng.random() < 0.3 else ""
+            writer.writerow([
+                f"{moment.month}/{moment.day}/{moment.year} {moment:%H:%M:%S}",
+                f"{first_name.lower()}.{last_name.lower()}{i % 97}@example.com",
+                f"{first_name} {last_name}",
+                f"10.{i % 256}.{(i // 256) % 256}.{rng.randint(1, 254)}",
+                rng.choice(teams),
+                *answers,
+                feedback,
+            ])
+        bad = [["not recorded", "x@example.com", "X Y", "10.0.0.1", "SRE", *(["Agree"] * len(statements)), ""],
+               ["6/10/2026 16:20:00", "y@example.com", "Y Z", "10.0.0.2", "SRE", "N/A", *(["Agree"] * (len(statements) - 1)), ""]]
+        writer.writerows(bad)
+    toml.write_text(
+        "# What a user writes for a Google Forms sheet whose series is the 'Team' question.\n"
+        '[[sources]]\nfiles = ["export_shaped.csv"]\nseries_column = "Team"\n', encoding="utf-8")
+    return ExportShapedInfo(str(path), str(toml), rows + len(bad), len(bad), path.stat().st_size,
+                            round(time.perf_counter() - started, 2))

@@ -37,6 +37,10 @@ def _install_hooks(timer: Timer) -> None:
     # Parsing.
     cli.parse_surveys = timer.wrap("parse_surveys (total)", cli.parse_surveys)
     cli.parse_attendance = timer.wrap("parse_attendance (total)", cli.parse_attendance)
+    import pipeline.preview as preview  # survey files are read there (workbook tabs, [[sources]])
+
+    preview.read_table = timer.wrap("read_table (total)", preview.read_table)
+    preview.parse_surveys = timer.wrap("parse_surveys (total)", preview.parse_surveys)
     parse.detect_wide_columns = timer.wrap("parse: detect columns", parse.detect_wide_columns)
     parse.TimeParser.parse = timer.wrap("parse: TimeParser.parse (all calls, memo hits incl.)", parse.TimeParser.parse)
     parse.TimeParser._parse = timer.wrap("parse: TimeParser._parse (memo misses)", parse.TimeParser._parse)
@@ -126,7 +130,8 @@ def run_ingest(args: argparse.Namespace) -> dict:
         return summaries[-1]
 
     cli.load = load_keeping_summary
-    argv = ["ingest", "--db", args.db, "--surveys", args.surveys, "--attendance", args.attendance]
+    argv = ["ingest", "--db", args.db, "--surveys", args.surveys,
+            *(["--attendance", args.attendance] if args.attendance else [])]
     profiler = None
     if args.profile:
         import cProfile
@@ -163,8 +168,11 @@ def run_floor(args: argparse.Namespace) -> dict:
     con = duckdb.connect(args.db)
     con.execute("CREATE TABLE surveys AS SELECT * FROM read_csv(?)", [args.surveys]).fetchall()
     after_surveys = time.perf_counter()
-    con.execute("CREATE TABLE attendance AS SELECT * FROM read_csv(?)", [args.attendance]).fetchall()
-    rows = con.execute("SELECT (SELECT count(*) FROM surveys), (SELECT count(*) FROM attendance)").fetchall()[0]
+    if args.attendance:
+        con.execute("CREATE TABLE attendance AS SELECT * FROM read_csv(?)", [args.attendance]).fetchall()
+        rows = con.execute("SELECT (SELECT count(*) FROM surveys), (SELECT count(*) FROM attendance)").fetchall()[0]
+    else:
+        rows = con.execute("SELECT (SELECT count(*) FROM surveys), 0").fetchall()[0]
     con.close()
     finished = time.perf_counter()
     return {
@@ -188,11 +196,16 @@ def main() -> None:
     parser.add_argument("mode", choices=["ingest", "floor"])
     parser.add_argument("--db", required=True)
     parser.add_argument("--surveys", required=True)
-    parser.add_argument("--attendance", required=True)
+    parser.add_argument("--attendance")
+    parser.add_argument("--settings", help="a review_pulse.toml for this run (the export-shaped file declares its series)")
     parser.add_argument("--hooks", action="store_true")
     parser.add_argument("--profile")
     parser.add_argument("--json-out")
     args = parser.parse_args()
+    if args.settings:
+        import os
+
+        os.environ["REVIEW_PULSE_SETTINGS"] = args.settings
     result = run_ingest(args) if args.mode == "ingest" else run_floor(args)
     write_json(args.json_out, result)
 

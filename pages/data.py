@@ -25,6 +25,9 @@ cols[0].metric("Latest response", f"{fresh.latest_response:%Y-%m-%d}" if fresh.l
 cols[1].metric("Latest meeting", f"{fresh.latest_meeting:%Y-%m-%d}" if fresh.latest_meeting else "—")
 cols[2].metric("Responses stored", f"{counts['responses']:,}")
 cols[3].metric("Rejected rows", f"{counts['rejects']:,}")
+for scale_max, answers in view.rescaled_answers():
+    st.info(f"{answers:,} answers were given on a 1-{scale_max} scale (declared with scale_max in [[sources]]) "
+            "and rescaled linearly onto 1-5 for every figure; the answers as given are kept.")
 
 st.subheader("Ingestion runs")
 runs = view.ingest_runs()
@@ -42,7 +45,7 @@ st.dataframe(
         "responses_present": st.column_config.NumberColumn("Already present"),
         "rejects_added": st.column_config.NumberColumn("New rejects"),
         "meetings_loaded": st.column_config.NumberColumn("Meetings"),
-        "dropped_columns": st.column_config.TextColumn("Identity columns dropped"),
+        "dropped_columns": st.column_config.TextColumn("Columns not stored"),
     },
 )
 if not failures.empty:
@@ -56,7 +59,8 @@ if rejects.empty:
     st.success("No rows have been rejected.")
 else:
     st.caption("Rows that could not be used: the reason and the columns involved. The rows' answers are "
-               "never shown here (they may come from a week too small to show); fix the file and load it again.")
+               "never shown here (they may come from a week too small to show), and only mapped columns (time, "
+               "statements, feedback, series) are ever stored; fix the file and load it again.")
     rejects["source_file"] = rejects["source_file"].map(lambda s: Path(s).name if "/" in s else s)
     st.dataframe(
         rejects[["source_file", "line", "reason", "columns", "kind", "run_id"]],

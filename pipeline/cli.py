@@ -7,13 +7,14 @@ import logging
 import os
 import sys
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 from pipeline.errors import IngestError
 from pipeline.csv_fast_path import plan as plan_fast_csv
 from pipeline.loader import CsvSurveyInput, RunSummary, load
+from pipeline.mapping import RunOptions, mapping_for
 from pipeline.parse import parse_attendance, parse_surveys
+from pipeline.preview import read_survey_inputs
 from pipeline.records import ParsedAttendance, ParsedSurveys
 from pipeline.sources.files import SUPPORTED_SUFFIXES, RawTable, expand_inputs, read_table, table_from_rows
 from pipeline.actions import ParsedActions, parse_actions_json, parse_actions_table
@@ -43,11 +44,15 @@ class _SheetAction(argparse.Action):
 
 
 class _WorksheetAction(argparse.Action):
+    """After --surveys-sheet/--attendance-sheet: that sheet's tab. Otherwise: tabs of the
+    .xlsx files given with --surveys (repeatable; default: every tab that fits)."""
+
     def __call__(self, parser, namespace, values, option_string=None):  # noqa: ANN001
         sheets = getattr(namespace, "sheets", None) or []
-        if not sheets:
-            parser.error("--worksheet must follow --surveys-sheet, --attendance-sheet, --polls-sheet or --actions-sheet")
-        sheets[-1].worksheet = values
+        if sheets and sheets[-1].worksheet is None:
+            sheets[-1].worksheet = values
+            return
+        namespace.file_worksheets = [*(getattr(namespace, "file_worksheets", None) or []), values]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -85,14 +90,28 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--polls-sheet", action=_SheetAction, metavar="KEY_OR_URL",
                         help="read a talking-points sheet (Date, Talking point, Votes…) from a Google Sheet")
     ingest.add_argument("--worksheet", action=_WorksheetAction, metavar="NAME",
-                        help="worksheet (tab) of the sheet option just before it; default: the first tab")
+                        help="worksheet (tab) of the sheet option just before it (default: the first tab); "
+                        "otherwise a tab of the .xlsx survey files, repeatable (default: every tab that fits)")
+    _mapping_options(ingest)
+    ingest.add_argument("--dry-run", action="store_true",
+                        help="show what would be loaded (tool, mapping, usable rows, rejects) and write nothing")
     ingest.add_argument("--series", metavar="NAME",
                         help="review series for rows without a series column (default from settings)")
     ingest.add_argument("--strict", action="store_true", help="fail the run, loading nothing, if any row is rejected")
     ingest.add_argument("--timeout", type=float, default=30.0, help="seconds per Google request (default 30)")
     ingest.add_argument("--retries", type=int, default=4, help="retries of a failed Google request (default 4)")
-    ingest.set_defaults(sheets=[])
+    ingest.set_defaults(sheets=[], file_worksheets=[])
     _force_option(ingest)
+
+    inspect = commands.add_parser(
+        "inspect", help="show how survey files would be read, without writing anything",
+        description="For each file (each tab of a workbook): the tool detected, the time column, each "
+        "statement's column, usable rows, the first rejects with reasons, columns not stored, and suggestions.")
+    inspect.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    inspect.add_argument("--worksheet", action="append", default=[], dest="file_worksheets", metavar="NAME",
+                         help="only this tab of a workbook (repeatable)")
+    inspect.add_argument("--series", metavar="NAME", help="review series for rows without a series column")
+    _mapping_options(inspect)
 
     demo = commands.add_parser("demo", help="generate two quarters of realistic demo exports and load them",
                                description="Write demo source files (a Slack Workflow Builder survey CSV "
@@ -121,6 +140,20 @@ def build_parser() -> argparse.ArgumentParser:
 def _force_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true",
                         help="write into a DuckDB file that is not a Review Pulse database (adds our tables beside its own)")
+
+
+def _mapping_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--time-column", metavar="HEADER",
+                        help="the submission-time column of the survey files (overrides detection and [[sources]])")
+    parser.add_argument("--header-rows", type=int, metavar="N",
+                        help="rows of header at the top of the survey files (Qualtrics 3, SurveyMonkey 2)")
+
+
+def _run_options(args: argparse.Namespace) -> RunOptions:
+    header_rows = getattr(args, "header_rows", None)
+    if header_rows is not None and not 1 <= header_rows <= 10:
+        raise IngestError(f"--header-rows {header_rows}: give a number from 1 to 10")
+    return RunOptions(getattr(args, "time_column", None), header_rows, tuple(getattr(args, "file_worksheets", []) or []))
 
 
 def _db_option(parser: argparse.ArgumentParser) -> None:
@@ -164,18 +197,17 @@ def run_ingest(args: argparse.Namespace, settings: Settings, db_path: Path, fast
                           "--attendance-sheet, --polls-sheet or --actions-sheet")
     surveys: list[ParsedSurveys] = []
     attendance: list[ParsedAttendance] = []
-    sources: list[str] = []
     # Read and parse everything before touching the DB: a bad file changes nothing.
     csv_surveys: list[CsvSurveyInput] = []
-    for path in expand_inputs(args.surveys):
-        parse_in_python = partial(_parse_survey_file, path, settings, args.series)
-        csv_plan = plan_fast_csv(path) if fast_csv else None
+    inputs = read_survey_inputs(args.surveys, settings, args.series, _run_options(args), _print_progress)
+    sources = list(inputs.sources)
+    for table in inputs.tables:
+        csv_plan = plan_fast_csv(table.path) if fast_csv and table.path is not None else None
         if csv_plan is not None:
             # Large plain CSVs are parsed by DuckDB inside the load (same result, much faster).
-            csv_surveys.append(CsvSurveyInput(csv_plan, args.series, parse_in_python))
+            csv_surveys.append(CsvSurveyInput(csv_plan, args.series, table.parse, table.declared))
         else:
-            surveys.append(parse_in_python())
-        sources.append(str(path))
+            surveys.append(table.parse())
     for path in expand_inputs(args.attendance):
         attendance.append(parse_attendance(read_table(path, limits=settings.limits), settings, args.series))
         sources.append(str(path))
@@ -194,12 +226,15 @@ def run_ingest(args: argparse.Namespace, settings: Settings, db_path: Path, fast
         elif ref.kind == "polls":
             polls.append(checked_table(table, settings, args.series))
         elif ref.kind == "surveys":
-            surveys.append(parse_surveys(table, settings, args.series))
+            declared = mapping_for(settings, table.source, table.source.rsplit(" / ", 1)[-1], _run_options(args))
+            surveys.append(parse_surveys(table, settings, args.series, declared=declared))
         else:
             attendance.append(parse_attendance(table, settings, args.series))
         sources.append(table.source)
-    return load(db_path, settings, surveys, attendance, sources, strict=args.strict, csv_surveys=csv_surveys,
-                polls=polls, actions=actions, force=getattr(args, "force", False))
+    summary = load(db_path, settings, surveys, attendance, sources, strict=args.strict, csv_surveys=csv_surveys,
+                   polls=polls, actions=actions, force=getattr(args, "force", False))
+    summary.skipped = list(inputs.skipped)
+    return summary
 
 
 # --- follow-up actions (issue 13) ---
@@ -226,10 +261,6 @@ def parse_action_file(path: Path, settings: Settings, series: str | None) -> Par
 # --- end of follow-up actions ---
 
 
-def _parse_survey_file(path: Path, settings: Settings, series: str | None) -> ParsedSurveys:
-    return parse_surveys(read_table(path, limits=settings.limits), settings, series,
-                         progress=_print_progress(path.name))
-
 
 def _sources_of(args: argparse.Namespace) -> list[str]:
     named = [str(p) for p in getattr(args, "surveys", []) + getattr(args, "attendance", [])
@@ -255,13 +286,15 @@ def _main(argv: list[str] | None) -> int:
     except SettingsError as exc:
         print(f"error: {terminal_safe(str(exc))}", file=sys.stderr)
         return EXIT_FAILED
-    db_path = resolve_db_path(args.db)
+    db_path = resolve_db_path(getattr(args, "db", None))
     try:
+        if args.command == "inspect" or (args.command == "ingest" and args.dry_run):
+            return _inspect(args, settings)
         if args.command == "ingest":
             summary = run_ingest(args, settings, db_path)
-            print(f"Ingested into {db_path} (run {summary.run_id})")
-            print("\n".join("  " + line for line in summary.lines()))
-            return 0
+            # Published: from here on an output error (a reader that closed the pipe) is not a failed run.
+            return _print_after_publish([f"Ingested into {db_path} (run {summary.run_id})",
+                                         *("  " + line for line in summary.lines())])
         if args.command == "demo":
             from pipeline.demo import build_demo, remove_demo
 
@@ -300,6 +333,37 @@ def _main(argv: list[str] | None) -> int:
         name = type(exc).__name__
         return _fail(args, db_path, f"unexpected {name}: {str(exc).splitlines()[0] if str(exc) else name}; nothing was changed")
     return EXIT_FAILED
+
+
+def _inspect(args: argparse.Namespace, settings: Settings) -> int:
+    """`inspect FILE…` and `ingest --dry-run`: the preview, nothing written; exit 2 if a file is refused."""
+    from pipeline.preview import inspect_lines, inspect_paths
+
+    paths = list(args.files) if args.command == "inspect" else list(args.surveys)
+    if not paths:
+        raise IngestError("nothing to inspect: give survey files (--dry-run previews the --surveys files)")
+    report = inspect_paths(paths, settings, args.series, _run_options(args))
+    code = 0 if report.ok else EXIT_FAILED
+    lines = inspect_lines(report)
+    if args.command == "ingest":
+        lines.append("dry run: nothing was written")
+    _print_after_publish(lines)
+    return code
+
+
+def _print_after_publish(lines: list[str]) -> int:
+    """Print the outcome; a closed stdout (`… | head`, `… | true`) is not an error any more."""
+    try:
+        print("\n".join(lines))
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError):
+        # Point stdout at /dev/null so the interpreter's final flush does not fail either.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+    return 0
 
 
 def _fail(args: argparse.Namespace, db_path: Path, message: str) -> int:

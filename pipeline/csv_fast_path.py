@@ -40,18 +40,22 @@ from pipeline.parse import (
     TimeParser,
     _AnswerMemo,
     _parse_wide,
+    beyond_scale_note,
     dayfirst_evidence,
+    describe,
     detect_wide_columns,
+    scrub_feedback,
 )
+from pipeline.records import MappingReport
 from pipeline.records import Reject
 from pipeline.schema import isoformat_sql, temp_table
 from pipeline.sources.files import RawTable, dedupe_headers, sniff_delimiter
-from review_pulse.settings import Settings
+from review_pulse.settings import Settings, SourceMapping
 
 DELIMITERS = (",", ";", "\t", "|")
 MAX_COLUMNS = 256  # wider files are rare and cheap enough for the Python path
 MAX_LINE_BYTES = 64 * 1024 * 1024  # DuckDB's max_line_size (the Python path bounds cells with settings.limits)
-HEAD_ROWS = 200  # what detect_wide_columns looks at to spot identity columns by value
+HEAD_ROWS = 200  # what detect_wide_columns looks at (pipeline.mapping: free-text feedback check)
 SERIES_MAX_CHARS = 200  # parse._series_of clips longer names
 MAX_ANSWER_LABELS = 500  # a real export has a handful of labels; thousands mean free text in a scale column
 
@@ -89,6 +93,7 @@ class StagedSurveys:
     rejects: list[Reject]
     dropped_columns: list[str]
     unused_columns: list[str]
+    report: MappingReport | None = None
 
 
 def plan(path: Path) -> CsvPlan | None:
@@ -144,10 +149,11 @@ def stage(
     series: str | None,
     tag: int,
     now: datetime | None = None,
+    declared: SourceMapping | None = None,
 ) -> StagedSurveys:
     """Parse the file into TEMP tables; raise FastPathDeclined when only Python can be sure."""
     try:
-        return _Stager(con, csv_plan, settings, series, tag, now).run()
+        return _Stager(con, csv_plan, settings, series, tag, now, declared).run()
     except duckdb.Error as exc:
         _drop_temp_tables(con, tag)
         first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -162,11 +168,12 @@ def _drop_temp_tables(con: duckdb.DuckDBPyConnection, tag: int) -> None:
         con.execute(f"DROP TABLE IF EXISTS {name}_{tag}")  # names are ours; tag is an int
 
 
-_TEMP_NAMES = ("fp_rows", "fp_classified", "fp_responses", "fp_time_map", "fp_hour_offsets")
+_TEMP_NAMES = ("fp_rows", "fp_classified", "fp_responses", "fp_time_map", "fp_hour_offsets", "fp_feedback_map")
 
 
 class _Stager:
-    def __init__(self, con, csv_plan, settings, series, tag, now):  # noqa: ANN001
+    def __init__(self, con, csv_plan, settings, series, tag, now, declared=None):  # noqa: ANN001
+        self.declared = declared
         self.con = con
         self.plan = csv_plan
         self.settings = settings
@@ -195,11 +202,13 @@ class _Stager:
         plan = self.plan
         head = RawTable(plan.source, plan.header, _head_rows(plan), [])
         try:
-            cols = detect_wide_columns(head, self.settings)
+            cols = detect_wide_columns(head, self.settings, self.declared)
         except SourceFileError as exc:
             raise FastPathDeclined(f"header: {exc}") from None
         if cols is None:
             raise FastPathDeclined("not a wide export")
+        if cols.header_rows > 1:
+            raise FastPathDeclined(f"{cols.header_rows} header rows")
         self.cols = cols
         self._read_all()
         # The file's own byte counts take a while in Python; DuckDB releases the GIL, so they
@@ -212,22 +221,26 @@ class _Stager:
             rejects = self._reject_problem_rows(dayfirst)
             response_count = self._build_responses()
             self._check_split_matches_python(counting.result())
-        for name in ("fp_rows", "fp_time_map", "fp_hour_offsets"):
+        for name in ("fp_rows", "fp_time_map", "fp_hour_offsets", "fp_feedback_map"):
             self.con.execute(f"DROP TABLE IF EXISTS {self.t(name)}")
-        dropped, unused = cols.dropped_and_unused(plan.header)
+        unused = cols.unused()
+        report = describe(cols, "wide")
+        note = beyond_scale_note(self.memo, lambda v: None)
+        if note:
+            report.notes.append(note)
         return StagedSurveys(
             source=plan.source,
             responses_table=self.t("fp_responses"),
             response_count=response_count,
             rejects=rejects,
-            dropped_columns=dropped,
+            dropped_columns=list(unused),
             unused_columns=unused,
+            report=report,
         )
 
     def _read_all(self) -> None:
-        """Every row, its line number, and the counts that prove the split (identity cells not kept)."""
-        identity = set(self.cols.identity)
-        kept = [n for i, n in enumerate(self.names) if i not in identity]
+        """Every row, its line number, and the counts that prove the split (only mapped cells kept)."""
+        kept = [self.names[i] for i in self.cols.mapped]
 
         # All cells of a row joined by spaces: one string to count characters in (contains()
         # first, as most rows hold none of them), and blank exactly when every cell is
@@ -386,7 +399,7 @@ class _Stager:
         ).fetchall()]
         if len(answer_values) > MAX_ANSWER_LABELS:
             raise FastPathDeclined(f"{len(answer_values):,} different answer texts")  # lists are looked up linearly
-        memo = _AnswerMemo()
+        memo = self.memo = _AnswerMemo(cols.answer_labels, cols.scale_max)
         self.scored_values = [v for v in answer_values if isinstance(memo[v], int)]
         self.scores = [memo[v] for v in self.scored_values]
         self.bad_answers = [v for v in answer_values if isinstance(memo[v], str)]
@@ -462,8 +475,7 @@ class _Stager:
         row_sql, row_params = self._row_select()
         con.execute(f"CREATE TEMP TABLE {self.t('fp_classified')} AS {row_sql}", row_params)
         self._map_other_times()
-        identity = set(self.cols.identity)
-        kept = [i for i in range(self.width) if i not in identity]
+        kept = self.cols.mapped
         problem_rows = con.execute(
             f"""SELECT r.line, {', '.join(f'r.c{i}' for i in kept)}
                 FROM {self.t('fp_rows')} AS r
@@ -487,6 +499,29 @@ class _Stager:
             raise FastPathDeclined(f"line {parsed.responses[0].source_line} classified differently")
         return parsed.rejects
 
+    def _scrub_feedback(self) -> None:
+        """pipeline.parse.scrub_feedback on every feedback text that could hold an e-mail, a
+        mention or a phone number (the same pre-test it makes itself: '@', '<', or at least 8
+        decimal digits, \\p{Nd} being Python's \\d), joined back by value. regexp_matches stops at
+        the 8th digit; counting digits with regexp_replace cost over a second on 100,000 texts."""
+        if self.cols.feedback is None or not self.settings.scrub_feedback:
+            return
+        con = self.con
+        candidates = [v for (v,) in con.execute(
+            f"""SELECT DISTINCT feedback FROM {self.t('fp_classified')}
+                WHERE feedback IS NOT NULL AND (contains(feedback, '@') OR contains(feedback, '<')
+                      OR regexp_matches(feedback, '\\p{{Nd}}(?:[^\\p{{Nd}}]*\\p{{Nd}}){{7}}'))"""
+        ).fetchall()]
+        changed = [(v, scrubbed) for v in candidates if (scrubbed := scrub_feedback(v)) != v]
+        if not changed:
+            return
+        temp_table(con, self.t("fp_feedback_map"), {
+            "original": ("VARCHAR", [v for v, _ in changed]),
+            "scrubbed": ("VARCHAR", [w for _, w in changed]),
+        })
+        con.execute(f"""UPDATE {self.t('fp_classified')} AS p SET feedback = m.scrubbed
+                        FROM {self.t('fp_feedback_map')} AS m WHERE p.feedback = m.original""")
+
     def _build_responses(self) -> int:
         """Clean rows as responses, keyed exactly as pipeline.parse.response_key_maker keys them.
 
@@ -494,6 +529,7 @@ class _Stager:
         insert the answers of the responses it keeps without joining on keys.
         """
         con = self.con
+        self._scrub_feedback()
         position = {text: i for i, text in enumerate(self.settings.statement_texts)}
         column_of = {position[statement]: n for n, (_index, statement) in enumerate(self.statement_columns)}
         answer_parts = [f"? || '=' || s{n}::VARCHAR" for n in range(len(self.statement_columns))]
@@ -524,7 +560,8 @@ class _Stager:
                 SELECT (CASE WHEN coalesce(x.occurrence, 0) = 0 THEN md5_number({content})
                              ELSE md5_number({content} || chr(30) || x.occurrence::VARCHAR) END)::UUID AS response_key,
                        p.series, p.utc AS submitted_utc, p.local AS submitted_local, p.feedback,
-                       ?::VARCHAR AS source_file, p.line AS source_line, {score_columns}
+                       ?::VARCHAR AS source_file, p.line AS source_line,
+                       {self.cols.scale_max:d}::TINYINT AS scale_max, {score_columns}
                 FROM clean AS p LEFT JOIN repeats AS x USING (row_index)""",
             [*statements, *statements, self.plan.source],
         )

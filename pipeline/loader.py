@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -17,9 +18,9 @@ from pipeline.csv_fast_path import CsvPlan, FastPathDeclined, StagedSurveys, sta
 from pipeline.errors import IngestError, StrictModeError
 from pipeline.feedback_analysis import refresh_feedback_analysis
 from pipeline.guards import mark_demo_run, refuse_foreign_database, refuse_real_data
-from pipeline.records import ParsedAttendance, ParsedSurveys, Reject
+from pipeline.records import MappingReport, ParsedAttendance, ParsedSurveys, Reject
 from pipeline.schema import REBUILD_RESPONSE_WEEKS, ensure_schema, temp_table
-from review_pulse.settings import Settings
+from review_pulse.settings import Settings, SourceMapping
 from review_pulse.store import staged_write, write_lock
 
 if TYPE_CHECKING:  # talking points: imported only by runs that load polls (CLI start-up time)
@@ -47,6 +48,9 @@ class RunSummary:
     poll_messages_ignored: int = 0
     unmatched_options: list[str] = field(default_factory=list)
     poll_dropped_columns: list[str] = field(default_factory=list)
+    # Issue #10: how each survey table was read, and workbook tabs that are not surveys.
+    reports: dict[str, MappingReport] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         lines = [
@@ -57,12 +61,14 @@ class RunSummary:
             f"meetings loaded:     {self.meetings_loaded}",
             f"rejected rows:       {self.rejects_seen} ({self.rejects_added} new; see the Data page)",
         ]
-        if self.dropped_columns:
-            lines.append("identity columns dropped (never stored): " + ", ".join(self.dropped_columns))
+        for source, report in self.reports.items():
+            lines.extend(report_lines(source, report))
         if self.unused_columns:
             shown = self.unused_columns[:10]
             more = f" and {len(self.unused_columns) - 10} more" if len(self.unused_columns) > 10 else ""
-            lines.append("columns not used (not a statement, time, feedback or series): " + ", ".join(shown) + more)
+            lines.append("columns not stored (not mapped to time, a statement, feedback or series): "
+                         + ", ".join(shown) + more)
+        lines.extend(self.skipped)
         if self.actions is not None:
             lines.extend(self.actions.lines())
         lines.extend(self._poll_lines())
@@ -96,6 +102,39 @@ def _printable(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
+def report_lines(source: str, report: MappingReport) -> list[str]:
+    """How one survey table was read, for the run summary, `inspect` and `--dry-run`."""
+    tool = report.tool or "generic export"
+    rows = f", {report.header_rows} header rows" if report.header_rows > 1 else ""
+    lines = [f"{source}: {tool} ({report.layout}{rows}); time column {report.time_column!r}"]
+    for statement, column, how in report.statement_columns:
+        lines.append(f"  {statement!r} <- {column!r} ({how})")
+    if report.feedback_column:
+        lines.append(f"  feedback <- {report.feedback_column!r}")
+    if report.series_column:
+        lines.append(f"  series <- {report.series_column!r}")
+    if report.scale_max != 5:
+        lines.append(f"  answers on 1-{report.scale_max}, rescaled onto 1-5 (the answers as given are kept)")
+    lines.extend(f"  suggestion: {text}" for text in report.suggestions)
+    lines.extend(f"  note: {text}" for text in report.notes)
+    return lines
+
+
+def unusable_message(source: str, rejects: list[Reject], report: MappingReport | None = None) -> str:
+    reason, count = Counter(r.reason for r in rejects).most_common(1)[0]
+    hint = next((f" ({note})" for note in (report.notes if report else []) if "scale_max" in note), "")
+    hint = hint if "is not a whole number from 1 to 5" in reason else ""
+    return (f"{source}: no usable response; {len(rejects):,} row(s) rejected, most often "
+            f"({count:,}x): {reason[:200]}{hint}")
+
+
+def check_usable(source: str, responses: int, rejects: list[Reject], report: MappingReport | None = None) -> None:
+    """A survey file with rejected rows and not one usable response fails the run (issue #10)."""
+    if responses or not rejects:
+        return
+    raise IngestError(unusable_message(source, rejects, report) + "; nothing was loaded")
+
+
 log = logging.getLogger(__name__)
 
 
@@ -106,6 +145,7 @@ class CsvSurveyInput:
     plan: CsvPlan
     series: str | None
     parse_in_python: Callable[[], ParsedSurveys]
+    declared: SourceMapping | None = None  # [[sources]] entry and CLI flags for this file
 
 
 def load(
@@ -141,7 +181,7 @@ def load(
         declined: dict[str, str] = {}
         for tag, item in enumerate(csv_surveys):
             try:
-                staged.append(stage(con, item.plan, settings, item.series, tag, now=now))
+                staged.append(stage(con, item.plan, settings, item.series, tag, now=now, declared=item.declared))
             except FastPathDeclined as reason:
                 log.info("%s: parsed in Python (%s)", item.plan.source, reason)
                 declined[item.plan.source] = str(reason)
@@ -157,12 +197,17 @@ def load(
                 f"--strict: {len(rejects)} row(s) rejected, nothing loaded "
                 f"(first: {first.source_file} line {first.line}: {first.reason})"
             )
+        for parsed in surveys:
+            check_usable(parsed.source, len(parsed.responses), parsed.rejects, parsed.report)
+        for staged_file in staged:
+            check_usable(staged_file.source, staged_file.response_count, staged_file.rejects, staged_file.report)
         summary = _write(con, settings, surveys, staged, attendance, rejects, sources, started, polls=polls,
                          actions=actions)
         if demo:
             mark_demo_run(con, summary.run_id)  # in the same published snapshot as the rows
     summary.parsed_in_duckdb = [s.source for s in staged]
     summary.fast_path_declined = declined
+    summary.reports = {p.source: p.report for p in [*surveys, *staged] if p.report is not None}
     return summary
 
 
@@ -183,7 +228,7 @@ def _write(
     responses = [r for p in surveys for r in p.responses]
     # Column lists, not row tuples: each becomes one typed LIST parameter (see schema.temp_table).
     # Scores go one column per statement, the shape the CSV fast path stages them in too.
-    scores: list[list[int | None]] = [[None] * len(responses) for _ in statement_texts]
+    scores: list[list[int | None]] = [[None] * len(responses) for _ in statement_texts]  # as given: 1..scale_max
     for row, r in enumerate(responses):
         for statement, score in r.answers:
             scores[position[statement]][row] = score
@@ -195,6 +240,7 @@ def _write(
         "feedback": ("VARCHAR", [r.feedback for r in responses]),
         "source_file": ("VARCHAR", [r.source_file for r in responses]),
         "source_line": ("BIGINT", [r.source_line for r in responses]),
+        "scale_max": ("TINYINT", [r.scale_max for r in responses]),
         **{f"score_{i}": ("TINYINT", column) for i, column in enumerate(scores)},
     }
     reject_columns = {
@@ -235,7 +281,8 @@ def _write(
         temp_table(con, name, columns)
     # One view over every input; each gets a number so a file given twice is told apart.
     response_columns = ", ".join(
-        ["response_key", "series", "submitted_utc", "submitted_local", "feedback", "source_file", "source_line"]
+        ["response_key", "series", "submitted_utc", "submitted_local", "feedback", "source_file", "source_line",
+         "scale_max"]
         + [f"score_{i}" for i in range(len(statement_texts))]
     )
     input_selects = [f"SELECT {response_columns}, {n + 1:d} AS input_no FROM {s.responses_table}"  # our own names
@@ -269,10 +316,13 @@ def _write(
                QUALIFY row_number() OVER (PARTITION BY response_key ORDER BY source_file, source_line, input_no) = 1"""
         )
     # One answer per non-NULL score column (UNPIVOT drops NULLs); score_<i> is statement i.
+    # Answers on a declared 1-scale_max scale are rescaled linearly onto 1-5 (parse.rescale).
     answers_added = con.execute(
-        f"""INSERT INTO answers
-            SELECT response_key, (?::VARCHAR[])[column_name[7:]::INT + 1], score
-            FROM (UNPIVOT (SELECT response_key, {', '.join(f'score_{i:d}' for i in range(len(statement_texts)))}
+        f"""INSERT INTO answers (response_key, statement, score, raw_score, scale_max)
+            SELECT response_key, (?::VARCHAR[])[column_name[7:]::INT + 1],
+                   CASE WHEN scale_max = 5 THEN score::DOUBLE ELSE 1 + (score - 1) * 4 / (scale_max - 1)::DOUBLE END,
+                   score, scale_max
+            FROM (UNPIVOT (SELECT response_key, scale_max, {', '.join(f'score_{i:d}' for i in range(len(statement_texts)))}
                            FROM new_responses)
                   ON COLUMNS('^score_') INTO NAME column_name VALUE score)""",
         [statement_texts],

@@ -12,9 +12,10 @@ import json
 import math
 import re
 import uuid
+import warnings
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -22,9 +23,11 @@ from zoneinfo import ZoneInfo
 from dateutil import parser as dateutil_parser
 
 from pipeline.errors import SourceFileError
-from pipeline.records import Meeting, ParsedAttendance, ParsedSurveys, Reject, SurveyResponse
+from pipeline.records import MappingReport, Meeting, ParsedAttendance, ParsedSurveys, Reject, SurveyResponse
+from pipeline import mapping
+from pipeline.tools import GENERIC_TIME_HEADERS, detect_tool
 from pipeline.sources.files import RawTable, promote_header
-from review_pulse.settings import Settings, normalise_header
+from review_pulse.settings import Settings, SourceMapping, normalise_header
 
 EARLIEST_PLAUSIBLE = datetime(2000, 1, 1)
 MAX_FEEDBACK_CHARS = 20_000
@@ -35,33 +38,58 @@ SERIAL_EPOCH = datetime(1899, 12, 30)
 
 # --- answers ---------------------------------------------------------------
 
+# The agreement sets of the tools in pipeline.tools (Google/Microsoft Forms, Qualtrics,
+# SurveyMonkey, Typeform, LimeSurvey) on a 1-5 scale. Settings add their own labels.
 ANSWER_LABELS = {
-    "strongly disagree": 1,
-    "disagree": 2,
-    "somewhat disagree": 2,
-    "neither agree nor disagree": 3,
-    "neither agree or disagree": 3,
-    "neither": 3,
-    "neutral": 3,
-    "somewhat agree": 4,
-    "agree": 4,
-    "strongly agree": 5,
+    "strongly disagree": 1, "completely disagree": 1, "totally disagree": 1, "fully disagree": 1,
+    "disagree completely": 1, "disagree strongly": 1, "disagree totally": 1, "very much disagree": 1,
+    "disagree": 2, "somewhat disagree": 2, "mostly disagree": 2, "partly disagree": 2, "tend to disagree": 2,
+    "disagree somewhat": 2, "slightly disagree": 2,
+    "neither agree nor disagree": 3, "neither agree or disagree": 3, "neither disagree nor agree": 3,
+    "neither": 3, "neutral": 3, "undecided": 3, "no strong feelings": 3, "no opinion": 3, "not sure": 3,
+    "unsure": 3, "neither agree nor disagree neutral": 3, "neutral neither agree nor disagree": 3,
+    "agree": 4, "somewhat agree": 4, "mostly agree": 4, "partly agree": 4, "tend to agree": 4,
+    "agree somewhat": 4, "slightly agree": 4,
+    "strongly agree": 5, "completely agree": 5, "totally agree": 5, "fully agree": 5, "agree completely": 5,
+    "agree strongly": 5, "agree totally": 5, "very much agree": 5,
+    "definitely disagree": 1, "definitely agree": 5,  # LimeSurvey's label sets
+    # Microsoft Forms' Likert defaults in the languages of pipeline.tools.MICROSOFT_FORMS_LOCALES.
+    "stimme überhaupt nicht zu": 1, "stimme nicht zu": 2, "stimme zu": 4, "stimme voll und ganz zu": 5,
+    "pas du tout d accord": 1, "pas d accord": 2, "neutre": 3, "d accord": 4, "tout à fait d accord": 5,
+    "totalmente en desacuerdo": 1, "en desacuerdo": 2, "de acuerdo": 4, "totalmente de acuerdo": 5,
+    "helemaal mee oneens": 1, "mee oneens": 2, "neutraal": 3, "mee eens": 4, "helemaal mee eens": 5,
+    "instämmer inte alls": 1, "instämmer inte": 2, "instämmer": 4, "instämmer helt": 5,
+}
+# A 1-7 agreement scale (declared with scale_max = 7): Qualtrics' and SurveyMonkey's 7-point set.
+ANSWER_LABELS_7 = {
+    "strongly disagree": 1, "completely disagree": 1, "disagree": 2, "somewhat disagree": 3,
+    "slightly disagree": 3, "neither agree nor disagree": 4, "neither agree or disagree": 4, "neutral": 4,
+    "undecided": 4, "no strong feelings": 4, "somewhat agree": 5, "slightly agree": 5, "agree": 6,
+    "strongly agree": 7, "completely agree": 7,
 }
 LABEL_FOR_SCORE = {1: "Strongly disagree", 2: "Disagree", 3: "Neutral", 4: "Agree", 5: "Strongly agree"}
-_NUMBER_WITH_LABEL = re.compile(r"^([1-5])(?:\s+(.+))?$")
-_LABEL_WITH_NUMBER = re.compile(r"^(.+?)\s+([1-5])$")
+_NUMBER_WITH_LABEL = re.compile(r"^(\d{1,2})(?:\s+(.+))?$")
+_LABEL_WITH_NUMBER = re.compile(r"^(.+?)\s+(\d{1,2})$")
 
 
 class AnswerError(ValueError):
-    """An answer that is present but is not 1-5 or a known label."""
+    """An answer that is present but is not 1-5 (or 1-scale_max) or a known label."""
 
 
-def parse_answer(value: object) -> int | None:
-    """1-5 or an agree/disagree label (any case/spacing) -> score; blank -> None (skipped).
+def default_labels(scale_max: int) -> dict[str, int]:
+    return ANSWER_LABELS if scale_max == 5 else ANSWER_LABELS_7 if scale_max == 7 else {}
+
+
+def parse_answer(value: object, labels: dict[str, int] | None = None, scale_max: int = 5) -> int | None:
+    """1..scale_max or an agree/disagree label (any case/spacing) -> score; blank -> None (skipped).
 
     Also accepts what forms and poll apps write around the scale, such as
-    "5 - Strongly agree", "Agree (4)" or an emoji before the label.
+    "5 - Strongly agree", "Agree (4)" or an emoji before the label. ``labels`` are extra
+    (normalised) labels from the settings, on this scale.
     """
+    known = default_labels(scale_max)
+    if labels:
+        known = {**known, **labels}
     if value is None:
         return None
     if isinstance(value, bool):
@@ -70,9 +98,9 @@ def parse_answer(value: object) -> int | None:
         if isinstance(value, float) and math.isnan(value):
             return None
         # Compare before converting: float() of a huge int raises OverflowError.
-        if 1 <= value <= 5 and float(value).is_integer():
+        if 1 <= value <= scale_max and float(value).is_integer():
             return int(value)
-        raise AnswerError(f"{_clip(repr(value), 60)} is not a whole number from 1 to 5")
+        raise AnswerError(f"{_clip(repr(value), 60)} is not a whole number from 1 to {scale_max}")
     text = str(value).strip()
     if not text:
         return None
@@ -81,31 +109,91 @@ def parse_answer(value: object) -> int | None:
     except ValueError:
         pass
     else:
-        if number.is_integer() and 1 <= number <= 5:
+        if number.is_integer() and 1 <= number <= scale_max:
             return int(number)
-        raise AnswerError(f"{text!r} is not a whole number from 1 to 5")
+        raise AnswerError(f"{text!r} is not a whole number from 1 to {scale_max}")
     key = normalise_header(text)
-    if key in ANSWER_LABELS:
-        return ANSWER_LABELS[key]
+    if key in known:
+        return known[key]
     match = _NUMBER_WITH_LABEL.match(key)
-    if match and (match.group(2) is None or ANSWER_LABELS.get(match.group(2)) == int(match.group(1))):
+    if match and 1 <= int(match.group(1)) <= scale_max and (
+            match.group(2) is None or known.get(match.group(2)) == int(match.group(1))):
         return int(match.group(1))
     match = _LABEL_WITH_NUMBER.match(key)
-    if match and ANSWER_LABELS.get(match.group(1)) == int(match.group(2)):
+    if match and 1 <= int(match.group(2)) <= scale_max and known.get(match.group(1)) == int(match.group(2)):
         return int(match.group(2))
-    raise AnswerError(f"{_clip(text, 60)!r} is not a 1-5 answer or an agree/disagree label")
+    raise AnswerError(f"{_clip(text, 60)!r} is not a 1-{scale_max} answer or an agree/disagree label")
+
+
+def rescale(score: int, scale_max: int) -> float:
+    """A 1..scale_max answer on the 1-5 scale every figure uses (linear; 5-point answers unchanged)."""
+    return float(score) if scale_max == 5 else 1 + (score - 1) * 4 / (scale_max - 1)
 
 
 class _AnswerMemo(dict):
     """parse_answer with a cache; errors are cached as their message."""
 
+    def __init__(self, labels: dict[str, int] | None = None, scale_max: int = 5) -> None:
+        super().__init__()
+        self.labels = labels or None
+        self.scale_max = scale_max
+
     def __missing__(self, value: object) -> int | None | str:
         try:
-            result: int | None | str = parse_answer(value)
+            result: int | None | str = parse_answer(value, self.labels, self.scale_max)
         except AnswerError as exc:
             result = str(exc)
         self[value] = result
         return result
+
+
+_BEYOND_SCALE = re.compile(r"^'?(\d{1,2})'? is not a whole number from 1 to 5$")
+
+
+def beyond_scale_note(memo: _AnswerMemo, header_of: Callable[[object], str | None]) -> str | None:
+    """One message for answers past 5 when no scale was declared (a 1-7 or 1-10 scale)."""
+    if memo.scale_max != 5:
+        return None
+    highest = 0
+    for result in memo.values():
+        if isinstance(result, str):
+            match = _BEYOND_SCALE.match(result)
+            if match and 5 < int(match.group(1)) <= 11:
+                highest = max(highest, int(match.group(1)))
+    if not highest:
+        return None
+    scale = 7 if highest <= 7 else 10 if highest <= 10 else highest
+    return (f"answers go up to {highest}: if this is a 1-{scale} scale, declare it with scale_max = {scale} "
+            "in a [[sources]] entry for this file (answers are then rescaled onto 1-5)")
+
+
+# --- feedback scrubbing ------------------------------------------------------
+
+_SCRUB_EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+_SCRUB_MENTION = re.compile(r"<[@#][UWC][A-Z0-9]{2,}(?:\|[^>]*)?>|<!(?:here|channel|everyone)(?:\|[^>]*)?>|<!subteam\^[A-Z0-9]+(?:\|[^>]*)?>")
+_SCRUB_PHONE = re.compile(r"(?<![\w+])(?:\+\d{1,3}[\s./-]?)?(?:\(\d{1,4}\)[\s./-]?)?\d{2,4}(?:[\s./-]?\d{2,4}){2,4}(?![\w])")
+_DATE_LIKE = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}$|^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}$")
+_DIGIT = re.compile(r"\d")
+SCRUB_PLACEHOLDERS = {"email": "[email]", "mention": "[mention]", "phone": "[phone]"}
+
+
+def _phone(match: re.Match) -> str:
+    text = match.group(0)
+    digits = sum(c.isdigit() for c in text)
+    if not 8 <= digits <= 15 or _DATE_LIKE.match(text) or (text.isdigit() and not 10 <= digits <= 12):
+        return text  # dates, versions, short numbers and long ids stay
+    return SCRUB_PLACEHOLDERS["phone"]
+
+
+def scrub_feedback(text: str) -> str:
+    """E-mail addresses, Slack mentions and phone numbers in feedback -> placeholders."""
+    if "@" in text:
+        text = _SCRUB_EMAIL.sub(SCRUB_PLACEHOLDERS["email"], text)
+    if "<" in text:
+        text = _SCRUB_MENTION.sub(SCRUB_PLACEHOLDERS["mention"], text)
+    if len(_DIGIT.findall(text)) >= 8:  # pipeline.csv_fast_path pre-filters with the same test
+        text = _SCRUB_PHONE.sub(_phone, text)
+    return text
 
 
 # --- times -----------------------------------------------------------------
@@ -241,15 +329,26 @@ class TimeParser:
             pass
         if len(text) > 64:
             raise TimeError(f"{_clip(text, 40)!r} is not a date or time")
+        # JavaScript's Date.toString() (Apps Script writing a form's sheet) names the zone after the
+        # offset: "Mon Sep 08 2025 13:58:23 GMT-0500 (Central Daylight Time)". The offset says it all.
+        text = _ZONE_NAME_AFTER_OFFSET.sub("", text)
         # "GMT+1" (Google Forms) means UTC+1; dateutil reads it POSIX-style as UTC-1.
         text = _GMT_OFFSET.sub(lambda m: f"{m.group(1)}{int(m.group(2)):02d}:{m.group(3) or '00'}", text)
         try:
-            moment = dateutil_parser.parse(text, dayfirst=self.dayfirst, default=_DEFAULT_A)
-            if moment.year == _DEFAULT_A.year or moment.month == 1 or moment.day == 1:
-                other = dateutil_parser.parse(text, dayfirst=self.dayfirst, default=_DEFAULT_B)
-                if other.date() != moment.date():
-                    raise TimeError(f"{_clip(text, 40)!r} has no full date (day, month and year)")
+            with warnings.catch_warnings():
+                # dateutil only warns about a zone name it does not know, then ignores it: that
+                # would read "4:05 PM IST" as local time, hours off. Refuse it instead.
+                warnings.simplefilter("error", dateutil_parser.UnknownTimezoneWarning)
+                moment = dateutil_parser.parse(text, dayfirst=self.dayfirst, default=_DEFAULT_A, tzinfos=ZONE_ABBREVIATIONS)
+                if moment.year == _DEFAULT_A.year or moment.month == 1 or moment.day == 1:
+                    other = dateutil_parser.parse(text, dayfirst=self.dayfirst, default=_DEFAULT_B,
+                                                  tzinfos=ZONE_ABBREVIATIONS)
+                    if other.date() != moment.date():
+                        raise TimeError(f"{_clip(text, 40)!r} has no full date (day, month and year)")
             return moment
+        except dateutil_parser.UnknownTimezoneWarning:
+            raise TimeError(f"{_clip(text, 40)!r} names a time zone that is ambiguous or unknown; "
+                            "an offset such as +05:30 says which") from None
         except (ValueError, OverflowError, dateutil_parser.ParserError) as exc:
             if isinstance(exc, TimeError):
                 raise
@@ -275,6 +374,19 @@ class TimeParser:
             return None  # e.g. month 13: let the general parser give the reason
 
 
+# Zone names forms write after a time (Google Forms: "… 4:05:00 PM EDT"), each one fixed offset.
+# Ambiguous names (IST: India, Ireland or Israel) are not here: refused, not guessed. CST is US
+# Central, as Google writes it; for China it writes GMT+8.
+ZONE_ABBREVIATIONS = {
+    "UTC": 0, "GMT": 0, "Z": 0, "WET": 0, "BST": 3600, "WEST": 3600, "CET": 3600, "CEST": 7200, "MET": 3600,
+    "MEST": 7200, "EET": 7200, "EEST": 10800, "MSK": 10800,
+    "EST": -5 * 3600, "EDT": -4 * 3600, "CST": -6 * 3600, "CDT": -5 * 3600, "MST": -7 * 3600, "MDT": -6 * 3600,
+    "PST": -8 * 3600, "PDT": -7 * 3600, "AKST": -9 * 3600, "AKDT": -8 * 3600, "HST": -10 * 3600,
+    "AEST": 10 * 3600, "AEDT": 11 * 3600, "ACST": 34200, "ACDT": 37800, "AWST": 8 * 3600,
+    "NZST": 12 * 3600, "NZDT": 13 * 3600, "JST": 9 * 3600, "KST": 9 * 3600, "SGT": 8 * 3600, "HKT": 8 * 3600,
+}
+
+_ZONE_NAME_AFTER_OFFSET = re.compile(r"(?<=[+-]\d{4})\s*\([A-Za-z][A-Za-z .'-]*\)\s*$")
 _GMT_OFFSET = re.compile(r"\b(?:GMT|UTC)\s*([+-])(\d{1,2})(?::?(\d{2}))?\b")
 
 _SLASH_DATETIME = re.compile(
@@ -293,30 +405,28 @@ def parse_date(value: object, parser: TimeParser) -> date:
 
 # --- columns ---------------------------------------------------------------
 
-# In order of preference: when a form writes several times (Microsoft Forms' start and
-# completion, Typeform's start and submit dates), the submission is the one that counts.
-TIME_HEADERS = (
-    "timestamp", "submitted at", "submission time", "time submitted", "submitted on",
-    "submission date", "date submitted", "submit date", "submit date utc", "submitted date",
-    "response time", "completed at", "completion time", "created at", "responded at", "answered at",
-    "time", "date", "datetime", "date time", "submitted", "created", "completed",
-    "end time", "start time", "start date", "start date utc",
-)
-TIME_WORDS = ("timestamp", "time", "date", "submitted", "created")
-SERIES_HEADERS = ("series", "review series", "meeting series", "series name", "review name")
+# Which column is which lives in pipeline.mapping (declared or exact, never guessed);
+# pipeline.tools holds the tools' signatures and submission-time names.
+SERIES_HEADERS = mapping.SERIES_HEADERS
 QUESTION_HEADERS = ("question", "question text", "prompt", "field", "item", "question title")
 ANSWER_HEADERS = ("answer", "answer text", "value", "rating", "score", "choice", "selected option", "response value", "response")
 RESPONSE_ID_HEADERS = ("response id", "responseid", "submission id", "response key", "entry id", "id")
+# Used only to tell respondents apart while grouping a long export without a response id,
+# and to keep an "ID" of e-mails from being taken for a response id. Never for storage:
+# only mapped columns are ever stored (pipeline.mapping.ColumnMap.mapped).
 IDENTITY_WORDS = frozenset({
     "user", "username", "userid", "email", "mail", "name", "respondent", "member", "person",
     "author", "submitter", "responder", "participant", "employee", "login", "handle", "slack",
     "owner", "reporter", "fullname", "displayname", "attendee", "who",
-    "ip", "device", "useragent",  # device fingerprints identify people too
+    "ip", "device", "useragent",
 })
 IDENTITY_PHRASES = ("submitted by", "filled by", "filled out by", "answered by", "e mail", "full name", "real name",
                     "display name", "user id", "network id", "ip address", "user agent")
 SLACK_MEMBER_ID = re.compile(r"^(?:<@)?[UW][A-Z0-9]{8,11}(?:\|[^>]*)?>?$")  # U024BE7LH or <@U024BE7LH|ana>
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+match_statement = mapping.match_statement
+is_feedback_header = mapping.is_feedback_header
 
 
 def is_identity_header(header: str) -> bool:
@@ -344,70 +454,6 @@ def _find(headers: list[str], candidates: tuple[str, ...], taken: set[int]) -> i
     return None
 
 
-def match_statement(header: str, settings: Settings) -> str | None:
-    """The statement a header asks about: exact text/alias first, then containment."""
-    key = normalise_header(header)
-    if not key:
-        return None
-    for statement in settings.statements:
-        names = [statement.text, *statement.aliases]
-        if key in (normalise_header(n) for n in names):
-            return statement.text
-    for statement in settings.statements:
-        if normalise_header(statement.text) in key:
-            return statement.text
-    for statement in settings.statements:
-        for alias in statement.aliases:
-            alias_key = normalise_header(alias)
-            if len(alias_key) >= 8 and alias_key in key:
-                return statement.text
-    return _closest_statement(key, settings)
-
-
-STATEMENT_WORD_OVERLAP = 0.6
-
-
-def _closest_statement(key: str, settings: Settings) -> str | None:
-    """Rephrased headers ("Q1: Was this meeting a good use of your time?"): the statement
-    sharing most words with the header, if it shares most of them and no other ties it."""
-    words = set(key.split())
-    scored = []
-    for statement in settings.statements:
-        best = 0.0
-        for name in (statement.text, *statement.aliases):
-            name_words = set(normalise_header(name).split())
-            if len(name_words) >= 4:
-                best = max(best, len(words & name_words) / len(words | name_words))
-        scored.append((best, statement.text))
-    scored.sort(reverse=True)
-    if scored and scored[0][0] >= STATEMENT_WORD_OVERLAP and (len(scored) == 1 or scored[1][0] < scored[0][0]):
-        return scored[0][1]
-    return None
-
-
-def is_feedback_header(header: str, settings: Settings) -> bool:
-    key = normalise_header(header)
-    question = settings.feedback_question
-    names = [normalise_header(n) for n in (question.text, *question.aliases)]
-    # Whole words, so "comments" finds "Any other comments?" but "improve" not "improvement plan".
-    return key in names or any(len(n) >= 4 and re.search(rf"\b{re.escape(n)}\b", key) for n in names)
-
-
-@dataclass(frozen=True)
-class SurveyColumns:
-    time: int
-    statements: dict[int, str]  # column index -> statement text
-    feedback: int | None
-    series: int | None
-    identity: list[int]
-
-    def dropped_and_unused(self, header: list[str]) -> tuple[list[str], list[str]]:
-        """Identity columns (never stored), and columns that are none of time, statement,
-        feedback or series: both named in the run summary."""
-        used = {self.time, self.feedback, self.series, *self.statements, *self.identity}
-        return [header[i] for i in self.identity], [h for i, h in enumerate(header) if i not in used]
-
-
 def _identity_columns(table: RawTable, skip: set[int]) -> list[int]:
     found = []
     for index, header in enumerate(table.header):
@@ -422,50 +468,12 @@ def _identity_columns(table: RawTable, skip: set[int]) -> list[int]:
     return found
 
 
-def _time_column(headers: list[str], taken: set[int]) -> int | None:
-    exact = _find(headers, TIME_HEADERS, taken)
-    if exact is not None:
-        return exact
-    for index, header in enumerate(headers):
-        key = normalise_header(header)
-        if index not in taken and any(word in key.split() for word in TIME_WORDS):
-            return index
-    return None
+SurveyColumns = mapping.ColumnMap
 
 
-def detect_wide_columns(table: RawTable, settings: Settings) -> SurveyColumns | None:
-    statements: dict[int, str] = {}
-    for index, header in enumerate(table.header):
-        statement = match_statement(header, settings)
-        if statement is None:
-            continue
-        if statement in statements.values():
-            other = next(i for i, s in statements.items() if s == statement)
-            raise SourceFileError(
-                table.source,
-                f"columns {other + 1} ({table.header[other]!r}) and {index + 1} ({header!r}) "
-                f"both answer {statement!r}; rename or remove one",
-            )
-        statements[index] = statement
-    if not statements:
-        return None
-    taken = set(statements)
-    feedback = next(
-        (i for i, h in enumerate(table.header) if i not in taken and is_feedback_header(h, settings)), None
-    )
-    if feedback is not None:
-        taken.add(feedback)
-    series = _find(table.header, SERIES_HEADERS, taken)
-    if series is not None:
-        taken.add(series)
-    identity = _identity_columns(table, taken)
-    time_col = _time_column(table.header, taken | set(identity))
-    if time_col is None:
-        raise SourceFileError(
-            table.source,
-            "no submission-time column (expected a header such as 'Timestamp' or 'Submitted at')",
-        )
-    return SurveyColumns(time_col, statements, feedback, series, identity)
+def detect_wide_columns(table: RawTable, settings: Settings, declared: SourceMapping | None = None) -> SurveyColumns | None:
+    """The column map of a wide export (see pipeline.mapping.map_columns)."""
+    return mapping.map_columns(table, settings, declared)
 
 
 # --- helpers ---------------------------------------------------------------
@@ -485,27 +493,25 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
-def raw_row(header: list[str], row: list[object], drop: set[int]) -> dict[str, str]:
-    """The row as the user typed it, minus identity columns, with huge cells and rows capped."""
+def raw_row(header: list[str], row: list[object], keep: list[int],
+            transform: dict[int, Callable[[str], str]] | None = None) -> dict[str, str]:
+    """The mapped cells of a row as the user typed them (only ``keep``: time, statements,
+    feedback, series; nothing else is ever stored), with huge cells and rows capped."""
     raw: dict[str, str] = {}
     kept = 0
-    for index, name in enumerate(header):
-        if index in drop:
-            continue
+    for position, index in enumerate(keep):
         text = _cell_text(row[index] if index < len(row) else None)
+        if transform and index in transform and text:
+            text = transform[index](text)
         if len(text) > MAX_RAW_CELL_CHARS:
             text = text[:MAX_RAW_CELL_CHARS] + f"… [{len(text):,} characters in all]"
         if text:
             if kept + len(text) > MAX_RAW_ROW_CHARS:
-                rest = sum(1 for i in range(index, len(header)) if i not in drop and _cell_text(row[i] if i < len(row) else None))
+                rest = sum(1 for i in keep[position:] if _cell_text(row[i] if i < len(row) else None))
                 raw["(more cells)"] = f"{rest:,} more non-empty cells not kept"
                 return raw
-            raw[name] = text
+            raw[header[index]] = text
             kept += len(text)
-    if len(row) > len(header):
-        extra = [_cell_text(c) for c in row[len(header):] if _cell_text(c)]
-        if extra:
-            raw["(cells beyond the header)"] = _clip(" | ".join(extra), MAX_RAW_CELL_CHARS)
     return raw
 
 
@@ -600,15 +606,24 @@ def _below_title_rows(table: RawTable, parse: Callable[[RawTable], object]) -> o
         raise first_problem
 
 
+class NotASurvey(SourceFileError):
+    """No column answers a statement: the table is not a survey export (a workbook tab may be skipped)."""
+
+
 def parse_surveys(
     table: RawTable,
     settings: Settings,
     series: str | None = None,
     now: datetime | None = None,
     progress: ProgressCallback | None = None,
+    declared: SourceMapping | None = None,
 ) -> ParsedSurveys:
-    """Detect the layout from the header (or a header below title rows) and parse every row."""
-    return _below_title_rows(table, lambda t: _parse_surveys(t, settings, series, now, progress))  # type: ignore[return-value]
+    """Map the columns (declared or exact, see pipeline.mapping) and parse every row.
+
+    ``declared`` is the [[sources]] entry (with CLI flags) for this file, if any.
+    """
+    return _below_title_rows(  # type: ignore[return-value]
+        table, lambda t: _parse_surveys(t, settings, series, now, progress, declared))
 
 
 def _parse_surveys(
@@ -617,19 +632,43 @@ def _parse_surveys(
     series: str | None,
     now: datetime | None,
     progress: ProgressCallback | None,
+    declared: SourceMapping | None,
 ) -> ParsedSurveys:
-    wide = detect_wide_columns(table, settings)
+    wide = detect_wide_columns(table, settings, declared)
     if wide is not None:
-        return _parse_wide(table, settings, wide, series or settings.default_series, now, progress)
-    long_layout = _detect_long_columns(table)
+        return _parse_wide(wide.table, settings, wide, series or settings.default_series, now, progress)
+    long_layout = _detect_long_columns(table, declared, settings.answer_labels)
     if long_layout is not None:
         return _parse_long(table, settings, long_layout, series or settings.default_series, now)
     statements = "; ".join(repr(s.text) for s in settings.statements)
-    raise SourceFileError(
+    suggestions = [f"column {h!r} looks like statement {st!r}; add it as an alias if it is"
+                   for h in table.header if (st := mapping.suggestion_for([h], settings, set())) is not None]
+    raise NotASurvey(
         table.source,
         "no survey statement columns found (wide layout needs a column per statement, e.g. "
-        f"{statements}; long layout needs Time, Question and Answer columns)",
+        f"{statements}; long layout needs Time, Question and Answer columns)"
+        + (f"; {suggestions[0]}" if suggestions else "; map them in [[sources]] or add the headers as aliases"),
     )
+
+
+def describe(cols: SurveyColumns, layout: str) -> MappingReport:
+    header = cols.table.header
+    return MappingReport(
+        tool=cols.tool.name if cols.tool else None,
+        layout=layout,
+        header_rows=cols.header_rows,
+        time_column=header[cols.time],
+        statement_columns=[(s, cols.label(i), cols.how[i]) for i, s in sorted(cols.statements.items())],
+        feedback_column=cols.label(cols.feedback) if cols.feedback is not None else None,
+        series_column=header[cols.series] if cols.series is not None else None,
+        scale_max=cols.scale_max,
+        suggestions=list(cols.suggestions),
+        notes=list(cols.notes),
+    )
+
+
+def feedback_transform(cols: SurveyColumns, settings: Settings) -> dict[int, Callable[[str], str]]:
+    return {cols.feedback: scrub_feedback} if settings.scrub_feedback and cols.feedback is not None else {}
 
 
 def _parse_wide(
@@ -643,13 +682,16 @@ def _parse_wide(
 ) -> ParsedSurveys:
     """Every row of a wide export. ``dayfirst`` overrides the column's own evidence: the CSV
     fast path decides it over the whole file and hands only some rows to this function."""
-    dropped, unused = cols.dropped_and_unused(table.header)
-    result = ParsedSurveys(table.source, "wide", dropped_columns=dropped, unused_columns=unused)
-    drop = set(cols.identity)
+    report = describe(cols, "wide")
+    result = ParsedSurveys(table.source, "wide", unused_columns=cols.unused(), report=report)
+    result.dropped_columns = list(result.unused_columns)
+    keep = cols.mapped
+    transform = feedback_transform(cols, settings)
+    scrub = scrub_feedback if transform else None
     if dayfirst is None:
         dayfirst = _dayfirst(settings, [r[cols.time] for r in table.rows if cols.time < len(r)])
     times = TimeParser(settings.tz, dayfirst, now)
-    answers_memo = _AnswerMemo()
+    answers_memo = _AnswerMemo(cols.answer_labels, cols.scale_max)
     order = {text: i for i, text in enumerate(settings.statement_texts)}
     statement_columns = sorted(cols.statements.items(), key=lambda item: order[item[1]])
     response_keys, reject_keys = response_key_maker(), KeyMaker("x")
@@ -678,13 +720,18 @@ def _parse_wide(
             problems.append("no answers: every statement is blank")
         if problems:
             result.rejects.append(
-                _reject(reject_keys, table.source, line, "; ".join(problems), raw_row(table.header, row, drop), series)
+                _reject(reject_keys, table.source, line, "; ".join(problems), raw_row(table.header, row, keep, transform), series)
             )
             continue
+        if scrub is not None and feedback is not None:
+            feedback = scrub(feedback)
         key = response_keys.key(series, utc.isoformat(), *[f"{s}={v}" for s, v in answers], feedback or "")
         result.responses.append(
-            SurveyResponse(key, series, utc, local, tuple(answers), feedback, table.source, line)
+            SurveyResponse(key, series, utc, local, tuple(answers), feedback, table.source, line, cols.scale_max)
         )
+    note = beyond_scale_note(answers_memo, lambda v: None)
+    if note:
+        report.notes.append(note)
     return result
 
 
@@ -695,10 +742,18 @@ class LongColumns:
     answer: int
     response_id: int | None
     series: int | None
-    identity: list[int]
+    identity: list[int]  # respondent columns: used to group rows, never stored
+    tool: str | None = None
+    scale_max: int = 5
+    answer_labels: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def mapped(self) -> list[int]:
+        return sorted({self.time, self.question, self.answer, *([self.series] if self.series is not None else [])})
 
 
-def _detect_long_columns(table: RawTable) -> LongColumns | None:
+def _detect_long_columns(table: RawTable, declared: SourceMapping | None = None,
+                         settings_labels: tuple[tuple[str, int], ...] = ()) -> LongColumns | None:
     taken: set[int] = set()
     question = _find(table.header, QUESTION_HEADERS, taken)
     if question is None:
@@ -719,25 +774,40 @@ def _detect_long_columns(table: RawTable) -> LongColumns | None:
     if series is not None:
         taken.add(series)
     identity = _identity_columns(table, taken)
-    time_col = _time_column(table.header, taken | set(identity))
-    if time_col is None:
-        raise SourceFileError(table.source, "no time column in a question/answer (long) export")
-    return LongColumns(time_col, question, answer, response_id, series, identity)
+    tool = detect_tool([normalise_header(h) for h in table.header])
+    time_col = mapping.find_time_column(table, tool, declared.time_column if declared else None, taken | set(identity))
+    scale_max = declared.scale_max if declared else 5
+    labels = {normalise_header(k): v for k, v in settings_labels} if scale_max == 5 else {}
+    labels.update({normalise_header(k): v for k, v in (declared.answer_labels if declared else ())})
+    return LongColumns(time_col, question, answer, response_id, series, identity, tool.name if tool else None,
+                       scale_max, labels)
 
 
 def _parse_long(
     table: RawTable, settings: Settings, cols: LongColumns, default_series: str, now: datetime | None
 ) -> ParsedSurveys:
-    result = ParsedSurveys(table.source, "long", dropped_columns=[table.header[i] for i in cols.identity])
-    drop = set(cols.identity)
+    used = set(cols.mapped) | ({cols.response_id} if cols.response_id is not None else set())
+    unused = [h for i, h in enumerate(table.header) if i not in used]
+    report = MappingReport(tool=cols.tool, layout="long", header_rows=1, time_column=table.header[cols.time],
+                           statement_columns=[], feedback_column=None,
+                           series_column=table.header[cols.series] if cols.series is not None else None)
+    result = ParsedSurveys(table.source, "long", dropped_columns=unused, unused_columns=unused, report=report)
+    keep = cols.mapped
     times = TimeParser(settings.tz, _dayfirst(settings, [r[cols.time] for r in table.rows if cols.time < len(r)]), now)
-    answers_memo = _AnswerMemo()
+    answers_memo = _AnswerMemo(cols.answer_labels, cols.scale_max)
+    report.scale_max = cols.scale_max
     statement_by_header: dict[str, str | None] = {}
     response_keys, reject_keys = response_key_maker(), KeyMaker("x")
     order = {text: i for i, text in enumerate(settings.statement_texts)}
+    scrub = scrub_feedback if settings.scrub_feedback else None
+    seen_questions: dict[str, str] = {}
 
     def cell(row: list[object], index: int | None) -> object:
         return row[index] if index is not None and index < len(row) else None
+
+    def raw(row: list[object]) -> dict[str, str]:
+        transform = {cols.answer: scrub} if scrub and is_feedback_header(_cell_text(cell(row, cols.question)), settings) else None
+        return raw_row(table.header, row, keep, transform)
 
     # Group answer rows into responses. Without a response id, rows of one
     # submission share its time (and, transiently, its respondent column,
@@ -759,40 +829,41 @@ def _parse_long(
         moments: list[tuple[datetime, datetime]] = []
         good_lines: list[int] = []
         for row, line in members:
-            raw = partial(raw_row, table.header, row, drop)  # built only for a reject
             try:
                 moment = times.parse(cell(row, cols.time))
             except TimeError as exc:
-                result.rejects.append(_reject(reject_keys, table.source, line, f"bad time: {exc}", raw(), series))
+                result.rejects.append(_reject(reject_keys, table.source, line, f"bad time: {exc}", raw(row), series))
                 continue
             question = _cell_text(cell(row, cols.question))
             if question not in statement_by_header:
                 statement_by_header[question] = match_statement(question, settings)
+                if statement_by_header[question] is not None:
+                    seen_questions.setdefault(statement_by_header[question], question)
             statement = statement_by_header[question]
             if statement is None and is_feedback_header(question, settings):
                 text = _clean_feedback(cell(row, cols.answer))
                 if text is not None and len(text) > MAX_FEEDBACK_CHARS:
                     result.rejects.append(_reject(
                         reject_keys, table.source, line,
-                        f"feedback is {len(text):,} characters (limit {MAX_FEEDBACK_CHARS:,})", raw(), series))
+                        f"feedback is {len(text):,} characters (limit {MAX_FEEDBACK_CHARS:,})", raw(row), series))
                     continue
                 if text:
-                    feedback_parts.append(text)
+                    feedback_parts.append(scrub(text) if scrub else text)
             elif statement is None:
                 result.rejects.append(_reject(
-                    reject_keys, table.source, line, f"unknown question {_clip(question, 80)!r}", raw(), series))
+                    reject_keys, table.source, line, f"unknown question {_clip(question, 80)!r}", raw(row), series))
                 continue
             else:
                 value = answers_memo[cell(row, cols.answer)]
                 if isinstance(value, str):
                     result.rejects.append(_reject(
-                        reject_keys, table.source, line, f"answer to {statement!r}: {value}", raw(), series))
+                        reject_keys, table.source, line, f"answer to {statement!r}: {value}", raw(row), series))
                     continue
                 if value is not None:
                     if statement in answers and answers[statement] != value:
                         result.rejects.append(_reject(
                             reject_keys, table.source, line,
-                            f"second, different answer to {statement!r} in the same response", raw(), series))
+                            f"second, different answer to {statement!r} in the same response", raw(row), series))
                         continue
                     answers[statement] = value
             moments.append(moment)
@@ -804,8 +875,16 @@ def _parse_long(
         feedback = "\n".join(feedback_parts) if feedback_parts else None
         key = response_keys.key(series, utc.isoformat(), *[f"{s}={v}" for s, v in ordered], feedback or "")
         result.responses.append(
-            SurveyResponse(key, series, utc, local, ordered, feedback, table.source, min(good_lines))
+            SurveyResponse(key, series, utc, local, ordered, feedback, table.source, min(good_lines), cols.scale_max)
         )
+    report.statement_columns = [(s, f"{table.header[cols.question]} = {q!r}", "exact")
+                                for s, q in sorted(seen_questions.items(), key=lambda item: order[item[0]])]
+    for question, statement in statement_by_header.items():
+        if statement is None and question and not is_feedback_header(question, settings):
+            suggested = mapping.suggestion_for([question], settings, set())
+            if suggested:
+                report.suggestions.append(f"question {question!r} looks like statement {suggested!r}; "
+                                          "add it as an alias if it is")
     return result
 
 
@@ -836,7 +915,8 @@ def _parse_attendance(
     taken: set[int] = set()
     date_col = _find(table.header, DATE_HEADERS, taken)
     if date_col is None:
-        date_col = _time_column(table.header, taken)
+        # Exact names only (Zoom's and Teams' reports write "Join Time"/"Start time").
+        date_col = _find(table.header, ("join time", "meeting start time", "start time", *GENERIC_TIME_HEADERS), taken)
     if date_col is None:
         raise SourceFileError(table.source, "no meeting date column (expected a header such as 'Date')")
     taken.add(date_col)
@@ -855,10 +935,8 @@ def _parse_attendance(
         )
     taken.add(count_col if count_col is not None else person_col)  # type: ignore[arg-type]
     title_col = _find(table.header, TITLE_HEADERS, taken)
-    # The person column and any other identity column never reach the database.
-    drop = set(_identity_columns(table, taken - {person_col} if person_col is not None else taken))
-    if person_col is not None:
-        drop.add(person_col)
+    # Only the mapped columns are kept in a reject; the person column never reaches the database.
+    keep = sorted(i for i in (date_col, count_col, title_col, series_col) if i is not None)
     dates = TimeParser(settings.tz, _dayfirst(settings, [r[date_col] for r in table.rows if date_col < len(r)]), now)
     reject_keys = KeyMaker("a")
     layout = "per-meeting" if count_col is not None else "per-attendee"
@@ -870,7 +948,7 @@ def _parse_attendance(
     by_meeting: dict[tuple[str, date], dict] = {}
     for row, line in zip(table.rows, table.line_numbers):
         series_name = _series_of(row, series_col, default_series)
-        raw = partial(raw_row, table.header, row, drop)  # built only for a reject
+        raw = partial(raw_row, table.header, row, keep)  # built only for a reject
         try:
             meeting_date = parse_date(cell(row, date_col), dates)
         except TimeError as exc:

@@ -14,10 +14,11 @@ class SurveyResponse:
     series: str
     submitted_utc: datetime  # naive, UTC
     submitted_local: datetime  # naive, in the settings' timezone
-    answers: tuple[tuple[str, int], ...]  # (statement text, score 1-5)
+    answers: tuple[tuple[str, int], ...]  # (statement text, answer 1..scale_max as given)
     feedback: str | None
     source_file: str
     source_line: int
+    scale_max: int = 5  # answers are on 1..scale_max; the loader rescales them onto 1-5
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +33,7 @@ class Meeting:
 
 @dataclass(frozen=True, slots=True)
 class Reject:
-    """A row that could not be used, kept with the reason (identity columns removed)."""
+    """A row that could not be used, kept with the reason and only its mapped cells."""
 
     reject_key: str
     source_file: str
@@ -42,13 +43,30 @@ class Reject:
 
 
 @dataclass
+class MappingReport:
+    """How one table was read: named in the run summary, `inspect` and `ingest --dry-run`."""
+
+    tool: str | None  # detected survey tool (pipeline.tools), None for a generic export
+    layout: str
+    header_rows: int
+    time_column: str
+    statement_columns: list[tuple[str, str, str]]  # (statement, column, how: exact/alias/grid row/declared)
+    feedback_column: str | None
+    series_column: str | None
+    scale_max: int = 5
+    suggestions: list[str] = field(default_factory=list)  # "column 'X' looks like statement 'Y'; …"
+    notes: list[str] = field(default_factory=list)  # e.g. answers past 5 without a declared scale
+
+
+@dataclass
 class ParsedSurveys:
     source: str
     layout: str  # "wide" or "long"
     responses: list[SurveyResponse] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
-    dropped_columns: list[str] = field(default_factory=list)  # identity columns never stored
+    dropped_columns: list[str] = field(default_factory=list)  # unmapped columns: never stored
     unused_columns: list[str] = field(default_factory=list)  # neither statement, time, feedback nor series
+    report: MappingReport | None = None
 
 
 @dataclass

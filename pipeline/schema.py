@@ -45,10 +45,14 @@ CREATE TABLE IF NOT EXISTS responses (
 
 -- One row per (response, statement): the loader inserts answers only with their new
 -- response, de-duplicated. No index: maintaining one costs more than the whole insert.
+-- score is on 1-5 for every figure; an answer on a declared 1-7 or 1-10 scale (issue #10) is
+-- rescaled linearly, and the answer as given is kept in raw_score with its scale_max.
 CREATE TABLE IF NOT EXISTS answers (
     response_key UUID NOT NULL,
     statement    VARCHAR NOT NULL,
-    score        TINYINT NOT NULL CHECK (score BETWEEN 1 AND 5)
+    score        DOUBLE NOT NULL CHECK (score BETWEEN 1 AND 5),
+    raw_score    SMALLINT NOT NULL,
+    scale_max    SMALLINT NOT NULL DEFAULT 5
 );
 
 -- The attendance sheet is the source of truth: a later load replaces a meeting's row.
@@ -288,7 +292,7 @@ def temp_table(connection: duckdb.DuckDBPyConnection, name: str, columns: dict[s
         import pyarrow as pa
 
         arrow_types = {"VARCHAR": pa.string(), "TIMESTAMP": pa.timestamp("us"), "BIGINT": pa.int64(),
-                       "TINYINT": pa.int8(), "DATE": pa.date32()}
+                       "TINYINT": pa.int8(), "SMALLINT": pa.int16(), "DATE": pa.date32()}
         table = pa.table({column: pa.array(values, arrow_types[sql_type])
                           for column, (sql_type, values) in columns.items()})
         connection.register(f"{name}_arrow", table)
@@ -353,11 +357,33 @@ def ensure_schema(connection: duckdb.DuckDBPyConnection) -> None:
             connection.execute(statement)
         connection.execute(TABLES)  # responses, answers and response_weeks in their version 2 form
         connection.execute("INSERT INTO responses SELECT * FROM responses_v2")
-        connection.execute("INSERT INTO answers SELECT * FROM answers_v2")
+        connection.execute("INSERT INTO answers (response_key, statement, score, raw_score, scale_max) "
+                           "SELECT response_key, statement, score, score, 5 FROM answers_v2")
         connection.execute("DROP TABLE responses_v2; DROP TABLE answers_v2; DROP TABLE key_migration")
         connection.execute("UPDATE schema_info SET version = ?", [SCHEMA_VERSION])
     connection.execute(FEEDBACK_ANALYSIS_TABLES)  # issue 15
+    _add_answer_scales(connection)
     connection.execute(VIEWS)
     connection.execute(ACTION_VIEWS)  # follow-up actions (issue 13)
     connection.execute(POLL_TABLES)  # talking points (issue 12)
     connection.execute(POLL_VIEWS)
+
+
+# --- issue #10: answers on declared scales ---
+
+
+def _add_answer_scales(connection: duckdb.DuckDBPyConnection) -> None:
+    """A database from before issue #10 has TINYINT scores and no raw_score: rebuild answers
+    in the new shape (the views are dropped and recreated by the caller)."""
+    columns = {name for (name,) in connection.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'answers'").fetchall()}
+    if "raw_score" in columns:
+        return
+    connection.execute("DROP VIEW IF EXISTS weekly_statement_scores; DROP VIEW IF EXISTS weekly_scores; "
+                       "DROP VIEW IF EXISTS feedback; DROP VIEW IF EXISTS answer_facts")
+    connection.execute("CREATE TEMP TABLE answers_before_scales AS SELECT * FROM answers")
+    connection.execute("DROP TABLE answers")
+    connection.execute(TABLES)
+    connection.execute("INSERT INTO answers (response_key, statement, score, raw_score, scale_max) "
+                       "SELECT response_key, statement, score, score, 5 FROM answers_before_scales")
+    connection.execute("DROP TABLE answers_before_scales")

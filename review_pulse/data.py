@@ -114,6 +114,9 @@ class DataView:
     def table_counts(self) -> dict[str, int]:
         return self._call("table_counts")
 
+    def rescaled_answers(self) -> list[tuple[int, int]]:
+        return self._call("rescaled_answers")
+
     def headline(self) -> Headline:
         previous = previous_quarter(self.period, self.settings.fiscal_year_start_month)
         previous_scores = self.weekly_scores(previous) if previous is not None else None

@@ -152,7 +152,7 @@ week_visible AS (
 ),
 figures AS (
     SELECT w.week_start, w.responses, coalesce(v.answers, 0)::BIGINT AS answers,
-           coalesce(v.score_sum, 0)::BIGINT AS score_sum, (v.score_sum / v.answers)::DOUBLE AS mean_score,
+           coalesce(v.score_sum, 0)::DOUBLE AS score_sum, (v.score_sum / v.answers)::DOUBLE AS mean_score,
            w.hidden OR (v.answers IS NULL AND coalesce(a.answers, 0) > 0) AS suppressed
     FROM weeks AS w LEFT JOIN week_visible AS v USING (week_start) LEFT JOIN week_answers AS a USING (week_start)
 )
@@ -183,10 +183,12 @@ ORDER BY s.week_start, statement_order, s.statement
 
 ANSWER_COUNTS = f"""
 WITH {_VISIBILITY}
-SELECT v.statement, min(coalesce(o.statement_order, 999)) AS statement_order, v.score, sum(v.answers)::BIGINT AS answers
+-- Rescaled answers (a declared 1-7 or 1-10 scale) count under the nearest 1-5 label.
+SELECT v.statement, min(coalesce(o.statement_order, 999)) AS statement_order, round(v.score)::INTEGER AS score,
+       sum(v.answers)::BIGINT AS answers
 FROM visible_scores AS v LEFT JOIN statements AS o USING (statement)
-GROUP BY v.statement, v.score
-ORDER BY statement_order, v.statement, v.score
+GROUP BY v.statement, round(v.score)::INTEGER
+ORDER BY statement_order, v.statement, score
 """
 
 LATE_RESPONSES = f"""
@@ -260,6 +262,11 @@ SELECT r.run_id, i.finished_at AS loaded_at, r.kind, r.source_file, r.line, r.re
 FROM rejects AS r LEFT JOIN ingest_runs AS i USING (run_id)
 ORDER BY r.run_id DESC, r.source_file, r.line
 LIMIT $limit
+"""
+
+# Issue #10: answers given on a declared 1-7 or 1-10 scale, rescaled onto 1-5 (the Data page says so).
+RESCALED_ANSWERS = """
+SELECT scale_max, count(*) AS answers FROM answers WHERE scale_max <> 5 GROUP BY scale_max ORDER BY scale_max
 """
 
 TABLE_NAMES = "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
@@ -462,6 +469,12 @@ def _columns_involved(reason: str, raw: str) -> str:
     if not named:
         named = [str(column) for column, value in row.items() if str(value if value is not None else "").strip()]
     return ", ".join(named)
+
+
+def rescaled_answers(db_path: Path) -> list[tuple[int, int]]:
+    """(scale_max, answers) for every scale other than 1-5 that answers were rescaled from."""
+    frame = _frame(db_path, RESCALED_ANSWERS, {})
+    return [(int(scale), int(count)) for scale, count in zip(frame["scale_max"], frame["answers"])]
 
 
 def table_counts(db_path: Path) -> dict[str, int]:

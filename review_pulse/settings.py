@@ -29,6 +29,90 @@ class SettingsError(ValueError):
     """The settings file exists but cannot be used."""
 
 
+# --- declared mappings of exports (issue #10) -----------------------------------------
+
+
+@dataclass(frozen=True)
+class SourceMapping:
+    """One [[sources]] table: how the files or sheets it names map onto the survey.
+
+    Everything is optional; what is given wins over detection. ``statements`` maps a
+    configured statement text to the column (header text) holding its answers.
+    """
+
+    files: tuple[str, ...] = ()  # globs matched against the path and the file name
+    sheets: tuple[str, ...] = ()  # worksheet (tab) names or globs
+    time_column: str | None = None
+    header_rows: int | None = None  # rows of header at the top (Qualtrics 3, SurveyMonkey 2)
+    statements: tuple[tuple[str, str], ...] = ()  # (statement text, column)
+    feedback_column: str | None = None
+    series_column: str | None = None
+    scale_max: int = 5  # answers run 1..scale_max; 7 or 10 are rescaled onto 1-5
+    answer_labels: tuple[tuple[str, int], ...] = ()  # label -> score on this source's scale
+
+    def applies_to(self, source: str, sheet: str | None = None) -> bool:
+        from fnmatch import fnmatch
+
+        name = Path(source).name
+        if self.files and not any(fnmatch(source, g) or fnmatch(name, g) for g in self.files):
+            return False
+        if self.sheets and (sheet is None or not any(fnmatch(sheet, g) for g in self.sheets)):
+            return False
+        return bool(self.files or self.sheets)
+
+
+_SOURCE_KEYS = {"files", "sheets", "time_column", "header_rows", "statements", "feedback_column",
+                "series_column", "scale_max", "answer_labels"}
+
+
+def _labels_from(raw: object, where: str) -> tuple[tuple[str, int], ...]:
+    if not isinstance(raw, dict) or not all(isinstance(k, str) and isinstance(v, int) for k, v in raw.items()):
+        raise SettingsError(f"{where}: 'answer_labels' must be a table of label = whole number")
+    return tuple((k, v) for k, v in raw.items())
+
+
+def _source_from(raw: object, where: str) -> SourceMapping:
+    if not isinstance(raw, dict):
+        raise SettingsError(f"{where}: each [[sources]] entry must be a table")
+    unknown = sorted(set(raw) - _SOURCE_KEYS)
+    if unknown:
+        raise SettingsError(f"{where}: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(_SOURCE_KEYS))})")
+
+    def strings(key: str) -> tuple[str, ...]:
+        value = raw.get(key, [])
+        value = [value] if isinstance(value, str) else value
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise SettingsError(f"{where}: '{key}' must be a string or a list of strings")
+        return tuple(value)
+
+    def text(key: str) -> str | None:
+        value = raw.get(key)
+        if value is not None and not isinstance(value, str):
+            raise SettingsError(f"{where}: '{key}' must be a string (a column header)")
+        return value
+
+    files, sheets = strings("files"), strings("sheets")
+    if not files and not sheets:
+        raise SettingsError(f"{where}: name the files (files = [\"*.csv\"]) or sheets it applies to")
+    statements = raw.get("statements", {})
+    if not isinstance(statements, dict) or not all(isinstance(v, str) for v in statements.values()):
+        raise SettingsError(f"{where}: 'statements' must be a table of \"statement text\" = \"column header\"")
+    header_rows = raw.get("header_rows")
+    if header_rows is not None and (not isinstance(header_rows, int) or not 1 <= header_rows <= 10):
+        raise SettingsError(f"{where}: 'header_rows' must be a whole number from 1 to 10")
+    scale_max = raw.get("scale_max", 5)
+    if not isinstance(scale_max, int) or not 3 <= scale_max <= 11:
+        raise SettingsError(f"{where}: 'scale_max' must be a whole number from 3 to 11 (answers run 1..scale_max)")
+    labels = _labels_from(raw.get("answer_labels", {}), where)
+    if any(not 1 <= v <= scale_max for _k, v in labels):
+        raise SettingsError(f"{where}: answer_labels scores must be from 1 to scale_max ({scale_max})")
+    return SourceMapping(files, sheets, text("time_column"), header_rows, tuple(statements.items()),
+                         text("feedback_column"), text("series_column"), scale_max, labels)
+
+
+# --- end of issue #10 block ---
+
+
 @dataclass(frozen=True)
 class Statement:
     text: str
@@ -43,8 +127,10 @@ DEFAULT_STATEMENTS = (
 )
 DEFAULT_FEEDBACK_QUESTION = Statement(
     "How could we improve?",
+    # Matched as whole headers only (issue #10): "Improve alerting" is not this question.
     ("how could we improve", "feedback", "comments", "comment", "any other feedback", "how can we improve",
-     "improve", "do better", "suggestions", "suggestion", "anything else"),
+     "suggestions", "suggestion", "anything else", "any other comments", "other comments", "additional comments",
+     "what could we do better", "what can we do better", "any comments", "any feedback", "anything else to add"),
 )
 
 
@@ -101,6 +187,11 @@ class Settings:
     # --- feedback themes (issue 15): [feedback_themes.<id>] in review_pulse.toml ---
     feedback_themes: tuple[FeedbackTheme, ...] = DEFAULT_FEEDBACK_THEMES
     limits: InputLimits = InputLimits()
+    # --- declared mappings of exports (issue #10; see pipeline/mapping.py) ---
+    sources: tuple[SourceMapping, ...] = ()
+    answer_labels: tuple[tuple[str, int], ...] = ()  # extra answer label -> score, on top of the defaults
+    scrub_feedback: bool = True  # e-mails, Slack mentions and phone numbers in feedback -> placeholders
+    # --- end of issue #10 keys ---
     source_path: Path | None = field(default=None, compare=False)
 
     @property
@@ -334,6 +425,25 @@ def _via(block: Callable[[dict, Path], dict], key: str) -> Reader:
     return read
 
 
+def boolean(value: object, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise SettingsError(f"{where} must be true or false, not {_type_name(value)} ({_shown(value)})")
+    return value
+
+
+def _sources(value: object, where: str) -> tuple[SourceMapping, ...]:
+    if not isinstance(value, list):
+        raise SettingsError(f"{where} must be an array of tables ([[sources]])")
+    return tuple(_source_from(item, f"{where}[{i}]") for i, item in enumerate(value))
+
+
+def _answer_labels(value: object, where: str) -> tuple[tuple[str, int], ...]:
+    labels = _labels_from(value, where)
+    if any(not 1 <= v <= 5 for _k, v in labels):
+        raise SettingsError(f"{where}: scores must be from 1 to 5 (per-source scales go in [[sources]])")
+    return labels
+
+
 def _feedback_themes(value: object, where: str) -> tuple[FeedbackTheme, ...]:
     try:
         return themes_from_toml(value, where)
@@ -364,6 +474,10 @@ SETTINGS_KEYS: dict[str, Reader] = {
     "poll_channels": _via(_talking_point_settings, "poll_channels"),
     # feedback themes (issue 15)
     "feedback_themes": _feedback_themes,
+    # issue #10: declared mappings of exports, extra answer labels, feedback scrubbing
+    "sources": _sources,
+    "answer_labels": _answer_labels,
+    "scrub_feedback": boolean,
 }
 
 
@@ -380,7 +494,18 @@ def load_settings(path: Path | str | None = None) -> Settings:
         raise SettingsError(f"{path}: cannot read settings ({exc})") from None
     check_keys(raw, SETTINGS_KEYS, f"{path}: ")
     values = {key: SETTINGS_KEYS[key](value, f"{path}: {key}") for key, value in raw.items()}
-    return Settings(**values, source_path=path)  # type: ignore[arg-type]
+    settings = Settings(**values, source_path=path)  # type: ignore[arg-type]
+    _check_sources(settings, path)
+    return settings
+
+
+def _check_sources(settings: Settings, path: Path) -> None:
+    """issue #10: a [[sources]] mapping names statements that exist (a check across two keys)."""
+    for number, source in enumerate(settings.sources):
+        unknown = [text for text, _column in source.statements if text not in settings.statement_texts]
+        if unknown:
+            raise SettingsError(f"{path}: sources[{number}] maps {unknown[0]!r}, which is not one of the "
+                                "statements; add it to 'statements' or fix the text")
 
 
 def resolve_db_path(cli_value: str | Path | None = None) -> Path:

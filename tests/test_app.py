@@ -329,3 +329,20 @@ def test_data_page_lists_failed_runs(tmp_path: Path, monkeypatch) -> None:
     assert "Failed runs" in [h.value for h in at.subheader]
     failures = at.dataframe[1].value
     assert len(failures) == 1 and "broken.csv" in failures.iloc[0]["message"]
+
+
+def test_data_page_says_when_answers_were_rescaled(tmp_path: Path, monkeypatch) -> None:
+    """Issue #10: a declared 1-7 scale is rescaled onto 1-5 for every figure, and the Data page says so."""
+    db = tmp_path / "scaled.duckdb"
+    export = tmp_path / "seven.csv"
+    export.write_text(f"Timestamp,{S.statement_texts[0]}\n" + "".join(f"2026-03-04 16:0{i},{i + 3}\n" for i in range(5)))
+    settings = tmp_path / "review_pulse.toml"
+    settings.write_text('[[sources]]\nfiles = ["seven.csv"]\nscale_max = 7\n', encoding="utf-8")
+    monkeypatch.setenv("REVIEW_PULSE_SETTINGS", str(settings))
+    assert pipeline_main(["ingest", "--db", str(db), "--surveys", str(export)]) == 0
+    # Answers 3..7 on 1-7 are 2.33..5 on 1-5: the mean of (x - 1) * 4 / 6 + 1 over x = 3..7.
+    assert sql(db, "SELECT avg(score), avg(raw_score) FROM answers")[0] == (pytest.approx(1 + 4 * 4 / 6), 5.0)
+    at = open_app(db, monkeypatch, page="pages/data.py")
+    assert [i.value for i in at.info] == [
+        "5 answers were given on a 1-7 scale (declared with scale_max in [[sources]]) and rescaled linearly onto "
+        "1-5 for every figure; the answers as given are kept."]

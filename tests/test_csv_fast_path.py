@@ -291,11 +291,15 @@ TIME_TEXTS = st.one_of(
 )
 ANSWERS = st.sampled_from(["", " ", "Agree", "strongly AGREE", "Neutral", "1", "5", "4.0", "6", "Agree (4)",
                            "5 - Strongly agree", "maybe", "👍 Agree", " Disagree\u00a0"])
-FREE_TEXT = st.text(
-    alphabet=st.one_of(st.sampled_from(list(" \t\r\n\"',;\u00a0\u2003\u3000\x85\x1c👍é")),
+_RANDOM_TEXT = st.text(
+    alphabet=st.one_of(st.sampled_from(list(" \t\r\n\"',;\u00a0\u2003\u3000\x85\x1c👍é0123456789@<-+.")),
                        st.characters(codec="utf-8", exclude_categories=("Cs",), exclude_characters="\x00")),
     max_size=30,
 )
+# What feedback scrubbing replaces (issue #10), and near misses, inside random text.
+_SCRUB_SNIPPETS = st.sampled_from(["ana@example.com", "<@U024BE7LH>", "<!here>", "+1 (555) 123-4567",
+                                   "020 7946 0958", "2026-03-04", "INC-20260304", "١٢٣٤٥٦٧٨٩٠", "a@b", "<@u1>"])
+FREE_TEXT = st.one_of(_RANDOM_TEXT, st.builds(lambda a, b, c: a + b + c, _RANDOM_TEXT, _SCRUB_SNIPPETS, _RANDOM_TEXT))
 
 
 @st.composite
@@ -424,8 +428,10 @@ def test_v1_database_keys_are_migrated_so_a_reload_adds_nothing(tmp_path: Path, 
                         f"FROM {table} t JOIN old_keys o ON o.new = t.response_key::VARCHAR")
             con.execute(f"DROP TABLE {table}")
         con.execute(V1_TABLES)
-        for table in ("responses", "answers", "response_weeks"):
+        for table in ("responses", "response_weeks"):
             con.execute(f"INSERT INTO {table} SELECT * FROM saved_{table}")
+        # Version 1 answers had no raw_score/scale_max (added for declared scales, issue #10).
+        con.execute("INSERT INTO answers SELECT response_key, statement, score FROM saved_answers")
         con.execute("UPDATE schema_info SET version = 1")
         assert con.execute("SELECT count(*) FROM responses WHERE response_key LIKE 'r%'").fetchall() == [(30,)]
     again = _ingest(db, settings, True, [source])
@@ -436,3 +442,31 @@ def test_v1_database_keys_are_migrated_so_a_reload_adds_nothing(tmp_path: Path, 
         assert con.execute("SELECT count(*) FROM answers WHERE response_key NOT IN (SELECT response_key FROM responses)"
                            ).fetchall() == [(0,)]
         assert con.execute("SELECT count(*) FROM response_weeks").fetchall() == [(30,)]
+
+
+# --- issue #10: scrubbing, declared scales and labels take the fast path and agree ---------------
+
+
+def test_scrubbing_declared_scale_and_labels_agree_with_python(tmp_path: Path):
+    from review_pulse.settings import SourceMapping
+
+    feedbacks = ["mail ana@example.com", "thanks <@U024BE7LH|ana> <!here>", "call +1 (555) 123-4567",
+                 "on 2026-03-04 at 16:00, INC-20260304", "٠١٢٣٤٥٦٧٨٩ unicode digits", "plain", "", "x@y"]
+    rows = [["Timestamp", "Team", "Email", S1, S2, FB]]
+    for i in range(60):
+        rows.append([f"2026-03-{1 + i % 28:02d} 16:{i % 60:02d}:00", ["SRE", "Payments"][i % 2], f"p{i}@example.com",
+                     str(1 + i % 7), ["Agree a lot", "7", "1", "Meh", "6"][i % 5], feedbacks[i % len(feedbacks)]])
+    source = write_csv(tmp_path / "seven.csv", rows)
+    declared = SourceMapping(files=("seven.csv",), scale_max=7, series_column="Team",
+                             answer_labels=(("Agree a lot", 7),))
+    settings_ = Settings(sources=(declared,))
+    fast, python = load_both_ways(tmp_path, settings_, [source])
+    assert fast.parsed_in_duckdb == [str(source)], fast.fast_path_declined
+    assert fast.responses_added == 48 and fast.rejects_added == 12  # every 5th row answers "Meh"
+    with duckdb.connect(str(tmp_path / "fast.duckdb"), read_only=True) as con:
+        stored = {f for (f,) in con.execute("SELECT feedback FROM responses WHERE feedback IS NOT NULL").fetchall()}
+        scores = con.execute("SELECT DISTINCT raw_score, score FROM answers ORDER BY 1").fetchall()
+        raw = " ".join(r for (r,) in con.execute("SELECT raw FROM rejects").fetchall())
+    assert {"mail [email]", "thanks [mention] [mention]", "call [phone]", "on 2026-03-04 at 16:00, INC-20260304"} <= stored
+    assert scores == [(n, 1 + (n - 1) * 4 / 6) for n in range(1, 8)]
+    assert "example.com" not in raw and "Email" not in raw

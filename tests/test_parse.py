@@ -68,6 +68,10 @@ def test_bad_answers_are_errors(raw: object) -> None:
         ("2026/03/02 2:05:00 pm GMT-5", "UTC", False, "2026-03-02 19:05", "2026-03-02 19:05"),
         ("2026-03-02 14:05:00 UTC+02:00", "UTC", False, "2026-03-02 12:05", "2026-03-02 12:05"),
         ("3/2/2026 2:05:00 PM", "UTC", False, "2026-03-02 14:05", "2026-03-02 14:05"),
+        ("Mon Mar 02 2026 14:05:00 GMT-0500 (Eastern Standard Time)", "UTC", False, "2026-03-02 19:05",
+         "2026-03-02 19:05"),  # Apps Script's Date.toString() in a form's sheet
+        ("3/2/2026 2:05:00 PM EST", "UTC", False, "2026-03-02 19:05", "2026-03-02 19:05"),  # Google Forms, US
+        ("2026/07/02 2:05:00 PM EDT", "Europe/Berlin", False, "2026-07-02 18:05", "2026-07-02 20:05"),
     ],
 )
 def test_times_parse_to_utc_and_local(raw: object, tz: str, dayfirst: bool, utc: str, local: str) -> None:
@@ -76,7 +80,8 @@ def test_times_parse_to_utc_and_local(raw: object, tz: str, dayfirst: bool, utc:
     assert parsed_local.strftime("%Y-%m-%d %H:%M") == local
 
 
-@pytest.mark.parametrize("raw", ["not a date", "", None, "1999-12-31 10:00", "2027-06-01 10:00", "12345"])
+@pytest.mark.parametrize("raw", ["not a date", "", None, "1999-12-31 10:00", "2027-06-01 10:00", "12345",
+                                 "3/2/2026 2:05:00 PM IST"])  # an ambiguous zone name is refused, not ignored
 def test_bad_or_implausible_times_are_errors(raw: object) -> None:
     with pytest.raises(TimeError):
         TimeParser(ZoneInfo("UTC"), False, NOW).parse(raw)
@@ -100,8 +105,12 @@ def test_day_first_is_decided_per_column(values: list[str], dayfirst: bool) -> N
         ("I think we discussed the right things.", RIGHT_THINGS),
         ("This meeting felt safe & constructive", SAFE),  # via the alias 'felt safe'
         ("Overall I felt fine", None),
-        ("Q1: Was this meeting a good use of your time?", GOOD_USE),  # rephrased: most words shared
-        ("Did we discuss the right things?", RIGHT_THINGS),  # via the alias "right things"
+        ("Q1: Was this meeting a good use of your time?", None),  # rephrased: only ever a suggestion
+        ("Did we discuss the right things?", None),  # containing an alias is not matching it
+        ("This meeting was a poor use of my time", None),  # the opposite meaning
+        ("Rate each [This meeting was a good use of my time]", GOOD_USE),  # a grid row (Google Forms)
+        ("Rate each - I learned something new in this meeting", LEARNED),  # Qualtrics / SurveyMonkey
+        ("Rate each\n.I think we discussed the right things", RIGHT_THINGS),  # Microsoft Forms Likert
         ("Did we start on time?", None),
         ("This meeting was too long", None),
         ("Safe and constructive", SAFE),
@@ -109,7 +118,7 @@ def test_day_first_is_decided_per_column(values: list[str], dayfirst: bool) -> N
         ("Timestamp", None),
     ],
 )
-def test_statement_headers_match_ignoring_case_and_punctuation(header: str, statement: str | None) -> None:
+def test_statement_headers_match_exactly_ignoring_case_punctuation_and_numbering(header: str, statement: str | None) -> None:
     assert match_statement(header, S) == statement
 
 
@@ -219,14 +228,14 @@ def test_rows_that_cannot_be_used_become_rejects_with_reasons() -> None:
 
 
 @pytest.mark.parametrize(
-    ("header", "chosen"),
+    ("header", "chosen", "tool"),
     [
-        (["ID", "Start time", "Completion time", "Email", "Name", GOOD_USE], "Completion time"),  # Microsoft Forms
-        (["#", GOOD_USE, "Start Date (UTC)", "Submit Date (UTC)", "Network ID"], "Submit Date (UTC)"),  # Typeform
-        (["Timestamp", "Email Address", GOOD_USE], "Timestamp"),  # Google Forms
+        (["ID", "Start time", "Completion time", "Email", "Name", GOOD_USE], "Completion time", "Microsoft Forms (en)"),
+        (["#", GOOD_USE, "Start Date (UTC)", "Submit Date (UTC)", "Network ID"], "Submit Date (UTC)", "Typeform"),
+        (["Timestamp", "Email Address", GOOD_USE], "Timestamp", "Google Forms"),
     ],
 )
-def test_the_submission_time_is_preferred_and_form_identities_dropped(header: list[str], chosen: str) -> None:
+def test_the_submission_time_is_preferred_and_only_mapped_columns_kept(header: list[str], chosen: str, tool: str) -> None:
     cells = {GOOD_USE: "4", "Email": "ana@example.com", "Email Address": "ana@example.com", "Name": "Ana",
              "Network ID": "abc123", "ID": "7", "#": "x9"}
     row = [cells.get(h, "2026-03-04 16:00:00") for h in header]
@@ -236,7 +245,8 @@ def test_the_submission_time_is_preferred_and_form_identities_dropped(header: li
     assert header[detect_wide_columns(table, S).time] == chosen
     parsed = parse_surveys(table, S, now=NOW)
     assert len(parsed.responses) == 1 and parsed.responses[0].answers == ((GOOD_USE, 4),)
-    assert set(parsed.dropped_columns) == {h for h in header if h in ("Email", "Email Address", "Name", "Network ID")}
+    assert parsed.report.tool == tool and parsed.report.time_column == chosen
+    assert set(parsed.unused_columns) == set(header) - {chosen, GOOD_USE}  # named, never stored
 
 
 def test_long_layout_groups_answers_into_responses() -> None:
@@ -391,6 +401,6 @@ def test_a_rejected_very_wide_row_is_kept_but_capped() -> None:
     from pipeline.parse import raw_row
 
     header = [f"c{i}" for i in range(5000)]
-    raw = raw_row(header, ["x" * 100] * 5000, drop=set())
+    raw = raw_row(header, ["x" * 100] * 5000, keep=list(range(5000)))
     assert sum(len(v) for v in raw.values()) < 21_000
     assert raw["(more cells)"] == "4,800 more non-empty cells not kept"

@@ -303,11 +303,16 @@ def write_export(path: Path, rows: list[tuple], layout: str) -> Path:
     return path
 
 
-def run_cli(*args: object) -> None:
+def run_cli(*args: object, allow_unusable: bool = False) -> bool:
+    """True when the run loaded. With ``allow_unusable``, a run refused because a file has rejected
+    rows and no usable response (issue #10: it fails, changing nothing) returns False."""
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = main([str(a) for a in args])
+    if allow_unusable and code == 2 and ": no usable response; " in err.getvalue():
+        return False
     assert code == 0, err.getvalue()
+    return True
 
 
 VIEWS = ("weekly_statement_scores", "weekly_scores", "weekly_attendance", "feedback")
@@ -344,9 +349,15 @@ def test_loading_prefixes_in_any_order_equals_loading_the_whole_export_once(expo
         files = {cut: write_export(root / f"export-{cut}.csv", rows[:cut], layout) for cut in cuts}
         db = root / "growing.duckdb"
         for run in plan:
-            run_cli("ingest", "--db", db, "--surveys", *(files[cut] for cut in run))
+            # A prefix whose rows are all rejected fails its run and changes nothing (issue #10).
+            run_cli("ingest", "--db", db, "--surveys", *(files[cut] for cut in run), allow_unusable=True)
         fresh = root / "fresh.duckdb"
-        run_cli("ingest", "--db", fresh, "--surveys", files[len(rows)])
+        if not run_cli("ingest", "--db", fresh, "--surveys", files[len(rows)], allow_unusable=True):
+            assert expected_responses(rows) == 0
+            assert not db.exists() or db_content(db)["responses"] == []
+            return
+        # The whole export once more: a run that was refused above left out the prefixes it held.
+        run_cli("ingest", "--db", db, "--surveys", files[len(rows)])
 
         grown, once = db_content(db), db_content(fresh)
         assert grown == once

@@ -67,6 +67,64 @@ def read_xlsx(data: bytes | BinaryIO, source: str, worksheet: str | None = None,
     return table_from_rows(source, rows, line_numbers)
 
 
+# --- every tab of a workbook (issue #10) ---
+
+
+@dataclass(frozen=True)
+class Tab:
+    name: str
+    table: RawTable | None  # None: the tab is empty
+
+
+def read_tabs(path: Path, worksheets: tuple[str, ...] = ()) -> list[Tab] | None:
+    """Every tab of an .xlsx (or the named ones, in that order); None when it is not a workbook.
+
+    A workbook with one tab keeps the file name as its source; with several, each tab's
+    source is "FILE / TAB" so rejects and the summary say which tab.
+    """
+    source = str(path)
+    try:
+        with path.open("rb") as handle:  # the signature only: a large CSV is not read twice
+            is_workbook = handle.read(4) == b"PK\x03\x04"
+        data = path.read_bytes() if is_workbook else b""
+    except OSError:
+        return None  # read_table reports it in its own words
+    if not is_workbook:
+        if worksheets:
+            _raise_not_workbook(source, worksheets)
+        return None
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise SourceFileError(source, f"not a readable .xlsx workbook ({type(exc).__name__})") from None
+    try:
+        missing = [w for w in worksheets if w not in book.sheetnames]
+        if missing:
+            raise SourceFileError(source, f"no worksheet {missing[0]!r}; it has {', '.join(book.sheetnames)}")
+        names = list(worksheets) or list(book.sheetnames)
+        tabs = []
+        for name in names:
+            tab_source = source if len(book.sheetnames) == 1 else f"{source} / {name}"
+            rows = [list(values) for values in book[name].iter_rows(values_only=True)]
+            try:
+                table = table_from_rows(tab_source, rows, list(range(1, len(rows) + 1)))
+            except SourceFileError:
+                table = None
+            tabs.append(Tab(name, table))
+    finally:
+        book.close()
+    return tabs
+
+
+def _raise_not_workbook(source: str, worksheets: tuple[str, ...]) -> None:
+    raise SourceFileError(source, f"--worksheet {worksheets[0]!r} was given but this is not an .xlsx workbook")
+
+
+# --- end of issue #10 block ---
+
+
 def _is_blank(cell: object) -> bool:
     return cell is None or (isinstance(cell, str) and not cell.strip())
 

@@ -1,0 +1,440 @@
+"""Which column is which: declared, exact, or not at all (issue #10).
+
+A column is mapped to a statement only by its exact (normalised) text, a configured
+alias, a grid row label that is exactly one of those, or a declared mapping in
+``[[sources]]`` / on the command line. Word overlap never maps: it only *suggests*
+("column 'X' looks like statement 'Y'; add it as an alias if it is"), and a header
+with a negation or an opposite word is not even suggested. Pure functions, no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+from pipeline.errors import SourceFileError
+from pipeline.sources.files import RawTable, dedupe_headers
+from pipeline.tools import GENERIC_TIME_HEADERS, ToolSignature, detect_tool
+from review_pulse.settings import Settings, SourceMapping, normalise_header
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """One-off CLI flags for a run; they win over [[sources]] and detection."""
+
+    time_column: str | None = None
+    header_rows: int | None = None
+    worksheets: tuple[str, ...] = ()
+
+
+def mapping_for(settings: Settings, source: str, sheet: str | None = None,
+                options: RunOptions | None = None) -> SourceMapping | None:
+    """The first [[sources]] entry naming this file (or tab), with CLI flags laid over it."""
+    found = next((m for m in settings.sources if m.applies_to(source, sheet)), None)
+    if options is None or (options.time_column is None and options.header_rows is None):
+        return found
+    base = found or SourceMapping()
+    return replace(base,
+                   time_column=options.time_column or base.time_column,
+                   header_rows=options.header_rows or base.header_rows)
+
+
+# --- header texts ------------------------------------------------------------------------
+
+# "Q1.", "3)", "Q2:" before a question, "(1-5)", "(required)", "*" after it: decoration the
+# tools add around the same text, not words of the question.
+_NUMBERING = re.compile(r"^\s*(?:q\s*\d+[a-z]?(?:[._]\d+)?|\d+)\s*[.:)\-–]\s*", re.IGNORECASE)
+_TRAILING = re.compile(r"\s*(?:\(\s*\d+\s*[-–]\s*\d+\s*\)|\(required\)|\*)\s*$", re.IGNORECASE)
+
+
+def header_key(text: str) -> str:
+    text = str(text)
+    text = _NUMBERING.sub("", text, count=1)
+    for _ in range(2):
+        text = _TRAILING.sub("", text)
+    return normalise_header(text.replace("&", " and "))
+
+
+_BRACKET_ROW = re.compile(r"^(.*\S)\s*\[([^\[\]]+)\]\s*$", re.DOTALL)
+_NEWLINE_ROW = re.compile(r"^(.*?\S)\s*\n\s*\.?\s*(\S.*)$", re.DOTALL)
+
+
+def grid_row_labels(text: str) -> list[str]:
+    """The possible rows of a grid question: ``Question [Row]`` (Google Forms, LimeSurvey),
+    ``Question\\n.Row`` (Microsoft Forms Likert), ``Question - Row`` (Qualtrics, SurveyMonkey;
+    legacy Qualtrics writes ``Question?-Row``). A row label must then match exactly, so
+    offering each dash's remainder cannot map a column by guess."""
+    text = str(text).strip()
+    labels = []
+    for pattern in (_BRACKET_ROW, _NEWLINE_ROW):
+        match = pattern.match(text)
+        if match:
+            labels.append(match.group(2).strip())
+    for match in re.finditer(r"\s*[-–]\s*", text):
+        if match.start() > 0 and match.end() < len(text):
+            labels.append(text[match.end():].strip())
+    return labels
+
+
+def grid_row_label(text: str) -> str | None:
+    labels = grid_row_labels(text)
+    return labels[0] if labels else None
+
+
+# --- opposite meaning --------------------------------------------------------------------
+
+NEGATIONS = frozenset({"not", "never", "no", "dont", "don", "didnt", "didn", "isnt", "wasnt", "wasn", "isn",
+                       "hardly", "nothing", "none", "neither", "nor", "without", "cannot", "cant", "lack"})
+# Either word of a pair in the header and the other in the statement means the opposite.
+OPPOSITES = (
+    ("good", "poor"), ("good", "bad"), ("good", "waste"), ("safe", "unsafe"), ("constructive", "destructive"),
+    ("right", "wrong"), ("useful", "useless"), ("clear", "unclear"), ("agree", "disagree"),
+    ("learned", "nothing"), ("new", "old"), ("enough", "too"), ("well", "badly"), ("helpful", "unhelpful"),
+    ("prepared", "unprepared"), ("fair", "unfair"), ("comfortable", "uncomfortable"), ("efficient", "inefficient"),
+    ("effective", "ineffective"), ("relevant", "irrelevant"), ("long", "short"), ("more", "less"),
+)
+
+
+def is_opposite(header: str, statement: str) -> bool:
+    """A header that negates the statement or uses an opposite word ("poor use" vs "good use")."""
+    words = set(normalise_header(header).replace("n t ", "nt ").split())
+    target = set(normalise_header(statement).replace("n t ", "nt ").split())
+    if (words & NEGATIONS) - target:
+        return True
+    return any((a in target and b in words and b not in target) or (b in target and a in words and a not in target)
+               for a, b in OPPOSITES)
+
+
+STATEMENT_WORD_OVERLAP = 0.6
+
+
+def suggestion_for(texts: list[str], settings: Settings, taken: set[str]) -> str | None:
+    """The statement this column resembles by words (never a mapping), if one clearly does."""
+    best: tuple[float, str, str] | None = None
+    for text in texts:
+        words = set(header_key(text).split())
+        if not words:
+            continue
+        for statement in settings.statements:
+            if statement.text in taken:
+                continue
+            for name in (statement.text, *statement.aliases):
+                name_words = set(normalise_header(name).split())
+                if len(name_words) < 3:
+                    continue
+                score = len(words & name_words) / len(words | name_words)
+                if best is None or score > best[0]:
+                    best = (score, statement.text, text)
+    if best is None or best[0] < STATEMENT_WORD_OVERLAP or is_opposite(best[2], best[1]):
+        return None
+    return best[1]
+
+
+# --- statements ----------------------------------------------------------------------------
+
+
+def _names(settings: Settings) -> dict[str, tuple[str, str]]:
+    """normalised text or alias -> (statement, "exact" | "alias")."""
+    names: dict[str, tuple[str, str]] = {}
+    for statement in settings.statements:
+        names.setdefault(header_key(statement.text), (statement.text, "exact"))
+    for statement in settings.statements:
+        for alias in statement.aliases:
+            names.setdefault(header_key(alias), (statement.text, "alias"))
+    return names
+
+
+def match_header(texts: list[str], settings: Settings) -> tuple[str, str] | None:
+    """(statement, how) for a column whose text, or grid row label, is a statement or alias."""
+    names = _names(settings)
+    for text in texts:
+        found = names.get(header_key(text))
+        if found:
+            return found
+    for text in texts:
+        for row in grid_row_labels(text):
+            found = names.get(header_key(row))
+            if found:
+                return found[0], "grid row"
+    return None
+
+
+def match_statement(header: str, settings: Settings) -> str | None:
+    found = match_header([header], settings)
+    return found[0] if found else None
+
+
+def is_feedback_header(header: str, settings: Settings) -> bool:
+    question = settings.feedback_question
+    keys = {header_key(n) for n in (question.text, *question.aliases)}
+    return header_key(header) in keys
+
+
+def looks_like_closed_answers(values: list[object]) -> bool:
+    """A few answers repeated over many rows: a choice or rating column, not free text."""
+    texts = [str(v).strip() for v in values if v is not None and str(v).strip()]
+    if len(texts) < 8:
+        return False
+    distinct = set(texts)
+    # Choice labels are short and carry no sentence punctuation; repeated comments are sentences.
+    short = all(len(t.split()) <= 4 and not re.search(r"[.!?,;]", t) for t in distinct)
+    return short and len(distinct) <= 6 and len(distinct) / len(texts) <= 0.3
+
+
+# --- header rows ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HeaderLayout:
+    table: RawTable  # data rows only, with one display header per column
+    texts: list[list[str]]  # per column: every header text to match a statement on
+    header_rows: int
+
+
+_IMPORT_ID = re.compile(r'^\s*\{\s*"ImportId"', re.IGNORECASE)
+
+
+def apply_header_rows(table: RawTable, rows: int, style: str, time_index: int | None) -> HeaderLayout:
+    """Fold ``rows - 1`` further header rows into the header.
+
+    A tool's extra rows are taken only while they look like header rows (their time cell
+    is not a date), so an export whose extra rows were deleted still loads.
+    """
+    extra: list[list[object]] = []
+    for row in table.rows[: max(0, rows - 1)]:
+        cell = row[time_index] if time_index is not None and time_index < len(row) else None
+        if time_index is not None and cell is not None and _looks_like_time(cell):
+            break
+        extra.append(row)
+    width = len(table.header)
+    texts = [[h] if not h.startswith("column ") or not h[7:].isdigit() else [] for h in table.header]
+    display = list(table.header)
+    question = ""
+    for index in range(width):
+        first = table.header[index]
+        blank_first = first.startswith("column ") and first[7:].isdigit()
+        if not blank_first:
+            question = first
+        for row in extra:
+            cell = row[index] if index < len(row) else None
+            text = "" if cell is None else str(cell).strip()
+            if not text or _IMPORT_ID.match(text):
+                continue
+            if style == "sub_label":
+                if normalise_header(text) in ("response", "open ended response", "other please specify"):
+                    continue
+                texts[index] += [text, f"{question} - {text}"]
+                display[index] = f"{question} - {text}"
+            else:
+                texts[index].append(text)
+                if blank_first:
+                    display[index] = text
+    header = dedupe_headers(display) if extra else table.header
+    skipped = len(extra)
+    new_table = RawTable(table.source, header, table.rows[skipped:], table.line_numbers[skipped:])
+    return HeaderLayout(new_table, texts, 1 + skipped)
+
+
+def _looks_like_time(cell: object) -> bool:
+    import datetime as _dt
+
+    if isinstance(cell, (_dt.datetime, _dt.date, int, float)):
+        return True
+    return bool(re.match(r"^\s*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}", str(cell)))
+
+
+# --- the mapping ---------------------------------------------------------------------------
+
+
+@dataclass
+class ColumnMap:
+    """What each column of one table is, and what the run summary says about the rest."""
+
+    table: RawTable
+    tool: ToolSignature | None
+    time: int
+    statements: dict[int, str]  # column -> statement text
+    how: dict[int, str]  # column -> "exact" | "alias" | "grid row" | "declared"
+    feedback: int | None
+    series: int | None
+    header_rows: int
+    scale_max: int = 5
+    answer_labels: dict[str, int] = field(default_factory=dict)
+    suggestions: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    texts: list[list[str]] = field(default_factory=list)  # per column: its header texts (all header rows)
+
+    def label(self, index: int) -> str:
+        """The column as a user finds it: its header, with the question text of a later header row
+        (Qualtrics' row 2) when that differs, e.g. "Q1_1 (Rate - This meeting was …)"."""
+        header = self.table.header[index]
+        others = [t for t in (self.texts[index] if index < len(self.texts) else []) if t != header]
+        return f"{header} ({others[0]})" if others and others[0] not in header else header
+
+    @property
+    def mapped(self) -> list[int]:
+        """The only columns whose values are ever stored (rejects included)."""
+        return sorted({self.time, *self.statements, *([self.feedback] if self.feedback is not None else []),
+                       *([self.series] if self.series is not None else [])})
+
+    def unused(self) -> list[str]:
+        used = set(self.mapped)
+        return [h for i, h in enumerate(self.table.header) if i not in used]
+
+
+SERIES_HEADERS = ("series", "review series", "meeting series", "series name", "review name")
+
+
+def _headers_text(table: RawTable, limit: int = 12) -> str:
+    shown = ", ".join(repr(h) for h in table.header[:limit])
+    return shown + (f" and {len(table.header) - limit} more" if len(table.header) > limit else "")
+
+
+def _column_named(table: RawTable, texts: list[list[str]], name: str) -> int | None:
+    key = normalise_header(name)
+    for index, header in enumerate(table.header):
+        if normalise_header(header) == key:
+            return index
+    for index, candidates in enumerate(texts):
+        if any(normalise_header(t) == key for t in candidates):
+            return index
+    return None
+
+
+def find_time_column(table: RawTable, tool: ToolSignature | None, declared: str | None,
+                     taken: set[int], texts: list[list[str]] | None = None) -> int:
+    texts = texts or [[h] for h in table.header]
+    if declared:
+        index = _column_named(table, texts, declared)
+        if index is None:
+            raise SourceFileError(table.source, f"the time column {declared!r} named in --time-column or [[sources]] "
+                                                f"is not in the file (headers: {_headers_text(table)})")
+        return index
+    keys = [normalise_header(h) for h in table.header]
+    for candidates in ((tool.time_headers if tool else ()), GENERIC_TIME_HEADERS):
+        for name in candidates:
+            for index, key in enumerate(keys):
+                if index not in taken and key == name:
+                    return index
+    raise SourceFileError(table.source, f"no submission-time column (headers: {_headers_text(table)}); "
+                                        "name it with --time-column or in [[sources]]")
+
+
+def map_columns(table: RawTable, settings: Settings, declared: SourceMapping | None = None,
+                allow_fast_decline: bool = False) -> ColumnMap | None:
+    """The column map of a wide export, None when no column answers a statement.
+
+    Raises SourceFileError for a survey it cannot load right (no time column, two columns
+    answering one statement, a declared column that is not there), naming the fix.
+    """
+    keys = [normalise_header(h) for h in table.header]
+    tool = detect_tool(keys)
+    rows = (declared.header_rows if declared and declared.header_rows else None) or (tool.header_rows if tool else 1)
+    style = tool.header_style if tool and not (declared and declared.header_rows) else "question_text"
+    if rows > 1:
+        probe_time = None
+        try:
+            probe_time = find_time_column(table, tool, declared.time_column if declared else None, set())
+        except SourceFileError:
+            pass
+        layout = apply_header_rows(table, rows, style, probe_time)
+    else:
+        layout = HeaderLayout(table, [[h] for h in table.header], 1)
+    table, texts = layout.table, layout.texts
+
+    statements: dict[int, str] = {}
+    how: dict[int, str] = {}
+    if declared:
+        configured = set(settings.statement_texts)
+        for statement, column in declared.statements:
+            if statement not in configured:
+                raise SourceFileError(table.source, f"[[sources]] maps {statement!r}, which is not one of the "
+                                                    "configured statements; add it to 'statements' first")
+            index = _column_named(table, texts, column)
+            if index is None:
+                raise SourceFileError(table.source, f"column {column!r} for statement {statement!r} (from [[sources]]) "
+                                                    f"is not in the file (headers: {_headers_text(table)})")
+            statements[index] = statement
+            how[index] = "declared"
+    declared_statements = set(statements.values())
+    grid_notes: list[str] = []
+    for index, candidates in enumerate(texts):
+        if index in statements:
+            continue
+        found = match_header(candidates, settings)
+        if found is None:
+            continue
+        statement, kind = found
+        if statement in declared_statements:
+            continue  # the declaration says which column it is
+        if kind == "grid row" and any(is_opposite(t, statement) for t in candidates if header_key(t) != header_key(statement)):
+            grid_notes.append(f"column {table.header[index]!r} is a grid row {statement!r}, but its question "
+                              "reads as a negation: not used (map it in [[sources]] if it is the statement)")
+            continue
+        if statement in statements.values():
+            other = next(i for i, s in statements.items() if s == statement)
+            raise SourceFileError(
+                table.source,
+                f"columns {other + 1} ({table.header[other]!r}) and {index + 1} ({table.header[index]!r}) "
+                f"both answer {statement!r}; map one in [[sources]] (statements = {{\"{statement}\" = \"…\"}}) "
+                "or remove the other",
+            )
+        statements[index] = statement
+        how[index] = kind
+    if not statements:
+        return None
+    taken = set(statements)
+
+    feedback: int | None = None
+    notes: list[str] = list(grid_notes)
+    if declared and declared.feedback_column:
+        feedback = _column_named(table, texts, declared.feedback_column)
+        if feedback is None:
+            raise SourceFileError(table.source, f"feedback column {declared.feedback_column!r} (from [[sources]]) "
+                                                f"is not in the file (headers: {_headers_text(table)})")
+    else:
+        for index, candidates in enumerate(texts):
+            if index in taken or not any(is_feedback_header(t, settings) for t in candidates):
+                continue
+            sample = [row[index] if index < len(row) else None for row in table.rows[:200]]
+            if looks_like_closed_answers(sample):
+                notes.append(f"column {table.header[index]!r} holds a few repeated answers, not free text: "
+                             "not used as feedback (name it as feedback_column in [[sources]] if it is)")
+                continue
+            feedback = index
+            break
+    if feedback is not None:
+        taken.add(feedback)
+
+    series: int | None = None
+    if declared and declared.series_column:
+        series = _column_named(table, texts, declared.series_column)
+        if series is None:
+            raise SourceFileError(table.source, f"series column {declared.series_column!r} (from [[sources]]) "
+                                                f"is not in the file (headers: {_headers_text(table)})")
+    else:
+        series = next((i for i, k in enumerate(normalise_header(h) for h in table.header)
+                       if i not in taken and k in SERIES_HEADERS), None)
+    if series is not None:
+        taken.add(series)
+
+    time = find_time_column(table, tool, declared.time_column if declared else None, taken, texts)
+    if time in statements or time == feedback:
+        raise SourceFileError(table.source, f"column {table.header[time]!r} cannot be both the time and an answer")
+
+    mapped_statements = set(statements.values())
+    suggestions = []
+    for index, candidates in enumerate(texts):
+        if index in taken or index == time:
+            continue
+        suggested = suggestion_for(candidates, settings, mapped_statements)
+        if suggested is not None:
+            suggestions.append(f"column {table.header[index]!r} looks like statement {suggested!r}; "
+                               "add it as an alias if it is")
+    scale_max = declared.scale_max if declared else 5
+    # The top-level labels are on 1-5; a source on another scale has only its own.
+    labels = {normalise_header(k): v for k, v in settings.answer_labels} if scale_max == 5 else {}
+    if declared:
+        labels.update({normalise_header(k): v for k, v in declared.answer_labels})
+    return ColumnMap(table, tool, time, statements, how, feedback, series, layout.header_rows, scale_max,
+                     labels, suggestions, notes, texts)

@@ -1,0 +1,494 @@
+"""Issue #10: columns are declared or matched exactly, never guessed; tools are recognised by signature.
+
+Table-driven over the rules, then through the real CLI into real DuckDB files. Expected figures
+are written out by hand from the rows each test builds.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pytest
+
+from pipeline.cli import main
+from pipeline.errors import SourceFileError
+from pipeline.mapping import is_opposite, looks_like_closed_answers, match_header, suggestion_for
+from pipeline.parse import AnswerError, parse_answer, parse_surveys, rescale, scrub_feedback
+from pipeline.schema import ensure_schema
+from pipeline.sources.files import read_table_bytes
+from pipeline.tools import detect_tool
+from review_pulse.settings import Settings, SettingsError, SourceMapping, load_settings, normalise_header
+
+S = Settings()
+GOOD_USE, RIGHT_THINGS, SAFE, LEARNED = S.statement_texts
+NOW = datetime(2026, 11, 26, tzinfo=timezone.utc)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _csv(rows: list[list[str]], delimiter: str = ",") -> bytes:
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
+    return out.getvalue().encode()
+
+
+def _parse(rows: list[list[str]], settings: Settings = S, declared: SourceMapping | None = None):
+    return parse_surveys(read_table_bytes(_csv(rows), "x.csv"), settings, now=NOW, declared=declared)
+
+
+def query(db: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+# --- matching ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (GOOD_USE, (GOOD_USE, "exact")),
+        ("good use of my time", (GOOD_USE, "alias")),
+        ("3) This meeting was a good use of my time *", (GOOD_USE, "exact")),
+        ("How do you rate it? [This meeting was a good use of my time]", (GOOD_USE, "grid row")),
+        ("How do you rate it? - I learned something new in this meeting", (LEARNED, "grid row")),
+        ("How do you rate it?-I learned something new in this meeting", (LEARNED, "grid row")),  # legacy Qualtrics
+        ("How do you rate it?\n.This meeting felt safe and constructive", (SAFE, "grid row")),
+        ("This meeting was a poor use of my time", None),
+        ("This meeting was not a good use of my time", None),
+        ("This meeting was a good use of my time, mostly", None),
+        ("Hands-on exercises [This meeting was a good use]", None),
+        ("What should we prioritise? [Improve alerting]", None),
+    ],
+)
+def test_a_column_matches_only_exactly_by_alias_or_grid_row(header: str, expected) -> None:
+    assert match_header([header], S) == expected
+
+
+@pytest.mark.parametrize(
+    ("header", "suggested"),
+    [
+        ("Was this meeting a good use of your time?", GOOD_USE),
+        ("Overall this meeting was a good use of time", GOOD_USE),
+        ("This meeting was a poor use of my time", None),  # opposite: not even suggested
+        ("This meeting was never a good use of my time", None),
+        ("This meeting felt unsafe and constructive", None),
+        ("What is your team?", None),
+    ],
+)
+def test_word_overlap_only_suggests_and_never_an_opposite(header: str, suggested: str | None) -> None:
+    assert suggestion_for([header], S, set()) == suggested
+
+
+@pytest.mark.parametrize(("header", "statement", "opposite"), [
+    ("This meeting was a poor use of my time", GOOD_USE, True),
+    ("We discussed the wrong things", RIGHT_THINGS, True),
+    ("I did not learn anything", LEARNED, True),
+    ("This meeting was a good use of my time", GOOD_USE, False),
+])
+def test_opposites(header: str, statement: str, opposite: bool) -> None:
+    assert is_opposite(header, statement) is opposite
+
+
+def test_a_rephrased_header_is_suggested_not_mapped() -> None:
+    rows = [["Timestamp", GOOD_USE, "Did we discuss the right things, overall?", "Q4: I learned something new in the meeting"],
+            ["2026-03-04 16:00", "4", "5", "2"]]
+    parsed = _parse(rows)
+    assert parsed.responses[0].answers == ((GOOD_USE, 4),)
+    assert parsed.report.suggestions == [
+        f"column 'Q4: I learned something new in the meeting' looks like statement {LEARNED!r}; "
+        "add it as an alias if it is"]
+
+
+def test_the_opposite_statement_is_never_stored_as_the_statement() -> None:
+    rows = [["Timestamp", "This meeting was a poor use of my time", RIGHT_THINGS], ["2026-03-04 16:00", "5", "4"]]
+    parsed = _parse(rows)
+    assert parsed.responses[0].answers == ((RIGHT_THINGS, 4),)
+    assert parsed.report.suggestions == []
+    assert "This meeting was a poor use of my time" in parsed.unused_columns
+
+
+def test_a_grid_row_under_a_negated_question_is_not_used() -> None:
+    rows = [["Timestamp", f"Which of these were NOT true? [{GOOD_USE}]", f"How much do you agree? [{SAFE}]"],
+            ["2026-03-04 16:00", "Agree", "Agree"]]
+    parsed = _parse(rows)
+    assert parsed.responses[0].answers == ((SAFE, 4),)
+    assert parsed.report.notes == [f"column 'Which of these were NOT true? [{GOOD_USE}]' is a grid row {GOOD_USE!r}, "
+                                   "but its question reads as a negation: not used (map it in [[sources]] if it is "
+                                   "the statement)"]
+
+
+def test_look_alike_siblings_do_not_conflict_but_two_exact_columns_do() -> None:
+    settings = Settings(statements=(type(S.statements[0])("Hands-on exercises and demonstrations were well prepared"),))
+    rows = [["Timestamp", "Hands-on exercises and demonstrations were", "Hands-on exercises and demonstrations were well prepared"],
+            ["2026-03-04 16:00", "Too few", "4"]]
+    parsed = _parse(rows, settings)
+    assert parsed.responses[0].answers == (("Hands-on exercises and demonstrations were well prepared", 4),)
+    with pytest.raises(SourceFileError, match=r"both answer .*map one in \[\[sources\]\]"):
+        _parse([["Timestamp", GOOD_USE, "good use of my time"], ["2026-03-04", "4", "5"]])
+
+
+# --- time column -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "tool", "time"),
+    [
+        (["StartDate", "EndDate", "Status", "IPAddress", "RecordedDate", "ResponseId"], "Qualtrics", "RecordedDate"),
+        (["StartDate", "EndDate", "ResponseId"], "Qualtrics", "EndDate"),
+        (["Respondent ID", "Collector ID", "Start Date", "End Date", "IP Address"], "SurveyMonkey", "End Date"),
+        (["id", "submitdate", "lastpage", "startlanguage", "startdate", "datestamp", "ipaddr"], "LimeSurvey", "submitdate"),
+        (["Response ID", "Date submitted", "Last page", "Start language"], "LimeSurvey", "Date submitted"),
+        (["#", "Start Date (UTC)", "Submit Date (UTC)", "Network ID"], "Typeform", "Submit Date (UTC)"),
+        (["ID", "Start time", "Completion time", "Email", "Name"], "Microsoft Forms (en)", "Completion time"),
+        (["ID", "Startzeit", "Fertigstellungszeit", "E-Mail", "Name"], "Microsoft Forms (de)", "Fertigstellungszeit"),
+        (["ID", "Heure de début", "Heure de fin", "Adresse de messagerie", "Nom"], "Microsoft Forms (fr)", "Heure de fin"),
+        (["Id", "Hora de inicio", "Hora de finalización", "Correo electrónico", "Nombre"], "Microsoft Forms (es)", "Hora de finalización"),
+        (["Id", "Begintijd", "Tijd van voltooien", "E-mail", "Naam"], "Microsoft Forms (nl)", "Tijd van voltooien"),
+        (["ID", "Starttid", "Slutförandetid", "E-post", "Namn"], "Microsoft Forms (sv)", "Slutförandetid"),
+        (["Timestamp", "Submitted by"], "Slack Workflow Builder", "Timestamp"),
+        (["Timestamp", "Email Address"], "Google Forms", "Timestamp"),
+    ],
+)
+def test_tools_are_recognised_by_signature(header: list[str], tool: str, time: str) -> None:
+    found = detect_tool([normalise_header(h) for h in header])
+    assert found is not None and found.name == tool
+    rows = [[*header, GOOD_USE], ["2026-03-04 16:00" if h == time else "x" for h in header] + ["4"]]
+    if found.header_rows > 1:
+        rows.insert(1, ["" for _ in rows[0]])  # a blank second header row is folded in, not data
+    parsed = _parse(rows)
+    assert parsed.report.tool == tool and parsed.report.time_column == time
+    assert len(parsed.responses) == 1
+
+
+@pytest.mark.parametrize("header", [
+    ["study_time", "Do you spend more time on this than before?", GOOD_USE],
+    ["Date of birth of the meeting", GOOD_USE],
+    ["Time zone", GOOD_USE],
+])
+def test_a_header_that_merely_contains_time_is_never_the_time_column(header: list[str]) -> None:
+    with pytest.raises(SourceFileError) as caught:
+        _parse([header, ["12"] * len(header)])
+    assert str(caught.value).startswith("x.csv: no submission-time column (headers: ")
+    assert str(caught.value).endswith("; name it with --time-column or in [[sources]]")
+
+
+def test_a_declared_time_column_wins_and_a_missing_one_is_named() -> None:
+    rows = [["When it was", GOOD_USE], ["2026-03-04 16:00", "4"]]
+    assert len(_parse(rows, declared=SourceMapping(files=("*",), time_column="When it was")).responses) == 1
+    with pytest.raises(SourceFileError, match="the time column 'Nope' named in --time-column"):
+        _parse(rows, declared=SourceMapping(files=("*",), time_column="Nope"))
+
+
+# --- header rows -----------------------------------------------------------------------------------
+
+QUALTRICS = [
+    ["StartDate", "EndDate", "IPAddress", "RecordedDate", "ResponseId", "RecipientEmail", "workerId",
+     "LocationLatitude", "Q1_1", "Q1_2", "Q2"],
+    ["Start Date", "End Date", "IP Address", "Recorded Date", "Response ID", "Recipient Email", "workerId",
+     "Location Latitude", f"Rate - {GOOD_USE}", f"Rate - {SAFE}", "How could we improve?"],
+    ['{"ImportId":"startDate","timeZone":"UTC"}', '{"ImportId":"endDate"}', '{"ImportId":"ipAddress"}',
+     '{"ImportId":"recordedDate","timeZone":"UTC"}', '{"ImportId":"_recordId"}', '{"ImportId":"recipientEmail"}',
+     '{"ImportId":"workerId"}', '{"ImportId":"locationLatitude"}', '{"ImportId":"QID1_1"}', '{"ImportId":"QID1_2"}',
+     '{"ImportId":"QID2_TEXT"}'],
+    ["2026-03-04 15:58:00", "2026-03-04 16:00:00", "198.51.100.7", "2026-03-04 16:00:01", "R_1", "ana@example.com",
+     "W-77", "52.52", "Agree", "Strongly agree", "Call me on +44 20 7946 0958"],
+    ["2026-03-04 16:01:00", "2026-03-04 16:02:00", "198.51.100.8", "2026-03-04 16:02:01", "R_2", "ben@example.com",
+     "W-78", "48.85", "Somewhat disagree", "", "ok"],
+]
+
+
+def test_qualtrics_header_rows_are_folded_in_and_statements_read_from_row_two() -> None:
+    parsed = _parse(QUALTRICS)
+    assert parsed.rejects == []
+    assert parsed.report.tool == "Qualtrics" and parsed.report.header_rows == 3
+    assert parsed.report.time_column == "RecordedDate"
+    assert [list(r.answers) for r in parsed.responses] == [[(GOOD_USE, 4), (SAFE, 5)], [(GOOD_USE, 2)]]
+    assert [r.feedback for r in parsed.responses] == ["Call me on [phone]", "ok"]
+    assert [r.submitted_utc.strftime("%H:%M:%S") for r in parsed.responses] == ["16:00:01", "16:02:01"]
+
+
+SURVEYMONKEY = [
+    ["Respondent ID", "Collector ID", "Start Date", "End Date", "IP Address", "Email Address", "First Name",
+     "How much do you agree?", "", "What one thing would help?"],
+    ["", "", "", "", "", "", "", GOOD_USE, LEARNED, "Open-Ended Response"],
+    ["1141", "4711", "03/04/2026 03:58:00 PM", "03/04/2026 04:00:00 PM", "198.51.100.7", "ana@example.com", "Ana",
+     "Agree", "Strongly agree", "Shorter"],
+]
+
+
+def test_surveymonkey_matrix_rows_are_matched_on_their_row_label() -> None:
+    parsed = _parse(SURVEYMONKEY, Settings(feedback_question=type(S.statements[0])("What one thing would help?")))
+    assert parsed.rejects == [] and parsed.report.tool == "SurveyMonkey"
+    assert [list(r.answers) for r in parsed.responses] == [[(GOOD_USE, 4), (LEARNED, 5)]]
+    assert parsed.responses[0].feedback == "Shorter"
+    assert parsed.report.statement_columns == [
+        (GOOD_USE, f"How much do you agree? - {GOOD_USE}", "exact"),  # row 2 holds the statement itself
+        (LEARNED, f"How much do you agree? - {LEARNED}", "exact")]
+
+
+def test_header_rows_can_be_declared_for_an_unrecognised_layout() -> None:
+    rows = [["V1", "V2", "Q1"], ["ResponseID", "EndDate", GOOD_USE], ["R_1", "2026-03-04 16:00", "5"]]
+    declared = SourceMapping(files=("*",), header_rows=2, time_column="EndDate")
+    parsed = _parse(rows, declared=declared)
+    assert [list(r.answers) for r in parsed.responses] == [[(GOOD_USE, 5)]] and parsed.rejects == []
+
+
+# --- declared statements, feedback, labels and scales -----------------------------------------------
+
+
+def test_declared_mapping_from_the_settings_file(tmp_path: Path) -> None:
+    toml = tmp_path / "review_pulse.toml"
+    toml.write_text(f'''
+statements = ["{GOOD_USE}", "{SAFE}"]
+[answer_labels]
+"Definitely agree" = 5
+[[sources]]
+files = ["codes*.csv"]
+time_column = "submitdate"
+statements = {{ "{GOOD_USE}" = "REVIEW[SQ001]", "{SAFE}" = "REVIEW[SQ002]" }}
+feedback_column = "COMMENTS01"
+series_column = "TEAM"
+scale_max = 7
+answer_labels = {{ "Mostly agree" = 6 }}
+''', encoding="utf-8")
+    settings = load_settings(toml)
+    declared = settings.sources[0]
+    assert declared.applies_to("/data/codes_2026.csv") and not declared.applies_to("/data/other.csv")
+    rows = [["id", "submitdate", "REVIEW[SQ001]", "REVIEW[SQ002]", "COMMENTS01", "TEAM"],
+            ["1", "2026-03-04 16:00", "Mostly agree", "7", "good", "SRE"],
+            ["2", "2026-03-04 16:05", "1", "Definitely agree", "", "SRE"]]
+    parsed = _parse(rows, settings, declared)
+    assert [list(r.answers) for r in parsed.responses] == [[(GOOD_USE, 6), (SAFE, 7)]]
+    assert [(r.series, r.scale_max, r.feedback) for r in parsed.responses] == [("SRE", 7, "good")]
+    # The top-level labels are on 1-5; on this source's 1-7 scale only its own labels count.
+    assert [r.reason for r in parsed.rejects] == [
+        f"answer to {SAFE!r}: 'Definitely agree' is not a 1-7 answer or an agree/disagree label"]
+    assert parsed.rejects[0].raw == {"submitdate": "2026-03-04 16:05", "REVIEW[SQ001]": "1",
+                                     "REVIEW[SQ002]": "Definitely agree", "TEAM": "SRE"}
+    assert rescale(6, 7) == pytest.approx(1 + 5 * 4 / 6)
+
+
+@pytest.mark.parametrize("text", [
+    '[[sources]]\ntime_column = "x"\n',  # applies to nothing
+    '[[sources]]\nfiles = ["a.csv"]\nscale_max = 2\n',
+    '[[sources]]\nfiles = ["a.csv"]\nheader_rows = 0\n',
+    '[[sources]]\nfiles = ["a.csv"]\ncolumn = "x"\n',
+    '[answer_labels]\n"Great" = 9\n',
+    '[[sources]]\nfiles = ["a.csv"]\nstatements = { "Not a configured statement" = "Q1" }\n',
+])
+def test_bad_source_declarations_are_refused(tmp_path: Path, text: str) -> None:
+    (tmp_path / "s.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(SettingsError):
+        load_settings(tmp_path / "s.toml")
+
+
+@pytest.mark.parametrize(("label", "score"), [
+    ("Agree completely", 5), ("Disagree completely", 1), ("No strong feelings", 3), ("Totally agree", 5),
+    ("Fully agree", 5), ("Somewhat agree", 4), ("Undecided", 3), ("Neither agree nor disagree", 3),
+    ("Agree somewhat", 4), ("Disagree somewhat", 2), ("Completely disagree", 1),
+])
+def test_tools_agreement_labels_are_known(label: str, score: int) -> None:
+    assert parse_answer(label) == score
+
+
+def test_a_declared_seven_point_scale_and_the_message_without_it() -> None:
+    assert parse_answer("7", None, 7) == 7 and parse_answer("Strongly agree", None, 7) == 7
+    with pytest.raises(AnswerError):
+        parse_answer("8", None, 7)
+    rows = [["Timestamp", GOOD_USE], ["2026-03-04 16:00", "7"], ["2026-03-04 16:01", "6"], ["2026-03-04 16:02", "3"]]
+    parsed = _parse(rows)
+    assert len(parsed.responses) == 1 and len(parsed.rejects) == 2
+    assert parsed.report.notes == [
+        "answers go up to 7: if this is a 1-7 scale, declare it with scale_max = 7 in a [[sources]] entry "
+        "for this file (answers are then rescaled onto 1-5)"]
+
+
+def test_closed_answers_are_not_feedback() -> None:
+    assert looks_like_closed_answers(["Critical to me", "Somewhat useful"] * 6)
+    assert not looks_like_closed_answers(["Bitte pünktlich anfangen.", "Mehr Zeit."] * 6)
+    assert not looks_like_closed_answers(["ok", "fine", "more time"])
+    rows = [["Timestamp", GOOD_USE, "Feedback"]] + [["2026-03-04 16:00", "4", ["Yes", "No"][i % 2]] for i in range(10)]
+    parsed = _parse(rows)
+    assert parsed.report.feedback_column is None and all(r.feedback is None for r in parsed.responses)
+    assert "not used as feedback" in parsed.report.notes[0]
+
+
+# --- scrubbing -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "scrubbed"), [
+    ("mail ana.souza@example.com please", "mail [email] please"),
+    ("ping <@U024BE7LH> and <@W012A3CDE|ben>", "ping [mention] and [mention]"),
+    ("<!here> <!channel> <!everyone>", "[mention] [mention] [mention]"),
+    ("call +1 (555) 123-4567 or 020 7946 0958", "call [phone] or [phone]"),
+    ("on 2026-03-04 the p99 went to 1200 ms, INC-20260304", "on 2026-03-04 the p99 went to 1200 ms, INC-20260304"),
+    ("version 1.2.3 and 45 people", "version 1.2.3 and 45 people"),
+])
+def test_feedback_scrubbing(text: str, scrubbed: str) -> None:
+    assert scrub_feedback(text) == scrubbed
+
+
+def test_scrubbing_can_be_turned_off() -> None:
+    rows = [["Timestamp", GOOD_USE, "Feedback"], ["2026-03-04 16:00", "4", "ana@example.com"]]
+    assert _parse(rows).responses[0].feedback == "[email]"
+    assert _parse(rows, Settings(scrub_feedback=False)).responses[0].feedback == "ana@example.com"
+
+
+# --- through the CLI -------------------------------------------------------------------------------
+
+
+def _write(path: Path, rows: list[list[str]]) -> Path:
+    path.write_bytes(_csv(rows))
+    return path
+
+
+def test_workbook_tabs_that_fit_are_loaded_and_others_named(tmp_path: Path, capsys) -> None:
+    book = openpyxl.Workbook()
+    first = book.active
+    first.title = "Form Responses 1"
+    first.append(["Timestamp", "Email Address", GOOD_USE])
+    first.append([datetime(2026, 3, 4, 16, 0), "ana@example.com", 4])
+    second = book.create_sheet("Form Responses 2")
+    second.append(["Timestamp", "Email Address", GOOD_USE, LEARNED])
+    second.append([datetime(2026, 3, 11, 16, 0), "ben@example.com", 5, 3])
+    second.append([datetime(2026, 3, 11, 16, 5), "cy@example.com", 2, ""])
+    summary = book.create_sheet("Summary")
+    summary.append(["Question", "Average"])
+    summary.append([GOOD_USE, 3.7])
+    book.save(tmp_path / "book.xlsx")
+    db = tmp_path / "r.duckdb"
+    assert main(["ingest", "--db", str(db), "--surveys", str(tmp_path / "book.xlsx")]) == 0
+    out = capsys.readouterr().out
+    assert f"skipped {tmp_path / 'book.xlsx'} / Summary: no column answers a statement" in out
+    assert query(db, "SELECT count(*) FROM responses")[0][0] == 3
+    assert query(db, "SELECT statement, count(*), avg(score) FROM answers GROUP BY 1 ORDER BY 1") == [
+        (LEARNED, 1, 3.0), (GOOD_USE, 3, 11 / 3)]
+    other = tmp_path / "o.duckdb"
+    assert main(["ingest", "--db", str(other), "--surveys", str(tmp_path / "book.xlsx"),
+                 "--worksheet", "Form Responses 2"]) == 0
+    assert query(other, "SELECT count(*) FROM responses")[0][0] == 2
+    assert main(["ingest", "--db", str(other), "--surveys", str(tmp_path / "book.xlsx"), "--worksheet", "Nope"]) == 2
+    assert "no worksheet 'Nope'; it has Form Responses 1, Form Responses 2, Summary" in capsys.readouterr().err
+
+
+def test_a_file_with_no_usable_response_fails_and_changes_nothing(tmp_path: Path, capsys) -> None:
+    db = tmp_path / "r.duckdb"
+    good = _write(tmp_path / "good.csv", [["Timestamp", GOOD_USE], ["2026-03-04 16:00", "4"]])
+    assert main(["ingest", "--db", str(db), "--surveys", str(good)]) == 0
+    before = query(db, "SELECT count(*) FROM responses")
+    bad = _write(tmp_path / "bad.csv", [["Timestamp", GOOD_USE], ["soon", "4"], ["soon", "5"], ["2026-03-04 16:00", "9"]])
+    capsys.readouterr()
+    assert main(["ingest", "--db", str(db), "--surveys", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"error: {bad}: no usable response; 3 row(s) rejected, most often (2x): bad time: "
+                   "'soon' is not a date or time; nothing was loaded\n")
+    seven = _write(tmp_path / "seven.csv", [["Timestamp", GOOD_USE], ["2026-03-04 16:00", "7"], ["2026-03-04 16:01", "6"]])
+    assert main(["ingest", "--db", str(db), "--surveys", str(seven)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {seven}: no usable response; 2 row(s) rejected, most often (1x): answer to {GOOD_USE!r}: "
+        "'7' is not a whole number from 1 to 5 (answers go up to 7: if this is a 1-7 scale, declare it with "
+        "scale_max = 7 in a [[sources]] entry for this file (answers are then rescaled onto 1-5)); nothing was loaded\n")
+    assert query(db, "SELECT count(*) FROM responses") == before
+    assert query(db, "SELECT count(*) FROM rejects")[0][0] == 0
+
+
+def test_time_column_and_header_rows_flags(tmp_path: Path, capsys) -> None:
+    export = _write(tmp_path / "e.csv", [["V1", "V2"], ["Sent", GOOD_USE], ["2026-03-04 16:00", "5"]])
+    db = tmp_path / "r.duckdb"
+    assert main(["ingest", "--db", str(db), "--surveys", str(export), "--time-column", "Sent", "--header-rows", "2"]) == 0
+    assert query(db, "SELECT count(*) FROM answers")[0][0] == 1
+
+
+def test_inspect_and_dry_run_print_the_mapping_and_write_nothing(tmp_path: Path, capsys) -> None:
+    export = _write(tmp_path / "q.csv", QUALTRICS)
+    db = tmp_path / "r.duckdb"
+    assert main(["inspect", str(export)]) == 0
+    out = capsys.readouterr().out
+    assert f"{export}: Qualtrics (wide, 3 header rows); time column 'RecordedDate'" in out
+    assert f"  {GOOD_USE!r} <- 'Q1_1 (Rate - {GOOD_USE})' (grid row)" in out
+    assert "usable rows: 2; rejected rows: 0" in out
+    assert "'IPAddress'" in out and "198.51.100.7" not in out
+    assert main(["ingest", "--db", str(db), "--surveys", str(export), "--dry-run"]) == 0
+    assert "dry run: nothing was written" in capsys.readouterr().out
+    assert not db.exists()
+
+
+def test_only_mapped_columns_are_stored_for_every_tool_shape(tmp_path: Path, capsys) -> None:
+    """Identity values planted in unmapped columns of each tool's shape appear in no table or column."""
+    planted = ["198.51.100.7", "ana@example.com", "W-77", "52.52", "Ana", "U024BE7LH", "R_1"]
+    shapes = {
+        "qualtrics.csv": QUALTRICS,
+        "surveymonkey.csv": SURVEYMONKEY,
+        "msforms.csv": [["ID", "Start time", "Completion time", "Email", "Name", GOOD_USE],
+                        ["R_1", "3/4/26 15:58", "2026-03-04 16:00", "ana@example.com", "Ana", "Agree"],
+                        ["2", "3/4/26 15:59", "2026-03-04 16:01", "W-77", "52.52", "Kinda"]],  # a reject
+        "typeform.csv": [["#", GOOD_USE, "Start Date (UTC)", "Submit Date (UTC)", "Network ID"],
+                         ["R_1", "Agree", "2026-03-04 15:58:00", "2026-03-04 16:00:00", "198.51.100.7"],
+                         ["x2", "7", "2026-03-04 15:58:00", "2026-03-04 16:01:00", "U024BE7LH"]],
+        "limesurvey.csv": [["id", "submitdate", "lastpage", "startlanguage", "ipaddr", GOOD_USE],
+                           ["1", "2026-03-04 16:00:00", "2", "en", "198.51.100.7", "Agree"],
+                           ["2", "", "1", "en", "52.52", "Agree"]],  # incomplete: rejected
+        "slack.csv": [["Timestamp", "Submitted by", GOOD_USE, "How could we improve?"],
+                      ["2026-03-04 16:00", "U024BE7LH", "4", "thanks <@U024BE7LH>, mail ana@example.com"],
+                      ["nope", "Ana", "4", ""]],
+        "google.csv": [["Timestamp", "Email Address", "Name", GOOD_USE],
+                       ["2026-03-04 16:00", "ana@example.com", "Ana", "4"], ["2026-03-04 16:01", "W-77", "R_1", "x"]],
+    }
+    db = tmp_path / "r.duckdb"
+    paths = [str(_write(tmp_path / name, rows)) for name, rows in shapes.items()]
+    assert main(["ingest", "--db", str(db), "--surveys", *paths]) == 0, capsys.readouterr().err
+    assert query(db, "SELECT count(*) FROM rejects")[0][0] >= 4
+    with duckdb.connect(str(db), read_only=True) as con:
+        stored = []
+        for (table,) in con.execute("SELECT table_name FROM information_schema.tables WHERE table_type='BASE TABLE'").fetchall():
+            for (column,) in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name=?", [table]).fetchall():
+                stored += [v for (v,) in con.execute(f'SELECT CAST("{column}" AS VARCHAR) FROM "{table}"').fetchall() if v]
+    text = "\n".join(stored)
+    assert [value for value in planted if value in text] == []
+
+
+def test_a_closed_pipe_after_publishing_is_not_a_failed_run(tmp_path: Path) -> None:
+    export = _write(tmp_path / "e.csv", [["Timestamp", GOOD_USE], ["2026-03-04 16:00", "4"]])
+    db = tmp_path / "r.duckdb"
+    env = {"PATH": "/usr/bin:/bin", "REVIEW_PULSE_SETTINGS": str(tmp_path / "none.toml")}
+    result = subprocess.run(
+        f"{sys.executable} -m pipeline ingest --db {db} --surveys {export} | true; echo ${{PIPESTATUS[0]}}",
+        shell=True, executable="/bin/bash", cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == "0", result.stderr
+    assert "nothing was changed" not in result.stderr
+    assert query(db, "SELECT count(*) FROM responses")[0][0] == 1
+    runs = query(db, "SELECT count(*) FROM ingest_runs")[0][0]
+    assert runs == 1  # the successful run only; no failed run recorded
+
+
+def test_a_database_from_before_declared_scales_is_upgraded(tmp_path: Path) -> None:
+    db = tmp_path / "old.duckdb"
+    with duckdb.connect(str(db)) as con:
+        ensure_schema(con)
+        con.execute("DROP VIEW weekly_statement_scores; DROP VIEW weekly_scores; DROP VIEW feedback; DROP VIEW answer_facts")
+        con.execute("DROP TABLE answers")
+        con.execute("CREATE TABLE answers (response_key UUID NOT NULL, statement VARCHAR NOT NULL, "
+                    "score TINYINT NOT NULL CHECK (score BETWEEN 1 AND 5))")
+        con.execute("INSERT INTO answers VALUES ('00000000-0000-0000-0000-000000000001', 'x', 4)")
+        ensure_schema(con)
+        assert con.execute("SELECT score, raw_score, scale_max FROM answers").fetchall() == [(4.0, 4, 5)]
+        assert json.dumps(con.execute("SELECT data_type FROM information_schema.columns "
+                                      "WHERE table_name='answers' AND column_name='score'").fetchall()) == '[["DOUBLE"]]'
+
+
+def test_a_long_export_takes_its_declared_scale_and_labels() -> None:
+    rows = [["Response ID", "Submitted at", "Question", "Answer"],
+            ["r1", "2026-03-04 16:00", GOOD_USE, "Agree a lot"], ["r1", "2026-03-04 16:00", SAFE, "6"],
+            ["r2", "2026-03-04 16:05", GOOD_USE, "8"]]
+    declared = SourceMapping(files=("*",), scale_max=7, answer_labels=(("Agree a lot", 7),))
+    parsed = _parse(rows, declared=declared)
+    assert [(list(r.answers), r.scale_max) for r in parsed.responses] == [([(GOOD_USE, 7), (SAFE, 6)], 7)]
+    assert [r.reason for r in parsed.rejects] == [f"answer to {GOOD_USE!r}: '8' is not a whole number from 1 to 7"]
