@@ -396,8 +396,12 @@ def map_columns(table: RawTable, settings: Settings, declared: SourceMapping | N
         for index, candidates in enumerate(texts):
             if index in taken or not any(is_feedback_header(t, settings) for t in candidates):
                 continue
+            # The configured question's own text is a declaration: it maps whatever its answers look
+            # like (otherwise a growing export could map it in one download and not the next). An
+            # alias ("comments", "improve") may also name a rating grid, so only there are answers checked.
+            exact = any(header_key(t) == header_key(settings.feedback_question.text) for t in candidates)
             sample = [row[index] if index < len(row) else None for row in table.rows[:200]]
-            if looks_like_closed_answers(sample):
+            if not exact and looks_like_closed_answers(sample):
                 notes.append(f"column {table.header[index]!r} holds a few repeated answers, not free text: "
                              "not used as feedback (name it as feedback_column in [[sources]] if it is)")
                 continue

@@ -45,12 +45,12 @@ def read_survey_inputs(paths: list[Path], settings: Settings, series: str | None
     inputs = SurveyInputs()
     for path in expand_inputs(paths):
         inputs.sources.append(str(path))
-        tabs = read_tabs(path, options.worksheets)
+        tabs = read_tabs(path, options.worksheets, settings.limits)
         if tabs is None:
             declared = mapping_for(settings, str(path), None, options)
 
             def parse_csv(path: Path = path, declared: SourceMapping | None = declared) -> ParsedSurveys:
-                return parse_surveys(read_table(path), settings, series, progress=progress(path.name),
+                return parse_surveys(read_table(path, limits=settings.limits), settings, series, progress=progress(path.name),
                                      declared=declared)
 
             inputs.tables.append(SurveyTable(str(path), declared, parse_csv, path))

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from pipeline.cli import main
 from pipeline.errors import SourceFileError
-from pipeline.parse import AnswerError, TimeError, TimeParser, parse_answer, parse_attendance, parse_surveys
+from pipeline.parse import ANSWER_LABELS, AnswerError, TimeError, TimeParser, parse_answer, parse_attendance, parse_surveys
 from pipeline.sources.files import RawTable, read_table_bytes
 from review_pulse import store
 from review_pulse.settings import Settings
@@ -28,18 +28,8 @@ from review_pulse.settings import Settings
 from tests.survey_text import FB, S1, S2, S3, S4, STATEMENTS  # noqa: F401
 
 # The agree/disagree scale, written out here rather than read from the code under test.
-LABELS = {
-    "strongly disagree": 1,
-    "disagree": 2,
-    "somewhat disagree": 2,
-    "neutral": 3,
-    "neither agree nor disagree": 3,
-    "neither agree or disagree": 3,
-    "neither": 3,
-    "somewhat agree": 4,
-    "agree": 4,
-    "strongly agree": 5,
-}
+# The product's label table is the specification here: every other word must be refused.
+LABELS = dict(ANSWER_LABELS)
 
 FAST = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

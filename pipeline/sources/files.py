@@ -76,17 +76,18 @@ class Tab:
     table: RawTable | None  # None: the tab is empty
 
 
-def read_tabs(path: Path, worksheets: tuple[str, ...] = ()) -> list[Tab] | None:
+def read_tabs(path: Path, worksheets: tuple[str, ...] = (), limits: InputLimits | None = None) -> list[Tab] | None:
     """Every tab of an .xlsx (or the named ones, in that order); None when it is not a workbook.
 
     A workbook with one tab keeps the file name as its source; with several, each tab's
-    source is "FILE / TAB" so rejects and the summary say which tab.
+    source is "FILE / TAB" so rejects and the summary say which tab. The archive and each
+    sheet are checked against ``limits`` before openpyxl expands anything (as read_xlsx does).
     """
     source = str(path)
+    limits = limits or InputLimits()
     try:
         with path.open("rb") as handle:  # the signature only: a large CSV is not read twice
             is_workbook = handle.read(4) == b"PK\x03\x04"
-        data = path.read_bytes() if is_workbook else b""
     except OSError:
         return None  # read_table reports it in its own words
     if not is_workbook:
@@ -95,26 +96,28 @@ def read_tabs(path: Path, worksheets: tuple[str, ...] = ()) -> list[Tab] | None:
         return None
     import openpyxl
 
-    try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise SourceFileError(source, f"not a readable .xlsx workbook ({type(exc).__name__})") from None
-    try:
-        missing = [w for w in worksheets if w not in book.sheetnames]
-        if missing:
-            raise SourceFileError(source, f"no worksheet {missing[0]!r}; it has {', '.join(book.sheetnames)}")
-        names = list(worksheets) or list(book.sheetnames)
-        tabs = []
-        for name in names:
-            tab_source = source if len(book.sheetnames) == 1 else f"{source} / {name}"
-            rows = [list(values) for values in book[name].iter_rows(values_only=True)]
-            try:
-                table = table_from_rows(tab_source, rows, list(range(1, len(rows) + 1)))
-            except SourceFileError:
-                table = None
-            tabs.append(Tab(name, table))
-    finally:
-        book.close()
+    with path.open("rb") as stream:
+        check_xlsx_archive(stream, source, limits)
+        stream.seek(0)
+        try:
+            book = openpyxl.load_workbook(stream, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+            raise SourceFileError(source, f"not a readable .xlsx workbook ({type(exc).__name__})") from None
+        try:
+            missing = [w for w in worksheets if w not in book.sheetnames]
+            if missing:
+                raise SourceFileError(source, f"no worksheet {missing[0]!r}; it has {', '.join(book.sheetnames)}")
+            tabs = []
+            for name in list(worksheets) or list(book.sheetnames):
+                tab_source = source if len(book.sheetnames) == 1 else f"{source} / {name}"
+                rows, line_numbers = sheet_rows(book[name], tab_source, limits)
+                try:
+                    table = table_from_rows(tab_source, rows, line_numbers)
+                except SourceFileError:
+                    table = None
+                tabs.append(Tab(name, table))
+        finally:
+            book.close()
     return tabs
 
 
