@@ -17,6 +17,7 @@ from pipeline.parse import parse_attendance, parse_surveys
 from pipeline.preview import read_survey_inputs
 from pipeline.records import ParsedAttendance, ParsedSurveys
 from pipeline.sources.files import RawTable, expand_inputs, read_table, table_from_rows
+from pipeline.terminal import escaped_output, raw_stream, terminal_safe
 from review_pulse.errors import UserFacingError
 from review_pulse.run_log import record_failed_run
 from review_pulse.settings import Settings, SettingsError, load_settings, resolve_db_path
@@ -85,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--timeout", type=float, default=30.0, help="seconds per Google request (default 30)")
     ingest.add_argument("--retries", type=int, default=4, help="retries of a failed Google request (default 4)")
     ingest.set_defaults(sheets=[], file_worksheets=[])
+    _force_option(ingest)
 
     inspect = commands.add_parser(
         "inspect", help="show how survey files would be read, without writing anything",
@@ -103,6 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--source-dir", type=Path, help="where to write the demo CSVs (default: beside the DB)")
     demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     demo.add_argument("--if-missing", action="store_true", help="do nothing when the DB already exists")
+    demo.add_argument("--remove", action="store_true",
+                      help="delete the demo's rows from the DB (real data stays) instead of loading them")
 
     export = commands.add_parser("export", help="write the retro pack (charts as PNG/SVG, CSVs, summary) for a quarter",
                                  description="Write every chart as PNG and SVG, their CSVs and a summary for one quarter.")
@@ -114,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     init = commands.add_parser("init", help="create an empty database with the schema")
     _db_option(init)
+    _force_option(init)
     return parser
 
 
@@ -131,6 +136,11 @@ def _run_options(args: argparse.Namespace) -> RunOptions:
     return RunOptions(getattr(args, "time_column", None), header_rows, tuple(getattr(args, "file_worksheets", []) or []))
 
 
+def _force_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--force", action="store_true",
+                        help="write into a DuckDB file that is not a Review Pulse database (adds our tables beside its own)")
+
+
 def _db_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", metavar="PATH",
                         help="DuckDB file (default: $REVIEW_PULSE_DB or data/reviews.duckdb)")
@@ -139,16 +149,18 @@ def _db_option(parser: argparse.ArgumentParser) -> None:
 def _print_progress(label: str):
     """A progress bar on stderr for large inputs; silent when not a terminal."""
     interactive = sys.stderr.isatty()
+    label = terminal_safe(label)  # a file name: escaped here, because the bar writes its \r raw
 
     def report(done: int, total: int) -> None:
         if not interactive or total < 5000:
             return
         width = 30
         filled = int(width * done / max(total, 1))
-        sys.stderr.write(f"\r{label[:40]:<40} [{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,}")
+        terminal = raw_stream(sys.stderr)
+        terminal.write(f"\r{label[:40]:<40} [{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,}")
         if done >= total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
+            terminal.write("\n")
+        terminal.flush()
 
     return report
 
@@ -190,7 +202,8 @@ def run_ingest(args: argparse.Namespace, settings: Settings, db_path: Path, fast
         else:
             attendance.append(parse_attendance(table, settings, args.series))
         sources.append(table.source)
-    summary = load(db_path, settings, surveys, attendance, sources, strict=args.strict, csv_surveys=csv_surveys)
+    summary = load(db_path, settings, surveys, attendance, sources, strict=args.strict, csv_surveys=csv_surveys,
+                   force=getattr(args, "force", False))
     summary.skipped = list(inputs.skipped)
     return summary
 
@@ -201,6 +214,12 @@ def _sources_of(args: argparse.Namespace) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Headers, file names and messages come from outside: everything printed is escaped.
+    with escaped_output():
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     # Retries are reported in the one-line outcome; without a handler of our own, the
     # libraries' per-attempt warnings would reach stderr through logging's last resort.
@@ -210,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
     except SettingsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {terminal_safe(str(exc))}", file=sys.stderr)
         return EXIT_FAILED
     db_path = resolve_db_path(args.db)
     try:
@@ -222,8 +241,12 @@ def main(argv: list[str] | None = None) -> int:
             return _print_after_publish([f"Ingested into {db_path} (run {summary.run_id})",
                                          *("  " + line for line in summary.lines())])
         if args.command == "demo":
-            from pipeline.demo import build_demo
+            from pipeline.demo import build_demo, remove_demo
 
+            if args.remove:
+                removed = remove_demo(db_path)
+                print(f"Demo data removed from {db_path}: " + ", ".join(f"{n:,} {t}" for t, n in removed.items()))
+                return 0
             if args.if_missing and db_path.exists():
                 print(f"{db_path} exists; demo data not rebuilt")
                 return 0
@@ -244,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "init":
             from pipeline.loader import init_empty
 
-            init_empty(db_path)
+            init_empty(db_path, force=args.force)
             print(f"Created {db_path}")
             return 0
     except UserFacingError as exc:
@@ -289,7 +312,7 @@ def _print_after_publish(lines: list[str]) -> int:
 
 
 def _fail(args: argparse.Namespace, db_path: Path, message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
+    print(f"error: {terminal_safe(message)}", file=sys.stderr)  # one line, whatever the message holds
     if args.command == "ingest":
         try:
             record_failed_run(db_path, _sources_of(args), message)

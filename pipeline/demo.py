@@ -12,10 +12,13 @@ import random
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from pipeline.errors import IngestError
+from pipeline.guards import refuse_foreign_database, remove_demo_rows
 from pipeline.loader import RunSummary, load
 from pipeline.parse import LABEL_FOR_SCORE, parse_attendance, parse_surveys
 from pipeline.sources.files import read_table
 from review_pulse.settings import Settings
+from review_pulse.store import staged_write, write_lock
 
 FIRST_REVIEW = date(2026, 4, 1)  # a Wednesday
 REVIEW_WEEKS = 26
@@ -151,4 +154,14 @@ def build_demo(db_path: Path, settings: Settings, source_dir: Path | None = None
     survey_path, attendance_path = write_demo_sources(source_dir, settings, seed)
     surveys = parse_surveys(read_table(survey_path), settings)
     attendance = parse_attendance(read_table(attendance_path), settings)
-    return load(db_path, settings, [surveys], [attendance], [str(survey_path), str(attendance_path)])
+    # demo=True: refused when the DB holds real data; the run is marked so --remove can find it.
+    return load(db_path, settings, [surveys], [attendance], [str(survey_path), str(attendance_path)], demo=True)
+
+
+def remove_demo(db_path: Path) -> dict[str, int]:
+    """Delete the demo's rows (every run marked as the demo's); real data stays."""
+    if not db_path.exists():
+        raise IngestError(f"{db_path}: no such database")
+    with write_lock(db_path), staged_write(db_path) as con:
+        refuse_foreign_database(con, db_path, force=False)
+        return remove_demo_rows(con)

@@ -14,6 +14,7 @@ import duckdb
 
 from pipeline.csv_fast_path import CsvPlan, FastPathDeclined, StagedSurveys, stage
 from pipeline.errors import IngestError, StrictModeError
+from pipeline.guards import mark_demo_run, refuse_foreign_database, refuse_real_data
 from pipeline.records import MappingReport, ParsedAttendance, ParsedSurveys, Reject
 from pipeline.schema import REBUILD_RESPONSE_WEEKS, ensure_schema, temp_table
 from review_pulse.settings import Settings, SourceMapping
@@ -109,8 +110,13 @@ def load(
     strict: bool = False,
     csv_surveys: Sequence[CsvSurveyInput] = (),
     now: datetime | None = None,
+    force: bool = False,
+    demo: bool = False,
 ) -> RunSummary:
     """Write everything parsed in this run, or nothing.
+
+    ``force`` writes into another program's DuckDB file; ``demo`` marks the run as the
+    demo's (pipeline.guards), refusing a DB that holds real data.
 
     ``csv_surveys`` are staged in DuckDB by ``pipeline.csv_fast_path`` inside this
     run's staging copy; a file the fast path declines is parsed by Python instead.
@@ -118,6 +124,9 @@ def load(
     surveys = list(surveys)
     started = datetime.now(timezone.utc).replace(tzinfo=None)
     with write_lock(db_path), staged_write(db_path) as con:
+        refuse_foreign_database(con, db_path, force)
+        if demo:
+            refuse_real_data(con, db_path)
         ensure_schema(con)
         staged: list[StagedSurveys] = []
         declined: dict[str, str] = {}
@@ -142,6 +151,8 @@ def load(
                 f"(first: {first.source_file} line {first.line}: {first.reason})"
             )
         summary = _write(con, settings, surveys, staged, attendance, rejects, sources, started)
+        if demo:
+            mark_demo_run(con, summary.run_id)  # in the same published snapshot as the rows
     summary.parsed_in_duckdb = [s.source for s in staged]
     summary.fast_path_declined = declined
     summary.reports = {p.source: p.report for p in [*surveys, *staged] if p.report is not None}
@@ -310,10 +321,11 @@ def _write(
     return summary
 
 
-def init_empty(db_path: Path) -> None:
+def init_empty(db_path: Path, force: bool = False) -> None:
     """Create an empty database with the schema (for `python -m pipeline init`)."""
     try:
         with write_lock(db_path), staged_write(db_path) as con:
+            refuse_foreign_database(con, db_path, force)
             ensure_schema(con)
     except OSError as exc:
         raise IngestError(f"{db_path}: cannot write the database ({exc.strerror})") from None

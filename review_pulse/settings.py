@@ -7,10 +7,13 @@ product's defaults, so a fresh clone works without the file.
 
 from __future__ import annotations
 
+import difflib
+import math
 import os
 import re
 import tomllib
 import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -130,6 +133,17 @@ DEFAULT_FEEDBACK_QUESTION = Statement(
 
 
 @dataclass(frozen=True)
+class InputLimits:
+    """Bounds on one input file read in Python (xlsx, title rows, non-UTF-8 CSV): a hostile
+    or broken file is refused with one line instead of exhausting memory or CPU."""
+
+    max_rows: int = 1_000_000
+    max_columns: int = 1_000
+    max_cell_chars: int = 100_000
+    max_xlsx_uncompressed_mb: int = 512
+
+
+@dataclass(frozen=True)
 class Settings:
     target_score: float = 4.5
     agree_target: float = 0.8
@@ -151,6 +165,7 @@ class Settings:
     answer_labels: tuple[tuple[str, int], ...] = ()  # extra answer label -> score, on top of the defaults
     scrub_feedback: bool = True  # e-mails, Slack mentions and phone numbers in feedback -> placeholders
     # --- end of issue #10 keys ---
+    limits: InputLimits = InputLimits()
     source_path: Path | None = field(default=None, compare=False)
 
     @property
@@ -173,15 +188,178 @@ def normalise_header(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def _statement_from(raw: object, where: str) -> Statement:
+# ---------------------------------------------------------------------------
+# The settings file's schema: every key and table it may hold, in ONE place.
+#
+# Reading is strict: an unknown key is an error naming the closest known one (a typo
+# such as `min_group_sise` must not leave the privacy threshold where it was), a value
+# is never coerced (5.9 is not an integer, `true` is not a number, "4" is not a month),
+# and bounds are checked here, so nothing downstream sees a value it cannot use.
+#
+# To add a key: a field on Settings (or InputLimits) with its default, and one entry in
+# SETTINGS_KEYS (or LIMIT_KEYS) naming the reader that checks it. A new table such as
+# `[[sources]]` is one entry whose reader takes the list of tables and returns the field's
+# value; `check_keys` gives any table the same unknown-key message.
+# ---------------------------------------------------------------------------
+
+Reader = Callable[[object, str], object]  # (raw TOML value, "where" for messages) -> field value
+
+
+def _type_name(value: object) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    return {int: "an integer", float: "a decimal number", str: "text", list: "a list", dict: "a table"}.get(
+        type(value), type(value).__name__)
+
+
+def _shown(value: object) -> str:
+    text = repr(value) if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def whole_number(low: int, high: int | None = None) -> Reader:
+    """An integer in [low, high]; 5.9, 5.0, true and "5" are refused, never rounded."""
+    def read(value: object, where: str) -> int:
+        span = f"from {low} to {high}" if high is not None else f"at least {low}"
+        if type(value) is not int:
+            raise SettingsError(f"{where} must be a whole number {span}, not {_type_name(value)} ({_shown(value)})")
+        if value < low or (high is not None and value > high):
+            raise SettingsError(f"{where} must be a whole number {span}, not {value}")
+        return value
+    return read
+
+
+def number(low: float, high: float, low_open: bool = False) -> Reader:
+    """A finite number in [low, high] (or (low, high]); true/false, nan and inf are refused."""
+    def read(value: object, where: str) -> float:
+        span = f"above {low:g} and at most {high:g}" if low_open else f"between {low:g} and {high:g}"
+        if type(value) not in (int, float):
+            raise SettingsError(f"{where} must be a number {span}, not {_type_name(value)} ({_shown(value)})")
+        if not math.isfinite(value) or value < low or value > high or (low_open and value == low):
+            raise SettingsError(f"{where} must be a number {span}, not {_shown(value)}")
+        return float(value)
+    return read
+
+
+def text(*choices: str, non_empty: bool = False) -> Reader:
+    def read(value: object, where: str) -> str:
+        if not isinstance(value, str):
+            raise SettingsError(f"{where} must be text in quotes, not {_type_name(value)} ({_shown(value)})")
+        if choices and value not in choices:
+            raise SettingsError(f"{where} must be one of {', '.join(map(repr, choices))}, not {_shown(value)}")
+        if non_empty and not value.strip():
+            raise SettingsError(f"{where} must not be empty")
+        return value
+    return read
+
+
+def _timezone(value: object, where: str) -> str:
+    name = text(non_empty=True)(value, where)
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"{where}: unknown timezone {name!r}") from None
+    return name
+
+
+def _text_list(value: object, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise SettingsError(f"{where} must be a list of strings")
+    return tuple(value)
+
+
+def _email_domains(value: object, where: str) -> tuple[str, ...]:
+    return tuple(d.strip().lstrip("@").lower() for d in _text_list(value, where) if d.strip())
+
+
+def check_keys(raw: dict, known: Iterable[str], where: str) -> None:
+    """An unknown key is an error naming the closest known key."""
+    known = list(known)
+    for key in raw:
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+            hint = f" (did you mean '{close[0]}'?)" if close else f" (known: {', '.join(known)})"
+            raise SettingsError(f"{where}unknown setting '{key}'{hint}")
+
+
+def _statement(raw: object, where: str) -> Statement:
     if isinstance(raw, str):
         return Statement(raw.strip())
-    if isinstance(raw, dict) and isinstance(raw.get("text"), str):
-        aliases = raw.get("aliases", [])
-        if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
-            raise SettingsError(f"{where}: 'aliases' must be a list of strings")
-        return Statement(raw["text"].strip(), tuple(aliases))
-    raise SettingsError(f"{where}: each statement needs a 'text' string")
+    if not isinstance(raw, dict):
+        raise SettingsError(f"{where} must be text or a table with 'text' and 'aliases'")
+    check_keys(raw, ("text", "aliases"), f"{where}: ")
+    if not isinstance(raw.get("text"), str) or not raw["text"].strip():
+        raise SettingsError(f"{where}: each statement needs a 'text' string")
+    aliases = raw.get("aliases", [])
+    if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+        raise SettingsError(f"{where}: 'aliases' must be a list of strings")
+    return Statement(raw["text"].strip(), tuple(aliases))
+
+
+def _statements(value: object, where: str) -> tuple[Statement, ...]:
+    if not isinstance(value, list) or not value:
+        raise SettingsError(f"{where} must be a non-empty list")
+    statements = tuple(_statement(item, f"{where}[{i}]") for i, item in enumerate(value))
+    keys = [normalise_header(s.text) for s in statements]
+    if len(set(keys)) != len(keys):
+        raise SettingsError(f"{where}: two statements have the same text")
+    return statements
+
+
+def _table_of(cls: type, keys: dict[str, Reader]) -> Reader:
+    """A `[table]` of keyed values read into a frozen dataclass; unknown keys refused."""
+    def read(value: object, where: str) -> object:
+        if not isinstance(value, dict):
+            raise SettingsError(f"{where} must be a table ([{where.rsplit(': ', 1)[-1]}])")
+        check_keys(value, keys, f"{where}: ")
+        return cls(**{key: keys[key](item, f"{where}.{key}") for key, item in value.items()})
+    return read
+
+
+def boolean(value: object, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise SettingsError(f"{where} must be true or false, not {_type_name(value)} ({_shown(value)})")
+    return value
+
+
+def _sources(value: object, where: str) -> tuple[SourceMapping, ...]:
+    if not isinstance(value, list):
+        raise SettingsError(f"{where} must be an array of tables ([[sources]])")
+    return tuple(_source_from(item, f"{where}[{i}]") for i, item in enumerate(value))
+
+
+def _answer_labels(value: object, where: str) -> tuple[tuple[str, int], ...]:
+    labels = _labels_from(value, where)
+    if any(not 1 <= v <= 5 for _k, v in labels):
+        raise SettingsError(f"{where}: scores must be from 1 to 5 (per-source scales go in [[sources]])")
+    return labels
+
+
+LIMIT_KEYS: dict[str, Reader] = {
+    "max_rows": whole_number(1),
+    "max_columns": whole_number(1),
+    "max_cell_chars": whole_number(1),
+    "max_xlsx_uncompressed_mb": whole_number(1),
+}
+
+SETTINGS_KEYS: dict[str, Reader] = {
+    "target_score": number(1, 5),
+    "agree_target": number(0, 1, low_open=True),
+    "min_group_size": whole_number(1),
+    "timezone": _timezone,
+    "date_order": text("auto", "DMY", "MDY"),
+    "fiscal_year_start_month": whole_number(1, 12),
+    "default_series": text(non_empty=True),
+    "busy_week_ratio": number(0, 1, low_open=True),
+    "allowed_email_domains": _email_domains,
+    "statements": _statements,
+    "feedback_question": _statement,
+    "limits": _table_of(InputLimits, LIMIT_KEYS),
+    # issue #10: declared mappings of exports, extra answer labels, feedback scrubbing
+    "sources": _sources,
+    "answer_labels": _answer_labels,
+    "scrub_feedback": boolean,
+}
 
 
 def load_settings(path: Path | str | None = None) -> Settings:
@@ -195,74 +373,9 @@ def load_settings(path: Path | str | None = None) -> Settings:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise SettingsError(f"{path}: cannot read settings ({exc})") from None
-
-    kwargs: dict[str, object] = {"source_path": path}
-    simple = {
-        "target_score": float,
-        "agree_target": float,
-        "min_group_size": int,
-        "timezone": str,
-        "date_order": str,
-        "fiscal_year_start_month": int,
-        "default_series": str,
-        "busy_week_ratio": float,
-    }
-    for key, kind in simple.items():
-        if key in raw:
-            try:
-                kwargs[key] = kind(raw[key])
-            except (TypeError, ValueError):
-                raise SettingsError(f"{path}: '{key}' must be a {kind.__name__}") from None
-    if "statements" in raw:
-        if not isinstance(raw["statements"], list) or not raw["statements"]:
-            raise SettingsError(f"{path}: 'statements' must be a non-empty list")
-        kwargs["statements"] = tuple(
-            _statement_from(item, f"{path}: statements[{i}]") for i, item in enumerate(raw["statements"])
-        )
-    if "allowed_email_domains" in raw:
-        domains = raw["allowed_email_domains"]
-        if not isinstance(domains, list) or not all(isinstance(d, str) for d in domains):
-            raise SettingsError(f"{path}: 'allowed_email_domains' must be a list of strings")
-        kwargs["allowed_email_domains"] = tuple(d.strip().lstrip("@").lower() for d in domains if d.strip())
-    if "feedback_question" in raw:
-        kwargs["feedback_question"] = _statement_from(raw["feedback_question"], f"{path}: feedback_question")
-    # --- issue #10 keys: [[sources]], answer_labels, scrub_feedback ---
-    if "sources" in raw:
-        if not isinstance(raw["sources"], list):
-            raise SettingsError(f"{path}: 'sources' must be an array of tables ([[sources]])")
-        kwargs["sources"] = tuple(_source_from(item, f"{path}: sources[{i}]") for i, item in enumerate(raw["sources"]))
-    if "answer_labels" in raw:
-        kwargs["answer_labels"] = _labels_from(raw["answer_labels"], str(path))
-        if any(not 1 <= v <= 5 for _k, v in kwargs["answer_labels"]):  # type: ignore[attr-defined]
-            raise SettingsError(f"{path}: answer_labels scores must be from 1 to 5 (per-source scales go in [[sources]])")
-    if "scrub_feedback" in raw:
-        if not isinstance(raw["scrub_feedback"], bool):
-            raise SettingsError(f"{path}: 'scrub_feedback' must be true or false")
-        kwargs["scrub_feedback"] = raw["scrub_feedback"]
-
-    settings = Settings(**kwargs)  # type: ignore[arg-type]
-    _validate(settings, path)
-    return settings
-
-
-def _validate(settings: Settings, path: Path) -> None:
-    if not 1 <= settings.target_score <= 5:
-        raise SettingsError(f"{path}: target_score must be between 1 and 5")
-    if not 0 < settings.agree_target <= 1:
-        raise SettingsError(f"{path}: agree_target must be a share between 0 and 1")
-    if settings.min_group_size < 1:
-        raise SettingsError(f"{path}: min_group_size must be at least 1")
-    if settings.date_order not in ("auto", "DMY", "MDY"):
-        raise SettingsError(f"{path}: date_order must be \"auto\", \"DMY\" or \"MDY\"")
-    if not 1 <= settings.fiscal_year_start_month <= 12:
-        raise SettingsError(f"{path}: fiscal_year_start_month must be 1-12")
-    try:
-        ZoneInfo(settings.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise SettingsError(f"{path}: unknown timezone {settings.timezone!r}") from None
-    keys = [normalise_header(s.text) for s in settings.statements]
-    if len(set(keys)) != len(keys):
-        raise SettingsError(f"{path}: two statements have the same text")
+    check_keys(raw, SETTINGS_KEYS, f"{path}: ")
+    values = {key: SETTINGS_KEYS[key](value, f"{path}: {key}") for key, value in raw.items()}
+    return Settings(**values, source_path=path)  # type: ignore[arg-type]
 
 
 def resolve_db_path(cli_value: str | Path | None = None) -> Path:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import glob
 import itertools
 import os
 import shutil
@@ -74,36 +75,54 @@ def remove_stale_read_links(db_path: Path) -> None:
                 stale.unlink()
 
 
+def write_target(db_path: Path) -> Path:
+    """The file a writer replaces: a symlinked --db is resolved once, so the new snapshot is
+    published at the link's target and the link stays a link (readers of either see it)."""
+    return Path(os.path.realpath(db_path))
+
+
 @contextlib.contextmanager
 def write_lock(db_path: Path, wait: bool = True) -> Iterator[None]:
-    """Serialise writers (two scheduled jobs must not publish over each other)."""
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    lock_path = db_path.with_name(db_path.name + ".lock")
-    with open(lock_path, "a+") as handle:
+    """Serialise writers (two scheduled jobs must not publish over each other).
+
+    The lock is taken on the DB's folder, not on a lock file: an operator can delete a
+    0-byte ``.lock`` that looks like debris while a run holds it, and the next run would
+    then lock a new file and write at the same time. A folder holding the DB cannot be
+    deleted from under a run. (Writers of two DBs in one folder therefore take turns.)
+    """
+    folder = write_target(db_path).parent
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:
             raise StoreLockedError(f"{db_path}: another ingestion is running") from None
         try:
             yield
         finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
 
 
 @contextlib.contextmanager
 def staged_write(db_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """Yield a connection to a private copy; publish it only if the block succeeds.
 
-    On any exception the staging file is removed and the live file is untouched.
-    The caller holds ``write_lock``.
+    On any failure (the copy itself included: disk full, an unreadable or corrupt DB) the
+    staging file is removed and the live file is untouched. The caller holds ``write_lock``,
+    so staging files of other runs are leftovers of killed runs: they are removed first.
     """
+    db_path = write_target(db_path)
     db_path.parent.mkdir(parents=True, exist_ok=True)
     staging = db_path.with_name(f"{db_path.name}.next-{os.getpid()}")
-    _remove(staging)
-    if db_path.exists():
-        shutil.copy2(db_path, staging)
-    connection = duckdb.connect(str(staging))
+    remove_staging_leftovers(db_path)
+    connection = None
     try:
+        if db_path.exists():
+            shutil.copy2(db_path, staging)
+        connection = duckdb.connect(str(staging))
         yield connection
         connection.execute("CHECKPOINT")
         connection.close()
@@ -112,10 +131,34 @@ def staged_write(db_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         _fsync_dir(db_path.parent)
         remove_stale_read_links(db_path)
     except BaseException:
-        with contextlib.suppress(Exception):
-            connection.close()
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                connection.close()
         _remove(staging)
         raise
+
+
+def staging_files(db_path: Path) -> list[Path]:
+    """``<db>.next-<pid>`` copies and their ``.wal``, whoever made them."""
+    return sorted(db_path.parent.glob(f"{glob.escape(db_path.name)}.next-*"))
+
+
+def remove_staging_leftovers(db_path: Path) -> list[Path]:
+    """Remove staging files of runs that are gone (kill -9, power loss).
+
+    Only called under ``write_lock``: no other run of this DB is writing, so a staging file
+    whose process is gone, or belongs to another process now (a reused PID), is debris.
+    Each is a whole copy of the DB, so a cron job killed now and then would fill the disk.
+    """
+    own = f"{db_path.name}.next-{os.getpid()}"
+    removed = []
+    for leftover in staging_files(db_path):
+        if leftover.name in (own, own + ".wal"):
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            leftover.unlink()
+            removed.append(leftover)
+    return removed
 
 
 def _remove(path: Path) -> None:

@@ -239,7 +239,7 @@ def test_settings_problem_is_one_message(tmp_path: Path, monkeypatch, demo_db: P
     monkeypatch.setenv("REVIEW_PULSE_DB", str(demo_db))
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
-    assert "target_score must be between 1 and 5" in at.error[0].value
+    assert "target_score must be a number between 1 and 5, not 9" in at.error[0].value
 
 
 def test_feedback_is_shown_as_text_not_markdown(tmp_path: Path, monkeypatch) -> None:
