@@ -10,6 +10,7 @@ PAGES = (
     ("pages/attendance.py", "Attendance", ":material/groups:"),
     ("pages/feedback.py", "Feedback", ":material/forum:"),
     ("pages/data.py", "Data", ":material/database:"),
+    ("pages/load_data.py", "Load data", ":material/upload_file:"),
 )
 
 

@@ -47,6 +47,7 @@ PAGES = [
     ("Attendance", "attendance", "Attendance", 2),
     ("Feedback", "feedback", "Feedback", 0),
     ("Data", "data", "Data", 0),
+    ("Load data", "load_data", "Load data", 0),
 ]
 
 CHART_SELECTOR = ".vega-embed canvas, .vega-embed svg.marks"
