@@ -89,5 +89,7 @@ if not late.empty:
     )
 
 st.subheader("Load more data")
+st.page_link("pages/load_data.py", label="Upload an export or sync the sheets", icon=":material/upload_file:")
+st.caption("Or from a terminal on the server:")
 st.code(ui.ingest_command(view.db_path), language="bash", wrap_lines=True)
 st.caption("Re-loading the same or a larger export only adds what is new. See the README for Google Sheets.")

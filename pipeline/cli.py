@@ -131,6 +131,13 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", type=Path, required=True, help="output folder")
     export.add_argument("--zip", action="store_true", help="write one ZIP instead of loose files")
 
+    sync = commands.add_parser("sync", help="load every Google Sheet named in settings ([[sheets]])",
+                               description="Ingest the [[sheets]] of review_pulse.toml in one run, as the "
+                               "dashboard's \"Sync now\" does.")
+    _db_option(sync)
+    sync.add_argument("--timeout", type=float, default=30.0, help="seconds per Google request (default 30)")
+    sync.add_argument("--retries", type=int, default=4, help="retries of a failed Google request (default 4)")
+
     init = commands.add_parser("init", help="create an empty database with the schema")
     _db_option(init)
     _force_option(init)
@@ -261,6 +268,20 @@ def parse_action_file(path: Path, settings: Settings, series: str | None) -> Par
 # --- end of follow-up actions ---
 
 
+SHEET_FLAGS = {"surveys": "--surveys-sheet", "attendance": "--attendance-sheet"}
+
+
+def sync_argv(settings: Settings, db_path: Path, timeout: float = 30.0, retries: int = 4) -> list[str]:
+    """`ingest` arguments that read every [[sheets]] entry of the settings."""
+    if not settings.sheets:
+        raise IngestError("no sheets are configured: add [[sheets]] entries (kind, key, worksheet) to review_pulse.toml")
+    argv = ["ingest", "--db", str(db_path), "--timeout", str(timeout), "--retries", str(retries)]
+    for sheet in settings.sheets:
+        argv += [SHEET_FLAGS[sheet.kind], sheet.key]
+        if sheet.worksheet:
+            argv += ["--worksheet", sheet.worksheet]
+    return argv
+
 
 def _sources_of(args: argparse.Namespace) -> list[str]:
     named = [str(p) for p in getattr(args, "surveys", []) + getattr(args, "attendance", [])
@@ -319,6 +340,11 @@ def _main(argv: list[str] | None) -> int:
             written = export_quarter(db_path, settings, args.quarter, args.out, series=args.series, as_zip=args.zip)
             print(f"Wrote {len(written)} file(s) to {args.out}")
             return 0
+        if args.command == "sync":
+            args = build_parser().parse_args(sync_argv(settings, db_path, args.timeout, args.retries))
+            summary = run_ingest(args, settings, db_path)
+            return _print_after_publish([f"Synced into {db_path} (run {summary.run_id})",
+                                         *("  " + line for line in summary.lines())])
         if args.command == "init":
             from pipeline.loader import init_empty
 
@@ -368,9 +394,9 @@ def _print_after_publish(lines: list[str]) -> int:
 
 def _fail(args: argparse.Namespace, db_path: Path, message: str) -> int:
     print(f"error: {terminal_safe(message)}", file=sys.stderr)  # one line, whatever the message holds
-    if args.command == "ingest":
+    if args.command in ("ingest", "sync"):
         try:
-            record_failed_run(db_path, _sources_of(args), message)
+            record_failed_run(db_path, _sources_of(args) or ["sheet (every [[sheets]] entry)"], message)
         except OSError:
             pass
     return EXIT_FAILED

@@ -12,6 +12,7 @@ PAGES = (
     ("pages/actions.py", "Actions", ":material/task_alt:"),  # follow-up actions (issue 13)
     ("pages/talking_points.py", "Talking points", ":material/how_to_vote:"),
     ("pages/data.py", "Data", ":material/database:"),
+    ("pages/load_data.py", "Load data", ":material/upload_file:"),
 )
 
 

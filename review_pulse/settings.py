@@ -142,6 +142,15 @@ class Theme:
 
 
 @dataclass(frozen=True)
+class ConfiguredSheet:
+    """One [[sheets]] entry: a Google Sheet that `pipeline sync` and "Sync now" load."""
+
+    kind: str  # surveys | attendance
+    key: str  # the sheet's key or URL
+    worksheet: str | None = None
+
+
+@dataclass(frozen=True)
 class InputLimits:
     """Bounds on one input file read in Python (xlsx, title rows, non-UTF-8 CSV): a hostile
     or broken file is refused with one line instead of exhausting memory or CPU."""
@@ -192,6 +201,10 @@ class Settings:
     answer_labels: tuple[tuple[str, int], ...] = ()  # extra answer label -> score, on top of the defaults
     scrub_feedback: bool = True  # e-mails, Slack mentions and phone numbers in feedback -> placeholders
     # --- end of issue #10 keys ---
+    # --- loading from the browser (issue #14) ---
+    browser_loading: bool = True  # false: the Load data page shows only the CLI
+    editors: tuple[str, ...] = ()  # with sign-in: e-mails or @domains who may load data
+    sheets: tuple[ConfiguredSheet, ...] = ()  # [[sheets]] that "Sync now" and `pipeline sync` read
     source_path: Path | None = field(default=None, compare=False)
 
     @property
@@ -451,6 +464,42 @@ def _feedback_themes(value: object, where: str) -> tuple[FeedbackTheme, ...]:
         raise SettingsError(str(exc)) from None
 
 
+SHEET_KINDS = ("surveys", "attendance")
+
+
+def _sheets(value: object, where: str) -> tuple[ConfiguredSheet, ...]:
+    if not isinstance(value, list):
+        raise SettingsError(f"{where} must be an array of tables ([[sheets]])")
+    sheets = []
+    for index, item in enumerate(value):
+        here = f"{where}[{index}]"
+        if not isinstance(item, dict):
+            raise SettingsError(f"{here} must be a table with kind, key and optionally worksheet")
+        check_keys(item, ("kind", "key", "worksheet"), f"{here}: ")
+        if "kind" not in item or "key" not in item:
+            raise SettingsError(f"{here} needs kind ({', '.join(SHEET_KINDS)}) and key (the sheet's key or URL)")
+        worksheet = text(non_empty=True)(item["worksheet"], f"{here}.worksheet") if "worksheet" in item else None
+        sheets.append(ConfiguredSheet(text(*SHEET_KINDS)(item["kind"], f"{here}.kind"),
+                                      text(non_empty=True)(item["key"], f"{here}.key").strip(), worksheet))
+    return tuple(sheets)
+
+
+def _editors(value: object, where: str) -> tuple[str, ...]:
+    """E-mail addresses and @domains, lower-cased; a bare "example.com" means the domain."""
+    entries = []
+    for entry in _text_list(value, where):
+        entry = entry.strip().lower()
+        if not entry:
+            continue
+        if "@" not in entry:
+            entry = "@" + entry
+        if entry.count("@") != 1 or entry.endswith("@") or " " in entry:
+            raise SettingsError(f"{where}: {_shown(entry)} is neither an e-mail address nor an @domain")
+        entries.append(entry)
+    return tuple(entries)
+
+
+
 SETTINGS_KEYS: dict[str, Reader] = {
     "target_score": number(1, 5),
     "agree_target": number(0, 1, low_open=True),
@@ -478,14 +527,16 @@ SETTINGS_KEYS: dict[str, Reader] = {
     "sources": _sources,
     "answer_labels": _answer_labels,
     "scrub_feedback": boolean,
+    # issue #14: loading from the browser
+    "browser_loading": boolean,
+    "editors": _editors,
+    "sheets": _sheets,
 }
 
 
 def load_settings(path: Path | str | None = None) -> Settings:
     """Read settings; a missing file means defaults, a broken one is a SettingsError."""
-    if path is None:
-        path = os.environ.get("REVIEW_PULSE_SETTINGS") or DEFAULT_SETTINGS_PATH
-    path = Path(path)
+    path = Path(path) if path is not None else settings_path()
     if not path.exists():
         return Settings()
     try:
@@ -506,6 +557,13 @@ def _check_sources(settings: Settings, path: Path) -> None:
         if unknown:
             raise SettingsError(f"{path}: sources[{number}] maps {unknown[0]!r}, which is not one of the "
                                 "statements; add it to 'statements' or fix the text")
+
+
+def settings_path(settings: Settings | None = None) -> Path:
+    """The file these settings came from, else REVIEW_PULSE_SETTINGS, else review_pulse.toml."""
+    if settings is not None and settings.source_path is not None:
+        return settings.source_path
+    return Path(os.environ.get("REVIEW_PULSE_SETTINGS") or DEFAULT_SETTINGS_PATH)
 
 
 def resolve_db_path(cli_value: str | Path | None = None) -> Path:

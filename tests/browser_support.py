@@ -48,6 +48,7 @@ PAGES = [
     ("Feedback", "feedback", "Feedback", 0),
     ("Actions", "actions", "Follow-up actions", 3),  # follow-up actions (issue 13)
     ("Data", "data", "Data", 0),
+    ("Load data", "load_data", "Load data", 0),
 ]
 
 CHART_SELECTOR = ".vega-embed canvas, .vega-embed svg.marks"

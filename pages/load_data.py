@@ -1,0 +1,88 @@
+"""Load data: drop in an export, see how it will be read, fix the mapping, load; or sync the sheets."""
+
+import streamlit as st
+
+from pipeline.app_loading import (
+    UPLOAD_KINDS, BrowserLoadError, Upload, failed_since, file_pattern, last_sheet_sync, load_files, preview_surveys,
+    remember_mapping, saved_uploads, sync_sheets,
+)
+from review_pulse import loading_ui, ui
+from review_pulse.run_log import failed_runs
+from review_pulse.settings import settings_path
+
+view = ui.current_view()
+settings = view.settings
+st.title("Load data")
+
+if not loading_ui.may_load(settings):
+    if settings.browser_loading:
+        st.info("Loading data is for editors. Ask an admin to add your e-mail to `editors` in review_pulse.toml.")
+    else:
+        st.info("Loading from the browser is turned off (`browser_loading = false`). Load with the command line:")
+    st.code(ui.ingest_command(view.db_path), language="bash", wrap_lines=True)
+    st.stop()
+
+st.subheader("Upload exports")
+kind = st.segmented_control("What are you loading?", list(UPLOAD_KINDS), key="upload_kind", default="surveys",
+                            format_func=lambda k: UPLOAD_KINDS[k].label) or "surveys"
+limit_mb = st.get_option("server.maxUploadSize")
+files = st.file_uploader(
+    f"{UPLOAD_KINDS[kind].label}: drop one or several files", type=list(UPLOAD_KINDS[kind].extensions),
+    accept_multiple_files=True, key=f"upload_{kind}",
+    help="The same files `python -m pipeline ingest` reads: CSV, TSV, TXT or XLSX exports",
+)
+st.caption(f"Up to {limit_mb} MB per file. Files are read for this load only, then deleted; they are never served back.")
+
+if files:
+    uploads = [Upload(f.name, f.getvalue()) for f in files]
+    with saved_uploads(uploads) as paths:
+        names = {str(p): u.name for p, u in zip(paths, uploads)} | {str(paths[0].parent) + "/": ""}
+        mapping = None
+        if kind == "surveys":
+            st.markdown("**Preview** — nothing is written until you press Load.")
+            headers = loading_ui.forget_stale_picks(paths)
+            mapping = loading_ui.mapping_from_state(settings)
+            report = preview_surveys(paths, settings, mapping)
+            loading_ui.show_preview(report, names)
+            loading_ui.mapping_boxes(headers, settings, report, expanded=not report.ok or not mapping.is_empty)
+            ready = report.ok
+            remember = st.checkbox("Remember this mapping for the next exports of this survey",
+                                   disabled=mapping.is_empty, key="remember_mapping")
+            pattern = st.text_input("Applies to files named", file_pattern(uploads[0].name), key="remember_pattern",
+                                    disabled=not remember, help="* stands for any text, e.g. a date")
+        else:
+            ready, remember = True, False
+        if st.button(f"Load {len(paths)} file{'s' if len(paths) > 1 else ''}", type="primary", disabled=not ready,
+                     icon=":material/upload:"):
+            def load():  # noqa: ANN202
+                if remember and mapping is not None:
+                    st.write("Saving the mapping to the settings file…")
+                    remember_mapping(settings_path(settings), mapping, pattern)
+                st.write("Reading, checking and writing in one transaction…")
+                return load_files(view.db_path, settings, kind, paths, mapping, [u.name for u in uploads])
+
+            outcome = loading_ui.run_with_status("Loading…", load)
+            loading_ui.show_run(outcome, names)
+else:
+    st.info("Drop the export you downloaded after the review. You will see how it will be read before anything is loaded.")
+
+st.subheader("Sync from Google Sheets")
+if not settings.sheets:
+    st.caption("No sheets are configured. Add `[[sheets]]` entries (kind, key, worksheet) to review_pulse.toml "
+               "to sync them here or with `python -m pipeline sync`.")
+else:
+    st.dataframe([{"Kind": s.kind, "Sheet": s.key, "Worksheet": s.worksheet or "(first tab)"} for s in settings.sheets],
+                 hide_index=True, width="stretch")
+    runs = view.ingest_runs(limit=200) if view.status().state == "ready" else None
+    synced = last_sheet_sync([] if runs is None else list(zip(runs["finished_at"], runs["sources"])))
+    st.caption(f"Last successful sync: {synced:%Y-%m-%d %H:%M} UTC" if synced else "Not synced yet.")
+    failure = failed_since(synced, failed_runs(view.db_path).itertuples(index=False, name=None))
+    if failure:
+        st.warning(ui.literal_markdown("Last sync failed: " + failure))
+    if st.button("Sync now", icon=":material/sync:"):
+        def sync():  # noqa: ANN202
+            st.write(f"Reading {len(settings.sheets)} sheet(s) and loading them in one transaction…")
+            return sync_sheets(view.db_path, settings)
+
+        outcome = loading_ui.run_with_status("Syncing…", sync)
+        loading_ui.show_run(outcome, {})

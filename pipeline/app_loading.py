@@ -1,0 +1,261 @@
+"""Loading started from the dashboard: uploaded files and the sheets named in settings.
+
+No Streamlit here. Every load goes through the CLI's own ``run_ingest`` (the same
+detection, declared mappings, one transaction, atomic publish, rejects, idempotence),
+so a file loads the same from the browser as from ``python -m pipeline ingest``.
+Uploaded bytes are written to a private temporary folder for the run and deleted after.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import unicodedata
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+
+from pipeline.cli import build_parser, run_ingest, sync_argv
+from pipeline.loader import RunSummary
+from pipeline.preview import InspectReport, inspect_paths
+from pipeline.sources.files import read_table, read_tabs
+from review_pulse.errors import UserFacingError
+from review_pulse.run_log import record_failed_run
+from review_pulse.settings import Settings, SettingsError, SourceMapping, load_settings
+
+
+@dataclass(frozen=True)
+class UploadKind:
+    label: str
+    ingest_flag: str  # the `ingest` option that takes these files
+    extensions: tuple[str, ...]
+
+
+# What the browser can load, in the order the page offers it.
+UPLOAD_KINDS: dict[str, UploadKind] = {
+    "surveys": UploadKind("Survey exports", "--surveys", ("csv", "tsv", "txt", "xlsx")),
+    "attendance": UploadKind("Attendance", "--attendance", ("csv", "tsv", "txt", "xlsx")),
+}
+
+
+@dataclass(frozen=True)
+class Upload:
+    name: str
+    data: bytes
+
+
+class BrowserLoadError(UserFacingError):
+    """A load from the dashboard that changed nothing; the message is one line."""
+
+
+_UNSAFE_NAME_CHARS = re.compile(r"[^\w.\- ()\[\]]")
+
+
+def safe_upload_name(name: str) -> str:
+    """The file name to write an upload under: its last path part, printable, short.
+
+    Browsers send a bare name, but the name is the client's to choose: never let it
+    pick a folder, a device or a hidden file.
+    """
+    name = unicodedata.normalize("NFKC", str(name)).replace("\\", "/").rsplit("/", 1)[-1]
+    name = _UNSAFE_NAME_CHARS.sub("_", name).strip(" .")
+    stem, dot, extension = name.rpartition(".")
+    if not dot:
+        stem, extension = name, ""
+    stem = stem[:100] or "upload"
+    return f"{stem}.{extension[:10]}" if extension else stem
+
+
+@contextmanager
+def saved_uploads(uploads: Sequence[Upload]) -> Iterator[list[Path]]:
+    """Write the uploads into a folder only this process's user can read; remove it after."""
+    folder = Path(tempfile.mkdtemp(prefix="review-pulse-upload-"))  # mode 0700
+    try:
+        paths: list[Path] = []
+        for upload in uploads:
+            name = safe_upload_name(upload.name)
+            path = folder / name
+            number = 1
+            while path.exists():  # two uploads with one name stay two files
+                number += 1
+                path = folder / f"{Path(name).stem} ({number}){Path(name).suffix}"
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(upload.data)
+            paths.append(path)
+        yield paths
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+# --- the mapping a facilitator picks in the browser -----------------------------------------
+
+
+@dataclass(frozen=True)
+class BrowserMapping:
+    """What the page's select boxes say; None means "as detected"."""
+
+    time_column: str | None = None
+    statements: tuple[tuple[str, str], ...] = ()  # (statement text, column)
+    feedback_column: str | None = None
+    series_column: str | None = None
+    header_rows: int | None = None
+    scale_max: int = 5
+
+    @property
+    def is_empty(self) -> bool:
+        return self == BrowserMapping()
+
+    def for_file(self, file_name: str) -> SourceMapping:
+        return SourceMapping(
+            files=(file_name,), time_column=self.time_column, header_rows=self.header_rows,
+            statements=self.statements, feedback_column=self.feedback_column,
+            series_column=self.series_column, scale_max=self.scale_max,
+        )
+
+
+def with_mapping(settings: Settings, mapping: BrowserMapping | None, file_names: Sequence[str]) -> Settings:
+    """Settings whose first [[sources]] entries are the browser's mapping for these files."""
+    if mapping is None or mapping.is_empty:
+        return settings
+    declared = tuple(mapping.for_file(name) for name in file_names)
+    return replace(settings, sources=(*declared, *settings.sources))
+
+
+def preview_surveys(paths: Sequence[Path], settings: Settings, mapping: BrowserMapping | None = None) -> InspectReport:
+    """``pipeline inspect`` on the uploaded files: what loading them would do, nothing written."""
+    scoped = with_mapping(settings, mapping, [p.name for p in paths])
+    return inspect_paths(list(paths), scoped)
+
+
+def column_headers(path: Path) -> list[str]:
+    """The header cells of a file's first table (of every tab of a workbook), for the select boxes."""
+    try:
+        tabs = read_tabs(path)
+        tables = [read_table(path)] if tabs is None else [t.table for t in tabs if t.table is not None]
+    except UserFacingError:
+        return []
+    headers: list[str] = []
+    for table in tables:
+        headers.extend(h for h in table.header if h and h not in headers)
+    return headers
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+
+def load_files(db_path: Path, settings: Settings, kind: str, paths: Sequence[Path],
+               mapping: BrowserMapping | None = None, display_names: Sequence[str] | None = None) -> RunSummary:
+    """Ingest these files exactly as ``python -m pipeline ingest FLAG PATH…`` would."""
+    flag = UPLOAD_KINDS[kind].ingest_flag
+    args = build_parser().parse_args(["ingest", "--db", str(db_path), flag, *map(str, paths)])
+    scoped = with_mapping(settings, mapping, [p.name for p in paths]) if kind == "surveys" else settings
+    names = list(display_names or [p.name for p in paths])
+    return _run(db_path, lambda: run_ingest(args, scoped, db_path), [f"upload {n}" for n in names])
+
+
+def sync_sheets(db_path: Path, settings: Settings, timeout: float = 30.0, retries: int = 4) -> RunSummary:
+    """Ingest every sheet named in settings ([[sheets]]) in one run, as ``pipeline sync`` does."""
+    sources = [f"sheet {s.key}" for s in settings.sheets]
+
+    def ingest() -> RunSummary:
+        args = build_parser().parse_args(sync_argv(settings, db_path, timeout, retries))
+        return run_ingest(args, settings, db_path)
+
+    return _run(db_path, ingest, sources)
+
+
+def _run(db_path: Path, ingest, sources: list[str]) -> RunSummary:  # noqa: ANN001
+    """Run an ingestion; a failure is logged as a failed run and raised as one line."""
+    try:
+        return ingest()
+    except UserFacingError as exc:
+        message = str(exc)
+    except Exception as exc:  # the page shows one line, never a traceback
+        message = f"unexpected {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}; nothing was changed"
+    try:
+        record_failed_run(db_path, sources, message)
+    except OSError:
+        pass
+    raise BrowserLoadError(" ".join(message.split()))
+
+
+def last_sheet_sync(runs_finished: Sequence[tuple[datetime, str]]) -> datetime | None:
+    """The newest finished run that read a Google Sheet, from (finished_at, sources) pairs."""
+    synced = [finished for finished, sources in runs_finished
+              if any(line.startswith("sheet ") for line in sources.splitlines())]
+    return max(synced, default=None)
+
+
+def failed_since(last_ok: datetime | None, failures: Sequence[tuple[str, str, str]]) -> str | None:
+    """The message of the newest failed sheet run at or after the last good one, if any.
+
+    ``failures`` are the failed-run log's (failed_at ISO text, sources, message), newest first;
+    the log keeps whole seconds, so a failure in the same second as a success counts as later.
+    """
+    for failed_at, sources, message in failures:
+        if not sources.startswith("sheet "):
+            continue
+        if last_ok is None or datetime.fromisoformat(failed_at) >= last_ok.replace(microsecond=0):
+            return message
+        return None
+    return None
+
+
+# --- remembering a mapping -------------------------------------------------------------------
+
+
+def file_pattern(file_name: str) -> str:
+    """A pattern for the next exports of the same survey: the name with its numbers (dates,
+    counters) as wildcards, e.g. ``responses_2026-03-05.csv`` -> ``responses_*-*-*.csv``."""
+    return re.sub(r"\d+", "*", re.sub(r"([*?\[])", r"[\1]", file_name))
+
+
+def remember_mapping(settings_path: Path, mapping: BrowserMapping, files_pattern: str) -> None:
+    """Append the mapping as a [[sources]] entry to the settings file, keeping its comments.
+
+    The file is re-read with the strict loader before it replaces the old one, so a
+    mapping that the CLI would refuse is never saved.
+    """
+    import tomlkit  # only when a mapping is saved
+
+    text = settings_path.read_text(encoding="utf-8") if settings_path.exists() else ""
+    document = tomlkit.parse(text)
+    entry = tomlkit.table()
+    if not files_pattern.strip():
+        raise BrowserLoadError("the mapping was not saved: name the files it applies to")
+    entry["files"] = [files_pattern.strip()]
+    if mapping.time_column:
+        entry["time_column"] = mapping.time_column
+    if mapping.header_rows:
+        entry["header_rows"] = mapping.header_rows
+    if mapping.statements:
+        statements = tomlkit.inline_table()
+        for statement, column in mapping.statements:
+            statements[statement] = column
+        entry["statements"] = statements
+    if mapping.feedback_column:
+        entry["feedback_column"] = mapping.feedback_column
+    if mapping.series_column:
+        entry["series_column"] = mapping.series_column
+    if mapping.scale_max != 5:
+        entry["scale_max"] = mapping.scale_max
+    sources = document.get("sources")
+    if sources is None:
+        sources = tomlkit.aot()
+        document["sources"] = sources
+    sources.append(entry)
+    settings_path.parent.mkdir(parents=True, exist_ok=True)
+    staged = settings_path.with_name(settings_path.name + ".next")
+    staged.write_text(tomlkit.dumps(document), encoding="utf-8")
+    try:
+        load_settings(staged)
+    except SettingsError as exc:
+        staged.unlink(missing_ok=True)
+        raise BrowserLoadError(f"the mapping was not saved: {exc}") from None
+    os.replace(staged, settings_path)
+

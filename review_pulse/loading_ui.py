@@ -1,0 +1,161 @@
+"""Streamlit pieces of the Load data page: the preview, the mapping boxes, the run outcome.
+
+Every file name, header and message here comes from outside, so each is shown as text
+(``st.text``, dataframes, or ``ui.literal_markdown``), never as Markdown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from pipeline.app_loading import BrowserLoadError, BrowserMapping, column_headers
+from pipeline.loader import RunSummary
+from pipeline.preview import InspectReport
+from review_pulse import ui
+from review_pulse.access import may_load_data
+from review_pulse.settings import Settings
+
+AS_DETECTED = "(as detected)"
+SCALES = (5, 7, 10)
+
+
+def may_load(settings: Settings) -> bool:
+    """The access rule for whoever is signed in (everyone, without sign-in)."""
+    configured = ui.auth_configured()
+    if not configured:
+        return may_load_data(settings, False, None)
+    verified = st.user.get("email_verified")
+    return may_load_data(settings, True, str(st.user.get("email") or ""),
+                         None if verified is None else bool(verified))
+
+
+def show_preview(report: InspectReport, display_name: dict[str, str]) -> None:
+    """What loading would do, per table: tool, mapping, usable rows, first rejects, columns not stored."""
+    for result in report.results:
+        name = _shown_source(result.source, display_name)
+        with st.container(border=True):
+            st.text(name)
+            if result.report is not None:
+                mapping = result.report
+                st.caption(ui.literal_markdown(
+                    f"{mapping.tool or 'Generic export'} · {mapping.layout} layout · {mapping.header_rows} header row(s)"
+                    f" · answers 1–{mapping.scale_max}"))
+                cols = st.columns(2)
+                cols[0].metric("Usable rows", f"{result.usable_rows:,}")
+                cols[1].metric("Rejected rows", f"{result.reject_count:,}")
+                rows = [("time", mapping.time_column, "")]
+                rows += [(statement, column, how) for statement, column, how in mapping.statement_columns]
+                if mapping.feedback_column:
+                    rows.append(("feedback", mapping.feedback_column, ""))
+                if mapping.series_column:
+                    rows.append(("series", mapping.series_column, ""))
+                st.dataframe(pd.DataFrame(rows, columns=["Reads", "From column", "How"]), hide_index=True,
+                             width="stretch")
+                if result.first_rejects:
+                    st.caption("First rejected rows (the line in the file, and why):")
+                    st.dataframe(pd.DataFrame([(r.line, r.reason) for r in result.first_rejects],
+                                              columns=["Line", "Reason"]), hide_index=True, width="stretch")
+                if result.unused_columns:
+                    st.caption("Columns not stored (not mapped; their values are never read into the database):")
+                    st.text(", ".join(result.unused_columns))
+                for line in [*mapping.suggestions, *mapping.notes]:
+                    st.caption(ui.literal_markdown(line))
+            if result.error:
+                st.error(ui.literal_markdown(_with_names(result.error, display_name)))
+                st.caption("Pick the right columns under *Fix the mapping* below, or name them in review_pulse.toml.")
+    for line in report.skipped:
+        st.caption(ui.literal_markdown(_with_names(line, display_name)))
+
+
+def forget_stale_picks(paths: list[Path]) -> list[str]:
+    """The uploads' headers; a box holding a header of an earlier upload goes back to "as detected"."""
+    headers: list[str] = []
+    for path in paths:
+        headers.extend(h for h in column_headers(path) if h not in headers)
+    for key in list(st.session_state):
+        if str(key).startswith("map_") and key not in ("map_header_rows", "map_scale") \
+                and st.session_state[key] not in (AS_DETECTED, *headers):
+            st.session_state[key] = AS_DETECTED
+    return headers
+
+
+def mapping_boxes(headers: list[str], settings: Settings, report: InspectReport, expanded: bool) -> None:
+    """Select boxes for the time, statement, feedback and series columns, header rows and scale.
+
+    Each box starts at "as detected" and names what detection found, from ``report``.
+    """
+    found = next((r.report for r in report.results if r.report is not None), None)
+    detected = {} if found is None else {statement: column for statement, column, _how in found.statement_columns}
+    if found is not None:
+        detected |= {"time": found.time_column, "feedback": found.feedback_column, "series": found.series_column}
+    options = [AS_DETECTED, *headers]
+    with st.expander("Fix the mapping", expanded=expanded, icon=":material/tune:"):
+        st.caption("Pick a column where detection is wrong or missing; the preview updates.")
+        _pick("Submission time", options, "map_time", detected.get("time"))
+        for index, statement in enumerate(settings.statement_texts):
+            _pick(statement, options, f"map_statement_{index}", detected.get(statement))
+        _pick(settings.feedback_question.text + " (free text)", options, "map_feedback", detected.get("feedback"))
+        _pick("Review series", options, "map_series", detected.get("series"))
+        cols = st.columns(2)
+        cols[0].selectbox("Header rows at the top", [AS_DETECTED, 1, 2, 3, 4, 5], key="map_header_rows",
+                                        help="Qualtrics exports have 3, SurveyMonkey 2")
+        cols[1].selectbox("Answer scale", SCALES, key="map_scale", format_func=lambda n: f"1–{n}",
+                          help="7- and 10-point answers are rescaled onto 1–5; the answers as given are kept")
+
+
+def mapping_from_state(settings: Settings) -> BrowserMapping:
+    """The mapping the boxes hold (session state keeps them between runs, before they are drawn)."""
+    def picked(key: str) -> str | None:
+        value = st.session_state.get(key, AS_DETECTED)
+        return None if value == AS_DETECTED else value
+
+    statements = tuple((statement, picked(f"map_statement_{index}"))
+                       for index, statement in enumerate(settings.statement_texts) if picked(f"map_statement_{index}"))
+    header_rows = picked("map_header_rows")
+    return BrowserMapping(
+        time_column=picked("map_time"), statements=statements, feedback_column=picked("map_feedback"),
+        series_column=picked("map_series"), header_rows=None if header_rows is None else int(header_rows),
+        scale_max=int(st.session_state.get("map_scale", 5)),
+    )
+
+
+def _pick(label: str, options: list[str], key: str, detected: str | None) -> None:
+    shown = f"{AS_DETECTED[:-1]}: {detected})" if detected else "(not found)"
+    st.selectbox(label, options, key=key, format_func=lambda o: shown if o == AS_DETECTED else o)
+
+
+def run_with_status(label: str, work: Callable[[], RunSummary]) -> RunSummary | BrowserLoadError:
+    """Run a load inside st.status (its steps write into it); collapse it when done."""
+    with st.status(label, expanded=True) as status:
+        try:
+            outcome: RunSummary | BrowserLoadError = work()
+        except BrowserLoadError as exc:
+            outcome = exc
+        failed = isinstance(outcome, BrowserLoadError)
+        status.update(label="Nothing was changed" if failed else "Done", state="error" if failed else "complete",
+                      expanded=False)
+    return outcome
+
+
+def show_run(outcome: RunSummary | BrowserLoadError, display_name: dict[str, str]) -> None:
+    """The run summary, or the one-line reason nothing was loaded."""
+    if isinstance(outcome, BrowserLoadError):
+        st.error(ui.literal_markdown("Nothing was loaded: " + _with_names(str(outcome), display_name)))
+        return
+    st.success(f"Loaded: run {outcome.run_id}. Every page shows the new data now.")
+    st.text(_with_names("\n".join(outcome.lines()), display_name))
+
+
+def _shown_source(source: str, display_name: dict[str, str]) -> str:
+    return _with_names(source, display_name)
+
+
+def _with_names(text: str, display_name: dict[str, str]) -> str:
+    """Messages name the private temporary path; show the name the file was uploaded as."""
+    for path, name in display_name.items():
+        text = text.replace(path, name)
+    return text

@@ -1,0 +1,73 @@
+"""The Load data page in real headless Chromium: upload a real-shaped export, fix its time
+column in the select box, load it, and see the Overview change."""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import pytest
+
+from review_pulse.settings import Settings
+from tests.browser_support import (
+    StreamlitServer, chromium_available, chromium_session, full_page_screenshot, new_page, open_page, wait_for_app_idle,
+)
+
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not chromium_available(), reason="needs Debian's chromium (make browser)")]
+
+SHOTS = Path(os.environ.get("REVIEW_PULSE_SHOTS", Path(__file__).resolve().parent.parent / "test-output" / "load-data"))
+STATEMENTS = Settings().statement_texts
+
+
+def write_export(path: Path) -> list[list[str]]:
+    """A Microsoft-Forms-like export whose time column ("Logged") no tool uses: 6 responses."""
+    rows = [
+        ["1", "2026-03-04 16:05", "ana@example.com", "5", "4", "4", "5", "Shorter please"],
+        ["2", "2026-03-04 16:07", "ben@example.com", "4", "4", "3", "4", ""],
+        ["3", "2026-03-04 16:09", "cy@example.com", "3", "5", "4", "2", "More themes"],
+        ["4", "2026-03-04 16:12", "di@example.com", "5", "5", "5", "5", ""],
+        ["5", "2026-03-05 09:30", "ed@example.com", "2", "3", "4", "4", "Ran over"],
+        ["6", "2026-03-05 09:45", "fa@example.com", "4", "4", "4", "5", ""],
+    ]
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([["ID", "Logged", "Email", *STATEMENTS, "How could we improve?"], *rows])
+    return rows
+
+
+def test_upload_fix_the_time_column_load_and_see_the_overview(tmp_path: Path) -> None:
+    export = tmp_path / "Incident review survey.csv"
+    rows = write_export(export)
+    expected_mean = sum(int(v) for row in rows for v in row[3:7]) / 24
+    db_path = tmp_path / "reviews.duckdb"
+    with StreamlitServer(db_path) as server, chromium_session() as (_playwright, browser):
+        page = new_page(browser, width=1400, height=1000)
+        open_page(page, server.page_url(), None)
+        assert page.get_by_text("No database yet").count() >= 1  # the Overview is empty
+        open_page(page, server.page_url("load_data"), "Load data")
+        full_page_screenshot(page, SHOTS / "1-empty.png")
+
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(export))
+        wait_for_app_idle(page)
+        page.get_by_text("no submission-time column").first.wait_for()
+        full_page_screenshot(page, SHOTS / "2-refused.png")
+
+        time_box = page.locator('[data-testid="stSelectbox"]').filter(has_text="Submission time").get_by_role("combobox")
+        time_box.click()
+        page.get_by_role("option", name="Logged", exact=True).click()
+        wait_for_app_idle(page)
+        page.get_by_text("Usable rows").first.wait_for()
+        assert page.locator('[data-testid="stAlertContentError"]').count() == 0
+        full_page_screenshot(page, SHOTS / "3-mapped.png")
+
+        page.get_by_role("button", name="Load 1 file").click()
+        page.get_by_text("Loaded: run 1").wait_for()
+        wait_for_app_idle(page)
+        full_page_screenshot(page, SHOTS / "4-loaded.png")
+
+        open_page(page, server.page_url("", "quarter=2026-Q1"), None, charts=1)
+        average = page.locator('[data-testid="stMetric"]').filter(has_text="Average score")
+        assert average.locator('[data-testid="stMetricValue"]').inner_text() == f"{expected_mean:.2f} / 5"
+        full_page_screenshot(page, SHOTS / "5-overview.png")
+        page.context.close()
