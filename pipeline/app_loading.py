@@ -39,6 +39,8 @@ class UploadKind:
 UPLOAD_KINDS: dict[str, UploadKind] = {
     "surveys": UploadKind("Survey exports", "--surveys", ("csv", "tsv", "txt", "xlsx")),
     "attendance": UploadKind("Attendance", "--attendance", ("csv", "tsv", "txt", "xlsx")),
+    "polls": UploadKind("Talking-points polls", "--polls", ("zip", "json", "csv", "tsv", "txt", "xlsx")),
+    "actions": UploadKind("Follow-up actions", "--actions", ("csv", "xlsx", "json")),
 }
 
 

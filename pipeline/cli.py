@@ -268,7 +268,8 @@ def parse_action_file(path: Path, settings: Settings, series: str | None) -> Par
 # --- end of follow-up actions ---
 
 
-SHEET_FLAGS = {"surveys": "--surveys-sheet", "attendance": "--attendance-sheet"}
+SHEET_FLAGS = {"surveys": "--surveys-sheet", "attendance": "--attendance-sheet", "polls": "--polls-sheet",
+               "actions": "--actions-sheet"}
 
 
 def sync_argv(settings: Settings, db_path: Path, timeout: float = 30.0, retries: int = 4) -> list[str]:

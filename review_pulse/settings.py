@@ -145,7 +145,7 @@ class Theme:
 class ConfiguredSheet:
     """One [[sheets]] entry: a Google Sheet that `pipeline sync` and "Sync now" load."""
 
-    kind: str  # surveys | attendance
+    kind: str  # surveys | attendance | polls | actions
     key: str  # the sheet's key or URL
     worksheet: str | None = None
 
@@ -464,7 +464,7 @@ def _feedback_themes(value: object, where: str) -> tuple[FeedbackTheme, ...]:
         raise SettingsError(str(exc)) from None
 
 
-SHEET_KINDS = ("surveys", "attendance")
+SHEET_KINDS = ("surveys", "attendance", "polls", "actions")
 
 
 def _sheets(value: object, where: str) -> tuple[ConfiguredSheet, ...]:
