@@ -6,8 +6,8 @@ Thin entry point: settings, navigation, the shared sidebar filters, then the pag
 import duckdb
 import streamlit as st
 
-from review_pulse import navigation, ui
-from review_pulse.settings import SettingsError, load_settings, resolve_db_path
+from dashboard import navigation, ui
+from core.settings import SettingsError, load_settings, resolve_db_path
 
 st.set_page_config(page_title="Review Pulse", page_icon=":material/monitor_heart:", layout="wide")
 

@@ -34,26 +34,27 @@ APP = str(CODE_ROOT / "app.py")
 def _hooks(timer: Timer) -> None:
     import streamlit as st
 
+    import dashboard.data as data
     import review_pulse.charts as charts
-    import review_pulse.data as data
     import review_pulse.queries as queries
     import review_pulse.report as report
+    import review_pulse.view as view
 
-    original_run_query = data._run_query
+    original_run_cached = data.run_cached
 
-    def run_query(name, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
+    def run_cached(function, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
         started = time.perf_counter()
         try:
-            return original_run_query(name, *args, **kwargs)
+            return original_run_cached(function, *args, **kwargs)
         finally:
-            timer.add(f"query (cache miss): {name}", time.perf_counter() - started)
+            timer.add(f"query (st.cache_data lookup or miss): {function.__name__}", time.perf_counter() - started)
 
-    data._run_query = run_query
+    data.run_cached = run_cached
     queries.connect_read_only = timer.wrap_context(
         "duckdb open read-only (per query)", "duckdb close (per query)", queries.connect_read_only
     )
     queries.db_status = timer.wrap("queries.db_status (tables + counts)", queries.db_status)
-    data.DataView._call = timer.wrap("DataView._call (st.cache_data lookup or miss, copy)", data.DataView._call)
+    view.DataView._call = timer.wrap("DataView._call (runner + copy)", view.DataView._call)
     for name in ("weekly_agreement", "score_trend", "answer_distribution", "attendance", "response_rate"):
         setattr(report, name, timer.wrap(f"report.{name} (query + Altair build)", getattr(report, name)))
     for name in ("weekly_agreement_chart", "score_trend_chart", "answer_distribution_chart", "attendance_chart",
@@ -134,11 +135,11 @@ def main() -> None:
     from streamlit.testing.v1 import AppTest
 
     # What a server has imported after its first run. (st.cache_data creates its
-    # storage on first use, inside the run, so importing review_pulse.data here is fine.)
+    # storage on first use, inside the run, so importing dashboard.data here is fine.)
     import review_pulse.charts  # noqa: F401
     import review_pulse.report  # noqa: F401
     import review_pulse.retro_pack  # noqa: F401
-    import review_pulse.ui  # noqa: F401
+    import dashboard.ui  # noqa: F401
 
     imported = time.perf_counter()
 

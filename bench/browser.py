@@ -38,9 +38,9 @@ ERRORS_JS = "() => document.querySelectorAll('[data-testid=\"stException\"]').le
 
 
 def load_browser_support():
-    path = CODE_ROOT / "tests" / "browser_support.py"
+    path = CODE_ROOT / "devtools" / "browser_support.py"
     if not path.exists():
-        raise RuntimeError("tests/browser_support.py is missing: the browser benchmark needs it")
+        raise RuntimeError("devtools/browser_support.py is missing: the browser benchmark needs it")
     spec = importlib.util.spec_from_file_location("review_pulse_browser_support", path)
     module = importlib.util.module_from_spec(spec)
     assert spec.loader is not None

@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from pipeline.demo import IMPROVE, INCIDENTS, PRAISE
-from review_pulse.settings import Settings
+from core.settings import Settings
 
 LAST_DAY = date(2026, 9, 25)  # a Friday: the last review week is wholly in 2026-Q3 (and in the past)
 

@@ -39,16 +39,16 @@ def main() -> None:
     import vl_convert as vlc
 
     from review_pulse import export, report
-    from review_pulse.data import DataView
-    from review_pulse.quarters import ALL_TIME_PERIOD, parse_period
+    from review_pulse.view import DataView
+    from core.quarters import ALL_TIME_PERIOD, parse_period
     from review_pulse.retro_pack import build_retro_pack, summary_numbers
-    from review_pulse.settings import load_settings
+    from core.settings import load_settings
 
     imported = time.perf_counter()
     settings = load_settings()
     db = Path(args.db)
-    all_time = DataView(db, ALL_TIME_PERIOD, None, settings, cached=False)
-    quarter = DataView(db, parse_period(args.quarter, settings.fiscal_year_start_month), None, settings, cached=False)
+    all_time = DataView(db, ALL_TIME_PERIOD, None, settings)
+    quarter = DataView(db, parse_period(args.quarter, settings.fiscal_year_start_month), None, settings)
     result: dict = {"startup_s": import_started - PROCESS_T0, "import_s": imported - import_started}
 
     # --- PNG of the busiest chart ---

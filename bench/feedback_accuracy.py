@@ -16,7 +16,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from pipeline.feedback_analysis import SENTIMENTS, FeedbackAnalyser
-from review_pulse.feedback_themes import DEFAULT_FEEDBACK_THEMES
+from core.feedback_themes import DEFAULT_FEEDBACK_THEMES
 
 EVAL_PATH = Path(__file__).resolve().parent / "feedback_eval.csv"
 # Written after the lexicon and dictionary were tuned on feedback_eval.csv, and never tuned on:

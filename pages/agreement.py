@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from review_pulse import ui
+from dashboard import ui
+from review_pulse import report
 
 view = ui.current_view()
 st.title("Survey agreement")
@@ -17,7 +18,7 @@ metric = st.segmented_control(
     default="mean",
     key="agreement_metric",
 ) or "mean"
-ui.show_chart("weekly_agreement", view, metric)
+ui.show_chart(report.weekly_agreement, view, metric)
 st.caption(
     f"Weeks below the target are circled. Weeks with {ui.suppressed_text(view.settings)} are hidden "
     "for anonymity, and so is a statement that fewer people answered in a week (a gap in its line); "
@@ -26,4 +27,4 @@ st.caption(
 
 st.subheader("How the room answered")
 st.caption("A mean hides a split room: the spread of answers over the period, centred on neutral.")
-ui.show_chart("answer_distribution", view)
+ui.show_chart(report.answer_distribution, view)

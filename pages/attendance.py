@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from review_pulse import ui
+from dashboard import ui
+from review_pulse import report
 
 view = ui.current_view()
 st.title("Attendance")
@@ -25,9 +26,9 @@ second.metric("Average attendance", f"{rows['attendees'].mean():.1f}", help="Mea
 third.metric("Busy weeks", str(len(busy)),
              help=f"Weeks below {view.settings.busy_week_ratio:.0%} of the average of the 4 weeks before")
 
-ui.show_chart("attendance", view)
+ui.show_chart(report.attendance, view)
 if not busy.empty:
     st.caption("Busy weeks: " + ", ".join(f"{w:%d %b} ({a} attendees)" for w, a in zip(busy["week_start"], busy["attendees"])))
 
 st.subheader("Response rate")
-ui.show_chart("response_rate", view)
+ui.show_chart(report.response_rate, view)

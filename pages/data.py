@@ -4,8 +4,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from review_pulse import queries, ui
-from review_pulse.run_log import failed_runs
+from dashboard import ui
+from review_pulse import queries
+from core.run_log import failed_runs
 
 view = ui.current_view()
 st.title("Data")

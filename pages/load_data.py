@@ -6,9 +6,9 @@ from pipeline.app_loading import (
     UPLOAD_KINDS, BrowserLoadError, Upload, failed_since, file_pattern, last_sheet_sync, load_files, preview_surveys,
     remember_mapping, saved_uploads, sync_sheets,
 )
-from review_pulse import loading_ui, ui
-from review_pulse.run_log import failed_runs
-from review_pulse.settings import settings_path
+from dashboard import loading_ui, ui
+from core.run_log import failed_runs
+from core.settings import settings_path
 
 view = ui.current_view()
 settings = view.settings

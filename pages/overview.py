@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from review_pulse import ui
-from review_pulse.quarters import previous_quarter
+from dashboard import ui
+from review_pulse import report
+from core.quarters import previous_quarter
 
 view = ui.current_view()
 st.title("Incident review health")
@@ -54,7 +55,7 @@ if h.average_score is not None:
     else:
         st.warning(f"The average score {h.average_score:.2f} is {-gap:.2f} below the {settings.target_score:g} target.")
 
-ui.show_chart("score_trend", view)
+ui.show_chart(report.score_trend, view)
 
 st.divider()
 st.subheader("Retro pack")

@@ -30,8 +30,8 @@ from pipeline.parse import KeyMaker, TimeError, TimeParser, _dayfirst
 from pipeline.records import Reject
 from pipeline.sources.files import RawTable
 from pipeline.sources.json_files import JsonDocument
-from review_pulse.links import safe_link
-from review_pulse.settings import Settings, normalise_header
+from core.links import safe_link
+from core.settings import Settings, normalise_header
 
 OPEN, DONE, DROPPED = "open", "done", "dropped"
 

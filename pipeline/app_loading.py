@@ -23,9 +23,9 @@ from pipeline.cli import build_parser, run_ingest, sync_argv
 from pipeline.loader import RunSummary
 from pipeline.preview import InspectReport, inspect_paths
 from pipeline.sources.files import read_table, read_tabs
-from review_pulse.errors import UserFacingError
-from review_pulse.run_log import record_failed_run
-from review_pulse.settings import Settings, SettingsError, SourceMapping, load_settings
+from core.errors import UserFacingError
+from core.run_log import record_failed_run
+from core.settings import Settings, SettingsError, SourceMapping, load_settings
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,9 @@ from pipeline.sources.files import SUPPORTED_SUFFIXES, RawTable, expand_inputs, 
 from pipeline.actions import ParsedActions, parse_actions_json, parse_actions_table
 from pipeline.sources.json_files import looks_like_json, read_json
 from pipeline.terminal import escaped_output, raw_stream, terminal_safe
-from review_pulse.errors import UserFacingError
-from review_pulse.run_log import record_failed_run
-from review_pulse.settings import Settings, SettingsError, load_settings, resolve_db_path
+from core.errors import UserFacingError
+from core.run_log import record_failed_run
+from core.settings import Settings, SettingsError, load_settings, resolve_db_path
 
 EXIT_FAILED = 2
 
@@ -332,11 +332,7 @@ def _main(argv: list[str] | None) -> int:
             print("\n".join("  " + line for line in summary.lines()))
             return 0
         if args.command == "export":
-            # The read layer's cache decorators warn when there is no Streamlit runtime; the CLI reads uncached.
-            import streamlit  # noqa: F401  (creates the logger, so the level set below sticks)
-
-            logging.getLogger("streamlit.runtime.caching.cache_data_api").setLevel(logging.ERROR)
-            from review_pulse.retro_pack import export_quarter
+            from review_pulse.retro_pack import export_quarter  # the read layer, without Streamlit
 
             written = export_quarter(db_path, settings, args.quarter, args.out, series=args.series, as_zip=args.zip)
             print(f"Wrote {len(written)} file(s) to {args.out}")

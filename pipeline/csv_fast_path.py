@@ -48,9 +48,9 @@ from pipeline.parse import (
 )
 from pipeline.records import MappingReport
 from pipeline.records import Reject
-from pipeline.schema import isoformat_sql, temp_table
+from core.schema import isoformat_sql, temp_table
 from pipeline.sources.files import RawTable, dedupe_headers, sniff_delimiter
-from review_pulse.settings import Settings, SourceMapping
+from core.settings import Settings, SourceMapping
 
 DELIMITERS = (",", ";", "\t", "|")
 MAX_COLUMNS = 256  # wider files are rare and cheap enough for the Python path

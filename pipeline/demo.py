@@ -22,8 +22,8 @@ from pipeline.loader import RunSummary, load
 from pipeline.poll_inputs import read_poll_file
 from pipeline.parse import LABEL_FOR_SCORE, parse_attendance, parse_surveys
 from pipeline.sources.files import read_table
-from review_pulse.settings import Settings
-from review_pulse.store import staged_write, write_lock
+from core.settings import Settings
+from core.store import staged_write, write_lock
 
 FIRST_REVIEW = date(2026, 4, 1)  # a Wednesday
 REVIEW_WEEKS = 26

@@ -15,7 +15,7 @@ import zipfile
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
-from review_pulse.settings import Theme
+from core.settings import Theme
 
 DEMO_CHANNEL = "incident-review"
 # Three themes that recur across incidents, with the words their options use.

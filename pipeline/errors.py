@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from review_pulse.errors import UserFacingError
+from core.errors import UserFacingError
 
 
 class IngestError(UserFacingError):

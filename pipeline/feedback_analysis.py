@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from review_pulse.feedback_themes import FeedbackTheme
+from core.feedback_themes import FeedbackTheme
 
 log = logging.getLogger(__name__)
 LEXICON_PATH = Path(__file__).resolve().parent / "data" / "review_lexicon.toml"
@@ -238,7 +238,7 @@ def fingerprint(themes: Sequence[FeedbackTheme], lexicon_path: Path = LEXICON_PA
 
 _CHUNK = 20_000
 # Distinct comments from which the work is shared among processes (one per CPU): VADER is pure
-# Python, so a first load of 100,000 comments would otherwise spend ~15 s on one core.
+# Python, so a first load of many comments would otherwise keep one core busy (see the benchmark).
 PARALLEL_FROM = 20_000
 
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import duckdb
 
 from pipeline.errors import IngestError
-from pipeline.schema import REBUILD_RESPONSE_WEEKS
+from core.schema import REBUILD_RESPONSE_WEEKS
 
-# Our marker: every DB this project wrote has it (pipeline.schema.TABLES).
+# Our marker: every DB this project wrote has it (core.schema.TABLES).
 OUR_MARKER_TABLE = "schema_info"
 # Tables whose rows carry the run that wrote them.
 RUN_TABLES = ("responses", "meetings", "rejects")

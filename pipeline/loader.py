@@ -19,9 +19,9 @@ from pipeline.errors import IngestError, StrictModeError
 from pipeline.feedback_analysis import refresh_feedback_analysis
 from pipeline.guards import mark_demo_run, refuse_foreign_database, refuse_real_data
 from pipeline.records import MappingReport, ParsedAttendance, ParsedSurveys, Reject
-from pipeline.schema import REBUILD_RESPONSE_WEEKS, ensure_schema, temp_table
-from review_pulse.settings import Settings, SourceMapping
-from review_pulse.store import staged_write, write_lock
+from core.schema import REBUILD_RESPONSE_WEEKS, ensure_schema, temp_table
+from core.settings import Settings, SourceMapping
+from core.store import staged_write, write_lock
 
 if TYPE_CHECKING:  # talking points: imported only by runs that load polls (CLI start-up time)
     from pipeline.polls import ParsedPolls, Poll

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pipeline.errors import SourceFileError
 from pipeline.sources.files import RawTable, dedupe_headers
 from pipeline.tools import GENERIC_TIME_HEADERS, ToolSignature, detect_tool
-from review_pulse.settings import Settings, SourceMapping, normalise_header
+from core.settings import Settings, SourceMapping, normalise_header
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from pipeline.records import MappingReport, Meeting, ParsedAttendance, ParsedSur
 from pipeline import mapping
 from pipeline.tools import GENERIC_TIME_HEADERS, detect_tool
 from pipeline.sources.files import RawTable, promote_header
-from review_pulse.settings import Settings, SourceMapping, normalise_header
+from core.settings import Settings, SourceMapping, normalise_header
 
 EARLIEST_PLAUSIBLE = datetime(2000, 1, 1)
 MAX_FEEDBACK_CHARS = 20_000
@@ -555,7 +555,7 @@ class KeyMaker:
 def response_key_maker() -> KeyMaker:
     """Keys of responses: md5_key of (series, UTC time, "statement=score"..., feedback), stored as a UUID.
 
-    Schema version 2 fixed this formula; `pipeline.schema` migrates older keys to it and
+    Schema version 2 fixed this formula; `core.schema` migrates older keys to it and
     `pipeline.csv_fast_path` computes the same in SQL.
     """
     return KeyMaker("", md5_key)

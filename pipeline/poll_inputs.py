@@ -14,7 +14,7 @@ from pipeline.errors import SourceFileError
 from pipeline.polls import ParsedPolls, parse_poll_table, parse_slack_export
 from pipeline.sources.files import RawTable, expand_inputs, read_table
 from pipeline.sources.slack_export import is_slack_export, read_slack_export
-from review_pulse.settings import Settings
+from core.settings import Settings
 
 
 def poll_sources(paths: list[Path]) -> list[Path]:

@@ -26,7 +26,7 @@ from pipeline.parse import KeyMaker, TimeError, TimeParser, _dayfirst, is_identi
 from pipeline.records import Reject
 from pipeline.sources.files import RawTable
 from pipeline.sources.slack_export import SlackExport
-from review_pulse.settings import Settings, Theme, normalise_header
+from core.settings import Settings, Theme, normalise_header
 
 KINDS = ("incident", "theme", "other")
 # "Other", "Something else?", "Other (add in thread)", "Other: …" — not "Other teams' alerts".

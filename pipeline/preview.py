@@ -16,7 +16,7 @@ from pipeline.mapping import RunOptions, mapping_for
 from pipeline.parse import NotASurvey, parse_surveys
 from pipeline.records import MappingReport, ParsedSurveys, Reject
 from pipeline.sources.files import expand_inputs, read_table, read_tabs
-from review_pulse.settings import Settings, SourceMapping
+from core.settings import Settings, SourceMapping
 
 
 @dataclass

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from review_pulse.settings import normalise_header
+from core.settings import normalise_header
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The read layer for follow-up actions: named SQL with bound parameters, and the figures computed from it.
 
-Functions take a DuckDB path and plain arguments (cached by review_pulse.data like every
+Functions take a DuckDB path and plain arguments (cached by dashboard.data like every
 query) and return small frames. No Streamlit here.
 
 Definitions (shown on the page too):
@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from review_pulse.links import safe_link
-from review_pulse.store import connect_read_only
+from core.links import safe_link
+from core.store import connect_read_only
 
 _ACTION_WEEK = "coalesce(a.review_week, CAST(date_trunc('week', a.created) AS DATE))"
 
@@ -104,7 +104,7 @@ ORDER BY w.week_start
 def health_statements(statements: tuple[str, ...]) -> tuple[str | None, str | None]:
     """The settings' texts of "I learned something new in this meeting" and "This meeting was a good use
     of my time" (matched on their key phrase, so reworded statements still count), or None."""
-    from review_pulse.settings import normalise_header
+    from core.settings import normalise_header
 
     def find(phrase: str) -> str | None:
         return next((s for s in statements if phrase in normalise_header(s)), None)

@@ -8,7 +8,7 @@ import pandas as pd
 
 from review_pulse import action_charts, action_queries
 from review_pulse.action_queries import ActionHeadline
-from review_pulse.data import DataView
+from review_pulse.view import DataView
 from review_pulse.export import ExportItem
 
 

@@ -31,7 +31,7 @@ from typing import Literal, Sequence
 import altair as alt
 import pandas as pd
 
-from review_pulse import anonymity
+from core import anonymity
 
 __all__ = [
     "ChartContext",
@@ -508,10 +508,10 @@ def _responses_strip(df: pd.DataFrame, ctx: ChartContext, weeks: Sequence[pd.Tim
 # --------------------------------------------------------------------------
 
 
-def score_trend_chart(frame: pd.DataFrame, ctx: ChartContext, *, height: int | None = None) -> alt.LayerChart | alt.Chart:
+def score_trend_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChart | alt.Chart:
     """Weekly average score (all statements), fixed 1-5 axis, target rule + label."""
     name = "Average score per week"
-    h = height or max(160, ctx.height * 2 // 3)
+    h = max(160, ctx.height * 2 // 3)
     if frame is None or frame.empty:
         return _message_chart(ctx, name, "No review weeks in this period yet", height=h)
     df = frame.copy()

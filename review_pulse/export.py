@@ -17,8 +17,8 @@ from typing import Any, Mapping
 import altair as alt
 import pandas as pd
 
-from review_pulse import anonymity
-from review_pulse.plain_text import chart_text, clean_spec
+from core import anonymity
+from core.plain_text import chart_text, clean_spec
 
 __all__ = [
     "VL_VERSION",
@@ -260,7 +260,7 @@ def summary_lines(h: Mapping[str, Any]) -> list[tuple[str, str]]:
     growth = _num(h.get("attendance_growth_pct"))
     rate = _num(h.get("response_rate"))
     weeks_at = int(h.get("weeks_at_target") or 0)
-    weeks_held = int(h.get("weeks_held") or 0)
+    weeks_scored = int(h.get("weeks_scored") or 0)
 
     rows: list[tuple[str, str]] = []
     if avg is None:
@@ -286,7 +286,7 @@ def summary_lines(h: Mapping[str, Any]) -> list[tuple[str, str]]:
     else:
         flag = "at target" if round(latest_score, 2) >= target else "below target"
         rows.append(("Latest week", f"{latest_week}: {latest_score:.2f} / 5 ({flag})"))
-    rows.append(("Weeks at target", f"{weeks_at} of {weeks_held} weeks held"))
+    rows.append(("Weeks at target", f"{weeks_at} of {weeks_scored} weeks with scores shown"))
     rows.append(
         (
             "Attendance growth",

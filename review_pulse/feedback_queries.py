@@ -2,7 +2,7 @@
 
 Same rules as review_pulse.queries: a week with fewer responses than the minimum group size
 is hidden, so none of its comments, counts or quotes appear in anything here. Functions
-take a DB path and plain arguments; review_pulse.data caches them like the other queries.
+take a DB path and plain arguments; dashboard.data caches them like the other queries.
 """
 
 from __future__ import annotations

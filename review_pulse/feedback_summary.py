@@ -12,10 +12,10 @@ from dataclasses import dataclass
 import altair as alt
 import pandas as pd
 
-from review_pulse import charts
-from review_pulse.data import DataView
-from review_pulse.feedback_themes import FeedbackTheme
-from review_pulse.quarters import ALL_TIME_PERIOD, quarter_for_week
+from review_pulse import charts, feedback_queries
+from review_pulse.view import DataView
+from core.feedback_themes import FeedbackTheme
+from core.quarters import ALL_TIME_PERIOD, quarter_for_week
 
 SENTIMENT_ORDER = ("positive", "neutral", "negative")
 SENTIMENT_COLOURS = {"positive": "#1B7837", "neutral": "#9E9E9E", "negative": "#B2182B"}  # colour-blind safe pair + grey
@@ -36,19 +36,19 @@ class FeedbackData:
 
     def comments(self, search: str = "", themes: tuple[str, ...] = (), sentiments: tuple[str, ...] = (),
                  limit: int | None = None) -> pd.DataFrame:
-        return self.view._call("analysed_feedback", self.view._filters(), search, tuple(themes), tuple(sentiments), limit)
+        return self.view._call(feedback_queries.analysed_feedback, self.view._filters(), search, tuple(themes), tuple(sentiments), limit)
 
     def count(self, search: str = "", themes: tuple[str, ...] = (), sentiments: tuple[str, ...] = ()) -> int:
-        return self.view._call("analysed_feedback_count", self.view._filters(), search, tuple(themes), tuple(sentiments))
+        return self.view._call(feedback_queries.analysed_feedback_count, self.view._filters(), search, tuple(themes), tuple(sentiments))
 
     def weekly_theme_counts(self, all_time: bool = False) -> pd.DataFrame:
-        return self.view._call("theme_weekly_counts", self.view._filters(ALL_TIME_PERIOD if all_time else None))
+        return self.view._call(feedback_queries.theme_weekly_counts, self.view._filters(ALL_TIME_PERIOD if all_time else None))
 
     def emerging_topics(self, n_topics: int = 5) -> list:
-        return self.view._call("emerging_topics", self.view._filters(), n_topics)
+        return self.view._call(feedback_queries.emerging_topics, self.view._filters(), n_topics)
 
     def analysis_state(self) -> tuple[str | None, int]:
-        return self.view._call("analysis_state")
+        return self.view._call(feedback_queries.analysis_state)
 
     # --- derived, pure ---
     def overview(self) -> pd.DataFrame:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
@@ -23,9 +23,6 @@ class Headline:
     weeks_held: int  # weeks with a meeting or any response
     weeks_hidden: int  # weeks suppressed for anonymity
     responses: int  # responses in visible weeks
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def average_score(weekly_scores: pd.DataFrame) -> float | None:

@@ -22,7 +22,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from review_pulse.store import connect_read_only
+from core.store import connect_read_only
 
 
 def _filter(alias: str) -> str:
@@ -241,8 +241,7 @@ SELECT count(*)
 
 FRESHNESS = """
 SELECT (SELECT max(submitted_local) FROM responses WHERE ($series IS NULL OR series = $series)),
-       (SELECT max(meeting_date) FROM meetings WHERE ($series IS NULL OR series = $series)),
-       (SELECT max(finished_at) FROM ingest_runs)
+       (SELECT max(meeting_date) FROM meetings WHERE ($series IS NULL OR series = $series))
 """
 
 TABLE_COUNTS = """
@@ -430,7 +429,6 @@ def hidden_feedback_count(db_path: Path, f: Filters) -> int:
 class Freshness:
     latest_response: date | None
     latest_meeting: date | None
-    last_ingest: object  # a UTC timestamp or None
 
     @property
     def label(self) -> str:
@@ -438,8 +436,8 @@ class Freshness:
 
 
 def freshness(db_path: Path, series: str | None) -> Freshness:
-    latest_response, latest_meeting, last_ingest = _row(db_path, FRESHNESS, {"series": series})
-    return Freshness(_as_date(latest_response), _as_date(latest_meeting), last_ingest)
+    latest_response, latest_meeting = _row(db_path, FRESHNESS, {"series": series})
+    return Freshness(_as_date(latest_response), _as_date(latest_meeting))
 
 
 def ingest_runs(db_path: Path, limit: int = 20) -> pd.DataFrame:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from review_pulse import anonymity, charts
-from review_pulse.data import DataView
+from core import anonymity
+from review_pulse import charts
+from review_pulse.view import DataView
 from review_pulse.export import ExportItem
 
 FIGURE_COLUMNS = ("responses", "answers", "mean_score", "agree_share", "response_rate")

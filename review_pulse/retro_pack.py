@@ -7,12 +7,12 @@ import zipfile
 from pathlib import Path
 
 from review_pulse import report
-from review_pulse.data import DataView
-from review_pulse.errors import UserFacingError
+from review_pulse.view import DataView
+from core.errors import UserFacingError
 from review_pulse.export import build_zip, export_filename, summary_markdown
-from review_pulse.quarters import parse_period
+from core.quarters import parse_period
 from review_pulse.retro_report import retro_report_files
-from review_pulse.settings import Settings
+from core.settings import Settings
 
 
 class ExportError(UserFacingError):
@@ -32,7 +32,7 @@ def summary_numbers(view: DataView) -> dict:
         "attendance_growth_pct": h.attendance_growth_pct,
         "response_rate": h.response_rate,
         "weeks_at_target": h.weeks_at_target,
-        "weeks_held": h.weeks_scored,
+        "weeks_scored": h.weeks_scored,
         "responses": h.responses,
         "freshness": view.freshness().label,
         "min_group_size": view.settings.min_group_size,
@@ -79,7 +79,7 @@ def export_quarter(
         raise ExportError(f"--quarter {quarter!r}: use a quarter such as 2026-Q2, or 'all'")
     if not db_path.exists():
         raise ExportError(f"{db_path}: no database; run `python -m pipeline ingest` first")
-    view = DataView(db_path, period, series, settings, cached=False)
+    view = DataView(db_path, period, series, settings)
     if view.status().state != "ready":
         raise ExportError(f"{db_path}: the database holds no data yet")
     if series is not None and series not in view.series_options():

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from review_pulse import report
-from review_pulse.data import DataView
+from review_pulse import feedback_queries, report
+from review_pulse.view import DataView
 from review_pulse.export import chart_to_png, frame_to_csv_bytes
 from review_pulse.feedback_summary import SENTIMENT_ORDER, FeedbackData
-from review_pulse.quarters import previous_quarter
+from core.quarters import previous_quarter
 
 DASH = "—"
 CLOSED_STATUSES = {"done", "closed", "resolved", "complete", "completed", "fixed", "cancelled", "canceled", "won't do", "wont do"}
@@ -43,7 +43,7 @@ def scorecard(view: DataView) -> pd.DataFrame:
     previous = previous_quarter(view.period, view.settings.fiscal_year_start_month)
     before = pd.DataFrame(columns=["statement", "mean"])
     if previous is not None:
-        prior_view = DataView(view.db_path, previous, view.series, view.settings, cached=view.cached)
+        prior_view = DataView(view.db_path, previous, view.series, view.settings, runner=view.runner)
         before = _statement_figures(prior_view.answer_distribution())
     card = current.merge(before[["statement", "mean"]].rename(columns={"mean": "previous_mean"}), on="statement", how="left")
     # The change of the numbers as shown (2 decimals), so text and figures never disagree.
@@ -118,8 +118,8 @@ def gather(view: DataView, today: date | None = None, items: list | None = None)
         overview=data.overview(),
         quotes=data.quotes(),
         theme_names={t.id: t.name for t in view.settings.feedback_themes},
-        talking_points=view._call("report_talking_points", view._filters()),
-        actions=view._call("report_actions", view._filters()),
+        talking_points=view._call(feedback_queries.report_talking_points, view._filters()),
+        actions=view._call(feedback_queries.report_actions, view._filters()),
         today=today or date.today(),
     )
 
@@ -145,7 +145,7 @@ def headline_lines(c: ReportContent) -> list[str]:
         lines.append(f"Change against the previous quarter: {round(avg, 2) - round(prev, 2):+.2f} (was {prev:.2f}).")
     else:
         lines.append("Change against the previous quarter: no comparable data.")
-    lines.append(f"Weeks at target: {n['weeks_at_target']} of {n['weeks_held']} weeks with scores shown · "
+    lines.append(f"Weeks at target: {n['weeks_at_target']} of {n['weeks_scored']} weeks with scores shown · "
                  f"{n['responses']} responses.")
     rate, growth = n["response_rate"], n["attendance_growth_pct"]
     lines.append("Response rate: " + (f"{rate:.0%}" if rate is not None else DASH)
@@ -263,7 +263,7 @@ def chart_takeaway(slug: str, c: ReportContent) -> str:
         if n["average_score"] is None:
             return "Every week is hidden (too few responses) or has no scores."
         return (f"Average {n['average_score']:.2f} against a target of {n['target']:g}; "
-                f"{n['weeks_at_target']} of {n['weeks_held']} weeks at target.")
+                f"{n['weeks_at_target']} of {n['weeks_scored']} weeks at target.")
     if slug == "weekly-agreement":
         return lagging_line(c)
     if slug == "attendance":

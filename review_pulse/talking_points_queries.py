@@ -1,5 +1,5 @@
 """Read layer for the talking points (issue 12): named SQL with bound parameters over the
-``talking_points`` and ``weekly_topics`` views. No Streamlit here; cached through ``review_pulse.data``.
+``talking_points`` and ``weekly_topics`` views. No Streamlit here; cached through ``dashboard.data``.
 
 Poll figures are vote counts on options; no voter is stored, so they need no suppression.
 The survey comparison ("Beside the survey") does: a week with fewer survey responses than

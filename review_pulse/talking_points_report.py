@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from review_pulse import talking_points_charts as tp_charts
-from review_pulse.data import DataView
+from review_pulse.view import DataView
 from review_pulse.export import ExportItem
 from review_pulse.talking_points_queries import TREND_MIN_REVIEWS
 

@@ -21,8 +21,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from pipeline.demo import build_demo  # noqa: E402
-from review_pulse.settings import Settings  # noqa: E402
-from tests.browser_support import (  # noqa: E402
+from core.settings import Settings  # noqa: E402
+from devtools.browser_support import (  # noqa: E402
     CHROMIUM_PATH,
     PAGES,
     StreamlitServer,

@@ -1,6 +1,6 @@
 """The default statements and feedback question, typed out for tests.
 
-Written here rather than read from review_pulse.settings, so a change to the defaults
+Written here rather than read from core.settings, so a change to the defaults
 shows up as failing tests instead of silently moving the expectations with it.
 """
 

@@ -229,7 +229,7 @@ def test_actions_from_a_google_sheet(sheets_api: SheetsApiServer, monkeypatch, e
 
 from pipeline.actions import DateReader, StatusMap  # noqa: E402
 from pipeline.parse import TimeError  # noqa: E402
-from review_pulse.settings import Settings  # noqa: E402
+from core.settings import Settings  # noqa: E402
 
 
 @pytest.mark.parametrize(

@@ -15,9 +15,9 @@ from streamlit.testing.v1 import AppTest
 
 from pipeline.cli import main
 from review_pulse import action_report
-from review_pulse.data import DataView
-from review_pulse.quarters import parse_period
-from review_pulse.settings import Settings
+from review_pulse.view import DataView
+from core.quarters import parse_period
+from core.settings import Settings
 from tests import action_exports as ex
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -66,7 +66,7 @@ def _figures(actions, held: int, open_actions, today: date) -> dict[str, object]
 
 def test_headline_figures_match_the_fixture_rows(fixture_db: Path) -> None:
     today = date(2026, 4, 20)
-    view = DataView(fixture_db, parse_period("2026-Q1"), None, Settings(), cached=False)
+    view = DataView(fixture_db, parse_period("2026-Q1"), None, Settings())
     h = action_report.headline(view, today)
     rows = _expected_rows()
     want = _figures(rows, len(ex.MEETINGS), [r for r in rows if r[0] == "open"], today)
@@ -80,7 +80,7 @@ def test_headline_figures_match_the_fixture_rows(fixture_db: Path) -> None:
 
 def test_burnup_and_time_to_close_count_the_fixture_rows(fixture_db: Path) -> None:
     today = date(2026, 6, 1)
-    view = DataView(fixture_db, parse_period("2026-Q1"), None, Settings(), cached=False)
+    view = DataView(fixture_db, parse_period("2026-Q1"), None, Settings())
     week_from, week_to = view.period.week_bounds
     rows = _expected_rows()
     burnup = action_report.action_queries.burnup(view.period_actions(), week_from, week_to, today)
@@ -197,7 +197,7 @@ def test_empty_state_says_how_to_load(tmp_path: Path, monkeypatch: pytest.Monkey
 def test_retro_pack_gains_the_actions_summary_and_open_list(fixture_db: Path) -> None:
     from review_pulse.retro_pack import build_retro_pack
 
-    view = DataView(fixture_db, parse_period("2026-Q1"), None, Settings(), cached=False)
+    view = DataView(fixture_db, parse_period("2026-Q1"), None, Settings())
     with zipfile.ZipFile(io.BytesIO(build_retro_pack(view))) as pack:
         names = pack.namelist()
         assert {"actions-summary_2026-Q1.md", "open-actions_2026-Q1.csv", "actions-burnup_2026-Q1.png",

@@ -19,11 +19,11 @@ import pytest
 
 from pipeline.cli import main
 from review_pulse import report
-from review_pulse.data import DataView
+from review_pulse.view import DataView
 from review_pulse.export import frame_to_csv_bytes
-from review_pulse.quarters import parse_period
+from core.quarters import parse_period
 from review_pulse.retro_pack import build_retro_pack
-from review_pulse.settings import Settings
+from core.settings import Settings
 
 S = Settings()
 STATEMENTS = S.statement_texts
@@ -50,7 +50,7 @@ def ingest(db: Path, survey: Path) -> None:
 
 
 def view(db: Path, series: str | None = None, quarter: str = "2026-Q1") -> DataView:
-    return DataView(db, parse_period(quarter), series, Settings(), cached=False)
+    return DataView(db, parse_period(quarter), series, Settings())
 
 
 def csv_rows(data: bytes) -> list[dict[str, str]]:
@@ -272,7 +272,7 @@ def test_an_open_week_still_counts_new_responses(tmp_path: Path) -> None:
     ingest(db, survey)
     write_survey(survey, [*rows, response(f"{day} 00:10", (2, 2, 2, 2))], series=False)
     ingest(db, survey)
-    v = DataView(db, parse_period("all"), None, Settings(), cached=False)
+    v = DataView(db, parse_period("all"), None, Settings())
     assert v.weekly_scores()["responses"].tolist() == [6] and v.late_responses().empty
 
 

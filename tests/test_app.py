@@ -16,8 +16,8 @@ from streamlit.testing.v1 import AppTest
 
 
 from pipeline.cli import main as pipeline_main
-from review_pulse.quarters import quarter_for_week
-from review_pulse.settings import Settings
+from core.quarters import quarter_for_week
+from core.settings import Settings
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 S = Settings()

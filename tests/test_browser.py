@@ -20,8 +20,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from review_pulse.settings import Settings
-from tests.browser_support import (
+from core.settings import Settings
+from devtools.browser_support import (
     CHART_SELECTOR,
     CHROMIUM_PATH,
     PAGES,

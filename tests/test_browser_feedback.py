@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser_support import CHART_SELECTOR, full_page_screenshot, open_page
+from devtools.browser_support import CHART_SELECTOR, full_page_screenshot, open_page
 from tests.test_browser import SCREENSHOTS, assert_no_errors, browser, expect, page, server  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.browser]

@@ -23,9 +23,9 @@ from pipeline.app_loading import (
     BrowserMapping, Upload, failed_since, file_pattern, last_sheet_sync, remember_mapping, safe_upload_name, saved_uploads,
 )
 from pipeline.cli import main as pipeline_main
-from review_pulse.access import may_load_data
-from review_pulse.run_log import failed_runs
-from review_pulse.settings import Settings, load_settings
+from core.access import may_load_data
+from core.run_log import failed_runs
+from core.settings import Settings, load_settings
 from tests.sheets_api_server import SheetsApiServer, sheets_api  # noqa: F401  (fixture)
 
 ROOT = Path(__file__).resolve().parent.parent

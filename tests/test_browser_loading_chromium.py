@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from review_pulse.settings import Settings
-from tests.browser_support import (
+from core.settings import Settings
+from devtools.browser_support import (
     StreamlitServer, chromium_available, chromium_session, full_page_screenshot, new_page, open_page, wait_for_app_idle,
 )
 

@@ -104,10 +104,10 @@ def _snapshot_of(expected: dict[int, dict], **seen: object) -> int:
 
 def read_once(db_path: str, expected: dict[int, dict]) -> int:
     """One read through one connection (all views), then through DataView; returns the snapshot k."""
-    from review_pulse.data import DataView
-    from review_pulse.quarters import ALL_TIME_PERIOD
-    from review_pulse.settings import Settings
-    from review_pulse.store import connect_read_only
+    from review_pulse.view import DataView
+    from core.quarters import ALL_TIME_PERIOD
+    from core.settings import Settings
+    from core.store import connect_read_only
 
     with connect_read_only(Path(db_path)) as con:
         def one(sql: str) -> object:
@@ -116,7 +116,7 @@ def read_once(db_path: str, expected: dict[int, dict]) -> int:
         responses = one("SELECT count(*) FROM responses")
         answers = one("SELECT count(*) FROM answers")
         weekly = [r[0] for r in con.execute("SELECT responses FROM weekly_scores ORDER BY week_start").fetchall()]
-        statement_answers = one("SELECT coalesce(sum(responses), 0) FROM weekly_statement_scores")
+        statement_answers = one("SELECT coalesce(sum(answers), 0) FROM weekly_statement_scores")
         feedback = one("SELECT count(*) FROM feedback")
         attendees = [r[0] for r in con.execute("SELECT attendees FROM weekly_attendance ORDER BY week_start").fetchall()]
     if sum(weekly) != responses or statement_answers != answers:
@@ -125,7 +125,7 @@ def read_once(db_path: str, expected: dict[int, dict]) -> int:
                      feedback=feedback, weekly_attendees=attendees)
 
     # The app's read layer: each call is its own connection, so each is checked on its own.
-    view = DataView(Path(db_path), ALL_TIME_PERIOD, None, Settings(min_group_size=1), cached=False)
+    view = DataView(Path(db_path), ALL_TIME_PERIOD, None, Settings(min_group_size=1))
     scores = view.weekly_scores()
     _snapshot_of(expected, weekly_responses=[int(x) for x in scores["responses"]])
     by_statement = view.weekly_statement_scores()
@@ -226,7 +226,7 @@ def test_readers_always_see_a_whole_snapshot_while_20_ingestions_publish(tmp_pat
 _HOLDER = """
 import sys
 from pathlib import Path
-from review_pulse.store import connect_read_only
+from core.store import connect_read_only
 with connect_read_only(Path(sys.argv[1])) as con:
     print(con.execute("SELECT count(*) FROM responses").fetchall()[0][0], flush=True)
     sys.stdin.readline()

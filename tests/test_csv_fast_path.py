@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 
 from pipeline.cli import build_parser, run_ingest
 from pipeline.csv_fast_path import PY_WHITESPACE_CLASS, plan
-from review_pulse.errors import UserFacingError
-from review_pulse.settings import Settings
+from core.errors import UserFacingError
+from core.settings import Settings
 
 from tests.survey_text import FB, S1, S2, S3, S4
 
@@ -108,7 +108,7 @@ def test_temp_table_from_python_lists(monkeypatch: pytest.MonkeyPatch, via_arrow
     """The loader's staging tables: LIST parameters for a few rows, Arrow for many; same table."""
     from datetime import date
 
-    from pipeline import schema
+    from core import schema
 
     monkeypatch.setattr(schema, "ARROW_FROM_ROWS", 0 if via_arrow else 10**9)
     columns = {
@@ -448,7 +448,7 @@ def test_v1_database_keys_are_migrated_so_a_reload_adds_nothing(tmp_path: Path, 
 
 
 def test_scrubbing_declared_scale_and_labels_agree_with_python(tmp_path: Path):
-    from review_pulse.settings import SourceMapping
+    from core.settings import SourceMapping
 
     feedbacks = ["mail ana@example.com", "thanks <@U024BE7LH|ana> <!here>", "call +1 (555) 123-4567",
                  "on 2026-03-04 at 16:00, INC-20260304", "٠١٢٣٤٥٦٧٨٩ unicode digits", "plain", "", "x@y"]

@@ -316,7 +316,7 @@ BASE = dict(
     attendance_growth_pct=12.4,
     response_rate=0.634,
     weeks_at_target=7,
-    weeks_held=12,
+    weeks_scored=12,
     responses=118,
     freshness="Data to 2026-06-28",
     min_group_size=5,
@@ -326,7 +326,7 @@ BASE = dict(
 @pytest.mark.parametrize(
     ("changes", "must_contain", "must_not_contain"),
     [
-        ({}, ["4.60 / 5", "meets the target", "change +0.10", "2026-06-22: 4.40 / 5 (below target)", "7 of 12 weeks held", "+12% vs the first 4 review weeks", "63%", "| Responses | 118 |"], ["below the target by"]),
+        ({}, ["4.60 / 5", "meets the target", "change +0.10", "2026-06-22: 4.40 / 5 (below target)", "7 of 12 weeks with scores shown", "+12% vs the first 4 review weeks", "63%", "| Responses | 118 |"], ["below the target by"]),
         ({"average_score": 4.2}, ["4.20 / 5", "below the target by 0.30", "change -0.30"], ["meets the target"]),
         ({"average_score": 4.499}, ["4.50 / 5", "meets the target"], []),
         ({"average_score": None}, ["| Average score | — (hidden: fewer than 5 responses) |", "cannot tell"], ["meets the target", "below the target"]),

@@ -11,8 +11,8 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.feedback_analysis import FeedbackAnalyser, fingerprint
-from review_pulse.feedback_themes import DEFAULT_FEEDBACK_THEMES
-from review_pulse.settings import SettingsError, load_settings
+from core.feedback_themes import DEFAULT_FEEDBACK_THEMES
+from core.settings import SettingsError, load_settings
 
 ANALYSER = FeedbackAnalyser(DEFAULT_FEEDBACK_THEMES)
 

@@ -9,8 +9,8 @@ import pytest
 
 from pipeline.cli import main as pipeline_main
 from pipeline.feedback_analysis import FeedbackAnalyser
-from review_pulse.feedback_themes import DEFAULT_FEEDBACK_THEMES
-from review_pulse.settings import Settings
+from core.feedback_themes import DEFAULT_FEEDBACK_THEMES
+from core.settings import Settings
 from tests.test_app import QUARTERS, VISIBLE_WEEKS, open_app, shown_feedback, sql
 
 S = Settings()

@@ -17,12 +17,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from pipeline.cli import main as pipeline_main
-from review_pulse.data import DataView
+from review_pulse.view import DataView
 from review_pulse.export import summary_markdown
-from review_pulse.plain_text import markdown_literal
-from review_pulse.quarters import parse_period
+from core.plain_text import markdown_literal
+from core.quarters import parse_period
 from review_pulse.retro_pack import build_retro_pack
-from review_pulse.settings import Settings
+from core.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -118,7 +118,7 @@ def test_summary_heading_escapes_the_series(series: str) -> None:
 
 
 def test_retro_pack_summary_from_a_hostile_series(hostile_db: Path) -> None:
-    view = DataView(hostile_db, parse_period("2026-Q1"), "line1\n# heading", Settings(), cached=False)
+    view = DataView(hostile_db, parse_period("2026-Q1"), "line1\n# heading", Settings())
     md = zipfile.ZipFile(io.BytesIO(build_retro_pack(view))).read("summary_2026-Q1.md").decode()
     assert md.splitlines()[0] == "# Review Pulse — 2026-Q1 · line1 \\# heading"
 

@@ -13,8 +13,8 @@ import duckdb
 import pytest
 
 from pipeline.cli import main
-from review_pulse.run_log import failed_runs
-from review_pulse.settings import Settings
+from core.run_log import failed_runs
+from core.settings import Settings
 
 S = Settings()
 GOOD_USE, RIGHT_THINGS, SAFE, LEARNED = S.statement_texts
@@ -95,7 +95,7 @@ def _independent_demo_figures(sources: Path) -> dict:
 
 def test_views_match_figures_computed_from_the_source_rows(demo_db: Path, demo_sources: Path) -> None:
     expected = _independent_demo_figures(demo_sources)
-    statement_rows = query(demo_db, "SELECT week_start, statement, responses, mean_score, agree_share FROM weekly_statement_scores")
+    statement_rows = query(demo_db, "SELECT week_start, statement, answers, mean_score, agree_share FROM weekly_statement_scores")
     assert {(w, s): (n, pytest.approx(m), pytest.approx(a)) for w, s, n, m, a in statement_rows} == expected["statement"]
     weekly = query(demo_db, "SELECT week_start, responses, mean_score FROM weekly_scores")
     assert {w: (n, pytest.approx(m)) for w, n, m in weekly} == expected["weekly"]
@@ -114,7 +114,7 @@ def test_views_have_the_documented_columns(demo_db: Path) -> None:
         for view in ("weekly_statement_scores", "weekly_scores", "weekly_attendance", "feedback")
     }
     assert columns == {
-        "weekly_statement_scores": ["week_start", "statement", "responses", "mean_score", "agree_share", "series"],
+        "weekly_statement_scores": ["week_start", "statement", "answers", "mean_score", "agree_share", "series"],
         "weekly_scores": ["week_start", "responses", "mean_score", "series"],
         "weekly_attendance": ["week_start", "attendees", "series"],
         "feedback": ["week_start", "text", "series", "sentiment", "sentiment_score", "themes"],

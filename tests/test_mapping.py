@@ -22,10 +22,10 @@ from pipeline.cli import main
 from pipeline.errors import SourceFileError
 from pipeline.mapping import is_opposite, looks_like_closed_answers, match_header, suggestion_for
 from pipeline.parse import AnswerError, parse_answer, parse_surveys, rescale, scrub_feedback
-from pipeline.schema import ensure_schema
+from core.schema import ensure_schema
 from pipeline.sources.files import read_table_bytes
 from pipeline.tools import detect_tool
-from review_pulse.settings import Settings, SettingsError, SourceMapping, load_settings, normalise_header
+from core.settings import Settings, SettingsError, SourceMapping, load_settings, normalise_header
 
 S = Settings()
 GOOD_USE, RIGHT_THINGS, SAFE, LEARNED = S.statement_texts

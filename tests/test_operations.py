@@ -56,7 +56,7 @@ def leftovers(folder: Path) -> list[str]:
 _STAGED_WRITER = """
 import sys, time
 from pathlib import Path
-from review_pulse.store import staged_write, write_lock
+from core.store import staged_write, write_lock
 db = Path(sys.argv[1])
 with write_lock(db), staged_write(db) as con:
     con.execute("CREATE TABLE half_written (n INTEGER)")
@@ -136,7 +136,7 @@ def test_a_run_failing_during_the_copy_removes_its_partial_copy(tmp_path: Path) 
 _LOCK_HOLDER = """
 import sys, time
 from pathlib import Path
-from review_pulse.store import write_lock
+from core.store import write_lock
 with write_lock(Path(sys.argv[1])):
     print("locked", flush=True)
     time.sleep(600)
@@ -144,7 +144,7 @@ with write_lock(Path(sys.argv[1])):
 
 
 def test_deleting_lock_files_does_not_let_a_second_writer_in(tmp_path: Path) -> None:
-    from review_pulse.store import StoreLockedError, write_lock
+    from core.store import StoreLockedError, write_lock
 
     db = tmp_path / "reviews.duckdb"
     holder = subprocess.Popen([PYTHON, "-c", _LOCK_HOLDER, str(db)], cwd=ROOT, env=_env(tmp_path),

@@ -23,7 +23,7 @@ from pipeline.parse import (
     parse_surveys,
 )
 from pipeline.sources.files import read_table_bytes, sniff_delimiter
-from review_pulse.settings import Settings
+from core.settings import Settings
 
 S = Settings()
 GOOD_USE, RIGHT_THINGS, SAFE, LEARNED = S.statement_texts

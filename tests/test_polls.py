@@ -22,7 +22,7 @@ import pytest
 from pipeline import polls as poll_parsers
 from pipeline.cli import main
 from pipeline.sources import slack_export
-from review_pulse.settings import Settings, Theme, load_settings
+from core.settings import Settings, Theme, load_settings
 from tests.sheets_api_server import SheetsApiServer, sheets_api  # noqa: F401  (fixture)
 
 VOTER_IDS = ["U0AAAAAAA1", "U0AAAAAAA2", "U0AAAAAAA3", "U0AAAAAAA4", "U0AAAAAAA5", "U0BBBBBBB1", "U0BBBBBBB2",
@@ -515,7 +515,7 @@ def test_talking_points_from_a_google_sheet(sheets_api: SheetsApiServer, monkeyp
     ('[poll_channels]\nreview = 3', "maps a channel name"),
 ])
 def test_broken_theme_settings_are_one_clear_message(tmp_path: Path, toml: str, message: str) -> None:
-    from review_pulse.settings import SettingsError
+    from core.settings import SettingsError
 
     path = tmp_path / "review_pulse.toml"
     path.write_text(toml)

@@ -22,8 +22,8 @@ from pipeline.cli import main
 from pipeline.errors import SourceFileError
 from pipeline.parse import ANSWER_LABELS, AnswerError, TimeError, TimeParser, parse_answer, parse_attendance, parse_surveys
 from pipeline.sources.files import RawTable, read_table_bytes
-from review_pulse import store
-from review_pulse.settings import Settings
+from core import store
+from core.settings import Settings
 
 from tests.survey_text import FB, S1, S2, S3, S4, STATEMENTS  # noqa: F401
 

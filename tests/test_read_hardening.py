@@ -11,9 +11,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from pipeline.cli import main as pipeline_main
-from review_pulse.quarters import parse_period
-from review_pulse.settings import Settings
-from review_pulse.ui import sign_in_allowed
+from core.quarters import parse_period
+from core.settings import Settings
+from dashboard.ui import sign_in_allowed
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")

@@ -10,10 +10,10 @@ import pytest
 
 from pipeline.cli import main
 from review_pulse import queries
-from review_pulse.data import DataView
+from review_pulse.view import DataView
 from review_pulse.metrics import attendance_growth, headline
-from review_pulse.quarters import ALL_TIME_PERIOD, parse_period, previous_quarter, quarter_for_day, quarter_for_week, quarters_between
-from review_pulse.settings import Settings, SettingsError, load_settings
+from core.quarters import ALL_TIME_PERIOD, parse_period, previous_quarter, quarter_for_day, quarter_for_week, quarters_between
+from core.settings import Settings, SettingsError, load_settings
 
 
 @pytest.mark.parametrize(
@@ -84,7 +84,7 @@ def test_feedback_is_newest_first_and_can_be_capped(tmp_path: Path) -> None:
     survey.write_text("Timestamp,Good use of my time,Feedback\n" + "".join(
         f"2026-03-04 16:{i:02d},4,note {i}\n" for i in range(12)))
     assert main(["ingest", "--db", str(db), "--surveys", str(survey)]) == 0
-    view = DataView(db, parse_period("2026-Q1"), None, Settings(), cached=False)
+    view = DataView(db, parse_period("2026-Q1"), None, Settings())
     assert list(view.feedback(limit=3)["text"]) == ["note 11", "note 10", "note 9"]
     assert view.feedback_count() == 12 and len(view.feedback()) == 12
     assert view.feedback_count("NOTE 1") == 3  # note 1, note 10, note 11: search ignores case

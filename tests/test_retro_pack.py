@@ -15,10 +15,10 @@ import pytest
 
 from pipeline.cli import main
 from review_pulse import report
-from review_pulse.data import DataView
-from review_pulse.quarters import parse_period
+from review_pulse.view import DataView
+from core.quarters import parse_period
 from review_pulse.retro_pack import build_retro_pack
-from review_pulse.settings import Settings
+from core.settings import Settings
 
 SLUGS = ["score-trend", "weekly-agreement", "weekly-agreement-percent", "answer-distribution", "attendance", "response-rate"]
 # Talking points (issue 12): the demo holds polls, so the pack has their charts too.
@@ -30,7 +30,7 @@ FEEDBACK_SLUGS = ["feedback-themes", "feedback-theme-trend"]  # issue 15
 
 
 def view_of(db: Path, quarter: str = "2026-Q2") -> DataView:
-    return DataView(db, parse_period(quarter), None, Settings(), cached=False)
+    return DataView(db, parse_period(quarter), None, Settings())
 
 
 def png_size(data: bytes) -> tuple[int, int]:
@@ -134,7 +134,7 @@ def test_hostile_feedback_cells_are_neutralised_in_csv_exports(tmp_path: Path) -
         for i, text in enumerate(hostile):
             writer.writerow([f"2026-03-04 16:0{i}", "4", text])
     assert main(["ingest", "--db", str(db), "--surveys", str(survey)]) == 0
-    view = DataView(db, parse_period("2026-Q1"), None, Settings(), cached=False)
+    view = DataView(db, parse_period("2026-Q1"), None, Settings())
     from review_pulse.export import frame_to_csv_bytes
 
     rows = read_csv(frame_to_csv_bytes(view.feedback()))

@@ -16,10 +16,10 @@ from pptx import Presentation
 from pypdf import PdfReader
 
 from pipeline.cli import main
-from review_pulse.data import DataView
-from review_pulse.quarters import parse_period
+from review_pulse.view import DataView
+from core.quarters import parse_period
 from review_pulse.retro_pack import build_retro_pack
-from review_pulse.settings import Settings
+from core.settings import Settings
 
 S = Settings()
 STATEMENTS = S.statement_texts
@@ -81,7 +81,7 @@ def expected_scorecard(rows: list[list[str]], quarter_months: range, previous_mo
 @pytest.fixture(scope="module")
 def pack(report_db) -> zipfile.ZipFile:
     db, _rows = report_db
-    view = DataView(db, parse_period("2026-Q2"), None, S, cached=False)
+    view = DataView(db, parse_period("2026-Q2"), None, S)
     return zipfile.ZipFile(io.BytesIO(build_retro_pack(view)))
 
 
@@ -180,7 +180,7 @@ def test_talking_points_and_actions_sections_read_their_views(report_db, tmp_pat
             ('a3', 'Incident review', DATE '2026-04-20', '**Not markdown** <b>x</b>', 'in progress', DATE '2026-04-21', DATE '2099-01-01', NULL::DATE, 'Platform', 'sheet', ''))
             AS t(action_key, series, review_week, title, status, created, due, closed, team, source, link)""")
         con.execute("CREATE OR REPLACE VIEW actions AS SELECT * FROM ac")
-    view = DataView(copy, parse_period("2026-Q2"), None, S, cached=False)
+    view = DataView(copy, parse_period("2026-Q2"), None, S)
     from review_pulse.retro_report import build_pdf, build_pptx, gather
 
     content = gather(view, today=date(2026, 6, 1))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from review_pulse.settings import InputLimits, Settings, SettingsError, load_settings
+from core.settings import InputLimits, Settings, SettingsError, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

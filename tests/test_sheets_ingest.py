@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from pipeline.cli import main
-from review_pulse.run_log import failed_runs
-from review_pulse.settings import Settings
+from core.run_log import failed_runs
+from core.settings import Settings
 from tests.sheets_api_server import SheetsApiServer, sheets_api  # noqa: F401  (fixture)
 
 ROOT = Path(__file__).resolve().parent.parent

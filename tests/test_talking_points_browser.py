@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_support import (
+from devtools.browser_support import (
     CHROMIUM_PATH,
     StreamlitServer,
     chromium_available,

@@ -1,5 +1,5 @@
 """Bounded reading: an input file is streamed, never held whole, and refused with one
-line when it passes a limit of ``[limits]`` in the settings (review_pulse.settings.InputLimits).
+line when it passes a limit of ``[limits]`` in the settings (core.settings.InputLimits).
 
 * CSV: decoded while it is read (no bytes + text + copy of the text in memory at once);
   rows, columns and cell sizes are checked as each record arrives.
@@ -25,7 +25,7 @@ from typing import BinaryIO
 from xml.parsers import expat
 
 from pipeline.errors import SourceFileError
-from review_pulse.settings import InputLimits
+from core.settings import InputLimits
 
 _SEPARATOR_HINT = re.compile(r"^\ufeff?sep=(.)$")
 _CHUNK = 1 << 20

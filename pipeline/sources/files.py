@@ -21,7 +21,7 @@ from pipeline.sources.bounded_read import (  # noqa: F401  (sniff_delimiter: csv
     sheet_rows,
     sniff_delimiter,
 )
-from review_pulse.settings import InputLimits
+from core.settings import InputLimits
 
 SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm")
 

@@ -133,7 +133,7 @@ LEFT JOIN statements AS s USING (statement);
 CREATE OR REPLACE VIEW weekly_statement_scores AS
 SELECT week_start,
        statement,
-       count(*)                                        AS responses,
+       count(*)                                        AS answers,
        avg(score)::DOUBLE                              AS mean_score,
        avg(CASE WHEN score >= 4 THEN 1.0 ELSE 0.0 END)::DOUBLE AS agree_share,
        series
@@ -283,7 +283,7 @@ def temp_table(connection: duckdb.DuckDBPyConnection, name: str, columns: dict[s
     """A TEMP table from Python lists, one per column: {column: (SQL type, values)}.
 
     The lists are bound as typed LIST parameters and unnested side by side, so a CLI run need
-    not import pyarrow (and numpy), which would cost it about 0.1 s.
+    not import pyarrow and numpy (the benchmark report has the cost).
     ``name`` and the column names and types are ours, never data.
     """
     rows = len(next(iter(columns.values()))[1]) if columns else 0

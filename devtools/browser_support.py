@@ -1,4 +1,4 @@
-"""Helpers to drive the real app in headless Chromium (tests/test_browser.py, scripts/screenshots.py).
+"""Helpers to drive the real app in headless Chromium (tests, bench, scripts/screenshots.py).
 
 * ``StreamlitServer``: ``streamlit run app.py`` as a subprocess on a free port,
   against a given DB, stopped (with its whole process group) on exit, even when
@@ -25,6 +25,8 @@ import urllib.request
 from pathlib import Path
 from typing import Iterator
 
+from dashboard.navigation import PAGES as APP_PAGES
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_PATH = os.environ.get("REVIEW_PULSE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -40,16 +42,29 @@ CHROMIUM_ARGS = [
 SERVER_START_TIMEOUT_S = 90
 PAGE_TIMEOUT_MS = 60_000
 
+# What each of the app's pages shows on the demo DB: its <h1> and how many charts it draws at
+# least. Keyed by the app's own page list (dashboard.navigation), so a new page fails the
+# browser tests until it is described here.
+DEMO_PAGE_EXPECTATIONS = {
+    "pages/overview.py": ("Incident review health", 1),
+    "pages/agreement.py": ("Survey agreement", 2),
+    "pages/attendance.py": ("Attendance", 2),
+    "pages/feedback.py": ("Feedback", 0),
+    "pages/actions.py": ("Follow-up actions", 3),
+    "pages/talking_points.py": ("Talking points", 3),
+    "pages/data.py": ("Data", 0),
+    "pages/load_data.py": ("Load data", 0),
+}
+
+
+def _url_path(page_file: str, index: int) -> str:
+    """Streamlit's URL for a page: "" for the default (first) page, else the file's stem."""
+    return "" if index == 0 else Path(page_file).stem
+
+
 # (title shown by st.navigation, URL path, <h1> text, charts drawn on that page with the demo DB)
-PAGES = [
-    ("Overview", "", "Incident review health", 1),
-    ("Survey agreement", "agreement", "Survey agreement", 2),
-    ("Attendance", "attendance", "Attendance", 2),
-    ("Feedback", "feedback", "Feedback", 0),
-    ("Actions", "actions", "Follow-up actions", 3),  # follow-up actions (issue 13)
-    ("Data", "data", "Data", 0),
-    ("Load data", "load_data", "Load data", 0),
-]
+PAGES = [(title, _url_path(path, index), *DEMO_PAGE_EXPECTATIONS[path])
+         for index, (path, title, _icon) in enumerate(APP_PAGES)]
 
 CHART_SELECTOR = ".vega-embed canvas, .vega-embed svg.marks"
 APP_IDLE_SELECTOR = '[data-testid="stApp"][data-test-script-state="notRunning"]'

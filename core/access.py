@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from review_pulse.settings import Settings
+from core.settings import Settings
 
 
 def may_load_data(settings: Settings, sign_in_configured: bool, email: str | None,

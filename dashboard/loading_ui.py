@@ -15,9 +15,9 @@ import streamlit as st
 from pipeline.app_loading import BrowserLoadError, BrowserMapping, column_headers
 from pipeline.loader import RunSummary
 from pipeline.preview import InspectReport
-from review_pulse import ui
-from review_pulse.access import may_load_data
-from review_pulse.settings import Settings
+from dashboard import ui
+from core.access import may_load_data
+from core.settings import Settings
 
 AS_DETECTED = "(as detected)"
 SCALES = (5, 7, 10)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from review_pulse.feedback_themes import DEFAULT_FEEDBACK_THEMES, FeedbackTheme, themes_from_toml
+from core.feedback_themes import DEFAULT_FEEDBACK_THEMES, FeedbackTheme, themes_from_toml
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SETTINGS_PATH = PROJECT_ROOT / "review_pulse.toml"

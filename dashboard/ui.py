@@ -9,14 +9,15 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from review_pulse import anonymity, navigation
-from review_pulse import report
-from review_pulse.data import CACHE_TTL_SECONDS, DataView, latest_period
+from core import anonymity
+from dashboard import navigation
+from dashboard.data import CACHE_KEYS, CACHE_TTL_SECONDS, cached_view
+from review_pulse.view import DataView, latest_period
 from review_pulse.export import ExportItem, chart_spec, chart_to_png, chart_to_svg, export_filename, frame_to_csv_bytes
-from review_pulse.plain_text import markdown_literal
-from review_pulse.quarters import ALL_TIME, ALL_TIME_PERIOD, parse_period
-from review_pulse.settings import Settings
-from review_pulse.store import data_version
+from core.plain_text import markdown_literal
+from core.quarters import ALL_TIME, ALL_TIME_PERIOD, parse_period
+from core.settings import Settings
+from core.store import data_version
 
 ALL_SERIES = "All series"
 VIEW_KEY = "review_pulse_view"
@@ -28,7 +29,7 @@ def sidebar_filters(db_path: Path, settings: Settings) -> DataView:
     Streamlit clears query params when the page changes, so the selection lives
     in session state and is written back to the URL on every run of every page.
     """
-    base = DataView(db_path, ALL_TIME_PERIOD, None, settings)
+    base = cached_view(db_path, ALL_TIME_PERIOD, None, settings)
     status = base.status()
     if status.state != "ready":
         st.session_state[VIEW_KEY] = base
@@ -44,7 +45,7 @@ def sidebar_filters(db_path: Path, settings: Settings) -> DataView:
         picked = st.sidebar.selectbox("Review series", choices, key="series")
         series = None if picked == ALL_SERIES else picked
 
-    scoped = DataView(db_path, ALL_TIME_PERIOD, series, settings)
+    scoped = cached_view(db_path, ALL_TIME_PERIOD, series, settings)
     periods = scoped.periods()
     labels = [p.label for p in periods] + [ALL_TIME]
     if st.session_state.get("quarter") not in labels:
@@ -70,7 +71,7 @@ def sidebar_filters(db_path: Path, settings: Settings) -> DataView:
     elif "series" in st.query_params:
         del st.query_params["series"]
 
-    view = DataView(db_path, period, series, settings)
+    view = cached_view(db_path, period, series, settings)
     st.session_state[VIEW_KEY] = view
     return view
 
@@ -112,7 +113,7 @@ def show_damaged_database(db_path: Path, detail: str) -> None:
     The exports are the source of truth and re-loading them adds nothing twice, so a new
     file built from them is a full restore. The failed-run log lives beside the DB, not in it.
     """
-    from review_pulse.run_log import failed_runs
+    from core.run_log import failed_runs
 
     st.error("The database file is damaged and cannot be read. Nothing was changed; the dashboard "
              "will show data again once the file is replaced.")
@@ -130,7 +131,7 @@ def show_damaged_database(db_path: Path, detail: str) -> None:
 
 
 def literal_markdown(text: object) -> str:
-    """A user-supplied string inside Markdown, shown as typed (see review_pulse.plain_text)."""
+    """A user-supplied string inside Markdown, shown as typed (see core.plain_text)."""
     return markdown_literal(text)
 
 
@@ -148,14 +149,15 @@ def suppressed_text(settings: Settings) -> str:
     return anonymity.fewer_than(settings.min_group_size)
 
 
-@st.cache_resource(ttl=CACHE_TTL_SECONDS, max_entries=256, show_spinner=False)
-def _built_chart(builder: str, view: DataView, version: tuple | None, args: tuple) -> tuple[ExportItem, dict]:
+@st.cache_resource(ttl=CACHE_TTL_SECONDS, max_entries=256, show_spinner=False, hash_funcs=CACHE_KEYS)
+def _built_chart(builder: Callable[..., ExportItem], view: DataView, version: tuple | None,
+                 args: tuple) -> tuple[ExportItem, dict]:
     """Build a chart and its validated Vega-Lite spec once per view and snapshot.
 
     Building Altair objects and validating them costs more than everything else on a
     warm rerun; both are pure functions of the view and the data, shared read-only.
     """
-    item = getattr(report, builder)(view, *args)
+    item = builder(view, *args)
     spec = chart_spec(item.chart)
     # Fit the width to the page but keep the chart's own height: Streamlit's default "fit"
     # counts titles and legends inside the height and squashes the plot.
@@ -163,12 +165,11 @@ def _built_chart(builder: str, view: DataView, version: tuple | None, args: tupl
     return item, spec
 
 
-def show_chart(builder: str, view: DataView, *args: object, downloads: bool = True) -> ExportItem:
-    """Draw a chart from ``review_pulse.report``, then PNG / SVG / CSV buttons that render on click."""
+def show_chart(builder: Callable[..., ExportItem], view: DataView, *args: object) -> ExportItem:
+    """Draw a chart built by a ``review_pulse.report`` function, then PNG / SVG / CSV buttons that render on click."""
     item, spec = _built_chart(builder, view, data_version(view.db_path), args)
     st.vega_lite_chart(dict(spec), width="stretch")
-    if downloads:
-        _download_buttons(item)
+    _download_buttons(item)
     return item
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-import streamlit as st
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import streamlit as st
 
 PAGES = (
     ("pages/overview.py", "Overview", ":material/monitor_heart:"),
@@ -17,4 +20,6 @@ PAGES = (
 
 
 def pages() -> list[st.Page]:
+    import streamlit as st  # PAGES alone is read without Streamlit (the browser tests' page list)
+
     return [st.Page(path, title=title, icon=icon, default=index == 0) for index, (path, title, icon) in enumerate(PAGES)]

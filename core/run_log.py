@@ -29,7 +29,7 @@ def record_failed_run(db_path: Path, sources: list[str], message: str) -> None:
 
 def failed_runs(db_path: Path, limit: int = 50) -> pd.DataFrame:
     """Newest first; a damaged line is skipped rather than breaking the Data page."""
-    import pandas as pd  # the app reads this; the CLI only writes, and pandas takes 0.3 s to import
+    import pandas as pd  # the app reads this; the CLI only writes and need not import pandas
     columns = ["failed_at (UTC)", "sources", "message"]
     path = failed_runs_path(db_path)
     if not path.exists():

@@ -1,0 +1,38 @@
+"""The app's cache in front of the read layer: a ``DataView`` whose queries run through
+``st.cache_data``, keyed on the query, its arguments and the DB file's identity (inode,
+mtime, size), so a newly published ingestion shows on the next rerun without a restart."""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from core.quarters import Period
+from core.settings import Settings
+from core.store import data_version
+from review_pulse.queries import Filters
+from review_pulse.view import DataView
+
+CACHE_TTL_SECONDS = 600
+
+# Query functions are keyed by their name, filters by their values: cheap and stable keys.
+CACHE_KEYS = {types.FunctionType: lambda f: f"{f.__module__}.{f.__qualname__}", Filters: dataclasses.astuple}
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False, max_entries=512, hash_funcs=CACHE_KEYS)
+def _cached(function: Callable[..., Any], db_path: str, version: tuple | None, *args: Any) -> Any:
+    # ``version`` is unused in the body: it is part of the cache key.
+    return function(Path(db_path), *args)
+
+
+def run_cached(function: Callable[..., Any], db_path: Path, *args: Any) -> Any:
+    return _cached(function, str(db_path), data_version(db_path), *args)
+
+
+def cached_view(db_path: Path, period: Period, series: str | None, settings: Settings) -> DataView:
+    return DataView(db_path, period, series, settings, runner=run_cached)

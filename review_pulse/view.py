@@ -1,0 +1,180 @@
+"""The read layer's one entry point: a view of the DB for a period and series (no Streamlit).
+
+Pages, exports, the retro pack and the CLI read through ``DataView``; each method calls
+one named query function of the read layer directly. How a call runs is the view's
+``runner``: plainly here (the CLI's export), through ``st.cache_data`` in the app
+(``dashboard.data``), keyed on the DB file's identity so a new snapshot shows at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from core.quarters import ALL_TIME_PERIOD, Period, previous_quarter, quarters_between
+from core.settings import Settings
+from review_pulse import action_queries, queries, talking_points_queries
+from review_pulse.metrics import Headline, headline
+
+# (query function, db_path, *arguments) -> its result
+Runner = Callable[..., Any]
+
+
+def run_uncached(function: Callable[..., Any], db_path: Path, *args: Any) -> Any:
+    return function(db_path, *args)
+
+
+@dataclass(frozen=True)
+class DataView:
+    """What a page or an export reads: one DB, one period, one series (None = all)."""
+
+    db_path: Path
+    period: Period
+    series: str | None
+    settings: Settings
+    runner: Runner = field(default=run_uncached, compare=False)
+
+    def _call(self, function: Callable[..., Any], *args: Any) -> Any:
+        result = self.runner(function, self.db_path, *args)
+        # Callers may add columns; never let that leak into a cache.
+        return result.copy() if isinstance(result, pd.DataFrame) else result
+
+    def _filters(self, period: Period | None = None) -> queries.Filters:
+        week_from, week_to = (period or self.period).week_bounds
+        return queries.Filters(week_from, week_to, self.series, self.settings.min_group_size)
+
+    # --- status and choices ---
+    def status(self) -> queries.DbStatus:
+        return self._call(queries.db_status)  # keyed on the file's identity, so a new file is seen at once
+
+    def series_options(self) -> list[str]:
+        return self._call(queries.series_list)
+
+    def periods(self) -> list[Period]:
+        first, last = self._call(queries.week_range, self.series)
+        if first is None or last is None:
+            return []
+        return quarters_between(first, last, self.settings.fiscal_year_start_month)
+
+    # --- figures ---
+    def weekly_statement_scores(self) -> pd.DataFrame:
+        return self._call(queries.weekly_statement_scores, self._filters())
+
+    def weekly_scores(self, period: Period | None = None) -> pd.DataFrame:
+        return self._call(queries.weekly_scores, self._filters(period))
+
+    def late_responses(self) -> pd.DataFrame:
+        return self._call(queries.late_responses, self._filters())
+
+    def answer_distribution(self) -> pd.DataFrame:
+        return self._call(queries.answer_distribution, self._filters(), self.settings.statement_texts)
+
+    def weekly_attendance(self) -> pd.DataFrame:
+        return self._call(queries.weekly_attendance, self._filters(), self.settings.busy_week_ratio)
+
+    def feedback(self, search: str = "", limit: int | None = None) -> pd.DataFrame:
+        return self._call(queries.feedback, self._filters(), search, limit)
+
+    def feedback_count(self, search: str = "") -> int:
+        return self._call(queries.feedback_count, self._filters(), search)
+
+    def hidden_feedback_count(self) -> int:
+        return self._call(queries.hidden_feedback_count, self._filters())
+
+    def freshness(self) -> queries.Freshness:
+        return self._call(queries.freshness, self.series)
+
+    def ingest_runs(self, limit: int = 20) -> pd.DataFrame:
+        return self._call(queries.ingest_runs, limit)
+
+    def rejects(self, limit: int = 1000) -> pd.DataFrame:
+        return self._call(queries.rejects, limit)
+
+    def table_counts(self) -> dict[str, int]:
+        return self._call(queries.table_counts)
+
+    def rescaled_answers(self) -> list[tuple[int, int]]:
+        return self._call(queries.rescaled_answers)
+
+    def headline(self) -> Headline:
+        previous = previous_quarter(self.period, self.settings.fiscal_year_start_month)
+        previous_scores = self.weekly_scores(previous) if previous is not None else None
+        if previous_scores is not None and previous_scores.empty:
+            previous_scores = None
+        return headline(self.weekly_scores(), previous_scores, self.weekly_attendance(), self.settings.target_score)
+
+    # --- follow-up actions (issue 13): review_pulse.action_queries ---
+    def action_count(self) -> int:
+        return self._call(action_queries.action_count)
+
+    def period_actions(self) -> pd.DataFrame:
+        return self._call(action_queries.period_actions, *self.period.week_bounds, self.series)
+
+    def reviews_held(self) -> int:
+        return self._call(action_queries.reviews_held, *self.period.week_bounds, self.series)
+
+    def open_actions(self, today: date) -> pd.DataFrame:
+        return self._call(action_queries.open_actions, self.period.end, self.series, today, self.settings.action_target_days)
+
+    def review_health(self) -> pd.DataFrame:
+        learned, good_use = action_queries.health_statements(self.settings.statement_texts)
+        return self._call(action_queries.review_health, *self.period.week_bounds, self.series,
+                          self.settings.min_group_size, learned, good_use)
+    # --- end of follow-up actions ---
+
+    # --- talking points (issue 12) ---
+    def poll_count(self) -> int:
+        return self._call(talking_points_queries.poll_count, self._filters())
+
+    def talking_points(self) -> pd.DataFrame:
+        return self._call(talking_points_queries.talking_points, self._filters())
+
+    def weekly_topics(self) -> pd.DataFrame:
+        return self._call(talking_points_queries.weekly_topics, self._filters())
+
+    def recurring_themes(self) -> pd.DataFrame:
+        return self._call(talking_points_queries.recurring_themes, self._filters())
+
+    def theme_timeline(self) -> pd.DataFrame:
+        return self._call(talking_points_queries.theme_timeline, self._filters())
+
+    def topic_balance(self) -> pd.DataFrame:
+        return self._call(talking_points_queries.balance, self._filters())
+
+    def beside_survey(self) -> pd.DataFrame:
+        return self._call(talking_points_queries.beside_survey, self._filters(), survey_comparison_statements(self.settings))
+
+    def beside_survey_hidden_weeks(self) -> int:
+        return self._call(talking_points_queries.beside_survey_hidden_weeks, self._filters())
+
+    @property
+    def series_label(self) -> str:
+        if self.series:
+            return self.series
+        options = self.series_options() if self.status().state == "ready" else []
+        return options[0] if len(options) == 1 else "All series"
+
+
+def survey_comparison_statements(settings: Settings) -> tuple[str, ...]:
+    """The statements the talking points are compared with: the settings' own wording of
+    "discussed the right things" and "learned something new" (matched by their aliases)."""
+    from core.settings import normalise_header
+
+    wanted = ("discussed the right things", "learned something new")
+    found = []
+    for key in wanted:
+        for statement in settings.statements:
+            names = [normalise_header(statement.text), *(normalise_header(a) for a in statement.aliases)]
+            if any(key in name for name in names):
+                found.append(statement.text)
+                break
+    return tuple(found)
+
+
+def latest_period(periods: list[Period]) -> Period:
+    return periods[0] if periods else ALL_TIME_PERIOD
