@@ -15,7 +15,7 @@ run: install
 	REVIEW_PULSE_DB=$(DB) $(PY) -m streamlit run app.py --server.port $(PORT)
 
 test: install browser
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2
 
 install: $(VENV)/.installed
 

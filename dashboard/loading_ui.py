@@ -28,9 +28,7 @@ def may_load(settings: Settings) -> bool:
     configured = ui.auth_configured()
     if not configured:
         return may_load_data(settings, False, None)
-    verified = st.user.get("email_verified")
-    return may_load_data(settings, True, str(st.user.get("email") or ""),
-                         None if verified is None else bool(verified))
+    return may_load_data(settings, True, str(st.user.get("email") or ""), st.user.get("email_verified"))
 
 
 def show_preview(report: InspectReport, display_name: dict[str, str]) -> None:

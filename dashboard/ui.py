@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from core import anonymity
+from core.access import sign_in_allowed
 from dashboard import navigation
 from dashboard.data import CACHE_KEYS, CACHE_TTL_SECONDS, cached_view
 from review_pulse.view import DataView, latest_period
@@ -232,18 +233,6 @@ def require_sign_in(settings: Settings) -> None:
         st.button("Sign out", on_click=st.logout)
         st.stop()
     st.sidebar.button("Sign out", on_click=st.logout)
-
-
-def sign_in_allowed(email: str, email_verified: object, allowed_domains: tuple[str, ...] | list[str]) -> bool:
-    """With allowed domains set, the email's domain must be one of them, and the provider must
-    not say the address is unverified: a provider that sends ``email_verified`` must send true
-    (some send the string "true"). A provider that never sends it is trusted on the email alone."""
-    if not allowed_domains:
-        return True
-    if email_verified is not None and email_verified is not True and str(email_verified).strip().lower() != "true":
-        return False
-    domain = email.rsplit("@", 1)[-1].lower() if "@" in email else ""
-    return bool(domain) and domain in allowed_domains
 
 
 def csv_download(rows: Callable[[], pd.DataFrame], slug: str) -> None:

@@ -79,7 +79,7 @@ def choices_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.Chart:
                      alt.Tooltip("votes:Q", title="Votes"), alt.Tooltip("share:Q", title="Share", format=".0%"),
                      alt.Tooltip("top_mark:N", title="")],
         )
-        .properties(width=ctx.width, height=max(120, 26 * reviews),
+        .properties(width=ctx.width, height=max(140, 26 * reviews),
                     title=_title_without_survey_note(ctx, name, "One bar per review; ★ names the most-voted point"))
     )
 
@@ -108,7 +108,7 @@ def recurring_themes_chart(frame: pd.DataFrame, ctx: ChartContext, trend_reviews
     notes = base.mark_text(align="left", dx=6, fontSize=SMALL_TEXT_FONT_SIZE, color="#333333").encode(text="note:N")
     return alt.layer(bars, notes, title=_title_without_survey_note(
         ctx, name, f"Ranked by votes; a theme offered in {trend_reviews} or more reviews of the period is a trend")
-    ).properties(width=ctx.width, height=max(90, 34 * len(df)))
+    ).properties(width=ctx.width, height=max(140, 34 * len(df)))  # a readable plot even for 2-3 themes
 
 
 def theme_timeline_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChart | alt.Chart:
@@ -135,7 +135,7 @@ def theme_timeline_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerCha
         color=alt.condition("datum.share > 0.3", alt.value("white"), alt.value("#222222")))
     return alt.layer(cells, labels, title=_title_without_survey_note(
         ctx, name, "Cell: the theme's share of that review's votes · blank: not on the ballot")
-    ).properties(width=ctx.width, height=max(90, 40 * df["theme"].nunique()))
+    ).properties(width=ctx.width, height=max(140, 40 * df["theme"].nunique()))
 
 
 def balance_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChart | alt.Chart:
@@ -167,7 +167,7 @@ def balance_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChart | al
     ).encode(x="mid:Q", text=alt.Text("share:Q", format=".0%"))
     return alt.layer(bars, labels, title=_title_without_survey_note(
         ctx, name, "Share of all votes, and of the reviews whose most-voted point was of each kind")
-    ).properties(width=ctx.width, height=110)
+    ).properties(width=ctx.width, height=140)
 
 
 def beside_survey_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChart | alt.Chart:
@@ -200,4 +200,4 @@ def beside_survey_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChar
         color=alt.condition("datum.bar == null || datum.bar < 2.8", alt.value("#333333"), alt.value("white")))
     return alt.layer(bars, labels, title=_title(
         ctx, name, "Weeks grouped by what the room chose first · side by side, not cause and effect")
-    ).properties(width=ctx.width, height=max(120, 70 * len(statements)))
+    ).properties(width=ctx.width, height=max(140, 70 * len(statements)))

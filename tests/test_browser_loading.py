@@ -237,6 +237,8 @@ def test_a_mapping_the_cli_would_refuse_is_not_saved(tmp_path: Path) -> None:
     (Settings(editors=("ana@example.com",)), True, "Ana@Example.com", True, True),
     (Settings(editors=("@example.com",)), True, "ben@example.com", None, True),  # provider sends no claim
     (Settings(editors=("@example.com",)), True, "ben@example.com", False, False),  # unverified address
+    (Settings(editors=("@example.com",)), True, "ben@example.com", "false", False),  # sent as a string
+    (Settings(editors=("@example.com",)), True, "ben@example.com", "true", True),
     (Settings(editors=("@example.com",)), True, "ben@example.com.evil.org", True, False),
     (Settings(editors=("ana@example.com",)), True, "ben@example.com", True, False),
     (Settings(), True, "ana@example.com", True, False),  # sign-in but no editors: nobody loads

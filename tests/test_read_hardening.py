@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from pipeline.cli import main as pipeline_main
 from core.quarters import parse_period
 from core.settings import Settings
-from dashboard.ui import sign_in_allowed
+from core.access import sign_in_allowed
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")

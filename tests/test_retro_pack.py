@@ -67,7 +67,7 @@ def test_csv_rows_equal_the_chart_rows_and_hidden_weeks_say_so(demo_db: Path) ->
     item = report.weekly_agreement(view)
     rows = read_csv(report_csv(item))
     with duckdb.connect(str(demo_db), read_only=True) as con:
-        expected = con.execute("""SELECT strftime(week_start, '%Y-%m-%d'), statement, responses FROM weekly_statement_scores
+        expected = con.execute("""SELECT strftime(week_start, '%Y-%m-%d'), statement, answers FROM weekly_statement_scores
                                   WHERE week_start BETWEEN DATE '2026-03-29' AND DATE '2026-06-27' ORDER BY 1""").fetchall()
     assert sorted((r["week_start"][:10], r["statement"]) for r in rows) == sorted((w, s) for w, s, _ in expected)
     hidden = [r for r in rows if r["week_start"].startswith("2026-05-25")]
