@@ -42,22 +42,11 @@ class RawTable:
 
 def read_xlsx(data: bytes | BinaryIO, source: str, worksheet: str | None = None,
               limits: InputLimits | None = None) -> RawTable:
-    import openpyxl  # imported lazily: only .xlsx inputs need it
-
     limits = limits or InputLimits()
     stream = io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else data
-    check_xlsx_archive(stream, source, limits)  # before openpyxl expands anything
-    stream.seek(0)
-    try:
-        book = openpyxl.load_workbook(stream, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise SourceFileError(source, f"not a readable .xlsx workbook ({type(exc).__name__})") from None
+    book = _open_workbook(stream, source, limits, (worksheet,) if worksheet is not None else ())
     try:
         if worksheet is not None:
-            if worksheet not in book.sheetnames:
-                raise SourceFileError(
-                    source, f"no worksheet {worksheet!r}; it has {', '.join(book.sheetnames)}"
-                )
             sheet = book[worksheet]
         else:
             sheet = book.worksheets[0]
@@ -65,6 +54,23 @@ def read_xlsx(data: bytes | BinaryIO, source: str, worksheet: str | None = None,
     finally:
         book.close()
     return table_from_rows(source, rows, line_numbers)
+
+
+def _open_workbook(stream: BinaryIO, source: str, limits: InputLimits, worksheets: tuple[str, ...]):  # noqa: ANN202
+    """openpyxl's read-only workbook, after the archive passed ``limits``; the named tabs must exist."""
+    import openpyxl  # imported lazily: only .xlsx inputs need it
+
+    check_xlsx_archive(stream, source, limits)  # before openpyxl expands anything
+    stream.seek(0)
+    try:
+        book = openpyxl.load_workbook(stream, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise SourceFileError(source, f"not a readable .xlsx workbook ({type(exc).__name__})") from None
+    missing = [w for w in worksheets if w not in book.sheetnames]
+    if missing:
+        book.close()
+        raise SourceFileError(source, f"no worksheet {missing[0]!r}; it has {', '.join(book.sheetnames)}")
+    return book
 
 
 # --- every tab of a workbook (issue #10) ---
@@ -94,19 +100,9 @@ def read_tabs(path: Path, worksheets: tuple[str, ...] = (), limits: InputLimits 
         if worksheets:
             _raise_not_workbook(source, worksheets)
         return None
-    import openpyxl
-
     with path.open("rb") as stream:
-        check_xlsx_archive(stream, source, limits)
-        stream.seek(0)
+        book = _open_workbook(stream, source, limits, worksheets)
         try:
-            book = openpyxl.load_workbook(stream, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-            raise SourceFileError(source, f"not a readable .xlsx workbook ({type(exc).__name__})") from None
-        try:
-            missing = [w for w in worksheets if w not in book.sheetnames]
-            if missing:
-                raise SourceFileError(source, f"no worksheet {missing[0]!r}; it has {', '.join(book.sheetnames)}")
             tabs = []
             for name in list(worksheets) or list(book.sheetnames):
                 tab_source = source if len(book.sheetnames) == 1 else f"{source} / {name}"
