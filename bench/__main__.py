@@ -174,12 +174,27 @@ class Bench:
         profiled = run_child("bench.ingest_child", ["ingest", "--db", str(profile_db), "--profile", str(profile_path), *files],
                              timeout=3600, log_name="ingest")
         _remove_db(profile_db)
+        out["without_analysis"] = self._ingest_without_analysis(scratch, files)
         out["export_shaped"] = self._ingest_export_shaped(scratch)
         out["profile"] = {"path": str(profile_path.relative_to(RESULTS)), "main_s": profiled.data["main_s"],
                           "top_tottime": top_stats(profile_path, 25, "tottime"),
                           "top_cumtime": top_stats(profile_path, 30, "cumtime")}
         shutil.rmtree(scratch, ignore_errors=True)
         self.results["sections"]["ingest"] = out
+
+    def _ingest_without_analysis(self, scratch: Path, files: list[str]) -> list[dict[str, Any]]:
+        """The same first load with `analyse_feedback = false`: what sentiment and themes (issue 15) cost."""
+        settings = scratch / "no-analysis.toml"
+        settings.write_text("analyse_feedback = false\n")
+        runs = []
+        for run in range(self.runs):
+            db = scratch / f"no-analysis-{run}.duckdb"
+            result = run_child("bench.ingest_child", ["ingest", "--db", str(db), *files, "--settings", str(settings)],
+                               timeout=1800, log_name="ingest")
+            runs.append({"wall_s": result.wall_s, **result.data})
+            _remove_db(db)
+            log(f"   without feedback analysis, run {run + 1}: ingest {result.wall_s:.2f}s")
+        return runs
 
     def _ingest_export_shaped(self, scratch: Path) -> dict[str, Any]:
         """The second file (issue #10): a form export with label answers, a declared Team series and

@@ -49,6 +49,14 @@ def summary_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
             rows.append(_row("Ingest", "Ingest ÷ floor (medians of CPU time: robust to other load)", unit="×",
                              value=statistics.median(cpu) / statistics.median(floor_cpu), target=targets["ingest_ratio"],
                              target_text=f"≤ {targets['ingest_ratio']:g}×"))
+        plain = ingest.get("without_analysis") or []
+        if plain:
+            plain_wall = [r["wall_s"] for r in plain]
+            rows.append(_row("Ingest", "Ingest with analyse_feedback = false (no sentiment/themes; wall)", plain_wall))
+            rows.append(_row("Ingest", "Ingest without feedback analysis ÷ floor (medians, wall)", unit="×",
+                             value=statistics.median(plain_wall) / statistics.median(floor),
+                             target=targets["ingest_ratio"], target_text=f"≤ {targets['ingest_ratio']:g}×",
+                             note="the survey pipeline alone"))
         shaped = ingest.get("export_shaped") or {}
         if shaped.get("ingest"):
             shaped_wall = [r["wall_s"] for r in shaped["ingest"]]

@@ -195,6 +195,8 @@ class Settings:
     poll_channels: tuple[tuple[str, str], ...] = ()
     # --- feedback themes (issue 15): [feedback_themes.<id>] in review_pulse.toml ---
     feedback_themes: tuple[FeedbackTheme, ...] = DEFAULT_FEEDBACK_THEMES
+    # false: ingestion skips sentiment and themes (they cost most of a large first load; see the benchmark)
+    analyse_feedback: bool = True
     limits: InputLimits = InputLimits()
     # --- declared mappings of exports (issue #10; see pipeline/mapping.py) ---
     sources: tuple[SourceMapping, ...] = ()
@@ -523,6 +525,7 @@ SETTINGS_KEYS: dict[str, Reader] = {
     "poll_channels": _via(_talking_point_settings, "poll_channels"),
     # feedback themes (issue 15)
     "feedback_themes": _feedback_themes,
+    "analyse_feedback": boolean,
     # issue #10: declared mappings of exports, extra answer labels, feedback scrubbing
     "sources": _sources,
     "answer_labels": _answer_labels,

@@ -23,7 +23,10 @@ if hidden:
     st.caption(f"{hidden} answer(s) from weeks with {ui.suppressed_text(settings)} are hidden for anonymity.")
 
 stored_fingerprint, not_analysed = data.analysis_state()
-if stored_fingerprint != fingerprint(settings.feedback_themes) or not_analysed:
+if not settings.analyse_feedback:
+    st.info("Themes and sentiment are turned off (`analyse_feedback = false` in review_pulse.toml): "
+            "the answers are listed below without them.")
+elif stored_fingerprint != fingerprint(settings.feedback_themes) or not_analysed:
     st.warning("Themes and sentiment are out of date: the theme settings changed, or answers were loaded before "
                "they existed. Run an ingest (the same export again will do) to recompute them:")
     st.code(ui.ingest_command(view.db_path), language="bash", wrap_lines=True)

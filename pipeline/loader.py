@@ -356,7 +356,8 @@ def _write(
     con.execute(REBUILD_RESPONSE_WEEKS)
     polls_loaded = _write_polls(con, polls, run_id)
     # Issue 15: sentiment and themes of new comments (of all, when the theme settings changed).
-    refresh_feedback_analysis(con, settings.feedback_themes)
+    if settings.analyse_feedback:
+        refresh_feedback_analysis(con, settings.feedback_themes)
     summary = RunSummary(
         run_id=run_id,
         files_read=len(sources),

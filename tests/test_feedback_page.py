@@ -89,3 +89,22 @@ def test_a_database_loaded_before_themes_existed_still_lists_the_answers(tmp_pat
     assert pipeline_main(["ingest", "--db", str(db), "--surveys", str(survey)]) == 0  # the fix the page names
     at = open_app(db, monkeypatch, quarter="2026-Q1", page="pages/feedback.py")
     assert not at.warning and count_line(at).startswith("**6 answers**")
+
+
+def test_feedback_analysis_can_be_turned_off(tmp_path: Path, monkeypatch) -> None:
+    """`analyse_feedback = false`: nothing is analysed at load, and the page lists the answers and says why."""
+    import duckdb
+
+    settings = tmp_path / "review_pulse.toml"
+    settings.write_text("analyse_feedback = false\n")
+    monkeypatch.setenv("REVIEW_PULSE_SETTINGS", str(settings))
+    db = tmp_path / "plain.duckdb"
+    survey = tmp_path / "s.csv"
+    survey.write_text("Timestamp,Good use of my time,Feedback\n" + "".join(f"2026-03-04 16:0{i},4,too long {i}\n" for i in range(6)))
+    assert pipeline_main(["ingest", "--db", str(db), "--surveys", str(survey)]) == 0
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM feedback_analysis").fetchone() == (0,)
+        assert con.execute("SELECT count(*) FROM responses WHERE feedback IS NOT NULL").fetchone() == (6,)
+    at = open_app(db, monkeypatch, quarter="2026-Q1", page="pages/feedback.py")
+    assert not at.warning and "turned off" in at.info[0].value
+    assert sorted(shown_feedback(at)) == [f"too long {i}" for i in range(6)]
