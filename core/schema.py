@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import duckdb
 
+from core.keys import md5_key_sql
+
 SCHEMA_VERSION = 2  # 2: MD5 response keys as UUIDs, no index on responses (see _MIGRATE_V1_KEYS)
 
 TABLES = """
@@ -329,9 +331,7 @@ WITH answer_text AS (
            concat_ws(chr(31), r.series, {isoformat_sql('r.submitted_utc')}, t.answers, coalesce(r.feedback, '')) AS content
     FROM responses AS r LEFT JOIN answer_text AS t USING (response_key)
 )
-SELECT old_key,
-       (CASE WHEN occurrence = 0 THEN md5_number(content)
-             ELSE md5_number(content || chr(30) || occurrence::VARCHAR) END)::UUID AS new_key
+SELECT old_key, {md5_key_sql("content", "occurrence")} AS new_key
 FROM (SELECT *, row_number() OVER (PARTITION BY content ORDER BY source_file, source_line) - 1 AS occurrence
       FROM content)""",
     """CREATE TEMP TABLE responses_v2 AS

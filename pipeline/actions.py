@@ -422,7 +422,7 @@ def parse_actions_table(table: RawTable, settings: Settings, series: str | None 
 def _key_sheet_rows(parsed: ParsedActions) -> None:
     """A sheet row without a link is keyed by its series, review date and title: the same row in a
     later download replaces it; an edited title is a new action (the summary counts both)."""
-    from pipeline.parse import md5_key
+    from core.keys import md5_key
 
     seen: Counter = Counter()
     keyed = []

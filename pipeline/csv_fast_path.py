@@ -32,6 +32,7 @@ from pathlib import Path
 
 import duckdb
 
+from core.keys import md5_key_sql
 from pipeline.errors import SourceFileError
 from pipeline.parse import (
     EARLIEST_PLAUSIBLE,
@@ -557,8 +558,7 @@ class _Stager:
                     FROM clean AS p
                     WHERE hash({same_response}) IN (SELECT fingerprint FROM repeated)
                 )
-                SELECT (CASE WHEN coalesce(x.occurrence, 0) = 0 THEN md5_number({content})
-                             ELSE md5_number({content} || chr(30) || x.occurrence::VARCHAR) END)::UUID AS response_key,
+                SELECT {md5_key_sql(content, "coalesce(x.occurrence, 0)")} AS response_key,
                        p.series, p.utc AS submitted_utc, p.local AS submitted_local, p.feedback,
                        ?::VARCHAR AS source_file, p.line AS source_line,
                        {self.cols.scale_max:d}::TINYINT AS scale_max, {score_columns}

@@ -11,7 +11,6 @@ import hashlib
 import json
 import math
 import re
-import uuid
 import warnings
 from collections import defaultdict
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from pipeline.records import MappingReport, Meeting, ParsedAttendance, ParsedSur
 from pipeline import mapping
 from pipeline.tools import GENERIC_TIME_HEADERS, detect_tool
 from pipeline.sources.files import RawTable, promote_header
+from core.keys import md5_key
 from core.settings import Settings, SourceMapping, normalise_header
 
 EARLIEST_PLAUSIBLE = datetime(2000, 1, 1)
@@ -520,19 +520,6 @@ def _blake2b_key(content: str, occurrence: int) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def md5_key(content: str, occurrence: int) -> str:
-    """UUID of md5(content) for the first occurrence, of md5(content + "\x1e" + n) for the n-th repeat.
-
-    A content address, not a security boundary. It is exactly DuckDB's
-    ``md5_number(text)::UUID`` (the digest read as a little-endian 128-bit number), which
-    the CSV fast path (pipeline.csv_fast_path) computes in SQL; and the first occurrence
-    hashes the content alone so SQL needs no numbering for unique rows.
-    """
-    text = content if occurrence == 0 else f"{content}\x1e{occurrence}"
-    digest = hashlib.md5(text.encode("utf-8", "surrogatepass"), usedforsecurity=False).digest()
-    return str(uuid.UUID(int=int.from_bytes(digest, "little")))
-
-
 class KeyMaker:
     """Content hash plus occurrence number within one export.
 
@@ -555,8 +542,8 @@ class KeyMaker:
 def response_key_maker() -> KeyMaker:
     """Keys of responses: md5_key of (series, UTC time, "statement=score"..., feedback), stored as a UUID.
 
-    Schema version 2 fixed this formula; `core.schema` migrates older keys to it and
-    `pipeline.csv_fast_path` computes the same in SQL.
+    Schema version 2 fixed this formula (core.keys, with its SQL twin for the fast path and
+    the migration).
     """
     return KeyMaker("", md5_key)
 

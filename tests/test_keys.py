@@ -1,0 +1,25 @@
+"""The response key's Python and SQL twins (core.keys) give the same UUID for the same content."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from core.keys import md5_key, md5_key_sql
+
+CASES = [
+    ("", 0), ("", 3), ("Incident review\x1f2026-03-04T16:00:00\x1fgood=5\x1f", 0),
+    ("é👍\u3000 ünïcode", 0), ("é👍\u3000 ünïcode", 1), ("a\x1eb", 2), ("x" * 5000, 12),
+]
+
+
+@pytest.mark.parametrize(("content", "occurrence"), CASES)
+def test_the_python_key_and_its_sql_twin_agree(content: str, occurrence: int) -> None:
+    with duckdb.connect() as con:
+        (in_sql,) = con.execute(f"SELECT {md5_key_sql('$content', '$occurrence')}::VARCHAR",
+                                {"content": content, "occurrence": occurrence}).fetchone()
+    assert in_sql == md5_key(content, occurrence)
+
+
+def test_a_repeat_gets_another_key() -> None:
+    assert len({md5_key("same", n) for n in range(5)}) == 5
