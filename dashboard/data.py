@@ -20,8 +20,9 @@ from review_pulse.view import DataView
 
 CACHE_TTL_SECONDS = 600
 
-# Query functions are keyed by their name, filters by their values: cheap and stable keys.
-CACHE_KEYS = {types.FunctionType: lambda f: f"{f.__module__}.{f.__qualname__}", Filters: dataclasses.astuple}
+# Query and chart functions are keyed by their name and identity (the caches live in this process, and
+# two wrappers of one name must not share an entry), filters by their values.
+CACHE_KEYS = {types.FunctionType: lambda f: f"{f.__module__}.{f.__qualname__}@{id(f)}", Filters: dataclasses.astuple}
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False, max_entries=512, hash_funcs=CACHE_KEYS)
