@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pathlib import Path
+
 import altair as alt
 import pandas as pd
 
@@ -59,7 +61,17 @@ class FeedbackData:
                                    self.view.settings.fiscal_year_start_month)
 
     def quotes(self) -> dict[str, list[tuple[str, str]]]:
-        return representative_quotes(self.comments(), self.view.settings.feedback_themes, self.view.settings.min_group_size)
+        # Through the view's runner, so the app caches the picked quotes, not only the comments they
+        # are picked from (picking them from a year of comments on every rerun took most of a second).
+        settings = self.view.settings
+        return self.view._call(period_quotes, self.view._filters(), settings.feedback_themes, settings.min_group_size)
+
+
+def period_quotes(db_path: Path, f: feedback_queries.Filters, themes: tuple[FeedbackTheme, ...],
+                  min_group_size: int) -> dict[str, list[tuple[str, str]]]:
+    """The quotes of a period: ``representative_quotes`` over its visible comments."""
+    comments = feedback_queries.analysed_feedback(db_path, f, "", (), (), None)
+    return representative_quotes(comments, themes, min_group_size)
 
 
 def theme_overview(weekly: pd.DataFrame, themes: tuple[FeedbackTheme, ...]) -> pd.DataFrame:
