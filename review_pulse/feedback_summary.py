@@ -120,18 +120,19 @@ def representative_quotes(comments: pd.DataFrame, themes: tuple[FeedbackTheme, .
     quotes: dict[str, list[tuple[str, str]]] = {}
     if comments.empty:
         return quotes
-    for theme in themes:
-        rows = comments[comments["themes"].map(lambda ts, t=theme.id: t in ts)]
-        if len(rows) < min_group_size:
-            continue
-        rows = rows.assign(text=rows["text"].map(lambda t: " ".join(str(t).split())))
-        rows = rows[rows["text"].str.len().between(15, 600)].drop_duplicates("text")
+    # One row per (comment, theme), ordered once: clearest first, then by text.
+    tagged = comments[["text", "sentiment", "sentiment_score", "themes"]].explode("themes")
+    counts = tagged["themes"].value_counts()
+    wanted = [t.id for t in themes if counts.get(t.id, 0) >= min_group_size]
+    tagged = tagged[tagged["themes"].isin(wanted)]
+    tagged = tagged.assign(text=tagged["text"].astype(str).str.split().str.join(" "),
+                           strength=tagged["sentiment_score"].abs())
+    tagged = tagged[tagged["text"].str.len().between(15, 600)].sort_values(["strength", "text"],
+                                                                             ascending=[False, True], kind="stable")
+    for theme_id in wanted:
+        rows = tagged[tagged["themes"] == theme_id].drop_duplicates("text")
         mix = rows["sentiment"].value_counts()
-        by_sentiment = {
-            s: rows[rows["sentiment"] == s].assign(strength=lambda r: r["sentiment_score"].abs())
-            .sort_values(["strength", "text"], ascending=[False, True])["text"].tolist()
-            for s in mix.index
-        }
+        by_sentiment = {s: rows.loc[rows["sentiment"] == s, "text"].tolist() for s in mix.index}
         picked: list[tuple[str, str]] = []
         round_ = 0
         while len(picked) < per_theme and any(len(v) > round_ for v in by_sentiment.values()):
@@ -140,7 +141,7 @@ def representative_quotes(comments: pd.DataFrame, themes: tuple[FeedbackTheme, .
                 if len(texts) > round_ and len(picked) < per_theme:
                     picked.append((sentiment, _shorten(texts[round_])))
             round_ += 1
-        quotes[theme.id] = picked
+        quotes[theme_id] = picked
     return quotes
 
 
