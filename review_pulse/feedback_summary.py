@@ -7,6 +7,8 @@ so nothing here ever sees a hidden week's comment.
 
 from __future__ import annotations
 
+import heapq
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from pathlib import Path
@@ -120,28 +122,35 @@ def representative_quotes(comments: pd.DataFrame, themes: tuple[FeedbackTheme, .
     quotes: dict[str, list[tuple[str, str]]] = {}
     if comments.empty:
         return quotes
-    # One row per (comment, theme), ordered once: clearest first, then by text.
-    tagged = comments[["text", "sentiment", "sentiment_score", "themes"]].explode("themes")
-    counts = tagged["themes"].value_counts()
-    wanted = [t.id for t in themes if counts.get(t.id, 0) >= min_group_size]
-    tagged = tagged[tagged["themes"].isin(wanted)]
-    tagged = tagged.assign(text=tagged["text"].astype(str).str.split().str.join(" "),
-                           strength=tagged["sentiment_score"].abs())
-    tagged = tagged[tagged["text"].str.len().between(15, 600)].sort_values(["strength", "text"],
-                                                                             ascending=[False, True], kind="stable")
-    for theme_id in wanted:
-        rows = tagged[tagged["themes"] == theme_id].drop_duplicates("text")
-        mix = rows["sentiment"].value_counts()
-        by_sentiment = {s: rows.loc[rows["sentiment"] == s, "text"].tolist() for s in mix.index}
+    # One pass over the comments (a year of them is 100,000): each theme's candidates per sentiment,
+    # as (-strength, text) so the smallest are the clearest, ties by text.
+    counts: Counter[str] = Counter()
+    candidates: dict[str, dict[str, set[tuple[float, str]]]] = defaultdict(lambda: defaultdict(set))
+    for text, sentiment, score, tags in zip(comments["text"].astype(str).tolist(), comments["sentiment"].tolist(),
+                                            comments["sentiment_score"].tolist(), comments["themes"].tolist()):
+        if tags is None or not len(tags):
+            continue
+        text = " ".join(text.split())
+        readable = 15 <= len(text) <= 600
+        for tag in tags:
+            counts[tag] += 1
+            if readable:
+                candidates[tag][sentiment].add((-abs(score), text))
+    for theme in themes:
+        if counts[theme.id] < min_group_size:
+            continue
+        found = candidates[theme.id]
+        mix = sorted(found, key=lambda s: (-len(found[s]), SENTIMENT_ORDER.index(s) if s in SENTIMENT_ORDER else 9))
+        by_sentiment = {s: [text for _strength, text in heapq.nsmallest(per_theme, found[s])] for s in mix}
         picked: list[tuple[str, str]] = []
         round_ = 0
         while len(picked) < per_theme and any(len(v) > round_ for v in by_sentiment.values()):
-            for sentiment in mix.index:  # most common first
+            for sentiment in mix:  # most common first
                 texts = by_sentiment[sentiment]
                 if len(texts) > round_ and len(picked) < per_theme:
                     picked.append((sentiment, _shorten(texts[round_])))
             round_ += 1
-        quotes[theme_id] = picked
+        quotes[theme.id] = picked
     return quotes
 
 
