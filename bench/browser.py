@@ -1,6 +1,6 @@
 """The real server in headless Chromium: peak memory, Overview time to draw, quarter-change redraw.
 
-Reuses tests/browser_support.py (StreamlitServer on a free 127.0.0.1 port, Debian
+Reuses devtools/browser_support.py (StreamlitServer on a free 127.0.0.1 port, Debian
 Chromium through Playwright). Times are taken inside the page with
 ``performance.now()`` (0 = navigation start), polled every animation frame.
 """

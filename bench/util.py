@@ -24,7 +24,7 @@ RESULTS = ROOT / "bench" / "results"
 # __main__.snapshot_code), so edits made to the working tree during a run do not
 # change what is measured half-way. Defaults to the working tree itself.
 CODE_ROOT = Path(os.environ.get("BENCH_CODE_ROOT") or ROOT)
-CODE_PATHS = ("app.py", "pages", "review_pulse", "pipeline", ".streamlit/config.toml", "tests/browser_support.py",
+CODE_PATHS = ("app.py", "pages", "core", "pipeline", "review_pulse", "dashboard", "devtools", ".streamlit/config.toml",
               "requirements.txt")
 
 
