@@ -104,9 +104,18 @@ CREATE TABLE IF NOT EXISTS feedback_analysis_state (fingerprint VARCHAR NOT NULL
 """
 # --- end of issue 15 tables ------------------------------------------------------------------
 
+def review_week_sql(day: str) -> str:
+    """The review week of something sent on ``day`` (an SQL DATE expression of ours), with the
+    latest review of its series held on or before it joined as ``m``: that review's week when it
+    was held at most 7 days before, else the day's own week. Responses and polls share it."""
+    return f"""CAST(date_trunc('week',
+        CASE WHEN m.meeting_date IS NOT NULL AND m.meeting_date >= {day} - INTERVAL 7 DAY
+             THEN m.meeting_date ELSE {day} END) AS DATE)"""
+
+
 # A response belongs to the latest review of its series held on or before the
 # day it was submitted (at most 7 days before); otherwise to its own week.
-REBUILD_RESPONSE_WEEKS = """
+REBUILD_RESPONSE_WEEKS = f"""
 DELETE FROM response_weeks;
 INSERT INTO response_weeks
 SELECT
@@ -114,11 +123,7 @@ SELECT
     r.series,
     r.submitted_local,
     m.meeting_date,
-    CAST(date_trunc('week',
-        CASE WHEN m.meeting_date IS NOT NULL
-              AND m.meeting_date >= CAST(r.submitted_local AS DATE) - INTERVAL 7 DAY
-             THEN m.meeting_date
-             ELSE CAST(r.submitted_local AS DATE) END) AS DATE) AS week_start
+    {review_week_sql("CAST(r.submitted_local AS DATE)")} AS week_start
 FROM responses AS r
 ASOF LEFT JOIN meetings AS m
   ON r.series = m.series AND CAST(r.submitted_local AS DATE) >= m.meeting_date;
@@ -238,14 +243,10 @@ CREATE TABLE IF NOT EXISTS poll_options (
 
 # Week assignment is the survey responses' rule (REBUILD_RESPONSE_WEEKS): a poll belongs to the
 # latest review of its series held on or before its day (at most 7 days before), else its own week.
-POLL_VIEWS = """
+POLL_VIEWS = f"""
 CREATE OR REPLACE VIEW poll_weeks AS
 SELECT p.poll_id, p.series, p.held_local, m.meeting_date,
-       CAST(date_trunc('week',
-           CASE WHEN m.meeting_date IS NOT NULL
-                 AND m.meeting_date >= CAST(p.held_local AS DATE) - INTERVAL 7 DAY
-                THEN m.meeting_date
-                ELSE CAST(p.held_local AS DATE) END) AS DATE) AS week_start
+       {review_week_sql("CAST(p.held_local AS DATE)")} AS week_start
 FROM polls AS p
 ASOF LEFT JOIN meetings AS m
   ON p.series = m.series AND CAST(p.held_local AS DATE) >= m.meeting_date;
