@@ -28,7 +28,7 @@ from urllib.parse import quote
 from pipeline.errors import SourceFileError
 from pipeline.parse import KeyMaker, TimeError, TimeParser, _dayfirst
 from pipeline.records import Reject
-from pipeline.sources.files import RawTable
+from pipeline.sources.files import RawTable, cell_text
 from pipeline.sources.json_files import JsonDocument
 from core.links import safe_link
 from core.settings import Settings, normalise_header
@@ -200,12 +200,6 @@ class _Row:
     raw: dict[str, str] = field(default_factory=dict)  # mapped fields only, for a reject
 
 
-def _text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
 
 
 class _Builder:
@@ -264,7 +258,7 @@ class _Builder:
         tracker_status = row.tracker_status.strip()
         done_date = None
         if row.done_flag is not None:
-            flag = _text(row.done_flag)
+            flag = cell_text(row.done_flag)
             if flag.casefold() in TRUE_WORDS:
                 done_date = None
                 tracker_status = tracker_status or "Done"
@@ -396,22 +390,22 @@ def parse_actions_table(table: RawTable, settings: Settings, series: str | None 
         return row[index] if index is not None and index < len(row) else None
 
     for row, line in zip(table.rows, table.line_numbers):
-        raw = {table.header[i]: _text(row[i]) for i in sorted(mapped) if i < len(row) and _text(row[i])}
+        raw = {table.header[i]: cell_text(row[i]) for i in sorted(mapped) if i < len(row) and cell_text(row[i])}
         labels: list[str] = []
         for i in label_columns:
-            value = _text(row[i]) if i < len(row) else ""
+            value = cell_text(row[i]) if i < len(row) else ""
             # Jira repeats the column, Linear joins them with ", "; a sheet cell may do either.
             parts = [value] if fmt.name == "jira" else value.split(",")
             labels.extend(part.strip() for part in parts if part.strip())
-        key = _text(cell(row, "key"))
-        link = _text(cell(row, "link")) or None
+        key = cell_text(cell(row, "key"))
+        link = cell_text(cell(row, "link")) or None
         if fmt.name == "sheet":
             key = safe_link(link) or ""
         builder.add(_Row(
-            line=line, key=key, title=_text(cell(row, "title")), tracker_status=_text(cell(row, "status")),
-            resolution=_text(cell(row, "resolution")), created=cell(row, "created"), due=cell(row, "due"),
+            line=line, key=key, title=cell_text(cell(row, "title")), tracker_status=cell_text(cell(row, "status")),
+            resolution=cell_text(cell(row, "resolution")), created=cell(row, "created"), due=cell(row, "due"),
             closed=cell(row, "closed"), cancelled=cell(row, "cancelled"), labels=tuple(labels),
-            team=_text(cell(row, "team")) or None, link=link, series=_text(cell(row, "series")) or None,
+            team=cell_text(cell(row, "team")) or None, link=link, series=cell_text(cell(row, "series")) or None,
             review_date=cell(row, "review_date"), done_flag=cell(row, "done") if "done" in columns else None, raw=raw,
         ))
     if fmt.name == "sheet":
@@ -447,13 +441,13 @@ def _replace(item: ActionItem, **changes: object) -> ActionItem:
 
 
 def _gh_row(issue: dict, index: int) -> _Row:
-    state = _text(issue.get("state")).upper()
-    reason = _text(issue.get("stateReason")).upper()
+    state = cell_text(issue.get("state")).upper()
+    reason = cell_text(issue.get("stateReason")).upper()
     tracker_status = reason.replace("_", " ").lower() if state == "CLOSED" and reason else state.lower()
-    labels = tuple(_text(l.get("name") if isinstance(l, dict) else l) for l in issue.get("labels") or [])
-    url = _text(issue.get("url")) or None
-    raw = {k: _text(issue.get(k)) for k in ("number", "title", "state", "stateReason", "createdAt", "closedAt", "url") if _text(issue.get(k))}
-    return _Row(line=index, key=url or "", title=_text(issue.get("title")), tracker_status=tracker_status.capitalize(),
+    labels = tuple(cell_text(l.get("name") if isinstance(l, dict) else l) for l in issue.get("labels") or [])
+    url = cell_text(issue.get("url")) or None
+    raw = {k: cell_text(issue.get(k)) for k in ("number", "title", "state", "stateReason", "createdAt", "closedAt", "url") if cell_text(issue.get(k))}
+    return _Row(line=index, key=url or "", title=cell_text(issue.get("title")), tracker_status=tracker_status.capitalize(),
                 created=issue.get("createdAt"), closed=issue.get("closedAt"), labels=labels, link=url, raw=raw)
 
 
@@ -461,16 +455,16 @@ def _incident_row(follow_up: dict, index: int) -> _Row:
     reference = follow_up.get("external_issue_reference") or {}
     if not isinstance(reference, dict):
         reference = {}
-    permalink = _text(reference.get("issue_permalink")) or None
+    permalink = cell_text(reference.get("issue_permalink")) or None
     # Exported to a tracker: keyed by the tracker's key, so a Jira export of the same issue updates it.
-    key = _text(reference.get("issue_name")) or permalink or _text(follow_up.get("id"))
-    labels = tuple(_text(l.get("name") if isinstance(l, dict) else l) for l in follow_up.get("labels") or [])
-    status = _text(follow_up.get("status"))
+    key = cell_text(reference.get("issue_name")) or permalink or cell_text(follow_up.get("id"))
+    labels = tuple(cell_text(l.get("name") if isinstance(l, dict) else l) for l in follow_up.get("labels") or [])
+    status = cell_text(follow_up.get("status"))
     closed = follow_up.get("completed_at")
     if not closed and normalise_header(status) in ("not doing", "deleted"):
         closed = follow_up.get("updated_at")
-    raw = {k: _text(follow_up.get(k)) for k in ("id", "title", "status", "created_at", "completed_at", "incident_id") if _text(follow_up.get(k))}
-    return _Row(line=index, key=key, title=_text(follow_up.get("title")), tracker_status=status.replace("_", " "),
+    raw = {k: cell_text(follow_up.get(k)) for k in ("id", "title", "status", "created_at", "completed_at", "incident_id") if cell_text(follow_up.get(k))}
+    return _Row(line=index, key=key, title=cell_text(follow_up.get("title")), tracker_status=status.replace("_", " "),
                 created=follow_up.get("created_at"), closed=closed, labels=labels, link=permalink, raw=raw)
 
 

@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 from pipeline.errors import SourceFileError
 from pipeline.parse import KeyMaker, TimeError, TimeParser, _dayfirst, is_identity_header, looks_like_identity_values
 from pipeline.records import Reject
-from pipeline.sources.files import RawTable
+from pipeline.sources.files import RawTable, cell_text
 from pipeline.sources.slack_export import SlackExport
 from core.settings import Settings, Theme, normalise_header
 
@@ -351,12 +351,6 @@ def _cell(row: list[object], index: int | None) -> object:
     return row[index] if index is not None and index < len(row) else None
 
 
-def _text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
 
 
 def parse_poll_table(table: RawTable, settings: Settings, series: str | None = None,
@@ -391,12 +385,12 @@ def parse_poll_table(table: RawTable, settings: Settings, series: str | None = N
     grouped: dict[tuple[str, str, object], dict[str, list]] = defaultdict(dict)
     held: dict[tuple[str, str, object], tuple[datetime, datetime]] = {}
     for row, line in zip(table.rows, table.line_numbers):
-        raw = {table.header[i]: _text(_cell(row, i)) for i in sorted(mapped) if _text(_cell(row, i))}
+        raw = {table.header[i]: cell_text(_cell(row, i)) for i in sorted(mapped) if cell_text(_cell(row, i))}
 
         def reject(reason: str) -> None:
             result.rejects.append(Reject(reject_keys.key(source, str(line), reason), source, line, reason, raw))
 
-        point = plain_text(_text(_cell(row, point_col)))
+        point = plain_text(cell_text(_cell(row, point_col)))
         if not point:
             reject("no talking point")
             continue
@@ -407,24 +401,24 @@ def parse_poll_table(table: RawTable, settings: Settings, series: str | None = N
             continue
         votes = 1
         if votes_col is not None:
-            text = _text(_cell(row, votes_col))
+            text = cell_text(_cell(row, votes_col))
             if not re.fullmatch(r"\d{1,9}", text):
                 reject(f"votes {text!r} is not a whole number" if text else "no vote count")
                 continue
             votes = int(text)
-        kind = _text(_cell(row, kind_col)).casefold() or None
+        kind = cell_text(_cell(row, kind_col)).casefold() or None
         if kind is not None and kind not in KINDS:
             reject(f"kind {kind!r} is not incident, theme or other")
             continue
-        discussed_text = _text(_cell(row, discussed_col)).casefold()
+        discussed_text = cell_text(_cell(row, discussed_col)).casefold()
         if discussed_col is not None and discussed_text not in YES | NO:
             reject(f"discussed {discussed_text!r} is not yes or no")
             continue
         discussed = None if discussed_col is None or not discussed_text else discussed_text in YES
-        row_series = plain_text(_text(_cell(row, series_col))) or series or settings.default_series
-        key = (row_series, plain_text(_text(_cell(row, poll_col))), local.date())
+        row_series = plain_text(cell_text(_cell(row, series_col))) or series or settings.default_series
+        key = (row_series, plain_text(cell_text(_cell(row, poll_col))), local.date())
         held.setdefault(key, (utc, local))
-        entry = grouped[key].setdefault(point, [0, kind, plain_text(_text(_cell(row, theme_col))) or None, discussed])
+        entry = grouped[key].setdefault(point, [0, kind, plain_text(cell_text(_cell(row, theme_col))) or None, discussed])
         entry[0] += votes
     for (row_series, poll_name, day), points in grouped.items():
         utc, local = held[(row_series, poll_name, day)]

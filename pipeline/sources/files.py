@@ -124,6 +124,15 @@ def _raise_not_workbook(source: str, worksheets: tuple[str, ...]) -> None:
 # --- end of issue #10 block ---
 
 
+def cell_text(value: object) -> str:
+    """A cell as trimmed text: blank for None, whole floats without ".0" (what spreadsheets give)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
 def _is_blank(cell: object) -> bool:
     return cell is None or (isinstance(cell, str) and not cell.strip())
 
