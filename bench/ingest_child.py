@@ -27,7 +27,10 @@ from bench.util import Timer, write_json  # noqa: E402
 def _install_hooks(timer: Timer) -> None:
     import pipeline.cli as cli
     import pipeline.loader as loader
-    import pipeline.parse as parse
+    import pipeline.parse.attendance as attendance
+    import pipeline.parse.keys as keys
+    import pipeline.parse.surveys as surveys
+    import pipeline.parse.times as times
     import pipeline.sources.files as files
 
     # Reading: bytes from disk, decoding, the csv module's split, header/blank-row handling.
@@ -41,14 +44,16 @@ def _install_hooks(timer: Timer) -> None:
 
     preview.read_table = timer.wrap("read_table (total)", preview.read_table)
     preview.parse_surveys = timer.wrap("parse_surveys (total)", preview.parse_surveys)
-    parse.detect_wide_columns = timer.wrap("parse: detect columns", parse.detect_wide_columns)
-    parse.TimeParser.parse = timer.wrap("parse: TimeParser.parse (all calls, memo hits incl.)", parse.TimeParser.parse)
-    parse.TimeParser._parse = timer.wrap("parse: TimeParser._parse (memo misses)", parse.TimeParser._parse)
-    original_dateutil = parse.dateutil_parser.parse
-    parse.dateutil_parser = _Namespace(parse.dateutil_parser, parse=timer.wrap("parse: dateutil.parser.parse", original_dateutil))
-    parse.KeyMaker.key = timer.wrap("parse: KeyMaker.key (md5 response keys)", parse.KeyMaker.key)
-    parse._clean_feedback = timer.wrap("parse: _clean_feedback", parse._clean_feedback)
-    parse._series_of = timer.wrap("parse: _series_of", parse._series_of)
+    # Wrapped where they are looked up: surveys and attendance import these names from their modules.
+    surveys.detect_wide_columns = timer.wrap("parse: detect columns", surveys.detect_wide_columns)
+    times.TimeParser.parse = timer.wrap("parse: TimeParser.parse (all calls, memo hits incl.)", times.TimeParser.parse)
+    times.TimeParser._parse = timer.wrap("parse: TimeParser._parse (memo misses)", times.TimeParser._parse)
+    original_dateutil = times.dateutil_parser.parse
+    times.dateutil_parser = _Namespace(times.dateutil_parser, parse=timer.wrap("parse: dateutil.parser.parse", original_dateutil))
+    keys.KeyMaker.key = timer.wrap("parse: KeyMaker.key (md5 response keys)", keys.KeyMaker.key)
+    for module in (surveys, attendance):
+        module.clean_feedback = timer.wrap("parse: clean_feedback", module.clean_feedback)
+        module.series_of = timer.wrap("parse: series_of", module.series_of)
     # Loading.
     original_lock, original_staged = loader.write_lock, loader.staged_write
 

@@ -313,7 +313,7 @@ def _hook_order(hooks: dict[str, Any]) -> list[tuple[str, int]]:
         ("parse_surveys (total)", 0), ("parse: detect columns", 1),
         ("parse: TimeParser.parse (all calls, memo hits incl.)", 1), ("parse: TimeParser._parse (memo misses)", 2),
         ("parse: dateutil.parser.parse", 3), ("parse: KeyMaker.key (md5 response keys)", 1),
-        ("parse: _clean_feedback", 1), ("parse: _series_of", 1),
+        ("parse: clean_feedback", 1), ("parse: series_of", 1),
         ("parse_attendance (total)", 0), ("load (total)", 0), ("load: before taking the write lock", 1),
         ("load: fast path stage() (total)", 1), ("load: fast path byte counts (Python)", 2),
         ("load: copy live DB to staging + connect", 1), ("load: ensure_schema", 1),

@@ -4,7 +4,7 @@ A key is a content address, not a security boundary: the MD5 of a response's con
 first occurrence in an export, of content + "\\x1e" + n for its n-th repeat, held as a UUID (the
 digest read as a little-endian 128-bit number, which is DuckDB's ``md5_number(text)::UUID``).
 The first occurrence hashes the content alone, so SQL needs no numbering for unique rows. The
-Python parser (pipeline.parse), the CSV fast path (pipeline.csv_fast_path) and the schema-2 key
+Python parser (pipeline.parse.keys), the CSV fast path (pipeline.csv_fast_path) and the schema-2 key
 migration (core.schema) all build keys here.
 """
 

@@ -316,7 +316,7 @@ def isoformat_sql(column: str) -> str:
 
 
 # Version 1 keyed responses with BLAKE2b hex text and indexed the key. Version 2 keys are MD5 of
-# the same content (pipeline.parse.response_key_maker), which DuckDB can compute too, so
+# the same content (pipeline.parse.keys.response_key_maker), which DuckDB can compute too, so
 # the CSV fast path keys rows in SQL. The content is all stored, so old keys are recomputed
 # here; re-loading an export that was loaded before the upgrade then adds nothing.
 _MIGRATE_V1_KEYS = [f"""

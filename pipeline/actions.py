@@ -26,7 +26,8 @@ from datetime import date, datetime, timezone
 from urllib.parse import quote
 
 from pipeline.errors import SourceFileError
-from pipeline.parse import KeyMaker, TimeError, TimeParser, _dayfirst
+from pipeline.parse.keys import KeyMaker
+from pipeline.parse.times import TimeError, TimeParser, dayfirst_for
 from pipeline.records import Reject
 from pipeline.sources.files import RawTable, cell_text
 from pipeline.sources.json_files import JsonDocument
@@ -380,7 +381,7 @@ def parse_actions_table(table: RawTable, settings: Settings, series: str | None 
     people = [i for i, h in enumerate(table.header) if i not in mapped and _is_people_header(h)]
     # D/M/Y or M/D/Y is settled per file by any date column that shows it (Jira's 12/Mar/24 needs no guess).
     date_columns = [columns[c] for c in ("review_date", "created", "due", "closed", "cancelled", "done") if c in columns]
-    dayfirst = _dayfirst(settings, [row[c] for c in date_columns for row in table.rows if c < len(row)])
+    dayfirst = dayfirst_for(settings, [row[c] for c in date_columns for row in table.rows if c < len(row)])
     builder = _Builder(table.source, fmt.name, settings, series, dayfirst=dayfirst)
     builder.parsed.dropped_columns = [table.header[i] for i in people]
     builder.parsed.unused_columns = [h for i, h in enumerate(table.header) if i not in mapped and i not in people]

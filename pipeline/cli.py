@@ -13,7 +13,8 @@ from pipeline.errors import IngestError
 from pipeline.csv_fast_path import plan as plan_fast_csv
 from pipeline.loader import CsvSurveyInput, RunSummary, load
 from pipeline.mapping import RunOptions, mapping_for
-from pipeline.parse import parse_attendance, parse_surveys
+from pipeline.parse.attendance import parse_attendance
+from pipeline.parse.surveys import parse_surveys
 from pipeline.preview import read_survey_inputs
 from pipeline.records import ParsedAttendance, ParsedSurveys
 from pipeline.sources.files import SUPPORTED_SUFFIXES, RawTable, expand_inputs, read_table, table_from_rows

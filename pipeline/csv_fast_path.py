@@ -11,9 +11,12 @@ three layers, so that "the same" holds by construction rather than by hope:
    and the caller runs the Python path instead.
 2. Cell values are interpreted in SQL only where the rule is a plain pattern (ISO and
    M/D/Y times, whitespace trimming). Every other distinct value goes through the
-   Python functions (``TimeParser``, ``parse_answer``) and is joined back.
-3. Rows with any problem are handed to ``pipeline.parse._parse_wide`` itself, which
-   writes the rejects with their reasons.
+   Python functions (``TimeParser``, ``parse_answer``) and is joined back. Each SQL
+   expression lives beside the Python rule it mirrors and is imported from there
+   (``pipeline.parse.times``, ``.cells``, ``.feedback``, ``pipeline.sources.bounded_read``,
+   ``core.keys``); tests/test_sql_twins.py runs both on the same values.
+3. Rows with any problem are handed to ``pipeline.parse.surveys.parse_wide_rows`` itself,
+   which writes the rejects with their reasons.
 
 Everything happens in TEMP tables of the loader's connection: nothing reaches the
 database file until the loader's own transaction inserts it.
@@ -24,32 +27,39 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
 from core.keys import md5_key_sql
 from pipeline.errors import SourceFileError
-from pipeline.parse import (
-    EARLIEST_PLAUSIBLE,
+from pipeline.parse.answers import AnswerMemo, beyond_scale_note
+from pipeline.parse.cells import blank_text_sql, is_blank_row, series_sql
+from pipeline.parse.columns import detect_wide_columns
+from pipeline.parse.feedback import (
     MAX_FEEDBACK_CHARS,
+    clean_feedback_sql,
+    may_need_scrubbing_sql,
+    scrub_feedback,
+)
+from pipeline.parse.surveys import describe, parse_wide_rows
+from pipeline.parse.times import (
     TimeError,
     TimeParser,
-    _AnswerMemo,
-    _parse_wide,
-    beyond_scale_note,
     dayfirst_evidence,
-    describe,
-    detect_wide_columns,
-    scrub_feedback,
+    dayfirst_verdict_sql,
+    moment_sql,
+    plausible_utc_sql,
+    slash_date_parts_sql,
+    steady_offset_us,
 )
 from pipeline.records import MappingReport
 from pipeline.records import Reject
 from core.schema import isoformat_sql, temp_table
+from pipeline.sources.bounded_read import SEPARATOR_HINT, record_line_sql
 from pipeline.sources.files import RawTable, dedupe_headers, sniff_delimiter
 from core.settings import Settings, SourceMapping
 
@@ -57,14 +67,7 @@ DELIMITERS = (",", ";", "\t", "|")
 MAX_COLUMNS = 256  # wider files are rare and cheap enough for the Python path
 MAX_LINE_BYTES = 64 * 1024 * 1024  # DuckDB's max_line_size (the Python path bounds cells with settings.limits)
 HEAD_ROWS = 200  # what detect_wide_columns looks at (pipeline.mapping: free-text feedback check)
-SERIES_MAX_CHARS = 200  # parse._series_of clips longer names
 MAX_ANSWER_LABELS = 500  # a real export has a handful of labels; thousands mean free text in a scale column
-
-# str.isspace() is true for exactly these code points (Python 3.11; tests/test_csv_fast_path.py
-# checks the set against every code point). str.strip() removes them; RE2's \s is narrower.
-PY_WHITESPACE_CLASS = (
-    r"[\t\n\x0b\x0c\r\x1c-\x1f \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
-)
 
 
 class FastPathDeclined(Exception):
@@ -112,7 +115,7 @@ def plan(path: Path) -> CsvPlan | None:
     if first_line is None:
         return None
     skip_lines = 1
-    hint = re.match(r"^\ufeff?sep=(.)$", first_line.strip())
+    hint = SEPARATOR_HINT.match(first_line.strip())
     if hint:
         delimiter = hint.group(1)
         first_line, rest = _split_first_line(rest)
@@ -252,16 +255,11 @@ class _Stager:
         def count(char_sql: str) -> str:
             return f"CASE WHEN contains(row_text, {char_sql}) THEN strlen(row_text) - strlen(replace(row_text, {char_sql}, '')) ELSE 0 END"
 
-        # A first character from "!" to "~" settles most rows without the regex.
-        blank = (f"((row_text < '!' OR row_text >= chr(127)) "
-                 f"AND regexp_full_match(row_text, '{PY_WHITESPACE_CLASS}*'))")
-        # Python's line number of a record counts the line breaks inside earlier cells: a
-        # running sum in file order (a streaming window, like row_number() OVER ()).
+        # Python's line number of a record counts the line breaks inside earlier cells.
+        line = record_line_sql(self.plan.skip_lines + 1, "row_index", "lf + cr - crlf")
         self.con.execute(
             f"""CREATE TEMP TABLE {self.t('fp_rows')} AS
-            SELECT row_index,
-                   {self.plan.skip_lines + 1:d} + row_index - 1
-                     + sum(lf + cr - crlf) OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - (lf + cr - crlf) AS line,
+            SELECT row_index, {line} AS line,
                    * EXCLUDE (row_index)
             FROM (
                 SELECT row_index, {', '.join(kept)},
@@ -271,7 +269,7 @@ class _Stager:
                        {count(chr(39) + '"' + chr(39))} AS quotes,
                        contains(row_text, chr(0)) AS has_nul,
                        strlen(row_text) - {self.width - 1:d} AS plain_bytes,
-                       {blank} AS is_blank
+                       {blank_text_sql('row_text')} AS is_blank
                 FROM (SELECT row_number() OVER () AS row_index, *, {joined} AS row_text
                       FROM {self._read_csv_sql()})
             )""",
@@ -322,7 +320,7 @@ class _Stager:
             if verdict is not None:
                 return verdict
             if start + size >= self.row_count:
-                return False  # no evidence: M/D, as pipeline.parse.infer_dayfirst decides
+                return False  # no evidence: M/D, as pipeline.parse.times.infer_dayfirst decides
             start, size = start + size, size * 8
 
     def _dayfirst_between(self, first: int, last: int) -> bool | None:
@@ -332,14 +330,11 @@ class _Stager:
         row = self.con.execute(
             f"""WITH parts AS (
                    SELECT row_index,
-                          regexp_extract({time_col}, '^ *([0-9]{{1,2}})[/.]([0-9]{{1,2}})[/.][0-9]{{2,4}}\\b', ['first', 'second']) AS p
+                          {slash_date_parts_sql(time_col)} AS p
                    FROM {self.t('fp_rows')}
                    WHERE row_index > ? AND row_index <= ? AND NOT is_blank AND regexp_full_match({time_col}, '[ -~]*')
                ), verdicts AS (
-                   SELECT row_index,
-                          CASE WHEN p.first = '' THEN NULL
-                               WHEN p.first::INT > 12 AND p.second::INT <= 12 THEN true
-                               WHEN p.second::INT > 12 AND p.first::INT <= 12 THEN false END AS dayfirst
+                   SELECT row_index, {dayfirst_verdict_sql('p')} AS dayfirst
                    FROM parts
                )
                SELECT row_index, dayfirst FROM verdicts WHERE dayfirst IS NOT NULL
@@ -364,11 +359,11 @@ class _Stager:
         """Maps for what SQL does not read itself: times in other shapes, and answer labels."""
         cols, con = self.cols, self.con
         time_col = f"r.c{cols.time}"
-        self.moment_sql = _moment_sql(time_col, self.times.dayfirst)
+        self.moment_sql = moment_sql(time_col, self.times.dayfirst)
         latest = self.times.latest_plausible
         # Naive times are local: the UTC offset of each local hour, where one offset holds
         # all hour long (hours with a DST change or gap go to Python, value by value).
-        if self.times._tz_is_utc:
+        if self.times.tz_is_utc:
             self.offset_join, offset_us = "", "0"
         else:
             hours = [h for (h,) in con.execute(
@@ -376,7 +371,7 @@ class _Stager:
                     FROM (SELECT {self.moment_sql} AS moment FROM {self.t('fp_rows')} AS r WHERE NOT r.is_blank)
                     WHERE moment IS NOT NULL"""
             ).fetchall()]
-            steady = [(h, o) for h in hours if (o := _steady_offset_us(h, self.settings.tz, latest)) is not None]
+            steady = [(h, o) for h in hours if (o := steady_offset_us(h, self.settings.tz, latest)) is not None]
             temp_table(con, self.t("fp_hour_offsets"), {
                 "hour": ("TIMESTAMP", [h for h, _ in steady]),
                 "offset_us": ("BIGINT", [o for _, o in steady]),
@@ -385,9 +380,7 @@ class _Stager:
                                 f"ON o.hour = date_trunc('hour', {self.moment_sql})")
             offset_us = "o.offset_us"
         # SQL's own reading, kept only inside the plausible range (Python words the reasons).
-        self.sql_utc = (f"CASE WHEN {self.moment_sql} - to_microseconds({offset_us}) BETWEEN ? AND ? "
-                        f"THEN {self.moment_sql} - to_microseconds({offset_us}) END")
-        self.sql_utc_params = [EARLIEST_PLAUSIBLE, latest]
+        self.sql_utc, self.sql_utc_params = plausible_utc_sql(self.moment_sql, offset_us, latest)
 
         # Answers: few distinct labels, each through parse_answer, looked up by list position.
         order = {text: i for i, text in enumerate(self.settings.statement_texts)}
@@ -400,7 +393,7 @@ class _Stager:
         ).fetchall()]
         if len(answer_values) > MAX_ANSWER_LABELS:
             raise FastPathDeclined(f"{len(answer_values):,} different answer texts")  # lists are looked up linearly
-        memo = self.memo = _AnswerMemo(cols.answer_labels, cols.scale_max)
+        memo = self.memo = AnswerMemo(cols.answer_labels, cols.scale_max)
         self.scored_values = [v for v in answer_values if isinstance(memo[v], int)]
         self.scores = [memo[v] for v in self.scored_values]
         self.bad_answers = [v for v in answer_values if isinstance(memo[v], str)]
@@ -417,10 +410,8 @@ class _Stager:
         for index, _statement in self.statement_columns:
             error_flags.append(f"coalesce(list_contains(?::VARCHAR[], r.c{index}), false)")
             params.append(self.bad_answers)
-        feedback = "NULL" if cols.feedback is None else _strip_sql(f"r.c{cols.feedback}")
-        series = "NULL" if cols.series is None else _strip_sql(f"r.c{cols.series}")
-        series_text = (f"CASE WHEN length({series}) > {SERIES_MAX_CHARS:d} "
-                       f"THEN left({series}, {SERIES_MAX_CHARS:d}) || '…' ELSE nullif({series}, '') END")
+        feedback = "NULL" if cols.feedback is None else clean_feedback_sql(f"r.c{cols.feedback}")
+        series_text = "NULL" if cols.series is None else series_sql(f"r.c{cols.series}")
         any_answer = " OR ".join(f"s{n} IS NOT NULL" for n in range(len(self.statement_columns)))
         sql = f"""
             SELECT row_index, line, CASE WHEN sql_utc IS NULL THEN time_value END AS time_value,
@@ -433,7 +424,7 @@ class _Stager:
                 SELECT r.row_index, r.line, r.c{cols.time} AS time_value,
                        {self.sql_utc} AS sql_utc, {self.moment_sql} AS sql_local,
                        {series_text} AS series_text,
-                       nullif({feedback}, '') AS feedback,
+                       {feedback} AS feedback,
                        {', '.join(score_cols)},
                        ({' OR '.join(error_flags)}) AS answer_error
                 FROM {self.t('fp_rows')} AS r {self.offset_join}
@@ -494,24 +485,21 @@ class _Stager:
             rows.append(cells)
             lines.append(record[0])
         table = RawTable(self.plan.source, self.plan.header, rows, lines)
-        parsed = _parse_wide(table, self.settings, self.cols, self.default_series, self.now, None, dayfirst=dayfirst)
+        parsed = parse_wide_rows(table, self.settings, self.cols, self.default_series, self.now, None, dayfirst=dayfirst)
         if parsed.responses:
             # SQL and Python disagree about a row; the Python path is the definition.
             raise FastPathDeclined(f"line {parsed.responses[0].source_line} classified differently")
         return parsed.rejects
 
     def _scrub_feedback(self) -> None:
-        """pipeline.parse.scrub_feedback on every feedback text that could hold an e-mail, a
-        mention or a phone number (the same pre-test it makes itself: '@', '<', or at least 8
-        decimal digits, \\p{Nd} being Python's \\d), joined back by value. regexp_matches stops at
-        the 8th digit; counting digits with regexp_replace cost over a second on 100,000 texts."""
+        """scrub_feedback on every feedback text that could hold an e-mail, a mention or a phone
+        number (the pre-test it makes itself, may_need_scrubbing, in SQL), joined back by value."""
         if self.cols.feedback is None or not self.settings.scrub_feedback:
             return
         con = self.con
         candidates = [v for (v,) in con.execute(
             f"""SELECT DISTINCT feedback FROM {self.t('fp_classified')}
-                WHERE feedback IS NOT NULL AND (contains(feedback, '@') OR contains(feedback, '<')
-                      OR regexp_matches(feedback, '\\p{{Nd}}(?:[^\\p{{Nd}}]*\\p{{Nd}}){{7}}'))"""
+                WHERE feedback IS NOT NULL AND {may_need_scrubbing_sql('feedback')}"""
         ).fetchall()]
         changed = [(v, scrubbed) for v in candidates if (scrubbed := scrub_feedback(v)) != v]
         if not changed:
@@ -524,7 +512,7 @@ class _Stager:
                         FROM {self.t('fp_feedback_map')} AS m WHERE p.feedback = m.original""")
 
     def _build_responses(self) -> int:
-        """Clean rows as responses, keyed exactly as pipeline.parse.response_key_maker keys them.
+        """Clean rows as responses, keyed exactly as pipeline.parse.keys.response_key_maker keys them.
 
         Scores go in one column per configured statement (s0, s1, …) so the loader can
         insert the answers of the responses it keeps without joining on keys.
@@ -626,65 +614,8 @@ def _head_rows(csv_plan: CsvPlan) -> list[list[object]]:
                     raise FastPathDeclined("malformed CSV near the start") from None
             if not whole and rows:
                 rows.pop()  # the chunk may end inside this record
-            data_rows = [row for row in rows if not _blank(row)]
+            data_rows = [row for row in rows if not is_blank_row(row)]
             if whole or len(data_rows) >= HEAD_ROWS:
                 return data_rows[:HEAD_ROWS]
             size *= 4
 
-
-def _blank(row: list[object]) -> bool:
-    return all(cell is None or not str(cell).strip() for cell in row)
-
-
-def _strip_sql(expression: str) -> str:
-    """str.strip() in SQL: leading and trailing Python whitespace removed. (A first character
-    from "!" to "~" and a last one that is not whitespace, as in most cells, skip the rewrite.)"""
-    return (f"CASE WHEN {expression} >= '!' AND {expression} < chr(127) "
-            f"AND NOT regexp_matches({expression}, '{PY_WHITESPACE_CLASS}$') THEN {expression} "
-            f"ELSE regexp_replace(regexp_replace({expression}, '^{PY_WHITESPACE_CLASS}+', ''), "
-            f"'{PY_WHITESPACE_CLASS}+$', '') END")
-
-
-def _steady_offset_us(hour: datetime, tz, latest: datetime) -> int | None:  # noqa: ANN001
-    """UTC offset of naive local times in this hour if one offset fits all of it, else None."""
-    if hour < EARLIEST_PLAUSIBLE - timedelta(days=2) or hour > latest + timedelta(days=2):
-        return None  # the Python parser gives these their reason
-    offsets = set()
-    for probe in (hour, hour + timedelta(minutes=59, seconds=59, microseconds=999_999)):
-        aware = probe.replace(tzinfo=tz)
-        utc = aware.astimezone(timezone.utc).replace(tzinfo=None)
-        if aware.astimezone(tz).replace(tzinfo=None) != probe:
-            return None  # in a DST gap the wall time moves
-        offsets.add(probe - utc)
-    if len(offsets) != 1:
-        return None
-    offset = offsets.pop()
-    return (offset.days * 86_400 + offset.seconds) * 1_000_000 + offset.microseconds
-
-
-# The time shapes SQL reads itself: each pattern proves the shape (ASCII digits, nothing
-# around it), and try_strptime then rejects impossible dates and times (NULL: Python decides).
-# For these texts pipeline.parse gives the same moment: datetime.fromisoformat for the ISO
-# shapes, its M/D/Y (or D/M/Y) pattern for the slash shapes.
-_D = "[0-9]{1,2}"
-_TIME_SHAPES = (
-    (f"{_D}/{_D}/[0-9]{{4}} {_D}:[0-9]{{2}}:[0-9]{{2}}", "{a}/{b}/%Y %H:%M:%S"),
-    (f"{_D}/{_D}/[0-9]{{4}} {_D}:[0-9]{{2}}", "{a}/{b}/%Y %H:%M"),
-    (f"{_D}/{_D}/[0-9]{{4}}", "{a}/{b}/%Y"),
-    (f"{_D}/{_D}/[0-9]{{4}} {_D}:[0-9]{{2}}:[0-9]{{2}} [AP]M", "{a}/{b}/%Y %I:%M:%S %p"),
-    ("[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}", "%Y-%m-%d %H:%M:%S"),
-    ("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}", "%Y-%m-%dT%H:%M:%S"),
-    ("[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}", "%Y-%m-%d %H:%M"),
-    ("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}", "%Y-%m-%dT%H:%M"),
-    ("[0-9]{4}-[0-9]{2}-[0-9]{2}", "%Y-%m-%d"),
-)
-
-
-def _moment_sql(column: str, dayfirst: bool) -> str:
-    """The naive timestamp SQL reads from a time cell, or NULL (our constants only, no data)."""
-    a, b = ("%d", "%m") if dayfirst else ("%m", "%d")
-    branches = " ".join(
-        f"WHEN regexp_full_match({column}, '{pattern}') THEN try_strptime({column}, '{fmt.format(a=a, b=b)}')"
-        for pattern, fmt in _TIME_SHAPES
-    )
-    return f"(CASE {branches} END)"

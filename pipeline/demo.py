@@ -20,7 +20,9 @@ from pipeline.errors import IngestError
 from pipeline.guards import refuse_foreign_database, remove_demo_rows
 from pipeline.loader import RunSummary, load
 from pipeline.poll_inputs import read_poll_file
-from pipeline.parse import LABEL_FOR_SCORE, parse_attendance, parse_surveys
+from pipeline.parse.answers import LABEL_FOR_SCORE
+from pipeline.parse.attendance import parse_attendance
+from pipeline.parse.surveys import parse_surveys
 from pipeline.sources.files import read_table
 from core.settings import Settings
 from core.store import staged_write, write_lock

@@ -316,7 +316,7 @@ def _write(
                QUALIFY row_number() OVER (PARTITION BY response_key ORDER BY source_file, source_line, input_no) = 1"""
         )
     # One answer per non-NULL score column (UNPIVOT drops NULLs); score_<i> is statement i.
-    # Answers on a declared 1-scale_max scale are rescaled linearly onto 1-5 (parse.rescale).
+    # Answers on a declared 1-scale_max scale are rescaled linearly onto 1-5 (pipeline.parse.answers.rescale).
     answers_added = con.execute(
         f"""INSERT INTO answers (response_key, statement, score, raw_score, scale_max)
             SELECT response_key, (?::VARCHAR[])[column_name[7:]::INT + 1],

@@ -22,7 +22,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from pipeline.errors import SourceFileError
-from pipeline.parse import KeyMaker, TimeError, TimeParser, _dayfirst, is_identity_header, looks_like_identity_values
+from pipeline.parse.columns import is_identity_header, looks_like_identity_values
+from pipeline.parse.keys import KeyMaker
+from pipeline.parse.times import TimeError, TimeParser, dayfirst_for
 from pipeline.records import Reject
 from pipeline.sources.files import RawTable, cell_text
 from pipeline.sources.slack_export import SlackExport
@@ -379,7 +381,7 @@ def parse_poll_table(table: RawTable, settings: Settings, series: str | None = N
     result = ParsedPolls(source, "table")
     result.dropped_columns = [table.header[i] for i in identity]
     result.unused_columns = [h for i, h in enumerate(table.header) if i not in mapped and i not in identity]
-    parser = TimeParser(settings.tz, _dayfirst(settings, [_cell(r, date_col) for r in table.rows]), now=now)
+    parser = TimeParser(settings.tz, dayfirst_for(settings, [_cell(r, date_col) for r in table.rows]), now=now)
     reject_keys = KeyMaker("poll-")
     # (series, poll, day) -> point -> [votes, kind, theme, discussed, first line]
     grouped: dict[tuple[str, str, object], dict[str, list]] = defaultdict(dict)

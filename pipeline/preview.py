@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pipeline.errors import IngestError, SourceFileError
 from pipeline.mapping import RunOptions, mapping_for
-from pipeline.parse import NotASurvey, parse_surveys
+from pipeline.parse.surveys import NotASurvey, parse_surveys
 from pipeline.records import MappingReport, ParsedSurveys, Reject
 from pipeline.sources.files import expand_inputs, read_table, read_tabs
 from core.settings import Settings, SourceMapping

@@ -228,7 +228,7 @@ def test_actions_from_a_google_sheet(sheets_api: SheetsApiServer, monkeypatch, e
 # --- the pure parts, table-driven ----------------------------------------------------------
 
 from pipeline.actions import DateReader, StatusMap  # noqa: E402
-from pipeline.parse import TimeError  # noqa: E402
+from pipeline.parse.times import TimeError  # noqa: E402
 from core.settings import Settings  # noqa: E402
 
 

@@ -23,7 +23,8 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from pipeline.cli import build_parser, run_ingest
-from pipeline.csv_fast_path import PY_WHITESPACE_CLASS, plan
+from pipeline.csv_fast_path import plan
+from pipeline.parse.cells import PY_WHITESPACE_CLASS
 from core.errors import UserFacingError
 from core.settings import Settings
 
@@ -92,7 +93,7 @@ HEADER = ["Timestamp", "Series", "Submitted by", S1, S2, S3, S4, FB]
 
 
 def test_whitespace_class_is_exactly_str_isspace():
-    """_strip_sql and the blank-row test rely on this class being Python's str.isspace()."""
+    """strip_sql and blank_text_sql (pipeline.parse.cells) rely on this class being Python's str.isspace()."""
     python_space = {c for c in range(1, 0x110000) if chr(c).isspace()}
     with duckdb.connect() as con:
         sql_space = {c for (c,) in con.execute(

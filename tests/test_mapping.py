@@ -21,7 +21,9 @@ import pytest
 from pipeline.cli import main
 from pipeline.errors import SourceFileError
 from pipeline.mapping import is_opposite, looks_like_closed_answers, match_header, suggestion_for
-from pipeline.parse import AnswerError, parse_answer, parse_surveys, rescale, scrub_feedback
+from pipeline.parse.answers import AnswerError, parse_answer, rescale
+from pipeline.parse.feedback import scrub_feedback
+from pipeline.parse.surveys import parse_surveys
 from core.schema import ensure_schema
 from pipeline.sources.files import read_table_bytes
 from pipeline.tools import detect_tool

@@ -11,17 +11,11 @@ import openpyxl
 import pytest
 
 from pipeline.errors import SourceFileError
-from pipeline.parse import (
-    AnswerError,
-    TimeError,
-    TimeParser,
-    infer_dayfirst,
-    is_identity_header,
-    match_statement,
-    parse_answer,
-    parse_attendance,
-    parse_surveys,
-)
+from pipeline.parse.answers import AnswerError, parse_answer
+from pipeline.parse.attendance import parse_attendance
+from pipeline.parse.columns import is_identity_header, match_statement
+from pipeline.parse.surveys import parse_surveys
+from pipeline.parse.times import TimeError, TimeParser, infer_dayfirst
 from pipeline.sources.files import read_table_bytes, sniff_delimiter
 from core.settings import Settings
 
@@ -240,7 +234,7 @@ def test_the_submission_time_is_preferred_and_only_mapped_columns_kept(header: l
              "Network ID": "abc123", "ID": "7", "#": "x9"}
     row = [cells.get(h, "2026-03-04 16:00:00") for h in header]
     table = read_table_bytes(_csv([header, row], ",").encode(), "form.csv")
-    from pipeline.parse import detect_wide_columns
+    from pipeline.parse.columns import detect_wide_columns
 
     assert header[detect_wide_columns(table, S).time] == chosen
     parsed = parse_surveys(table, S, now=NOW)
@@ -379,7 +373,7 @@ def test_a_meeting_tool_participant_report_counts_distinct_people() -> None:
      ("Suggestions", True), ("Anything else?", True), ("Improvement plan owner", False), ("Team", False)],
 )
 def test_feedback_question_variants(header: str, is_feedback: bool) -> None:
-    from pipeline.parse import is_feedback_header
+    from pipeline.parse.columns import is_feedback_header
 
     assert is_feedback_header(header, S) is is_feedback
 
@@ -398,7 +392,7 @@ def test_progress_is_reported_for_large_inputs() -> None:
 
 
 def test_a_rejected_very_wide_row_is_kept_but_capped() -> None:
-    from pipeline.parse import raw_row
+    from pipeline.parse.cells import raw_row
 
     header = [f"c{i}" for i in range(5000)]
     raw = raw_row(header, ["x" * 100] * 5000, keep=list(range(5000)))

@@ -20,7 +20,10 @@ from hypothesis import strategies as st
 
 from pipeline.cli import main
 from pipeline.errors import SourceFileError
-from pipeline.parse import ANSWER_LABELS, AnswerError, TimeError, TimeParser, parse_answer, parse_attendance, parse_surveys
+from pipeline.parse.answers import ANSWER_LABELS, AnswerError, parse_answer
+from pipeline.parse.attendance import parse_attendance
+from pipeline.parse.surveys import parse_surveys
+from pipeline.parse.times import TimeError, TimeParser
 from pipeline.sources.files import RawTable, read_table_bytes
 from core import store
 from core.settings import Settings

@@ -48,7 +48,7 @@ def _toml_string(text: str) -> str:
 
 def _default_label(label: str, score: int, scale_max: int) -> bool:
     """Whether the product's defaults already read this label (then a user declares nothing)."""
-    from pipeline.parse import AnswerError, parse_answer
+    from pipeline.parse.answers import AnswerError, parse_answer
 
     try:
         return parse_answer(label, None, scale_max) == score

@@ -27,7 +27,8 @@ from xml.parsers import expat
 from pipeline.errors import SourceFileError
 from core.settings import InputLimits
 
-_SEPARATOR_HINT = re.compile(r"^\ufeff?sep=(.)$")
+# Excel's "sep=;" first line, matched after .strip() (by the CSV fast path's plan too).
+SEPARATOR_HINT = re.compile(r"^\ufeff?sep=(.)$")
 _CHUNK = 1 << 20
 
 
@@ -172,7 +173,7 @@ def _csv_rows(binary: BinaryIO, source: str, encoding: str, limits: InputLimits)
     try:
         first_line = text.readline()
         start = 1
-        hint = _SEPARATOR_HINT.match(first_line.strip())
+        hint = SEPARATOR_HINT.match(first_line.strip())
         lines: Iterator[str]
         if hint:
             # Excel's "sep=;" first line names the delimiter; it is not part of the data.
@@ -209,6 +210,14 @@ def _records(lines: Iterator[str], delimiter: str, start: int, source: str,
             ) from None
         raise SourceFileError(source, f"malformed CSV near line {start}: {exc}") from None
     return rows, line_numbers
+
+
+def record_line_sql(first_line: int, row_index: str, breaks: str) -> str:
+    """``_records``' line numbers in SQL: the line a record starts on is the first record's line,
+    plus one per earlier record, plus the line breaks inside earlier records' cells (``breaks``:
+    this record's, a CRLF counted once). A running sum in file order (a streaming window)."""
+    return (f"{first_line:d} + {row_index} - 1 "
+            f"+ sum({breaks}) OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - ({breaks})")
 
 
 # --- .xlsx -------------------------------------------------------------------------------

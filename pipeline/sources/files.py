@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from pipeline.errors import SourceFileError
+from pipeline.parse.cells import is_blank_row
 from pipeline.sources.bounded_read import (  # noqa: F401  (sniff_delimiter: csv_fast_path imports it from here)
     check_input_size,
     check_xlsx_archive,
@@ -133,13 +134,9 @@ def cell_text(value: object) -> str:
     return str(value).strip()
 
 
-def _is_blank(cell: object) -> bool:
-    return cell is None or (isinstance(cell, str) and not cell.strip())
-
-
 def table_from_rows(source: str, rows: list[list[object]], line_numbers: list[int]) -> RawTable:
     """Take the first non-empty row as header; name blank and repeated headers."""
-    while rows and all(_is_blank(c) for c in rows[0]):
+    while rows and is_blank_row(rows[0]):
         rows.pop(0)
         line_numbers.pop(0)
     if not rows:
@@ -150,7 +147,7 @@ def table_from_rows(source: str, rows: list[list[object]], line_numbers: list[in
     header = dedupe_headers(list(rows[0]) + [None] * (width - len(rows[0])))
     data_rows, data_lines = [], []
     for row, line in zip(rows[1:], line_numbers[1:]):
-        if all(_is_blank(c) for c in row):
+        if is_blank_row(row):
             continue  # blank lines between records carry nothing
         data_rows.append(row)
         data_lines.append(line)

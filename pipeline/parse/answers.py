@@ -1,0 +1,138 @@
+"""Answers: what a cell in a statement column means (1-5, agree/disagree labels, declared scales)."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+
+from core.settings import normalise_header
+from pipeline.parse.cells import clip
+
+# The agreement sets of the tools in pipeline.tools (Google/Microsoft Forms, Qualtrics,
+# SurveyMonkey, Typeform, LimeSurvey) on a 1-5 scale. Settings add their own labels.
+ANSWER_LABELS = {
+    "strongly disagree": 1, "completely disagree": 1, "totally disagree": 1, "fully disagree": 1,
+    "disagree completely": 1, "disagree strongly": 1, "disagree totally": 1, "very much disagree": 1,
+    "disagree": 2, "somewhat disagree": 2, "mostly disagree": 2, "partly disagree": 2, "tend to disagree": 2,
+    "disagree somewhat": 2, "slightly disagree": 2,
+    "neither agree nor disagree": 3, "neither agree or disagree": 3, "neither disagree nor agree": 3,
+    "neither": 3, "neutral": 3, "undecided": 3, "no strong feelings": 3, "no opinion": 3, "not sure": 3,
+    "unsure": 3, "neither agree nor disagree neutral": 3, "neutral neither agree nor disagree": 3,
+    "agree": 4, "somewhat agree": 4, "mostly agree": 4, "partly agree": 4, "tend to agree": 4,
+    "agree somewhat": 4, "slightly agree": 4,
+    "strongly agree": 5, "completely agree": 5, "totally agree": 5, "fully agree": 5, "agree completely": 5,
+    "agree strongly": 5, "agree totally": 5, "very much agree": 5,
+    "definitely disagree": 1, "definitely agree": 5,  # LimeSurvey's label sets
+    # Microsoft Forms' Likert defaults in the languages of pipeline.tools.MICROSOFT_FORMS_LOCALES.
+    "stimme überhaupt nicht zu": 1, "stimme nicht zu": 2, "stimme zu": 4, "stimme voll und ganz zu": 5,
+    "pas du tout d accord": 1, "pas d accord": 2, "neutre": 3, "d accord": 4, "tout à fait d accord": 5,
+    "totalmente en desacuerdo": 1, "en desacuerdo": 2, "de acuerdo": 4, "totalmente de acuerdo": 5,
+    "helemaal mee oneens": 1, "mee oneens": 2, "neutraal": 3, "mee eens": 4, "helemaal mee eens": 5,
+    "instämmer inte alls": 1, "instämmer inte": 2, "instämmer": 4, "instämmer helt": 5,
+}
+# A 1-7 agreement scale (declared with scale_max = 7): Qualtrics' and SurveyMonkey's 7-point set.
+ANSWER_LABELS_7 = {
+    "strongly disagree": 1, "completely disagree": 1, "disagree": 2, "somewhat disagree": 3,
+    "slightly disagree": 3, "neither agree nor disagree": 4, "neither agree or disagree": 4, "neutral": 4,
+    "undecided": 4, "no strong feelings": 4, "somewhat agree": 5, "slightly agree": 5, "agree": 6,
+    "strongly agree": 7, "completely agree": 7,
+}
+LABEL_FOR_SCORE = {1: "Strongly disagree", 2: "Disagree", 3: "Neutral", 4: "Agree", 5: "Strongly agree"}
+_NUMBER_WITH_LABEL = re.compile(r"^(\d{1,2})(?:\s+(.+))?$")
+_LABEL_WITH_NUMBER = re.compile(r"^(.+?)\s+(\d{1,2})$")
+
+
+class AnswerError(ValueError):
+    """An answer that is present but is not 1-5 (or 1-scale_max) or a known label."""
+
+
+def default_labels(scale_max: int) -> dict[str, int]:
+    return ANSWER_LABELS if scale_max == 5 else ANSWER_LABELS_7 if scale_max == 7 else {}
+
+
+def parse_answer(value: object, labels: dict[str, int] | None = None, scale_max: int = 5) -> int | None:
+    """1..scale_max or an agree/disagree label (any case/spacing) -> score; blank -> None (skipped).
+
+    Also accepts what forms and poll apps write around the scale, such as
+    "5 - Strongly agree", "Agree (4)" or an emoji before the label. ``labels`` are extra
+    (normalised) labels from the settings, on this scale.
+    """
+    known = default_labels(scale_max)
+    if labels:
+        known = {**known, **labels}
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise AnswerError(f"{value!r} is not an answer")
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and math.isnan(value):
+            return None
+        # Compare before converting: float() of a huge int raises OverflowError.
+        if 1 <= value <= scale_max and float(value).is_integer():
+            return int(value)
+        raise AnswerError(f"{clip(repr(value), 60)} is not a whole number from 1 to {scale_max}")
+    text = str(value).strip()
+    if not text:
+        return None
+    try:
+        number = float(text.replace(",", "."))
+    except ValueError:
+        pass
+    else:
+        if number.is_integer() and 1 <= number <= scale_max:
+            return int(number)
+        raise AnswerError(f"{text!r} is not a whole number from 1 to {scale_max}")
+    key = normalise_header(text)
+    if key in known:
+        return known[key]
+    match = _NUMBER_WITH_LABEL.match(key)
+    if match and 1 <= int(match.group(1)) <= scale_max and (
+            match.group(2) is None or known.get(match.group(2)) == int(match.group(1))):
+        return int(match.group(1))
+    match = _LABEL_WITH_NUMBER.match(key)
+    if match and 1 <= int(match.group(2)) <= scale_max and known.get(match.group(1)) == int(match.group(2)):
+        return int(match.group(2))
+    raise AnswerError(f"{clip(text, 60)!r} is not a 1-{scale_max} answer or an agree/disagree label")
+
+
+def rescale(score: int, scale_max: int) -> float:
+    """A 1..scale_max answer on the 1-5 scale every figure uses (linear; 5-point answers unchanged)."""
+    return float(score) if scale_max == 5 else 1 + (score - 1) * 4 / (scale_max - 1)
+
+
+class AnswerMemo(dict):
+    """parse_answer with a cache; errors are cached as their message."""
+
+    def __init__(self, labels: dict[str, int] | None = None, scale_max: int = 5) -> None:
+        super().__init__()
+        self.labels = labels or None
+        self.scale_max = scale_max
+
+    def __missing__(self, value: object) -> int | None | str:
+        try:
+            result: int | None | str = parse_answer(value, self.labels, self.scale_max)
+        except AnswerError as exc:
+            result = str(exc)
+        self[value] = result
+        return result
+
+
+_BEYOND_SCALE = re.compile(r"^'?(\d{1,2})'? is not a whole number from 1 to 5$")
+
+
+def beyond_scale_note(memo: AnswerMemo, header_of: Callable[[object], str | None]) -> str | None:
+    """One message for answers past 5 when no scale was declared (a 1-7 or 1-10 scale)."""
+    if memo.scale_max != 5:
+        return None
+    highest = 0
+    for result in memo.values():
+        if isinstance(result, str):
+            match = _BEYOND_SCALE.match(result)
+            if match and 5 < int(match.group(1)) <= 11:
+                highest = max(highest, int(match.group(1)))
+    if not highest:
+        return None
+    scale = 7 if highest <= 7 else 10 if highest <= 10 else highest
+    return (f"answers go up to {highest}: if this is a 1-{scale} scale, declare it with scale_max = {scale} "
+            "in a [[sources]] entry for this file (answers are then rescaled onto 1-5)")

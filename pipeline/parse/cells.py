@@ -1,0 +1,97 @@
+"""Cells: a cell as text, clipping, the mapped cells of a rejected row, the series name,
+blank rows, and Python's whitespace, each with its SQL twin for the CSV fast path.
+
+The SQL twins are expressions over SQL expressions of ours (column names, never data).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+MAX_RAW_CELL_CHARS = 2_000
+MAX_RAW_ROW_CHARS = 20_000  # a rejected row of 10,000 wide cells stays readable, and small
+SERIES_MAX_CHARS = 200  # longer series names are clipped
+
+# str.isspace() is true for exactly these code points (Python 3.11; tests/test_csv_fast_path.py
+# checks the set against every code point). str.strip() removes them; RE2's \s is narrower.
+PY_WHITESPACE_CLASS = (
+    r"[\t\n\x0b\x0c\r\x1c-\x1f \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
+)
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def cell_string(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def raw_row(header: list[str], row: list[object], keep: list[int],
+            transform: dict[int, Callable[[str], str]] | None = None) -> dict[str, str]:
+    """The mapped cells of a row as the user typed them (only ``keep``: time, statements,
+    feedback, series; nothing else is ever stored), with huge cells and rows capped."""
+    raw: dict[str, str] = {}
+    kept = 0
+    for position, index in enumerate(keep):
+        text = cell_string(row[index] if index < len(row) else None)
+        if transform and index in transform and text:
+            text = transform[index](text)
+        if len(text) > MAX_RAW_CELL_CHARS:
+            text = text[:MAX_RAW_CELL_CHARS] + f"… [{len(text):,} characters in all]"
+        if text:
+            if kept + len(text) > MAX_RAW_ROW_CHARS:
+                rest = sum(1 for i in keep[position:] if cell_string(row[i] if i < len(row) else None))
+                raw["(more cells)"] = f"{rest:,} more non-empty cells not kept"
+                return raw
+            raw[header[index]] = text
+            kept += len(text)
+    return raw
+
+
+def strip_sql(expression: str) -> str:
+    """str.strip() in SQL: leading and trailing Python whitespace removed. (A first character
+    from "!" to "~" and a last one that is not whitespace, as in most cells, skip the rewrite.)"""
+    return (f"CASE WHEN {expression} >= '!' AND {expression} < chr(127) "
+            f"AND NOT regexp_matches({expression}, '{PY_WHITESPACE_CLASS}$') THEN {expression} "
+            f"ELSE regexp_replace(regexp_replace({expression}, '^{PY_WHITESPACE_CLASS}+', ''), "
+            f"'{PY_WHITESPACE_CLASS}+$', '') END")
+
+
+def series_of(row: list[object], column: int | None, default: str) -> str:
+    """The series a row names (trimmed, clipped), or the default when its cell is blank or absent."""
+    if column is None or column >= len(row):
+        return default
+    text = cell_string(row[column]).strip()
+    return clip(text, SERIES_MAX_CHARS) if text else default
+
+
+def series_sql(expression: str) -> str:
+    """``series_of`` of a text cell in SQL, NULL where the default applies (the caller coalesces)."""
+    series = strip_sql(expression)
+    return (f"CASE WHEN length({series}) > {SERIES_MAX_CHARS:d} "
+            f"THEN left({series}, {SERIES_MAX_CHARS:d}) || '…' ELSE nullif({series}, '') END")
+
+
+def is_blank_cell(cell: object) -> bool:
+    return cell is None or (isinstance(cell, str) and not cell.strip())
+
+
+def is_blank_row(row: list[object]) -> bool:
+    """A row of blank cells carries nothing: the readers skip it (pipeline.sources.files)."""
+    return all(is_blank_cell(c) for c in row)
+
+
+def blank_text_sql(expression: str) -> str:
+    """True where the text is empty or all Python whitespace (``not text.strip()``). The fast path
+    gives it a row's cells joined by spaces, which is blank exactly when ``is_blank_row`` holds.
+    (A first character from "!" to "~" settles most rows without the regex.)"""
+    return (f"(({expression} < '!' OR {expression} >= chr(127)) "
+            f"AND regexp_full_match({expression}, '{PY_WHITESPACE_CLASS}*'))")

@@ -1,0 +1,318 @@
+"""Surveys: every row of a wide or a long export as responses and rejects."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from core.settings import Settings, SourceMapping, normalise_header
+from pipeline import mapping
+from pipeline.errors import SourceFileError
+from pipeline.parse.answers import AnswerMemo, beyond_scale_note
+from pipeline.parse.cells import cell_string, clip, raw_row, series_of
+from pipeline.parse.columns import (
+    ANSWER_HEADERS,
+    QUESTION_HEADERS,
+    RESPONSE_ID_HEADERS,
+    SERIES_HEADERS,
+    SurveyColumns,
+    below_title_rows,
+    detect_wide_columns,
+    find_header,
+    identity_columns,
+    is_feedback_header,
+    looks_like_identity_values,
+    match_statement,
+)
+from pipeline.parse.feedback import MAX_FEEDBACK_CHARS, clean_feedback, scrub_feedback
+from pipeline.parse.keys import KeyMaker, make_reject, response_key_maker
+from pipeline.parse.times import TimeError, TimeParser, dayfirst_for
+from pipeline.records import MappingReport, ParsedSurveys, SurveyResponse
+from pipeline.sources.files import RawTable
+from pipeline.tools import detect_tool
+
+ProgressCallback = Callable[[int, int], None]
+
+
+class NotASurvey(SourceFileError):
+    """No column answers a statement: the table is not a survey export (a workbook tab may be skipped)."""
+
+
+def parse_surveys(
+    table: RawTable,
+    settings: Settings,
+    series: str | None = None,
+    now: datetime | None = None,
+    progress: ProgressCallback | None = None,
+    declared: SourceMapping | None = None,
+) -> ParsedSurveys:
+    """Map the columns (declared or exact, see pipeline.mapping) and parse every row.
+
+    ``declared`` is the [[sources]] entry (with CLI flags) for this file, if any.
+    """
+    return below_title_rows(  # type: ignore[return-value]
+        table, lambda t: _parse_surveys(t, settings, series, now, progress, declared))
+
+
+def _parse_surveys(
+    table: RawTable,
+    settings: Settings,
+    series: str | None,
+    now: datetime | None,
+    progress: ProgressCallback | None,
+    declared: SourceMapping | None,
+) -> ParsedSurveys:
+    wide = detect_wide_columns(table, settings, declared)
+    if wide is not None:
+        return parse_wide_rows(wide.table, settings, wide, series or settings.default_series, now, progress)
+    long_layout = _detect_long_columns(table, declared, settings.answer_labels)
+    if long_layout is not None:
+        return _parse_long(table, settings, long_layout, series or settings.default_series, now)
+    statements = "; ".join(repr(s.text) for s in settings.statements)
+    suggestions = [f"column {h!r} looks like statement {st!r}; add it as an alias if it is"
+                   for h in table.header if (st := mapping.suggestion_for([h], settings, set())) is not None]
+    raise NotASurvey(
+        table.source,
+        "no survey statement columns found (wide layout needs a column per statement, e.g. "
+        f"{statements}; long layout needs Time, Question and Answer columns)"
+        + (f"; {suggestions[0]}" if suggestions else "; map them in [[sources]] or add the headers as aliases"),
+    )
+
+
+def describe(cols: SurveyColumns, layout: str) -> MappingReport:
+    header = cols.table.header
+    return MappingReport(
+        tool=cols.tool.name if cols.tool else None,
+        layout=layout,
+        header_rows=cols.header_rows,
+        time_column=header[cols.time],
+        statement_columns=[(s, cols.label(i), cols.how[i]) for i, s in sorted(cols.statements.items())],
+        feedback_column=cols.label(cols.feedback) if cols.feedback is not None else None,
+        series_column=header[cols.series] if cols.series is not None else None,
+        scale_max=cols.scale_max,
+        suggestions=list(cols.suggestions),
+        notes=list(cols.notes),
+    )
+
+
+def feedback_transform(cols: SurveyColumns, settings: Settings) -> dict[int, Callable[[str], str]]:
+    return {cols.feedback: scrub_feedback} if settings.scrub_feedback and cols.feedback is not None else {}
+
+
+def parse_wide_rows(
+    table: RawTable,
+    settings: Settings,
+    cols: SurveyColumns,
+    default_series: str,
+    now: datetime | None,
+    progress: ProgressCallback | None,
+    dayfirst: bool | None = None,
+) -> ParsedSurveys:
+    """Every row of a wide export. ``dayfirst`` overrides the column's own evidence: the CSV
+    fast path decides it over the whole file and hands only some rows to this function."""
+    report = describe(cols, "wide")
+    result = ParsedSurveys(table.source, "wide", unused_columns=cols.unused(), report=report)
+    result.dropped_columns = list(result.unused_columns)
+    keep = cols.mapped
+    transform = feedback_transform(cols, settings)
+    scrub = scrub_feedback if transform else None
+    if dayfirst is None:
+        dayfirst = dayfirst_for(settings, [r[cols.time] for r in table.rows if cols.time < len(r)])
+    times = TimeParser(settings.tz, dayfirst, now)
+    answers_memo = AnswerMemo(cols.answer_labels, cols.scale_max)
+    order = {text: i for i, text in enumerate(settings.statement_texts)}
+    statement_columns = sorted(cols.statements.items(), key=lambda item: order[item[1]])
+    response_keys, reject_keys = response_key_maker(), KeyMaker("x")
+
+    total = len(table.rows)
+    for number, (row, line) in enumerate(zip(table.rows, table.line_numbers), start=1):
+        if progress is not None and (number % 10_000 == 0 or number == total):
+            progress(number, total)
+        series = series_of(row, cols.series, default_series)
+        problems: list[str] = []
+        try:
+            utc, local = times.parse(row[cols.time] if cols.time < len(row) else None)
+        except TimeError as exc:
+            problems.append(f"bad time: {exc}")
+        answers: list[tuple[str, int]] = []
+        for index, statement in statement_columns:
+            value = answers_memo[row[index]] if index < len(row) else None
+            if isinstance(value, str):
+                problems.append(f"answer to {statement!r}: {value}")
+            elif value is not None:
+                answers.append((statement, value))
+        feedback = clean_feedback(row[cols.feedback]) if cols.feedback is not None and cols.feedback < len(row) else None
+        if feedback is not None and len(feedback) > MAX_FEEDBACK_CHARS:
+            problems.append(f"feedback is {len(feedback):,} characters (limit {MAX_FEEDBACK_CHARS:,})")
+        if not problems and not answers and feedback is None:
+            problems.append("no answers: every statement is blank")
+        if problems:
+            result.rejects.append(
+                make_reject(reject_keys, table.source, line, "; ".join(problems), raw_row(table.header, row, keep, transform), series)
+            )
+            continue
+        if scrub is not None and feedback is not None:
+            feedback = scrub(feedback)
+        key = response_keys.key(series, utc.isoformat(), *[f"{s}={v}" for s, v in answers], feedback or "")
+        result.responses.append(
+            SurveyResponse(key, series, utc, local, tuple(answers), feedback, table.source, line, cols.scale_max)
+        )
+    note = beyond_scale_note(answers_memo, lambda v: None)
+    if note:
+        report.notes.append(note)
+    return result
+
+
+@dataclass(frozen=True)
+class LongColumns:
+    time: int
+    question: int
+    answer: int
+    response_id: int | None
+    series: int | None
+    identity: list[int]  # respondent columns: used to group rows, never stored
+    tool: str | None = None
+    scale_max: int = 5
+    answer_labels: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def mapped(self) -> list[int]:
+        return sorted({self.time, self.question, self.answer, *([self.series] if self.series is not None else [])})
+
+
+def _detect_long_columns(table: RawTable, declared: SourceMapping | None = None,
+                         settings_labels: tuple[tuple[str, int], ...] = ()) -> LongColumns | None:
+    taken: set[int] = set()
+    question = find_header(table.header, QUESTION_HEADERS, taken)
+    if question is None:
+        return None
+    taken.add(question)
+    response_id = find_header(table.header, RESPONSE_ID_HEADERS, taken)
+    if response_id is not None and looks_like_identity_values(
+        [row[response_id] if response_id < len(row) else None for row in table.rows[:200]]
+    ):
+        response_id = None  # an "ID" of Slack member ids or emails names people, not submissions
+    if response_id is not None:
+        taken.add(response_id)
+    answer = find_header(table.header, ANSWER_HEADERS, taken)
+    if answer is None:
+        return None
+    taken.add(answer)
+    series = find_header(table.header, SERIES_HEADERS, taken)
+    if series is not None:
+        taken.add(series)
+    identity = identity_columns(table, taken)
+    tool = detect_tool([normalise_header(h) for h in table.header])
+    time_col = mapping.find_time_column(table, tool, declared.time_column if declared else None, taken | set(identity))
+    scale_max = declared.scale_max if declared else 5
+    labels = {normalise_header(k): v for k, v in settings_labels} if scale_max == 5 else {}
+    labels.update({normalise_header(k): v for k, v in (declared.answer_labels if declared else ())})
+    return LongColumns(time_col, question, answer, response_id, series, identity, tool.name if tool else None,
+                       scale_max, labels)
+
+
+def _parse_long(
+    table: RawTable, settings: Settings, cols: LongColumns, default_series: str, now: datetime | None
+) -> ParsedSurveys:
+    used = set(cols.mapped) | ({cols.response_id} if cols.response_id is not None else set())
+    unused = [h for i, h in enumerate(table.header) if i not in used]
+    report = MappingReport(tool=cols.tool, layout="long", header_rows=1, time_column=table.header[cols.time],
+                           statement_columns=[], feedback_column=None,
+                           series_column=table.header[cols.series] if cols.series is not None else None)
+    result = ParsedSurveys(table.source, "long", dropped_columns=unused, unused_columns=unused, report=report)
+    keep = cols.mapped
+    times = TimeParser(settings.tz, dayfirst_for(settings, [r[cols.time] for r in table.rows if cols.time < len(r)]), now)
+    answers_memo = AnswerMemo(cols.answer_labels, cols.scale_max)
+    report.scale_max = cols.scale_max
+    statement_by_header: dict[str, str | None] = {}
+    response_keys, reject_keys = response_key_maker(), KeyMaker("x")
+    order = {text: i for i, text in enumerate(settings.statement_texts)}
+    scrub = scrub_feedback if settings.scrub_feedback else None
+    seen_questions: dict[str, str] = {}
+
+    def cell(row: list[object], index: int | None) -> object:
+        return row[index] if index is not None and index < len(row) else None
+
+    def raw(row: list[object]) -> dict[str, str]:
+        transform = {cols.answer: scrub} if scrub and is_feedback_header(cell_string(cell(row, cols.question)), settings) else None
+        return raw_row(table.header, row, keep, transform)
+
+    # Group answer rows into responses. Without a response id, rows of one
+    # submission share its time (and, transiently, its respondent column,
+    # which is used for grouping only and never stored).
+    groups: dict[tuple, list[tuple[list[object], int]]] = defaultdict(list)
+    for row, line in zip(table.rows, table.line_numbers):
+        series = series_of(row, cols.series, default_series)
+        if cols.response_id is not None and cell_string(cell(row, cols.response_id)).strip():
+            group = (series, "id", cell_string(cell(row, cols.response_id)).strip())
+        else:
+            who = tuple(cell_string(cell(row, i)) for i in cols.identity)
+            group = (series, "time", cell_string(cell(row, cols.time)), who)
+        groups[group].append((row, line))
+
+    for group, members in groups.items():
+        series = group[0]
+        answers: dict[str, int] = {}
+        feedback_parts: list[str] = []
+        moments: list[tuple[datetime, datetime]] = []
+        good_lines: list[int] = []
+        for row, line in members:
+            try:
+                moment = times.parse(cell(row, cols.time))
+            except TimeError as exc:
+                result.rejects.append(make_reject(reject_keys, table.source, line, f"bad time: {exc}", raw(row), series))
+                continue
+            question = cell_string(cell(row, cols.question))
+            if question not in statement_by_header:
+                statement_by_header[question] = match_statement(question, settings)
+                if statement_by_header[question] is not None:
+                    seen_questions.setdefault(statement_by_header[question], question)
+            statement = statement_by_header[question]
+            if statement is None and is_feedback_header(question, settings):
+                text = clean_feedback(cell(row, cols.answer))
+                if text is not None and len(text) > MAX_FEEDBACK_CHARS:
+                    result.rejects.append(make_reject(
+                        reject_keys, table.source, line,
+                        f"feedback is {len(text):,} characters (limit {MAX_FEEDBACK_CHARS:,})", raw(row), series))
+                    continue
+                if text:
+                    feedback_parts.append(scrub(text) if scrub else text)
+            elif statement is None:
+                result.rejects.append(make_reject(
+                    reject_keys, table.source, line, f"unknown question {clip(question, 80)!r}", raw(row), series))
+                continue
+            else:
+                value = answers_memo[cell(row, cols.answer)]
+                if isinstance(value, str):
+                    result.rejects.append(make_reject(
+                        reject_keys, table.source, line, f"answer to {statement!r}: {value}", raw(row), series))
+                    continue
+                if value is not None:
+                    if statement in answers and answers[statement] != value:
+                        result.rejects.append(make_reject(
+                            reject_keys, table.source, line,
+                            f"second, different answer to {statement!r} in the same response", raw(row), series))
+                        continue
+                    answers[statement] = value
+            moments.append(moment)
+            good_lines.append(line)
+        if not moments or (not answers and not feedback_parts):
+            continue
+        utc, local = min(moments)
+        ordered = tuple(sorted(answers.items(), key=lambda item: order[item[0]]))
+        feedback = "\n".join(feedback_parts) if feedback_parts else None
+        key = response_keys.key(series, utc.isoformat(), *[f"{s}={v}" for s, v in ordered], feedback or "")
+        result.responses.append(
+            SurveyResponse(key, series, utc, local, ordered, feedback, table.source, min(good_lines), cols.scale_max)
+        )
+    report.statement_columns = [(s, f"{table.header[cols.question]} = {q!r}", "exact")
+                                for s, q in sorted(seen_questions.items(), key=lambda item: order[item[0]])]
+    for question, statement in statement_by_header.items():
+        if statement is None and question and not is_feedback_header(question, settings):
+            suggested = mapping.suggestion_for([question], settings, set())
+            if suggested:
+                report.suggestions.append(f"question {question!r} looks like statement {suggested!r}; "
+                                          "add it as an alias if it is")
+    return result

@@ -1,0 +1,292 @@
+"""Times: what a submission time or meeting date means (its shape, D/M vs M/D, local -> UTC),
+with the SQL twins the CSV fast path reads the common shapes by."""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from dateutil import parser as dateutil_parser
+
+from core.settings import Settings
+from pipeline.parse.cells import cell_string, clip
+
+EARLIEST_PLAUSIBLE = datetime(2000, 1, 1)
+# Sheets and Excel count days from 1899-12-30; 20000..80000 is 1954..2119.
+SERIAL_EPOCH = datetime(1899, 12, 30)
+
+
+class TimeError(ValueError):
+    pass
+
+
+# dateutil fills the parts a text lacks from a default date (today, if not given);
+# parsing with two different defaults shows whether the text held a whole date.
+_DEFAULT_A = datetime(1, 1, 1)
+_DEFAULT_B = datetime(4, 2, 2)
+_SLASH_DATE = re.compile(r"^\s*(\d{1,2})[/.](\d{1,2})[/.](\d{2,4})\b(.*)$")
+
+
+def infer_dayfirst(values: list[object]) -> bool:
+    """Decide D/M/Y vs M/D/Y for a whole column from the values that settle it.
+
+    Google Sheets and Slack in US locales write M/D/Y, most of the world D/M/Y;
+    any first part above 12 proves D/M. With no evidence, M/D (Google's default).
+    """
+    for value in values:
+        verdict = dayfirst_evidence(value)
+        if verdict is not None:
+            return verdict
+    return False
+
+
+def dayfirst_evidence(value: object) -> bool | None:
+    """True if this one value can only be D/M/Y, False if only M/D/Y, None if it cannot tell."""
+    if isinstance(value, str):
+        match = _SLASH_DATE.match(value)
+        if match:
+            first, second = int(match.group(1)), int(match.group(2))
+            if first > 12 >= second:
+                return True
+            if second > 12 >= first:
+                return False
+    return None
+
+
+def slash_date_parts_sql(expression: str) -> str:
+    """``dayfirst_evidence``'s pattern in SQL: a struct of the first two parts ('' when it does not
+    match). For ASCII printable text only, where RE2 and Python's re agree (others: ask Python)."""
+    return (f"regexp_extract({expression}, '^ *([0-9]{{1,2}})[/.]([0-9]{{1,2}})[/.][0-9]{{2,4}}\\b', "
+            "['first', 'second'])")
+
+
+def dayfirst_verdict_sql(parts: str) -> str:
+    """``dayfirst_evidence`` in SQL over ``slash_date_parts_sql``: true (D/M), false (M/D) or NULL."""
+    return (f"CASE WHEN {parts}.first = '' THEN NULL "
+            f"WHEN {parts}.first::INT > 12 AND {parts}.second::INT <= 12 THEN true "
+            f"WHEN {parts}.second::INT > 12 AND {parts}.first::INT <= 12 THEN false END")
+
+
+def dayfirst_for(settings: Settings, values: list[object]) -> bool:
+    """The settings' date order, or the column's evidence when it is "auto"."""
+    if settings.date_order == "DMY":
+        return True
+    if settings.date_order == "MDY":
+        return False
+    return infer_dayfirst(values)
+
+
+def _from_number(number: float) -> datetime:
+    if 1e12 <= number < 1e13:  # epoch milliseconds
+        return datetime.fromtimestamp(number / 1000, tz=timezone.utc)
+    if 1e9 <= number < 1e10:  # epoch seconds (Slack's ts)
+        return datetime.fromtimestamp(number, tz=timezone.utc)
+    if 20000 <= number < 80000:  # Sheets/Excel serial date, in local time
+        return SERIAL_EPOCH + timedelta(days=number)
+    raise TimeError(f"{number!r} is not a date or time")
+
+
+class TimeParser:
+    """Parse submission times to (utc, local) naive datetimes; naive inputs are local."""
+
+    def __init__(self, tz: ZoneInfo, dayfirst: bool, now: datetime | None = None) -> None:
+        self.tz = tz
+        self.tz_is_utc = tz.key in ("UTC", "Etc/UTC", "Etc/GMT", "GMT", "Etc/UCT", "UCT")
+        self.dayfirst = dayfirst
+        self.latest_plausible = (now or datetime.now(timezone.utc)).replace(tzinfo=None) + timedelta(days=1)
+        self._memo: dict[object, tuple[datetime, datetime] | str] = {}
+
+    def parse(self, value: object) -> tuple[datetime, datetime]:
+        """Return (utc, local) or raise TimeError with a reason a user can act on."""
+        try:
+            cached = self._memo[value]
+        except (KeyError, TypeError):
+            try:
+                cached = self._parse(value)
+            except TimeError as exc:
+                cached = str(exc)
+            try:
+                self._memo[value] = cached
+            except TypeError:
+                pass
+        if isinstance(cached, str):
+            raise TimeError(cached)
+        return cached
+
+    def _parse(self, value: object) -> tuple[datetime, datetime]:
+        try:
+            moment = self._to_datetime(value)
+            if moment.tzinfo is None and self.tz_is_utc:
+                utc = local = moment  # the common case, without two timezone conversions
+            else:
+                aware = moment.replace(tzinfo=self.tz) if moment.tzinfo is None else moment
+                utc = aware.astimezone(timezone.utc).replace(tzinfo=None)
+                local = aware.astimezone(self.tz).replace(tzinfo=None)
+        except (OverflowError, ValueError) as exc:
+            if isinstance(exc, TimeError):
+                raise
+            # Year 1 or 9999 shifted by a timezone, or a number too big for a float.
+            raise TimeError(f"{clip(cell_string(value), 40)!r} is out of range") from None
+        if utc < EARLIEST_PLAUSIBLE:
+            raise TimeError(f"time {utc:%Y-%m-%d} is before 2000")
+        if utc > self.latest_plausible:
+            raise TimeError(f"time {utc:%Y-%m-%d %H:%M} is in the future")
+        return utc, local
+
+    def _to_datetime(self, value: object) -> datetime:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise TimeError("no time")
+        if isinstance(value, datetime):
+            return value
+        if isinstance(value, date):
+            return datetime.combine(value, time())
+        if isinstance(value, bool):
+            raise TimeError(f"{value!r} is not a time")
+        if isinstance(value, (int, float)):
+            if isinstance(value, float) and math.isnan(value):
+                raise TimeError("no time")
+            return _from_number(float(value))
+        text = str(value).strip()
+        try:
+            return datetime.fromisoformat(text.replace(" UTC", "+00:00"))
+        except ValueError:
+            pass
+        moment = self._slash_datetime(text)
+        if moment is not None:
+            return moment
+        try:
+            return _from_number(float(text))
+        except ValueError:
+            pass
+        if len(text) > 64:
+            raise TimeError(f"{clip(text, 40)!r} is not a date or time")
+        # JavaScript's Date.toString() (Apps Script writing a form's sheet) names the zone after the
+        # offset: "Mon Sep 08 2025 13:58:23 GMT-0500 (Central Daylight Time)". The offset says it all.
+        text = _ZONE_NAME_AFTER_OFFSET.sub("", text)
+        # "GMT+1" (Google Forms) means UTC+1; dateutil reads it POSIX-style as UTC-1.
+        text = _GMT_OFFSET.sub(lambda m: f"{m.group(1)}{int(m.group(2)):02d}:{m.group(3) or '00'}", text)
+        try:
+            with warnings.catch_warnings():
+                # dateutil only warns about a zone name it does not know, then ignores it: that
+                # would read "4:05 PM IST" as local time, hours off. Refuse it instead.
+                warnings.simplefilter("error", dateutil_parser.UnknownTimezoneWarning)
+                moment = dateutil_parser.parse(text, dayfirst=self.dayfirst, default=_DEFAULT_A, tzinfos=ZONE_ABBREVIATIONS)
+                if moment.year == _DEFAULT_A.year or moment.month == 1 or moment.day == 1:
+                    other = dateutil_parser.parse(text, dayfirst=self.dayfirst, default=_DEFAULT_B,
+                                                  tzinfos=ZONE_ABBREVIATIONS)
+                    if other.date() != moment.date():
+                        raise TimeError(f"{clip(text, 40)!r} has no full date (day, month and year)")
+            return moment
+        except dateutil_parser.UnknownTimezoneWarning:
+            raise TimeError(f"{clip(text, 40)!r} names a time zone that is ambiguous or unknown; "
+                            "an offset such as +05:30 says which") from None
+        except (ValueError, OverflowError, dateutil_parser.ParserError) as exc:
+            if isinstance(exc, TimeError):
+                raise
+            raise TimeError(f"{clip(text, 40)!r} is not a date or time") from None
+
+
+    def _slash_datetime(self, text: str) -> datetime | None:
+        """The common M/D/Y or D/M/Y (Sheets, Slack, Excel) without dateutil's cost."""
+        match = _SLASH_DATETIME.match(text)
+        if match is None:
+            return None
+        first, second, year, hour, minute, second_of_minute, fraction, meridiem = match.groups()
+        day, month = (int(first), int(second)) if self.dayfirst else (int(second), int(first))
+        hours = int(hour or 0)
+        if meridiem:
+            if not 1 <= hours <= 12:
+                return None
+            hours = hours % 12 + (12 if meridiem.lower() == "pm" else 0)
+        try:
+            return datetime(int(year), month, day, hours, int(minute or 0), int(second_of_minute or 0),
+                            int((fraction or "0").ljust(6, "0")))
+        except ValueError:
+            return None  # e.g. month 13: let the general parser give the reason
+
+
+# Zone names forms write after a time (Google Forms: "… 4:05:00 PM EDT"), each one fixed offset.
+# Ambiguous names (IST: India, Ireland or Israel) are not here: refused, not guessed. CST is US
+# Central, as Google writes it; for China it writes GMT+8.
+ZONE_ABBREVIATIONS = {
+    "UTC": 0, "GMT": 0, "Z": 0, "WET": 0, "BST": 3600, "WEST": 3600, "CET": 3600, "CEST": 7200, "MET": 3600,
+    "MEST": 7200, "EET": 7200, "EEST": 10800, "MSK": 10800,
+    "EST": -5 * 3600, "EDT": -4 * 3600, "CST": -6 * 3600, "CDT": -5 * 3600, "MST": -7 * 3600, "MDT": -6 * 3600,
+    "PST": -8 * 3600, "PDT": -7 * 3600, "AKST": -9 * 3600, "AKDT": -8 * 3600, "HST": -10 * 3600,
+    "AEST": 10 * 3600, "AEDT": 11 * 3600, "ACST": 34200, "ACDT": 37800, "AWST": 8 * 3600,
+    "NZST": 12 * 3600, "NZDT": 13 * 3600, "JST": 9 * 3600, "KST": 9 * 3600, "SGT": 8 * 3600, "HKT": 8 * 3600,
+}
+
+_ZONE_NAME_AFTER_OFFSET = re.compile(r"(?<=[+-]\d{4})\s*\([A-Za-z][A-Za-z .'-]*\)\s*$")
+_GMT_OFFSET = re.compile(r"\b(?:GMT|UTC)\s*([+-])(\d{1,2})(?::?(\d{2}))?\b")
+
+_SLASH_DATETIME = re.compile(
+    r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})"
+    r"(?:[ T,]+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?\s*([AaPp][Mm])?)?$"
+)
+
+
+def parse_date(value: object, parser: TimeParser) -> date:
+    """A meeting date: the local calendar day of whatever the cell holds."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    _utc, local = parser.parse(value)
+    return local.date()
+
+
+# --- the SQL twins of TimeParser (the CSV fast path) --------------------------------------
+
+# The time shapes SQL reads itself: each pattern proves the shape (ASCII digits, nothing
+# around it), and try_strptime then rejects impossible dates and times (NULL: Python decides).
+# For these texts TimeParser gives the same moment: datetime.fromisoformat for the ISO
+# shapes, _SLASH_DATETIME (M/D/Y or D/M/Y) for the slash shapes.
+_D = "[0-9]{1,2}"
+_TIME_SHAPES = (
+    (f"{_D}/{_D}/[0-9]{{4}} {_D}:[0-9]{{2}}:[0-9]{{2}}", "{a}/{b}/%Y %H:%M:%S"),
+    (f"{_D}/{_D}/[0-9]{{4}} {_D}:[0-9]{{2}}", "{a}/{b}/%Y %H:%M"),
+    (f"{_D}/{_D}/[0-9]{{4}}", "{a}/{b}/%Y"),
+    (f"{_D}/{_D}/[0-9]{{4}} {_D}:[0-9]{{2}}:[0-9]{{2}} [AP]M", "{a}/{b}/%Y %I:%M:%S %p"),
+    ("[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}", "%Y-%m-%d %H:%M:%S"),
+    ("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}", "%Y-%m-%dT%H:%M:%S"),
+    ("[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}", "%Y-%m-%d %H:%M"),
+    ("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}", "%Y-%m-%dT%H:%M"),
+    ("[0-9]{4}-[0-9]{2}-[0-9]{2}", "%Y-%m-%d"),
+)
+
+
+def moment_sql(column: str, dayfirst: bool) -> str:
+    """The naive timestamp SQL reads from a time cell, or NULL (our constants only, no data)."""
+    a, b = ("%d", "%m") if dayfirst else ("%m", "%d")
+    branches = " ".join(
+        f"WHEN regexp_full_match({column}, '{pattern}') THEN try_strptime({column}, '{fmt.format(a=a, b=b)}')"
+        for pattern, fmt in _TIME_SHAPES
+    )
+    return f"(CASE {branches} END)"
+
+
+def steady_offset_us(hour: datetime, tz: ZoneInfo, latest: datetime) -> int | None:
+    """UTC offset of naive local times in this hour if one offset fits all of it, else None."""
+    if hour < EARLIEST_PLAUSIBLE - timedelta(days=2) or hour > latest + timedelta(days=2):
+        return None  # the Python parser gives these their reason
+    offsets = set()
+    for probe in (hour, hour + timedelta(minutes=59, seconds=59, microseconds=999_999)):
+        aware = probe.replace(tzinfo=tz)
+        utc = aware.astimezone(timezone.utc).replace(tzinfo=None)
+        if aware.astimezone(tz).replace(tzinfo=None) != probe:
+            return None  # in a DST gap the wall time moves
+        offsets.add(probe - utc)
+    if len(offsets) != 1:
+        return None
+    offset = offsets.pop()
+    return (offset.days * 86_400 + offset.seconds) * 1_000_000 + offset.microseconds
+
+
+def plausible_utc_sql(moment: str, offset_us: str, latest: datetime) -> tuple[str, list[object]]:
+    """TimeParser's local -> UTC in SQL for a naive local moment and its hour's steady offset
+    (``steady_offset_us``), kept only inside the plausible range: NULL outside it, where
+    TimeParser words the reason. Returns the expression and its two parameters."""
+    utc = f"{moment} - to_microseconds({offset_us})"
+    return f"CASE WHEN {utc} BETWEEN ? AND ? THEN {utc} END", [EARLIEST_PLAUSIBLE, latest]
