@@ -268,15 +268,18 @@ def moment_sql(column: str, dayfirst: bool) -> str:
 
 
 def steady_offset_us(hour: datetime, tz: ZoneInfo, latest: datetime) -> int | None:
-    """UTC offset of naive local times in this hour if one offset fits all of it, else None."""
+    """UTC offset of naive local times in this hour if one offset fits all of it, else None.
+
+    TimeParser gives a naive time its zone as it stands (fold 0): a time repeated when clocks go
+    back is read as the first, one in the gap when they go forward with the offset before the
+    change, and its local time stays the text's. So one offset fits a whole hour unless a change
+    falls inside it (Lord Howe's half-hour steps); such hours go to TimeParser value by value.
+    """
     if hour < EARLIEST_PLAUSIBLE - timedelta(days=2) or hour > latest + timedelta(days=2):
         return None  # the Python parser gives these their reason
     offsets = set()
     for probe in (hour, hour + timedelta(minutes=59, seconds=59, microseconds=999_999)):
-        aware = probe.replace(tzinfo=tz)
-        utc = aware.astimezone(timezone.utc).replace(tzinfo=None)
-        if aware.astimezone(tz).replace(tzinfo=None) != probe:
-            return None  # in a DST gap the wall time moves
+        utc = probe.replace(tzinfo=tz).astimezone(timezone.utc).replace(tzinfo=None)
         offsets.add(probe - utc)
     if len(offsets) != 1:
         return None
