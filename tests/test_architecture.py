@@ -80,3 +80,13 @@ def test_pipeline_export_runs_without_streamlit(demo_db: Path, tmp_path: Path) -
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stderr.strip().splitlines()[-1] == "no streamlit", result.stderr[-2000:]
     assert any(tmp_path.glob("*.png"))
+
+
+def test_the_fast_path_imports_only_public_names_of_the_parser() -> None:
+    """pipeline.csv_fast_path mirrors the parser's rules with the SQL twins beside them
+    (pipeline/parse/*.py); it imports what it needs by public names, never private ones."""
+    tree = ast.parse((ROOT / "pipeline" / "csv_fast_path.py").read_text(encoding="utf-8"))
+    private = [f"{node.module}.{alias.name}" for node in ast.walk(tree)
+               if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("pipeline.")
+               for alias in node.names if alias.name.startswith("_")]
+    assert not private, private
