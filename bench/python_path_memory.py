@@ -42,7 +42,24 @@ def _shapes(surveys: Path, out: Path) -> dict[str, Path]:
     titled.write_bytes(b"Weekly review survey export\r\n\r\n" + data)
     legacy = out / "legacy-cp1252.csv"
     legacy.write_bytes(data.decode("utf-8").replace("\u2014", "-").encode("cp1252", errors="replace"))
-    return {"title row above the header (UTF-8)": titled, "legacy cp1252 export": legacy}
+    return {"title row above the header (UTF-8)": titled, "legacy cp1252 export": legacy,
+            "Excel workbook (.xlsx)": _workbook(surveys, out / "workbook.xlsx")}
+
+
+def _workbook(surveys: Path, path: Path) -> Path:
+    """The same export as a one-sheet workbook (openpyxl's streaming writer; cells as text,
+    as a "download as .xlsx" of a CSV gives them)."""
+    import csv
+
+    import openpyxl
+
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet("Form responses 1")
+    with surveys.open(encoding="utf-8", newline="") as handle:
+        for row in csv.reader(handle):
+            sheet.append(row)
+    book.save(path)
+    return path
 
 
 def measure(path: Path, work: Path) -> dict[str, float]:

@@ -282,14 +282,17 @@ FROM totals AS t JOIN top USING (week_start, series);
 POLL_PUBLIC_VIEWS = ("talking_points", "weekly_topics")
 
 
-def temp_table(connection: duckdb.DuckDBPyConnection, name: str, columns: dict[str, tuple[str, list]]) -> None:
-    """A TEMP table from Python lists, one per column: {column: (SQL type, values)}.
+def temp_table(connection: duckdb.DuckDBPyConnection, name: str, columns: dict[str, tuple[str, list]],
+               append: bool = False) -> None:
+    """A TEMP table from Python lists, one per column: {column: (SQL type, values)}; with
+    ``append``, the rows are added to the existing table ``name`` instead (same columns, same order).
 
     The lists are bound as typed LIST parameters and unnested side by side, so a CLI run need
     not import pyarrow and numpy (the benchmark report has the cost).
     ``name`` and the column names and types are ours, never data.
     """
     rows = len(next(iter(columns.values()))[1]) if columns else 0
+    into = f"INSERT INTO {name}" if append else f"CREATE TEMP TABLE {name} AS"
     if rows > ARROW_FROM_ROWS:
         # Many rows (the Python path on a large file): Arrow converts them about 3x faster.
         import pyarrow as pa
@@ -299,11 +302,11 @@ def temp_table(connection: duckdb.DuckDBPyConnection, name: str, columns: dict[s
         table = pa.table({column: pa.array(values, arrow_types[sql_type])
                           for column, (sql_type, values) in columns.items()})
         connection.register(f"{name}_arrow", table)
-        connection.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
+        connection.execute(f"{into} SELECT * FROM {name}_arrow")
         connection.unregister(f"{name}_arrow")
         return
     select = ", ".join(f"unnest(?::{sql_type}[]) AS {column}" for column, (sql_type, _values) in columns.items())
-    connection.execute(f"CREATE TEMP TABLE {name} AS SELECT {select}", [values for _type, values in columns.values()])
+    connection.execute(f"{into} SELECT {select}", [values for _type, values in columns.values()])
 
 
 ARROW_FROM_ROWS = 50_000

@@ -207,7 +207,7 @@ def run_ingest(args: argparse.Namespace, settings: Settings, db_path: Path, fast
     attendance: list[ParsedAttendance] = []
     # Read and parse everything before touching the DB: a bad file changes nothing.
     csv_surveys: list[CsvSurveyInput] = []
-    inputs = read_survey_inputs(args.surveys, settings, args.series, _run_options(args), _print_progress)
+    inputs = read_survey_inputs(args.surveys, settings, args.series, _run_options(args), _print_progress, lazy=True)
     sources = list(inputs.sources)
     for table in inputs.tables:
         csv_plan = plan_fast_csv(table.path) if fast_csv and table.path is not None else None
@@ -235,7 +235,7 @@ def run_ingest(args: argparse.Namespace, settings: Settings, db_path: Path, fast
             polls.append(checked_table(table, settings, args.series))
         elif ref.kind == "surveys":
             declared = mapping_for(settings, table.source, table.source.rsplit(" / ", 1)[-1], _run_options(args))
-            surveys.append(parse_surveys(table, settings, args.series, declared=declared))
+            surveys.append(parse_surveys(table, settings, args.series, declared=declared, lazy=True))
         else:
             attendance.append(parse_attendance(table, settings, args.series))
         sources.append(table.source)

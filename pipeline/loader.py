@@ -186,6 +186,9 @@ def load(
                 log.info("%s: parsed in Python (%s)", item.plan.source, reason)
                 declined[item.plan.source] = str(reason)
                 surveys.append(item.parse_in_python())
+        # Rows parsed in Python go to a TEMP table a batch at a time, before the checks below:
+        # a lazily parsed file's rejects are known only once its rows are drained.
+        python_counts = _stage_python_responses(con, settings, surveys)
         rejects = [("survey", r) for p in surveys for r in p.rejects] + [
             ("survey", r) for s in staged for r in s.rejects
         ] + [("attendance", r) for p in attendance for r in p.rejects] + [
@@ -197,11 +200,11 @@ def load(
                 f"--strict: {len(rejects)} row(s) rejected, nothing loaded "
                 f"(first: {first.source_file} line {first.line}: {first.reason})"
             )
-        for parsed in surveys:
-            check_usable(parsed.source, len(parsed.responses), parsed.rejects, parsed.report)
+        for parsed, count in zip(surveys, python_counts):
+            check_usable(parsed.source, count, parsed.rejects, parsed.report)
         for staged_file in staged:
             check_usable(staged_file.source, staged_file.response_count, staged_file.rejects, staged_file.report)
-        summary = _write(con, settings, surveys, staged, attendance, rejects, sources, started, polls=polls,
+        summary = _write(con, settings, surveys, python_counts, staged, attendance, rejects, sources, started, polls=polls,
                          actions=actions)
         if demo:
             mark_demo_run(con, summary.run_id)  # in the same published snapshot as the rows
@@ -211,10 +214,51 @@ def load(
     return summary
 
 
+# Rows of the Python path per INSERT: bounds its records in memory (issue 16; `python -m
+# bench.python_path_memory` measures the peak). Below schema.ARROW_FROM_ROWS on purpose: Arrow's
+# memory pool keeps what each batch freed.
+PYTHON_BATCH_ROWS = 20_000
+
+
+def _stage_python_responses(con: duckdb.DuckDBPyConnection, settings: Settings,
+                            surveys: list[ParsedSurveys]) -> list[int]:
+    """TEMP table ``python_responses`` with every response parsed in Python, in the columns the
+    CSV fast path stages too (one score column per statement); the count per input, in order."""
+    statement_texts = settings.statement_texts
+    position = {text: i for i, text in enumerate(statement_texts)}
+    score_columns = [f"score_{i:d}" for i in range(len(statement_texts))]
+    con.execute("CREATE TEMP TABLE python_responses (response_key VARCHAR, series VARCHAR, submitted_utc TIMESTAMP, "
+                "submitted_local TIMESTAMP, feedback VARCHAR, source_file VARCHAR, source_line BIGINT, "
+                "scale_max TINYINT" + "".join(f", {c} TINYINT" for c in score_columns) + ")")
+    counts: list[int] = []
+    for parsed in surveys:
+        counts.append(0)
+        for batch in parsed.batches(PYTHON_BATCH_ROWS):
+            # Column lists, not row tuples: each becomes one typed LIST parameter (see schema.temp_table).
+            scores: list[list[int | None]] = [[None] * len(batch) for _ in statement_texts]  # as given: 1..scale_max
+            for row, r in enumerate(batch):
+                for statement, score in r.answers:
+                    scores[position[statement]][row] = score
+            temp_table(con, "python_responses", {
+                "response_key": ("VARCHAR", [r.response_key for r in batch]),
+                "series": ("VARCHAR", [r.series for r in batch]),
+                "submitted_utc": ("TIMESTAMP", [r.submitted_utc for r in batch]),
+                "submitted_local": ("TIMESTAMP", [r.submitted_local for r in batch]),
+                "feedback": ("VARCHAR", [r.feedback for r in batch]),
+                "source_file": ("VARCHAR", [r.source_file for r in batch]),
+                "source_line": ("BIGINT", [r.source_line for r in batch]),
+                "scale_max": ("TINYINT", [r.scale_max for r in batch]),
+                **{name: ("TINYINT", column) for name, column in zip(score_columns, scores)},
+            }, append=True)
+            counts[-1] += len(batch)
+    return counts
+
+
 def _write(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
     surveys: list[ParsedSurveys],
+    python_counts: list[int],
     staged: list[StagedSurveys],
     attendance: list[ParsedAttendance],
     rejects: list[tuple[str, Reject]],
@@ -224,25 +268,6 @@ def _write(
     polls: Sequence[ParsedPolls] = (),
 ) -> RunSummary:
     statement_texts = settings.statement_texts
-    position = {text: i for i, text in enumerate(statement_texts)}
-    responses = [r for p in surveys for r in p.responses]
-    # Column lists, not row tuples: each becomes one typed LIST parameter (see schema.temp_table).
-    # Scores go one column per statement, the shape the CSV fast path stages them in too.
-    scores: list[list[int | None]] = [[None] * len(responses) for _ in statement_texts]  # as given: 1..scale_max
-    for row, r in enumerate(responses):
-        for statement, score in r.answers:
-            scores[position[statement]][row] = score
-    response_columns = {
-        "response_key": ("VARCHAR", [r.response_key for r in responses]),
-        "series": ("VARCHAR", [r.series for r in responses]),
-        "submitted_utc": ("TIMESTAMP", [r.submitted_utc for r in responses]),
-        "submitted_local": ("TIMESTAMP", [r.submitted_local for r in responses]),
-        "feedback": ("VARCHAR", [r.feedback for r in responses]),
-        "source_file": ("VARCHAR", [r.source_file for r in responses]),
-        "source_line": ("BIGINT", [r.source_line for r in responses]),
-        "scale_max": ("TINYINT", [r.scale_max for r in responses]),
-        **{f"score_{i}": ("TINYINT", column) for i, column in enumerate(scores)},
-    }
     reject_columns = {
         "reject_key": ("VARCHAR", [r.reject_key for _kind, r in rejects]),
         "kind": ("VARCHAR", [kind for kind, _r in rejects]),
@@ -267,13 +292,13 @@ def _write(
     }
     dropped = sorted({c for p in [*surveys, *staged] for c in p.dropped_columns})
     unused = sorted({c for p in [*surveys, *staged] for c in p.unused_columns})
-    incoming_count = len(responses) + sum(s.response_count for s in staged)
+    python_count = sum(python_counts)
+    incoming_count = python_count + sum(s.response_count for s in staged)
 
     # One transaction: everything below is written, or nothing.
     con.execute("BEGIN TRANSACTION")
     run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs").fetchall()[0][0]
     for name, columns in (
-        ("python_responses", response_columns),
         ("incoming_rejects", reject_columns),
         ("incoming_meetings", meeting_columns),
         ("incoming_statements", statement_columns),
@@ -287,7 +312,7 @@ def _write(
     )
     input_selects = [f"SELECT {response_columns}, {n + 1:d} AS input_no FROM {s.responses_table}"  # our own names
                      for n, s in enumerate(staged)]
-    if responses or not input_selects:
+    if python_count or not input_selects:
         input_selects.insert(0, f"SELECT {response_columns.replace('response_key', 'response_key::UUID AS response_key', 1)}, "
                                 f"0 AS input_no FROM python_responses")
     con.execute("CREATE TEMP VIEW incoming_responses AS " + " UNION ALL ".join(input_selects))
@@ -295,7 +320,7 @@ def _write(
         """INSERT INTO statements SELECT statement, statement_order FROM incoming_statements
            ON CONFLICT (statement) DO UPDATE SET statement_order = excluded.statement_order"""
     )
-    inputs_with_responses = sum(1 for p in surveys if p.responses) + sum(1 for s in staged if s.response_count)
+    inputs_with_responses = sum(1 for count in python_counts if count) + sum(1 for s in staged if s.response_count)
     first_load = con.execute("SELECT count(*) FROM responses").fetchall()[0][0] == 0
     if inputs_with_responses <= 1:
         # Keys are unique within one input (occurrence numbers), so only stored keys can

@@ -39,8 +39,12 @@ class SurveyInputs:
 def read_survey_inputs(paths: list[Path], settings: Settings, series: str | None,
                        options: RunOptions | None = None,
                        progress: Callable[[str], Callable[[int, int], None] | None] = lambda name: None,
-                       ) -> SurveyInputs:
-    """Every survey table of the given files and folders; workbooks give every tab that fits."""
+                       lazy: bool = False) -> SurveyInputs:
+    """Every survey table of the given files and folders; workbooks give every tab that fits.
+
+    ``lazy`` (ingest) maps the columns up front and leaves the rows for the loader to parse a
+    batch at a time (records.ParsedSurveys.pending); a preview parses them all at once.
+    """
     options = options or RunOptions()
     inputs = SurveyInputs()
     for path in expand_inputs(paths):
@@ -51,7 +55,7 @@ def read_survey_inputs(paths: list[Path], settings: Settings, series: str | None
 
             def parse_csv(path: Path = path, declared: SourceMapping | None = declared) -> ParsedSurveys:
                 return parse_surveys(read_table(path, limits=settings.limits), settings, series, progress=progress(path.name),
-                                     declared=declared)
+                                     declared=declared, lazy=lazy)
 
             inputs.tables.append(SurveyTable(str(path), declared, parse_csv, path))
             continue
@@ -63,7 +67,7 @@ def read_survey_inputs(paths: list[Path], settings: Settings, series: str | None
                 continue
             declared = mapping_for(settings, str(path), tab.name, options)
             try:
-                parsed = parse_surveys(tab.table, settings, series, declared=declared)
+                parsed = parse_surveys(tab.table, settings, series, declared=declared, lazy=lazy)
             except NotASurvey as exc:
                 first_problem = first_problem or exc
                 inputs.skipped.append(f"skipped {path} / {tab.name}: no column answers a statement")

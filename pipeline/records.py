@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import islice
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +69,18 @@ class ParsedSurveys:
     dropped_columns: list[str] = field(default_factory=list)  # unmapped columns: never stored
     unused_columns: list[str] = field(default_factory=list)  # neither statement, time, feedback nor series
     report: MappingReport | None = None
+    # Rows still to parse (pipeline.parse with lazy=True): the loader takes them a batch at a
+    # time, so a large file's records are never all in memory at once (issue 16). Rejects and
+    # report notes are complete only once they are drained.
+    pending: Iterator[SurveyResponse] | None = field(default=None, repr=False)
+
+    def batches(self, size: int) -> Iterator[list[SurveyResponse]]:
+        """Every response, at most ``size`` at a time: ``responses``, then the pending rows."""
+        for start in range(0, len(self.responses), size):
+            yield self.responses[start:start + size]
+        pending, self.pending = self.pending, None
+        while pending is not None and (batch := list(islice(pending, size))):
+            yield batch
 
 
 @dataclass

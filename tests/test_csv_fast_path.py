@@ -22,6 +22,7 @@ import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
+from pipeline import loader
 from pipeline.cli import build_parser, run_ingest
 from pipeline.csv_fast_path import plan
 from pipeline.parse.cells import PY_WHITESPACE_CLASS
@@ -186,6 +187,25 @@ def test_rejects_line_numbers_and_repeats_match(tmp_path: Path, settings: Settin
     # the inserted multi-line one 3; the blank row takes line 10.
     assert lines == [7, 8, 9, 25]
     assert last_line == 24
+
+
+@pytest.mark.parametrize("batch_rows", [1, 3, 10**6])
+def test_python_path_in_batches_loads_the_same(tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch,
+                                               batch_rows: int):
+    """Issue 16: the Python path parses and inserts a batch at a time; repeats across batch
+    boundaries keep their occurrence numbers, and rejects found late still count."""
+    monkeypatch.setattr(loader, "PYTHON_BATCH_ROWS", batch_rows)
+    rows = _standard_rows(10)
+    rows.insert(4, rows[2][:])  # the same response three times, in different batches of 3
+    rows.append(rows[2][:])
+    rows.append(["5/1/2026 10:00:00", "Payments review", "x", "Agree", "Sometimes", "", "", ""])  # bad answer, last
+    source = write_csv(tmp_path / "survey.csv", rows)
+    fast, python = load_both_ways(tmp_path, settings, [source])
+    assert (python.responses_added, python.rejects_added) == (12, 1)
+    with duckdb.connect(str(tmp_path / "python.duckdb"), read_only=True) as con:
+        repeats = con.execute("SELECT count(*), count(DISTINCT response_key) FROM responses "
+                              "GROUP BY submitted_utc, feedback HAVING count(*) > 1").fetchall()
+    assert repeats == [(3, 3)]
 
 
 @pytest.mark.parametrize("timezone", ["UTC", "America/New_York", "Europe/London", "Australia/Lord_Howe"])

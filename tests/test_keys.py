@@ -23,3 +23,15 @@ def test_the_python_key_and_its_sql_twin_agree(content: str, occurrence: int) ->
 
 def test_a_repeat_gets_another_key() -> None:
     assert len({md5_key("same", n) for n in range(5)}) == 5
+
+
+@pytest.mark.parametrize("parts", [("Payments", "2026-03-04T16:00:00", "good=5", ""), ("", ), ("é👍", "\x1e")])
+def test_the_key_maker_numbers_repeats_as_md5_key_does(parts: tuple[str, ...]) -> None:
+    """KeyMaker counts repeats by their first key (issue 16: no content kept per row); the keys
+    are still md5_key(content, n) for the n-th repeat."""
+    from pipeline.parse.keys import response_key_maker
+
+    maker, other = response_key_maker(), ("other",)
+    keys = [maker.key(*parts), maker.key(*other), maker.key(*parts), maker.key(*parts)]
+    content = "\x1f".join(parts)
+    assert keys == [md5_key(content, 0), md5_key("other", 0), md5_key(content, 1), md5_key(content, 2)]

@@ -34,9 +34,12 @@ class KeyMaker:
 
     def key(self, *parts: str) -> str:
         content = "\x1f".join(parts)
-        occurrence = self.seen[content]
-        self.seen[content] = occurrence + 1
-        return self.prefix + self.key_of(content, occurrence)
+        # Counted by the first occurrence's key, not the content: a response's content (its
+        # feedback included) would stay in memory for the whole file (issue 16).
+        first = self.key_of(content, 0)
+        occurrence = self.seen[first]
+        self.seen[first] = occurrence + 1
+        return self.prefix + (first if occurrence == 0 else self.key_of(content, occurrence))
 
 
 def response_key_maker() -> KeyMaker:

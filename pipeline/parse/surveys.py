@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -47,13 +47,15 @@ def parse_surveys(
     now: datetime | None = None,
     progress: ProgressCallback | None = None,
     declared: SourceMapping | None = None,
+    lazy: bool = False,
 ) -> ParsedSurveys:
     """Map the columns (declared or exact, see pipeline.mapping) and parse every row.
 
-    ``declared`` is the [[sources]] entry (with CLI flags) for this file, if any.
+    ``declared`` is the [[sources]] entry (with CLI flags) for this file, if any. ``lazy``
+    maps the columns now and leaves a wide export's rows to be parsed as the loader takes them.
     """
     return below_title_rows(  # type: ignore[return-value]
-        table, lambda t: _parse_surveys(t, settings, series, now, progress, declared))
+        table, lambda t: _parse_surveys(t, settings, series, now, progress, declared, lazy))
 
 
 def _parse_surveys(
@@ -63,10 +65,11 @@ def _parse_surveys(
     now: datetime | None,
     progress: ProgressCallback | None,
     declared: SourceMapping | None,
+    lazy: bool = False,
 ) -> ParsedSurveys:
     wide = detect_wide_columns(table, settings, declared)
     if wide is not None:
-        return parse_wide_rows(wide.table, settings, wide, series or settings.default_series, now, progress)
+        return parse_wide_rows(wide.table, settings, wide, series or settings.default_series, now, progress, lazy=lazy)
     long_layout = _detect_long_columns(table, declared, settings.answer_labels)
     if long_layout is not None:
         return _parse_long(table, settings, long_layout, series or settings.default_series, now)
@@ -109,9 +112,11 @@ def parse_wide_rows(
     now: datetime | None,
     progress: ProgressCallback | None,
     dayfirst: bool | None = None,
+    lazy: bool = False,
 ) -> ParsedSurveys:
     """Every row of a wide export. ``dayfirst`` overrides the column's own evidence: the CSV
-    fast path decides it over the whole file and hands only some rows to this function."""
+    fast path decides it over the whole file and hands only some rows to this function.
+    ``lazy`` leaves the rows in ``pending``, parsed as the loader takes them (records.ParsedSurveys)."""
     report = describe(cols, "wide")
     result = ParsedSurveys(table.source, "wide", unused_columns=cols.unused(), report=report)
     result.dropped_columns = list(result.unused_columns)
@@ -126,42 +131,45 @@ def parse_wide_rows(
     statement_columns = sorted(cols.statements.items(), key=lambda item: order[item[1]])
     response_keys, reject_keys = response_key_maker(), KeyMaker("x")
 
-    total = len(table.rows)
-    for number, (row, line) in enumerate(zip(table.rows, table.line_numbers), start=1):
-        if progress is not None and (number % 10_000 == 0 or number == total):
-            progress(number, total)
-        series = series_of(row, cols.series, default_series)
-        problems: list[str] = []
-        try:
-            utc, local = times.parse(row[cols.time] if cols.time < len(row) else None)
-        except TimeError as exc:
-            problems.append(f"bad time: {exc}")
-        answers: list[tuple[str, int]] = []
-        for index, statement in statement_columns:
-            value = answers_memo[row[index]] if index < len(row) else None
-            if isinstance(value, str):
-                problems.append(f"answer to {statement!r}: {value}")
-            elif value is not None:
-                answers.append((statement, value))
-        feedback = clean_feedback(row[cols.feedback]) if cols.feedback is not None and cols.feedback < len(row) else None
-        if feedback is not None and len(feedback) > MAX_FEEDBACK_CHARS:
-            problems.append(f"feedback is {len(feedback):,} characters (limit {MAX_FEEDBACK_CHARS:,})")
-        if not problems and not answers and feedback is None:
-            problems.append("no answers: every statement is blank")
-        if problems:
-            result.rejects.append(
-                make_reject(reject_keys, table.source, line, "; ".join(problems), raw_row(table.header, row, keep, transform), series)
-            )
-            continue
-        if scrub is not None and feedback is not None:
-            feedback = scrub(feedback)
-        key = response_keys.key(series, utc.isoformat(), *[f"{s}={v}" for s, v in answers], feedback or "")
-        result.responses.append(
-            SurveyResponse(key, series, utc, local, tuple(answers), feedback, table.source, line, cols.scale_max)
-        )
-    note = beyond_scale_note(answers_memo, lambda v: None)
-    if note:
-        report.notes.append(note)
+    def responses() -> Iterator[SurveyResponse]:
+        total = len(table.rows)
+        for number, (row, line) in enumerate(zip(table.rows, table.line_numbers), start=1):
+            if progress is not None and (number % 10_000 == 0 or number == total):
+                progress(number, total)
+            series = series_of(row, cols.series, default_series)
+            problems: list[str] = []
+            try:
+                utc, local = times.parse(row[cols.time] if cols.time < len(row) else None)
+            except TimeError as exc:
+                problems.append(f"bad time: {exc}")
+            answers: list[tuple[str, int]] = []
+            for index, statement in statement_columns:
+                value = answers_memo[row[index]] if index < len(row) else None
+                if isinstance(value, str):
+                    problems.append(f"answer to {statement!r}: {value}")
+                elif value is not None:
+                    answers.append((statement, value))
+            feedback = clean_feedback(row[cols.feedback]) if cols.feedback is not None and cols.feedback < len(row) else None
+            if feedback is not None and len(feedback) > MAX_FEEDBACK_CHARS:
+                problems.append(f"feedback is {len(feedback):,} characters (limit {MAX_FEEDBACK_CHARS:,})")
+            if not problems and not answers and feedback is None:
+                problems.append("no answers: every statement is blank")
+            if problems:
+                result.rejects.append(make_reject(reject_keys, table.source, line, "; ".join(problems),
+                                                  raw_row(table.header, row, keep, transform), series))
+                continue
+            if scrub is not None and feedback is not None:
+                feedback = scrub(feedback)
+            key = response_keys.key(series, utc.isoformat(), *[f"{s}={v}" for s, v in answers], feedback or "")
+            yield SurveyResponse(key, series, utc, local, tuple(answers), feedback, table.source, line, cols.scale_max)
+        note = beyond_scale_note(answers_memo, lambda v: None)
+        if note:
+            report.notes.append(note)
+
+    if lazy:
+        result.pending = responses()
+    else:
+        result.responses = list(responses())
     return result
 
 
