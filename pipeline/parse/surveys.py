@@ -124,7 +124,7 @@ def parse_wide_rows(
     transform = feedback_transform(cols, settings)
     scrub = scrub_feedback if transform else None
     if dayfirst is None:
-        dayfirst = dayfirst_for(settings, [r[cols.time] for r in table.rows if cols.time < len(r)])
+        dayfirst = dayfirst_for(settings, (r[cols.time] for r in table.rows if cols.time < len(r)))
     times = TimeParser(settings.tz, dayfirst, now)
     answers_memo = AnswerMemo(cols.answer_labels, cols.scale_max)
     order = {text: i for i, text in enumerate(settings.statement_texts)}
@@ -231,7 +231,7 @@ def _parse_long(
                            series_column=table.header[cols.series] if cols.series is not None else None)
     result = ParsedSurveys(table.source, "long", dropped_columns=unused, unused_columns=unused, report=report)
     keep = cols.mapped
-    times = TimeParser(settings.tz, dayfirst_for(settings, [r[cols.time] for r in table.rows if cols.time < len(r)]), now)
+    times = TimeParser(settings.tz, dayfirst_for(settings, (r[cols.time] for r in table.rows if cols.time < len(r))), now)
     answers_memo = AnswerMemo(cols.answer_labels, cols.scale_max)
     report.scale_max = cols.scale_max
     statement_by_header: dict[str, str | None] = {}

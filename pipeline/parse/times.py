@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import re
 import warnings
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -30,7 +31,7 @@ _DEFAULT_B = datetime(4, 2, 2)
 _SLASH_DATE = re.compile(r"^\s*(\d{1,2})[/.](\d{1,2})[/.](\d{2,4})\b(.*)$")
 
 
-def infer_dayfirst(values: list[object]) -> bool:
+def infer_dayfirst(values: Iterable[object]) -> bool:
     """Decide D/M/Y vs M/D/Y for a whole column from the values that settle it.
 
     Google Sheets and Slack in US locales write M/D/Y, most of the world D/M/Y;
@@ -70,7 +71,7 @@ def dayfirst_verdict_sql(parts: str) -> str:
             f"WHEN {parts}.second::INT > 12 AND {parts}.first::INT <= 12 THEN false END")
 
 
-def dayfirst_for(settings: Settings, values: list[object]) -> bool:
+def dayfirst_for(settings: Settings, values: Iterable[object]) -> bool:
     """The settings' date order, or the column's evidence when it is "auto"."""
     if settings.date_order == "DMY":
         return True
