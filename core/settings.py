@@ -159,8 +159,9 @@ class InputLimits:
     max_columns: int = 16_384  # Excel's own maximum (column XFD)
     max_cell_chars: int = 10_000_000  # longer cells are refused with the file; below, parse rejects the row
     max_xlsx_uncompressed_mb: int = 512
-    # The Python reader holds a file's rows and records: about 18x the file's size in memory
-    # (bench/python_path_memory.py). DuckDB reads plain UTF-8 CSVs of any size instead.
+    # The Python reader holds a file's rows, and parses and loads them a batch at a time: about
+    # 9x the file's size at peak, DuckDB's own share included (bench/python_path_memory.py).
+    # DuckDB reads plain UTF-8 CSVs of any size instead.
     max_python_input_mb: int = 128
 
 
