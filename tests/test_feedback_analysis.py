@@ -147,3 +147,23 @@ def test_many_comments_are_analysed_in_worker_processes_with_the_same_results() 
     serial = analyse_texts(DEFAULT_FEEDBACK_THEMES, texts, parallel_from=10**9)
     assert analyse_texts(DEFAULT_FEEDBACK_THEMES, texts, parallel_from=1) == serial
     assert serial["Too long. (case 0)"].sentiment == "negative" and serial["Who owns the actions? (case 2)"].themes == ("actions",)
+
+
+def test_vader_fast_path_scores_as_vader_does() -> None:
+    """The ASCII fast path (VADER's polarity_scores without its emoji pass) changes no score."""
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    from pipeline.feedback_analysis import _vader_analyser
+
+    ours, vaders = _vader_analyser(), SentimentIntensityAnalyzer()
+    for text in ["Too long. Again.", "NOT a waste of time!!", "kind of ok but the pre-read was GREAT", "  padded  ",
+                 "Great 👍", "😴", "", "No, not really...", "Never so good", "without doubt the best"]:
+        assert ours.polarity_scores(text) == vaders.polarity_scores(text), text
+
+
+def test_phrase_alternation_matches_whole_words_longest_first() -> None:
+    from pipeline.feedback_analysis import _alternation
+
+    pattern = _alternation(["ran over", "ran", "learn*", "learn more", "q&a", "too long", "way too long"])
+    assert [m.group(0) for m in pattern.finditer("We ran-over, RAN, learnings; learn more Q&A way  too long rant")] == [
+        "ran-over", "RAN", "learnings", "learn more", "Q&A", "way  too long"]
