@@ -113,6 +113,7 @@ def _alternation(phrases: Sequence[str]) -> re.Pattern[str] | None:
 _WORD = re.compile(r"[\w']+")
 _PLAIN_KEYWORD = re.compile(r"^[\w'\s\-]+\*?$")
 _JOINER = re.compile(r"^[\s\-]+$")
+_PLAIN_CHARACTER = re.compile(r"[\w'\s\-]")
 
 
 class _KeywordMatcher:
@@ -145,7 +146,11 @@ class _KeywordMatcher:
                 else:
                     self.exact.setdefault(words[0], []).append(entry)
         self.prefix_lengths = sorted({len(p) for p in self.prefixes})
-        self.fallback = {theme_id: _alternation(keywords) for theme_id, keywords in fallback.items()}
+        # Keywords with other characters, each theme's as one regex, tried only when the text has one
+        # of their unusual characters ("&" of "q&a", "⏰").
+        self.fallback = {theme_id: ({c for k in keywords for c in k.lower().translate(_APOSTROPHES)
+                                     if not _PLAIN_CHARACTER.match(c)},
+                                    _alternation(keywords)) for theme_id, keywords in fallback.items()}
         # Which "word*" keywords each word starts with, remembered: comments share most of their words.
         self._prefix_hits: dict[str, tuple[str, ...]] = {}
 
@@ -159,25 +164,33 @@ class _KeywordMatcher:
         return hits
 
     def themes_in(self, text: str) -> tuple[str, ...]:
-        matches = list(_WORD.finditer(text))
-        words = [m.group(0).lower() for m in matches]
+        # ASCII text is lowered once (its words and their positions stay the same); other text word by word.
+        source = text.lower() if text.isascii() else text
+        words = _WORD.findall(source) if source is not text else [w.lower() for w in _WORD.findall(text)]
+        spans: list[tuple[int, int]] | None = None  # where the words are, once a phrase needs its joiners
         found: set[str] = set()
-        prefix_hits = self._prefix_hits
+        prefix_hits, exact = self._prefix_hits, self.exact
         for i, word in enumerate(words):
             hits = prefix_hits.get(word)
             found.update(self._prefix_themes(word) if hits is None else hits)
-            for theme_id, keyword_words, wildcard in self.exact.get(word, ()):
+            for theme_id, keyword_words, wildcard in exact.get(word, ()):
                 if theme_id in found:
+                    continue
+                if len(keyword_words) == 1:  # found by this word itself
+                    found.add(theme_id)
                     continue
                 end = i + len(keyword_words)
                 if end > len(words):
                     continue
                 last_ok = (words[end - 1].startswith(keyword_words[-1]) if wildcard else words[end - 1] == keyword_words[-1])
-                if last_ok and all(words[i + k] == keyword_words[k] for k in range(1, len(keyword_words) - 1)) and all(
-                        _JOINER.match(text[matches[k].end():matches[k + 1].start()]) for k in range(i, end - 1)):
+                if not (last_ok and all(words[i + k] == keyword_words[k] for k in range(1, len(keyword_words) - 1))):
+                    continue
+                if spans is None:
+                    spans = [m.span() for m in _WORD.finditer(source)]
+                if all(_JOINER.match(source[spans[k][1]:spans[k + 1][0]]) for k in range(i, end - 1)):
                     found.add(theme_id)
-        for theme_id, pattern in self.fallback.items():
-            if theme_id not in found and pattern is not None and pattern.search(text):
+        for theme_id, (characters, pattern) in self.fallback.items():
+            if theme_id not in found and (not characters or any(c in text for c in characters)) and pattern.search(text):
                 found.add(theme_id)
         return tuple(t for t in self.order if t in found)
 
