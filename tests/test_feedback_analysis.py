@@ -45,10 +45,68 @@ ANALYSER = FeedbackAnalyser(DEFAULT_FEEDBACK_THEMES)
         ("Great session, well facilitated.", "positive"),
         ("😴", "negative"),
         ("👍", "positive"),
+        # incident vocabulary is neutral (more of it), and so are discourse words and apologies
+        ("The security incident review", "neutral"),
+        ("Reviewed the fatal error and the degraded API", "neutral"),
+        ("We talked about the noisy alerts", "neutral"),
+        ("Pager storm, rollback and hotfix: covered", "neutral"),
+        ("Honestly, the sev2 postmortem was useful", "positive"),
+        ("Sorry for joining late, the on-call page went off", "neutral"),
+        # a negation covers its clause and stops at its end
+        ("We didn't have time to discuss the good stuff", "negative"),
+        ("No feedback, great as always", "positive"),
+        ("Not long, but dull", "negative"),
+        ("Nope, all good", "positive"),
+        # negators: a complaint alone, praise when what they negate is bad
+        ("Nobody owns the follow-ups", "negative"),
+        ("Nobody got blamed", "positive"),
+        ("We never get the doc in time", "negative"),
+        ("It never runs over anymore", "positive"),
+        ("I don't think the breakouts work", "negative"),
+        ("Too rushed at the end to agree on actions", "negative"),
+        # complaints without sentiment words
+        ("The actions are still open", "negative"),
+        ("The follow-up keeps getting pushed", "negative"),
+        ("Same three people every week", "negative"),
+        ("Only five people showed up", "negative"),
+        ("Started ten minutes late", "negative"),
+        ("Half the room was on their phones", "negative"),
+        ("We didn't get to the actions", "negative"),
+        ("The slides were unreadable", "negative"),
+        ("Felt like a trial", "negative"),
+        ("Fine but long", "negative"),
+        ("Maybe a bit long", "negative"),  # a hedge, not a request
+        # suggestions are neutral, clause by clause
+        ("More voices from support would be great.", "neutral"),
+        ("Would appreciate the graphs in the invite", "neutral"),
+        ("I think we'd get more out of it if the owner presented", "neutral"),
+        ("Start on time", "neutral"),
+        ("Useful, would like the graphs next time", "positive"),
+        # sarcasm
+        ("Great, another hour of timeline. Loved it.", "negative"),
+        ("Oh wonderful, the same three people talked again", "negative"),
+        ("Yay, more status updates", "negative"),
+        ('Really "productive" hour', "negative"),
+        ("Brilliant, the recording link was broken", "negative"),
+        ("Love how we ran out of time again", "negative"),
+        ("Best review yet /s", "negative"),
+        ("Great, we finished early", "positive"),  # sincere
+        ("Love how blameless this has become", "positive"),
     ],
 )
 def test_sentiment_labels(text: str, label: str) -> None:
     assert ANALYSER.sentiment(text)[0] == label
+
+
+def test_lexicon_regexes_are_checked(tmp_path: Path) -> None:
+    """A regex in the lexicon that does not compile, or that captures, is named with its table."""
+    lexicon = tmp_path / "lexicon.toml"
+    lexicon.write_text("[patterns]\n'(same) people' = -1.0\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"\[patterns\]: write \(\?:\.\.\.\) instead"):
+        FeedbackAnalyser(DEFAULT_FEEDBACK_THEMES, lexicon_path=lexicon)
+    lexicon.write_text("[requests]\nstart = ['could (?:we']\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"\[requests\] start: .* is not a valid regex"):
+        FeedbackAnalyser(DEFAULT_FEEDBACK_THEMES, lexicon_path=lexicon)
 
 
 def test_vader_alone_reads_incident_words_as_negative() -> None:
