@@ -125,6 +125,10 @@ def test_vader_alone_reads_incident_words_as_negative() -> None:
         ("Please share the pre-read and the diagram beforehand.", ("preparation",)),
         ("The time slot is bad for the APAC time zone.", ("scheduling",)),
         ("No notes, keep it up!", ()),  # "no notes" is praise, not about notes
+        ("Honestly, great session.", ()),  # "honestly" opens a sentence; it is not about honesty
+        ("It's become a status meeting.", ("focus",)),
+        ("I left without knowing who owns what.", ("actions",)),
+        ("Could we record it for people on call?", ("preparation", "scheduling")),
         ("Great session.", ()),
     ],
 )
