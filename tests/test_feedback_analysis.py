@@ -219,7 +219,10 @@ def test_vader_fast_path_scores_as_vader_does() -> None:
 
     ours, vaders = _vader_analyser(), SentimentIntensityAnalyzer()
     for text in ["Too long. Again.", "NOT a waste of time!!", "kind of ok but the pre-read was GREAT", "  padded  ",
-                 "Great 👍", "😴", "", "No, not really...", "Never so good", "without doubt the best"]:
+                 "Great 👍", "😴", "", "No, not really...", "Never so good", "without doubt the best",
+                 "Naïve café — “quoted” ‘single’ review", "Re “Checkout happy path”: good 🙂", "Ça va 🚀",
+                 "It was the bomb, kind of", "sort of good", "never this bad", "not so great, but not terrible",
+                 "Hardly useful. Barely fine. Not bad at all, NOT great either"]:
         assert ours.polarity_scores(text) == vaders.polarity_scores(text), text
 
 
