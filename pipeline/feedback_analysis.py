@@ -336,8 +336,9 @@ def _regex_list(patterns: Sequence[str], where: str) -> list[str]:
     return list(patterns)
 
 
-# Praise in double quotes is scare-quoted: 'a "productive" hour'.
-_QUOTED = re.compile(r'["\u201c]\s*([\w\'-]+(?:\s+[\w\'-]+)?)\s*["\u201d]')
+# One word of praise in double quotes is scare-quoted: 'a "productive" hour'. (Several words are more
+# likely a name: 'Re "Checkout happy path": …'.)
+_QUOTED = re.compile(r'["\u201c]\s*([\w\'-]+)\s*["\u201d]')
 
 
 class FeedbackAnalyser:
@@ -515,7 +516,7 @@ class FeedbackAnalyser:
             return True
         if self._scare_quotes and ('"' in text or "\u201c" in text):
             lexicon = self._vader.lexicon
-            return any(lexicon.get(w.lower(), 0) > 0 for m in _QUOTED.finditer(text) for w in m.group(1).split())
+            return any(lexicon.get(m.group(1).lower(), 0) > 0 for m in _QUOTED.finditer(text))
         return False
 
     def score(self, text: str) -> float:

@@ -87,6 +87,7 @@ ANALYSER = FeedbackAnalyser(DEFAULT_FEEDBACK_THEMES)
         ("Oh wonderful, the same three people talked again", "negative"),
         ("Yay, more status updates", "negative"),
         ('Really "productive" hour', "negative"),
+        ("Re “Checkout happy path”: the timeline was clear", "positive"),  # a name in quotes, not irony
         ("Brilliant, the recording link was broken", "negative"),
         ("Love how we ran out of time again", "negative"),
         ("Best review yet /s", "negative"),
