@@ -36,12 +36,12 @@ DEFAULT_FEEDBACK_THEMES: tuple[FeedbackTheme, ...] = (
            "cross incident|across incidents|recurring|systemic|bigger picture|big picture|root cause*|"
            "contributing factor*|deep dive*|too deep|in the weeds|weeds|sidetrack*|side track*|derail*|digress*|"
            "on track|off track|topic|topics|relevant|irrelevant|scope|what went wrong|bikeshed*|minutiae|nitty gritty|"
-           "went deep|details|detail|trends|drifting|drifted|same points|redundant|in more depth|why we reviewed|status update*|which incidents|fewer incidents|similar incidents|repeat incidents|why it happened"),
+           "went deep|details|detail|trends|drifting|drifted|same points|redundant|in more depth|why we reviewed|status update*|status meeting*|which incidents|same incidents|near miss*|underlying|fewer incidents|similar incidents|repeat incidents|why it happened"),
     _theme("safety", "Safety and blame",
            "blam*|finger pointing|judged|judging|judgement*|judgment*|judgy|unsafe|safe|safety|psychological*|"
            "speak up|speaking up|spoke up|speak freely|comfortable|uncomfortable|defensive|hostile|attacked|"
            "called out|calling out|shamed|shaming|shame|scared|afraid|fear|intimidat*|disagree|disagreeing|"
-           "honest|honestly|admit*|openly|openness|trust|respectful|disrespect*|vulnerable|tone|grilled|grilling|"
+           "honest|admit*|openly|openness|trust|respectful|disrespect*|vulnerable|tone|grilled|grilling|"
            "interrogat*|embarrass*|constructive|punitive|scapegoat*|witch hunt|on the spot|put on the spot|"
            "who did it|whose fault|honesty|screwed up|messed up|got wrong|a trial|handled with care|tense|fault|naming names|named and shamed|singled out|pile on|piled on"),
     _theme("learning", "Learning and insight",
@@ -62,7 +62,7 @@ DEFAULT_FEEDBACK_THEMES: tuple[FeedbackTheme, ...] = (
            "owned|assign*|tracking|tracked|tracker|jira|ticket*|backlog|roadmap|todo*|to do*|next steps|next step|"
            "remediat*|deadline*|due date*|close the loop|closed the loop|accountab*|commitment*|"
            "nothing changes|nothing ever changes|never get done|never done|gets done|got done|outcome*|fixes|"
-           "fix it|fixed|prioriti*|progress on|decisions|decision|decided"),
+           "fix it|fixed|prioriti*|progress on|decisions|decision|decided|who owns|owns what"),
     _theme("preparation", "Preparation and materials",
            "pre read*|preread*|prep|prepar*|prepped|unprepared|beforehand|in advance|ahead of time|"
            "ahead of the meeting|before the meeting|the doc|incident doc|write up|writeup*|write-ups|document*|doc|"
@@ -76,6 +76,7 @@ DEFAULT_FEEDBACK_THEMES: tuple[FeedbackTheme, ...] = (
            "later slot|biweekly|bi weekly|fortnightly|monthly|every week|cadence|frequency|couldn't make it|"
            "could not make it|can't make it|cannot make it|missed it|miss it|apac|emea|americas|us folks|"
            "us team|europe|holiday*|vacation|pto|cancel*|postpone*|async|asynchronous|too early|too late|"
+           "was on call|i'm on call|am on call|people on call|those on call|folks on call|"
            "release week|crunch|release freeze|small group|too many people|invite|empty room|few people showed|showed up|show up|no one came|nobody came"),
 )
 
