@@ -26,7 +26,7 @@ RESULTS = BENCH / "results"
 # What each labelled set is, and whether the lexicon and dictionary were tuned on it (read its misses
 # and changed the rules). Only a set never tuned on estimates how the analysis does on new comments.
 SET_ROLES: dict[str, tuple[str, bool]] = {
-    "feedback_eval": ("tuning set (round 1: 225 comments; round 2: 162 more, written alongside the rules)", True),
+    "feedback_eval": ("tuning set (round 1: 225 comments; round 2: 162 more; round 3: 38 more, written alongside the rules)", True),
     "feedback_holdout": ("earlier holdout, used for error analysis in round 2", True),
     "feedback_holdout2": ("blind for round 2 (76.7%); used for error analysis in round 3", True),
     "feedback_holdout3": ("blind, never tuned on (round 3)", False),

@@ -40,7 +40,7 @@ DEFAULT_FEEDBACK_THEMES: tuple[FeedbackTheme, ...] = (
            "went deep|details|detail|trends|drifting|drifted|same points|redundant|in more depth|why we reviewed|status update*|status meeting*|which incidents|same incidents|near miss*|underlying|fewer incidents|similar incidents|repeat incidents|why it happened|"
            "previous incident*|earlier incident*|past incident*|other incident*|linked back|link back|"
            "tie back|tied back|connect the dots|connected the dots|comparison|compared|by theme|what went right|went right|"
-           "what mattered|things that mattered|depth|debate about|debates about|debate over|technical debate*|"
+           "what mattered|things that mattered|depth|debate about|debates about|debate over|technical debate*|spent the whole|spent the entire|"
            "same root cause|across several|squeezed|crammed"),
     _theme("safety", "Safety and blame",
            "blam*|finger pointing|judged|judging|judgement*|judgment*|judgy|unsafe|safe|safety|psychological*|"
