@@ -29,26 +29,36 @@ DEFAULT_FEEDBACK_THEMES: tuple[FeedbackTheme, ...] = (
            "hour|hours|minutes|mins|shorter|too short|time box*|timebox*|on time|finished early|ended early|end early|"
            "out of time|ran out of time|time keeping|timekeep*|slow|slower|faster|quicker|brisk|efficient*|"
            "waste of time|took forever|forever|half an hour|30 min*|45 min*|60 min*|90 min*|ended late|ran long|"
-           "runs long|too much time|enough time|more time|less time|time for questions|fast|short|ages|whole hour|took up|use of my time|⏰|q&a|q and a"),
+           "runs long|too much time|enough time|more time|less time|time for questions|fast|short|ages|whole hour|took up|use of my time|⏰|q&a|q and a|"
+           "min over|mins over|minutes over|min early|mins early|minutes early|drag on|drags on|dragged on"),
     _theme("focus", "Focus and topics",
            "rabbit hole*|off topic|tangent*|right topics|right things|wrong topics|right incidents|focus*|timeline|"
            "timelines|blow by blow|minute by minute|play by play|recap*|retelling|re-telling|patterns|pattern|themes|"
            "cross incident|across incidents|recurring|systemic|bigger picture|big picture|root cause*|"
            "contributing factor*|deep dive*|too deep|in the weeds|weeds|sidetrack*|side track*|derail*|digress*|"
            "on track|off track|topic|topics|relevant|irrelevant|scope|what went wrong|bikeshed*|minutiae|nitty gritty|"
-           "went deep|details|detail|trends|drifting|drifted|same points|redundant|in more depth|why we reviewed|status update*|status meeting*|which incidents|same incidents|near miss*|underlying|fewer incidents|similar incidents|repeat incidents|why it happened"),
+           "went deep|details|detail|trends|drifting|drifted|same points|redundant|in more depth|why we reviewed|status update*|status meeting*|which incidents|same incidents|near miss*|underlying|fewer incidents|similar incidents|repeat incidents|why it happened|"
+           "previous incident*|earlier incident*|past incident*|other incident*|linked back|link back|"
+           "tie back|tied back|connect the dots|connected the dots|comparison|compared|by theme|what went right|went right|"
+           "what mattered|things that mattered|depth|debate about|debates about|debate over|technical debate*|spent the whole|spent the entire|"
+           "same root cause|across several|squeezed|crammed"),
     _theme("safety", "Safety and blame",
            "blam*|finger pointing|judged|judging|judgement*|judgment*|judgy|unsafe|safe|safety|psychological*|"
            "speak up|speaking up|spoke up|speak freely|comfortable|uncomfortable|defensive|hostile|attacked|"
            "called out|calling out|shamed|shaming|shame|scared|afraid|fear|intimidat*|disagree|disagreeing|"
            "honest|admit*|openly|openness|trust|respectful|disrespect*|vulnerable|tone|grilled|grilling|"
            "interrogat*|embarrass*|constructive|punitive|scapegoat*|witch hunt|on the spot|put on the spot|"
-           "who did it|whose fault|honesty|screwed up|messed up|got wrong|a trial|handled with care|tense|fault|naming names|named and shamed|singled out|pile on|piled on"),
+           "who did it|whose fault|honesty|screwed up|messed up|got wrong|a trial|handled with care|tense|fault|naming names|named and shamed|singled out|pile on|piled on|"
+           "pointing fingers|point fingers|pointed fingers|in front of|"
+           "why didn't you|who pushed|who broke|who caused|nervous|anxious|anonymous*|safe space|went silent|raise things|called on"),
     _theme("learning", "Learning and insight",
            "learn*|takeaway*|take away*|lesson*|insight*|knowledge|understand*|understood|new to me|til|"
            "eye opening|educational|teach*|taught|interesting|discover*|knowledge sharing|knowledge transfer|"
            "context|now i know|didn't know|did not know|aha|informative|enlightening|useful to hear|"
-           "how other teams|other teams' systems|explained|explanation*|walkthrough|walk through|picked up|hearing how|made it click|fascinating|had no idea"),
+           "how other teams|other teams' systems|explained|explanation*|walkthrough|walk through|picked up|hearing how|made it click|fascinating|had no idea|"
+           "walked through|walks through|walking through|finally get|get how|see how|breakdown|break down|"
+           "hearing from|first hand|firsthand|5 whys|five whys|useful to see|helpful to see|interesting to see|"
+           "good to see how|comparison|compared"),
     _theme("facilitation", "Facilitation and structure",
            "facilitat*|moderat*|structure*|unstructured|agenda|format|chair|chaired|chairing|host|hosted|hosting|"
            "well run|dominat*|same people|same voices|same few|few voices|few people|loudest|loud voices|"
@@ -56,19 +66,23 @@ DEFAULT_FEEDBACK_THEMES: tuple[FeedbackTheme, ...] = (
            "breakout*|template|ground rules|organised|organized|disorganised|disorganized|chaotic|chaos|messy|"
            "flow|run the meeting|ran the meeting|runs the meeting|kept us on track|keep us on track|"
            "hogged|hogging|monologue*|free for all|heard from everyone|everyone spoke|nobody spoke|"
-           "silent|participation|participate*|the host|the chair|hand raise*|raise hands|parking lot|voices|remote people|remote attendees|turn to speak|get a word in|the room|hybrid|upfront"),
+           "silent|participation|participate*|the host|the chair|hand raise*|raise hands|parking lot|voices|remote people|remote attendees|turn to speak|get a word in|the room|hybrid|upfront|"
+           "timeboxing|time boxing|say a word|said a word|said anything|say anything|same two people|"
+           "same three people|same four people|same few people|same two sres|same two engineers|of them talking|cameras|camera off|cameras off|offline|took it offline|take it offline"),
     _theme("actions", "Actions and follow-up",
            "action*|follow up|follow ups|followup*|follow through|followed up|follow-through|owner|owners|ownership|"
            "owned|assign*|tracking|tracked|tracker|jira|ticket*|backlog|roadmap|todo*|to do*|next steps|next step|"
            "remediat*|deadline*|due date*|close the loop|closed the loop|accountab*|commitment*|"
            "nothing changes|nothing ever changes|never get done|never done|gets done|got done|outcome*|fixes|"
-           "fix it|fixed|prioriti*|progress on|decisions|decision|decided|who owns|owns what"),
+           "fix it|fixed|prioriti*|progress on|decisions|decision|decided|who owns|owns what|"
+           "look into|looking into|agreed to"),
     _theme("preparation", "Preparation and materials",
            "pre read*|preread*|prep|prepar*|prepped|unprepared|beforehand|in advance|ahead of time|"
            "ahead of the meeting|before the meeting|the doc|incident doc|write up|writeup*|write-ups|document*|doc|"
            "docs|diagram*|slides|slide deck|deck|recording*|recorded|record it|notes|note taker|note taking|"
            "notetak*|summary|summaries|read up|homework|draft|postmortem doc|post mortem doc|graphs|dashboards|"
-           "screenshots|logs|data ready|materials|charts|visuals|shared screen|screen share|link"),
+           "screenshots|logs|data ready|materials|charts|visuals|shared screen|screen share|link|"
+           "whiteboard|sketch|wrote up|written up|slide|tl;dr|tldr|graph|dependency graph"),
     _theme("scheduling", "Scheduling and attendance",
            "time slot*|timeslot*|slot|schedul*|reschedul*|calendar|invite*|clash*|conflicts with|double booked|"
            "attendance|attend|attending|attended|turnout|turn out|busy|on call week|time zone*|timezone*|morning|"
@@ -77,7 +91,9 @@ DEFAULT_FEEDBACK_THEMES: tuple[FeedbackTheme, ...] = (
            "could not make it|can't make it|cannot make it|missed it|miss it|apac|emea|americas|us folks|"
            "us team|europe|holiday*|vacation|pto|cancel*|postpone*|async|asynchronous|too early|too late|"
            "was on call|i'm on call|am on call|people on call|those on call|folks on call|"
-           "release week|crunch|release freeze|small group|too many people|invite|empty room|few people showed|showed up|show up|no one came|nobody came"),
+           "release week|crunch|release freeze|small group|too many people|invite|empty room|few people showed|showed up|show up|no one came|nobody came|"
+           "release weeks|6pm|7pm|8pm|9pm|10pm|11pm|5am|6am|7am|pst|pdt|est|edt|cet|cest|bst|aest|sgt|jst|ist|"
+           "singapore|sydney|bangalore|india|london|new york|san francisco|after hours|out of hours|logged off"),
 )
 
 

@@ -28,7 +28,7 @@ POSITIVE_FROM = 0.05
 NEGATIVE_TO = -0.05
 SENTIMENTS = ("positive", "neutral", "negative")
 # Bump when the rules below change, so stored results are recomputed.
-RULES_VERSION = "2"
+RULES_VERSION = "3"
 # Requests are found clause by clause: "Useful, would like the graphs next time" keeps "Useful".
 _CLAUSE_SPLIT = re.compile(r"(?<=[.!?;,:])\s+|\n+")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
@@ -63,8 +63,8 @@ _ENDING_ATOM = r"[\w']*"
 
 
 def _keyword_atoms(keyword: str) -> list[str]:
-    """A keyword as regex pieces, one per character: a space also matches hyphens or several spaces;
-    "word*" any ending."""
+    """A keyword as regex pieces, one per character: a space also matches hyphens or several spaces, an
+    apostrophe may be left out ("couldn't hear" finds "couldnt hear"); "word*" any ending."""
     keyword = keyword.strip().lower().translate(_APOSTROPHES)
     wildcard = keyword.endswith("*")
     words = [w for w in re.split(r"[\s\-]+", keyword.rstrip("*").strip()) if w]
@@ -72,7 +72,7 @@ def _keyword_atoms(keyword: str) -> list[str]:
     for i, word in enumerate(words):
         if i:
             atoms.append(_SPACE_ATOM)
-        atoms += [re.escape(ch) for ch in word]
+        atoms += ["'?" if ch == "'" else re.escape(ch) for ch in word]
     return atoms + [_ENDING_ATOM] if wildcard else atoms
 
 
@@ -214,7 +214,8 @@ def _plain_apostrophes(text: str) -> str:
 
 
 def _normal_phrase(text: str) -> str:
-    return re.sub(r"[\s\-]+", " ", text.lower().translate(_APOSTROPHES)).strip()
+    """A phrase as its table key: lower case, single spaces, no apostrophes ("couldnt" is "couldn't")."""
+    return re.sub(r"[\s\-]+", " ", text.lower().translate(_APOSTROPHES).replace("'", "")).strip()
 
 
 def _any_regex(patterns: Sequence[str], where: str, before: str = "", after: str = "") -> re.Pattern[str] | None:
@@ -527,7 +528,8 @@ class FeedbackAnalyser:
         if not judged.strip():
             return 0.0
         score = self._vader_score(judged)
-        if self._sarcastic(judged):
+        # (A comment already this negative stays as it is: the sarcasm rule could not change it.)
+        if score > -_SARCASM_AT_LEAST and self._sarcastic(judged):
             # "Great, another hour of timeline. Loved it.": the praise means the opposite.
             return -max(abs(score), _SARCASM_AT_LEAST)
         opener = self._interjection.match(judged) if self._interjection is not None else None

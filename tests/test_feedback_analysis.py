@@ -93,6 +93,45 @@ ANALYSER = FeedbackAnalyser(DEFAULT_FEEDBACK_THEMES)
         ("Best review yet /s", "negative"),
         ("Great, we finished early", "positive"),  # sincere
         ("Love how blameless this has become", "positive"),
+        # round 3: complaints without sentiment words
+        ("The doc came out 5 minutes before the meeting", "negative"),
+        ("Same two SREs answered everything", "negative"),
+        ("Thirty people on the call and three of them talking", "negative"),
+        ("We spent the whole hour on one graph", "negative"),
+        ("Last week's actions weren't even mentioned", "negative"),
+        ("The invite got moved again", "negative"),
+        ("It's at 9pm for me", "negative"),
+        ("I was asked why I missed it in front of everyone", "negative"),
+        ("People were pointing fingers", "negative"),
+        ("Room went silent after that", "negative"),
+        ("Couldnt hear the room", "negative"),  # a negation without its apostrophe
+        # round 3: sarcasm cues
+        ("Truly riveting stuff.", "negative"),
+        ("Loved spending an hour on log formats", "negative"),
+        ("Loved hearing from the on-call engineer", "positive"),  # sincere
+        ("Really enjoyed being grilled about it", "negative"),
+        ("Nice to see the same root cause again", "negative"),
+        ("Good thing we have an agenda. Oh wait.", "negative"),
+        ("Can't wait for next week's sequel with the same outage", "negative"),
+        ("yeah super productive, we agreed to look into it", "negative"),
+        ("A whole 3 minutes on actions", "negative"),
+        ("Early start for me, love that for me", "negative"),
+        # round 3: litotes and negated intent
+        ("Not bad", "positive"),
+        ("Not the worst review", "positive"),
+        ("Not bad, not great", "neutral"),
+        ("I wouldn't change anything", "positive"),
+        ("Not sure I have anything to add", "neutral"),
+        ("Not once did we look at the old actions", "negative"),
+        ("Nobody opens the tracker again", "negative"),
+        # round 3: the incident's words and suggestions
+        ("Useful to see where the canary should have caught the bad deploy", "positive"),
+        ("No strong feelings this week", "neutral"),
+        ("Postmortem for the DNS outage: fine, nothing special", "neutral"),
+        ("nah all fine", "positive"),
+        ("pls record it", "neutral"),
+        ("A question box might make it easier to ask things", "neutral"),
+        ("I think that would save us time", "neutral"),
     ],
 )
 def test_sentiment_labels(text: str, label: str) -> None:
@@ -131,6 +170,20 @@ def test_vader_alone_reads_incident_words_as_negative() -> None:
         ("I left without knowing who owns what.", ("actions",)),
         ("Could we record it for people on call?", ("preparation", "scheduling")),
         ("Great session.", ()),
+        # round 3: synonyms and word forms a reader expects
+        ("People were pointing fingers at the platform team", ("safety",)),
+        ("Being asked in front of everyone felt bad", ("safety",)),
+        ("Couldn't fault the facilitation", ("facilitation",)),  # an idiom, not about fault
+        ("Great breakdown of the failover", ("learning",)),
+        ("She walked through the retry logic", ("learning",)),
+        ("We linked it back to previous incidents", ("focus",)),
+        ("Good to also cover what went right", ("focus",)),
+        ("Ran 25 mins over", ("time",)),
+        ("Whiteboard sketch of the request path", ("preparation",)),
+        ("Skip it on release weeks", ("scheduling",)),
+        ("It's at 7pm for me", ("scheduling",)),
+        ("Please record it, I'm on PST", ("preparation", "scheduling")),
+        ("Same two people answered every question", ("facilitation",)),
     ],
 )
 def test_themes(text: str, themes: tuple[str, ...]) -> None:
@@ -243,16 +296,18 @@ def test_accuracy_bench_reports_every_holdout_with_its_role(tmp_path: Path, monk
 
     header = "text,sentiment,themes,kind\n"
     (tmp_path / "feedback_eval.csv").write_text(header + '"Too long.",negative,time,terse\n', encoding="utf-8")
-    for name in ("feedback_holdout", "feedback_holdout2", "feedback_holdout3"):
+    for name in ("feedback_holdout", "feedback_holdout2", "feedback_holdout3", "feedback_holdout4"):
         (tmp_path / f"{name}.csv").write_text(header + '"Great takeaways.",positive,learning,praise\n', encoding="utf-8")
     monkeypatch.setattr(accuracy, "BENCH", tmp_path)
     monkeypatch.setattr(accuracy, "EVAL_PATH", tmp_path / "feedback_eval.csv")
     monkeypatch.setattr(accuracy, "RESULTS", tmp_path / "results")
     assert accuracy.main([]) == 0
     results = json.loads((tmp_path / "results" / "feedback_accuracy.json").read_text(encoding="utf-8"))
-    assert list(results) == ["feedback_eval", "feedback_holdout", "feedback_holdout2", "feedback_holdout3"]
-    assert [results[name]["tuned_on"] for name in results] == [True, True, False, None]
+    assert list(results) == ["feedback_eval", "feedback_holdout", "feedback_holdout2", "feedback_holdout3",
+                             "feedback_holdout4"]
+    assert [results[name]["tuned_on"] for name in results] == [True, True, True, False, None]
     assert results["feedback_holdout"]["role"] == "earlier holdout, used for error analysis in round 2"
-    assert results["feedback_holdout2"]["role"] == "blind, never tuned on"
+    assert results["feedback_holdout2"]["role"] == "blind for round 2 (76.7%); used for error analysis in round 3"
+    assert results["feedback_holdout3"]["role"] == "blind, never tuned on (round 3)"
     report = (tmp_path / "results" / "feedback_accuracy.md").read_text(encoding="utf-8")
-    assert "| blind, never tuned on | no | 1 |" in report and "not described in SET_ROLES" in report
+    assert "| blind, never tuned on (round 3) | no | 1 |" in report and "not described in SET_ROLES" in report
