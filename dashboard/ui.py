@@ -100,6 +100,10 @@ def require_data(view: DataView) -> bool:
         st.info(f"No database yet at {literal_markdown(view.db_path)}. Load your survey export and attendance with:")
         st.code(ingest_command(view.db_path), language="bash", wrap_lines=True)
         st.caption("Or try the demo data: `python -m pipeline demo`")
+    elif status.state == "empty" and status.detail:
+        st.info(f"The database holds {status.detail}, but no survey responses or meetings yet: the pages take "
+                "their quarters and review series from those. Load your survey export and attendance with:")
+        st.code(ingest_command(view.db_path), language="bash", wrap_lines=True)
     elif status.state == "empty":
         st.info("The database has no survey responses or meetings yet. Load some with:")
         st.code(ingest_command(view.db_path), language="bash", wrap_lines=True)

@@ -302,7 +302,12 @@ def _row(db_path: Path, sql: str, params: dict[str, object] | None = None) -> tu
 @dataclass(frozen=True)
 class DbStatus:
     state: str  # "missing" | "unreadable" | "empty" | "ready"
-    detail: str = ""
+    detail: str = ""  # unreadable: the error; empty: what it does hold (polls, actions), if anything
+
+
+# Talking points and actions alone do not make a DB "ready": the quarters and series come from
+# survey responses and meetings. What they hold is still said, so a load of them is not lost.
+_HELD_WITHOUT_SURVEYS = (("polls", "talking-point poll"), ("action_items", "follow-up action"))
 
 
 def db_status(db_path: Path) -> DbStatus:
@@ -311,14 +316,14 @@ def db_status(db_path: Path) -> DbStatus:
     try:
         with connect_read_only(db_path) as con:
             tables = {row[0] for row in con.execute(TABLE_NAMES).fetchall()}
-            if not {"responses", "meetings"} <= tables:
-                return DbStatus("empty")
-            counts = con.execute(TABLE_COUNTS).fetchall()[0]
+            counts = con.execute(TABLE_COUNTS).fetchall()[0] if {"responses", "meetings"} <= tables else (0, 0, 0)
+            if counts[0] or counts[2]:
+                return DbStatus("ready")
+            held = [(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0], noun)  # our own table names
+                    for table, noun in _HELD_WITHOUT_SURVEYS if table in tables]
     except duckdb.Error as exc:
         return DbStatus("unreadable", str(exc).splitlines()[0])
-    if counts[0] == 0 and counts[2] == 0:
-        return DbStatus("empty")
-    return DbStatus("ready")
+    return DbStatus("empty", " and ".join(f"{n:,} {noun}{'' if n == 1 else 's'}" for n, noun in held if n))
 
 
 def series_list(db_path: Path) -> list[str]:

@@ -167,6 +167,18 @@ def test_without_polls_the_page_says_how_to_load_them(tmp_path: Path, monkeypatc
     assert "--polls slack_export.zip" in at.code[0].value and "--polls-sheet" in at.code[0].value
 
 
+def test_a_database_of_polls_alone_says_what_it_holds(tmp_path: Path, demo_sources: Path, monkeypatch) -> None:
+    """Polls loaded before any survey or attendance: every page still needs those for its quarters,
+    and says so, naming what the DB does hold (counted here from the export)."""
+    db = tmp_path / "polls-only.duckdb"
+    export = demo_sources / "slack_export.zip"
+    assert pipeline_main(["ingest", "--db", str(db), "--polls", str(export)]) == 0
+    expected = f"{len(polls_in_zip(export)):,} talking-point polls"
+    at = open_page(db, monkeypatch)
+    assert expected in at.info[0].value and "no survey responses or meetings" in at.info[0].value
+    assert "python -m pipeline ingest" in at.code[0].value
+
+
 def test_option_texts_render_as_text(tmp_path: Path, monkeypatch) -> None:
     hostile = "**Bold** <img src=x onerror=alert(1)> [link](https://evil.example) $x^2$"
     sheet = tmp_path / "points.csv"
