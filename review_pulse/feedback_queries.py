@@ -12,25 +12,24 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from review_pulse.queries import WEEKLY_RESPONSES, Filters, _filter, _frame, _row
+from review_pulse.queries import (_VISIBILITY, FEEDBACK_CONDITION, FEEDBACK_JOINS, VISIBLE_AND_SEARCHED, Filters,
+                                   _frame, _row)
 
-# Visible comments of the period, with their analysis; $themes / $sentiments empty = any.
+# Visible comments of the period, with their analysis; $themes / $sentiments empty = any. Visibility
+# is review_pulse.queries' own (cells of a week and series, late responses left out): a hidden
+# cell's comment must not show under "All series" either, or All minus one series would isolate it.
 _VISIBLE_ANALYSED = f"""
-FROM responses AS r
-JOIN response_weeks AS w USING (response_key)
-JOIN weeks AS k ON k.week_start = w.week_start
-LEFT JOIN feedback_analysis AS fa USING (response_key)
-WHERE {_filter("w")}
-  AND k.responses >= $min_group
-  AND r.feedback IS NOT NULL AND trim(r.feedback) <> ''
-  AND ($search = '' OR contains(lower(r.feedback), lower($search)))
+{FEEDBACK_JOINS}
+LEFT JOIN feedback_analysis AS fa ON fa.response_key = r.response_key
+{FEEDBACK_CONDITION}
+{VISIBLE_AND_SEARCHED}
   AND (len($themes::VARCHAR[]) = 0 OR list_has_any(coalesce(fa.themes, []::VARCHAR[]), $themes::VARCHAR[]))
   AND (len($sentiments::VARCHAR[]) = 0 OR list_contains($sentiments::VARCHAR[], fa.sentiment))
 """
 
 ANALYSED_FEEDBACK = f"""
-WITH weeks AS ({WEEKLY_RESPONSES})
-SELECT w.week_start, r.feedback AS text, coalesce(fa.sentiment, 'neutral') AS sentiment,
+WITH {_VISIBILITY}
+SELECT c.week_start, r.feedback AS text, coalesce(fa.sentiment, 'neutral') AS sentiment,
        coalesce(fa.sentiment_score, 0.0) AS sentiment_score, coalesce(fa.themes, []::VARCHAR[]) AS themes
 {_VISIBLE_ANALYSED}
 ORDER BY r.submitted_local DESC, r.response_key
@@ -38,23 +37,21 @@ LIMIT $limit
 """
 
 ANALYSED_FEEDBACK_COUNT = f"""
-WITH weeks AS ({WEEKLY_RESPONSES})
+WITH {_VISIBILITY}
 SELECT count(*)
 {_VISIBLE_ANALYSED}
 """
 
 # Comments per theme and sentiment ('' = no theme), plus the week for the quarter trend.
 THEME_WEEKLY_COUNTS = f"""
-WITH weeks AS ({WEEKLY_RESPONSES}),
+WITH {_VISIBILITY},
 comments AS (
-    SELECT w.week_start, coalesce(fa.sentiment, 'neutral') AS sentiment,
+    SELECT c.week_start, coalesce(fa.sentiment, 'neutral') AS sentiment,
            coalesce(fa.themes, []::VARCHAR[]) AS themes
-    FROM responses AS r
-    JOIN response_weeks AS w USING (response_key)
-    JOIN weeks AS k ON k.week_start = w.week_start
-    LEFT JOIN feedback_analysis AS fa USING (response_key)
-    WHERE {_filter("w")} AND k.responses >= $min_group
-      AND r.feedback IS NOT NULL AND trim(r.feedback) <> ''
+    {FEEDBACK_JOINS}
+    LEFT JOIN feedback_analysis AS fa ON fa.response_key = r.response_key
+    {FEEDBACK_CONDITION}
+      AND v.series IS NOT NULL
 ),
 week_totals AS (SELECT week_start, count(*) AS week_comments FROM comments GROUP BY week_start)
 SELECT t.week_start, t.theme, t.sentiment, t.comments, wt.week_comments
@@ -86,8 +83,7 @@ def _with_analysis(db_path: Path, sql: str) -> str:
 
 
 def _params(f: Filters, search: str, themes: tuple[str, ...], sentiments: tuple[str, ...], **extra: object) -> dict:
-    return f.params(min_group=f.min_group_size, search=search.strip(), themes=list(themes),
-                    sentiments=list(sentiments), **extra)
+    return f.visible_params(search=search.strip(), themes=list(themes), sentiments=list(sentiments), **extra)
 
 
 def analysed_feedback(db_path: Path, f: Filters, search: str = "", themes: tuple[str, ...] = (),
@@ -106,7 +102,7 @@ def analysed_feedback_count(db_path: Path, f: Filters, search: str = "", themes:
 
 def theme_weekly_counts(db_path: Path, f: Filters) -> pd.DataFrame:
     """Comments per visible week, theme ('' = none) and sentiment."""
-    frame = _frame(db_path, _with_analysis(db_path, THEME_WEEKLY_COUNTS), f.params(min_group=f.min_group_size))
+    frame = _frame(db_path, _with_analysis(db_path, THEME_WEEKLY_COUNTS), f.visible_params())
     frame["week_start"] = pd.to_datetime(frame["week_start"])
     return frame
 

@@ -204,18 +204,24 @@ GROUP BY week_start
 ORDER BY week_start
 """
 
-_FEEDBACK_ROWS = f"""
+# Comments and their cells, for queries WITH _VISIBILITY: v.series IS NULL marks a hidden cell.
+# The feedback read layer (review_pulse.feedback_queries) joins its analysis between the two parts.
+FEEDBACK_JOINS = """
 FROM responses AS r
 JOIN response_weeks AS c USING (response_key)
 ANTI JOIN late AS l ON l.response_key = r.response_key
 LEFT JOIN visible_cells AS v ON v.week_start = c.week_start AND v.series = c.series
+"""
+FEEDBACK_CONDITION = f"""
 WHERE {_filter("c")} AND r.feedback IS NOT NULL AND trim(r.feedback) <> ''
 """
+_FEEDBACK_ROWS = FEEDBACK_JOINS + FEEDBACK_CONDITION
 
-_VISIBLE_FEEDBACK = _FEEDBACK_ROWS + """
+VISIBLE_AND_SEARCHED = """
   AND v.series IS NOT NULL
   AND ($search = '' OR contains(lower(r.feedback), lower($search)))
 """
+_VISIBLE_FEEDBACK = _FEEDBACK_ROWS + VISIBLE_AND_SEARCHED
 
 # Newest first; $limit NULL means every row (the CSV download).
 FEEDBACK = f"""

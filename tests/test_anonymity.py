@@ -21,6 +21,7 @@ from pipeline.cli import main
 from review_pulse import report
 from review_pulse.view import DataView
 from review_pulse.export import frame_to_csv_bytes
+from review_pulse.feedback_summary import FeedbackData
 from core.quarters import parse_period
 from review_pulse.retro_pack import build_retro_pack
 from core.settings import Settings
@@ -142,6 +143,21 @@ def test_all_series_minus_a_visible_series_reveals_nothing(two_series_db: Path) 
     assert beta.answer_distribution().empty and beta.feedback().empty
     assert all(r["mean_score"] == HIDDEN for r in csv_rows(frame_to_csv_bytes(report.weekly_agreement(beta).rows)))
     assert "the beta secret" not in everything.feedback()["text"].tolist()
+
+
+def test_the_feedback_themes_and_counts_cannot_be_subtracted(two_series_db: Path) -> None:
+    """The Feedback page's analysed comments, counts and theme counts follow the same cells: Beta's one
+    comment (a hidden cell in a week Alpha makes visible) shows under no filter, so All - Alpha is empty."""
+    everything, alpha, beta = (FeedbackData(view(two_series_db, s)) for s in (None, "Alpha", "Beta"))
+    alpha_notes = sorted(f"alpha note {i}" for i in range(len(ALPHA)))
+    for data in (everything, alpha):
+        assert sorted(data.comments()["text"]) == alpha_notes
+        assert data.count() == len(alpha_notes)
+        weekly = data.weekly_theme_counts()
+        assert weekly.drop_duplicates("week_start")["week_comments"].sum() == len(alpha_notes)
+    assert beta.comments().empty and beta.count() == 0 and beta.weekly_theme_counts().empty
+    assert beta.quotes() == {} or all(not q for q in beta.quotes().values())
+    assert "the beta secret" not in str(everything.quotes())
 
 
 def test_retro_packs_cannot_be_subtracted(two_series_db: Path) -> None:
