@@ -28,6 +28,7 @@ import pandas as pd
 
 from core.links import safe_link
 from core.store import connect_read_only
+from review_pulse.queries import _VISIBILITY, Filters
 
 _ACTION_WEEK = "coalesce(a.review_week, CAST(date_trunc('week', a.created) AS DATE))"
 
@@ -61,22 +62,21 @@ WHERE CAST(date_trunc('week', m.meeting_date) AS DATE) BETWEEN $week_from AND $w
   AND ($series IS NULL OR m.series = $series)
 """
 
-# Per review week: its actions beside two statements' scores and the responses behind them.
-REVIEW_HEALTH = """
-WITH responses AS (
-    SELECT week_start, count(*) AS responses
-    FROM response_weeks AS rw
-    WHERE rw.week_start BETWEEN $week_from AND $week_to AND ($series IS NULL OR rw.series = $series)
+# Per review week: its actions beside two statements' scores and the responses behind them. Responses
+# and scores come from review_pulse.queries' visibility (cells of a week and series, statements
+# answered by enough people, late responses left out), so no figure here can be subtracted from another.
+REVIEW_HEALTH = f"""
+WITH {_VISIBILITY},
+scores AS (
+    SELECT week_start,
+           (sum(score * answers) FILTER (WHERE statement = $learned)
+            / sum(answers) FILTER (WHERE statement = $learned))::DOUBLE AS learned_score,
+           sum(answers) FILTER (WHERE statement = $learned) AS learned_answers,
+           (sum(score * answers) FILTER (WHERE statement = $good_use)
+            / sum(answers) FILTER (WHERE statement = $good_use))::DOUBLE AS good_use_score,
+           sum(answers) FILTER (WHERE statement = $good_use) AS good_use_answers
+    FROM visible_scores
     GROUP BY week_start
-), scores AS (
-    SELECT f.week_start,
-           avg(f.score) FILTER (WHERE f.statement = $learned)::DOUBLE  AS learned_score,
-           count(*)     FILTER (WHERE f.statement = $learned)          AS learned_answers,
-           avg(f.score) FILTER (WHERE f.statement = $good_use)::DOUBLE AS good_use_score,
-           count(*)     FILTER (WHERE f.statement = $good_use)         AS good_use_answers
-    FROM answer_facts AS f
-    WHERE f.week_start BETWEEN $week_from AND $week_to AND ($series IS NULL OR f.series = $series)
-    GROUP BY f.week_start
 ), held AS (
     SELECT DISTINCT CAST(date_trunc('week', m.meeting_date) AS DATE) AS week_start
     FROM meetings AS m
@@ -87,15 +87,16 @@ WITH responses AS (
     FROM actions AS a
     WHERE a.review_week BETWEEN $week_from AND $week_to AND ($series IS NULL OR a.series = $series)
     GROUP BY a.review_week
-), weeks AS (
-    SELECT week_start FROM held UNION SELECT week_start FROM responses
+), review_weeks AS (
+    SELECT week_start FROM held UNION SELECT week_start FROM weeks
 )
-SELECT w.week_start, coalesce(l.actions, 0) AS actions, coalesce(r.responses, 0) AS responses,
+SELECT w.week_start, coalesce(l.actions, 0) AS actions, coalesce(v.responses, 0) AS responses,
        s.learned_score, coalesce(s.learned_answers, 0) AS learned_answers,
-       s.good_use_score, coalesce(s.good_use_answers, 0) AS good_use_answers
-FROM weeks AS w
+       s.good_use_score, coalesce(s.good_use_answers, 0) AS good_use_answers,
+       coalesce(v.responses, 0) < $min_group AS suppressed
+FROM review_weeks AS w
 LEFT JOIN linked AS l USING (week_start)
-LEFT JOIN responses AS r USING (week_start)
+LEFT JOIN weeks AS v USING (week_start)
 LEFT JOIN scores AS s USING (week_start)
 ORDER BY w.week_start
 """
@@ -156,17 +157,11 @@ def open_actions(db_path: Path, period_end: date, series: str | None, today: dat
     return frame[["action_key", "title", "created", "age_days", "due", "due_by", "overdue", "review_week", "team", "source", "link"]]
 
 
-def review_health(db_path: Path, week_from: date, week_to: date, series: str | None, min_group_size: int,
-                  learned: str | None, good_use: str | None) -> pd.DataFrame:
-    """Per review week: actions, responses, the two scores. Weeks under the minimum group size keep
-    their action count but lose responses and scores (``suppressed``)."""
-    frame = _frame(db_path, REVIEW_HEALTH, {"week_from": week_from, "week_to": week_to, "series": series,
-                                            "learned": learned or "", "good_use": good_use or ""})
+def review_health(db_path: Path, f: Filters, learned: str | None, good_use: str | None) -> pd.DataFrame:
+    """Per review week: actions, responses, the two scores. A week with no visible response keeps its
+    action count and has no responses or scores (``suppressed``)."""
+    frame = _frame(db_path, REVIEW_HEALTH, f.visible_params(learned=learned or "", good_use=good_use or ""))
     frame["week_start"] = pd.to_datetime(frame["week_start"])
-    frame["suppressed"] = frame["responses"] < min_group_size
-    hidden = frame["suppressed"]
-    frame.loc[hidden, ["learned_score", "good_use_score"]] = np.nan
-    frame.loc[hidden, ["responses", "learned_answers", "good_use_answers"]] = 0
     return frame
 
 

@@ -123,8 +123,7 @@ class DataView:
 
     def review_health(self) -> pd.DataFrame:
         learned, good_use = action_queries.health_statements(self.settings.statement_texts)
-        return self._call(action_queries.review_health, *self.period.week_bounds, self.series,
-                          self.settings.min_group_size, learned, good_use)
+        return self._call(action_queries.review_health, self._filters(), learned, good_use)
     # --- end of follow-up actions ---
 
     # --- talking points (issue 12) ---

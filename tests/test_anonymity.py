@@ -160,6 +160,18 @@ def test_the_feedback_themes_and_counts_cannot_be_subtracted(two_series_db: Path
     assert "the beta secret" not in str(everything.quotes())
 
 
+def test_the_actions_review_health_cannot_be_subtracted(two_series_db: Path) -> None:
+    """The Actions page's "beside review health" follows the same cells: under All series the week of
+    2 March holds Alpha's 5 responses, not 6, and its scores are Alpha's alone."""
+    everything, alpha, beta = (view(two_series_db, s).review_health() for s in (None, "Alpha", "Beta"))
+    columns = ["responses", "learned_score", "learned_answers", "good_use_score", "good_use_answers", "suppressed"]
+    assert everything[columns].equals(alpha[columns])
+    assert everything["responses"].tolist() == [len(ALPHA), 6]
+    learned = [a[3] for a in ALPHA]  # the fourth statement: "I learned something new in this meeting"
+    assert everything["learned_score"].iloc[0] == pytest.approx(sum(learned) / len(learned))
+    assert beta["suppressed"].all() and (beta["responses"] == 0).all() and beta["learned_score"].isna().all()
+
+
 def test_retro_packs_cannot_be_subtracted(two_series_db: Path) -> None:
     packs = {name: zipfile.ZipFile(io.BytesIO(build_retro_pack(view(two_series_db, series))))
              for name, series in (("all", None), ("alpha", "Alpha"), ("beta", "Beta"))}
