@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from review_pulse.queries import Filters, _filter, _frame, _row
+from review_pulse.queries import _VISIBILITY, Filters, _filter, _frame, _row
 
 TREND_MIN_REVIEWS = 3  # a theme in this many reviews of the quarter is a trend
 KIND_ORDER = ("theme", "incident", "other")
@@ -78,39 +78,35 @@ FROM (SELECT unnest(['theme', 'incident', 'other']) AS kind) AS k
 LEFT JOIN votes AS v USING (kind) LEFT JOIN picks AS p USING (kind)
 """
 
-# Survey means for weeks whose top pick was a theme vs the incident; weeks under the minimum
-# group size of survey responses are left out (and counted, so the page can say so).
+# Survey means for weeks whose top pick was a theme vs the incident, from the read layer's visible
+# scores (review_pulse.queries: cells of a week and series with enough responses, statements answered
+# by enough people, late responses left out); hidden cells are counted, so the page can say so.
 BESIDE_SURVEY = f"""
-WITH picked AS (
+WITH {_VISIBILITY},
+picked AS (
     SELECT wt.week_start, wt.series, wt.top_kind FROM weekly_topics AS wt
     WHERE {_filter("wt")} AND wt.top_kind IN ('theme', 'incident')
-), week_responses AS (
-    SELECT rw.week_start, rw.series, count(*) AS responses FROM response_weeks AS rw
-    WHERE {_filter("rw")} GROUP BY rw.week_start, rw.series
-), visible AS (
-    SELECT p.week_start, p.series, p.top_kind FROM picked AS p JOIN week_responses AS r USING (week_start, series)
-    WHERE r.responses >= $min_group
 )
-SELECT v.top_kind, a.statement, min(a.statement_order) AS statement_order,
-       count(DISTINCT (v.week_start, v.series))::BIGINT AS weeks,
-       count(DISTINCT a.response_key)::BIGINT AS responses,
-       avg(a.score)::DOUBLE AS mean_score
-FROM visible AS v JOIN answer_facts AS a USING (week_start, series)
-WHERE list_contains($statements, a.statement)
-GROUP BY v.top_kind, a.statement
-ORDER BY statement_order, v.top_kind
+SELECT p.top_kind, s.statement, min(coalesce(o.statement_order, 999)) AS statement_order,
+       count(DISTINCT (p.week_start, p.series))::BIGINT AS weeks,
+       sum(s.answers)::BIGINT AS responses,
+       (sum(s.score * s.answers) / sum(s.answers))::DOUBLE AS mean_score
+FROM picked AS p
+JOIN visible_scores AS s USING (week_start, series)
+LEFT JOIN statements AS o USING (statement)
+WHERE list_contains($statements, s.statement)
+GROUP BY p.top_kind, s.statement
+ORDER BY statement_order, p.top_kind
 """
 
 BESIDE_SURVEY_HIDDEN = f"""
-WITH picked AS (
+WITH {_VISIBILITY},
+picked AS (
     SELECT wt.week_start, wt.series FROM weekly_topics AS wt
     WHERE {_filter("wt")} AND wt.top_kind IN ('theme', 'incident')
-), week_responses AS (
-    SELECT rw.week_start, rw.series, count(*) AS responses FROM response_weeks AS rw
-    WHERE {_filter("rw")} GROUP BY rw.week_start, rw.series
 )
-SELECT count(*) FROM picked AS p LEFT JOIN week_responses AS r USING (week_start, series)
-WHERE coalesce(r.responses, 0) < $min_group
+SELECT count(*) FROM picked AS p LEFT JOIN visible_cells AS v USING (week_start, series)
+WHERE v.series IS NULL
 """
 
 POLLS_STORED = """
@@ -164,7 +160,7 @@ def beside_survey(db_path: Path, f: Filters, statements: tuple[str, ...]) -> pd.
     """Mean score of ``statements`` in weeks whose top pick was a theme vs the incident.
 
     A group with fewer responses than the minimum group size keeps its row with no mean."""
-    frame = _frame(db_path, BESIDE_SURVEY, f.params(min_group=f.min_group_size, statements=list(statements)))
+    frame = _frame(db_path, BESIDE_SURVEY, f.visible_params(statements=list(statements)))
     frame["suppressed"] = frame["responses"] < f.min_group_size
     frame.loc[frame["suppressed"], "mean_score"] = float("nan")
     frame.loc[frame["suppressed"], "responses"] = 0
@@ -172,4 +168,4 @@ def beside_survey(db_path: Path, f: Filters, statements: tuple[str, ...]) -> pd.
 
 
 def beside_survey_hidden_weeks(db_path: Path, f: Filters) -> int:
-    return int(_row(db_path, BESIDE_SURVEY_HIDDEN, f.params(min_group=f.min_group_size))[0])
+    return int(_row(db_path, BESIDE_SURVEY_HIDDEN, f.visible_params())[0])

@@ -172,6 +172,23 @@ def test_the_actions_review_health_cannot_be_subtracted(two_series_db: Path) -> 
     assert beta["suppressed"].all() and (beta["responses"] == 0).all() and beta["learned_score"].isna().all()
 
 
+def test_the_talking_points_beside_the_survey_cannot_be_subtracted(two_series_db: Path, tmp_path: Path) -> None:
+    """Survey means beside the polls' top picks follow the same cells: Beta's hidden respondent is in
+    no mean, so All series shows Alpha's figures and Beta's week is only counted as hidden."""
+    polls = tmp_path / "points.csv"
+    polls.write_text("Date,Talking point,Votes,Kind,Series\n"
+                     "2026-03-04,Alert routing,4,theme,Alpha\n2026-03-04,The failover,1,incident,Alpha\n"
+                     "2026-03-04,Alert routing,3,theme,Beta\n2026-03-04,The failover,0,incident,Beta\n")
+    assert main(["ingest", "--db", str(two_series_db), "--polls", str(polls)]) == 0
+    everything, alpha, beta = (view(two_series_db, s) for s in (None, "Alpha", "Beta"))
+    columns = ["top_kind", "statement", "weeks", "responses", "mean_score"]
+    assert everything.beside_survey()[columns].equals(alpha.beside_survey()[columns])
+    learned = everything.beside_survey().set_index("statement").loc[STATEMENTS[3]]
+    assert (learned["responses"], learned["mean_score"]) == (len(ALPHA), pytest.approx(sum(a[3] for a in ALPHA) / len(ALPHA)))
+    assert beta.beside_survey()["mean_score"].isna().all()
+    assert (everything.beside_survey_hidden_weeks(), beta.beside_survey_hidden_weeks()) == (1, 1)
+
+
 def test_retro_packs_cannot_be_subtracted(two_series_db: Path) -> None:
     packs = {name: zipfile.ZipFile(io.BytesIO(build_retro_pack(view(two_series_db, series))))
              for name, series in (("all", None), ("alpha", "Alpha"), ("beta", "Beta"))}
@@ -253,6 +270,20 @@ def test_a_statement_answered_by_one_person_is_hidden_and_left_out_of_every_sum(
 
 
 # --- 5. late responses --------------------------------------------------------------
+
+
+def test_the_talking_points_beside_the_survey_leave_out_a_statement_one_person_answered(one_answer_db: Path,
+                                                                                       tmp_path: Path) -> None:
+    """The lone answer to the second statement (a 1, week of 2 March) is in no mean beside the polls:
+    with it, that mean minus the week of 9 March's would give it back."""
+    polls = tmp_path / "points.csv"
+    polls.write_text("Date,Talking point,Votes,Kind\n2026-03-04,Alert routing,4,theme\n2026-03-04,The failover,1,incident\n"
+                     "2026-03-11,Alert routing,5,theme\n2026-03-11,The failover,0,incident\n")
+    assert main(["ingest", "--db", str(one_answer_db), "--polls", str(polls)]) == 0
+    rows = view(one_answer_db).beside_survey().set_index("statement")
+    discussed = rows.loc[STATEMENTS[1]]
+    assert (discussed["weeks"], discussed["responses"]) == (1, len(FULL_WEEK))
+    assert discussed["mean_score"] == pytest.approx(sum(a[1] for a in FULL_WEEK) / len(FULL_WEEK))
 
 
 def test_a_late_response_to_a_closed_week_changes_nothing_and_is_listed(tmp_path: Path) -> None:
