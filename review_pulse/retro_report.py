@@ -26,7 +26,9 @@ from review_pulse.feedback_summary import SENTIMENT_ORDER, FeedbackData
 from core.quarters import previous_quarter
 
 DASH = "—"
-CLOSED_STATUSES = {"done", "closed", "resolved", "complete", "completed", "fixed", "cancelled", "canceled", "won't do", "wont do"}
+# The actions table's own closed statuses (core/schema.py: open, done, dropped); the loader maps each
+# tracker's words onto them, so "Won't Do" arrives here as dropped.
+CLOSED_STATUSES = {"done", "dropped"}
 NO_TALKING_POINTS = "No talking-points data loaded"
 NO_ACTIONS = "No actions data loaded"
 

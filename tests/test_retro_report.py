@@ -7,10 +7,12 @@ import io
 import random
 import re
 import zipfile
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 from pptx import Presentation
 from pypdf import PdfReader
@@ -181,7 +183,7 @@ def test_talking_points_and_actions_sections_read_their_views(report_db, tmp_pat
             AS t(action_key, series, review_week, title, status, created, due, closed, team, source, link)""")
         con.execute("CREATE OR REPLACE VIEW actions AS SELECT * FROM ac")
     view = DataView(copy, parse_period("2026-Q2"), None, S)
-    from review_pulse.retro_report import build_pdf, build_pptx, gather
+    from review_pulse.retro_report import action_figures, build_pdf, build_pptx, gather
 
     content = gather(view, today=date(2026, 6, 1))
     text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(build_pdf(content))).pages)
@@ -190,6 +192,13 @@ def test_talking_points_and_actions_sections_read_their_views(report_db, tmp_pat
     assert "Two-vote secret pick" not in text  # a poll with fewer than 5 votes is left out
     assert "3 actions from this period's reviews: 1 closed (33%), 2 open, 1 overdue." in text
     assert "**Not markdown** <b>x</b>" in text and "Write failover runbook" not in text.split("Open actions")[1]
+    # A dropped action is closed even without a closed date (the tracker's "Won't Do" is stored as dropped).
+    dropped = pd.DataFrame([{"action_key": "a4", "review_week": date(2026, 4, 6), "title": "Old idea", "status": "dropped",
+                             "created": date(2026, 4, 7), "due": date(2026, 4, 20), "closed": None, "team": None,
+                             "source": "jira", "link": ""}])
+    lines, open_rows = action_figures(replace(content, actions=pd.concat([content.actions, dropped], ignore_index=True)))
+    assert lines[0] == "4 actions from this period's reviews: 2 closed (50%), 2 open, 1 overdue."
+    assert "Old idea" not in [row[0] for row in open_rows]
     deck = Presentation(io.BytesIO(build_pptx(content)))
     actions = next(shape.table for shape in deck.slides[8].shapes if shape.has_table)
     assert [actions.cell(r, 0).text for r in range(len(actions.rows))] == ["Action", "Add pager dedup", "**Not markdown** <b>x</b>"]
