@@ -66,7 +66,7 @@ _SOURCE_KEYS = {"files", "sheets", "time_column", "header_rows", "statements", "
 
 
 def _labels_from(raw: object, where: str) -> tuple[tuple[str, int], ...]:
-    if not isinstance(raw, dict) or not all(isinstance(k, str) and isinstance(v, int) for k, v in raw.items()):
+    if not isinstance(raw, dict) or not all(isinstance(k, str) and type(v) is int for k, v in raw.items()):
         raise SettingsError(f"{where}: 'answer_labels' must be a table of label = whole number")
     return tuple((k, v) for k, v in raw.items())
 
@@ -98,11 +98,9 @@ def _source_from(raw: object, where: str) -> SourceMapping:
     if not isinstance(statements, dict) or not all(isinstance(v, str) for v in statements.values()):
         raise SettingsError(f"{where}: 'statements' must be a table of \"statement text\" = \"column header\"")
     header_rows = raw.get("header_rows")
-    if header_rows is not None and (not isinstance(header_rows, int) or not 1 <= header_rows <= 10):
-        raise SettingsError(f"{where}: 'header_rows' must be a whole number from 1 to 10")
-    scale_max = raw.get("scale_max", 5)
-    if not isinstance(scale_max, int) or not 3 <= scale_max <= 11:
-        raise SettingsError(f"{where}: 'scale_max' must be a whole number from 3 to 11 (answers run 1..scale_max)")
+    if header_rows is not None:
+        header_rows = whole_number(1, 10)(header_rows, f"{where}: header_rows")
+    scale_max = whole_number(3, 11)(raw.get("scale_max", 5), f"{where}: scale_max")  # answers run 1..scale_max
     labels = _labels_from(raw.get("answer_labels", {}), where)
     if any(not 1 <= v <= scale_max for _k, v in labels):
         raise SettingsError(f"{where}: answer_labels scores must be from 1 to scale_max ({scale_max})")

@@ -55,6 +55,13 @@ ROOT = Path(__file__).resolve().parent.parent
         ("[limits]\nmax_rows = 0", "limits.max_rows must be a whole number at least 1, not 0"),
         ("[limits]\nmax_columns = 1e3", "limits.max_columns must be a whole number at least 1, not a decimal"),
         ("limits = 5", "limits must be a table"),
+        # [[sources]] entries read their numbers with the same readers (true was taken as 1)
+        ('[[sources]]\nfiles = ["*.csv"]\nheader_rows = true',
+         "sources[0]: header_rows must be a whole number from 1 to 10, not true/false (true)"),
+        ('[[sources]]\nfiles = ["*.csv"]\nscale_max = 7.0',
+         "sources[0]: scale_max must be a whole number from 3 to 11, not a decimal number (7.0)"),
+        ('[[sources]]\nfiles = ["*.csv"]\nanswer_labels = { Yes = true }',
+         "sources[0]: 'answer_labels' must be a table of label = whole number"),
     ],
 )
 def test_lossy_out_of_range_and_unknown_settings_are_refused(tmp_path: Path, toml: str, message: str) -> None:
