@@ -391,11 +391,7 @@ def _talking_point_settings(raw: dict, path: Path) -> dict[str, object]:
     return found
 
 
-
-
 # --- follow-up actions (issue 13) ---------------------------------------------------
-ACTION_SETTING_KEYS = ("action_target_days", "action_statuses", "action_review_label", "action_link_template")
-
 
 def _load_action_settings(raw: dict, path: Path) -> dict[str, object]:
     """The follow-up action keys, checked here so a typo is a clear error, not a silent default."""

@@ -22,7 +22,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from urllib.parse import quote
 
 from pipeline.errors import SourceFileError
@@ -526,6 +526,3 @@ def latest_per_key(parsed: list[ParsedActions]) -> list[ActionItem]:
             latest[item.action_key] = item
     return list(latest.values())
 
-
-def today_in(settings: Settings) -> date:
-    return datetime.now(timezone.utc).astimezone(settings.tz).date()

@@ -229,7 +229,7 @@ class _Stager:
             self.con.execute(f"DROP TABLE IF EXISTS {self.t(name)}")
         unused = cols.unused()
         report = describe(cols, "wide")
-        note = beyond_scale_note(self.memo, lambda v: None)
+        note = beyond_scale_note(self.memo)
         if note:
             report.notes.append(note)
         return StagedSurveys(

@@ -381,7 +381,6 @@ class FeedbackAnalyser:
             self._load_rules(lexicon, str(lexicon_path))
         self._theme_ignore = _alternation(lexicon.get("themes", {}).get("ignore", []))
         self._theme_matcher = _KeywordMatcher(self.themes)
-        self._seen: dict[str, Analysis] = {}
 
     def _new_token(self, valence: float) -> str:
         """A made-up word carrying ``valence`` in VADER's lexicon; a word VADER ignores when it is 0."""
@@ -553,12 +552,8 @@ class FeedbackAnalyser:
         return self._theme_matcher.themes_in(text)
 
     def analyse(self, text: str) -> Analysis:
-        # Short answers repeat a lot ("no", "all good", "too long"): each distinct text is analysed once.
-        known = self._seen.get(text)
-        if known is None:
-            label, score = self.sentiment(text)
-            known = self._seen[text] = Analysis(label, round(score, 4), self.theme_ids(text))
-        return known
+        label, score = self.sentiment(text)
+        return Analysis(label, round(score, 4), self.theme_ids(text))
 
 
 def fingerprint(themes: Sequence[FeedbackTheme], lexicon_path: Path = LEXICON_PATH) -> str:

@@ -98,7 +98,8 @@ def _most_repeated(points: list[str]) -> list[str]:
 
 
 def _printable(text: str) -> str:
-    """CLI output: control characters escaped, so an option text cannot move the cursor."""
+    """CLI output: control and other invisible characters escaped, so an option text, a status or a
+    header cannot move the cursor or rewrite the terminal."""
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
@@ -505,11 +506,6 @@ class ActionsLoaded:
             more = f" and {len(self.unused_columns) - 12} more" if len(self.unused_columns) > 12 else ""
             lines.append("action columns not used: " + ", ".join(shown) + more)
         return lines
-
-
-def _printable(text: str) -> str:
-    """Control and other invisible characters as escapes: a status or header cannot rewrite the terminal."""
-    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
 
 
 def write_actions(con: duckdb.DuckDBPyConnection, parsed: Sequence[ParsedActions], run_id: int) -> ActionsLoaded:

@@ -76,11 +76,6 @@ def grid_row_labels(text: str) -> list[str]:
     return labels
 
 
-def grid_row_label(text: str) -> str | None:
-    labels = grid_row_labels(text)
-    return labels[0] if labels else None
-
-
 # --- opposite meaning --------------------------------------------------------------------
 
 NEGATIONS = frozenset({"not", "never", "no", "dont", "don", "didnt", "didn", "isnt", "wasnt", "wasn", "isn",
@@ -320,8 +315,7 @@ def find_time_column(table: RawTable, tool: ToolSignature | None, declared: str 
                                         "name it with --time-column or in [[sources]]")
 
 
-def map_columns(table: RawTable, settings: Settings, declared: SourceMapping | None = None,
-                allow_fast_decline: bool = False) -> ColumnMap | None:
+def map_columns(table: RawTable, settings: Settings, declared: SourceMapping | None = None) -> ColumnMap | None:
     """The column map of a wide export, None when no column answers a statement.
 
     Raises SourceFileError for a survey it cannot load right (no time column, two columns

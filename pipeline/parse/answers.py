@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
 
 from core.settings import normalise_header
 from pipeline.parse.cells import clip
@@ -121,7 +120,7 @@ class AnswerMemo(dict):
 _BEYOND_SCALE = re.compile(r"^'?(\d{1,2})'? is not a whole number from 1 to 5$")
 
 
-def beyond_scale_note(memo: AnswerMemo, header_of: Callable[[object], str | None]) -> str | None:
+def beyond_scale_note(memo: AnswerMemo) -> str | None:
     """One message for answers past 5 when no scale was declared (a 1-7 or 1-10 scale)."""
     if memo.scale_max != 5:
         return None

@@ -162,7 +162,7 @@ def parse_wide_rows(
                 feedback = scrub(feedback)
             key = response_keys.key(series, utc.isoformat(), *[f"{s}={v}" for s, v in answers], feedback or "")
             yield SurveyResponse(key, series, utc, local, tuple(answers), feedback, table.source, line, cols.scale_max)
-        note = beyond_scale_note(answers_memo, lambda v: None)
+        note = beyond_scale_note(answers_memo)
         if note:
             report.notes.append(note)
 
