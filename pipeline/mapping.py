@@ -9,13 +9,14 @@ with a negation or an opposite word is not even suggested. Pure functions, no I/
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field, replace
 
 from pipeline.errors import SourceFileError
 from pipeline.sources.files import RawTable, dedupe_headers
 from pipeline.tools import GENERIC_TIME_HEADERS, ToolSignature, detect_tool
-from core.settings import Settings, SourceMapping, normalise_header
+from core.settings import Settings, SourceMapping, Statement, normalise_header
 
 
 @dataclass(frozen=True)
@@ -130,10 +131,17 @@ def suggestion_for(texts: list[str], settings: Settings, taken: set[str]) -> str
 
 def _names(settings: Settings) -> dict[str, tuple[str, str]]:
     """normalised text or alias -> (statement, "exact" | "alias")."""
+    return _statement_names(settings.statements)
+
+
+# Cached: the long layout asks for every row (its question cell), and normalising every statement
+# and alias each time was most of that parse. Keyed by the statements themselves (frozen).
+@functools.lru_cache(maxsize=16)
+def _statement_names(statements: tuple[Statement, ...]) -> dict[str, tuple[str, str]]:
     names: dict[str, tuple[str, str]] = {}
-    for statement in settings.statements:
+    for statement in statements:
         names.setdefault(header_key(statement.text), (statement.text, "exact"))
-    for statement in settings.statements:
+    for statement in statements:
         for alias in statement.aliases:
             names.setdefault(header_key(alias), (statement.text, "alias"))
     return names
@@ -160,9 +168,12 @@ def match_statement(header: str, settings: Settings) -> str | None:
 
 
 def is_feedback_header(header: str, settings: Settings) -> bool:
-    question = settings.feedback_question
-    keys = {header_key(n) for n in (question.text, *question.aliases)}
-    return header_key(header) in keys
+    return header_key(header) in _feedback_keys(settings.feedback_question)
+
+
+@functools.lru_cache(maxsize=16)  # as _statement_names: asked once a row by the long layout
+def _feedback_keys(question: Statement) -> frozenset[str]:
+    return frozenset(header_key(n) for n in (question.text, *question.aliases))
 
 
 def looks_like_closed_answers(values: list[object]) -> bool:
