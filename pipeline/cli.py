@@ -234,7 +234,8 @@ def run_ingest(args: argparse.Namespace, settings: Settings, db_path: Path, fast
         elif ref.kind == "polls":
             polls.append(checked_table(table, settings, args.series))
         elif ref.kind == "surveys":
-            declared = mapping_for(settings, table.source, table.source.rsplit(" / ", 1)[-1], _run_options(args))
+            # The source is "sheet <key> / <tab>"; a key has no " / ", a tab title may ("Q1 / replies").
+            declared = mapping_for(settings, table.source, table.source.split(" / ", 1)[1], _run_options(args))
             surveys.append(parse_surveys(table, settings, args.series, declared=declared, lazy=True))
         else:
             attendance.append(parse_attendance(table, settings, args.series))

@@ -68,6 +68,18 @@ def test_attendance_and_surveys_from_sheets(google: SheetsApiServer, db_path: Pa
     assert "example.com" not in dump
 
 
+def test_a_tab_title_with_a_slash_gets_its_sources_entry(google: SheetsApiServer, db_path: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    """The [[sources]] entry names the whole tab title, "Q1 / replies", not what follows its last " / "."""
+    rows = [["Logged moment", *S.statement_texts], ["2026-03-04 16:00", "5", "4", "4", "5"], ["2026-03-04 16:05", "3", "3", "3", "3"]]
+    google.add_sheet("1RevPulseSlashTabSheet00000000000000000000Ef", {"Q1 / replies": rows}, title="Slash")
+    settings = tmp_path / "review_pulse.toml"
+    settings.write_text('[[sources]]\nsheets = ["Q1 / replies"]\ntime_column = "Logged moment"\n')
+    monkeypatch.setenv("REVIEW_PULSE_SETTINGS", str(settings))
+    assert ingest(db_path, "--surveys-sheet", "1RevPulseSlashTabSheet00000000000000000000Ef", "--worksheet", "Q1 / replies") == 0
+    assert "responses added:     2" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize(
     ("faults", "attempts"),
     [
