@@ -27,8 +27,7 @@ import numpy as np
 import pandas as pd
 
 from core.links import safe_link
-from core.store import connect_read_only
-from review_pulse.queries import _VISIBILITY, Filters
+from review_pulse.queries import _VISIBILITY, Filters, _frame, _row
 
 _ACTION_WEEK = "coalesce(a.review_week, CAST(date_trunc('week', a.created) AS DATE))"
 
@@ -113,16 +112,6 @@ def health_statements(statements: tuple[str, ...]) -> tuple[str | None, str | No
     return find("learned something new"), find("good use of")
 
 
-def _frame(db_path: Path, sql: str, params: dict[str, object]) -> pd.DataFrame:
-    with connect_read_only(db_path) as con:
-        return con.execute(sql, params).df()
-
-
-def _scalar(db_path: Path, sql: str, params: dict[str, object] | None = None) -> object:
-    with connect_read_only(db_path) as con:
-        return con.execute(sql, params or {}).fetchall()[0][0]
-
-
 def _dates(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
     for column in columns:
         frame[column] = pd.to_datetime(frame[column])
@@ -131,9 +120,9 @@ def _dates(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
 
 def action_count(db_path: Path) -> int:
     """Stored actions; 0 for a DB made before actions existed."""
-    if not _scalar(db_path, ACTIONS_PRESENT):
+    if not _row(db_path, ACTIONS_PRESENT)[0]:
         return 0
-    return int(_scalar(db_path, ACTION_COUNT))
+    return int(_row(db_path, ACTION_COUNT)[0])
 
 
 def period_actions(db_path: Path, week_from: date, week_to: date, series: str | None) -> pd.DataFrame:
@@ -142,7 +131,7 @@ def period_actions(db_path: Path, week_from: date, week_to: date, series: str | 
 
 
 def reviews_held(db_path: Path, week_from: date, week_to: date, series: str | None) -> int:
-    return int(_scalar(db_path, REVIEWS_HELD, {"week_from": week_from, "week_to": week_to, "series": series}))
+    return int(_row(db_path, REVIEWS_HELD, {"week_from": week_from, "week_to": week_to, "series": series})[0])
 
 
 def open_actions(db_path: Path, period_end: date, series: str | None, today: date, target_days: int) -> pd.DataFrame:
