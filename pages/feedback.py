@@ -5,7 +5,7 @@ import streamlit as st
 from pipeline.feedback_analysis import SENTIMENTS, fingerprint
 from dashboard import ui
 from review_pulse import report
-from review_pulse.feedback_summary import FeedbackData
+from review_pulse.feedback_summary import FeedbackData, theme_names
 
 PAGE_SIZE = 50  # answers per "Show more"; search narrows, the CSV holds them all
 
@@ -17,7 +17,7 @@ ui.data_caption(view)
 settings = view.settings
 data = FeedbackData(view)
 minimum = settings.min_group_size
-names = {t.id: t.name for t in settings.feedback_themes}
+names = theme_names(settings.feedback_themes)
 hidden = view.hidden_feedback_count()
 if hidden:
     st.caption(f"{hidden} answer(s) from weeks with {ui.suppressed_text(settings)} are hidden for anonymity.")

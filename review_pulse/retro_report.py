@@ -22,7 +22,7 @@ import pandas as pd
 from review_pulse import feedback_queries, report
 from review_pulse.view import DataView
 from review_pulse.export import chart_to_png, frame_to_csv_bytes
-from review_pulse.feedback_summary import SENTIMENT_ORDER, FeedbackData
+from review_pulse.feedback_summary import SENTIMENT_ORDER, FeedbackData, theme_names
 from core.quarters import previous_quarter
 
 DASH = "—"
@@ -119,7 +119,7 @@ def gather(view: DataView, today: date | None = None, items: list | None = None)
         charts=[built.get(slug) or builders[slug](view) for slug in REPORT_CHARTS],
         overview=data.overview(),
         quotes=data.quotes(),
-        theme_names={t.id: t.name for t in view.settings.feedback_themes},
+        theme_names=theme_names(view.settings.feedback_themes),
         talking_points=view._call(feedback_queries.report_talking_points, view._filters()),
         actions=view._call(feedback_queries.report_actions, view._filters()),
         today=today or date.today(),
@@ -575,7 +575,7 @@ def build_pptx(c: ReportContent) -> bytes:
 def feedback_csv(view: DataView) -> bytes:
     """Visible comments with sentiment and themes: BOM, neutralised cells (export.frame_to_csv_bytes)."""
     rows = FeedbackData(view).comments()
-    names = {t.id: t.name for t in view.settings.feedback_themes}
+    names = theme_names(view.settings.feedback_themes)
     rows = rows.assign(themes=rows["themes"].map(lambda ts: "; ".join(names.get(t, t) for t in ts)))
     return frame_to_csv_bytes(rows[["week_start", "text", "sentiment", "sentiment_score", "themes"]])
 
