@@ -311,3 +311,35 @@ def test_accuracy_bench_reports_every_holdout_with_its_role(tmp_path: Path, monk
     assert results["feedback_holdout3"]["role"] == "blind, never tuned on (round 3)"
     report = (tmp_path / "results" / "feedback_accuracy.md").read_text(encoding="utf-8")
     assert "| blind, never tuned on (round 3) | no | 1 |" in report and "not described in SET_ROLES" in report
+
+
+def test_accuracy_bench_reports_second_annotator_agreement_only_for_sets_it_labelled_whole(tmp_path: Path, monkeypatch) -> None:
+    """The second annotator's agreement is counted from the two label files, and left out for a set it covers in part."""
+    import json
+
+    import bench.feedback_accuracy as accuracy
+
+    header = "text,sentiment,themes,kind\n"
+    (tmp_path / "feedback_holdout3.csv").write_text(
+        header + '"Too long.",negative,time,terse\n"Doc was late",negative,preparation,complaint\n'
+        '"Could we rotate the facilitator?",neutral,facilitation,suggestion\n"nice one",positive,,terse\n',
+        encoding="utf-8")
+    # Agrees on 3 of 4 sentiments; themes: tp = time + preparation = 2, fp = focus, fn = facilitation.
+    (tmp_path / "second.csv").write_text(
+        'text,sentiment,themes\n"Too long.",negative,time;focus\n"Doc was late",negative,preparation\n'
+        '"Could we rotate the facilitator?",positive,\n"nice one",positive,\n', encoding="utf-8")
+    monkeypatch.setattr(accuracy, "BENCH", tmp_path)
+    monkeypatch.setattr(accuracy, "EVAL_PATH", tmp_path / "feedback_eval.csv")
+    monkeypatch.setattr(accuracy, "RESULTS", tmp_path / "results")
+    monkeypatch.setattr(accuracy, "SECOND_ANNOTATOR_PATH", tmp_path / "second.csv")
+    # The second annotator labelled only one of these two.
+    (tmp_path / "feedback_eval.csv").write_text(header + '"Too long.",negative,time,terse\n"Unlabelled by the second",'
+                                                'positive,,terse\n', encoding="utf-8")
+    assert accuracy.main([]) == 0
+    results = json.loads((tmp_path / "results" / "feedback_accuracy.json").read_text(encoding="utf-8"))
+    assert results["feedback_eval"]["second_annotator"] is None
+    second = results["feedback_holdout3"]["second_annotator"]
+    assert second["comments"] == 4 and second["sentiment_agreement"] == 3 / 4
+    assert (second["themes"]["precision"], second["themes"]["recall"]) == (2 / 3, 2 / 3)
+    report = (tmp_path / "results" / "feedback_accuracy.md").read_text(encoding="utf-8")
+    assert "| 75.0% / 0.667 (n=4) |" in report and report.count("| — |") == 1
