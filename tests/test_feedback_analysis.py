@@ -296,7 +296,7 @@ def test_accuracy_bench_reports_every_holdout_with_its_role(tmp_path: Path, monk
 
     header = "text,sentiment,themes,kind\n"
     (tmp_path / "feedback_eval.csv").write_text(header + '"Too long.",negative,time,terse\n', encoding="utf-8")
-    for name in ("feedback_holdout", "feedback_holdout2", "feedback_holdout3", "feedback_holdout4"):
+    for name in ("feedback_holdout", "feedback_holdout2", "feedback_holdout3", "feedback_holdout9"):
         (tmp_path / f"{name}.csv").write_text(header + '"Great takeaways.",positive,learning,praise\n', encoding="utf-8")
     monkeypatch.setattr(accuracy, "BENCH", tmp_path)
     monkeypatch.setattr(accuracy, "EVAL_PATH", tmp_path / "feedback_eval.csv")
@@ -304,7 +304,7 @@ def test_accuracy_bench_reports_every_holdout_with_its_role(tmp_path: Path, monk
     assert accuracy.main([]) == 0
     results = json.loads((tmp_path / "results" / "feedback_accuracy.json").read_text(encoding="utf-8"))
     assert list(results) == ["feedback_eval", "feedback_holdout", "feedback_holdout2", "feedback_holdout3",
-                             "feedback_holdout4"]
+                             "feedback_holdout9"]
     assert [results[name]["tuned_on"] for name in results] == [True, True, True, False, None]
     assert results["feedback_holdout"]["role"] == "earlier holdout, used for error analysis in round 2"
     assert results["feedback_holdout2"]["role"] == "blind for round 2 (76.7%); used for error analysis in round 3"
