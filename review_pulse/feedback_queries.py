@@ -125,44 +125,8 @@ def emerging_topics(db_path: Path, f: Filters, n_topics: int = 5) -> list:
                        min_group_size=f.min_group_size)
 
 
-# --- the retro report's sections from other features' views (issue 15) -----------------------
-# talking_points(week_start, series, poll_id, point, kind, theme, votes, share, rank) and
-# actions(action_key, series, review_week, title, status, created, due, closed, team, source, link)
-# are contracts of the talking-points and actions features; a database without them has no such
-# section (None), and the report says so.
-
 VIEW_EXISTS = "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = $name"
-
-TALKING_POINTS = """
-SELECT week_start, poll_id, point, kind, theme, votes, share, rank
-FROM talking_points
-WHERE week_start BETWEEN $week_from AND $week_to AND ($series IS NULL OR series = $series)
-ORDER BY week_start, poll_id, rank
-"""
-
-ACTIONS = """
-SELECT action_key, review_week, title, status, created, due, closed, team, source, link
-FROM actions
-WHERE review_week BETWEEN $week_from AND $week_to AND ($series IS NULL OR series = $series)
-ORDER BY review_week, due NULLS LAST, title
-"""
 
 
 def _view_exists(db_path: Path, name: str) -> bool:
     return bool(_row(db_path, VIEW_EXISTS, {"name": name})[0])
-
-
-def report_talking_points(db_path: Path, f: Filters) -> pd.DataFrame | None:
-    """The period's talking points from polls with at least min_group_size votes; None without the view."""
-    if not _view_exists(db_path, "talking_points"):
-        return None
-    frame = _frame(db_path, TALKING_POINTS, f.params())
-    poll_votes = frame.groupby(["week_start", "poll_id"])["votes"].transform("sum")
-    return frame[poll_votes >= f.min_group_size].reset_index(drop=True)
-
-
-def report_actions(db_path: Path, f: Filters) -> pd.DataFrame | None:
-    """The period's actions (by review week); None without the view."""
-    if not _view_exists(db_path, "actions"):
-        return None
-    return _frame(db_path, ACTIONS, f.params())

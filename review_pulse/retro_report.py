@@ -2,8 +2,9 @@
 
 Both are built from the same pieces: the headline, a statement scorecard, the dashboard's
 own chart builders (rendered to PNG by vl-convert), what people said (themes, sentiment,
-quotes from visible weeks only), talking points and actions when those views exist, and the
-definitions with the anonymity rule. Every user-supplied string is written as plain text:
+quotes from visible weeks only), talking points and actions read through the same read layer as
+their pages (so the report and the dashboard give the same figures), and the definitions with
+the anonymity rule. Every user-supplied string is written as plain text:
 fpdf2 and python-pptx place text runs, nothing is parsed as markup.
 """
 
@@ -19,18 +20,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from review_pulse import feedback_queries, report
+from review_pulse import action_report, report
+from review_pulse.action_queries import ActionHeadline
 from review_pulse.view import DataView
 from review_pulse.export import chart_to_png, frame_to_csv_bytes
 from review_pulse.feedback_summary import SENTIMENT_ORDER, FeedbackData, theme_names
 from core.quarters import previous_quarter
+from review_pulse.talking_points_queries import TREND_MIN_REVIEWS
 
 DASH = "—"
-# The actions table's own closed statuses (core/schema.py: open, done, dropped); the loader maps each
-# tracker's words onto them, so "Won't Do" arrives here as dropped.
-CLOSED_STATUSES = {"done", "dropped"}
-NO_TALKING_POINTS = "No talking-points data loaded"
-NO_ACTIONS = "No actions data loaded"
+NO_TALKING_POINTS = "No talking-point polls loaded"
+NO_ACTIONS = "No follow-up actions loaded"
 
 
 # --- the numbers -------------------------------------------------------------------------------
@@ -85,8 +85,10 @@ class ReportContent:
     overview: pd.DataFrame
     quotes: dict[str, list[tuple[str, str]]]
     theme_names: dict[str, str]
-    talking_points: pd.DataFrame | None
-    actions: pd.DataFrame | None
+    talking_points: pd.DataFrame | None  # the Talking points page's rows; None: no poll loaded at all
+    recurring_themes: pd.DataFrame | None
+    action_headline: ActionHeadline | None  # the Actions page's figures; None: no action loaded at all
+    open_actions: pd.DataFrame | None
     today: date = field(default_factory=date.today)
     _pngs: dict = field(default_factory=dict)
 
@@ -110,6 +112,8 @@ def gather(view: DataView, today: date | None = None, items: list | None = None)
                 "feedback-themes": report.feedback_themes}
     card = scorecard(view)
     data = FeedbackData(view)
+    today = today or action_report.today_for(view)
+    polls, actions = view.poll_count() > 0, view.action_count() > 0
     return ReportContent(
         quarter=view.period.title,
         series=view.series_label,
@@ -120,9 +124,11 @@ def gather(view: DataView, today: date | None = None, items: list | None = None)
         overview=data.overview(),
         quotes=data.quotes(),
         theme_names=theme_names(view.settings.feedback_themes),
-        talking_points=view._call(feedback_queries.report_talking_points, view._filters()),
-        actions=view._call(feedback_queries.report_actions, view._filters()),
-        today=today or date.today(),
+        talking_points=view.talking_points() if polls else None,
+        recurring_themes=view.recurring_themes() if polls else None,
+        action_headline=action_report.headline(view, today) if actions else None,
+        open_actions=view.open_actions(today) if actions else None,
+        today=today,
     )
 
 
@@ -191,46 +197,34 @@ def theme_lines(c: ReportContent) -> list[tuple[str, str, list[tuple[str, str]]]
 
 
 def talking_point_lines(c: ReportContent) -> list[str]:
+    """Recurring themes and the top picks, as the Talking points page counts them."""
     tp = c.talking_points
     if tp is None:
         return [NO_TALKING_POINTS]
     if tp.empty:
-        return [f"No talking points in this period (polls with fewer than {c.numbers['min_group_size']} votes are left out)."]
+        return ["No talking-point polls in this period."]
     lines = []
-    themes = tp.dropna(subset=["theme"]).groupby("theme")["week_start"].nunique().sort_values(ascending=False)
-    recurring = themes[themes >= 2].head(5)
-    if len(recurring):
-        lines.append("Recurring themes: " + ", ".join(f"{t} ({n} weeks)" for t, n in recurring.items()) + ".")
-    top = tp[tp["rank"] == 1].sort_values(["votes", "week_start"], ascending=[False, True]).head(8)
+    trends = c.recurring_themes[c.recurring_themes["trend"]] if c.recurring_themes is not None else pd.DataFrame()
+    if len(trends):
+        lines.append(f"Recurring themes (on the ballot in {TREND_MIN_REVIEWS} or more reviews): " + ", ".join(
+            f"{r.theme} ({r.reviews} reviews, {r.total_votes} votes, top pick {r.top_picks}×)"
+            for r in trends.head(5).itertuples(index=False)) + ".")
+    top = tp[tp["top"]].sort_values(["votes", "week_start"], ascending=[False, True]).head(8)
     for _, r in top.iterrows():
         lines.append(f"Week of {pd.Timestamp(r['week_start']):%d %b}: {r['point']} ({int(r['votes'])} votes"
                      + (f", {float(r['share']):.0%}" if pd.notna(r["share"]) else "") + ")")
     return lines
 
 
-def _is_closed(row: pd.Series) -> bool:
-    return pd.notna(row["closed"]) or str(row["status"] or "").strip().lower() in CLOSED_STATUSES
-
-
 def action_figures(c: ReportContent) -> tuple[list[str], list[list[str]]]:
-    """Follow-through lines and the open list (title, team, due, status)."""
-    a = c.actions
-    if a is None:
+    """The Actions page's figures as lines, and the open list (title, team, due, age), oldest first."""
+    h = c.action_headline
+    if h is None:
         return [NO_ACTIONS], []
-    if a.empty:
-        return ["No actions recorded for this period's reviews."], []
-    closed = a.apply(_is_closed, axis=1)
-    due = pd.to_datetime(a["due"], errors="coerce")
-    overdue = (~closed) & due.notna() & (due.dt.date < c.today)
-    closed_at = pd.to_datetime(a["closed"], errors="coerce")
-    on_time = closed & closed_at.notna() & due.notna() & (closed_at <= due)
-    with_due = closed & due.notna() & closed_at.notna()
-    lines = [f"{len(a)} actions from this period's reviews: {int(closed.sum())} closed ({closed.mean():.0%}), "
-             f"{int((~closed).sum())} open, {int(overdue.sum())} overdue."]
-    if with_due.any():
-        lines.append(f"Closed by their due date: {on_time.sum() / with_due.sum():.0%} of closed actions with a due date.")
-    open_rows = [[str(r["title"]), str(r["team"] or DASH), fmt_date(r["due"]), str(r["status"] or "open")]
-                 for (_, r), is_closed in zip(a.iterrows(), closed) if not is_closed]
+    lines = [f"{name}: {value}." for name, value in action_report.summary_lines(h)]
+    open_rows = [[str(r.title), str(r.team) if isinstance(r.team, str) and r.team else DASH,
+                  fmt_date(r.due_by) + (" (overdue)" if r.overdue else ""), f"{r.age_days} days"]
+                 for r in c.open_actions.itertuples(index=False)]
     return lines, open_rows
 
 
@@ -441,7 +435,7 @@ def build_pdf(c: ReportContent) -> bytes:
         pdf.set_font(family, "", 9)
         with pdf.table(col_widths=(90, 35, 25, 30), headings_style=FontFace(emphasis="BOLD", fill_color=(230, 230, 230)),
                        line_height=5) as table:
-            table.row(["Action", "Team", "Due", "Status"])
+            table.row(["Action", "Team", "Due", "Age"])
             for row in open_rows[:40]:
                 table.row([pdf_text(cell) for cell in row])
         if len(open_rows) > 40:
@@ -550,7 +544,7 @@ def build_pptx(c: ReportContent) -> bytes:
         table = shape.table
         for i, w in enumerate((6.5, 2.4, 1.6, 1.6)):
             table.columns[i].width = Inches(w)
-        for j, text in enumerate(["Action", "Team", "Due", "Status"]):
+        for j, text in enumerate(["Action", "Team", "Due", "Age"]):
             table.cell(0, j).text = text
         for i, row in enumerate(shown, start=1):
             for j, text in enumerate(row):

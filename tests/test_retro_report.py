@@ -7,7 +7,6 @@ import io
 import random
 import re
 import zipfile
-from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -101,8 +100,8 @@ def test_pdf_holds_the_scorecard_computed_independently(report_db, pack: zipfile
     text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
     for section in ("Weekly agreement", "What people said", "Talking points", "Actions", "Definitions and anonymity"):
         assert section in text
-    # The DB has the talking-points and actions views (every DB does now) but no polls or actions.
-    assert "No talking points in this period" in text and "No actions recorded for this period's reviews" in text
+    # The DB has the talking-points and actions tables (every DB does now) but no polls or actions.
+    assert "No talking-point polls loaded" in text and "No follow-up actions loaded" in text
 
 
 def test_pptx_has_the_slides_and_the_scorecard_table(report_db, pack: zipfile.ZipFile) -> None:
@@ -162,46 +161,77 @@ def test_feedback_csv_has_sentiment_themes_bom_and_neutralised_cells(report_db, 
     assert by_text["Felt blamey when the deploy came up."]["themes"] == "Safety and blame"
 
 
-def test_talking_points_and_actions_sections_read_their_views(report_db, tmp_path: Path) -> None:
-    """Written against the contracts of the talking-points and actions features (views they add)."""
+POLL_ROWS = [  # Date, Talking point, Votes, Discussed: three polls of Q2 and one of Q1
+    ["2026-04-08", "Alert fatigue on the payments pager", "6", "yes"], ["2026-04-08", "Runbook gaps", "4", "no"],
+    ["2026-04-15", "Alerting again", "7", "yes"], ["2026-04-15", "Tiny poll point", "3", "no"],
+    ["2026-04-22", "Two-vote pick", "2", "yes"],
+    ["2026-04-29", "Pager noise at night", "5", "yes"], ["2026-04-29", "Other", "1", "no"],
+    ["2026-01-14", "Last quarter's pick", "9", "yes"],
+]
+# A theme named in settings: on the ballot in three Q2 reviews (04-08, 04-15 and 04-29), so a recurring theme.
+POLL_THEMES = '[[themes]]\nname = "Alerting"\nkeywords = ["alert fatigue", "alerting", "pager noise"]\n'
+ACTION_ROWS = [  # Review date, Action, Status, Due, Done, Team
+    ["2026-04-08", "Add pager dedup", "In progress", "2026-05-01", "", "Payments"],
+    ["2026-04-15", "Write failover runbook", "Done", "2026-05-01", "2026-04-30", "SRE"],
+    ["2026-04-22", "**Not markdown** <b>x</b>", "To do", "2099-01-01", "", "Platform"],
+    ["2026-04-22", "Old idea", "Won't do", "2026-04-20", "", ""],
+    ["2026-01-14", "Still open from Q1", "Open", "", "", "SRE"],
+]
+
+
+def test_talking_points_and_actions_sections_give_the_pages_figures(report_db, tmp_path: Path, monkeypatch) -> None:
+    """Polls and actions loaded by the pipeline; the report's figures are counted here from the rows."""
     db, _rows = report_db
-    copy = tmp_path / "with-views.duckdb"
+    (tmp_path / "settings.toml").write_text(POLL_THEMES, encoding="utf-8")
+    monkeypatch.setenv("REVIEW_PULSE_SETTINGS", str(tmp_path / "settings.toml"))
+    copy = tmp_path / "with-polls-and-actions.duckdb"
     copy.write_bytes(db.read_bytes())
-    with duckdb.connect(str(copy)) as con:
-        con.execute("""CREATE TABLE tp AS SELECT * FROM (VALUES
-            (DATE '2026-04-06', 'Incident review', 'p1', 'Alert fatigue on the payments pager', 'topic', 'alerting', 6, 0.6, 1),
-            (DATE '2026-04-06', 'Incident review', 'p1', 'Runbook gaps', 'topic', 'runbooks', 4, 0.4, 2),
-            (DATE '2026-04-13', 'Incident review', 'p2', 'Alerting again', 'topic', 'alerting', 7, 0.7, 1),
-            (DATE '2026-04-13', 'Incident review', 'p2', 'Tiny poll point', 'topic', 'x', 3, 0.3, 2),
-            (DATE '2026-04-20', 'Incident review', 'p3', 'Two-vote secret pick', 'topic', 'x', 2, 1.0, 1))
-            AS t(week_start, series, poll_id, point, kind, theme, votes, share, rank)""")
-        con.execute("CREATE OR REPLACE VIEW talking_points AS SELECT * FROM tp")
-        con.execute("""CREATE TABLE ac AS SELECT * FROM (VALUES
-            ('a1', 'Incident review', DATE '2026-04-06', 'Add pager dedup', 'open', DATE '2026-04-07', DATE '2026-05-01', NULL::DATE, 'Payments', 'jira', 'https://x.example/1'),
-            ('a2', 'Incident review', DATE '2026-04-13', 'Write failover runbook', 'done', DATE '2026-04-14', DATE '2026-05-01', DATE '2026-04-30', 'SRE', 'jira', ''),
-            ('a3', 'Incident review', DATE '2026-04-20', '**Not markdown** <b>x</b>', 'in progress', DATE '2026-04-21', DATE '2099-01-01', NULL::DATE, 'Platform', 'sheet', ''))
-            AS t(action_key, series, review_week, title, status, created, due, closed, team, source, link)""")
-        con.execute("CREATE OR REPLACE VIEW actions AS SELECT * FROM ac")
+    polls, actions = tmp_path / "points.csv", tmp_path / "actions.csv"
+    with polls.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([["Date", "Talking point", "Votes", "Discussed"], *POLL_ROWS])
+    with actions.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([["Review date", "Action", "Status", "Due", "Done", "Team"], *ACTION_ROWS])
+    assert main(["ingest", "--db", str(copy), "--polls", str(polls), "--actions", str(actions)]) == 0
     view = DataView(copy, parse_period("2026-Q2"), None, S)
     from review_pulse.retro_report import action_figures, build_pdf, build_pptx, gather
 
-    content = gather(view, today=date(2026, 6, 1))
+    today = date(2026, 6, 1)
+    content = gather(view, today=today)
     text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(build_pdf(content))).pages)
-    assert "Recurring themes: alerting (2 weeks)" in text
-    assert "Alert fatigue on the payments pager (6 votes, 60%)" in text and "Alerting again (7 votes, 70%)" in text
-    assert "Two-vote secret pick" not in text  # a poll with fewer than 5 votes is left out
-    assert "3 actions from this period's reviews: 1 closed (33%), 2 open, 1 overdue." in text
+    # Each Q2 poll's winner with its votes and share of the poll's votes, as the Talking points page shows them.
+    q2 = [r for r in POLL_ROWS if r[0] >= "2026-04"]
+    for day in sorted({r[0] for r in q2}):
+        poll = [r for r in q2 if r[0] == day]
+        top = max(poll, key=lambda r: int(r[2]))
+        share = int(top[2]) / sum(int(r[2]) for r in poll)
+        assert f"{top[1]} ({top[2]} votes, {share:.0%})" in text
+    assert "Last quarter's pick" not in text
+    themed = [r for r in q2 if any(k in r[1].lower() for k in ("alert fatigue", "alerting", "pager noise"))]
+    reviews, votes = len({r[0] for r in themed}), sum(int(r[2]) for r in themed)
+    tops = sum(max((r for r in q2 if r[0] == day), key=lambda r: int(r[2])) in themed for day in {r[0] for r in themed})
+    assert (reviews, votes, tops) == (3, 18, 3)
+    assert f"Alerting ({reviews} reviews, {votes} votes, top pick {tops}×)" in text
+    # Actions of Q2's reviews: 4, one done, one dropped ("Won't do"), two open; the open list also holds
+    # Q1's open action (open now, created before the period's end), as the Actions page lists it.
+    q2_actions = [r for r in ACTION_ROWS if r[0] >= "2026-04"]
+    done = sum(r[2] == "Done" for r in q2_actions)
+    dropped = sum(r[2] == "Won't do" for r in q2_actions)
+    assert f"Actions: {len(q2_actions)} ({done} done, {dropped} dropped, {len(q2_actions) - done - dropped} open)." in text
+    assert f"Done share: {done / len(q2_actions):.0%}." in text
+    still_open = [r for r in ACTION_ROWS if r[2] not in ("Done", "Won't do")]
+    assert f"Open now: {len(still_open)}." in text
+    # Overdue: past its due date, or without one older than action_target_days.
+    overdue = [r for r in still_open if (date.fromisoformat(r[3]) if r[3] else
+                                         date.fromisoformat(r[0]) + timedelta(days=S.action_target_days)) < today]
+    assert f"Overdue now: {len(overdue)}." in text
+    lines, open_rows = action_figures(content)
+    assert sorted(row[0] for row in open_rows) == sorted(r[1] for r in still_open)
+    assert {row[0]: row[2].endswith("(overdue)") for row in open_rows} == {r[1]: r in overdue for r in still_open}
     assert "**Not markdown** <b>x</b>" in text and "Write failover runbook" not in text.split("Open actions")[1]
-    # A dropped action is closed even without a closed date (the tracker's "Won't Do" is stored as dropped).
-    dropped = pd.DataFrame([{"action_key": "a4", "review_week": date(2026, 4, 6), "title": "Old idea", "status": "dropped",
-                             "created": date(2026, 4, 7), "due": date(2026, 4, 20), "closed": None, "team": None,
-                             "source": "jira", "link": ""}])
-    lines, open_rows = action_figures(replace(content, actions=pd.concat([content.actions, dropped], ignore_index=True)))
-    assert lines[0] == "4 actions from this period's reviews: 2 closed (50%), 2 open, 1 overdue."
-    assert "Old idea" not in [row[0] for row in open_rows]
     deck = Presentation(io.BytesIO(build_pptx(content)))
-    actions = next(shape.table for shape in deck.slides[8].shapes if shape.has_table)
-    assert [actions.cell(r, 0).text for r in range(len(actions.rows))] == ["Action", "Add pager dedup", "**Not markdown** <b>x</b>"]
+    table = next(shape.table for slide in deck.slides for shape in slide.shapes if shape.has_table
+                 and shape.table.cell(0, 0).text == "Action")
+    assert [table.cell(r, 0).text for r in range(1, len(table.rows))] == [row[0] for row in open_rows]
 
 
 def test_pdf_first_pages_render(pack: zipfile.ZipFile, tmp_path: Path) -> None:
