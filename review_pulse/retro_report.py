@@ -249,7 +249,11 @@ def definition_lines(c: ReportContent) -> list[str]:
         "with an incident-review lexicon, computed on this machine; no text leaves it.",
         f"Anonymity: a week with fewer than {n} survey responses is hidden everywhere: its scores, comments, quotes "
         "and counts are left out of every figure, chart and file in this report, and no filter narrower than "
-        f"{n} comments is shown. Talking points come from polls with at least {n} votes. No respondent is stored.",
+        f"{n} comments is shown. No respondent is stored.",
+        "Talking points: vote counts of the polls that open each review, as the Talking points page shows them; "
+        "no voter is stored. Actions: as the Actions page counts them; an action belongs to the review it was "
+        "raised at" + (f", and one without a due date is overdue {c.action_headline.target_days} days after it was "
+                       "created." if c.action_headline else "."),
     ]
 
 
@@ -433,7 +437,7 @@ def build_pdf(c: ReportContent) -> bytes:
     if open_rows:
         para("Open actions", size=10, bold=True)
         pdf.set_font(family, "", 9)
-        with pdf.table(col_widths=(90, 35, 25, 30), headings_style=FontFace(emphasis="BOLD", fill_color=(230, 230, 230)),
+        with pdf.table(col_widths=(85, 30, 42, 23), headings_style=FontFace(emphasis="BOLD", fill_color=(230, 230, 230)),
                        line_height=5) as table:
             table.row(["Action", "Team", "Due", "Age"])
             for row in open_rows[:40]:
