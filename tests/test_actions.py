@@ -301,3 +301,35 @@ def test_a_folder_of_json_exports_only(exports, tmp_path: Path, db_path: Path, c
     assert rows(db_path, "SELECT count(*) FROM actions") == [(len(ex.GH_EXPECTED) + len(ex.INCIDENT_EXPECTED),)]
     assert ingest(db_path, "--actions", str(tmp_path / "empty")) == 2
     assert "holds no .csv, .xlsx or .json files" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("content", "problem"), [
+    (b"", "the file is empty"),
+    (b"[" + b'{"number": 1},' * 10 + b'{"number": 2}]', r"the file is over 0 MB; not a tracker export"),
+    (b'[{"number": 1}', r"not valid JSON \(line 1, column 15"),
+    (b'[{"number": 1}, {"number": 2}]', None),
+])
+def test_json_export_is_refused_before_it_is_read_whole(tmp_path: Path, monkeypatch, content: bytes, problem: str | None) -> None:
+    """An oversized JSON file is refused from its first MAX_JSON_BYTES + 1 bytes; a bad one with a reason."""
+    import io
+
+    from pipeline.errors import SourceFileError
+    from pipeline.sources import json_files
+
+    monkeypatch.setattr(json_files, "MAX_JSON_BYTES", 100)
+    path = tmp_path / "issues.json"
+    path.write_bytes(content)
+    reads: list[int] = []
+
+    class CountingReader(io.BytesIO):
+        def read(self, size: int | None = -1) -> bytes:
+            reads.append(size)
+            return super().read(size)
+
+    monkeypatch.setattr(Path, "open", lambda self, *a, **k: CountingReader(content))
+    if problem is None:
+        assert json_files.read_json(path).data == [{"number": 1}, {"number": 2}]
+    else:
+        with pytest.raises(SourceFileError, match=problem):
+            json_files.read_json(path)
+    assert reads == [101]  # at most one byte past the limit, never the whole file

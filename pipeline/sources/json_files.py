@@ -36,7 +36,9 @@ def parse_json_bytes(data: bytes, source: str) -> JsonDocument:
 def read_json(path: Path) -> JsonDocument:
     source = str(path)
     try:
-        data = path.read_bytes()
+        # One byte past the limit is enough to refuse: an oversized file is never read whole.
+        with path.open("rb") as handle:
+            data = handle.read(MAX_JSON_BYTES + 1)
     except FileNotFoundError:
         raise SourceFileError(source, "no such file") from None
     except IsADirectoryError:
