@@ -219,7 +219,8 @@ def run_ingest(args: argparse.Namespace, settings: Settings, db_path: Path, fast
     for path in expand_inputs(args.attendance):
         attendance.append(parse_attendance(read_table(path, limits=settings.limits), settings, args.series))
         sources.append(str(path))
-    actions = [parse_action_file(path, settings, args.series) for path in _expand_action_inputs(args)]
+    actions = [parse_action_file(path, settings, args.series) for path in expand_inputs(
+        getattr(args, "actions", None) or [], (*SUPPORTED_SUFFIXES, ".json"), ".csv, .xlsx or .json")]
     sources.extend(a.source for a in actions)
     polls: list = []  # talking points (issue 12); their modules load only when polls are given
     if args.polls or any(ref.kind == "polls" for ref in args.sheets):
@@ -247,21 +248,6 @@ def run_ingest(args: argparse.Namespace, settings: Settings, db_path: Path, fast
 
 
 # --- follow-up actions (issue 13) ---
-def _expand_action_inputs(args: argparse.Namespace) -> list[Path]:
-    files: list[Path] = []
-    for path in getattr(args, "actions", None) or []:
-        if not path.is_dir():
-            files.append(path)
-            continue
-        # A folder means its CSV/xlsx files and its JSON exports, sorted by name.
-        found = sorted(f for f in path.iterdir()
-                       if f.is_file() and f.suffix.lower() in (*SUPPORTED_SUFFIXES, ".json"))
-        if not found:
-            raise IngestError(f"{path}: the folder holds no .csv, .xlsx or .json files")
-        files.extend(found)
-    return files
-
-
 def parse_action_file(path: Path, settings: Settings, series: str | None) -> ParsedActions:
     """One actions export from disk, JSON or table: the CLI's path and the demo's."""
     if looks_like_json(path):

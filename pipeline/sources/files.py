@@ -199,16 +199,15 @@ def read_table(path: Path, worksheet: str | None = None, limits: InputLimits | N
         raise SourceFileError(source, f"cannot read the file ({exc.strerror})") from None
 
 
-def expand_inputs(paths: list[Path]) -> list[Path]:
-    """Files as given; folders contribute their supported files, sorted by name."""
+def expand_inputs(paths: list[Path], suffixes: tuple[str, ...] = SUPPORTED_SUFFIXES,
+                  described: str = ".csv or .xlsx") -> list[Path]:
+    """Files as given; folders contribute their files with one of ``suffixes``, sorted by name."""
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found = sorted(
-                p for p in path.iterdir() if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
-            )
+            found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in suffixes)
             if not found:
-                raise SourceFileError(str(path), "the folder holds no .csv or .xlsx files")
+                raise SourceFileError(str(path), f"the folder holds no {described} files")
             files.extend(found)
         else:
             files.append(path)
