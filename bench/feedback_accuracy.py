@@ -35,6 +35,7 @@ SET_ROLES: dict[str, tuple[str, bool]] = {
     "feedback_holdout2": ("blind for round 2 (76.7%); used for error analysis in round 3", True),
     "feedback_holdout3": ("blind, never tuned on (round 3)", False),
     "feedback_holdout4": ("blind, never tuned on (written after round 3 by another session)", False),
+    "feedback_holdout5": ("blind, never tuned on (written after round 3 by a fourth session)", False),
 }
 TARGET_ACCURACY = 0.85
 TARGET_MICRO_F1 = 0.80
