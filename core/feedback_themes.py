@@ -41,7 +41,13 @@ DEFAULT_FEEDBACK_THEMES: tuple[FeedbackTheme, ...] = (
            "previous incident*|earlier incident*|past incident*|other incident*|linked back|link back|"
            "tie back|tied back|connect the dots|connected the dots|comparison|compared|by theme|what went right|went right|"
            "what mattered|things that mattered|depth|debate about|debates about|debate over|technical debate*|spent the whole|spent the entire|"
-           "same root cause|across several|squeezed|crammed"),
+           "same root cause|across several|squeezed|crammed|"
+           # Round 4: what was discussed and what was not.
+           "common thread|round in circles|went round|wandered|wander*|go deeper|went deeper|dig deeper|deeper|"
+           "what went well|went well too|side discussion*|severity level*|arguing about|argued about|"
+           "instead of what|whole point|same issue|same issues|same discussion|same conclusion*|same problem*|"
+           "keep discussing|kept discussing|keep hitting|looked at|together rather|incidents per session|"
+           "incidents together|hijacked|talked about that|talk about that|wasn't on the agenda|not on the agenda"),
     _theme("safety", "Safety and blame",
            "blam*|finger pointing|judged|judging|judgement*|judgment*|judgy|unsafe|safe|safety|psychological*|"
            "speak up|speaking up|spoke up|speak freely|comfortable|uncomfortable|defensive|hostile|attacked|"
@@ -58,7 +64,12 @@ DEFAULT_FEEDBACK_THEMES: tuple[FeedbackTheme, ...] = (
            "how other teams|other teams' systems|explained|explanation*|walkthrough|walk through|picked up|hearing how|made it click|fascinating|had no idea|"
            "walked through|walks through|walking through|finally get|get how|see how|breakdown|break down|"
            "hearing from|first hand|firsthand|5 whys|five whys|useful to see|helpful to see|interesting to see|"
-           "good to see how|comparison|compared"),
+           "good to see how|comparison|compared|"
+           # Round 4: understanding and its absence ("over my head", "nobody explains the acronyms").
+           "explain|explains|explaining|glossary|acronym*|jargon|case study|case studies|over my head|"
+           "came away with|come away with|get anything out of|got anything out of|got nothing out of|"
+           "take something away|took something away|take nothing away|took nothing away|reasoning|newcomers|"
+           "new joiners|deep dive*"),
     _theme("facilitation", "Facilitation and structure",
            "facilitat*|moderat*|structure*|unstructured|agenda|format|chair|chaired|chairing|host|hosted|hosting|"
            "well run|dominat*|same people|same voices|same few|few voices|few people|loudest|loud voices|"

@@ -28,9 +28,10 @@ POSITIVE_FROM = 0.05
 NEGATIVE_TO = -0.05
 SENTIMENTS = ("positive", "neutral", "negative")
 # Bump when the rules below change, so stored results are recomputed.
-RULES_VERSION = "3"
+RULES_VERSION = "4"
 # Requests are found clause by clause: "Useful, would like the graphs next time" keeps "Useful".
 _CLAUSE_SPLIT = re.compile(r"(?<=[.!?;,:])\s+|\n+")
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?;])\s+|\n+")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
 # Clause boundaries: punctuation ending a word, or a word opening a new clause. A negation does not
 # reach past them ("No feedback, great as always" praises; "not long but dull" is still dull).
@@ -375,7 +376,9 @@ class FeedbackAnalyser:
         self._pattern_tokens: list[str] = []
         self._negator_cues: list[str] = []
         self._cues: set[str] = set()  # the complaint a negator makes on its own
+        self._complaints: set[str] = set()  # tokens of [phrases] and [patterns] with a negative valence
         self._sarcasm_start = self._sarcasm_anywhere = self._sarcasm_marks = self._interjection = None
+        self._praise_lead = None
         self._scare_quotes = False
         if domain_lexicon:
             self._load_rules(lexicon, str(lexicon_path))
@@ -404,6 +407,7 @@ class FeedbackAnalyser:
             self._emoji[emoji] = f" {self._new_token(valence)} "
         phrases = lexicon.get("phrases", {})
         self._phrase_tokens = {_normal_phrase(p): self._new_token(v) for p, v in phrases.items()}
+        self._complaints.update(t for t in self._phrase_tokens.values() if vader.get(t, 0) < 0)
         self._phrases = _alternation(list(phrases))
         patterns = lexicon.get("patterns", {})
         if patterns:
@@ -412,6 +416,7 @@ class FeedbackAnalyser:
             self._patterns = re.compile(r"(?<![\w'])(?:" + "|".join(f"(?P<p{i}>{r})" for i, r in enumerate(regexes)) + ")",
                                         re.IGNORECASE)
             self._pattern_tokens = [self._new_token(v) for v in patterns.values()]
+            self._complaints.update(t for t in self._pattern_tokens if vader.get(t, 0) < 0)
         negators = lexicon.get("negators", {})
         if negators:
             regexes = _regex_list(list(negators), f"{where} [negators]")
@@ -433,6 +438,7 @@ class FeedbackAnalyser:
         self._sarcasm_anywhere = _any_regex(sarcasm.get("anywhere", []), f"{where} [sarcasm] anywhere", r"(?<![\w'])")
         self._sarcasm_marks = _any_regex(sarcasm.get("marks", []), f"{where} [sarcasm] marks")
         self._interjection = _any_regex(sarcasm.get("openers", []), f"{where} [sarcasm] openers", r"\W*")
+        self._praise_lead = _any_regex(sarcasm.get("leads", []), f"{where} [sarcasm] leads", r"\W*")
         self._scare_quotes = bool(sarcasm.get("scare_quotes", False))
 
     # --- sentiment ---
@@ -509,6 +515,32 @@ class FeedbackAnalyser:
                     or (self._request_end is not None and self._request_end.search(clause))
                     or (self._request_anywhere is not None and self._request_anywhere.search(clause)))
 
+    def _judged_clauses(self, text: str) -> list[str]:
+        """The clauses that say how it went. A request is left out, and so is the rest of its sentence:
+        its reasons ("Maybe use a board for the timeline, easier to see at a glance"). A clause before
+        the request stays ("Useful, would like the graphs next time" keeps "Useful")."""
+        kept: list[str] = []
+        for sentence in _SENTENCE_SPLIT.split(text):
+            for clause in _CLAUSE_SPLIT.split(sentence):
+                if not clause.strip():
+                    continue
+                if self._is_request(clause):
+                    break
+                kept.append(clause)
+        return kept
+
+    def _praise_leads_a_complaint(self, text: str) -> float | None:
+        """"so glad we ran 30 min over": the score of what the praise leads into, when that holds a
+        complaint of [phrases] or [patterns] and reads as one; else None."""
+        lead = self._praise_lead.match(text) if self._praise_lead is not None else None
+        if lead is None or not text[lead.end():].strip():
+            return None
+        rest = text[lead.end():]
+        if not any(word.strip(_WORD_EDGE) in self._complaints for word in self._domain_text(rest).split()):
+            return None
+        score = self._vader_score(rest)
+        return score if score <= NEGATIVE_TO else None
+
     def _sarcastic(self, text: str) -> bool:
         if ((self._sarcasm_start is not None and self._sarcasm_start.match(text))
                 or (self._sarcasm_anywhere is not None and self._sarcasm_anywhere.search(text))
@@ -523,7 +555,7 @@ class FeedbackAnalyser:
         if not self.domain_lexicon:
             return float(self._vader.polarity_scores(text)["compound"])
         text = _plain_apostrophes(text)
-        judged = " ".join(c for c in _CLAUSE_SPLIT.split(text) if c.strip() and not self._is_request(c))
+        judged = " ".join(self._judged_clauses(text))
         if not judged.strip():
             return 0.0
         score = self._vader_score(judged)
@@ -538,6 +570,8 @@ class FeedbackAnalyser:
             rest = self._vader_score(judged[opener.end():])
             if rest <= NEGATIVE_TO:
                 return rest
+        if score > NEGATIVE_TO and (complaint := self._praise_leads_a_complaint(judged)) is not None:
+            return complaint
         return score
 
     def sentiment(self, text: str) -> tuple[str, float]:

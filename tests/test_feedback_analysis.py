@@ -132,6 +132,25 @@ ANALYSER = FeedbackAnalyser(DEFAULT_FEEDBACK_THEMES)
         ("pls record it", "neutral"),
         ("A question box might make it easier to ask things", "neutral"),
         ("I think that would save us time", "neutral"),
+        # round 4: a request's reasons, praise leading into a complaint, complaints without sentiment words
+        ("Maybe use a board for the timeline, easier to see at a glance", "neutral"),
+        ("Would be good to assign an owner to each action", "neutral"),
+        ("Worth inviting the vendor when a dependency fails", "neutral"),
+        ("Highlight what went well too, not just what broke", "neutral"),
+        ("Keep it up!", "positive"),
+        ("We should pick incidents more carefully; minor ones waste everyone's time.", "negative"),
+        ("so glad we ran 30 min over, I didn't need lunch anyway", "negative"),
+        ("Loved hearing the same three voices for an hour", "negative"),
+        ("Loved hearing from the on-call engineer directly", "positive"),
+        ("Loved that we spent real time on why the breaker never tripped", "positive"),
+        ("I didn't feel like I could ask questions as the new person", "negative"),
+        ("None of the action items had owners", "negative"),
+        ("half the on-call folks don't even show up anymore", "negative"),
+        ("it ate a good chunk of the meeting", "negative"),
+        ("the action items go into a spreadsheet and die there", "negative"),
+        ("Postmortem for the cache stampede was the clearest one yet", "positive"),
+        (":upside_down_face: another hour of timeline", "negative"),
+        ("great session :tada:", "positive"),
     ],
 )
 def test_sentiment_labels(text: str, label: str) -> None:
@@ -184,6 +203,10 @@ def test_vader_alone_reads_incident_words_as_negative() -> None:
         ("It's at 7pm for me", ("scheduling",)),
         ("Please record it, I'm on PST", ("preparation", "scheduling")),
         ("Same two people answered every question", ("facilitation",)),
+        # round 4
+        ("Add a glossary of the acronyms for support folks", ("learning",)),
+        ("We keep discussing the same issues", ("focus",)),
+        ("It went round in circles", ("focus",)),
     ],
 )
 def test_themes(text: str, themes: tuple[str, ...]) -> None:
