@@ -33,9 +33,11 @@ SET_ROLES: dict[str, tuple[str, bool]] = {
     "feedback_eval": ("tuning set (round 1: 225 comments; round 2: 162 more; round 3: 38 more, written alongside the rules)", True),
     "feedback_holdout": ("earlier holdout, used for error analysis in round 2", True),
     "feedback_holdout2": ("blind for round 2 (76.7%); used for error analysis in round 3", True),
-    "feedback_holdout3": ("blind, never tuned on (round 3)", False),
-    "feedback_holdout4": ("blind, never tuned on (written after round 3 by another session)", False),
-    "feedback_holdout5": ("blind, never tuned on (written after round 3 by a fourth session)", False),
+    "feedback_holdout3": ("blind for round 3 (73.0%); used for error analysis in round 4", True),
+    "feedback_holdout4": ("blind for round 3 (81.6%); used for error analysis in round 4", True),
+    "feedback_holdout5": ("blind for round 3 (82.8%); used for error analysis in round 4", True),
+    "feedback_holdout6": ("blind, never tuned on (written during round 4, added after it was committed)", False),
+    "feedback_holdout7": ("blind, never tuned on (written during round 4, added after it was committed)", False),
 }
 TARGET_ACCURACY = 0.85
 TARGET_MICRO_F1 = 0.80
