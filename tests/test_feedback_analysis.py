@@ -328,12 +328,13 @@ def test_accuracy_bench_reports_every_holdout_with_its_role(tmp_path: Path, monk
     results = json.loads((tmp_path / "results" / "feedback_accuracy.json").read_text(encoding="utf-8"))
     assert list(results) == ["feedback_eval", "feedback_holdout", "feedback_holdout2", "feedback_holdout3",
                              "feedback_holdout9"]
-    assert [results[name]["tuned_on"] for name in results] == [True, True, True, False, None]
+    assert [results[name]["tuned_on"] for name in results] == [True, True, True, True, None]
     assert results["feedback_holdout"]["role"] == "earlier holdout, used for error analysis in round 2"
     assert results["feedback_holdout2"]["role"] == "blind for round 2 (76.7%); used for error analysis in round 3"
-    assert results["feedback_holdout3"]["role"] == "blind, never tuned on (round 3)"
+    assert results["feedback_holdout3"]["role"] == "blind for round 3 (73.0%); used for error analysis in round 4"
     report = (tmp_path / "results" / "feedback_accuracy.md").read_text(encoding="utf-8")
-    assert "| blind, never tuned on (round 3) | no | 1 |" in report and "not described in SET_ROLES" in report
+    assert "| blind for round 3 (73.0%); used for error analysis in round 4 | yes | 1 |" in report
+    assert "not described in SET_ROLES" in report
 
 
 def test_accuracy_bench_reports_second_annotator_agreement_only_for_sets_it_labelled_whole(tmp_path: Path, monkeypatch) -> None:
