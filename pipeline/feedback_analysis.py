@@ -505,7 +505,10 @@ class FeedbackAnalyser:
         return " ".join(out)
 
     def _vader_score(self, text: str) -> float:
-        text = self._domain_text(text)
+        return self._score_domain_text(self._domain_text(text))
+
+    def _score_domain_text(self, text: str) -> float:
+        """VADER's compound score of text already through _domain_text."""
         if self._negation_hint.search(text):
             text = self._scope_negations(text)
         return float(self._vader.polarity_scores(text)["compound"])
@@ -529,16 +532,17 @@ class FeedbackAnalyser:
                 kept.append(clause)
         return kept
 
-    def _praise_leads_a_complaint(self, text: str) -> float | None:
-        """"so glad we ran 30 min over": the score of what the praise leads into, when that holds a
-        complaint of [phrases] or [patterns] and reads as one; else None."""
-        lead = self._praise_lead.match(text) if self._praise_lead is not None else None
-        if lead is None or not text[lead.end():].strip():
+    def _complaint_after(self, praise: re.Pattern[str] | None, text: str, named: bool) -> float | None:
+        """Praise opening the comment ("Brilliant, the same three people talked", "so glad we ran 30 min
+        over"): the score of what follows when that reads as a complaint, and with ``named`` holds one
+        of [phrases] or [patterns]; else None. The complaint decides: the praise was ironic."""
+        match = praise.match(text) if praise is not None else None
+        if match is None or not text[match.end():].strip():
             return None
-        rest = text[lead.end():]
-        if not any(word.strip(_WORD_EDGE) in self._complaints for word in self._domain_text(rest).split()):
+        rest = self._domain_text(text[match.end():])
+        if named and not any(word.strip(_WORD_EDGE) in self._complaints for word in rest.split()):
             return None
-        score = self._vader_score(rest)
+        score = self._score_domain_text(rest)
         return score if score <= NEGATIVE_TO else None
 
     def _sarcastic(self, text: str) -> bool:
@@ -563,16 +567,11 @@ class FeedbackAnalyser:
         if score > -_SARCASM_AT_LEAST and self._sarcastic(judged):
             # "Great, another hour of timeline. Loved it.": the praise means the opposite.
             return -max(abs(score), _SARCASM_AT_LEAST)
-        opener = self._interjection.match(judged) if self._interjection is not None else None
-        if opener is not None and judged[opener.end():].strip():
-            # "Brilliant, the same three people talked": praise opening a complaint is ironic; the
-            # complaint decides. ("Great, we finished early" stays praise.)
-            rest = self._vader_score(judged[opener.end():])
-            if rest <= NEGATIVE_TO:
-                return rest
-        if score > NEGATIVE_TO and (complaint := self._praise_leads_a_complaint(judged)) is not None:
-            return complaint
-        return score
+        # "Great, we finished early" stays praise: nothing after the opener complains.
+        complaint = self._complaint_after(self._interjection, judged, named=False)
+        if complaint is None and score > NEGATIVE_TO:
+            complaint = self._complaint_after(self._praise_lead, judged, named=True)
+        return score if complaint is None else complaint
 
     def sentiment(self, text: str) -> tuple[str, float]:
         score = self.score(text)
