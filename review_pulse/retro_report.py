@@ -86,7 +86,7 @@ class ReportContent:
     quotes: dict[str, list[tuple[str, str]]]
     theme_names: dict[str, str]
     talking_points: pd.DataFrame | None  # the Talking points page's rows; None: no poll loaded at all
-    recurring_themes: pd.DataFrame | None
+    recurring_themes: pd.DataFrame | None  # None exactly when talking_points is
     action_headline: ActionHeadline | None  # the Actions page's figures; None: no action loaded at all
     open_actions: pd.DataFrame | None
     today: date = field(default_factory=date.today)
@@ -204,7 +204,7 @@ def talking_point_lines(c: ReportContent) -> list[str]:
     if tp.empty:
         return ["No talking-point polls in this period."]
     lines = []
-    trends = c.recurring_themes[c.recurring_themes["trend"]] if c.recurring_themes is not None else pd.DataFrame()
+    trends = c.recurring_themes[c.recurring_themes["trend"]]  # read with the talking points: never None beside them
     if len(trends):
         lines.append(f"Recurring themes (on the ballot in {TREND_MIN_REVIEWS} or more reviews): " + ", ".join(
             f"{r.theme} ({r.reviews} reviews, {r.total_votes} votes, top pick {r.top_picks}×)"
