@@ -41,7 +41,7 @@ def main() -> None:
     from review_pulse import export, report
     from review_pulse.view import DataView
     from core.quarters import ALL_TIME_PERIOD, parse_period
-    from review_pulse.retro_pack import build_retro_pack, summary_numbers
+    from review_pulse.retro_pack import build_retro_pack
     from core.settings import load_settings
 
     imported = time.perf_counter()
@@ -88,7 +88,7 @@ def main() -> None:
             size = len(pack)
         result[f"pack_{name}_s"] = times
         result[f"pack_{name}_bytes"] = size
-        result[f"pack_{name}_split"] = _pack_split(view, export, report, vlc, summary_numbers)
+        result[f"pack_{name}_split"] = _pack_split(view, export, report, vlc)
         if args.profile_dir:
             import cProfile
 
@@ -100,7 +100,7 @@ def main() -> None:
     write_json(args.json_out, result)
 
 
-def _pack_split(view, export, report, vlc, summary_numbers) -> dict:  # noqa: ANN001
+def _pack_split(view, export, report, vlc) -> dict:  # noqa: ANN001
     """build_retro_pack's steps, timed one by one (same functions, same order)."""
     split: dict[str, float] = {}
 
@@ -110,7 +110,7 @@ def _pack_split(view, export, report, vlc, summary_numbers) -> dict:  # noqa: AN
         split[label] = split.get(label, 0.0) + time.perf_counter() - started
         return value
 
-    timed("summary numbers (queries)", summary_numbers, view)
+    timed("summary numbers (queries)", view.summary)
     items = timed("report.all_items (queries + Altair build)", report.all_items, view)
     for item in items:
         spec = timed(f"{item.slug}: altair to_dict", item.chart.to_dict)

@@ -7,9 +7,9 @@ nothing outside that file decides what is hidden. This module only says it.
 from __future__ import annotations
 
 
-def fewer_than(min_group_size: int) -> str:
-    """What a hidden figure shows instead of a number: 'fewer than 5 responses'."""
-    return f"fewer than {int(min_group_size)} responses"
+def fewer_than(min_group_size: int, what: str = "responses") -> str:
+    """What a hidden figure shows instead of a number: 'fewer than 5 responses' (or comments…)."""
+    return f"fewer than {int(min_group_size)} {what}"
 
 
 def hidden_for_anonymity(min_group_size: int) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
+from core.agreement import AGREE_SQL
 from core.keys import md5_key_sql
 
 SCHEMA_VERSION = 2  # 2: MD5 response keys as UUIDs, no index on responses (see _MIGRATE_V1_KEYS)
@@ -129,10 +130,10 @@ ASOF LEFT JOIN meetings AS m
   ON r.series = m.series AND CAST(r.submitted_local AS DATE) >= m.meeting_date;
 """
 
-VIEWS = """
+VIEWS = f"""
 CREATE OR REPLACE VIEW answer_facts AS
 SELECT w.week_start, w.series, a.response_key, a.statement,
-       COALESCE(s.statement_order, 999) AS statement_order, a.score
+       COALESCE(s.statement_order, 999) AS statement_order, a.score, a.raw_score, a.scale_max
 FROM answers AS a
 JOIN response_weeks AS w USING (response_key)
 LEFT JOIN statements AS s USING (statement);
@@ -142,7 +143,7 @@ SELECT week_start,
        statement,
        count(*)                                        AS answers,
        avg(score)::DOUBLE                              AS mean_score,
-       avg(CASE WHEN score >= 4 THEN 1.0 ELSE 0.0 END)::DOUBLE AS agree_share,
+       avg(CASE WHEN {AGREE_SQL} THEN 1.0 ELSE 0.0 END)::DOUBLE AS agree_share,  -- core.agreement
        series
 FROM answer_facts
 GROUP BY week_start, statement, series;

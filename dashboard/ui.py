@@ -13,6 +13,7 @@ from core import anonymity
 from core.access import sign_in_allowed
 from dashboard import navigation
 from dashboard.data import CACHE_KEYS, CACHE_TTL_SECONDS, cached_view
+from review_pulse import figures
 from review_pulse.view import DataView, latest_period
 from review_pulse.export import ExportItem, chart_spec, chart_to_png, chart_to_svg, export_filename, frame_to_csv_bytes
 from core.plain_text import markdown_literal
@@ -141,7 +142,7 @@ def literal_markdown(text: object) -> str:
 
 
 def fmt_score(value: float | None, out_of: str = "") -> str:
-    return "—" if value is None else f"{value:.2f}{out_of}"
+    return "—" if value is None else f"{figures.score_text(value)}{out_of}"
 
 
 def fmt_pct(value: float | None, signed: bool = False) -> str:
@@ -150,8 +151,8 @@ def fmt_pct(value: float | None, signed: bool = False) -> str:
     return f"{value:+.0f}%" if signed else f"{value:.0f}%"
 
 
-def suppressed_text(settings: Settings) -> str:
-    return anonymity.fewer_than(settings.min_group_size)
+def suppressed_text(settings: Settings, what: str = "responses") -> str:
+    return anonymity.fewer_than(settings.min_group_size, what)
 
 
 @st.cache_resource(ttl=CACHE_TTL_SECONDS, max_entries=256, show_spinner=False, hash_funcs=CACHE_KEYS)

@@ -85,7 +85,7 @@ if chip_themes or chip_sentiments:
     count_text += (", " + " or ".join(chip_sentiments)) if chip_sentiments else ""
 if filtered and 0 < total < minimum:
     # A narrow filter would single out a few people's words: say so instead of showing them.
-    st.info(f"Fewer than {minimum} comments match these filters; they are not shown, for anonymity. Widen the filters.")
+    st.info(f"{ui.suppressed_text(settings, 'comments').capitalize()} match these filters; they are not shown, for anonymity. Widen the filters.")
     st.stop()
 st.markdown(f"**{count_text}** to *{ui.literal_markdown(settings.feedback_question.text)}*")
 

@@ -20,8 +20,7 @@ score, latest, growth, rate, weeks = st.columns(5)
 score.metric(
     "Average score",
     ui.fmt_score(h.average_score, " / 5"),
-    delta=None if h.average_score is None or h.previous_average is None
-    else f"{h.average_score - h.previous_average:+.2f} vs {previous.label}",
+    delta=None if h.average_score is None or h.previous_average is None else f"{h.change} vs {previous.label}",
     help=f"Mean of every answer in the period's weeks; target {settings.target_score:g}. "
     f"Weeks with {ui.suppressed_text(settings)} are left out.",
 )
@@ -44,16 +43,12 @@ rate.metric(
 weeks.metric(
     "Weeks at target",
     f"{h.weeks_at_target} of {h.weeks_scored}",
-    help=f"Weeks whose average score is at least {settings.target_score:g}, out of weeks with scores shown"
-    + (f"; {h.weeks_hidden} week(s) hidden ({ui.suppressed_text(settings)})" if h.weeks_hidden else ""),
+    help=f"Weeks whose average score, as shown, is at least {settings.target_score:g}, out of weeks with scores shown"
+    + (f"; {h.weeks_hidden} hidden ({ui.suppressed_text(settings)})" if h.weeks_hidden else ""),
 )
 
-if h.average_score is not None:
-    gap = h.average_score - settings.target_score
-    if gap >= 0:
-        st.success(f"The average score {h.average_score:.2f} meets the {settings.target_score:g} target.")
-    else:
-        st.warning(f"The average score {h.average_score:.2f} is {-gap:.2f} below the {settings.target_score:g} target.")
+if h.verdict is not None:
+    (st.success if h.verdict.meets else st.warning)(h.verdict.sentence)
 
 ui.show_chart(report.score_trend, view)
 

@@ -92,7 +92,7 @@ scores AS (
 SELECT w.week_start, coalesce(l.actions, 0) AS actions, coalesce(v.responses, 0) AS responses,
        s.learned_score, coalesce(s.learned_answers, 0) AS learned_answers,
        s.good_use_score, coalesce(s.good_use_answers, 0) AS good_use_answers,
-       coalesce(v.responses, 0) < $min_group AS suppressed
+       coalesce(v.hidden, TRUE) AS suppressed  -- the visibility relation's own verdict; no response: nothing to show
 FROM review_weeks AS w
 LEFT JOIN linked AS l USING (week_start)
 LEFT JOIN weeks AS v USING (week_start)

@@ -9,7 +9,7 @@ import pandas as pd
 from review_pulse import action_charts, action_queries
 from review_pulse.action_queries import ActionHeadline
 from review_pulse.view import DataView
-from review_pulse.export import ExportItem
+from review_pulse.export import ExportItem, md_inline
 
 
 def today_for(view: DataView) -> date:
@@ -69,16 +69,22 @@ def _fmt(value: object, pattern: str, empty: str = "—") -> str:
     return empty if value is None or (isinstance(value, float) and pd.isna(value)) else pattern.format(value)
 
 
+ACTIONS_RAISED = "Actions raised in this period"
+OPEN_NOW = "Open now (this and earlier periods)"
+
+
 def summary_lines(h: ActionHeadline) -> list[tuple[str, str]]:
     return [
-        ("Actions", f"{h.actions} ({h.done} done, {h.dropped} dropped, {h.open_in_period} open)"),
+        # Two different counts of open actions, labelled as such side by side: those raised in the period that
+        # are still open, and everything open now, earlier periods' actions included.
+        (ACTIONS_RAISED, f"{h.actions} ({h.done} done, {h.dropped} dropped, {h.open_in_period} still open)"),
         ("Actions per review", _fmt(h.per_review, "{:.1f}") + f" ({h.linked} linked to {h.reviews_held} reviews held)"),
         ("Done share", _fmt(None if h.done_share is None else h.done_share * 100, "{:.0f}%")),
         (f"Done within {h.target_days} days",
          _fmt(None if h.done_within_target_share is None else h.done_within_target_share * 100, "{:.0f}%")
          + f" ({h.done_within_target} of {h.judged} actions at least {h.target_days} days old)"),
         ("Median days to close", _fmt(h.median_days_to_close, "{:.0f}")),
-        ("Open now", str(h.open_now)),
+        (OPEN_NOW, str(h.open_now)),
         ("Overdue now", str(h.overdue_now)),
         ("Oldest open action", _fmt(h.oldest_open_days, "{} days")),
     ]
@@ -86,9 +92,8 @@ def summary_lines(h: ActionHeadline) -> list[tuple[str, str]]:
 
 def summary_markdown(view: DataView) -> str:
     h = headline(view)
-    from review_pulse.export import _md_inline  # the summary's own escaping: a series name stays text
 
-    lines = [f"# Follow-up actions — {_md_inline(view.period.title)} · {_md_inline(view.series_label)}", "",
+    lines = [f"# Follow-up actions — {md_inline(view.period.title)} · {md_inline(view.series_label)}", "",
              "| Figure | Value |", "|---|---|"]
     lines += [f"| {name} | {value} |" for name, value in summary_lines(h)]
     lines += ["", "The open actions, oldest first, are in the open-actions CSV of this pack."]

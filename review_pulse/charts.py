@@ -32,6 +32,7 @@ import altair as alt
 import pandas as pd
 
 from core import anonymity
+from review_pulse import figures
 
 __all__ = [
     "ChartContext",
@@ -380,7 +381,8 @@ def weekly_agreement_chart(
     df["value"] = pd.to_numeric(df[value_col], errors="coerce").astype("float64")
     # A suppressed week never shows a value, even if one slipped through.
     df.loc[df["suppressed"], "value"] = float("nan")
-    df["below_target"] = (df["value"] < target).fillna(False).astype(bool)
+    meets = figures.meets_target if metric == "mean" else figures.meets_share_target
+    df["below_target"] = [not pd.isna(v) and not meets(v, target) for v in df["value"]]
     # Do not leak the exact count of a suppressed week into the spec.
     df["responses"] = df["responses"].astype("float64").where(~df["suppressed"])
     if "statement_order" not in df:
@@ -404,12 +406,12 @@ def weekly_agreement_chart(
     else:
         y = alt.Y(
             "value:Q",
-            title="% agree (4 or 5)",
+            title=figures.AGREE_AXIS_TITLE,
             scale=alt.Scale(domain=[0, 1], nice=False, zero=True, clamp=True),
             axis=_axis(format=".0%", values=[0, 0.2, 0.4, 0.6, 0.8, 1.0]),
         )
         value_tooltip = alt.Tooltip("value:Q", title="% agree", format=".0%")
-        y_note = "Share of answers Agree or Strongly agree"
+        y_note = figures.AGREE_RULE
     target_label = _fmt_target(target, metric)
     tooltip = [
         alt.Tooltip("week_start:T", title="Week", format=WEEK_TOOLTIP_FORMAT),
@@ -520,7 +522,7 @@ def score_trend_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChart 
     df["mean_score"] = pd.to_numeric(df["mean_score"], errors="coerce").astype("float64")
     df.loc[df["suppressed"], "mean_score"] = float("nan")
     df["responses"] = df["responses"].astype("float64").where(~df["suppressed"])
-    df["below_target"] = (df["mean_score"] < ctx.target).fillna(False).astype(bool)
+    df["below_target"] = [not pd.isna(v) and not figures.meets_target(v, ctx.target) for v in df["mean_score"]]
     df = df[["week_start", "responses", "mean_score", "suppressed", "below_target"]].sort_values("week_start")
     df = df.reset_index(drop=True)
     weeks = sorted(df["week_start"].unique())
@@ -589,7 +591,8 @@ def diverging_segments(frame: pd.DataFrame, ctx: ChartContext | None = None) -> 
             share = {s: (answers[s] / total if total else 0.0) for s in range(1, 6)}
         left = share[1] + share[2] + share[3] / 2.0
         pos = -left
-        agree = share[4] + share[5]
+        # The read layer's % agree (review_pulse.figures' rule) when it is there; else the labels' own shares.
+        agree = float(g["agree_share"].iloc[0]) if "agree_share" in g and len(g) else share[4] + share[5]
         for s in range(1, 6):
             rows.append(
                 {
@@ -662,8 +665,8 @@ def answer_distribution_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.Lay
         )
     )
     ends = seg.loc[seg["score"] == 5, ["statement", "statement_order", "end", "agree_share", "total_answers"]].copy()
-    ends["agree_text"] = ends["agree_share"].map(lambda v: f"{v:.0%} agree")
-    ends["below_target"] = ends["agree_share"] < ctx.agree_target
+    ends["agree_text"] = ends["agree_share"].map(lambda v: f"{figures.percent_text(v)} agree")
+    ends["below_target"] = [not figures.meets_share_target(v, ctx.agree_target) for v in ends["agree_share"]]
     agree_text = (
         alt.Chart(ends)
         .mark_text(align="left", baseline="middle", dx=6, fontSize=MARK_TEXT_FONT_SIZE, fontWeight="bold")
@@ -794,10 +797,7 @@ def response_rate_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChar
     resp = pd.to_numeric(df["responses"], errors="coerce")
     no_attendance = att.isna() | (att <= 0)
     hidden = df["response_rate"].isna()
-    if "suppressed" in df:
-        suppressed = df["suppressed"].astype("boolean").fillna(False).astype(bool)
-    else:  # no flag: a missing rate with attendance can only be the anonymity rule
-        suppressed = ~no_attendance & ~(resp.fillna(0) <= 0)
+    suppressed = df["suppressed"].astype("boolean").fillna(False).astype(bool)  # the read layer's flag
     df["reason"] = ""
     df.loc[hidden & no_attendance, "reason"] = "no attendance recorded"
     df.loc[hidden & ~no_attendance & (resp.fillna(0) <= 0), "reason"] = "no survey responses"

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import math
 import re
 import unicodedata
 import zipfile
@@ -18,6 +17,8 @@ import altair as alt
 import pandas as pd
 
 from core import anonymity
+from review_pulse import figures
+from review_pulse.figures import Summary
 from core.plain_text import chart_text, clean_spec
 
 __all__ = [
@@ -31,8 +32,6 @@ __all__ = [
     "export_filename",
     "build_zip",
     "summary_markdown",
-    "summary_pdf",
-    "summary_chart",
     "summary_lines",
     "chart_spec",
 ]
@@ -228,95 +227,54 @@ def build_zip(
 DASH = "—"
 
 
-def _num(value: Any) -> float | None:
-    if value is None:
-        return None
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(f) else f
-
-
-def _fmt_date(value: Any) -> str | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
-        return None
-    try:
-        return pd.Timestamp(value).date().isoformat()
-    except (TypeError, ValueError):
-        return str(value)
-
-
-def summary_lines(h: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(label, text) pairs shared by the Markdown and PDF summaries."""
-    n = int(h.get("min_group_size") or 5)
-    hidden = f"{DASH} (hidden: {anonymity.fewer_than(n)})"
-    target = _num(h.get("target"))
-    target = 4.5 if target is None else target
-    avg = _num(h.get("average_score"))
-    prev = _num(h.get("previous_average"))
-    latest_week = _fmt_date(h.get("latest_week"))
-    latest_score = _num(h.get("latest_week_score"))
-    growth = _num(h.get("attendance_growth_pct"))
-    rate = _num(h.get("response_rate"))
-    weeks_at = int(h.get("weeks_at_target") or 0)
-    weeks_scored = int(h.get("weeks_scored") or 0)
-
+def summary_lines(s: Summary) -> list[tuple[str, str]]:
+    """(label, text) pairs of the retro summary: the headline's figures as every surface shows them."""
+    h = s.headline
+    hidden = f"{DASH} (hidden: {anonymity.fewer_than(s.min_group_size)})"
     rows: list[tuple[str, str]] = []
-    if avg is None:
+    if h.verdict is None:
         rows.append(("Average score", hidden))
-        rows.append(("Target", f"{target:g} / 5 {DASH} cannot tell (average hidden)"))
+        rows.append(("Target", f"{h.target:g} / 5 {DASH} cannot tell (average hidden)"))
     else:
-        # Compare what is displayed (2 decimals) so text and number never disagree.
-        shown = round(avg, 2)
-        verdict = "meets the target" if shown >= target else f"below the target by {target - shown:.2f}"
-        rows.append(("Average score", f"{avg:.2f} / 5"))
-        rows.append(("Target", f"{target:g} / 5 {DASH} {verdict}"))
-    if prev is None:
+        rows.append(("Average score", f"{h.verdict.shown} / 5"))
+        rows.append(("Target", f"{h.target:g} / 5 {DASH} {h.verdict.short}"))
+    if h.previous_average is None:
         rows.append(("Previous period", f"{DASH} (no comparable data)"))
-    elif avg is None:
-        rows.append(("Previous period", f"{prev:.2f} / 5"))
+    elif h.average_score is None:
+        rows.append(("Previous period", f"{figures.score_text(h.previous_average)} / 5"))
     else:
-        change = round(avg, 2) - round(prev, 2)  # the difference of the shown numbers
-        rows.append(("Previous period", f"{prev:.2f} / 5 (change {change:+.2f})"))
-    if latest_week is None:
+        rows.append(("Previous period", f"{figures.score_text(h.previous_average)} / 5 (change {h.change})"))
+    if h.latest_week is None:
         rows.append(("Latest week", f"{DASH} (no review held yet)"))
-    elif latest_score is None:
-        rows.append(("Latest week", f"{latest_week}: {hidden}"))
+    elif h.latest_week_score is None:
+        rows.append(("Latest week", f"{h.latest_week.isoformat()}: {hidden}"))
     else:
-        flag = "at target" if round(latest_score, 2) >= target else "below target"
-        rows.append(("Latest week", f"{latest_week}: {latest_score:.2f} / 5 ({flag})"))
-    rows.append(("Weeks at target", f"{weeks_at} of {weeks_scored} weeks with scores shown"))
-    rows.append(
-        (
-            "Attendance growth",
-            f"{DASH} (not enough weeks yet)" if growth is None else f"{growth:+.0f}% vs the first 4 review weeks",
-        )
-    )
-    rows.append(("Response rate", f"{DASH} (hidden or no attendance recorded)" if rate is None else f"{rate:.0%}"))
-    rows.append(("Responses", f"{int(h.get('responses') or 0)}"))
+        flag = "at target" if h.latest_week_meets_target else "below target"
+        rows.append(("Latest week", f"{h.latest_week.isoformat()}: {figures.score_text(h.latest_week_score)} / 5 ({flag})"))
+    rows.append(("Weeks at target", f"{h.weeks_at_target} of {h.weeks_scored} weeks with scores shown"))
+    growth = h.attendance_growth_pct
+    rows.append(("Attendance growth",
+                 f"{DASH} (not enough weeks yet)" if growth is None else f"{growth:+.0f}% vs the first 4 review weeks"))
+    rows.append(("Response rate", f"{DASH} (hidden or no attendance recorded)" if h.response_rate is None
+                 else figures.percent_text(h.response_rate)))
+    rows.append(("Responses", f"{h.responses}"))
     return rows
 
 
-def summary_markdown(h: Mapping[str, Any]) -> str:
-    """One-page Markdown retro summary from headline numbers."""
-    n = int(h.get("min_group_size") or 5)
-    quarter = str(h.get("quarter") or "All time")
-    series = str(h.get("series") or "")
+def summary_markdown(s: Summary) -> str:
+    """One-page Markdown retro summary from the headline figures."""
     # Quarter and series are user-supplied: escaped like the table cells, on one line.
-    heading = f"# Review Pulse {DASH} {_md_inline(quarter)}" + (f" · {_md_inline(series)}" if series else "")
+    heading = f"# Review Pulse {DASH} {md_inline(s.quarter)}" + (f" · {md_inline(s.series)}" if s.series else "")
     lines = [heading, ""]
     lines += ["| Measure | Value |", "| --- | --- |"]
-    for label, text in summary_lines(h):
-        lines.append(f"| {label} | {_md_cell(text)} |")
+    for label, text in summary_lines(s):
+        lines.append(f"| {label} | {md_inline(text)} |")
     lines.append("")
-    notes = []
-    freshness = str(h.get("freshness") or "").strip()
-    if freshness:
-        notes.append(freshness)
-    notes.append(anonymity.rule_note(n))
+    notes = [s.freshness.strip()] if s.freshness.strip() else []
+    notes.append(anonymity.rule_note(s.min_group_size))
     notes.append("Scores: 1 = strongly disagree … 5 = strongly agree")
-    lines.append("_" + " · ".join(_md_inline(x) for x in notes) + "_")
+    notes.append(figures.AGREE_RULE)
+    lines.append("_" + " · ".join(md_inline(x) for x in notes) + "_")
     lines.append("")
     return "\n".join(lines)
 
@@ -327,41 +285,6 @@ def summary_markdown(h: Mapping[str, Any]) -> str:
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|<>$&!#~])")
 
 
-def _md_inline(text: str) -> str:
+def md_inline(text: str) -> str:
     """User or computed text on one Markdown line: escaped, control characters and line breaks as spaces."""
     return _MD_SPECIAL.sub(r"\\\1", " ".join(chart_text(str(text)).split()))
-
-
-_md_cell = _md_inline
-
-
-def summary_pdf(h: Mapping[str, Any]) -> bytes:
-    """One-page PDF of the same summary, drawn as a Vega-Lite text chart and
-    converted with vl-convert (vector text, no extra dependencies)."""
-    return chart_to_pdf(summary_chart(h))
-
-
-def summary_chart(h: Mapping[str, Any]) -> alt.LayerChart:
-    """The summary table as a text-only chart (used for the PDF; also PNG-able)."""
-    n = int(h.get("min_group_size") or 5)
-    quarter = str(h.get("quarter") or "All time")
-    series = str(h.get("series") or "")
-    rows = summary_lines(h)
-    df = pd.DataFrame({"row": range(len(rows)), "label": [r[0] for r in rows], "text": [r[1] for r in rows]})
-    y = alt.Y("row:O", axis=None)
-    labels = alt.Chart(df).mark_text(align="left", fontSize=14, fontWeight="bold").encode(y=y, x=alt.value(0), text="label:N")
-    values = alt.Chart(df).mark_text(align="left", fontSize=14).encode(y=y, x=alt.value(190), text="text:N")
-    freshness = str(h.get("freshness") or "").strip()
-    subtitle = [" · ".join(p for p in (freshness, anonymity.rule_note(n)) if p)]
-    chart = alt.layer(
-        labels,
-        values,
-        title=alt.TitleParams(
-            text=f"Review Pulse {DASH} {quarter}" + (f" · {series}" if series else ""),
-            subtitle=subtitle,
-            anchor="start",
-            fontSize=20,
-            subtitleFontSize=13,
-        ),
-    ).properties(width=640, height=28 * len(rows), view=alt.ViewBackground(stroke=None), padding=30)
-    return chart

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from core.store import connect_read_only
+from core.agreement import AGREE_SQL, LABEL_SQL
 
 
 def _filter(alias: str) -> str:
@@ -111,19 +112,20 @@ cells AS (
 visible_cells AS (
     SELECT week_start, series, responses FROM cells WHERE responses >= $min_group
 ),
-score_counts AS (
-    SELECT rw.week_start, rw.series, a.statement, a.score, count(*) AS answers
+score_counts AS (  -- agree and label: core.agreement, on the answer as given
+    SELECT rw.week_start, rw.series, a.statement, a.score, {AGREE_SQL} AS agree, {LABEL_SQL} AS label,
+           count(*) AS answers
     FROM answers AS a
     JOIN (SELECT response_key, week_start, series FROM response_weeks AS w
           WHERE {_filter("w")} AND response_key NOT IN (SELECT response_key FROM late)) AS rw USING (response_key)
-    GROUP BY rw.week_start, rw.series, a.statement, a.score
+    GROUP BY ALL
 ),
 statement_cells AS (
     SELECT week_start, series, statement, sum(answers) AS answers
     FROM score_counts GROUP BY week_start, series, statement
 ),
 visible_scores AS (
-    SELECT s.week_start, s.series, s.statement, s.score, s.answers
+    SELECT s.week_start, s.series, s.statement, s.score, s.agree, s.label, s.answers
     FROM score_counts AS s
     JOIN visible_cells AS v USING (week_start, series)
     JOIN statement_cells AS t USING (week_start, series, statement)
@@ -160,15 +162,19 @@ SELECT week_start, CASE WHEN suppressed THEN 0 ELSE responses END AS responses, 
 FROM figures ORDER BY week_start
 """
 
+# The figures of a group of visible answers, one definition for every grouping: answers, the mean
+# of the (rescaled) scores, and the share that agree (above the middle of their scale).
+STATEMENT_FIGURES = """sum(answers)::BIGINT AS answers,
+           (sum(score * answers) / sum(answers))::DOUBLE AS mean_score,
+           (sum(CASE WHEN agree THEN answers ELSE 0 END) / sum(answers))::DOUBLE AS agree_share"""
+
 # One row per week and statement answered that week; a hidden statement-week keeps its row
 # (so charts can mark it) with no figures.
 WEEKLY_STATEMENT_SCORES = f"""
 WITH {_VISIBILITY},
 statement_weeks AS (SELECT DISTINCT week_start, statement FROM score_counts),
 visible_statements AS (
-    SELECT week_start, statement, sum(answers) AS answers,
-           (sum(score * answers) / sum(answers))::DOUBLE AS mean_score,
-           (sum(CASE WHEN score >= 4 THEN answers ELSE 0 END) / sum(answers))::DOUBLE AS agree_share
+    SELECT week_start, statement, {STATEMENT_FIGURES}
     FROM visible_scores GROUP BY week_start, statement
 )
 SELECT s.week_start, s.statement, coalesce(o.statement_order, 999) AS statement_order,
@@ -181,14 +187,29 @@ LEFT JOIN statements AS o USING (statement)
 ORDER BY s.week_start, statement_order, s.statement
 """
 
-ANSWER_COUNTS = f"""
+# Per statement over the period: the scorecard's figures (report, slides, the spread's "% agree").
+STATEMENT_SCORES = f"""
 WITH {_VISIBILITY}
--- Rescaled answers (a declared 1-7 or 1-10 scale) count under the nearest 1-5 label.
-SELECT v.statement, min(coalesce(o.statement_order, 999)) AS statement_order, round(v.score)::INTEGER AS score,
-       sum(v.answers)::BIGINT AS answers
+SELECT v.statement, min(coalesce(o.statement_order, 999)) AS statement_order, {STATEMENT_FIGURES}
 FROM visible_scores AS v LEFT JOIN statements AS o USING (statement)
-GROUP BY v.statement, round(v.score)::INTEGER
-ORDER BY statement_order, v.statement, score
+GROUP BY v.statement
+ORDER BY statement_order, v.statement
+"""
+
+# Answers on any scale count under their label (core.agreement.LABEL_SQL): agreeing answers
+# are Agree or Strongly agree, so the spread and "% agree" never disagree.
+ANSWER_COUNTS = f"""
+WITH {_VISIBILITY},
+labelled AS (
+    SELECT v.statement, min(coalesce(o.statement_order, 999)) AS statement_order, v.label AS score,
+           sum(v.answers)::BIGINT AS answers, sum(CASE WHEN v.agree THEN v.answers ELSE 0 END) AS agreeing
+    FROM visible_scores AS v LEFT JOIN statements AS o USING (statement)
+    GROUP BY v.statement, v.label
+)
+SELECT statement, statement_order, score, answers,
+       (sum(agreeing) OVER (PARTITION BY statement) / sum(answers) OVER (PARTITION BY statement))::DOUBLE AS agree_share
+FROM labelled
+ORDER BY statement_order, statement, score
 """
 
 LATE_RESPONSES = f"""
@@ -385,10 +406,10 @@ def answer_distribution(db_path: Path, f: Filters, statements: tuple[str, ...]) 
     """Share of each answer per statement over the period, from visible statement-weeks only
     (empty when there are none)."""
     counts = _frame(db_path, ANSWER_COUNTS, f.visible_params())
-    columns = ["statement", "statement_order", "score", "label", "answers", "share"]
+    columns = ["statement", "statement_order", "score", "label", "answers", "share", "agree_share"]
     if counts.empty:
         return pd.DataFrame(columns=columns)
-    present = counts[["statement", "statement_order"]].drop_duplicates()
+    present = counts[["statement", "statement_order", "agree_share"]].drop_duplicates("statement")
     grid = present.merge(pd.DataFrame({"score": range(1, 6)}), how="cross")
     frame = grid.merge(counts[["statement", "score", "answers"]], on=["statement", "score"], how="left")
     frame["answers"] = frame["answers"].fillna(0).astype("int64")
@@ -396,6 +417,12 @@ def answer_distribution(db_path: Path, f: Filters, statements: tuple[str, ...]) 
     frame["share"] = frame["answers"] / totals
     frame["label"] = frame["score"].map(lambda s: LABELS[int(s) - 1])
     return frame[columns].sort_values(["statement_order", "score"]).reset_index(drop=True)
+
+
+def statement_scores(db_path: Path, f: Filters) -> pd.DataFrame:
+    """Per statement over the period's visible answers: answers, mean score, share that agree."""
+    return _frame(db_path, STATEMENT_SCORES, f.visible_params())[["statement", "statement_order", "answers",
+                                                                   "mean_score", "agree_share"]]
 
 
 def weekly_attendance(db_path: Path, f: Filters, busy_week_ratio: float) -> pd.DataFrame:

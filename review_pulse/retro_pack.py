@@ -19,29 +19,8 @@ class ExportError(UserFacingError):
     """The export cannot be made (unknown quarter, no data…)."""
 
 
-def summary_numbers(view: DataView) -> dict:
-    h = view.headline()
-    return {
-        "quarter": view.period.title,
-        "series": view.series_label,
-        "average_score": h.average_score,
-        "target": view.settings.target_score,
-        "previous_average": h.previous_average,
-        "latest_week": h.latest_week,
-        "latest_week_score": h.latest_week_score,
-        "attendance_growth_pct": h.attendance_growth_pct,
-        "response_rate": h.response_rate,
-        "weeks_at_target": h.weeks_at_target,
-        "weeks_scored": h.weeks_scored,
-        "responses": h.responses,
-        "freshness": view.freshness().label,
-        "min_group_size": view.settings.min_group_size,
-    }
-
-
 def build_retro_pack(view: DataView) -> bytes:
-    numbers = summary_numbers(view)
-    files = {export_filename("summary", view.period.title, "md"): summary_markdown(numbers)}
+    files = {export_filename("summary", view.period.title, "md"): summary_markdown(view.summary())}
     # talking points: issue 12; feedback themes: issue 15
     items = report.all_items(view) + report.talking_point_items(view) + report.feedback_items(view)
     items_of_actions, files_of_actions = _actions_part(view)

@@ -20,12 +20,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from review_pulse import action_report, report
+from review_pulse import action_report, figures, report
 from review_pulse.action_queries import ActionHeadline
 from review_pulse.view import DataView
-from review_pulse.export import chart_to_png, frame_to_csv_bytes
+from review_pulse.export import chart_to_png, export_filename, frame_to_csv_bytes
 from review_pulse.feedback_summary import SENTIMENT_ORDER, FeedbackData, theme_names
+from core import anonymity
 from core.quarters import previous_quarter
+from review_pulse.figures import Summary
 from review_pulse.talking_points_queries import TREND_MIN_REVIEWS
 
 DASH = "—"
@@ -37,48 +39,33 @@ NO_ACTIONS = "No follow-up actions loaded"
 
 
 def scorecard(view: DataView) -> pd.DataFrame:
-    """Per statement over the period's visible weeks: mean, % agree, n, change vs the previous quarter."""
+    """Per statement over the period's visible weeks (the read layer's statement_scores): mean, % agree,
+    n, change vs the previous quarter, and whether the mean as shown meets the target."""
     columns = ["statement", "mean", "agree", "answers", "previous_mean", "change", "at_target"]
-    current = _statement_figures(view.answer_distribution())
+    current = view.statement_scores()
     if current.empty:
         return pd.DataFrame(columns=columns)
     previous = previous_quarter(view.period, view.settings.fiscal_year_start_month)
-    before = pd.DataFrame(columns=["statement", "mean"])
-    if previous is not None:
-        prior_view = DataView(view.db_path, previous, view.series, view.settings, runner=view.runner)
-        before = _statement_figures(prior_view.answer_distribution())
-    card = current.merge(before[["statement", "mean"]].rename(columns={"mean": "previous_mean"}), on="statement", how="left")
-    # The change of the numbers as shown (2 decimals), so text and figures never disagree.
-    card["change"] = card["mean"].round(2) - card["previous_mean"].round(2)
-    card["at_target"] = card["mean"].round(2) >= view.settings.target_score
+    before = view.statement_scores(previous) if previous is not None else pd.DataFrame(columns=["statement", "mean_score"])
+    card = current.rename(columns={"mean_score": "mean", "agree_share": "agree"}).merge(
+        before[["statement", "mean_score"]].rename(columns={"mean_score": "previous_mean"}), on="statement", how="left")
+    card["change"] = [figures.change_value(m, p) for m, p in zip(card["mean"], card["previous_mean"])]
+    card["at_target"] = figures.meets_target_flags(card["mean"], view.settings.target_score)
     return card[columns]
 
 
-def _statement_figures(distribution: pd.DataFrame) -> pd.DataFrame:
-    if distribution.empty:
-        return pd.DataFrame(columns=["statement", "statement_order", "mean", "agree", "answers"])
-    d = distribution.assign(weighted=distribution["score"] * distribution["answers"],
-                            agreeing=distribution["answers"].where(distribution["score"] >= 4, 0))
-    grouped = d.groupby(["statement", "statement_order"], as_index=False)[["weighted", "agreeing", "answers"]].sum()
-    grouped = grouped[grouped["answers"] > 0]
-    grouped["mean"] = grouped["weighted"] / grouped["answers"]
-    grouped["agree"] = grouped["agreeing"] / grouped["answers"]
-    grouped["answers"] = grouped["answers"].astype(int)
-    return grouped.sort_values("statement_order")[["statement", "statement_order", "mean", "agree", "answers"]]
-
-
 def lagging_statement(card: pd.DataFrame) -> pd.Series | None:
-    """The statement with the lowest mean (ties: the first in survey order)."""
+    """The statement with the lowest mean as shown (ties: the first in survey order)."""
     if card.empty:
         return None
-    return card.loc[card["mean"].round(2).idxmin()]
+    return card.loc[card["mean"].map(figures.shown_score).idxmin()]
 
 
 @dataclass
 class ReportContent:
     quarter: str
     series: str
-    numbers: dict
+    summary: Summary
     card: pd.DataFrame
     lagging: pd.Series | None
     charts: list  # ExportItems: score trend, weekly agreement, attendance, response rate, themes
@@ -104,8 +91,6 @@ REPORT_CHARTS = ("score-trend", "weekly-agreement", "attendance", "response-rate
 
 def gather(view: DataView, today: date | None = None, items: list | None = None) -> ReportContent:
     """Everything the report shows; ``items`` are charts already built (the retro pack's), reused by slug."""
-    from review_pulse.retro_pack import summary_numbers
-
     built = {item.slug: item for item in items or []}
     builders = {"score-trend": report.score_trend, "weekly-agreement": lambda v: report.weekly_agreement(v, "mean"),
                 "attendance": report.attendance, "response-rate": report.response_rate,
@@ -117,7 +102,7 @@ def gather(view: DataView, today: date | None = None, items: list | None = None)
     return ReportContent(
         quarter=view.period.title,
         series=view.series_label,
-        numbers=summary_numbers(view),
+        summary=view.summary(),
         card=card,
         lagging=lagging_statement(card),
         charts=[built.get(slug) or builders[slug](view) for slug in REPORT_CHARTS],
@@ -139,25 +124,21 @@ def fmt(value: float | None, spec: str = ".2f", none: str = DASH) -> str:
 
 
 def headline_lines(c: ReportContent) -> list[str]:
-    n = c.numbers
-    target = n["target"]
-    avg, prev = n["average_score"], n["previous_average"]
+    h = c.summary.headline
     lines = []
-    if avg is None:
-        lines.append(f"Average score: hidden (fewer than {n['min_group_size']} responses in every week)")
+    if h.verdict is None:
+        lines.append(f"Average score: hidden ({anonymity.fewer_than(c.summary.min_group_size)} in every week)")
     else:
-        gap = round(avg, 2) - target
-        verdict = "meets the target" if gap >= 0 else f"{-gap:.2f} below the target"
-        lines.append(f"Average score {avg:.2f} / 5 against a target of {target:g}: {verdict}.")
-    if avg is not None and prev is not None:
-        lines.append(f"Change against the previous quarter: {round(avg, 2) - round(prev, 2):+.2f} (was {prev:.2f}).")
+        lines.append(f"Average score {h.verdict.shown} / 5 against a target of {h.target:g}: {h.verdict.short}.")
+    if h.average_score is not None and h.previous_average is not None:
+        lines.append(f"Change against the previous quarter: {h.change} (was {figures.score_text(h.previous_average)}).")
     else:
         lines.append("Change against the previous quarter: no comparable data.")
-    lines.append(f"Weeks at target: {n['weeks_at_target']} of {n['weeks_scored']} weeks with scores shown · "
-                 f"{n['responses']} responses.")
-    rate, growth = n["response_rate"], n["attendance_growth_pct"]
-    lines.append("Response rate: " + (f"{rate:.0%}" if rate is not None else DASH)
-                 + " · Attendance growth: " + (f"{growth:+.0f}% (last 4 review weeks against the first 4)" if growth is not None else DASH) + ".")
+    lines.append(f"Weeks at target: {h.weeks_at_target} of {h.weeks_scored} weeks with scores shown · "
+                 f"{figures.count_text(h.responses, 'response')}.")
+    lines.append("Response rate: " + figures.percent_text(h.response_rate)
+                 + " · Attendance growth: " + (f"{h.attendance_growth_pct:+.0f}% (last 4 review weeks against the first 4)"
+                                               if h.attendance_growth_pct is not None else DASH) + ".")
     return lines
 
 
@@ -166,15 +147,15 @@ def lagging_line(c: ReportContent) -> str:
         return "No statement has scores to show in this period."
     row = c.lagging
     where = "below" if not row["at_target"] else "at"
-    return (f"Lagging statement: “{row['statement']}”, mean {row['mean']:.2f} ({row['agree']:.0%} agree), "
-            f"{where} the {c.numbers['target']:g} target.")
+    return (f"Lagging statement: “{row['statement']}”, mean {figures.score_text(row['mean'])} "
+            f"({figures.percent_text(row['agree'])} agree), {where} the {c.summary.headline.target:g} target.")
 
 
 def scorecard_rows(c: ReportContent) -> list[list[str]]:
     rows = []
     for _, r in c.card.iterrows():
         rows.append([
-            str(r["statement"]), f"{r['mean']:.2f}", f"{r['agree']:.0%}", f"{int(r['answers'])}",
+            str(r["statement"]), figures.score_text(r["mean"]), figures.percent_text(r["agree"]), f"{int(r['answers'])}",
             fmt(r["change"], "+.2f"), "at target" if r["at_target"] else "below target",
         ])
     return rows
@@ -228,6 +209,15 @@ def action_figures(c: ReportContent) -> tuple[list[str], list[list[str]]]:
     return lines, open_rows
 
 
+PDF_OPEN_ACTIONS = 40
+SLIDE_OPEN_ACTIONS = 10
+
+
+def open_actions_shown(c: ReportContent, shown: int, total: int) -> str:
+    """"10 of 15 open actions shown; all in open-actions_2026-Q2.csv" under a list cut short."""
+    return figures.shown_of(shown, total, "open actions", export_filename("open-actions", c.quarter, "csv"))
+
+
 def fmt_date(value: object) -> str:
     if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
         return DASH
@@ -238,16 +228,17 @@ def fmt_date(value: object) -> str:
 
 
 def definition_lines(c: ReportContent) -> list[str]:
-    n = c.numbers["min_group_size"]
+    n = c.summary.min_group_size
     return [
-        "Scores: each statement is answered from 1 (strongly disagree) to 5 (strongly agree). Mean = the average "
-        "answer; % agree = the share of 4 and 5 answers; n = answers in the period's visible weeks.",
-        f"Target: a mean of {c.numbers['target']:g}. Change: this period's mean minus the previous quarter's.",
+        "Scores: each statement is answered from 1 (strongly disagree) to 5 (strongly agree); answers on a 1-7 or "
+        "1-10 scale are rescaled onto 1-5. Mean = the average answer, with 2 decimals; a mean meets the target when "
+        f"the mean as shown is at or above it. {figures.AGREE_RULE}. n = answers in the period's visible weeks.",
+        f"Target: a mean of {c.summary.headline.target:g}. Change: this period's mean minus the previous quarter's.",
         "Response rate: survey responses ÷ attendees over weeks with attendance. Attendance growth: the mean of the "
         "last 4 review weeks against the first 4.",
         "Themes: a comment's topics from the theme dictionary in the settings (several or none). Sentiment: VADER "
         "with an incident-review lexicon, computed on this machine; no text leaves it.",
-        f"Anonymity: a week with fewer than {n} survey responses is hidden everywhere: its scores, comments, quotes "
+        f"Anonymity: a week with {anonymity.fewer_than(n)} is hidden everywhere: its scores, comments, quotes "
         "and counts are left out of every figure, chart and file in this report, and no filter narrower than "
         f"{n} comments is shown. No respondent is stored.",
         "Talking points: vote counts of the polls that open each review, as the Talking points page shows them; "
@@ -258,20 +249,20 @@ def definition_lines(c: ReportContent) -> list[str]:
 
 
 def chart_takeaway(slug: str, c: ReportContent) -> str:
-    n = c.numbers
+    h = c.summary.headline
     if slug == "score-trend":
-        if n["average_score"] is None:
+        if h.verdict is None:
             return "Every week is hidden (too few responses) or has no scores."
-        return (f"Average {n['average_score']:.2f} against a target of {n['target']:g}; "
-                f"{n['weeks_at_target']} of {n['weeks_scored']} weeks at target.")
+        return (f"Average {h.verdict.shown} against a target of {h.target:g} ({h.verdict.short}); "
+                f"{h.weeks_at_target} of {h.weeks_scored} weeks at target.")
     if slug == "weekly-agreement":
         return lagging_line(c)
     if slug == "attendance":
-        growth = n["attendance_growth_pct"]
+        growth = h.attendance_growth_pct
         return "Not enough weeks to tell growth yet." if growth is None else f"Attendance {growth:+.0f}% (last 4 review weeks against the first 4)."
     if slug == "response-rate":
-        rate = n["response_rate"]
-        return "No attendance recorded for the visible weeks." if rate is None else f"{rate:.0%} of attendees answered the survey."
+        rate = h.response_rate
+        return "No attendance recorded for the visible weeks." if rate is None else f"{figures.percent_text(rate)} of attendees answered the survey."
     if slug == "feedback-themes":
         totals = c.overview[c.overview["theme"] != ""].groupby("theme_name")["comments"].sum().sort_values(ascending=False)
         if totals.empty or totals.iloc[0] == 0:
@@ -348,8 +339,7 @@ def build_pdf(c: ReportContent) -> bytes:
     def footer_note() -> None:
         pdf.set_font(family, "", 8)
         pdf.set_text_color(90)
-        pdf.multi_cell(width, 4, pdf_text(f"{c.numbers.get('freshness') or ''} · Weeks with fewer than "
-                                          f"{c.numbers['min_group_size']} responses are hidden for anonymity"),
+        pdf.multi_cell(width, 4, pdf_text(" · ".join(p for p in (c.summary.freshness, anonymity.rule_note(c.summary.min_group_size)) if p)),
                        new_x="LMARGIN", new_y="NEXT")
         pdf.set_text_color(0)
         pdf.ln(2)
@@ -393,7 +383,7 @@ def build_pdf(c: ReportContent) -> bytes:
         pdf.ln(3)
         para(lagging_line(c), size=10, bold=True)
     else:
-        para(f"No statement has scores to show (every week has fewer than {c.numbers['min_group_size']} responses).")
+        para(f"No statement has scores to show (every week has {anonymity.fewer_than(c.summary.min_group_size)}).")
 
     # Charts
     by_slug = {item.slug: item for item in c.charts}
@@ -416,7 +406,7 @@ def build_pdf(c: ReportContent) -> bytes:
     for name, counts, quotes in themes:
         para(f"{name} — {counts}", size=10, bold=True, gap=0.5)
         if not quotes:
-            para(f"(no quotes: fewer than {c.numbers['min_group_size']} comments)", size=9)
+            para(f"(no quotes: {anonymity.fewer_than(c.summary.min_group_size, 'comments')})", size=9)
         for sentiment, text in quotes:
             pdf.set_x(pdf.l_margin + 4)
             pdf.set_font(family, "", 9)
@@ -440,10 +430,10 @@ def build_pdf(c: ReportContent) -> bytes:
         with pdf.table(col_widths=(85, 30, 42, 23), headings_style=FontFace(emphasis="BOLD", fill_color=(230, 230, 230)),
                        line_height=5) as table:
             table.row(["Action", "Team", "Due", "Age"])
-            for row in open_rows[:40]:
+            for row in open_rows[:PDF_OPEN_ACTIONS]:
                 table.row([pdf_text(cell) for cell in row])
-        if len(open_rows) > 40:
-            para(f"… and {len(open_rows) - 40} more open actions.", size=9)
+        if len(open_rows) > PDF_OPEN_ACTIONS:
+            para(open_actions_shown(c, PDF_OPEN_ACTIONS, len(open_rows)) + ".", size=9)
     pdf.ln(3)
     heading("Definitions and anonymity", 13)
     for line in definition_lines(c):
@@ -469,12 +459,11 @@ def build_pptx(c: ReportContent) -> bytes:
     for shape, top, height in ((slide.shapes.title, Inches(2.2), Inches(1.5)), (slide.placeholders[1], Inches(3.9), Inches(1.6))):
         shape.left, shape.width, shape.top, shape.height = Inches(0.8), slide_w - Inches(1.6), top, height
     slide.shapes.title.text = f"Incident review retro — {c.quarter}"
-    n = c.numbers
+    h = c.summary.headline
     summary = [c.series]
-    if n["average_score"] is not None:
-        summary.append(f"Average {n['average_score']:.2f} / 5 · target {n['target']:g}"
-                       + (f" · {round(n['average_score'], 2) - round(n['previous_average'], 2):+.2f} vs the previous quarter"
-                          if n["previous_average"] is not None else ""))
+    if h.verdict is not None:
+        summary.append(f"Average {h.verdict.shown} / 5 · target {h.target:g} ({h.verdict.short})"
+                       + (f" · {h.change} vs the previous quarter" if h.previous_average is not None else ""))
     slide.placeholders[1].text = "\n".join(summary)
     for paragraph in slide.placeholders[1].text_frame.paragraphs:
         paragraph.font.size = Pt(22)
@@ -541,9 +530,13 @@ def build_pptx(c: ReportContent) -> bytes:
             q.font.size, q.level = Pt(11), 1
 
     lines, open_rows = action_figures(c)
-    s = titled("Open actions", lines[0])
+    s = titled("Open actions", " · ".join(lines[:1] + [line for line in lines if line.startswith(action_report.OPEN_NOW)]))
     if open_rows:
-        shown = open_rows[:10]
+        shown = open_rows[:SLIDE_OPEN_ACTIONS]
+        if len(open_rows) > len(shown):
+            note = s.shapes.add_textbox(Inches(0.6), slide_h - Inches(0.7), slide_w - Inches(1.2), Inches(0.4))
+            note.text_frame.text = open_actions_shown(c, len(shown), len(open_rows)) + "."
+            note.text_frame.paragraphs[0].font.size = Pt(14)
         shape = s.shapes.add_table(len(shown) + 1, 4, Inches(0.6), Inches(2.0), slide_w - Inches(1.2), Inches(0.4) * (len(shown) + 1))
         table = shape.table
         for i, w in enumerate((6.5, 2.4, 1.6, 1.6)):
@@ -580,8 +573,6 @@ def feedback_csv(view: DataView) -> bytes:
 
 def retro_report_files(view: DataView, today: date | None = None, items: list | None = None) -> dict[str, bytes]:
     """The retro pack's report files: the PDF report, the slides and the quarter's feedback CSV."""
-    from review_pulse.export import export_filename
-
     content = gather(view, today, items)
     return {
         export_filename("summary", view.period.title, "pdf"): build_pdf(content),

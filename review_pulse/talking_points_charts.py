@@ -174,10 +174,10 @@ def beside_survey_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChar
     name = "Beside the survey"
     shown = frame[~frame["suppressed"]] if frame is not None and not frame.empty else frame
     if shown is None or shown.empty:
-        return _message_chart(ctx, name, f"Not enough survey responses in weeks with a poll (fewer than {ctx.min_group_size})")
+        return _message_chart(ctx, name, f"Not enough survey responses in weeks with a poll ({ctx.suppressed_text})")
     df = frame.copy()
     df["group"] = df["top_kind"].map({"theme": "Top pick: a theme", "incident": "Top pick: the incident"})
-    df["n_text"] = [f"hidden (fewer than {ctx.min_group_size})" if s else f"{m:.2f} · n={r} responses, {w} weeks"
+    df["n_text"] = [f"hidden ({ctx.suppressed_text})" if s else f"{m:.2f} · n={r} responses, {w} weeks"
                     for s, m, r, w in zip(df["suppressed"], df["mean_score"], df["responses"], df["weeks"])]
     df["bar"] = df["mean_score"].where(~df["suppressed"])
     df["text_x"] = 1.0

@@ -89,8 +89,9 @@ picked AS (
 )
 SELECT p.top_kind, s.statement, min(coalesce(o.statement_order, 999)) AS statement_order,
        count(DISTINCT (p.week_start, p.series))::BIGINT AS weeks,
-       sum(s.answers)::BIGINT AS responses,
-       (sum(s.score * s.answers) / sum(s.answers))::DOUBLE AS mean_score
+       CASE WHEN sum(s.answers) >= $min_group THEN sum(s.answers) ELSE 0 END::BIGINT AS responses,
+       CASE WHEN sum(s.answers) >= $min_group THEN (sum(s.score * s.answers) / sum(s.answers))::DOUBLE END AS mean_score,
+       sum(s.answers) < $min_group AS suppressed
 FROM picked AS p
 JOIN visible_scores AS s USING (week_start, series)
 LEFT JOIN statements AS o USING (statement)
@@ -159,11 +160,8 @@ def balance(db_path: Path, f: Filters) -> pd.DataFrame:
 def beside_survey(db_path: Path, f: Filters, statements: tuple[str, ...]) -> pd.DataFrame:
     """Mean score of ``statements`` in weeks whose top pick was a theme vs the incident.
 
-    A group with fewer responses than the minimum group size keeps its row with no mean."""
+    A group with fewer answers than the minimum group size keeps its row with no mean (decided in SQL)."""
     frame = _frame(db_path, BESIDE_SURVEY, f.visible_params(statements=list(statements)))
-    frame["suppressed"] = frame["responses"] < f.min_group_size
-    frame.loc[frame["suppressed"], "mean_score"] = float("nan")
-    frame.loc[frame["suppressed"], "responses"] = 0
     return frame[["top_kind", "statement", "statement_order", "weeks", "responses", "mean_score", "suppressed"]]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core import anonymity
 from review_pulse import talking_points_charts as tp_charts
 from review_pulse.view import DataView
 from review_pulse.export import ExportItem
@@ -43,7 +44,7 @@ def beside_survey(view: DataView) -> ExportItem:
     csv_rows = rows.copy()
     if csv_rows["suppressed"].any():
         csv_rows["mean_score"] = csv_rows["mean_score"].astype(object)
-        csv_rows.loc[csv_rows["suppressed"], "mean_score"] = f"fewer than {view.settings.min_group_size} responses"
+        csv_rows.loc[csv_rows["suppressed"], "mean_score"] = anonymity.fewer_than(view.settings.min_group_size)
     return ExportItem("beside-the-survey", "Beside the survey", tp_charts.beside_survey_chart(rows, _context(view)), csv_rows)
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 from core.quarters import ALL_TIME_PERIOD, Period, previous_quarter, quarters_between
 from core.settings import Settings
 from review_pulse import action_queries, queries, talking_points_queries
-from review_pulse.metrics import Headline, headline
+from review_pulse.figures import Headline, Summary, headline
 
 # (query function, db_path, *arguments) -> its result
 Runner = Callable[..., Any]
@@ -68,6 +68,9 @@ class DataView:
     def weekly_scores(self, period: Period | None = None) -> pd.DataFrame:
         return self._call(queries.weekly_scores, self._filters(period))
 
+    def statement_scores(self, period: Period | None = None) -> pd.DataFrame:
+        return self._call(queries.statement_scores, self._filters(period))
+
     def late_responses(self) -> pd.DataFrame:
         return self._call(queries.late_responses, self._filters())
 
@@ -107,6 +110,10 @@ class DataView:
         if previous_scores is not None and previous_scores.empty:
             previous_scores = None
         return headline(self.weekly_scores(), previous_scores, self.weekly_attendance(), self.settings.target_score)
+
+    def summary(self) -> Summary:
+        return Summary(self.period.title, self.series_label, self.headline(), self.freshness().label,
+                       self.settings.min_group_size)
 
     # --- follow-up actions (issue 13): review_pulse.action_queries ---
     def action_count(self) -> int:

@@ -94,6 +94,7 @@ def attendance_frame() -> pd.DataFrame:
             "busy_week": [False, False, True, False],
             "responses": [9, 10, 3, 0],
             "response_rate": [0.75, 10 / 14, np.nan, np.nan],
+            "suppressed": [False, False, True, False],  # the read layer's flag: 3 responses < 5
         }
     )
 

@@ -19,6 +19,7 @@ from streamlit.testing.v1 import AppTest
 from pipeline.cli import main as pipeline_main
 from review_pulse.view import DataView
 from review_pulse.export import summary_markdown
+from review_pulse.figures import Headline, Summary
 from core.plain_text import markdown_literal
 from core.quarters import parse_period
 from review_pulse.retro_pack import build_retro_pack
@@ -109,7 +110,8 @@ def test_db_path_is_shown_as_text(tmp_path: Path, monkeypatch) -> None:
 
 @pytest.mark.parametrize("series", [*HOSTILE_SERIES, "x\n<script>alert(1)</script>", "a|b\n## two"])
 def test_summary_heading_escapes_the_series(series: str) -> None:
-    md = summary_markdown({"quarter": "2026-Q1", "series": series, "average_score": 4.0})
+    headline = Headline(4.5, 4.0, None, None, None, False, None, 0, None, 0, 1, 0, 5)
+    md = summary_markdown(Summary("2026-Q1", series, headline, "", 5))
     heading, blank = md.split("\n")[:2]
     assert heading.startswith("# Review Pulse — 2026-Q1 · ") and blank == ""
     assert not [line for line in md.splitlines()[1:] if line.startswith("#")]  # no injected heading
@@ -133,7 +135,7 @@ RENDER_EVERY_CONTROL_CHARACTER = """
 import json, sys
 import pandas as pd
 from review_pulse import charts
-from review_pulse.export import chart_to_pdf, chart_to_png, chart_to_svg, summary_pdf
+from review_pulse.export import chart_to_pdf, chart_to_png, chart_to_svg
 codes = json.loads(sys.argv[1])
 every = "".join(chr(code) for code in codes)
 statements = tuple(f"Statement {code:#x}{chr(code)}end" for code in codes)
@@ -147,7 +149,6 @@ assert chart_to_png(chart, scale=1)[:4] == b"\\x89PNG"
 svg = chart_to_svg(chart)
 assert "<svg" in svg
 assert chart_to_pdf(chart)[:5] == b"%PDF-"
-assert summary_pdf({"quarter": "2026-Q1", "series": f"Team{every}A", "average_score": 4.0})[:5] == b"%PDF-"
 print(json.dumps([code for code in codes if f"Statement {code:#x} end" in svg]))
 """
 

@@ -11,7 +11,7 @@ import pytest
 from pipeline.cli import main
 from review_pulse import queries
 from review_pulse.view import DataView
-from review_pulse.metrics import attendance_growth, headline
+from review_pulse.figures import attendance_growth, headline
 from core.quarters import ALL_TIME_PERIOD, parse_period, previous_quarter, quarter_for_day, quarter_for_week, quarters_between
 from core.settings import Settings, SettingsError, load_settings
 
@@ -73,7 +73,7 @@ def test_headline_leaves_hidden_weeks_out() -> None:
                                "suppressed": [False, True, False]})
     h = headline(scores, None, attendance, 4.5)
     assert h.average_score == pytest.approx((108 + 80) / 44)
-    assert (h.weeks_at_target, h.weeks_scored, h.weeks_held, h.weeks_hidden) == (1, 2, 3, 1)
+    assert (h.weeks_at_target, h.weeks_scored, h.weeks_hidden) == (1, 2, 1)
     assert h.response_rate == pytest.approx(11 / 20)
     assert h.latest_week == date(2026, 3, 16) and h.latest_week_score == 4.0
 

@@ -216,10 +216,11 @@ def test_talking_points_and_actions_sections_give_the_pages_figures(report_db, t
     q2_actions = [r for r in ACTION_ROWS if r[0] >= "2026-04"]
     done = sum(r[2] == "Done" for r in q2_actions)
     dropped = sum(r[2] == "Won't do" for r in q2_actions)
-    assert f"Actions: {len(q2_actions)} ({done} done, {dropped} dropped, {len(q2_actions) - done - dropped} open)." in text
+    assert (f"Actions raised in this period: {len(q2_actions)} ({done} done, {dropped} dropped, "
+            f"{len(q2_actions) - done - dropped} still open).") in text
     assert f"Done share: {done / len(q2_actions):.0%}." in text
     still_open = [r for r in ACTION_ROWS if r[2] not in ("Done", "Won't do")]
-    assert f"Open now: {len(still_open)}." in text
+    assert f"Open now (this and earlier periods): {len(still_open)}." in text
     # Overdue: past its due date, or without one older than action_target_days.
     overdue = [r for r in still_open if (date.fromisoformat(r[3]) if r[3] else
                                          date.fromisoformat(r[0]) + timedelta(days=S.action_target_days)) < today]

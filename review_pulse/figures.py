@@ -1,0 +1,214 @@
+"""The figures a viewer reads, each defined once (no Streamlit here).
+
+Pages, chart CSVs, ``summary_<q>.md``, the PDF report, the slides and anything added later
+render these definitions; none recomputes a figure from another figure's rows. What is
+defined here:
+
+* **Agreement** and the answer spread's labels on any scale live in ``core.agreement`` (the
+  schema's public views use them too); this module words them.
+* **Rounding and the verdict**: scores are shown with two decimals, and whether a score meets
+  the target, and by how much it misses, is decided on the score *as shown* (``shown_score``,
+  ``meets_target``, ``verdict``), so no surface can say "4.50 is 0.00 below the target".
+* **The headline** (``Headline`` / ``headline``): average score, change, latest week, weeks at
+  target, attendance growth, response rate, responses.
+* The words of the figures that every surface repeats (``AGREE_RULE``, ``shown_of``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+DASH = "—"
+SCORE_DECIMALS = 2
+
+# --- agreement: the rule is core.agreement's (the file's public views use it too); its words -----
+
+AGREE_RULE = "% agree: answers above the middle of the scale (4–5 on 1–5, 5–7 on 1–7, 6–10 on 1–10)"
+AGREE_AXIS_TITLE = "% agree (above the middle of the scale)"
+
+
+# --- rounding, the target and its verdict ------------------------------------------------------
+
+
+def is_missing(value: object) -> bool:
+    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value))
+
+
+def score_text(value: float | None, none: str = DASH) -> str:
+    """A score as every surface shows it: two decimals."""
+    return none if is_missing(value) else f"{float(value):.{SCORE_DECIMALS}f}"
+
+
+def shown_score(value: float) -> float:
+    """The score as displayed, as a number: what every comparison with the target is made on."""
+    return float(score_text(value))
+
+
+def meets_target(value: float | None, target: float) -> bool:
+    """Whether a score, as displayed, is at or above the target (False when there is no score)."""
+    return not is_missing(value) and shown_score(value) >= target
+
+
+def meets_target_flags(values: pd.Series, target: float) -> pd.Series:
+    """``meets_target`` over a column (missing values: False)."""
+    return values.map(lambda v: meets_target(v, target)).astype(bool)
+
+
+def meets_share_target(share: float | None, target: float) -> bool:
+    """Whether a share, as displayed (a whole percent), is at or above a share target (0.8 = 80%)."""
+    return not is_missing(share) and float(percent_text(share).rstrip("%")) >= round(target * 100)
+
+
+def change_text(current: float | None, previous: float | None, none: str = DASH) -> str:
+    """The difference of the two scores as shown ("+0.12"), so it adds up on the page."""
+    if is_missing(current) or is_missing(previous):
+        return none
+    return f"{shown_score(current) - shown_score(previous):+.{SCORE_DECIMALS}f}"
+
+
+def change_value(current: float | None, previous: float | None) -> float | None:
+    text = change_text(current, previous, none="")
+    return float(text) if text else None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    meets: bool
+    shown: str  # the score as displayed, "4.50"
+    gap: str  # how far below the target, as displayed ("0.04"); "" when it meets it
+    target: float
+
+    @property
+    def sentence(self) -> str:
+        """"The average score 4.50 meets the 4.5 target." / "… is 0.04 below the 4.5 target.\""""
+        if self.meets:
+            return f"The average score {self.shown} meets the {self.target:g} target."
+        return f"The average score {self.shown} is {self.gap} below the {self.target:g} target."
+
+    @property
+    def short(self) -> str:
+        """"meets the target" / "0.04 below the target"."""
+        return "meets the target" if self.meets else f"{self.gap} below the target"
+
+
+def verdict(value: float | None, target: float) -> Verdict | None:
+    """The score against the target, decided on the score as displayed (None: no score to judge)."""
+    if is_missing(value):
+        return None
+    shown = shown_score(value)
+    if shown >= target:
+        return Verdict(True, score_text(value), "", target)
+    # A target with more decimals than are shown (4.505) can miss by less than 0.01: never "0.00 below".
+    gap = max(target - shown, 10 ** -SCORE_DECIMALS)
+    return Verdict(False, score_text(value), f"{gap:.{SCORE_DECIMALS}f}", target)
+
+
+def percent_text(share: float | None, none: str = DASH) -> str:
+    """A share (0..1) as shown: "83%"."""
+    return none if is_missing(share) else f"{float(share):.0%}"
+
+
+def count_text(n: int, noun: str, plural: str | None = None) -> str:
+    """"1 answer", "2 answers"."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+
+
+def shown_of(shown: int, total: int, noun: str, where: str) -> str:
+    """What a truncated list says under it: "10 of 15 open actions shown; all in open-actions_2026-Q2.csv"."""
+    return f"{shown} of {total} {noun} shown; all in {where}"
+
+
+# --- the headline --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Headline:
+    target: float
+    average_score: float | None  # mean of every answer in the period's visible weeks
+    previous_average: float | None
+    latest_week: date | None
+    latest_week_score: float | None
+    latest_week_suppressed: bool
+    attendance_growth_pct: float | None  # last 4 review weeks vs first 4
+    growth_weeks: int  # review weeks with attendance behind that figure
+    response_rate: float | None  # responses / attendees over visible weeks with attendance
+    weeks_at_target: int  # visible weeks whose score, as shown, meets the target
+    weeks_scored: int  # weeks with visible scores
+    weeks_hidden: int  # weeks suppressed for anonymity
+    responses: int  # responses in visible weeks
+
+    @property
+    def verdict(self) -> Verdict | None:
+        return verdict(self.average_score, self.target)
+
+    @property
+    def latest_week_meets_target(self) -> bool:
+        return meets_target(self.latest_week_score, self.target)
+
+    @property
+    def change(self) -> str:
+        """Change of the average against the previous period, as shown ("+0.12"; "—" when none)."""
+        return change_text(self.average_score, self.previous_average)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What the retro summary (Markdown), the report's headline and the slides' title say."""
+
+    quarter: str
+    series: str
+    headline: Headline
+    freshness: str
+    min_group_size: int
+
+
+def average_score(weekly_scores: pd.DataFrame) -> float | None:
+    visible = weekly_scores[~weekly_scores["suppressed"]]
+    answers = int(visible["answers"].sum())
+    return float(visible["score_sum"].sum()) / answers if answers else None
+
+
+def attendance_growth(weekly_attendance: pd.DataFrame) -> float | None:
+    """Mean attendance of the last 4 review weeks against the first 4, in %.
+
+    With fewer than 8 weeks the windows shrink to half the weeks each, so they never
+    overlap (overlapping windows would report growth towards 0).
+    """
+    attendees = weekly_attendance["attendees"]
+    window = min(4, len(attendees) // 2)
+    if window == 0:
+        return None
+    first, last = attendees.head(window).mean(), attendees.tail(window).mean()
+    return None if first == 0 else float((last / first - 1) * 100)
+
+
+def headline(
+    weekly_scores: pd.DataFrame,
+    previous_weekly_scores: pd.DataFrame | None,
+    weekly_attendance: pd.DataFrame,
+    target: float,
+) -> Headline:
+    visible = weekly_scores[~weekly_scores["suppressed"] & (weekly_scores["answers"] > 0)]
+    latest = weekly_scores.iloc[-1] if len(weekly_scores) else None
+    with_attendance = weekly_attendance[~weekly_attendance["suppressed"] & (weekly_attendance["attendees"] > 0)]
+    attendees = int(with_attendance["attendees"].sum())
+    return Headline(
+        target=target,
+        average_score=average_score(weekly_scores),
+        previous_average=average_score(previous_weekly_scores) if previous_weekly_scores is not None else None,
+        latest_week=latest["week_start"].date() if latest is not None else None,
+        latest_week_score=None if latest is None or latest["suppressed"] or pd.isna(latest["mean_score"])
+        else float(latest["mean_score"]),
+        latest_week_suppressed=bool(latest is not None and latest["suppressed"]),
+        attendance_growth_pct=attendance_growth(weekly_attendance),
+        growth_weeks=len(weekly_attendance),
+        response_rate=float(with_attendance["responses"].sum()) / attendees if attendees else None,
+        weeks_at_target=int(meets_target_flags(visible["mean_score"], target).sum()),
+        weeks_scored=len(visible),
+        weeks_hidden=int(weekly_scores["suppressed"].sum()),
+        responses=int(weekly_scores.loc[~weekly_scores["suppressed"], "responses"].sum()),
+    )
