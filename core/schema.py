@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import duckdb
 
 from core.agreement import AGREE_SQL
 from core.keys import md5_key_sql
 
-SCHEMA_VERSION = 2  # 2: MD5 response keys as UUIDs, no index on responses (see _MIGRATE_V1_KEYS)
+SCHEMA_VERSION = 3  # 2: MD5 response keys as UUIDs, no index on responses (see _MIGRATE_V1_KEYS);
+                    # 3: response_weeks keeps each response's week once it closed (see _MIGRATE_V2_FREEZE)
+
+# A review week is over after 7 days, and every response belongs to a meeting at most
+# 7 days before it was sent: 14 days after its Monday nothing more can belong to it.
+WEEK_CLOSES_AFTER_DAYS = 14
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS schema_info (version INTEGER NOT NULL);
@@ -71,13 +78,18 @@ CREATE TABLE IF NOT EXISTS meetings (
 );
 
 -- Which review week each response belongs to. Derived from responses and meetings,
--- rebuilt by every load (see REBUILD_RESPONSE_WEEKS) so readers never pay for the join.
+-- rebuilt by every load (see rebuild_response_weeks) so readers never pay for the join,
+-- except that a response's week is fixed once that week closed (schema 3, issue #22 item 5):
+-- a later attendance change never moves a response out of a closed week.
 CREATE TABLE IF NOT EXISTS response_weeks (
     response_key    UUID NOT NULL,
     series          VARCHAR NOT NULL,
     submitted_local TIMESTAMP NOT NULL,
     meeting_date    DATE,
-    week_start      DATE NOT NULL
+    week_start      DATE NOT NULL,     -- the week it is counted in (its frozen week once frozen)
+    entered_run     BIGINT,            -- the run that put it in week_start: the run that stored it, or moved it there
+    frozen_run      BIGINT,            -- the run from which week_start is fixed (its week had closed); NULL: still open
+    current_week    DATE               -- the week the current attendance gives; differs from week_start only when frozen
 );
 
 CREATE TABLE IF NOT EXISTS rejects (
@@ -114,21 +126,49 @@ def review_week_sql(day: str) -> str:
              THEN m.meeting_date ELSE {day} END) AS DATE)"""
 
 
-# A response belongs to the latest review of its series held on or before the
-# day it was submitted (at most 7 days before); otherwise to its own week.
-REBUILD_RESPONSE_WEEKS = f"""
-DELETE FROM response_weeks;
-INSERT INTO response_weeks
-SELECT
-    r.response_key,
-    r.series,
-    r.submitted_local,
-    m.meeting_date,
-    {review_week_sql("CAST(r.submitted_local AS DATE)")} AS week_start
-FROM responses AS r
-ASOF LEFT JOIN meetings AS m
-  ON r.series = m.series AND CAST(r.submitted_local AS DATE) >= m.meeting_date;
-"""
+# A response belongs to the latest review of its series held on or before the day it was
+# submitted (at most 7 days before); otherwise to its own week. Once that week has closed
+# (WEEK_CLOSES_AFTER_DAYS after its Monday, as of the run's start or an earlier run's), the
+# week is frozen for the response: later runs keep it whatever the attendance says, and only
+# note the week it would now get in current_week. The read layer (review_pulse/queries.py,
+# ``late``) counts a response that entered a closed week after it froze nowhere.
+_REBUILD_RESPONSE_WEEKS = [
+    f"""CREATE OR REPLACE TEMP TABLE rebuilt_weeks AS
+    WITH assigned AS (
+        SELECT r.response_key, r.series, r.submitted_local, r.run_id, m.meeting_date,
+               {review_week_sql("CAST(r.submitted_local AS DATE)")} AS week_start
+        FROM responses AS r
+        ASOF LEFT JOIN meetings AS m
+          ON r.series = m.series AND CAST(r.submitted_local AS DATE) >= m.meeting_date
+    )
+    SELECT a.response_key, a.series, a.submitted_local,
+           CASE WHEN o.frozen_run IS NULL THEN a.meeting_date ELSE o.meeting_date END AS meeting_date,
+           CASE WHEN o.frozen_run IS NULL THEN a.week_start ELSE o.week_start END AS week_start,
+           CASE WHEN o.frozen_run IS NOT NULL OR o.week_start = a.week_start THEN coalesce(o.entered_run, a.run_id)
+                WHEN o.response_key IS NULL THEN a.run_id
+                ELSE $run END AS entered_run,
+           coalesce(o.frozen_run,
+                    CASE WHEN a.week_start + INTERVAL {WEEK_CLOSES_AFTER_DAYS} DAY
+                              <= greatest($started::TIMESTAMP, (SELECT max(started_at) FROM ingest_runs))
+                         THEN $run END) AS frozen_run,
+           a.week_start AS current_week
+    FROM assigned AS a
+    LEFT JOIN response_weeks AS o USING (response_key)""",
+    "DELETE FROM response_weeks",
+    """INSERT INTO response_weeks (response_key, series, submitted_local, meeting_date, week_start,
+                                   entered_run, frozen_run, current_week)
+       SELECT response_key, series, submitted_local, meeting_date, week_start, entered_run, frozen_run, current_week
+       FROM rebuilt_weeks""",
+    "DROP TABLE rebuilt_weeks",
+]
+
+
+def rebuild_response_weeks(connection: duckdb.DuckDBPyConnection, run_id: int, started: datetime) -> None:
+    """Assign every response its review week as of run ``run_id`` (started at ``started``, UTC),
+    keeping frozen weeks, and freeze the weeks that have closed. Inside the caller's transaction."""
+    for statement in _REBUILD_RESPONSE_WEEKS:
+        connection.execute(statement, {"run": run_id, "started": started} if "$run" in statement else None)
+
 
 VIEWS = f"""
 CREATE OR REPLACE VIEW answer_facts AS
@@ -242,7 +282,7 @@ CREATE TABLE IF NOT EXISTS poll_options (
 );
 """
 
-# Week assignment is the survey responses' rule (REBUILD_RESPONSE_WEEKS): a poll belongs to the
+# Week assignment is the survey responses' rule (rebuild_response_weeks, without the freeze): a poll belongs to the
 # latest review of its series held on or before its day (at most 7 days before), else its own week.
 POLL_VIEWS = f"""
 CREATE OR REPLACE VIEW poll_weeks AS
@@ -351,16 +391,40 @@ FROM (SELECT *, row_number() OVER (PARTITION BY content ORDER BY source_file, so
 ]  # then TABLES creates the three anew with UUID keys and the saved rows go back in
 
 
+# Version 2 rebuilt every response's week on every load. Version 3 keeps a response's week once
+# that week closed. What version 2 readers saw is what is frozen now: each response counts as
+# having entered its week with the run that stored it (version 2's late rule), and is frozen from
+# its week's closing run (the first run that started after the week closed), or from the run that
+# stored it if that came later. Weeks not closed yet are left to the load that runs this.
+_MIGRATE_V2_FREEZE = [
+    "ALTER TABLE response_weeks ADD COLUMN entered_run BIGINT",
+    "ALTER TABLE response_weeks ADD COLUMN frozen_run BIGINT",
+    "ALTER TABLE response_weeks ADD COLUMN current_week DATE",
+    """UPDATE response_weeks AS w SET entered_run = r.run_id, current_week = w.week_start
+       FROM responses AS r WHERE r.response_key = w.response_key""",
+    f"""UPDATE response_weeks AS w SET frozen_run = greatest(k.closing_run, w.entered_run)
+        FROM (SELECT d.week_start, min(i.run_id) AS closing_run
+              FROM (SELECT DISTINCT week_start FROM response_weeks) AS d
+              JOIN ingest_runs AS i ON i.started_at >= d.week_start + INTERVAL {WEEK_CLOSES_AFTER_DAYS} DAY
+              GROUP BY d.week_start) AS k
+        WHERE k.week_start = w.week_start""",
+]
+
+
 def ensure_schema(connection: duckdb.DuckDBPyConnection) -> None:
     connection.execute(TABLES)
     connection.execute(ACTION_TABLES)  # follow-up actions (issue 13)
     versions = connection.execute("SELECT version FROM schema_info").fetchall()
     if not versions:
         connection.execute("INSERT INTO schema_info VALUES (?)", [SCHEMA_VERSION])
+    elif versions[0][0] == 2:
+        for statement in _MIGRATE_V2_FREEZE:
+            connection.execute(statement)
+        connection.execute("UPDATE schema_info SET version = ?", [SCHEMA_VERSION])
     elif versions[0][0] < 2:
         for statement in _MIGRATE_V1_KEYS:
             connection.execute(statement)
-        connection.execute(TABLES)  # responses, answers and response_weeks in their version 2 form
+        connection.execute(TABLES)  # responses, answers and response_weeks in their current form
         connection.execute("INSERT INTO responses SELECT * FROM responses_v2")
         connection.execute("INSERT INTO answers (response_key, statement, score, raw_score, scale_max) "
                            "SELECT response_key, statement, score, score, 5 FROM answers_v2")

@@ -80,13 +80,16 @@ else:
 late = view.late_responses()
 if not late.empty:
     st.subheader("Late responses")
-    st.caption(f"In the quarter and series picked in the sidebar: responses loaded after their week closed "
-               f"({queries.WEEK_CLOSES_AFTER_DAYS} days after it began) and its figures were frozen. They are counted "
-               "nowhere, so two downloads of the same week can never be subtracted to reveal one person's answers.")
+    st.caption(f"In the quarter and series picked in the sidebar: responses that reached a week after it closed "
+               f"({queries.WEEK_CLOSES_AFTER_DAYS} days after it began) and its figures were frozen — loaded late, or "
+               "put there by a later change to the attendance. They are not counted in it, so two downloads of the "
+               "same week can never be subtracted to reveal one person's answers. Those the attendance moved out of "
+               "an earlier closed week stay counted there (its figures are frozen too): the last column.")
     st.dataframe(
         late, hide_index=True, width="content",
         column_config={"week_start": st.column_config.DateColumn("Week of", format="YYYY-MM-DD"),
-                       "late_responses": st.column_config.NumberColumn("Late responses")},
+                       "late_responses": st.column_config.NumberColumn("Late responses"),
+                       "counted_elsewhere": st.column_config.NumberColumn("Of which counted in their frozen week")},
     )
 
 st.subheader("Load more data")

@@ -8,12 +8,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
 
 from pipeline.errors import IngestError
-from core.schema import REBUILD_RESPONSE_WEEKS
+from core.schema import rebuild_response_weeks
 
 # Our marker: every DB this project wrote has it (core.schema.TABLES).
 OUR_MARKER_TABLE = "schema_info"
@@ -92,6 +93,9 @@ def remove_demo_rows(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
             removed[table] = con.execute(f"DELETE FROM {table} WHERE run_id IN ({demo})").fetchall()[0][0]
     con.execute("DELETE FROM demo_runs")
     if "response_weeks" in names:
-        con.execute(REBUILD_RESPONSE_WEEKS)
+        # Real responses left keep their frozen weeks; one the demo's meetings had placed moves
+        # as if by the next run (a closed week it now falls in counts it as late).
+        next_run = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs").fetchall()[0][0]
+        rebuild_response_weeks(con, next_run, datetime.now(timezone.utc).replace(tzinfo=None))
     con.execute("COMMIT")
     return removed

@@ -19,7 +19,7 @@ from pipeline.errors import IngestError, StrictModeError
 from pipeline.feedback_analysis import refresh_feedback_analysis
 from pipeline.guards import mark_demo_run, refuse_foreign_database, refuse_real_data
 from pipeline.records import MappingReport, ParsedAttendance, ParsedSurveys, Reject
-from core.schema import REBUILD_RESPONSE_WEEKS, ensure_schema, temp_table
+from core.schema import ensure_schema, rebuild_response_weeks, temp_table
 from core.settings import Settings, SourceMapping
 from core.store import staged_write, write_lock
 
@@ -379,7 +379,7 @@ def _write(
         [run_id],
     )
     actions_loaded = write_actions(con, actions, run_id) if actions else None
-    con.execute(REBUILD_RESPONSE_WEEKS)
+    rebuild_response_weeks(con, run_id, started)  # weeks that closed keep their responses
     polls_loaded = _write_polls(con, polls, run_id)
     # Issue 15: sentiment and themes of new comments (of all, when the theme settings changed).
     if settings.analyse_feedback:

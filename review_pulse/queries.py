@@ -22,6 +22,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from core.schema import WEEK_CLOSES_AFTER_DAYS
 from core.store import connect_read_only
 from core.agreement import AGREE_SQL, LABEL_SQL
 
@@ -61,14 +62,15 @@ SELECT min(week_start), max(week_start) FROM (
 #   closed (WEEK_CLOSES_AFTER_DAYS after the week began), or at the run that first stored
 #   it if that came later. Responses stored by a later run are "late": they never change
 #   a closed week's figures (two snapshots cannot be subtracted), and are listed apart.
+#   So are responses an attendance change moves into a week after it froze; one it would
+#   move out of a frozen week stays there (the loader keeps frozen weeks, core/schema.py).
 #
 # Each query aggregates answers to (week, series, statement, score) counts first, a small
 # relation, and applies visibility to that: the plan and its memory stay the same
 # whatever DuckDB's statistics estimate.
 
-# A review week is over after 7 days, and every response belongs to a meeting at most
-# 7 days before it was sent: 14 days after its Monday nothing more can belong to it.
-WEEK_CLOSES_AFTER_DAYS = 14
+# WEEK_CLOSES_AFTER_DAYS (core/schema.py): a review week is over after 7 days, and every response
+# belongs to a meeting at most 7 days before it was sent, so 14 days after its Monday nothing more can.
 
 _VISIBILITY = f"""
 stored_cells AS (
@@ -81,27 +83,38 @@ week_closing AS (  -- the first ingestion that started after each week closed
     JOIN ingest_runs AS i ON i.started_at >= w.week_start + INTERVAL {WEEK_CLOSES_AFTER_DAYS} DAY
     GROUP BY w.week_start
 ),
--- Only a response stored after the earliest closing run can be late. Runs append in order,
--- so this usually reads few rows (none after one load), not the whole responses table.
+-- entered_run: the run that put a response in its week (stored it, or moved it there while the
+-- week was open). A schema 2 DB read before its first load migrates it has none: NULL, and the
+-- run that stored the response stands in, as it did then.
+week_entries AS (
+    SELECT response_key, week_start, series, entered_run, current_week FROM (
+        SELECT * FROM response_weeks
+        UNION ALL BY NAME SELECT NULL::BIGINT AS entered_run, NULL::DATE AS current_week WHERE false)
+),
+-- Only a response that entered its week after the earliest closing run can be late. Runs append
+-- in order, so this usually reads few rows (none after one load), not the whole responses table.
 candidates AS (
-    SELECT rw.response_key, rw.week_start, rw.series, r.run_id
-    FROM response_weeks AS rw JOIN responses AS r USING (response_key)
-    WHERE {_filter("rw")} AND r.run_id > (SELECT min(closing_run) FROM week_closing)
+    SELECT rw.response_key, rw.week_start, rw.series, r.run_id, coalesce(rw.entered_run, r.run_id) AS entered_run
+    FROM week_entries AS rw JOIN responses AS r USING (response_key)
+    WHERE {_filter("rw")} AND (rw.entered_run > (SELECT min(closing_run) FROM week_closing) OR rw.entered_run IS NULL)
+      AND coalesce(rw.entered_run, r.run_id) > (SELECT min(closing_run) FROM week_closing)
 ),
 candidate_cells AS (
-    SELECT week_start, series, count(*) AS candidates, min(run_id) AS first_candidate_run
+    SELECT week_start, series, count(*) AS candidates,
+           min(run_id) FILTER (WHERE entered_run = run_id) AS first_candidate_run
     FROM candidates GROUP BY week_start, series
 ),
 late AS MATERIALIZED (
     -- A cell freezes at its week's closing run, or at the run that first stored it if that
     -- came later (all its responses are candidates then, so the first of them is known).
+    -- A response moved into a week after the run that stored it never opens a cell that way.
     SELECT c.response_key, c.week_start, c.series
     FROM candidates AS c
     JOIN week_closing AS k USING (week_start)
     JOIN stored_cells AS s USING (week_start, series)
     JOIN candidate_cells AS f USING (week_start, series)
-    WHERE c.run_id > greatest(k.closing_run,
-                              CASE WHEN f.candidates = s.stored THEN f.first_candidate_run ELSE 0 END)
+    WHERE c.entered_run > greatest(k.closing_run, CASE WHEN f.candidates = s.stored AND c.entered_run = c.run_id
+                                                       THEN f.first_candidate_run ELSE 0 END)
 ),
 cells AS (
     SELECT s.week_start, s.series, s.stored - coalesce(l.late, 0) AS responses
@@ -212,9 +225,19 @@ FROM labelled
 ORDER BY statement_order, statement, score
 """
 
+# Per week: responses counted nowhere (late), and responses the current attendance puts in the
+# week after their own had frozen: those stay counted in their frozen week (counted_elsewhere).
 LATE_RESPONSES = f"""
-WITH {_VISIBILITY}
-SELECT week_start, count(*) AS late_responses FROM late GROUP BY week_start ORDER BY week_start
+WITH {_VISIBILITY},
+listed AS (
+    SELECT week_start, false AS counted_elsewhere FROM late
+    UNION ALL
+    SELECT w.current_week, true FROM week_entries AS w
+    WHERE w.current_week <> w.week_start AND w.current_week BETWEEN $week_from AND $week_to
+      AND ($series IS NULL OR w.series = $series) AND w.response_key NOT IN (SELECT response_key FROM late)
+)
+SELECT week_start, count(*) AS late_responses, count(*) FILTER (WHERE counted_elsewhere) AS counted_elsewhere
+FROM listed GROUP BY week_start ORDER BY week_start
 """
 
 WEEKLY_ATTENDANCE = f"""
@@ -393,10 +416,11 @@ def weekly_scores(db_path: Path, f: Filters) -> pd.DataFrame:
 
 
 def late_responses(db_path: Path, f: Filters) -> pd.DataFrame:
-    """Responses stored after their week's figures froze: counted nowhere, listed per week."""
+    """Responses that reached a week after its figures froze, per week: counted nowhere, except
+    ``counted_elsewhere`` of them, which the attendance moved out of a week frozen before."""
     frame = _frame(db_path, LATE_RESPONSES, f.visible_params())
     frame["week_start"] = pd.to_datetime(frame["week_start"])
-    return frame[["week_start", "late_responses"]]
+    return frame[["week_start", "late_responses", "counted_elsewhere"]]
 
 
 LABELS = ("Strongly disagree", "Disagree", "Neutral", "Agree", "Strongly agree")

@@ -12,12 +12,13 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
+import duckdb
 import pytest
 
-from pipeline.cli import main
+from pipeline.cli import build_parser, main, run_ingest
 from review_pulse import report
 from review_pulse.view import DataView
 from review_pulse.export import frame_to_csv_bytes
@@ -25,6 +26,9 @@ from review_pulse.feedback_summary import FeedbackData
 from core.quarters import parse_period
 from review_pulse.retro_pack import build_retro_pack
 from core.settings import Settings
+from tests.sheets_api_server import SheetsApiServer, sheets_api  # noqa: F401  (fixture)
+
+SHEET_KEY = "1RevPulseAttendanceSheet000000000000000000Ab"
 
 S = Settings()
 STATEMENTS = S.statement_texts
@@ -333,6 +337,189 @@ def test_an_open_week_still_counts_new_responses(tmp_path: Path) -> None:
     ingest(db, survey)
     v = DataView(db, parse_period("all"), None, Settings())
     assert v.weekly_scores()["responses"].tolist() == [6] and v.late_responses().empty
+
+
+# --- 5b. week assignment: an attendance change after a week closed (#22 item 5) --------------
+
+# Reviews on Wednesdays 4, 11 and 18 March (weeks of 2, 9 and 16 March). Two people answered on
+# Tuesday 10 March, before the review of the 11th: their review is the 4th's, so week 2 March.
+MEETINGS = {"2026-03-04": 20, "2026-03-11": 18, "2026-03-18": 15}
+ON_TIME = {
+    "2026-03-02": [(f"2026-03-04 16:0{i}", a) for i, a in enumerate([(5, 4, 5, 4), (4, 4, 4, 5), (5, 5, 4, 4),
+                                                                    (4, 5, 5, 5), (3, 4, 4, 4)])],
+    "2026-03-09": [(f"2026-03-11 17:0{i}", a) for i, a in enumerate([(4, 4, 4, 4), (5, 5, 5, 5), (4, 3, 4, 4),
+                                                                    (5, 4, 4, 5), (4, 4, 5, 4)])],
+    "2026-03-16": [(f"2026-03-18 16:0{i}", (4, 4, 4, 4)) for i in range(5)],
+}
+MOVERS = [("2026-03-10 09:00", (1, 2, 1, 3)), ("2026-03-10 09:05", (2, 1, 2, 1))]  # answers nobody else gave
+# The sheet's fix: the review "of the 11th" was held on Tuesday the 10th. By that attendance the
+# movers belong to the week of 9 March.
+FIXED_DATE = ("2026-03-11", "2026-03-10")
+
+
+def attendance_rows(fixed: bool) -> list[list[str]]:
+    dates = {FIXED_DATE[0]: FIXED_DATE[1]} if fixed else {}
+    return [["Date", "Attendees"], *([dates.get(day, day), str(n)] for day, n in MEETINGS.items())]
+
+
+def expected_weeks(movers_week: str) -> dict[str, dict]:
+    """Per week, from the rows above: responses, answers and score sum per statement, the week's
+    mean, the answers' spread and comments, with the movers in ``movers_week``."""
+    weeks = {week: list(rows) for week, rows in ON_TIME.items()}
+    weeks[movers_week] = weeks[movers_week] + MOVERS
+    figures = {}
+    for week, rows in weeks.items():
+        answers = [a for _, a in rows]
+        figures[week] = {
+            "responses": len(rows),
+            "mean": sum(x for a in answers for x in a) / (4 * len(answers)),
+            "statements": {s: (len(answers), sum(a[i] for a in answers)) for i, s in enumerate(STATEMENTS)},
+            "comments": sum(1 for t, _ in rows if t in dict(MOVERS)),
+        }
+    return figures
+
+
+def visible_figures(db: Path) -> dict[str, object]:
+    """Everything a viewer can read about the weeks, for the quarter and for All time."""
+    shown = {}
+    for quarter in ("2026-Q1", "all"):
+        v = DataView(db, parse_period(quarter), None, Settings())
+        scores = v.weekly_scores()
+        data = FeedbackData(v)
+        shown[quarter] = {
+            "weekly_scores": [(f"{w:%Y-%m-%d}", int(n), int(a), round(float(t), 9), bool(h))
+                              for w, n, a, t, h in zip(scores["week_start"], scores["responses"], scores["answers"],
+                                                       scores["score_sum"], scores["suppressed"])],
+            "statements": statement_sums_from_page(v),
+            "distribution": distribution_counts(v),
+            "average": v.headline().average_score,
+            "feedback": (sorted(v.feedback()["text"]), v.feedback_count(), v.hidden_feedback_count(), data.count()),
+            "csv": csv_rows(frame_to_csv_bytes(report.weekly_agreement(v).rows)),
+        }
+    return shown
+
+
+def late_list(db: Path) -> list[tuple[str, int, int]]:
+    late = view(db).late_responses()
+    return [(f"{w:%Y-%m-%d}", int(n), int(k))
+            for w, n, k in zip(late["week_start"], late["late_responses"], late["counted_elsewhere"])]
+
+
+@pytest.mark.parametrize("route", ["duckdb", "python", "sheets"])
+def test_an_attendance_change_after_weeks_closed_moves_no_response_between_them(
+        route: str, tmp_path: Path, sheets_api: SheetsApiServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The attack: snapshot the closed weeks, let a corrected meeting date move two responses from
+    the week of 2 March to the week of 9 March, snapshot again and subtract. Both weeks must show
+    exactly what they showed, and the two responses are listed as late for the week of 9 March
+    (where the attendance now puts them), still counted in the week of 2 March."""
+    db = tmp_path / "weeks.duckdb"
+    survey = tmp_path / "survey.csv"
+    rows = [response(t, a, feedback=f"on time {t}") for week in ON_TIME.values() for t, a in week]
+    rows += [response(t, a, feedback="mover secret" if i == 0 else "") for i, (t, a) in enumerate(MOVERS)]
+    write_survey(survey, rows, series=False)
+    monkeypatch.setenv("SHEETS_EMULATOR_HOST", sheets_api.host)
+
+    def load(fixed: bool, with_surveys: bool = True) -> None:
+        argv = ["ingest", "--db", str(db)] + (["--surveys", str(survey)] if with_surveys else [])
+        if route == "sheets":
+            sheets_api.add_sheet(SHEET_KEY, {"Attendance": attendance_rows(fixed)})
+            argv += ["--attendance-sheet", SHEET_KEY, "--worksheet", "Attendance"]
+        else:
+            attendance = tmp_path / f"attendance-{fixed}.csv"
+            write_csv_rows(attendance, attendance_rows(fixed))
+            argv += ["--attendance", str(attendance)]
+        summary = run_ingest(build_parser().parse_args(argv), Settings(), db, fast_csv=route != "python")
+        if with_surveys:
+            assert summary.parsed_in_duckdb == ([] if route == "python" else [str(survey)])
+
+    load(fixed=False)
+    load(fixed=False)  # again after the weeks closed: nothing new
+    before = visible_figures(db)
+    load(fixed=True, with_surveys=route != "sheets")  # the sheet's fix (a sync reads attendance alone)
+    after = visible_figures(db)
+
+    # Every run started after the three weeks closed (14 days after their Mondays).
+    assert all(started > datetime(2026, 3, 30) for (started,) in sql(db, "SELECT started_at FROM ingest_runs"))
+    expected = expected_weeks("2026-03-02")
+    shown = before["2026-Q1"]
+    assert [(w, n) for w, n, *_ in shown["weekly_scores"]] == [(w, f["responses"]) for w, f in expected.items()]
+    assert [t / a for _, _, a, t, _ in shown["weekly_scores"]] == pytest.approx([f["mean"] for f in expected.values()])
+    assert shown["statements"] == {(w, s): (float(n), float(t)) for w, f in expected.items()
+                                   for s, (n, t) in f["statements"].items()}
+    assert shown["feedback"][1] == sum(f["responses"] for f in expected.values()) - 1  # one mover left no comment
+    assert "mover secret" in shown["feedback"][0]
+    # By the fixed attendance the movers would be in the week of 9 March: the figures would differ.
+    assert expected_weeks("2026-03-09")["2026-03-02"]["responses"] == 5
+    assert sql(db, "SELECT count(*) FROM meetings WHERE meeting_date = DATE '2026-03-10'") == [(1,)]
+
+    assert after == before
+    assert late_list(db) == [("2026-03-09", len(MOVERS), len(MOVERS))]
+
+
+def write_csv_rows(path: Path, rows: list[list[str]]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows(rows)
+
+
+def sql(db: Path, query: str) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(query).fetchall()
+
+
+def weeks_shown(db: Path) -> dict[str, int]:
+    scores = DataView(db, parse_period("all"), None, Settings()).weekly_scores()
+    return {f"{w:%Y-%m-%d}": int(n) for w, n in zip(scores["week_start"], scores["responses"])}
+
+
+def test_an_open_week_still_moves_with_the_attendance(tmp_path: Path) -> None:
+    """Last week and this week are open (neither ended 14 days ago): a new review date moves the
+    responses sent this week from last week's review to this week's, and nothing is late."""
+    today = datetime.now(timezone.utc).date()
+    this_week = today - timedelta(days=today.weekday())
+    last_week = this_week - timedelta(days=7)
+    review = last_week + timedelta(days=2)
+    stay = [response(f"{review} 12:0{i}", (4, 4, 4, 4)) for i in range(5)]
+    move = [response(f"{this_week} 00:0{i}", (2, 2, 2, 2)) for i in range(5)]  # at most 7 days after the review
+    survey, attendance, db = tmp_path / "s.csv", tmp_path / "a.csv", tmp_path / "open.duckdb"
+    write_survey(survey, stay + move, series=False)
+    write_csv_rows(attendance, [["Date", "Attendees"], [str(review), "12"]])
+    assert main(["ingest", "--db", str(db), "--surveys", str(survey), "--attendance", str(attendance)]) == 0
+    assert weeks_shown(db) == {f"{last_week}": 10}
+    write_csv_rows(attendance, [["Date", "Attendees"], [str(review), "12"], [str(this_week), "11"]])
+    assert main(["ingest", "--db", str(db), "--attendance", str(attendance)]) == 0
+    assert weeks_shown(db) == {f"{last_week}": 5, f"{this_week}": 5}
+    v = DataView(db, parse_period("all"), None, Settings())
+    assert v.weekly_scores()["mean_score"].tolist() == [4.0, 2.0] and v.late_responses().empty
+
+
+def test_a_response_moved_from_an_open_week_into_a_closed_one_is_late_there(tmp_path: Path) -> None:
+    """The other direction: a corrected review date puts two responses of last week (open) into the
+    week before (closed since this Monday). That week's figures stay as they were; the two are
+    counted nowhere and listed as late for it."""
+    today = datetime.now(timezone.utc).date()
+    open_week = today - timedelta(days=today.weekday() + 7)
+    closed_week = open_week - timedelta(days=7)
+    closed = [response(f"{closed_week} 15:0{i}", a) for i, a in enumerate([(5, 5, 4, 4), (4, 4, 4, 4), (5, 4, 5, 4),
+                                                                          (3, 4, 4, 5), (4, 5, 4, 4)])]
+    moved = [response(f"{open_week + timedelta(days=1)} 10:0{i}", (1, 1, 2, 1)) for i in range(2)]
+    survey, attendance, db = tmp_path / "s.csv", tmp_path / "a.csv", tmp_path / "closed.duckdb"
+    write_survey(survey, closed + moved, series=False)
+    # Held on the Monday: the Tuesday a week later is 8 days after it, so the two are in their own week.
+    write_csv_rows(attendance, [["Date", "Attendees"], [str(closed_week), "12"]])
+    assert main(["ingest", "--db", str(db), "--surveys", str(survey), "--attendance", str(attendance)]) == 0
+    v = DataView(db, parse_period("all"), None, Settings())
+    before = (v.weekly_scores().iloc[:1].to_dict("list"), statement_sums_from_page(v), distribution_counts(v))
+    assert weeks_shown(db) == {f"{closed_week}": 5, f"{open_week}": 0}  # two responses: hidden
+    assert before[0]["score_sum"] == [sum(float(x) for a in closed for s, x in a.items() if s in STATEMENTS)]
+
+    # The fix: held on the Tuesday. Now the two are 7 days after their review: its week.
+    write_csv_rows(attendance, [["Date", "Attendees"], [str(closed_week + timedelta(days=1)), "12"]])
+    assert main(["ingest", "--db", str(db), "--attendance", str(attendance)]) == 0
+    after = (v.weekly_scores().iloc[:1].to_dict("list"), statement_sums_from_page(v), distribution_counts(v))
+    assert after == before and weeks_shown(db) == {f"{closed_week}": 5}
+    late = v.late_responses()
+    assert [(f"{w:%Y-%m-%d}", n, k) for w, n, k in zip(late["week_start"], late["late_responses"],
+                                                       late["counted_elsewhere"])] == [(f"{closed_week}", 2, 0)]
 
 
 @pytest.mark.usefixtures("apptest_like_a_server")

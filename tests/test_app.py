@@ -346,3 +346,22 @@ def test_data_page_says_when_answers_were_rescaled(tmp_path: Path, monkeypatch) 
     assert [i.value for i in at.info] == [
         "5 answers were given on a 1-7 scale (declared with scale_max in [[sources]]) and rescaled linearly onto "
         "1-5 for every figure; the answers as given are kept."]
+
+
+def test_data_page_lists_responses_an_attendance_change_moved_after_their_week_closed(tmp_path: Path, monkeypatch) -> None:
+    """#22 item 5: one response of Tuesday 10 March belongs to the review of the 4th (week of 2 March);
+    a later load dates the next review the 10th. The week of 2 March keeps it (frozen), and the Data
+    page lists it as late for the week of 9 March, counted in its frozen week."""
+    db = tmp_path / "moved.duckdb"
+    survey = tmp_path / "s.csv"
+    survey.write_text(f"Timestamp,{S.statement_texts[0]}\n" + "".join(f"2026-03-04 16:0{i},4\n" for i in range(5))
+                      + "2026-03-10 09:00,1\n")
+    attendance = tmp_path / "a.csv"
+    attendance.write_text("Date,Attendees\n2026-03-04,9\n")
+    assert pipeline_main(["ingest", "--db", str(db), "--surveys", str(survey), "--attendance", str(attendance)]) == 0
+    attendance.write_text("Date,Attendees\n2026-03-10,9\n")
+    assert pipeline_main(["ingest", "--db", str(db), "--attendance", str(attendance)]) == 0
+    at = open_app(db, monkeypatch, quarter="2026-Q1", page="pages/data.py")
+    assert "Late responses" in [h.value for h in at.subheader]
+    late = next(d.value for d in at.dataframe if "late_responses" in d.value.columns)
+    assert [(f"{w:%Y-%m-%d}", n, k) for w, n, k in late.values.tolist()] == [("2026-03-09", 1, 1)]

@@ -14,7 +14,7 @@ import csv
 import io
 import os
 import tempfile
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -27,6 +27,7 @@ from pipeline.cli import build_parser, run_ingest
 from pipeline.csv_fast_path import plan
 from pipeline.parse.cells import PY_WHITESPACE_CLASS
 from core.errors import UserFacingError
+from core.schema import SCHEMA_VERSION
 from core.settings import Settings
 
 from tests.survey_text import FB, S1, S2, S3, S4
@@ -449,8 +450,9 @@ def test_v1_database_keys_are_migrated_so_a_reload_adds_nothing(tmp_path: Path, 
                         f"FROM {table} t JOIN old_keys o ON o.new = t.response_key::VARCHAR")
             con.execute(f"DROP TABLE {table}")
         con.execute(V1_TABLES)
-        for table in ("responses", "response_weeks"):
-            con.execute(f"INSERT INTO {table} SELECT * FROM saved_{table}")
+        con.execute("INSERT INTO responses SELECT * FROM saved_responses")
+        con.execute("INSERT INTO response_weeks SELECT response_key, series, submitted_local, meeting_date, week_start "
+                    "FROM saved_response_weeks")
         # Version 1 answers had no raw_score/scale_max (added for declared scales, issue #10).
         con.execute("INSERT INTO answers SELECT response_key, statement, score FROM saved_answers")
         con.execute("UPDATE schema_info SET version = 1")
@@ -459,10 +461,44 @@ def test_v1_database_keys_are_migrated_so_a_reload_adds_nothing(tmp_path: Path, 
     assert (again.responses_added, again.responses_present) == (0, 30)
     with duckdb.connect(str(db), read_only=True) as con:
         assert sorted(k for (k,) in con.execute("SELECT response_key FROM responses").fetchall()) == expected_keys
-        assert con.execute("SELECT version FROM schema_info").fetchall() == [(2,)]
+        assert con.execute("SELECT version FROM schema_info").fetchall() == [(SCHEMA_VERSION,)]
         assert con.execute("SELECT count(*) FROM answers WHERE response_key NOT IN (SELECT response_key FROM responses)"
                            ).fetchall() == [(0,)]
         assert con.execute("SELECT count(*) FROM response_weeks").fetchall() == [(30,)]
+
+
+def test_v2_database_is_read_as_before_and_its_closed_weeks_freeze_on_the_next_load(tmp_path: Path, settings: Settings):
+    """A DB written before schema 3 (response_weeks without entered_run, frozen_run, current_week):
+    the read layer shows what it showed, and the next load freezes the weeks that had closed, so
+    an attendance change in the same load no longer moves responses out of them."""
+    from core.quarters import parse_period
+    from review_pulse.view import DataView
+
+    rows = [["Timestamp", S1, S2]] + [[f"2026-03-04 16:{i:02d}:00", "4", "5"] for i in range(5)]
+    rows += [["2026-03-10 09:00:00", "1", "2"]]  # before the review of the 11th: the 4th's, week of 2 March
+    source = write_csv(tmp_path / "survey.csv", rows)
+    attendance = write_csv(tmp_path / "attendance.csv", [["Date", "Attendees"], ["2026-03-04", "9"], ["2026-03-11", "8"]])
+    db = tmp_path / "v2.duckdb"
+    _ingest(db, settings, True, [source], [attendance])
+    with duckdb.connect(str(db)) as con:
+        for column in ("entered_run", "frozen_run", "current_week"):
+            con.execute(f"ALTER TABLE response_weeks DROP COLUMN {column}")
+        con.execute("UPDATE schema_info SET version = 2")
+    view = DataView(db, parse_period("2026-Q1"), None, settings)
+    before = view.weekly_scores()[["week_start", "responses", "score_sum"]].values.tolist()
+    assert [(f"{w:%Y-%m-%d}", n, t) for w, n, t in before] == [("2026-03-02", 6, 5 * 9 + 3)]
+    assert view.late_responses().empty
+
+    fixed = write_csv(tmp_path / "fixed.csv", [["Date", "Attendees"], ["2026-03-10", "8"]])
+    _ingest(db, settings, True, [source], [fixed])
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT version FROM schema_info").fetchall() == [(SCHEMA_VERSION,)]
+        assert con.execute("SELECT DISTINCT entered_run, frozen_run, week_start, current_week = week_start "
+                           "FROM response_weeks ORDER BY ALL").fetchall() == [
+            (1, 1, date(2026, 3, 2), False), (1, 1, date(2026, 3, 2), True)]
+    assert view.weekly_scores()[["week_start", "responses", "score_sum"]].values.tolist() == before
+    late = view.late_responses()
+    assert [(f"{w:%Y-%m-%d}", n, k) for w, n, k in late.values.tolist()] == [("2026-03-09", 1, 1)]
 
 
 # --- issue #10: scrubbing, declared scales and labels take the fast path and agree ---------------
