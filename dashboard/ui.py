@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shlex
 from collections.abc import Callable
 from pathlib import Path
@@ -10,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from core import anonymity
+from core.errors import UserFacingError
 from core.access import sign_in_allowed
 from dashboard import navigation
 from dashboard.data import CACHE_KEYS, CACHE_TTL_SECONDS, cached_view
@@ -22,6 +24,8 @@ from core.store import data_version
 
 ALL_SERIES = "All series"
 VIEW_KEY = "review_pulse_view"
+RETRO_PACK_KEY = "retro_pack_built"  # (period, series, data version) and the ZIP's bytes
+_LOGGER = logging.getLogger(__name__)
 
 
 def sidebar_filters(db_path: Path, settings: Settings) -> DataView:
@@ -248,15 +252,34 @@ def csv_download(rows: Callable[[], pd.DataFrame], slug: str) -> None:
 
 
 def retro_pack_button(view: DataView) -> None:
+    """Build the pack on a click, then offer it; a build that fails is one line on the page.
+
+    (A download button with a callable would build it on the click too, but a failure there
+    only reaches the server log: the browser downloads nothing and says nothing.)
+    """
     from review_pulse.retro_pack import build_retro_pack, retro_pack_filename
 
-    st.download_button(
-        "Download retro pack (ZIP)",
-        data=lambda: build_retro_pack(view),
-        file_name=retro_pack_filename(view),
-        mime="application/zip",
-        key="retro-pack",
-        on_click="ignore",
-        type="primary",
-        icon=":material/folder_zip:",
-    )
+    built_for = (view.period.label, view.series_label, data_version(view.db_path))
+    if st.button("Build retro pack", key="retro-pack-build", icon=":material/folder_zip:"):
+        st.session_state.pop(RETRO_PACK_KEY, None)
+        try:
+            with st.spinner("Building the retro pack…"):
+                st.session_state[RETRO_PACK_KEY] = (built_for, build_retro_pack(view))
+        except UserFacingError as exc:
+            st.error(markdown_literal(f"The retro pack could not be built: {exc}", line_break=" "))
+        except Exception:  # noqa: BLE001  a bug: logged with its traceback, one line on the page
+            _LOGGER.exception("building the retro pack failed")
+            st.error("The retro pack could not be built (the error is in the server log); each chart's "
+                     "PNG, SVG and CSV buttons still work.")
+    built = st.session_state.get(RETRO_PACK_KEY)
+    if built is not None and built[0] == built_for:
+        st.download_button(
+            "Download retro pack (ZIP)",
+            data=built[1],
+            file_name=retro_pack_filename(view),
+            mime="application/zip",
+            key="retro-pack",
+            on_click="ignore",
+            type="primary",
+            icon=":material/download:",
+        )
