@@ -101,7 +101,7 @@ def require_data(view: DataView) -> bool:
     if status.state == "ready":
         return True
     if status.state == "missing":
-        st.info(f"No database yet at {literal_markdown(view.db_path)}. Load your survey export and attendance with:")
+        st.info(f"No database yet at {markdown_literal(view.db_path)}. Load your survey export and attendance with:")
         st.code(ingest_command(view.db_path), language="bash", wrap_lines=True)
         st.caption("Or try the demo data: `python -m pipeline demo`")
     elif status.state == "empty" and status.detail:
@@ -137,11 +137,6 @@ def show_damaged_database(db_path: Path, detail: str) -> None:
     if not failures.empty:
         st.subheader("Failed runs")
         st.dataframe(failures, hide_index=True, width="stretch")
-
-
-def literal_markdown(text: object) -> str:
-    """A user-supplied string inside Markdown, shown as typed (see core.plain_text)."""
-    return markdown_literal(text)
 
 
 def fmt_score(value: float | None, out_of: str = "") -> str:

@@ -85,8 +85,8 @@ def digest(path: Path) -> str | None:
 
 
 def plain(markdown: str) -> str:
-    """Text shown through ui.literal_markdown, with its backslash escapes taken off."""
-    return re.sub(r"\\(.)", r"\1", markdown)
+    """Text shown through markdown_literal, with its backslash escapes and word joiners taken off."""
+    return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")
 
 
 def texts(at: AppTest) -> str:
