@@ -6,6 +6,7 @@ Thin entry point: settings, navigation, the shared sidebar filters, then the pag
 import duckdb
 import streamlit as st
 
+from core.plain_text import markdown_literal
 from dashboard import navigation, ui
 from core.settings import SettingsError, load_settings, resolve_db_path
 
@@ -14,7 +15,7 @@ st.set_page_config(page_title="Review Pulse", page_icon=":material/monitor_heart
 try:
     settings = load_settings()
 except SettingsError as exc:
-    st.error(f"Settings file problem: {ui.literal_markdown(exc)}")
+    st.error(f"Settings file problem: {markdown_literal(exc)}")
     st.stop()
 
 ui.require_sign_in(settings)

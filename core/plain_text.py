@@ -2,7 +2,10 @@
 
 * Markdown (Streamlit captions, the retro summary): every ASCII punctuation mark is
   backslash-escaped, so nothing is a link, image, heading, emphasis, colour directive or
-  LaTeX; line breaks become spaces or hard breaks, never new blocks.
+  LaTeX; line breaks become spaces or hard breaks, never new blocks. Escapes do not stop
+  GitHub-flavoured auto-links (``www.x.org``, ``http://x.org``, ``a@x.org``: Streamlit's
+  renderer finds them in the text after escapes are resolved), so an invisible word joiner
+  follows every ``.``, ``@`` and ``:``, where each of those patterns needs a plain character.
 * Chart specs (Vega-Lite, rendered by vl-convert): control characters make vl-convert
   panic inside code that cannot unwind, and the whole process aborts. Every string in a
   spec is cleaned once, when the spec is built (``clean_spec``).
@@ -15,6 +18,10 @@ import unicodedata
 from typing import Any
 
 _MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+# U+2060 WORD JOINER: zero width, no line break, not a word character, so no auto-link
+# pattern (a domain's dots, an address's @, a scheme's ://) can run across it.
+_WORD_JOINER = "\u2060"
+_AUTOLINK_JOINTS = re.compile(r"(\\[.@:])")
 
 
 def _without_controls(text: str, replacement: str = " ") -> str:
@@ -24,9 +31,11 @@ def _without_controls(text: str, replacement: str = " ") -> str:
 
 
 def markdown_literal(text: object, *, line_break: str = "  \n") -> str:
-    """``text`` inside Markdown, shown as typed. Lines are joined by ``line_break``
-    (a hard break by default; pass " " for a heading or a table cell)."""
-    lines = [_MARKDOWN_PUNCTUATION.sub(r"\\\1", _without_controls(line).strip()) for line in str(text).splitlines()]
+    """``text`` inside Markdown, shown as typed and never a link. The one way to put text
+    that came from a file or a setting into st.markdown / st.caption / labels. Lines are joined
+    by ``line_break`` (a hard break by default; pass " " for a heading or a table cell)."""
+    lines = [_AUTOLINK_JOINTS.sub(r"\1" + _WORD_JOINER, _MARKDOWN_PUNCTUATION.sub(r"\\\1", _without_controls(line).strip()))
+             for line in str(text).splitlines()]
     return line_break.join(line for line in lines if line) or "\u200b"
 
 

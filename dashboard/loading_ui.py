@@ -1,7 +1,7 @@
 """Streamlit pieces of the Load data page: the preview, the mapping boxes, the run outcome.
 
 Every file name, header and message here comes from outside, so each is shown as text
-(``st.text``, dataframes, or ``ui.literal_markdown``), never as Markdown.
+(``st.text``, dataframes, or ``core.plain_text.markdown_literal``), never as Markdown.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import streamlit as st
 from pipeline.app_loading import BrowserLoadError, BrowserMapping, column_headers
 from pipeline.loader import RunSummary
 from pipeline.preview import InspectReport
+from core.plain_text import markdown_literal
 from dashboard import ui
 from core.access import may_load_data
 from core.settings import Settings
@@ -39,7 +40,7 @@ def show_preview(report: InspectReport, display_name: dict[str, str]) -> None:
             st.text(name)
             if result.report is not None:
                 mapping = result.report
-                st.caption(ui.literal_markdown(
+                st.caption(markdown_literal(
                     f"{mapping.tool or 'Generic export'} · {mapping.layout} layout · {mapping.header_rows} header row(s)"
                     f" · answers 1–{mapping.scale_max}"))
                 cols = st.columns(2)
@@ -61,12 +62,12 @@ def show_preview(report: InspectReport, display_name: dict[str, str]) -> None:
                     st.caption("Columns not stored (not mapped; their values are never read into the database):")
                     st.text(", ".join(result.unused_columns))
                 for line in [*mapping.suggestions, *mapping.notes]:
-                    st.caption(ui.literal_markdown(line))
+                    st.caption(markdown_literal(line))
             if result.error:
-                st.error(ui.literal_markdown(_with_names(result.error, display_name)))
+                st.error(markdown_literal(_with_names(result.error, display_name)))
                 st.caption("Pick the right columns under *Fix the mapping* below, or name them in review_pulse.toml.")
     for line in report.skipped:
-        st.caption(ui.literal_markdown(_with_names(line, display_name)))
+        st.caption(markdown_literal(_with_names(line, display_name)))
 
 
 def forget_stale_picks(paths: list[Path]) -> list[str]:
@@ -142,7 +143,7 @@ def run_with_status(label: str, work: Callable[[], RunSummary]) -> RunSummary | 
 def show_run(outcome: RunSummary | BrowserLoadError, display_name: dict[str, str]) -> None:
     """The run summary, or the one-line reason nothing was loaded."""
     if isinstance(outcome, BrowserLoadError):
-        st.error(ui.literal_markdown("Nothing was loaded: " + _with_names(str(outcome), display_name)))
+        st.error(markdown_literal("Nothing was loaded: " + _with_names(str(outcome), display_name)))
         return
     st.success(f"Loaded: run {outcome.run_id}. Every page shows the new data now.")
     st.text(_with_names("\n".join(outcome.lines()), display_name))

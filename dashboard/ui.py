@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shlex
 from collections.abc import Callable
 from pathlib import Path
@@ -10,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from core import anonymity
+from core.errors import UserFacingError
 from core.access import sign_in_allowed
 from dashboard import navigation
 from dashboard.data import CACHE_KEYS, CACHE_TTL_SECONDS, cached_view
@@ -23,6 +25,8 @@ from core.store import data_version
 
 ALL_SERIES = "All series"
 VIEW_KEY = "review_pulse_view"
+RETRO_PACK_KEY = "retro_pack_built"  # (period, series, data version) and the ZIP's bytes
+_LOGGER = logging.getLogger(__name__)
 
 
 def sidebar_filters(db_path: Path, settings: Settings) -> DataView:
@@ -98,7 +102,7 @@ def require_data(view: DataView) -> bool:
     if status.state == "ready":
         return True
     if status.state == "missing":
-        st.info(f"No database yet at {literal_markdown(view.db_path)}. Load your survey export and attendance with:")
+        st.info(f"No database yet at {markdown_literal(view.db_path)}. Load your survey export and attendance with:")
         st.code(ingest_command(view.db_path), language="bash", wrap_lines=True)
         st.caption("Or try the demo data: `python -m pipeline demo`")
     elif status.state == "empty" and status.detail:
@@ -134,11 +138,6 @@ def show_damaged_database(db_path: Path, detail: str) -> None:
     if not failures.empty:
         st.subheader("Failed runs")
         st.dataframe(failures, hide_index=True, width="stretch")
-
-
-def literal_markdown(text: object) -> str:
-    """A user-supplied string inside Markdown, shown as typed (see core.plain_text)."""
-    return markdown_literal(text)
 
 
 def fmt_score(value: float | None, out_of: str = "") -> str:
@@ -249,15 +248,34 @@ def csv_download(rows: Callable[[], pd.DataFrame], slug: str) -> None:
 
 
 def retro_pack_button(view: DataView) -> None:
+    """Build the pack on a click, then offer it; a build that fails is one line on the page.
+
+    (A download button with a callable would build it on the click too, but a failure there
+    only reaches the server log: the browser downloads nothing and says nothing.)
+    """
     from review_pulse.retro_pack import build_retro_pack, retro_pack_filename
 
-    st.download_button(
-        "Download retro pack (ZIP)",
-        data=lambda: build_retro_pack(view),
-        file_name=retro_pack_filename(view),
-        mime="application/zip",
-        key="retro-pack",
-        on_click="ignore",
-        type="primary",
-        icon=":material/folder_zip:",
-    )
+    built_for = (view.period.label, view.series_label, data_version(view.db_path))
+    if st.button("Build retro pack", key="retro-pack-build", icon=":material/folder_zip:"):
+        st.session_state.pop(RETRO_PACK_KEY, None)
+        try:
+            with st.spinner("Building the retro pack…"):
+                st.session_state[RETRO_PACK_KEY] = (built_for, build_retro_pack(view))
+        except UserFacingError as exc:
+            st.error(markdown_literal(f"The retro pack could not be built: {exc}", line_break=" "))
+        except Exception:  # noqa: BLE001  a bug: logged with its traceback, one line on the page
+            _LOGGER.exception("building the retro pack failed")
+            st.error("The retro pack could not be built (the error is in the server log); each chart's "
+                     "PNG, SVG and CSV buttons still work.")
+    built = st.session_state.get(RETRO_PACK_KEY)
+    if built is not None and built[0] == built_for:
+        st.download_button(
+            "Download retro pack (ZIP)",
+            data=built[1],
+            file_name=retro_pack_filename(view),
+            mime="application/zip",
+            key="retro-pack",
+            on_click="ignore",
+            type="primary",
+            icon=":material/download:",
+        )

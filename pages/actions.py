@@ -4,6 +4,7 @@ import shlex
 
 import streamlit as st
 
+from core.plain_text import markdown_literal
 from dashboard import ui
 from review_pulse import action_report, report
 from core.links import markdown_destination, safe_link
@@ -63,11 +64,11 @@ else:
     st.caption(f"{len(rows)} open, oldest first; {int(rows['overdue'].sum())} overdue. Bring them to the next review.")
     ui.csv_download(lambda: action_report.open_actions_rows(view, today), "open-actions")
     for row in rows.head(OPEN_SHOWN).itertuples(index=False):
-        title = ui.literal_markdown(row.title)  # plain text: never Markdown or HTML
+        title = markdown_literal(row.title)  # plain text: never Markdown or HTML
         link = safe_link(row.link)
         label = f"[{title}]({markdown_destination(link)})" if link else title
         flag = ":red-badge[Overdue] " if row.overdue else ""
-        where = " · ".join(ui.literal_markdown(p) for p in (row.source, row.team) if isinstance(p, str) and p)
+        where = " · ".join(markdown_literal(p) for p in (row.source, row.team) if isinstance(p, str) and p)
         st.markdown(f"{flag}{label}  \n:gray[{row.age_days} days old · due {row.due_by:%d %b %Y} · {where}]")
     if len(rows) > OPEN_SHOWN:
         st.caption(f"{len(rows) - OPEN_SHOWN} more in the CSV.")

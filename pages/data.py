@@ -4,13 +4,14 @@ from pathlib import Path
 
 import streamlit as st
 
+from core.plain_text import markdown_literal
 from dashboard import ui
 from review_pulse import queries
 from core.run_log import failed_runs
 
 view = ui.current_view()
 st.title("Data")
-st.caption(f"Database: {ui.literal_markdown(view.db_path)}")
+st.caption(f"Database: {markdown_literal(view.db_path)}")
 
 failures = failed_runs(view.db_path)
 if not ui.require_data(view):

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from pipeline.feedback_analysis import SENTIMENTS, fingerprint
+from core.plain_text import markdown_literal
 from dashboard import ui
 from review_pulse import report
 from review_pulse.feedback_summary import FeedbackData, theme_names
@@ -46,7 +47,7 @@ if data.count() > 0:
     for number, (theme_id, picked) in enumerate(quotes.items()):
         mix = overview[overview["theme"] == theme_id].set_index("sentiment")["comments"]
         with cards[number % 2].container(border=True):
-            st.caption(f"**{ui.literal_markdown(names[theme_id])}** · {int(mix.sum())} comments · "
+            st.caption(f"**{markdown_literal(names[theme_id])}** · {int(mix.sum())} comments · "
                        + " · ".join(f"{int(mix.get(s, 0))} {s}" for s in SENTIMENTS))
             for sentiment, text in picked:
                 st.text(f"“{text}” ({sentiment})")  # plain text: no Markdown, links, images or HTML
@@ -58,7 +59,7 @@ if data.count() > 0:
             if not topics:
                 st.info("Not enough comments in this period to find topics.")
             for number, topic in enumerate(topics, 1):
-                st.caption(f"**Topic {number}:** {ui.literal_markdown(', '.join(topic.terms))} · {topic.comments} comments, "
+                st.caption(f"**Topic {number}:** {markdown_literal(', '.join(topic.terms))} · {topic.comments} comments, "
                            f"{topic.untagged} with no theme from the dictionary")
                 for example in topic.examples:
                     st.text(f"“{example}”")
@@ -67,7 +68,7 @@ if data.count() > 0:
 st.subheader("Answers")
 search = st.text_input("Search feedback", key="feedback_search", placeholder="e.g. roadmap, action items")
 chip_themes = tuple(st.pills("Theme", list(names), selection_mode="multi", key="feedback_themes",
-                             format_func=lambda theme_id: ui.literal_markdown(names[theme_id])) or ())  # labels are Markdown
+                             format_func=lambda theme_id: markdown_literal(names[theme_id])) or ())  # labels are Markdown
 chip_sentiments = tuple(st.pills("Sentiment", list(SENTIMENTS), selection_mode="multi", key="feedback_sentiments",
                                  format_func=str.capitalize) or ())
 filters = (search, chip_themes, chip_sentiments)
@@ -79,15 +80,15 @@ filtered = bool(search.strip() or chip_themes or chip_sentiments)
 
 count_text = f"{total:,} answer{'s' if total != 1 else ''}"
 if search.strip():
-    count_text += f" matching “{ui.literal_markdown(search.strip())}”"
+    count_text += f" matching “{markdown_literal(search.strip())}”"
 if chip_themes or chip_sentiments:
-    count_text += " in " + ui.literal_markdown(" or ".join(names[t] for t in chip_themes) or "any theme")
+    count_text += " in " + markdown_literal(" or ".join(names[t] for t in chip_themes) or "any theme")
     count_text += (", " + " or ".join(chip_sentiments)) if chip_sentiments else ""
 if filtered and 0 < total < minimum:
     # A narrow filter would single out a few people's words: say so instead of showing them.
     st.info(f"{ui.suppressed_text(settings, 'comments').capitalize()} match these filters; they are not shown, for anonymity. Widen the filters.")
     st.stop()
-st.markdown(f"**{count_text}** to *{ui.literal_markdown(settings.feedback_question.text)}*")
+st.markdown(f"**{count_text}** to *{markdown_literal(settings.feedback_question.text)}*")
 
 answers = data.comments(*filters, limit=st.session_state["feedback_shown"])
 if answers.empty:
@@ -98,7 +99,7 @@ ui.csv_download(lambda: data.comments(*filters).assign(themes=lambda f: f["theme
 for week, text, sentiment, _score, themes in answers.itertuples(index=False):
     with st.container(border=True):
         tags = " · ".join([sentiment.capitalize(), *(names.get(t, t) for t in themes)])
-        st.caption(f"Week of {week:%d %b %Y} · {ui.literal_markdown(tags)}")
+        st.caption(f"Week of {week:%d %b %Y} · {markdown_literal(tags)}")
         st.text(text)  # plain text: no Markdown, links, images or HTML
 
 if total > len(answers):

@@ -6,6 +6,7 @@ from pipeline.app_loading import (
     UPLOAD_KINDS, BrowserLoadError, Upload, failed_since, file_pattern, last_sheet_sync, load_files, preview_surveys,
     remember_mapping, saved_uploads, sync_sheets,
 )
+from core.plain_text import markdown_literal
 from dashboard import loading_ui, ui
 from core.run_log import failed_runs
 from core.settings import settings_path
@@ -78,7 +79,7 @@ else:
     st.caption(f"Last successful sync: {synced:%Y-%m-%d %H:%M} UTC" if synced else "Not synced yet.")
     failure = failed_since(synced, failed_runs(view.db_path).itertuples(index=False, name=None))
     if failure:
-        st.warning(ui.literal_markdown("Last sync failed: " + failure))
+        st.warning(markdown_literal("Last sync failed: " + failure))
     if st.button("Sync now", icon=":material/sync:"):
         def sync():  # noqa: ANN202
             st.write(f"Reading {len(settings.sheets)} sheet(s) and loading them in one transaction…")

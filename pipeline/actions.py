@@ -8,6 +8,9 @@ Formats, detected from a CSV header or the JSON's shape (and named in the run su
 * ``linear``      Linear's CSV export: ID, Team, Title, Status, Labels ("a, b"), Created,
                   Completed, Canceled, Due Date (ISO 8601 times).
 * ``github``      ``gh issue list --json number,title,state,stateReason,labels,createdAt,closedAt,url``.
+* ``github-rest`` GitHub's REST API issue list (``GET /repos/{owner}/{repo}/issues``: ``html_url``,
+                  ``created_at``, ``closed_at``, ``state``, ``state_reason``, labels as objects);
+                  pull requests (items with a ``pull_request`` key) are skipped and counted.
 * ``incident.io`` the follow-ups API response (``{"follow_ups": [...]}``) or its list.
 * ``sheet``       a plain sheet: Review date, Action, Status, Due, Done, Link (+ Series, Team).
 
@@ -56,7 +59,7 @@ DROPPED_RESOLUTIONS = ("Won't do", "Wont do", "Won't fix", "Duplicate", "Cannot 
 PEOPLE_WORDS = frozenset({"assignee", "assignees", "reporter", "creator", "watcher", "watchers", "owner", "author",
                           "lead", "requester", "approver", "approvers", "voter", "voters", "subscriber",
                           "subscribers", "user", "email", "participants", "responder"})
-PEOPLE_JSON_KEYS = ("assignee", "assignees", "author", "creator", "reporter", "owner", "user", "closedBy")
+PEOPLE_JSON_KEYS = ("assignee", "assignees", "author", "creator", "reporter", "owner", "user", "closedBy", "closed_by")
 
 MAX_TITLE_CHARS = 500
 GMT_OFFSET = re.compile(r"\b(?:GMT|UTC)\s*([+-])(\d{2}):?(\d{2})\b")
@@ -105,6 +108,8 @@ class ParsedActions:
     dropped_columns: list[str] = field(default_factory=list)  # people columns, never read
     unused_columns: list[str] = field(default_factory=list)
     refused_links: int = 0  # links that were not http(s); stored as no link
+    skipped_pull_requests: int = 0  # GitHub's REST issue list holds pull requests too; they are not actions
+    closed_without_reason: int = 0  # GitHub issues closed with no state reason: counted done, may be "not planned"
 
 
 # --- statuses ------------------------------------------------------------------------
@@ -206,6 +211,7 @@ class _Row:
 class _Builder:
     def __init__(self, source: str, fmt: str, settings: Settings, series: str | None, dayfirst: bool = False) -> None:
         self.parsed = ParsedActions(source, fmt)
+        self.item_source = "github" if fmt == "github-rest" else fmt  # the contract's `source`: the tracker
         self.settings = settings
         self.series = series or settings.default_series
         self.statuses = StatusMap(settings)
@@ -288,7 +294,7 @@ class _Builder:
         return ActionItem(
             action_key=key, series=(row.series or self.series), title=title, status=status,
             tracker_status=tracker_status[:100], created=created, due=due, closed=closed,
-            team=(row.team or None), source=self.parsed.format, link=link, review_date=review_date,
+            team=(row.team or None), source=self.item_source, link=link, review_date=review_date,
             link_method=link_method, source_file=self.parsed.source, source_line=row.line,
         )
 
@@ -441,15 +447,30 @@ def _replace(item: ActionItem, **changes: object) -> ActionItem:
 # --- JSON formats --------------------------------------------------------------------
 
 
+def _github_status(state: str, reason: str) -> str:
+    """gh and the REST API say the same in two spellings (CLOSED/NOT_PLANNED, closed/not_planned)."""
+    state, reason = state.upper(), reason.upper()
+    return (reason.replace("_", " ").lower() if state == "CLOSED" and reason else state.lower()).capitalize()
+
+
 def _gh_row(issue: dict, index: int) -> _Row:
-    state = cell_text(issue.get("state")).upper()
-    reason = cell_text(issue.get("stateReason")).upper()
-    tracker_status = reason.replace("_", " ").lower() if state == "CLOSED" and reason else state.lower()
+    state = cell_text(issue.get("state"))
     labels = tuple(cell_text(l.get("name") if isinstance(l, dict) else l) for l in issue.get("labels") or [])
     url = cell_text(issue.get("url")) or None
     raw = {k: cell_text(issue.get(k)) for k in ("number", "title", "state", "stateReason", "createdAt", "closedAt", "url") if cell_text(issue.get(k))}
-    return _Row(line=index, key=url or "", title=cell_text(issue.get("title")), tracker_status=tracker_status.capitalize(),
+    return _Row(line=index, key=url or "", title=cell_text(issue.get("title")),
+                tracker_status=_github_status(state, cell_text(issue.get("stateReason"))),
                 created=issue.get("createdAt"), closed=issue.get("closedAt"), labels=labels, link=url, raw=raw)
+
+
+def _github_rest_row(issue: dict, index: int) -> _Row:
+    state = cell_text(issue.get("state"))
+    labels = tuple(cell_text(l.get("name") if isinstance(l, dict) else l) for l in issue.get("labels") or [])
+    url = cell_text(issue.get("html_url")) or None  # the same address gh calls `url`: both exports key one action
+    raw = {k: cell_text(issue.get(k)) for k in ("number", "title", "state", "state_reason", "created_at", "closed_at", "html_url") if cell_text(issue.get(k))}
+    return _Row(line=index, key=url or "", title=cell_text(issue.get("title")),
+                tracker_status=_github_status(state, cell_text(issue.get("state_reason"))),
+                created=issue.get("created_at"), closed=issue.get("closed_at"), labels=labels, link=url, raw=raw)
 
 
 def _incident_row(follow_up: dict, index: int) -> _Row:
@@ -469,8 +490,12 @@ def _incident_row(follow_up: dict, index: int) -> _Row:
                 created=follow_up.get("created_at"), closed=closed, labels=labels, link=permalink, raw=raw)
 
 
-JSON_FORMATS: dict[str, Callable[[dict, int], _Row]] = {"github": _gh_row, "incident.io": _incident_row}
+JSON_FORMATS: dict[str, Callable[[dict, int], _Row]] = {"github": _gh_row, "github-rest": _github_rest_row,
+                                                        "incident.io": _incident_row}
 GH_USED = {"number", "title", "state", "stateReason", "labels", "createdAt", "closedAt", "url"}
+GITHUB_REST_USED = {"number", "title", "state", "state_reason", "labels", "created_at", "closed_at", "html_url"}
+# Each format's name for its state reason: a closed issue without one cannot be told done from not planned.
+STATE_REASON_KEYS = {"github": "stateReason", "github-rest": "state_reason"}
 INCIDENT_USED = {"id", "title", "status", "created_at", "completed_at", "updated_at", "labels", "external_issue_reference"}
 
 
@@ -483,6 +508,8 @@ def detect_json_format(data: object) -> tuple[str, list] | None:
     first = next((i for i in items if isinstance(i, dict)), None)
     if first is None:
         return None
+    if "html_url" in first and "created_at" in first and "state" in first:
+        return "github-rest", items
     if "stateReason" in first or ("number" in first and "state" in first):
         return "github", items
     if "incident_id" in first or "external_issue_reference" in first or ("status" in first and "created_at" in first):
@@ -496,25 +523,38 @@ def parse_actions_json(document: JsonDocument, settings: Settings, series: str |
         raise ActionsFormatError(
             document.source,
             "not a known actions export: expected `gh issue list --json number,title,state,stateReason,labels,"
-            "createdAt,closedAt,url` (an array) or incident.io's follow-ups API response ({\"follow_ups\": [...]})",
+            "createdAt,closedAt,url` (an array), GitHub's REST issue list, or incident.io's follow-ups API response "
+            "({\"follow_ups\": [...]})",
         )
     fmt, items = found
     builder = _Builder(document.source, fmt, settings, series)
-    used = GH_USED if fmt == "github" else INCIDENT_USED
+    used = {"github": GH_USED, "github-rest": GITHUB_REST_USED}.get(fmt, INCIDENT_USED)
+    reason_key = STATE_REASON_KEYS.get(fmt)
     keys_seen: dict[str, None] = {}
+    rows_seen = 0
     for index, item in enumerate(items, start=1):
         if not isinstance(item, dict):
+            rows_seen += 1
             builder.parsed.rejects.append(Reject(builder.reject_keys.key(document.source, "not an object", str(index)),
                                                  document.source, index, "not a JSON object", {}))
             continue
+        if fmt == "github-rest" and "pull_request" in item:
+            builder.parsed.skipped_pull_requests += 1
+            continue
+        rows_seen += 1
         keys_seen.update(dict.fromkeys(item))
+        if reason_key and cell_text(item.get("state")).upper() == "CLOSED" and not cell_text(item.get(reason_key)):
+            builder.parsed.closed_without_reason += 1
         builder.add(JSON_FORMATS[fmt](item, index))
     builder.parsed.dropped_columns = [k for k in keys_seen if k in PEOPLE_JSON_KEYS or _is_people_header(k)]
     builder.parsed.unused_columns = [k for k in keys_seen if k not in used and k not in builder.parsed.dropped_columns]
     if fmt == "github" and items and not any(isinstance(i, dict) and i.get("url") for i in items):
         raise ActionsFormatError(document.source, "the gh export has no url field: add url to --json "
                                  "(gh issue list --json number,title,state,stateReason,labels,createdAt,closedAt,url)")
-    return builder.finish(len(items))
+    if fmt == "github-rest" and items and not rows_seen:
+        raise ActionsFormatError(document.source, f"GitHub REST issue list with only pull requests "
+                                 f"({builder.parsed.skipped_pull_requests}): no issue to load as an action")
+    return builder.finish(rows_seen)
 
 
 def latest_per_key(parsed: list[ParsedActions]) -> list[ActionItem]:

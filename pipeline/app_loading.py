@@ -11,9 +11,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import stat
 import tempfile
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -221,16 +222,20 @@ def remember_mapping(settings_path: Path, mapping: BrowserMapping, files_pattern
     """Append the mapping as a [[sources]] entry to the settings file, keeping its comments.
 
     The file is re-read with the strict loader before it replaces the old one, so a
-    mapping that the CLI would refuse is never saved.
+    mapping that the CLI would refuse is never saved. See ``_rewrite_settings`` for how the
+    file is replaced (a symlink's target, its mode, one writer at a time).
     """
-    import tomlkit  # only when a mapping is saved
-
-    text = settings_path.read_text(encoding="utf-8") if settings_path.exists() else ""
-    document = tomlkit.parse(text)
-    entry = tomlkit.table()
     if not files_pattern.strip():
         raise BrowserLoadError("the mapping was not saved: name the files it applies to")
-    entry["files"] = [files_pattern.strip()]
+    _rewrite_settings(settings_path, lambda text: _with_source(text, mapping, files_pattern.strip()))
+
+
+def _with_source(text: str, mapping: BrowserMapping, files_pattern: str) -> str:
+    import tomlkit  # only when a mapping is saved
+
+    document = tomlkit.parse(text)
+    entry = tomlkit.table()
+    entry["files"] = [files_pattern]
     if mapping.time_column:
         entry["time_column"] = mapping.time_column
     if mapping.header_rows:
@@ -251,13 +256,53 @@ def remember_mapping(settings_path: Path, mapping: BrowserMapping, files_pattern
         sources = tomlkit.aot()
         document["sources"] = sources
     sources.append(entry)
-    settings_path.parent.mkdir(parents=True, exist_ok=True)
-    staged = settings_path.with_name(settings_path.name + ".next")
-    staged.write_text(tomlkit.dumps(document), encoding="utf-8")
-    try:
-        load_settings(staged)
-    except SettingsError as exc:
-        staged.unlink(missing_ok=True)
-        raise BrowserLoadError(f"the mapping was not saved: {exc}") from None
-    os.replace(staged, settings_path)
+    return tomlkit.dumps(document)
 
+
+# A settings file the page creates: what open() gives under the usual umask 022. (Reading the
+# umask means setting it, which is not safe with Streamlit's threads.)
+NEW_SETTINGS_MODE = 0o644
+
+
+def _rewrite_settings(settings_path: Path, change: Callable[[str], str]) -> None:
+    """Replace the settings file with ``change(its text)``, checked by the strict loader.
+
+    * A symlinked file is written at its target (the link stays a link), keeping the
+      target's permission bits: the new file is a temporary one in the target's folder,
+      renamed over it, so a reader never sees half a file.
+    * Saves take turns on an exclusive ``flock`` of a sidecar ``.<name>.lock`` in that
+      folder, and each reads the file only once it holds the lock: two saves at once
+      both land. (The settings file itself cannot carry the lock: it is replaced.)
+    * A folder that cannot be written is one line, not a traceback.
+    """
+    import fcntl
+
+    target = settings_path.resolve()
+    folder = target.parent
+    staged: Path | None = None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / f".{target.name}.lock", "a", encoding="utf-8") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+            text = target.read_text(encoding="utf-8") if target.exists() else ""
+            mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else NEW_SETTINGS_MODE
+            descriptor, name = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".next")
+            staged = Path(name)
+            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                handle.write(change(text))
+                handle.flush()
+                os.fchmod(handle.fileno(), mode)
+                os.fsync(handle.fileno())
+            try:
+                load_settings(staged)
+            except SettingsError as exc:
+                raise BrowserLoadError(f"the mapping was not saved: {exc}") from None
+            os.replace(staged, target)
+            staged = None
+    except OSError as exc:
+        raise BrowserLoadError(f"the mapping was not saved: cannot write the settings file in {folder} "
+                               f"({exc.strerror or exc}); make the folder writable for the dashboard, "
+                               "or add the [[sources]] entry by hand") from None
+    finally:
+        if staged is not None:
+            staged.unlink(missing_ok=True)

@@ -481,6 +481,8 @@ class ActionsLoaded:
     dropped_columns: list[str]
     unused_columns: list[str]
     refused_links: int
+    skipped_pull_requests: int = 0
+    closed_without_reason: int = 0
 
     def lines(self) -> list[str]:
         return [_printable(line) for line in self._lines()]  # statuses and column names come from the files
@@ -499,6 +501,11 @@ class ActionsLoaded:
                 f"{name} ({count})" for name, count in sorted(self.unknown_statuses.items())))
         if self.refused_links:
             lines.append(f"links refused (not http/https): {self.refused_links}")
+        if self.skipped_pull_requests:
+            lines.append(f"pull requests skipped (not actions): {self.skipped_pull_requests}")
+        if self.closed_without_reason:
+            lines.append(f"closed issues without stateReason: {self.closed_without_reason}, counted as done: "
+                         "\"not planned\" cannot be told from \"done\" (add stateReason to `gh issue list --json`)")
         if self.dropped_columns:
             lines.append("people columns dropped (never stored): " + ", ".join(self.dropped_columns))
         if self.unused_columns:
@@ -557,4 +564,6 @@ def write_actions(con: duckdb.DuckDBPyConnection, parsed: Sequence[ParsedActions
         dropped_columns=sorted({c for p in parsed for c in p.dropped_columns}),
         unused_columns=sorted({c for p in parsed for c in p.unused_columns}),
         refused_links=sum(p.refused_links for p in parsed),
+        skipped_pull_requests=sum(p.skipped_pull_requests for p in parsed),
+        closed_without_reason=sum(p.closed_without_reason for p in parsed),
     )

@@ -163,6 +163,17 @@ def scorecard_rows(c: ReportContent) -> list[list[str]]:
 
 SCORECARD_HEADER = ["Statement", "Mean", "% agree", "n", "Change", "Target"]
 
+# The longest text a table cell of the report or the slides holds. fpdf2 cannot split a table
+# row across pages, so one long cell (a 750-character team name wraps to ~50 lines in its
+# column) made the whole PDF fail; 160 characters stay a few lines in the narrowest column.
+TABLE_CELL_MAX_CHARS = 160
+
+
+def table_cell(text: object) -> str:
+    """A table cell's text, clipped to TABLE_CELL_MAX_CHARS with an ellipsis."""
+    value = str(text)
+    return value if len(value) <= TABLE_CELL_MAX_CHARS else value[: TABLE_CELL_MAX_CHARS - 1].rstrip() + "…"
+
 
 def theme_lines(c: ReportContent) -> list[tuple[str, str, list[tuple[str, str]]]]:
     """(theme name, "n comments: x positive · y neutral · z negative", quotes) for themes with comments."""
@@ -379,7 +390,7 @@ def build_pdf(c: ReportContent) -> bytes:
                        first_row_as_headings=True) as table:
             table.row([pdf_text(h) for h in SCORECARD_HEADER])
             for row in rows:
-                table.row([pdf_text(cell) for cell in row])
+                table.row([pdf_text(table_cell(cell)) for cell in row])
         pdf.ln(3)
         para(lagging_line(c), size=10, bold=True)
     else:
@@ -431,7 +442,7 @@ def build_pdf(c: ReportContent) -> bytes:
                        line_height=5) as table:
             table.row(["Action", "Team", "Due", "Age"])
             for row in open_rows[:PDF_OPEN_ACTIONS]:
-                table.row([pdf_text(cell) for cell in row])
+                table.row([pdf_text(table_cell(cell)) for cell in row])
         if len(open_rows) > PDF_OPEN_ACTIONS:
             para(open_actions_shown(c, PDF_OPEN_ACTIONS, len(open_rows)) + ".", size=9)
     pdf.ln(3)
@@ -507,7 +518,7 @@ def build_pptx(c: ReportContent) -> bytes:
             table.cell(0, j).text = text
         for i, row in enumerate(rows, start=1):
             for j, text in enumerate(row):
-                table.cell(i, j).text = text
+                table.cell(i, j).text = table_cell(text)
         for i in range(len(rows) + 1):
             for j in range(len(SCORECARD_HEADER)):
                 for p in table.cell(i, j).text_frame.paragraphs:
@@ -545,7 +556,7 @@ def build_pptx(c: ReportContent) -> bytes:
             table.cell(0, j).text = text
         for i, row in enumerate(shown, start=1):
             for j, text in enumerate(row):
-                table.cell(i, j).text = text
+                table.cell(i, j).text = table_cell(text)
                 table.cell(i, j).text_frame.paragraphs[0].font.size = Pt(12)
     s = titled("Talking points")
     box = s.shapes.add_textbox(Inches(0.6), Inches(1.3), slide_w - Inches(1.2), slide_h - Inches(1.6))

@@ -125,6 +125,72 @@ GH_EXPECTED = {
     "https://github.com/acme/platform/issues/44": ("open", "2026-03-04", None, "2026-03-02", None),
 }
 
+# GitHub's REST API issue list (GET /repos/acme/platform/issues?state=all), shaped as documented:
+# snake_case times, `url` is the API address and `html_url` the page, labels and people as objects,
+# pull requests in the same list with a `pull_request` object. Issues 41-44 are the gh export's
+# issues above, so both exports key the same four actions.
+_OCTOCAT = {"login": "ana-souza", "id": 583231, "node_id": "MDQ6VXNlcjU4MzIzMQ==", "type": "User", "site_admin": False,
+            "avatar_url": "https://avatars.githubusercontent.com/u/583231?v=4", "html_url": "https://github.com/ana-souza",
+            "url": "https://api.github.com/users/ana-souza"}
+
+
+def _rest_label(name):
+    return {"id": 208045946, "node_id": "MDU6TGFiZWwyMDgwNDU5NDY=", "name": name, "description": "", "color": "ededed",
+            "default": False, "url": f"https://api.github.com/repos/acme/platform/labels/{name}"}
+
+
+def _rest_issue(number, title, state, state_reason, created, closed, labels=(), pull_request=False):
+    api = f"https://api.github.com/repos/acme/platform/issues/{number}"
+    issue = {
+        "url": api, "repository_url": "https://api.github.com/repos/acme/platform",
+        "labels_url": api + "/labels{/name}", "comments_url": api + "/comments", "events_url": api + "/events",
+        "html_url": f"https://github.com/acme/platform/{'pull' if pull_request else 'issues'}/{number}",
+        "id": 1000 + number, "node_id": f"I_kwDOAbc{number}", "number": number, "title": title,
+        "user": _OCTOCAT, "labels": [_rest_label(n) for n in labels], "state": state, "locked": False,
+        "assignee": _OCTOCAT, "assignees": [_OCTOCAT], "milestone": None, "comments": 2,
+        "created_at": created, "updated_at": closed or created, "closed_at": closed,
+        "author_association": "MEMBER", "active_lock_reason": None, "body": "Follow-up from the review.",
+        "closed_by": _OCTOCAT if closed else None,
+        "reactions": {"url": api + "/reactions", "total_count": 0, "+1": 0, "-1": 0},
+        "timeline_url": api + "/timeline", "performed_via_github_app": None, "state_reason": state_reason,
+    }
+    if pull_request:
+        issue["pull_request"] = {"url": f"https://api.github.com/repos/acme/platform/pulls/{number}",
+                                 "html_url": f"https://github.com/acme/platform/pull/{number}",
+                                 "diff_url": f"https://github.com/acme/platform/pull/{number}.diff",
+                                 "patch_url": f"https://github.com/acme/platform/pull/{number}.patch",
+                                 "merged_at": closed}
+    return issue
+
+
+GITHUB_REST_ISSUES = [
+    _rest_issue(41, "Document the failover drill", "closed", "completed", "2026-03-18T17:02:11Z",
+                "2026-03-30T08:15:00Z", labels=("review-2026-03-18", "docs")),
+    _rest_issue(45, "Bump the runbook linter", "closed", None, "2026-03-19T09:00:00Z", "2026-03-20T09:00:00Z",
+                pull_request=True),
+    _rest_issue(42, "Add cache stampede protection", "closed", "not_planned", "2026-03-11T12:00:00Z",
+                "2026-03-14T09:00:00Z"),
+    _rest_issue(43, "Page the secondary after 10 minutes", "open", None, "2026-03-25T10:00:00Z", None, labels=("bug",)),
+    _rest_issue(44, "Reopened: tune alert thresholds", "open", "reopened", "2026-03-04T18:00:00Z", None),
+    _rest_issue(46, "Retire the legacy status page", "closed", "duplicate", "2026-03-12T10:00:00Z",
+                "2026-03-13T10:00:00Z"),
+    _rest_issue(47, "Pin the deploy tool version", "closed", None, "2026-03-05T10:00:00Z", "2026-03-06T10:00:00Z"),
+    _rest_issue(48, "Dashboards for the queue depth", "open", None, "2026-03-26T10:00:00Z", None, pull_request=True),
+]
+# key -> (status, created, closed); 45 and 48 are pull requests, skipped. 47 was closed before
+# GitHub had state reasons (null): counted done, and the summary says it could be "not planned".
+GITHUB_REST_EXPECTED = {
+    "https://github.com/acme/platform/issues/41": ("done", "2026-03-18", "2026-03-30"),
+    "https://github.com/acme/platform/issues/42": ("dropped", "2026-03-11", "2026-03-14"),
+    "https://github.com/acme/platform/issues/43": ("open", "2026-03-25", None),
+    "https://github.com/acme/platform/issues/44": ("open", "2026-03-04", None),
+    "https://github.com/acme/platform/issues/46": ("dropped", "2026-03-12", "2026-03-13"),
+    "https://github.com/acme/platform/issues/47": ("done", "2026-03-05", "2026-03-06"),
+}
+GITHUB_REST_PULL_REQUESTS = 2
+GITHUB_REST_CLOSED_WITHOUT_REASON = 1  # 47 (45 is a pull request: skipped before it is counted)
+
+
 _LISA = {"email": "lisa@example.com", "id": "01FCNDV6P870EA6S7TK1DSYDG0", "name": "Lisa Example", "role": "viewer",
          "slack_user_id": "U02AYNF2XJM"}
 

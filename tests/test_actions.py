@@ -333,3 +333,69 @@ def test_json_export_is_refused_before_it_is_read_whole(tmp_path: Path, monkeypa
         with pytest.raises(SourceFileError, match=problem):
             json_files.read_json(path)
     assert reads == [101]  # at most one byte past the limit, never the whole file
+
+
+# --- GitHub: the REST API's issue list, and gh exports without stateReason -----------------
+
+
+def _people_and_pr_text(db: Path) -> list[str]:
+    return [t for t in ("ana-souza", "Bump the runbook linter", "Dashboards for the queue depth",
+                        "api.github.com") if t in _all_stored_text(db)]
+
+
+def test_github_rest_issue_list_loads_skipping_pull_requests(tmp_path: Path, db_path: Path, capsys) -> None:
+    export = tmp_path / "issues.json"
+    export.write_text(json.dumps(ex.GITHUB_REST_ISSUES, indent=2), encoding="utf-8")
+    assert ingest(db_path, "--actions", str(export)) == 0
+    out = capsys.readouterr().out
+    assert "(github-rest)" in out
+    assert f"pull requests skipped (not actions): {ex.GITHUB_REST_PULL_REQUESTS}" in out
+    assert f"closed issues without stateReason: {ex.GITHUB_REST_CLOSED_WITHOUT_REASON}," in out
+    assert "action rows rejected" not in out
+    stored = {r[0]: r[1:] for r in rows(db_path, "SELECT action_key, status, created, closed, source FROM actions")}
+    assert stored == {key: (status, _d(created), _d(closed), "github")
+                      for key, (status, created, closed) in ex.GITHUB_REST_EXPECTED.items()}
+    assert _people_and_pr_text(db_path) == []  # no people, no pull requests, no API addresses
+
+
+def test_github_rest_and_gh_exports_of_one_repository_key_the_same_actions(exports, tmp_path: Path, db_path: Path,
+                                                                           capsys) -> None:
+    rest = tmp_path / "issues.json"
+    rest.write_text(json.dumps(ex.GITHUB_REST_ISSUES), encoding="utf-8")
+    assert ingest(db_path, "--actions", str(exports["github"])) == 0
+    assert ingest(db_path, "--actions", str(rest)) == 0
+    shared = set(ex.GH_EXPECTED) & set(ex.GITHUB_REST_EXPECTED)
+    assert len(shared) == 4
+    assert f"actions updated:     {len(shared)}" in capsys.readouterr().out
+    assert rows(db_path, "SELECT count(*) FROM actions") == [(len(set(ex.GH_EXPECTED) | set(ex.GITHUB_REST_EXPECTED)),)]
+
+
+def test_github_rest_list_of_only_pull_requests_fails_in_one_line(tmp_path: Path, db_path: Path, capsys) -> None:
+    prs = [i for i in ex.GITHUB_REST_ISSUES if "pull_request" in i]
+    export = tmp_path / "pulls.json"
+    export.write_text(json.dumps(prs), encoding="utf-8")
+    assert ingest(db_path, "--actions", str(export)) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and f"only pull requests ({len(prs)})" in err and "pulls.json" in err
+
+
+@pytest.mark.parametrize(("fields", "closed_without_reason"), [
+    # gh issue list --json … without stateReason: every closed issue may have been "not planned"
+    (("number", "title", "state", "labels", "createdAt", "closedAt", "url"),
+     sum(1 for i in ex.GH_ISSUES if i["state"] == "CLOSED")),
+    # with it: none in the fixture lacks a reason
+    (("number", "title", "state", "stateReason", "labels", "createdAt", "closedAt", "url"), 0),
+])
+def test_gh_export_without_state_reason_says_not_planned_is_unknown(tmp_path: Path, db_path: Path, capsys,
+                                                                    fields: tuple[str, ...],
+                                                                    closed_without_reason: int) -> None:
+    export = tmp_path / "gh.json"
+    export.write_text(json.dumps([{k: v for k, v in i.items() if k in fields} for i in ex.GH_ISSUES]), encoding="utf-8")
+    assert ingest(db_path, "--actions", str(export)) == 0
+    out = capsys.readouterr().out
+    if closed_without_reason:
+        assert (f"closed issues without stateReason: {closed_without_reason}, counted as done: "
+                '"not planned" cannot be told from "done"') in out
+        assert rows(db_path, "SELECT count(*) FROM actions WHERE status = 'dropped'") == [(0,)]
+    else:
+        assert "without stateReason" not in out

@@ -6,6 +6,7 @@ rows written here with the csv module, never through the pipeline.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -20,7 +21,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from pipeline.app_loading import (
-    BrowserMapping, Upload, failed_since, file_pattern, last_sheet_sync, remember_mapping, safe_upload_name, saved_uploads,
+    BrowserLoadError, BrowserMapping, Upload, failed_since, file_pattern, last_sheet_sync, remember_mapping, safe_upload_name, saved_uploads,
 )
 from pipeline.cli import main as pipeline_main
 from core.access import may_load_data
@@ -84,8 +85,8 @@ def digest(path: Path) -> str | None:
 
 
 def plain(markdown: str) -> str:
-    """Text shown through ui.literal_markdown, with its backslash escapes taken off."""
-    return re.sub(r"\\(.)", r"\1", markdown)
+    """Text shown through markdown_literal, with its backslash escapes and word joiners taken off."""
+    return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")
 
 
 def texts(at: AppTest) -> str:
@@ -226,6 +227,111 @@ def test_a_mapping_the_cli_would_refuse_is_not_saved(tmp_path: Path) -> None:
     assert settings_file.read_text() == "min_group_size = 5\n"
     remember_mapping(settings_file, BrowserMapping(statements=((STATEMENTS[0], "Q1"),), scale_max=7), "q_*.csv")
     assert load_settings(settings_file).sources[0].scale_max == 7
+
+
+# --- the settings file, written safely --------------------------------------------------------
+
+
+def _saved_patterns(settings_file: Path) -> list[str]:
+    return [entry["files"][0] for entry in tomllib.loads(settings_file.read_text()).get("sources", [])]
+
+
+def test_a_symlinked_settings_file_is_updated_at_its_target_with_its_mode(tmp_path: Path) -> None:
+    real = tmp_path / "etc" / "review_pulse.toml"
+    real.parent.mkdir()
+    real.write_text("# shared settings\nmin_group_size = 7\n")
+    real.chmod(0o640)
+    link = tmp_path / "app" / "review_pulse.toml"
+    link.parent.mkdir()
+    link.symlink_to(real)
+    remember_mapping(link, BrowserMapping(time_column="Logged (UTC)"), "review_*.csv")
+    assert link.is_symlink() and link.resolve() == real
+    assert stat.S_IMODE(real.stat().st_mode) == 0o640
+    assert real.read_text().startswith("# shared settings")
+    assert _saved_patterns(real) == ["review_*.csv"] and load_settings(link).min_group_size == 7
+    assert sorted(p.name for p in real.parent.iterdir()) == [".review_pulse.toml.lock", "review_pulse.toml"]
+
+
+@contextlib.contextmanager
+def _read_only_folder(tmp_path: Path):
+    """A folder holding a settings file that this process may not write in. Permission bits do not
+    stop root, so as root it is a read-only tmpfs mount (skipped where mounting is not allowed)."""
+    folder = tmp_path / "settings"
+    folder.mkdir()
+    if os.geteuid() != 0:
+        (folder / "review_pulse.toml").write_text("min_group_size = 5\n")
+        folder.chmod(0o555)
+        try:
+            yield folder
+        finally:
+            folder.chmod(0o755)
+        return
+    import subprocess
+
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip("root cannot mount a read-only folder here")
+    try:
+        (folder / "review_pulse.toml").write_text("min_group_size = 5\n")
+        subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True, capture_output=True)
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], capture_output=True)
+
+
+def test_a_read_only_settings_folder_is_one_clear_line(tmp_path: Path) -> None:
+    with _read_only_folder(tmp_path) as folder:
+        with pytest.raises(BrowserLoadError) as caught:
+            remember_mapping(folder / "review_pulse.toml", BrowserMapping(time_column="When"), "q_*.csv")
+        message = str(caught.value)
+        assert message.startswith(f"the mapping was not saved: cannot write the settings file in {folder} ("), message
+        assert "\n" not in message
+        assert (folder / "review_pulse.toml").read_text() == "min_group_size = 5\n"
+        assert sorted(p.name for p in folder.iterdir()) == ["review_pulse.toml"]
+
+
+def _save_many(settings_file: str, worker: int, saves: int, start) -> None:
+    start.wait()
+    for number in range(saves):
+        remember_mapping(Path(settings_file), BrowserMapping(time_column=f"T{worker}"), f"w{worker}_{number}_*.csv")
+
+
+def test_saves_at_the_same_time_all_land(tmp_path: Path) -> None:
+    import multiprocessing
+
+    settings_file = tmp_path / "review_pulse.toml"
+    settings_file.write_text("# ours\n")
+    workers, saves = 6, 5
+    context = multiprocessing.get_context("fork")
+    start = context.Barrier(workers)
+    processes = [context.Process(target=_save_many, args=(str(settings_file), w, saves, start)) for w in range(workers)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(60)
+    assert [p.exitcode for p in processes] == [0] * workers
+    assert sorted(_saved_patterns(settings_file)) == sorted(f"w{w}_{n}_*.csv" for w in range(workers) for n in range(saves))
+    assert settings_file.read_text().startswith("# ours")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".review_pulse.toml.lock", "review_pulse.toml"]
+
+
+def test_the_page_says_in_one_line_when_the_settings_folder_is_not_writable(monkeypatch, tmp_path: Path,
+                                                                           db_path: Path) -> None:
+    # /sys is a folder in which no process, root included, may create a file.
+    unwritable = Path("/sys/review_pulse_settings.toml")
+    if not Path("/sys").is_dir():
+        pytest.skip("needs Linux's /sys")
+    monkeypatch.setenv("REVIEW_PULSE_SETTINGS", str(unwritable))
+    at = open_load_page(monkeypatch, db_path)
+    at.file_uploader(key="upload_surveys").set_value(("review_2026-03-04.csv", export_bytes(), "text/csv")).run()
+    at.selectbox(key="map_time").set_value("Logged (UTC)").run()
+    at.checkbox(key="remember_mapping").check().run()
+    next(b for b in at.button if b.label.startswith("Load ")).click().run()
+    assert not at.exception, at.exception
+    errors = [plain(e.value) for e in at.error]
+    assert len(errors) == 1 and "\n" not in errors[0], texts(at)
+    assert errors[0].startswith("Nothing was loaded: the mapping was not saved: cannot write the settings file in /sys")
+    assert not unwritable.exists()
 
 
 # --- who may load --------------------------------------------------------------------------

@@ -264,3 +264,61 @@ def test_slides_render_in_libreoffice(pack: zipfile.ZipFile, tmp_path: Path) -> 
     slides = PdfReader(tmp_path / "retro.pdf")
     assert len(slides.pages) == 10
     assert "Statement scorecard" in slides.pages[6].extract_text()
+
+
+# --- long cells: clipped in the report's and the slides' tables, never a failed export -------
+
+LONG_TEAM = " ".join(f"platform-squad-{n:03d}" for n in range(40))  # 759 characters, ~50 lines in its column
+
+
+def test_export_with_a_very_long_cell_clips_it_with_an_ellipsis(report_db, tmp_path: Path) -> None:
+    from review_pulse.retro_report import TABLE_CELL_MAX_CHARS
+
+    db, _rows = report_db
+    copy = tmp_path / "long-team.duckdb"
+    copy.write_bytes(db.read_bytes())
+    actions = tmp_path / "actions.csv"
+    with actions.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([["Review date", "Action", "Status", "Due", "Done", "Team"],
+                                      ["2026-04-15", "Split the on-call rota", "Open", "2026-05-01", "", LONG_TEAM]])
+    assert main(["ingest", "--db", str(copy), "--actions", str(actions)]) == 0
+    assert main(["export", "--db", str(copy), "--quarter", "2026-Q2", "--out", str(tmp_path / "out")]) == 0
+
+    clipped = LONG_TEAM[: TABLE_CELL_MAX_CHARS - 1].rstrip() + "…"
+    assert len(LONG_TEAM) > 700 and len(clipped) <= TABLE_CELL_MAX_CHARS
+    pdf = PdfReader(tmp_path / "out" / "summary_2026-Q2.pdf")
+    squeezed = "".join("".join(page.extract_text().split()) for page in pdf.pages)  # table cells wrap anywhere
+    assert "".join(clipped.split()) in squeezed
+    assert "".join(LONG_TEAM[: TABLE_CELL_MAX_CHARS + 10].split()) not in squeezed
+    deck = Presentation(tmp_path / "out" / "retro_2026-Q2.pptx")
+    table = next(shape.table for slide in deck.slides for shape in slide.shapes if shape.has_table
+                 and shape.table.cell(0, 0).text == "Action")
+    assert [table.cell(r, 1).text for r in range(1, len(table.rows))] == [clipped]
+
+
+@pytest.mark.usefixtures("apptest_like_a_server")
+@pytest.mark.parametrize("fails", [False, True])
+def test_the_overview_says_in_one_line_when_the_pack_cannot_be_built(report_db, monkeypatch, fails: bool) -> None:
+    from fpdf import FPDF
+    from fpdf.errors import FPDFException
+    from streamlit.testing.v1 import AppTest
+
+    db, _rows = report_db
+    monkeypatch.setenv("REVIEW_PULSE_DB", str(db))
+    if fails:  # fpdf2 (outside our code) refusing the document, as it did for a too-high table row
+        def refuse(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
+            raise FPDFException("The row with index 1 is too high and cannot be rendered on a single page")
+
+        monkeypatch.setattr(FPDF, "output", refuse)
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=120).run()
+    assert not at.exception, at.exception
+    at.button(key="retro-pack-build").click().run()
+    assert not at.exception, at.exception
+    downloads = [b for b in at.get("download_button") if b.proto.label == "Download retro pack (ZIP)"]
+    if fails:
+        assert [e.value for e in at.error] == ["The retro pack could not be built (the error is in the server log); "
+                                               "each chart's PNG, SVG and CSV buttons still work."]
+        assert downloads == []
+    else:
+        assert len(at.error) == 0
+        assert len(downloads) == 1

@@ -72,3 +72,17 @@ def test_with_auth_other_domains_are_turned_away(monkeypatch, demo_db, tmp_path)
                   'allowed_email_domains = ["example.com"]\n', tmp_path)
     assert "is not allowed here" in at.error[0].value
     assert len(at.metric) == 0
+
+
+def test_sign_in_dependencies_are_pinned_and_installed() -> None:
+    """st.login raises StreamlitMissingAuthlibError without Authlib; its Starlette client needs httpx."""
+    from streamlit.auth_util import is_authlib_installed
+
+    pins = dict(line.split("==") for line in (Path(APP).parent / "requirements.txt").read_text().splitlines()
+                if "==" in line and not line.startswith("#"))
+    assert {"Authlib", "joserfc", "httpx", "httpcore"} <= set(pins)
+    assert is_authlib_installed()
+    import authlib
+    import httpx
+
+    assert (authlib.__version__, httpx.__version__) == (pins["Authlib"], pins["httpx"])
