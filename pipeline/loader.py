@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline.actions import ParsedActions, latest_per_key
+from pipeline.parse.answers import BEYOND_SCALE
 from pipeline.csv_fast_path import CsvPlan, FastPathDeclined, StagedSurveys, stage
 from pipeline.errors import IngestError, StrictModeError
 from pipeline.feedback_analysis import refresh_feedback_analysis
@@ -124,7 +125,7 @@ def report_lines(source: str, report: MappingReport) -> list[str]:
 def unusable_message(source: str, rejects: list[Reject], report: MappingReport | None = None) -> str:
     reason, count = Counter(r.reason for r in rejects).most_common(1)[0]
     hint = next((f" ({note})" for note in (report.notes if report else []) if "scale_max" in note), "")
-    hint = hint if "is not a whole number from 1 to 5" in reason else ""
+    hint = hint if f"{BEYOND_SCALE} 5" in reason else ""
     return (f"{source}: no usable response; {len(rejects):,} row(s) rejected, most often "
             f"({count:,}x): {reason[:200]}{hint}")
 

@@ -25,6 +25,8 @@ class ToolSignature:
     # question once, row 2 each of its rows/options).
     header_style: str = "single"
     notes: str = ""  # what a user must still configure (README table)
+    # LimeSurvey writes every started response; an empty submission time means it was never sent.
+    blank_time_means_incomplete: bool = False
 
 
 # Microsoft Forms' Excel download, per language: (start, completion, e-mail, name).
@@ -61,6 +63,7 @@ TOOLS: tuple[ToolSignature, ...] = (
         markers=(("id", "submitdate", "lastpage", "startlanguage"), ("response id", "date submitted", "last page")),
         time_headers=("submitdate", "date submitted"),
         notes="incomplete responses (no submitdate) are rejected with that reason",
+        blank_time_means_incomplete=True,
     ),
     ToolSignature(
         "Typeform",

@@ -6,7 +6,7 @@ import math
 import re
 
 from core.settings import normalise_header
-from pipeline.parse.cells import clip
+from pipeline.parse.cells import cell_string as cell_text
 
 # The agreement sets of the tools in pipeline.tools (Google/Microsoft Forms, Qualtrics,
 # SurveyMonkey, Typeform, LimeSurvey) on a 1-5 scale. Settings add their own labels.
@@ -43,7 +43,11 @@ _LABEL_WITH_NUMBER = re.compile(r"^(.+?)\s+(\d{1,2})$")
 
 
 class AnswerError(ValueError):
-    """An answer that is present but is not 1-5 (or 1-scale_max) or a known label."""
+    """An answer that is present but is not 1-5 (or 1-scale_max) or a known label. Its message
+    names the kind of problem, never the value: reasons reach the Data page and the logs."""
+
+
+BEYOND_SCALE = "a number, but not a whole number from 1 to"  # + the scale's top
 
 
 def default_labels(scale_max: int) -> dict[str, int]:
@@ -63,14 +67,14 @@ def parse_answer(value: object, labels: dict[str, int] | None = None, scale_max:
     if value is None:
         return None
     if isinstance(value, bool):
-        raise AnswerError(f"{value!r} is not an answer")
+        raise AnswerError("not an answer")
     if isinstance(value, (int, float)):
         if isinstance(value, float) and math.isnan(value):
             return None
         # Compare before converting: float() of a huge int raises OverflowError.
         if 1 <= value <= scale_max and float(value).is_integer():
             return int(value)
-        raise AnswerError(f"{clip(repr(value), 60)} is not a whole number from 1 to {scale_max}")
+        raise AnswerError(f"{BEYOND_SCALE} {scale_max}")
     text = str(value).strip()
     if not text:
         return None
@@ -81,7 +85,7 @@ def parse_answer(value: object, labels: dict[str, int] | None = None, scale_max:
     else:
         if number.is_integer() and 1 <= number <= scale_max:
             return int(number)
-        raise AnswerError(f"{text!r} is not a whole number from 1 to {scale_max}")
+        raise AnswerError(f"{BEYOND_SCALE} {scale_max}")
     key = normalise_header(text)
     if key in known:
         return known[key]
@@ -92,7 +96,7 @@ def parse_answer(value: object, labels: dict[str, int] | None = None, scale_max:
     match = _LABEL_WITH_NUMBER.match(key)
     if match and 1 <= int(match.group(2)) <= scale_max and known.get(match.group(1)) == int(match.group(2)):
         return int(match.group(2))
-    raise AnswerError(f"{clip(text, 60)!r} is not a 1-{scale_max} answer or an agree/disagree label")
+    raise AnswerError(f"not a 1-{scale_max} answer or an agree/disagree label")
 
 
 def rescale(score: int, scale_max: int) -> float:
@@ -117,17 +121,18 @@ class AnswerMemo(dict):
         return result
 
 
-_BEYOND_SCALE = re.compile(r"^'?(\d{1,2})'? is not a whole number from 1 to 5$")
+_WHOLE_NUMBER = re.compile(r"^\s*(\d{1,2})(?:[.,]0*)?\s*$")
 
 
 def beyond_scale_note(memo: AnswerMemo) -> str | None:
-    """One message for answers past 5 when no scale was declared (a 1-7 or 1-10 scale)."""
+    """One message for answers past 5 when no scale was declared (a 1-7 or 1-10 scale). The
+    answers are the memo's keys (the reasons never hold them); only their highest number is said."""
     if memo.scale_max != 5:
         return None
     highest = 0
-    for result in memo.values():
-        if isinstance(result, str):
-            match = _BEYOND_SCALE.match(result)
+    for value, result in memo.items():
+        if isinstance(result, str) and result.startswith(BEYOND_SCALE):
+            match = _WHOLE_NUMBER.match(cell_text(value))
             if match and 5 < int(match.group(1)) <= 11:
                 highest = max(highest, int(match.group(1)))
     if not highest:

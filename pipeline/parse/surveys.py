@@ -11,7 +11,7 @@ from core.settings import Settings, SourceMapping, normalise_header
 from pipeline import mapping
 from pipeline.errors import SourceFileError
 from pipeline.parse.answers import AnswerMemo, beyond_scale_note
-from pipeline.parse.cells import cell_string, clip, raw_row, series_of
+from pipeline.parse.cells import cell_string, is_blank_cell, raw_row, series_of
 from pipeline.parse.columns import (
     ANSWER_HEADERS,
     QUESTION_HEADERS,
@@ -34,6 +34,9 @@ from pipeline.sources.files import RawTable
 from pipeline.tools import detect_tool
 
 ProgressCallback = Callable[[int, int], None]
+
+
+INCOMPLETE_RESPONSE = "incomplete response (no submission time: the respondent never submitted it)"
 
 
 class NotASurvey(SourceFileError):
@@ -130,6 +133,7 @@ def parse_wide_rows(
     order = {text: i for i, text in enumerate(settings.statement_texts)}
     statement_columns = sorted(cols.statements.items(), key=lambda item: order[item[1]])
     response_keys, reject_keys = response_key_maker(), KeyMaker("x")
+    incomplete_when_blank = cols.tool is not None and cols.tool.blank_time_means_incomplete
 
     def responses() -> Iterator[SurveyResponse]:
         total = len(table.rows)
@@ -138,10 +142,13 @@ def parse_wide_rows(
                 progress(number, total)
             series = series_of(row, cols.series, default_series)
             problems: list[str] = []
+            time_cell = row[cols.time] if cols.time < len(row) else None
             try:
-                utc, local = times.parse(row[cols.time] if cols.time < len(row) else None)
+                utc, local = times.parse(time_cell)
             except TimeError as exc:
-                problems.append(f"bad time: {exc}")
+                # LimeSurvey leaves submitdate empty on a response that was never submitted.
+                problems.append(INCOMPLETE_RESPONSE if incomplete_when_blank and is_blank_cell(time_cell)
+                                else f"bad time: {exc}")
             answers: list[tuple[str, int]] = []
             for index, statement in statement_columns:
                 value = answers_memo[row[index]] if index < len(row) else None
@@ -289,7 +296,7 @@ def _parse_long(
                     feedback_parts.append(scrub(text) if scrub else text)
             elif statement is None:
                 result.rejects.append(make_reject(
-                    reject_keys, table.source, line, f"unknown question {clip(question, 80)!r}", raw(row), series))
+                    reject_keys, table.source, line, "unknown question: not a statement or the feedback question", raw(row), series))
                 continue
             else:
                 value = answers_memo[cell(row, cols.answer)]

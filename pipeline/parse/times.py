@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 from dateutil import parser as dateutil_parser
 
 from core.settings import Settings
-from pipeline.parse.cells import cell_string, clip
 
 EARLIEST_PLAUSIBLE = datetime(2000, 1, 1)
 # Sheets and Excel count days from 1899-12-30; 20000..80000 is 1954..2119.
@@ -87,7 +86,7 @@ def _from_number(number: float) -> datetime:
         return datetime.fromtimestamp(number, tz=timezone.utc)
     if 20000 <= number < 80000:  # Sheets/Excel serial date, in local time
         return SERIAL_EPOCH + timedelta(days=number)
-    raise TimeError(f"{number!r} is not a date or time")
+    raise TimeError("a number that is not a date or time")
 
 
 class TimeParser:
@@ -130,11 +129,11 @@ class TimeParser:
             if isinstance(exc, TimeError):
                 raise
             # Year 1 or 9999 shifted by a timezone, or a number too big for a float.
-            raise TimeError(f"{clip(cell_string(value), 40)!r} is out of range") from None
+            raise TimeError("a date or time out of range") from None
         if utc < EARLIEST_PLAUSIBLE:
-            raise TimeError(f"time {utc:%Y-%m-%d} is before 2000")
+            raise TimeError("a time before 2000")
         if utc > self.latest_plausible:
-            raise TimeError(f"time {utc:%Y-%m-%d %H:%M} is in the future")
+            raise TimeError("a time in the future")
         return utc, local
 
     def _to_datetime(self, value: object) -> datetime:
@@ -145,7 +144,7 @@ class TimeParser:
         if isinstance(value, date):
             return datetime.combine(value, time())
         if isinstance(value, bool):
-            raise TimeError(f"{value!r} is not a time")
+            raise TimeError("not a time")
         if isinstance(value, (int, float)):
             if isinstance(value, float) and math.isnan(value):
                 raise TimeError("no time")
@@ -163,7 +162,7 @@ class TimeParser:
         except ValueError:
             pass
         if len(text) > 64:
-            raise TimeError(f"{clip(text, 40)!r} is not a date or time")
+            raise TimeError("text that is not a date or time")
         # JavaScript's Date.toString() (Apps Script writing a form's sheet) names the zone after the
         # offset: "Mon Sep 08 2025 13:58:23 GMT-0500 (Central Daylight Time)". The offset says it all.
         text = _ZONE_NAME_AFTER_OFFSET.sub("", text)
@@ -179,15 +178,15 @@ class TimeParser:
                     other = dateutil_parser.parse(text, dayfirst=self.dayfirst, default=_DEFAULT_B,
                                                   tzinfos=ZONE_ABBREVIATIONS)
                     if other.date() != moment.date():
-                        raise TimeError(f"{clip(text, 40)!r} has no full date (day, month and year)")
+                        raise TimeError("no full date (day, month and year)")
             return moment
         except dateutil_parser.UnknownTimezoneWarning:
-            raise TimeError(f"{clip(text, 40)!r} names a time zone that is ambiguous or unknown; "
+            raise TimeError("a time zone name that is ambiguous or unknown; "
                             "an offset such as +05:30 says which") from None
         except (ValueError, OverflowError, dateutil_parser.ParserError) as exc:
             if isinstance(exc, TimeError):
                 raise
-            raise TimeError(f"{clip(text, 40)!r} is not a date or time") from None
+            raise TimeError("text that is not a date or time") from None
 
 
     def _slash_datetime(self, text: str) -> datetime | None:
