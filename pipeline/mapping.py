@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from pipeline.errors import SourceFileError
+from pipeline.parse.cells import shown_headers
 from pipeline.sources.files import RawTable, dedupe_headers
 from pipeline.tools import GENERIC_TIME_HEADERS, ToolSignature, detect_tool
 from core.settings import Settings, SourceMapping, Statement, normalise_header
@@ -292,8 +293,7 @@ SERIES_HEADERS = ("series", "review series", "meeting series", "series name", "r
 
 
 def _headers_text(table: RawTable, limit: int = 12) -> str:
-    shown = ", ".join(repr(h) for h in table.header[:limit])
-    return shown + (f" and {len(table.header) - limit} more" if len(table.header) > limit else "")
+    return shown_headers(table.header, limit)
 
 
 def _column_named(table: RawTable, texts: list[list[str]], name: str) -> int | None:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from pipeline.errors import SourceFileError
+from pipeline.parse.cells import shown_headers
 from pipeline.parse.columns import is_identity_header, looks_like_identity_values
 from pipeline.parse.keys import KeyMaker
 from pipeline.parse.times import TimeError, TimeParser, dayfirst_for
@@ -368,7 +369,7 @@ def parse_poll_table(table: RawTable, settings: Settings, series: str | None = N
     if date_col is None or point_col is None:
         missing = [name for name, col in (("a Date", date_col), ("a Talking point (or Option)", point_col)) if col is None]
         raise SourceFileError(source, f"no usable poll: needs {' and '.join(missing)} column "
-                                      f"(found: {', '.join(table.header[:8])}); see README 'Talking points'")
+                                      f"(found: {shown_headers(table.header, 8)}); see README 'Talking points'")
     votes_col = _column(keys, VOTES_HEADERS, source, "vote count", taken)
     kind_col = _column(keys, KIND_HEADERS, source, "kind", taken)
     theme_col = _column(keys, THEME_HEADERS, source, "theme", taken)

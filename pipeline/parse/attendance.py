@@ -93,7 +93,7 @@ def _parse_attendance(
                 earlier = by_meeting[slot]
                 result.rejects.append(make_reject(
                     reject_keys, table.source, earlier["line"],
-                    f"meeting on {meeting_date} listed again on line {line}; the later row was used",
+                    f"meeting listed again on line {line} (same date and series); the later row was used",
                     earlier["raw"](), series_name))
             by_meeting[slot] = {"attendees": attendees, "title": title, "line": line, "raw": raw}
         else:

@@ -6,6 +6,7 @@ The SQL twins are expressions over SQL expressions of ours (column names, never 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 
@@ -54,6 +55,28 @@ def raw_row(header: list[str], row: list[object], keep: list[int],
             raw[header[index]] = text
             kept += len(text)
     return raw
+
+
+_NOT_A_HEADER = re.compile(
+    r'[{}\[\]"<>]'  # JSON or markup: a file that is not a table (a Slack export read as a CSV)
+    r"|^\s*[+-]?\d[\d\s.,:/-]*$"  # a number or a date: a data row, not a header
+    r"|[^@\s]+@[^@\s]+\.\w"  # an e-mail address
+    r"|^(?:<@)?[UW][A-Z0-9]{8,11}\b"  # a Slack member id
+)
+MAX_SHOWN_HEADER_CHARS = 80
+
+
+def shown_headers(header: list[str], limit: int = 12) -> str:
+    """A file's header names for a message, leaving out any that look like data rather than a
+    column's name (a value must never reach a message, the failed-runs log or the Data page)."""
+    names = [h for h in header if len(h) <= MAX_SHOWN_HEADER_CHARS and not _NOT_A_HEADER.search(h)]
+    hidden = len(header) - len(names)
+    shown = ", ".join(repr(h) for h in names[:limit])
+    more = len(names) - limit if len(names) > limit else 0
+    tail = [f"{more} more"] if more else []
+    if hidden:
+        tail.append(f"{hidden} that look like data, not headers, not shown")
+    return (shown + (" and " if shown and tail else "") + " and ".join(tail)) if shown or tail else "none"
 
 
 def strip_sql(expression: str) -> str:
