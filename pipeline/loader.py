@@ -202,6 +202,12 @@ def load(
                 f"--strict: {len(rejects)} row(s) rejected, nothing loaded "
                 f"(first: {first.source_file} line {first.line}: {first.reason})"
             )
+        if strict:
+            guessed = next((r for r in [*surveys, *staged] if r.report is not None and r.report.date_order_guessed), None)
+            if guessed is not None:
+                raise StrictModeError(f"--strict: {guessed.source}: the dates could be month/day or day/month and "
+                                      'nothing in the file says which; set date_order = "MDY" or "DMY" in '
+                                      "review_pulse.toml; nothing loaded")
         for parsed, count in zip(surveys, python_counts):
             check_usable(parsed.source, count, parsed.rejects, parsed.report)
         for staged_file in staged:

@@ -110,3 +110,20 @@ def detect_tool(header_keys: list[str]) -> ToolSignature | None:
         if any(all(marker in present for marker in markers) for markers in tool.markers):
             return tool
     return None
+
+
+# Qualtrics' Status ("Response Type") marks rows that are not respondents' answers. Its numeric
+# export is a sum of flags: 1 Survey Preview, 2 Survey Test, 4 Imported, 8 Spam, 16 Offline
+# (0 = IP Address, an ordinary response); the choice-text export writes the names.
+QUALTRICS_NOT_A_RESPONSE_FLAGS = 1 | 2 | 8
+QUALTRICS_NOT_A_RESPONSE_WORDS = frozenset({"preview", "test", "spam"})
+
+
+def is_qualtrics_test_status(value: object) -> bool:
+    """True for a preview, test or spam row (by its Status); a real response or a blank is False."""
+    text = str(value).strip() if value is not None else ""
+    if text.isdigit():
+        return bool(int(text) & QUALTRICS_NOT_A_RESPONSE_FLAGS)
+    if isinstance(value, float) and value.is_integer():
+        return bool(int(value) & QUALTRICS_NOT_A_RESPONSE_FLAGS)
+    return bool(QUALTRICS_NOT_A_RESPONSE_WORDS & set(normalise_header(text).split()))

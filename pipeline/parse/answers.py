@@ -54,12 +54,14 @@ def default_labels(scale_max: int) -> dict[str, int]:
     return ANSWER_LABELS if scale_max == 5 else ANSWER_LABELS_7 if scale_max == 7 else {}
 
 
-def parse_answer(value: object, labels: dict[str, int] | None = None, scale_max: int = 5) -> int | None:
+def parse_answer(value: object, labels: dict[str, int] | None = None, scale_max: int = 5,
+                 skip: frozenset[str] = frozenset()) -> int | None:
     """1..scale_max or an agree/disagree label (any case/spacing) -> score; blank -> None (skipped).
 
     Also accepts what forms and poll apps write around the scale, such as
     "5 - Strongly agree", "Agree (4)" or an emoji before the label. ``labels`` are extra
-    (normalised) labels from the settings, on this scale.
+    (normalised) labels from the settings, on this scale. ``skip`` holds the (normalised)
+    answers declared to mean "not applicable" (skip_labels): they are a blank answer.
     """
     known = default_labels(scale_max)
     if labels:
@@ -76,7 +78,7 @@ def parse_answer(value: object, labels: dict[str, int] | None = None, scale_max:
             return int(value)
         raise AnswerError(f"{BEYOND_SCALE} {scale_max}")
     text = str(value).strip()
-    if not text:
+    if not text or (skip and normalise_header(text) in skip):
         return None
     try:
         number = float(text.replace(",", "."))
@@ -107,14 +109,16 @@ def rescale(score: int, scale_max: int) -> float:
 class AnswerMemo(dict):
     """parse_answer with a cache; errors are cached as their message."""
 
-    def __init__(self, labels: dict[str, int] | None = None, scale_max: int = 5) -> None:
+    def __init__(self, labels: dict[str, int] | None = None, scale_max: int = 5,
+                 skip: frozenset[str] = frozenset()) -> None:
         super().__init__()
         self.labels = labels or None
         self.scale_max = scale_max
+        self.skip = skip
 
     def __missing__(self, value: object) -> int | None | str:
         try:
-            result: int | None | str = parse_answer(value, self.labels, self.scale_max)
+            result: int | None | str = parse_answer(value, self.labels, self.scale_max, self.skip)
         except AnswerError as exc:
             result = str(exc)
         self[value] = result

@@ -7,7 +7,7 @@ The SQL twins are expressions over SQL expressions of ours (column names, never 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 MAX_RAW_CELL_CHARS = 2_000
@@ -101,6 +101,38 @@ def series_sql(expression: str) -> str:
     series = strip_sql(expression)
     return (f"CASE WHEN length({series}) > {SERIES_MAX_CHARS:d} "
             f"THEN left({series}, {SERIES_MAX_CHARS:d}) || '…' ELSE nullif({series}, '') END")
+
+
+SERIES_NAME_MAX_CHARS = 80  # a longer "series" is a sentence: free text, not the name of a review series
+
+
+def series_stats(values: Iterable[object]) -> tuple[int, int]:
+    """(distinct non-blank series names, the longest one's length) of a column, as ``series_of`` trims them."""
+    distinct: set[str] = set()
+    longest = 0
+    for value in values:
+        text = cell_string(value).strip()
+        if text:
+            distinct.add(text)
+            longest = max(longest, len(text))
+    return len(distinct), longest
+
+
+def series_stats_sql(expression: str) -> str:
+    """``series_stats`` in SQL: two aggregates over the rows (the caller leaves blank rows out)."""
+    name = f"nullif({strip_sql(expression)}, '')"
+    return f"count(DISTINCT {name}), coalesce(max(length({name})), 0)"
+
+
+def series_column_problem(header: str, distinct: int, longest: int, max_values: int) -> str | None:
+    """Why a column cannot be the review series (it would list free text in every viewer's sidebar), or None.
+    Counts and limits only: a value is never quoted."""
+    if distinct <= max_values and longest <= SERIES_NAME_MAX_CHARS:
+        return None
+    found = (f"{distinct:,} different values (max_series_values = {max_values:,})" if distinct > max_values
+             else f"a value of {longest:,} characters (a series name has at most {SERIES_NAME_MAX_CHARS})")
+    return (f"column {header!r} as the review series holds {found}: it is free text, not a series; map the series "
+            "to another column or none (series_column in [[sources]] or the Load data page), or raise max_series_values")
 
 
 def is_blank_cell(cell: object) -> bool:

@@ -70,6 +70,35 @@ def dayfirst_verdict_sql(parts: str) -> str:
             f"WHEN {parts}.second::INT > 12 AND {parts}.first::INT <= 12 THEN false END")
 
 
+DATE_ORDER_GUESSED_NOTE = (
+    "dates read as month/day, as nothing in the file says which: 11/12/2020 = 12 November 2020; set "
+    'date_order = "DMY" in review_pulse.toml if they are day/month (or "MDY" to confirm)')
+
+
+def is_slash_date(value: object) -> bool:
+    """A D/M/Y or M/D/Y date (``dayfirst_evidence``'s shape), whether or not it settles the order."""
+    return isinstance(value, str) and _SLASH_DATE.match(value) is not None
+
+
+def slash_date_sql(parts: str) -> str:
+    """``is_slash_date`` in SQL over ``slash_date_parts_sql`` (ASCII printable text, as there)."""
+    return f"({parts}.first <> '')"
+
+
+def dayfirst_decision(settings: Settings, values: Iterable[object]) -> tuple[bool, bool]:
+    """(dayfirst, guessed): the settings' date order, else the column's evidence; ``guessed`` when
+    "auto" found slash dates but none that settles the order (then M/D, said in the summary)."""
+    if settings.date_order != "auto":
+        return settings.date_order == "DMY", False
+    slash_dates = False
+    for value in values:
+        verdict = dayfirst_evidence(value)
+        if verdict is not None:
+            return verdict, False
+        slash_dates = slash_dates or is_slash_date(value)
+    return False, slash_dates
+
+
 def dayfirst_for(settings: Settings, values: Iterable[object]) -> bool:
     """The settings' date order, or the column's evidence when it is "auto"."""
     if settings.date_order == "DMY":
