@@ -568,6 +568,10 @@ def load_settings(path: Path | str | None = None) -> Settings:
 
 def _check_sources(settings: Settings, path: Path) -> None:
     """issue #10: a [[sources]] mapping names statements that exist (a check across two keys)."""
+    skipped = {normalise_header(x) for x in settings.skip_labels}
+    clash = [k for k, _v in settings.answer_labels if normalise_header(k) in skipped]
+    if clash:
+        raise SettingsError(f"{path}: {clash[0]!r} is both an answer label and a skip label; keep it in one")
     for number, source in enumerate(settings.sources):
         unknown = [text for text, _column in source.statements if text not in settings.statement_texts]
         if unknown:
