@@ -49,6 +49,7 @@ class SourceMapping:
     series_column: str | None = None
     scale_max: int = 5  # answers run 1..scale_max; 7 or 10 are rescaled onto 1-5
     answer_labels: tuple[tuple[str, int], ...] = ()  # label -> score on this source's scale
+    skip_labels: tuple[str, ...] = ()  # answers meaning "skipped" ("N/A"): a blank answer, never a reject
 
     def applies_to(self, source: str, sheet: str | None = None) -> bool:
         from fnmatch import fnmatch
@@ -62,7 +63,7 @@ class SourceMapping:
 
 
 _SOURCE_KEYS = {"files", "sheets", "time_column", "header_rows", "statements", "feedback_column",
-                "series_column", "scale_max", "answer_labels"}
+                "series_column", "scale_max", "answer_labels", "skip_labels"}
 
 
 def _labels_from(raw: object, where: str) -> tuple[tuple[str, int], ...]:
@@ -104,8 +105,19 @@ def _source_from(raw: object, where: str) -> SourceMapping:
     labels = _labels_from(raw.get("answer_labels", {}), where)
     if any(not 1 <= v <= scale_max for _k, v in labels):
         raise SettingsError(f"{where}: answer_labels scores must be from 1 to scale_max ({scale_max})")
+    skip = _skip_labels(raw.get("skip_labels", []), f"{where}: skip_labels")
+    clash = [k for k, _v in labels if normalise_header(k) in {normalise_header(x) for x in skip}]
+    if clash:
+        raise SettingsError(f"{where}: {clash[0]!r} is both an answer label and a skip label; keep it in one")
     return SourceMapping(files, sheets, text("time_column"), header_rows, tuple(statements.items()),
-                         text("feedback_column"), text("series_column"), scale_max, labels)
+                         text("feedback_column"), text("series_column"), scale_max, labels, skip)
+
+
+def _skip_labels(value: object, where: str) -> tuple[str, ...]:
+    """Answers that mean "not applicable" ("I did not attend that session", "N/A"): non-empty strings."""
+    if not isinstance(value, list) or not all(isinstance(v, str) and normalise_header(v) for v in value):
+        raise SettingsError(f"{where} must be a list of answer texts, e.g. [\"N/A\"]")
+    return tuple(value)
 
 
 # --- end of issue #10 block ---
@@ -201,6 +213,9 @@ class Settings:
     sources: tuple[SourceMapping, ...] = ()
     answer_labels: tuple[tuple[str, int], ...] = ()  # extra answer label -> score, on top of the defaults
     scrub_feedback: bool = True  # e-mails, Slack mentions and phone numbers in feedback -> placeholders
+    skip_labels: tuple[str, ...] = ()  # answers meaning "skipped" in every file: a blank answer, never a reject
+    # A series column with more distinct names than this is free text (feedback), not a review series.
+    max_series_values: int = 200
     # --- end of issue #10 keys ---
     # --- loading from the browser (issue #14) ---
     browser_loading: bool = True  # false: the Load data page shows only the CLI
@@ -525,6 +540,9 @@ SETTINGS_KEYS: dict[str, Reader] = {
     "sources": _sources,
     "answer_labels": _answer_labels,
     "scrub_feedback": boolean,
+    # issue #22: "not applicable" answers; a bound on how many series one file may name
+    "skip_labels": _skip_labels,
+    "max_series_values": whole_number(1),
     # issue #14: loading from the browser
     "browser_loading": boolean,
     "editors": _editors,
@@ -550,6 +568,10 @@ def load_settings(path: Path | str | None = None) -> Settings:
 
 def _check_sources(settings: Settings, path: Path) -> None:
     """issue #10: a [[sources]] mapping names statements that exist (a check across two keys)."""
+    skipped = {normalise_header(x) for x in settings.skip_labels}
+    clash = [k for k, _v in settings.answer_labels if normalise_header(k) in skipped]
+    if clash:
+        raise SettingsError(f"{path}: {clash[0]!r} is both an answer label and a skip label; keep it in one")
     for number, source in enumerate(settings.sources):
         unknown = [text for text, _column in source.statements if text not in settings.statement_texts]
         if unknown:

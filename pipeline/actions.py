@@ -168,7 +168,7 @@ class DateReader:
         day, month_name, year, hour, minute, second, meridiem = match.groups()
         month = MONTHS.get(month_name.lower())
         if month is None:
-            raise TimeError(f"{match.group(0)!r}: unknown month {month_name!r} (export Jira dates in English)")
+            raise TimeError("a Jira date with an unknown month name (export Jira dates in English)")
         full_year = int(year) + (2000 if len(year) == 2 else 0)
         hours = int(hour or 0)
         if meridiem:
@@ -176,7 +176,7 @@ class DateReader:
         try:
             moment = datetime(full_year, month, int(day), hours, int(minute or 0), int(second or 0))
         except ValueError:
-            raise TimeError(f"{match.group(0)!r} is not a date") from None
+            raise TimeError("a Jira date that is not a date") from None
         _utc, local = self.parser.parse(moment)
         return local.date()
 
@@ -251,7 +251,7 @@ class _Builder:
                     try:
                         review_date = date.fromisoformat(match.group(1))
                     except ValueError:
-                        raise _RowProblem(f"label {label!r}: {match.group(1)!r} is not a date (YYYY-MM-DD)") from None
+                        raise _RowProblem("a review label whose date is not a date (YYYY-MM-DD)") from None
                     link_method = "label"
                     break
         created = self._date(self.past, row.created, "created")

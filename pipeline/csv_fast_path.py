@@ -37,7 +37,7 @@ import duckdb
 from core.keys import md5_key_sql
 from pipeline.errors import SourceFileError
 from pipeline.parse.answers import AnswerMemo, beyond_scale_note
-from pipeline.parse.cells import blank_text_sql, is_blank_row, series_sql
+from pipeline.parse.cells import blank_text_sql, is_blank_row, series_column_problem, series_sql, series_stats_sql
 from pipeline.parse.columns import detect_wide_columns
 from pipeline.parse.feedback import (
     MAX_FEEDBACK_CHARS,
@@ -47,13 +47,16 @@ from pipeline.parse.feedback import (
 )
 from pipeline.parse.surveys import describe, parse_wide_rows
 from pipeline.parse.times import (
+    DATE_ORDER_GUESSED_NOTE,
     TimeError,
     TimeParser,
     dayfirst_evidence,
     dayfirst_verdict_sql,
+    is_slash_date,
     moment_sql,
     plausible_utc_sql,
     slash_date_parts_sql,
+    slash_date_sql,
     steady_offset_us,
 )
 from pipeline.records import MappingReport
@@ -213,8 +216,12 @@ class _Stager:
             raise FastPathDeclined("not a wide export")
         if cols.header_rows > 1:
             raise FastPathDeclined(f"{cols.header_rows} header rows")
+        if cols.status is not None:
+            raise FastPathDeclined("a Qualtrics Status column (preview, test and spam rows are skipped in Python)")
+        self.date_order_guessed = False
         self.cols = cols
         self._read_all()
+        self._check_series_column()
         # The file's own byte counts take a while in Python; DuckDB releases the GIL, so they
         # are counted on a second thread while it works. Nothing staged is used unless they match.
         with ThreadPoolExecutor(max_workers=1) as pool:
@@ -229,6 +236,9 @@ class _Stager:
             self.con.execute(f"DROP TABLE IF EXISTS {self.t(name)}")
         unused = cols.unused()
         report = describe(cols, "wide")
+        if self.date_order_guessed:
+            report.notes.append(DATE_ORDER_GUESSED_NOTE)
+            report.date_order_guessed = True
         note = beyond_scale_note(self.memo)
         if note:
             report.notes.append(note)
@@ -277,6 +287,17 @@ class _Stager:
         )
         self.row_count = self.con.execute(f"SELECT count(*) FROM {self.t('fp_rows')}").fetchall()[0][0]
 
+    def _check_series_column(self) -> None:
+        """pipeline.parse.surveys.check_series_column over the whole file, in SQL."""
+        series = self.cols.series
+        if series is None:
+            return
+        distinct, longest = self.con.execute(
+            f"SELECT {series_stats_sql(f'c{series:d}')} FROM {self.t('fp_rows')} WHERE NOT is_blank").fetchall()[0]
+        problem = series_column_problem(self.plan.header[series], distinct, longest, self.settings.max_series_values)
+        if problem:
+            raise SourceFileError(self.plan.source, problem)
+
     def _check_split_matches_python(self, counts: _ByteCounts) -> None:
         """Python's csv module and DuckDB's reader agree on RFC 4180 files; prove it for this one.
 
@@ -320,8 +341,26 @@ class _Stager:
             if verdict is not None:
                 return verdict
             if start + size >= self.row_count:
-                return False  # no evidence: M/D, as pipeline.parse.times.infer_dayfirst decides
+                # No evidence: M/D, as pipeline.parse.times.dayfirst_decision decides, said in the summary
+                # when the column holds slash dates at all.
+                self.date_order_guessed = self._any_slash_date()
+                return False
             start, size = start + size, size * 8
+
+    def _any_slash_date(self) -> bool:
+        """``is_slash_date`` of any time cell: SQL for ASCII printable values, Python for the others."""
+        time_col = f"c{self.cols.time}"
+        found = self.con.execute(
+            f"""SELECT coalesce(bool_or({slash_date_sql('p')}), false) FROM (
+                   SELECT {slash_date_parts_sql(time_col)} AS p FROM {self.t('fp_rows')}
+                   WHERE NOT is_blank AND regexp_full_match({time_col}, '[ -~]*'))""").fetchall()[0][0]
+        if found:
+            return True
+        others = self.con.execute(
+            f"""SELECT DISTINCT {time_col} FROM {self.t('fp_rows')}
+                WHERE NOT is_blank AND {time_col} IS NOT NULL AND NOT regexp_full_match({time_col}, '[ -~]*')"""
+        ).fetchall()
+        return any(is_slash_date(value) for (value,) in others)
 
     def _dayfirst_between(self, first: int, last: int) -> bool | None:
         """The verdict of the earliest row in (first, last] that settles D/M vs M/D, if any."""
@@ -393,7 +432,7 @@ class _Stager:
         ).fetchall()]
         if len(answer_values) > MAX_ANSWER_LABELS:
             raise FastPathDeclined(f"{len(answer_values):,} different answer texts")  # lists are looked up linearly
-        memo = self.memo = AnswerMemo(cols.answer_labels, cols.scale_max)
+        memo = self.memo = AnswerMemo(cols.answer_labels, cols.scale_max, cols.skip_labels)
         self.scored_values = [v for v in answer_values if isinstance(memo[v], int)]
         self.scores = [memo[v] for v in self.scored_values]
         self.bad_answers = [v for v in answer_values if isinstance(memo[v], str)]

@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline.actions import ParsedActions, latest_per_key
+from pipeline.parse.answers import BEYOND_SCALE
 from pipeline.csv_fast_path import CsvPlan, FastPathDeclined, StagedSurveys, stage
 from pipeline.errors import IngestError, StrictModeError
 from pipeline.feedback_analysis import refresh_feedback_analysis
@@ -124,7 +125,7 @@ def report_lines(source: str, report: MappingReport) -> list[str]:
 def unusable_message(source: str, rejects: list[Reject], report: MappingReport | None = None) -> str:
     reason, count = Counter(r.reason for r in rejects).most_common(1)[0]
     hint = next((f" ({note})" for note in (report.notes if report else []) if "scale_max" in note), "")
-    hint = hint if "is not a whole number from 1 to 5" in reason else ""
+    hint = hint if f"{BEYOND_SCALE} 5" in reason else ""
     return (f"{source}: no usable response; {len(rejects):,} row(s) rejected, most often "
             f"({count:,}x): {reason[:200]}{hint}")
 
@@ -201,6 +202,12 @@ def load(
                 f"--strict: {len(rejects)} row(s) rejected, nothing loaded "
                 f"(first: {first.source_file} line {first.line}: {first.reason})"
             )
+        if strict:
+            guessed = next((r for r in [*surveys, *staged] if r.report is not None and r.report.date_order_guessed), None)
+            if guessed is not None:
+                raise StrictModeError(f"--strict: {guessed.source}: the dates could be month/day or day/month and "
+                                      'nothing in the file says which; set date_order = "MDY" or "DMY" in '
+                                      "review_pulse.toml; nothing loaded")
         for parsed, count in zip(surveys, python_counts):
             check_usable(parsed.source, count, parsed.rejects, parsed.report)
         for staged_file in staged:

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from pipeline.errors import SourceFileError
+from pipeline.parse.cells import shown_headers
 from pipeline.sources.files import RawTable, dedupe_headers
 from pipeline.tools import GENERIC_TIME_HEADERS, ToolSignature, detect_tool
 from core.settings import Settings, SourceMapping, Statement, normalise_header
@@ -162,6 +163,32 @@ def match_header(texts: list[str], settings: Settings) -> tuple[str, str] | None
     return None
 
 
+@functools.lru_cache(maxsize=16)
+def _statements_by_name(statements: tuple[Statement, ...]) -> dict[str, frozenset[str]]:
+    """normalised text or alias -> every statement it names (one, unless the settings repeat it)."""
+    names: dict[str, set[str]] = {}
+    for statement in statements:
+        for name in (statement.text, *statement.aliases):
+            names.setdefault(header_key(name), set()).add(statement.text)
+    return {key: frozenset(found) for key, found in names.items()}
+
+
+def statements_named(texts: list[str], settings: Settings) -> set[str]:
+    """Every statement a column's header texts name exactly or by alias (else by grid row label)."""
+    names = _statements_by_name(settings.statements)
+    found = {s for text in texts for s in names.get(header_key(text), ())}
+    if not found:
+        found = {s for text in texts for row in grid_row_labels(text) for s in names.get(header_key(row), ())}
+    return found
+
+
+def _two_statements(table: RawTable, index: int, first: str, second: str, how: str) -> SourceFileError:
+    return SourceFileError(
+        table.source,
+        f"column {index + 1} ({table.header[index]!r}) is mapped to two statements, {first!r} and {second!r}, "
+        f"by {how}; one column answers one statement: map each statement to its own column")
+
+
 def match_statement(header: str, settings: Settings) -> str | None:
     found = match_header([header], settings)
     return found[0] if found else None
@@ -269,6 +296,8 @@ class ColumnMap:
     suggestions: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     texts: list[list[str]] = field(default_factory=list)  # per column: its header texts (all header rows)
+    skip_labels: frozenset[str] = frozenset()  # normalised "not applicable" answers: blank, never a reject
+    status: int | None = None  # Qualtrics' Status (Response Type): read to skip test rows, never stored
 
     def label(self, index: int) -> str:
         """The column as a user finds it: its header, with the question text of a later header row
@@ -292,8 +321,7 @@ SERIES_HEADERS = ("series", "review series", "meeting series", "series name", "r
 
 
 def _headers_text(table: RawTable, limit: int = 12) -> str:
-    shown = ", ".join(repr(h) for h in table.header[:limit])
-    return shown + (f" and {len(table.header) - limit} more" if len(table.header) > limit else "")
+    return shown_headers(table.header, limit)
 
 
 def _column_named(table: RawTable, texts: list[list[str]], name: str) -> int | None:
@@ -359,6 +387,8 @@ def map_columns(table: RawTable, settings: Settings, declared: SourceMapping | N
             if index is None:
                 raise SourceFileError(table.source, f"column {column!r} for statement {statement!r} (from [[sources]]) "
                                                     f"is not in the file (headers: {_headers_text(table)})")
+            if index in statements and statements[index] != statement:
+                raise _two_statements(table, index, statements[index], statement, "the declared mapping")
             statements[index] = statement
             how[index] = "declared"
     declared_statements = set(statements.values())
@@ -370,6 +400,10 @@ def map_columns(table: RawTable, settings: Settings, declared: SourceMapping | N
         if found is None:
             continue
         statement, kind = found
+        named = statements_named(candidates, settings)
+        if len(named) > 1:
+            first, second = sorted(named, key=settings.statement_texts.index)[:2]
+            raise _two_statements(table, index, first, second, "statement texts or aliases in the settings")
         if statement in declared_statements:
             continue  # the declaration says which column it is
         if kind == "grid row" and any(is_opposite(t, statement) for t in candidates if header_key(t) != header_key(statement)):
@@ -427,6 +461,10 @@ def map_columns(table: RawTable, settings: Settings, declared: SourceMapping | N
     if series is not None:
         taken.add(series)
 
+    if series is not None and (series in statements or series == feedback):
+        role = f"statement {statements[series]!r}" if series in statements else "the feedback"
+        raise SourceFileError(table.source, f"column {table.header[series]!r} cannot be both the series and {role}; "
+                                            "name another series_column, or none")
     time = find_time_column(table, tool, declared.time_column if declared else None, taken, texts)
     if time in statements or time == feedback:
         raise SourceFileError(table.source, f"column {table.header[time]!r} cannot be both the time and an answer")
@@ -446,4 +484,21 @@ def map_columns(table: RawTable, settings: Settings, declared: SourceMapping | N
     if declared:
         labels.update({normalise_header(k): v for k, v in declared.answer_labels})
     return ColumnMap(table, tool, time, statements, how, feedback, series, layout.header_rows, scale_max,
-                     labels, suggestions, notes, texts)
+                     labels, suggestions, notes, texts, skip_labels_for(settings, declared),
+                     qualtrics_status_column(table, tool, texts))
+
+
+def skip_labels_for(settings: Settings, declared: SourceMapping | None) -> frozenset[str]:
+    """The settings' skip_labels and the [[sources]] entry's, normalised as answers are."""
+    return frozenset(normalise_header(t) for t in (*settings.skip_labels, *(declared.skip_labels if declared else ())))
+
+
+def qualtrics_status_column(table: RawTable, tool: ToolSignature | None, texts: list[list[str]]) -> int | None:
+    """Qualtrics' ``Status`` column (row 2: "Response Type"), which marks preview, test and spam rows."""
+    if tool is None or tool.name != "Qualtrics":
+        return None
+    for index, header in enumerate(table.header):
+        names = {normalise_header(header), *(normalise_header(t) for t in (texts[index] if index < len(texts) else []))}
+        if names & {"status", "response type"}:
+            return index
+    return None

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from pipeline.errors import SourceFileError
+from pipeline.parse.cells import shown_headers
 from pipeline.parse.columns import is_identity_header, looks_like_identity_values
 from pipeline.parse.keys import KeyMaker
 from pipeline.parse.times import TimeError, TimeParser, dayfirst_for
@@ -222,8 +223,7 @@ def parse_polly(message: dict) -> tuple[str, str | None, list[tuple[str, int]]] 
     for text in fields:
         match = _POLLY_FIELD.match(str(text))
         if match is None:
-            raise PollMessageError(f"Polly option not in the 'label / bar | percent (count)' form: "
-                                   f"{clean_text(str(text).splitlines()[0] if str(text) else '')[:60]!r}")
+            raise PollMessageError("Polly option not in the 'label / bar | percent (count)' form")
         options.append((match.group("label"), int(match.group("count"))))
     return f"polly:{poll_id}", title, options
 
@@ -244,7 +244,7 @@ def parse_simple_poll(message: dict) -> tuple[str, str | None, list[tuple[str, i
         first_line = _text_of(block).split("\n", 1)[0]  # the lines below list the voters: never read
         match = _SIMPLE_OPTION.match(_NUMBER_EMOJI.sub("", first_line.strip()))
         if match is None or not match.group("label").strip():
-            raise PollMessageError(f"Simple Poll option without a label: {clean_text(first_line)[:60]!r}")
+            raise PollMessageError("Simple Poll option without a label")
         # With no votes yet the app shows no count at all.
         options.append((match.group("label"), int(match.group("count") or 0)))
     if title is None:
@@ -289,8 +289,7 @@ def parse_slack_export(export: SlackExport, settings: Settings, series: str | No
                 if not posted >= 946684800:  # 2000-01-01 (also catches NaN)
                     raise PollMessageError("time is before 2000")
                 if posted > latest_plausible:
-                    shown = f"{datetime.fromtimestamp(posted, timezone.utc):%Y-%m-%d %H:%M} UTC" if posted < 253402300799 else "far"
-                    raise PollMessageError(f"time {shown} is in the future")
+                    raise PollMessageError("time is in the future")
             except PollMessageError as problem:
                 raw_kept = {"channel": day.channel, "app": app, "ts": str(message.get("ts", ""))}
                 result.rejects.append(Reject(keys.key(where, str(line), str(problem)), where, line,
@@ -370,7 +369,7 @@ def parse_poll_table(table: RawTable, settings: Settings, series: str | None = N
     if date_col is None or point_col is None:
         missing = [name for name, col in (("a Date", date_col), ("a Talking point (or Option)", point_col)) if col is None]
         raise SourceFileError(source, f"no usable poll: needs {' and '.join(missing)} column "
-                                      f"(found: {', '.join(table.header[:8])}); see README 'Talking points'")
+                                      f"(found: {shown_headers(table.header, 8)}); see README 'Talking points'")
     votes_col = _column(keys, VOTES_HEADERS, source, "vote count", taken)
     kind_col = _column(keys, KIND_HEADERS, source, "kind", taken)
     theme_col = _column(keys, THEME_HEADERS, source, "theme", taken)
@@ -405,16 +404,16 @@ def parse_poll_table(table: RawTable, settings: Settings, series: str | None = N
         if votes_col is not None:
             text = cell_text(_cell(row, votes_col))
             if not re.fullmatch(r"\d{1,9}", text):
-                reject(f"votes {text!r} is not a whole number" if text else "no vote count")
+                reject("votes: not a whole number" if text else "no vote count")
                 continue
             votes = int(text)
         kind = cell_text(_cell(row, kind_col)).casefold() or None
         if kind is not None and kind not in KINDS:
-            reject(f"kind {kind!r} is not incident, theme or other")
+            reject("kind: not incident, theme or other")
             continue
         discussed_text = cell_text(_cell(row, discussed_col)).casefold()
         if discussed_col is not None and discussed_text not in YES | NO:
-            reject(f"discussed {discussed_text!r} is not yes or no")
+            reject("discussed: not yes or no")
             continue
         discussed = None if discussed_col is None or not discussed_text else discussed_text in YES
         row_series = plain_text(cell_text(_cell(row, series_col))) or series or settings.default_series

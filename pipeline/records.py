@@ -58,6 +58,7 @@ class MappingReport:
     scale_max: int = 5
     suggestions: list[str] = field(default_factory=list)  # "column 'X' looks like statement 'Y'; …"
     notes: list[str] = field(default_factory=list)  # e.g. answers past 5 without a declared scale
+    date_order_guessed: bool = False  # M/D by default, no date settling it: noted, and --strict refuses it
 
 
 @dataclass

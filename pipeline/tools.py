@@ -25,6 +25,8 @@ class ToolSignature:
     # question once, row 2 each of its rows/options).
     header_style: str = "single"
     notes: str = ""  # what a user must still configure (README table)
+    # LimeSurvey writes every started response; an empty submission time means it was never sent.
+    blank_time_means_incomplete: bool = False
 
 
 # Microsoft Forms' Excel download, per language: (start, completion, e-mail, name).
@@ -61,6 +63,7 @@ TOOLS: tuple[ToolSignature, ...] = (
         markers=(("id", "submitdate", "lastpage", "startlanguage"), ("response id", "date submitted", "last page")),
         time_headers=("submitdate", "date submitted"),
         notes="incomplete responses (no submitdate) are rejected with that reason",
+        blank_time_means_incomplete=True,
     ),
     ToolSignature(
         "Typeform",
@@ -107,3 +110,20 @@ def detect_tool(header_keys: list[str]) -> ToolSignature | None:
         if any(all(marker in present for marker in markers) for markers in tool.markers):
             return tool
     return None
+
+
+# Qualtrics' Status ("Response Type") marks rows that are not respondents' answers. Its numeric
+# export is a sum of flags: 1 Survey Preview, 2 Survey Test, 4 Imported, 8 Spam, 16 Offline
+# (0 = IP Address, an ordinary response); the choice-text export writes the names.
+QUALTRICS_NOT_A_RESPONSE_FLAGS = 1 | 2 | 8
+QUALTRICS_NOT_A_RESPONSE_WORDS = frozenset({"preview", "test", "spam"})
+
+
+def is_qualtrics_test_status(value: object) -> bool:
+    """True for a preview, test or spam row (by its Status); a real response or a blank is False."""
+    text = str(value).strip() if value is not None else ""
+    if text.isdigit():
+        return bool(int(text) & QUALTRICS_NOT_A_RESPONSE_FLAGS)
+    if isinstance(value, float) and value.is_integer():
+        return bool(int(value) & QUALTRICS_NOT_A_RESPONSE_FLAGS)
+    return bool(QUALTRICS_NOT_A_RESPONSE_WORDS & set(normalise_header(text).split()))

@@ -191,7 +191,8 @@ def test_data_page_shows_runs_rejects_and_freshness(demo_db: Path, monkeypatch) 
     assert shown["Rejected rows"] == str(rejects) == "2"
     assert shown["Latest response"] == f"{latest:%Y-%m-%d}"
     reasons = list(at.dataframe[1].value["reason"])
-    assert any("bad time" in r for r in reasons) and any("N/A" in r for r in reasons)
+    assert any("bad time" in r for r in reasons) and any("not a 1-5 answer" in r for r in reasons)
+    assert not any("N/A" in r for r in reasons)  # the demo's bad answer is named by its kind, never quoted
 
 
 @pytest.mark.parametrize("page", [None, "pages/agreement.py", "pages/attendance.py", "pages/feedback.py", "pages/data.py"])

@@ -219,7 +219,7 @@ def test_rejects_are_stored_with_file_line_reason_and_raw_row(tmp_path: Path, db
     assert "rejected rows:       2 (2 new" in capsys.readouterr().out
     rejects = query(db_path, "SELECT source_file, line, reason, raw FROM rejects ORDER BY line")
     assert [(Path(f).name, line) for f, line, _, _ in rejects] == [("mixed.csv", 3), ("mixed.csv", 4)]
-    assert "'9' is not a whole number from 1 to 5" in rejects[0][2]
+    assert "a number, but not a whole number from 1 to 5" in rejects[0][2]
     assert rejects[1][2].startswith("bad time")
     assert json.loads(rejects[1][3]) == {"Timestamp": "someday", GOOD_USE: "4", RIGHT_THINGS: "4", SAFE: "4",
                                          LEARNED: "4", "How could we improve?": "late"}

@@ -272,7 +272,7 @@ answer_labels = {{ "Mostly agree" = 6 }}
     assert [(r.series, r.scale_max, r.feedback) for r in parsed.responses] == [("SRE", 7, "good")]
     # The top-level labels are on 1-5; on this source's 1-7 scale only its own labels count.
     assert [r.reason for r in parsed.rejects] == [
-        f"answer to {SAFE!r}: 'Definitely agree' is not a 1-7 answer or an agree/disagree label"]
+        f"answer to {SAFE!r}: not a 1-7 answer or an agree/disagree label"]
     assert parsed.rejects[0].raw == {"submitdate": "2026-03-04 16:05", "REVIEW[SQ001]": "1",
                                      "REVIEW[SQ002]": "Definitely agree", "TEAM": "SRE"}
     assert rescale(6, 7) == pytest.approx(1 + 5 * 4 / 6)
@@ -391,12 +391,12 @@ def test_a_file_with_no_usable_response_fails_and_changes_nothing(tmp_path: Path
     assert main(["ingest", "--db", str(db), "--surveys", str(bad)]) == 2
     err = capsys.readouterr().err
     assert err == (f"error: {bad}: no usable response; 3 row(s) rejected, most often (2x): bad time: "
-                   "'soon' is not a date or time; nothing was loaded\n")
+                   "text that is not a date or time; nothing was loaded\n")
     seven = _write(tmp_path / "seven.csv", [["Timestamp", GOOD_USE], ["2026-03-04 16:00", "7"], ["2026-03-04 16:01", "6"]])
     assert main(["ingest", "--db", str(db), "--surveys", str(seven)]) == 2
     assert capsys.readouterr().err == (
-        f"error: {seven}: no usable response; 2 row(s) rejected, most often (1x): answer to {GOOD_USE!r}: "
-        "'7' is not a whole number from 1 to 5 (answers go up to 7: if this is a 1-7 scale, declare it with "
+        f"error: {seven}: no usable response; 2 row(s) rejected, most often (2x): answer to {GOOD_USE!r}: "
+        "a number, but not a whole number from 1 to 5 (answers go up to 7: if this is a 1-7 scale, declare it with "
         "scale_max = 7 in a [[sources]] entry for this file (answers are then rescaled onto 1-5)); nothing was loaded\n")
     assert query(db, "SELECT count(*) FROM responses") == before
     assert query(db, "SELECT count(*) FROM rejects")[0][0] == 0
@@ -493,4 +493,4 @@ def test_a_long_export_takes_its_declared_scale_and_labels() -> None:
     declared = SourceMapping(files=("*",), scale_max=7, answer_labels=(("Agree a lot", 7),))
     parsed = _parse(rows, declared=declared)
     assert [(list(r.answers), r.scale_max) for r in parsed.responses] == [([(GOOD_USE, 7), (SAFE, 6)], 7)]
-    assert [r.reason for r in parsed.rejects] == [f"answer to {GOOD_USE!r}: '8' is not a whole number from 1 to 7"]
+    assert [r.reason for r in parsed.rejects] == [f"answer to {GOOD_USE!r}: a number, but not a whole number from 1 to 7"]

@@ -217,7 +217,7 @@ def test_rows_that_cannot_be_used_become_rejects_with_reasons() -> None:
     assert [(r.line, r.reason.split(":")[0]) for r in parsed.rejects] == [
         (3, "bad time"), (4, f"answer to '{GOOD_USE}'"), (5, f"answer to '{GOOD_USE}'"), (6, "no answers"),
     ]
-    assert "'6' is not a whole number from 1 to 5" in parsed.rejects[1].reason
+    assert "a number, but not a whole number from 1 to 5" in parsed.rejects[1].reason
     assert all("Email" not in r.raw for r in parsed.rejects)  # identity column removed from raw rows
 
 
@@ -258,7 +258,7 @@ def test_long_layout_groups_answers_into_responses() -> None:
         ([(GOOD_USE, 4), (SAFE, 5)], "Shorter intro"),
         ([(GOOD_USE, 2)], None),
     ]
-    assert [(r.line, r.reason) for r in parsed.rejects] == [(6, "unknown question 'What is your team?'")]
+    assert [(r.line, r.reason) for r in parsed.rejects] == [(6, "unknown question: not a statement or the feedback question")]
     assert parsed.dropped_columns == ["Respondent"]
 
 

@@ -375,7 +375,7 @@ def test_a_broken_poll_message_is_a_reject_without_voters(export: Path, db_path:
     assert ingest(db_path, "--polls", str(folder)) == 0
     (kind, source, reason, raw), = rows(db_path, "SELECT kind, source_file, reason, raw FROM rejects")
     assert kind == "poll" and source.endswith("incident-review/2026-04-01.json") and "Polly option" in reason
-    assert "U0AAAAAAA1" not in reason + raw and "@someone" in reason
+    assert "U0AAAAAAA1" not in reason + raw and "half a result" not in reason  # the kind of problem, not the text
     assert rows(db_path, "SELECT count(*) FROM polls") == [(1,)]
 
 
@@ -449,7 +449,7 @@ def test_talking_points_sheet_csv(themed: Settings, db_path: Path, tmp_path: Pat
         ("Other", "other", None, None)]
     assert rows(db_path, "SELECT DISTINCT series FROM polls ORDER BY 1") == [("Incident review",), ("Ops review",)]
     assert sorted(r for (r,) in rows(db_path, "SELECT reason FROM rejects")) == [
-        "kind 'unknown' is not incident, theme or other", "votes 'many' is not a whole number"]
+        "kind: not incident, theme or other", "votes: not a whole number"]
     stored = every_stored_text(db_path)
     assert "example.com" not in stored and "secret note" not in stored
 
@@ -530,4 +530,4 @@ def test_a_poll_dated_in_the_future_is_a_reject(tmp_path: Path) -> None:
     export = slack_export.read_slack_export(folder)
     parsed = poll_parsers.parse_slack_export(export, Settings(), now=datetime(2026, 5, 1))
     assert [p.app for p in parsed.polls] == ["polly"]
-    assert [r.reason for r in parsed.rejects] == ["time 2030-01-01 00:00 UTC is in the future"]
+    assert [r.reason for r in parsed.rejects] == ["time is in the future"]

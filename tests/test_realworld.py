@@ -119,7 +119,8 @@ def _expected_refusal(entry: dict, folder: Path) -> str:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             rows = [r for r in csv.reader(handle) if any(c.strip() for c in r)]
         return (f"error: {path}: no usable response; {len(rows) - 1} row(s) rejected, most often "
-                f"({len(rows) - 1}x): bad time: no time; nothing was loaded")
+                f"({len(rows) - 1}x): incomplete response (no submission time: the respondent never submitted it); "
+                "nothing was loaded")
     if entry["file"] == "google_forms_no_timestamp.csv":
         header = next(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
         shown = ", ".join(repr(h.strip()) for h in header[:12])

@@ -22,7 +22,16 @@ import pytest
 
 from core.settings import Settings
 from pipeline.csv_fast_path import plan, stage
-from pipeline.parse.cells import SERIES_MAX_CHARS, blank_text_sql, is_blank_row, series_of, series_sql, strip_sql
+from pipeline.parse.cells import (
+    SERIES_MAX_CHARS,
+    blank_text_sql,
+    is_blank_row,
+    series_of,
+    series_sql,
+    series_stats,
+    series_stats_sql,
+    strip_sql,
+)
 from pipeline.parse.feedback import (
     PHONE_MIN_DIGITS,
     clean_feedback,
@@ -156,6 +165,42 @@ def test_dayfirst_evidence_in_sql_and_python(con, text, verdict) -> None:
                          f"FROM (SELECT {times.slash_date_parts_sql('$v')} AS p)", {"v": text}).fetchone()[0]
     assert times.dayfirst_evidence(text) is verdict
     assert in_sql is verdict
+
+
+SLASH_DATES = [
+    ("4/5/2026", True), ("12/12/2026 16:00", True), (" 13.4.26", True), ("13/4/2026", True), ("1/13/2026", True),
+    ("13/4/2", False), ("13/4/20255", False), ("013/4/2026", False), ("2026-04-13", False), ("", False),
+    ("soon", False), ("4-5-2026", False), ("4/5/2026x", False),
+]
+
+
+@pytest.mark.parametrize(("text", "slash"), SLASH_DATES)
+def test_slash_date_in_sql_and_python(con, text, slash) -> None:
+    """is_slash_date / slash_date_sql: whether a date column could be read either way (issue #22 item 17)."""
+    assert re.fullmatch(r"[ -~]*", text)  # the fast path asks SQL only for ASCII printable values
+    in_sql = con.execute(f"SELECT {times.slash_date_sql('p')} FROM (SELECT {times.slash_date_parts_sql('$v')} AS p)",
+                         {"v": text}).fetchone()[0]
+    assert times.is_slash_date(text) is slash
+    assert in_sql is slash
+
+
+SERIES_COLUMNS = [
+    # cells of a series column -> (distinct names, longest), as series_of trims them
+    (["Alpha", " Alpha ", "Beta", "", "  ", None], (2, 5)),
+    (["\u00a0Gamma\u3000", "Gamma", "é" * 81], (2, 81)),
+    ([None, "", "\t"], (0, 0)),
+    (["a", "A", "a\u00a0b", "a b"], (4, 3)),
+    (["🙂" * 80, "x"], (2, 80)),
+]
+
+
+@pytest.mark.parametrize(("cells", "stats"), SERIES_COLUMNS, ids=range(len(SERIES_COLUMNS)))
+def test_series_column_stats_in_sql_and_python(con, cells, stats) -> None:
+    """series_stats / series_stats_sql: the free-text series guard (issue #22 item 7) counts alike."""
+    assert series_stats(cells) == stats
+    con.execute("CREATE OR REPLACE TEMP TABLE series_cells (v VARCHAR)")
+    con.executemany("INSERT INTO series_cells VALUES (?)", [[c] for c in cells])
+    assert con.execute(f"SELECT {series_stats_sql('v')} FROM series_cells").fetchone() == stats
 
 
 # --- local -> UTC: steady_offset_us + plausible_utc_sql beside TimeParser ------------------

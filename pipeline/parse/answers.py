@@ -6,7 +6,7 @@ import math
 import re
 
 from core.settings import normalise_header
-from pipeline.parse.cells import clip
+from pipeline.parse.cells import cell_string as cell_text
 
 # The agreement sets of the tools in pipeline.tools (Google/Microsoft Forms, Qualtrics,
 # SurveyMonkey, Typeform, LimeSurvey) on a 1-5 scale. Settings add their own labels.
@@ -43,19 +43,25 @@ _LABEL_WITH_NUMBER = re.compile(r"^(.+?)\s+(\d{1,2})$")
 
 
 class AnswerError(ValueError):
-    """An answer that is present but is not 1-5 (or 1-scale_max) or a known label."""
+    """An answer that is present but is not 1-5 (or 1-scale_max) or a known label. Its message
+    names the kind of problem, never the value: reasons reach the Data page and the logs."""
+
+
+BEYOND_SCALE = "a number, but not a whole number from 1 to"  # + the scale's top
 
 
 def default_labels(scale_max: int) -> dict[str, int]:
     return ANSWER_LABELS if scale_max == 5 else ANSWER_LABELS_7 if scale_max == 7 else {}
 
 
-def parse_answer(value: object, labels: dict[str, int] | None = None, scale_max: int = 5) -> int | None:
+def parse_answer(value: object, labels: dict[str, int] | None = None, scale_max: int = 5,
+                 skip: frozenset[str] = frozenset()) -> int | None:
     """1..scale_max or an agree/disagree label (any case/spacing) -> score; blank -> None (skipped).
 
     Also accepts what forms and poll apps write around the scale, such as
     "5 - Strongly agree", "Agree (4)" or an emoji before the label. ``labels`` are extra
-    (normalised) labels from the settings, on this scale.
+    (normalised) labels from the settings, on this scale. ``skip`` holds the (normalised)
+    answers declared to mean "not applicable" (skip_labels): they are a blank answer.
     """
     known = default_labels(scale_max)
     if labels:
@@ -63,16 +69,16 @@ def parse_answer(value: object, labels: dict[str, int] | None = None, scale_max:
     if value is None:
         return None
     if isinstance(value, bool):
-        raise AnswerError(f"{value!r} is not an answer")
+        raise AnswerError("not an answer")
     if isinstance(value, (int, float)):
         if isinstance(value, float) and math.isnan(value):
             return None
         # Compare before converting: float() of a huge int raises OverflowError.
         if 1 <= value <= scale_max and float(value).is_integer():
             return int(value)
-        raise AnswerError(f"{clip(repr(value), 60)} is not a whole number from 1 to {scale_max}")
+        raise AnswerError(f"{BEYOND_SCALE} {scale_max}")
     text = str(value).strip()
-    if not text:
+    if not text or (skip and normalise_header(text) in skip):
         return None
     try:
         number = float(text.replace(",", "."))
@@ -81,7 +87,7 @@ def parse_answer(value: object, labels: dict[str, int] | None = None, scale_max:
     else:
         if number.is_integer() and 1 <= number <= scale_max:
             return int(number)
-        raise AnswerError(f"{text!r} is not a whole number from 1 to {scale_max}")
+        raise AnswerError(f"{BEYOND_SCALE} {scale_max}")
     key = normalise_header(text)
     if key in known:
         return known[key]
@@ -92,7 +98,7 @@ def parse_answer(value: object, labels: dict[str, int] | None = None, scale_max:
     match = _LABEL_WITH_NUMBER.match(key)
     if match and 1 <= int(match.group(2)) <= scale_max and known.get(match.group(1)) == int(match.group(2)):
         return int(match.group(2))
-    raise AnswerError(f"{clip(text, 60)!r} is not a 1-{scale_max} answer or an agree/disagree label")
+    raise AnswerError(f"not a 1-{scale_max} answer or an agree/disagree label")
 
 
 def rescale(score: int, scale_max: int) -> float:
@@ -103,31 +109,34 @@ def rescale(score: int, scale_max: int) -> float:
 class AnswerMemo(dict):
     """parse_answer with a cache; errors are cached as their message."""
 
-    def __init__(self, labels: dict[str, int] | None = None, scale_max: int = 5) -> None:
+    def __init__(self, labels: dict[str, int] | None = None, scale_max: int = 5,
+                 skip: frozenset[str] = frozenset()) -> None:
         super().__init__()
         self.labels = labels or None
         self.scale_max = scale_max
+        self.skip = skip
 
     def __missing__(self, value: object) -> int | None | str:
         try:
-            result: int | None | str = parse_answer(value, self.labels, self.scale_max)
+            result: int | None | str = parse_answer(value, self.labels, self.scale_max, self.skip)
         except AnswerError as exc:
             result = str(exc)
         self[value] = result
         return result
 
 
-_BEYOND_SCALE = re.compile(r"^'?(\d{1,2})'? is not a whole number from 1 to 5$")
+_WHOLE_NUMBER = re.compile(r"^\s*(\d{1,2})(?:[.,]0*)?\s*$")
 
 
 def beyond_scale_note(memo: AnswerMemo) -> str | None:
-    """One message for answers past 5 when no scale was declared (a 1-7 or 1-10 scale)."""
+    """One message for answers past 5 when no scale was declared (a 1-7 or 1-10 scale). The
+    answers are the memo's keys (the reasons never hold them); only their highest number is said."""
     if memo.scale_max != 5:
         return None
     highest = 0
-    for result in memo.values():
-        if isinstance(result, str):
-            match = _BEYOND_SCALE.match(result)
+    for value, result in memo.items():
+        if isinstance(result, str) and result.startswith(BEYOND_SCALE):
+            match = _WHOLE_NUMBER.match(cell_text(value))
             if match and 5 < int(match.group(1)) <= 11:
                 highest = max(highest, int(match.group(1)))
     if not highest:

@@ -8,7 +8,7 @@ from functools import partial
 
 from core.settings import Settings, normalise_header
 from pipeline.errors import SourceFileError
-from pipeline.parse.cells import cell_string, clip, raw_row, series_of
+from pipeline.parse.cells import cell_string, raw_row, series_of
 from pipeline.parse.columns import SERIES_HEADERS, below_title_rows, find_header
 from pipeline.parse.feedback import clean_feedback
 from pipeline.parse.keys import KeyMaker, make_reject
@@ -93,7 +93,7 @@ def _parse_attendance(
                 earlier = by_meeting[slot]
                 result.rejects.append(make_reject(
                     reject_keys, table.source, earlier["line"],
-                    f"meeting on {meeting_date} listed again on line {line}; the later row was used",
+                    f"meeting listed again on line {line} (same date and series); the later row was used",
                     earlier["raw"](), series_name))
             by_meeting[slot] = {"attendees": attendees, "title": title, "line": line, "raw": raw}
         else:
@@ -160,10 +160,10 @@ def _parse_count(value: object) -> int:
     except ValueError:
         match = _COUNT_WITH_WORDS.match(text)  # "12 people", "~15", "15+": what people type in sheets
         if match is None:
-            raise ValueError(f"attendee count {clip(text, 40)!r} is not a number") from None
+            raise ValueError("attendee count: text where a number was expected") from None
         number = float(match.group(1))
     if not number.is_integer() or number < 0:
-        raise ValueError(f"attendee count {clip(text, 40)!r} is not a whole number of people")
+        raise ValueError("attendee count: not a whole number of people")
     if number > 100_000:
-        raise ValueError(f"attendee count {int(number):,} is implausibly large")
+        raise ValueError("attendee count: implausibly large (over 100,000)")
     return int(number)

@@ -6,7 +6,8 @@ The SQL twins are expressions over SQL expressions of ours (column names, never 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 MAX_RAW_CELL_CHARS = 2_000
@@ -56,6 +57,28 @@ def raw_row(header: list[str], row: list[object], keep: list[int],
     return raw
 
 
+_NOT_A_HEADER = re.compile(
+    r'[{}\[\]"<>]'  # JSON or markup: a file that is not a table (a Slack export read as a CSV)
+    r"|^\s*[+-]?\d[\d\s.,:/-]*$"  # a number or a date: a data row, not a header
+    r"|[^@\s]+@[^@\s]+\.\w"  # an e-mail address
+    r"|^(?:<@)?[UW][A-Z0-9]{8,11}\b"  # a Slack member id
+)
+MAX_SHOWN_HEADER_CHARS = 80
+
+
+def shown_headers(header: list[str], limit: int = 12) -> str:
+    """A file's header names for a message, leaving out any that look like data rather than a
+    column's name (a value must never reach a message, the failed-runs log or the Data page)."""
+    names = [h for h in header if len(h) <= MAX_SHOWN_HEADER_CHARS and not _NOT_A_HEADER.search(h)]
+    hidden = len(header) - len(names)
+    shown = ", ".join(repr(h) for h in names[:limit])
+    more = len(names) - limit if len(names) > limit else 0
+    tail = [f"{more} more"] if more else []
+    if hidden:
+        tail.append(f"{hidden} that look like data, not headers, not shown")
+    return (shown + (" and " if shown and tail else "") + " and ".join(tail)) if shown or tail else "none"
+
+
 def strip_sql(expression: str) -> str:
     """str.strip() in SQL: leading and trailing Python whitespace removed. (A first character
     from "!" to "~" and a last one that is not whitespace, as in most cells, skip the rewrite.)"""
@@ -78,6 +101,38 @@ def series_sql(expression: str) -> str:
     series = strip_sql(expression)
     return (f"CASE WHEN length({series}) > {SERIES_MAX_CHARS:d} "
             f"THEN left({series}, {SERIES_MAX_CHARS:d}) || '…' ELSE nullif({series}, '') END")
+
+
+SERIES_NAME_MAX_CHARS = 80  # a longer "series" is a sentence: free text, not the name of a review series
+
+
+def series_stats(values: Iterable[object]) -> tuple[int, int]:
+    """(distinct non-blank series names, the longest one's length) of a column, as ``series_of`` trims them."""
+    distinct: set[str] = set()
+    longest = 0
+    for value in values:
+        text = cell_string(value).strip()
+        if text:
+            distinct.add(text)
+            longest = max(longest, len(text))
+    return len(distinct), longest
+
+
+def series_stats_sql(expression: str) -> str:
+    """``series_stats`` in SQL: two aggregates over the rows (the caller leaves blank rows out)."""
+    name = f"nullif({strip_sql(expression)}, '')"
+    return f"count(DISTINCT {name}), coalesce(max(length({name})), 0)"
+
+
+def series_column_problem(header: str, distinct: int, longest: int, max_values: int) -> str | None:
+    """Why a column cannot be the review series (it would list free text in every viewer's sidebar), or None.
+    Counts and limits only: a value is never quoted."""
+    if distinct <= max_values and longest <= SERIES_NAME_MAX_CHARS:
+        return None
+    found = (f"{distinct:,} different values (max_series_values = {max_values:,})" if distinct > max_values
+             else f"a value of {longest:,} characters (a series name has at most {SERIES_NAME_MAX_CHARS})")
+    return (f"column {header!r} as the review series holds {found}: it is free text, not a series; map the series "
+            "to another column or none (series_column in [[sources]] or the Load data page), or raise max_series_values")
 
 
 def is_blank_cell(cell: object) -> bool:

@@ -11,7 +11,14 @@ from core.settings import Settings, SourceMapping, normalise_header
 from pipeline import mapping
 from pipeline.errors import SourceFileError
 from pipeline.parse.answers import AnswerMemo, beyond_scale_note
-from pipeline.parse.cells import cell_string, clip, raw_row, series_of
+from pipeline.parse.cells import (
+    cell_string,
+    is_blank_cell,
+    raw_row,
+    series_column_problem,
+    series_of,
+    series_stats,
+)
 from pipeline.parse.columns import (
     ANSWER_HEADERS,
     QUESTION_HEADERS,
@@ -28,12 +35,15 @@ from pipeline.parse.columns import (
 )
 from pipeline.parse.feedback import MAX_FEEDBACK_CHARS, clean_feedback, scrub_feedback
 from pipeline.parse.keys import KeyMaker, make_reject, response_key_maker
-from pipeline.parse.times import TimeError, TimeParser, dayfirst_for
+from pipeline.parse.times import DATE_ORDER_GUESSED_NOTE, TimeError, TimeParser, dayfirst_decision
 from pipeline.records import MappingReport, ParsedSurveys, SurveyResponse
 from pipeline.sources.files import RawTable
-from pipeline.tools import detect_tool
+from pipeline.tools import detect_tool, is_qualtrics_test_status
 
 ProgressCallback = Callable[[int, int], None]
+
+
+INCOMPLETE_RESPONSE = "incomplete response (no submission time: the respondent never submitted it)"
 
 
 class NotASurvey(SourceFileError):
@@ -70,7 +80,7 @@ def _parse_surveys(
     wide = detect_wide_columns(table, settings, declared)
     if wide is not None:
         return parse_wide_rows(wide.table, settings, wide, series or settings.default_series, now, progress, lazy=lazy)
-    long_layout = _detect_long_columns(table, declared, settings.answer_labels)
+    long_layout = _detect_long_columns(table, declared, settings.answer_labels, mapping.skip_labels_for(settings, declared))
     if long_layout is not None:
         return _parse_long(table, settings, long_layout, series or settings.default_series, now)
     statements = "; ".join(repr(s.text) for s in settings.statements)
@@ -100,6 +110,16 @@ def describe(cols: SurveyColumns, layout: str) -> MappingReport:
     )
 
 
+def check_series_column(table: RawTable, series: int | None, settings: Settings) -> None:
+    """A series column of free text (feedback mapped as the series) is refused: see cells.series_column_problem."""
+    if series is None:
+        return
+    distinct, longest = series_stats(row[series] for row in table.rows if series < len(row))
+    problem = series_column_problem(table.header[series], distinct, longest, settings.max_series_values)
+    if problem:
+        raise SourceFileError(table.source, problem)
+
+
 def feedback_transform(cols: SurveyColumns, settings: Settings) -> dict[int, Callable[[str], str]]:
     return {cols.feedback: scrub_feedback} if settings.scrub_feedback and cols.feedback is not None else {}
 
@@ -117,6 +137,7 @@ def parse_wide_rows(
     """Every row of a wide export. ``dayfirst`` overrides the column's own evidence: the CSV
     fast path decides it over the whole file and hands only some rows to this function.
     ``lazy`` leaves the rows in ``pending``, parsed as the loader takes them (records.ParsedSurveys)."""
+    check_series_column(table, cols.series, settings)
     report = describe(cols, "wide")
     result = ParsedSurveys(table.source, "wide", unused_columns=cols.unused(), report=report)
     result.dropped_columns = list(result.unused_columns)
@@ -124,24 +145,37 @@ def parse_wide_rows(
     transform = feedback_transform(cols, settings)
     scrub = scrub_feedback if transform else None
     if dayfirst is None:
-        dayfirst = dayfirst_for(settings, (r[cols.time] for r in table.rows if cols.time < len(r)))
+        dayfirst, guessed = dayfirst_decision(settings, (r[cols.time] for r in table.rows if cols.time < len(r)))
+        if guessed:
+            report.notes.append(DATE_ORDER_GUESSED_NOTE)
+            report.date_order_guessed = True
     times = TimeParser(settings.tz, dayfirst, now)
-    answers_memo = AnswerMemo(cols.answer_labels, cols.scale_max)
+    answers_memo = AnswerMemo(cols.answer_labels, cols.scale_max, cols.skip_labels)
     order = {text: i for i, text in enumerate(settings.statement_texts)}
     statement_columns = sorted(cols.statements.items(), key=lambda item: order[item[1]])
     response_keys, reject_keys = response_key_maker(), KeyMaker("x")
+    incomplete_when_blank = cols.tool is not None and cols.tool.blank_time_means_incomplete
+
+    status = cols.status
 
     def responses() -> Iterator[SurveyResponse]:
         total = len(table.rows)
+        not_responses = 0
         for number, (row, line) in enumerate(zip(table.rows, table.line_numbers), start=1):
             if progress is not None and (number % 10_000 == 0 or number == total):
                 progress(number, total)
+            if status is not None and status < len(row) and is_qualtrics_test_status(row[status]):
+                not_responses += 1  # a preview, test or spam row: not a respondent's answer, not counted
+                continue
             series = series_of(row, cols.series, default_series)
             problems: list[str] = []
+            time_cell = row[cols.time] if cols.time < len(row) else None
             try:
-                utc, local = times.parse(row[cols.time] if cols.time < len(row) else None)
+                utc, local = times.parse(time_cell)
             except TimeError as exc:
-                problems.append(f"bad time: {exc}")
+                # LimeSurvey leaves submitdate empty on a response that was never submitted.
+                problems.append(INCOMPLETE_RESPONSE if incomplete_when_blank and is_blank_cell(time_cell)
+                                else f"bad time: {exc}")
             answers: list[tuple[str, int]] = []
             for index, statement in statement_columns:
                 value = answers_memo[row[index]] if index < len(row) else None
@@ -165,6 +199,9 @@ def parse_wide_rows(
         note = beyond_scale_note(answers_memo)
         if note:
             report.notes.append(note)
+        if not_responses:
+            report.notes.append(f"{not_responses:,} Qualtrics preview, test or spam row(s) skipped (Status column): "
+                                "not responses, counted nowhere")
 
     if lazy:
         result.pending = responses()
@@ -184,6 +221,7 @@ class LongColumns:
     tool: str | None = None
     scale_max: int = 5
     answer_labels: dict[str, int] = field(default_factory=dict)
+    skip_labels: frozenset[str] = frozenset()
 
     @property
     def mapped(self) -> list[int]:
@@ -191,7 +229,8 @@ class LongColumns:
 
 
 def _detect_long_columns(table: RawTable, declared: SourceMapping | None = None,
-                         settings_labels: tuple[tuple[str, int], ...] = ()) -> LongColumns | None:
+                         settings_labels: tuple[tuple[str, int], ...] = (),
+                         skip: frozenset[str] = frozenset()) -> LongColumns | None:
     taken: set[int] = set()
     question = find_header(table.header, QUESTION_HEADERS, taken)
     if question is None:
@@ -218,12 +257,13 @@ def _detect_long_columns(table: RawTable, declared: SourceMapping | None = None,
     labels = {normalise_header(k): v for k, v in settings_labels} if scale_max == 5 else {}
     labels.update({normalise_header(k): v for k, v in (declared.answer_labels if declared else ())})
     return LongColumns(time_col, question, answer, response_id, series, identity, tool.name if tool else None,
-                       scale_max, labels)
+                       scale_max, labels, skip)
 
 
 def _parse_long(
     table: RawTable, settings: Settings, cols: LongColumns, default_series: str, now: datetime | None
 ) -> ParsedSurveys:
+    check_series_column(table, cols.series, settings)
     used = set(cols.mapped) | ({cols.response_id} if cols.response_id is not None else set())
     unused = [h for i, h in enumerate(table.header) if i not in used]
     report = MappingReport(tool=cols.tool, layout="long", header_rows=1, time_column=table.header[cols.time],
@@ -231,8 +271,12 @@ def _parse_long(
                            series_column=table.header[cols.series] if cols.series is not None else None)
     result = ParsedSurveys(table.source, "long", dropped_columns=unused, unused_columns=unused, report=report)
     keep = cols.mapped
-    times = TimeParser(settings.tz, dayfirst_for(settings, (r[cols.time] for r in table.rows if cols.time < len(r))), now)
-    answers_memo = AnswerMemo(cols.answer_labels, cols.scale_max)
+    dayfirst, guessed = dayfirst_decision(settings, (r[cols.time] for r in table.rows if cols.time < len(r)))
+    if guessed:
+        report.notes.append(DATE_ORDER_GUESSED_NOTE)
+        report.date_order_guessed = True
+    times = TimeParser(settings.tz, dayfirst, now)
+    answers_memo = AnswerMemo(cols.answer_labels, cols.scale_max, cols.skip_labels)
     report.scale_max = cols.scale_max
     statement_by_header: dict[str, str | None] = {}
     response_keys, reject_keys = response_key_maker(), KeyMaker("x")
@@ -289,7 +333,7 @@ def _parse_long(
                     feedback_parts.append(scrub(text) if scrub else text)
             elif statement is None:
                 result.rejects.append(make_reject(
-                    reject_keys, table.source, line, f"unknown question {clip(question, 80)!r}", raw(row), series))
+                    reject_keys, table.source, line, "unknown question: not a statement or the feedback question", raw(row), series))
                 continue
             else:
                 value = answers_memo[cell(row, cols.answer)]

@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 from dateutil import parser as dateutil_parser
 
 from core.settings import Settings
-from pipeline.parse.cells import cell_string, clip
 
 EARLIEST_PLAUSIBLE = datetime(2000, 1, 1)
 # Sheets and Excel count days from 1899-12-30; 20000..80000 is 1954..2119.
@@ -71,6 +70,35 @@ def dayfirst_verdict_sql(parts: str) -> str:
             f"WHEN {parts}.second::INT > 12 AND {parts}.first::INT <= 12 THEN false END")
 
 
+DATE_ORDER_GUESSED_NOTE = (
+    "dates read as month/day, as nothing in the file says which: 11/12/2020 = 12 November 2020; set "
+    'date_order = "DMY" in review_pulse.toml if they are day/month (or "MDY" to confirm)')
+
+
+def is_slash_date(value: object) -> bool:
+    """A D/M/Y or M/D/Y date (``dayfirst_evidence``'s shape), whether or not it settles the order."""
+    return isinstance(value, str) and _SLASH_DATE.match(value) is not None
+
+
+def slash_date_sql(parts: str) -> str:
+    """``is_slash_date`` in SQL over ``slash_date_parts_sql`` (ASCII printable text, as there)."""
+    return f"({parts}.first <> '')"
+
+
+def dayfirst_decision(settings: Settings, values: Iterable[object]) -> tuple[bool, bool]:
+    """(dayfirst, guessed): the settings' date order, else the column's evidence; ``guessed`` when
+    "auto" found slash dates but none that settles the order (then M/D, said in the summary)."""
+    if settings.date_order != "auto":
+        return settings.date_order == "DMY", False
+    slash_dates = False
+    for value in values:
+        verdict = dayfirst_evidence(value)
+        if verdict is not None:
+            return verdict, False
+        slash_dates = slash_dates or is_slash_date(value)
+    return False, slash_dates
+
+
 def dayfirst_for(settings: Settings, values: Iterable[object]) -> bool:
     """The settings' date order, or the column's evidence when it is "auto"."""
     if settings.date_order == "DMY":
@@ -87,7 +115,7 @@ def _from_number(number: float) -> datetime:
         return datetime.fromtimestamp(number, tz=timezone.utc)
     if 20000 <= number < 80000:  # Sheets/Excel serial date, in local time
         return SERIAL_EPOCH + timedelta(days=number)
-    raise TimeError(f"{number!r} is not a date or time")
+    raise TimeError("a number that is not a date or time")
 
 
 class TimeParser:
@@ -130,11 +158,11 @@ class TimeParser:
             if isinstance(exc, TimeError):
                 raise
             # Year 1 or 9999 shifted by a timezone, or a number too big for a float.
-            raise TimeError(f"{clip(cell_string(value), 40)!r} is out of range") from None
+            raise TimeError("a date or time out of range") from None
         if utc < EARLIEST_PLAUSIBLE:
-            raise TimeError(f"time {utc:%Y-%m-%d} is before 2000")
+            raise TimeError("a time before 2000")
         if utc > self.latest_plausible:
-            raise TimeError(f"time {utc:%Y-%m-%d %H:%M} is in the future")
+            raise TimeError("a time in the future")
         return utc, local
 
     def _to_datetime(self, value: object) -> datetime:
@@ -145,7 +173,7 @@ class TimeParser:
         if isinstance(value, date):
             return datetime.combine(value, time())
         if isinstance(value, bool):
-            raise TimeError(f"{value!r} is not a time")
+            raise TimeError("not a time")
         if isinstance(value, (int, float)):
             if isinstance(value, float) and math.isnan(value):
                 raise TimeError("no time")
@@ -163,7 +191,7 @@ class TimeParser:
         except ValueError:
             pass
         if len(text) > 64:
-            raise TimeError(f"{clip(text, 40)!r} is not a date or time")
+            raise TimeError("text that is not a date or time")
         # JavaScript's Date.toString() (Apps Script writing a form's sheet) names the zone after the
         # offset: "Mon Sep 08 2025 13:58:23 GMT-0500 (Central Daylight Time)". The offset says it all.
         text = _ZONE_NAME_AFTER_OFFSET.sub("", text)
@@ -179,15 +207,15 @@ class TimeParser:
                     other = dateutil_parser.parse(text, dayfirst=self.dayfirst, default=_DEFAULT_B,
                                                   tzinfos=ZONE_ABBREVIATIONS)
                     if other.date() != moment.date():
-                        raise TimeError(f"{clip(text, 40)!r} has no full date (day, month and year)")
+                        raise TimeError("no full date (day, month and year)")
             return moment
         except dateutil_parser.UnknownTimezoneWarning:
-            raise TimeError(f"{clip(text, 40)!r} names a time zone that is ambiguous or unknown; "
+            raise TimeError("a time zone name that is ambiguous or unknown; "
                             "an offset such as +05:30 says which") from None
         except (ValueError, OverflowError, dateutil_parser.ParserError) as exc:
             if isinstance(exc, TimeError):
                 raise
-            raise TimeError(f"{clip(text, 40)!r} is not a date or time") from None
+            raise TimeError("text that is not a date or time") from None
 
 
     def _slash_datetime(self, text: str) -> datetime | None:
