@@ -317,8 +317,9 @@ def _worker(connection) -> None:  # noqa: ANN001
         compiled = re.compile(pattern, flags)
         start = time.perf_counter()
         compiled.search(text)
+        searched = time.perf_counter()
         compiled.sub("", text)  # every match, as .sub/.findall/.finditer/.split go through them
-        connection.send(time.perf_counter() - start)
+        connection.send(max(searched - start, time.perf_counter() - searched))
 
 
 class Timer:
@@ -334,6 +335,16 @@ class Timer:
         self.process.start()
 
     def seconds(self, found: Found, text: str) -> float:
+        """The slower of one search and one sub; over the bound, the fastest of three tries (the machine
+        is shared: a linear pattern preempted once is not a backtracking one, which takes minutes)."""
+        seconds = self._once(found, text)
+        for _ in range(2):
+            if seconds <= BOUND_SECONDS or seconds == float("inf"):
+                break
+            seconds = min(seconds, self._once(found, text))
+        return seconds
+
+    def _once(self, found: Found, text: str) -> float:
         self.connection.send((found.pattern, found.flags, text))
         if self.connection.poll(STUCK_SECONDS):
             return self.connection.recv()
@@ -386,3 +397,61 @@ def test_pattern_is_linear_on_adversarial_text(found: Found, timer: Timer) -> No
             slow.append(f"{_shown(text)}: {'stuck' if seconds == float('inf') else f'{seconds:.2f} s'}")
             break  # one is enough to fail it, and a stuck worker costs STUCK_SECONDS each
     assert not slow, f"{found.where} {found.pattern!r} backtracks: {slow}"
+
+
+# --- the product functions the issue named, on its own hostile inputs ------------------------
+
+SIMPLE_OPTION_LINES = [
+    ("Alert fatigue    `8`", ("Alert fatigue", 8)),
+    ("Alert fatigue `12`   ", ("Alert fatigue", 12)),
+    ("No votes yet", ("No votes yet", None)),
+    ("Ends in a tick`3`", ("Ends in a tick`3`", None)),  # the count follows whitespace
+    ("`5`", ("`5`", None)),
+    ("   `5`", ("", 5)),
+    ("a `1` `2`", ("a `1`", 2)),
+    ("Version `v2`", ("Version `v2`", None)),
+    ("a" + " " * 100_000 + "x", ("a" + " " * 100_000 + "x", None)),
+]
+
+
+@pytest.mark.parametrize(("line", "expected"), SIMPLE_OPTION_LINES, ids=[l[:20] for l, _ in SIMPLE_OPTION_LINES])
+def test_simple_option_reads_label_and_count(line: str, expected: tuple[str, int | None]) -> None:
+    from pipeline.polls import simple_option
+
+    assert simple_option(line) == expected
+
+
+def _polly_field(text: str) -> None:
+    from pipeline.polls import PollMessageError, parse_polly
+
+    message = {"blocks": [{"type": "section", "fields": [{"type": "mrkdwn", "text": text}],
+                           "accessory": {"action_id": "PollMessage(p1).Menu()"}}]}
+    with pytest.raises(PollMessageError):
+        parse_polly(message)
+
+
+def _feedback(text: str) -> None:
+    FeedbackAnalyser(DEFAULT_FEEDBACK_THEMES).analyse(text)
+
+
+def _clean_text(text: str) -> None:
+    from pipeline.polls import clean_text
+
+    clean_text(text)
+
+
+HOSTILE_INPUTS = {
+    "Polly field: label + 3,000 line breaks, no count": (_polly_field, "label" + "\n" * 3_000),
+    "Polly field: label + 200,000 line breaks": (_polly_field, "label" + "\n" * 200_000),
+    "Slack text: 200,000 '<'": (_clean_text, "<" * 200_000),
+    "Slack text: 100,000 '<@U1|'": (_clean_text, "<@U1|" * 100_000),
+    "comment: '5' + 20,000 spaces (time lost)": (_feedback, "5" + " " * 20_000 + "x"),
+    "comment: 200,000 characters of tabs": (_feedback, "started 10" + "\t" * 200_000),
+}
+
+
+@pytest.mark.parametrize(("function", "text"), HOSTILE_INPUTS.values(), ids=HOSTILE_INPUTS.keys())
+def test_named_offenders_finish_quickly(function, text: str) -> None:  # noqa: ANN001
+    start = time.perf_counter()
+    function(text)
+    assert time.perf_counter() - start < 2 * BOUND_SECONDS  # the analyser's own setup is in it
