@@ -63,7 +63,9 @@ PEOPLE_JSON_KEYS = ("assignee", "assignees", "author", "creator", "reporter", "o
 
 MAX_TITLE_CHARS = 500
 GMT_OFFSET = re.compile(r"\b(?:GMT|UTC)\s*([+-])(\d{2}):?(\d{2})\b")
-JS_DATE_NAME = re.compile(r"\s*\([^)]*\)\s*$")  # "… GMT+0000 (Coordinated Universal Time)"
+# Starts where a run of spaces does and names at most 200 characters: neither a run of spaces nor
+# one of "(" is scanned to its end from each character. (A JS zone name is ~30 characters.)
+JS_DATE_NAME = re.compile(r"(?<!\s)\s*\([^)]{0,200}\)\s*$")  # "… GMT+0000 (Coordinated Universal Time)"
 JIRA_DATE = re.compile(
     r"^(\d{1,2})/([^\W\d_]{3})/(\d{2}|\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?$"
 )

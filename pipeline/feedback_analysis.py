@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Sequence
 
 from core.feedback_themes import FeedbackTheme
+from pipeline.parse.feedback import MAX_FEEDBACK_CHARS
 
 log = logging.getLogger(__name__)
 LEXICON_PATH = Path(__file__).resolve().parent / "data" / "review_lexicon.toml"
@@ -430,15 +431,17 @@ class FeedbackAnalyser:
         requests = lexicon.get("requests", {})
         lead = _regex_list(requests.get("lead", []), f"{where} [requests] lead")
         lead_part = f"(?:(?:{'|'.join(lead)})[\\s,]+)?" if lead else ""
-        self._request_start = _any_regex(requests.get("start", []), f"{where} [requests] start", r"\W*" + lead_part)
+        # The openers are matched at the start of a clause (.match); "^" keeps a search from trying them at
+        # every character of a long run of punctuation too.
+        self._request_start = _any_regex(requests.get("start", []), f"{where} [requests] start", r"^\W*" + lead_part)
         self._request_end = _any_regex(requests.get("end", []), f"{where} [requests] end", r"(?<![\w'])", r"\W*$")
         self._request_anywhere = _any_regex(requests.get("anywhere", []), f"{where} [requests] anywhere", r"(?<![\w'])")
         sarcasm = lexicon.get("sarcasm", {})
-        self._sarcasm_start = _any_regex(sarcasm.get("start", []), f"{where} [sarcasm] start", r"\W*")
+        self._sarcasm_start = _any_regex(sarcasm.get("start", []), f"{where} [sarcasm] start", r"^\W*")
         self._sarcasm_anywhere = _any_regex(sarcasm.get("anywhere", []), f"{where} [sarcasm] anywhere", r"(?<![\w'])")
         self._sarcasm_marks = _any_regex(sarcasm.get("marks", []), f"{where} [sarcasm] marks")
-        self._interjection = _any_regex(sarcasm.get("openers", []), f"{where} [sarcasm] openers", r"\W*")
-        self._praise_lead = _any_regex(sarcasm.get("leads", []), f"{where} [sarcasm] leads", r"\W*")
+        self._interjection = _any_regex(sarcasm.get("openers", []), f"{where} [sarcasm] openers", r"^\W*")
+        self._praise_lead = _any_regex(sarcasm.get("leads", []), f"{where} [sarcasm] leads", r"^\W*")
         self._scare_quotes = bool(sarcasm.get("scare_quotes", False))
 
     # --- sentiment ---
@@ -556,6 +559,9 @@ class FeedbackAnalyser:
         return False
 
     def score(self, text: str) -> float:
+        # Stored feedback is at most MAX_FEEDBACK_CHARS (longer is a reject); cut here too, before any
+        # pattern reads it, so no caller can hand the patterns more.
+        text = text[:MAX_FEEDBACK_CHARS]
         if not self.domain_lexicon:
             return float(self._vader.polarity_scores(text)["compound"])
         text = _plain_apostrophes(text)
@@ -579,7 +585,7 @@ class FeedbackAnalyser:
 
     # --- themes ---
     def theme_ids(self, text: str) -> tuple[str, ...]:
-        text = _plain_apostrophes(text)
+        text = _plain_apostrophes(text[:MAX_FEEDBACK_CHARS])
         if self._theme_ignore is not None:
             text = self._theme_ignore.sub(" ", text)
         return self._theme_matcher.themes_in(text)

@@ -46,7 +46,7 @@ def mapping_for(settings: Settings, source: str, sheet: str | None = None,
 # "Q1.", "3)", "Q2:" before a question, "(1-5)", "(required)", "*" after it: decoration the
 # tools add around the same text, not words of the question.
 _NUMBERING = re.compile(r"^\s*(?:q\s*\d+[a-z]?(?:[._]\d+)?|\d+)\s*[.:)\-–]\s*", re.IGNORECASE)
-_TRAILING = re.compile(r"\s*(?:\(\s*\d+\s*[-–]\s*\d+\s*\)|\(required\)|\*)\s*$", re.IGNORECASE)
+_TRAILING = re.compile(r"(?<!\s)\s*(?:\(\s*\d+\s*[-–]\s*\d+\s*\)|\(required\)|\*)\s*$", re.IGNORECASE)
 
 
 def header_key(text: str) -> str:
@@ -72,7 +72,9 @@ def grid_row_labels(text: str) -> list[str]:
         match = pattern.match(text)
         if match:
             labels.append(match.group(2).strip())
-    for match in re.finditer(r"\s*[-–]\s*", text):
+    # At most 100 spaces before the dash: the label after it is the same, and a long run of spaces is
+    # not scanned from each of its characters.
+    for match in re.finditer(r"\s{0,100}[-–]\s*", text):
         if match.start() > 0 and match.end() < len(text):
             labels.append(text[match.end():].strip())
     return labels

@@ -35,6 +35,9 @@ KINDS = ("incident", "theme", "other")
 # "Other", "Something else?", "Other (add in thread)", "Other: …" — not "Other teams' alerts".
 _OTHER = re.compile(r"^\W*(?:other|something else|anything else)\W*(?:[(:\-\u2013\u2014].*)?$", re.IGNORECASE | re.DOTALL)
 MAX_POINT_CHARS = 300
+# Slack text is cut to this many characters BEFORE any pattern reads it: a poll's label, bar and
+# count come first (its voters follow), so a hostile export's megabyte field costs what 10,000 do.
+MAX_SLACK_TEXT_CHARS = 10_000
 MAX_OPTIONS = 50
 
 
@@ -91,21 +94,23 @@ class PollMessageError(ValueError):
 
 # --- text ------------------------------------------------------------------
 
-_MENTION = re.compile(r"<@[UWB][A-Z0-9]+(?:\|[^>]*)?>")
-_SPECIAL = re.compile(r"<!(?:subteam\^[A-Z0-9]+\|)?([^>|]+)(?:\|[^>]*)?>")
-_LABELLED_LINK = re.compile(r"<(?:[^|>]*)\|([^>]*)>")
-_BARE_LINK = re.compile(r"<([^>|]*)>")
+# Slack escapes "<" in message text, so none of its <…> tokens holds one: excluding "<" from their
+# bodies keeps a run of "<" from being scanned to its end once per "<" (quadratic).
+_MENTION = re.compile(r"<@[UWB][A-Z0-9]+(?:\|[^<>]*)?>")
+_SPECIAL = re.compile(r"<!(?:subteam\^[A-Z0-9]+\|)?([^<>|]+)(?:\|[^<>]*)?>")
+_LABELLED_LINK = re.compile(r"<(?:[^<|>]*)\|([^<>]*)>")
+_BARE_LINK = re.compile(r"<([^<>|]*)>")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def plain_text(text: object) -> str:
     """A table cell as typed, except user mentions (ids are never kept) and control characters."""
-    return _CONTROL.sub("", _MENTION.sub("@someone", str(text or ""))).strip()[:MAX_POINT_CHARS]
+    return _CONTROL.sub("", _MENTION.sub("@someone", str(text or "")[:MAX_SLACK_TEXT_CHARS])).strip()[:MAX_POINT_CHARS]
 
 
 def clean_text(text: object) -> str:
     """Slack mrkdwn as plain text, with every user mention replaced: ids are never kept."""
-    value = _MENTION.sub("@someone", str(text or ""))
+    value = _MENTION.sub("@someone", str(text or "")[:MAX_SLACK_TEXT_CHARS])
     value = _SPECIAL.sub(lambda m: "@" + m.group(1).split("^")[0], value)
     value = _LABELLED_LINK.sub(r"\1", value)
     value = _BARE_LINK.sub(r"\1", value)
@@ -151,12 +156,29 @@ def _option(point: str, votes: int, settings: Settings, kind: str | None = None,
 
 _POLLY_ID = re.compile(r"PollMessage\(([^)]+)\)")
 # "Monday  \n\n`█████`  |  100% (1)\n\n<@U…>": label, bar, percent, count, then voters (dropped).
-_POLLY_FIELD = re.compile(r"^(?P<label>.*?)\s*\n\s*\n\s*`[^`]*`\s*\|\s*[\d.]+%\s*\((?P<count>\d+)\)", re.DOTALL)
+# The blank line is whitespace holding two line breaks, written so it splits one way only (not
+# \s*\n\s*\n\s*, which tries every split of a run of line breaks); the label ends where a run of
+# whitespace starts (the shortest label always does), so each run is tried once, not from each
+# of its characters.
+_POLLY_FIELD = re.compile(r"^(?P<label>.*?)(?<!\s)[^\S\n]*\n[^\S\n]*\n\s*`[^`]*`\s*\|\s*[\d.]+%\s*\((?P<count>\d+)\)",
+                          re.DOTALL)
 _SIMPLE_VOTE_BLOCK = re.compile(r"^poll-(?P<poll>[0-9A-Za-z-]+)-vote-\d+$")
 _SIMPLE_TITLE_BLOCK = re.compile(r"^poll-(?P<poll>[0-9A-Za-z-]+)-title")
 _NUMBER_EMOJI = re.compile(r"^:(?:zero|one|two|three|four|five|six|seven|eight|nine|keycap_ten|ten|\d+):\s*")
-# ":one: Alert fatigue    `8`": the count is the last backticked number of the first line.
-_SIMPLE_OPTION = re.compile(r"^(?P<label>.*?)(?:\s+`(?P<count>\d+)`)?\s*$")
+
+
+def simple_option(line: str) -> tuple[str, int | None]:
+    """(label, count) of a Simple Poll option line, ":one: Alert fatigue    `8`" without its emoji: the
+    count is a backticked number ending the line after whitespace; no count, None. String methods,
+    not a regex: a lazy label before optional trailing whitespace is quadratic on a run of spaces."""
+    stripped = line.rstrip()
+    if stripped.endswith("`"):
+        opening = stripped.rfind("`", 0, len(stripped) - 1)
+        digits = stripped[opening + 1:-1]
+        if opening > 0 and digits.isdecimal() and stripped[opening - 1].isspace():
+            return stripped[:opening].rstrip(), int(digits)
+    return stripped, None
+
 
 
 def _message(raw: dict) -> dict:
@@ -221,7 +243,7 @@ def parse_polly(message: dict) -> tuple[str, str | None, list[tuple[str, int]]] 
     title = next((_text_of(b) for b in blocks if b.get("type") == "section" and _text_of(b)), None)
     options = []
     for text in fields:
-        match = _POLLY_FIELD.match(str(text))
+        match = _POLLY_FIELD.match(str(text)[:MAX_SLACK_TEXT_CHARS])
         if match is None:
             raise PollMessageError("Polly option not in the 'label / bar | percent (count)' form")
         options.append((match.group("label"), int(match.group("count"))))
@@ -241,12 +263,12 @@ def parse_simple_poll(message: dict) -> tuple[str, str | None, list[tuple[str, i
         if not vote:
             continue
         poll_id = vote.group("poll")
-        first_line = _text_of(block).split("\n", 1)[0]  # the lines below list the voters: never read
-        match = _SIMPLE_OPTION.match(_NUMBER_EMOJI.sub("", first_line.strip()))
-        if match is None or not match.group("label").strip():
+        first_line = _text_of(block)[:MAX_SLACK_TEXT_CHARS].split("\n", 1)[0]  # the voters below: never read
+        label, count = simple_option(_NUMBER_EMOJI.sub("", first_line.strip()))
+        if not label.strip():
             raise PollMessageError("Simple Poll option without a label")
         # With no votes yet the app shows no count at all.
-        options.append((match.group("label"), int(match.group("count") or 0)))
+        options.append((label, count or 0))
     if title is None:
         title = message.get("text") if isinstance(message.get("text"), str) else None
     return f"simple-poll:{poll_id}", title, options

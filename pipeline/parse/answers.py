@@ -39,7 +39,9 @@ ANSWER_LABELS_7 = {
 }
 LABEL_FOR_SCORE = {1: "Strongly disagree", 2: "Disagree", 3: "Neutral", 4: "Agree", 5: "Strongly agree"}
 _NUMBER_WITH_LABEL = re.compile(r"^(\d{1,2})(?:\s+(.+))?$")
-_LABEL_WITH_NUMBER = re.compile(r"^(.+?)\s+(\d{1,2})$")
+# The label ends in a non-space (as the shortest label of "^(.+?)\s+" does in a stripped cell), so a
+# run of spaces is not tried from each of its characters.
+_LABEL_WITH_NUMBER = re.compile(r"^(.*\S)\s+(\d{1,2})$")
 
 
 class AnswerError(ValueError):

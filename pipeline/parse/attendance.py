@@ -148,7 +148,8 @@ def _person_column(headers: list[str], taken: set[int]) -> int | None:
     return None
 
 
-_COUNT_WITH_WORDS = re.compile(r"^(?:~|ca\.?|about|approx\.?)?\s*(\d+)\s*\+?\s*(?:people|persons|attendees|ppl)?$", re.I)
+# "\s*(?:\+\s*)?", not "\s*\+?\s*": two adjacent \s* would try every split of a run of spaces.
+_COUNT_WITH_WORDS = re.compile(r"^(?:~|ca\.?|about|approx\.?)?\s*(\d+)\s*(?:\+\s*)?(?:people|persons|attendees|ppl)?$", re.I)
 
 
 def _parse_count(value: object) -> int:

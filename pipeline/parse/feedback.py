@@ -9,7 +9,9 @@ from pipeline.parse.cells import cell_string, strip_sql
 
 MAX_FEEDBACK_CHARS = 20_000
 
-_SCRUB_EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+# A local part is at most 64 characters (RFC 5321): bounded, a long run without "@" is not scanned to
+# its end from each of its characters.
+_SCRUB_EMAIL = re.compile(r"[\w.+'-]{1,64}@[\w-]+(?:\.[\w-]+)+")
 _SCRUB_MENTION = re.compile(r"<[@#][UWC][A-Z0-9]{2,}(?:\|[^>]*)?>|<!(?:here|channel|everyone)(?:\|[^>]*)?>|<!subteam\^[A-Z0-9]+(?:\|[^>]*)?>")
 _SCRUB_PHONE = re.compile(r"(?<![\w+])(?:\+\d{1,3}[\s./-]?)?(?:\(\d{1,4}\)[\s./-]?)?\d{2,4}(?:[\s./-]?\d{2,4}){2,4}(?![\w])")
 _DATE_LIKE = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}$|^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}$")
@@ -27,7 +29,8 @@ def _phone(match: re.Match) -> str:
 
 
 def scrub_feedback(text: str) -> str:
-    """E-mail addresses, Slack mentions and phone numbers in feedback -> placeholders."""
+    """E-mail addresses, Slack mentions and phone numbers in feedback -> placeholders. Callers pass text
+    already within MAX_FEEDBACK_CHARS (longer feedback is a reject, before this runs)."""
     if "@" in text:
         text = _SCRUB_EMAIL.sub(SCRUB_PLACEHOLDERS["email"], text)
     if "<" in text:

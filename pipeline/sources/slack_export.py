@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from pipeline.errors import SourceFileError
+from pipeline.sources.json_files import check_json_values
 
 # A year of a busy channel is a few MB of JSON; these bounds are far above that.
 MAX_MEMBER_BYTES = 64 * 1024 * 1024
@@ -183,6 +184,8 @@ def _shown(name: str) -> str:
 
 def _json(source: str, name: str, data: bytes) -> object:
     name = _shown(name)
+    # Bounded by its values before it is parsed, as a workbook's parts are by their rows and cells.
+    check_json_values(data, source, name, "export fewer channels or a shorter date range; nothing was loaded")
     try:
         return json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError:
