@@ -5,7 +5,8 @@
   LaTeX; line breaks become spaces or hard breaks, never new blocks. Escapes do not stop
   GitHub-flavoured auto-links (``www.x.org``, ``http://x.org``, ``a@x.org``: Streamlit's
   renderer finds them in the text after escapes are resolved), so an invisible word joiner
-  follows every ``.``, ``@`` and ``:``, where each of those patterns needs a plain character.
+  goes where each of those patterns needs a plain character: inside ``www.``, inside ``://``
+  and after ``@``. Nowhere else, so a path or a number copied from a message is unchanged.
 * Chart specs (Vega-Lite, rendered by vl-convert): control characters make vl-convert
   panic inside code that cannot unwind, and the whole process aborts. Every string in a
   spec is cleaned once, when the spec is built (``clean_spec``).
@@ -21,7 +22,9 @@ _MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 # U+2060 WORD JOINER: zero width, no line break, not a word character, so no auto-link
 # pattern (a domain's dots, an address's @, a scheme's ://) can run across it.
 _WORD_JOINER = "\u2060"
-_AUTOLINK_JOINTS = re.compile(r"(\\[.@:])")
+# applied after escaping, so the joints are written escaped: "www\.", "\:\/\/", "\@"
+# (the joiner goes before www's dot: after it, the joiner is taken as part of the domain)
+_AUTOLINK_JOINTS = re.compile(r"((?<![^\W_])[wW]{3}(?=\\\.)|\\:(?=\\/\\/)|\\@)")
 
 
 def _without_controls(text: str, replacement: str = " ") -> str:

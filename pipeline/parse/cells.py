@@ -59,8 +59,10 @@ def raw_row(header: list[str], row: list[object], keep: list[int],
 
 _NOT_A_HEADER = re.compile(
     r'[{}\[\]"<>]'  # JSON or markup: a file that is not a table (a Slack export read as a CSV)
-    r"|^\s*[+-]?\d[\d\s.,:/-]*$"  # a number or a date: a data row, not a header
-    r"|[^@\s]+@[^@\s]+\.\w"  # an e-mail address
+    r"|^\s{0,80}[+-]?\d[\d\s.,:/-]{0,80}$"  # a number or a date: a data row, not a header
+    # bounded: headers are at most MAX_SHOWN_HEADER_CHARS, and an unbounded run would make
+    # search() quadratic on a long cell
+    r"|[^@\s]{1,80}@[^@\s]{1,80}\.\w"  # an e-mail address
     r"|^(?:<@)?[UW][A-Z0-9]{8,11}\b"  # a Slack member id
 )
 MAX_SHOWN_HEADER_CHARS = 80
