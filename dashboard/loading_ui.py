@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from pipeline.app_loading import BrowserLoadError, BrowserMapping, column_headers
-from pipeline.loader import RunSummary
+from pipeline.ingest import IngestResult
 from pipeline.preview import InspectReport
 from dashboard import ui
 from core.access import may_load_data
@@ -126,11 +126,11 @@ def _pick(label: str, options: list[str], key: str, detected: str | None) -> Non
     st.selectbox(label, options, key=key, format_func=lambda o: shown if o == AS_DETECTED else o)
 
 
-def run_with_status(label: str, work: Callable[[], RunSummary]) -> RunSummary | BrowserLoadError:
+def run_with_status(label: str, work: Callable[[], IngestResult]) -> IngestResult | BrowserLoadError:
     """Run a load inside st.status (its steps write into it); collapse it when done."""
     with st.status(label, expanded=True) as status:
         try:
-            outcome: RunSummary | BrowserLoadError = work()
+            outcome: IngestResult | BrowserLoadError = work()
         except BrowserLoadError as exc:
             outcome = exc
         failed = isinstance(outcome, BrowserLoadError)
@@ -139,7 +139,7 @@ def run_with_status(label: str, work: Callable[[], RunSummary]) -> RunSummary | 
     return outcome
 
 
-def show_run(outcome: RunSummary | BrowserLoadError, display_name: dict[str, str]) -> None:
+def show_run(outcome: IngestResult | BrowserLoadError, display_name: dict[str, str]) -> None:
     """The run summary, or the one-line reason nothing was loaded."""
     if isinstance(outcome, BrowserLoadError):
         st.error(ui.literal_markdown("Nothing was loaded: " + _with_names(str(outcome), display_name)))

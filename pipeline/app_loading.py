@@ -1,8 +1,8 @@
 """Loading started from the dashboard: uploaded files and the sheets named in settings.
 
-No Streamlit here. Every load goes through the CLI's own ``run_ingest`` (the same
-detection, declared mappings, one transaction, atomic publish, rejects, idempotence),
-so a file loads the same from the browser as from ``python -m pipeline ingest``.
+No Streamlit here. Every load is an ``IngestRequest`` for ``pipeline.ingest.ingest``, the
+entry point of ``python -m pipeline ingest`` too (the same detection, declared mappings, one
+transaction, atomic publish, rejects, idempotence), so a file loads the same from the browser.
 Uploaded bytes are written to a private temporary folder for the run and deleted after.
 """
 
@@ -13,14 +13,13 @@ import re
 import shutil
 import tempfile
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from pipeline.cli import build_parser, run_ingest, sync_argv
-from pipeline.loader import RunSummary
+from pipeline.ingest import IngestRequest, IngestResult, ingest, sheets_request
 from pipeline.preview import InspectReport, inspect_paths
 from pipeline.sources.files import read_table, read_tabs
 from core.errors import UserFacingError
@@ -31,16 +30,16 @@ from core.settings import Settings, SettingsError, SourceMapping, load_settings
 @dataclass(frozen=True)
 class UploadKind:
     label: str
-    ingest_flag: str  # the `ingest` option that takes these files
+    request_field: str  # the IngestRequest field (and `ingest` option) that takes these files
     extensions: tuple[str, ...]
 
 
 # What the browser can load, in the order the page offers it.
 UPLOAD_KINDS: dict[str, UploadKind] = {
-    "surveys": UploadKind("Survey exports", "--surveys", ("csv", "tsv", "txt", "xlsx")),
-    "attendance": UploadKind("Attendance", "--attendance", ("csv", "tsv", "txt", "xlsx")),
-    "polls": UploadKind("Talking-points polls", "--polls", ("zip", "json", "csv", "tsv", "txt", "xlsx")),
-    "actions": UploadKind("Follow-up actions", "--actions", ("csv", "xlsx", "json")),
+    "surveys": UploadKind("Survey exports", "surveys", ("csv", "tsv", "txt", "xlsx")),
+    "attendance": UploadKind("Attendance", "attendance", ("csv", "tsv", "txt", "xlsx")),
+    "polls": UploadKind("Talking-points polls", "polls", ("zip", "json", "csv", "tsv", "txt", "xlsx")),
+    "actions": UploadKind("Follow-up actions", "actions", ("csv", "xlsx", "json")),
 }
 
 
@@ -150,31 +149,31 @@ def column_headers(path: Path) -> list[str]:
 # --- loading ---------------------------------------------------------------------------------
 
 
-def load_files(db_path: Path, settings: Settings, kind: str, paths: Sequence[Path],
-               mapping: BrowserMapping | None = None, display_names: Sequence[str] | None = None) -> RunSummary:
-    """Ingest these files exactly as ``python -m pipeline ingest FLAG PATH…`` would."""
-    flag = UPLOAD_KINDS[kind].ingest_flag
-    args = build_parser().parse_args(["ingest", "--db", str(db_path), flag, *map(str, paths)])
+def upload_request(db_path: Path, settings: Settings, kind: str, paths: Sequence[Path],
+                   mapping: BrowserMapping | None = None) -> IngestRequest:
+    """The request `python -m pipeline ingest --<kind> PATH…` makes, with the page's mapping for surveys."""
     scoped = with_mapping(settings, mapping, [p.name for p in paths]) if kind == "surveys" else settings
+    return replace(IngestRequest(db_path, scoped), **{UPLOAD_KINDS[kind].request_field: tuple(paths)})
+
+
+def load_files(db_path: Path, settings: Settings, kind: str, paths: Sequence[Path],
+               mapping: BrowserMapping | None = None, display_names: Sequence[str] | None = None) -> IngestResult:
+    """Ingest these files in this process, exactly as ``python -m pipeline ingest FLAG PATH…`` would."""
     names = list(display_names or [p.name for p in paths])
-    return _run(db_path, lambda: run_ingest(args, scoped, db_path), [f"upload {n}" for n in names])
+    request = upload_request(db_path, settings, kind, paths, mapping)
+    return _run(db_path, lambda: ingest(request), [f"upload {n}" for n in names])
 
 
-def sync_sheets(db_path: Path, settings: Settings, timeout: float = 30.0, retries: int = 4) -> RunSummary:
+def sync_sheets(db_path: Path, settings: Settings, timeout: float = 30.0, retries: int = 4) -> IngestResult:
     """Ingest every sheet named in settings ([[sheets]]) in one run, as ``pipeline sync`` does."""
-    sources = [f"sheet {s.key}" for s in settings.sheets]
-
-    def ingest() -> RunSummary:
-        args = build_parser().parse_args(sync_argv(settings, db_path, timeout, retries))
-        return run_ingest(args, settings, db_path)
-
-    return _run(db_path, ingest, sources)
+    return _run(db_path, lambda: ingest(sheets_request(db_path, settings, timeout, retries)),
+                [f"sheet {s.key}" for s in settings.sheets])
 
 
-def _run(db_path: Path, ingest, sources: list[str]) -> RunSummary:  # noqa: ANN001
+def _run(db_path: Path, work: Callable[[], IngestResult], sources: list[str]) -> IngestResult:
     """Run an ingestion; a failure is logged as a failed run and raised as one line."""
     try:
-        return ingest()
+        return work()
     except UserFacingError as exc:
         message = str(exc)
     except Exception as exc:  # the page shows one line, never a traceback
