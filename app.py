@@ -6,7 +6,7 @@ Thin entry point: settings, navigation, the shared sidebar filters, then the pag
 import duckdb
 import streamlit as st
 
-from dashboard import navigation, ui
+from dashboard import loading_ui, navigation, ui
 from core.settings import SettingsError, load_settings, resolve_db_path
 
 st.set_page_config(page_title="Review Pulse", page_icon=":material/monitor_heart:", layout="wide")
@@ -18,6 +18,7 @@ except SettingsError as exc:
     st.stop()
 
 ui.require_sign_in(settings)
+loading_ui.sweep_stale_uploads_at_start(settings.browser_load_time_limit_seconds)
 
 page = st.navigation(navigation.pages())
 st.sidebar.title("Review Pulse")

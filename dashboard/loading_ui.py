@@ -6,14 +6,17 @@ Every file name, header and message here comes from outside, so each is shown as
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from pipeline.app_loading import BrowserLoadError, BrowserMapping, column_headers
+from pipeline.app_loading import BrowserLoadError, BrowserMapping, column_headers, load_outcome
 from pipeline.ingest import IngestResult
+from pipeline.isolated_load import IsolatedLoadError, RunningLoad
+from pipeline.private_dirs import sweep_stale_folders
 from pipeline.preview import InspectReport
 from dashboard import ui
 from core.access import may_load_data
@@ -126,17 +129,50 @@ def _pick(label: str, options: list[str], key: str, detected: str | None) -> Non
     st.selectbox(label, options, key=key, format_func=lambda o: shown if o == AS_DETECTED else o)
 
 
-def run_with_status(label: str, work: Callable[[], IngestResult]) -> IngestResult | BrowserLoadError:
-    """Run a load inside st.status (its steps write into it); collapse it when done."""
+POLL_SECONDS = 0.5
+INTERRUPTED_LOAD = "interrupted_load_message"  # session key: a load stopped by Cancel or by leaving the page
+
+
+def run_with_status(label: str, start: Callable[[], RunningLoad], db_path: Path,
+                    sources: list[str]) -> IngestResult | BrowserLoadError:
+    """Start a load in its child process and poll it inside st.status, with the elapsed time and Cancel.
+
+    Cancel (or any other click) makes Streamlit rerun the page, which interrupts this loop at
+    its next st call; the ``finally`` then kills the child, and the next run says so.
+    """
+    outcome: IngestResult | IsolatedLoadError | None = None
     with st.status(label, expanded=True) as status:
+        cancel = st.empty()
+        cancel.button("Cancel", key="cancel_load", icon=":material/cancel:")
+        load = start()
         try:
-            outcome: IngestResult | BrowserLoadError = work()
-        except BrowserLoadError as exc:
-            outcome = exc
-        failed = isinstance(outcome, BrowserLoadError)
-        status.update(label="Nothing was changed" if failed else "Done", state="error" if failed else "complete",
-                      expanded=False)
-    return outcome
+            while (outcome := load.poll()) is None:
+                status.update(label=f"{label} {load.elapsed:.0f} s")
+                time.sleep(POLL_SECONDS)
+        finally:
+            if outcome is None:  # interrupted: stop the child before anything else happens
+                load.cancel()
+                stopped = load_outcome(load.poll(), db_path, sources)
+                st.session_state[INTERRUPTED_LOAD] = str(stopped)
+        cancel.empty()
+        result = load_outcome(outcome, db_path, sources)
+        failed = isinstance(result, BrowserLoadError)
+        status.update(label="Nothing was changed" if failed else f"Done in {load.elapsed:.0f} s",
+                      state="error" if failed else "complete", expanded=False)
+    return result
+
+
+def show_interrupted_load() -> None:
+    """The one line saying a load was stopped by Cancel (or by leaving the page) on the run before."""
+    message = st.session_state.pop(INTERRUPTED_LOAD, None)
+    if message:
+        st.error(ui.literal_markdown("Nothing was loaded: " + message))
+
+
+@st.cache_resource(show_spinner=False)
+def sweep_stale_uploads_at_start(older_than_seconds: int) -> int:
+    """Once per server process: folders of uploads a killed server left behind."""
+    return len(sweep_stale_folders(older_than_seconds))
 
 
 def show_run(outcome: IngestResult | BrowserLoadError, display_name: dict[str, str]) -> None:

@@ -3,7 +3,9 @@
 No Streamlit here. Every load is an ``IngestRequest`` for ``pipeline.ingest.ingest``, the
 entry point of ``python -m pipeline ingest`` too (the same detection, declared mappings, one
 transaction, atomic publish, rejects, idempotence), so a file loads the same from the browser.
-Uploaded bytes are written to a private temporary folder for the run and deleted after.
+The request runs in a child process with a time and a memory limit (pipeline/isolated_load.py),
+never in the server's own. Uploaded bytes are written to a private temporary folder for the run
+and deleted after; folders a killed server left are swept before each load and at app start.
 """
 
 from __future__ import annotations
@@ -11,15 +13,16 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import tempfile
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from pipeline.ingest import IngestRequest, IngestResult, ingest, sheets_request
+from pipeline.ingest import IngestRequest, IngestResult, sheets_request
+from pipeline.isolated_load import IsolatedLoadError, LoadLimits, RunningLoad
+from pipeline.private_dirs import UPLOAD_PREFIX, private_folder, sweep_stale_folders
 from pipeline.preview import InspectReport, inspect_paths
 from pipeline.sources.files import read_table, read_tabs
 from core.errors import UserFacingError
@@ -74,7 +77,7 @@ def safe_upload_name(name: str) -> str:
 @contextmanager
 def saved_uploads(uploads: Sequence[Upload]) -> Iterator[list[Path]]:
     """Write the uploads into a folder only this process's user can read; remove it after."""
-    folder = Path(tempfile.mkdtemp(prefix="review-pulse-upload-"))  # mode 0700
+    folder = private_folder(UPLOAD_PREFIX)  # mode 0700, marked as this process's
     try:
         paths: list[Path] = []
         for upload in uploads:
@@ -156,33 +159,35 @@ def upload_request(db_path: Path, settings: Settings, kind: str, paths: Sequence
     return replace(IngestRequest(db_path, scoped), **{UPLOAD_KINDS[kind].request_field: tuple(paths)})
 
 
-def load_files(db_path: Path, settings: Settings, kind: str, paths: Sequence[Path],
-               mapping: BrowserMapping | None = None, display_names: Sequence[str] | None = None) -> IngestResult:
-    """Ingest these files in this process, exactly as ``python -m pipeline ingest FLAG PATH…`` would."""
-    names = list(display_names or [p.name for p in paths])
-    request = upload_request(db_path, settings, kind, paths, mapping)
-    return _run(db_path, lambda: ingest(request), [f"upload {n}" for n in names])
+def start_upload_load(db_path: Path, settings: Settings, kind: str, paths: Sequence[Path],
+                      mapping: BrowserMapping | None = None) -> RunningLoad:
+    """Start loading uploaded files in a child process, as ``python -m pipeline ingest --<kind> PATH…`` would."""
+    sweep_stale_uploads(settings)
+    return RunningLoad(upload_request(db_path, settings, kind, paths, mapping), LoadLimits.of(settings))
 
 
-def sync_sheets(db_path: Path, settings: Settings, timeout: float = 30.0, retries: int = 4) -> IngestResult:
-    """Ingest every sheet named in settings ([[sheets]]) in one run, as ``pipeline sync`` does."""
-    return _run(db_path, lambda: ingest(sheets_request(db_path, settings, timeout, retries)),
-                [f"sheet {s.key}" for s in settings.sheets])
+def start_sheet_sync(db_path: Path, settings: Settings, timeout: float = 30.0, retries: int = 4) -> RunningLoad:
+    """Start loading every sheet named in settings ([[sheets]]) in a child process, as ``pipeline sync`` does."""
+    sweep_stale_uploads(settings)
+    return RunningLoad(sheets_request(db_path, settings, timeout, retries), LoadLimits.of(settings))
 
 
-def _run(db_path: Path, work: Callable[[], IngestResult], sources: list[str]) -> IngestResult:
-    """Run an ingestion; a failure is logged as a failed run and raised as one line."""
-    try:
-        return work()
-    except UserFacingError as exc:
-        message = str(exc)
-    except Exception as exc:  # the page shows one line, never a traceback
-        message = f"unexpected {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}; nothing was changed"
+def sweep_stale_uploads(settings: Settings) -> int:
+    """Remove upload and scratch folders that killed processes left, older than a load may run."""
+    return len(sweep_stale_folders(settings.browser_load_time_limit_seconds))
+
+
+def load_outcome(outcome: IngestResult | IsolatedLoadError, db_path: Path,
+                 sources: list[str]) -> IngestResult | BrowserLoadError:
+    """A finished load's result, or its one-line failure, logged as a failed run."""
+    if isinstance(outcome, IngestResult):
+        return outcome
+    message = str(outcome)
     try:
         record_failed_run(db_path, sources, message)
     except OSError:
         pass
-    raise BrowserLoadError(" ".join(message.split()))
+    return BrowserLoadError(" ".join(message.split()))
 
 
 def last_sheet_sync(runs_finished: Sequence[tuple[datetime, str]]) -> datetime | None:
