@@ -15,7 +15,7 @@ import streamlit as st
 
 from pipeline.app_loading import BrowserLoadError, BrowserMapping, column_headers, load_outcome
 from pipeline.ingest import IngestResult
-from pipeline.isolated_load import IsolatedLoadError, RunningLoad
+from pipeline.isolated_load import CANCELLED, IsolatedLoadError, RunningLoad
 from pipeline.private_dirs import sweep_stale_folders
 from pipeline.preview import InspectReport
 from dashboard import ui
@@ -130,21 +130,22 @@ def _pick(label: str, options: list[str], key: str, detected: str | None) -> Non
 
 
 POLL_SECONDS = 0.5
-INTERRUPTED_LOAD = "interrupted_load_message"  # session key: a load stopped by Cancel or by leaving the page
+CANCEL_PRESSED = "load_cancel_pressed"  # session key, set by the Cancel button's callback
 
 
 def run_with_status(label: str, start: Callable[[], RunningLoad], db_path: Path,
                     sources: list[str]) -> IngestResult | BrowserLoadError:
     """Start a load in its child process and poll it inside st.status, with the elapsed time and Cancel.
 
-    Cancel (or any other click) makes Streamlit rerun the page, which interrupts this loop at
-    its next st call; the ``finally`` then kills the child, and the next run says so.
+    Cancel (or any other click, or leaving the page) makes Streamlit rerun the script, which
+    interrupts this loop at its next st call; the ``finally`` then kills the child and logs the
+    run as failed, and the next run says so (the Cancel button's callback marks it).
     """
     outcome: IngestResult | IsolatedLoadError | None = None
+    cancel = st.empty()  # outside the status box, which collapses while its label changes
     with st.status(label, expanded=True) as status:
-        cancel = st.empty()
-        cancel.button("Cancel", key="cancel_load", icon=":material/cancel:")
         load = start()
+        cancel.button("Cancel", key="cancel_load", icon=":material/cancel:", on_click=_mark_cancel_pressed)
         try:
             while (outcome := load.poll()) is None:
                 status.update(label=f"{label} {load.elapsed:.0f} s")
@@ -152,8 +153,7 @@ def run_with_status(label: str, start: Callable[[], RunningLoad], db_path: Path,
         finally:
             if outcome is None:  # interrupted: stop the child before anything else happens
                 load.cancel()
-                stopped = load_outcome(load.poll(), db_path, sources)
-                st.session_state[INTERRUPTED_LOAD] = str(stopped)
+                load_outcome(load.poll(), db_path, sources)
         cancel.empty()
         result = load_outcome(outcome, db_path, sources)
         failed = isinstance(result, BrowserLoadError)
@@ -162,11 +162,14 @@ def run_with_status(label: str, start: Callable[[], RunningLoad], db_path: Path,
     return result
 
 
+def _mark_cancel_pressed() -> None:
+    st.session_state[CANCEL_PRESSED] = True
+
+
 def show_interrupted_load() -> None:
-    """The one line saying a load was stopped by Cancel (or by leaving the page) on the run before."""
-    message = st.session_state.pop(INTERRUPTED_LOAD, None)
-    if message:
-        st.error(ui.literal_markdown("Nothing was loaded: " + message))
+    """The one line saying the load was cancelled, on the run that Cancel started."""
+    if st.session_state.pop(CANCEL_PRESSED, False):
+        st.error(ui.literal_markdown("Nothing was loaded: " + CANCELLED))
 
 
 @st.cache_resource(show_spinner=False)

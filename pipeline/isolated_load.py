@@ -1,9 +1,11 @@
 """A load started from the browser runs in a child process, never in the server's own.
 
-The child is a fresh interpreter ('spawn': never a fork of a server holding threads and
-DuckDB connections) in a process group of its own, with an address-space limit
-(RLIMIT_AS); it calls ``pipeline.ingest.ingest`` with the pickled ``IngestRequest`` and sends
-back the ``IngestResult`` or the one-line reason it failed. The server polls it, so its own
+The child is a fresh interpreter, ``python -m pipeline.isolated_load FOLDER`` (never a fork of
+a server holding threads and DuckDB connections; not multiprocessing's spawn either, which
+re-imports the parent's ``__main__``, and under Streamlit that is the page being run), in a
+session and process group of its own, with an address-space limit (RLIMIT_AS). It calls
+``pipeline.ingest.ingest`` with the ``IngestRequest`` the server pickled into FOLDER and
+writes back the ``IngestResult`` or the one-line reason it failed. The server polls it, so its own
 threads keep answering other users; past the wall-clock limit, or on Cancel, the whole group
 is killed. The loader publishes by an atomic rename, so a killed child leaves the database as
 it was; its lock is a flock (gone with the process) and its staging and scratch files are
@@ -13,17 +15,25 @@ removed here.
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
+import pickle
 import resource
+import shutil
 import signal
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from pipeline.ingest import IngestRequest, IngestResult, ingest
-from pipeline.private_dirs import remove_folders_of
+from pipeline.private_dirs import SCRATCH_PREFIX, private_folder, remove_folders_of
 from core.errors import UserFacingError
 from core.store import remove_leftovers_of_killed_writer
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+REQUEST_FILE, OUTCOME_FILE = "request.pickle", "outcome.pickle"
+CANCELLED = "the load was cancelled; nothing was changed"
 
 
 class IsolatedLoadError(UserFacingError):
@@ -40,9 +50,10 @@ class LoadLimits:
         return cls(settings.browser_load_time_limit_seconds, settings.browser_load_memory_limit_mb)
 
 
-def _child_main(request: IngestRequest, memory_mb: int, sender) -> None:  # noqa: ANN001
-    """The child: its own process group (a kill reaches the feedback workers too), the memory cap, the run."""
-    os.setsid()
+def _child_main(folder: Path) -> None:
+    """The child: the memory cap, the run, the outcome written beside the request."""
+    request: IngestRequest = pickle.loads((folder / REQUEST_FILE).read_bytes())  # written by our server
+    memory_mb = int((folder / "memory_mb").read_text())
     limit = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     try:
@@ -57,8 +68,9 @@ def _child_main(request: IngestRequest, memory_mb: int, sender) -> None:  # noqa
             outcome = ("failed", _memory_message(memory_mb))
         else:
             outcome = ("failed", f"unexpected {type(exc).__name__}: {first}; nothing was changed")
-    sender.send(outcome)
-    sender.close()
+    staged = folder / (OUTCOME_FILE + ".next")
+    staged.write_bytes(pickle.dumps(outcome))
+    os.replace(staged, folder / OUTCOME_FILE)  # whole or absent, if the child is killed meanwhile
 
 
 def _memory_message(memory_mb: int) -> str:
@@ -70,16 +82,17 @@ class RunningLoad:
     """One load in a child process. ``poll()`` until it returns the result; ``cancel()`` to stop it."""
 
     def __init__(self, request: IngestRequest, limits: LoadLimits) -> None:
-        context = multiprocessing.get_context("spawn")
         self.request = request
         self.limits = limits
-        self._receiver, sender = context.Pipe(duplex=False)
-        # Not a daemon: the feedback analysis may start worker processes of its own.
-        self.process = context.Process(target=_child_main, args=(request, limits.memory_mb, sender),
-                                       name="review-pulse-load")
+        self.folder = private_folder(SCRATCH_PREFIX)  # this process's: the request, the outcome, the child's stderr
+        (self.folder / REQUEST_FILE).write_bytes(pickle.dumps(request))
+        (self.folder / "memory_mb").write_text(str(limits.memory_mb))
         self.started = time.monotonic()
-        self.process.start()
-        sender.close()  # the child holds the only sending end: a dead child reads as EOF
+        with open(self.folder / "stderr.txt", "wb") as stderr:
+            # A session of its own: one killpg ends the child and any worker it started.
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "pipeline.isolated_load", str(self.folder)], cwd=PROJECT_ROOT,
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
         self.outcome: IngestResult | IsolatedLoadError | None = None
 
     @property
@@ -90,16 +103,14 @@ class RunningLoad:
         """The outcome once the child has finished (or was stopped at the time limit); None while it runs."""
         if self.outcome is not None:
             return self.outcome
-        if self._receiver.poll():
+        if self.process.poll() is not None:
             try:
-                state, value = self._receiver.recv()
-            except (EOFError, OSError):
+                state, value = pickle.loads((self.folder / OUTCOME_FILE).read_bytes())  # written by our child
+            except (OSError, EOFError, pickle.UnpicklingError):
                 state, value = "failed", self._died_message()
-            self.process.join(timeout=10)
+                self._clean_up()
             self.outcome = value if state == "done" else IsolatedLoadError(" ".join(value.split()))
-        elif not self.process.is_alive():
-            self.outcome = IsolatedLoadError(self._died_message())
-            self._clean_up()
+            self._remove_folder()
         elif self.elapsed > self.limits.seconds:
             self._kill()
             self.outcome = IsolatedLoadError(
@@ -111,7 +122,7 @@ class RunningLoad:
         """Stop the child now (Cancel, or the page was left); the database stays as it was."""
         if self.outcome is None:
             self._kill()
-            self.outcome = IsolatedLoadError("the load was cancelled; nothing was changed")
+            self.outcome = IsolatedLoadError(CANCELLED)
 
     def wait(self, interval: float = 0.2) -> IngestResult | IsolatedLoadError:
         while (outcome := self.poll()) is None:
@@ -119,7 +130,7 @@ class RunningLoad:
         return outcome
 
     def _died_message(self) -> str:
-        code = self.process.exitcode
+        code = self.process.returncode
         if code is not None and code < 0:
             how = f"was ended by signal {signal.Signals(-code).name}"
         else:
@@ -127,21 +138,24 @@ class RunningLoad:
         return f"the load {how} (out of memory?); nothing was changed"
 
     def _kill(self) -> None:
-        pid = self.process.pid
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pid, signal.SIGKILL)  # the child and any worker it started
-        with contextlib.suppress(ProcessLookupError):
-            self.process.kill()  # before its setsid, the child is not a group leader yet
-        self.process.join(timeout=30)
+            os.killpg(self.process.pid, signal.SIGKILL)  # the child and any worker it started
+        self.process.wait(timeout=30)
         self._clean_up()
+        self._remove_folder()
 
     def _clean_up(self) -> None:
         """What a killed child cannot remove: its staging copy of the DB and its scratch folder."""
         remove_leftovers_of_killed_writer(self.request.db_path)
-        if self.process.pid is not None:
-            remove_folders_of(self.process.pid)
-        self._receiver.close()
+        remove_folders_of(self.process.pid)
+
+    def _remove_folder(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def start_load(request: IngestRequest, limits: LoadLimits) -> RunningLoad:
     return RunningLoad(request, limits)
+
+
+if __name__ == "__main__":
+    _child_main(Path(sys.argv[1]))
