@@ -7,7 +7,7 @@ import duckdb
 import streamlit as st
 
 from core.plain_text import markdown_literal
-from dashboard import navigation, ui
+from dashboard import loading_ui, navigation, ui
 from core.settings import SettingsError, load_settings, resolve_db_path
 
 st.set_page_config(page_title="Review Pulse", page_icon=":material/monitor_heart:", layout="wide")
@@ -19,6 +19,7 @@ except SettingsError as exc:
     st.stop()
 
 ui.require_sign_in(settings)
+loading_ui.sweep_stale_uploads_at_start(settings.browser_load_time_limit_seconds)
 
 page = st.navigation(navigation.pages())
 st.sidebar.title("Review Pulse")

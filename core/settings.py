@@ -221,6 +221,9 @@ class Settings:
     browser_loading: bool = True  # false: the Load data page shows only the CLI
     editors: tuple[str, ...] = ()  # with sign-in: e-mails or @domains who may load data
     sheets: tuple[ConfiguredSheet, ...] = ()  # [[sheets]] that "Sync now" and `pipeline sync` read
+    # A load started from the page runs in a child process, stopped past these (issue #22).
+    browser_load_time_limit_seconds: int = 600
+    browser_load_memory_limit_mb: int = 4096  # the child's address space (RLIMIT_AS)
     source_path: Path | None = field(default=None, compare=False)
 
     @property
@@ -547,6 +550,9 @@ SETTINGS_KEYS: dict[str, Reader] = {
     "browser_loading": boolean,
     "editors": _editors,
     "sheets": _sheets,
+    # issue #22: a load from the page runs in a child process with these limits
+    "browser_load_time_limit_seconds": whole_number(1, 86_400),
+    "browser_load_memory_limit_mb": whole_number(512, 1_048_576),
 }
 
 

@@ -66,6 +66,34 @@ def connect_read_only(db_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         yield connection
 
 
+@contextlib.contextmanager
+def attached_snapshot(con: duckdb.DuckDBPyConnection, db_path: Path, alias: str) -> Iterator[bool]:
+    """ATTACH the live snapshot read-only to ``con`` as ``alias`` (pinned like connect_read_only);
+    yields False, attaching nothing, when there is no readable DuckDB file there yet."""
+    link = db_path.with_name(f"{db_path.name}.read-{os.getpid()}-{threading.get_ident()}-{next(_read_links)}")
+    try:
+        os.link(db_path, link)
+        target = link
+    except FileNotFoundError:
+        yield False
+        return
+    except OSError:
+        target = db_path
+    try:
+        con.execute(f"ATTACH ? AS {alias} (READ_ONLY)", [str(target)])  # alias: our own name
+        attached = True
+    except duckdb.Error:
+        attached = False  # not a DuckDB file, or damaged: the writer reports it under the lock
+    finally:
+        if target is link:
+            link.unlink(missing_ok=True)
+    try:
+        yield attached
+    finally:
+        if attached:
+            con.execute(f"DETACH {alias}")
+
+
 def remove_stale_read_links(db_path: Path) -> None:
     """Links left by a reader that died mid-connect would keep old snapshots on disk."""
     cutoff = time.time() - STALE_READ_LINK_SECONDS
@@ -153,12 +181,25 @@ def remove_staging_leftovers(db_path: Path) -> list[Path]:
     own = f"{db_path.name}.next-{os.getpid()}"
     removed = []
     for leftover in staging_files(db_path):
-        if leftover.name in (own, own + ".wal"):
+        if leftover.name in (own, own + ".wal", own + ".tmp"):
             continue
         with contextlib.suppress(FileNotFoundError):
-            leftover.unlink()
+            if leftover.is_dir() and not leftover.is_symlink():
+                shutil.rmtree(leftover)  # DuckDB's spill folder <staging>.tmp of a killed run
+            else:
+                leftover.unlink()
             removed.append(leftover)
     return removed
+
+
+def remove_leftovers_of_killed_writer(db_path: Path) -> list[Path]:
+    """After this process killed a writer of ``db_path``: take the lock (its lock went with it)
+    and remove its staging files. A writer that holds the lock now removes them itself."""
+    try:
+        with write_lock(db_path, wait=False):
+            return remove_staging_leftovers(write_target(db_path))
+    except StoreLockedError:
+        return []
 
 
 def _remove(path: Path) -> None:

@@ -6,14 +6,17 @@ Every file name, header and message here comes from outside, so each is shown as
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from pipeline.app_loading import BrowserLoadError, BrowserMapping, column_headers
-from pipeline.loader import RunSummary
+from pipeline.app_loading import BrowserLoadError, BrowserMapping, column_headers, load_outcome
+from pipeline.ingest import IngestResult
+from pipeline.isolated_load import CANCELLED, IsolatedLoadError, RunningLoad
+from pipeline.private_dirs import sweep_stale_folders
 from pipeline.preview import InspectReport
 from core.plain_text import markdown_literal
 from dashboard import ui
@@ -127,20 +130,60 @@ def _pick(label: str, options: list[str], key: str, detected: str | None) -> Non
     st.selectbox(label, options, key=key, format_func=lambda o: shown if o == AS_DETECTED else o)
 
 
-def run_with_status(label: str, work: Callable[[], RunSummary]) -> RunSummary | BrowserLoadError:
-    """Run a load inside st.status (its steps write into it); collapse it when done."""
+POLL_SECONDS = 0.5
+CANCEL_PRESSED = "load_cancel_pressed"  # session key, set by the Cancel button's callback
+
+
+def run_with_status(label: str, start: Callable[[], RunningLoad], db_path: Path,
+                    sources: list[str]) -> IngestResult | BrowserLoadError:
+    """Start a load in its child process and poll it inside st.status, with the elapsed time and Cancel.
+
+    Cancel (or any other click, or leaving the page) makes Streamlit rerun the script, which
+    interrupts this loop at its next st call; the ``finally`` then kills the child and logs the
+    run as failed, and the next run says so (the Cancel button's callback marks it).
+    """
+    outcome: IngestResult | IsolatedLoadError | None = None
+    cancel = st.empty()  # outside the status box, which collapses while its label changes
     with st.status(label, expanded=True) as status:
         try:
-            outcome: RunSummary | BrowserLoadError = work()
-        except BrowserLoadError as exc:
-            outcome = exc
-        failed = isinstance(outcome, BrowserLoadError)
-        status.update(label="Nothing was changed" if failed else "Done", state="error" if failed else "complete",
-                      expanded=False)
-    return outcome
+            load = start()
+        except BrowserLoadError as exc:  # refused before the child started (e.g. the mapping not saved)
+            status.update(label="Nothing was changed", state="error", expanded=False)
+            return exc
+        cancel.button("Cancel", key="cancel_load", icon=":material/cancel:", on_click=_mark_cancel_pressed)
+        try:
+            while (outcome := load.poll()) is None:
+                status.update(label=f"{label} {load.elapsed:.0f} s")
+                time.sleep(POLL_SECONDS)
+        finally:
+            if outcome is None:  # interrupted: stop the child before anything else happens
+                load.cancel()
+                load_outcome(load.poll(), db_path, sources)
+        cancel.empty()
+        result = load_outcome(outcome, db_path, sources)
+        failed = isinstance(result, BrowserLoadError)
+        status.update(label="Nothing was changed" if failed else f"Done in {load.elapsed:.0f} s",
+                      state="error" if failed else "complete", expanded=False)
+    return result
 
 
-def show_run(outcome: RunSummary | BrowserLoadError, display_name: dict[str, str]) -> None:
+def _mark_cancel_pressed() -> None:
+    st.session_state[CANCEL_PRESSED] = True
+
+
+def show_interrupted_load() -> None:
+    """The one line saying the load was cancelled, on the run that Cancel started."""
+    if st.session_state.pop(CANCEL_PRESSED, False):
+        st.error(markdown_literal("Nothing was loaded: " + CANCELLED))
+
+
+@st.cache_resource(show_spinner=False)
+def sweep_stale_uploads_at_start(older_than_seconds: int) -> int:
+    """Once per server process: folders of uploads a killed server left behind."""
+    return len(sweep_stale_folders(older_than_seconds))
+
+
+def show_run(outcome: IngestResult | BrowserLoadError, display_name: dict[str, str]) -> None:
     """The run summary, or the one-line reason nothing was loaded."""
     if isinstance(outcome, BrowserLoadError):
         st.error(markdown_literal("Nothing was loaded: " + _with_names(str(outcome), display_name)))

@@ -3,8 +3,8 @@
 import streamlit as st
 
 from pipeline.app_loading import (
-    UPLOAD_KINDS, BrowserLoadError, Upload, failed_since, file_pattern, last_sheet_sync, load_files, preview_surveys,
-    remember_mapping, saved_uploads, sync_sheets,
+    UPLOAD_KINDS, Upload, failed_since, file_pattern, last_sheet_sync, preview_surveys, remember_mapping, saved_uploads,
+    start_sheet_sync, start_upload_load,
 )
 from core.plain_text import markdown_literal
 from dashboard import loading_ui, ui
@@ -23,6 +23,7 @@ if not loading_ui.may_load(settings):
     st.code(ui.ingest_command(view.db_path), language="bash", wrap_lines=True)
     st.stop()
 
+loading_ui.show_interrupted_load()
 st.subheader("Upload exports")
 kind = st.segmented_control("What are you loading?", list(UPLOAD_KINDS), key="upload_kind", default="surveys",
                             format_func=lambda k: UPLOAD_KINDS[k].label) or "surveys"
@@ -55,14 +56,15 @@ if files:
             ready, remember = True, False
         if st.button(f"Load {len(paths)} file{'s' if len(paths) > 1 else ''}", type="primary", disabled=not ready,
                      icon=":material/upload:"):
-            def load():  # noqa: ANN202
+            def start():  # noqa: ANN202
                 if remember and mapping is not None:
                     st.write("Saving the mapping to the settings file…")
                     remember_mapping(settings_path(settings), mapping, pattern)
-                st.write("Reading, checking and writing in one transaction…")
-                return load_files(view.db_path, settings, kind, paths, mapping, [u.name for u in uploads])
+                st.write("Reading, checking and writing in one transaction, in a process of its own "
+                         f"(stopped after {settings.browser_load_time_limit_seconds:,} s)…")
+                return start_upload_load(view.db_path, settings, kind, paths, mapping)
 
-            outcome = loading_ui.run_with_status("Loading…", load)
+            outcome = loading_ui.run_with_status("Loading…", start, view.db_path, [f"upload {u.name}" for u in uploads])
             loading_ui.show_run(outcome, names)
 else:
     st.info("Drop the export you downloaded after the review. You will see how it will be read before anything is loaded.")
@@ -83,7 +85,7 @@ else:
     if st.button("Sync now", icon=":material/sync:"):
         def sync():  # noqa: ANN202
             st.write(f"Reading {len(settings.sheets)} sheet(s) and loading them in one transaction…")
-            return sync_sheets(view.db_path, settings)
+            return start_sheet_sync(view.db_path, settings)
 
-        outcome = loading_ui.run_with_status("Syncing…", sync)
+        outcome = loading_ui.run_with_status("Syncing…", sync, view.db_path, [f"sheet {s.key}" for s in settings.sheets])
         loading_ui.show_run(outcome, {})

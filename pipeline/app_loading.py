@@ -1,9 +1,11 @@
 """Loading started from the dashboard: uploaded files and the sheets named in settings.
 
-No Streamlit here. Every load goes through the CLI's own ``run_ingest`` (the same
-detection, declared mappings, one transaction, atomic publish, rejects, idempotence),
-so a file loads the same from the browser as from ``python -m pipeline ingest``.
-Uploaded bytes are written to a private temporary folder for the run and deleted after.
+No Streamlit here. Every load is an ``IngestRequest`` for ``pipeline.ingest.ingest``, the
+entry point of ``python -m pipeline ingest`` too (the same detection, declared mappings, one
+transaction, atomic publish, rejects, idempotence), so a file loads the same from the browser.
+The request runs in a child process with a time and a memory limit (pipeline/isolated_load.py),
+never in the server's own. Uploaded bytes are written to a private temporary folder for the run
+and deleted after; folders a killed server left are swept before each load and at app start.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from pipeline.cli import build_parser, run_ingest, sync_argv
-from pipeline.loader import RunSummary
+from pipeline.ingest import IngestRequest, IngestResult, sheets_request
+from pipeline.isolated_load import IsolatedLoadError, LoadLimits, RunningLoad
+from pipeline.private_dirs import UPLOAD_PREFIX, private_folder, sweep_stale_folders
 from pipeline.preview import InspectReport, inspect_paths
 from pipeline.sources.files import read_table, read_tabs
 from core.errors import UserFacingError
@@ -32,16 +35,16 @@ from core.settings import Settings, SettingsError, SourceMapping, load_settings
 @dataclass(frozen=True)
 class UploadKind:
     label: str
-    ingest_flag: str  # the `ingest` option that takes these files
+    request_field: str  # the IngestRequest field (and `ingest` option) that takes these files
     extensions: tuple[str, ...]
 
 
 # What the browser can load, in the order the page offers it.
 UPLOAD_KINDS: dict[str, UploadKind] = {
-    "surveys": UploadKind("Survey exports", "--surveys", ("csv", "tsv", "txt", "xlsx")),
-    "attendance": UploadKind("Attendance", "--attendance", ("csv", "tsv", "txt", "xlsx")),
-    "polls": UploadKind("Talking-points polls", "--polls", ("zip", "json", "csv", "tsv", "txt", "xlsx")),
-    "actions": UploadKind("Follow-up actions", "--actions", ("csv", "xlsx", "json")),
+    "surveys": UploadKind("Survey exports", "surveys", ("csv", "tsv", "txt", "xlsx")),
+    "attendance": UploadKind("Attendance", "attendance", ("csv", "tsv", "txt", "xlsx")),
+    "polls": UploadKind("Talking-points polls", "polls", ("zip", "json", "csv", "tsv", "txt", "xlsx")),
+    "actions": UploadKind("Follow-up actions", "actions", ("csv", "xlsx", "json")),
 }
 
 
@@ -76,7 +79,7 @@ def safe_upload_name(name: str) -> str:
 @contextmanager
 def saved_uploads(uploads: Sequence[Upload]) -> Iterator[list[Path]]:
     """Write the uploads into a folder only this process's user can read; remove it after."""
-    folder = Path(tempfile.mkdtemp(prefix="review-pulse-upload-"))  # mode 0700
+    folder = private_folder(UPLOAD_PREFIX)  # mode 0700, marked as this process's
     try:
         paths: list[Path] = []
         for upload in uploads:
@@ -151,40 +154,42 @@ def column_headers(path: Path) -> list[str]:
 # --- loading ---------------------------------------------------------------------------------
 
 
-def load_files(db_path: Path, settings: Settings, kind: str, paths: Sequence[Path],
-               mapping: BrowserMapping | None = None, display_names: Sequence[str] | None = None) -> RunSummary:
-    """Ingest these files exactly as ``python -m pipeline ingest FLAG PATH…`` would."""
-    flag = UPLOAD_KINDS[kind].ingest_flag
-    args = build_parser().parse_args(["ingest", "--db", str(db_path), flag, *map(str, paths)])
+def upload_request(db_path: Path, settings: Settings, kind: str, paths: Sequence[Path],
+                   mapping: BrowserMapping | None = None) -> IngestRequest:
+    """The request `python -m pipeline ingest --<kind> PATH…` makes, with the page's mapping for surveys."""
     scoped = with_mapping(settings, mapping, [p.name for p in paths]) if kind == "surveys" else settings
-    names = list(display_names or [p.name for p in paths])
-    return _run(db_path, lambda: run_ingest(args, scoped, db_path), [f"upload {n}" for n in names])
+    return replace(IngestRequest(db_path, scoped), **{UPLOAD_KINDS[kind].request_field: tuple(paths)})
 
 
-def sync_sheets(db_path: Path, settings: Settings, timeout: float = 30.0, retries: int = 4) -> RunSummary:
-    """Ingest every sheet named in settings ([[sheets]]) in one run, as ``pipeline sync`` does."""
-    sources = [f"sheet {s.key}" for s in settings.sheets]
-
-    def ingest() -> RunSummary:
-        args = build_parser().parse_args(sync_argv(settings, db_path, timeout, retries))
-        return run_ingest(args, settings, db_path)
-
-    return _run(db_path, ingest, sources)
+def start_upload_load(db_path: Path, settings: Settings, kind: str, paths: Sequence[Path],
+                      mapping: BrowserMapping | None = None) -> RunningLoad:
+    """Start loading uploaded files in a child process, as ``python -m pipeline ingest --<kind> PATH…`` would."""
+    sweep_stale_uploads(settings)
+    return RunningLoad(upload_request(db_path, settings, kind, paths, mapping), LoadLimits.of(settings))
 
 
-def _run(db_path: Path, ingest, sources: list[str]) -> RunSummary:  # noqa: ANN001
-    """Run an ingestion; a failure is logged as a failed run and raised as one line."""
-    try:
-        return ingest()
-    except UserFacingError as exc:
-        message = str(exc)
-    except Exception as exc:  # the page shows one line, never a traceback
-        message = f"unexpected {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}; nothing was changed"
+def start_sheet_sync(db_path: Path, settings: Settings, timeout: float = 30.0, retries: int = 4) -> RunningLoad:
+    """Start loading every sheet named in settings ([[sheets]]) in a child process, as ``pipeline sync`` does."""
+    sweep_stale_uploads(settings)
+    return RunningLoad(sheets_request(db_path, settings, timeout, retries), LoadLimits.of(settings))
+
+
+def sweep_stale_uploads(settings: Settings) -> int:
+    """Remove upload and scratch folders that killed processes left, older than a load may run."""
+    return len(sweep_stale_folders(settings.browser_load_time_limit_seconds))
+
+
+def load_outcome(outcome: IngestResult | IsolatedLoadError, db_path: Path,
+                 sources: list[str]) -> IngestResult | BrowserLoadError:
+    """A finished load's result, or its one-line failure, logged as a failed run."""
+    if isinstance(outcome, IngestResult):
+        return outcome
+    message = str(outcome)
     try:
         record_failed_run(db_path, sources, message)
     except OSError:
         pass
-    raise BrowserLoadError(" ".join(message.split()))
+    return BrowserLoadError(" ".join(message.split()))
 
 
 def last_sheet_sync(runs_finished: Sequence[tuple[datetime, str]]) -> datetime | None:

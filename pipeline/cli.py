@@ -1,4 +1,7 @@
-"""`python -m pipeline …`: ingest, demo, export, init. Errors are one clear line."""
+"""`python -m pipeline …`: ingest, sync, inspect, demo, export, init. Errors are one clear line.
+
+The command line is parsed once, here; `ingest` and `sync` become a typed `pipeline.ingest.IngestRequest`.
+"""
 
 from __future__ import annotations
 
@@ -6,33 +9,21 @@ import argparse
 import logging
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 
 from pipeline.errors import IngestError
-from pipeline.csv_fast_path import plan as plan_fast_csv
-from pipeline.loader import CsvSurveyInput, RunSummary, load
-from pipeline.mapping import RunOptions, mapping_for
-from pipeline.parse.attendance import parse_attendance
-from pipeline.parse.surveys import parse_surveys
-from pipeline.preview import read_survey_inputs
-from pipeline.records import ParsedAttendance, ParsedSurveys
-from pipeline.sources.files import SUPPORTED_SUFFIXES, RawTable, expand_inputs, read_table, table_from_rows
-from pipeline.actions import ParsedActions, parse_actions_json, parse_actions_table
-from pipeline.sources.json_files import looks_like_json, read_json
+from pipeline.ingest import IngestRequest, SheetRef, ingest, parse_action_file, sheets_request
+from pipeline.loader import RunSummary
+from pipeline.mapping import RunOptions
 from pipeline.terminal import escaped_output, raw_stream, terminal_safe
 from core.errors import UserFacingError
 from core.run_log import record_failed_run
 from core.settings import Settings, SettingsError, load_settings, resolve_db_path
 
+__all__ = ["SheetRef", "build_parser", "main", "parse_action_file", "request_from_args", "run_ingest"]
+
 EXIT_FAILED = 2
-
-
-@dataclass
-class SheetRef:
-    kind: str  # "surveys" | "attendance" | "polls" | "actions"
-    key_or_url: str
-    worksheet: str | None = None
 
 
 class _SheetAction(argparse.Action):
@@ -51,7 +42,7 @@ class _WorksheetAction(argparse.Action):
     def __call__(self, parser, namespace, values, option_string=None):  # noqa: ANN001
         sheets = getattr(namespace, "sheets", None) or []
         if sheets and sheets[-1].worksheet is None:
-            sheets[-1].worksheet = values
+            namespace.sheets = [*sheets[:-1], replace(sheets[-1], worksheet=values)]
             return
         namespace.file_worksheets = [*(getattr(namespace, "file_worksheets", None) or []), values]
 
@@ -188,91 +179,25 @@ def _print_progress(label: str):
     return report
 
 
-def _read_sheet(ref: SheetRef, args: argparse.Namespace) -> RawTable:
-    from pipeline.sources import google_sheets  # gspread is only needed for sheets
-
-    info = google_sheets.load_service_account_info()
-    client = google_sheets.open_client(info, timeout=args.timeout, max_retries=args.retries)
-    fetched = google_sheets.fetch_worksheet_rows(ref.key_or_url, ref.worksheet, client=client)
-    source = f"sheet {fetched.sheet_key} / {fetched.worksheet_title}"
-    return table_from_rows(source, [list(r) for r in fetched.rows], list(range(1, len(fetched.rows) + 1)))
+def request_from_args(args: argparse.Namespace, settings: Settings, db_path: Path,
+                      fast_csv: bool = True) -> IngestRequest:
+    """The typed request for `ingest`'s parsed command line (parsed once, from the real argv)."""
+    return IngestRequest(
+        db_path, settings, surveys=tuple(args.surveys), attendance=tuple(args.attendance), polls=tuple(args.polls),
+        actions=tuple(getattr(args, "actions", None) or ()), sheets=tuple(args.sheets), columns=_run_options(args),
+        series=args.series, strict=args.strict, force=getattr(args, "force", False), google_timeout=args.timeout,
+        google_retries=args.retries, parse_csv_in_duckdb=fast_csv)
 
 
 def run_ingest(args: argparse.Namespace, settings: Settings, db_path: Path, fast_csv: bool = True) -> RunSummary:
-    """Read, parse and load; ``fast_csv=False`` parses every file in Python (tests compare the two)."""
-    if not (args.surveys or args.attendance or args.sheets or args.polls or getattr(args, "actions", None)):
-        raise IngestError("nothing to ingest: give --surveys, --attendance, --polls, --actions or a --surveys-sheet, "
-                          "--attendance-sheet, --polls-sheet or --actions-sheet")
-    surveys: list[ParsedSurveys] = []
-    attendance: list[ParsedAttendance] = []
-    # Read and parse everything before touching the DB: a bad file changes nothing.
-    csv_surveys: list[CsvSurveyInput] = []
-    inputs = read_survey_inputs(args.surveys, settings, args.series, _run_options(args), _print_progress, lazy=True)
-    sources = list(inputs.sources)
-    for table in inputs.tables:
-        csv_plan = plan_fast_csv(table.path) if fast_csv and table.path is not None else None
-        if csv_plan is not None:
-            # Large plain CSVs are parsed by DuckDB inside the load (same result, much faster).
-            csv_surveys.append(CsvSurveyInput(csv_plan, args.series, table.parse, table.declared))
-        else:
-            surveys.append(table.parse())
-    for path in expand_inputs(args.attendance):
-        attendance.append(parse_attendance(read_table(path, limits=settings.limits), settings, args.series))
-        sources.append(str(path))
-    actions = [parse_action_file(path, settings, args.series) for path in expand_inputs(
-        getattr(args, "actions", None) or [], (*SUPPORTED_SUFFIXES, ".json"), ".csv, .xlsx or .json")]
-    sources.extend(a.source for a in actions)
-    polls: list = []  # talking points (issue 12); their modules load only when polls are given
-    if args.polls or any(ref.kind == "polls" for ref in args.sheets):
-        from pipeline.poll_inputs import checked_table, poll_sources, read_poll_file
-    for path in (poll_sources(args.polls) if args.polls else []):
-        polls.append(read_poll_file(path, settings, args.series))
-        sources.append(str(path))
-    for ref in args.sheets:
-        table = _read_sheet(ref, args)
-        if ref.kind == "actions":
-            actions.append(parse_actions_table(table, settings, args.series))
-        elif ref.kind == "polls":
-            polls.append(checked_table(table, settings, args.series))
-        elif ref.kind == "surveys":
-            # The source is "sheet <key> / <tab>"; a key has no " / ", a tab title may ("Q1 / replies").
-            declared = mapping_for(settings, table.source, table.source.split(" / ", 1)[1], _run_options(args))
-            surveys.append(parse_surveys(table, settings, args.series, declared=declared, lazy=True))
-        else:
-            attendance.append(parse_attendance(table, settings, args.series))
-        sources.append(table.source)
-    summary = load(db_path, settings, surveys, attendance, sources, strict=args.strict, csv_surveys=csv_surveys,
-                   polls=polls, actions=actions, force=getattr(args, "force", False))
-    summary.skipped = list(inputs.skipped)
-    return summary
+    """`ingest` from its parsed arguments; ``fast_csv=False`` parses every file in Python (tests compare the two)."""
+    return ingest(request_from_args(args, settings, db_path, fast_csv), _print_progress).summary
 
 
-# --- follow-up actions (issue 13) ---
-def parse_action_file(path: Path, settings: Settings, series: str | None) -> ParsedActions:
-    """One actions export from disk, JSON or table: the CLI's path and the demo's."""
-    if looks_like_json(path):
-        return parse_actions_json(read_json(path), settings, series)
-    return parse_actions_table(read_table(path), settings, series)
-# --- end of follow-up actions ---
-
-
-SHEET_FLAGS = {"surveys": "--surveys-sheet", "attendance": "--attendance-sheet", "polls": "--polls-sheet",
-               "actions": "--actions-sheet"}
-
-
-def sync_argv(settings: Settings, db_path: Path, timeout: float = 30.0, retries: int = 4) -> list[str]:
-    """`ingest` arguments that read every [[sheets]] entry of the settings."""
-    if not settings.sheets:
-        raise IngestError("no sheets are configured: add [[sheets]] entries (kind, key, worksheet) to review_pulse.toml")
-    argv = ["ingest", "--db", str(db_path), "--timeout", str(timeout), "--retries", str(retries)]
-    for sheet in settings.sheets:
-        argv += [SHEET_FLAGS[sheet.kind], sheet.key]
-        if sheet.worksheet:
-            argv += ["--worksheet", sheet.worksheet]
-    return argv
-
-
-def _sources_of(args: argparse.Namespace) -> list[str]:
+def _sources_of(args: argparse.Namespace, settings: Settings | None) -> list[str]:
+    """What a failed `ingest` or `sync` named, for the failed-run log."""
+    if args.command == "sync":
+        return [f"sheet {sheet.key}" for sheet in (settings.sheets if settings else ())]
     named = [str(p) for p in getattr(args, "surveys", []) + getattr(args, "attendance", [])
              + getattr(args, "polls", []) + getattr(args, "actions", [])]
     return named + [f"sheet {ref.key_or_url}" for ref in getattr(args, "sheets", [])]
@@ -301,10 +226,11 @@ def _main(argv: list[str] | None) -> int:
         if args.command == "inspect" or (args.command == "ingest" and args.dry_run):
             return _inspect(args, settings)
         if args.command == "ingest":
-            summary = run_ingest(args, settings, db_path)
+            request = request_from_args(args, settings, db_path)
+            result = ingest(request, _print_progress)
             # Published: from here on an output error (a reader that closed the pipe) is not a failed run.
-            return _print_after_publish([f"Ingested into {db_path} (run {summary.run_id})",
-                                         *("  " + line for line in summary.lines())])
+            return _print_after_publish([f"Ingested into {db_path} (run {result.run_id})",
+                                         *("  " + line for line in result.lines())])
         if args.command == "demo":
             from pipeline.demo import build_demo, remove_demo
 
@@ -326,10 +252,10 @@ def _main(argv: list[str] | None) -> int:
             print(f"Wrote {len(written)} file(s) to {args.out}")
             return 0
         if args.command == "sync":
-            args = build_parser().parse_args(sync_argv(settings, db_path, args.timeout, args.retries))
-            summary = run_ingest(args, settings, db_path)
-            return _print_after_publish([f"Synced into {db_path} (run {summary.run_id})",
-                                         *("  " + line for line in summary.lines())])
+            request = sheets_request(db_path, settings, args.timeout, args.retries)
+            result = ingest(request, _print_progress)
+            return _print_after_publish([f"Synced into {db_path} (run {result.run_id})",
+                                         *("  " + line for line in result.lines())])
         if args.command == "init":
             from pipeline.loader import init_empty
 
@@ -337,12 +263,12 @@ def _main(argv: list[str] | None) -> int:
             print(f"Created {db_path}")
             return 0
     except UserFacingError as exc:
-        return _fail(args, db_path, str(exc))
+        return _fail(args, settings, db_path, str(exc))
     except Exception as exc:  # a one-line message, never a traceback, for anything unforeseen
         if os.environ.get("REVIEW_PULSE_DEBUG"):
             raise
         name = type(exc).__name__
-        return _fail(args, db_path, f"unexpected {name}: {str(exc).splitlines()[0] if str(exc) else name}; nothing was changed")
+        return _fail(args, settings, db_path, f"unexpected {name}: {str(exc).splitlines()[0] if str(exc) else name}; nothing was changed")
     return EXIT_FAILED
 
 
@@ -377,11 +303,11 @@ def _print_after_publish(lines: list[str]) -> int:
     return 0
 
 
-def _fail(args: argparse.Namespace, db_path: Path, message: str) -> int:
+def _fail(args: argparse.Namespace, settings: Settings, db_path: Path, message: str) -> int:
     print(f"error: {terminal_safe(message)}", file=sys.stderr)  # one line, whatever the message holds
     if args.command in ("ingest", "sync"):
         try:
-            record_failed_run(db_path, _sources_of(args) or ["sheet (every [[sheets]] entry)"], message)
+            record_failed_run(db_path, _sources_of(args, settings) or ["sheet (every [[sheets]] entry)"], message)
         except OSError:
             pass
     return EXIT_FAILED

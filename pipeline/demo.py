@@ -14,15 +14,12 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from pipeline.cli import parse_action_file
 from pipeline.demo_polls import DEMO_THEMES, demo_poll_export
 from pipeline.errors import IngestError
 from pipeline.guards import refuse_foreign_database, remove_demo_rows
-from pipeline.loader import RunSummary, load
-from pipeline.poll_inputs import read_poll_file
+from pipeline.ingest import IngestRequest, IngestResult, ingest
 from pipeline.parse.answers import LABEL_FOR_SCORE
 from pipeline.parse.attendance import parse_attendance
-from pipeline.parse.surveys import parse_surveys
 from pipeline.sources.files import read_table
 from core.settings import Settings
 from core.store import staged_write, write_lock
@@ -156,20 +153,18 @@ def write_demo_sources(out_dir: Path, settings: Settings, seed: int = 7) -> tupl
     return survey_path, attendance_path
 
 
-def build_demo(db_path: Path, settings: Settings, source_dir: Path | None = None, seed: int = 7) -> RunSummary:
+def build_demo(db_path: Path, settings: Settings, source_dir: Path | None = None, seed: int = 7) -> IngestResult:
+    """Write the demo's exports, then load them as `ingest` would, in one run marked as the demo's."""
     source_dir = source_dir or db_path.parent / "demo-sources"
     survey_path, attendance_path = write_demo_sources(source_dir, settings, seed)
-    surveys = parse_surveys(read_table(survey_path), settings)
-    attendance = parse_attendance(read_table(attendance_path), settings)
+    attendance = parse_attendance(read_table(attendance_path), settings)  # the polls follow its meetings
     polls_path = _write_demo_polls(source_dir, attendance, seed)
-    # The demo's themes classify its options unless the settings name their own.
-    poll_settings = settings if settings.themes else replace(settings, themes=DEMO_THEMES)
-    polls = read_poll_file(polls_path, poll_settings)  # what `ingest --polls` runs
     actions_path = write_demo_actions(source_dir, seed)  # follow-up actions (issue 13)
-    actions = parse_action_file(actions_path, _demo_action_settings(settings), None)
-    return load(db_path, settings, [surveys], [attendance],
-                [str(survey_path), str(attendance_path), str(polls_path), str(actions_path)],
-                polls=[polls], actions=[actions], demo=True)  # demo=True: refused over real data; marked for --remove
+    # The demo's poll themes and tracker links apply unless the settings name their own; neither
+    # setting is read by the survey, attendance or feedback steps.
+    demo_settings = _demo_action_settings(settings if settings.themes else replace(settings, themes=DEMO_THEMES))
+    return ingest(IngestRequest(db_path, demo_settings, surveys=(survey_path,), attendance=(attendance_path,),
+                                polls=(polls_path,), actions=(actions_path,), demo=True))
 
 
 def _write_demo_polls(source_dir: Path, attendance, seed: int) -> Path:  # noqa: ANN001
@@ -238,8 +233,6 @@ def write_demo_actions(out_dir: Path, seed: int = 7) -> Path:
 
 def _demo_action_settings(settings: Settings) -> Settings:
     """Demo issues link to a placeholder Jira unless the settings name a real one."""
-    from dataclasses import replace
-
     return settings if settings.action_link_template else replace(settings, action_link_template=DEMO_JIRA_BROWSE)
 # --- end of follow-up actions ---
 

@@ -648,10 +648,13 @@ def analyse_texts(themes: Sequence[FeedbackTheme], texts: list[str], parallel_fr
     return {text: Analysis(*result) for batch, out in zip(batches, results) for text, result in zip(batch, out)}
 
 
-def refresh_feedback_analysis(con, themes: Sequence[FeedbackTheme], parallel_from: int = PARALLEL_FROM) -> int:
+def refresh_feedback_analysis(con, themes: Sequence[FeedbackTheme], parallel_from: int = PARALLEL_FROM,
+                              analysed: dict[str, Analysis] | None = None) -> int:
     """Analyse comments not analysed yet, or all of them when the fingerprint changed.
 
-    Runs inside the loader's transaction. Returns how many comments were analysed.
+    Runs inside the loader's transaction, under the write lock. ``analysed`` holds the analyses
+    the loader computed before taking the lock (by comment text); only comments missing from it
+    are analysed here. Returns how many comments were stored.
     """
     current = fingerprint(themes)
     stored = con.execute("SELECT fingerprint FROM feedback_analysis_state").fetchall()
@@ -666,7 +669,10 @@ def refresh_feedback_analysis(con, themes: Sequence[FeedbackTheme], parallel_fro
     ).fetchall()
     if not pending:
         return 0
-    analysed = analyse_texts(themes, [text for _key, text in pending], parallel_from)
+    analysed = dict(analysed or {})
+    missing = [text for _key, text in pending if text not in analysed]
+    if missing:  # published by another run since the loader looked, or no analyses were given
+        analysed.update(analyse_texts(themes, missing, parallel_from))
     for start in range(0, len(pending), _CHUNK):
         rows = pending[start:start + _CHUNK]
         results = [analysed[text] for _key, text in rows]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -17,12 +18,13 @@ from pipeline.actions import ParsedActions, latest_per_key
 from pipeline.parse.answers import BEYOND_SCALE
 from pipeline.csv_fast_path import CsvPlan, FastPathDeclined, StagedSurveys, stage
 from pipeline.errors import IngestError, StrictModeError
-from pipeline.feedback_analysis import refresh_feedback_analysis
+from pipeline.feedback_analysis import Analysis, analyse_texts, fingerprint, refresh_feedback_analysis
 from pipeline.guards import mark_demo_run, refuse_foreign_database, refuse_real_data
+from pipeline.private_dirs import SCRATCH_PREFIX, private_folder
 from pipeline.records import MappingReport, ParsedAttendance, ParsedSurveys, Reject
 from core.schema import ensure_schema, rebuild_response_weeks, temp_table
 from core.settings import Settings, SourceMapping
-from core.store import staged_write, write_lock
+from core.store import attached_snapshot, staged_write, write_lock
 
 if TYPE_CHECKING:  # talking points: imported only by runs that load polls (CLI start-up time)
     from pipeline.polls import ParsedPolls, Poll
@@ -169,16 +171,61 @@ def load(
     ``force`` writes into another program's DuckDB file; ``demo`` marks the run as the
     demo's (pipeline.guards), refusing a DB that holds real data.
 
-    ``csv_surveys`` are staged in DuckDB by ``pipeline.csv_fast_path`` inside this
-    run's staging copy; a file the fast path declines is parsed by Python instead.
+    ``csv_surveys`` are staged in DuckDB by ``pipeline.csv_fast_path``; a file the fast path
+    declines is parsed by Python instead. Staging, the run's checks and the feedback analysis
+    of the incoming comments happen in a private scratch DuckDB before the write lock is taken
+    (other writers wait only for the copy, the writes and the publish).
     """
     surveys = list(surveys)
     started = datetime.now(timezone.utc).replace(tzinfo=None)
-    with write_lock(db_path), staged_write(db_path) as con:
-        refuse_foreign_database(con, db_path, force)
-        if demo:
-            refuse_real_data(con, db_path)
-        ensure_schema(con)
+    scratch_folder = private_folder(SCRATCH_PREFIX)
+    try:
+        incoming = _stage_incoming(scratch_folder, settings, surveys, csv_surveys, attendance, polls, actions,
+                                   strict, now, db_path)
+        with write_lock(db_path), staged_write(db_path) as con:
+            refuse_foreign_database(con, db_path, force)
+            if demo:
+                refuse_real_data(con, db_path)
+            ensure_schema(con)
+            _copy_staged_responses(incoming, con)
+            summary = _write(con, settings, incoming, sources, started, polls=polls, actions=actions)
+            if demo:
+                mark_demo_run(con, summary.run_id)  # in the same published snapshot as the rows
+    finally:
+        shutil.rmtree(scratch_folder, ignore_errors=True)
+    summary.parsed_in_duckdb = [s.source for s in incoming.staged]
+    summary.fast_path_declined = incoming.declined
+    summary.reports = {p.source: p.report for p in [*incoming.surveys, *incoming.staged] if p.report is not None}
+    return summary
+
+
+@dataclass
+class IncomingRun:
+    """What one run brings, staged and checked before the write lock is taken."""
+
+    scratch_db: Path  # the staged responses, as tables named in ``response_tables``
+    surveys: list[ParsedSurveys]  # parsed in Python (rows already drained into ``python_responses``)
+    python_counts: list[int]  # responses per Python-parsed input, in order
+    staged: list[StagedSurveys]  # parsed by the DuckDB fast path
+    declined: dict[str, str]  # file -> why the fast path left it to Python
+    attendance: list[ParsedAttendance]
+    rejects: list[tuple[str, Reject]]  # (kind, reject) of every input
+    feedback: dict[str, Analysis]  # comment text -> its analysis, computed off the lock
+
+    @property
+    def response_tables(self) -> list[str]:
+        return ["python_responses", *(s.responses_table for s in self.staged)]
+
+
+def _stage_incoming(scratch_folder: Path, settings: Settings, surveys: list[ParsedSurveys],
+                    csv_surveys: Sequence[CsvSurveyInput], attendance: list[ParsedAttendance],
+                    polls: Sequence[ParsedPolls], actions: Sequence[ParsedActions], strict: bool,
+                    now: datetime | None, db_path: Path) -> IncomingRun:
+    """Stage every response in a scratch DuckDB, run the checks that fail a run, analyse the comments."""
+    scratch_db = scratch_folder / "incoming.duckdb"
+    # Spills of a large file stay in the private folder, removed with it.
+    con = duckdb.connect(str(scratch_db), config={"temp_directory": str(scratch_folder / "spill")})
+    try:
         staged: list[StagedSurveys] = []
         declined: dict[str, str] = {}
         for tag, item in enumerate(csv_surveys):
@@ -188,7 +235,7 @@ def load(
                 log.info("%s: parsed in Python (%s)", item.plan.source, reason)
                 declined[item.plan.source] = str(reason)
                 surveys.append(item.parse_in_python())
-        # Rows parsed in Python go to a TEMP table a batch at a time, before the checks below:
+        # Rows parsed in Python go to a table a batch at a time, before the checks below:
         # a lazily parsed file's rejects are known only once its rows are drained.
         python_counts = _stage_python_responses(con, settings, surveys)
         rejects = [("survey", r) for p in surveys for r in p.rejects] + [
@@ -212,14 +259,49 @@ def load(
             check_usable(parsed.source, count, parsed.rejects, parsed.report)
         for staged_file in staged:
             check_usable(staged_file.source, staged_file.response_count, staged_file.rejects, staged_file.report)
-        summary = _write(con, settings, surveys, python_counts, staged, attendance, rejects, sources, started, polls=polls,
-                         actions=actions)
-        if demo:
-            mark_demo_run(con, summary.run_id)  # in the same published snapshot as the rows
-    summary.parsed_in_duckdb = [s.source for s in staged]
-    summary.fast_path_declined = declined
-    summary.reports = {p.source: p.report for p in [*surveys, *staged] if p.report is not None}
-    return summary
+        incoming = IncomingRun(scratch_db, surveys, python_counts, staged, declined, attendance, rejects, {})
+        for name in incoming.response_tables:  # TEMP tables die with the connection: keep them in the file
+            con.execute(f"CREATE TABLE main.{name} AS SELECT * FROM temp.{name}")  # our own names
+        if settings.analyse_feedback:
+            incoming.feedback = analyse_texts(settings.feedback_themes,
+                                              _comments_to_analyse(con, incoming, settings, db_path))
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    return incoming
+
+
+def _comments_to_analyse(con: duckdb.DuckDBPyConnection, incoming: IncomingRun, settings: Settings,
+                         db_path: Path) -> list[str]:
+    """The comments the write will need analysed, as far as the live snapshot tells: incoming ones
+    not analysed yet, and every stored one when the theme settings changed. What changes between
+    this look and the lock (another run publishing) is analysed under the lock instead."""
+    incoming_comments = " UNION ".join(
+        f"SELECT response_key::UUID AS response_key, feedback FROM main.{name} "  # our own names
+        "WHERE feedback IS NOT NULL AND trim(feedback) <> ''" for name in incoming.response_tables)
+    with attached_snapshot(con, db_path, "live") as attached:
+        tables = set() if not attached else {name for (name,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'live'").fetchall()}
+        if not {"responses", "feedback_analysis", "feedback_analysis_state"} <= tables:
+            return [text for (text,) in con.execute(f"SELECT DISTINCT feedback FROM ({incoming_comments})").fetchall()]
+        stored = con.execute("SELECT fingerprint FROM live.feedback_analysis_state").fetchall()
+        if not stored or stored[0][0] != fingerprint(settings.feedback_themes):
+            query = f"""SELECT feedback FROM ({incoming_comments})
+                        UNION SELECT feedback FROM live.responses WHERE feedback IS NOT NULL AND trim(feedback) <> ''"""
+        else:
+            query = f"""SELECT DISTINCT feedback FROM ({incoming_comments}) AS i
+                        WHERE NOT EXISTS (SELECT 1 FROM live.feedback_analysis AS a WHERE a.response_key = i.response_key)"""
+        return [text for (text,) in con.execute(query).fetchall()]
+
+
+def _copy_staged_responses(incoming: IncomingRun, con: duckdb.DuckDBPyConnection) -> None:
+    """Bring the staged responses from the scratch file into TEMP tables of the staging copy."""
+    con.execute("ATTACH ? AS incoming (READ_ONLY)", [str(incoming.scratch_db)])
+    try:
+        for name in incoming.response_tables:
+            con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM incoming.main.{name}")  # our own names
+    finally:
+        con.execute("DETACH incoming")
 
 
 # Rows of the Python path per INSERT: bounds its records in memory (issue 16; `python -m
@@ -265,74 +347,113 @@ def _stage_python_responses(con: duckdb.DuckDBPyConnection, settings: Settings,
 def _write(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
-    surveys: list[ParsedSurveys],
-    python_counts: list[int],
-    staged: list[StagedSurveys],
-    attendance: list[ParsedAttendance],
-    rejects: list[tuple[str, Reject]],
+    incoming: IncomingRun,
     sources: list[str],
     started: datetime,
     actions: Sequence[ParsedActions] = (),
     polls: Sequence[ParsedPolls] = (),
 ) -> RunSummary:
+    """The run's one transaction, step by step: everything below is written, or nothing."""
     statement_texts = settings.statement_texts
-    reject_columns = {
+    # A later attendance file in the same run wins for the same meeting.
+    meetings = list({(m.series, m.meeting_date): m for p in incoming.attendance for m in p.meetings}.values())
+    con.execute("BEGIN TRANSACTION")
+    run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs").fetchall()[0][0]
+    _stage_incoming_rows(con, statement_texts, incoming.rejects, meetings)
+    _create_incoming_responses_view(con, incoming, len(statement_texts))
+    con.execute(
+        """INSERT INTO statements SELECT statement, statement_order FROM incoming_statements
+           ON CONFLICT (statement) DO UPDATE SET statement_order = excluded.statement_order"""
+    )
+    _create_new_responses(con, incoming)
+    answers_added = _insert_answers(con, statement_texts)  # first, while `responses` is still as it was
+    responses_added = con.execute(
+        """INSERT INTO responses
+           SELECT response_key, series, submitted_utc, submitted_local, feedback, source_file, source_line, ?
+           FROM new_responses""",
+        [run_id],
+    ).fetchall()[0][0]
+    rejects_added = _insert_rejects(con, run_id)
+    _replace_meetings(con, run_id)
+    actions_loaded = write_actions(con, actions, run_id) if actions else None
+    rebuild_response_weeks(con, run_id, started)  # weeks that closed keep their responses
+    polls_loaded = _write_polls(con, polls, run_id)
+    # Issue 15: sentiment and themes of new comments (of all, when the theme settings changed);
+    # analysed before the lock, so only what another run published meanwhile is analysed here.
+    if settings.analyse_feedback:
+        refresh_feedback_analysis(con, settings.feedback_themes, analysed=incoming.feedback)
+    incoming_count = sum(incoming.python_counts) + sum(s.response_count for s in incoming.staged)
+    parsed = [*incoming.surveys, *incoming.staged]
+    summary = RunSummary(
+        run_id=run_id,
+        files_read=len(sources),
+        responses_added=responses_added,
+        responses_present=incoming_count - responses_added,
+        answers_added=answers_added,
+        rejects_added=rejects_added,
+        rejects_seen=len(incoming.rejects),
+        meetings_loaded=len(meetings),
+        dropped_columns=sorted({c for p in parsed for c in p.dropped_columns}),
+        unused_columns=sorted({c for p in parsed for c in p.unused_columns}),
+        actions=actions_loaded,
+        polls_loaded=polls_loaded,
+        poll_messages_ignored=sum(p.messages_ignored for p in polls),
+        unmatched_options=_most_repeated([o for p in polls for o in p.unmatched_options]),
+        poll_dropped_columns=sorted({c for p in polls for c in p.dropped_columns}),
+    )
+    _record_run(con, summary, started, sources)
+    con.execute("COMMIT")  # the temp tables go with the connection
+    return summary
+
+
+def _stage_incoming_rows(con: duckdb.DuckDBPyConnection, statement_texts: Sequence[str],
+                         rejects: list[tuple[str, Reject]], meetings: list) -> None:  # noqa: ANN001
+    """TEMP tables ``incoming_rejects``, ``incoming_meetings`` and ``incoming_statements``."""
+    temp_table(con, "incoming_rejects", {
         "reject_key": ("VARCHAR", [r.reject_key for _kind, r in rejects]),
         "kind": ("VARCHAR", [kind for kind, _r in rejects]),
         "source_file": ("VARCHAR", [r.source_file for _kind, r in rejects]),
         "line": ("BIGINT", [r.line for _kind, r in rejects]),
         "reason": ("VARCHAR", [r.reason for _kind, r in rejects]),
         "raw": ("VARCHAR", [json.dumps(r.raw, ensure_ascii=False) for _kind, r in rejects]),
-    }
-    # A later attendance file in the same run wins for the same meeting.
-    meetings = list({(m.series, m.meeting_date): m for p in attendance for m in p.meetings}.values())
-    meeting_columns = {
+    })
+    temp_table(con, "incoming_meetings", {
         "series": ("VARCHAR", [m.series for m in meetings]),
         "meeting_date": ("DATE", [m.meeting_date for m in meetings]),
         "attendees": ("BIGINT", [m.attendees for m in meetings]),
         "title": ("VARCHAR", [m.title for m in meetings]),
         "source_file": ("VARCHAR", [m.source_file for m in meetings]),
         "source_line": ("BIGINT", [m.source_line for m in meetings]),
-    }
-    statement_columns = {
+    })
+    temp_table(con, "incoming_statements", {
         "statement": ("VARCHAR", list(statement_texts)),
         "statement_order": ("BIGINT", list(range(len(statement_texts)))),
-    }
-    dropped = sorted({c for p in [*surveys, *staged] for c in p.dropped_columns})
-    unused = sorted({c for p in [*surveys, *staged] for c in p.unused_columns})
-    python_count = sum(python_counts)
-    incoming_count = python_count + sum(s.response_count for s in staged)
+    })
 
-    # One transaction: everything below is written, or nothing.
-    con.execute("BEGIN TRANSACTION")
-    run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs").fetchall()[0][0]
-    for name, columns in (
-        ("incoming_rejects", reject_columns),
-        ("incoming_meetings", meeting_columns),
-        ("incoming_statements", statement_columns),
-    ):
-        temp_table(con, name, columns)
-    # One view over every input; each gets a number so a file given twice is told apart.
+
+def _create_incoming_responses_view(con: duckdb.DuckDBPyConnection, incoming: IncomingRun, statements: int) -> None:
+    """One view over every input; each gets a number so a file given twice is told apart."""
     response_columns = ", ".join(
         ["response_key", "series", "submitted_utc", "submitted_local", "feedback", "source_file", "source_line",
          "scale_max"]
-        + [f"score_{i}" for i in range(len(statement_texts))]
+        + [f"score_{i}" for i in range(statements)]
     )
     input_selects = [f"SELECT {response_columns}, {n + 1:d} AS input_no FROM {s.responses_table}"  # our own names
-                     for n, s in enumerate(staged)]
-    if python_count or not input_selects:
+                     for n, s in enumerate(incoming.staged)]
+    if sum(incoming.python_counts) or not input_selects:
         input_selects.insert(0, f"SELECT {response_columns.replace('response_key', 'response_key::UUID AS response_key', 1)}, "
                                 f"0 AS input_no FROM python_responses")
     con.execute("CREATE TEMP VIEW incoming_responses AS " + " UNION ALL ".join(input_selects))
-    con.execute(
-        """INSERT INTO statements SELECT statement, statement_order FROM incoming_statements
-           ON CONFLICT (statement) DO UPDATE SET statement_order = excluded.statement_order"""
-    )
-    inputs_with_responses = sum(1 for count in python_counts if count) + sum(1 for s in staged if s.response_count)
+
+
+def _create_new_responses(con: duckdb.DuckDBPyConnection, incoming: IncomingRun) -> None:
+    """``new_responses``: the incoming responses not stored yet, each once."""
+    inputs_with_responses = (sum(1 for count in incoming.python_counts if count)
+                             + sum(1 for s in incoming.staged if s.response_count))
     first_load = con.execute("SELECT count(*) FROM responses").fetchall()[0][0] == 0
     if inputs_with_responses <= 1:
         # Keys are unique within one input (occurrence numbers), so only stored keys can
-        # repeat: a view will do. Answers go first, while `responses` is still as it was.
+        # repeat: a view will do.
         con.execute(
             "CREATE TEMP VIEW new_responses AS SELECT * FROM incoming_responses"
             if first_load else
@@ -348,9 +469,12 @@ def _write(
                WHERE NOT EXISTS (SELECT 1 FROM responses AS r WHERE r.response_key = i.response_key)
                QUALIFY row_number() OVER (PARTITION BY response_key ORDER BY source_file, source_line, input_no) = 1"""
         )
-    # One answer per non-NULL score column (UNPIVOT drops NULLs); score_<i> is statement i.
-    # Answers on a declared 1-scale_max scale are rescaled linearly onto 1-5 (pipeline.parse.answers.rescale).
-    answers_added = con.execute(
+
+
+def _insert_answers(con: duckdb.DuckDBPyConnection, statement_texts: Sequence[str]) -> int:
+    """One answer per non-NULL score column (UNPIVOT drops NULLs); score_<i> is statement i.
+    Answers on a declared 1-scale_max scale are rescaled linearly onto 1-5 (pipeline.parse.answers.rescale)."""
+    return con.execute(
         f"""INSERT INTO answers (response_key, statement, score, raw_score, scale_max)
             SELECT response_key, (?::VARCHAR[])[column_name[7:]::INT + 1],
                    CASE WHEN scale_max = 5 THEN score::DOUBLE ELSE 1 + (score - 1) * 4 / (scale_max - 1)::DOUBLE END,
@@ -358,14 +482,12 @@ def _write(
             FROM (UNPIVOT (SELECT response_key, scale_max, {', '.join(f'score_{i:d}' for i in range(len(statement_texts)))}
                            FROM new_responses)
                   ON COLUMNS('^score_') INTO NAME column_name VALUE score)""",
-        [statement_texts],
+        [list(statement_texts)],
     ).fetchall()[0][0]
-    responses_added = con.execute(
-        """INSERT INTO responses
-           SELECT response_key, series, submitted_utc, submitted_local, feedback, source_file, source_line, ?
-           FROM new_responses""",
-        [run_id],
-    ).fetchall()[0][0]
+
+
+def _insert_rejects(con: duckdb.DuckDBPyConnection, run_id: int) -> int:
+    """Rejects not stored yet (a reject's key is its file, line and content); how many were added."""
     rejects_before = con.execute("SELECT count(*) FROM rejects").fetchall()[0][0]
     con.execute(
         """INSERT INTO rejects
@@ -374,7 +496,11 @@ def _write(
            QUALIFY row_number() OVER (PARTITION BY reject_key ORDER BY source_file, line) = 1""",
         [run_id],
     )
-    rejects_added = con.execute("SELECT count(*) FROM rejects").fetchall()[0][0] - rejects_before
+    return con.execute("SELECT count(*) FROM rejects").fetchall()[0][0] - rejects_before
+
+
+def _replace_meetings(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
+    """A meeting's attendance is replaced by its latest load: the sheet is the source of truth."""
     con.execute(
         """DELETE FROM meetings WHERE (series, meeting_date) IN
            (SELECT (series, CAST(meeting_date AS DATE)) FROM incoming_meetings)"""
@@ -385,37 +511,15 @@ def _write(
            FROM incoming_meetings""",
         [run_id],
     )
-    actions_loaded = write_actions(con, actions, run_id) if actions else None
-    rebuild_response_weeks(con, run_id, started)  # weeks that closed keep their responses
-    polls_loaded = _write_polls(con, polls, run_id)
-    # Issue 15: sentiment and themes of new comments (of all, when the theme settings changed).
-    if settings.analyse_feedback:
-        refresh_feedback_analysis(con, settings.feedback_themes)
-    summary = RunSummary(
-        run_id=run_id,
-        files_read=len(sources),
-        responses_added=responses_added,
-        responses_present=incoming_count - responses_added,
-        answers_added=answers_added,
-        rejects_added=rejects_added,
-        rejects_seen=len(rejects),
-        meetings_loaded=len(meetings),
-        dropped_columns=dropped,
-        unused_columns=unused,
-        actions=actions_loaded,
-        polls_loaded=polls_loaded,
-        poll_messages_ignored=sum(p.messages_ignored for p in polls),
-        unmatched_options=_most_repeated([o for p in polls for o in p.unmatched_options]),
-        poll_dropped_columns=sorted({c for p in polls for c in p.dropped_columns}),
-    )
+
+
+def _record_run(con: duckdb.DuckDBPyConnection, summary: RunSummary, started: datetime, sources: list[str]) -> None:
     con.execute(
         "INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [run_id, started, datetime.now(timezone.utc).replace(tzinfo=None), "\n".join(sources),
+        [summary.run_id, started, datetime.now(timezone.utc).replace(tzinfo=None), "\n".join(sources),
          summary.files_read, summary.responses_added, summary.responses_present, summary.answers_added,
-         summary.rejects_added, summary.meetings_loaded, ", ".join(dropped)],
+         summary.rejects_added, summary.meetings_loaded, ", ".join(summary.dropped_columns)],
     )
-    con.execute("COMMIT")  # the temp tables go with the connection
-    return summary
 
 
 def _write_polls(con: duckdb.DuckDBPyConnection, parsed: Sequence[ParsedPolls], run_id: int) -> int:
