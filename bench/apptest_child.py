@@ -54,7 +54,7 @@ def _hooks(timer: Timer) -> None:
         "duckdb open read-only (per query)", "duckdb close (per query)", queries.connect_read_only
     )
     queries.db_status = timer.wrap("queries.db_status (tables + counts)", queries.db_status)
-    view.DataView._call = timer.wrap("DataView._call (runner + copy)", view.DataView._call)
+    view.DataView.call = timer.wrap("DataView.call (runner + copy)", view.DataView.call)
     for name in ("weekly_agreement", "score_trend", "answer_distribution", "attendance", "response_rate"):
         setattr(report, name, timer.wrap(f"report.{name} (query + Altair build)", getattr(report, name)))
     for name in ("weekly_agreement_chart", "score_trend_chart", "answer_distribution_chart", "attendance_chart",

@@ -20,7 +20,7 @@ import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from pipeline.feedback_analysis import SENTIMENTS, FeedbackAnalyser
+from pipeline.feedback_analysis import FeedbackAnalyser
 from core.feedback_themes import DEFAULT_FEEDBACK_THEMES
 
 BENCH = Path(__file__).resolve().parent
@@ -162,7 +162,7 @@ def summary(results: dict[str, dict]) -> str:
         "# Feedback analysis accuracy",
         "",
         "Hand-labelled comments; sentiment is VADER alone and VADER with the domain lexicon and rules",
-        "(pipeline/data/review_lexicon.toml), themes are the default dictionary (core/feedback_themes.py).",
+        "(core/data/review_lexicon.toml), themes are the default dictionary (core/feedback_themes.py).",
         "Only a set never tuned on estimates accuracy on new comments: the rules were changed after",
         "reading the misses of every set marked tuned, including `feedback_holdout.csv`, written after",
         "round 1 and read for error analysis in round 2, `feedback_holdout2.csv`, blind in round 2 and",

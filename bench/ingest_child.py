@@ -76,7 +76,7 @@ def _install_hooks(timer: Timer) -> None:
     import pipeline.csv_fast_path as fast_path
 
     loader.stage = timer.wrap("load: fast path stage() (total)", loader.stage)
-    fast_path._count_bytes = timer.wrap("load: fast path byte counts (Python)", fast_path._count_bytes)
+    fast_path.count_bytes = timer.wrap("load: fast path byte counts (Python)", fast_path.count_bytes)
     loader.write_lock = write_lock
     loader.staged_write = timer.wrap_context(
         "load: copy live DB to staging + connect", "load: CHECKPOINT + close + fsync + rename (publish)",

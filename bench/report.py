@@ -360,7 +360,7 @@ def _apptest_md(add, configs: list[dict[str, Any]], targets: dict[str, Any]) -> 
     add("")
     add("### Where page time goes (timing hooks, medians over runs)")
     add("")
-    add("Hooks: `DataView._call` = every read-layer call (st.cache_data lookup, the query on a miss, the copy); "
+    add("Hooks: `DataView.call` = every read-layer call (st.cache_data lookup, the query on a miss, the copy); "
         "`query (cache miss)` = the DuckDB query + pandas work on a miss; `duckdb open/close` = per query; "
         "`report.*` = read-layer calls + building the Altair chart; `charts.*_chart` = building Altair objects only; "
         "`st.altair_chart` = Altair `to_dict` (schema validation) + Arrow serialisation + proto. Rows overlap "

@@ -3,12 +3,18 @@
 A theme is an id, a display name and keywords/phrases. A keyword matches whole words,
 ignoring case; a space in a phrase also matches a hyphen or several spaces; a trailing
 ``*`` matches any word ending ("blam*" finds blame, blamey, blaming).
-No Streamlit and no DuckDB here: settings, the loader and the benchmark all import it.
+No Streamlit and no DuckDB here: settings, the loader, the Feedback page and the benchmark
+all import it. What a stored analysis depends on (``fingerprint``) lives here too, so the page
+can tell that the stored themes are out of date without importing the pipeline.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
 
 
 @dataclass(frozen=True)
@@ -132,3 +138,26 @@ def themes_from_toml(raw: object, where: str) -> tuple[FeedbackTheme, ...]:
             raise ValueError(f"{key}: 'name' must be a non-empty string")
         themes[theme_id] = FeedbackTheme(theme_id, name.strip(), tuple(k.strip() for k in keywords))
     return tuple(themes.values())
+
+
+# --- what a stored analysis depends on (the pipeline writes it, the Feedback page compares it) ---
+SENTIMENTS = ("positive", "neutral", "negative")
+# Bump when the analyser's rules (pipeline/feedback_analysis.py) change, so stored results are recomputed.
+RULES_VERSION = "4"
+LEXICON_PATH = Path(__file__).resolve().parent / "data" / "review_lexicon.toml"
+
+
+def fingerprint(themes: Sequence[FeedbackTheme], lexicon_path: Path = LEXICON_PATH) -> str:
+    """What the stored analysis depends on: the theme settings, the lexicon file, VADER and our rules."""
+    from importlib.metadata import version
+
+    content = json.dumps(
+        {
+            "themes": [[t.id, t.name, list(t.keywords)] for t in themes],
+            "lexicon": hashlib.sha256(lexicon_path.read_bytes()).hexdigest(),
+            "vader": version("vaderSentiment"),
+            "rules": RULES_VERSION,
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()[:32]

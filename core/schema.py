@@ -213,8 +213,6 @@ LEFT JOIN feedback_analysis AS fa USING (response_key)
 WHERE r.feedback IS NOT NULL AND trim(r.feedback) <> '';
 """
 
-PUBLIC_VIEWS = ("weekly_statement_scores", "weekly_scores", "weekly_attendance", "feedback")
-
 # --- follow-up actions (issue 13) -------------------------------------------------------
 # One row per action; a later export replaces it (the tracker is the source of truth).
 # Deliberately no assignee, reporter, creator or watcher column.
@@ -319,8 +317,6 @@ SELECT t.week_start, t.series, t.polls, t.total_votes,
        CASE WHEN top.votes > 0 THEN top.theme END AS top_theme
 FROM totals AS t JOIN top USING (week_start, series);
 """
-
-POLL_PUBLIC_VIEWS = ("talking_points", "weekly_topics")
 
 
 def temp_table(connection: duckdb.DuckDBPyConnection, name: str, columns: dict[str, tuple[str, list]],

@@ -6,7 +6,7 @@ import streamlit as st
 
 from core.plain_text import markdown_literal
 from dashboard import ui
-from review_pulse import action_report, report
+from review_pulse import action_report
 from core.links import markdown_destination, safe_link
 
 OPEN_SHOWN = 100  # the CSV holds them all
@@ -53,8 +53,8 @@ overdue.metric("Overdue", str(h.overdue_now),
                help=f"Open past the due date, or, without one, more than {target} days after creation")
 oldest.metric("Oldest open", "—" if h.oldest_open_days is None else f"{h.oldest_open_days} days")
 
-ui.show_chart(report.action_burnup, view)
-ui.show_chart(report.action_time_to_close, view)
+ui.show_chart(action_report.action_burnup, view)
+ui.show_chart(action_report.action_time_to_close, view)
 
 st.subheader("Open actions to revisit")
 rows = action_report.open_actions_rows(view, today)
@@ -77,7 +77,7 @@ st.subheader("Beside review health")
 st.caption("Each review's number of actions beside its *I learned something new* and *good use of my time* scores. "
            "An association, **not causation**: a review may produce actions because the incident was rich, not the "
            f"other way round. Weeks with {ui.suppressed_text(settings)} are hidden.")
-ui.show_chart(report.action_review_health, view)
+ui.show_chart(action_report.action_review_health, view)
 health = action_report.review_health_rows(view)
 hidden = int(view.review_health()["suppressed"].sum())
 if health.empty:

@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from pipeline.feedback_analysis import SENTIMENTS, fingerprint
+from core.feedback_themes import SENTIMENTS, fingerprint
 from core.plain_text import markdown_literal
 from dashboard import ui
-from review_pulse import report
+from review_pulse import feedback_report
 from review_pulse.feedback_summary import FeedbackData, theme_names
 
 PAGE_SIZE = 50  # answers per "Show more"; search narrows, the CSV holds them all
@@ -35,9 +35,9 @@ elif stored_fingerprint != fingerprint(settings.feedback_themes) or not_analysed
 # --- themes at a glance ---
 if data.count() > 0:
     st.subheader("Themes")
-    ui.show_chart(report.feedback_themes, view)
+    ui.show_chart(feedback_report.feedback_themes, view)
     with st.expander("Themes per quarter"):
-        ui.show_chart(report.feedback_theme_trend, view)
+        ui.show_chart(feedback_report.feedback_theme_trend, view)
     quotes = data.quotes()
     overview = data.overview()
     st.subheader("What people said")

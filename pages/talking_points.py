@@ -5,7 +5,7 @@ import shlex
 import streamlit as st
 
 from dashboard import ui
-from review_pulse import report
+from review_pulse import talking_points_report
 
 view = ui.current_view()
 st.title("Talking points")
@@ -38,7 +38,7 @@ fourth.metric("“Other” votes", ui.fmt_pct(100 * balance.loc["other", "vote_s
               help="Share of all votes that went to “Other” / “Something else”")
 
 st.subheader("What the room chose")
-ui.show_chart(report.talking_point_choices, view)
+ui.show_chart(talking_points_report.talking_point_choices, view)
 points = view.talking_points()
 with st.expander("Every option, per review"):
     table = points.assign(
@@ -62,18 +62,18 @@ if themes.empty:
 else:
     trends = themes[themes["trend"]]
     st.caption(f"{len(trends)} of {len(themes)} theme(s) came up in 3 or more reviews this period (a trend).")
-    ui.show_chart(report.recurring_themes, view)
+    ui.show_chart(talking_points_report.recurring_themes, view)
     st.subheader("Theme timeline")
-    ui.show_chart(report.theme_timeline, view)
+    ui.show_chart(talking_points_report.theme_timeline, view)
 
 st.subheader("Themes vs the incident")
-ui.show_chart(report.topic_balance, view)
+ui.show_chart(talking_points_report.topic_balance, view)
 
 st.subheader("Beside the survey")
 st.caption("Survey means in weeks whose most-voted point was a cross-incident theme, beside weeks whose top "
            "pick was the incident itself. This shows the two side by side only: it makes no causal claim, "
            "and other things differ between those weeks.")
-ui.show_chart(report.beside_survey, view)
+ui.show_chart(talking_points_report.beside_survey, view)
 hidden = view.beside_survey_hidden_weeks()
 if hidden:
     st.caption(f"{hidden} review week(s) with {ui.suppressed_text(view.settings)} are left out for anonymity.")

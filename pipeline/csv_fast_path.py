@@ -63,7 +63,8 @@ from pipeline.records import MappingReport
 from pipeline.records import Reject
 from core.schema import isoformat_sql, temp_table
 from pipeline.sources.bounded_read import SEPARATOR_HINT, record_line_sql
-from pipeline.sources.files import RawTable, dedupe_headers, sniff_delimiter
+from pipeline.sources.bounded_read import sniff_delimiter
+from pipeline.sources.files import RawTable, dedupe_headers
 from core.settings import Settings, SourceMapping
 
 DELIMITERS = (",", ";", "\t", "|")
@@ -225,7 +226,7 @@ class _Stager:
         # The file's own byte counts take a while in Python; DuckDB releases the GIL, so they
         # are counted on a second thread while it works. Nothing staged is used unless they match.
         with ThreadPoolExecutor(max_workers=1) as pool:
-            counting = pool.submit(_count_bytes, plan.path, plan.skip_lines)
+            counting = pool.submit(count_bytes, plan.path, plan.skip_lines)
             dayfirst = self._decide_dayfirst()
             self.times = TimeParser(self.settings.tz, dayfirst, self.now)
             self._interpret_values()
@@ -606,7 +607,7 @@ class _ByteCounts:
     ends_with_break: bool
 
 
-def _count_bytes(path: Path, skip_lines: int) -> _ByteCounts:
+def count_bytes(path: Path, skip_lines: int) -> _ByteCounts:
     """What the body (after the sep= and header lines) holds, byte by byte."""
     try:
         data = path.read_bytes()

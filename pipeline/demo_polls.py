@@ -12,7 +12,7 @@ import json
 import random
 import uuid
 import zipfile
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timezone
 from pathlib import Path
 
 from core.settings import Theme

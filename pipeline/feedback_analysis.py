@@ -9,8 +9,6 @@ settings, the lexicon and this code's rules decides when every comment is recomp
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
 import re
@@ -19,17 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from core.feedback_themes import FeedbackTheme
+from core.feedback_themes import LEXICON_PATH, FeedbackTheme, fingerprint
 from pipeline.parse.feedback import MAX_FEEDBACK_CHARS
 
 log = logging.getLogger(__name__)
-LEXICON_PATH = Path(__file__).resolve().parent / "data" / "review_lexicon.toml"
 # VADER's own cut-offs for its compound score.
 POSITIVE_FROM = 0.05
 NEGATIVE_TO = -0.05
-SENTIMENTS = ("positive", "neutral", "negative")
-# Bump when the rules below change, so stored results are recomputed.
-RULES_VERSION = "4"
 # Requests are found clause by clause: "Useful, would like the graphs next time" keeps "Useful".
 _CLAUSE_SPLIT = re.compile(r"(?<=[.!?;,:])\s+|\n+")
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?;])\s+|\n+")
@@ -104,7 +98,7 @@ def _trie_regex(sequences: Sequence[list[str]]) -> str:
     return emit(trie)
 
 
-def _alternation(phrases: Sequence[str]) -> re.Pattern[str] | None:
+def phrase_alternation(phrases: Sequence[str]) -> re.Pattern[str] | None:
     """One pattern for whole-word matches of any phrase, ignoring case; the longest phrase wins."""
     sequences = [atoms for atoms in map(_keyword_atoms, set(phrases)) if atoms]
     if not sequences:
@@ -122,7 +116,7 @@ _PLAIN_CHARACTER = re.compile(r"[\w'\s\-]")
 class _KeywordMatcher:
     """Which themes' keywords occur in a text, in one pass over its words.
 
-    Same meaning as one ``_alternation`` per theme (whole words, any case, a space matching
+    Same meaning as one ``phrase_alternation`` per theme (whole words, any case, a space matching
     hyphens or spaces, "word*" any ending) but indexed by a keyword's first word, so the cost
     grows with the text, not with the size of the dictionary. Keywords with other characters
     ("q&a", emoji) fall back to a regex.
@@ -153,7 +147,7 @@ class _KeywordMatcher:
         # of their unusual characters ("&" of "q&a", "⏰").
         self.fallback = {theme_id: ({c for k in keywords for c in k.lower().translate(_APOSTROPHES)
                                      if not _PLAIN_CHARACTER.match(c)},
-                                    _alternation(keywords)) for theme_id, keywords in fallback.items()}
+                                    phrase_alternation(keywords)) for theme_id, keywords in fallback.items()}
         # Which "word*" keywords each word starts with, remembered: comments share most of their words.
         self._prefix_hits: dict[str, tuple[str, ...]] = {}
 
@@ -226,7 +220,7 @@ def _any_regex(patterns: Sequence[str], where: str, before: str = "", after: str
     return re.compile(before + "(?:" + "|".join(regexes) + ")" + after, re.IGNORECASE) if regexes else None
 
 
-def _vader_analyser():
+def vader_analyser():
     """VADER's analyser, with the same scores, faster (tests/test_feedback_analysis.py compares them).
 
     Two costs of VADER 3.3.2 that grow with the comment, and nothing else changed:
@@ -364,10 +358,10 @@ class FeedbackAnalyser:
 
         self.themes = tuple(themes)
         self.domain_lexicon = domain_lexicon
-        self._vader = _vader_analyser()
+        self._vader = vader_analyser()
         # VADER's negations ("no" is its own case there: it negates the next two words).
         self._negations = frozenset(NEGATE)
-        self._negation_hint = _alternation([*NEGATE, "no"])
+        self._negation_hint = phrase_alternation([*NEGATE, "no"])
         lexicon = tomllib.loads(lexicon_path.read_text(encoding="utf-8")) if domain_lexicon else {}
         self._token_count = 0
         self._emoji: dict[str, str] = {}
@@ -383,7 +377,7 @@ class FeedbackAnalyser:
         self._scare_quotes = False
         if domain_lexicon:
             self._load_rules(lexicon, str(lexicon_path))
-        self._theme_ignore = _alternation(lexicon.get("themes", {}).get("ignore", []))
+        self._theme_ignore = phrase_alternation(lexicon.get("themes", {}).get("ignore", []))
         self._theme_matcher = _KeywordMatcher(self.themes)
 
     def _new_token(self, valence: float) -> str:
@@ -409,7 +403,7 @@ class FeedbackAnalyser:
         phrases = lexicon.get("phrases", {})
         self._phrase_tokens = {_normal_phrase(p): self._new_token(v) for p, v in phrases.items()}
         self._complaints.update(t for t in self._phrase_tokens.values() if vader.get(t, 0) < 0)
-        self._phrases = _alternation(list(phrases))
+        self._phrases = phrase_alternation(list(phrases))
         patterns = lexicon.get("patterns", {})
         if patterns:
             regexes = _regex_list(list(patterns), f"{where} [patterns]")
@@ -593,22 +587,6 @@ class FeedbackAnalyser:
     def analyse(self, text: str) -> Analysis:
         label, score = self.sentiment(text)
         return Analysis(label, round(score, 4), self.theme_ids(text))
-
-
-def fingerprint(themes: Sequence[FeedbackTheme], lexicon_path: Path = LEXICON_PATH) -> str:
-    """What the stored analysis depends on: the theme settings, the lexicon file, VADER and our rules."""
-    from importlib.metadata import version
-
-    content = json.dumps(
-        {
-            "themes": [[t.id, t.name, list(t.keywords)] for t in themes],
-            "lexicon": hashlib.sha256(lexicon_path.read_bytes()).hexdigest(),
-            "vader": version("vaderSentiment"),
-            "rules": RULES_VERSION,
-        },
-        sort_keys=True,
-    )
-    return hashlib.sha256(content.encode("utf-8")).hexdigest()[:32]
 
 
 # --- the loader's step ----------------------------------------------------------------------

@@ -153,9 +153,5 @@ class RunningLoad:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def start_load(request: IngestRequest, limits: LoadLimits) -> RunningLoad:
-    return RunningLoad(request, limits)
-
-
 if __name__ == "__main__":
     _child_main(Path(sys.argv[1]))

@@ -22,6 +22,7 @@ from pipeline.feedback_analysis import Analysis, analyse_texts, fingerprint, ref
 from pipeline.guards import mark_demo_run, refuse_foreign_database, refuse_real_data
 from pipeline.private_dirs import SCRATCH_PREFIX, private_folder
 from pipeline.records import MappingReport, ParsedAttendance, ParsedSurveys, Reject
+from core.agreement import RESCALED_SQL
 from core.schema import ensure_schema, rebuild_response_weeks, temp_table
 from core.settings import Settings, SourceMapping
 from core.store import attached_snapshot, staged_write, write_lock
@@ -473,15 +474,13 @@ def _create_new_responses(con: duckdb.DuckDBPyConnection, incoming: IncomingRun)
 
 def _insert_answers(con: duckdb.DuckDBPyConnection, statement_texts: Sequence[str]) -> int:
     """One answer per non-NULL score column (UNPIVOT drops NULLs); score_<i> is statement i.
-    Answers on a declared 1-scale_max scale are rescaled linearly onto 1-5 (pipeline.parse.answers.rescale)."""
+    Answers on a declared 1-scale_max scale are rescaled linearly onto 1-5 (core.agreement.RESCALED_SQL)."""
     return con.execute(
         f"""INSERT INTO answers (response_key, statement, score, raw_score, scale_max)
-            SELECT response_key, (?::VARCHAR[])[column_name[7:]::INT + 1],
-                   CASE WHEN scale_max = 5 THEN score::DOUBLE ELSE 1 + (score - 1) * 4 / (scale_max - 1)::DOUBLE END,
-                   score, scale_max
+            SELECT response_key, (?::VARCHAR[])[column_name[7:]::INT + 1], {RESCALED_SQL}, raw_score, scale_max
             FROM (UNPIVOT (SELECT response_key, scale_max, {', '.join(f'score_{i:d}' for i in range(len(statement_texts)))}
                            FROM new_responses)
-                  ON COLUMNS('^score_') INTO NAME column_name VALUE score)""",
+                  ON COLUMNS('^score_') INTO NAME column_name VALUE raw_score)""",
         [list(statement_texts)],
     ).fetchall()[0][0]
 

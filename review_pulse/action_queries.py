@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from core.links import safe_link
-from review_pulse.queries import _VISIBILITY, Filters, _frame, _row
+from review_pulse.queries import VISIBILITY, Filters, read_frame, read_row
 
 _ACTION_WEEK = "coalesce(a.review_week, CAST(date_trunc('week', a.created) AS DATE))"
 
@@ -65,7 +65,7 @@ WHERE CAST(date_trunc('week', m.meeting_date) AS DATE) BETWEEN $week_from AND $w
 # and scores come from review_pulse.queries' visibility (cells of a week and series, statements
 # answered by enough people, late responses left out), so no figure here can be subtracted from another.
 REVIEW_HEALTH = f"""
-WITH {_VISIBILITY},
+WITH {VISIBILITY},
 scores AS (
     SELECT week_start,
            (sum(score * answers) FILTER (WHERE statement = $learned)
@@ -120,23 +120,23 @@ def _dates(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
 
 def action_count(db_path: Path) -> int:
     """Stored actions; 0 for a DB made before actions existed."""
-    if not _row(db_path, ACTIONS_PRESENT)[0]:
+    if not read_row(db_path, ACTIONS_PRESENT)[0]:
         return 0
-    return int(_row(db_path, ACTION_COUNT)[0])
+    return int(read_row(db_path, ACTION_COUNT)[0])
 
 
 def period_actions(db_path: Path, week_from: date, week_to: date, series: str | None) -> pd.DataFrame:
-    frame = _frame(db_path, PERIOD_ACTIONS, {"week_from": week_from, "week_to": week_to, "series": series})
+    frame = read_frame(db_path, PERIOD_ACTIONS, {"week_from": week_from, "week_to": week_to, "series": series})
     return _dates(frame, "review_week", "created", "due", "closed")
 
 
 def reviews_held(db_path: Path, week_from: date, week_to: date, series: str | None) -> int:
-    return int(_row(db_path, REVIEWS_HELD, {"week_from": week_from, "week_to": week_to, "series": series})[0])
+    return int(read_row(db_path, REVIEWS_HELD, {"week_from": week_from, "week_to": week_to, "series": series})[0])
 
 
 def open_actions(db_path: Path, period_end: date, series: str | None, today: date, target_days: int) -> pd.DataFrame:
     """Open actions oldest first, with their age, effective due date and whether overdue; unsafe links blanked."""
-    frame = _dates(_frame(db_path, OPEN_ACTIONS, {"period_end": period_end, "series": series}),
+    frame = _dates(read_frame(db_path, OPEN_ACTIONS, {"period_end": period_end, "series": series}),
                    "review_week", "created", "due")
     now = pd.Timestamp(today)
     frame["age_days"] = (now - frame["created"]).dt.days.astype("int64")
@@ -149,7 +149,7 @@ def open_actions(db_path: Path, period_end: date, series: str | None, today: dat
 def review_health(db_path: Path, f: Filters, learned: str | None, good_use: str | None) -> pd.DataFrame:
     """Per review week: actions, responses, the two scores. A week with no visible response keeps its
     action count and has no responses or scores (``suppressed``)."""
-    frame = _frame(db_path, REVIEW_HEALTH, f.visible_params(learned=learned or "", good_use=good_use or ""))
+    frame = read_frame(db_path, REVIEW_HEALTH, f.visible_params(learned=learned or "", good_use=good_use or ""))
     frame["week_start"] = pd.to_datetime(frame["week_start"])
     return frame
 

@@ -10,17 +10,12 @@ from review_pulse import action_charts, action_queries
 from review_pulse.action_queries import ActionHeadline
 from review_pulse.view import DataView
 from review_pulse.export import ExportItem, md_inline
+from review_pulse.report_items import chart_context
 
 
 def today_for(view: DataView) -> date:
     """Today in the settings' timezone: ages and overdue are counted from it."""
     return datetime.now(timezone.utc).astimezone(view.settings.tz).date()
-
-
-def _context(view: DataView):
-    from review_pulse.report import chart_context  # late: report imports this module at its end
-
-    return chart_context(view)
 
 
 def headline(view: DataView, today: date | None = None) -> ActionHeadline:
@@ -32,20 +27,20 @@ def headline(view: DataView, today: date | None = None) -> ActionHeadline:
 def action_burnup(view: DataView) -> ExportItem:
     week_from, week_to = view.period.week_bounds
     rows = action_queries.burnup(view.period_actions(), week_from, week_to, today_for(view))
-    return ExportItem("actions-burnup", "Follow-up actions: burn-up", action_charts.burnup_chart(rows, _context(view)), rows)
+    return ExportItem("actions-burnup", "Follow-up actions: burn-up", action_charts.burnup_chart(rows, chart_context(view)), rows)
 
 
 def action_time_to_close(view: DataView) -> ExportItem:
     target = view.settings.action_target_days
     rows = action_queries.time_to_close(view.period_actions(), target)
     return ExportItem("actions-time-to-close", "Time to close",
-                      action_charts.time_to_close_chart(rows, _context(view), target), rows)
+                      action_charts.time_to_close_chart(rows, chart_context(view), target), rows)
 
 
 def action_review_health(view: DataView) -> ExportItem:
     rows = action_queries.health_comparison(view.review_health())
     return ExportItem("actions-review-health", "Review health beside actions",
-                      action_charts.review_health_chart(rows, _context(view)), rows)
+                      action_charts.review_health_chart(rows, chart_context(view)), rows)
 
 
 def all_action_items(view: DataView) -> list[ExportItem]:

@@ -181,7 +181,7 @@ def _colour_scale(ctx: ChartContext, frame: pd.DataFrame) -> alt.Scale:
     return alt.Scale(domain=list(colours), range=list(colours.values()))
 
 
-def _title(ctx: ChartContext, name: str, *extra_subtitle: str) -> alt.TitleParams:
+def chart_title(ctx: ChartContext, name: str, *extra_subtitle: str) -> alt.TitleParams:
     return alt.TitleParams(
         text=ctx.title(name),
         subtitle=ctx.footnote(*extra_subtitle),
@@ -193,7 +193,7 @@ def _title(ctx: ChartContext, name: str, *extra_subtitle: str) -> alt.TitleParam
     )
 
 
-def _axis(**kwargs) -> alt.Axis:
+def axis_style(**kwargs) -> alt.Axis:
     base = dict(
         labelFontSize=LABEL_FONT_SIZE,
         titleFontSize=AXIS_TITLE_FONT_SIZE,
@@ -203,7 +203,7 @@ def _axis(**kwargs) -> alt.Axis:
     return alt.Axis(**base)
 
 
-def _legend(**kwargs) -> alt.Legend:
+def legend_style(**kwargs) -> alt.Legend:
     base = dict(
         orient="top",
         labelFontSize=LABEL_FONT_SIZE,
@@ -227,7 +227,7 @@ def _dt(ts: pd.Timestamp) -> alt.DateTime:
     return alt.DateTime(**kw)
 
 
-def _weeks(series: pd.Series) -> pd.Series:
+def as_weeks(series: pd.Series) -> pd.Series:
     """Normalise a week column to naive midnight datetime64."""
     s = pd.to_datetime(series)
     if getattr(s.dt, "tz", None) is not None:
@@ -251,7 +251,7 @@ def _week_scale(weeks: Sequence[pd.Timestamp]) -> alt.Scale:
     return alt.Scale(domain=[_dt(lo), _dt(hi)])
 
 
-def _week_x(
+def week_x(
     weeks: Sequence[pd.Timestamp],
     *,
     field: str = "week_start",
@@ -262,7 +262,7 @@ def _week_x(
         f"{field}:T",
         title=title if labels else None,
         scale=_week_scale(weeks),
-        axis=_axis(
+        axis=axis_style(
             values=_week_axis_values(weeks),
             format=WEEK_FORMAT,
             labels=labels,
@@ -274,14 +274,14 @@ def _week_x(
 
 
 def _band_x(weeks: Sequence[pd.Timestamp], field: str, *, labels: bool = True, title: str | None = "Week") -> alt.X:
-    """Like :func:`_week_x` but for a start/end field pair (bars, bands)."""
-    return _week_x(weeks, field=field, labels=labels, title=title)
+    """Like :func:`week_x` but for a start/end field pair (bars, bands)."""
+    return week_x(weeks, field=field, labels=labels, title=title)
 
 
-def _message_chart(ctx: ChartContext, name: str, message: str, *, height: int | None = None) -> alt.Chart:
+def message_chart(ctx: ChartContext, name: str, message: str, *, height: int | None = None) -> alt.Chart:
     """A chart that states why there is nothing to plot (instead of an empty axis)."""
     return (
-        alt.Chart(pd.DataFrame({"message": [message]}), title=_title(ctx, name))
+        alt.Chart(pd.DataFrame({"message": [message]}), title=chart_title(ctx, name))
         .mark_text(fontSize=16, color="#444444", align="center", baseline="middle")
         .encode(text="message:N")
         .properties(width=ctx.width, height=height or 120, view=alt.ViewBackground(stroke=None))
@@ -371,12 +371,12 @@ def weekly_agreement_chart(
     if metric == "agree":
         name = "Weekly % agree per statement"
     if frame is None or frame.empty:
-        return _message_chart(ctx, name, "No review weeks in this period yet")
+        return message_chart(ctx, name, "No review weeks in this period yet")
 
     value_col = "mean_score" if metric == "mean" else "agree_share"
     target = ctx.target if metric == "mean" else ctx.agree_target
     df = frame.copy()
-    df["week_start"] = _weeks(df["week_start"])
+    df["week_start"] = as_weeks(df["week_start"])
     df["suppressed"] = df["suppressed"].fillna(False).astype(bool)
     df["value"] = pd.to_numeric(df[value_col], errors="coerce").astype("float64")
     # A suppressed week never shows a value, even if one slipped through.
@@ -399,7 +399,7 @@ def weekly_agreement_chart(
             "value:Q",
             title="Mean score (1–5)",
             scale=alt.Scale(domain=[1, 5], nice=False, zero=False, clamp=True),
-            axis=_axis(values=[1, 2, 3, 4, 5], format="d"),
+            axis=axis_style(values=[1, 2, 3, 4, 5], format="d"),
         )
         value_tooltip = alt.Tooltip("value:Q", title="Mean score", format=".2f")
         y_note = "Mean of 1 (strongly disagree) … 5 (strongly agree)"
@@ -408,7 +408,7 @@ def weekly_agreement_chart(
             "value:Q",
             title=figures.AGREE_AXIS_TITLE,
             scale=alt.Scale(domain=[0, 1], nice=False, zero=True, clamp=True),
-            axis=_axis(format=".0%", values=[0, 0.2, 0.4, 0.6, 0.8, 1.0]),
+            axis=axis_style(format=".0%", values=[0, 0.2, 0.4, 0.6, 0.8, 1.0]),
         )
         value_tooltip = alt.Tooltip("value:Q", title="% agree", format=".0%")
         y_note = figures.AGREE_RULE
@@ -421,9 +421,9 @@ def weekly_agreement_chart(
     ]
 
     base = alt.Chart(df).encode(
-        x=_week_x(weeks, labels=False),
+        x=week_x(weeks, labels=False),
         y=y,
-        color=alt.Color("statement:N", title=None, scale=colour, legend=_legend(columns=2, symbolType="stroke", symbolStrokeWidth=4)),
+        color=alt.Color("statement:N", title=None, scale=colour, legend=legend_style(columns=2, symbolType="stroke", symbolStrokeWidth=4)),
     )
     lines = base.mark_line(strokeWidth=2.5, invalid="break-paths-filter-domains")
     below = alt.datum.below_target
@@ -449,7 +449,7 @@ def weekly_agreement_chart(
         main,
         strip,
         spacing=6,
-        title=_title(
+        title=chart_title(
             ctx,
             name,
             f"{y_note} · Red-ringed points are below the {target_label.lower()}",
@@ -485,7 +485,7 @@ def _responses_strip(df: pd.DataFrame, ctx: ChartContext, weeks: Sequence[pd.Tim
             "bar_height:Q",
             title="Responses",
             scale=alt.Scale(domain=[0, ymax], nice=False),
-            axis=_axis(tickCount=2, grid=False, labels=False, ticks=False, titleAngle=0, titleAlign="right", titleBaseline="middle", titleY=30),
+            axis=axis_style(tickCount=2, grid=False, labels=False, ticks=False, titleAngle=0, titleAlign="right", titleBaseline="middle", titleY=30),
         ),
     )
     bars = base.mark_rect().encode(
@@ -515,9 +515,9 @@ def score_trend_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChart 
     name = "Average score per week"
     h = max(160, ctx.height * 2 // 3)
     if frame is None or frame.empty:
-        return _message_chart(ctx, name, "No review weeks in this period yet", height=h)
+        return message_chart(ctx, name, "No review weeks in this period yet", height=h)
     df = frame.copy()
-    df["week_start"] = _weeks(df["week_start"])
+    df["week_start"] = as_weeks(df["week_start"])
     df["suppressed"] = df["suppressed"].fillna(False).astype(bool)
     df["mean_score"] = pd.to_numeric(df["mean_score"], errors="coerce").astype("float64")
     df.loc[df["suppressed"], "mean_score"] = float("nan")
@@ -528,12 +528,12 @@ def score_trend_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChart 
     weeks = sorted(df["week_start"].unique())
 
     base = alt.Chart(df).encode(
-        x=_week_x(weeks),
+        x=week_x(weeks),
         y=alt.Y(
             "mean_score:Q",
             title="Average score (1–5)",
             scale=alt.Scale(domain=[1, 5], nice=False, zero=False, clamp=True),
-            axis=_axis(values=[1, 2, 3, 4, 5], format="d"),
+            axis=axis_style(values=[1, 2, 3, 4, 5], format="d"),
         ),
     )
     below = alt.datum.below_target
@@ -555,7 +555,7 @@ def score_trend_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChart 
     target_label = _fmt_target(ctx.target, "mean")
     layers += _target_layers(ctx.target, target_label, max(weeks) + pd.Timedelta(days=3.5))
     layers += [line, points]
-    return alt.layer(*layers, title=_title(ctx, name, "Grey bands: hidden weeks · Red-ringed points: below target")).properties(
+    return alt.layer(*layers, title=chart_title(ctx, name, "Grey bands: hidden weeks · Red-ringed points: below target")).properties(
         width=ctx.width, height=h
     )
 
@@ -621,7 +621,7 @@ def answer_distribution_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.Lay
     name = "Answer distribution per statement"
     if frame is None or frame.empty or pd.to_numeric(frame.get("answers"), errors="coerce").fillna(0).sum() <= 0:
         period = "this quarter" if re.match(r"^\d{4}-Q[1-4]$", ctx.quarter_label.strip()) else "in this period"
-        return _message_chart(
+        return message_chart(
             ctx,
             name,
             f"{ctx.suppressed_text.capitalize()} {period} — hidden for anonymity",
@@ -634,7 +634,7 @@ def answer_distribution_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.Lay
         "statement:N",
         title=None,
         sort=order,
-        axis=_axis(labelLimit=STATEMENT_LABEL_LIMIT, ticks=False, domain=False, labelPadding=8),
+        axis=axis_style(labelLimit=STATEMENT_LABEL_LIMIT, ticks=False, domain=False, labelPadding=8),
     )
     bars = (
         alt.Chart(seg)
@@ -645,14 +645,14 @@ def answer_distribution_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.Lay
                 "start:Q",
                 title="Share of answers  (← disagree · agree →)",
                 scale=alt.Scale(domain=[-1, 1], nice=False),
-                axis=_axis(values=[-1, -0.75, -0.5, -0.25, 0, 0.25, 0.5, 0.75, 1], labelExpr="format(abs(datum.value), '.0%')"),
+                axis=axis_style(values=[-1, -0.75, -0.5, -0.25, 0, 0.25, 0.5, 0.75, 1], labelExpr="format(abs(datum.value), '.0%')"),
             ),
             x2="end:Q",
             color=alt.Color(
                 "label:N",
                 title=None,
                 scale=alt.Scale(domain=list(LIKERT_LABELS), range=list(LIKERT_COLOURS)),
-                legend=_legend(symbolType="square", direction="horizontal"),
+                legend=legend_style(symbolType="square", direction="horizontal"),
                 sort=list(LIKERT_LABELS),
             ),
             order=alt.Order("score:Q"),
@@ -687,7 +687,7 @@ def answer_distribution_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.Lay
         bars,
         zero,
         agree_text,
-        title=_title(
+        title=chart_title(
             ctx,
             name,
             f"Neutral split across 0 · Agree target {ctx.agree_target:.0%} (red label: below target)",
@@ -710,9 +710,9 @@ def attendance_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChart |
     """Weekly attendees (bars), 4-week rolling mean (line), busy weeks marked."""
     name = "Attendance per week"
     if frame is None or frame.empty:
-        return _message_chart(ctx, name, "No attendance recorded in this period yet")
+        return message_chart(ctx, name, "No attendance recorded in this period yet")
     df = frame.copy()
-    df["week_start"] = _weeks(df["week_start"])
+    df["week_start"] = as_weeks(df["week_start"])
     df["busy_week"] = df["busy_week"].fillna(False).astype(bool)
     df["attendees"] = pd.to_numeric(df["attendees"], errors="coerce").astype("float64")
     df["rolling_mean"] = pd.to_numeric(df["rolling_mean"], errors="coerce").astype("float64")
@@ -742,12 +742,12 @@ def attendance_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChart |
             x=_band_x(weeks, "bar_start"),
             x2="bar_end:T",
             y2=alt.datum(0),
-            y=alt.Y("attendees:Q", title="Attendees", scale=y_scale, axis=_axis(format="d", tickMinStep=1)),
+            y=alt.Y("attendees:Q", title="Attendees", scale=y_scale, axis=axis_style(format="d", tickMinStep=1)),
             color=alt.Color(
                 "week_type:N",
                 title=None,
                 scale=alt.Scale(domain=["Regular week", "Busy week (sharp dip)"], range=[BAR_COLOUR, BUSY_COLOUR]),
-                legend=_legend(symbolType="square"),
+                legend=legend_style(symbolType="square"),
             ),
             tooltip=tooltip,
         )
@@ -776,7 +776,7 @@ def attendance_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChart |
         busy_text,
         line,
         line_label,
-        title=_title(ctx, name, "Line: 4-week rolling average · Growth compares with the quarter's first 4 review weeks"),
+        title=chart_title(ctx, name, "Line: 4-week rolling average · Growth compares with the quarter's first 4 review weeks"),
     ).properties(width=ctx.width, height=ctx.height)
 
 
@@ -789,9 +789,9 @@ def response_rate_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChar
     """Survey response rate (responses / attendees) per week, fixed 0-100 % axis."""
     name = "Survey response rate per week"
     if frame is None or frame.empty:
-        return _message_chart(ctx, name, "No review weeks in this period yet")
+        return message_chart(ctx, name, "No review weeks in this period yet")
     df = frame.copy()
-    df["week_start"] = _weeks(df["week_start"])
+    df["week_start"] = as_weeks(df["week_start"])
     df["response_rate"] = pd.to_numeric(df["response_rate"], errors="coerce").astype("float64")
     att = pd.to_numeric(df["attendees"], errors="coerce")
     resp = pd.to_numeric(df["responses"], errors="coerce")
@@ -809,12 +809,12 @@ def response_rate_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChar
     weeks = sorted(df["week_start"].unique())
 
     base = alt.Chart(df).encode(
-        x=_week_x(weeks),
+        x=week_x(weeks),
         y=alt.Y(
             "response_rate:Q",
             title="Response rate",
             scale=alt.Scale(domain=[0, 1], nice=False, clamp=True),
-            axis=_axis(format=".0%", values=[0, 0.25, 0.5, 0.75, 1.0]),
+            axis=axis_style(format=".0%", values=[0, 0.25, 0.5, 0.75, 1.0]),
         ),
     )
     tooltip = [
@@ -851,5 +851,5 @@ def response_rate_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChar
     layers += [line, points]
     return alt.layer(
         *layers,
-        title=_title(ctx, name, "Responses ÷ attendees · Grey bands: hidden or no attendance"),
+        title=chart_title(ctx, name, "Responses ÷ attendees · Grey bands: hidden or no attendance"),
     ).properties(width=ctx.width, height=ctx.height)

@@ -12,8 +12,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from review_pulse.queries import (_VISIBILITY, FEEDBACK_CONDITION, FEEDBACK_JOINS, VISIBLE_AND_SEARCHED, Filters,
-                                   _frame, _row)
+from review_pulse.queries import (VISIBILITY, FEEDBACK_CONDITION, FEEDBACK_JOINS, VISIBLE_AND_SEARCHED, Filters,
+                                   read_frame, read_row)
 
 # Visible comments of the period, with their analysis; $themes / $sentiments empty = any. Visibility
 # is review_pulse.queries' own (cells of a week and series, late responses left out): a hidden
@@ -28,7 +28,7 @@ LEFT JOIN feedback_analysis AS fa ON fa.response_key = r.response_key
 """
 
 ANALYSED_FEEDBACK = f"""
-WITH {_VISIBILITY}
+WITH {VISIBILITY}
 SELECT c.week_start, r.feedback AS text, coalesce(fa.sentiment, 'neutral') AS sentiment,
        coalesce(fa.sentiment_score, 0.0) AS sentiment_score, coalesce(fa.themes, []::VARCHAR[]) AS themes
 {_VISIBLE_ANALYSED}
@@ -37,14 +37,14 @@ LIMIT $limit
 """
 
 ANALYSED_FEEDBACK_COUNT = f"""
-WITH {_VISIBILITY}
+WITH {VISIBILITY}
 SELECT count(*)
 {_VISIBLE_ANALYSED}
 """
 
 # Comments per theme and sentiment ('' = no theme), plus the week for the quarter trend.
 THEME_WEEKLY_COUNTS = f"""
-WITH {_VISIBILITY},
+WITH {VISIBILITY},
 comments AS (
     SELECT c.week_start, coalesce(fa.sentiment, 'neutral') AS sentiment,
            coalesce(fa.themes, []::VARCHAR[]) AS themes
@@ -89,7 +89,7 @@ def _params(f: Filters, search: str, themes: tuple[str, ...], sentiments: tuple[
 def analysed_feedback(db_path: Path, f: Filters, search: str = "", themes: tuple[str, ...] = (),
                       sentiments: tuple[str, ...] = (), limit: int | None = None) -> pd.DataFrame:
     """Visible comments with sentiment and themes, newest first."""
-    frame = _frame(db_path, _with_analysis(db_path, ANALYSED_FEEDBACK), _params(f, search, themes, sentiments, limit=limit))
+    frame = read_frame(db_path, _with_analysis(db_path, ANALYSED_FEEDBACK), _params(f, search, themes, sentiments, limit=limit))
     frame["week_start"] = pd.to_datetime(frame["week_start"])
     frame["themes"] = frame["themes"].map(lambda value: tuple(value) if value is not None else ())
     return frame[["week_start", "text", "sentiment", "sentiment_score", "themes"]]
@@ -97,12 +97,12 @@ def analysed_feedback(db_path: Path, f: Filters, search: str = "", themes: tuple
 
 def analysed_feedback_count(db_path: Path, f: Filters, search: str = "", themes: tuple[str, ...] = (),
                             sentiments: tuple[str, ...] = ()) -> int:
-    return int(_row(db_path, _with_analysis(db_path, ANALYSED_FEEDBACK_COUNT), _params(f, search, themes, sentiments))[0])
+    return int(read_row(db_path, _with_analysis(db_path, ANALYSED_FEEDBACK_COUNT), _params(f, search, themes, sentiments))[0])
 
 
 def theme_weekly_counts(db_path: Path, f: Filters) -> pd.DataFrame:
     """Comments per visible week, theme ('' = none) and sentiment."""
-    frame = _frame(db_path, _with_analysis(db_path, THEME_WEEKLY_COUNTS), f.visible_params())
+    frame = read_frame(db_path, _with_analysis(db_path, THEME_WEEKLY_COUNTS), f.visible_params())
     frame["week_start"] = pd.to_datetime(frame["week_start"])
     return frame
 
@@ -110,7 +110,7 @@ def theme_weekly_counts(db_path: Path, f: Filters) -> pd.DataFrame:
 def analysis_state(db_path: Path) -> tuple[str | None, int]:
     """The stored analysis fingerprint and how many comments have no analysis yet."""
     try:
-        fingerprint, missing = _row(db_path, ANALYSIS_FINGERPRINT)
+        fingerprint, missing = read_row(db_path, ANALYSIS_FINGERPRINT)
     except duckdb.Error:  # a database from before issue 15 has no such tables
         return None, -1
     return fingerprint, int(missing)
@@ -129,4 +129,4 @@ VIEW_EXISTS = "SELECT count(*) FROM information_schema.tables WHERE table_schema
 
 
 def _view_exists(db_path: Path, name: str) -> bool:
-    return bool(_row(db_path, VIEW_EXISTS, {"name": name})[0])
+    return bool(read_row(db_path, VIEW_EXISTS, {"name": name})[0])

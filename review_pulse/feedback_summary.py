@@ -40,19 +40,19 @@ class FeedbackData:
 
     def comments(self, search: str = "", themes: tuple[str, ...] = (), sentiments: tuple[str, ...] = (),
                  limit: int | None = None) -> pd.DataFrame:
-        return self.view._call(feedback_queries.analysed_feedback, self.view._filters(), search, tuple(themes), tuple(sentiments), limit)
+        return self.view.call(feedback_queries.analysed_feedback, self.view.filters(), search, tuple(themes), tuple(sentiments), limit)
 
     def count(self, search: str = "", themes: tuple[str, ...] = (), sentiments: tuple[str, ...] = ()) -> int:
-        return self.view._call(feedback_queries.analysed_feedback_count, self.view._filters(), search, tuple(themes), tuple(sentiments))
+        return self.view.call(feedback_queries.analysed_feedback_count, self.view.filters(), search, tuple(themes), tuple(sentiments))
 
     def weekly_theme_counts(self, all_time: bool = False) -> pd.DataFrame:
-        return self.view._call(feedback_queries.theme_weekly_counts, self.view._filters(ALL_TIME_PERIOD if all_time else None))
+        return self.view.call(feedback_queries.theme_weekly_counts, self.view.filters(ALL_TIME_PERIOD if all_time else None))
 
     def emerging_topics(self, n_topics: int = 5) -> list:
-        return self.view._call(feedback_queries.emerging_topics, self.view._filters(), n_topics)
+        return self.view.call(feedback_queries.emerging_topics, self.view.filters(), n_topics)
 
     def analysis_state(self) -> tuple[str | None, int]:
-        return self.view._call(feedback_queries.analysis_state)
+        return self.view.call(feedback_queries.analysis_state)
 
     # --- derived, pure ---
     def overview(self) -> pd.DataFrame:
@@ -66,7 +66,7 @@ class FeedbackData:
         # Through the view's runner, so the app caches the picked quotes, not only the comments they
         # are picked from (picking them from a year of comments on every rerun took most of a second).
         settings = self.view.settings
-        return self.view._call(period_quotes, self.view._filters(), settings.feedback_themes, settings.min_group_size)
+        return self.view.call(period_quotes, self.view.filters(), settings.feedback_themes, settings.min_group_size)
 
 
 def period_quotes(db_path: Path, f: feedback_queries.Filters, themes: tuple[FeedbackTheme, ...],
@@ -170,16 +170,16 @@ def theme_overview_chart(overview: pd.DataFrame, ctx: charts.ChartContext) -> al
     name = "What people said: themes by sentiment"
     rows = overview[overview["comments"] > 0]
     if rows.empty:
-        return charts._message_chart(ctx, name, "No feedback comments from visible weeks in this period")
+        return charts.message_chart(ctx, name, "No feedback comments from visible weeks in this period")
     order = rows.sort_values("theme_order")["theme_name"].drop_duplicates().tolist()
-    y = alt.Y("theme_name:N", title=None, sort=order, axis=charts._axis())
+    y = alt.Y("theme_name:N", title=None, sort=order, axis=charts.axis_style())
     tooltip = [alt.Tooltip("theme_name:N", title="Theme"), alt.Tooltip("sentiment:N", title="Sentiment"),
                alt.Tooltip("comments:Q", title="Comments", format="d"),
                alt.Tooltip("theme_total:Q", title="Comments on the theme", format="d")]
     bars = alt.Chart(rows).mark_bar().encode(
         y=y,
-        x=alt.X("sum(comments):Q", title="Comments", stack="zero", axis=charts._axis(format="d", tickMinStep=1)),
-        color=alt.Color("sentiment:N", title=None, scale=_sentiment_colour(), legend=charts._legend()),
+        x=alt.X("sum(comments):Q", title="Comments", stack="zero", axis=charts.axis_style(format="d", tickMinStep=1)),
+        color=alt.Color("sentiment:N", title=None, scale=_sentiment_colour(), legend=charts.legend_style()),
         order=alt.Order("sentiment_rank:Q"),
         tooltip=tooltip,
     ).transform_calculate(
@@ -189,7 +189,7 @@ def theme_overview_chart(overview: pd.DataFrame, ctx: charts.ChartContext) -> al
     labels = alt.Chart(totals).mark_text(align="left", dx=4, fontSize=charts.SMALL_TEXT_FONT_SIZE).encode(
         y=alt.Y("theme_name:N", sort=order), x="theme_total:Q", text=alt.Text("theme_total:Q", format="d"))
     height = max(120, 34 * len(order))
-    return alt.layer(bars, labels, title=charts._title(
+    return alt.layer(bars, labels, title=charts.chart_title(
         ctx, name, "A comment can name several themes or none · sentiment from VADER with an incident-review lexicon",
     )).properties(width=ctx.width - 200, height=height)
 
@@ -206,12 +206,12 @@ def theme_trend_chart(trend: pd.DataFrame, ctx: charts.ChartContext) -> alt.Char
     name = "Themes per quarter"
     trend_ctx = charts.ChartContext(**{**ctx.__dict__, "quarter_label": "All quarters"})
     if trend.empty:
-        return charts._message_chart(trend_ctx, name, "No feedback comments from visible weeks yet")
+        return charts.message_chart(trend_ctx, name, "No feedback comments from visible weeks yet")
     rows = trend.copy()
     rows["label"] = rows.apply(lambda r: f"{r['share']:.0%} ({int(r['comments'])})", axis=1)
     base = alt.Chart(rows).encode(
-        x=alt.X("quarter:O", title=None, axis=charts._axis(labelAngle=0)),
-        y=alt.Y("theme_name:N", title=None, axis=charts._axis(),
+        x=alt.X("quarter:O", title=None, axis=charts.axis_style(labelAngle=0)),
+        y=alt.Y("theme_name:N", title=None, axis=charts.axis_style(),
                 sort=[n for n in theme_names_in_order(rows)]),
         tooltip=[alt.Tooltip("quarter:O", title="Quarter"), alt.Tooltip("theme_name:N", title="Theme"),
                  alt.Tooltip("comments:Q", title="Comments", format="d"),
@@ -224,5 +224,5 @@ def theme_trend_chart(trend: pd.DataFrame, ctx: charts.ChartContext) -> alt.Char
     text = base.mark_text(fontSize=charts.SMALL_TEXT_FONT_SIZE).encode(
         text="label:N", color=alt.condition("datum.share > 0.25", alt.value("white"), alt.value("#222222")))
     quarters = rows["quarter"].nunique()
-    return alt.layer(cells, text, title=charts._title(trend_ctx, name, "Share of the quarter's comments naming each theme (count)")
+    return alt.layer(cells, text, title=charts.chart_title(trend_ctx, name, "Share of the quarter's comments naming each theme (count)")
                      ).properties(width=max(240, min(ctx.width - 200, 110 * quarters)), height=34 * rows["theme"].nunique())

@@ -4,7 +4,7 @@ Every query is a named constant with bound parameters. Functions take a DuckDB
 path and plain arguments and return aggregated DataFrames ready for a chart:
 the browser never receives individual responses.
 
-Anonymity is decided here, once, in SQL: see _VISIBILITY below. A week of a series
+Anonymity is decided here, once, in SQL: see VISIBILITY below. A week of a series
 with fewer responses than the minimum group size, or a statement answered by fewer
 people, is hidden and left out of every figure that contains it ("All series",
 quarter averages, distributions), because otherwise it could be recovered by
@@ -27,7 +27,7 @@ from core.store import connect_read_only
 from core.agreement import AGREE_SQL, LABEL_SQL
 
 
-def _filter(alias: str) -> str:
+def period_filter(alias: str) -> str:
     """The period and series condition on one table alias (a constant, never user input)."""
     return (f"{alias}.week_start BETWEEN $week_from AND $week_to "
             f"AND ($series IS NULL OR {alias}.series = $series)")
@@ -48,7 +48,7 @@ SELECT min(week_start), max(week_start) FROM (
 # --- what a viewer may see -----------------------------------------------------
 #
 # ONE relation decides it: ``visible_scores``. Every figure query below starts from
-# _VISIBILITY and reads answers only through ``visible_scores`` and responses only through
+# VISIBILITY and reads answers only through ``visible_scores`` and responses only through
 # ``visible_cells``; no pandas or chart code re-applies the rule.
 #
 # * A cell is one review week of one series. Its responses count when it holds at least
@@ -72,9 +72,9 @@ SELECT min(week_start), max(week_start) FROM (
 # WEEK_CLOSES_AFTER_DAYS (core/schema.py): a review week is over after 7 days, and every response
 # belongs to a meeting at most 7 days before it was sent, so 14 days after its Monday nothing more can.
 
-_VISIBILITY = f"""
+VISIBILITY = f"""
 stored_cells AS (
-    SELECT week_start, series, count(*) AS stored FROM response_weeks AS rw WHERE {_filter("rw")}
+    SELECT week_start, series, count(*) AS stored FROM response_weeks AS rw WHERE {period_filter("rw")}
     GROUP BY week_start, series
 ),
 week_closing AS (  -- the first ingestion that started after each week closed
@@ -96,7 +96,7 @@ week_entries AS (
 candidates AS (
     SELECT rw.response_key, rw.week_start, rw.series, r.run_id, coalesce(rw.entered_run, r.run_id) AS entered_run
     FROM week_entries AS rw JOIN responses AS r USING (response_key)
-    WHERE {_filter("rw")} AND (rw.entered_run > (SELECT min(closing_run) FROM week_closing) OR rw.entered_run IS NULL)
+    WHERE {period_filter("rw")} AND (rw.entered_run > (SELECT min(closing_run) FROM week_closing) OR rw.entered_run IS NULL)
       AND coalesce(rw.entered_run, r.run_id) > (SELECT min(closing_run) FROM week_closing)
 ),
 candidate_cells AS (
@@ -130,7 +130,7 @@ score_counts AS (  -- agree and label: core.agreement, on the answer as given
            count(*) AS answers
     FROM answers AS a
     JOIN (SELECT response_key, week_start, series FROM response_weeks AS w
-          WHERE {_filter("w")} AND response_key NOT IN (SELECT response_key FROM late)) AS rw USING (response_key)
+          WHERE {period_filter("w")} AND response_key NOT IN (SELECT response_key FROM late)) AS rw USING (response_key)
     GROUP BY ALL
 ),
 statement_cells AS (
@@ -152,14 +152,14 @@ weeks AS (
 )"""
 
 WEEKLY_RESPONSES = f"""
-WITH {_VISIBILITY}
+WITH {VISIBILITY}
 SELECT week_start, responses, hidden AS suppressed FROM weeks ORDER BY week_start
 """
 
 # A week whose every answer is hidden (its cells, or each statement in them) is suppressed
 # as a whole: no score, no response count.
 WEEKLY_SCORES = f"""
-WITH {_VISIBILITY},
+WITH {VISIBILITY},
 week_answers AS (SELECT week_start, sum(answers) AS answers FROM score_counts GROUP BY week_start),
 week_visible AS (
     SELECT week_start, sum(answers) AS answers, sum(score * answers) AS score_sum
@@ -184,7 +184,7 @@ STATEMENT_FIGURES = """sum(answers)::BIGINT AS answers,
 # One row per week and statement answered that week; a hidden statement-week keeps its row
 # (so charts can mark it) with no figures.
 WEEKLY_STATEMENT_SCORES = f"""
-WITH {_VISIBILITY},
+WITH {VISIBILITY},
 statement_weeks AS (SELECT DISTINCT week_start, statement FROM score_counts),
 visible_statements AS (
     SELECT week_start, statement, {STATEMENT_FIGURES}
@@ -202,7 +202,7 @@ ORDER BY s.week_start, statement_order, s.statement
 
 # Per statement over the period: the scorecard's figures (report, slides, the spread's "% agree").
 STATEMENT_SCORES = f"""
-WITH {_VISIBILITY}
+WITH {VISIBILITY}
 SELECT v.statement, min(coalesce(o.statement_order, 999)) AS statement_order, {STATEMENT_FIGURES}
 FROM visible_scores AS v LEFT JOIN statements AS o USING (statement)
 GROUP BY v.statement
@@ -212,7 +212,7 @@ ORDER BY statement_order, v.statement
 # Answers on any scale count under their label (core.agreement.LABEL_SQL): agreeing answers
 # are Agree or Strongly agree, so the spread and "% agree" never disagree.
 ANSWER_COUNTS = f"""
-WITH {_VISIBILITY},
+WITH {VISIBILITY},
 labelled AS (
     SELECT v.statement, min(coalesce(o.statement_order, 999)) AS statement_order, v.label AS score,
            sum(v.answers)::BIGINT AS answers, sum(CASE WHEN v.agree THEN v.answers ELSE 0 END) AS agreeing
@@ -228,7 +228,7 @@ ORDER BY statement_order, statement, score
 # Per week: responses counted nowhere (late), and responses the current attendance puts in the
 # week after their own had frozen: those stay counted in their frozen week (counted_elsewhere).
 LATE_RESPONSES = f"""
-WITH {_VISIBILITY},
+WITH {VISIBILITY},
 listed AS (
     SELECT week_start, false AS counted_elsewhere FROM late
     UNION ALL
@@ -243,12 +243,12 @@ FROM listed GROUP BY week_start ORDER BY week_start
 WEEKLY_ATTENDANCE = f"""
 SELECT week_start, sum(attendees)::BIGINT AS attendees, count(*) AS meetings
 FROM weekly_attendance AS wa
-WHERE {_filter("wa")}
+WHERE {period_filter("wa")}
 GROUP BY week_start
 ORDER BY week_start
 """
 
-# Comments and their cells, for queries WITH _VISIBILITY: v.series IS NULL marks a hidden cell.
+# Comments and their cells, for queries WITH VISIBILITY: v.series IS NULL marks a hidden cell.
 # The feedback read layer (review_pulse.feedback_queries) joins its analysis between the two parts.
 FEEDBACK_JOINS = """
 FROM responses AS r
@@ -257,7 +257,7 @@ ANTI JOIN late AS l ON l.response_key = r.response_key
 LEFT JOIN visible_cells AS v ON v.week_start = c.week_start AND v.series = c.series
 """
 FEEDBACK_CONDITION = f"""
-WHERE {_filter("c")} AND r.feedback IS NOT NULL AND trim(r.feedback) <> ''
+WHERE {period_filter("c")} AND r.feedback IS NOT NULL AND trim(r.feedback) <> ''
 """
 _FEEDBACK_ROWS = FEEDBACK_JOINS + FEEDBACK_CONDITION
 
@@ -269,7 +269,7 @@ _VISIBLE_FEEDBACK = _FEEDBACK_ROWS + VISIBLE_AND_SEARCHED
 
 # Newest first; $limit NULL means every row (the CSV download).
 FEEDBACK = f"""
-WITH {_VISIBILITY}
+WITH {VISIBILITY}
 SELECT c.week_start, r.feedback AS text
 {_VISIBLE_FEEDBACK}
 ORDER BY r.submitted_local DESC, r.response_key
@@ -277,13 +277,13 @@ LIMIT $limit
 """
 
 FEEDBACK_COUNT = f"""
-WITH {_VISIBILITY}
+WITH {VISIBILITY}
 SELECT count(*)
 {_VISIBLE_FEEDBACK}
 """
 
 FEEDBACK_HIDDEN_COUNT = f"""
-WITH {_VISIBILITY}
+WITH {VISIBILITY}
 SELECT count(*)
 {_FEEDBACK_ROWS}
   AND v.series IS NULL
@@ -332,16 +332,16 @@ class Filters:
         return {"week_from": self.week_from, "week_to": self.week_to, "series": self.series, **extra}
 
     def visible_params(self, **extra: object) -> dict[str, object]:
-        """For the queries built on _VISIBILITY."""
+        """For the queries built on VISIBILITY."""
         return self.params(min_group=self.min_group_size, **extra)
 
 
-def _frame(db_path: Path, sql: str, params: dict[str, object] | None = None) -> pd.DataFrame:
+def read_frame(db_path: Path, sql: str, params: dict[str, object] | None = None) -> pd.DataFrame:
     with connect_read_only(db_path) as con:
         return con.execute(sql, params or {}).df()
 
 
-def _row(db_path: Path, sql: str, params: dict[str, object] | None = None) -> tuple:
+def read_row(db_path: Path, sql: str, params: dict[str, object] | None = None) -> tuple:
     with connect_read_only(db_path) as con:
         return con.execute(sql, params or {}).fetchall()[0]
 
@@ -377,11 +377,11 @@ def db_status(db_path: Path) -> DbStatus:
 
 
 def series_list(db_path: Path) -> list[str]:
-    return [row[0] for row in _frame(db_path, SERIES_LIST).itertuples(index=False)]
+    return [row[0] for row in read_frame(db_path, SERIES_LIST).itertuples(index=False)]
 
 
 def week_range(db_path: Path, series: str | None) -> tuple[date | None, date | None]:
-    first, last = _row(db_path, WEEK_RANGE, {"series": series})
+    first, last = read_row(db_path, WEEK_RANGE, {"series": series})
     return _as_date(first), _as_date(last)
 
 
@@ -396,7 +396,7 @@ def _as_date(value: object) -> date | None:
 
 def weekly_statement_scores(db_path: Path, f: Filters) -> pd.DataFrame:
     """Per week and statement; a hidden statement-week keeps its row with no figures."""
-    frame = _frame(db_path, WEEKLY_STATEMENT_SCORES, f.visible_params())
+    frame = read_frame(db_path, WEEKLY_STATEMENT_SCORES, f.visible_params())
     frame["week_start"] = pd.to_datetime(frame["week_start"])
     return frame[["week_start", "statement", "statement_order", "responses", "answers", "mean_score", "agree_share", "suppressed"]]
 
@@ -404,13 +404,13 @@ def weekly_statement_scores(db_path: Path, f: Filters) -> pd.DataFrame:
 def weekly_responses(db_path: Path, f: Filters) -> pd.DataFrame:
     """Responses per week (in visible cells) and whether the week is hidden: all that
     attendance and the answer spread need, without the score aggregation."""
-    frame = _frame(db_path, WEEKLY_RESPONSES, f.visible_params())
+    frame = read_frame(db_path, WEEKLY_RESPONSES, f.visible_params())
     frame["week_start"] = pd.to_datetime(frame["week_start"])
     return frame[["week_start", "responses", "suppressed"]]
 
 
 def weekly_scores(db_path: Path, f: Filters) -> pd.DataFrame:
-    frame = _frame(db_path, WEEKLY_SCORES, f.visible_params())
+    frame = read_frame(db_path, WEEKLY_SCORES, f.visible_params())
     frame["week_start"] = pd.to_datetime(frame["week_start"])
     return frame[["week_start", "responses", "answers", "score_sum", "mean_score", "suppressed"]]
 
@@ -418,7 +418,7 @@ def weekly_scores(db_path: Path, f: Filters) -> pd.DataFrame:
 def late_responses(db_path: Path, f: Filters) -> pd.DataFrame:
     """Responses that reached a week after its figures froze, per week: counted nowhere, except
     ``counted_elsewhere`` of them, which the attendance moved out of a week frozen before."""
-    frame = _frame(db_path, LATE_RESPONSES, f.visible_params())
+    frame = read_frame(db_path, LATE_RESPONSES, f.visible_params())
     frame["week_start"] = pd.to_datetime(frame["week_start"])
     return frame[["week_start", "late_responses", "counted_elsewhere"]]
 
@@ -429,7 +429,7 @@ LABELS = ("Strongly disagree", "Disagree", "Neutral", "Agree", "Strongly agree")
 def answer_distribution(db_path: Path, f: Filters, statements: tuple[str, ...]) -> pd.DataFrame:
     """Share of each answer per statement over the period, from visible statement-weeks only
     (empty when there are none)."""
-    counts = _frame(db_path, ANSWER_COUNTS, f.visible_params())
+    counts = read_frame(db_path, ANSWER_COUNTS, f.visible_params())
     columns = ["statement", "statement_order", "score", "label", "answers", "share", "agree_share"]
     if counts.empty:
         return pd.DataFrame(columns=columns)
@@ -445,7 +445,7 @@ def answer_distribution(db_path: Path, f: Filters, statements: tuple[str, ...]) 
 
 def statement_scores(db_path: Path, f: Filters) -> pd.DataFrame:
     """Per statement over the period's visible answers: answers, mean score, share that agree."""
-    return _frame(db_path, STATEMENT_SCORES, f.visible_params())[["statement", "statement_order", "answers",
+    return read_frame(db_path, STATEMENT_SCORES, f.visible_params())[["statement", "statement_order", "answers",
                                                                    "mean_score", "agree_share"]]
 
 
@@ -456,7 +456,7 @@ def weekly_attendance(db_path: Path, f: Filters, busy_week_ratio: float) -> pd.D
     weeks. A busy week is one whose attendance is below ``busy_week_ratio`` of the
     mean of the 4 weeks before it.
     """
-    frame = _frame(db_path, WEEKLY_ATTENDANCE, f.params())
+    frame = read_frame(db_path, WEEKLY_ATTENDANCE, f.params())
     scores = weekly_responses(db_path, f)
     frame["week_start"] = pd.to_datetime(frame["week_start"])
     frame = frame.merge(scores, on="week_start", how="left")
@@ -474,17 +474,17 @@ def weekly_attendance(db_path: Path, f: Filters, busy_week_ratio: float) -> pd.D
 
 def feedback(db_path: Path, f: Filters, search: str = "", limit: int | None = None) -> pd.DataFrame:
     """Visible feedback, newest first; ``limit`` caps what a page sends to the browser."""
-    frame = _frame(db_path, FEEDBACK, f.visible_params(search=search.strip(), limit=limit))
+    frame = read_frame(db_path, FEEDBACK, f.visible_params(search=search.strip(), limit=limit))
     frame["week_start"] = pd.to_datetime(frame["week_start"])
     return frame[["week_start", "text"]]
 
 
 def feedback_count(db_path: Path, f: Filters, search: str = "") -> int:
-    return int(_row(db_path, FEEDBACK_COUNT, f.visible_params(search=search.strip()))[0])
+    return int(read_row(db_path, FEEDBACK_COUNT, f.visible_params(search=search.strip()))[0])
 
 
 def hidden_feedback_count(db_path: Path, f: Filters) -> int:
-    return int(_row(db_path, FEEDBACK_HIDDEN_COUNT, f.visible_params())[0])
+    return int(read_row(db_path, FEEDBACK_HIDDEN_COUNT, f.visible_params())[0])
 
 
 @dataclass(frozen=True)
@@ -498,12 +498,12 @@ class Freshness:
 
 
 def freshness(db_path: Path, series: str | None) -> Freshness:
-    latest_response, latest_meeting = _row(db_path, FRESHNESS, {"series": series})
+    latest_response, latest_meeting = read_row(db_path, FRESHNESS, {"series": series})
     return Freshness(_as_date(latest_response), _as_date(latest_meeting))
 
 
 def ingest_runs(db_path: Path, limit: int = 20) -> pd.DataFrame:
-    return _frame(db_path, INGEST_RUNS, {"limit": limit})
+    return read_frame(db_path, INGEST_RUNS, {"limit": limit})
 
 
 def rejects(db_path: Path, limit: int = 1000) -> pd.DataFrame:
@@ -513,7 +513,7 @@ def rejects(db_path: Path, limit: int = 1000) -> pd.DataFrame:
     small to show, so its values do not leave the read layer. The columns involved are those
     the reason names; when it names none, the row's non-blank columns.
     """
-    frame = _frame(db_path, REJECTS, {"limit": limit})
+    frame = read_frame(db_path, REJECTS, {"limit": limit})
     frame["columns"] = [_columns_involved(reason, raw) for reason, raw in zip(frame["reason"], frame["raw"])]
     return frame.drop(columns=["raw"])
 
@@ -533,10 +533,10 @@ def _columns_involved(reason: str, raw: str) -> str:
 
 def rescaled_answers(db_path: Path) -> list[tuple[int, int]]:
     """(scale_max, answers) for every scale other than 1-5 that answers were rescaled from."""
-    frame = _frame(db_path, RESCALED_ANSWERS, {})
+    frame = read_frame(db_path, RESCALED_ANSWERS, {})
     return [(int(scale), int(count)) for scale, count in zip(frame["scale_max"], frame["answers"])]
 
 
 def table_counts(db_path: Path) -> dict[str, int]:
     names = ("responses", "answers", "meetings", "rejects", "ingest runs")
-    return dict(zip(names, _row(db_path, TABLE_COUNTS)))
+    return dict(zip(names, read_row(db_path, TABLE_COUNTS)))

@@ -6,7 +6,7 @@ import io
 import zipfile
 from pathlib import Path
 
-from review_pulse import report
+from review_pulse import feedback_report, report, talking_points_report
 from review_pulse.view import DataView
 from core.errors import UserFacingError
 from review_pulse.export import build_zip, export_filename, summary_markdown
@@ -22,7 +22,7 @@ class ExportError(UserFacingError):
 def build_retro_pack(view: DataView) -> bytes:
     files = {export_filename("summary", view.period.title, "md"): summary_markdown(view.summary())}
     # talking points: issue 12; feedback themes: issue 15
-    items = report.all_items(view) + report.talking_point_items(view) + report.feedback_items(view)
+    items = report.all_items(view) + talking_points_report.talking_point_items(view) + feedback_report.feedback_items(view)
     items_of_actions, files_of_actions = _actions_part(view)
     files.update(files_of_actions)
     # Issue 15: summary_<quarter>.pdf is the multi-page retro report; slides and the feedback CSV join it.

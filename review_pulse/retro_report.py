@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from review_pulse import action_report, figures, report
+from review_pulse import action_report, feedback_report, figures, report
 from review_pulse.action_queries import ActionHeadline
 from review_pulse.view import DataView
 from review_pulse.export import chart_to_png, export_filename, frame_to_csv_bytes
@@ -94,7 +94,7 @@ def gather(view: DataView, today: date | None = None, items: list | None = None)
     built = {item.slug: item for item in items or []}
     builders = {"score-trend": report.score_trend, "weekly-agreement": lambda v: report.weekly_agreement(v, "mean"),
                 "attendance": report.attendance, "response-rate": report.response_rate,
-                "feedback-themes": report.feedback_themes}
+                "feedback-themes": feedback_report.feedback_themes}
     card = scorecard(view)
     data = FeedbackData(view)
     today = today or action_report.today_for(view)
@@ -462,7 +462,7 @@ def build_pptx(c: ReportContent) -> bytes:
 
     deck = Presentation()
     deck.slide_width, deck.slide_height = Inches(13.333), Inches(7.5)  # 16:9
-    title_layout, title_only, blank = deck.slide_layouts[0], deck.slide_layouts[5], deck.slide_layouts[6]
+    title_layout, title_only = deck.slide_layouts[0], deck.slide_layouts[5]
     slide_w, slide_h = deck.slide_width, deck.slide_height
 
     slide = deck.slides.add_slide(title_layout)

@@ -15,11 +15,11 @@ from review_pulse.charts import (
     LABEL_FONT_SIZE,
     SMALL_TEXT_FONT_SIZE,
     ChartContext,
-    _axis,
-    _legend,
-    _message_chart,
-    _title,
-    _weeks,
+    axis_style,
+    legend_style,
+    message_chart,
+    chart_title,
+    as_weeks,
 )
 
 KIND_LABELS = {"theme": "Cross-incident theme", "incident": "The incident", "other": "Other"}
@@ -42,7 +42,7 @@ def _poll_note(ctx: ChartContext) -> list[str]:
 
 def _title_without_survey_note(ctx: ChartContext, name: str, *extra: str) -> alt.TitleParams:
     """Poll charts hold vote counts, not survey responses: no anonymity line about responses."""
-    title = _title(ctx, name)
+    title = chart_title(ctx, name)
     title.subtitle = [*_poll_note(ctx), *[e for e in extra if e]] or alt.Undefined
     return title
 
@@ -51,9 +51,9 @@ def choices_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.Chart:
     """One bar per review: its options' votes stacked, coloured by kind; the label names the top pick."""
     name = "What the room chose"
     if frame is None or frame.empty:
-        return _message_chart(ctx, name, "No talking-point polls in this period")
+        return message_chart(ctx, name, "No talking-point polls in this period")
     df = frame.copy()
-    df["week_start"] = _weeks(df["week_start"])
+    df["week_start"] = as_weeks(df["week_start"])
     top = (df[df["top"]].groupby(["week_start", "series"])["point"]
            .agg(lambda points: " / ".join(_short(p, 40) for p in points)).rename("top_points"))
     df = df.merge(top, on=["week_start", "series"], how="left")
@@ -70,9 +70,9 @@ def choices_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.Chart:
         alt.Chart(df)
         .mark_bar(stroke="white", strokeWidth=1)
         .encode(
-            y=alt.Y("review:N", sort=order, title=None, axis=_axis(labelLimit=560, labelFontSize=SMALL_TEXT_FONT_SIZE)),
-            x=alt.X("votes:Q", title="Votes", stack="zero", axis=_axis(format="d", tickMinStep=1)),
-            color=alt.Color("kind_label:N", title=None, scale=_kind_scale(), legend=_legend(symbolType="square")),
+            y=alt.Y("review:N", sort=order, title=None, axis=axis_style(labelLimit=560, labelFontSize=SMALL_TEXT_FONT_SIZE)),
+            x=alt.X("votes:Q", title="Votes", stack="zero", axis=axis_style(format="d", tickMinStep=1)),
+            color=alt.Color("kind_label:N", title=None, scale=_kind_scale(), legend=legend_style(symbolType="square")),
             order=alt.Order("order:Q"),
             tooltip=[alt.Tooltip("week_start:T", title="Week", format="%-d %b %Y"), alt.Tooltip("point:N", title="Talking point"),
                      alt.Tooltip("kind_label:N", title="Kind"), alt.Tooltip("theme:N", title="Theme"),
@@ -87,7 +87,7 @@ def choices_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.Chart:
 def recurring_themes_chart(frame: pd.DataFrame, ctx: ChartContext, trend_reviews: int = 3) -> alt.LayerChart | alt.Chart:
     name = "Recurring themes"
     if frame is None or frame.empty:
-        return _message_chart(ctx, name, "No options matched a theme in this period")
+        return message_chart(ctx, name, "No options matched a theme in this period")
     df = frame.copy()
     df["theme_label"] = df["theme"].map(_short)
     df["status"] = df["trend"].map({True: f"Trend (in {trend_reviews}+ reviews)", False: "Occasional"})
@@ -96,14 +96,14 @@ def recurring_themes_chart(frame: pd.DataFrame, ctx: ChartContext, trend_reviews
     order = list(df["theme_label"])
     x_max = max(1.0, float(df["total_votes"].max())) * 1.6  # room for the note right of each bar
     base = alt.Chart(df).encode(
-        y=alt.Y("theme_label:N", sort=order, title=None, axis=_axis()),
+        y=alt.Y("theme_label:N", sort=order, title=None, axis=axis_style()),
         x=alt.X("total_votes:Q", title="Votes in the period", scale=alt.Scale(domain=[0, x_max], nice=False),
-                axis=_axis(format="d", tickMinStep=1, tickCount=6)),
+                axis=axis_style(format="d", tickMinStep=1, tickCount=6)),
         tooltip=[alt.Tooltip("theme:N", title="Theme"), alt.Tooltip("total_votes:Q", title="Votes"),
                  alt.Tooltip("reviews:Q", title="Reviews it was offered in"), alt.Tooltip("top_picks:Q", title="Times the top pick")],
     )
     bars = base.mark_bar().encode(color=alt.Color(
-        "status:N", title=None, legend=_legend(symbolType="square"),
+        "status:N", title=None, legend=legend_style(symbolType="square"),
         scale=alt.Scale(domain=[f"Trend (in {trend_reviews}+ reviews)", "Occasional"], range=["#0072B2", "#9ECAE1"])))
     notes = base.mark_text(align="left", dx=6, fontSize=SMALL_TEXT_FONT_SIZE, color="#333333").encode(text="note:N")
     return alt.layer(bars, notes, title=_title_without_survey_note(
@@ -114,15 +114,15 @@ def recurring_themes_chart(frame: pd.DataFrame, ctx: ChartContext, trend_reviews
 def theme_timeline_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChart | alt.Chart:
     name = "Theme timeline"
     if frame is None or frame.empty:
-        return _message_chart(ctx, name, "No options matched a theme in this period")
+        return message_chart(ctx, name, "No options matched a theme in this period")
     df = frame.copy()
-    df["week_start"] = _weeks(df["week_start"])
+    df["week_start"] = as_weeks(df["week_start"])
     df["week"] = df["week_start"].dt.strftime("%-d %b")
     df["theme_label"] = df["theme"].map(_short)
     weeks = list(dict.fromkeys(df.sort_values("week_start")["week"]))
     base = alt.Chart(df).encode(
-        x=alt.X("week:O", sort=weeks, title="Review week", axis=_axis(labelAngle=-45)),
-        y=alt.Y("theme_label:N", title=None, axis=_axis()),
+        x=alt.X("week:O", sort=weeks, title="Review week", axis=axis_style(labelAngle=-45)),
+        y=alt.Y("theme_label:N", title=None, axis=axis_style()),
         tooltip=[alt.Tooltip("week_start:T", title="Week", format="%-d %b %Y"), alt.Tooltip("theme:N", title="Theme"),
                  alt.Tooltip("votes:Q", title="Votes"), alt.Tooltip("week_votes:Q", title="All votes that week"),
                  alt.Tooltip("share:Q", title="Share of the week's votes", format=".0%")],
@@ -141,7 +141,7 @@ def theme_timeline_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerCha
 def balance_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChart | alt.Chart:
     name = "Themes vs the incident"
     if frame is None or frame.empty or not frame["votes"].sum():
-        return _message_chart(ctx, name, "No votes in this period")
+        return message_chart(ctx, name, "No votes in this period")
     rows = []
     for measure, share, count in (("Votes", "vote_share", "votes"), ("Top picks", "top_pick_share", "top_picks")):
         for kind, value, n in zip(frame["kind"], frame[share], frame[count]):
@@ -153,14 +153,14 @@ def balance_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChart | al
     df["start"] = df["end"] - df["share"]
     df["mid"] = (df["start"] + df["end"]) / 2
     base = alt.Chart(df).encode(
-        y=alt.Y("measure:N", title=None, sort=["Votes", "Top picks"], axis=_axis()),
+        y=alt.Y("measure:N", title=None, sort=["Votes", "Top picks"], axis=axis_style()),
         tooltip=[alt.Tooltip("measure:N", title="Of all"), alt.Tooltip("kind_label:N", title="Kind"),
                  alt.Tooltip("share:Q", title="Share", format=".0%"), alt.Tooltip("count:Q", title="Count")],
     )
     bars = base.mark_bar().encode(
-        x=alt.X("start:Q", title=None, scale=alt.Scale(domain=[0, 1]), axis=_axis(format=".0%")),
+        x=alt.X("start:Q", title=None, scale=alt.Scale(domain=[0, 1]), axis=axis_style(format=".0%")),
         x2="end:Q",
-        color=alt.Color("kind_label:N", title=None, scale=_kind_scale(), legend=_legend(symbolType="square")),
+        color=alt.Color("kind_label:N", title=None, scale=_kind_scale(), legend=legend_style(symbolType="square")),
     )
     labels = base.transform_filter("datum.share >= 0.06").mark_text(
         fontSize=LABEL_FONT_SIZE, color="white", fontWeight="bold"
@@ -174,7 +174,7 @@ def beside_survey_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChar
     name = "Beside the survey"
     shown = frame[~frame["suppressed"]] if frame is not None and not frame.empty else frame
     if shown is None or shown.empty:
-        return _message_chart(ctx, name, f"Not enough survey responses in weeks with a poll ({ctx.suppressed_text})")
+        return message_chart(ctx, name, f"Not enough survey responses in weeks with a poll ({ctx.suppressed_text})")
     df = frame.copy()
     df["group"] = df["top_kind"].map({"theme": "Top pick: a theme", "incident": "Top pick: the incident"})
     df["n_text"] = [f"hidden ({ctx.suppressed_text})" if s else f"{m:.2f} · n={r} responses, {w} weeks"
@@ -183,21 +183,21 @@ def beside_survey_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChar
     df["text_x"] = 1.0
     statements = list(dict.fromkeys(df.sort_values("statement_order")["statement"]))
     base = alt.Chart(df).encode(
-        y=alt.Y("statement:N", sort=statements, title=None, axis=_axis(labelLimit=300)),
+        y=alt.Y("statement:N", sort=statements, title=None, axis=axis_style(labelLimit=300)),
         yOffset=alt.YOffset("group:N", sort=["Top pick: a theme", "Top pick: the incident"]),
         tooltip=[alt.Tooltip("statement:N", title="Statement"), alt.Tooltip("group:N", title="Weeks"),
                  alt.Tooltip("n_text:N", title="Mean")],
     )
     bars = base.mark_bar().encode(
-        x=alt.X("bar:Q", title="Mean score (1–5)", scale=alt.Scale(domain=[1, 5]), axis=_axis(values=[1, 2, 3, 4, 5], format="d")),
+        x=alt.X("bar:Q", title="Mean score (1–5)", scale=alt.Scale(domain=[1, 5]), axis=axis_style(values=[1, 2, 3, 4, 5], format="d")),
         x2=alt.datum(1),
-        color=alt.Color("group:N", title=None, legend=_legend(symbolType="square"), scale=alt.Scale(
+        color=alt.Color("group:N", title=None, legend=legend_style(symbolType="square"), scale=alt.Scale(
             domain=["Top pick: a theme", "Top pick: the incident"], range=[KIND_COLOURS["theme"], KIND_COLOURS["incident"]])),
     )
     # Inside the bar, from its start: a label right of the bar would be cut at the plot's edge.
     labels = base.mark_text(align="left", dx=6, fontSize=SMALL_TEXT_FONT_SIZE, fontWeight="bold").encode(
         x=alt.X("text_x:Q"), text="n_text:N",
         color=alt.condition("datum.bar == null || datum.bar < 2.8", alt.value("#333333"), alt.value("white")))
-    return alt.layer(bars, labels, title=_title(
+    return alt.layer(bars, labels, title=chart_title(
         ctx, name, "Weeks grouped by what the room chose first · side by side, not cause and effect")
     ).properties(width=ctx.width, height=max(140, 70 * len(statements)))

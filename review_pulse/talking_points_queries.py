@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from review_pulse.queries import _VISIBILITY, Filters, _filter, _frame, _row
+from review_pulse.queries import VISIBILITY, Filters, period_filter, read_frame, read_row
 
 TREND_MIN_REVIEWS = 3  # a theme in this many reviews of the quarter is a trend
 KIND_ORDER = ("theme", "incident", "other")
 
 POLL_COUNT = f"""
-SELECT count(DISTINCT tp.poll_id) FROM talking_points AS tp WHERE {_filter("tp")}
+SELECT count(DISTINCT tp.poll_id) FROM talking_points AS tp WHERE {period_filter("tp")}
 """
 
 TALKING_POINTS = f"""
@@ -26,14 +26,14 @@ SELECT tp.week_start, tp.series, tp.poll_id, p.title, tp.point, tp.kind, tp.them
        (tp.rank = 1 AND tp.votes > 0) AS top,
        (SELECT bool_or(o.discussed) FROM poll_options AS o WHERE o.poll_id = tp.poll_id AND o.point = tp.point) AS discussed
 FROM talking_points AS tp JOIN polls AS p USING (poll_id)
-WHERE {_filter("tp")}
+WHERE {period_filter("tp")}
 ORDER BY tp.week_start DESC, tp.series, p.held_utc, tp.poll_id,
          (SELECT min(o.option_order) FROM poll_options AS o WHERE o.poll_id = tp.poll_id AND o.point = tp.point)
 """
 
 WEEKLY_TOPICS = f"""
 SELECT wt.week_start, wt.series, wt.polls, wt.total_votes, wt.top_point, wt.top_kind, wt.top_theme
-FROM weekly_topics AS wt WHERE {_filter("wt")}
+FROM weekly_topics AS wt WHERE {period_filter("wt")}
 ORDER BY wt.week_start, wt.series
 """
 
@@ -41,7 +41,7 @@ ORDER BY wt.week_start, wt.series
 RECURRING_THEMES = f"""
 WITH themed AS (
     SELECT tp.week_start, tp.series, tp.theme, tp.votes, (tp.rank = 1 AND tp.votes > 0) AS top
-    FROM talking_points AS tp WHERE {_filter("tp")} AND tp.kind = 'theme'
+    FROM talking_points AS tp WHERE {period_filter("tp")} AND tp.kind = 'theme'
 )
 SELECT theme, sum(votes)::BIGINT AS total_votes,
        count(DISTINCT (week_start, series))::BIGINT AS reviews,
@@ -54,10 +54,10 @@ ORDER BY total_votes DESC, reviews DESC, theme
 THEME_TIMELINE = f"""
 WITH week_votes AS (
     SELECT tp.week_start, tp.series, sum(tp.votes) AS votes
-    FROM talking_points AS tp WHERE {_filter("tp")} GROUP BY tp.week_start, tp.series
+    FROM talking_points AS tp WHERE {period_filter("tp")} GROUP BY tp.week_start, tp.series
 ), theme_votes AS (
     SELECT tp.week_start, tp.series, tp.theme, sum(tp.votes) AS votes
-    FROM talking_points AS tp WHERE {_filter("tp")} AND tp.kind = 'theme' GROUP BY tp.week_start, tp.series, tp.theme
+    FROM talking_points AS tp WHERE {period_filter("tp")} AND tp.kind = 'theme' GROUP BY tp.week_start, tp.series, tp.theme
 )
 SELECT t.week_start, t.theme, sum(t.votes)::BIGINT AS votes, sum(w.votes)::BIGINT AS week_votes,
        (sum(t.votes) / nullif(sum(w.votes), 0))::DOUBLE AS share
@@ -68,10 +68,10 @@ ORDER BY t.week_start, t.theme
 
 BALANCE = f"""
 WITH votes AS (
-    SELECT tp.kind, sum(tp.votes) AS votes FROM talking_points AS tp WHERE {_filter("tp")} GROUP BY tp.kind
+    SELECT tp.kind, sum(tp.votes) AS votes FROM talking_points AS tp WHERE {period_filter("tp")} GROUP BY tp.kind
 ), picks AS (
     SELECT wt.top_kind AS kind, count(*) AS top_picks
-    FROM weekly_topics AS wt WHERE {_filter("wt")} AND wt.top_kind IS NOT NULL GROUP BY wt.top_kind
+    FROM weekly_topics AS wt WHERE {period_filter("wt")} AND wt.top_kind IS NOT NULL GROUP BY wt.top_kind
 )
 SELECT k.kind, coalesce(v.votes, 0)::BIGINT AS votes, coalesce(p.top_picks, 0)::BIGINT AS top_picks
 FROM (SELECT unnest(['theme', 'incident', 'other']) AS kind) AS k
@@ -82,10 +82,10 @@ LEFT JOIN votes AS v USING (kind) LEFT JOIN picks AS p USING (kind)
 # scores (review_pulse.queries: cells of a week and series with enough responses, statements answered
 # by enough people, late responses left out); hidden cells are counted, so the page can say so.
 BESIDE_SURVEY = f"""
-WITH {_VISIBILITY},
+WITH {VISIBILITY},
 picked AS (
     SELECT wt.week_start, wt.series, wt.top_kind FROM weekly_topics AS wt
-    WHERE {_filter("wt")} AND wt.top_kind IN ('theme', 'incident')
+    WHERE {period_filter("wt")} AND wt.top_kind IN ('theme', 'incident')
 )
 SELECT p.top_kind, s.statement, min(coalesce(o.statement_order, 999)) AS statement_order,
        count(DISTINCT (p.week_start, p.series))::BIGINT AS weeks,
@@ -101,10 +101,10 @@ ORDER BY statement_order, p.top_kind
 """
 
 BESIDE_SURVEY_HIDDEN = f"""
-WITH {_VISIBILITY},
+WITH {VISIBILITY},
 picked AS (
     SELECT wt.week_start, wt.series FROM weekly_topics AS wt
-    WHERE {_filter("wt")} AND wt.top_kind IN ('theme', 'incident')
+    WHERE {period_filter("wt")} AND wt.top_kind IN ('theme', 'incident')
 )
 SELECT count(*) FROM picked AS p LEFT JOIN visible_cells AS v USING (week_start, series)
 WHERE v.series IS NULL
@@ -122,32 +122,32 @@ def _weeks(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def poll_count(db_path: Path, f: Filters) -> int:
-    if not int(_row(db_path, POLLS_STORED)[0]):
+    if not int(read_row(db_path, POLLS_STORED)[0]):
         return 0  # a database from before talking points: no poll tables yet
-    return int(_row(db_path, POLL_COUNT, f.params())[0])
+    return int(read_row(db_path, POLL_COUNT, f.params())[0])
 
 
 def talking_points(db_path: Path, f: Filters) -> pd.DataFrame:
-    return _weeks(_frame(db_path, TALKING_POINTS, f.params()))
+    return _weeks(read_frame(db_path, TALKING_POINTS, f.params()))
 
 
 def weekly_topics(db_path: Path, f: Filters) -> pd.DataFrame:
-    return _weeks(_frame(db_path, WEEKLY_TOPICS, f.params()))
+    return _weeks(read_frame(db_path, WEEKLY_TOPICS, f.params()))
 
 
 def recurring_themes(db_path: Path, f: Filters) -> pd.DataFrame:
-    frame = _frame(db_path, RECURRING_THEMES, f.params())
+    frame = read_frame(db_path, RECURRING_THEMES, f.params())
     frame["trend"] = frame["reviews"] >= TREND_MIN_REVIEWS
     return frame
 
 
 def theme_timeline(db_path: Path, f: Filters) -> pd.DataFrame:
-    return _weeks(_frame(db_path, THEME_TIMELINE, f.params()))
+    return _weeks(read_frame(db_path, THEME_TIMELINE, f.params()))
 
 
 def balance(db_path: Path, f: Filters) -> pd.DataFrame:
     """Share of votes and of top picks per kind (theme, incident, other)."""
-    frame = _frame(db_path, BALANCE, f.params())
+    frame = read_frame(db_path, BALANCE, f.params())
     frame["kind"] = pd.Categorical(frame["kind"], KIND_ORDER, ordered=True)
     frame = frame.sort_values("kind").reset_index(drop=True)
     frame["kind"] = frame["kind"].astype(str)
@@ -161,9 +161,9 @@ def beside_survey(db_path: Path, f: Filters, statements: tuple[str, ...]) -> pd.
     """Mean score of ``statements`` in weeks whose top pick was a theme vs the incident.
 
     A group with fewer answers than the minimum group size keeps its row with no mean (decided in SQL)."""
-    frame = _frame(db_path, BESIDE_SURVEY, f.visible_params(statements=list(statements)))
+    frame = read_frame(db_path, BESIDE_SURVEY, f.visible_params(statements=list(statements)))
     return frame[["top_kind", "statement", "statement_order", "weeks", "responses", "mean_score", "suppressed"]]
 
 
 def beside_survey_hidden_weeks(db_path: Path, f: Filters) -> int:
-    return int(_row(db_path, BESIDE_SURVEY_HIDDEN, f.visible_params())[0])
+    return int(read_row(db_path, BESIDE_SURVEY_HIDDEN, f.visible_params())[0])

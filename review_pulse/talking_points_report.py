@@ -6,37 +6,32 @@ from core import anonymity
 from review_pulse import talking_points_charts as tp_charts
 from review_pulse.view import DataView
 from review_pulse.export import ExportItem
+from review_pulse.report_items import chart_context
 from review_pulse.talking_points_queries import TREND_MIN_REVIEWS
 
 CHOICE_COLUMNS = ["week_start", "series", "title", "point", "kind", "theme", "votes", "share", "rank", "top", "discussed"]
 
 
-def _context(view: DataView):  # noqa: ANN202
-    from review_pulse.report import chart_context  # report re-exports this module's items
-
-    return chart_context(view)
-
-
 def talking_point_choices(view: DataView) -> ExportItem:
     rows = view.talking_points()
-    chart = tp_charts.choices_chart(rows, _context(view))
+    chart = tp_charts.choices_chart(rows, chart_context(view))
     return ExportItem("talking-points", "What the room chose", chart, rows[CHOICE_COLUMNS] if not rows.empty else rows)
 
 
 def recurring_themes(view: DataView) -> ExportItem:
     rows = view.recurring_themes()
-    chart = tp_charts.recurring_themes_chart(rows, _context(view), TREND_MIN_REVIEWS)
+    chart = tp_charts.recurring_themes_chart(rows, chart_context(view), TREND_MIN_REVIEWS)
     return ExportItem("recurring-themes", "Recurring themes", chart, rows)
 
 
 def theme_timeline(view: DataView) -> ExportItem:
     rows = view.theme_timeline()
-    return ExportItem("theme-timeline", "Theme timeline", tp_charts.theme_timeline_chart(rows, _context(view)), rows)
+    return ExportItem("theme-timeline", "Theme timeline", tp_charts.theme_timeline_chart(rows, chart_context(view)), rows)
 
 
 def topic_balance(view: DataView) -> ExportItem:
     rows = view.topic_balance()
-    return ExportItem("topic-balance", "Themes vs the incident", tp_charts.balance_chart(rows, _context(view)), rows)
+    return ExportItem("topic-balance", "Themes vs the incident", tp_charts.balance_chart(rows, chart_context(view)), rows)
 
 
 def beside_survey(view: DataView) -> ExportItem:
@@ -45,7 +40,7 @@ def beside_survey(view: DataView) -> ExportItem:
     if csv_rows["suppressed"].any():
         csv_rows["mean_score"] = csv_rows["mean_score"].astype(object)
         csv_rows.loc[csv_rows["suppressed"], "mean_score"] = anonymity.fewer_than(view.settings.min_group_size)
-    return ExportItem("beside-the-survey", "Beside the survey", tp_charts.beside_survey_chart(rows, _context(view)), csv_rows)
+    return ExportItem("beside-the-survey", "Beside the survey", tp_charts.beside_survey_chart(rows, chart_context(view)), csv_rows)
 
 
 def talking_point_items(view: DataView) -> list[ExportItem]:

@@ -39,70 +39,70 @@ class DataView:
     settings: Settings
     runner: Runner = field(default=run_uncached, compare=False)
 
-    def _call(self, function: Callable[..., Any], *args: Any) -> Any:
+    def call(self, function: Callable[..., Any], *args: Any) -> Any:
         result = self.runner(function, self.db_path, *args)
         # Callers may add columns; never let that leak into a cache.
         return result.copy() if isinstance(result, pd.DataFrame) else result
 
-    def _filters(self, period: Period | None = None) -> queries.Filters:
+    def filters(self, period: Period | None = None) -> queries.Filters:
         week_from, week_to = (period or self.period).week_bounds
         return queries.Filters(week_from, week_to, self.series, self.settings.min_group_size)
 
     # --- status and choices ---
     def status(self) -> queries.DbStatus:
-        return self._call(queries.db_status)  # keyed on the file's identity, so a new file is seen at once
+        return self.call(queries.db_status)  # keyed on the file's identity, so a new file is seen at once
 
     def series_options(self) -> list[str]:
-        return self._call(queries.series_list)
+        return self.call(queries.series_list)
 
     def periods(self) -> list[Period]:
-        first, last = self._call(queries.week_range, self.series)
+        first, last = self.call(queries.week_range, self.series)
         if first is None or last is None:
             return []
         return quarters_between(first, last, self.settings.fiscal_year_start_month)
 
     # --- figures ---
     def weekly_statement_scores(self) -> pd.DataFrame:
-        return self._call(queries.weekly_statement_scores, self._filters())
+        return self.call(queries.weekly_statement_scores, self.filters())
 
     def weekly_scores(self, period: Period | None = None) -> pd.DataFrame:
-        return self._call(queries.weekly_scores, self._filters(period))
+        return self.call(queries.weekly_scores, self.filters(period))
 
     def statement_scores(self, period: Period | None = None) -> pd.DataFrame:
-        return self._call(queries.statement_scores, self._filters(period))
+        return self.call(queries.statement_scores, self.filters(period))
 
     def late_responses(self) -> pd.DataFrame:
-        return self._call(queries.late_responses, self._filters())
+        return self.call(queries.late_responses, self.filters())
 
     def answer_distribution(self) -> pd.DataFrame:
-        return self._call(queries.answer_distribution, self._filters(), self.settings.statement_texts)
+        return self.call(queries.answer_distribution, self.filters(), self.settings.statement_texts)
 
     def weekly_attendance(self) -> pd.DataFrame:
-        return self._call(queries.weekly_attendance, self._filters(), self.settings.busy_week_ratio)
+        return self.call(queries.weekly_attendance, self.filters(), self.settings.busy_week_ratio)
 
     def feedback(self, search: str = "", limit: int | None = None) -> pd.DataFrame:
-        return self._call(queries.feedback, self._filters(), search, limit)
+        return self.call(queries.feedback, self.filters(), search, limit)
 
     def feedback_count(self, search: str = "") -> int:
-        return self._call(queries.feedback_count, self._filters(), search)
+        return self.call(queries.feedback_count, self.filters(), search)
 
     def hidden_feedback_count(self) -> int:
-        return self._call(queries.hidden_feedback_count, self._filters())
+        return self.call(queries.hidden_feedback_count, self.filters())
 
     def freshness(self) -> queries.Freshness:
-        return self._call(queries.freshness, self.series)
+        return self.call(queries.freshness, self.series)
 
     def ingest_runs(self, limit: int = 20) -> pd.DataFrame:
-        return self._call(queries.ingest_runs, limit)
+        return self.call(queries.ingest_runs, limit)
 
     def rejects(self, limit: int = 1000) -> pd.DataFrame:
-        return self._call(queries.rejects, limit)
+        return self.call(queries.rejects, limit)
 
     def table_counts(self) -> dict[str, int]:
-        return self._call(queries.table_counts)
+        return self.call(queries.table_counts)
 
     def rescaled_answers(self) -> list[tuple[int, int]]:
-        return self._call(queries.rescaled_answers)
+        return self.call(queries.rescaled_answers)
 
     def headline(self) -> Headline:
         previous = previous_quarter(self.period, self.settings.fiscal_year_start_month)
@@ -117,46 +117,46 @@ class DataView:
 
     # --- follow-up actions (issue 13): review_pulse.action_queries ---
     def action_count(self) -> int:
-        return self._call(action_queries.action_count)
+        return self.call(action_queries.action_count)
 
     def period_actions(self) -> pd.DataFrame:
-        return self._call(action_queries.period_actions, *self.period.week_bounds, self.series)
+        return self.call(action_queries.period_actions, *self.period.week_bounds, self.series)
 
     def reviews_held(self) -> int:
-        return self._call(action_queries.reviews_held, *self.period.week_bounds, self.series)
+        return self.call(action_queries.reviews_held, *self.period.week_bounds, self.series)
 
     def open_actions(self, today: date) -> pd.DataFrame:
-        return self._call(action_queries.open_actions, self.period.end, self.series, today, self.settings.action_target_days)
+        return self.call(action_queries.open_actions, self.period.end, self.series, today, self.settings.action_target_days)
 
     def review_health(self) -> pd.DataFrame:
         learned, good_use = action_queries.health_statements(self.settings.statement_texts)
-        return self._call(action_queries.review_health, self._filters(), learned, good_use)
+        return self.call(action_queries.review_health, self.filters(), learned, good_use)
     # --- end of follow-up actions ---
 
     # --- talking points (issue 12) ---
     def poll_count(self) -> int:
-        return self._call(talking_points_queries.poll_count, self._filters())
+        return self.call(talking_points_queries.poll_count, self.filters())
 
     def talking_points(self) -> pd.DataFrame:
-        return self._call(talking_points_queries.talking_points, self._filters())
+        return self.call(talking_points_queries.talking_points, self.filters())
 
     def weekly_topics(self) -> pd.DataFrame:
-        return self._call(talking_points_queries.weekly_topics, self._filters())
+        return self.call(talking_points_queries.weekly_topics, self.filters())
 
     def recurring_themes(self) -> pd.DataFrame:
-        return self._call(talking_points_queries.recurring_themes, self._filters())
+        return self.call(talking_points_queries.recurring_themes, self.filters())
 
     def theme_timeline(self) -> pd.DataFrame:
-        return self._call(talking_points_queries.theme_timeline, self._filters())
+        return self.call(talking_points_queries.theme_timeline, self.filters())
 
     def topic_balance(self) -> pd.DataFrame:
-        return self._call(talking_points_queries.balance, self._filters())
+        return self.call(talking_points_queries.balance, self.filters())
 
     def beside_survey(self) -> pd.DataFrame:
-        return self._call(talking_points_queries.beside_survey, self._filters(), survey_comparison_statements(self.settings))
+        return self.call(talking_points_queries.beside_survey, self.filters(), survey_comparison_statements(self.settings))
 
     def beside_survey_hidden_weeks(self) -> int:
-        return self._call(talking_points_queries.beside_survey_hidden_weeks, self._filters())
+        return self.call(talking_points_queries.beside_survey_hidden_weeks, self.filters())
 
     @property
     def series_label(self) -> str:

@@ -292,9 +292,9 @@ def test_vader_fast_path_scores_as_vader_does() -> None:
     """The ASCII fast path (VADER's polarity_scores without its emoji pass) changes no score."""
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-    from pipeline.feedback_analysis import _vader_analyser
+    from pipeline.feedback_analysis import vader_analyser
 
-    ours, vaders = _vader_analyser(), SentimentIntensityAnalyzer()
+    ours, vaders = vader_analyser(), SentimentIntensityAnalyzer()
     for text in ["Too long. Again.", "NOT a waste of time!!", "kind of ok but the pre-read was GREAT", "  padded  ",
                  "Great 👍", "😴", "", "No, not really...", "Never so good", "without doubt the best",
                  "Naïve café — “quoted” ‘single’ review", "Re “Checkout happy path”: good 🙂", "Ça va 🚀",
@@ -304,9 +304,9 @@ def test_vader_fast_path_scores_as_vader_does() -> None:
 
 
 def test_phrase_alternation_matches_whole_words_longest_first() -> None:
-    from pipeline.feedback_analysis import _alternation
+    from pipeline.feedback_analysis import phrase_alternation
 
-    pattern = _alternation(["ran over", "ran", "learn*", "learn more", "q&a", "too long", "way too long"])
+    pattern = phrase_alternation(["ran over", "ran", "learn*", "learn more", "q&a", "too long", "way too long"])
     assert [m.group(0) for m in pattern.finditer("We ran-over, RAN, learnings; learn more Q&A way  too long rant")] == [
         "ran-over", "RAN", "learnings", "learn more", "Q&A", "way  too long"]
 

@@ -49,13 +49,17 @@ pytestmark = pytest.mark.usefixtures("apptest_like_a_server")
 SCALE_ANSWERS = [(k, raw) for k in range(3, 12) for raw in range(1, k + 1)]
 
 
-def test_agree_and_label_sql_twins_agree_on_every_answer_of_every_scale() -> None:
+def test_agree_label_and_rescale_sql_twins_agree_on_every_answer_of_every_scale() -> None:
     values = ", ".join(f"({k}, {raw})" for k, raw in SCALE_ANSWERS)
     with duckdb.connect() as con:
-        rows = con.execute(f"SELECT scale_max, raw_score, {agreement.AGREE_SQL}, {agreement.LABEL_SQL} "
-                           f"FROM (VALUES {values}) AS t(scale_max, raw_score)").fetchall()
-    assert [(k, raw, agree, int(label)) for k, raw, agree, label in rows] == [
-        (k, raw, agreement.is_agree(raw, k), agreement.answer_label(raw, k)) for k, raw in SCALE_ANSWERS]
+        rows = con.execute(f"SELECT scale_max, raw_score, {agreement.AGREE_SQL}, {agreement.LABEL_SQL}, "
+                           f"{agreement.RESCALED_SQL} FROM (VALUES {values}) AS t(scale_max, raw_score)").fetchall()
+    assert [(k, raw, agree, int(label), round(score, 12)) for k, raw, agree, label, score in rows] == [
+        (k, raw, agreement.is_agree(raw, k), agreement.answer_label(raw, k), round(agreement.rescaled(raw, k), 12))
+        for k, raw in SCALE_ANSWERS]
+    # rescaled: the ends of every scale land on the ends of 1-5, and 5-point answers are unchanged
+    assert {(agreement.rescaled(1, k), agreement.rescaled(k, k)) for k in range(3, 12)} == {(1.0, 5.0)}
+    assert [agreement.rescaled(raw, 5) for raw in range(1, 6)] == [1.0, 2.0, 3.0, 4.0, 5.0]
 
 
 @pytest.mark.parametrize(("scale_max", "agreeing", "labels"), [

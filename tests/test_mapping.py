@@ -21,11 +21,12 @@ import pytest
 from pipeline.cli import main
 from pipeline.errors import SourceFileError
 from pipeline.mapping import is_opposite, looks_like_closed_answers, match_header, suggestion_for
-from pipeline.parse.answers import AnswerError, parse_answer, rescale
+from core.agreement import rescaled
+from pipeline.parse.answers import AnswerError, parse_answer
 from pipeline.parse.feedback import scrub_feedback
 from pipeline.parse.surveys import parse_surveys
 from core.schema import ensure_schema
-from pipeline.sources.files import read_table_bytes
+from tests.survey_text import table_from_bytes
 from pipeline.tools import detect_tool
 from core.settings import Settings, SettingsError, SourceMapping, load_settings, normalise_header
 
@@ -42,7 +43,7 @@ def _csv(rows: list[list[str]], delimiter: str = ",") -> bytes:
 
 
 def _parse(rows: list[list[str]], settings: Settings = S, declared: SourceMapping | None = None):
-    return parse_surveys(read_table_bytes(_csv(rows), "x.csv"), settings, now=NOW, declared=declared)
+    return parse_surveys(table_from_bytes(_csv(rows), "x.csv"), settings, now=NOW, declared=declared)
 
 
 def query(db: Path, sql: str) -> list[tuple]:
@@ -275,7 +276,7 @@ answer_labels = {{ "Mostly agree" = 6 }}
         f"answer to {SAFE!r}: not a 1-7 answer or an agree/disagree label"]
     assert parsed.rejects[0].raw == {"submitdate": "2026-03-04 16:05", "REVIEW[SQ001]": "1",
                                      "REVIEW[SQ002]": "Definitely agree", "TEAM": "SRE"}
-    assert rescale(6, 7) == pytest.approx(1 + 5 * 4 / 6)
+    assert rescaled(6, 7) == pytest.approx(1 + 5 * 4 / 6)
 
 
 @pytest.mark.parametrize("text", [

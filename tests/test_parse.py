@@ -16,7 +16,8 @@ from pipeline.parse.attendance import parse_attendance
 from pipeline.parse.columns import is_identity_header, match_statement
 from pipeline.parse.surveys import parse_surveys
 from pipeline.parse.times import TimeError, TimeParser, infer_dayfirst
-from pipeline.sources.files import read_table_bytes, sniff_delimiter
+from pipeline.sources.bounded_read import sniff_delimiter
+from tests.survey_text import table_from_bytes
 from core.settings import Settings
 
 S = Settings()
@@ -178,7 +179,7 @@ ENCODINGS = {
 
 @pytest.mark.parametrize("name", list(ENCODINGS))
 def test_wide_export_in_every_encoding_and_delimiter(name: str) -> None:
-    table = read_table_bytes(ENCODINGS[name](), f"export ({name})")
+    table = table_from_bytes(ENCODINGS[name](), f"export ({name})")
     parsed = parse_surveys(table, S, now=NOW)
     assert parsed.layout == "wide"
     assert parsed.rejects == []
@@ -191,13 +192,13 @@ def test_wide_export_in_every_encoding_and_delimiter(name: str) -> None:
 
 def test_cp1252_export_from_legacy_excel_decodes() -> None:
     text = _csv([["Timestamp", GOOD_USE, "Comments"], ["2026-03-04 16:00", "4", "très bien"]], ",")
-    parsed = parse_surveys(read_table_bytes(text.encode("cp1252"), "legacy.csv"), S, now=NOW)
+    parsed = parse_surveys(table_from_bytes(text.encode("cp1252"), "legacy.csv"), S, now=NOW)
     assert parsed.responses[0].feedback == "très bien"
 
 
 def test_slack_member_id_column_is_dropped_whatever_its_header() -> None:
     rows = [["Timestamp", "who", GOOD_USE], ["2026-03-04 16:00", "U024BE7LH", "4"], ["2026-03-04 16:01", "W012A3CDE", "5"]]
-    parsed = parse_surveys(read_table_bytes(_csv(rows, ",").encode(), "x.csv"), S, now=NOW)
+    parsed = parse_surveys(table_from_bytes(_csv(rows, ",").encode(), "x.csv"), S, now=NOW)
     assert parsed.dropped_columns == ["who"]
     assert len(parsed.responses) == 2
 
@@ -212,7 +213,7 @@ def test_rows_that_cannot_be_used_become_rejects_with_reasons() -> None:
         ["2026-03-04 16:04", "e@x.io", "", "", ""],  # nothing answered
         ["2026-03-04 16:05", "f@x.io", "", "", "only feedback"],  # kept: feedback alone is a response
     ]
-    parsed = parse_surveys(read_table_bytes(_csv(rows, ",").encode(), "x.csv"), S, now=NOW)
+    parsed = parse_surveys(table_from_bytes(_csv(rows, ",").encode(), "x.csv"), S, now=NOW)
     assert len(parsed.responses) == 2
     assert [(r.line, r.reason.split(":")[0]) for r in parsed.rejects] == [
         (3, "bad time"), (4, f"answer to '{GOOD_USE}'"), (5, f"answer to '{GOOD_USE}'"), (6, "no answers"),
@@ -233,7 +234,7 @@ def test_the_submission_time_is_preferred_and_only_mapped_columns_kept(header: l
     cells = {GOOD_USE: "4", "Email": "ana@example.com", "Email Address": "ana@example.com", "Name": "Ana",
              "Network ID": "abc123", "ID": "7", "#": "x9"}
     row = [cells.get(h, "2026-03-04 16:00:00") for h in header]
-    table = read_table_bytes(_csv([header, row], ",").encode(), "form.csv")
+    table = table_from_bytes(_csv([header, row], ",").encode(), "form.csv")
     from pipeline.parse.columns import detect_wide_columns
 
     assert header[detect_wide_columns(table, S).time] == chosen
@@ -252,7 +253,7 @@ def test_long_layout_groups_answers_into_responses() -> None:
         ["r2", "2026-03-04T16:03:00Z", GOOD_USE, "2", "ben"],
         ["r2", "2026-03-04T16:03:00Z", "What is your team?", "SRE", "ben"],
     ]
-    parsed = parse_surveys(read_table_bytes(_csv(rows, ",").encode(), "poll.csv"), S, now=NOW)
+    parsed = parse_surveys(table_from_bytes(_csv(rows, ",").encode(), "poll.csv"), S, now=NOW)
     assert parsed.layout == "long"
     assert [(list(r.answers), r.feedback) for r in parsed.responses] == [
         ([(GOOD_USE, 4), (SAFE, 5)], "Shorter intro"),
@@ -268,7 +269,7 @@ def test_long_layout_without_response_id_groups_by_time() -> None:
         ["2026-03-04 16:00", GOOD_USE, "4"], ["2026-03-04 16:00", LEARNED, "3"],
         ["2026-03-04 16:07", GOOD_USE, "5"],
     ]
-    parsed = parse_surveys(read_table_bytes(_csv(rows, ",").encode(), "poll.csv"), S, now=NOW)
+    parsed = parse_surveys(table_from_bytes(_csv(rows, ",").encode(), "poll.csv"), S, now=NOW)
     assert sorted(len(r.answers) for r in parsed.responses) == [1, 2]
 
 
@@ -282,7 +283,7 @@ def test_long_layout_without_response_id_groups_by_time() -> None:
 )
 def test_unusable_files_are_named_errors(rows: list[list[str]], problem: str) -> None:
     with pytest.raises(SourceFileError, match=problem):
-        parse_surveys(read_table_bytes(_csv(rows, ",").encode(), "bad.csv"), S, now=NOW)
+        parse_surveys(table_from_bytes(_csv(rows, ",").encode(), "bad.csv"), S, now=NOW)
 
 
 @pytest.mark.parametrize(
@@ -298,7 +299,7 @@ def test_unusable_files_are_named_errors(rows: list[list[str]], problem: str) ->
 )
 def test_unreadable_bytes_are_named_errors(data: bytes, problem: str) -> None:
     with pytest.raises(SourceFileError, match=problem):
-        read_table_bytes(data, "input")
+        table_from_bytes(data, "input")
 
 
 # --- attendance -------------------------------------------------------------------------
@@ -312,7 +313,7 @@ def test_attendance_per_meeting_with_serial_dates_and_duplicates() -> None:
         ["2026-03-18", "Late row", "n/a"],
         ["2026-03-04", "DB failover (fixed count)", "23"],
     ]
-    parsed = parse_attendance(read_table_bytes(_csv(rows, ",").encode(), "att.csv"), S, now=NOW)
+    parsed = parse_attendance(table_from_bytes(_csv(rows, ",").encode(), "att.csv"), S, now=NOW)
     assert parsed.layout == "per-meeting"
     assert [(str(m.meeting_date), m.attendees, m.title) for m in parsed.meetings] == [
         ("2026-03-04", 23, "DB failover (fixed count)"),
@@ -327,7 +328,7 @@ def test_attendance_per_attendee_counts_distinct_people_and_stores_no_one() -> N
         ["2026-03-04", "ana@example.com"], ["2026-03-04", "ANA@example.com "], ["2026-03-04", "ben@example.com"],
         ["2026-03-11", "ana@example.com"], ["2026-03-11", ""],
     ]
-    parsed = parse_attendance(read_table_bytes(_csv(rows, ",").encode(), "att.csv"), S, now=NOW)
+    parsed = parse_attendance(table_from_bytes(_csv(rows, ",").encode(), "att.csv"), S, now=NOW)
     assert parsed.layout == "per-attendee"
     assert [(str(m.meeting_date), m.attendees) for m in parsed.meetings] == [("2026-03-04", 2), ("2026-03-11", 1)]
     assert [r.reason for r in parsed.rejects] == ["no attendee on this row"]
@@ -337,23 +338,23 @@ def test_attendance_per_attendee_counts_distinct_people_and_stores_no_one() -> N
 def test_title_rows_above_the_header_are_skipped() -> None:
     rows = [["Incident review survey — responses"], [], ["Exported 2026-03-05", ""],
             ["Timestamp", GOOD_USE, "How could we improve?"], ["2026-03-04 16:00", "5", "ok"]]
-    parsed = parse_surveys(read_table_bytes(_csv(rows, ",").encode(), "titled.csv"), S, now=NOW)
+    parsed = parse_surveys(table_from_bytes(_csv(rows, ",").encode(), "titled.csv"), S, now=NOW)
     assert [(r.source_line, r.answers) for r in parsed.responses] == [(5, ((GOOD_USE, 5),))]
     attendance = [["Review attendance 2026"], ["Date", "Attendees"], ["2026-03-04", "12 people"], ["2026-03-11", "~15"]]
-    meetings = parse_attendance(read_table_bytes(_csv(attendance, ",").encode(), "att.csv"), S, now=NOW).meetings
+    meetings = parse_attendance(table_from_bytes(_csv(attendance, ",").encode(), "att.csv"), S, now=NOW).meetings
     assert [(str(m.meeting_date), m.attendees) for m in meetings] == [("2026-03-04", 12), ("2026-03-11", 15)]
 
 
 def test_excel_separator_hint_line() -> None:
     text = "sep=;\r\nTimestamp;" + GOOD_USE + "\r\n2026-03-04 16:00;4\r\n"
-    parsed = parse_surveys(read_table_bytes(text.encode(), "excel.csv"), S, now=NOW)
+    parsed = parse_surveys(table_from_bytes(text.encode(), "excel.csv"), S, now=NOW)
     assert [(r.source_line, r.answers) for r in parsed.responses] == [(3, ((GOOD_USE, 4),))]
 
 
 def test_a_file_without_any_usable_header_reports_the_first_row() -> None:
     rows = [["Foo", "Bar"], ["1", "2"], ["3", "4"]]
     with pytest.raises(SourceFileError, match="no survey statement columns"):
-        parse_surveys(read_table_bytes(_csv(rows, ",").encode(), "x.csv"), S, now=NOW)
+        parse_surveys(table_from_bytes(_csv(rows, ",").encode(), "x.csv"), S, now=NOW)
 
 
 def test_a_meeting_tool_participant_report_counts_distinct_people() -> None:
@@ -362,7 +363,7 @@ def test_a_meeting_tool_participant_report_counts_distinct_people() -> None:
             ["Ana", "ana@example.com", "03/04/2026 04:20:00 PM", "03/04/2026 04:55:00 PM", "35"],  # rejoined
             ["Ben", "ben@example.com", "03/04/2026 04:02:00 PM", "03/04/2026 04:55:00 PM", "53"],
             ["Cy", "cy@example.com", "03/11/2026 04:00:00 PM", "03/11/2026 04:45:00 PM", "45"]]
-    parsed = parse_attendance(read_table_bytes(_csv(rows, ",").encode(), "zoom.csv"), S, now=NOW)
+    parsed = parse_attendance(table_from_bytes(_csv(rows, ",").encode(), "zoom.csv"), S, now=NOW)
     assert [(str(m.meeting_date), m.attendees) for m in parsed.meetings] == [("2026-03-04", 2), ("2026-03-11", 1)]
     assert "example.com" not in repr(parsed) and "Ana" not in repr(parsed)
 
@@ -380,14 +381,14 @@ def test_feedback_question_variants(header: str, is_feedback: bool) -> None:
 
 def test_unused_columns_are_named_in_the_summary(tmp_path) -> None:
     rows = [["Timestamp", GOOD_USE, "Team", "Incident"], ["2026-03-04 16:00", "4", "SRE", "DNS"]]
-    parsed = parse_surveys(read_table_bytes(_csv(rows, ",").encode(), "x.csv"), S, now=NOW)
+    parsed = parse_surveys(table_from_bytes(_csv(rows, ",").encode(), "x.csv"), S, now=NOW)
     assert parsed.unused_columns == ["Team", "Incident"]
 
 
 def test_progress_is_reported_for_large_inputs() -> None:
     rows = [["Timestamp", GOOD_USE]] + [[f"2026-03-04 16:{i % 60:02d}:{i % 59:02d}", "4"] for i in range(25_000)]
     seen: list[tuple[int, int]] = []
-    parse_surveys(read_table_bytes(_csv(rows, ",").encode(), "big.csv"), S, now=NOW, progress=lambda d, t: seen.append((d, t)))
+    parse_surveys(table_from_bytes(_csv(rows, ",").encode(), "big.csv"), S, now=NOW, progress=lambda d, t: seen.append((d, t)))
     assert seen == [(10_000, 25_000), (20_000, 25_000), (25_000, 25_000)]
 
 

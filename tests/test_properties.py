@@ -24,7 +24,8 @@ from pipeline.parse.answers import ANSWER_LABELS, AnswerError, parse_answer
 from pipeline.parse.attendance import parse_attendance
 from pipeline.parse.surveys import parse_surveys
 from pipeline.parse.times import TimeError, TimeParser
-from pipeline.sources.files import RawTable, read_table_bytes
+from pipeline.sources.files import RawTable
+from tests.survey_text import table_from_bytes
 from core import store
 from core.settings import Settings
 
@@ -181,7 +182,7 @@ def test_a_number_with_another_scores_label_is_rejected(n: int, label: str, form
 ))
 def test_reading_any_bytes_gives_a_table_or_a_source_file_error(data: bytes) -> None:
     try:
-        table = read_table_bytes(data, "fuzz.csv")
+        table = table_from_bytes(data, "fuzz.csv")
     except SourceFileError as exc:
         assert str(exc).startswith("fuzz.csv: ") and "\n" not in str(exc)
         return

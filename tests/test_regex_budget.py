@@ -9,7 +9,7 @@ Where the patterns come from, so a new one cannot slip past:
 * every ``re.compile`` / ``re.search`` / ``re.sub`` … call in core/, pipeline/, review_pulse/,
   dashboard/, pages/ and app.py whose pattern is a literal (read with ``ast``);
 * every module-level ``re.Pattern`` of the importable packages (patterns built by code);
-* the feedback analyser's patterns (built from pipeline/data/review_lexicon.toml and the theme
+* the feedback analyser's patterns (built from core/data/review_lexicon.toml and the theme
   dictionary), and each lexicon regex on its own;
 * the default ``action_review_label`` setting.
 A call whose pattern is not a literal must be listed in DYNAMIC_SITES with where its patterns
@@ -69,7 +69,7 @@ TAIL = "\x00"
 DYNAMIC_SITES = {
     ("core/settings.py", "_load_action_settings"): "checks the action_review_label setting: its default is run",
     ("pipeline/actions.py", "__init__"): "the action_review_label setting: its default is run",
-    ("pipeline/feedback_analysis.py", "_alternation"): "the analyser's phrases, negation hint, theme ignore list and "
+    ("pipeline/feedback_analysis.py", "phrase_alternation"): "the analyser's phrases, negation hint, theme ignore list and "
                                                        "theme fallbacks: the analyser's patterns are run",
     ("pipeline/feedback_analysis.py", "_any_regex"): "the lexicon's [requests] and [sarcasm]: the analyser's patterns "
                                                      "and each lexicon regex are run",

@@ -103,11 +103,6 @@ def parse_answer(value: object, labels: dict[str, int] | None = None, scale_max:
     raise AnswerError(f"not a 1-{scale_max} answer or an agree/disagree label")
 
 
-def rescale(score: int, scale_max: int) -> float:
-    """A 1..scale_max answer on the 1-5 scale every figure uses (linear; 5-point answers unchanged)."""
-    return float(score) if scale_max == 5 else 1 + (score - 1) * 4 / (scale_max - 1)
-
-
 class AnswerMemo(dict):
     """parse_answer with a cache; errors are cached as their message."""
 

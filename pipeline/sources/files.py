@@ -15,13 +15,7 @@ from typing import BinaryIO
 
 from pipeline.errors import SourceFileError
 from pipeline.parse.cells import is_blank_row
-from pipeline.sources.bounded_read import (  # noqa: F401  (sniff_delimiter: csv_fast_path imports it from here)
-    check_input_size,
-    check_xlsx_archive,
-    read_csv_stream,
-    sheet_rows,
-    sniff_delimiter,
-)
+from pipeline.sources.bounded_read import check_input_size, check_xlsx_archive, read_csv_stream, sheet_rows
 from core.settings import InputLimits
 
 SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm")
@@ -175,11 +169,6 @@ def dedupe_headers(cells: list[object]) -> list[str]:
         seen[name.casefold()] = count
         header.append(name if count == 1 else f"{name} ({count})")
     return header
-
-
-def read_table_bytes(data: bytes, source: str, worksheet: str | None = None,
-                     limits: InputLimits | None = None) -> RawTable:
-    return read_table_stream(io.BytesIO(data), source, worksheet, limits)
 
 
 def read_table(path: Path, worksheet: str | None = None, limits: InputLimits | None = None) -> RawTable:

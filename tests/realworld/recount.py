@@ -37,7 +37,7 @@ def _text(value: object) -> str:
     return str(value).strip()
 
 
-def _csv_tables(entry: dict, path: Path) -> list[list[list[str]]]:
+def csv_tables(entry: dict, path: Path) -> list[list[list[str]]]:
     encoding = entry.get("encoding") or "utf-8-sig"
     delimiter = entry.get("delimiter") or ","
     text = path.read_bytes().decode(encoding)
@@ -45,7 +45,7 @@ def _csv_tables(entry: dict, path: Path) -> list[list[list[str]]]:
     return [[[cell.strip() for cell in row] for row in rows]]
 
 
-def _xlsx_tables(entry: dict, path: Path) -> list[list[list[str]]]:
+def xlsx_tables(entry: dict, path: Path) -> list[list[list[str]]]:
     workbook = load_workbook(path, read_only=True, data_only=True)
     try:
         names = [entry["worksheet"]] if entry.get("worksheet") else workbook.sheetnames
@@ -59,7 +59,7 @@ def _xlsx_tables(entry: dict, path: Path) -> list[list[list[str]]]:
         workbook.close()
 
 
-def _find_column(key: str, header: list[str], texts: list[str] | None, tool: str) -> int:
+def find_column(key: str, header: list[str], texts: list[str] | None, tool: str) -> int:
     """The one column a manifest key names: exact header, else the tool's way of naming grid rows."""
     key = key.strip()  # headers are compared trimmed: real headers carry stray spaces
     hits = [i for i, h in enumerate(header) if h == key]
@@ -76,7 +76,7 @@ def _find_column(key: str, header: list[str], texts: list[str] | None, tool: str
     return hits[0]
 
 
-def _find_time(name: str, header: list[str], texts: list[str] | None) -> int:
+def find_time(name: str, header: list[str], texts: list[str] | None) -> int:
     """The time column: a row-1 header, or (legacy Qualtrics, whose row 1 is V1..V10) a row-2 name."""
     if name.strip() in header:
         return header.index(name.strip())
@@ -90,7 +90,7 @@ def recount(entry: dict, folder: Path) -> dict:
     path = Path(folder) / entry["file"]
     tool = entry["tool"]
     skip = entry.get("header_rows") or HEADER_ROWS.get(tool, 1)
-    tables = _xlsx_tables(entry, path) if path.suffix.lower() == ".xlsx" else _csv_tables(entry, path)
+    tables = xlsx_tables(entry, path) if path.suffix.lower() == ".xlsx" else csv_tables(entry, path)
     if not tables:
         raise RecountError(f"no tab of {path.name} has the header {entry['time_column']!r}")
     labels = entry["labels"]
@@ -99,9 +99,9 @@ def recount(entry: dict, folder: Path) -> dict:
     for rows in tables:
         header = rows[0]
         texts = rows[1] if skip >= 2 else None
-        time_at = _find_time(entry["time_column"], header, texts)
-        statement_at = {text: _find_column(key, header, texts, tool) for key, text in entry["statements"].items()}
-        feedback_at = (_find_column(entry["feedback_column"], header, texts, tool)
+        time_at = find_time(entry["time_column"], header, texts)
+        statement_at = {text: find_column(key, header, texts, tool) for key, text in entry["statements"].items()}
+        feedback_at = (find_column(entry["feedback_column"], header, texts, tool)
                        if entry.get("feedback_column") else None)
         for row in rows[skip:]:
             row = row + [""] * (len(header) - len(row))

@@ -144,15 +144,15 @@ def test_cached_real_files_recount(entry: dict) -> None:
 @pytest.mark.parametrize("entry", [e for e in MANIFEST if not e["expect_refusal"]], ids=lambda e: e["file"])
 def test_identity_values_never_sit_in_a_mapped_column(entry: dict) -> None:
     """A DB grep for identity values is only meaningful if the mapped columns never contain them."""
-    from tests.realworld.recount import HEADER_ROWS, _csv_tables, _find_column, _find_time, _xlsx_tables
+    from tests.realworld.recount import HEADER_ROWS, csv_tables, find_column, find_time, xlsx_tables
 
     path = HERE / entry["file"]
-    tables = _xlsx_tables(entry, path) if path.suffix == ".xlsx" else _csv_tables(entry, path)
+    tables = xlsx_tables(entry, path) if path.suffix == ".xlsx" else csv_tables(entry, path)
     skip = entry.get("header_rows") or HEADER_ROWS.get(entry["tool"], 1)
     keys = [*entry["statements"], *([entry["feedback_column"]] if entry["feedback_column"] else [])]
     for rows in tables:
         texts = rows[1] if skip >= 2 else None
-        mapped = [_find_column(k, rows[0], texts, entry["tool"]) for k in keys]
-        mapped.append(_find_time(entry["time_column"], rows[0], texts))
+        mapped = [find_column(k, rows[0], texts, entry["tool"]) for k in keys]
+        mapped.append(find_time(entry["time_column"], rows[0], texts))
         values = {row[i] for row in rows[skip:] for i in mapped if i < len(row)}
         assert not [v for v in entry["identity_values"] if any(v in cell for cell in values)]
