@@ -33,13 +33,17 @@ def start_slow_load(page, server: StreamlitServer, slow: Path) -> None:
     page.get_by_role("button", name="Cancel").wait_for()
 
 
-def test_other_users_pages_answer_during_a_long_load_and_cancel_stops_it(tmp_path: Path) -> None:
+def loaded_db_and_slow_export(tmp_path: Path, time_limit_seconds: int) -> tuple[Path, str, Path, Path]:
+    """A DB with one export loaded, its digest, a slow export to load next, and settings with the time limit."""
     db_path = tmp_path / "reviews.duckdb"
     assert main(["ingest", "--db", str(db_path), "--surveys", str(write_export(tmp_path / "first.csv"))]) == 0
-    before = digest(db_path)
-    slow = slow_export(tmp_path / "slow.csv")
     settings = tmp_path / "s.toml"
-    settings.write_text("browser_load_time_limit_seconds = 300\n")
+    settings.write_text(f"browser_load_time_limit_seconds = {time_limit_seconds}\n")
+    return db_path, digest(db_path), slow_export(tmp_path / "slow.csv"), settings
+
+
+def test_other_users_pages_answer_during_a_long_load_and_cancel_stops_it(tmp_path: Path) -> None:
+    db_path, before, slow, settings = loaded_db_and_slow_export(tmp_path, 300)
     with StreamlitServer(db_path, settings_path=settings) as server, chromium_session() as (_playwright, browser):
         loader_page = new_page(browser)
         start_slow_load(loader_page, server, slow)
@@ -61,12 +65,7 @@ def test_other_users_pages_answer_during_a_long_load_and_cancel_stops_it(tmp_pat
 
 
 def test_a_load_past_its_time_limit_is_stopped_in_one_line(tmp_path: Path) -> None:
-    db_path = tmp_path / "reviews.duckdb"
-    assert main(["ingest", "--db", str(db_path), "--surveys", str(write_export(tmp_path / "first.csv"))]) == 0
-    before = digest(db_path)
-    slow = slow_export(tmp_path / "slow.csv")
-    settings = tmp_path / "s.toml"
-    settings.write_text("browser_load_time_limit_seconds = 2\n")
+    db_path, before, slow, settings = loaded_db_and_slow_export(tmp_path, 2)
     with StreamlitServer(db_path, settings_path=settings) as server, chromium_session() as (_playwright, browser):
         page = new_page(browser)
         start_slow_load(page, server, slow)

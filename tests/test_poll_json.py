@@ -15,10 +15,17 @@ import pytest
 
 from core.run_log import failed_runs_path
 from core.settings import Settings
-from pipeline.app_loading import BrowserLoadError, load_files
+from pipeline.app_loading import BrowserLoadError, load_outcome, start_upload_load
 from tests.test_polls import OTHER_MESSAGES, POLLY, POLLY_COUNTS, SIMPLE, SIMPLE_COUNTS
 
 SECRET_ID, SECRET_NAME, SECRET_TEXT = "U0SECRET42", "Ana Secretname", "the secret incident detail"
+
+
+def load_files(db: Path, settings: Settings, kind: str, paths: list[Path]) -> None:
+    """Load uploads as the Load data page does (its child process); a refusal raises as the page shows it."""
+    outcome = load_outcome(start_upload_load(db, settings, kind, paths).wait(), db, [f"upload {p.name}" for p in paths])
+    if isinstance(outcome, BrowserLoadError):
+        raise outcome
 
 
 def test_a_slack_day_file_uploaded_as_json_is_loaded_as_polls(tmp_path: Path) -> None:

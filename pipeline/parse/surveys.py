@@ -124,6 +124,15 @@ def feedback_transform(cols: SurveyColumns, settings: Settings) -> dict[int, Cal
     return {cols.feedback: scrub_feedback} if settings.scrub_feedback and cols.feedback is not None else {}
 
 
+def date_order_of(table: RawTable, time_column: int, settings: Settings, report: MappingReport) -> bool:
+    """Day first or not for the file's time column; a decision by default is said in the report."""
+    dayfirst, guessed = dayfirst_decision(settings, (r[time_column] for r in table.rows if time_column < len(r)))
+    if guessed:
+        report.notes.append(DATE_ORDER_GUESSED_NOTE)
+        report.date_order_guessed = True
+    return dayfirst
+
+
 def parse_wide_rows(
     table: RawTable,
     settings: Settings,
@@ -145,10 +154,7 @@ def parse_wide_rows(
     transform = feedback_transform(cols, settings)
     scrub = scrub_feedback if transform else None
     if dayfirst is None:
-        dayfirst, guessed = dayfirst_decision(settings, (r[cols.time] for r in table.rows if cols.time < len(r)))
-        if guessed:
-            report.notes.append(DATE_ORDER_GUESSED_NOTE)
-            report.date_order_guessed = True
+        dayfirst = date_order_of(table, cols.time, settings, report)
     times = TimeParser(settings.tz, dayfirst, now)
     answers_memo = AnswerMemo(cols.answer_labels, cols.scale_max, cols.skip_labels)
     order = {text: i for i, text in enumerate(settings.statement_texts)}
@@ -271,10 +277,7 @@ def _parse_long(
                            series_column=table.header[cols.series] if cols.series is not None else None)
     result = ParsedSurveys(table.source, "long", dropped_columns=unused, unused_columns=unused, report=report)
     keep = cols.mapped
-    dayfirst, guessed = dayfirst_decision(settings, (r[cols.time] for r in table.rows if cols.time < len(r)))
-    if guessed:
-        report.notes.append(DATE_ORDER_GUESSED_NOTE)
-        report.date_order_guessed = True
+    dayfirst = date_order_of(table, cols.time, settings, report)
     times = TimeParser(settings.tz, dayfirst, now)
     answers_memo = AnswerMemo(cols.answer_labels, cols.scale_max, cols.skip_labels)
     report.scale_max = cols.scale_max
