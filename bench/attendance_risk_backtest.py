@@ -9,7 +9,7 @@ Precision = flagged weeks that dipped / flagged weeks; recall = dipped weeks fla
 
 Two calendars:
 * the demo (pipeline/demo.py), built into a temporary DB and read through DataView, with the demo's
-  calendar from review_pulse.toml.example (its release-crunch week and the next review as launches);
+  calendar (pipeline.demo.DEMO_BUSY_WEEKS: its release-crunch week and the next review as launches);
 * a generated multi-year calendar (``generate_calendar``, seeded): weekly reviews with a slow trend and
   noise; holidays, launches and planning weeks that lower attendance by a random amount (some not at
   all); incident spikes of 1-3 weeks that raise the follow-up load and lower attendance mostly in
@@ -22,7 +22,7 @@ from __future__ import annotations
 import argparse
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -31,11 +31,6 @@ import pandas as pd
 
 from review_pulse.attendance_risk import MIN_HISTORY_WEEKS, AttendanceRisk, assess
 from review_pulse.queries import sharp_dips
-
-# The demo's calendar, as review_pulse.toml.example has it: the release crunch of 12 Aug and the
-# review after the demo's last one are launch weeks (Mondays).
-DEMO_CALENDAR = {date(2026, 8, 10): "launch", date(2026, 9, 28): "launch"}
-
 
 @dataclass(frozen=True)
 class Score:
@@ -142,19 +137,23 @@ def generate_calendar(seed: int = 25, years: int = 4, start: date = date(2022, 1
 # --- the demo -----------------------------------------------------------------------
 
 
-def demo_history() -> tuple[pd.DataFrame, float]:
+def demo_history() -> tuple[pd.DataFrame, dict[date, str], float]:
+    """The demo's weeks as the Overview reads them, and its calendar read by the settings reader
+    from the lines `pipeline demo` prints (pipeline.demo.DEMO_BUSY_WEEKS)."""
     from core.quarters import ALL_TIME_PERIOD
-    from core.settings import Settings
-    from pipeline.demo import build_demo
+    from core.settings import load_settings
+    from pipeline.demo import build_demo, demo_calendar_toml
     from review_pulse.attendance_risk import review_history
     from review_pulse.view import DataView
 
-    settings = Settings()
     with tempfile.TemporaryDirectory() as folder:
+        settings_file = Path(folder) / "review_pulse.toml"
+        settings_file.write_text(demo_calendar_toml(), encoding="utf-8")
+        settings = load_settings(settings_file)
         db = Path(folder) / "reviews.duckdb"
         build_demo(db, settings, source_dir=Path(folder) / "sources")
         history = review_history(DataView(db, ALL_TIME_PERIOD, None, settings))
-    return history, settings.busy_week_ratio
+    return history, settings.calendar.kinds_by_week, settings.busy_week_ratio
 
 
 def _fmt(value: float | None) -> str:
@@ -175,8 +174,8 @@ def run(seeds: list[int], years: int) -> list[tuple[str, Score]]:
 
     ratio = Settings().busy_week_ratio
     results = []
-    history, demo_ratio = demo_history()
-    judged = walk_forward(history, DEMO_CALENDAR, demo_ratio)
+    history, demo_calendar, demo_ratio = demo_history()
+    judged = walk_forward(history, demo_calendar, demo_ratio)
     results += [("demo (26 weeks)", score(judged, "warned", "early warning")),
                 ("demo (26 weeks)", score(judged, "after_dip", "week after a dip"))]
     pooled = []

@@ -192,20 +192,28 @@ def suggestions(frame: pd.DataFrame) -> tuple[str, ...]:
         dip, after = frame.iloc[i], frame.iloc[i + 1]
         if not dip["dip"] or after["attendees"] < dip["baseline"]:
             continue
-        changes = []
+        changed, same = [], []
         before_kind, after_kind = _top_kind_text(dip["top_kind"]), _top_kind_text(after["top_kind"])
         if after_kind and before_kind:
-            changes.append(f"the room chose {after_kind}" + (f" (in the dip week: {before_kind})" if after_kind != before_kind
-                                                               else ", as in the dip week"))
+            if after_kind != before_kind:
+                changed.append(f"the room chose {after_kind} (in the dip week: {before_kind})")
+            else:
+                same.append(f"the room chose {after_kind} both weeks")
         if pd.notna(dip["meeting_date"]) and pd.notna(after["meeting_date"]):
             dip_day, after_day = f"{dip['meeting_date']:%A}", f"{after['meeting_date']:%A}"
-            changes.append(f"held on {after_day}" + (f" instead of {dip_day}" if after_day != dip_day else ", the same day"))
+            (changed if after_day != dip_day else same).append(
+                f"held on {after_day} instead of {dip_day}" if after_day != dip_day else f"held on {after_day} both weeks")
         if pd.notna(dip["load"]) and pd.notna(after["load"]):
-            changes.append(f"incident load {after['load']:.0f} (dip week: {dip['load']:.0f})")
+            (changed if after["load"] != dip["load"] else same).append(
+                f"incident load {after['load']:.0f} (dip week: {dip['load']:.0f})")
         text = (f"After the dip of {day_text(dip['week_start'].date())} ({dip['attendees']:.0f} attendees against a "
                 f"4-week mean of {dip['baseline']:.1f}), {day_text(after['week_start'].date())} was back to "
                 f"{after['attendees']:.0f}")
-        found.append(text + (": " + "; ".join(changes) if changes else "") + ".")
+        if changed:
+            text += ": " + "; ".join(changed) + ("; unchanged: " + ", ".join(same) if same else "")
+        elif same:
+            text += "; nothing recorded changed (" + "; ".join(same) + "), so the dip looks tied to its week"
+        found.append(text + ".")
     return tuple(reversed(found))[:MAX_SUGGESTIONS]
 
 
@@ -265,7 +273,7 @@ def review_history(view: DataView) -> pd.DataFrame:
     loads = []
     if everything.action_count():
         created = everything.period_actions()["created"].dropna()
-        weeks = created - pd.to_timedelta(created.dt.weekday, unit="D")
+        weeks = created - pd.to_timedelta(created.dt.day_of_week, unit="D")
         loads.append(weeks.dt.normalize().value_counts().rename("load"))
     if everything.poll_count():
         points = everything.talking_points()
@@ -276,7 +284,7 @@ def review_history(view: DataView) -> pd.DataFrame:
     if "top_kind" not in frame.columns:
         frame["top_kind"] = None
     if loads:
-        load = pd.concat(loads, axis=1).fillna(0).sum(axis=1)
+        load = pd.concat(loads, axis=1, sort=True).fillna(0).sum(axis=1)
         frame["load"] = frame["week_start"].map(load).fillna(0).astype("float64")
     else:
         frame["load"] = np.nan
