@@ -91,10 +91,14 @@ def test_calendar_mistakes_are_refused_with_the_fix(tmp_path: Path, toml: str, m
     assert message in str(caught.value)
 
 
-def test_the_example_settings_hold_the_demo_calendar() -> None:
-    example = load_settings(Path(__file__).resolve().parent.parent / "review_pulse.toml.example")
-    assert example.calendar.kinds_by_week == {date.fromisoformat(d) - timedelta(days=date.fromisoformat(d).weekday()): k
-                                               for d, k in DEMO_BUSY_WEEKS.items()}
+def test_the_example_settings_document_the_demo_calendar(tmp_path: Path) -> None:
+    example = (Path(__file__).resolve().parent.parent / "review_pulse.toml.example").read_text()
+    lines = demo_calendar_toml().splitlines()
+    assert "\n".join("# " + line for line in lines) in example  # commented: the example is the defaults
+    path = tmp_path / "s.toml"
+    path.write_text(demo_calendar_toml())
+    assert load_settings(path).calendar.kinds_by_week == {
+        date.fromisoformat(d) - timedelta(days=date.fromisoformat(d).weekday()): k for d, k in DEMO_BUSY_WEEKS.items()}
 
 
 # --- the rule on hand-built weeks ----------------------------------------------------
