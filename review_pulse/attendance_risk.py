@@ -244,7 +244,11 @@ def assess(history: pd.DataFrame, busy_weeks: Mapping[date, str], busy_week_rati
         level = "watch"
     else:
         level = "low"
-    ordered = sorted(signals, key=lambda s: -1.0 if s.chance is None else s.chance, reverse=True)
+    # The reason that set the level leads: the likeliest signal, or, for "watch" without one, a signal
+    # with no history yet.
+    by_chance = sorted(known, key=lambda s: s.chance, reverse=True)
+    unknown = [s for s in signals if s.chance is None]
+    ordered = unknown + by_chance if level == "watch" and (chance is None or chance < WATCH) else by_chance + unknown
     context = recent_dips_text(frame)
     reasons = tuple(s.reason for s in ordered) + (context,)
     when = f"Next review ({day_text(next_review)})"

@@ -121,6 +121,10 @@ FLAT = [20] * 6
      [2] * 7 + [6, 2, 2, 2, 2, 6, 2, 2, 6], {}, "high",
      "incident load this week is 3× the usual (6 against a median of 2); 2 of 2 reviews after such a week dipped"),
     ("quiet", FLAT + [20, 21, 19, 20, 22, 20], [3] * 12, {}, "low", "attendance dipped 0 of the last 6 weeks"),
+    # A first planning week after a dip that, like the earlier ones, the next week recovered from:
+    # "watch" because of the planning week, which leads, not the unlikely repeat dip.
+    ("watch leads with its cause", FLAT + [9, 20, 20, 20, 20, 8], None, {12: "planning"}, "watch",
+     "it is a planning week, the first on record, so there is nothing to compare yet"),
 ])
 def test_the_rule_on_hand_built_weeks(name: str, attendees: list[int], load: list[float] | None,
                                       calendar: dict[int, str], level: str, words: str) -> None:
