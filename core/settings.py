@@ -15,6 +15,7 @@ import tomllib
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -175,6 +176,52 @@ class InputLimits:
     max_python_input_mb: int = 128
 
 
+# --- attendance early warning (issue 25 items 9-11): [calendar] ------------------------
+BUSY_WEEK_KIND_MAX_CHARS = 40
+
+
+@dataclass(frozen=True)
+class CalendarSettings:
+    """[calendar]: weeks the team knows in advance will be busy (launches, holidays, planning).
+
+    ``busy_weeks`` holds (Monday of the week, kind) pairs, oldest first; a date anywhere in a
+    week names that week. The kind is a short lower-case label; weeks of the same kind are
+    compared with each other by the early warning (review_pulse/attendance_risk.py).
+    """
+
+    busy_weeks: tuple[tuple[date, str], ...] = ()
+
+    @property
+    def kinds_by_week(self) -> dict[date, str]:
+        return dict(self.busy_weeks)
+
+
+def _busy_weeks(value: object, where: str) -> tuple[tuple[date, str], ...]:
+    if not isinstance(value, dict):
+        raise SettingsError(f'{where} must be a table of "YYYY-MM-DD" = "kind", '
+                            'e.g. busy_weeks = { "2026-03-09" = "launch" }')
+    weeks: dict[date, tuple[str, str]] = {}
+    for day_text, kind in value.items():
+        try:
+            day = date.fromisoformat(day_text) if len(day_text) == 10 else None
+        except ValueError:
+            day = None
+        if day is None:
+            raise SettingsError(f"{where}: {_shown(day_text)} is not a date written YYYY-MM-DD")
+        if not isinstance(kind, str) or not kind.strip() or len(kind.strip()) > BUSY_WEEK_KIND_MAX_CHARS:
+            raise SettingsError(f"{where}.{day_text} must be a kind in quotes of 1 to {BUSY_WEEK_KIND_MAX_CHARS} "
+                                f"characters, e.g. \"launch\", \"holiday\", \"planning\", not {_shown(kind)}")
+        monday = day - timedelta(days=day.weekday())
+        label = " ".join(kind.split()).casefold()
+        if monday in weeks and weeks[monday][1] != label:
+            other = weeks[monday][0]
+            raise SettingsError(f"{where}: {other} and {day_text} are in the same week with different kinds "
+                                f"({weeks[monday][1]!r}, {label!r}); keep one")
+        weeks[monday] = (day_text, label)
+    return tuple(sorted((monday, label) for monday, (_text, label) in weeks.items()))
+# --- end of attendance early warning settings ------------------------------------------
+
+
 @dataclass(frozen=True)
 class Settings:
     target_score: float = 4.5
@@ -224,6 +271,8 @@ class Settings:
     # A load started from the page runs in a child process, stopped past these (issue #22).
     browser_load_time_limit_seconds: int = 600
     browser_load_memory_limit_mb: int = 4096  # the child's address space (RLIMIT_AS)
+    # Issue 25: [calendar] busy_weeks, the known busy weeks the attendance early warning compares.
+    calendar: CalendarSettings = CalendarSettings()
     source_path: Path | None = field(default=None, compare=False)
 
     @property
@@ -553,6 +602,8 @@ SETTINGS_KEYS: dict[str, Reader] = {
     # issue #22: a load from the page runs in a child process with these limits
     "browser_load_time_limit_seconds": whole_number(1, 86_400),
     "browser_load_memory_limit_mb": whole_number(512, 1_048_576),
+    # issue 25: the attendance early warning's calendar of known busy weeks
+    "calendar": _table_of(CalendarSettings, {"busy_weeks": _busy_weeks}),
 }
 
 

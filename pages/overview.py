@@ -3,7 +3,8 @@
 import streamlit as st
 
 from dashboard import ui
-from review_pulse import report
+from review_pulse import attendance_risk, report
+from core.plain_text import markdown_literal
 from core.quarters import previous_quarter
 
 view = ui.current_view()
@@ -49,6 +50,25 @@ weeks.metric(
 
 if h.verdict is not None:
     (st.success if h.verdict.meets else st.warning)(h.verdict.sentence)
+
+# Attendance early warning (issue 25): the next review after the series' latest, from all its history.
+outlook = attendance_risk.outlook(view)
+if isinstance(outlook, attendance_risk.TooLittleHistory):
+    st.caption(outlook.sentence)
+else:
+    if outlook.at_risk:  # st.error is kept for errors
+        st.warning(markdown_literal(outlook.sentence), icon=":material/group_off:")
+    else:
+        st.info(markdown_literal(outlook.sentence), icon=":material/groups:")
+    with st.expander("Attendance early warning: why, and what helped before"):
+        st.markdown("\n".join(f"- {markdown_literal(reason[:1].upper() + reason[1:])}" for reason in outlook.reasons))
+        if outlook.suggestions:
+            st.markdown("**After earlier dips**\n\n" + "\n".join(f"- {markdown_literal(s)}" for s in outlook.suggestions))
+        else:
+            st.caption("No earlier dip has recovered yet, so there is nothing to learn from.")
+        st.caption(f"A dip: attendance below {settings.busy_week_ratio:.0%} of the mean of the 4 review weeks before. "
+                   "Busy weeks come from `[calendar] busy_weeks` in the settings; the attendance sheet has dates, "
+                   "no times, so time slots are not compared.")
 
 ui.show_chart(report.score_trend, view)
 

@@ -244,6 +244,11 @@ def _main(argv: list[str] | None) -> int:
             summary = build_demo(db_path, settings, source_dir=args.source_dir, seed=args.seed)
             print(f"Demo data loaded into {db_path}")
             print("\n".join("  " + line for line in summary.lines()))
+            if not settings.calendar.busy_weeks:
+                from pipeline.demo import demo_calendar_toml
+
+                print("  For the Overview's attendance early warning on the demo, add its calendar to your settings:")
+                print("\n".join("    " + line for line in demo_calendar_toml().splitlines()))
             return 0
         if args.command == "export":
             from review_pulse.retro_pack import export_quarter  # the read layer, without Streamlit

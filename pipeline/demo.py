@@ -28,6 +28,17 @@ FIRST_REVIEW = date(2026, 4, 1)  # a Wednesday
 REVIEW_WEEKS = 26
 BUSY_WEEKS = {8: 7, 19: 6}  # week index -> attendees (an outage week, a release crunch)
 STATEMENT_OFFSETS = (0.0, -0.1, 0.25, -0.2)  # safety scores highest, learning lowest
+# The demo's calendar for the attendance early warning (issue 25), as `[calendar] busy_weeks` holds it:
+# the release crunch (week 19) was a launch, and so is the review after the demo's last. Settings are
+# the user's file, so the demo cannot set them; `pipeline demo` prints these lines, and
+# review_pulse.toml.example holds them.
+DEMO_BUSY_WEEKS = {(FIRST_REVIEW + timedelta(weeks=19)).isoformat(): "launch",
+                   (FIRST_REVIEW + timedelta(weeks=REVIEW_WEEKS)).isoformat(): "launch"}
+
+
+def demo_calendar_toml() -> str:
+    pairs = ", ".join(f'"{day}" = "{kind}"' for day, kind in DEMO_BUSY_WEEKS.items())
+    return f"[calendar]\nbusy_weeks = {{ {pairs} }}\n"
 
 INCIDENTS = [
     "Checkout latency spike", "Login outage in the EU", "Search index corruption", "Payment webhook backlog",

@@ -248,6 +248,16 @@ GROUP BY week_start
 ORDER BY week_start
 """
 
+# Issue 25: the day each review week's (first) meeting was held, for the early warning's
+# "what changed" (the attendance sheet has dates, no times).
+REVIEW_DAYS = f"""
+SELECT CAST(date_trunc('week', m.meeting_date) AS DATE) AS week_start, min(m.meeting_date) AS meeting_date
+FROM meetings AS m
+WHERE CAST(date_trunc('week', m.meeting_date) AS DATE) BETWEEN $week_from AND $week_to
+  AND ($series IS NULL OR m.series = $series)
+GROUP BY 1 ORDER BY 1
+"""
+
 # Comments and their cells, for queries WITH VISIBILITY: v.series IS NULL marks a hidden cell.
 # The feedback read layer (review_pulse.feedback_queries) joins its analysis between the two parts.
 FEEDBACK_JOINS = """
@@ -449,6 +459,21 @@ def statement_scores(db_path: Path, f: Filters) -> pd.DataFrame:
                                                                    "mean_score", "agree_share"]]
 
 
+DIP_BASELINE_WEEKS = 4  # the sharp-dip rule compares a week with the mean of this many review weeks before it
+
+
+def dip_baseline(attendees: pd.Series) -> pd.Series:
+    """Per review week, the mean attendance of the 4 review weeks before it (NaN with fewer than 2):
+    the yardstick of the sharp-dip rule, and of every "% below the 4-week mean" figure."""
+    return attendees.astype("float64").shift(1).rolling(DIP_BASELINE_WEEKS, min_periods=2).mean()
+
+
+def sharp_dips(attendees: pd.Series, busy_week_ratio: float) -> pd.Series:
+    """THE sharp-dip rule ("Busy week (sharp dip)"): attendance below ``busy_week_ratio`` of
+    ``dip_baseline``. The Attendance page, the early warning and its backtest all use this one."""
+    return (attendees < busy_week_ratio * dip_baseline(attendees)).fillna(False).astype(bool)
+
+
 def weekly_attendance(db_path: Path, f: Filters, busy_week_ratio: float) -> pd.DataFrame:
     """Attendance per review week with a 4-week rolling mean, growth and busy-week flags.
 
@@ -465,11 +490,18 @@ def weekly_attendance(db_path: Path, f: Filters, busy_week_ratio: float) -> pd.D
     frame["rolling_mean"] = frame["attendees"].rolling(4, min_periods=1).mean()
     baseline = frame["attendees"].head(4).mean() if len(frame) else np.nan
     frame["growth_pct"] = (frame["attendees"] / baseline - 1) * 100 if baseline else np.nan
-    previous = frame["attendees"].shift(1).rolling(4, min_periods=2).mean()
-    frame["busy_week"] = (frame["attendees"] < busy_week_ratio * previous).fillna(False).astype(bool)
+    frame["busy_week"] = sharp_dips(frame["attendees"], busy_week_ratio)
     rate = frame["responses"] / frame["attendees"].where(frame["attendees"] > 0)
     frame["response_rate"] = rate.where(~frame["suppressed"] & (frame["responses"] > 0))
     return frame[["week_start", "attendees", "rolling_mean", "growth_pct", "busy_week", "responses", "suppressed", "response_rate"]]
+
+
+def review_days(db_path: Path, f: Filters) -> pd.DataFrame:
+    """Per review week: the date of its first meeting (issue 25)."""
+    frame = read_frame(db_path, REVIEW_DAYS, f.params())
+    frame["week_start"] = pd.to_datetime(frame["week_start"])
+    frame["meeting_date"] = pd.to_datetime(frame["meeting_date"])
+    return frame[["week_start", "meeting_date"]]
 
 
 def feedback(db_path: Path, f: Filters, search: str = "", limit: int | None = None) -> pd.DataFrame:

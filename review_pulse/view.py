@@ -9,7 +9,7 @@ one named query function of the read layer directly. How a call runs is the view
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -79,6 +79,13 @@ class DataView:
 
     def weekly_attendance(self) -> pd.DataFrame:
         return self.call(queries.weekly_attendance, self.filters(), self.settings.busy_week_ratio)
+
+    def review_days(self) -> pd.DataFrame:
+        return self.call(queries.review_days, self.filters())
+
+    def all_time(self) -> DataView:
+        """The same DB and series over every week (the early warning reads the whole history)."""
+        return replace(self, period=ALL_TIME_PERIOD)
 
     def feedback(self, search: str = "", limit: int | None = None) -> pd.DataFrame:
         return self.call(queries.feedback, self.filters(), search, limit)

@@ -43,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots", help="folder for <page>.png")
     parser.add_argument("--quarter", default=None, help="e.g. 2026-Q2 or all (default: the app's default, the latest quarter)")
     parser.add_argument("--width", type=int, default=WIDTH, help=f"viewport width in CSS pixels (default {WIDTH})")
+    parser.add_argument("--settings", type=Path, default=None,
+                        help="a settings file for the app (default: none, the product's defaults)")
     args = parser.parse_args(argv)
 
     if not chromium_available():
@@ -54,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="review-pulse-demo-") as folder:
         db_path = Path(folder) / "reviews.duckdb"
         build_demo(db_path, Settings(), source_dir=Path(folder) / "sources")
-        with StreamlitServer(db_path, log_path=Path(folder) / "streamlit.log") as server:
+        with StreamlitServer(db_path, log_path=Path(folder) / "streamlit.log", settings_path=args.settings) as server:
             try:
                 with chromium_session() as (_playwright, browser):
                     page = new_page(browser, width=args.width, height=HEIGHT)
