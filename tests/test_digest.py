@@ -209,11 +209,16 @@ def test_mrkdwn_escape(raw: str, escaped: str) -> None:
     assert dg.mrkdwn_escape(raw) == escaped
 
 
+_LATEST: dict[Path, dg.Digest] = {}
+
+
 def hostile_digest(demo_db: Path, **changes: object) -> dg.Digest:
-    settings = Settings(digest=DigestSettings(dashboard_url=DASHBOARD))
-    week = dg.latest_review_week(demo_db, settings, SERIES)
-    d = dg.build_digest(dg.week_view(demo_db, settings, SERIES, week), week, TODAY)
-    return dataclasses.replace(d, **changes)
+    """The demo's latest digest (built once: the demo DB is read-only) with data strings replaced."""
+    if demo_db not in _LATEST:
+        settings = Settings(digest=DigestSettings(dashboard_url=DASHBOARD))
+        week = dg.latest_review_week(demo_db, settings, SERIES)
+        _LATEST[demo_db] = dg.build_digest(dg.week_view(demo_db, settings, SERIES, week), week, TODAY)
+    return dataclasses.replace(_LATEST[demo_db], **changes)
 
 
 @pytest.mark.parametrize("raw", [h for h, _ in HOSTILE])
@@ -490,6 +495,21 @@ def test_bot_posts_and_uploads_the_chart(db: Path, tmp_path: Path, monkeypatch: 
         assert done["channel_id"] == "C0DIGEST" and done["thread_ts"] == "1700000000.000100"
         assert json.loads(done["files"])[0]["id"] == "F0CHART"
     assert posts(db) == [(SERIES, date(2026, 9, 21), "bot", "#incident-review")]
+
+
+def test_a_failed_chart_upload_still_records_the_post(db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      run: Runs) -> None:
+    use_settings(monkeypatch, tmp_path, 'channel = "C0DIGEST"\nupload_chart = true\n')
+    with fake_slack() as slack:
+        bot_env(monkeypatch, slack.api_url)
+        slack.script("/api/files.completeUploadExternal", Reply(200, {"ok": False, "error": "missing_scope"}))
+        code, out, err = run("digest", "--db", str(db))
+        assert code == 2 and err.count("\n") == 1, (out, err)
+        assert "the digest was posted, but its chart was not" in err and "files:write" in err
+        assert "nothing was posted" not in err
+        assert posts(db) == [(SERIES, date(2026, 9, 21), "bot", "C0DIGEST")]
+        code, out, _ = run("digest", "--db", str(db))  # the message is not posted twice
+        assert code == 0 and "already posted" in out and len(slack.to("/api/chat.postMessage")) == 1
 
 
 # (case, Web API reply to chat.postMessage, words in the one line, tries)
