@@ -133,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     digest = commands.add_parser(
         "digest", help="post the weekly digest of each review series to Slack",
         description="Post one Block Kit message per review series: the week's score against the target, the "
-        "lagging statement, attendance against its 4-week mean, the response rate, what the room chose, open and "
+        "lagging statement, attendance against the previous 4 weeks' mean, the response rate, what the room chose, open and "
         "overdue actions and a link to the dashboard. A week already posted is not posted again without --force. "
         "Sends through the incoming webhook in $SLACK_WEBHOOK_URL, or the bot in $SLACK_BOT_TOKEN to [digest] channel.")
     _db_option(digest)

@@ -335,7 +335,7 @@ def attendance_text(d: Digest) -> str:
         return "no review in the attendance this week"
     text = figures.count_text(d.attendees, "attendee")
     against = figures.against_mean_text(d.attendees, d.attendance_mean)
-    text += f", {against}" if against else " (no 4-week mean yet this quarter)"
+    text += f", {against}" if against else " (no earlier weeks to compare yet this quarter)"
     return text + (" · busy week" if d.busy_week else "")
 
 

@@ -271,10 +271,11 @@ def relative_change_pct(value: float | None, baseline: float | None) -> float | 
 
 
 def against_mean_text(value: float | None, baseline: float | None) -> str:
-    """"12% below the 4-week mean (23.8)" / "5% above …" / "level with …"; "" without a mean."""
+    """"12% below the previous 4 weeks' mean (23.8)" / "5% above …" / "level with …"; "" without a mean.
+    (Not the charts' 4-week rolling average, which includes the week itself.)"""
     pct = relative_change_pct(value, baseline)
     if pct is None:
         return ""
     rounded = round(pct)
     side = "level with" if rounded == 0 else f"{abs(rounded)}% {'below' if rounded < 0 else 'above'}"
-    return f"{side} the 4-week mean ({mean_text(baseline)})"
+    return f"{side} the previous 4 weeks' mean ({mean_text(baseline)})"
