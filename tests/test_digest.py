@@ -599,3 +599,56 @@ def test_settings_refuse_a_webhook_url_in_place_of_the_variables_name(tmp_path: 
     path.write_text('[digest]\nchanel = "#x"\n', encoding="utf-8")
     with pytest.raises(SettingsError, match="did you mean 'channel'"):
         load_settings(path)
+
+
+# --- the figures added for the digest (review_pulse.figures), on hand-made rows ----------------------
+
+AGAINST_MEAN = [
+    (7, 22.5, "69% below the previous 4 weeks' mean (22.5)"),
+    (35, 35.25, "1% below the previous 4 weeks' mean (35.2)"),
+    (29, 19.0, "53% above the previous 4 weeks' mean (19.0)"),
+    (20, 20.1, "level with the previous 4 weeks' mean (20.1)"),
+    (20, None, ""),
+    (20, 0.0, ""),
+]
+
+
+@pytest.mark.parametrize(("attendees", "mean", "text"), AGAINST_MEAN)
+def test_against_mean_text(attendees: int, mean: float | None, text: str) -> None:
+    assert figures.against_mean_text(attendees, mean) == text
+
+
+def statement_rows(rows: list[tuple[str, str, int, float | None, bool]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["week_start", "statement", "statement_order", "mean_score", "suppressed"])
+    frame["week_start"] = pd.to_datetime(frame["week_start"])
+    return frame
+
+
+LAGGING = [
+    # (case, rows, week, expected (statement, score, previous week, previous score, change) or None)
+    ("lowest as shown; the week before", [
+        ("2026-03-02", "A", 1, 4.0, False), ("2026-03-02", "B", 2, 3.9, False),
+        ("2026-03-09", "A", 1, 4.1, False), ("2026-03-09", "B", 2, 3.8, False)],
+     "2026-03-09", ("B", 3.8, "2026-03-02", 3.9, "-0.10")),
+    ("a tie as shown goes to survey order", [
+        ("2026-03-09", "A", 1, 3.804, False), ("2026-03-09", "B", 2, 3.796, False)],
+     "2026-03-09", ("A", 3.804, None, None, "—")),
+    ("a hidden statement is never the lagging one", [
+        ("2026-03-09", "A", 1, 4.0, False), ("2026-03-09", "B", 2, None, True)],
+     "2026-03-09", ("A", 4.0, None, None, "—")),
+    ("hidden the week before: no change", [
+        ("2026-03-02", "A", 1, None, True), ("2026-03-09", "A", 1, 4.2, False)],
+     "2026-03-09", ("A", 4.2, "2026-03-02", None, "—")),
+    ("a wholly hidden week has none", [("2026-03-09", "A", 1, None, True)], "2026-03-09", None),
+]
+
+
+@pytest.mark.parametrize(("case", "rows", "week", "expected"), LAGGING, ids=[c[0] for c in LAGGING])
+def test_week_lagging_statement(case: str, rows: list, week: str, expected: tuple | None) -> None:
+    found = figures.week_lagging_statement(statement_rows(rows), date.fromisoformat(week))
+    if expected is None:
+        assert found is None
+        return
+    statement, score, previous_week, previous_score, change = expected
+    assert (found.statement, found.score, found.previous_score, found.change) == (statement, score, previous_score, change)
+    assert found.previous_week == (date.fromisoformat(previous_week) if previous_week else None)
