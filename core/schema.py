@@ -318,6 +318,21 @@ SELECT t.week_start, t.series, t.polls, t.total_votes,
 FROM totals AS t JOIN top USING (week_start, series);
 """
 
+# --- the weekly Slack digest (issue 25) --------------------------------------------------------
+# One row per digest posted: a week already posted for a series is not posted again unless forced.
+# Additive (CREATE IF NOT EXISTS, no SCHEMA_VERSION bump): an older file gains it on its next write.
+# Where it went is only its kind (webhook | bot) and the channel setting: never a URL or a token.
+DIGEST_TABLES = """
+CREATE TABLE IF NOT EXISTS digest_posts (
+    series     VARCHAR NOT NULL,
+    week_start DATE NOT NULL,
+    posted_at  TIMESTAMP NOT NULL,          -- UTC
+    via        VARCHAR NOT NULL CHECK (via IN ('webhook', 'bot')),
+    channel    VARCHAR                      -- [digest] channel for the bot; NULL for a webhook (its channel is in the URL)
+);
+"""
+# --- end of issue 25 tables --------------------------------------------------------------------
+
 
 def temp_table(connection: duckdb.DuckDBPyConnection, name: str, columns: dict[str, tuple[str, list]],
                append: bool = False) -> None:
@@ -432,6 +447,7 @@ def ensure_schema(connection: duckdb.DuckDBPyConnection) -> None:
     connection.execute(ACTION_VIEWS)  # follow-up actions (issue 13)
     connection.execute(POLL_TABLES)  # talking points (issue 12)
     connection.execute(POLL_VIEWS)
+    connection.execute(DIGEST_TABLES)  # the weekly Slack digest (issue 25)
 
 
 # --- issue #10: answers on declared scales ---

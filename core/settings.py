@@ -223,6 +223,17 @@ def _busy_weeks(value: object, where: str) -> tuple[tuple[date, str], ...]:
 
 
 @dataclass(frozen=True)
+class DigestSettings:
+    """[digest]: the weekly Slack digest (`python -m pipeline digest`). The secrets themselves (the
+    webhook URL, the bot token) live only in environment variables; these name where they are."""
+
+    dashboard_url: str | None = None  # the dashboard's address; the message links to ?quarter=&series=
+    webhook_url_env: str = "SLACK_WEBHOOK_URL"  # the variable holding the incoming webhook's URL
+    channel: str | None = None  # with SLACK_BOT_TOKEN: where the bot posts ("#incident-review" or an id)
+    upload_chart: bool = False  # with the bot token: also upload the quarter's score chart (PNG)
+
+
+@dataclass(frozen=True)
 class Settings:
     target_score: float = 4.5
     agree_target: float = 0.8
@@ -273,6 +284,7 @@ class Settings:
     browser_load_memory_limit_mb: int = 4096  # the child's address space (RLIMIT_AS)
     # Issue 25: [calendar] busy_weeks, the known busy weeks the attendance early warning compares.
     calendar: CalendarSettings = CalendarSettings()
+    digest: DigestSettings = DigestSettings()  # the weekly Slack digest
     source_path: Path | None = field(default=None, compare=False)
 
     @property
@@ -563,6 +575,37 @@ def _editors(value: object, where: str) -> tuple[str, ...]:
     return tuple(entries)
 
 
+def _dashboard_url(value: object, where: str) -> str:
+    from core.links import safe_link
+
+    url = safe_link(text(non_empty=True)(value, where).strip())
+    if url is None:
+        raise SettingsError(f"{where} must be the dashboard's http(s) address, e.g. \"https://reviews.example.com\"")
+    return url.split("?", 1)[0].split("#", 1)[0]  # the digest adds its own ?quarter=&series=
+
+
+def _env_name(value: object, where: str) -> str:
+    name = text(non_empty=True)(value, where).strip()
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,99}", name):
+        raise SettingsError(f"{where} must be the NAME of an environment variable (e.g. \"SLACK_WEBHOOK_URL\"), "
+                            "never the webhook URL itself")
+    return name
+
+
+def _channel(value: object, where: str) -> str:
+    channel = text(non_empty=True)(value, where).strip()
+    if len(channel) > 80 or any(ch.isspace() for ch in channel):
+        raise SettingsError(f"{where} must be a channel name (\"#incident-review\") or id (\"C0123ABCD\")")
+    return channel
+
+
+DIGEST_KEYS: dict[str, Reader] = {
+    "dashboard_url": _dashboard_url,
+    "webhook_url_env": _env_name,
+    "channel": _channel,
+    "upload_chart": boolean,
+}
+
 
 SETTINGS_KEYS: dict[str, Reader] = {
     "target_score": number(1, 5),
@@ -604,6 +647,8 @@ SETTINGS_KEYS: dict[str, Reader] = {
     "browser_load_memory_limit_mb": whole_number(512, 1_048_576),
     # issue 25: the attendance early warning's calendar of known busy weeks
     "calendar": _table_of(CalendarSettings, {"busy_weeks": _busy_weeks}),
+    # issue #25: the weekly Slack digest
+    "digest": _table_of(DigestSettings, DIGEST_KEYS),
 }
 
 

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboard import ui
-from review_pulse import report
+from review_pulse import figures, report
 
 view = ui.current_view()
 st.title("Attendance")
@@ -28,7 +28,9 @@ third.metric("Busy weeks", str(len(busy)),
 
 ui.show_chart(report.attendance, view)
 if not busy.empty:
-    st.caption("Busy weeks: " + ", ".join(f"{w:%d %b} ({a} attendees)" for w, a in zip(busy["week_start"], busy["attendees"])))
+    # The same words as the weekly Slack digest: figures.against_mean_text on the read layer's previous_mean.
+    st.caption("Busy weeks: " + ", ".join(f"{w:%d %b} ({a} attendees, {figures.against_mean_text(a, m)})"
+                                          for w, a, m in zip(busy["week_start"], busy["attendees"], busy["previous_mean"])))
 
 st.subheader("Response rate")
 ui.show_chart(report.response_rate, view)

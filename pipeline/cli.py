@@ -1,4 +1,4 @@
-"""`python -m pipeline …`: ingest, sync, inspect, demo, export, init. Errors are one clear line.
+"""`python -m pipeline …`: ingest, sync, inspect, demo, export, digest, init. Errors are one clear line.
 
 The command line is parsed once, here; `ingest` and `sync` become a typed `pipeline.ingest.IngestRequest`.
 """
@@ -129,6 +129,20 @@ def build_parser() -> argparse.ArgumentParser:
     _db_option(sync)
     sync.add_argument("--timeout", type=float, default=30.0, help="seconds per Google request (default 30)")
     sync.add_argument("--retries", type=int, default=4, help="retries of a failed Google request (default 4)")
+
+    digest = commands.add_parser(
+        "digest", help="post the weekly digest of each review series to Slack",
+        description="Post one Block Kit message per review series: the week's score against the target, the "
+        "lagging statement, attendance against the previous 4 weeks' mean, the response rate, what the room chose, open and "
+        "overdue actions and a link to the dashboard. A week already posted is not posted again without --force. "
+        "Sends through the incoming webhook in $SLACK_WEBHOOK_URL, or the bot in $SLACK_BOT_TOKEN to [digest] channel.")
+    _db_option(digest)
+    digest.add_argument("--week", metavar="YYYY-MM-DD",
+                        help="any day of the review week (default: the latest week with a review, per series)")
+    digest.add_argument("--series", metavar="NAME", help="one review series (default: every series)")
+    digest.add_argument("--dry-run", action="store_true",
+                        help="print each message's JSON (one per line) and send nothing; needs no Slack secret")
+    digest.add_argument("--force", action="store_true", help="post again a week that was already posted")
 
     init = commands.add_parser("init", help="create an empty database with the schema")
     _db_option(init)
@@ -261,6 +275,8 @@ def _main(argv: list[str] | None) -> int:
             result = ingest(request, _print_progress)
             return _print_after_publish([f"Synced into {db_path} (run {result.run_id})",
                                          *("  " + line for line in result.lines())])
+        if args.command == "digest":
+            return _digest(args, settings, db_path)
         if args.command == "init":
             from pipeline.loader import init_empty
 
@@ -275,6 +291,77 @@ def _main(argv: list[str] | None) -> int:
         name = type(exc).__name__
         return _fail(args, settings, db_path, f"unexpected {name}: {str(exc).splitlines()[0] if str(exc) else name}; nothing was changed")
     return EXIT_FAILED
+
+
+def _digest_week(text: str | None):  # -> date | None
+    from datetime import date
+
+    if text is None:
+        return None
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        raise IngestError(f"--week {text!r}: give a day of the review week as YYYY-MM-DD, e.g. 2026-03-12") from None
+    return day
+
+
+def _digest(args: argparse.Namespace, settings: Settings, db_path: Path) -> int:
+    """`digest`: one message per series; --dry-run prints the JSON (stdout, one per line) and sends nothing."""
+    import json
+
+    from core.quarters import ALL_TIME_PERIOD
+    from pipeline.digest_posts import last_post, record_post
+    from pipeline.sources.slack import ChartUploadError, post_message, target_from_env
+    from review_pulse import digest as digests
+    from review_pulse.action_report import today_for
+    from review_pulse.view import DataView
+
+    day = _digest_week(args.week)
+    if not db_path.exists():
+        raise IngestError(f"no database at {db_path}: load data first (python -m pipeline ingest …) or give --db")
+    base = DataView(db_path, ALL_TIME_PERIOD, None, settings)
+    status = base.status()
+    if status.state == "unreadable":
+        raise IngestError(f"{db_path} cannot be read ({status.detail})")
+    if status.state != "ready":
+        raise IngestError(f"{db_path} has no survey responses or meetings yet: load some with python -m pipeline ingest")
+    options = base.series_options()
+    if args.series is not None and args.series not in options:
+        raise IngestError(f"no review series {args.series!r} in {db_path}; it holds: " + ", ".join(map(repr, options)))
+    # The secret is looked up before anything is built, so a missing one costs nothing; a dry run needs none.
+    target = None if args.dry_run else target_from_env(settings.digest)
+    for series in [args.series] if args.series is not None else options:
+        week = digests.monday(day) if day else digests.latest_review_week(db_path, settings, series)
+        view = digests.week_view(db_path, settings, series, week) if week else None
+        digest = digests.build_digest(view, week, today_for(view)) if view else None
+        if digest is None:
+            where = f"the week of {week:%Y-%m-%d}" if week else "any week"
+            if args.series is not None:
+                raise IngestError(f"{series}: no review and no survey responses in {where}; give another --week")
+            print(f"{series}: no review and no survey responses in {where}; skipped")
+            continue
+        risk_line = None  # the attendance early warning's sentence (review_pulse.attendance_risk) goes here
+        message = digests.digest_message(digest, risk_line)
+        if args.dry_run:
+            print(json.dumps(message, ensure_ascii=False))
+            continue
+        previous = last_post(db_path, series, week)
+        if previous is not None and not args.force:
+            print(f"{series}, week of {week:%Y-%m-%d}: already posted {previous.described}; not posted again "
+                  "(--force posts it again)")
+            continue
+        chart = digests.digest_chart_png(view) if target.via == "bot" and settings.digest.upload_chart else None
+        try:
+            posted = post_message(target, message, chart_png=chart, chart_name=digests.chart_filename(digest))
+        except ChartUploadError:
+            record_post(db_path, series, week, target.via, target.channel)  # the message itself is out
+            raise
+        record_post(db_path, series, week, posted.via, posted.channel)
+        print(f"Posted the digest of {series}, week of {week:%Y-%m-%d}, to Slack ({target.described})"
+              + (" with its chart" if posted.chart_uploaded else ""))
+    if args.dry_run:
+        print("dry run: nothing was sent", file=sys.stderr)
+    return 0
 
 
 def _inspect(args: argparse.Namespace, settings: Settings) -> int:

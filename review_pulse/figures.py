@@ -212,3 +212,70 @@ def headline(
         weeks_hidden=int(weekly_scores["suppressed"].sum()),
         responses=int(weekly_scores.loc[~weekly_scores["suppressed"], "responses"].sum()),
     )
+
+
+# --- one review week (the weekly Slack digest; the pages show the same rows) ---------------------
+
+
+def lowest_shown(means: pd.Series) -> object | None:
+    """The index label of the lowest mean as shown (ties: the first, i.e. survey order); None when none."""
+    shown = means.dropna()
+    if shown.empty:
+        return None
+    return shown.map(shown_score).idxmin()
+
+
+@dataclass(frozen=True)
+class WeekStatement:
+    """A week's lagging statement: the lowest mean as shown among its visible statements, and the same
+    statement in the review week before (None when there was none, or it was hidden there)."""
+
+    statement: str
+    score: float
+    previous_week: date | None
+    previous_score: float | None
+
+    @property
+    def change(self) -> str:
+        """Against the week before, as shown ("-0.12"; "—" when there is nothing to compare)."""
+        return change_text(self.score, self.previous_score)
+
+
+def week_lagging_statement(weekly_statement_scores: pd.DataFrame, week: date) -> WeekStatement | None:
+    """``weekly_statement_scores``: the read layer's rows (one per week and statement, in survey order)."""
+    frame = weekly_statement_scores
+    weeks = frame["week_start"].dt.date
+    shown = frame[(weeks == week) & ~frame["suppressed"] & frame["mean_score"].notna()]
+    label = lowest_shown(shown["mean_score"])
+    if label is None:
+        return None
+    row = shown.loc[label]
+    earlier = sorted(w for w in set(weeks) if w < week)
+    previous_week = earlier[-1] if earlier else None
+    before = frame[(weeks == previous_week) & (frame["statement"] == row["statement"]) & ~frame["suppressed"]
+                   & frame["mean_score"].notna()]
+    return WeekStatement(str(row["statement"]), float(row["mean_score"]), previous_week,
+                         float(before["mean_score"].iloc[0]) if len(before) else None)
+
+
+def mean_text(value: float | None, none: str = DASH) -> str:
+    """A mean of counts (attendees per week) as shown: one decimal."""
+    return none if is_missing(value) else f"{float(value):.1f}"
+
+
+def relative_change_pct(value: float | None, baseline: float | None) -> float | None:
+    """``value`` against ``baseline`` in % (-12.5 = 12.5% below); None without a positive baseline."""
+    if is_missing(value) or is_missing(baseline) or float(baseline) <= 0:
+        return None
+    return (float(value) / float(baseline) - 1) * 100
+
+
+def against_mean_text(value: float | None, baseline: float | None) -> str:
+    """"12% below the previous 4 weeks' mean (23.8)" / "5% above …" / "level with …"; "" without a mean.
+    (Not the charts' 4-week rolling average, which includes the week itself.)"""
+    pct = relative_change_pct(value, baseline)
+    if pct is None:
+        return ""
+    rounded = round(pct)
+    side = "level with" if rounded == 0 else f"{abs(rounded)}% {'below' if rounded < 0 else 'above'}"
+    return f"{side} the previous 4 weeks' mean ({mean_text(baseline)})"

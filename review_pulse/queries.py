@@ -478,8 +478,10 @@ def weekly_attendance(db_path: Path, f: Filters, busy_week_ratio: float) -> pd.D
     """Attendance per review week with a 4-week rolling mean, growth and busy-week flags.
 
     ``growth_pct`` compares each week with the mean of the period's first 4 review
-    weeks. A busy week is one whose attendance is below ``busy_week_ratio`` of the
-    mean of the 4 weeks before it.
+    weeks. ``previous_mean`` is the mean of the (up to) 4 review weeks before a week in
+    the period, from the second week before it on (else missing): what the week is
+    judged against. A busy week is one whose attendance is below ``busy_week_ratio``
+    of it.
     """
     frame = read_frame(db_path, WEEKLY_ATTENDANCE, f.params())
     scores = weekly_responses(db_path, f)
@@ -490,10 +492,13 @@ def weekly_attendance(db_path: Path, f: Filters, busy_week_ratio: float) -> pd.D
     frame["rolling_mean"] = frame["attendees"].rolling(4, min_periods=1).mean()
     baseline = frame["attendees"].head(4).mean() if len(frame) else np.nan
     frame["growth_pct"] = (frame["attendees"] / baseline - 1) * 100 if baseline else np.nan
+    # The 4-week mean a week is judged against, and THE sharp-dip rule on it.
+    frame["previous_mean"] = dip_baseline(frame["attendees"])
     frame["busy_week"] = sharp_dips(frame["attendees"], busy_week_ratio)
     rate = frame["responses"] / frame["attendees"].where(frame["attendees"] > 0)
     frame["response_rate"] = rate.where(~frame["suppressed"] & (frame["responses"] > 0))
-    return frame[["week_start", "attendees", "rolling_mean", "growth_pct", "busy_week", "responses", "suppressed", "response_rate"]]
+    return frame[["week_start", "attendees", "rolling_mean", "growth_pct", "busy_week", "responses", "suppressed",
+                  "response_rate", "previous_mean"]]
 
 
 def review_days(db_path: Path, f: Filters) -> pd.DataFrame:

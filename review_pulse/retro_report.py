@@ -56,9 +56,8 @@ def scorecard(view: DataView) -> pd.DataFrame:
 
 def lagging_statement(card: pd.DataFrame) -> pd.Series | None:
     """The statement with the lowest mean as shown (ties: the first in survey order)."""
-    if card.empty:
-        return None
-    return card.loc[card["mean"].map(figures.shown_score).idxmin()]
+    label = figures.lowest_shown(card["mean"]) if not card.empty else None
+    return None if label is None else card.loc[label]
 
 
 @dataclass
