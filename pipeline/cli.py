@@ -340,8 +340,8 @@ def _digest(args: argparse.Namespace, settings: Settings, db_path: Path) -> int:
                 raise IngestError(f"{series}: no review and no survey responses in {where}; give another --week")
             print(f"{series}: no review and no survey responses in {where}; skipped")
             continue
-        risk_line = None  # the attendance early warning's sentence (review_pulse.attendance_risk) goes here
-        message = digests.digest_message(digest, risk_line)
+        risk = digests.early_warning(view, week)
+        message = digests.digest_message(digest, risk.sentence if risk else None, bool(risk and risk.at_risk))
         if args.dry_run:
             print(json.dumps(message, ensure_ascii=False))
             continue

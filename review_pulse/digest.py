@@ -39,6 +39,7 @@ from core.links import safe_link
 from core.quarters import ALL_TIME_PERIOD, quarter_for_week
 from core.settings import Settings
 from review_pulse import figures
+from review_pulse.attendance_risk import AttendanceRisk, next_review_risk
 from review_pulse.view import DataView
 
 # Block Kit's limits (https://docs.slack.dev/reference/block-kit/blocks)
@@ -373,9 +374,10 @@ def title_text(d: Digest) -> str:
     return f"{d.series} · review of the week of {day_text(d.week)}"
 
 
-def digest_blocks(d: Digest, risk_line: str | None = None) -> list[dict]:
+def digest_blocks(d: Digest, risk_line: str | None = None, at_risk: bool = True) -> list[dict]:
     """The Block Kit blocks. ``risk_line``: a sentence from the attendance early warning
-    ("Next review (12 Mar) is at risk: …"), shown as its own section when given."""
+    ("Next review (12 Mar) is at risk: …"), shown as its own section when given, with a
+    warning sign when ``at_risk``."""
     fields = [
         f"*Lagging statement*\n{lagging_text(d)}",
         f"*Attendance*\n{attendance_text(d)}",
@@ -386,7 +388,8 @@ def digest_blocks(d: Digest, risk_line: str | None = None) -> list[dict]:
     ]
     blocks = [header(item(title_text(d), MAX_HEADER_CHARS)), section(score_line(d)), fields_section(fields)]
     if risk_line:
-        blocks.append(section(f":warning: {item(risk_line, MAX_TEXT_CHARS)}"))
+        sign = ":warning:" if at_risk else ":calendar:"
+        blocks.append(section(f"{sign} {item(risk_line, MAX_TEXT_CHARS)}"))
     notes = [f"Open and overdue as of {day_text(d.today)}"]
     if d.dashboard_url:
         notes.insert(0, f"<{link_address(d.dashboard_url)}|Open the dashboard for {item(d.quarter)}>")
@@ -411,9 +414,18 @@ def fallback_text(d: Digest, risk_line: str | None = None) -> str:
     return clip(" · ".join(parts), MAX_FALLBACK_CHARS)
 
 
-def digest_message(d: Digest, risk_line: str | None = None) -> dict[str, Any]:
+def digest_message(d: Digest, risk_line: str | None = None, at_risk: bool = True) -> dict[str, Any]:
     """What is sent: ``{"text": fallback, "blocks": [...]}`` (a webhook's body; chat.postMessage's arguments)."""
-    return {"text": fallback_text(d, risk_line), "blocks": digest_blocks(d, risk_line)}
+    return {"text": fallback_text(d, risk_line), "blocks": digest_blocks(d, risk_line, at_risk)}
+
+
+def early_warning(view: DataView, week: date) -> AttendanceRisk | None:
+    """The attendance early warning the Overview shows, for the review after ``week`` — only when
+    ``week`` is the series' latest review: the warning looks forward from the latest week, so for
+    an older ``--week`` it would describe another review."""
+    if week != latest_review_week(view.db_path, view.settings, view.series):
+        return None
+    return next_review_risk(view)
 
 
 def digest_chart_png(view: DataView) -> bytes:

@@ -652,3 +652,28 @@ def test_week_lagging_statement(case: str, rows: list, week: str, expected: tupl
     statement, score, previous_week, previous_score, change = expected
     assert (found.statement, found.score, found.previous_score, found.change) == (statement, score, previous_score, change)
     assert found.previous_week == (date.fromisoformat(previous_week) if previous_week else None)
+
+
+def test_the_early_warning_rides_along_for_the_latest_week_only(db: Path, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch, run: Runs) -> None:
+    """The digest carries the Overview's early-warning sentence (the same function, the same words)
+    for the series' latest review, and none for an older --week, whose "next review" is history."""
+    from pipeline.demo import demo_calendar_toml
+    from review_pulse.attendance_risk import next_review_risk
+
+    path = tmp_path / "review_pulse.toml"
+    path.write_text(f'[digest]\ndashboard_url = "{DASHBOARD}"\n\n{demo_calendar_toml()}', encoding="utf-8")
+    monkeypatch.setenv("REVIEW_PULSE_SETTINGS", str(path))
+    settings = load_settings(path)
+    latest = dg.latest_review_week(db, settings, SERIES)
+    risk = next_review_risk(dg.week_view(db, settings, SERIES, latest))
+    assert risk is not None and risk.at_risk and "is at risk" in risk.sentence
+
+    code, out, err = run("digest", "--db", str(db), "--dry-run")
+    assert code == 0, err
+    sections = [b["text"]["text"] for b in json.loads(out)["blocks"] if b["type"] == "section" and "text" in b]
+    assert f":warning: {dg.mrkdwn_escape(risk.sentence)}" in sections
+
+    code, out, err = run("digest", "--db", str(db), "--dry-run", "--week", "2026-06-01")
+    assert code == 0, err
+    assert risk.sentence not in out and ":warning:" not in out
