@@ -91,7 +91,7 @@ class IngestResult:
 def sheets_request(db_path: Path, settings: Settings, timeout: float = 30.0, retries: int = 4) -> IngestRequest:
     """Every [[sheets]] entry of the settings: `pipeline sync` and the page's "Sync now"."""
     if not settings.sheets:
-        raise IngestError("no sheets are configured: add [[sheets]] entries (kind, key, worksheet) to review_pulse.toml")
+        raise IngestError(worded("no sheets"))
     return IngestRequest(db_path, settings, sheets=tuple(SheetRef(s.kind, s.key, s.worksheet) for s in settings.sheets),
                          google_timeout=timeout, google_retries=retries)
 
