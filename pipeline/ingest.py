@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pipeline.actions import ParsedActions, parse_actions_json, parse_actions_table
 from pipeline.csv_fast_path import plan as plan_fast_csv
-from pipeline.errors import IngestError
+from pipeline.errors import IngestError, worded
 from pipeline.loader import CsvSurveyInput, RunSummary, load
 from pipeline.mapping import RunOptions, mapping_for
 from pipeline.parse.attendance import parse_attendance

@@ -71,3 +71,63 @@ def test_upload_fix_the_time_column_load_and_see_the_overview(tmp_path: Path) ->
         assert average.locator('[data-testid="stMetricValue"]').inner_text() == f"{expected_mean:.2f} / 5"
         full_page_screenshot(page, SHOTS / "5-overview.png")
         page.context.close()
+
+
+TITLE_ROW_EXPORT = Path(__file__).resolve().parent / "realworld" / "typeform_title_row.csv"
+
+
+def pick(page, label: str, option: str) -> None:  # noqa: ANN001
+    box = page.locator('[data-testid="stSelectbox"]').filter(has_text=label).get_by_role("combobox")
+    box.click()
+    page.keyboard.type(option[:20])  # typing opens the list even when the click landed during a rerun
+    page.get_by_role("option", name=option, exact=True).click()
+    wait_for_app_idle(page)
+
+
+@pytest.mark.parametrize("width", [1440, 390])
+def test_a_title_row_export_is_mapped_from_its_real_header_and_the_link_opens_its_quarter(tmp_path: Path,
+                                                                                          width: int) -> None:
+    """Issue #24 items 3 and 5, at a desktop and a phone width: the boxes offer the header below the
+    title row (typing "Submit" finds "Submit Date (UTC)"), Load becomes enabled once mapped, the page
+    says where the rows went and its link opens that quarter."""
+    with open(TITLE_ROW_EXPORT, newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    header, data = rows[1], rows[2:]
+    questions = header[1:5]
+    first_day = min(r[header.index("Submit Date (UTC)")][:10] for r in data)
+    quarter = f"{first_day[:4]}-Q{(int(first_day[5:7]) - 1) // 3 + 1}"
+    db_path = tmp_path / "reviews.duckdb"
+    shots = SHOTS / f"title-row-{width}"
+    with StreamlitServer(db_path) as server, chromium_session() as (_playwright, browser):
+        page = new_page(browser, width=width, height=844 if width < 500 else 1000)
+        open_page(page, server.page_url(), None)
+        open_page(page, server.page_url("load_data"), "Load data")
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(TITLE_ROW_EXPORT))
+        wait_for_app_idle(page)
+        assert page.get_by_role("button", name="Load 1 file").is_disabled()
+        full_page_screenshot(page, shots / "1-preview.png")
+
+        time_box = page.locator('[data-testid="stSelectbox"]').filter(has_text="Submission time").get_by_role("combobox")
+        time_box.click()
+        page.keyboard.type("Submit")
+        page.get_by_role("option", name="Submit Date (UTC)", exact=True).click()
+        wait_for_app_idle(page)
+        for statement, question in zip(STATEMENTS, questions):
+            pick(page, statement, question)
+        page.get_by_text("Usable rows").first.wait_for()
+        assert page.locator('[data-testid="stAlertContentError"]').count() == 0
+        assert page.get_by_text("shares no words with the statement").count() == 2
+        full_page_screenshot(page, shots / "2-mapped.png")
+
+        page.get_by_role("button", name="Load 1 file").click()
+        page.get_by_text("Loaded: run 1").wait_for()
+        wait_for_app_idle(page)
+        page.get_by_text("Rows went to").first.wait_for()
+        full_page_screenshot(page, shots / "3-loaded.png")
+
+        page.get_by_role("link", name=f"Open {quarter}").click()
+        page.get_by_role("heading", name="Incident review health").first.wait_for()
+        wait_for_app_idle(page)
+        assert f"quarter={quarter}" in page.url
+        full_page_screenshot(page, shots / "4-opened.png")
+        page.context.close()
