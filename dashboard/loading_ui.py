@@ -282,7 +282,7 @@ def statements_editor(settings: Settings, settings_file: Path, answers_stored: i
             st.session_state[STATEMENT_SAVED] = f"Added the statement {' '.join(text.split())!r}."
             st.rerun()
         if rename and not answers_stored:
-            save_statements(settings_file, statements_with(settings, new, replacing=old))
+            save_statements(settings_file, statements_with(settings, new, replacing=old), renamed=(old, " ".join(new.split())))
             st.session_state[STATEMENT_SAVED] = (f"Renamed {old!r} to {' '.join(new.split())!r}; "
                                                  "the old text still matches a column.")
             st.rerun()

@@ -188,13 +188,22 @@ def statements_with(settings: Settings, text: str, aliases: Sequence[str] = (), 
                  for s in settings.statements)
 
 
-def save_statements(settings_path: Path, statements: Sequence[Statement]) -> None:
+def save_statements(settings_path: Path, statements: Sequence[Statement], renamed: tuple[str, str] | None = None) -> None:
     """Write the statements as the settings file's ``[[statements]]`` (the whole list: a file that
-    named none had the defaults, which stay), checked by the strict loader before it is saved."""
+    named none had the defaults, which stay), checked by the strict loader before it is saved.
+
+    ``renamed`` (old, new text) also renames the statement in every saved mapping (``[[sources]]``),
+    which names statements by their text."""
     def change(text: str) -> str:
         import tomlkit  # only when statements are saved
 
         document = tomlkit.parse(text)
+        if renamed is not None:
+            old, new = renamed
+            for source in document.get("sources", []):
+                mapped = source.get("statements")
+                if mapped is not None and old in mapped:
+                    mapped[new] = mapped.pop(old)
         entries = tomlkit.aot()
         for statement in statements:
             entry = tomlkit.table()

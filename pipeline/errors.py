@@ -110,6 +110,11 @@ WORDINGS: dict[str, Wording] = {
         "writable for the dashboard, or add the [[sources]] entry by hand",
         "{refused}: cannot write the settings file in {folder} ({problem}); ask an admin to "
         "make the folder writable for the dashboard"),
+    "date order guessed": Wording(
+        "dates read as month/day, as nothing in the file says which: 11/12/2020 = 12 November 2020; set "
+        'date_order = "DMY" in review_pulse.toml if they are day/month (or "MDY" to confirm)',
+        "dates read as month/day, as nothing in the file says which: 11/12/2020 = 12 November 2020; if they "
+        "are day/month, ask an admin to set the date order to day/month in the settings file"),
     "no sheets": Wording(
         "no sheets are configured: add [[sheets]] entries (kind, key, worksheet) to review_pulse.toml",
         "no sheets are configured: an admin lists them in review_pulse.toml (README, Google Sheets)"),

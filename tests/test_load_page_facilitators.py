@@ -26,6 +26,7 @@ from core.errors import Worded, for_page
 from core.settings import Settings, Statement, load_settings
 from core.words import count_text
 from dashboard.loading_ui import where_rows_went
+from pipeline.app_loading import BrowserLoadError, save_statements, statements_with
 from pipeline.cli import main as pipeline_main
 from pipeline.errors import WORDINGS, SourceFileError, worded
 from pipeline.mapping import header_below_title, header_choices, proposed_time_column, shares_no_words
@@ -42,7 +43,7 @@ S = Settings()
 STATEMENTS = list(S.statement_texts)
 AS_DETECTED = "(as detected)"
 # Words of the CLI and the settings file that a page never shows (issue #24 item 6).
-CLI_WORDS = ("--", "[[", "scale_max", "_column", "max_series_values")
+CLI_WORDS = ("--", "[[", "scale_max", "_column", "max_series_values", "date_order")
 
 pytestmark = pytest.mark.usefixtures("apptest_like_a_server")
 
@@ -233,15 +234,19 @@ def test_an_editor_adds_a_statement_and_the_export_loads_onto_it(monkeypatch, tm
 def test_rename_before_anything_is_loaded_keeps_the_old_text_as_an_alias(monkeypatch, tmp_path: Path,
                                                                           db_path: Path) -> None:
     settings_file = tmp_path / "settings.toml"
-    at = open_load_page(monkeypatch, db_path, settings_file)
+    mapping = f'[[sources]]\nfiles = ["weekly_*.csv"]\nstatements = {{ "{STATEMENTS[0]}" = "Worth it?" }}\n'
+    at = open_load_page(monkeypatch, db_path, settings_file, mapping)
     upload(at, "pandas.csv", survey_csv(["Timestamp", PANDAS], PANDAS_ROWS))
     at.selectbox(key="rename_statement_old").set_value(STATEMENTS[0])  # form fields: sent by the submit button
     at.text_input(key="rename_statement_new").input("Worth the hour")
     next(b for b in at.button if b.label == "Rename").click().run()
     assert not at.exception, at.exception
-    first = tomllib.loads(settings_file.read_text())["statements"][0]
+    saved = tomllib.loads(settings_file.read_text())
+    first = saved["statements"][0]
     assert first["text"] == "Worth the hour"
     assert STATEMENTS[0] in first["aliases"]
+    assert saved["sources"][0]["statements"] == {"Worth the hour": "Worth it?"}  # the saved mapping follows
+    assert load_settings(settings_file).statement_texts[0] == "Worth the hour"
     assert at.selectbox(key="map_statement_0").label == "Worth the hour"
 
 
@@ -252,6 +257,19 @@ def test_rename_is_off_once_answers_are_stored(monkeypatch, tmp_path: Path, demo
     with duckdb.connect(str(demo_db), read_only=True) as con:
         stored = con.execute("SELECT count(*) FROM answers").fetchone()[0]
     assert f"{stored:,} answers are stored" in page_text(at)
+
+
+@pytest.mark.parametrize(("text", "refusal"), [
+    (STATEMENTS[0].upper() + "!", "the statement was not saved: "),  # the same text as one there: strict loader
+    ("   ", "the statement was not saved: write its text"),
+])
+def test_a_statement_the_settings_would_refuse_is_not_saved(tmp_path: Path, text: str, refusal: str) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text("min_group_size = 5\n")
+    with pytest.raises(BrowserLoadError) as caught:
+        save_statements(path, statements_with(Settings(), text))
+    assert str(caught.value).startswith(refusal)
+    assert path.read_text() == "min_group_size = 5\n"
 
 
 @pytest.mark.parametrize(("header", "aliases", "warned"), [
@@ -345,6 +363,9 @@ ROWS = [["2026-03-04 16:0%d" % i, "4", "5", "4", "3", f"series {i}"] for i in ra
      {"map_time": "Logged (UTC)", "map_header_rows": 2}, None),
     ("answers beyond 5", survey_csv(["Timestamp", STATEMENTS[0]], [["2026-03-04 16:00", "7"], ["2026-03-04 16:01", "6"]]),
      {}, "pick 1–7 in the Answer scale box"),
+    ("date order guessed", survey_csv(["Timestamp", *STATEMENTS], [[f"03/04/2026 16:0{i}", "4", "4", "4", "4"]
+                                                                   for i in range(5)]),
+     {}, "ask an admin to set the date order"),
 ])
 def test_the_page_never_shows_cli_words(monkeypatch, tmp_path: Path, db_path: Path, name: str, data: bytes,
                                         pick: dict, shown: str | None) -> None:
