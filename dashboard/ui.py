@@ -105,9 +105,11 @@ def ingest_command(db_path: Path) -> str:
 LOAD_DATA_PAGE = "pages/load_data.py"
 
 
-def load_data_link(label: str = "Load data") -> None:
-    """The way to the Load data page from an empty state (it tells a viewer who may not load what to do)."""
-    st.page_link(LOAD_DATA_PAGE, label=label, icon=":material/upload_file:")
+def load_data_link(label: str = "Load data", kind: str | None = None) -> None:
+    """The way to the Load data page from an empty state (it tells a viewer who may not load what to do);
+    ``kind`` picks what the page offers to upload (its "What are you loading?")."""
+    st.page_link(LOAD_DATA_PAGE, label=label, icon=":material/upload_file:",
+                 query_params={"kind": kind} if kind else None)
 
 
 def require_data(view: DataView) -> bool:

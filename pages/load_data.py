@@ -26,7 +26,9 @@ if not loading_ui.may_load(settings):
 
 loading_ui.show_interrupted_load()
 st.subheader("Upload exports")
-kind = st.segmented_control("What are you loading?", list(UPLOAD_KINDS), key="upload_kind", default="surveys",
+linked_kind = st.query_params.get("kind")  # a link from an empty page, e.g. Attendance's "Load attendance"
+kind = st.segmented_control("What are you loading?", list(UPLOAD_KINDS), key="upload_kind",
+                            default=linked_kind if linked_kind in UPLOAD_KINDS else "surveys",
                             format_func=lambda k: UPLOAD_KINDS[k].label) or "surveys"
 limit_mb = st.get_option("server.maxUploadSize")
 files = st.file_uploader(

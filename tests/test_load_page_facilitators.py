@@ -425,7 +425,11 @@ def test_an_empty_attendance_page_links_to_load_data(monkeypatch, tmp_path: Path
     assert not at.exception, at.exception
     assert any("No attendance in this period" in i.value for i in at.info)
     links = [link.proto for link in at.get("page_link")]
-    assert any(link.page.endswith("load_data.py") or "load_data" in link.page for link in links), links
+    assert any("load_data" in link.page and link.query_string == "kind=attendance" for link in links), links
+    at.query_params["kind"] = "attendance"  # what the link opens
+    at.switch_page("pages/load_data.py").run()
+    assert not at.exception, at.exception
+    assert at.get("file_uploader")[0].proto.label.startswith("Attendance")
 
 
 # --- item 14: plurals, .gitignore, ZIP dates ------------------------------------------------
