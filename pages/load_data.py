@@ -38,6 +38,7 @@ files = st.file_uploader(
 )
 st.caption(f"Up to {limit_mb} MB per file. Files are read for this load only, then deleted; they are never served back.")
 
+
 def run_days(outcome: object) -> list | None:
     """The days the finished run's rows are on (None when nothing was loaded)."""
     if isinstance(outcome, BrowserLoadError):
