@@ -126,7 +126,7 @@ def themes_from_toml(raw: object, where: str) -> tuple[FeedbackTheme, ...]:
             raise ValueError(f"{key} must be a table with 'name' and 'keywords'")
         unknown = set(body) - {"name", "keywords"}
         if unknown:
-            raise ValueError(f"{key}: unknown key(s) {', '.join(sorted(unknown))} (use 'name' and 'keywords')")
+            raise ValueError(f"{key}: unknown {'key' if len(unknown) == 1 else 'keys'} {', '.join(sorted(unknown))} (use 'name' and 'keywords')")
         keywords = body.get("keywords", list(themes[theme_id].keywords) if theme_id in themes else None)
         if not isinstance(keywords, list) or not all(isinstance(k, str) and k.strip() for k in keywords):
             raise ValueError(f"{key}: 'keywords' must be a list of non-empty strings")

@@ -78,7 +78,7 @@ def _source_from(raw: object, where: str) -> SourceMapping:
         raise SettingsError(f"{where}: each [[sources]] entry must be a table")
     unknown = sorted(set(raw) - _SOURCE_KEYS)
     if unknown:
-        raise SettingsError(f"{where}: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(_SOURCE_KEYS))})")
+        raise SettingsError(f"{where}: unknown {'key' if len(unknown) == 1 else 'keys'} {', '.join(unknown)} (known: {', '.join(sorted(_SOURCE_KEYS))})")
 
     def strings(key: str) -> tuple[str, ...]:
         value = raw.get(key, [])

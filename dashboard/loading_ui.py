@@ -8,20 +8,27 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from pipeline.app_loading import BrowserLoadError, BrowserMapping, column_headers, load_outcome
+from pipeline.app_loading import (
+    BrowserLoadError, BrowserMapping, column_headers, load_outcome, save_statements, statements_with,
+)
 from pipeline.ingest import IngestResult
 from pipeline.isolated_load import CANCELLED, IsolatedLoadError, RunningLoad
 from pipeline.private_dirs import sweep_stale_folders
+from pipeline.mapping import unrelated_mappings
 from pipeline.preview import InspectReport
+from review_pulse.view import quarters_of_days
 from core.plain_text import markdown_literal
 from dashboard import ui
 from core.access import may_load_data
+from core.errors import for_page
 from core.settings import Settings
+from core.words import count_text
 
 AS_DETECTED = "(as detected)"
 SCALES = (5, 7, 10)
@@ -35,7 +42,7 @@ def may_load(settings: Settings) -> bool:
     return may_load_data(settings, True, str(st.user.get("email") or ""), st.user.get("email_verified"))
 
 
-def show_preview(report: InspectReport, display_name: dict[str, str]) -> None:
+def show_preview(report: InspectReport, display_name: dict[str, str], settings: Settings) -> None:
     """What loading would do, per table: tool, mapping, usable rows, first rejects, columns not stored."""
     for result in report.results:
         name = _shown_source(result.source, display_name)
@@ -44,7 +51,7 @@ def show_preview(report: InspectReport, display_name: dict[str, str]) -> None:
             if result.report is not None:
                 mapping = result.report
                 st.caption(markdown_literal(
-                    f"{mapping.tool or 'Generic export'} · {mapping.layout} layout · {mapping.header_rows} header row(s)"
+                    f"{mapping.tool or 'Generic export'} · {mapping.layout} layout · {count_text(mapping.header_rows, 'header row')}"
                     f" · answers 1–{mapping.scale_max}"))
                 cols = st.columns(2)
                 cols[0].metric("Usable rows", f"{result.usable_rows:,}")
@@ -64,20 +71,28 @@ def show_preview(report: InspectReport, display_name: dict[str, str]) -> None:
                 if result.unused_columns:
                     st.caption("Columns not stored (not mapped; their values are never read into the database):")
                     st.text(", ".join(result.unused_columns))
+                for line in unrelated_mappings([(s, c) for s, c, _how in mapping.statement_columns], settings):
+                    st.warning(markdown_literal(line), icon=":material/warning:")
                 for line in [*mapping.suggestions, *mapping.notes]:
-                    st.caption(markdown_literal(line))
+                    st.caption(markdown_literal(for_page(line)))
             if result.error:
-                st.error(markdown_literal(_with_names(result.error, display_name)))
-                st.caption("Pick the right columns under *Fix the mapping* below, or name them in review_pulse.toml.")
+                st.error(markdown_literal(_with_names(for_page(result.error), display_name)))
     for line in report.skipped:
-        st.caption(markdown_literal(_with_names(line, display_name)))
+        st.caption(markdown_literal(_with_names(for_page(line), display_name)))
+
+
+def picked_header_rows() -> int | None:
+    """The "Header rows at the top" box's value (None: as detected), read before the boxes are drawn."""
+    value = st.session_state.get("map_header_rows", AS_DETECTED)
+    return None if value == AS_DETECTED else int(value)
 
 
 def forget_stale_picks(paths: list[Path]) -> list[str]:
-    """The uploads' headers; a box holding a header of an earlier upload goes back to "as detected"."""
+    """The uploads' headers, as the header-rows box reads them (below a title row when as detected);
+    a box holding a header the uploads do not have goes back to "as detected"."""
     headers: list[str] = []
     for path in paths:
-        headers.extend(h for h in column_headers(path) if h not in headers)
+        headers.extend(h for h in column_headers(path, picked_header_rows()) if h not in headers)
     for key in list(st.session_state):
         if str(key).startswith("map_") and key not in ("map_header_rows", "map_scale") \
                 and st.session_state[key] not in (AS_DETECTED, *headers):
@@ -85,15 +100,18 @@ def forget_stale_picks(paths: list[Path]) -> list[str]:
     return headers
 
 
-def mapping_boxes(headers: list[str], settings: Settings, report: InspectReport, expanded: bool) -> None:
+def mapping_boxes(headers: list[str], settings: Settings, report: InspectReport, expanded: bool,
+                  proposed_time: str | None = None) -> None:
     """Select boxes for the time, statement, feedback and series columns, header rows and scale.
 
-    Each box starts at "as detected" and names what detection found, from ``report``.
+    Each box starts at "as detected" and names what detection found, from ``report``; the time
+    box names ``proposed_time`` when the preview found nothing (no statement matched yet).
     """
     found = next((r.report for r in report.results if r.report is not None), None)
     detected = {} if found is None else {statement: column for statement, column, _how in found.statement_columns}
     if found is not None:
         detected |= {"time": found.time_column, "feedback": found.feedback_column, "series": found.series_column}
+    detected.setdefault("time", proposed_time)
     options = [AS_DETECTED, *headers]
     with st.expander("Fix the mapping", expanded=expanded, icon=":material/tune:"):
         st.caption("Pick a column where detection is wrong or missing; the preview updates.")
@@ -104,7 +122,8 @@ def mapping_boxes(headers: list[str], settings: Settings, report: InspectReport,
         _pick("Review series", options, "map_series", detected.get("series"))
         cols = st.columns(2)
         cols[0].selectbox("Header rows at the top", [AS_DETECTED, 1, 2, 3, 4, 5], key="map_header_rows",
-                                        help="Qualtrics exports have 3, SurveyMonkey 2")
+                          help="Qualtrics exports have 3, SurveyMonkey 2; a title row above the header counts as "
+                               "one. The boxes above offer the cells of these rows.")
         cols[1].selectbox("Answer scale", SCALES, key="map_scale", format_func=lambda n: f"1–{n}",
                           help="7- and 10-point answers are rescaled onto 1–5; the answers as given are kept")
 
@@ -117,10 +136,10 @@ def mapping_from_state(settings: Settings) -> BrowserMapping:
 
     statements = tuple((statement, picked(f"map_statement_{index}"))
                        for index, statement in enumerate(settings.statement_texts) if picked(f"map_statement_{index}"))
-    header_rows = picked("map_header_rows")
+    header_rows = picked_header_rows()
     return BrowserMapping(
         time_column=picked("map_time"), statements=statements, feedback_column=picked("map_feedback"),
-        series_column=picked("map_series"), header_rows=None if header_rows is None else int(header_rows),
+        series_column=picked("map_series"), header_rows=header_rows,
         scale_max=int(st.session_state.get("map_scale", 5)),
     )
 
@@ -183,13 +202,36 @@ def sweep_stale_uploads_at_start(older_than_seconds: int) -> int:
     return len(sweep_stale_folders(older_than_seconds))
 
 
-def show_run(outcome: IngestResult | BrowserLoadError, display_name: dict[str, str]) -> None:
-    """The run summary, or the one-line reason nothing was loaded."""
+def show_run(outcome: IngestResult | BrowserLoadError, display_name: dict[str, str],
+             days: list[date] | None = None, fiscal_start_month: int = 1) -> None:
+    """The run summary and where its rows went (``days``: the run's days), or the one-line reason
+    nothing was loaded."""
     if isinstance(outcome, BrowserLoadError):
-        st.error(markdown_literal("Nothing was loaded: " + _with_names(str(outcome), display_name)))
+        st.error(markdown_literal("Nothing was loaded: " + _with_names(for_page(outcome), display_name)))
         return
     st.success(f"Loaded: run {outcome.run_id}. Every page shows the new data now.")
-    st.text(_with_names("\n".join(outcome.lines()), display_name))
+    if days:
+        quarters = quarters_of_days(days, fiscal_start_month)
+        st.markdown(markdown_literal(where_rows_went(days, [q.label for q in quarters])))
+        st.page_link(OPENED_AFTER_LOAD, label=f"Open {quarters[0].label}", icon=":material/arrow_forward:",
+                     query_params={"quarter": quarters[0].label})
+    elif days is not None:
+        st.markdown("No new rows: everything in these files was already loaded.")
+    st.text(_with_names("\n".join(for_page(line) for line in outcome.lines()), display_name))
+
+
+OPENED_AFTER_LOAD = "pages/overview.py"
+DAYS_LISTED = 8
+
+
+def where_rows_went(days: list[date], quarters: list[str]) -> str:
+    """"Rows went to 2 days, 2026-03-04 and 2026-03-05, in 2026-Q1." (the first and last days past eight)."""
+    if len(days) <= DAYS_LISTED:
+        listed = ", ".join(f"{d:%Y-%m-%d}" for d in days[:-1]) + (" and " if len(days) > 1 else "") + f"{days[-1]:%Y-%m-%d}"
+    else:
+        listed = f"{days[0]:%Y-%m-%d} to {days[-1]:%Y-%m-%d}"
+    within = ", ".join(quarters[:-1]) + (" and " if len(quarters) > 1 else "") + quarters[-1]
+    return f"Rows went to {count_text(len(days), 'day')}, {listed}, in {within}."
 
 
 def _shown_source(source: str, display_name: dict[str, str]) -> str:
@@ -201,3 +243,48 @@ def _with_names(text: str, display_name: dict[str, str]) -> str:
     for path, name in display_name.items():
         text = text.replace(path, name)
     return text
+
+
+STATEMENT_SAVED = "statement_saved"  # session key: the line saying what was saved, shown after the rerun
+
+
+def statements_editor(settings: Settings, settings_file: Path, answers_stored: int) -> None:
+    """Add a statement of the survey's own, or rename one, written to the settings file at once.
+
+    Renaming is offered only before any answer is stored: stored answers keep the text they were
+    loaded under, and a renamed statement would no longer show them.
+    """
+    saved = st.session_state.pop(STATEMENT_SAVED, None)
+    with st.expander("Your statements", icon=":material/edit_note:", expanded=bool(saved)):
+        if saved:
+            st.success(markdown_literal(saved))
+        st.caption("Columns map onto these statements. If your survey asks something else, add it here "
+                   f"(saved to {settings_file.name} for every page and the command line), then pick its column "
+                   "under Fix the mapping.")
+        st.dataframe(pd.DataFrame([(s.text, ", ".join(s.aliases)) for s in settings.statements],
+                                  columns=["Statement", "Also matches"]), hide_index=True, width="stretch")
+        with st.form("add_statement", clear_on_submit=True):
+            text = st.text_input("New statement", key="new_statement_text", max_chars=300,
+                                 placeholder="e.g. How satisfied are you with the review?")
+            aliases = st.text_area("Other wordings of it in exports (optional, one per line)",
+                                   key="new_statement_aliases", max_chars=2000, height=80)
+            add = st.form_submit_button("Add statement", icon=":material/add:")
+        with st.form("rename_statement"):
+            old = st.selectbox("Rename a statement", settings.statement_texts, key="rename_statement_old")
+            new = st.text_input("New text", key="rename_statement_new", max_chars=300)
+            rename = st.form_submit_button("Rename", icon=":material/edit:", disabled=answers_stored > 0)
+            if answers_stored:
+                st.caption(f"Renaming is for a survey with nothing loaded yet: {count_text(answers_stored, 'answer')} "
+                           "are stored under the current texts. Add a new statement instead.")
+    try:
+        if add:
+            save_statements(settings_file, statements_with(settings, text, aliases.splitlines()))
+            st.session_state[STATEMENT_SAVED] = f"Added the statement {' '.join(text.split())!r}."
+            st.rerun()
+        if rename and not answers_stored:
+            save_statements(settings_file, statements_with(settings, new, replacing=old), renamed=(old, " ".join(new.split())))
+            st.session_state[STATEMENT_SAVED] = (f"Renamed {old!r} to {' '.join(new.split())!r}; "
+                                                 "the old text still matches a column.")
+            st.rerun()
+    except BrowserLoadError as exc:
+        st.error(markdown_literal(for_page(exc)))

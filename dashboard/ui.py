@@ -25,6 +25,7 @@ from core.store import data_version
 
 ALL_SERIES = "All series"
 VIEW_KEY = "review_pulse_view"
+QUARTER_IN_URL = "quarter_in_url"  # the quarter this session last wrote to the URL
 RETRO_PACK_KEY = "retro_pack_built"  # (period, series, data version) and the ZIP's bytes
 _LOGGER = logging.getLogger(__name__)
 
@@ -54,6 +55,11 @@ def sidebar_filters(db_path: Path, settings: Settings) -> DataView:
     scoped = cached_view(db_path, ALL_TIME_PERIOD, series, settings)
     periods = scoped.periods()
     labels = [p.label for p in periods] + [ALL_TIME]
+    linked = st.query_params.get("quarter")
+    if linked and linked != st.session_state.get(QUARTER_IN_URL):
+        # A link (st.page_link with a quarter, e.g. from Load data) asked for a quarter the session
+        # did not write: it wins over the quarter picked before.
+        st.session_state.pop("quarter", None)
     if st.session_state.get("quarter") not in labels:
         wanted = parse_period(st.query_params.get("quarter"), settings.fiscal_year_start_month)
         if wanted is not None and wanted.label not in labels:
@@ -71,7 +77,7 @@ def sidebar_filters(db_path: Path, settings: Settings) -> DataView:
     )
     period = parse_period(st.session_state["quarter"], settings.fiscal_year_start_month) or ALL_TIME_PERIOD
 
-    st.query_params["quarter"] = period.label
+    st.query_params["quarter"] = st.session_state[QUARTER_IN_URL] = period.label
     if series is not None:
         st.query_params["series"] = series
     elif "series" in st.query_params:
@@ -96,6 +102,16 @@ def ingest_command(db_path: Path) -> str:
     return f"python -m pipeline ingest --db {shlex.quote(str(db_path))} --surveys SURVEY.csv --attendance ATTENDANCE.csv"
 
 
+LOAD_DATA_PAGE = "pages/load_data.py"
+
+
+def load_data_link(label: str = "Load data", kind: str | None = None) -> None:
+    """The way to the Load data page from an empty state (it tells a viewer who may not load what to do);
+    ``kind`` picks what the page offers to upload (its "What are you loading?")."""
+    st.page_link(LOAD_DATA_PAGE, label=label, icon=":material/upload_file:",
+                 query_params={"kind": kind} if kind else None)
+
+
 def require_data(view: DataView) -> bool:
     """Show what to do when there is nothing to show; True when the page can draw."""
     status = view.status()
@@ -105,6 +121,7 @@ def require_data(view: DataView) -> bool:
         st.info(f"No database yet at {markdown_literal(view.db_path)}. Load your survey export and attendance with:")
         st.code(ingest_command(view.db_path), language="bash", wrap_lines=True)
         st.caption("Or try the demo data: `python -m pipeline demo`")
+        load_data_link("Or upload your exports on Load data")
     elif status.state == "empty" and status.detail:
         st.info(f"The database holds {status.detail}, but no survey responses or meetings yet: the pages take "
                 "their quarters and review series from those. Load your survey export and attendance with:")
@@ -112,6 +129,7 @@ def require_data(view: DataView) -> bool:
     elif status.state == "empty":
         st.info("The database has no survey responses or meetings yet. Load some with:")
         st.code(ingest_command(view.db_path), language="bash", wrap_lines=True)
+        load_data_link("Or upload your exports on Load data")
     else:
         show_damaged_database(view.db_path, status.detail)
     return False

@@ -6,7 +6,7 @@ import streamlit as st
 
 from core.plain_text import markdown_literal
 from dashboard import ui
-from review_pulse import action_report
+from review_pulse import action_report, figures
 from core.links import markdown_destination, safe_link
 
 OPEN_SHOWN = 100  # the CSV holds them all
@@ -97,4 +97,4 @@ else:
     )
     ui.csv_download(lambda: action_report.review_health_rows(view), "actions-per-review")
 if hidden:
-    st.caption(f"{hidden} review week(s) hidden ({ui.suppressed_text(settings)}).")
+    st.caption(f"{figures.count_text(hidden, 'review week')} hidden ({ui.suppressed_text(settings)}).")

@@ -13,8 +13,10 @@ ui.data_caption(view)
 
 rows = view.weekly_attendance()
 if rows.empty:
-    st.info("No attendance in this period. Load the attendance sheet with "
-            "`python -m pipeline ingest --attendance-sheet KEY_OR_URL --worksheet NAME`.")
+    st.info("No attendance in this period" + (f" for {view.series}" if view.series else "")
+            + ". Upload the attendance export on Load data (What are you loading? Attendance), or from the "
+            "command line: `python -m pipeline ingest --attendance-sheet KEY_OR_URL --worksheet NAME`.")
+    ui.load_data_link("Load attendance", kind="attendance")
     st.stop()
 
 h = view.headline()

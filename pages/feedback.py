@@ -5,7 +5,7 @@ import streamlit as st
 from core.feedback_themes import SENTIMENTS, fingerprint
 from core.plain_text import markdown_literal
 from dashboard import ui
-from review_pulse import feedback_report
+from review_pulse import feedback_report, figures
 from review_pulse.feedback_summary import FeedbackData, theme_names
 
 PAGE_SIZE = 50  # answers per "Show more"; search narrows, the CSV holds them all
@@ -21,7 +21,7 @@ minimum = settings.min_group_size
 names = theme_names(settings.feedback_themes)
 hidden = view.hidden_feedback_count()
 if hidden:
-    st.caption(f"{hidden} answer(s) from weeks with {ui.suppressed_text(settings)} are hidden for anonymity.")
+    st.caption(f"{figures.count_text(hidden, 'answer')} from weeks with {ui.suppressed_text(settings)} are hidden for anonymity.")
 
 stored_fingerprint, not_analysed = data.analysis_state()
 if not settings.analyse_feedback:

@@ -3,12 +3,13 @@
 import streamlit as st
 
 from pipeline.app_loading import (
-    UPLOAD_KINDS, Upload, failed_since, file_pattern, last_sheet_sync, preview_surveys, remember_mapping, saved_uploads,
-    start_sheet_sync, start_upload_load,
+    UPLOAD_KINDS, BrowserLoadError, Upload, failed_since, file_pattern, last_sheet_sync, preview_surveys, proposed_time,
+    remember_mapping, saved_uploads, start_sheet_sync, start_upload_load,
 )
 from core.plain_text import markdown_literal
 from dashboard import loading_ui, ui
 from core.run_log import failed_runs
+from core.words import count_text
 from core.settings import settings_path
 
 view = ui.current_view()
@@ -25,7 +26,9 @@ if not loading_ui.may_load(settings):
 
 loading_ui.show_interrupted_load()
 st.subheader("Upload exports")
-kind = st.segmented_control("What are you loading?", list(UPLOAD_KINDS), key="upload_kind", default="surveys",
+linked_kind = st.query_params.get("kind")  # a link from an empty page, e.g. Attendance's "Load attendance"
+kind = st.segmented_control("What are you loading?", list(UPLOAD_KINDS), key="upload_kind",
+                            default=linked_kind if linked_kind in UPLOAD_KINDS else "surveys",
                             format_func=lambda k: UPLOAD_KINDS[k].label) or "surveys"
 limit_mb = st.get_option("server.maxUploadSize")
 files = st.file_uploader(
@@ -34,6 +37,16 @@ files = st.file_uploader(
     help="The same files `python -m pipeline ingest` reads: CSV, TSV, TXT or XLSX exports",
 )
 st.caption(f"Up to {limit_mb} MB per file. Files are read for this load only, then deleted; they are never served back.")
+
+
+def run_days(outcome: object) -> list | None:
+    """The days the finished run's rows are on (None when nothing was loaded)."""
+    if isinstance(outcome, BrowserLoadError):
+        return None
+    return view.run_days(outcome.run_id)
+
+
+answers_stored = view.table_counts()["answers"] if view.status().state in ("ready", "empty") else 0
 
 if files:
     uploads = [Upload(f.name, f.getvalue()) for f in files]
@@ -45,8 +58,10 @@ if files:
             headers = loading_ui.forget_stale_picks(paths)
             mapping = loading_ui.mapping_from_state(settings)
             report = preview_surveys(paths, settings, mapping)
-            loading_ui.show_preview(report, names)
-            loading_ui.mapping_boxes(headers, settings, report, expanded=not report.ok or not mapping.is_empty)
+            loading_ui.show_preview(report, names, settings)
+            loading_ui.mapping_boxes(headers, settings, report, expanded=not report.ok or not mapping.is_empty,
+                                     proposed_time=proposed_time(paths))
+            loading_ui.statements_editor(settings, settings_path(settings), answers_stored)
             ready = report.ok
             remember = st.checkbox("Remember this mapping for the next exports of this survey",
                                    disabled=mapping.is_empty, key="remember_mapping")
@@ -65,14 +80,14 @@ if files:
                 return start_upload_load(view.db_path, settings, kind, paths, mapping)
 
             outcome = loading_ui.run_with_status("Loading…", start, view.db_path, [f"upload {u.name}" for u in uploads])
-            loading_ui.show_run(outcome, names)
+            loading_ui.show_run(outcome, names, run_days(outcome), settings.fiscal_year_start_month)
 else:
     st.info("Drop the export you downloaded after the review. You will see how it will be read before anything is loaded.")
 
 st.subheader("Sync from Google Sheets")
 if not settings.sheets:
-    st.caption("No sheets are configured. Add `[[sheets]]` entries (kind, key, worksheet) to review_pulse.toml "
-               "to sync them here or with `python -m pipeline sync`.")
+    st.caption("No sheets are configured. An admin lists them in review_pulse.toml (see the README, Google "
+               "Sheets); they are then synced here.")
 else:
     st.dataframe([{"Kind": s.kind, "Sheet": s.key, "Worksheet": s.worksheet or "(first tab)"} for s in settings.sheets],
                  hide_index=True, width="stretch")
@@ -84,8 +99,8 @@ else:
         st.warning(markdown_literal("Last sync failed: " + failure))
     if st.button("Sync now", icon=":material/sync:"):
         def sync():  # noqa: ANN202
-            st.write(f"Reading {len(settings.sheets)} sheet(s) and loading them in one transaction…")
+            st.write(f"Reading {count_text(len(settings.sheets), 'sheet')} and loading them in one transaction…")
             return start_sheet_sync(view.db_path, settings)
 
         outcome = loading_ui.run_with_status("Syncing…", sync, view.db_path, [f"sheet {s.key}" for s in settings.sheets])
-        loading_ui.show_run(outcome, {})
+        loading_ui.show_run(outcome, {}, run_days(outcome), settings.fiscal_year_start_month)

@@ -5,7 +5,7 @@ import shlex
 import streamlit as st
 
 from dashboard import ui
-from review_pulse import talking_points_report
+from review_pulse import figures, talking_points_report
 
 view = ui.current_view()
 st.title("Talking points")
@@ -61,7 +61,7 @@ if themes.empty:
             "then load the polls again; the ingest summary lists the options that matched none.")
 else:
     trends = themes[themes["trend"]]
-    st.caption(f"{len(trends)} of {len(themes)} theme(s) came up in 3 or more reviews this period (a trend).")
+    st.caption(f"{len(trends)} of {figures.count_text(len(themes), 'theme')} came up in 3 or more reviews this period (a trend).")
     ui.show_chart(talking_points_report.recurring_themes, view)
     st.subheader("Theme timeline")
     ui.show_chart(talking_points_report.theme_timeline, view)
@@ -76,4 +76,4 @@ st.caption("Survey means in weeks whose most-voted point was a cross-incident th
 ui.show_chart(talking_points_report.beside_survey, view)
 hidden = view.beside_survey_hidden_weeks()
 if hidden:
-    st.caption(f"{hidden} review week(s) with {ui.suppressed_text(view.settings)} are left out for anonymity.")
+    st.caption(f"{figures.count_text(hidden, 'review week')} with {ui.suppressed_text(view.settings)} are left out for anonymity.")

@@ -35,6 +35,7 @@ from pipeline.records import Reject
 from pipeline.sources.files import RawTable, cell_text
 from pipeline.sources.json_files import JsonDocument
 from core.links import safe_link
+from core.words import count_text
 from core.settings import Settings, normalise_header
 
 OPEN, DONE, DROPPED = "open", "done", "dropped"
@@ -308,7 +309,7 @@ class _Builder:
             first = parsed.rejects[0]
             raise ActionsFormatError(
                 parsed.source,
-                f"no usable action in {rows_seen} row(s) of this {parsed.format} export "
+                f"no usable action in {count_text(rows_seen, 'row')} of this {parsed.format} export "
                 f"(first: line {first.line}: {first.reason}); fix those rows and load it again",
             )
         return parsed

@@ -22,14 +22,16 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
+from pipeline.errors import worded
 from pipeline.ingest import IngestRequest, IngestResult, sheets_request
 from pipeline.isolated_load import IsolatedLoadError, LoadLimits, RunningLoad
 from pipeline.private_dirs import UPLOAD_PREFIX, private_folder, sweep_stale_folders
+from pipeline.mapping import header_choices, proposed_time_column
 from pipeline.preview import InspectReport, inspect_paths
-from pipeline.sources.files import read_table, read_tabs
-from core.errors import UserFacingError
+from pipeline.sources.files import RawTable, read_table, read_tabs
+from core.errors import UserFacingError, Worded, one_line
 from core.run_log import record_failed_run
-from core.settings import Settings, SettingsError, SourceMapping, load_settings
+from core.settings import Settings, SettingsError, SourceMapping, Statement, load_settings
 
 
 @dataclass(frozen=True)
@@ -138,17 +140,81 @@ def preview_surveys(paths: Sequence[Path], settings: Settings, mapping: BrowserM
     return inspect_paths(list(paths), scoped)
 
 
-def column_headers(path: Path) -> list[str]:
-    """The header cells of a file's first table (of every tab of a workbook), for the select boxes."""
+def _tables(path: Path) -> list[RawTable]:
     try:
         tabs = read_tabs(path)
-        tables = [read_table(path)] if tabs is None else [t.table for t in tabs if t.table is not None]
+        return [read_table(path)] if tabs is None else [t.table for t in tabs if t.table is not None]
     except UserFacingError:
         return []
+
+
+def column_headers(path: Path, header_rows: int | None = None) -> list[str]:
+    """The header cells of a file's table (of every tab of a workbook), for the select boxes:
+    the real header below a title row, or the cells of the header rows picked on the page."""
     headers: list[str] = []
-    for table in tables:
-        headers.extend(h for h in table.header if h and h not in headers)
+    for table in _tables(path):
+        headers.extend(h for h in header_choices(table, header_rows) if h not in headers)
     return headers
+
+
+def proposed_time(paths: Sequence[Path]) -> str | None:
+    """The time column detection takes in the first file that has one, named even when no
+    statement matched yet (the preview then shows it in the Submission time box)."""
+    for path in paths:
+        for table in _tables(path):
+            found = proposed_time_column(table)
+            if found:
+                return found
+    return None
+
+
+# --- the survey's own statements -------------------------------------------------------------
+
+
+def statements_with(settings: Settings, text: str, aliases: Sequence[str] = (), replacing: str | None = None
+                    ) -> tuple[Statement, ...]:
+    """The statements after adding one (``replacing`` None) or renaming ``replacing`` to ``text``.
+
+    A renamed statement keeps its aliases and gains its old text as one, so next week's export,
+    whose header is still the old text, maps the same. The strict loader checks the result.
+    """
+    text = " ".join(str(text).split())
+    if not text:
+        raise BrowserLoadError("the statement was not saved: write its text")
+    aliases = tuple(a for a in (" ".join(str(a).split()) for a in aliases) if a)
+    if replacing is None:
+        return (*settings.statements, Statement(text, aliases))
+    return tuple(Statement(text, tuple(dict.fromkeys((*s.aliases, s.text, *aliases)))) if s.text == replacing else s
+                 for s in settings.statements)
+
+
+def save_statements(settings_path: Path, statements: Sequence[Statement], renamed: tuple[str, str] | None = None) -> None:
+    """Write the statements as the settings file's ``[[statements]]`` (the whole list: a file that
+    named none had the defaults, which stay), checked by the strict loader before it is saved.
+
+    ``renamed`` (old, new text) also renames the statement in every saved mapping (``[[sources]]``),
+    which names statements by their text."""
+    def change(text: str) -> str:
+        import tomlkit  # only when statements are saved
+
+        document = tomlkit.parse(text)
+        if renamed is not None:
+            old, new = renamed
+            for source in document.get("sources", []):
+                mapped = source.get("statements")
+                if mapped is not None and old in mapped:
+                    mapped[new] = mapped.pop(old)
+        entries = tomlkit.aot()
+        for statement in statements:
+            entry = tomlkit.table()
+            entry["text"] = statement.text
+            if statement.aliases:
+                entry["aliases"] = list(statement.aliases)
+            entries.append(entry)
+        document["statements"] = entries
+        return tomlkit.dumps(document)
+
+    _rewrite_settings(settings_path, change, "the statement was not saved")
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -184,12 +250,11 @@ def load_outcome(outcome: IngestResult | IsolatedLoadError, db_path: Path,
     """A finished load's result, or its one-line failure, logged as a failed run."""
     if isinstance(outcome, IngestResult):
         return outcome
-    message = str(outcome)
     try:
-        record_failed_run(db_path, sources, message)
+        record_failed_run(db_path, sources, str(outcome))
     except OSError:
         pass
-    return BrowserLoadError(" ".join(message.split()))
+    return BrowserLoadError(one_line(Worded(str(outcome), outcome.page_message)))
 
 
 def last_sheet_sync(runs_finished: Sequence[tuple[datetime, str]]) -> datetime | None:
@@ -232,7 +297,8 @@ def remember_mapping(settings_path: Path, mapping: BrowserMapping, files_pattern
     """
     if not files_pattern.strip():
         raise BrowserLoadError("the mapping was not saved: name the files it applies to")
-    _rewrite_settings(settings_path, lambda text: _with_source(text, mapping, files_pattern.strip()))
+    _rewrite_settings(settings_path, lambda text: _with_source(text, mapping, files_pattern.strip()),
+                      "the mapping was not saved")
 
 
 def _with_source(text: str, mapping: BrowserMapping, files_pattern: str) -> str:
@@ -269,7 +335,7 @@ def _with_source(text: str, mapping: BrowserMapping, files_pattern: str) -> str:
 NEW_SETTINGS_MODE = 0o644
 
 
-def _rewrite_settings(settings_path: Path, change: Callable[[str], str]) -> None:
+def _rewrite_settings(settings_path: Path, change: Callable[[str], str], refused: str) -> None:
     """Replace the settings file with ``change(its text)``, checked by the strict loader.
 
     * A symlinked file is written at its target (the link stays a link), keeping the
@@ -301,13 +367,12 @@ def _rewrite_settings(settings_path: Path, change: Callable[[str], str]) -> None
             try:
                 load_settings(staged)
             except SettingsError as exc:
-                raise BrowserLoadError(f"the mapping was not saved: {exc}") from None
+                raise BrowserLoadError(f"{refused}: {exc}") from None
             os.replace(staged, target)
             staged = None
     except OSError as exc:
-        raise BrowserLoadError(f"the mapping was not saved: cannot write the settings file in {folder} "
-                               f"({exc.strerror or exc}); make the folder writable for the dashboard, "
-                               "or add the [[sources]] entry by hand") from None
+        raise BrowserLoadError(worded("settings folder not writable", refused=refused, folder=folder,
+                                      problem=exc.strerror or exc)) from None
     finally:
         if staged is not None:
             staged.unlink(missing_ok=True)

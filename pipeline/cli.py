@@ -18,6 +18,7 @@ from pipeline.loader import RunSummary
 from pipeline.mapping import RunOptions
 from pipeline.terminal import escaped_output, raw_stream, terminal_safe
 from core.errors import UserFacingError
+from core.words import count_text
 from core.run_log import record_failed_run
 from core.settings import Settings, SettingsError, load_settings, resolve_db_path
 
@@ -268,7 +269,7 @@ def _main(argv: list[str] | None) -> int:
             from review_pulse.retro_pack import export_quarter  # the read layer, without Streamlit
 
             written = export_quarter(db_path, settings, args.quarter, args.out, series=args.series, as_zip=args.zip)
-            print(f"Wrote {len(written)} file(s) to {args.out}")
+            print(f"Wrote {count_text(len(written), 'file')} to {args.out}")
             return 0
         if args.command == "sync":
             request = sheets_request(db_path, settings, args.timeout, args.retries)

@@ -1,8 +1,15 @@
-"""Named errors. Each one's ``str()`` is the single line the CLI prints."""
+"""Named errors, and the wording of every fix a message names.
+
+Each error's ``str()`` is the single line the CLI prints. A message whose fix differs between
+the command line (flags, ``[[sources]]`` keys) and the Load data page (which box to pick) is
+built here, from ``WORDINGS``: one entry, both wordings (core.errors.Worded).
+"""
 
 from __future__ import annotations
 
-from core.errors import UserFacingError
+from dataclasses import dataclass
+
+from core.errors import UserFacingError, Worded
 
 
 class IngestError(UserFacingError):
@@ -13,10 +20,109 @@ class SourceFileError(IngestError):
     """A whole input file cannot be read (format, encoding, missing columns)."""
 
     def __init__(self, source: str, problem: str) -> None:
-        super().__init__(f"{source}: {problem}")
+        message = problem.joined(f"{source}: ") if isinstance(problem, Worded) else f"{source}: {problem}"
+        super().__init__(message)
         self.source = source
         self.problem = problem
+
+    def __reduce__(self) -> tuple:
+        return (type(self), (self.source, self.problem))
 
 
 class StrictModeError(IngestError):
     """--strict was given and some rows were rejected."""
+
+
+@dataclass(frozen=True)
+class Wording:
+    cli: str
+    page: str
+
+
+MAPPING_BOXES = "under Fix the mapping"
+
+# Every message whose fix names a flag or a settings key. Fields are filled with str.format.
+WORDINGS: dict[str, Wording] = {
+    "time column missing": Wording(
+        "the time column {column!r} named in --time-column or [[sources]] is not in the file (headers: {headers})",
+        "the time column {column!r} is not in the file (headers: {headers}); pick another in the "
+        f"Submission time box {MAPPING_BOXES}"),
+    "no time column": Wording(
+        "no submission-time column (headers: {headers}); name it with --time-column or in [[sources]]",
+        f"no submission-time column (headers: {{headers}}); pick it in the Submission time box {MAPPING_BOXES}"),
+    "unknown statement": Wording(
+        "[[sources]] maps {statement!r}, which is not one of the configured statements; add it to 'statements' first",
+        "{statement!r} is not one of the statements; add it under Your statements first"),
+    "statement column missing": Wording(
+        "column {column!r} for statement {statement!r} (from [[sources]]) is not in the file (headers: {headers})",
+        "column {column!r} picked for statement {statement!r} is not in the file (headers: {headers}); "
+        f"pick another in that statement's box {MAPPING_BOXES}"),
+    "grid row negated": Wording(
+        "column {column!r} is a grid row {statement!r}, but its question reads as a negation: not used "
+        "(map it in [[sources]] if it is the statement)",
+        "column {column!r} is a grid row {statement!r}, but its question reads as a negation: not used "
+        f"(pick it in that statement's box {MAPPING_BOXES} if it is the statement)"),
+    "two columns answer one statement": Wording(
+        "columns {first} ({first_header!r}) and {second} ({second_header!r}) both answer {statement!r}; "
+        "map one in [[sources]] (statements = {{\"{statement}\" = \"…\"}}) or remove the other",
+        "columns {first} ({first_header!r}) and {second} ({second_header!r}) both answer {statement!r}; "
+        f"pick the right one in that statement's box {MAPPING_BOXES}"),
+    "feedback column missing": Wording(
+        "feedback column {column!r} (from [[sources]]) is not in the file (headers: {headers})",
+        "the feedback column {column!r} is not in the file (headers: {headers}); pick another in the "
+        f"free-text box {MAPPING_BOXES}"),
+    "closed answers are not feedback": Wording(
+        "column {column!r} holds a few repeated answers, not free text: not used as feedback "
+        "(name it as feedback_column in [[sources]] if it is)",
+        "column {column!r} holds a few repeated answers, not free text: not used as feedback "
+        f"(pick it in the free-text box {MAPPING_BOXES} if it is)"),
+    "series column missing": Wording(
+        "series column {column!r} (from [[sources]]) is not in the file (headers: {headers})",
+        f"the series column {{column!r}} is not in the file (headers: {{headers}}); pick another in the "
+        f"Review series box {MAPPING_BOXES}"),
+    "series is free text": Wording(
+        "column {column!r} as the review series holds {found}: it is free text, not a series; map the series "
+        "to another column or none (series_column in [[sources]] or the Load data page), or raise max_series_values",
+        "column {column!r} as the review series holds {found_page}: it is free text, not a series; pick "
+        f"another column, or none, in the Review series box {MAPPING_BOXES}"),
+    "not a survey": Wording(
+        "no survey statement columns found (wide layout needs a column per statement, e.g. {statements}; "
+        "long layout needs Time, Question and Answer columns); map them in [[sources]] or add the headers as aliases",
+        "no column answers one of the statements ({statements}); pick each statement's column in its box "
+        f"{MAPPING_BOXES}, or add your own statements under Your statements"),
+    "not a survey, suggested": Wording(
+        "no survey statement columns found (wide layout needs a column per statement, e.g. {statements}; "
+        "long layout needs Time, Question and Answer columns); column {column!r} looks like statement "
+        "{statement!r}; add it as an alias if it is",
+        "no column answers one of the statements ({statements}); column {column!r} looks like statement "
+        f"{{statement!r}}: pick it in that statement's box {MAPPING_BOXES} if it is"),
+    "looks like a statement": Wording(
+        "column {column!r} looks like statement {statement!r}; add it as an alias if it is",
+        f"column {{column!r}} looks like statement {{statement!r}}; pick it in that statement's box {MAPPING_BOXES} "
+        "if it is"),
+    "answers beyond 5": Wording(
+        "answers go up to {highest}: if this is a 1-{scale} scale, declare it with scale_max = {scale} "
+        "in a [[sources]] entry for this file (answers are then rescaled onto 1-5)",
+        "answers go up to {highest}: if this is a 1-{scale} scale, pick 1–{scale} in the Answer scale box "
+        f"{MAPPING_BOXES} (answers are then rescaled onto 1-5)"),
+    "settings folder not writable": Wording(
+        "{refused}: cannot write the settings file in {folder} ({problem}); make the folder "
+        "writable for the dashboard, or add the [[sources]] entry by hand",
+        "{refused}: cannot write the settings file in {folder} ({problem}); ask an admin to "
+        "make the folder writable for the dashboard"),
+    "date order guessed": Wording(
+        "dates read as month/day, as nothing in the file says which: 11/12/2020 = 12 November 2020; set "
+        'date_order = "DMY" in review_pulse.toml if they are day/month (or "MDY" to confirm)',
+        "dates read as month/day, as nothing in the file says which: 11/12/2020 = 12 November 2020; if they "
+        "are day/month, ask an admin to set the date order to day/month in the settings file"),
+    "no sheets": Wording(
+        "no sheets are configured: add [[sheets]] entries (kind, key, worksheet) to review_pulse.toml",
+        "no sheets are configured: an admin lists them in review_pulse.toml (README, Google Sheets)"),
+}
+
+
+def worded(kind: str, **fields: object) -> Worded:
+    """The message of this kind, in the CLI's words, carrying the page's."""
+    wording = WORDINGS[kind]
+    fields.setdefault("found_page", fields.get("found", ""))
+    return Worded(wording.cli.format(**fields), wording.page.format(**fields))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pipeline.actions import ParsedActions, parse_actions_json, parse_actions_table
 from pipeline.csv_fast_path import plan as plan_fast_csv
-from pipeline.errors import IngestError
+from pipeline.errors import IngestError, worded
 from pipeline.loader import CsvSurveyInput, RunSummary, load
 from pipeline.mapping import RunOptions, mapping_for
 from pipeline.parse.attendance import parse_attendance
@@ -91,7 +91,7 @@ class IngestResult:
 def sheets_request(db_path: Path, settings: Settings, timeout: float = 30.0, retries: int = 4) -> IngestRequest:
     """Every [[sheets]] entry of the settings: `pipeline sync` and the page's "Sync now"."""
     if not settings.sheets:
-        raise IngestError("no sheets are configured: add [[sheets]] entries (kind, key, worksheet) to review_pulse.toml")
+        raise IngestError(worded("no sheets"))
     return IngestRequest(db_path, settings, sheets=tuple(SheetRef(s.kind, s.key, s.worksheet) for s in settings.sheets),
                          google_timeout=timeout, google_retries=retries)
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from pipeline.ingest import IngestRequest, IngestResult, ingest
 from pipeline.private_dirs import SCRATCH_PREFIX, private_folder, remove_folders_of
-from core.errors import UserFacingError
+from core.errors import UserFacingError, Worded, one_line
 from core.store import remove_leftovers_of_killed_writer
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -59,7 +59,7 @@ def _child_main(folder: Path) -> None:
     try:
         outcome = ("done", ingest(request))
     except UserFacingError as exc:
-        outcome = ("failed", str(exc))
+        outcome = ("failed", Worded(str(exc), exc.page_message))  # both wordings: the page shows its own
     except MemoryError:
         outcome = ("failed", _memory_message(memory_mb))
     except Exception as exc:  # noqa: BLE001  one line for the page, never a traceback
@@ -109,7 +109,7 @@ class RunningLoad:
             except (OSError, EOFError, pickle.UnpicklingError):
                 state, value = "failed", self._died_message()
                 self._clean_up()
-            self.outcome = value if state == "done" else IsolatedLoadError(" ".join(value.split()))
+            self.outcome = value if state == "done" else IsolatedLoadError(one_line(value))
             self._remove_folder()
         elif self.elapsed > self.limits.seconds:
             self._kill()

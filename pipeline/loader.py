@@ -17,6 +17,8 @@ import duckdb
 from pipeline.actions import ParsedActions, latest_per_key
 from pipeline.parse.answers import BEYOND_SCALE
 from pipeline.csv_fast_path import CsvPlan, FastPathDeclined, StagedSurveys, stage
+from core.errors import Worded
+from core.words import count_text
 from pipeline.errors import IngestError, StrictModeError
 from pipeline.feedback_analysis import Analysis, analyse_texts, fingerprint, refresh_feedback_analysis
 from pipeline.guards import mark_demo_run, refuse_foreign_database, refuse_real_data
@@ -107,6 +109,11 @@ def _printable(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
+def prefixed(before: str, text: str) -> str:
+    """``before + text``, keeping the page wording of a Worded message."""
+    return text.joined(before) if isinstance(text, Worded) else before + text
+
+
 def report_lines(source: str, report: MappingReport) -> list[str]:
     """How one survey table was read, for the run summary, `inspect` and `--dry-run`."""
     tool = report.tool or "generic export"
@@ -120,24 +127,28 @@ def report_lines(source: str, report: MappingReport) -> list[str]:
         lines.append(f"  series <- {report.series_column!r}")
     if report.scale_max != 5:
         lines.append(f"  answers on 1-{report.scale_max}, rescaled onto 1-5 (the answers as given are kept)")
-    lines.extend(f"  suggestion: {text}" for text in report.suggestions)
-    lines.extend(f"  note: {text}" for text in report.notes)
+    lines.extend(prefixed("  suggestion: ", text) for text in report.suggestions)
+    lines.extend(prefixed("  note: ", text) for text in report.notes)
     return lines
 
 
 def unusable_message(source: str, rejects: list[Reject], report: MappingReport | None = None) -> str:
     reason, count = Counter(r.reason for r in rejects).most_common(1)[0]
-    hint = next((f" ({note})" for note in (report.notes if report else []) if "scale_max" in note), "")
-    hint = hint if f"{BEYOND_SCALE} 5" in reason else ""
-    return (f"{source}: no usable response; {len(rejects):,} row(s) rejected, most often "
-            f"({count:,}x): {reason[:200]}{hint}")
+    note = next((note for note in (report.notes if report else []) if "scale_max" in note), "")
+    start = (f"{source}: no usable response; {count_text(len(rejects), 'row')} rejected, most often "
+             f"({count:,}x): {reason[:200]}")
+    if not note or f"{BEYOND_SCALE} 5" not in reason:
+        return start
+    return note.joined(f"{start} (", ")") if isinstance(note, Worded) else f"{start} ({note})"
 
 
 def check_usable(source: str, responses: int, rejects: list[Reject], report: MappingReport | None = None) -> None:
     """A survey file with rejected rows and not one usable response fails the run (issue #10)."""
     if responses or not rejects:
         return
-    raise IngestError(unusable_message(source, rejects, report) + "; nothing was loaded")
+    message = unusable_message(source, rejects, report)
+    raise IngestError(message.joined(after="; nothing was loaded") if isinstance(message, Worded)
+                      else message + "; nothing was loaded")
 
 
 log = logging.getLogger(__name__)
@@ -247,7 +258,7 @@ def _stage_incoming(scratch_folder: Path, settings: Settings, surveys: list[Pars
         if strict and rejects:
             first = rejects[0][1]
             raise StrictModeError(
-                f"--strict: {len(rejects)} row(s) rejected, nothing loaded "
+                f"--strict: {count_text(len(rejects), 'row')} rejected, nothing loaded "
                 f"(first: {first.source_file} line {first.line}: {first.reason})"
             )
         if strict:

@@ -13,9 +13,9 @@ import functools
 import re
 from dataclasses import dataclass, field, replace
 
-from pipeline.errors import SourceFileError
+from pipeline.errors import SourceFileError, worded
 from pipeline.parse.cells import shown_headers
-from pipeline.sources.files import RawTable, dedupe_headers
+from pipeline.sources.files import RawTable, dedupe_headers, promote_header
 from pipeline.tools import GENERIC_TIME_HEADERS, ToolSignature, detect_tool
 from core.settings import Settings, SourceMapping, Statement, normalise_header
 
@@ -343,8 +343,8 @@ def find_time_column(table: RawTable, tool: ToolSignature | None, declared: str 
     if declared:
         index = _column_named(table, texts, declared)
         if index is None:
-            raise SourceFileError(table.source, f"the time column {declared!r} named in --time-column or [[sources]] "
-                                                f"is not in the file (headers: {_headers_text(table)})")
+            raise SourceFileError(table.source, worded("time column missing", column=declared,
+                                                       headers=_headers_text(table)))
         return index
     keys = [normalise_header(h) for h in table.header]
     for candidates in ((tool.time_headers if tool else ()), GENERIC_TIME_HEADERS):
@@ -352,8 +352,7 @@ def find_time_column(table: RawTable, tool: ToolSignature | None, declared: str 
             for index, key in enumerate(keys):
                 if index not in taken and key == name:
                     return index
-    raise SourceFileError(table.source, f"no submission-time column (headers: {_headers_text(table)}); "
-                                        "name it with --time-column or in [[sources]]")
+    raise SourceFileError(table.source, worded("no time column", headers=_headers_text(table)))
 
 
 def map_columns(table: RawTable, settings: Settings, declared: SourceMapping | None = None) -> ColumnMap | None:
@@ -383,12 +382,11 @@ def map_columns(table: RawTable, settings: Settings, declared: SourceMapping | N
         configured = set(settings.statement_texts)
         for statement, column in declared.statements:
             if statement not in configured:
-                raise SourceFileError(table.source, f"[[sources]] maps {statement!r}, which is not one of the "
-                                                    "configured statements; add it to 'statements' first")
+                raise SourceFileError(table.source, worded("unknown statement", statement=statement))
             index = _column_named(table, texts, column)
             if index is None:
-                raise SourceFileError(table.source, f"column {column!r} for statement {statement!r} (from [[sources]]) "
-                                                    f"is not in the file (headers: {_headers_text(table)})")
+                raise SourceFileError(table.source, worded("statement column missing", column=column, statement=statement,
+                                                           headers=_headers_text(table)))
             if index in statements and statements[index] != statement:
                 raise _two_statements(table, index, statements[index], statement, "the declared mapping")
             statements[index] = statement
@@ -409,17 +407,13 @@ def map_columns(table: RawTable, settings: Settings, declared: SourceMapping | N
         if statement in declared_statements:
             continue  # the declaration says which column it is
         if kind == "grid row" and any(is_opposite(t, statement) for t in candidates if header_key(t) != header_key(statement)):
-            grid_notes.append(f"column {table.header[index]!r} is a grid row {statement!r}, but its question "
-                              "reads as a negation: not used (map it in [[sources]] if it is the statement)")
+            grid_notes.append(worded("grid row negated", column=table.header[index], statement=statement))
             continue
         if statement in statements.values():
             other = next(i for i, s in statements.items() if s == statement)
-            raise SourceFileError(
-                table.source,
-                f"columns {other + 1} ({table.header[other]!r}) and {index + 1} ({table.header[index]!r}) "
-                f"both answer {statement!r}; map one in [[sources]] (statements = {{\"{statement}\" = \"…\"}}) "
-                "or remove the other",
-            )
+            raise SourceFileError(table.source, worded(
+                "two columns answer one statement", first=other + 1, first_header=table.header[other],
+                second=index + 1, second_header=table.header[index], statement=statement))
         statements[index] = statement
         how[index] = kind
     if not statements:
@@ -431,8 +425,8 @@ def map_columns(table: RawTable, settings: Settings, declared: SourceMapping | N
     if declared and declared.feedback_column:
         feedback = _column_named(table, texts, declared.feedback_column)
         if feedback is None:
-            raise SourceFileError(table.source, f"feedback column {declared.feedback_column!r} (from [[sources]]) "
-                                                f"is not in the file (headers: {_headers_text(table)})")
+            raise SourceFileError(table.source, worded("feedback column missing", column=declared.feedback_column,
+                                                       headers=_headers_text(table)))
     else:
         for index, candidates in enumerate(texts):
             if index in taken or not any(is_feedback_header(t, settings) for t in candidates):
@@ -443,8 +437,7 @@ def map_columns(table: RawTable, settings: Settings, declared: SourceMapping | N
             exact = any(header_key(t) == header_key(settings.feedback_question.text) for t in candidates)
             sample = [row[index] if index < len(row) else None for row in table.rows[:200]]
             if not exact and looks_like_closed_answers(sample):
-                notes.append(f"column {table.header[index]!r} holds a few repeated answers, not free text: "
-                             "not used as feedback (name it as feedback_column in [[sources]] if it is)")
+                notes.append(worded("closed answers are not feedback", column=table.header[index]))
                 continue
             feedback = index
             break
@@ -455,8 +448,8 @@ def map_columns(table: RawTable, settings: Settings, declared: SourceMapping | N
     if declared and declared.series_column:
         series = _column_named(table, texts, declared.series_column)
         if series is None:
-            raise SourceFileError(table.source, f"series column {declared.series_column!r} (from [[sources]]) "
-                                                f"is not in the file (headers: {_headers_text(table)})")
+            raise SourceFileError(table.source, worded("series column missing", column=declared.series_column,
+                                                       headers=_headers_text(table)))
     else:
         series = next((i for i, k in enumerate(normalise_header(h) for h in table.header)
                        if i not in taken and k in SERIES_HEADERS), None)
@@ -478,8 +471,7 @@ def map_columns(table: RawTable, settings: Settings, declared: SourceMapping | N
             continue
         suggested = suggestion_for(candidates, settings, mapped_statements)
         if suggested is not None:
-            suggestions.append(f"column {table.header[index]!r} looks like statement {suggested!r}; "
-                               "add it as an alias if it is")
+            suggestions.append(worded("looks like a statement", column=table.header[index], statement=suggested))
     scale_max = declared.scale_max if declared else 5
     # The top-level labels are on 1-5; a source on another scale has only its own.
     labels = {normalise_header(k): v for k, v in settings.answer_labels} if scale_max == 5 else {}
@@ -504,3 +496,86 @@ def qualtrics_status_column(table: RawTable, tool: ToolSignature | None, texts: 
         if names & {"status", "response type"}:
             return index
     return None
+
+
+# --- what the Load data page offers --------------------------------------------------------
+
+HEADER_SEARCH_ROWS = 10  # how far below the first row a real header is looked for (a title, notes above it)
+
+
+def is_unnamed(header: str) -> bool:
+    """A header the reader named because its cell was blank ("column 7")."""
+    return header.startswith("column ") and header[7:].isdigit()
+
+
+def header_below_title(table: RawTable) -> RawTable:
+    """The table with its real header when the first row is a title (Typeform and Google sheets
+    shared with a title line): a first row naming fewer than half the columns is a title, and the
+    header is the first row below it that names at least half. Otherwise the table as it is."""
+    width = len(table.header)
+    if 2 * sum(not is_unnamed(h) for h in table.header) >= width:
+        return table
+    for index, row in enumerate(table.rows[:HEADER_SEARCH_ROWS]):
+        if 2 * sum(1 for cell in row if cell is not None and str(cell).strip()) >= width:
+            return promote_header(table, index)
+    return table
+
+
+def header_choices(table: RawTable, header_rows: int | None) -> list[str]:
+    """The header cells a column can be picked by, following the page's "Header rows at the top":
+    as detected, the real header (below a title row); N, the cells of the first N rows."""
+    if header_rows is None:
+        rows: list[list[object]] = [list(header_below_title(table).header)]
+    else:
+        rows = [list(table.header), *table.rows[: max(0, header_rows - 1)]]
+    names: list[str] = []
+    for row in rows:
+        for cell in row:
+            text = "" if cell is None else str(cell).strip()
+            if text and not is_unnamed(text) and text not in names:
+                names.append(text)
+    return names
+
+
+def proposed_time_column(table: RawTable) -> str | None:
+    """The submission-time column detection would take (an exact tool or generic name, e.g.
+    "Timestamp"), found even when no column answers a statement yet; None when there is none."""
+    table = header_below_title(table)
+    tool = detect_tool([normalise_header(h) for h in table.header])
+    try:
+        return table.header[find_time_column(table, tool, None, set())]
+    except SourceFileError:
+        return None
+
+
+# A header and the statement it is mapped to should share a meaningful word; these are not.
+STOPWORDS = frozenset("""a an and are as at be been by did do does for from had has have how i in is it its
+    me my of on or our so than that the their this to was we were what when which who why will with would you
+    your yours this these those there here about did very much more most""".split())
+WORD_CHECK_MAX_CHARS = 1_000  # longer headers are cut before any regex runs
+_WORD = re.compile(r"[^\W_]+")
+
+
+def content_words(text: str) -> set[str]:
+    """Lower-case words of a header or statement, without stopwords, numbers and punctuation."""
+    return {w for w in _WORD.findall(str(text)[:WORD_CHECK_MAX_CHARS].casefold())
+            if w not in STOPWORDS and not any(c.isdigit() for c in w)}  # "q1", "sq001": codes, not words
+
+
+def shares_no_words(header: str, statement: Statement) -> bool:
+    """True when the column's header has no word in common with the statement's text or aliases:
+    "How satisfied are you with pandas?" mapped onto "This meeting was a good use of my time"."""
+    words = content_words(header)
+    if not words:
+        return False  # a code ("Q1_1", "REVIEW[SQ001]") says nothing either way
+    names = set().union(*(content_words(name) for name in (statement.text, *statement.aliases)))
+    return not (words & names)
+
+
+def unrelated_mappings(statement_columns: list[tuple[str, str]], settings: Settings) -> list[str]:
+    """One warning per (statement, column header) pair whose header shares no words with it."""
+    by_text = {s.text: s for s in settings.statements}
+    return [f"column {column!r} shares no words with the statement {statement!r} it is mapped to: check the "
+            "pick, or add the question as a statement of its own"
+            for statement, column in statement_columns
+            if statement in by_text and shares_no_words(column, by_text[statement])]

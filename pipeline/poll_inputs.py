@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from pipeline.errors import SourceFileError
+from core.words import count_text
 from pipeline.polls import ParsedPolls, parse_poll_table, parse_slack_export
 from pipeline.sources.files import RawTable, expand_inputs, read_table
 from pipeline.sources.json_files import looks_like_json, read_json
@@ -58,7 +59,7 @@ def read_poll_file(path: Path, settings: Settings, series: str | None = None,
         if not parsed.polls:
             first = f"; first problem: {parsed.rejects[0].source_file} line {parsed.rejects[0].line}: " \
                     f"{parsed.rejects[0].reason}" if parsed.rejects else ""
-            where = "in the day file" if day_file else f"in {len(export.channels)} channel(s)"
+            where = "in the day file" if day_file else f"in {count_text(len(export.channels), 'channel')}"
             raise SourceFileError(
                 str(path), f"no usable poll: no Polly or Simple Poll poll among {parsed.messages_read:,} messages "
                            f"{where}; export the review channel with the poll app installed{first}")

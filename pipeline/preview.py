@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.errors import Worded
 from pipeline.errors import IngestError, SourceFileError
 from pipeline.mapping import RunOptions, mapping_for
 from pipeline.parse.surveys import NotASurvey, parse_surveys
@@ -115,14 +116,14 @@ def inspect_paths(paths: list[Path], settings: Settings, series: str | None = No
         try:
             inputs = read_survey_inputs([path], settings, series, options)
         except IngestError as exc:
-            report.results.append(InspectResult(str(path), error=str(exc)))
+            report.results.append(InspectResult(str(path), error=Worded(str(exc), exc.page_message)))
             continue
         report.skipped.extend(inputs.skipped)
         for table in inputs.tables:
             try:
                 parsed = table.parse()
             except IngestError as exc:
-                report.results.append(InspectResult(table.source, error=str(exc)))
+                report.results.append(InspectResult(table.source, error=Worded(str(exc), exc.page_message)))
                 continue
             result = InspectResult(parsed.source, parsed.report, len(parsed.responses), len(parsed.rejects),
                                    parsed.rejects[:first], parsed.unused_columns)

@@ -41,7 +41,6 @@ __all__ = [
 VL_VERSION = "_".join(alt.SCHEMA_VERSION.split(".")[:2])
 
 _DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
 
 # --------------------------------------------------------------------------
@@ -166,8 +165,10 @@ class ExportItem:
     rows: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def _zip_write(zf: zipfile.ZipFile, name: str, data: bytes) -> None:
-    info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+def _zip_write(zf: zipfile.ZipFile, name: str, data: bytes, made: dt.date) -> None:
+    # The export's day at midnight: an unzipped file shows when it was exported (not 1980), and
+    # two exports of the same data on one day are still the same bytes.
+    info = zipfile.ZipInfo(name, date_time=(made.year, made.month, made.day, 0, 0, 0))
     info.compress_type = zipfile.ZIP_DEFLATED
     info.external_attr = 0o644 << 16
     zf.writestr(info, data)
@@ -189,10 +190,13 @@ def build_zip(
     items: list[ExportItem],
     quarter_label: str,
     extra_files: Mapping[str, bytes | str] | None = None,
+    made: dt.date | None = None,
 ) -> bytes:
     """ZIP with ``<slug>_<quarter>.png`` (scale 2), ``.svg`` and ``.csv`` per
-    item (in item order), then ``extra_files`` sorted by name.  Timestamps are
-    fixed so the same input gives byte-identical output."""
+    item (in item order), then ``extra_files`` sorted by name.  Every entry is dated
+    ``made`` (default: today, UTC) at midnight, so the same input on one day gives
+    byte-identical output."""
+    made = made or dt.datetime.now(dt.timezone.utc).date()
     import vl_convert as vlc
 
     names: set[str] = set()
@@ -203,7 +207,7 @@ def build_zip(
             if name in names:
                 raise ValueError(f"duplicate file name in ZIP: {name}")
             names.add(name)
-            _zip_write(zf, name, data)
+            _zip_write(zf, name, data, made)
 
         for item in items:
             svg = chart_to_svg(item.chart)

@@ -37,14 +37,6 @@ SERIES_LIST = """
 SELECT series FROM responses UNION SELECT series FROM meetings ORDER BY series
 """
 
-WEEK_RANGE = """
-SELECT min(week_start), max(week_start) FROM (
-    SELECT week_start FROM response_weeks WHERE ($series IS NULL OR series = $series)
-    UNION ALL
-    SELECT CAST(date_trunc('week', meeting_date) AS DATE) FROM meetings WHERE ($series IS NULL OR series = $series)
-)
-"""
-
 # --- what a viewer may see -----------------------------------------------------
 #
 # ONE relation decides it: ``visible_scores``. Every figure query below starts from
@@ -390,9 +382,35 @@ def series_list(db_path: Path) -> list[str]:
     return [row[0] for row in read_frame(db_path, SERIES_LIST).itertuples(index=False)]
 
 
-def week_range(db_path: Path, series: str | None) -> tuple[date | None, date | None]:
-    first, last = read_row(db_path, WEEK_RANGE, {"series": series})
-    return _as_date(first), _as_date(last)
+DATA_WEEKS = """
+SELECT DISTINCT week_start FROM (
+    SELECT week_start FROM response_weeks WHERE ($series IS NULL OR series = $series)
+    UNION ALL
+    SELECT CAST(date_trunc('week', meeting_date) AS DATE) FROM meetings WHERE ($series IS NULL OR series = $series)
+) ORDER BY week_start
+"""
+
+# The days a run's rows landed on: responses by their local submission day, meetings by their date.
+# Days only, never counts: a day of one response is as safe to name as a day of fifty.
+RUN_DAYS = """
+SELECT DISTINCT day FROM (
+    SELECT CAST(submitted_local AS DATE) AS day FROM responses WHERE run_id = $run
+    UNION ALL
+    SELECT meeting_date FROM meetings WHERE run_id = $run
+) ORDER BY day
+"""
+
+
+def data_weeks(db_path: Path, series: str | None) -> list[date]:
+    """Every week (its Monday) holding a response or a meeting, oldest first."""
+    frame = read_frame(db_path, DATA_WEEKS, {"series": series})
+    return [_as_date(value) for value in frame["week_start"]]
+
+
+def run_days(db_path: Path, run_id: int) -> list[date]:
+    """The days that run's responses and meetings are on, oldest first."""
+    frame = read_frame(db_path, RUN_DAYS, {"run": run_id})
+    return [_as_date(value) for value in frame["day"]]
 
 
 def _as_date(value: object) -> date | None:

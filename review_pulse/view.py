@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from core.quarters import ALL_TIME_PERIOD, Period, previous_quarter, quarters_between
+from core.quarters import ALL_TIME_PERIOD, Period, previous_quarter, quarter_for_day, quarter_for_week
 from core.settings import Settings
 from review_pulse import action_queries, queries, talking_points_queries
 from review_pulse.figures import Headline, Summary, headline
@@ -56,10 +56,14 @@ class DataView:
         return self.call(queries.series_list)
 
     def periods(self) -> list[Period]:
-        first, last = self.call(queries.week_range, self.series)
-        if first is None or last is None:
-            return []
-        return quarters_between(first, last, self.settings.fiscal_year_start_month)
+        """The quarters holding at least one response or meeting, newest first (a quarter without data is
+        not offered: it would open on empty pages)."""
+        weeks = self.call(queries.data_weeks, self.series)
+        return quarters_with_weeks(weeks, self.settings.fiscal_year_start_month)
+
+    def run_days(self, run_id: int) -> list[date]:
+        """The days a load's responses and meetings are on (the Load data page says where they went)."""
+        return self.call(queries.run_days, run_id)
 
     # --- figures ---
     def weekly_statement_scores(self) -> pd.DataFrame:
@@ -187,6 +191,17 @@ def survey_comparison_statements(settings: Settings) -> tuple[str, ...]:
                 found.append(statement.text)
                 break
     return tuple(found)
+
+
+def quarters_with_weeks(weeks: list[date], fiscal_start_month: int = 1) -> list[Period]:
+    """The distinct quarters of these weeks, newest first."""
+    found = {quarter_for_week(week, fiscal_start_month) for week in weeks}
+    return sorted(found, key=lambda period: period.start, reverse=True)
+
+
+def quarters_of_days(days: list[date], fiscal_start_month: int = 1) -> list[Period]:
+    """The distinct quarters of these days, oldest first (where a load's rows went)."""
+    return sorted({quarter_for_day(day, fiscal_start_month) for day in days}, key=lambda period: period.start)
 
 
 def latest_period(periods: list[Period]) -> Period:

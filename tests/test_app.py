@@ -232,7 +232,7 @@ def test_small_weeks_are_suppressed_everywhere(tmp_path: Path, monkeypatch) -> N
     assert shown["Response rate"] == "60%"  # 6 of 10: the hidden week is left out
     at.switch_page("pages/feedback.py").run()
     assert sorted(shown_feedback(at)) == [f"visible {i}" for i in range(6)]
-    assert "3 answer(s) from weeks with fewer than 5 responses are hidden" in at.caption[1].value
+    assert "3 answers from weeks with fewer than 5 responses are hidden" in at.caption[1].value
     at.switch_page("pages/agreement.py").run()
     shipped = pd.concat(chart_frames(at.get("vega_lite_chart")[0]))
     assert "secret" not in at.get("vega_lite_chart")[0].proto.spec

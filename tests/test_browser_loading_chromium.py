@@ -71,3 +71,113 @@ def test_upload_fix_the_time_column_load_and_see_the_overview(tmp_path: Path) ->
         assert average.locator('[data-testid="stMetricValue"]').inner_text() == f"{expected_mean:.2f} / 5"
         full_page_screenshot(page, SHOTS / "5-overview.png")
         page.context.close()
+
+
+CLI_WORDS = ("--", "[[", "scale_max", "_column", "max_series_values", "date_order")
+TITLE_ROW_EXPORT = Path(__file__).resolve().parent / "realworld" / "typeform_title_row.csv"
+
+
+def pick(page, label: str, option: str) -> None:  # noqa: ANN001
+    box = page.locator('[data-testid="stSelectbox"]').filter(has_text=label).get_by_role("combobox")
+    box.click()
+    page.keyboard.type(option[:20])  # typing opens the list even when the click landed during a rerun
+    page.get_by_role("option", name=option, exact=True).click()
+    wait_for_app_idle(page)
+
+
+@pytest.mark.parametrize("width", [1440, 390])
+def test_a_title_row_export_is_mapped_from_its_real_header_and_the_link_opens_its_quarter(tmp_path: Path,
+                                                                                          width: int) -> None:
+    """Issue #24 items 3 and 5, at a desktop and a phone width: the boxes offer the header below the
+    title row (typing "Submit" finds "Submit Date (UTC)"), Load becomes enabled once mapped, the page
+    says where the rows went and its link opens that quarter."""
+    with open(TITLE_ROW_EXPORT, newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    header, data = rows[1], rows[2:]
+    questions = header[1:5]
+    first_day = min(r[header.index("Submit Date (UTC)")][:10] for r in data)
+    quarter = f"{first_day[:4]}-Q{(int(first_day[5:7]) - 1) // 3 + 1}"
+    db_path = tmp_path / "reviews.duckdb"
+    shots = SHOTS / f"title-row-{width}"
+    with StreamlitServer(db_path) as server, chromium_session() as (_playwright, browser):
+        page = new_page(browser, width=width, height=844 if width < 500 else 1000)
+        open_page(page, server.page_url(), None)
+        open_page(page, server.page_url("load_data"), "Load data")
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(TITLE_ROW_EXPORT))
+        wait_for_app_idle(page)
+        assert page.get_by_role("button", name="Load 1 file").is_disabled()
+        shown = page.locator('[data-testid="stMain"]').inner_text()
+        assert "pick each statement's column in its box" in shown
+        assert not [word for word in CLI_WORDS if word in shown], shown  # item 6: the page's words, not the CLI's
+        # The time column, proposed before any statement matched.
+        assert page.get_by_role("combobox", name="Submission time").input_value() == "(as detected: Submit Date (UTC))"
+        full_page_screenshot(page, shots / "1-preview.png")
+
+        time_box = page.locator('[data-testid="stSelectbox"]').filter(has_text="Submission time").get_by_role("combobox")
+        time_box.click()
+        page.keyboard.type("Submit")
+        page.get_by_role("option", name="Submit Date (UTC)", exact=True).click()
+        wait_for_app_idle(page)
+        for statement, question in zip(STATEMENTS, questions):
+            pick(page, statement, question)
+        page.get_by_text("Usable rows").first.wait_for()
+        assert page.locator('[data-testid="stAlertContentError"]').count() == 0
+        assert page.get_by_text("shares no words with the statement").count() == 2
+        full_page_screenshot(page, shots / "2-mapped.png")
+
+        page.get_by_role("button", name="Load 1 file").click()
+        page.get_by_text("Loaded: run 1").wait_for()
+        wait_for_app_idle(page)
+        page.get_by_text("Rows went to").first.wait_for()
+        full_page_screenshot(page, shots / "3-loaded.png")
+
+        page.get_by_role("link", name=f"Open {quarter}").click()
+        page.get_by_role("heading", name="Incident review health").first.wait_for()
+        wait_for_app_idle(page)
+        assert f"quarter={quarter}" in page.url
+        full_page_screenshot(page, shots / "4-opened.png")
+
+        # Item 11: surveys but no attendance yet: the Attendance page links to Load data.
+        open_page(page, server.page_url("attendance", f"quarter={quarter}"), "Attendance")
+        page.get_by_text("No attendance in this period").first.wait_for()
+        full_page_screenshot(page, shots / "5-attendance-empty.png")
+        page.get_by_role("link", name="Load attendance").click()
+        page.get_by_role("heading", name="Load data").first.wait_for()
+        wait_for_app_idle(page)
+        page.get_by_text("Attendance: drop one or several files").first.wait_for()  # the kind the link asked for
+        page.context.close()
+
+
+def test_an_editor_adds_the_survey_s_own_statement_on_a_phone(tmp_path: Path) -> None:
+    """Issue #24 item 4 at 390 px: a question no statement matches is added as a statement from the
+    page, written to the settings file, and the export then loads onto it."""
+    export = tmp_path / "pandas.csv"
+    answers = [4, 5, 2, 5, 3]
+    with open(export, "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([["Timestamp", "How satisfied are you with pandas?"],
+                                      *[[f"2026-03-04 16:0{i}", str(a)] for i, a in enumerate(answers)]])
+    settings_file = tmp_path / "review_pulse.toml"
+    settings_file.write_text("# ours\n")
+    db_path = tmp_path / "reviews.duckdb"
+    with StreamlitServer(db_path, settings_path=settings_file) as server, \
+            chromium_session() as (_playwright, browser):
+        page = new_page(browser, width=390, height=844)
+        open_page(page, server.page_url(), None)
+        open_page(page, server.page_url("load_data"), "Load data")
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(export))
+        wait_for_app_idle(page)
+        page.locator("summary").filter(has_text="Your statements").click()
+        page.get_by_label("New statement").fill("How satisfied are you with pandas?")
+        page.get_by_role("button", name="Add statement").click()
+        page.get_by_text("Added the statement").first.wait_for()
+        wait_for_app_idle(page)
+        full_page_screenshot(page, SHOTS / "statement-added-390.png")
+        assert "How satisfied are you with pandas?" in settings_file.read_text()
+        page.get_by_role("button", name="Load 1 file").click()
+        page.get_by_text("Loaded: run 1").wait_for()
+        page.context.close()
+    import duckdb
+
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        assert con.execute("SELECT count(*), avg(score) FROM answers WHERE statement = ?",
+                           ["How satisfied are you with pandas?"]).fetchone() == (len(answers), sum(answers) / len(answers))

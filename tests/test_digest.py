@@ -310,8 +310,22 @@ def test_dashboard_link_uses_the_sidebars_query_parameters(quarter: str, series:
     link = dg.dashboard_link(DASHBOARD, quarter, series)
     assert link == url
     assert parse_qs(urlsplit(link).query) == {"quarter": [quarter], **({"series": [series]} if series else {})}
-    ui = (Path(__file__).resolve().parent.parent / "dashboard" / "ui.py").read_text(encoding="utf-8")
-    assert 'st.query_params["quarter"] = period.label' in ui and 'st.query_params["series"] = series' in ui
+
+
+@pytest.mark.usefixtures("apptest_like_a_server")
+def test_the_dashboard_link_opens_the_digest_week_quarter(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The link's query parameters are the ones the sidebar reads: the app opened with them shows that quarter."""
+    from streamlit.testing.v1 import AppTest
+
+    link = dg.dashboard_link(DASHBOARD, "2026-Q2", SERIES)
+    monkeypatch.setenv("REVIEW_PULSE_DB", str(demo_db))
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=60)
+    for name, values in parse_qs(urlsplit(link).query).items():
+        at.query_params[name] = values[0]
+    at.run()
+    assert not at.exception, at.exception
+    assert next(box for box in at.sidebar.selectbox if box.label == "Quarter").value == "2026-Q2"
+    assert at.query_params["quarter"] == "2026-Q2"
 
 
 def test_no_dashboard_url_means_no_link(demo_db: Path) -> None:

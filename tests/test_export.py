@@ -279,7 +279,8 @@ def test_build_zip_names_order_contents_and_determinism():
         assert list(back.columns) == list(items[0].rows.columns)
         assert zf.read("summary_2026-Q2.md") == summary
         assert zf.read("notes_2026-Q2.txt").decode("utf-8") == "Café ✅"
-        assert {i.date_time for i in zf.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+        made = dt.datetime.now(dt.timezone.utc).date()  # the export's day, at midnight (#24 item 14)
+        assert {i.date_time for i in zf.infolist()} == {(made.year, made.month, made.day, 0, 0, 0)}
     assert E.build_zip(items, "2026-Q2", extra) == data  # byte-identical
 
 

@@ -218,7 +218,7 @@ def test_unreadable_file_via_subprocess(live_db: Path, name: str, problem: str) 
 def test_strict_mode_with_rejects_changes_nothing(capsys: pytest.CaptureFixture, live_db: Path) -> None:
     before = file_state(live_db)
     code, _, err = ingest(capsys, live_db, "--strict", "--surveys", CORPUS / "labels.csv")
-    assert code == 2 and err.startswith("error: --strict: 5 row(s) rejected") and len(err.strip().splitlines()) == 1
+    assert code == 2 and err.startswith("error: --strict: 5 rows rejected") and len(err.strip().splitlines()) == 1
     assert str(CORPUS / "labels.csv") in err
     assert file_state(live_db) == before
 

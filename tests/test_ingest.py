@@ -231,7 +231,7 @@ def test_rejects_are_stored_with_file_line_reason_and_raw_row(tmp_path: Path, db
 def test_strict_turns_any_reject_into_a_failed_run(tmp_path: Path, db_path: Path, capsys) -> None:
     export = write_csv(tmp_path / "s.csv", [HEADER, ["2026-03-04 16:00", "", "4", "4", "4", "7", ""]])
     assert main(["ingest", "--db", str(db_path), "--surveys", str(export), "--strict"]) == 2
-    assert "--strict: 1 row(s) rejected" in capsys.readouterr().err
+    assert "--strict: 1 row rejected" in capsys.readouterr().err
     assert not db_path.exists()
 
 

@@ -201,7 +201,7 @@ def test_qualtrics_preview_test_and_spam_rows_are_not_counted(tmp_path: Path, la
     fast, _python = load_both_ways(tmp_path, Settings(), [source])
     assert fast.responses_added == real and fast.rejects_seen == 0
     skipped = len(statuses) - real
-    assert any(f"{skipped:,} Qualtrics preview, test or spam row(s) skipped" in line for line in fast.lines())
+    assert any(f"{skipped:,} Qualtrics preview, test or spam row{'' if skipped == 1 else 's'} skipped" in line for line in fast.lines())
     assert _query(tmp_path / "fast.duckdb", "SELECT count(*) FROM answers") == [(2 * real,)]
 
 

@@ -391,12 +391,12 @@ def test_a_file_with_no_usable_response_fails_and_changes_nothing(tmp_path: Path
     capsys.readouterr()
     assert main(["ingest", "--db", str(db), "--surveys", str(bad)]) == 2
     err = capsys.readouterr().err
-    assert err == (f"error: {bad}: no usable response; 3 row(s) rejected, most often (2x): bad time: "
+    assert err == (f"error: {bad}: no usable response; 3 rows rejected, most often (2x): bad time: "
                    "text that is not a date or time; nothing was loaded\n")
     seven = _write(tmp_path / "seven.csv", [["Timestamp", GOOD_USE], ["2026-03-04 16:00", "7"], ["2026-03-04 16:01", "6"]])
     assert main(["ingest", "--db", str(db), "--surveys", str(seven)]) == 2
     assert capsys.readouterr().err == (
-        f"error: {seven}: no usable response; 2 row(s) rejected, most often (2x): answer to {GOOD_USE!r}: "
+        f"error: {seven}: no usable response; 2 rows rejected, most often (2x): answer to {GOOD_USE!r}: "
         "a number, but not a whole number from 1 to 5 (answers go up to 7: if this is a 1-7 scale, declare it with "
         "scale_max = 7 in a [[sources]] entry for this file (answers are then rescaled onto 1-5)); nothing was loaded\n")
     assert query(db, "SELECT count(*) FROM responses") == before

@@ -118,7 +118,7 @@ def _expected_refusal(entry: dict, folder: Path) -> str:
     if entry["file"] == "limesurvey_all_incomplete.csv":
         with path.open(encoding="utf-8-sig", newline="") as handle:
             rows = [r for r in csv.reader(handle) if any(c.strip() for c in r)]
-        return (f"error: {path}: no usable response; {len(rows) - 1} row(s) rejected, most often "
+        return (f"error: {path}: no usable response; {len(rows) - 1} row{'' if len(rows) == 2 else 's'} rejected, most often "
                 f"({len(rows) - 1}x): incomplete response (no submission time: the respondent never submitted it); "
                 "nothing was loaded")
     if entry["file"] == "google_forms_no_timestamp.csv":

@@ -109,7 +109,7 @@ def test_page_figures_equal_a_count_from_the_export(demo_db: Path, demo_sources:
                 if point in points:
                     offered[theme].add(week)
     trends = sum(1 for weeks in offered.values() if len(weeks) >= 3)
-    assert any(f"{trends} of {len(offered)} theme(s)" in c.value for c in at.caption)
+    assert any(f"{trends} of {len(offered)} theme{'' if len(offered) == 1 else 's'}" in c.value for c in at.caption)
 
 
 def chart_frames(element) -> list[pd.DataFrame]:
@@ -153,7 +153,7 @@ def test_beside_the_survey_means_equal_a_count_from_the_csvs(demo_db: Path, demo
     assert {(k, s): m for k, s, m in zip(rows["top_kind"], rows["statement"], rows["mean_score"])} == expected
     hidden = sum(1 for w in top_kind if per_week[w] < 5)
     assert hidden == 1  # the demo's release-crunch week
-    assert any(f"{hidden} review week(s) with fewer than 5 responses" in c.value for c in at.caption)
+    assert any(f"{hidden} review week{'' if hidden == 1 else 's'} with fewer than 5 responses" in c.value for c in at.caption)
     assert any("no causal claim" in c.value for c in at.caption)
 
 

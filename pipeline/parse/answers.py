@@ -6,6 +6,7 @@ import math
 import re
 
 from core.settings import normalise_header
+from pipeline.errors import worded
 from pipeline.parse.cells import cell_string as cell_text
 
 # The agreement sets of the tools in pipeline.tools (Google/Microsoft Forms, Qualtrics,
@@ -139,5 +140,4 @@ def beyond_scale_note(memo: AnswerMemo) -> str | None:
     if not highest:
         return None
     scale = 7 if highest <= 7 else 10 if highest <= 10 else highest
-    return (f"answers go up to {highest}: if this is a 1-{scale} scale, declare it with scale_max = {scale} "
-            "in a [[sources]] entry for this file (answers are then rescaled onto 1-5)")
+    return worded("answers beyond 5", highest=highest, scale=scale)

@@ -10,6 +10,8 @@ import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
+from pipeline.errors import worded
+
 MAX_RAW_CELL_CHARS = 2_000
 MAX_RAW_ROW_CHARS = 20_000  # a rejected row of 10,000 wide cells stays readable, and small
 SERIES_MAX_CHARS = 200  # longer series names are clipped
@@ -133,8 +135,9 @@ def series_column_problem(header: str, distinct: int, longest: int, max_values: 
         return None
     found = (f"{distinct:,} different values (max_series_values = {max_values:,})" if distinct > max_values
              else f"a value of {longest:,} characters (a series name has at most {SERIES_NAME_MAX_CHARS})")
-    return (f"column {header!r} as the review series holds {found}: it is free text, not a series; map the series "
-            "to another column or none (series_column in [[sources]] or the Load data page), or raise max_series_values")
+    found_page = (f"{distinct:,} different values (at most {max_values:,} are allowed)" if distinct > max_values
+                  else found)
+    return worded("series is free text", column=header, found=found, found_page=found_page)
 
 
 def is_blank_cell(cell: object) -> bool:

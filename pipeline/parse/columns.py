@@ -81,7 +81,7 @@ def detect_wide_columns(table: RawTable, settings: Settings, declared: SourceMap
     return mapping.map_columns(table, settings, declared)
 
 
-HEADER_SEARCH_ROWS = 10
+HEADER_SEARCH_ROWS = mapping.HEADER_SEARCH_ROWS
 
 
 def below_title_rows(table: RawTable, parse: Callable[[RawTable], object]) -> object:

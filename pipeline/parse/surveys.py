@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from core.settings import Settings, SourceMapping, normalise_header
+from core.words import count_text
 from pipeline import mapping
-from pipeline.errors import SourceFileError
+from pipeline.errors import SourceFileError, worded
 from pipeline.parse.answers import AnswerMemo, beyond_scale_note
 from pipeline.parse.cells import (
     cell_string,
@@ -84,14 +85,12 @@ def _parse_surveys(
     if long_layout is not None:
         return _parse_long(table, settings, long_layout, series or settings.default_series, now)
     statements = "; ".join(repr(s.text) for s in settings.statements)
-    suggestions = [f"column {h!r} looks like statement {st!r}; add it as an alias if it is"
-                   for h in table.header if (st := mapping.suggestion_for([h], settings, set())) is not None]
-    raise NotASurvey(
-        table.source,
-        "no survey statement columns found (wide layout needs a column per statement, e.g. "
-        f"{statements}; long layout needs Time, Question and Answer columns)"
-        + (f"; {suggestions[0]}" if suggestions else "; map them in [[sources]] or add the headers as aliases"),
-    )
+    suggestions = [(h, st) for h in table.header if (st := mapping.suggestion_for([h], settings, set())) is not None]
+    if suggestions:
+        column, statement = suggestions[0]
+        raise NotASurvey(table.source, worded("not a survey, suggested", statements=statements, column=column,
+                                              statement=statement))
+    raise NotASurvey(table.source, worded("not a survey", statements=statements))
 
 
 def describe(cols: SurveyColumns, layout: str) -> MappingReport:
@@ -206,7 +205,7 @@ def parse_wide_rows(
         if note:
             report.notes.append(note)
         if not_responses:
-            report.notes.append(f"{not_responses:,} Qualtrics preview, test or spam row(s) skipped (Status column): "
+            report.notes.append(f"{count_text(not_responses, 'Qualtrics preview, test or spam row')} skipped (Status column): "
                                 "not responses, counted nowhere")
 
     if lazy:

@@ -14,6 +14,8 @@ from dateutil import parser as dateutil_parser
 
 from core.settings import Settings
 
+from pipeline.errors import worded
+
 EARLIEST_PLAUSIBLE = datetime(2000, 1, 1)
 # Sheets and Excel count days from 1899-12-30; 20000..80000 is 1954..2119.
 SERIAL_EPOCH = datetime(1899, 12, 30)
@@ -70,9 +72,7 @@ def dayfirst_verdict_sql(parts: str) -> str:
             f"WHEN {parts}.second::INT > 12 AND {parts}.first::INT <= 12 THEN false END")
 
 
-DATE_ORDER_GUESSED_NOTE = (
-    "dates read as month/day, as nothing in the file says which: 11/12/2020 = 12 November 2020; set "
-    'date_order = "DMY" in review_pulse.toml if they are day/month (or "MDY" to confirm)')
+DATE_ORDER_GUESSED_NOTE = worded("date order guessed")
 
 
 def is_slash_date(value: object) -> bool:

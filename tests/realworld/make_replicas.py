@@ -481,6 +481,40 @@ def typeform_classic_7pt(rng: random.Random) -> dict:
                        "markup as typed in the builder; 7-point opinion scale stored as numbers.")
 
 
+TYPEFORM_OWN_QUESTIONS = [
+    "How useful was this week's incident review for you?",
+    "Did we spend the time on the incidents that mattered?",
+    "How safe did it feel to speak up?",
+    "What did you take away (0 = nothing new, 5 = a lot)?",
+]
+
+
+def typeform_title_row(rng: random.Random) -> dict:
+    """Typeform CSV (2024+ layout) opened in Google Sheets, given a title line above the header and downloaded
+    again as CSV (issue #24 item 3): row 1 holds only the title, the real header is row 2. The questions are
+    the team's own wording, so no statement matches by text: a mapping must name them."""
+    header = ["#", *TYPEFORM_OWN_QUESTIONS, "Anything else you want to tell us?",
+              "Response Type", "Start Date (UTC)", "Stage Date (UTC)", "Submit Date (UTC)", "Network ID", "Tags"]
+    title = ["Incident review pulse - responses (exported from Typeform)"] + [""] * (len(header) - 1)
+    rows = [title, header]
+    used = []
+    for done in submit_times(rng, 41, weeks=5):
+        token = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(32))
+        network = "".join(rng.choice("0123456789abcdef") for _ in range(10))
+        used += [token, network]
+        start = done - timedelta(seconds=rng.randint(30, 400))
+        answers = [pick(rng, [str(i) for i in range(1, 6)], b, 0.04) for b in (0.7, 0.6, 0.85, 0.5)]
+        rows.append([token, *answers, comment(rng, COMMENTS_EN), "completed", start.strftime("%Y-%m-%d %H:%M:%S"), "",
+                     done.strftime("%Y-%m-%d %H:%M:%S"), network, ""])
+    write_csv(HERE / "typeform_title_row.csv", rows)
+    return entry("typeform_title_row.csv", "Typeform", "Submit Date (UTC)",
+                 dict(zip(TYPEFORM_OWN_QUESTIONS, (S1, S2, S3, S4))), "Anything else you want to tell us?", 5,
+                 {str(i): i for i in range(1, 6)}, used, title_rows=1,
+                 notes="A title line above the header (row 1 names one cell of 13): the header is found below it. "
+                       "Questions in the team's own words: only a declared mapping names them. Opinion scale 1-5 "
+                       "as numbers.")
+
+
 # --------------------------------------------------------------------------- Qualtrics
 QUALTRICS_META = ["StartDate", "EndDate", "Status", "IPAddress", "Progress", "Duration (in seconds)", "Finished",
                   "RecordedDate", "ResponseId", "RecipientLastName", "RecipientFirstName", "RecipientEmail",
@@ -744,7 +778,7 @@ WRITERS = [
     (lambda r: msforms_workbook(r, "fr", 37, 0.0), 203), (lambda r: msforms_workbook(r, "es", 35, 0.2), 204),
     (lambda r: msforms_workbook(r, "nl", 40, 0.0), 205), (lambda r: msforms_workbook(r, "sv", 33, 0.5), 206),
     (msforms_fr_resaved, 207),
-    (typeform_current, 301), (typeform_classic_7pt, 302),
+    (typeform_current, 301), (typeform_classic_7pt, 302), (typeform_title_row, 303),
     (qualtrics_choice_text, 401), (qualtrics_excel_resaved_7pt, 402), (qualtrics_unrelated, 403),
     (qualtrics_german_account, 404), (qualtrics_legacy, 405),
     (surveymonkey, 501),

@@ -97,6 +97,7 @@ def recount(entry: dict, folder: Path) -> dict:
     sums = {text: [0, 0.0] for text in entry["statements"].values()}
     responses = feedback = 0
     for rows in tables:
+        rows = rows[entry.get("title_rows", 0):]  # a title line above the header (manifest key title_rows)
         header = rows[0]
         texts = rows[1] if skip >= 2 else None
         time_at = find_time(entry["time_column"], header, texts)
