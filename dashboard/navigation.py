@@ -19,7 +19,12 @@ PAGES = (
 )
 
 
-def pages() -> list[st.Page]:
+# Offered only when the DB holds two or more review series (issue 26), after the Overview.
+SERIES_PAGE = ("pages/series.py", "Series", ":material/view_list:")
+
+
+def pages(with_series: bool = True) -> list[st.Page]:
     import streamlit as st  # PAGES alone is read without Streamlit (the browser tests' page list)
 
-    return [st.Page(path, title=title, icon=icon, default=index == 0) for index, (path, title, icon) in enumerate(PAGES)]
+    listed = [PAGES[0], *([SERIES_PAGE] if with_series else []), *PAGES[1:]]
+    return [st.Page(path, title=title, icon=icon, default=index == 0) for index, (path, title, icon) in enumerate(listed)]

@@ -156,7 +156,7 @@ def suppressed_text(settings: Settings, what: str = "responses") -> str:
 
 @st.cache_resource(ttl=CACHE_TTL_SECONDS, max_entries=256, show_spinner=False, hash_funcs=CACHE_KEYS)
 def _built_chart(builder: Callable[..., ExportItem], view: DataView, version: tuple | None,
-                 args: tuple) -> tuple[ExportItem, dict]:
+                 args: tuple, fit_width: bool = True) -> tuple[ExportItem, dict]:
     """Build a chart and its validated Vega-Lite spec once per view and snapshot.
 
     Building Altair objects and validating them costs more than everything else on a
@@ -166,14 +166,15 @@ def _built_chart(builder: Callable[..., ExportItem], view: DataView, version: tu
     spec = chart_spec(item.chart)
     # Fit the width to the page but keep the chart's own height: Streamlit's default "fit"
     # counts titles and legends inside the height and squashes the plot.
-    spec["autosize"] = {"type": "fit-x", "contains": "padding"}
+    if fit_width:  # a single or layered view; a grid of panels (facet) keeps its own size
+        spec["autosize"] = {"type": "fit-x", "contains": "padding"}
     return item, spec
 
 
-def show_chart(builder: Callable[..., ExportItem], view: DataView, *args: object) -> ExportItem:
+def show_chart(builder: Callable[..., ExportItem], view: DataView, *args: object, fit_width: bool = True) -> ExportItem:
     """Draw a chart built by a ``review_pulse.report`` function, then PNG / SVG / CSV buttons that render on click."""
-    item, spec = _built_chart(builder, view, data_version(view.db_path), args)
-    st.vega_lite_chart(dict(spec), width="stretch")
+    item, spec = _built_chart(builder, view, data_version(view.db_path), args, fit_width)
+    st.vega_lite_chart(dict(spec), width="stretch" if fit_width else "content")
     _download_buttons(item)
     return item
 
@@ -279,3 +280,82 @@ def retro_pack_button(view: DataView) -> None:
             type="primary",
             icon=":material/download:",
         )
+
+
+# --- the Series page (issue 26) ---------------------------------------------------------------------
+
+SERIES_TABLE_KEY = "series_table"
+SERIES_TABLE_ORDER = "series_table_order"  # the table's series, in the order shown
+OPEN_SERIES_OVERVIEW = "series_open_overview"
+
+
+def has_several_series(db_path: Path, settings: Settings) -> bool:
+    """Whether the Series page is offered: the DB holds two or more review series."""
+    import duckdb
+
+    try:
+        base = cached_view(db_path, ALL_TIME_PERIOD, None, settings)
+        return base.status().state == "ready" and len(base.series_options()) >= 2
+    except duckdb.Error:  # damaged: every page says so (app.py)
+        return False
+
+
+def url_choice(label: str, param: str, options: dict[str, str], default: str) -> str:
+    """A selectbox whose choice lives in the URL (``?param=key``), so a link keeps it; unknown: the default."""
+    key = f"url_choice_{param}"
+    if st.session_state.get(key) not in options:
+        wanted = st.query_params.get(param)
+        st.session_state[key] = wanted if wanted in options else default
+    chosen = st.selectbox(label, list(options), key=key, format_func=options.__getitem__)
+    st.query_params[param] = chosen
+    return chosen
+
+
+def _series_row_clicked() -> None:
+    # A callback: it runs before the next run draws the sidebar, so the series filter can still be set.
+    selection = st.session_state[SERIES_TABLE_KEY].selection.rows
+    order = st.session_state.get(SERIES_TABLE_ORDER, [])
+    if selection and selection[0] < len(order):
+        st.session_state["series"] = order[selection[0]]
+        st.session_state[OPEN_SERIES_OVERVIEW] = True
+
+
+def follow_series_drill_down() -> None:
+    """After a row of the Series table was clicked: open the Overview for that series (``?series=``)."""
+    if st.session_state.pop(OPEN_SERIES_OVERVIEW, False):
+        st.switch_page(navigation.PAGES[0][0])
+
+
+def series_table(rows: pd.DataFrame, settings: Settings) -> None:
+    """The Series page's table, one row per series; a click on a row opens its Overview."""
+    st.session_state[SERIES_TABLE_ORDER] = rows["series"].tolist()
+    hidden = suppressed_text(settings)
+    column = st.column_config
+    st.dataframe(
+        rows, hide_index=True, width="stretch", key=SERIES_TABLE_KEY, on_select=_series_row_clicked,
+        selection_mode="single-row", row_height=36,
+        column_config={
+            "series": column.TextColumn("Series", pinned=True, width="medium"),
+            "score": column.TextColumn("Average score", help=f"Mean of every answer in the quarter's weeks, as on the "
+                                       f"Overview; {hidden} in every week: no figure"),
+            "target_gap": column.NumberColumn("vs target", format="%+.2f",
+                                              help=f"Score as shown minus the target {settings.target_score:g}; "
+                                              "the table opens sorted by it, worst first"),
+            "responses": column.NumberColumn("n", help="Responses in the weeks shown"),
+            "change": column.NumberColumn("Change", format="%+.2f", help="Against the previous quarter"),
+            "weeks_at_target": column.TextColumn("Weeks at target", help="Weeks at target, of the weeks with scores shown"),
+            "lagging_statement": column.TextColumn("Lagging statement", width="large",
+                                                   help="The statement with the lowest mean this quarter"),
+            "attendance_growth_pct": column.NumberColumn("Attendance growth", format="%+.0f%%",
+                                                         help="Last 4 review weeks against the first 4"),
+            "response_rate": column.NumberColumn("Response rate", format="percent",
+                                                 help="Responses ÷ attendees over the weeks shown"),
+            "open_actions": column.NumberColumn("Open actions"),
+            "overdue_actions": column.NumberColumn("Overdue"),
+            "top_theme": column.TextColumn("Top recurring theme",
+                                           help="The talking-point theme with most votes among those on the ballot "
+                                           "in 3 or more reviews"),
+            "weekly_scores": column.LineChartColumn("Weekly score", y_min=1, y_max=5,
+                                                    help=f"Each week's average on 1–5; gaps: {hidden}"),
+        },
+    )

@@ -70,6 +70,23 @@ def change_text(current: float | None, previous: float | None, none: str = DASH)
     return f"{shown_score(current) - shown_score(previous):+.{SCORE_DECIMALS}f}"
 
 
+def target_gap(value: float | None, target: float) -> float | None:
+    """The score as shown minus the target ("-0.32": 0.32 below it); None when there is no score.
+    What the Series page sorts by, worst first."""
+    if is_missing(value):
+        return None
+    return round(shown_score(value) - target, SCORE_DECIMALS + 2)
+
+
+def lagging_statement(scores: pd.DataFrame, column: str = "mean_score") -> pd.Series | None:
+    """The statement with the lowest mean as shown (ties: the first in survey order), from per-statement
+    scores over a period; None when no statement has a score."""
+    scored = scores[scores[column].notna()] if len(scores) else scores
+    if scored.empty:
+        return None
+    return scored.loc[scored[column].map(shown_score).idxmin()]
+
+
 def change_value(current: float | None, previous: float | None) -> float | None:
     text = change_text(current, previous, none="")
     return float(text) if text else None

@@ -456,10 +456,17 @@ def weekly_attendance(db_path: Path, f: Filters, busy_week_ratio: float) -> pd.D
     weeks. A busy week is one whose attendance is below ``busy_week_ratio`` of the
     mean of the 4 weeks before it.
     """
-    frame = read_frame(db_path, WEEKLY_ATTENDANCE, f.params())
-    scores = weekly_responses(db_path, f)
+    return attendance_figures(read_frame(db_path, WEEKLY_ATTENDANCE, f.params()), weekly_responses(db_path, f),
+                              busy_week_ratio)
+
+
+def attendance_figures(attendance: pd.DataFrame, responses: pd.DataFrame, busy_week_ratio: float) -> pd.DataFrame:
+    """``weekly_attendance``'s figures from its two reads: attendees and meetings per review week, and
+    the weeks' visible responses (``weekly_responses``). One definition for one series or each of many
+    (review_pulse.series_queries)."""
+    frame = attendance[["week_start", "attendees", "meetings"]].copy()
     frame["week_start"] = pd.to_datetime(frame["week_start"])
-    frame = frame.merge(scores, on="week_start", how="left")
+    frame = frame.merge(responses[["week_start", "responses", "suppressed"]], on="week_start", how="left")
     frame["responses"] = frame["responses"].fillna(0).astype("int64")
     frame["suppressed"] = frame["suppressed"].astype("boolean").fillna(False).astype(bool)
     frame["rolling_mean"] = frame["attendees"].rolling(4, min_periods=1).mean()

@@ -56,9 +56,7 @@ def scorecard(view: DataView) -> pd.DataFrame:
 
 def lagging_statement(card: pd.DataFrame) -> pd.Series | None:
     """The statement with the lowest mean as shown (ties: the first in survey order)."""
-    if card.empty:
-        return None
-    return card.loc[card["mean"].map(figures.shown_score).idxmin()]
+    return figures.lagging_statement(card, "mean")
 
 
 @dataclass

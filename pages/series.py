@@ -1,0 +1,30 @@
+"""Series: which reviews are healthy and which need help, every series side by side (issue 26)."""
+
+import streamlit as st
+
+from dashboard import ui
+from review_pulse import action_report, series_report
+
+ui.follow_series_drill_down()  # a row was clicked: open that series' Overview
+view = ui.current_view()
+st.title("Review series compared")
+if not ui.require_data(view):
+    st.stop()
+
+settings = view.settings
+today = action_report.today_for(view)
+sort = ui.url_choice("Sort by", "sort", {key: label for key, (label, _c, _a) in series_report.SORTS.items()},
+                     series_report.DEFAULT_SORT)
+result = series_report.comparison(view, today, sort)
+hidden = int(result.rows["hidden"].sum())
+st.caption(f"{view.period.title} · {len(result.rows)} series, whatever the sidebar's series filter · the Overview's "
+           f"figures for each series, target {settings.target_score:g}"
+           + (f" · {hidden} hidden ({ui.suppressed_text(settings)} in every week)" if hidden else ""))
+st.caption("Click a row to open that series' Overview. Sort with *Sort by* (kept in the link) or a column header.")
+ui.series_table(series_report.table_rows(result, settings.min_group_size), settings)
+ui.csv_download(lambda: series_report.comparison_rows(result, settings.min_group_size), "series-comparison")
+
+st.subheader("Weekly score per series")
+ui.show_chart(series_report.small_multiples, view, today, sort, fit_width=False)
+st.subheader("Series × weeks")
+ui.show_chart(series_report.heat_strip, view, today, sort)

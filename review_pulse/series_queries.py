@@ -1,0 +1,208 @@
+"""The Series page's read layer (issue 26): every review series side by side for one quarter.
+
+Each series' row is the Overview's headline for that series, computed by the same function
+(``figures.headline``) from the same frames (weekly scores, the previous quarter's, weekly
+attendance) that ``DataView(series=...)`` reads, so the comparison and the Overview of a
+series cannot disagree. The frames of all series come from a few grouped queries, not one
+query per series: the visibility relation (``queries.VISIBILITY``) is evaluated over every
+series at once (``$series`` NULL) and grouped by series and week. Its cells are one week of
+one series, so grouping by series changes nothing about what is hidden: a hidden cell is left
+out of its series' figures exactly as it is left out of "All series" (tests/test_series.py
+checks each series against ``DataView(series=...)`` and tests/test_anonymity.py the sums).
+
+No Streamlit here; cached through ``dashboard.data`` like every query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from review_pulse import action_queries, figures
+from review_pulse.queries import STATEMENT_FIGURES, VISIBILITY, Filters, attendance_figures, period_filter, read_frame, read_row
+from review_pulse.talking_points_queries import POLLS_STORED, TREND_MIN_REVIEWS
+
+# Per series and week, over $week_from..$week_to: the weekly_scores columns (WEEKLY_SCORES, with
+# week and series as the key) and the weekly_responses ones (visible_responses, hidden), which are
+# the relation's ``weeks`` per series. A week of one series is one cell: responses are the cell's if
+# it is visible, 0 if not.
+SERIES_WEEKS = f"""
+WITH {VISIBILITY},
+series_weeks AS (
+    SELECT c.week_start, c.series, coalesce(v.responses, 0)::BIGINT AS responses, v.series IS NULL AS hidden
+    FROM cells AS c LEFT JOIN visible_cells AS v USING (week_start, series)
+    WHERE c.responses > 0
+),
+week_answers AS (SELECT week_start, series, sum(answers) AS answers FROM score_counts GROUP BY week_start, series),
+week_visible AS (
+    SELECT week_start, series, sum(answers) AS answers, sum(score * answers) AS score_sum
+    FROM visible_scores GROUP BY week_start, series
+),
+series_figures AS (
+    SELECT w.series, w.week_start, w.responses, w.hidden, coalesce(v.answers, 0)::BIGINT AS answers,
+           coalesce(v.score_sum, 0)::DOUBLE AS score_sum, (v.score_sum / v.answers)::DOUBLE AS mean_score,
+           w.hidden OR (v.answers IS NULL AND coalesce(a.answers, 0) > 0) AS suppressed
+    FROM series_weeks AS w LEFT JOIN week_visible AS v USING (week_start, series)
+    LEFT JOIN week_answers AS a USING (week_start, series)
+)
+SELECT series, week_start, responses AS visible_responses, hidden,
+       CASE WHEN suppressed THEN 0 ELSE responses END AS responses, answers, score_sum, mean_score, suppressed
+FROM series_figures ORDER BY series, week_start
+"""
+
+# STATEMENT_SCORES per series.
+SERIES_STATEMENT_SCORES = f"""
+WITH {VISIBILITY}
+SELECT v.series, v.statement, min(coalesce(o.statement_order, 999)) AS statement_order, {STATEMENT_FIGURES}
+FROM visible_scores AS v LEFT JOIN statements AS o USING (statement)
+GROUP BY v.series, v.statement
+ORDER BY v.series, statement_order, v.statement
+"""
+
+# WEEKLY_ATTENDANCE per series.
+SERIES_ATTENDANCE = f"""
+SELECT wa.series, wa.week_start, sum(wa.attendees)::BIGINT AS attendees, count(*) AS meetings
+FROM weekly_attendance AS wa
+WHERE {period_filter("wa")}
+GROUP BY wa.series, wa.week_start
+ORDER BY wa.series, wa.week_start
+"""
+
+# RECURRING_THEMES per series (talking-point polls: vote counts, no voter stored, nothing to hide).
+SERIES_THEMES = f"""
+WITH themed AS (
+    SELECT tp.week_start, tp.series, tp.theme, tp.votes
+    FROM talking_points AS tp WHERE {period_filter("tp")} AND tp.kind = 'theme'
+)
+SELECT series, theme, sum(votes)::BIGINT AS total_votes, count(DISTINCT week_start)::BIGINT AS reviews
+FROM themed GROUP BY series, theme
+ORDER BY series, total_votes DESC, reviews DESC, theme
+"""
+
+SERIES_LIST = "SELECT series FROM responses UNION SELECT series FROM meetings ORDER BY series"
+
+WEEK_COLUMNS = ["week_start", "responses", "answers", "score_sum", "mean_score", "suppressed"]
+
+# The comparison's columns, in the table's order (the CSV's too).
+COLUMNS = ["series", "hidden", "average_score", "responses", "target_gap", "meets_target", "previous_average", "change",
+           "weeks_at_target", "weeks_scored", "weeks_hidden", "lagging_statement", "lagging_score",
+           "attendance_growth_pct", "response_rate", "open_actions", "overdue_actions", "top_theme", "weekly_scores"]
+
+
+@dataclass(frozen=True)
+class SeriesComparison:
+    """One row per series (``rows``, columns ``COLUMNS``) and the weekly scores behind the charts
+    (``weekly``: series, week_start, responses, mean_score, suppressed)."""
+
+    rows: pd.DataFrame
+    weekly: pd.DataFrame
+    weeks: tuple[pd.Timestamp, ...]  # every review week of the quarter in any series, in order
+
+
+def series_weeks(db_path: Path, f: Filters) -> pd.DataFrame:
+    """Per series and week: ``weekly_scores``' columns plus the week's ``weekly_responses`` figures."""
+    frame = read_frame(db_path, SERIES_WEEKS, f.visible_params(series=None))
+    frame["week_start"] = pd.to_datetime(frame["week_start"])
+    return frame
+
+
+def series_statement_scores(db_path: Path, f: Filters) -> pd.DataFrame:
+    return read_frame(db_path, SERIES_STATEMENT_SCORES, f.visible_params(series=None))
+
+
+def series_attendance(db_path: Path, f: Filters) -> pd.DataFrame:
+    return read_frame(db_path, SERIES_ATTENDANCE, f.params(series=None))
+
+
+def series_themes(db_path: Path, f: Filters) -> pd.DataFrame:
+    if not int(read_row(db_path, POLLS_STORED)[0]):
+        return pd.DataFrame(columns=["series", "theme", "total_votes", "reviews"])
+    return read_frame(db_path, SERIES_THEMES, f.params(series=None))
+
+
+def top_recurring_theme(themes: pd.DataFrame) -> str | None:
+    """The theme with most votes among those on the ballot in TREND_MIN_REVIEWS or more reviews
+    (the Talking points page's recurring themes), or None."""
+    recurring = themes[themes["reviews"] >= TREND_MIN_REVIEWS]
+    return None if recurring.empty else str(recurring.iloc[0]["theme"])
+
+
+def series_comparison(db_path: Path, current: Filters, previous: Filters | None, busy_week_ratio: float,
+                      target: float, period_end: date, today: date, action_target_days: int) -> SeriesComparison:
+    """Every series' headline for the quarter of ``current`` (against ``previous``), one row each.
+
+    The headline of each series is ``figures.headline`` on that series' frames, as
+    ``DataView.headline`` computes it for the Overview of that series.
+    """
+    span = current if previous is None else Filters(previous.week_from, current.week_to, None, current.min_group_size)
+    weeks = series_weeks(db_path, span)
+    in_current = weeks["week_start"].between(pd.Timestamp(current.week_from), pd.Timestamp(current.week_to))
+    now, before = weeks[in_current], weeks[~in_current]
+    statements = series_statement_scores(db_path, current)
+    attendance = series_attendance(db_path, current)
+    themes = series_themes(db_path, current)
+    actions = action_queries.open_actions_by_series(db_path, period_end, today, action_target_days).set_index("series")
+
+    all_weeks = tuple(sorted(now["week_start"].unique()))
+    rows = []
+    series_names = [row[0] for row in read_frame(db_path, SERIES_LIST).itertuples(index=False)]
+    by_series = {name: group for name, group in now.groupby("series", sort=False)}
+    before_by_series = {name: group for name, group in before.groupby("series", sort=False)}
+    attendance_by_series = {name: group for name, group in attendance.groupby("series", sort=False)}
+    statements_by_series = {name: group for name, group in statements.groupby("series", sort=False)}
+    themes_by_series = {name: group for name, group in themes.groupby("series", sort=False)}
+    empty_weeks = now.iloc[0:0]
+    for name in series_names:
+        scores = by_series.get(name, empty_weeks)
+        previous_scores = before_by_series.get(name)
+        responses = scores[["week_start", "visible_responses", "hidden"]].rename(
+            columns={"visible_responses": "responses", "hidden": "suppressed"})
+        series_attendance_rows = attendance_by_series.get(name, attendance.iloc[0:0])
+        weekly_attendance = attendance_figures(series_attendance_rows, responses, busy_week_ratio)
+        h = figures.headline(scores[WEEK_COLUMNS].reset_index(drop=True),
+                             None if previous_scores is None or previous_scores.empty
+                             else previous_scores[WEEK_COLUMNS].reset_index(drop=True),
+                             weekly_attendance, target)
+        lagging = figures.lagging_statement(statements_by_series.get(name, statements.iloc[0:0]), "mean_score")
+        hidden = h.average_score is None and h.weeks_hidden > 0
+        shown_weeks = dict(zip(scores["week_start"], scores["mean_score"].where(~scores["suppressed"])))
+        rows.append({
+            "series": name,
+            "hidden": hidden,
+            "average_score": h.average_score,
+            "responses": h.responses,
+            "target_gap": figures.target_gap(h.average_score, target),
+            "meets_target": figures.meets_target(h.average_score, target),
+            "previous_average": h.previous_average,
+            "change": figures.change_value(h.average_score, h.previous_average),
+            "weeks_at_target": h.weeks_at_target,
+            "weeks_scored": h.weeks_scored,
+            "weeks_hidden": h.weeks_hidden,
+            "lagging_statement": None if lagging is None else str(lagging["statement"]),
+            "lagging_score": None if lagging is None else float(lagging["mean_score"]),
+            "attendance_growth_pct": h.attendance_growth_pct,
+            "response_rate": h.response_rate,
+            "open_actions": int(actions["open_now"].get(name, 0)),
+            "overdue_actions": int(actions["overdue_now"].get(name, 0)),
+            "top_theme": top_recurring_theme(themes_by_series.get(name, themes.iloc[0:0])),
+            # The sparkline: every week of the quarter, None where the series has no score shown.
+            "weekly_scores": [None if pd.isna(shown_weeks.get(week)) else float(shown_weeks[week]) for week in all_weeks],
+        })
+    table = pd.DataFrame(rows, columns=COLUMNS)
+    for column in ("average_score", "target_gap", "previous_average", "change", "lagging_score",
+                   "attendance_growth_pct", "response_rate"):
+        table[column] = pd.to_numeric(table[column], errors="coerce").astype("float64")
+    table = sort_rows(table)
+    weekly = now[["series", "week_start", "responses", "mean_score", "suppressed"]].reset_index(drop=True)
+    weekly["mean_score"] = weekly["mean_score"].where(~weekly["suppressed"])
+    return SeriesComparison(table, weekly, all_weeks)
+
+
+def sort_rows(table: pd.DataFrame, column: str = "target_gap", ascending: bool = True) -> pd.DataFrame:
+    """Rows by a column (default: the gap to the target, worst first); rows without a value last,
+    then by series name, so the order is stable."""
+    return table.sort_values([column, "series"], ascending=[ascending, True], na_position="last",
+                             kind="stable").reset_index(drop=True)
