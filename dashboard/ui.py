@@ -300,13 +300,13 @@ def has_several_series(db_path: Path, settings: Settings) -> bool:
         return False
 
 
-def url_choice(label: str, param: str, options: dict[str, str], default: str) -> str:
+def url_choice(where, label: str, param: str, options: dict[str, str], default: str) -> str:  # noqa: ANN001
     """A selectbox whose choice lives in the URL (``?param=key``), so a link keeps it; unknown: the default."""
     key = f"url_choice_{param}"
     if st.session_state.get(key) not in options:
         wanted = st.query_params.get(param)
         st.session_state[key] = wanted if wanted in options else default
-    chosen = st.selectbox(label, list(options), key=key, format_func=options.__getitem__)
+    chosen = where.selectbox(label, list(options), key=key, format_func=options.__getitem__)
     st.query_params[param] = chosen
     return chosen
 
@@ -344,7 +344,7 @@ def series_table(rows: pd.DataFrame, settings: Settings) -> None:
             "responses": column.NumberColumn("n", help="Responses in the weeks shown"),
             "change": column.NumberColumn("Change", format="%+.2f", help="Against the previous quarter"),
             "weeks_at_target": column.TextColumn("Weeks at target", help="Weeks at target, of the weeks with scores shown"),
-            "lagging_statement": column.TextColumn("Lagging statement", width="large",
+            "lagging_statement": column.TextColumn("Lagging statement", width="medium",
                                                    help="The statement with the lowest mean this quarter"),
             "attendance_growth_pct": column.NumberColumn("Attendance growth", format="%+.0f%%",
                                                          help="Last 4 review weeks against the first 4"),

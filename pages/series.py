@@ -13,8 +13,8 @@ if not ui.require_data(view):
 
 settings = view.settings
 today = action_report.today_for(view)
-sort = ui.url_choice("Sort by", "sort", {key: label for key, (label, _c, _a) in series_report.SORTS.items()},
-                     series_report.DEFAULT_SORT)
+sorts = {key: label for key, (label, _column, _ascending) in series_report.SORTS.items()}
+sort = ui.url_choice(st.columns([2, 3])[0], "Sort by", "sort", sorts, series_report.DEFAULT_SORT)
 result = series_report.comparison(view, today, sort)
 hidden = int(result.rows["hidden"].sum())
 st.caption(f"{view.period.title} · {len(result.rows)} series, whatever the sidebar's series filter · the Overview's "

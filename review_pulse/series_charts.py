@@ -26,10 +26,13 @@ from review_pulse.charts import (
     message_chart,
 )
 
-PANEL_WIDTH = 170
-PANEL_HEIGHT = 90
-PANEL_COLUMNS = 4
-STRIP_ROW_HEIGHT = 18
+# Three narrow panels a row fit a phone (390 px) as they are: a grid of panels (a facet) cannot
+# take the page's width, so it is sized to fit the narrowest screen. Exports may ask for more.
+PANEL_WIDTH = 100
+PANEL_HEIGHT = 80
+PANEL_COLUMNS = 3
+PANEL_SPACING = 12
+STRIP_ROW_HEIGHT = 24
 SERIES_LABEL_LIMIT = 180  # px: long series names are cut with an ellipsis (the tooltip has them whole)
 NO_WEEKS = "No review weeks in this period yet"
 
@@ -55,11 +58,11 @@ def _week_tooltips() -> list[alt.Tooltip]:
             alt.Tooltip("responses:Q", title="Responses", format="d")]
 
 
-def small_multiples_chart(weekly: pd.DataFrame, order: Sequence[str], ctx: ChartContext,
-                          columns: int = PANEL_COLUMNS) -> alt.FacetChart | alt.Chart:
+def small_multiples_chart(weekly: pd.DataFrame, order: Sequence[str], ctx: ChartContext, columns: int = PANEL_COLUMNS,
+                          panel_width: int = PANEL_WIDTH) -> alt.FacetChart | alt.Chart:
     """One panel per series (in ``order``), all on the 1-5 scale, with the target line; grey bands
     mark hidden weeks."""
-    name = "Average score per week, per series"
+    name = "Weekly score per series"
     if weekly is None or weekly.empty:
         return message_chart(ctx, name, NO_WEEKS)
     df = chart_rows(weekly, ctx)
@@ -82,15 +85,22 @@ def small_multiples_chart(weekly: pd.DataFrame, order: Sequence[str], ctx: Chart
         size=alt.when(below).then(alt.value(40)).otherwise(alt.value(18)),
         stroke=alt.when(below).then(alt.value(BELOW_TARGET_COLOUR)).otherwise(alt.value(STATEMENT_PALETTE[0])),
         tooltip=_week_tooltips())
-    panel = alt.layer(bands, target, line, points).properties(width=PANEL_WIDTH, height=PANEL_HEIGHT)
+    panel = alt.layer(bands, target, line, points).properties(width=panel_width, height=PANEL_HEIGHT)
     return panel.facet(
         facet=alt.Facet("series:N", sort=list(order), title=None,
-                        header=alt.Header(labelFontSize=LABEL_FONT_SIZE, labelLimit=PANEL_WIDTH, labelAnchor="start",
+                        header=alt.Header(labelFontSize=12, labelLimit=panel_width + 20, labelAnchor="start",
                                           labelFontWeight="bold")),
-        columns=columns, data=df,
-        title=chart_title(ctx, name, f"Every panel on the same 1–5 scale · dashed line: target {ctx.target:g} · "
-                                     "grey: hidden weeks · red-ringed: below target"),
+        columns=columns, data=df, spacing=PANEL_SPACING,
+        title=_narrow_title(ctx, name),
     ).resolve_scale(x="shared", y="shared")
+
+
+def _narrow_title(ctx: ChartContext, name: str) -> alt.TitleParams:
+    """The grid's title in short lines: it is as wide as three phone-sized panels."""
+    lines = [ctx.freshness, f"Weeks with {ctx.suppressed_text} are hidden (grey)",
+             f"Same 1–5 scale everywhere; dashed: target {ctx.target:g}", "Red-ringed points: below target"]
+    return alt.TitleParams(text=[name, ctx.quarter_label], subtitle=[line for line in lines if line], anchor="start",
+                           fontSize=16, subtitleFontSize=12, subtitleColor="#555555", offset=10)
 
 
 def heat_strip_chart(weekly: pd.DataFrame, order: Sequence[str], ctx: ChartContext) -> alt.LayerChart | alt.Chart:
@@ -105,12 +115,12 @@ def heat_strip_chart(weekly: pd.DataFrame, order: Sequence[str], ctx: ChartConte
     x = alt.X("band_start:T", title="Week", scale=alt.Scale(domain=[lo.isoformat(), hi.isoformat()]),
               axis=axis_style(format=WEEK_FORMAT, labelAngle=0, labelOverlap=True, orient="top"))
     y = alt.Y("series:N", title=None, sort=list(order), axis=axis_style(labelLimit=SERIES_LABEL_LIMIT, ticks=False,
-                                                                         domain=False))
+                                                                         domain=False, labelOverlap=False))
     colour = alt.Color("mean_score:Q", title="Average score",
                        scale=alt.Scale(domain=[1, ctx.target, 5], range=[BELOW_TARGET_COLOUR, "#F7F7F7", "#0571B0"],
                                        clamp=True),
                        legend=alt.Legend(orient="bottom", titleFontSize=LABEL_FONT_SIZE, labelFontSize=12,
-                                         values=[1, 2, 3, 4, ctx.target, 5], gradientLength=240))
+                                         values=[1, 2, 3, 4, 5], gradientLength=240))
     base = alt.Chart(df).encode(x=x, x2="band_end:T", y=y, tooltip=_week_tooltips())
     cells = base.transform_filter(~alt.datum.suppressed).mark_rect(stroke="white", strokeWidth=1).encode(color=colour)
     hidden = base.transform_filter(alt.datum.suppressed).mark_rect(color=SUPPRESSED_COLOUR, stroke="white", strokeWidth=1)
