@@ -142,13 +142,10 @@ def open_actions(db_path: Path, period_end: date, series: str | None, today: dat
         ["action_key", "title", "created", "age_days", "due", "due_by", "overdue", "review_week", "team", "source", "link"]]
 
 
-def open_actions_by_series(db_path: Path, period_end: date, today: date, target_days: int) -> pd.DataFrame:
-    """Per series: open actions and how many are overdue, counted as ``open_actions`` counts them."""
-    if not read_row(db_path, ACTIONS_PRESENT)[0]:
-        return pd.DataFrame({"series": pd.Series(dtype=object), "open_now": pd.Series(dtype="int64"),
-                             "overdue_now": pd.Series(dtype="int64")})
-    frame = open_action_figures(_dates(read_frame(db_path, OPEN_ACTIONS, {"period_end": period_end, "series": None}),
-                                       "review_week", "created", "due"), today, target_days)
+def open_actions_by_series(open_rows: pd.DataFrame, today: date, target_days: int) -> pd.DataFrame:
+    """Per series: open actions and how many are overdue, counted as ``open_actions`` counts them, from
+    OPEN_ACTIONS' rows for every series (``$series`` NULL)."""
+    frame = open_action_figures(_dates(open_rows, "review_week", "created", "due"), today, target_days)
     return (frame.groupby("series", sort=True)
             .agg(open_now=("action_key", "size"), overdue_now=("overdue", "sum"))
             .astype("int64").reset_index())

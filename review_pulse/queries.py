@@ -341,6 +341,12 @@ def read_frame(db_path: Path, sql: str, params: dict[str, object] | None = None)
         return con.execute(sql, params or {}).df()
 
 
+def read_frames(db_path: Path, *queries: tuple[str, dict[str, object]]) -> list[pd.DataFrame]:
+    """Several queries on one connection (one snapshot, one open): for a page that needs them all."""
+    with connect_read_only(db_path) as con:
+        return [con.execute(sql, params).df() for sql, params in queries]
+
+
 def read_row(db_path: Path, sql: str, params: dict[str, object] | None = None) -> tuple:
     with connect_read_only(db_path) as con:
         return con.execute(sql, params or {}).fetchall()[0]
@@ -464,11 +470,7 @@ def attendance_figures(attendance: pd.DataFrame, responses: pd.DataFrame, busy_w
     """``weekly_attendance``'s figures from its two reads: attendees and meetings per review week, and
     the weeks' visible responses (``weekly_responses``). One definition for one series or each of many
     (review_pulse.series_queries)."""
-    frame = attendance[["week_start", "attendees", "meetings"]].copy()
-    frame["week_start"] = pd.to_datetime(frame["week_start"])
-    frame = frame.merge(responses[["week_start", "responses", "suppressed"]], on="week_start", how="left")
-    frame["responses"] = frame["responses"].fillna(0).astype("int64")
-    frame["suppressed"] = frame["suppressed"].astype("boolean").fillna(False).astype(bool)
+    frame = attendance_weeks(attendance, responses)
     frame["rolling_mean"] = frame["attendees"].rolling(4, min_periods=1).mean()
     baseline = frame["attendees"].head(4).mean() if len(frame) else np.nan
     frame["growth_pct"] = (frame["attendees"] / baseline - 1) * 100 if baseline else np.nan
@@ -477,6 +479,18 @@ def attendance_figures(attendance: pd.DataFrame, responses: pd.DataFrame, busy_w
     rate = frame["responses"] / frame["attendees"].where(frame["attendees"] > 0)
     frame["response_rate"] = rate.where(~frame["suppressed"] & (frame["responses"] > 0))
     return frame[["week_start", "attendees", "rolling_mean", "growth_pct", "busy_week", "responses", "suppressed", "response_rate"]]
+
+
+def attendance_weeks(attendance: pd.DataFrame, responses: pd.DataFrame, keys: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Attendees per review week beside the week's visible responses and whether it is hidden (a week
+    without survey responses: 0, shown). ``keys``: more columns that tell groups apart (``series``)."""
+    on = [*keys, "week_start"]
+    frame = attendance[[*on, "attendees", "meetings"]].copy()
+    frame["week_start"] = pd.to_datetime(frame["week_start"])
+    frame = frame.merge(responses[[*on, "responses", "suppressed"]], on=on, how="left")
+    frame["responses"] = frame["responses"].fillna(0).astype("int64")
+    frame["suppressed"] = frame["suppressed"].astype("boolean").fillna(False).astype(bool)
+    return frame
 
 
 def feedback(db_path: Path, f: Filters, search: str = "", limit: int | None = None) -> pd.DataFrame:

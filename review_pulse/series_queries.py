@@ -22,8 +22,9 @@ from pathlib import Path
 import pandas as pd
 
 from review_pulse import action_queries, figures
-from review_pulse.queries import STATEMENT_FIGURES, VISIBILITY, Filters, attendance_figures, period_filter, read_frame, read_row
-from review_pulse.talking_points_queries import POLLS_STORED, TREND_MIN_REVIEWS
+from core.store import connect_read_only
+from review_pulse.queries import STATEMENT_FIGURES, VISIBILITY, Filters, attendance_weeks, period_filter
+from review_pulse.talking_points_queries import TREND_MIN_REVIEWS
 
 # Per series and week, over $week_from..$week_to: the weekly_scores columns (WEEKLY_SCORES, with
 # week and series as the key) and the weekly_responses ones (visible_responses, hidden), which are
@@ -100,27 +101,43 @@ class SeriesComparison:
     rows: pd.DataFrame
     weekly: pd.DataFrame
     weeks: tuple[pd.Timestamp, ...]  # every review week of the quarter in any series, in order
+    headlines: dict[str, figures.Headline]  # each series' Overview headline (the organisation's report)
 
 
-def series_weeks(db_path: Path, f: Filters) -> pd.DataFrame:
-    """Per series and week: ``weekly_scores``' columns plus the week's ``weekly_responses`` figures."""
-    frame = read_frame(db_path, SERIES_WEEKS, f.visible_params(series=None))
-    frame["week_start"] = pd.to_datetime(frame["week_start"])
-    return frame
+TABLES = "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
 
 
-def series_statement_scores(db_path: Path, f: Filters) -> pd.DataFrame:
-    return read_frame(db_path, SERIES_STATEMENT_SCORES, f.visible_params(series=None))
+@dataclass(frozen=True)
+class SeriesFrames:
+    """What the comparison reads, for every series at once (one connection, one snapshot)."""
+
+    series: list[str]
+    weeks: pd.DataFrame  # SERIES_WEEKS over the quarter and the one before
+    statements: pd.DataFrame  # SERIES_STATEMENT_SCORES
+    attendance: pd.DataFrame  # SERIES_ATTENDANCE
+    themes: pd.DataFrame  # SERIES_THEMES (empty without poll tables)
+    open_actions: pd.DataFrame  # action_queries.OPEN_ACTIONS for every series (empty without actions)
 
 
-def series_attendance(db_path: Path, f: Filters) -> pd.DataFrame:
-    return read_frame(db_path, SERIES_ATTENDANCE, f.params(series=None))
+def series_frames(db_path: Path, current: Filters, span: Filters, period_end: date) -> SeriesFrames:
+    every = {"series": None}
+    with connect_read_only(db_path) as con:
+        def frame(sql: str, params: dict[str, object]) -> pd.DataFrame:
+            return con.execute(sql, params).df()
 
-
-def series_themes(db_path: Path, f: Filters) -> pd.DataFrame:
-    if not int(read_row(db_path, POLLS_STORED)[0]):
-        return pd.DataFrame(columns=["series", "theme", "total_votes", "reviews"])
-    return read_frame(db_path, SERIES_THEMES, f.params(series=None))
+        tables = {row[0] for row in con.execute(TABLES).fetchall()}
+        weeks = frame(SERIES_WEEKS, span.visible_params(**every))
+        weeks["week_start"] = pd.to_datetime(weeks["week_start"])
+        return SeriesFrames(
+            series=[row[0] for row in con.execute(SERIES_LIST).fetchall()],
+            weeks=weeks,
+            statements=frame(SERIES_STATEMENT_SCORES, current.visible_params(**every)),
+            attendance=frame(SERIES_ATTENDANCE, current.params(**every)),
+            themes=frame(SERIES_THEMES, current.params(**every)) if "polls" in tables
+            else pd.DataFrame(columns=["series", "theme", "total_votes", "reviews"]),
+            open_actions=frame(action_queries.OPEN_ACTIONS, {"period_end": period_end, **every}) if "action_items" in tables
+            else pd.DataFrame(columns=["action_key", "series", "review_week", "title", "created", "due", "team", "source", "link"]),
+        )
 
 
 def top_recurring_theme(themes: pd.DataFrame) -> str | None:
@@ -130,25 +147,28 @@ def top_recurring_theme(themes: pd.DataFrame) -> str | None:
     return None if recurring.empty else str(recurring.iloc[0]["theme"])
 
 
-def series_comparison(db_path: Path, current: Filters, previous: Filters | None, busy_week_ratio: float,
-                      target: float, period_end: date, today: date, action_target_days: int) -> SeriesComparison:
+def series_comparison(db_path: Path, current: Filters, previous: Filters | None, target: float, period_end: date,
+                      today: date, action_target_days: int) -> SeriesComparison:
     """Every series' headline for the quarter of ``current`` (against ``previous``), one row each.
 
     The headline of each series is ``figures.headline`` on that series' frames, as
     ``DataView.headline`` computes it for the Overview of that series.
     """
     span = current if previous is None else Filters(previous.week_from, current.week_to, None, current.min_group_size)
-    weeks = series_weeks(db_path, span)
+    read = series_frames(db_path, current, span, period_end)
+    weeks = read.weeks
     in_current = weeks["week_start"].between(pd.Timestamp(current.week_from), pd.Timestamp(current.week_to))
     now, before = weeks[in_current], weeks[~in_current]
-    statements = series_statement_scores(db_path, current)
-    attendance = series_attendance(db_path, current)
-    themes = series_themes(db_path, current)
-    actions = action_queries.open_actions_by_series(db_path, period_end, today, action_target_days).set_index("series")
+    statements, themes = read.statements, read.themes
+    actions = action_queries.open_actions_by_series(read.open_actions, today, action_target_days).set_index("series")
+    # weekly_attendance's weeks (attendees beside visible responses) for every series in one merge
+    responses = now[["series", "week_start", "visible_responses", "hidden"]].rename(
+        columns={"visible_responses": "responses", "hidden": "suppressed"})
+    attendance = attendance_weeks(read.attendance, responses, keys=("series",))
 
     all_weeks = tuple(sorted(now["week_start"].unique()))
-    rows = []
-    series_names = [row[0] for row in read_frame(db_path, SERIES_LIST).itertuples(index=False)]
+    rows, headlines = [], {}
+    series_names = read.series
     by_series = {name: group for name, group in now.groupby("series", sort=False)}
     before_by_series = {name: group for name, group in before.groupby("series", sort=False)}
     attendance_by_series = {name: group for name, group in attendance.groupby("series", sort=False)}
@@ -158,16 +178,13 @@ def series_comparison(db_path: Path, current: Filters, previous: Filters | None,
     for name in series_names:
         scores = by_series.get(name, empty_weeks)
         previous_scores = before_by_series.get(name)
-        responses = scores[["week_start", "visible_responses", "hidden"]].rename(
-            columns={"visible_responses": "responses", "hidden": "suppressed"})
-        series_attendance_rows = attendance_by_series.get(name, attendance.iloc[0:0])
-        weekly_attendance = attendance_figures(series_attendance_rows, responses, busy_week_ratio)
-        h = figures.headline(scores[WEEK_COLUMNS].reset_index(drop=True),
-                             None if previous_scores is None or previous_scores.empty
-                             else previous_scores[WEEK_COLUMNS].reset_index(drop=True),
+        weekly_attendance = attendance_by_series.get(name, attendance.iloc[0:0])
+        # The frames hold weekly_scores' columns (WEEK_COLUMNS) and a few more, which headline() never reads.
+        h = figures.headline(scores, None if previous_scores is None or previous_scores.empty else previous_scores,
                              weekly_attendance, target)
         lagging = figures.lagging_statement(statements_by_series.get(name, statements.iloc[0:0]), "mean_score")
         hidden = h.average_score is None and h.weeks_hidden > 0
+        headlines[name] = h
         shown_weeks = dict(zip(scores["week_start"], scores["mean_score"].where(~scores["suppressed"])))
         rows.append({
             "series": name,
@@ -198,7 +215,7 @@ def series_comparison(db_path: Path, current: Filters, previous: Filters | None,
     table = sort_rows(table)
     weekly = now[["series", "week_start", "responses", "mean_score", "suppressed"]].reset_index(drop=True)
     weekly["mean_score"] = weekly["mean_score"].where(~weekly["suppressed"])
-    return SeriesComparison(table, weekly, all_weeks)
+    return SeriesComparison(table, weekly, all_weeks, headlines)
 
 
 def sort_rows(table: pd.DataFrame, column: str = "target_gap", ascending: bool = True) -> pd.DataFrame:

@@ -122,8 +122,8 @@ class DataView:
         current = queries.Filters(*self.period.week_bounds, None, self.settings.min_group_size)
         before = None if previous is None else queries.Filters(*previous.week_bounds, None, self.settings.min_group_size)
         s = self.settings
-        return self.call(series_queries.series_comparison, current, before, s.busy_week_ratio, s.target_score,
-                         self.period.end, today, s.action_target_days)
+        return self.call(series_queries.series_comparison, current, before, s.target_score, self.period.end, today,
+                         s.action_target_days)
 
     # --- follow-up actions (issue 13): review_pulse.action_queries ---
     def action_count(self) -> int:
