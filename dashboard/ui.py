@@ -26,6 +26,7 @@ from core.store import data_version
 ALL_SERIES = "All series"
 VIEW_KEY = "review_pulse_view"
 RETRO_PACK_KEY = "retro_pack_built"  # (period, series, data version) and the ZIP's bytes
+SERIES_PACK_KEY = "series_pack_built"  # the same, for the organisation's pack (Series page)
 _LOGGER = logging.getLogger(__name__)
 
 
@@ -256,26 +257,39 @@ def retro_pack_button(view: DataView) -> None:
     """
     from review_pulse.retro_pack import build_retro_pack, retro_pack_filename
 
+    _pack_button(view, build_retro_pack, retro_pack_filename(view), "retro-pack", "retro pack", RETRO_PACK_KEY)
+
+
+def series_pack_button(view: DataView, today) -> None:  # noqa: ANN001  (a date)
+    """The organisation's pack (issue 26): every series compared, then one page per series."""
+    from review_pulse.series_pack import build_series_pack, series_pack_filename
+
+    _pack_button(view, lambda v: build_series_pack(v, today), series_pack_filename(view), "series-pack",
+                 "organisation pack", SERIES_PACK_KEY)
+
+
+def _pack_button(view: DataView, build: Callable[[DataView], bytes], file_name: str, key: str, noun: str,
+                 state_key: str) -> None:
     built_for = (view.period.label, view.series_label, data_version(view.db_path))
-    if st.button("Build retro pack", key="retro-pack-build", icon=":material/folder_zip:"):
-        st.session_state.pop(RETRO_PACK_KEY, None)
+    if st.button(f"Build {noun}", key=f"{key}-build", icon=":material/folder_zip:"):
+        st.session_state.pop(state_key, None)
         try:
-            with st.spinner("Building the retro pack…"):
-                st.session_state[RETRO_PACK_KEY] = (built_for, build_retro_pack(view))
+            with st.spinner(f"Building the {noun}…"):
+                st.session_state[state_key] = (built_for, build(view))
         except UserFacingError as exc:
-            st.error(markdown_literal(f"The retro pack could not be built: {exc}", line_break=" "))
+            st.error(markdown_literal(f"The {noun} could not be built: {exc}", line_break=" "))
         except Exception:  # noqa: BLE001  a bug: logged with its traceback, one line on the page
-            _LOGGER.exception("building the retro pack failed")
-            st.error("The retro pack could not be built (the error is in the server log); each chart's "
+            _LOGGER.exception("building the %s failed", noun)
+            st.error(f"The {noun} could not be built (the error is in the server log); each chart's "
                      "PNG, SVG and CSV buttons still work.")
-    built = st.session_state.get(RETRO_PACK_KEY)
+    built = st.session_state.get(state_key)
     if built is not None and built[0] == built_for:
         st.download_button(
-            "Download retro pack (ZIP)",
+            f"Download {noun} (ZIP)",
             data=built[1],
-            file_name=retro_pack_filename(view),
+            file_name=file_name,
             mime="application/zip",
-            key="retro-pack",
+            key=key,
             on_click="ignore",
             type="primary",
             icon=":material/download:",

@@ -28,3 +28,10 @@ st.subheader("Weekly score per series")
 ui.show_chart(series_report.small_multiples, view, today, sort, fit_width=False)
 st.subheader("Series × weeks")
 ui.show_chart(series_report.heat_strip, view, today, sort)
+
+st.divider()
+st.subheader("Organisation retro pack")
+st.caption(f"The comparison and one page per series for {view.period.title}, as a PDF report and slides (PPTX), "
+           "with both charts as PNG, SVG and CSV and the table as CSV, in one ZIP. Building it draws a chart per "
+           "series, so it takes a while with many series.")
+ui.series_pack_button(view, today)

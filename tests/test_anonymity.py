@@ -632,3 +632,22 @@ def test_the_series_page_of_small_series_only_shows_no_figure(tmp_path: Path) ->
     assert result.rows["hidden"].all() and result.rows["average_score"].isna().all()
     assert (result.rows["responses"] == 0).all() and result.weekly["mean_score"].isna().all()
     assert view(db).headline().average_score is None
+
+
+def test_the_organisation_pack_minus_all_series_reveals_nothing(two_series_db: Path) -> None:
+    """The organisation's pack holds the Series page's figures: Beta says the rule in every file."""
+    from pypdf import PdfReader
+
+    from review_pulse import series_report
+    from review_pulse.series_pack import build_series_pack
+
+    pack = zipfile.ZipFile(io.BytesIO(build_series_pack(view(two_series_db), SERIES_TODAY)))
+    table = {r["series"]: r for r in csv_rows(pack.read("series-comparison_2026-Q1.csv"))}
+    assert all(table["Beta"][column] == HIDDEN for column in series_report.SURVEY_FIGURES)
+    assert int(table["Alpha"]["responses"]) == view(two_series_db).headline().responses  # All series = Alpha
+    for name in ("series-small-multiples_2026-Q1.csv", "series-heat-strip_2026-Q1.csv"):
+        beta = [r for r in csv_rows(pack.read(name)) if r["series"] == "Beta"]
+        assert beta and all(r["mean_score"] == HIDDEN for r in beta), name
+    pages = [p.extract_text() for p in PdfReader(io.BytesIO(pack.read("series-report_2026-Q1.pdf"))).pages]
+    beta_page = next(text for text in pages if text.lstrip().startswith("Beta"))
+    assert f"{HIDDEN} in every week" in beta_page and "1.50" not in beta_page and "Average score" not in beta_page

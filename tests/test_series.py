@@ -269,3 +269,48 @@ def test_each_chart_exports_its_rows_and_draws_no_hidden_value(series_db: Path, 
     spec = chart_spec(item.chart)
     drawn = [row for data in spec.get("datasets", {}).values() for row in data]
     assert drawn and all(r["mean_score"] is None and r["responses"] is None for r in drawn if r["suppressed"])
+
+
+# --- the organisation's pack ---------------------------------------------------------------------
+
+
+def test_the_organisation_pack_has_the_comparison_and_a_page_per_series(series_db: Path, tmp_path: Path) -> None:
+    import zipfile
+
+    from pptx import Presentation
+    from pypdf import PdfReader
+
+    from pipeline.cli import main as pipeline_main
+
+    out = tmp_path / "org"
+    assert pipeline_main(["export", "--db", str(series_db), "--quarter", "2026-Q3", "--out", str(out),
+                          "--organisation", "--zip"]) == 0
+    pack = zipfile.ZipFile(out / "series-pack_2026-Q3.zip")
+    names = set(pack.namelist())
+    assert {f"series-{chart}_2026-Q3.{ext}" for chart in ("small-multiples", "heat-strip") for ext in ("png", "svg", "csv")} <= names
+    assert {"series-comparison_2026-Q3.csv", "series-report_2026-Q3.pdf", "series-slides_2026-Q3.pptx"} <= names
+    pages = [page.extract_text() for page in PdfReader(io.BytesIO(pack.read("series-report_2026-Q3.pdf"))).pages]
+    # The first page is the comparison: each series with its score as shown, or the rule.
+    for series in SERIES:
+        expected = recount(series_db, series, "2026-Q3")
+        assert series in pages[0]
+        per_series = [text for text in pages if text.lstrip().startswith(series)]
+        assert len(per_series) == 1, series
+        if expected["hidden"]:
+            assert f"{HIDDEN} in every week" in per_series[0] and "Average score" not in per_series[0]
+        else:
+            assert f"Average score {expected['average']:.2f} / 5" in per_series[0]
+            assert f"{expected['weeks_at_target']} of {expected['weeks_scored']} weeks" in per_series[0]
+    deck = Presentation(io.BytesIO(pack.read("series-slides_2026-Q3.pptx")))
+    titles = [slide.shapes.title.text for slide in deck.slides]
+    assert titles[0].startswith("Review series compared") and [t for t in titles if t in SERIES] == list(
+        DataView(series_db, parse_period("2026-Q3"), None, S).series_comparison(TODAY).rows["series"])
+
+
+def test_the_organisation_pack_is_refused_with_one_series(demo_db: Path, tmp_path: Path, capsys) -> None:
+    from pipeline.cli import main as pipeline_main
+
+    assert pipeline_main(["export", "--db", str(demo_db), "--quarter", "2026-Q3", "--out", str(tmp_path),
+                          "--organisation"]) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--organisation compares review series" in err[0]
