@@ -370,6 +370,6 @@ def series_table(rows: pd.DataFrame, settings: Settings) -> None:
                                            help="The talking-point theme with most votes among those on the ballot "
                                            "in 3 or more reviews"),
             "weekly_scores": column.LineChartColumn("Weekly score", y_min=1, y_max=5,
-                                                    help=f"Each week's average on 1–5; gaps: {hidden}"),
+                                                    help=f"Each week's average on 1–5 (each quarter's, for All time); gaps: {hidden}"),
         },
     )

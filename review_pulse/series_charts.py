@@ -18,7 +18,6 @@ from review_pulse.charts import (
     SUPPRESSED_COLOUR,
     TARGET_COLOUR,
     WEEK_FORMAT,
-    WEEK_TOOLTIP_FORMAT,
     ChartContext,
     as_weeks,
     axis_style,
@@ -37,39 +36,48 @@ SERIES_LABEL_LIMIT = 180  # px: long series names are cut with an ellipsis (the 
 NO_WEEKS = "No review weeks in this period yet"
 
 
-def chart_rows(weekly: pd.DataFrame, ctx: ChartContext) -> pd.DataFrame:
-    """What both charts plot: a hidden week keeps its row with no score and no response count."""
+def chart_rows(weekly: pd.DataFrame, ctx: ChartContext, bucket: str = "week") -> pd.DataFrame:
+    """What both charts plot: a hidden week keeps its row with no score and no response count. A
+    ``bucket`` of "quarter" (All time) draws each row as its quarter, starting at ``week_start``."""
     df = weekly[["series", "week_start", "responses", "mean_score", "suppressed"]].copy()
     df["week_start"] = as_weeks(df["week_start"])
+    if bucket == "quarter":
+        df["band_start"] = df["week_start"]
+        df["band_end"] = df["band_start"] + pd.DateOffset(months=3)
+        df["x"] = df["band_start"] + (df["band_end"] - df["band_start"]) / 2
+        df["period"] = weekly["quarter"].to_numpy() if "quarter" in weekly else df["band_start"].dt.strftime("%b %Y")
+    else:
+        df["band_start"] = df["week_start"] - pd.Timedelta(days=3.5)
+        df["band_end"] = df["week_start"] + pd.Timedelta(days=3.5)
+        df["x"] = df["week_start"]
+        df["period"] = df["week_start"].dt.strftime("%-d %b %Y")
     df["suppressed"] = df["suppressed"].fillna(False).astype(bool)
     df["mean_score"] = pd.to_numeric(df["mean_score"], errors="coerce").astype("float64").where(~df["suppressed"])
     df["responses"] = df["responses"].astype("float64").where(~df["suppressed"])
     df["below_target"] = [not pd.isna(v) and not figures.meets_target(v, ctx.target) for v in df["mean_score"]]
     df["note"] = [ctx.suppressed_text if s else figures.score_text(v) for s, v in zip(df["suppressed"], df["mean_score"])]
-    df["band_start"] = df["week_start"] - pd.Timedelta(days=3.5)
-    df["band_end"] = df["week_start"] + pd.Timedelta(days=3.5)
     return df.reset_index(drop=True)
 
 
 def _week_tooltips() -> list[alt.Tooltip]:
     return [alt.Tooltip("series:N", title="Series"),
-            alt.Tooltip("week_start:T", title="Week", format=WEEK_TOOLTIP_FORMAT),
+            alt.Tooltip("period:N", title="Week or quarter"),
             alt.Tooltip("note:N", title="Average score"),
             alt.Tooltip("responses:Q", title="Responses", format="d")]
 
 
 def small_multiples_chart(weekly: pd.DataFrame, order: Sequence[str], ctx: ChartContext, columns: int = PANEL_COLUMNS,
-                          panel_width: int = PANEL_WIDTH) -> alt.FacetChart | alt.Chart:
+                          panel_width: int = PANEL_WIDTH, bucket: str = "week") -> alt.FacetChart | alt.Chart:
     """One panel per series (in ``order``), all on the 1-5 scale, with the target line; grey bands
     mark hidden weeks."""
     name = "Weekly score per series"
     if weekly is None or weekly.empty:
         return message_chart(ctx, name, NO_WEEKS)
-    df = chart_rows(weekly, ctx)
-    domain = [pd.Timestamp(df["week_start"].min()) - pd.Timedelta(days=3.5),
-              pd.Timestamp(df["week_start"].max()) + pd.Timedelta(days=3.5)]
-    x = alt.X("week_start:T", title=None, scale=alt.Scale(domain=[d.isoformat() for d in domain]),
-              axis=axis_style(format=WEEK_FORMAT, labelAngle=0, tickCount=3, labelFontSize=12, labelOverlap=True))
+    df = chart_rows(weekly, ctx, bucket)
+    domain = [pd.Timestamp(df["band_start"].min()), pd.Timestamp(df["band_end"].max())]
+    x = alt.X("x:T", title=None, scale=alt.Scale(domain=[d.isoformat() for d in domain]),
+              axis=axis_style(format=WEEK_FORMAT if bucket == "week" else "%Y", labelAngle=0, tickCount=3,
+                              labelFontSize=12, labelOverlap=True))
     y = alt.Y("mean_score:Q", title=None, scale=alt.Scale(domain=[1, 5], nice=False, zero=False, clamp=True),
               axis=axis_style(values=[1, 3, 5], format="d", labelFontSize=12))
     base = alt.Chart().encode(x=x)
@@ -103,17 +111,19 @@ def _narrow_title(ctx: ChartContext, name: str) -> alt.TitleParams:
                            fontSize=16, subtitleFontSize=12, subtitleColor="#555555", offset=10)
 
 
-def heat_strip_chart(weekly: pd.DataFrame, order: Sequence[str], ctx: ChartContext) -> alt.LayerChart | alt.Chart:
+def heat_strip_chart(weekly: pd.DataFrame, order: Sequence[str], ctx: ChartContext,
+                     bucket: str = "week") -> alt.LayerChart | alt.Chart:
     """Series x weeks: each cell the week's average score, coloured against the target
     (red below, blue above); a hidden week is a grey cell that says "fewer than N responses"."""
     name = "Weekly score, series × weeks"
     if weekly is None or weekly.empty:
         return message_chart(ctx, name, NO_WEEKS)
-    df = chart_rows(weekly, ctx)
-    weeks = sorted(df["week_start"].unique())
-    lo, hi = pd.Timestamp(weeks[0]) - pd.Timedelta(days=3.5), pd.Timestamp(weeks[-1]) + pd.Timedelta(days=3.5)
-    x = alt.X("band_start:T", title="Week", scale=alt.Scale(domain=[lo.isoformat(), hi.isoformat()]),
-              axis=axis_style(format=WEEK_FORMAT, labelAngle=0, labelOverlap=True, orient="top"))
+    df = chart_rows(weekly, ctx, bucket)
+    lo, hi = pd.Timestamp(df["band_start"].min()), pd.Timestamp(df["band_end"].max())
+    x = alt.X("band_start:T", title="Week" if bucket == "week" else "Quarter",
+              scale=alt.Scale(domain=[lo.isoformat(), hi.isoformat()]),
+              axis=axis_style(format=WEEK_FORMAT if bucket == "week" else "%Y", labelAngle=0, labelOverlap=True,
+                              orient="top"))
     y = alt.Y("series:N", title=None, sort=list(order), axis=axis_style(labelLimit=SERIES_LABEL_LIMIT, ticks=False,
                                                                          domain=False, labelOverlap=False))
     colour = alt.Color("mean_score:Q", title="Average score",

@@ -62,9 +62,13 @@ def series_lines(result: SeriesComparison, name: str, min_group_size: int) -> li
 
 def series_trend(view: DataView, result: SeriesComparison, name: str) -> ExportItem:
     """A series' weekly score, drawn by the Overview's builder from the comparison's rows of that series."""
-    rows = result.weekly[result.weekly["series"] == name][["week_start", "responses", "mean_score", "suppressed"]]
+    rows = result.weekly[result.weekly["series"] == name]
     ctx = dataclasses.replace(series_report.scope(view), series_label=name)
-    return ExportItem(f"score-trend-{name}", f"Average weekly score — {name}", charts.score_trend_chart(rows, ctx), rows)
+    if result.bucket == "quarter":  # All time: the series' quarters, as the Series page draws them
+        chart = series_charts.small_multiples_chart(rows, [name], ctx, columns=1, panel_width=600, bucket="quarter")
+    else:
+        chart = charts.score_trend_chart(rows[["week_start", "responses", "mean_score", "suppressed"]], ctx)
+    return ExportItem(f"score-trend-{name}", f"Average score — {name}", chart, rows)
 
 
 def build_series_pdf(view: DataView, result: SeriesComparison, items: list[ExportItem], pngs: dict[str, bytes]) -> bytes:
@@ -200,7 +204,8 @@ def build_series_pack(view: DataView, today: date) -> bytes:
     items = [series_report.small_multiples(view, today), series_report.heat_strip(view, today)]
     # The report's images: a wider grid of panels than the page's phone-sized one.
     wide = dataclasses.replace(items[0], chart=series_charts.small_multiples_chart(
-        result.weekly, result.rows["series"].tolist(), series_report.scope(view), columns=5, panel_width=150))
+        result.weekly, result.rows["series"].tolist(), series_report.scope(view), columns=5, panel_width=150,
+        bucket=result.bucket))
     pngs = {items[0].slug: chart_to_png(wide.chart, scale=2), items[1].slug: chart_to_png(items[1].chart, scale=2)}
     for name in result.rows["series"]:
         pngs[f"trend:{name}"] = chart_to_png(series_trend(view, result, name).chart, scale=1.5)

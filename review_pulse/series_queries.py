@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from review_pulse import action_queries, figures
+from core.quarters import quarter_for_week
 from core.store import connect_read_only
 from review_pulse.queries import STATEMENT_FIGURES, VISIBILITY, Filters, attendance_weeks, period_filter
 from review_pulse.talking_points_queries import TREND_MIN_REVIEWS
@@ -99,9 +100,10 @@ class SeriesComparison:
     (``weekly``: series, week_start, responses, mean_score, suppressed)."""
 
     rows: pd.DataFrame
-    weekly: pd.DataFrame
-    weeks: tuple[pd.Timestamp, ...]  # every review week of the quarter in any series, in order
+    weekly: pd.DataFrame  # per series and week; for a period longer than a quarter, per series and quarter
+    weeks: tuple[pd.Timestamp, ...]  # the sparkline's points: every week (or quarter) of the period, in order
     headlines: dict[str, figures.Headline]  # each series' Overview headline (the organisation's report)
+    bucket: str = "week"  # what a point of ``weekly`` and the sparkline is: "week" or "quarter"
 
 
 TABLES = "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
@@ -147,8 +149,29 @@ def top_recurring_theme(themes: pd.DataFrame) -> str | None:
     return None if recurring.empty else str(recurring.iloc[0]["theme"])
 
 
+# A period longer than this many weeks (All time) is drawn per quarter: 40 series x 5 years of weeks
+# would be 10,000 points, more than a chart should send (bench target: 5,000 rows) or a reader can take in.
+MAX_WEEKLY_POINTS = 16
+
+
+def by_quarter(weeks: pd.DataFrame, fiscal_start_month: int) -> pd.DataFrame:
+    """Each series' quarters from its weekly rows: the quarter's average is ``figures.average_score`` of its
+    weeks, the Overview's average for that series and quarter (visible cells only); a quarter with
+    responses and no score shown is suppressed. ``week_start`` is the quarter's first day."""
+    quarters = {w: quarter_for_week(pd.Timestamp(w).date(), fiscal_start_month) for w in weeks["week_start"].unique()}
+    keyed = weeks.assign(quarter=weeks["week_start"].map(lambda w: quarters[w].label))
+    starts = {q.label: pd.Timestamp(q.start) for q in quarters.values()}
+    rows = []
+    for (series, label), group in keyed.groupby(["series", "quarter"], sort=True):
+        average = figures.average_score(group)
+        rows.append((series, starts[label], label, int(group.loc[~group["suppressed"], "responses"].sum()), average,
+                     average is None))
+    return pd.DataFrame(rows, columns=["series", "week_start", "quarter", "responses", "mean_score", "suppressed"]).astype(
+        {"responses": "int64", "mean_score": "float64", "suppressed": bool})
+
+
 def series_comparison(db_path: Path, current: Filters, previous: Filters | None, target: float, period_end: date,
-                      today: date, action_target_days: int) -> SeriesComparison:
+                      today: date, action_target_days: int, fiscal_start_month: int = 1) -> SeriesComparison:
     """Every series' headline for the quarter of ``current`` (against ``previous``), one row each.
 
     The headline of each series is ``figures.headline`` on that series' frames, as
@@ -166,7 +189,12 @@ def series_comparison(db_path: Path, current: Filters, previous: Filters | None,
         columns={"visible_responses": "responses", "hidden": "suppressed"})
     attendance = attendance_weeks(read.attendance, responses, keys=("series",))
 
-    all_weeks = tuple(sorted(now["week_start"].unique()))
+    bucket = "week" if now["week_start"].nunique() <= MAX_WEEKLY_POINTS else "quarter"
+    points = (now[["series", "week_start", "responses", "mean_score", "suppressed"]] if bucket == "week"
+              else by_quarter(now, fiscal_start_month)).reset_index(drop=True).copy()
+    points["mean_score"] = points["mean_score"].where(~points["suppressed"])
+    all_weeks = tuple(sorted(points["week_start"].unique()))
+    points_by_series = {name: group for name, group in points.groupby("series", sort=False)}
     rows, headlines = [], {}
     series_names = read.series
     by_series = {name: group for name, group in now.groupby("series", sort=False)}
@@ -185,7 +213,8 @@ def series_comparison(db_path: Path, current: Filters, previous: Filters | None,
         lagging = figures.lagging_statement(statements_by_series.get(name, statements.iloc[0:0]), "mean_score")
         hidden = h.average_score is None and h.weeks_hidden > 0
         headlines[name] = h
-        shown_weeks = dict(zip(scores["week_start"], scores["mean_score"].where(~scores["suppressed"])))
+        shown = points_by_series.get(name, points.iloc[0:0])
+        shown_weeks = dict(zip(shown["week_start"], shown["mean_score"]))
         rows.append({
             "series": name,
             "hidden": hidden,
@@ -213,9 +242,7 @@ def series_comparison(db_path: Path, current: Filters, previous: Filters | None,
                    "attendance_growth_pct", "response_rate"):
         table[column] = pd.to_numeric(table[column], errors="coerce").astype("float64")
     table = sort_rows(table)
-    weekly = now[["series", "week_start", "responses", "mean_score", "suppressed"]].reset_index(drop=True)
-    weekly["mean_score"] = weekly["mean_score"].where(~weekly["suppressed"])
-    return SeriesComparison(table, weekly, all_weeks, headlines)
+    return SeriesComparison(table, points, all_weeks, headlines, bucket)
 
 
 def sort_rows(table: pd.DataFrame, column: str = "target_gap", ascending: bool = True) -> pd.DataFrame:

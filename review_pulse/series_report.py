@@ -56,13 +56,14 @@ def scope(view: DataView):  # noqa: ANN201  (a ChartContext)
 
 def small_multiples(view: DataView, today: date, sort: str = DEFAULT_SORT) -> ExportItem:
     result = comparison(view, today, sort)
-    chart = series_charts.small_multiples_chart(result.weekly, result.rows["series"].tolist(), scope(view))
+    chart = series_charts.small_multiples_chart(result.weekly, result.rows["series"].tolist(), scope(view),
+                                                bucket=result.bucket)
     return chart_item(view, "series-small-multiples", "Weekly score per series", chart, result.weekly)
 
 
 def heat_strip(view: DataView, today: date, sort: str = DEFAULT_SORT) -> ExportItem:
     result = comparison(view, today, sort)
-    chart = series_charts.heat_strip_chart(result.weekly, result.rows["series"].tolist(), scope(view))
+    chart = series_charts.heat_strip_chart(result.weekly, result.rows["series"].tolist(), scope(view), result.bucket)
     return chart_item(view, "series-heat-strip", "Weekly score, series × weeks", chart, result.weekly)
 
 

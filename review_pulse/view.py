@@ -123,7 +123,7 @@ class DataView:
         before = None if previous is None else queries.Filters(*previous.week_bounds, None, self.settings.min_group_size)
         s = self.settings
         return self.call(series_queries.series_comparison, current, before, s.target_score, self.period.end, today,
-                         s.action_target_days)
+                         s.action_target_days, s.fiscal_year_start_month)
 
     # --- follow-up actions (issue 13): review_pulse.action_queries ---
     def action_count(self) -> int:

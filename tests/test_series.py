@@ -148,12 +148,19 @@ def test_each_row_is_the_overview_of_that_series(series_db: Path, quarter: str) 
         assert same(row["attendance_growth_pct"], h.attendance_growth_pct, 12)
         assert (row["responses"], row["weeks_at_target"], row["weeks_scored"], row["weeks_hidden"]) == (
             h.responses, h.weeks_at_target, h.weeks_scored, h.weeks_hidden)
-        # The sparkline: the Overview's weekly scores of that series, a gap where a week is hidden.
-        weekly = DataView(series_db, parse_period(quarter), series, S).weekly_scores()
         sparkline = dict(zip(weeks, row["weekly_scores"]))
-        for week, value in zip(weekly["week_start"], weekly["mean_score"].where(~weekly["suppressed"])):
-            assert same(sparkline[week], None if pd.isna(value) else float(value), 12)
-        assert sum(v is not None for v in row["weekly_scores"]) == h.weeks_scored
+        if comparison.bucket == "week":
+            # The sparkline: the Overview's weekly scores of that series, a gap where a week is hidden.
+            weekly = DataView(series_db, parse_period(quarter), series, S).weekly_scores()
+            for week, value in zip(weekly["week_start"], weekly["mean_score"].where(~weekly["suppressed"])):
+                assert same(sparkline[week], None if pd.isna(value) else float(value), 12)
+            assert sum(v is not None for v in row["weekly_scores"]) == h.weeks_scored
+        else:
+            # All time: one point per quarter, the Overview's average of that series and quarter.
+            for label in ("2026-Q2", "2026-Q3"):
+                period = parse_period(label)
+                expected = DataView(series_db, period, series, S).headline().average_score
+                assert same(sparkline[pd.Timestamp(period.start)], expected, 12)
 
 
 def test_rows_open_sorted_by_the_gap_to_the_target_worst_first(series_db: Path) -> None:
@@ -314,3 +321,22 @@ def test_the_organisation_pack_is_refused_with_one_series(demo_db: Path, tmp_pat
                           "--organisation"]) != 0
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--organisation compares review series" in err[0]
+
+
+def test_all_time_is_drawn_per_quarter_with_each_quarters_overview_average(series_db: Path) -> None:
+    """All time (26 weeks here) draws each series' quarters: each point is that series' Overview average for
+    that quarter, and a quarter under the threshold is a hidden point with no value."""
+    result = DataView(series_db, parse_period("all"), None, S).series_comparison(TODAY)
+    assert result.bucket == "quarter"
+    points = {(r.series, r.quarter): r for r in result.weekly.itertuples(index=False)}
+    assert {q for _s, q in points} == {"2026-Q2", "2026-Q3"}
+    for (series, quarter), point in points.items():
+        expected = recount(series_db, series, quarter)
+        assert point.suppressed == expected["hidden"]
+        assert same(point.mean_score, expected["average"])
+        assert point.responses == expected["responses"]
+    assert points[(UNDER_THRESHOLD, "2026-Q3")].suppressed
+    rows = csv_rows(frame_to_csv_bytes(series_report.heat_strip(
+        DataView(series_db, parse_period("all"), None, S), TODAY).rows))
+    hidden = [r for r in rows if r["series"] == UNDER_THRESHOLD and r["quarter"] == "2026-Q3"]
+    assert hidden and hidden[0]["mean_score"] == HIDDEN
