@@ -189,6 +189,19 @@ def average_score(weekly_scores: pd.DataFrame) -> float | None:
     return float(visible["score_sum"].sum()) / answers if answers else None
 
 
+def average_scores(weekly_scores: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """``average_score`` for each group of weeks (``keys``: series, quarter…) at once: the same sums of the
+    visible weeks' score_sum over their answers; ``average_score`` is NaN where a group has no answer shown.
+    Also the group's responses in visible weeks. (tests/test_series.py holds each group to the Overview's.)"""
+    visible = ~weekly_scores["suppressed"]
+    sums = weekly_scores.assign(
+        score_sum=weekly_scores["score_sum"].where(visible, 0.0), answers=weekly_scores["answers"].where(visible, 0),
+        responses=weekly_scores["responses"].where(visible, 0),
+    ).groupby(keys, sort=True)[["score_sum", "answers", "responses"]].sum().reset_index()
+    sums["average_score"] = (sums["score_sum"] / sums["answers"].where(sums["answers"] > 0)).astype("float64")
+    return sums[[*keys, "responses", "average_score"]]
+
+
 def attendance_growth(weekly_attendance: pd.DataFrame) -> float | None:
     """Mean attendance of the last 4 review weeks against the first 4, in %.
 

@@ -27,11 +27,13 @@ from core.store import connect_read_only
 from review_pulse.queries import STATEMENT_FIGURES, VISIBILITY, Filters, attendance_weeks, period_filter
 from review_pulse.talking_points_queries import TREND_MIN_REVIEWS
 
-# Per series and week, over $week_from..$week_to: the weekly_scores columns (WEEKLY_SCORES, with
-# week and series as the key) and the weekly_responses ones (visible_responses, hidden), which are
-# the relation's ``weeks`` per series. A week of one series is one cell: responses are the cell's if
-# it is visible, 0 if not.
-SERIES_WEEKS = f"""
+# One evaluation of the visibility relation for the whole page, over $week_from..$week_to (the quarter
+# and the one before), in two parts told apart by ``part``:
+# * 'week': per series and week, the weekly_scores columns (WEEKLY_SCORES with week and series as the key)
+#   and the weekly_responses ones (visible_responses, hidden), which are the relation's ``weeks`` per series.
+#   A week of one series is one cell: responses are the cell's if it is visible, 0 if not.
+# * 'statement': STATEMENT_SCORES per series over the quarter's weeks ($current_from..$week_to).
+SERIES_FIGURES = f"""
 WITH {VISIBILITY},
 series_weeks AS (
     SELECT c.week_start, c.series, coalesce(v.responses, 0)::BIGINT AS responses, v.series IS NULL AS hidden
@@ -49,19 +51,19 @@ series_figures AS (
            w.hidden OR (v.answers IS NULL AND coalesce(a.answers, 0) > 0) AS suppressed
     FROM series_weeks AS w LEFT JOIN week_visible AS v USING (week_start, series)
     LEFT JOIN week_answers AS a USING (week_start, series)
+),
+series_statements AS (
+    SELECT v.series, v.statement, min(coalesce(o.statement_order, 999)) AS statement_order, {STATEMENT_FIGURES}
+    FROM visible_scores AS v LEFT JOIN statements AS o USING (statement)
+    WHERE v.week_start BETWEEN $current_from AND $week_to
+    GROUP BY v.series, v.statement
 )
-SELECT series, week_start, responses AS visible_responses, hidden,
+SELECT 'week' AS part, series, week_start, responses AS visible_responses, hidden,
        CASE WHEN suppressed THEN 0 ELSE responses END AS responses, answers, score_sum, mean_score, suppressed
-FROM series_figures ORDER BY series, week_start
-"""
-
-# STATEMENT_SCORES per series.
-SERIES_STATEMENT_SCORES = f"""
-WITH {VISIBILITY}
-SELECT v.series, v.statement, min(coalesce(o.statement_order, 999)) AS statement_order, {STATEMENT_FIGURES}
-FROM visible_scores AS v LEFT JOIN statements AS o USING (statement)
-GROUP BY v.series, v.statement
-ORDER BY v.series, statement_order, v.statement
+FROM series_figures
+UNION ALL BY NAME
+SELECT 'statement' AS part, series, statement, statement_order, answers, mean_score, agree_share FROM series_statements
+ORDER BY part, series, week_start, statement_order, statement
 """
 
 # WEEKLY_ATTENDANCE per series.
@@ -114,8 +116,8 @@ class SeriesFrames:
     """What the comparison reads, for every series at once (one connection, one snapshot)."""
 
     series: list[str]
-    weeks: pd.DataFrame  # SERIES_WEEKS over the quarter and the one before
-    statements: pd.DataFrame  # SERIES_STATEMENT_SCORES
+    weeks: pd.DataFrame  # SERIES_FIGURES' weeks, over the quarter and the one before
+    statements: pd.DataFrame  # SERIES_FIGURES' statements, over the quarter
     attendance: pd.DataFrame  # SERIES_ATTENDANCE
     themes: pd.DataFrame  # SERIES_THEMES (empty without poll tables)
     open_actions: pd.DataFrame  # action_queries.OPEN_ACTIONS for every series (empty without actions)
@@ -128,12 +130,17 @@ def series_frames(db_path: Path, current: Filters, span: Filters, period_end: da
             return con.execute(sql, params).df()
 
         tables = {row[0] for row in con.execute(TABLES).fetchall()}
-        weeks = frame(SERIES_WEEKS, span.visible_params(**every))
+        both = frame(SERIES_FIGURES, span.visible_params(current_from=current.week_from, **every))
+        weeks = both[both["part"] == "week"].drop(columns=["part", "statement", "statement_order", "agree_share"])
+        weeks = weeks.astype({"visible_responses": "int64", "hidden": bool, "responses": "int64", "answers": "int64",
+                              "suppressed": bool}).reset_index(drop=True)
         weeks["week_start"] = pd.to_datetime(weeks["week_start"])
+        statements = both[both["part"] == "statement"][["series", "statement", "statement_order", "answers",
+                                                        "mean_score", "agree_share"]].reset_index(drop=True)
         return SeriesFrames(
             series=[row[0] for row in con.execute(SERIES_LIST).fetchall()],
             weeks=weeks,
-            statements=frame(SERIES_STATEMENT_SCORES, current.visible_params(**every)),
+            statements=statements,
             attendance=frame(SERIES_ATTENDANCE, current.params(**every)),
             themes=frame(SERIES_THEMES, current.params(**every)) if "polls" in tables
             else pd.DataFrame(columns=["series", "theme", "total_votes", "reviews"]),
@@ -155,19 +162,18 @@ MAX_WEEKLY_POINTS = 16
 
 
 def by_quarter(weeks: pd.DataFrame, fiscal_start_month: int) -> pd.DataFrame:
-    """Each series' quarters from its weekly rows: the quarter's average is ``figures.average_score`` of its
+    """Each series' quarters from its weekly rows: the quarter's average is ``figures.average_scores`` of its
     weeks, the Overview's average for that series and quarter (visible cells only); a quarter with
     responses and no score shown is suppressed. ``week_start`` is the quarter's first day."""
     quarters = {w: quarter_for_week(pd.Timestamp(w).date(), fiscal_start_month) for w in weeks["week_start"].unique()}
     keyed = weeks.assign(quarter=weeks["week_start"].map(lambda w: quarters[w].label))
     starts = {q.label: pd.Timestamp(q.start) for q in quarters.values()}
-    rows = []
-    for (series, label), group in keyed.groupby(["series", "quarter"], sort=True):
-        average = figures.average_score(group)
-        rows.append((series, starts[label], label, int(group.loc[~group["suppressed"], "responses"].sum()), average,
-                     average is None))
-    return pd.DataFrame(rows, columns=["series", "week_start", "quarter", "responses", "mean_score", "suppressed"]).astype(
-        {"responses": "int64", "mean_score": "float64", "suppressed": bool})
+    frame = figures.average_scores(keyed, ["series", "quarter"]).rename(columns={"average_score": "mean_score"})
+    frame["week_start"] = frame["quarter"].map(starts)
+    frame["suppressed"] = frame["mean_score"].isna()
+    frame["responses"] = frame["responses"].astype("int64")
+    return frame.sort_values(["series", "week_start"])[["series", "week_start", "quarter", "responses", "mean_score",
+                                                        "suppressed"]].reset_index(drop=True)
 
 
 def series_comparison(db_path: Path, current: Filters, previous: Filters | None, target: float, period_end: date,
