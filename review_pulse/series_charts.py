@@ -70,7 +70,7 @@ def small_multiples_chart(weekly: pd.DataFrame, order: Sequence[str], ctx: Chart
                           panel_width: int = PANEL_WIDTH, bucket: str = "week") -> alt.FacetChart | alt.Chart:
     """One panel per series (in ``order``), all on the 1-5 scale, with the target line; grey bands
     mark hidden weeks."""
-    name = "Weekly score per series"
+    name = "Weekly score per series" if bucket == "week" else "Score per quarter, per series"
     if weekly is None or weekly.empty:
         return message_chart(ctx, name, NO_WEEKS)
     df = chart_rows(weekly, ctx, bucket)
@@ -115,14 +115,14 @@ def heat_strip_chart(weekly: pd.DataFrame, order: Sequence[str], ctx: ChartConte
                      bucket: str = "week") -> alt.LayerChart | alt.Chart:
     """Series x weeks: each cell the week's average score, coloured against the target
     (red below, blue above); a hidden week is a grey cell that says "fewer than N responses"."""
-    name = "Weekly score, series × weeks"
+    name = "Weekly score, series × weeks" if bucket == "week" else "Score per quarter, series × quarters"
     if weekly is None or weekly.empty:
         return message_chart(ctx, name, NO_WEEKS)
     df = chart_rows(weekly, ctx, bucket)
     lo, hi = pd.Timestamp(df["band_start"].min()), pd.Timestamp(df["band_end"].max())
     x = alt.X("band_start:T", title="Week" if bucket == "week" else "Quarter",
               scale=alt.Scale(domain=[lo.isoformat(), hi.isoformat()]),
-              axis=axis_style(format=WEEK_FORMAT if bucket == "week" else "%Y", labelAngle=0, labelOverlap=True,
+              axis=axis_style(format=WEEK_FORMAT if bucket == "week" else "%b %Y", labelAngle=0, labelOverlap=True,
                               orient="top"))
     y = alt.Y("series:N", title=None, sort=list(order), axis=axis_style(labelLimit=SERIES_LABEL_LIMIT, ticks=False,
                                                                          domain=False, labelOverlap=False))
