@@ -362,7 +362,7 @@ def series_table(rows: pd.DataFrame, settings: Settings) -> None:
                                                    help="The statement with the lowest mean this quarter"),
             "attendance_growth_pct": column.NumberColumn("Attendance growth", format="%+.0f%%",
                                                          help="Last 4 review weeks against the first 4"),
-            "response_rate": column.NumberColumn("Response rate", format="percent",
+            "response_rate": column.NumberColumn("Response rate", format="%.0f%%",
                                                  help="Responses ÷ attendees over the weeks shown"),
             "open_actions": column.NumberColumn("Open actions"),
             "overdue_actions": column.NumberColumn("Overdue"),
@@ -370,6 +370,7 @@ def series_table(rows: pd.DataFrame, settings: Settings) -> None:
                                            help="The talking-point theme with most votes among those on the ballot "
                                            "in 3 or more reviews"),
             "weekly_scores": column.LineChartColumn("Weekly score", y_min=1, y_max=5,
-                                                    help=f"Each week's average on 1–5 (each quarter's, for All time); gaps: {hidden}"),
+                                                    help="Each week's average on 1–5 (each quarter's, for All time), weeks with a score "
+                                                    f"shown only: the charts below show the hidden ones ({hidden})"),
         },
     )

@@ -90,10 +90,12 @@ def table_rows(result: SeriesComparison, min_group_size: int) -> pd.DataFrame:
         "lagging_statement": [None if h or not isinstance(t, str) else f"{t} ({figures.score_text(m)})"
                               for h, t, m in zip(hidden, rows["lagging_statement"], rows["lagging_score"])],
         "attendance_growth_pct": rows["attendance_growth_pct"],
-        "response_rate": rows["response_rate"].where(~hidden),
+        "response_rate": (rows["response_rate"] * 100).where(~hidden),  # shown as "45%", as percent_text does
         "open_actions": rows["open_actions"],
         "overdue_actions": rows["overdue_actions"],
         "top_theme": rows["top_theme"],
-        "weekly_scores": rows["weekly_scores"],
+        # The sparkline draws the weeks with a score shown: Streamlit's line column cannot draw a gap (a None
+        # or NaN turns the cell into text), so a hidden week is left out here; the small multiples show it grey.
+        "weekly_scores": [[v for v in points if v is not None] for points in rows["weekly_scores"]],
     })
     return table.reset_index(drop=True)
