@@ -24,9 +24,10 @@ st.caption("Click a row to open that series' Overview. Sort with *Sort by* (kept
 ui.series_table(series_report.table_rows(result, settings.min_group_size), settings)
 ui.csv_download(lambda: series_report.comparison_rows(result, settings.min_group_size), "series-comparison")
 
-st.subheader("Weekly score per series")
+per = "week" if result.bucket == "week" else "quarter"  # All time: per quarter
+st.subheader(f"Score per {per}, per series")
 ui.show_chart(series_report.small_multiples, view, today, sort, fit_width=False)
-st.subheader("Series × weeks")
+st.subheader(f"Series × {per}s")
 ui.show_chart(series_report.heat_strip, view, today, sort)
 
 st.divider()
