@@ -21,9 +21,9 @@ except SettingsError as exc:
 ui.require_sign_in(settings)
 loading_ui.sweep_stale_uploads_at_start(settings.browser_load_time_limit_seconds)
 
-page = st.navigation(navigation.pages())
-st.sidebar.title("Review Pulse")
 db_path = resolve_db_path()
+page = st.navigation(navigation.pages(with_series=ui.has_several_series(db_path, settings)))
+st.sidebar.title("Review Pulse")
 try:
     ui.sidebar_filters(db_path, settings)
     page.run()

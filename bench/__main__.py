@@ -29,12 +29,15 @@ from bench.util import (ROOT, RESULTS, ChildError, CpuMeter, code_files, code_fi
 
 SECTIONS = ("data", "ingest", "apptest", "export", "browser")
 PAGES = [("Overview", ""), ("Survey agreement", "pages/agreement.py"), ("Attendance", "pages/attendance.py"),
-         ("Feedback", "pages/feedback.py"), ("Data", "pages/data.py")]
+         ("Feedback", "pages/feedback.py"), ("Data", "pages/data.py"),
+         ("Series", "pages/series.py")]  # issue 26: every series side by side (40 in the dataset)
 QUARTER = "2026-Q2"
 TARGETS = {
     "ingest_ratio": 3.0,
     "page_warm_s": 0.3,
     "page_cold_s": 2.0,
+    "series_page_warm_s": 0.05,  # issue 26: the Series page at 40 series
+    "series_page_cold_s": 0.5,
     "chart_rows": 5000,
     "server_peak_mb": 600,
     "png_s": 2.0,
@@ -269,10 +272,11 @@ class Bench:
         # Profiles of the worst misses (script thread, cProfile), cold and warm.
         misses = []
         for row in rows:
-            if row["cold"]["median"] > TARGETS["page_cold_s"]:
-                misses.append((row["cold"]["median"] / TARGETS["page_cold_s"], "cold", row))
-            if row["warm"]["median"] > TARGETS["page_warm_s"]:
-                misses.append((row["warm"]["median"] / TARGETS["page_warm_s"], "warm", row))
+            cold_target, warm_target = (report.page_target(TARGETS, row["page"], which) for which in ("cold", "warm"))
+            if row["cold"]["median"] > cold_target:
+                misses.append((row["cold"]["median"] / cold_target, "cold", row))
+            if row["warm"]["median"] > warm_target:
+                misses.append((row["warm"]["median"] / warm_target, "warm", row))
         misses.sort(key=lambda m: m[0], reverse=True)
         profiles_dir = RESULTS / "profiles"
         profiles_dir.mkdir(parents=True, exist_ok=True)

@@ -139,6 +139,7 @@ def main() -> None:
     import review_pulse.charts  # noqa: F401
     import review_pulse.report  # noqa: F401
     import review_pulse.retro_pack  # noqa: F401
+    import review_pulse.series_report  # noqa: F401  (the Series page, issue 26)
     import dashboard.ui  # noqa: F401
 
     imported = time.perf_counter()

@@ -19,7 +19,17 @@ PAGES = (
 )
 
 
-def pages() -> list[st.Page]:
+# Offered only when the DB holds two or more review series (issue 26), after the Overview.
+SERIES_PAGE = ("pages/series.py", "Series", ":material/view_list:")
+
+
+def page_list(with_series: bool) -> list[tuple[str, str, str]]:
+    """The pages offered, in order: the Series page right after the Overview when there are several series."""
+    return [PAGES[0], *([SERIES_PAGE] if with_series else []), *PAGES[1:]]
+
+
+def pages(with_series: bool = True) -> list[st.Page]:
     import streamlit as st  # PAGES alone is read without Streamlit (the browser tests' page list)
 
-    return [st.Page(path, title=title, icon=icon, default=index == 0) for index, (path, title, icon) in enumerate(PAGES)]
+    return [st.Page(path, title=title, icon=icon, default=index == 0)
+            for index, (path, title, icon) in enumerate(page_list(with_series))]

@@ -27,6 +27,7 @@ ALL_SERIES = "All series"
 VIEW_KEY = "review_pulse_view"
 QUARTER_IN_URL = "quarter_in_url"  # the quarter this session last wrote to the URL
 RETRO_PACK_KEY = "retro_pack_built"  # (period, series, data version) and the ZIP's bytes
+SERIES_PACK_KEY = "series_pack_built"  # the same, for the organisation's pack (Series page)
 _LOGGER = logging.getLogger(__name__)
 
 
@@ -174,7 +175,7 @@ def suppressed_text(settings: Settings, what: str = "responses") -> str:
 
 @st.cache_resource(ttl=CACHE_TTL_SECONDS, max_entries=256, show_spinner=False, hash_funcs=CACHE_KEYS)
 def _built_chart(builder: Callable[..., ExportItem], view: DataView, version: tuple | None,
-                 args: tuple) -> tuple[ExportItem, dict]:
+                 args: tuple, fit_width: bool = True) -> tuple[ExportItem, dict]:
     """Build a chart and its validated Vega-Lite spec once per view and snapshot.
 
     Building Altair objects and validating them costs more than everything else on a
@@ -184,14 +185,15 @@ def _built_chart(builder: Callable[..., ExportItem], view: DataView, version: tu
     spec = chart_spec(item.chart)
     # Fit the width to the page but keep the chart's own height: Streamlit's default "fit"
     # counts titles and legends inside the height and squashes the plot.
-    spec["autosize"] = {"type": "fit-x", "contains": "padding"}
+    if fit_width:  # a single or layered view; a grid of panels (facet) keeps its own size
+        spec["autosize"] = {"type": "fit-x", "contains": "padding"}
     return item, spec
 
 
-def show_chart(builder: Callable[..., ExportItem], view: DataView, *args: object) -> ExportItem:
+def show_chart(builder: Callable[..., ExportItem], view: DataView, *args: object, fit_width: bool = True) -> ExportItem:
     """Draw a chart built by a ``review_pulse.report`` function, then PNG / SVG / CSV buttons that render on click."""
-    item, spec = _built_chart(builder, view, data_version(view.db_path), args)
-    st.vega_lite_chart(dict(spec), width="stretch")
+    item, spec = _built_chart(builder, view, data_version(view.db_path), args, fit_width)
+    st.vega_lite_chart(dict(spec), width="stretch" if fit_width else "content")
     _download_buttons(item)
     return item
 
@@ -273,27 +275,120 @@ def retro_pack_button(view: DataView) -> None:
     """
     from review_pulse.retro_pack import build_retro_pack, retro_pack_filename
 
+    _pack_button(view, build_retro_pack, retro_pack_filename(view), "retro-pack", "retro pack", RETRO_PACK_KEY)
+
+
+def series_pack_button(view: DataView, today) -> None:  # noqa: ANN001  (a date)
+    """The organisation's pack (issue 26): every series compared, then one page per series."""
+    from review_pulse.series_pack import build_series_pack, series_pack_filename
+
+    _pack_button(view, lambda v: build_series_pack(v, today), series_pack_filename(view), "series-pack",
+                 "organisation pack", SERIES_PACK_KEY)
+
+
+def _pack_button(view: DataView, build: Callable[[DataView], bytes], file_name: str, key: str, noun: str,
+                 state_key: str) -> None:
     built_for = (view.period.label, view.series_label, data_version(view.db_path))
-    if st.button("Build retro pack", key="retro-pack-build", icon=":material/folder_zip:"):
-        st.session_state.pop(RETRO_PACK_KEY, None)
+    if st.button(f"Build {noun}", key=f"{key}-build", icon=":material/folder_zip:"):
+        st.session_state.pop(state_key, None)
         try:
-            with st.spinner("Building the retro pack…"):
-                st.session_state[RETRO_PACK_KEY] = (built_for, build_retro_pack(view))
+            with st.spinner(f"Building the {noun}…"):
+                st.session_state[state_key] = (built_for, build(view))
         except UserFacingError as exc:
-            st.error(markdown_literal(f"The retro pack could not be built: {exc}", line_break=" "))
+            st.error(markdown_literal(f"The {noun} could not be built: {exc}", line_break=" "))
         except Exception:  # noqa: BLE001  a bug: logged with its traceback, one line on the page
-            _LOGGER.exception("building the retro pack failed")
-            st.error("The retro pack could not be built (the error is in the server log); each chart's "
+            _LOGGER.exception("building the %s failed", noun)
+            st.error(f"The {noun} could not be built (the error is in the server log); each chart's "
                      "PNG, SVG and CSV buttons still work.")
-    built = st.session_state.get(RETRO_PACK_KEY)
+    built = st.session_state.get(state_key)
     if built is not None and built[0] == built_for:
         st.download_button(
-            "Download retro pack (ZIP)",
+            f"Download {noun} (ZIP)",
             data=built[1],
-            file_name=retro_pack_filename(view),
+            file_name=file_name,
             mime="application/zip",
-            key="retro-pack",
+            key=key,
             on_click="ignore",
             type="primary",
             icon=":material/download:",
         )
+
+
+# --- the Series page (issue 26) ---------------------------------------------------------------------
+
+SERIES_TABLE_KEY = "series_table"
+SERIES_TABLE_ORDER = "series_table_order"  # the table's series, in the order shown
+OPEN_SERIES_OVERVIEW = "series_open_overview"
+
+
+def has_several_series(db_path: Path, settings: Settings) -> bool:
+    """Whether the Series page is offered: the DB holds two or more review series."""
+    import duckdb
+
+    try:
+        base = cached_view(db_path, ALL_TIME_PERIOD, None, settings)
+        return base.status().state == "ready" and len(base.series_options()) >= 2
+    except duckdb.Error:  # damaged: every page says so (app.py)
+        return False
+
+
+def url_choice(where, label: str, param: str, options: dict[str, str], default: str) -> str:  # noqa: ANN001
+    """A selectbox whose choice lives in the URL (``?param=key``), so a link keeps it; unknown: the default."""
+    key = f"url_choice_{param}"
+    if st.session_state.get(key) not in options:
+        wanted = st.query_params.get(param)
+        st.session_state[key] = wanted if wanted in options else default
+    chosen = where.selectbox(label, list(options), key=key, format_func=options.__getitem__)
+    st.query_params[param] = chosen
+    return chosen
+
+
+def _series_row_clicked() -> None:
+    # A callback: it runs before the next run draws the sidebar, so the series filter can still be set.
+    selection = st.session_state[SERIES_TABLE_KEY].selection.rows
+    order = st.session_state.get(SERIES_TABLE_ORDER, [])
+    if selection and selection[0] < len(order):
+        st.session_state["series"] = order[selection[0]]
+        st.session_state[OPEN_SERIES_OVERVIEW] = True
+
+
+def follow_series_drill_down() -> None:
+    """After a row of the Series table was clicked: open the Overview for that series (``?series=``)."""
+    if st.session_state.pop(OPEN_SERIES_OVERVIEW, False):
+        st.switch_page(navigation.PAGES[0][0])
+
+
+def series_table(rows: pd.DataFrame, settings: Settings) -> None:
+    """The Series page's table, one row per series; a click on a row opens its Overview."""
+    st.session_state[SERIES_TABLE_ORDER] = rows["series"].tolist()
+    hidden = suppressed_text(settings)
+    column = st.column_config
+    st.dataframe(
+        rows, hide_index=True, width="stretch", key=SERIES_TABLE_KEY, on_select=_series_row_clicked,
+        selection_mode="single-row", row_height=36,
+        column_config={
+            "series": column.TextColumn("Series", pinned=True, width="medium"),
+            "score": column.TextColumn("Average score", help=f"Mean of every answer in the quarter's weeks, as on the "
+                                       f"Overview; {hidden} in every week: no figure"),
+            "target_gap": column.NumberColumn("vs target", format="%+.2f",
+                                              help=f"Score as shown minus the target {settings.target_score:g}; "
+                                              "the table opens sorted by it, worst first"),
+            "responses": column.NumberColumn("n", help="Responses in the weeks shown"),
+            "change": column.NumberColumn("Change", format="%+.2f", help="Against the previous quarter"),
+            "weeks_at_target": column.TextColumn("Weeks at target", help="Weeks at target, of the weeks with scores shown"),
+            "lagging_statement": column.TextColumn("Lagging statement", width="medium",
+                                                   help="The statement with the lowest mean this quarter"),
+            "attendance_growth_pct": column.NumberColumn("Attendance growth", format="%+.0f%%",
+                                                         help="Last 4 review weeks against the first 4"),
+            "response_rate": column.NumberColumn("Response rate", format="%.0f%%",
+                                                 help="Responses ÷ attendees over the weeks shown"),
+            "open_actions": column.NumberColumn("Open actions"),
+            "overdue_actions": column.NumberColumn("Overdue"),
+            "top_theme": column.TextColumn("Top recurring theme",
+                                           help="The talking-point theme with most votes among those on the ballot "
+                                           "in 3 or more reviews"),
+            "weekly_scores": column.LineChartColumn("Weekly score", y_min=1, y_max=5,
+                                                    help="Each week's average on 1–5 (each quarter's, for All time), weeks with a score "
+                                                    f"shown only: the charts below show the hidden ones ({hidden})"),
+        },
+    )

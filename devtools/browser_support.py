@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Iterator
 
 from dashboard.navigation import PAGES as APP_PAGES
+from dashboard.navigation import SERIES_PAGE as APP_SERIES_PAGE
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_PATH = os.environ.get("REVIEW_PULSE_CHROMIUM", "/usr/bin/chromium")
@@ -65,6 +66,10 @@ def _url_path(page_file: str, index: int) -> str:
 # (title shown by st.navigation, URL path, <h1> text, charts drawn on that page with the demo DB)
 PAGES = [(title, _url_path(path, index), *DEMO_PAGE_EXPECTATIONS[path])
          for index, (path, title, _icon) in enumerate(APP_PAGES)]
+
+# The Series page (issue 26) is offered only when the DB holds two or more series (not the demo):
+# (title, URL path, <h1>, charts drawn).
+SERIES_PAGE = (APP_SERIES_PAGE[1], Path(APP_SERIES_PAGE[0]).stem, "Review series compared", 2)
 
 CHART_SELECTOR = ".vega-embed canvas, .vega-embed svg.marks"
 APP_IDLE_SELECTOR = '[data-testid="stApp"][data-test-script-state="notRunning"]'

@@ -123,6 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--series", help="one review series (default: all series)")
     export.add_argument("--out", type=Path, required=True, help="output folder")
     export.add_argument("--zip", action="store_true", help="write one ZIP instead of loose files")
+    export.add_argument("--organisation", action="store_true",
+                        help="every review series compared, then one page per series (the Series page's "
+                             "organisation pack: series-report PDF, series-slides PPTX, charts and table)")
 
     sync = commands.add_parser("sync", help="load every Google Sheet named in settings ([[sheets]])",
                                description="Ingest the [[sheets]] of review_pulse.toml in one run, as the "
@@ -268,7 +271,8 @@ def _main(argv: list[str] | None) -> int:
         if args.command == "export":
             from review_pulse.retro_pack import export_quarter  # the read layer, without Streamlit
 
-            written = export_quarter(db_path, settings, args.quarter, args.out, series=args.series, as_zip=args.zip)
+            written = export_quarter(db_path, settings, args.quarter, args.out, series=args.series, as_zip=args.zip,
+                                     organisation=args.organisation)
             print(f"Wrote {count_text(len(written), 'file')} to {args.out}")
             return 0
         if args.command == "sync":

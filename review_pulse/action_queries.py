@@ -48,7 +48,7 @@ ORDER BY a.created, a.action_key
 
 # Everything still open that was created by the period's end: the list to revisit.
 OPEN_ACTIONS = """
-SELECT a.action_key, a.review_week, a.title, a.created, a.due, a.team, a.source, a.link
+SELECT a.action_key, a.series, a.review_week, a.title, a.created, a.due, a.team, a.source, a.link
 FROM actions AS a
 WHERE a.status = 'open' AND a.created <= $period_end
   AND ($series IS NULL OR a.series = $series)
@@ -138,12 +138,29 @@ def open_actions(db_path: Path, period_end: date, series: str | None, today: dat
     """Open actions oldest first, with their age, effective due date and whether overdue; unsafe links blanked."""
     frame = _dates(read_frame(db_path, OPEN_ACTIONS, {"period_end": period_end, "series": series}),
                    "review_week", "created", "due")
+    return open_action_figures(frame, today, target_days)[
+        ["action_key", "title", "created", "age_days", "due", "due_by", "overdue", "review_week", "team", "source", "link"]]
+
+
+def open_actions_by_series(open_rows: pd.DataFrame, today: date, target_days: int) -> pd.DataFrame:
+    """Per series: open actions and how many are overdue, counted as ``open_actions`` counts them, from
+    OPEN_ACTIONS' rows for every series (``$series`` NULL)."""
+    frame = open_action_figures(_dates(open_rows, "review_week", "created", "due"), today, target_days)
+    return (frame.groupby("series", sort=True)
+            .agg(open_now=("action_key", "size"), overdue_now=("overdue", "sum"))
+            .astype("int64").reset_index())
+
+
+def open_action_figures(frame: pd.DataFrame, today: date, target_days: int) -> pd.DataFrame:
+    """Age, effective due date and overdue of open actions (the one rule for the Actions page and the
+    Series page); unsafe links blanked."""
+    frame = frame.copy()
     now = pd.Timestamp(today)
     frame["age_days"] = (now - frame["created"]).dt.days.astype("int64")
     frame["due_by"] = frame["due"].fillna(frame["created"] + pd.Timedelta(days=target_days))
     frame["overdue"] = (frame["due_by"] < now).astype(bool)
     frame["link"] = frame["link"].map(safe_link).astype(object)
-    return frame[["action_key", "title", "created", "age_days", "due", "due_by", "overdue", "review_week", "team", "source", "link"]]
+    return frame
 
 
 def review_health(db_path: Path, f: Filters, learned: str | None, good_use: str | None) -> pd.DataFrame:

@@ -72,6 +72,21 @@ def change_text(current: float | None, previous: float | None, none: str = DASH)
     return f"{shown_score(current) - shown_score(previous):+.{SCORE_DECIMALS}f}"
 
 
+def target_gap(value: float | None, target: float) -> float | None:
+    """The score as shown minus the target ("-0.32": 0.32 below it); None when there is no score.
+    What the Series page sorts by, worst first."""
+    if is_missing(value):
+        return None
+    return round(shown_score(value) - target, SCORE_DECIMALS + 2)
+
+
+def lagging_statement(scores: pd.DataFrame, column: str = "mean_score") -> pd.Series | None:
+    """The statement with the lowest mean as shown (ties: the first in survey order), from per-statement
+    scores over a period; None when no statement has a score."""
+    label = lowest_shown(scores[column]) if len(scores) else None
+    return None if label is None else scores.loc[label]
+
+
 def change_value(current: float | None, previous: float | None) -> float | None:
     text = change_text(current, previous, none="")
     return float(text) if text else None
@@ -167,6 +182,19 @@ def average_score(weekly_scores: pd.DataFrame) -> float | None:
     visible = weekly_scores[~weekly_scores["suppressed"]]
     answers = int(visible["answers"].sum())
     return float(visible["score_sum"].sum()) / answers if answers else None
+
+
+def average_scores(weekly_scores: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """``average_score`` for each group of weeks (``keys``: series, quarter…) at once: the same sums of the
+    visible weeks' score_sum over their answers; ``average_score`` is NaN where a group has no answer shown.
+    Also the group's responses in visible weeks. (tests/test_series.py holds each group to the Overview's.)"""
+    visible = ~weekly_scores["suppressed"]
+    sums = weekly_scores.assign(
+        score_sum=weekly_scores["score_sum"].where(visible, 0.0), answers=weekly_scores["answers"].where(visible, 0),
+        responses=weekly_scores["responses"].where(visible, 0),
+    ).groupby(keys, sort=True)[["score_sum", "answers", "responses"]].sum().reset_index()
+    sums["average_score"] = (sums["score_sum"] / sums["answers"].where(sums["answers"] > 0)).astype("float64")
+    return sums[[*keys, "responses", "average_score"]]
 
 
 def attendance_growth(weekly_attendance: pd.DataFrame) -> float | None:

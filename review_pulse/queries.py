@@ -343,6 +343,12 @@ def read_frame(db_path: Path, sql: str, params: dict[str, object] | None = None)
         return con.execute(sql, params or {}).df()
 
 
+def read_frames(db_path: Path, *queries: tuple[str, dict[str, object]]) -> list[pd.DataFrame]:
+    """Several queries on one connection (one snapshot, one open): for a page that needs them all."""
+    with connect_read_only(db_path) as con:
+        return [con.execute(sql, params).df() for sql, params in queries]
+
+
 def read_row(db_path: Path, sql: str, params: dict[str, object] | None = None) -> tuple:
     with connect_read_only(db_path) as con:
         return con.execute(sql, params or {}).fetchall()[0]
@@ -501,12 +507,15 @@ def weekly_attendance(db_path: Path, f: Filters, busy_week_ratio: float) -> pd.D
     judged against. A busy week is one whose attendance is below ``busy_week_ratio``
     of it.
     """
-    frame = read_frame(db_path, WEEKLY_ATTENDANCE, f.params())
-    scores = weekly_responses(db_path, f)
-    frame["week_start"] = pd.to_datetime(frame["week_start"])
-    frame = frame.merge(scores, on="week_start", how="left")
-    frame["responses"] = frame["responses"].fillna(0).astype("int64")
-    frame["suppressed"] = frame["suppressed"].astype("boolean").fillna(False).astype(bool)
+    return attendance_figures(read_frame(db_path, WEEKLY_ATTENDANCE, f.params()), weekly_responses(db_path, f),
+                              busy_week_ratio)
+
+
+def attendance_figures(attendance: pd.DataFrame, responses: pd.DataFrame, busy_week_ratio: float) -> pd.DataFrame:
+    """``weekly_attendance``'s figures from its two reads: attendees and meetings per review week, and
+    the weeks' visible responses (``weekly_responses``). One definition for one series or each of many
+    (review_pulse.series_queries)."""
+    frame = attendance_weeks(attendance, responses)
     frame["rolling_mean"] = frame["attendees"].rolling(4, min_periods=1).mean()
     baseline = frame["attendees"].head(4).mean() if len(frame) else np.nan
     frame["growth_pct"] = (frame["attendees"] / baseline - 1) * 100 if baseline else np.nan
@@ -525,6 +534,18 @@ def review_days(db_path: Path, f: Filters) -> pd.DataFrame:
     frame["week_start"] = pd.to_datetime(frame["week_start"])
     frame["meeting_date"] = pd.to_datetime(frame["meeting_date"])
     return frame[["week_start", "meeting_date"]]
+
+
+def attendance_weeks(attendance: pd.DataFrame, responses: pd.DataFrame, keys: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Attendees per review week beside the week's visible responses and whether it is hidden (a week
+    without survey responses: 0, shown). ``keys``: more columns that tell groups apart (``series``)."""
+    on = [*keys, "week_start"]
+    frame = attendance[[*on, "attendees", "meetings"]].copy()
+    frame["week_start"] = pd.to_datetime(frame["week_start"])
+    frame = frame.merge(responses[[*on, "responses", "suppressed"]], on=on, how="left")
+    frame["responses"] = frame["responses"].fillna(0).astype("int64")
+    frame["suppressed"] = frame["suppressed"].astype("boolean").fillna(False).astype(bool)
+    return frame
 
 
 def feedback(db_path: Path, f: Filters, search: str = "", limit: int | None = None) -> pd.DataFrame:

@@ -50,9 +50,13 @@ def retro_pack_filename(view: DataView) -> str:
 
 
 def export_quarter(
-    db_path: Path, settings: Settings, quarter: str, out_dir: Path, series: str | None = None, as_zip: bool = False
+    db_path: Path, settings: Settings, quarter: str, out_dir: Path, series: str | None = None, as_zip: bool = False,
+    organisation: bool = False,
 ) -> list[Path]:
-    """What `python -m pipeline export` runs: the same files the app's Retro pack button gives."""
+    """What `python -m pipeline export` runs: the same files the app's Retro pack button gives (with
+    ``organisation``: the Series page's organisation pack)."""
+    if organisation and series is not None:
+        raise ExportError("--organisation compares every review series: leave out --series")
     period = parse_period(quarter, settings.fiscal_year_start_month)
     if period is None:
         raise ExportError(f"--quarter {quarter!r}: use a quarter such as 2026-Q2, or 'all'")
@@ -63,10 +67,18 @@ def export_quarter(
         raise ExportError(f"{db_path}: the database holds no data yet")
     if series is not None and series not in view.series_options():
         raise ExportError(f"no review series {series!r}; the database has {', '.join(view.series_options())}")
-    pack = build_retro_pack(view)
+    if organisation:
+        from review_pulse.action_report import today_for
+        from review_pulse.series_pack import build_series_pack, series_pack_filename
+
+        if len(view.series_options()) < 2:
+            raise ExportError(f"{db_path}: --organisation compares review series, and the database holds one")
+        pack, pack_name = build_series_pack(view, today_for(view)), series_pack_filename(view)
+    else:
+        pack, pack_name = build_retro_pack(view), retro_pack_filename(view)
     out_dir.mkdir(parents=True, exist_ok=True)
     if as_zip:
-        target = out_dir / retro_pack_filename(view)
+        target = out_dir / pack_name
         target.write_bytes(pack)
         return [target]
     written = []

@@ -56,8 +56,7 @@ def scorecard(view: DataView) -> pd.DataFrame:
 
 def lagging_statement(card: pd.DataFrame) -> pd.Series | None:
     """The statement with the lowest mean as shown (ties: the first in survey order)."""
-    label = figures.lowest_shown(card["mean"]) if not card.empty else None
-    return None if label is None else card.loc[label]
+    return figures.lagging_statement(card, "mean")
 
 
 @dataclass
@@ -123,10 +122,14 @@ def fmt(value: float | None, spec: str = ".2f", none: str = DASH) -> str:
 
 
 def headline_lines(c: ReportContent) -> list[str]:
-    h = c.summary.headline
+    return headline_text(c.summary.headline, c.summary.min_group_size)
+
+
+def headline_text(h: figures.Headline, min_group_size: int) -> list[str]:
+    """The headline in sentences: the report's first page, and each series' page of the organisation's report."""
     lines = []
     if h.verdict is None:
-        lines.append(f"Average score: hidden ({anonymity.fewer_than(c.summary.min_group_size)} in every week)")
+        lines.append(f"Average score: hidden ({anonymity.fewer_than(min_group_size)} in every week)")
     else:
         lines.append(f"Average score {h.verdict.shown} / 5 against a target of {h.target:g}: {h.verdict.short}.")
     if h.average_score is not None and h.previous_average is not None:
@@ -290,7 +293,7 @@ FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/de
 
 
 @lru_cache(maxsize=1)
-def _unicode_font() -> tuple[Path, Path] | None:
+def unicode_font() -> tuple[Path, Path] | None:
     """DejaVu Sans (regular, bold) when installed: Unicode text; else None and Helvetica (Latin-1)."""
     for folder in FONT_DIRS:
         regular, bold = folder / "DejaVuSans.ttf", folder / "DejaVuSans-Bold.ttf"
@@ -301,7 +304,7 @@ def _unicode_font() -> tuple[Path, Path] | None:
 
 @lru_cache(maxsize=1)
 def _font_codepoints() -> frozenset[int] | None:
-    font = _unicode_font()
+    font = unicode_font()
     if font is None:
         return None
     from fontTools.ttLib import TTFont
@@ -328,7 +331,7 @@ def build_pdf(c: ReportContent) -> bytes:
     pdf.set_margins(15, 15, 15)
     pdf.set_title(pdf_text(f"Review Pulse retro report {c.quarter}"))
     pdf.set_creator("Review Pulse")
-    font = _unicode_font()
+    font = unicode_font()
     family = "helvetica"
     if font is not None:
         pdf.add_font("DejaVu", "", str(font[0]))

@@ -18,7 +18,7 @@ import pandas as pd
 
 from core.quarters import ALL_TIME_PERIOD, Period, previous_quarter, quarter_for_day, quarter_for_week
 from core.settings import Settings
-from review_pulse import action_queries, queries, talking_points_queries
+from review_pulse import action_queries, queries, series_queries, talking_points_queries
 from review_pulse.figures import Headline, Summary, headline
 
 # (query function, db_path, *arguments) -> its result
@@ -125,6 +125,16 @@ class DataView:
     def summary(self) -> Summary:
         return Summary(self.period.title, self.series_label, self.headline(), self.freshness().label,
                        self.settings.min_group_size)
+
+    # --- the Series page (issue 26): every series side by side, review_pulse.series_queries ---
+    def series_comparison(self, today: date) -> series_queries.SeriesComparison:
+        """Every series' Overview headline for this period (whatever ``series`` is), one row each."""
+        previous = previous_quarter(self.period, self.settings.fiscal_year_start_month)
+        current = queries.Filters(*self.period.week_bounds, None, self.settings.min_group_size)
+        before = None if previous is None else queries.Filters(*previous.week_bounds, None, self.settings.min_group_size)
+        s = self.settings
+        return self.call(series_queries.series_comparison, current, before, s.target_score, self.period.end, today,
+                         s.action_target_days, s.fiscal_year_start_month)
 
     # --- follow-up actions (issue 13): review_pulse.action_queries ---
     def action_count(self) -> int:

@@ -25,6 +25,7 @@ from core.settings import Settings  # noqa: E402
 from devtools.browser_support import (  # noqa: E402
     CHROMIUM_PATH,
     PAGES,
+    SERIES_PAGE,
     StreamlitServer,
     chromium_available,
     chromium_session,
@@ -45,6 +46,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--width", type=int, default=WIDTH, help=f"viewport width in CSS pixels (default {WIDTH})")
     parser.add_argument("--settings", type=Path, default=None,
                         help="a settings file for the app (default: none, the product's defaults)")
+    parser.add_argument("--db", type=Path, default=None,
+                        help="screenshot this existing DB instead of the demo (read only); with two or more "
+                        "review series the Series page is shot too")
+    parser.add_argument("--only", nargs="+", default=None, metavar="PAGE",
+                        help="only these pages, by file stem (overview, series, attendance…)")
     args = parser.parse_args(argv)
 
     if not chromium_available():
@@ -54,14 +60,19 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     query = f"quarter={args.quarter}" if args.quarter else ""
     with tempfile.TemporaryDirectory(prefix="review-pulse-demo-") as folder:
-        db_path = Path(folder) / "reviews.duckdb"
-        build_demo(db_path, Settings(), source_dir=Path(folder) / "sources")
+        db_path = args.db or Path(folder) / "reviews.duckdb"
+        if args.db is None:
+            build_demo(db_path, Settings(), source_dir=Path(folder) / "sources")
+        pages = [*PAGES[:1], *([SERIES_PAGE] if _several_series(db_path) else []), *PAGES[1:]]
+        if args.only:
+            # The entry page first all the same: it registers the app's navigation for deep links.
+            pages = [p for i, p in enumerate(pages) if i == 0 or page_slug(p[1]) in args.only]
         with StreamlitServer(db_path, log_path=Path(folder) / "streamlit.log", settings_path=args.settings) as server:
             try:
                 with chromium_session() as (_playwright, browser):
                     page = new_page(browser, width=args.width, height=HEIGHT)
                     # The entry page first: it registers the app's navigation for deep links.
-                    for _title, url_path, heading, charts in PAGES:
+                    for _title, url_path, heading, charts in pages:
                         open_page(page, server.page_url(url_path, query), heading, charts)
                         errors = page.locator('[data-testid="stException"], [data-testid="stAlertContentError"]')
                         if errors.count():
@@ -73,6 +84,14 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"screenshots: failed; last lines of the server log:\n{server.log_tail()}", file=sys.stderr)
                 raise
     return 0
+
+
+def _several_series(db_path: Path) -> bool:
+    from core.quarters import ALL_TIME_PERIOD
+    from review_pulse.view import DataView
+
+    view = DataView(db_path, ALL_TIME_PERIOD, None, Settings())
+    return view.status().state == "ready" and len(view.series_options()) >= 2
 
 
 if __name__ == "__main__":

@@ -16,12 +16,13 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 from pipeline.cli import build_parser, main, run_ingest
 from review_pulse import report
 from review_pulse.view import DataView
-from review_pulse.export import frame_to_csv_bytes
+from review_pulse.export import chart_spec, frame_to_csv_bytes
 from review_pulse.feedback_summary import FeedbackData
 from core.quarters import parse_period
 from review_pulse.retro_pack import build_retro_pack
@@ -549,3 +550,104 @@ def test_the_pages_show_all_series_as_alpha_alone(two_series_db: Path, monkeypat
     assert everything[0]["Average score"] != "—" and len(everything[1]) == 2 * len(STATEMENTS)
     beta_metrics, beta_points = page_data("Beta")
     assert beta_points == set() and beta_metrics["Average score"] == "—"
+
+
+# --- the Series page (issue 26): every series side by side ----------------------------------------
+#
+# Why nothing new can be subtracted: a cell is one week of one series, and "All series" is the sum of
+# the visible cells only (VISIBILITY). The Series page shows each series' figures from that series'
+# visible cells, through the same relation grouped by series. So, week by week and over the quarter,
+# "All series" equals the sum of the series rows shown, and a hidden cell contributes to neither side:
+# All minus every visible series leaves exactly nothing, and a hidden series-quarter shows no figure
+# (its score cell says the rule, its survey columns are empty, it sorts last whatever its answers).
+
+SERIES_TODAY = date(2026, 4, 1)
+
+
+def series_page_exports(v: DataView) -> dict[str, list[dict[str, str]]]:
+    """The CSVs the Series page offers: the table and each chart's rows."""
+    from review_pulse import series_report
+
+    result = series_report.comparison(v, SERIES_TODAY)
+    return {
+        "table": csv_rows(frame_to_csv_bytes(series_report.comparison_rows(result, v.settings.min_group_size))),
+        "small-multiples": csv_rows(frame_to_csv_bytes(series_report.small_multiples(v, SERIES_TODAY).rows)),
+        "heat-strip": csv_rows(frame_to_csv_bytes(series_report.heat_strip(v, SERIES_TODAY).rows)),
+    }
+
+
+def weekly_sums(rows: list[dict[str, str]]) -> dict[tuple[str, str], tuple[float, float]]:
+    """(week, series) -> (responses, responses x mean) from a chart CSV: what an attacker can multiply out."""
+    sums = {}
+    for r in rows:
+        n, mean = number(r["responses"]), number(r["mean_score"])
+        if n is not None and mean is not None:
+            sums[(r["week_start"][:10], r.get("series", ""))] = (n, n * mean)
+    return sums
+
+
+def test_the_series_page_minus_all_series_reveals_nothing(two_series_db: Path) -> None:
+    from review_pulse import series_report
+
+    everything = view(two_series_db)
+    exports = series_page_exports(everything)
+    table = {r["series"]: r for r in exports["table"]}
+    # Beta (one respondent, in a week Alpha makes visible) shows the rule and no figure, in the table ...
+    assert all(table["Beta"][column] == HIDDEN for column in series_report.SURVEY_FIGURES)
+    shown = series_report.table_rows(series_report.comparison(everything, SERIES_TODAY), 5).set_index("series")
+    assert shown.loc["Beta", "score"] == HIDDEN and pd.isna(shown.loc["Beta", "responses"])
+    assert all(value is None for value in shown.loc["Beta", "weekly_scores"])
+    # ... and in each chart's CSV: its week is there, as the rule.
+    for name in ("small-multiples", "heat-strip"):
+        beta = [r for r in exports[name] if r["series"] == "Beta"]
+        assert beta and all(r["mean_score"] == HIDDEN and r["responses"] == HIDDEN for r in beta), name
+    # All series minus every visible series: nothing left over the quarter ...
+    overview = everything.headline()
+    assert overview.responses - sum(int(r["responses"]) for r in table.values() if r["responses"] != HIDDEN) == 0
+    assert float(table["Alpha"]["average_score"]) == pytest.approx(overview.average_score)
+    # ... nor in any week (the Overview's score-trend CSV against the small multiples' CSV).
+    trend = {(r["week_start"][:10], ""): (number(r["responses"]), number(r["responses"]) * number(r["mean_score"]))
+             for r in csv_rows(frame_to_csv_bytes(report.score_trend(everything).rows))}
+    per_series = weekly_sums(exports["small-multiples"])
+    by_week: dict[tuple[str, str], tuple[float, float]] = {}
+    for (week, _series), (n, total) in per_series.items():
+        before = by_week.get((week, ""), (0.0, 0.0))
+        by_week[(week, "")] = (before[0] + n, before[1] + total)
+    assert recovered(trend, by_week) == {}
+    # Beta's answers (mean 1.5) reach no chart the page draws or exports.
+    for item in (series_report.small_multiples(everything, SERIES_TODAY), series_report.heat_strip(everything, SERIES_TODAY)):
+        drawn = [row for data in chart_spec(item.chart).get("datasets", {}).values() for row in data]
+        assert all(r["mean_score"] is None and r["responses"] is None for r in drawn if r["series"] == "Beta")
+
+
+def test_the_series_page_of_small_series_only_shows_no_figure(tmp_path: Path) -> None:
+    """Two series of 3 in one week: both rows hidden, as "All series" is."""
+    rows = [response(f"2026-03-04 16:0{i}", (5, 5, 5, 5), "Alpha") for i in range(3)]
+    rows += [response(f"2026-03-04 17:0{i}", (1, 1, 1, 1), "Beta") for i in range(3)]
+    survey = tmp_path / "s.csv"
+    write_survey(survey, rows)
+    db = tmp_path / "small.duckdb"
+    ingest(db, survey)
+    result = view(db).series_comparison(SERIES_TODAY)
+    assert result.rows["hidden"].all() and result.rows["average_score"].isna().all()
+    assert (result.rows["responses"] == 0).all() and result.weekly["mean_score"].isna().all()
+    assert view(db).headline().average_score is None
+
+
+def test_the_organisation_pack_minus_all_series_reveals_nothing(two_series_db: Path) -> None:
+    """The organisation's pack holds the Series page's figures: Beta says the rule in every file."""
+    from pypdf import PdfReader
+
+    from review_pulse import series_report
+    from review_pulse.series_pack import build_series_pack
+
+    pack = zipfile.ZipFile(io.BytesIO(build_series_pack(view(two_series_db), SERIES_TODAY)))
+    table = {r["series"]: r for r in csv_rows(pack.read("series-comparison_2026-Q1.csv"))}
+    assert all(table["Beta"][column] == HIDDEN for column in series_report.SURVEY_FIGURES)
+    assert int(table["Alpha"]["responses"]) == view(two_series_db).headline().responses  # All series = Alpha
+    for name in ("series-small-multiples_2026-Q1.csv", "series-heat-strip_2026-Q1.csv"):
+        beta = [r for r in csv_rows(pack.read(name)) if r["series"] == "Beta"]
+        assert beta and all(r["mean_score"] == HIDDEN for r in beta), name
+    pages = [p.extract_text() for p in PdfReader(io.BytesIO(pack.read("series-report_2026-Q1.pdf"))).pages]
+    beta_page = next(text for text in pages if text.lstrip().startswith("Beta"))
+    assert f"{HIDDEN} in every week" in beta_page and "1.50" not in beta_page and "Average score" not in beta_page
