@@ -364,7 +364,8 @@ def series_table(rows: pd.DataFrame, settings: Settings) -> None:
     hidden = suppressed_text(settings)
     column = st.column_config
     st.dataframe(
-        rows, hide_index=True, width="stretch", key=SERIES_TABLE_KEY, on_select=_series_row_clicked,
+        rows, hide_index=True, placeholder=figures.DASH,  # a hidden series' figures are missing, not zero
+        width="stretch", key=SERIES_TABLE_KEY, on_select=_series_row_clicked,
         selection_mode="single-row", row_height=36,
         column_config={
             "series": column.TextColumn("Series", pinned=True, width="medium"),
