@@ -167,6 +167,8 @@ def _built_chart(builder: Callable[..., ExportItem], view: DataView, version: tu
     # Fit the width to the page but keep the chart's own height: Streamlit's default "fit"
     # counts titles and legends inside the height and squashes the plot.
     spec["autosize"] = {"type": "fit-x", "contains": "padding"}
+    # SVG, not canvas: text stays selectable and the phone test reads every label's box from the page.
+    spec["usermeta"] = {"embedOptions": {"renderer": "svg"}}
     return item, spec
 
 

@@ -97,9 +97,9 @@ SMALL_TEXT_FONT_SIZE = 12  # never go below 12 (projector)
 # onto lines of at most WRAP_CHARS characters, so an axis takes at most WRAPPED_LABEL_LIMIT px
 # and the plot keeps the rest, at any width. The lines are joined by an invisible separator
 # that the axis splits on (a line break would be stripped from the spec, see core.plain_text).
-WRAP_CHARS = 24
+WRAP_CHARS = 20
 WRAP_MAX_LINES = 3
-WRAPPED_LABEL_LIMIT = 200  # px per line; 24 characters at 13 px are about 170 px
+WRAPPED_LABEL_LIMIT = 170  # px per line; 20 characters at 13 px are about 140 px
 LINE_SEPARATOR = "\u2063"  # INVISIBLE SEPARATOR: not a control character, never drawn
 WRAPPED_LABEL_EXPR = f"split(datum.label, '{LINE_SEPARATOR}')"
 WRAP_INPUT_CAP = 400  # characters of a label looked at; the rest could never be shown
@@ -201,15 +201,17 @@ def wrapped_axis(**kwargs) -> alt.Axis:
 
 
 def joined_lines(parts: Sequence[str], width: int = TITLE_LINE_CHARS) -> list[str]:
-    """Parts joined by " · " onto lines of about ``width`` characters (a long part keeps its own line)."""
+    """Parts joined by " · " onto lines of at most ``width`` characters (a longer part is wrapped)."""
     lines: list[str] = []
     for part in (p.strip() for p in parts):
         if not part:
             continue
         if lines and len(lines[-1]) + 3 + len(part) <= width:
             lines[-1] += " · " + part
-        else:
+        elif len(part) <= width:
             lines.append(part)
+        else:  # a long part is wrapped, never cut by the chart's title limit
+            lines.extend(wrap_lines(part, width, max_lines=4))
     return lines
 
 
@@ -257,6 +259,9 @@ def chart_title(ctx: ChartContext, name: str, *extra_subtitle: str, hides_weeks:
         anchor="start",
         fontSize=TITLE_FONT_SIZE,
         subtitleFontSize=SUBTITLE_FONT_SIZE,
+        # Vega's default line height is the font size: two-line titles would touch.
+        lineHeight=TITLE_FONT_SIZE + 5,
+        subtitleLineHeight=SUBTITLE_FONT_SIZE + 4,
         subtitleColor="#555555",
         offset=10,
     )
@@ -273,12 +278,12 @@ def axis_style(**kwargs) -> alt.Axis:
 
 
 def legend_style(**kwargs) -> alt.Legend:
-    """Below the plot, in at most two columns (one for long labels) of at most
-    LEGEND_LABEL_LIMIT px: it never sets the chart's width, on a phone or a wide screen."""
+    """Below the plot, one entry per line, labels of at most LEGEND_LABEL_LIMIT / 2 px: a bottom
+    legend starts at the plot's left edge, so after a wrapped axis a phone has ~180 px for it."""
     base = dict(
         orient="bottom",
         direction="vertical",
-        columns=2,
+        columns=1,
         labelFontSize=LABEL_FONT_SIZE,
         titleFontSize=LABEL_FONT_SIZE,
         labelLimit=LEGEND_LABEL_LIMIT // 2,
@@ -750,7 +755,8 @@ def answer_distribution_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.Lay
                 "start:Q",
                 title=["Share of answers", "← disagree · agree →"],
                 scale=alt.Scale(domain=[-1, 1], nice=False),
-                axis=axis_style(values=[-1, -0.5, 0, 0.5, 1], labelExpr="format(abs(datum.value), '.0%')", labelOverlap=True),
+                axis=axis_style(values=[-1, -0.5, 0, 0.5, 1], labelExpr="format(abs(datum.value), '.0%')", labelOverlap=True,
+                                titleLineHeight=AXIS_TITLE_FONT_SIZE + 4),
             ),
             x2="end:Q",
             color=alt.Color(
