@@ -1,4 +1,4 @@
-"""Attendance: weekly attendance, growth against the period's start, response rate, busy weeks."""
+"""Attendance: weekly attendance, growth against the period's start, response rate, attendance dips."""
 
 import streamlit as st
 
@@ -23,12 +23,12 @@ first, second, third = st.columns(3)
 first.metric("Attendance growth", ui.fmt_pct(h.attendance_growth_pct, signed=True),
              help="Mean attendance of the period's last 4 review weeks against its first 4 (with fewer than 8 weeks: last half against first half)")
 second.metric("Average attendance", f"{rows['attendees'].mean():.1f}", help="Mean attendees per review week")
-third.metric("Busy weeks", str(len(busy)),
+third.metric("Attendance dips", str(len(busy)),
              help=f"Weeks below {view.settings.busy_week_ratio:.0%} of the average of the 4 weeks before")
 
 ui.show_chart(report.attendance, view)
 if not busy.empty:
-    st.caption("Busy weeks: " + ", ".join(f"{w:%d %b} ({a} attendees)" for w, a in zip(busy["week_start"], busy["attendees"])))
+    st.caption("Attendance dips: " + ", ".join(f"{w:%d %b} ({a} attendees)" for w, a in zip(busy["week_start"], busy["attendees"])))
 
 st.subheader("Response rate")
 ui.show_chart(report.response_rate, view)

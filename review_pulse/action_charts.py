@@ -107,8 +107,13 @@ def review_health_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChar
                  alt.Tooltip("mean_score:Q", title="Mean weekly score", format=".2f"),
                  alt.Tooltip("weeks:Q", title="Weeks", format="d"), alt.Tooltip("answers:Q", title="Answers", format="d")],
     )
-    text = alt.Chart(df).mark_text(align="left", dx=4, fontSize=SMALL_TEXT_FONT_SIZE, color="#333333").encode(
-        y=y, yOffset=offset, x=alt.X("mean_score:Q"), text="label:N")
+    # Inside the bar, from its start: right of a bar near 5 it ran past the plot's edge on a phone.
+    df["text_x"] = 1.0
+    text = alt.Chart(df).mark_text(align="left", dx=6, fontSize=SMALL_TEXT_FONT_SIZE, fontWeight="bold").encode(
+        y=y, yOffset=offset, x=alt.X("text_x:Q"), text="label:N",
+        # white on the blue bar; dark on the grey one (white on grey is too faint) and beside a short bar
+        color=alt.condition("datum.mean_score == null || datum.mean_score < 2.6 || datum.group == 'Reviews without actions'",
+                            alt.value("#222222"), alt.value("white")))
     return alt.layer(bars, text, title=chart_title(
         ctx, name, "Mean of weekly scores; hidden weeks left out · An association, not causation",
     )).properties(width=ctx.width, height=alt.Step(34))

@@ -26,6 +26,7 @@ from review_pulse.charts import (
     wrap_lines,
     wrapped,
     wrapped_axis,
+    joined_lines,
 )
 
 KIND_LABELS = {"theme": "Cross-incident theme", "incident": "The incident", "other": "Other"}
@@ -49,7 +50,8 @@ def _poll_note(ctx: ChartContext) -> list[str]:
 def _title_without_survey_note(ctx: ChartContext, name: str, *extra: str) -> alt.TitleParams:
     """Poll charts hold vote counts, not survey responses: no anonymity line about responses."""
     title = chart_title(ctx, name)
-    title.subtitle = [*_poll_note(ctx), *[e for e in extra if e]] or alt.Undefined
+    # cut into lines that fit a phone, like every other chart's subtitle
+    title.subtitle = [line for part in [*_poll_note(ctx), *extra] if part for line in joined_lines(part.split(" · "))] or alt.Undefined
     return title
 
 

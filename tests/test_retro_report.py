@@ -112,7 +112,7 @@ def test_pptx_has_the_slides_and_the_scorecard_table(report_db, pack: zipfile.Zi
     # the headline chart, then the scorecard; no polls or actions in this DB: no charts of theirs
     assert titles == ["Incident review retro — 2026-Q2", "Average weekly score", "Statement scorecard",
                       "Weekly agreement per statement", "Weekly attendance", "Response rate", "Feedback themes by sentiment",
-                      "What people said", "Talking points", "Open actions"]
+                      "What people said (1 of 2)", "What people said (2 of 2)", "Talking points", "Open actions"]
     for slide in [deck.slides[1], *list(deck.slides)[3:7]]:
         pictures = [shape for shape in slide.shapes if shape.shape_type == 13]
         assert len(pictures) == 1  # the chart, inside the slide
@@ -263,7 +263,7 @@ def test_slides_render_in_libreoffice(pack: zipfile.ZipFile, tmp_path: Path) -> 
     subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo-profile", "--convert-to", "pdf",
                     "--outdir", str(tmp_path), str(deck)], check=True, capture_output=True, timeout=240)
     slides = PdfReader(tmp_path / "retro.pdf")
-    assert len(slides.pages) == len(Presentation(deck).slides) == 10
+    assert len(slides.pages) == len(Presentation(deck).slides) == 11
     assert "Statement scorecard" in slides.pages[2].extract_text()
 
 
