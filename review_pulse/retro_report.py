@@ -22,7 +22,8 @@ import pandas as pd
 
 from dataclasses import replace
 
-from review_pulse import action_report, charts, feedback_report, figures, report, talking_points_report
+from review_pulse import action_charts, action_report, charts, feedback_report, figures, report, talking_points_report
+from review_pulse import talking_points_charts
 from review_pulse.report_items import chart_context
 from review_pulse.action_queries import ActionHeadline
 from review_pulse.view import DataView
@@ -96,17 +97,31 @@ class ReportContent:
         if key not in self._pngs:
             spec = chart_spec(self.slide_charts.get(item.slug, item.chart))
             spec.pop("title", None)
+            _wide_legends(spec)
             self._pngs[key] = chart_to_png(spec, scale=2)
         return self._pngs[key]
+
+
+def _wide_legends(spec: object) -> None:
+    """Legends in two columns: a slide is wide and low, a phone narrow and tall."""
+    if isinstance(spec, dict):
+        legend = spec.get("legend")
+        if isinstance(legend, dict):
+            legend["columns"] = 2
+        for value in spec.values():
+            _wide_legends(value)
+    elif isinstance(spec, list):
+        for value in spec:
+            _wide_legends(value)
 
 
 REPORT_CHARTS = ("score-trend", "weekly-agreement", "attendance", "response-rate", "feedback-themes")
 # Shown when the period has polls / actions (the pack already has their PNGs).
 TALKING_POINT_CHARTS = ("talking-points", "recurring-themes")
 ACTION_CHARTS = ("actions-burnup", "actions-time-to-close")
-# The plot height of the survey charts on a slide: with the slide's own title in place of the
+# The plot height of the survey and actions charts on a slide: with the slide's own title in place of the
 # chart's, a 13-px label of the PNG is then at least 14 pt on a 13.3-inch slide.
-SLIDE_PLOT_HEIGHT = 170
+SLIDE_PLOT_HEIGHT = 150
 
 
 def gather(view: DataView, today: date | None = None, items: list | None = None) -> ReportContent:
@@ -136,6 +151,15 @@ def gather(view: DataView, today: date | None = None, items: list | None = None)
         "response-rate": charts.response_rate_chart(
             view.weekly_attendance()[["week_start", "attendees", "responses", "suppressed", "response_rate"]], low),
     }
+    # the talking-points and actions charts drawn again from their own rows (ExportItem.rows), lower
+    by_slug = {i.slug: i for i in extra if i is not None}
+    if "talking-points" in by_slug:
+        slide_charts["talking-points"] = talking_points_charts.choices_chart(by_slug["talking-points"].rows, low, compact=True)
+    if "actions-burnup" in by_slug:
+        slide_charts["actions-burnup"] = action_charts.burnup_chart(by_slug["actions-burnup"].rows, low)
+    if "actions-time-to-close" in by_slug:
+        slide_charts["actions-time-to-close"] = action_charts.time_to_close_chart(
+            by_slug["actions-time-to-close"].rows, low, view.settings.action_target_days)
     return ReportContent(
         quarter=view.period.title,
         series=view.series_label,

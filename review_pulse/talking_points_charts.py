@@ -55,8 +55,9 @@ def _title_without_survey_note(ctx: ChartContext, name: str, *extra: str) -> alt
     return title
 
 
-def choices_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.Chart:
-    """One bar per review: its options' votes stacked, coloured by kind; the label names the top pick."""
+def choices_chart(frame: pd.DataFrame, ctx: ChartContext, *, compact: bool = False) -> alt.Chart:
+    """One bar per review: its options' votes stacked, coloured by kind; the label names the top pick.
+    ``compact``: the week alone on one line (a slide, whose next slides list the top picks)."""
     name = "What the room chose"
     if frame is None or frame.empty:
         return message_chart(ctx, name, "No talking-point polls in this period")
@@ -69,7 +70,7 @@ def choices_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.Chart:
     multi_series = df["series"].nunique() > 1
     # The week on the first line, the top pick wrapped under it: the plot keeps most of a phone's width.
     df["review"] = [LINE_SEPARATOR.join([f"{w:%-d %b}{' · ' + _short(s, 16) if multi_series else ''}",
-                                         *wrap_lines(f"★ {_short(t)}", WRAP_CHARS, 2)])
+                                         *([] if compact else wrap_lines(f"★ {_short(t)}", WRAP_CHARS, 2))])
                     for w, s, t in zip(df["week_start"], df["series"], df["top_points"])]
     df["kind_label"] = df["kind"].map(KIND_LABELS)
     df["order"] = range(len(df))
@@ -89,8 +90,9 @@ def choices_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.Chart:
                      alt.Tooltip("votes:Q", title="Votes"), alt.Tooltip("share:Q", title="Share", format=".0%"),
                      alt.Tooltip("top_mark:N", title="")],
         )
-        .properties(width=ctx.width, height=max(140, (3 * LINE_HEIGHT_PX + 6) * reviews),
-                    title=_title_without_survey_note(ctx, name, "One bar per review; ★ names the most-voted point"))
+        .properties(width=ctx.width, height=max(140, ((1 if compact else 3) * LINE_HEIGHT_PX + 6) * reviews),
+                    title=_title_without_survey_note(ctx, name, "One bar per review" if compact else
+                                                     "One bar per review; ★ names the most-voted point"))
     )
 
 

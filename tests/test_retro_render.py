@@ -205,3 +205,26 @@ def test_slides_render_in_libreoffice_without_text_off_the_slide(report_files, t
         # nothing in the outer 0.2 inch: a text box running over the slide's edge would draw there
         edge = math.ceil(0.2 / 13.333 * width)
         assert left >= edge and top >= edge and right <= width - edge and bottom <= height - edge // 2, (number, (left, top, right, bottom))
+
+
+# The charts whose 13-px labels must read at 13.5 pt or more on the slide (a 16:9 slide 13.3 inches wide).
+# The others (feedback themes, talking points: one row per theme or review) are at 10-12 pt: see the README.
+LEGIBLE_ON_A_SLIDE = ("score-trend", "weekly-agreement", "attendance", "response-rate", "actions-burnup",
+                      "actions-time-to-close")
+
+
+@pytest.mark.parametrize("slug", LEGIBLE_ON_A_SLIDE)
+def test_chart_labels_read_on_a_projector(report_files, slug: str) -> None:
+    from PIL import Image
+
+    _pdf, deck_bytes, content = report_files
+    title = next(item.title for item in content.charts if item.slug == slug)
+    deck = Presentation(io.BytesIO(deck_bytes))
+    (slide,) = [s for s in deck.slides if s.shapes.title is not None and s.shapes.title.text == title]
+    (picture,) = [s for s in slide.shapes if s.shape_type == 13]
+    css_width = Image.open(io.BytesIO(picture.image.blob)).size[0] / 2  # rendered at 2x
+    points_per_css_px = Emu(picture.width).pt / css_width
+    assert 13 * points_per_css_px >= 13.5, f"{slug}: a 13-px label is {13 * points_per_css_px:.1f} pt"
+    # and the picture starts below the takeaway, never over it
+    boxes = [s for s in slide.shapes if s.has_text_frame and s.text_frame.text.strip() and s.top < picture.top]
+    assert boxes and all(b.top + b.height <= picture.top for b in boxes)
