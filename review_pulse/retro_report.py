@@ -120,7 +120,7 @@ REPORT_CHARTS = ("score-trend", "weekly-agreement", "attendance", "response-rate
 TALKING_POINT_CHARTS = ("talking-points", "recurring-themes")
 ACTION_CHARTS = ("actions-burnup", "actions-time-to-close")
 # The plot height of the survey and actions charts on a slide: with the slide's own title in place of the
-# chart's, a 13-px label of the PNG is then at least 14 pt on a 13.3-inch slide.
+# chart's, a 13-px label of the PNG is then 13.5 pt or more on a 13.3-inch slide (tests/test_retro_render.py).
 SLIDE_PLOT_HEIGHT = 150
 
 
