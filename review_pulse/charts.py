@@ -103,6 +103,7 @@ WRAPPED_LABEL_LIMIT = 170  # px per line; 20 characters at 13 px are about 140 p
 LINE_SEPARATOR = "\u2063"  # INVISIBLE SEPARATOR: not a control character, never drawn
 WRAPPED_LABEL_EXPR = f"split(datum.label, '{LINE_SEPARATOR}')"
 WRAP_INPUT_CAP = 400  # characters of a label looked at; the rest could never be shown
+LONG_WORD_CHARS = 28  # a single word up to this long stays whole (at 12-13 px it still fits WRAPPED_LABEL_LIMIT)
 LINE_HEIGHT_PX = 17  # of a 13-px label line
 TITLE_LINE_CHARS = 44  # subtitle parts are joined up to this many characters per line
 LEGEND_LABEL_LIMIT = 300  # px; a legend below the plot fits a phone's width
@@ -168,12 +169,14 @@ class ChartContext:
 
 
 def wrap_lines(text: object, width: int = WRAP_CHARS, max_lines: int = WRAP_MAX_LINES) -> list[str]:
-    """Words of ``text`` on lines of at most ``width`` characters (a longer word is cut); more
-    than ``max_lines`` lines end with an ellipsis. Plain splitting on white space, no regex."""
+    """Words of ``text`` on lines of at most ``width`` characters (a longer word on a line of its
+    own, cut after LONG_WORD_CHARS); more than ``max_lines`` lines end with an ellipsis. Plain
+    splitting on white space, no regex."""
     words = str(text or "")[:WRAP_INPUT_CAP].split()
     lines: list[str] = []
     for word in words:
-        word = word if len(word) <= width else word[: width - 1] + "…"
+        # a long word (an address, a path) keeps its own line whole up to LONG_WORD_CHARS
+        word = word if len(word) <= max(width, LONG_WORD_CHARS) else word[: LONG_WORD_CHARS - 1] + "…"
         if lines and len(lines[-1]) + 1 + len(word) <= width:
             lines[-1] += " " + word
         else:

@@ -607,7 +607,8 @@ def test_fonts_large_enough_and_labels_fit_a_phone(name, build):
         ("I think we discussed the right things", ["I think we discussed", "the right things"]),
         ("short", ["short"]),
         ("", [""]),
-        ("a" * 30, ["a" * 19 + "…"]),
+        ("★ http://evil.example/x", ["★", "http://evil.example/x"]),  # a long word stays whole
+        ("a" * 40, ["a" * 27 + "…"]),
         ("one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen",
          ["one two three four", "five six seven eight", "nine ten eleven…"]),
     ],
@@ -615,7 +616,7 @@ def test_fonts_large_enough_and_labels_fit_a_phone(name, build):
 def test_wrapped_labels(text, lines):
     assert C.wrap_lines(text) == lines
     assert C.label_lines(C.wrapped(text)) == lines
-    assert all(len(line) <= C.WRAP_CHARS for line in lines)
+    assert all(len(line) <= C.WRAP_CHARS or " " not in line and len(line) <= C.LONG_WORD_CHARS for line in lines)
 
 
 def test_freshness_may_be_empty():
