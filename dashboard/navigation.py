@@ -12,7 +12,7 @@ PAGES = (
     ("pages/agreement.py", "Survey agreement", ":material/thumb_up:"),
     ("pages/attendance.py", "Attendance", ":material/groups:"),
     ("pages/feedback.py", "Feedback", ":material/forum:"),
-    ("pages/actions.py", "Actions", ":material/task_alt:"),  # follow-up actions (issue 13)
+    ("pages/actions.py", "Follow-up actions", ":material/task_alt:"),  # follow-up actions (issue 13)
     ("pages/talking_points.py", "Talking points", ":material/how_to_vote:"),
     ("pages/data.py", "Data", ":material/database:"),
     ("pages/load_data.py", "Load data", ":material/upload_file:"),

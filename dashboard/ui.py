@@ -187,6 +187,8 @@ def _built_chart(builder: Callable[..., ExportItem], view: DataView, version: tu
     # counts titles and legends inside the height and squashes the plot.
     if fit_width:  # a single or layered view; a grid of panels (facet) keeps its own size
         spec["autosize"] = {"type": "fit-x", "contains": "padding"}
+    # SVG, not canvas: text stays selectable and the phone test reads every label's box from the page.
+    spec["usermeta"] = {"embedOptions": {"renderer": "svg"}}
     return item, spec
 
 

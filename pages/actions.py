@@ -83,8 +83,8 @@ hidden = int(view.review_health()["suppressed"].sum())
 if health.empty:
     st.info("No review week in this period has enough survey responses to show.")
 else:
-    st.dataframe(
-        health, hide_index=True, width="stretch",
+    st.dataframe(  # as tall as its rows: an inner scroll hid the last weeks
+        health, hide_index=True, width="stretch", height="content",
         column_config={
             "week_start": st.column_config.DateColumn("Review week", format="D MMM YYYY"),
             "actions": st.column_config.NumberColumn("Actions"),

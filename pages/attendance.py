@@ -1,4 +1,4 @@
-"""Attendance: weekly attendance, growth against the period's start, response rate, busy weeks."""
+"""Attendance: weekly attendance, growth against the period's start, response rate, attendance dips."""
 
 import streamlit as st
 
@@ -25,13 +25,13 @@ first, second, third = st.columns(3)
 first.metric("Attendance growth", ui.fmt_pct(h.attendance_growth_pct, signed=True),
              help="Mean attendance of the period's last 4 review weeks against its first 4 (with fewer than 8 weeks: last half against first half)")
 second.metric("Average attendance", f"{rows['attendees'].mean():.1f}", help="Mean attendees per review week")
-third.metric("Busy weeks", str(len(busy)),
+third.metric("Attendance dips", str(len(busy)),
              help=f"Weeks below {view.settings.busy_week_ratio:.0%} of the average of the 4 weeks before")
 
 ui.show_chart(report.attendance, view)
 if not busy.empty:
     # The same words as the weekly Slack digest: figures.against_mean_text on the read layer's previous_mean.
-    st.caption("Busy weeks: " + ", ".join(f"{w:%d %b} ({a} attendees, {figures.against_mean_text(a, m)})"
+    st.caption("Attendance dips: " + ", ".join(f"{w:%d %b} ({a} attendees, {figures.against_mean_text(a, m)})"
                                           for w, a, m in zip(busy["week_start"], busy["attendees"], busy["previous_mean"])))
 
 st.subheader("Response rate")

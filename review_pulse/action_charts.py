@@ -18,11 +18,15 @@ from review_pulse.charts import (
     axis_style,
     legend_style,
     message_chart,
+    wrapped,
+    wrapped_axis,
     chart_title,
     week_x,
 )
 
 MEASURE_COLOURS = {"Created": "#555555", "Done": STATEMENT_PALETTE[2], "Dropped": STATEMENT_PALETTE[1]}
+# Band names such as "15–30 days" on two lines ("15–30", "days"): six bands fit a phone's width.
+WRAPPED_LABEL_EXPR_SPACE = "split(datum.label, ' ')"
 GROUP_COLOURS = {"Reviews with actions": STATEMENT_PALETTE[0], "Reviews without actions": "#9E9E9E"}
 
 
@@ -51,6 +55,7 @@ def burnup_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChart | alt
     points = base.mark_point(filled=True, size=40)
     return alt.layer(lines, points, title=chart_title(
         ctx, name, "Cumulative count at the end of each week · Gap between Created and Done + Dropped: still open",
+        hides_weeks=False,
     )).properties(width=ctx.width, height=ctx.height)
 
 
@@ -64,7 +69,8 @@ def time_to_close_chart(frame: pd.DataFrame, ctx: ChartContext, target_days: int
     order = list(df.sort_values("band_order")["band"])
     domain = [f"Within {target_days} days", f"Over {target_days} days"]
     bars = alt.Chart(df).mark_bar().encode(
-        x=alt.X("band:N", title="Days from creation to done", sort=order, axis=axis_style(labelAngle=0)),
+        x=alt.X("band:N", title="Days from creation to done", sort=order,
+                axis=axis_style(labelAngle=0, labelExpr=WRAPPED_LABEL_EXPR_SPACE)),
         y=alt.Y("actions:Q", title="Done actions", axis=axis_style(format="d", tickMinStep=1)),
         color=alt.Color("target:N", title=None, scale=alt.Scale(domain=domain, range=[STATEMENT_PALETTE[2], "#BDBDBD"]),
                         legend=legend_style(symbolType="square")),
@@ -73,7 +79,7 @@ def time_to_close_chart(frame: pd.DataFrame, ctx: ChartContext, target_days: int
     labels = alt.Chart(df).mark_text(baseline="bottom", dy=-4, fontSize=MARK_TEXT_FONT_SIZE).encode(
         x=alt.X("band:N", sort=order), y=alt.Y("actions:Q"), text=alt.Text("actions:Q", format="d"))
     return alt.layer(bars, labels, title=chart_title(
-        ctx, name, f"Target: done within {target_days} days (setting action_target_days)",
+        ctx, name, f"Target: done within {target_days} days (setting action_target_days)", hides_weeks=False,
     )).properties(width=ctx.width, height=ctx.height)
 
 
@@ -86,7 +92,9 @@ def review_health_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChar
     df["label"] = df.apply(lambda r: "—" if pd.isna(r["mean_score"]) else f"{r['mean_score']:.2f} (n={int(r['weeks'])} wk)", axis=1)
     groups = list(GROUP_COLOURS)
     statements = list(dict.fromkeys(df["statement"]))
-    y = alt.Y("statement:N", title=None, sort=statements, axis=axis_style(labelFontWeight="bold", ticks=False))
+    df["statement_label"] = df["statement"].map(wrapped)
+    y = alt.Y("statement_label:N", title=None, sort=[wrapped(s) for s in statements],
+              axis=wrapped_axis(labelFontWeight="bold", ticks=False))
     offset = alt.YOffset("group:N", sort=groups)
     bars = alt.Chart(df).mark_bar().encode(
         y=y, yOffset=offset,
@@ -99,8 +107,13 @@ def review_health_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChar
                  alt.Tooltip("mean_score:Q", title="Mean weekly score", format=".2f"),
                  alt.Tooltip("weeks:Q", title="Weeks", format="d"), alt.Tooltip("answers:Q", title="Answers", format="d")],
     )
-    text = alt.Chart(df).mark_text(align="left", dx=4, fontSize=SMALL_TEXT_FONT_SIZE, color="#333333").encode(
-        y=y, yOffset=offset, x=alt.X("mean_score:Q"), text="label:N")
+    # Inside the bar, from its start: right of a bar near 5 it ran past the plot's edge on a phone.
+    df["text_x"] = 1.0
+    text = alt.Chart(df).mark_text(align="left", dx=6, fontSize=SMALL_TEXT_FONT_SIZE, fontWeight="bold").encode(
+        y=y, yOffset=offset, x=alt.X("text_x:Q"), text="label:N",
+        # white on the blue bar; dark on the grey one (white on grey is too faint) and beside a short bar
+        color=alt.condition("datum.mean_score == null || datum.mean_score < 2.6 || datum.group == 'Reviews without actions'",
+                            alt.value("#222222"), alt.value("white")))
     return alt.layer(bars, text, title=chart_title(
         ctx, name, "Mean of weekly scores; hidden weeks left out · An association, not causation",
     )).properties(width=ctx.width, height=alt.Step(34))

@@ -6,7 +6,7 @@ numbers, and what helped before. ``next_review_risk(view)`` feeds it from the re
 (``DataView``); the Overview and the Slack digest both call that, so they never disagree.
 
 What a "dip" is comes from ONE place: ``review_pulse.queries.sharp_dips`` (the Attendance
-page's "Busy week (sharp dip)": attendance below ``busy_week_ratio`` of the mean of the 4 review
+page's "Attendance dip": attendance below ``busy_week_ratio`` of the mean of the 4 review
 weeks before). Every "% below the 4-week mean" here is against that same mean
 (``queries.dip_baseline``).
 

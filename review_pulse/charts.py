@@ -91,7 +91,22 @@ LABEL_FONT_SIZE = 13
 AXIS_TITLE_FONT_SIZE = 14
 MARK_TEXT_FONT_SIZE = 13
 SMALL_TEXT_FONT_SIZE = 12  # never go below 12 (projector)
-STATEMENT_LABEL_LIMIT = 420  # px; wide enough for the four survey statements
+
+
+# Phones (a 390-px viewport leaves about 350 px for a chart): long category labels are wrapped
+# onto lines of at most WRAP_CHARS characters, so an axis takes at most WRAPPED_LABEL_LIMIT px
+# and the plot keeps the rest, at any width. The lines are joined by an invisible separator
+# that the axis splits on (a line break would be stripped from the spec, see core.plain_text).
+WRAP_CHARS = 20
+WRAP_MAX_LINES = 3
+WRAPPED_LABEL_LIMIT = 170  # px per line; 20 characters at 13 px are about 140 px
+LINE_SEPARATOR = "\u2063"  # INVISIBLE SEPARATOR: not a control character, never drawn
+WRAPPED_LABEL_EXPR = f"split(datum.label, '{LINE_SEPARATOR}')"
+WRAP_INPUT_CAP = 400  # characters of a label looked at; the rest could never be shown
+LONG_WORD_CHARS = 28  # a single word up to this long stays whole (at 12-13 px it still fits WRAPPED_LABEL_LIMIT)
+LINE_HEIGHT_PX = 17  # of a 13-px label line
+TITLE_LINE_CHARS = 44  # subtitle parts are joined up to this many characters per line
+LEGEND_LABEL_LIMIT = 300  # px; a legend below the plot fits a phone's width
 
 WEEK_FORMAT = "%-d %b"
 WEEK_TOOLTIP_FORMAT = "%-d %b %Y"
@@ -135,14 +150,72 @@ class ChartContext:
     def anonymity_note(self) -> str:
         return anonymity.rule_note(self.min_group_size)
 
-    def footnote(self, *extra: str) -> list[str]:
-        """Subtitle lines: freshness + anonymity rule (+ chart-specific notes)."""
-        first = " · ".join(p for p in (self.freshness.strip(), self.anonymity_note) if p)
-        return [first, *[e for e in extra if e]]
+    def footnote(self, *extra: str, hides_weeks: bool = True) -> list[str]:
+        """Subtitle lines: freshness + anonymity rule (only for a chart that hides weeks)
+        + chart-specific notes, cut at " · " into lines that fit a phone."""
+        rule = self.anonymity_note if hides_weeks else ""
+        first = [p for p in (self.freshness.strip(), rule) if p]
+        return joined_lines(first) + [line for e in extra if e for line in joined_lines(e.split(" · "))]
 
     def title(self, name: str) -> str:
         parts = [p for p in (self.quarter_label, self.series_label) if p]
         return f"{name} — {' · '.join(parts)}" if parts else name
+
+    def title_lines(self, name: str) -> list[str]:
+        """The title on two lines, the chart's name then quarter and series (one line of
+        both is wider than a phone)."""
+        parts = " · ".join(p for p in (self.quarter_label, self.series_label) if p)
+        return [name, parts] if parts else [name]
+
+
+def wrap_lines(text: object, width: int = WRAP_CHARS, max_lines: int = WRAP_MAX_LINES) -> list[str]:
+    """Words of ``text`` on lines of at most ``width`` characters (a longer word on a line of its
+    own, cut after LONG_WORD_CHARS); more than ``max_lines`` lines end with an ellipsis. Plain
+    splitting on white space, no regex."""
+    words = str(text or "")[:WRAP_INPUT_CAP].split()
+    lines: list[str] = []
+    for word in words:
+        # a long word (an address, a path) keeps its own line whole up to LONG_WORD_CHARS
+        word = word if len(word) <= max(width, LONG_WORD_CHARS) else word[: LONG_WORD_CHARS - 1] + "…"
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    if len(lines) > max_lines:
+        last = lines[max_lines - 1]
+        lines = lines[: max_lines - 1] + [(last if len(last) < width else last[: width - 1]) + "…"]
+    return lines or [""]
+
+
+def wrapped(text: object, width: int = WRAP_CHARS, max_lines: int = WRAP_MAX_LINES) -> str:
+    """``text`` as a category value whose axis label is drawn on wrapped lines (see
+    :data:`WRAPPED_LABEL_EXPR`)."""
+    return LINE_SEPARATOR.join(wrap_lines(text, width, max_lines))
+
+
+def label_lines(value: str) -> list[str]:
+    """The lines an axis draws for a :func:`wrapped` value."""
+    return str(value).split(LINE_SEPARATOR)
+
+
+def wrapped_axis(**kwargs) -> alt.Axis:
+    """A category axis whose labels are :func:`wrapped` values, one text line per wrapped line."""
+    return axis_style(**{"labelExpr": WRAPPED_LABEL_EXPR, "labelLimit": WRAPPED_LABEL_LIMIT, **kwargs})
+
+
+def joined_lines(parts: Sequence[str], width: int = TITLE_LINE_CHARS) -> list[str]:
+    """Parts joined by " · " onto lines of at most ``width`` characters (a longer part is wrapped)."""
+    lines: list[str] = []
+    for part in (p.strip() for p in parts):
+        if not part:
+            continue
+        if lines and len(lines[-1]) + 3 + len(part) <= width:
+            lines[-1] += " · " + part
+        elif len(part) <= width:
+            lines.append(part)
+        else:  # a long part is wrapped, never cut by the chart's title limit
+            lines.extend(wrap_lines(part, width, max_lines=4))
+    return lines
 
 
 def statement_colours(ctx: ChartContext, extra: Sequence[str] = ()) -> dict[str, str]:
@@ -181,13 +254,17 @@ def _colour_scale(ctx: ChartContext, frame: pd.DataFrame) -> alt.Scale:
     return alt.Scale(domain=list(colours), range=list(colours.values()))
 
 
-def chart_title(ctx: ChartContext, name: str, *extra_subtitle: str) -> alt.TitleParams:
+def chart_title(ctx: ChartContext, name: str, *extra_subtitle: str, hides_weeks: bool = True) -> alt.TitleParams:
+    """``hides_weeks=False`` for a chart that never hides a week: it does not state the rule."""
     return alt.TitleParams(
-        text=ctx.title(name),
-        subtitle=ctx.footnote(*extra_subtitle),
+        text=ctx.title_lines(name),
+        subtitle=ctx.footnote(*extra_subtitle, hides_weeks=hides_weeks),
         anchor="start",
         fontSize=TITLE_FONT_SIZE,
         subtitleFontSize=SUBTITLE_FONT_SIZE,
+        # Vega's default line height is the font size: two-line titles would touch.
+        lineHeight=TITLE_FONT_SIZE + 5,
+        subtitleLineHeight=SUBTITLE_FONT_SIZE + 4,
         subtitleColor="#555555",
         offset=10,
     )
@@ -197,18 +274,22 @@ def axis_style(**kwargs) -> alt.Axis:
     base = dict(
         labelFontSize=LABEL_FONT_SIZE,
         titleFontSize=AXIS_TITLE_FONT_SIZE,
-        labelLimit=STATEMENT_LABEL_LIMIT,
+        labelLimit=WRAPPED_LABEL_LIMIT,
     )
     base.update(kwargs)
     return alt.Axis(**base)
 
 
 def legend_style(**kwargs) -> alt.Legend:
+    """Below the plot, one entry per line, labels of at most LEGEND_LABEL_LIMIT / 2 px: a bottom
+    legend starts at the plot's left edge, so after a wrapped axis a phone has ~180 px for it."""
     base = dict(
-        orient="top",
+        orient="bottom",
+        direction="vertical",
+        columns=1,
         labelFontSize=LABEL_FONT_SIZE,
         titleFontSize=LABEL_FONT_SIZE,
-        labelLimit=STATEMENT_LABEL_LIMIT,
+        labelLimit=LEGEND_LABEL_LIMIT // 2,
         symbolSize=120,
     )
     base.update(kwargs)
@@ -292,29 +373,34 @@ def _target_layers(
     y_value: float,
     label: str,
     label_x: pd.Timestamp,
-) -> list[alt.Chart]:
-    """Dashed target rule + its label above the line at the last week, inside the plot
-    (outside it, Streamlit's container-width layout would clip the label)."""
+    *,
+    y_scale: alt.Scale | None = None,
+) -> tuple[list[alt.Chart], list[alt.Chart]]:
+    """(rule, label): the dashed target rule, drawn under the data, and its label, drawn over
+    the data at the plot's left edge, just above the rule, on a white halo, so no line or point
+    runs through it (at the right edge it sat on the newest week)."""
     data = alt.InlineData(values=[{}])
+    y = alt.Y(datum=y_value, scale=y_scale) if y_scale is not None else alt.datum(y_value)
     rule = (
         alt.Chart(data)
         .mark_rule(color=TARGET_COLOUR, strokeDash=[6, 4], strokeWidth=2)
-        .encode(y=alt.datum(y_value))
+        .encode(y=y)
+    )
+    text_style = dict(
+        text=label, align="left", baseline="bottom", dx=4, dy=-4,
+        fontSize=MARK_TEXT_FONT_SIZE, fontWeight="bold",
+    )
+    halo = (
+        alt.Chart(data)
+        .mark_text(**text_style, color="white", stroke="white", strokeWidth=6, strokeJoin="round")
+        .encode(y=y, x=alt.datum(_dt(label_x)))
     )
     text = (
         alt.Chart(data)
-        .mark_text(
-            text=label,
-            align="right",
-            baseline="bottom",
-            dy=-4,
-            fontSize=MARK_TEXT_FONT_SIZE,
-            fontWeight="bold",
-            color=TARGET_COLOUR,
-        )
-        .encode(y=alt.datum(y_value), x=alt.datum(_dt(label_x)))
+        .mark_text(**text_style, color=TARGET_COLOUR)
+        .encode(y=y, x=alt.datum(_dt(label_x)))
     )
-    return [rule, text]
+    return [rule], [halo, text]
 
 
 def _fmt_target(value: float, metric: Metric) -> str:
@@ -324,7 +410,8 @@ def _fmt_target(value: float, metric: Metric) -> str:
 
 
 def _suppressed_band(
-    frame: pd.DataFrame, weeks: Sequence[pd.Timestamp], text: str, *, labels: bool = False
+    frame: pd.DataFrame, weeks: Sequence[pd.Timestamp], text: str, *, labels: bool = False,
+    y_range: list[float] | None = None,
 ) -> alt.Chart:
     """Light grey full-height band behind each suppressed week."""
     bands = pd.DataFrame(
@@ -341,6 +428,8 @@ def _suppressed_band(
         .encode(
             x=_band_x(weeks, "band_start", labels=labels),
             x2="band_end:T",
+            # Full height of the scores only (not the strip under them) when given a pixel range.
+            **({"y": alt.value(y_range[1]), "y2": alt.value(y_range[0])} if y_range else {}),
             tooltip=[
                 alt.Tooltip("week_start:T", title="Week", format=WEEK_TOOLTIP_FORMAT),
                 alt.Tooltip("note:N", title="Responses"),
@@ -395,19 +484,21 @@ def weekly_agreement_chart(
     weeks = sorted(df["week_start"].unique())
     colour = _colour_scale(ctx, df)
     if metric == "mean":
+        y_scale = alt.Scale(domain=[1, 5], nice=False, zero=False, clamp=True, range=[ctx.height, 0])
         y = alt.Y(
             "value:Q",
             title="Mean score (1–5)",
-            scale=alt.Scale(domain=[1, 5], nice=False, zero=False, clamp=True),
+            scale=y_scale,
             axis=axis_style(values=[1, 2, 3, 4, 5], format="d"),
         )
         value_tooltip = alt.Tooltip("value:Q", title="Mean score", format=".2f")
         y_note = "Mean of 1 (strongly disagree) … 5 (strongly agree)"
     else:
+        y_scale = alt.Scale(domain=[0, 1], nice=False, zero=True, clamp=True, range=[ctx.height, 0])
         y = alt.Y(
             "value:Q",
             title=figures.AGREE_AXIS_TITLE,
-            scale=alt.Scale(domain=[0, 1], nice=False, zero=True, clamp=True),
+            scale=y_scale,
             axis=axis_style(format=".0%", values=[0, 0.2, 0.4, 0.6, 0.8, 1.0]),
         )
         value_tooltip = alt.Tooltip("value:Q", title="% agree", format=".0%")
@@ -420,10 +511,16 @@ def weekly_agreement_chart(
         alt.Tooltip("responses:Q", title="Responses", format="d"),
     ]
 
+    # One layered view (not a vertical concat: Vega cannot fit a concat to its container, and on a
+    # phone the weeks collapsed onto one x position). The responses strip is a second y scale
+    # drawn in pixels below the scores.
+    strip_top = ctx.height + STRIP_GAP
+    total_height = strip_top + STRIP_HEIGHT
     base = alt.Chart(df).encode(
-        x=week_x(weeks, labels=False),
+        x=week_x(weeks),
         y=y,
-        color=alt.Color("statement:N", title=None, scale=colour, legend=legend_style(columns=2, symbolType="stroke", symbolStrokeWidth=4)),
+        color=alt.Color("statement:N", title=None, scale=colour,
+                        legend=legend_style(columns=1, labelLimit=LEGEND_LABEL_LIMIT, symbolType="stroke", symbolStrokeWidth=4)),
     )
     lines = base.mark_line(strokeWidth=2.5, invalid="break-paths-filter-domains")
     below = alt.datum.below_target
@@ -438,27 +535,32 @@ def weekly_agreement_chart(
     whole_week = df.groupby("week_start")["suppressed"].transform("all")
     supp = df.loc[whole_week].drop_duplicates("week_start")
     if not supp.empty:
-        layers.append(_suppressed_band(supp, weeks, ctx.hidden_text))
-    label_x = max(weeks) + pd.Timedelta(days=3.5)
-    layers += _target_layers(target, target_label, label_x)
-    layers += [lines, points]
-    main = alt.layer(*layers).properties(width=ctx.width, height=ctx.height)
-
-    strip = _responses_strip(df, ctx, weeks)
-    return alt.vconcat(
-        main,
+        layers.append(_suppressed_band(supp, weeks, ctx.hidden_text, labels=True, y_range=[ctx.height, 0]))
+    rule, label = _target_layers(target, target_label, min(weeks) - pd.Timedelta(days=3.5), y_scale=y_scale)
+    scores = alt.layer(*layers, *rule, lines, points, *label)
+    strip = alt.layer(*_responses_strip(df, ctx, weeks, top=strip_top, bottom=total_height))
+    return alt.layer(
+        scores,
         strip,
-        spacing=6,
         title=chart_title(
             ctx,
             name,
-            f"{y_note} · Red-ringed points are below the {target_label.lower()}",
+            y_note,
+            f"Red-ringed points are below the {target_label.lower()}",
+            hides_weeks=bool(df["suppressed"].any()),
         ),
-    ).resolve_scale(x="shared", color="independent")
+    ).resolve_scale(y="independent").properties(width=ctx.width, height=total_height)
 
 
-def _responses_strip(df: pd.DataFrame, ctx: ChartContext, weeks: Sequence[pd.Timestamp]) -> alt.LayerChart:
-    """Thin bar strip: responses per week; suppressed weeks are grey '<N' bars."""
+STRIP_HEIGHT = 50  # px of the responses strip under the weekly scores
+STRIP_GAP = 26  # px between the scores and the strip (room for the strip's count labels)
+
+
+def _responses_strip(
+    df: pd.DataFrame, ctx: ChartContext, weeks: Sequence[pd.Timestamp], *, top: int, bottom: int
+) -> list[alt.Chart]:
+    """Thin bar strip between pixel rows ``top`` and ``bottom``: responses per week; suppressed
+    weeks are grey '<N' bars."""
     per_week = (
         df.groupby("week_start", sort=True)
         .agg(responses=("responses", "max"), suppressed=("suppressed", "all"))
@@ -477,18 +579,13 @@ def _responses_strip(df: pd.DataFrame, ctx: ChartContext, weeks: Sequence[pd.Tim
     per_week["bar_start"] = per_week["week_start"] - pd.Timedelta(days=3)
     per_week["bar_end"] = per_week["week_start"] + pd.Timedelta(days=3)
 
-    ymax = max(float(per_week["bar_height"].max()), float(n)) * 1.35
+    ymax = max(float(per_week["bar_height"].max()), float(n))
     supp = alt.datum.suppressed
     base = alt.Chart(per_week).encode(
-        x=_band_x(weeks, "bar_start", labels=True),
-        y=alt.Y(
-            "bar_height:Q",
-            title="Responses",
-            scale=alt.Scale(domain=[0, ymax], nice=False),
-            axis=axis_style(tickCount=2, grid=False, labels=False, ticks=False, titleAngle=0, titleAlign="right", titleBaseline="middle", titleY=30),
-        ),
+        y=alt.Y("bar_height:Q", title=None, scale=alt.Scale(domain=[0, ymax], nice=False, range=[bottom, top]), axis=None),
     )
     bars = base.mark_rect().encode(
+        x=alt.X("bar_start:T"),
         x2="bar_end:T",
         y2=alt.datum(0),
         color=alt.when(supp).then(alt.value(SUPPRESSED_COLOUR)).otherwise(alt.value(BAR_COLOUR)),
@@ -497,12 +594,22 @@ def _responses_strip(df: pd.DataFrame, ctx: ChartContext, weeks: Sequence[pd.Tim
             alt.Tooltip("note:N", title="Responses"),
         ],
     )
-    text = base.mark_text(dy=-3, baseline="bottom", fontSize=SMALL_TEXT_FONT_SIZE).encode(
+    # Week counts in a row above the strip; a phone thins them (every other week) rather than overprint.
+    text = base.mark_text(baseline="bottom", fontSize=SMALL_TEXT_FONT_SIZE).encode(
         x=alt.X("week_start:T"),
+        y=alt.value(top - 3),
         text="label:N",
         color=alt.when(supp).then(alt.value("#666666")).otherwise(alt.value("#333333")),
+        opacity=alt.value(1),
+    ).transform_window(row="row_number()").transform_filter(
+        f"width / {max(1, len(weeks))} >= 22 || datum.row % 2 == 1"
     )
-    return alt.layer(bars, text).properties(width=ctx.width, height=60)
+    title = (
+        alt.Chart(alt.InlineData(values=[{}]))
+        .mark_text(text="Responses", align="right", baseline="middle", dx=-6, fontSize=SMALL_TEXT_FONT_SIZE, color="#555555")
+        .encode(x=alt.value(0), y=alt.value((top + bottom) / 2))
+    )
+    return [bars, text, title]
 
 
 # --------------------------------------------------------------------------
@@ -553,9 +660,11 @@ def score_trend_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChart 
     if not supp.empty:
         layers.append(_suppressed_band(supp, weeks, ctx.hidden_text, labels=True))
     target_label = _fmt_target(ctx.target, "mean")
-    layers += _target_layers(ctx.target, target_label, max(weeks) + pd.Timedelta(days=3.5))
-    layers += [line, points]
-    return alt.layer(*layers, title=chart_title(ctx, name, "Grey bands: hidden weeks · Red-ringed points: below target")).properties(
+    rule, label = _target_layers(ctx.target, target_label, min(weeks) - pd.Timedelta(days=3.5))
+    layers += rule + [line, points] + label
+    hides = not supp.empty
+    note = "Grey bands: hidden weeks · Red-ringed points: below target" if hides else "Red-ringed points: below target"
+    return alt.layer(*layers, title=chart_title(ctx, name, note, hides_weeks=hides)).properties(
         width=ctx.width, height=h
     )
 
@@ -629,30 +738,35 @@ def answer_distribution_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.Lay
     seg = diverging_segments(frame, ctx)
     order = _statement_domain(ctx, list(seg.sort_values("statement_order")["statement"].unique()))
     order = [s for s in order if s in set(seg["statement"])]
-    height = max(140, 56 * len(order))
+    # Wrapped statement labels and the "% agree" above each bar's right end: the plot keeps
+    # most of a phone's width (a one-line label took it all, and the axis read "100%100%").
+    seg["statement_label"] = seg["statement"].map(wrapped)
+    label_order = [wrapped(s) for s in order]
+    height = DISTRIBUTION_ROW_PX * len(order)
     y = alt.Y(
-        "statement:N",
+        "statement_label:N",
         title=None,
-        sort=order,
-        axis=axis_style(labelLimit=STATEMENT_LABEL_LIMIT, ticks=False, domain=False, labelPadding=8),
+        sort=label_order,
+        axis=wrapped_axis(ticks=False, domain=False, labelPadding=8),
     )
     bars = (
         alt.Chart(seg)
-        .mark_bar(height={"band": 0.7}, stroke="white", strokeWidth=0.5)
+        .mark_bar(height={"band": DISTRIBUTION_BAR_BAND}, stroke="white", strokeWidth=0.5)
         .encode(
             y=y,
             x=alt.X(
                 "start:Q",
-                title="Share of answers  (← disagree · agree →)",
+                title=["Share of answers", "← disagree · agree →"],
                 scale=alt.Scale(domain=[-1, 1], nice=False),
-                axis=axis_style(values=[-1, -0.75, -0.5, -0.25, 0, 0.25, 0.5, 0.75, 1], labelExpr="format(abs(datum.value), '.0%')"),
+                axis=axis_style(values=[-1, -0.5, 0, 0.5, 1], labelExpr="format(abs(datum.value), '.0%')", labelOverlap=True,
+                                titleLineHeight=AXIS_TITLE_FONT_SIZE + 4),
             ),
             x2="end:Q",
             color=alt.Color(
                 "label:N",
                 title=None,
                 scale=alt.Scale(domain=list(LIKERT_LABELS), range=list(LIKERT_COLOURS)),
-                legend=legend_style(symbolType="square", direction="horizontal"),
+                legend=legend_style(symbolType="square"),
                 sort=list(LIKERT_LABELS),
             ),
             order=alt.Order("score:Q"),
@@ -664,15 +778,16 @@ def answer_distribution_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.Lay
             ],
         )
     )
-    ends = seg.loc[seg["score"] == 5, ["statement", "statement_order", "end", "agree_share", "total_answers"]].copy()
+    ends = seg.loc[seg["score"] == 5, ["statement", "statement_label", "statement_order", "end", "agree_share", "total_answers"]].copy()
     ends["agree_text"] = ends["agree_share"].map(lambda v: f"{figures.percent_text(v)} agree")
     ends["below_target"] = [not figures.meets_share_target(v, ctx.agree_target) for v in ends["agree_share"]]
     agree_text = (
         alt.Chart(ends)
-        .mark_text(align="left", baseline="middle", dx=6, fontSize=MARK_TEXT_FONT_SIZE, fontWeight="bold")
+        .mark_text(align="right", baseline="bottom", dy=-(DISTRIBUTION_ROW_PX * DISTRIBUTION_BAR_BAND / 2) - 1,
+                   fontSize=MARK_TEXT_FONT_SIZE, fontWeight="bold")
         .encode(
-            y=alt.Y("statement:N", sort=order),
-            x=alt.X("end:Q"),
+            y=alt.Y("statement_label:N", sort=label_order),
+            x=alt.value("width"),
             text="agree_text:N",
             color=alt.when(alt.datum.below_target).then(alt.value(BELOW_TARGET_COLOUR)).otherwise(alt.value("#333333")),
             tooltip=[
@@ -695,9 +810,18 @@ def answer_distribution_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.Lay
     ).properties(width=ctx.width, height=height)
 
 
+DISTRIBUTION_ROW_PX = 72  # per statement: up to three label lines, the bar, its "% agree" above
+DISTRIBUTION_BAR_BAND = 0.55
+
+
 # --------------------------------------------------------------------------
 # 4. Attendance
 # --------------------------------------------------------------------------
+
+
+#: The legend name of a week whose attendance fell below busy_week_ratio of its 4-week average
+#: (the dip rule lives in review_pulse.queries). "Busy" read as "crowded".
+DIP_WEEK = "Attendance dip"
 
 
 def _growth_text(v: float) -> str:
@@ -717,8 +841,8 @@ def attendance_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChart |
     df["attendees"] = pd.to_numeric(df["attendees"], errors="coerce").astype("float64")
     df["rolling_mean"] = pd.to_numeric(df["rolling_mean"], errors="coerce").astype("float64")
     df["growth_pct"] = pd.to_numeric(df["growth_pct"], errors="coerce").astype("float64")
-    df["week_type"] = df["busy_week"].map({True: "Busy week (sharp dip)", False: "Regular week"})
-    df["busy_note"] = df["busy_week"].map({True: "busy week", False: ""})
+    df["week_type"] = df["busy_week"].map({True: DIP_WEEK, False: "Regular week"})
+    df["busy_note"] = df["busy_week"].map({True: "attendance dip", False: ""})
     df["growth_text"] = df["growth_pct"].map(_growth_text)
     df["bar_start"] = df["week_start"] - pd.Timedelta(days=3)
     df["bar_end"] = df["week_start"] + pd.Timedelta(days=3)
@@ -746,7 +870,7 @@ def attendance_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChart |
             color=alt.Color(
                 "week_type:N",
                 title=None,
-                scale=alt.Scale(domain=["Regular week", "Busy week (sharp dip)"], range=[BAR_COLOUR, BUSY_COLOUR]),
+                scale=alt.Scale(domain=["Regular week", DIP_WEEK], range=[BAR_COLOUR, BUSY_COLOUR]),
                 legend=legend_style(symbolType="square"),
             ),
             tooltip=tooltip,
@@ -755,7 +879,7 @@ def attendance_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChart |
     busy = df.loc[df["busy_week"]]
     busy_text = (
         alt.Chart(busy)
-        .mark_text(text="busy", baseline="bottom", dy=-4, fontSize=SMALL_TEXT_FONT_SIZE, fontWeight="bold", color=BUSY_TEXT_COLOUR)
+        .mark_text(text="dip", baseline="bottom", dy=-4, fontSize=SMALL_TEXT_FONT_SIZE, fontWeight="bold", color=BUSY_TEXT_COLOUR)
         .encode(x=alt.X("week_start:T"), y=alt.Y("attendees:Q"), tooltip=tooltip)
     )
     line = (
@@ -763,20 +887,12 @@ def attendance_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChart |
         .mark_line(color=ROLLING_COLOUR, strokeWidth=2.5, invalid="break-paths-filter-domains")
         .encode(x=alt.X("week_start:T"), y=alt.Y("rolling_mean:Q"), tooltip=tooltip)
     )
-    last = df.dropna(subset=["rolling_mean"]).tail(1)[["week_start", "rolling_mean"]].copy()
-    # Label just right of the plot edge so it never sits on top of the last bar.
-    last["label_x"] = max(weeks) + pd.Timedelta(days=3.5)
-    line_label = (
-        alt.Chart(last)
-        .mark_text(text="4-week average", align="left", baseline="middle", dx=6, fontSize=SMALL_TEXT_FONT_SIZE, fontWeight="bold", color=ROLLING_COLOUR)
-        .encode(x=alt.X("label_x:T"), y=alt.Y("rolling_mean:Q"))
-    )
     return alt.layer(
         bars,
         busy_text,
         line,
-        line_label,
-        title=chart_title(ctx, name, "Line: 4-week rolling average · Growth compares with the quarter's first 4 review weeks"),
+        title=chart_title(ctx, name, "Line: 4-week rolling average · Growth compares with the quarter's first 4 review weeks",
+                          hides_weeks=False),
     ).properties(width=ctx.width, height=ctx.height)
 
 
@@ -851,5 +967,6 @@ def response_rate_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChar
     layers += [line, points]
     return alt.layer(
         *layers,
-        title=chart_title(ctx, name, "Responses ÷ attendees · Grey bands: hidden or no attendance"),
+        title=chart_title(ctx, name, "Responses ÷ attendees", "Grey bands: hidden or no attendance" if not gaps.empty else "",
+                          hides_weeks=bool(suppressed.any())),
     ).properties(width=ctx.width, height=ctx.height)

@@ -337,7 +337,7 @@ def attendance_text(d: Digest) -> str:
     text = figures.count_text(d.attendees, "attendee")
     against = figures.against_mean_text(d.attendees, d.attendance_mean)
     text += f", {against}" if against else " (no earlier weeks to compare yet this quarter)"
-    return text + (" · busy week" if d.busy_week else "")
+    return text + (" · attendance dip" if d.busy_week else "")
 
 
 def room_text(d: Digest) -> str:

@@ -171,8 +171,9 @@ def theme_overview_chart(overview: pd.DataFrame, ctx: charts.ChartContext) -> al
     rows = overview[overview["comments"] > 0]
     if rows.empty:
         return charts.message_chart(ctx, name, "No feedback comments from visible weeks in this period")
-    order = rows.sort_values("theme_order")["theme_name"].drop_duplicates().tolist()
-    y = alt.Y("theme_name:N", title=None, sort=order, axis=charts.axis_style())
+    rows = rows.assign(theme_label=rows["theme_name"].map(charts.wrapped))  # wrapped: the plot keeps a phone's width
+    order = rows.sort_values("theme_order")["theme_label"].drop_duplicates().tolist()
+    y = alt.Y("theme_label:N", title=None, sort=order, axis=charts.wrapped_axis())
     tooltip = [alt.Tooltip("theme_name:N", title="Theme"), alt.Tooltip("sentiment:N", title="Sentiment"),
                alt.Tooltip("comments:Q", title="Comments", format="d"),
                alt.Tooltip("theme_total:Q", title="Comments on the theme", format="d")]
@@ -185,10 +186,10 @@ def theme_overview_chart(overview: pd.DataFrame, ctx: charts.ChartContext) -> al
     ).transform_calculate(
         sentiment_rank=f"indexof({list(SENTIMENT_ORDER)!r}, datum.sentiment)"
     )
-    totals = rows.drop_duplicates("theme")[["theme_name", "theme_total"]]
+    totals = rows.drop_duplicates("theme")[["theme_label", "theme_total"]]
     labels = alt.Chart(totals).mark_text(align="left", dx=4, fontSize=charts.SMALL_TEXT_FONT_SIZE).encode(
-        y=alt.Y("theme_name:N", sort=order), x="theme_total:Q", text=alt.Text("theme_total:Q", format="d"))
-    height = max(120, 34 * len(order))
+        y=alt.Y("theme_label:N", sort=order), x="theme_total:Q", text=alt.Text("theme_total:Q", format="d"))
+    height = max(120, 40 * len(order))
     return alt.layer(bars, labels, title=charts.chart_title(
         ctx, name, "A comment can name several themes or none · sentiment from VADER with an incident-review lexicon",
     )).properties(width=ctx.width - 200, height=height)
@@ -209,10 +210,11 @@ def theme_trend_chart(trend: pd.DataFrame, ctx: charts.ChartContext) -> alt.Char
         return charts.message_chart(trend_ctx, name, "No feedback comments from visible weeks yet")
     rows = trend.copy()
     rows["label"] = rows.apply(lambda r: f"{r['share']:.0%} ({int(r['comments'])})", axis=1)
+    rows["theme_label"] = rows["theme_name"].map(charts.wrapped)
     base = alt.Chart(rows).encode(
-        x=alt.X("quarter:O", title=None, axis=charts.axis_style(labelAngle=0)),
-        y=alt.Y("theme_name:N", title=None, axis=charts.axis_style(),
-                sort=[n for n in theme_names_in_order(rows)]),
+        x=alt.X("quarter:O", title=None, axis=charts.axis_style(labelAngle=0, labelOverlap=True)),
+        y=alt.Y("theme_label:N", title=None, axis=charts.wrapped_axis(),
+                sort=[charts.wrapped(n) for n in theme_names_in_order(rows)]),
         tooltip=[alt.Tooltip("quarter:O", title="Quarter"), alt.Tooltip("theme_name:N", title="Theme"),
                  alt.Tooltip("comments:Q", title="Comments", format="d"),
                  alt.Tooltip("quarter_comments:Q", title="Comments that quarter", format="d"),
@@ -225,4 +227,4 @@ def theme_trend_chart(trend: pd.DataFrame, ctx: charts.ChartContext) -> alt.Char
         text="label:N", color=alt.condition("datum.share > 0.25", alt.value("white"), alt.value("#222222")))
     quarters = rows["quarter"].nunique()
     return alt.layer(cells, text, title=charts.chart_title(trend_ctx, name, "Share of the quarter's comments naming each theme (count)")
-                     ).properties(width=max(240, min(ctx.width - 200, 110 * quarters)), height=34 * rows["theme"].nunique())
+                     ).properties(width=max(240, min(ctx.width - 200, 110 * quarters)), height=40 * rows["theme"].nunique())

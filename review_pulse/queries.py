@@ -493,7 +493,7 @@ def dip_baseline(attendees: pd.Series) -> pd.Series:
 
 
 def sharp_dips(attendees: pd.Series, busy_week_ratio: float) -> pd.Series:
-    """THE sharp-dip rule ("Busy week (sharp dip)"): attendance below ``busy_week_ratio`` of
+    """THE sharp-dip rule ("Attendance dip"): attendance below ``busy_week_ratio`` of
     ``dip_baseline``. The Attendance page, the early warning and its backtest all use this one."""
     return (attendees < busy_week_ratio * dip_baseline(attendees)).fillna(False).astype(bool)
 
@@ -504,7 +504,7 @@ def weekly_attendance(db_path: Path, f: Filters, busy_week_ratio: float) -> pd.D
     ``growth_pct`` compares each week with the mean of the period's first 4 review
     weeks. ``previous_mean`` is the mean of the (up to) 4 review weeks before a week in
     the period, from the second week before it on (else missing): what the week is
-    judged against. A busy week is one whose attendance is below ``busy_week_ratio``
+    judged against. An attendance dip is a week whose attendance is below ``busy_week_ratio``
     of it.
     """
     return attendance_figures(read_frame(db_path, WEEKLY_ATTENDANCE, f.params()), weekly_responses(db_path, f),

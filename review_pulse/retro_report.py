@@ -20,10 +20,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from review_pulse import action_report, feedback_report, figures, report
+from dataclasses import replace
+
+from review_pulse import action_charts, action_report, charts, feedback_report, figures, report, talking_points_report
+from review_pulse import talking_points_charts
+from review_pulse.report_items import chart_context
 from review_pulse.action_queries import ActionHeadline
 from review_pulse.view import DataView
-from review_pulse.export import chart_to_png, export_filename, frame_to_csv_bytes
+from review_pulse.export import chart_spec, chart_to_png, export_filename, frame_to_csv_bytes
 from review_pulse.feedback_summary import SENTIMENT_ORDER, FeedbackData, theme_names
 from core import anonymity
 from core.quarters import previous_quarter
@@ -66,7 +70,7 @@ class ReportContent:
     summary: Summary
     card: pd.DataFrame
     lagging: pd.Series | None
-    charts: list  # ExportItems: score trend, weekly agreement, attendance, response rate, themes
+    charts: list  # ExportItems: score trend, weekly agreement, attendance, response rate, themes, talking points, actions
     overview: pd.DataFrame
     quotes: dict[str, list[tuple[str, str]]]
     theme_names: dict[str, str]
@@ -75,16 +79,47 @@ class ReportContent:
     action_headline: ActionHeadline | None  # the Actions page's figures; None: no action loaded at all
     open_actions: pd.DataFrame | None
     today: date = field(default_factory=date.today)
+    slide_charts: dict = field(default_factory=dict)  # slug -> a lower chart for a 16:9 slide (see SLIDE_PLOT_HEIGHT)
     _pngs: dict = field(default_factory=dict)
 
     def png(self, item) -> bytes:
-        """Each chart is rendered once, for the PDF and the slides alike."""
+        """Each chart is rendered once for the PDF."""
         if item.slug not in self._pngs:
             self._pngs[item.slug] = chart_to_png(item.chart, scale=2)
         return self._pngs[item.slug]
 
+    def slide_png(self, item) -> bytes:
+        """The chart for a slide: lower where it has a lower twin, and without its title and subtitle
+        (the slide's title and footer say them, at a size a projector shows)."""
+        key = ("slide", item.slug)
+        if key not in self._pngs:
+            spec = chart_spec(self.slide_charts.get(item.slug, item.chart))
+            spec.pop("title", None)
+            _wide_legends(spec)
+            self._pngs[key] = chart_to_png(spec, scale=2)
+        return self._pngs[key]
+
+
+def _wide_legends(spec: object) -> None:
+    """Legends in two columns: a slide is wide and low, a phone narrow and tall."""
+    if isinstance(spec, dict):
+        legend = spec.get("legend")
+        if isinstance(legend, dict):
+            legend["columns"] = 2
+        for value in spec.values():
+            _wide_legends(value)
+    elif isinstance(spec, list):
+        for value in spec:
+            _wide_legends(value)
+
 
 REPORT_CHARTS = ("score-trend", "weekly-agreement", "attendance", "response-rate", "feedback-themes")
+# Shown when the period has polls / actions (the pack already has their PNGs).
+TALKING_POINT_CHARTS = ("talking-points", "recurring-themes")
+ACTION_CHARTS = ("actions-burnup", "actions-time-to-close")
+# The plot height of the survey and actions charts on a slide: with the slide's own title in place of the
+# chart's, a 13-px label of the PNG is then 13.5 pt or more on a 13.3-inch slide (tests/test_retro_render.py).
+SLIDE_PLOT_HEIGHT = 150
 
 
 def gather(view: DataView, today: date | None = None, items: list | None = None) -> ReportContent:
@@ -97,13 +132,39 @@ def gather(view: DataView, today: date | None = None, items: list | None = None)
     data = FeedbackData(view)
     today = today or action_report.today_for(view)
     polls, actions = view.poll_count() > 0, view.action_count() > 0
+    extra: list = []
+    if polls:
+        wanted = [slug for slug in TALKING_POINT_CHARTS if slug not in built]
+        extra_items = {i.slug: i for i in talking_points_report.talking_point_items(view)} if wanted else {}
+        extra += [built.get(slug) or extra_items.get(slug) for slug in TALKING_POINT_CHARTS]
+    if actions:
+        wanted = [slug for slug in ACTION_CHARTS if slug not in built]
+        extra_items = {i.slug: i for i in action_report.all_action_items(view)} if wanted else {}
+        extra += [built.get(slug) or extra_items.get(slug) for slug in ACTION_CHARTS]
+    low = replace(chart_context(view), height=SLIDE_PLOT_HEIGHT)
+    slide_charts = {
+        "score-trend": charts.score_trend_chart(view.weekly_scores()[["week_start", "responses", "mean_score", "suppressed"]], low),
+        "weekly-agreement": charts.weekly_agreement_chart(view.weekly_statement_scores(), low, metric="mean"),
+        "attendance": charts.attendance_chart(view.weekly_attendance(), low),
+        "response-rate": charts.response_rate_chart(
+            view.weekly_attendance()[["week_start", "attendees", "responses", "suppressed", "response_rate"]], low),
+    }
+    # the talking-points and actions charts drawn again from their own rows (ExportItem.rows), lower
+    by_slug = {i.slug: i for i in extra if i is not None}
+    if "talking-points" in by_slug:
+        slide_charts["talking-points"] = talking_points_charts.choices_chart(by_slug["talking-points"].rows, low, compact=True)
+    if "actions-burnup" in by_slug:
+        slide_charts["actions-burnup"] = action_charts.burnup_chart(by_slug["actions-burnup"].rows, low)
+    if "actions-time-to-close" in by_slug:
+        slide_charts["actions-time-to-close"] = action_charts.time_to_close_chart(
+            by_slug["actions-time-to-close"].rows, low, view.settings.action_target_days)
     return ReportContent(
         quarter=view.period.title,
         series=view.series_label,
         summary=view.summary(),
         card=card,
         lagging=lagging_statement(card),
-        charts=[built.get(slug) or builders[slug](view) for slug in REPORT_CHARTS],
+        charts=[built.get(slug) or builders[slug](view) for slug in REPORT_CHARTS] + [i for i in extra if i is not None],
         overview=data.overview(),
         quotes=data.quotes(),
         theme_names=theme_names(view.settings.feedback_themes),
@@ -112,6 +173,7 @@ def gather(view: DataView, today: date | None = None, items: list | None = None)
         action_headline=action_report.headline(view, today) if actions else None,
         open_actions=view.open_actions(today) if actions else None,
         today=today,
+        slide_charts=slide_charts,
     )
 
 
@@ -191,7 +253,7 @@ def theme_lines(c: ReportContent) -> list[tuple[str, str, list[tuple[str, str]]]
 
 
 def talking_point_lines(c: ReportContent) -> list[str]:
-    """Recurring themes and the top picks, as the Talking points page counts them."""
+    """Recurring themes, then every review's top pick in date order, as the Talking points page counts them."""
     tp = c.talking_points
     if tp is None:
         return [NO_TALKING_POINTS]
@@ -203,11 +265,27 @@ def talking_point_lines(c: ReportContent) -> list[str]:
         lines.append(f"Recurring themes (on the ballot in {TREND_MIN_REVIEWS} or more reviews): " + ", ".join(
             f"{r.theme} ({r.reviews} reviews, {r.total_votes} votes, top pick {r.top_picks}×)"
             for r in trends.head(5).itertuples(index=False)) + ".")
-    top = tp[tp["top"]].sort_values(["votes", "week_start"], ascending=[False, True]).head(8)
-    for _, r in top.iterrows():
-        lines.append(f"Week of {pd.Timestamp(r['week_start']):%d %b}: {r['point']} ({int(r['votes'])} votes"
-                     + (f", {float(r['share']):.0%}" if pd.notna(r["share"]) else "") + ")")
+    return lines + top_pick_lines(c)
+
+
+def top_pick_lines(c: ReportContent) -> list[str]:
+    """One line per review of the period, in date order: its most-voted point (ties joined)."""
+    tp = c.talking_points
+    if tp is None or tp.empty:
+        return []
+    top = tp[tp["top"]].sort_values(["week_start", "series"], kind="stable")
+    lines = []
+    for (week, _series), picks in top.groupby(["week_start", "series"], sort=False):
+        first = picks.iloc[0]
+        share = f", {float(first['share']):.0%}" if pd.notna(first["share"]) else ""
+        points = " / ".join(str(p) for p in picks["point"])
+        lines.append(f"Week of {pd.Timestamp(week):%d %b}: {points} ({int(first['votes'])} votes{share})")
     return lines
+
+
+def review_weeks_with_polls(c: ReportContent) -> int:
+    tp = c.talking_points
+    return 0 if tp is None or tp.empty else int(tp[["week_start", "series"]].drop_duplicates().shape[0])
 
 
 def action_figures(c: ReportContent) -> tuple[list[str], list[list[str]]]:
@@ -223,7 +301,6 @@ def action_figures(c: ReportContent) -> tuple[list[str], list[list[str]]]:
 
 
 PDF_OPEN_ACTIONS = 40
-SLIDE_OPEN_ACTIONS = 10
 
 
 def open_actions_shown(c: ReportContent, shown: int, total: int) -> str:
@@ -322,6 +399,14 @@ def pdf_text(text: object) -> str:
     return re.sub(r"[ \t]{2,}", " ", kept).strip()
 
 
+def no_quotes_line(c: ReportContent) -> str:
+    """Under a theme without quotes: why (quotes come only from themes with enough comments)."""
+    return f"No quotes: {anonymity.fewer_than(c.summary.min_group_size, 'comments')} on this theme."
+
+
+PDF_KEEP_WITH_HEADING_MM = 45  # a heading never ends a page: this much of what follows goes with it
+
+
 def build_pdf(c: ReportContent) -> bytes:
     from fpdf import FPDF
     from fpdf.fonts import FontFace
@@ -339,7 +424,17 @@ def build_pdf(c: ReportContent) -> bytes:
         family = "DejaVu"
     width = pdf.epw
 
-    def heading(text: str, size: int = 15) -> None:
+    def room(height: float) -> None:
+        """Start a new page unless ``height`` mm fit on this one: a block is never split off a few lines."""
+        if pdf.get_y() + height > pdf.page_break_trigger and pdf.get_y() > pdf.t_margin + 1:
+            pdf.add_page()
+
+    def text_height(text: str, size: float, bold: bool = False, w: float | None = None, line: float | None = None) -> float:
+        pdf.set_font(family, "B" if bold else "", size)
+        return pdf.multi_cell(w or width, line or size * 0.5, pdf_text(text), dry_run=True, output="HEIGHT")
+
+    def heading(text: str, size: int = 15, keep: float = PDF_KEEP_WITH_HEADING_MM) -> None:
+        room(text_height(text, size, True) + keep)
         pdf.set_font(family, "B", size)
         pdf.multi_cell(width, size * 0.5, pdf_text(text), new_x="LMARGIN", new_y="NEXT")
         pdf.ln(2)
@@ -348,6 +443,12 @@ def build_pdf(c: ReportContent) -> bytes:
         pdf.set_font(family, "B" if bold else "", size)
         pdf.multi_cell(width, size * 0.5, pdf_text(text), new_x="LMARGIN", new_y="NEXT")
         pdf.ln(gap)
+
+    def block(lines: list[tuple[str, int, bool]], gap: float = 0.8) -> None:
+        """Paragraphs kept on one page when they fit on one."""
+        room(sum(text_height(t, size, bold) + gap for t, size, bold in lines))
+        for t, size, bold in lines:
+            para(t, size=size, bold=bold, gap=gap)
 
     def footer_note() -> None:
         pdf.set_font(family, "", 8)
@@ -368,21 +469,25 @@ def build_pdf(c: ReportContent) -> bytes:
         if h > max_height:
             h = max_height
             w = h * w_px / h_px
-        if pdf.get_y() + h > pdf.h - pdf.b_margin:
-            pdf.add_page()
+        takeaway = chart_takeaway(item.slug, c)
+        room(h + 2 + (text_height(takeaway, 9) + 1.5 if takeaway else 0))
         pdf.image(io.BytesIO(png), x=pdf.l_margin, w=w, h=h)
         pdf.ln(2)
-        para(chart_takeaway(item.slug, c), size=9)
+        if takeaway:
+            para(takeaway, size=9)
 
-    # Page 1: headline and scorecard
+    by_slug = {item.slug: item for item in c.charts}
+
+    # Page 1: headline, the headline chart and the scorecard
     pdf.add_page()
-    heading(f"Incident review retro — {c.quarter}", 18)
+    heading(f"Incident review retro — {c.quarter}", 18, keep=0)
     para(c.series, size=11)
     footer_note()
     heading("Headline", 13)
     for line in headline_lines(c):
         para(line, size=10, gap=0.5)
-    pdf.ln(3)
+    pdf.ln(2)
+    chart(by_slug["score-trend"], 105)  # full width: page 1 is the headline, not 60% blank
     heading("Statement scorecard", 13)
     rows = scorecard_rows(c)
     if rows:
@@ -398,46 +503,50 @@ def build_pdf(c: ReportContent) -> bytes:
     else:
         para(f"No statement has scores to show (every week has {anonymity.fewer_than(c.summary.min_group_size)}).")
 
-    # Charts
-    by_slug = {item.slug: item for item in c.charts}
-    pdf.add_page()
-    heading("Weekly agreement", 13)
-    chart(by_slug["weekly-agreement"], 120)
-    chart(by_slug["score-trend"], 95)
-    pdf.add_page()
-    heading("Attendance and responses", 13)
-    chart(by_slug["attendance"], 110)
-    chart(by_slug["response-rate"], 95)
+    # Charts, flowing: a chart starts a page only when it does not fit on the current one
+    heading("Weekly agreement", 13, keep=90)
+    chart(by_slug["weekly-agreement"], 125)
+    heading("Attendance and responses", 13, keep=90)
+    chart(by_slug["attendance"], 100)
+    chart(by_slug["response-rate"], 90)
 
     # What people said
-    pdf.add_page()
-    heading("What people said", 13)
+    heading("What people said", 13, keep=90)
     chart(by_slug["feedback-themes"], 105)
     themes = theme_lines(c)
     if not themes:
         para("No feedback comments from visible weeks in this period.")
     for name, counts, quotes in themes:
+        quote_texts = [f"“{text}” ({sentiment})" for sentiment, text in quotes]
+        room(text_height(f"{name} — {counts}", 10, True) + sum(text_height(q, 9, w=width - 4, line=4.5) + 0.8 for q in quote_texts[:2]) + 4)
         para(f"{name} — {counts}", size=10, bold=True, gap=0.5)
         if not quotes:
-            para(f"(no quotes: {anonymity.fewer_than(c.summary.min_group_size, 'comments')})", size=9)
-        for sentiment, text in quotes:
+            para(no_quotes_line(c), size=9)
+        for text in quote_texts:
             pdf.set_x(pdf.l_margin + 4)
             pdf.set_font(family, "", 9)
-            pdf.multi_cell(width - 4, 4.5, pdf_text(f"“{text}” ({sentiment})"), new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(width - 4, 4.5, pdf_text(text), new_x="LMARGIN", new_y="NEXT")
             pdf.ln(0.8)
         pdf.ln(1.5)
 
-    # Talking points, actions, definitions
-    pdf.add_page()
-    heading("Talking points", 13)
+    # Talking points
+    heading("Talking points", 13, keep=90)
+    for slug in TALKING_POINT_CHARTS:
+        if slug in by_slug:
+            chart(by_slug[slug], 120)
     for line in talking_point_lines(c):
-        para(line, size=10, gap=0.8)
+        block([(line, 10, False)])
     pdf.ln(3)
-    heading("Actions", 13)
+
+    # Follow-up actions
+    heading(ACTIONS_NAME, 13, keep=90)
+    for slug in ACTION_CHARTS:
+        if slug in by_slug:
+            chart(by_slug[slug], 95)
     lines, open_rows = action_figures(c)
-    for line in lines:
-        para(line, size=10, gap=0.8)
+    block([(line, 10, False) for line in lines])
     if open_rows:
+        room(40)
         para("Open actions", size=10, bold=True)
         pdf.set_font(family, "", 9)
         with pdf.table(col_widths=(85, 30, 42, 23), headings_style=FontFace(emphasis="BOLD", fill_color=(230, 230, 230)),
@@ -448,30 +557,79 @@ def build_pdf(c: ReportContent) -> bytes:
         if len(open_rows) > PDF_OPEN_ACTIONS:
             para(open_actions_shown(c, PDF_OPEN_ACTIONS, len(open_rows)) + ".", size=9)
     pdf.ln(3)
-    heading("Definitions and anonymity", 13)
-    for line in definition_lines(c):
+    # The definitions stay together: on the last page alone they were a few orphan lines
+    definitions = definition_lines(c)
+    room(text_height("Definitions and anonymity", 13, True) + 2 + sum(text_height(d, 9) + 1.2 for d in definitions))
+    heading("Definitions and anonymity", 13, keep=0)
+    for line in definitions:
         para(line, size=9, gap=1.2)
     return bytes(pdf.output())
 
 
+ACTIONS_NAME = "Follow-up actions"  # the page's name, in the navigation and on every surface
+
+
 # --- slides ------------------------------------------------------------------------------------
+
+SLIDE_MAX_LINES = 8  # of text on one slide, at SLIDE_MIN_PT or more: readable on a projector
+SLIDE_MIN_PT = 14
+SLIDE_TEXT_PT = 18
+SLIDE_TABLE_PT = 14
+SLIDE_TABLE_ROWS = 6  # body rows of one table slide; more continue on the next slide
+SLIDE_OPEN_ACTIONS = 12  # over two slides; the rest are in the CSV
+SLIDE_MARGIN_IN = 0.6
+SLIDE_WIDTH_IN, SLIDE_HEIGHT_IN = 13.333, 7.5
+
+
+def slide_line_count(text: str, pt: float, width_in: float) -> int:
+    """Lines a paragraph takes in a box ``width_in`` wide: an average glyph is about half its size wide."""
+    per_line = max(1, int(width_in * 72 / (pt * 0.52)))
+    return max(1, sum(math.ceil(max(1, len(part)) / per_line) for part in str(text).split("\n")))
+
+
+def paginate(groups: list[list[tuple[str, float, bool]]], width_in: float, max_lines: int = SLIDE_MAX_LINES) -> list[list]:
+    """Groups of paragraphs (text, pt, bold), each kept on one slide, on slides of at most ``max_lines``
+    lines, filled evenly (no last slide with one or two lines)."""
+    sizes = [sum(slide_line_count(t, pt, width_in) for t, pt, _ in group) for group in groups]
+    slides = max(1, math.ceil(sum(sizes) / max_lines))
+    while True:
+        target = min(max_lines, math.ceil(sum(sizes) / slides))
+        pages: list[list] = [[]]
+        used = 0
+        for group, size in zip(groups, sizes):
+            if pages[-1] and used + size > target:
+                pages.append([])
+                used = 0
+            pages[-1].extend(group)
+            used += size
+        if len(pages) <= slides or target == max_lines:
+            return [page for page in pages if page] or [[]]
+        slides += 1
+
+
+def numbered(title: str, index: int, count: int) -> str:
+    return title if count == 1 else f"{title} ({index} of {count})"
 
 
 def build_pptx(c: ReportContent) -> bytes:
     from pptx import Presentation
-    from pptx.enum.text import PP_ALIGN
+    from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
     from pptx.util import Emu, Inches, Pt
 
     deck = Presentation()
-    deck.slide_width, deck.slide_height = Inches(13.333), Inches(7.5)  # 16:9
+    deck.slide_width, deck.slide_height = Inches(SLIDE_WIDTH_IN), Inches(SLIDE_HEIGHT_IN)  # 16:9
     title_layout, title_only = deck.slide_layouts[0], deck.slide_layouts[5]
     slide_w, slide_h = deck.slide_width, deck.slide_height
+    margin = Inches(SLIDE_MARGIN_IN)
+    text_w_in = SLIDE_WIDTH_IN - 2 * SLIDE_MARGIN_IN
+    footer_text = " · ".join(p for p in (c.summary.freshness, anonymity.rule_note(c.summary.min_group_size)) if p)
 
     slide = deck.slides.add_slide(title_layout)
     # The default template is 4:3: move its placeholders onto the 16:9 slide.
     for shape, top, height in ((slide.shapes.title, Inches(2.2), Inches(1.5)), (slide.placeholders[1], Inches(3.9), Inches(1.6))):
-        shape.left, shape.width, shape.top, shape.height = Inches(0.8), slide_w - Inches(1.6), top, height
+        shape.left, shape.width, shape.top, shape.height = margin, slide_w - 2 * margin, top, height
     slide.shapes.title.text = f"Incident review retro — {c.quarter}"
+    slide.shapes.title.text_frame.paragraphs[0].font.size = Pt(40)
     h = c.summary.headline
     summary = [c.series]
     if h.verdict is not None:
@@ -481,92 +639,120 @@ def build_pptx(c: ReportContent) -> bytes:
     for paragraph in slide.placeholders[1].text_frame.paragraphs:
         paragraph.font.size = Pt(22)
 
-    def titled(title: str, takeaway: str = ""):
-        s = deck.slides.add_slide(title_only)
-        s.shapes.title.text = title
-        s.shapes.title.text_frame.paragraphs[0].font.size = Pt(30)
-        s.shapes.title.text_frame.paragraphs[0].alignment = PP_ALIGN.LEFT
-        s.shapes.title.left, s.shapes.title.width = Inches(0.6), slide_w - Inches(1.2)
-        s.shapes.title.top, s.shapes.title.height = Inches(0.3), Inches(0.9)
-        if takeaway:
-            box = s.shapes.add_textbox(Inches(0.6), Inches(1.2), slide_w - Inches(1.2), Inches(0.5))
-            box.text_frame.word_wrap = True
-            box.text_frame.text = takeaway
-            box.text_frame.paragraphs[0].font.size = Pt(18)
-        return s
+    def textbox(s, top_in: float, paragraphs: list[tuple[str, float, bool]], height_in: float | None = None):
+        lines = sum(slide_line_count(t, pt, text_w_in) * pt for t, pt, _ in paragraphs)
+        height = height_in if height_in is not None else lines * 1.25 / 72 + 0.15
+        box = s.shapes.add_textbox(margin, Inches(top_in), slide_w - 2 * margin, Inches(height))
+        frame = box.text_frame
+        frame.word_wrap = True
+        frame.vertical_anchor = MSO_ANCHOR.TOP
+        for i, (text, pt, bold) in enumerate(paragraphs):
+            p = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
+            p.text = text
+            p.font.size, p.font.bold = Pt(pt), bold
+            p.space_after = Pt(4)
+        return box, height
 
-    for item in c.charts:
-        s = titled(item.title, chart_takeaway(item.slug, c))
-        png = c.png(item)
+    def titled(title: str, takeaway: str = "") -> tuple[object, float]:
+        """A slide with its title and, under it, the takeaway; returns the slide and where content may start (inches)."""
+        s = deck.slides.add_slide(title_only)
+        heading = s.shapes.title
+        heading.left, heading.width, heading.top, heading.height = margin, slide_w - 2 * margin, Inches(0.3), Inches(0.8)
+        heading.text = title
+        heading.text_frame.word_wrap = True
+        heading.text_frame.paragraphs[0].font.size = Pt(30)
+        heading.text_frame.paragraphs[0].alignment = PP_ALIGN.LEFT
+        top = 0.3 + 0.8 + 0.1
+        if takeaway:
+            _box, used = textbox(s, top, [(takeaway, SLIDE_TEXT_PT, False)])
+            top += used + 0.1
+        foot = s.shapes.add_textbox(margin, slide_h - Inches(0.55), slide_w - 2 * margin, Inches(0.4))
+        foot.text_frame.word_wrap = True
+        foot.text_frame.text = footer_text
+        foot.text_frame.paragraphs[0].font.size = Pt(SLIDE_MIN_PT)
+        return s, top
+
+    def picture(s, png: bytes, top_in: float) -> None:
+        """The chart as wide as the slide allows, never over the title, takeaway or footer."""
         from PIL import Image
 
         with Image.open(io.BytesIO(png)) as image:
             w_px, h_px = image.size
-        max_w, max_h = slide_w - Inches(1.2), slide_h - Inches(2.0)
+        max_w, max_h = slide_w - 2 * margin, slide_h - Inches(top_in) - Inches(0.65)
         scale = min(max_w / w_px, max_h / h_px)
         w, h = int(w_px * scale), int(h_px * scale)
-        s.shapes.add_picture(io.BytesIO(png), Emu((slide_w - w) // 2), Inches(1.8), width=Emu(w), height=Emu(h))
+        s.shapes.add_picture(io.BytesIO(png), Emu((slide_w - w) // 2), Inches(top_in), width=Emu(w), height=Emu(h))
 
-    s = titled("Statement scorecard", lagging_line(c))
-    rows = scorecard_rows(c)
-    if rows:
-        shape = s.shapes.add_table(len(rows) + 1, len(SCORECARD_HEADER), Inches(0.6), Inches(2.0),
-                                   slide_w - Inches(1.2), Inches(0.5) * (len(rows) + 1))
-        table = shape.table
-        widths = (5.2, 1.1, 1.2, 0.9, 1.2, 2.5)
-        for i, w in enumerate(widths):
-            table.columns[i].width = Inches(w)
-        for j, text in enumerate(SCORECARD_HEADER):
-            table.cell(0, j).text = text
-        for i, row in enumerate(rows, start=1):
-            for j, text in enumerate(row):
-                table.cell(i, j).text = table_cell(text)
-        for i in range(len(rows) + 1):
-            for j in range(len(SCORECARD_HEADER)):
-                for p in table.cell(i, j).text_frame.paragraphs:
-                    p.font.size = Pt(14)
+    def table_slides(title: str, takeaway: str, header: list[str], rows: list[list[str]], widths_in: tuple, note: str = "") -> None:
+        chunks = [rows[i:i + SLIDE_TABLE_ROWS] for i in range(0, len(rows), SLIDE_TABLE_ROWS)] or [[]]
+        for index, chunk in enumerate(chunks, start=1):
+            s, top = titled(numbered(title, index, len(chunks)), takeaway if index == 1 else "")
+            if not chunk:
+                continue
+            row_h = Inches(0.5)
+            shape = s.shapes.add_table(len(chunk) + 1, len(header), margin, Inches(top + 0.1), slide_w - 2 * margin, row_h * (len(chunk) + 1))
+            table = shape.table
+            for i, w in enumerate(widths_in):
+                table.columns[i].width = Inches(w)
+            for j, text in enumerate(header):
+                table.cell(0, j).text = text
+            for i, row in enumerate(chunk, start=1):
+                for j, text in enumerate(row):
+                    table.cell(i, j).text = table_cell(text)
+            for i in range(len(chunk) + 1):
+                for j in range(len(header)):
+                    for p in table.cell(i, j).text_frame.paragraphs:
+                        p.font.size = Pt(SLIDE_TABLE_PT)
+            if note and index == len(chunks):
+                textbox(s, SLIDE_HEIGHT_IN - 1.05, [(note, SLIDE_MIN_PT, False)], 0.45)
 
-    s = titled("What people said")
-    box = s.shapes.add_textbox(Inches(0.6), Inches(1.3), slide_w - Inches(1.2), slide_h - Inches(1.6))
-    frame = box.text_frame
-    frame.word_wrap = True
+    def text_slides(title: str, groups: list[list[tuple[str, float, bool]]]) -> None:
+        pages = paginate(groups, text_w_in)
+        for index, page in enumerate(pages, start=1):
+            s, top = titled(numbered(title, index, len(pages)))
+            if page:
+                textbox(s, top, page)
+
+    by_slug = {item.slug: item for item in c.charts}
+
+    def chart_slide(slug: str) -> None:
+        item = by_slug[slug]
+        s, top = titled(item.title, chart_takeaway(slug, c))
+        picture(s, c.slide_png(item), top)
+
+    # The headline chart first, full width, then the scorecard
+    chart_slide("score-trend")
+    table_slides("Statement scorecard", lagging_line(c), SCORECARD_HEADER, scorecard_rows(c), (5.6, 1.1, 1.3, 0.9, 1.2, 2.0))
+    for slug in ("weekly-agreement", "attendance", "response-rate", "feedback-themes"):
+        chart_slide(slug)
+
     themes = theme_lines(c)
-    first = True
+    groups: list[list[tuple[str, float, bool]]] = []  # a theme with its quote, or why it has none
     for name, counts, quotes in themes or [("No feedback comments from visible weeks in this period.", "", [])]:
-        p = frame.paragraphs[0] if first else frame.add_paragraph()
-        first = False
-        p.text = f"{name}" + (f" — {counts}" if counts else "")
-        p.font.size, p.font.bold = Pt(14), True
-        for sentiment, text in quotes[:2]:
-            q = frame.add_paragraph()
-            q.text = f"“{text}” ({sentiment})"
-            q.font.size, q.level = Pt(11), 1
+        group = [(f"{name}" + (f" — {counts}" if counts else ""), SLIDE_TEXT_PT, True)]
+        if counts and not quotes:
+            group.append((no_quotes_line(c), SLIDE_MIN_PT + 2, False))
+        group += [(f"“{text}” ({sentiment})", SLIDE_MIN_PT + 2, False) for sentiment, text in quotes[:1]]
+        groups.append(group)
+    text_slides("What people said", groups)
 
+    for slug in TALKING_POINT_CHARTS:
+        if slug in by_slug:
+            chart_slide(slug)
+    tp_lines = talking_point_lines(c)
+    text_slides("Talking points", [[(line, SLIDE_TEXT_PT, False)] for line in tp_lines])
+
+    for slug in ACTION_CHARTS:
+        if slug in by_slug:
+            chart_slide(slug)
     lines, open_rows = action_figures(c)
-    s = titled("Open actions", " · ".join(lines[:1] + [line for line in lines if line.startswith(action_report.OPEN_NOW)]))
+    shown = open_rows[:SLIDE_OPEN_ACTIONS]
+    note = open_actions_shown(c, len(shown), len(open_rows)) + "." if len(open_rows) > len(shown) else ""
+    open_line = " · ".join(lines[:1] + [line for line in lines if line.startswith(action_report.OPEN_NOW)])
     if open_rows:
-        shown = open_rows[:SLIDE_OPEN_ACTIONS]
-        if len(open_rows) > len(shown):
-            note = s.shapes.add_textbox(Inches(0.6), slide_h - Inches(0.7), slide_w - Inches(1.2), Inches(0.4))
-            note.text_frame.text = open_actions_shown(c, len(shown), len(open_rows)) + "."
-            note.text_frame.paragraphs[0].font.size = Pt(14)
-        shape = s.shapes.add_table(len(shown) + 1, 4, Inches(0.6), Inches(2.0), slide_w - Inches(1.2), Inches(0.4) * (len(shown) + 1))
-        table = shape.table
-        for i, w in enumerate((6.5, 2.4, 1.6, 1.6)):
-            table.columns[i].width = Inches(w)
-        for j, text in enumerate(["Action", "Team", "Due", "Age"]):
-            table.cell(0, j).text = text
-        for i, row in enumerate(shown, start=1):
-            for j, text in enumerate(row):
-                table.cell(i, j).text = table_cell(text)
-                table.cell(i, j).text_frame.paragraphs[0].font.size = Pt(12)
-    s = titled("Talking points")
-    box = s.shapes.add_textbox(Inches(0.6), Inches(1.3), slide_w - Inches(1.2), slide_h - Inches(1.6))
-    box.text_frame.word_wrap = True
-    for i, line in enumerate(talking_point_lines(c)):
-        p = box.text_frame.paragraphs[0] if i == 0 else box.text_frame.add_paragraph()
-        p.text = line
-        p.font.size = Pt(16)
+        table_slides("Open actions", open_line, ["Action", "Team", "Due", "Age"], shown, (6.3, 2.3, 2.0, 1.5), note)
+    else:
+        text_slides("Open actions", [[(line, SLIDE_TEXT_PT, False)] for line in lines])
 
     out = io.BytesIO()
     deck.save(out)

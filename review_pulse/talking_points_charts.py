@@ -12,6 +12,9 @@ import altair as alt
 import pandas as pd
 
 from review_pulse.charts import (
+    LINE_HEIGHT_PX,
+    LINE_SEPARATOR,
+    WRAP_CHARS,
     LABEL_FONT_SIZE,
     SMALL_TEXT_FONT_SIZE,
     ChartContext,
@@ -20,6 +23,10 @@ from review_pulse.charts import (
     message_chart,
     chart_title,
     as_weeks,
+    wrap_lines,
+    wrapped,
+    wrapped_axis,
+    joined_lines,
 )
 
 KIND_LABELS = {"theme": "Cross-incident theme", "incident": "The incident", "other": "Other"}
@@ -43,12 +50,14 @@ def _poll_note(ctx: ChartContext) -> list[str]:
 def _title_without_survey_note(ctx: ChartContext, name: str, *extra: str) -> alt.TitleParams:
     """Poll charts hold vote counts, not survey responses: no anonymity line about responses."""
     title = chart_title(ctx, name)
-    title.subtitle = [*_poll_note(ctx), *[e for e in extra if e]] or alt.Undefined
+    # cut into lines that fit a phone, like every other chart's subtitle
+    title.subtitle = [line for part in [*_poll_note(ctx), *extra] if part for line in joined_lines(part.split(" · "))] or alt.Undefined
     return title
 
 
-def choices_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.Chart:
-    """One bar per review: its options' votes stacked, coloured by kind; the label names the top pick."""
+def choices_chart(frame: pd.DataFrame, ctx: ChartContext, *, compact: bool = False) -> alt.Chart:
+    """One bar per review: its options' votes stacked, coloured by kind; the label names the top pick.
+    ``compact``: the week alone on one line (a slide, whose next slides list the top picks)."""
     name = "What the room chose"
     if frame is None or frame.empty:
         return message_chart(ctx, name, "No talking-point polls in this period")
@@ -59,7 +68,9 @@ def choices_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.Chart:
     df = df.merge(top, on=["week_start", "series"], how="left")
     df["top_points"] = df["top_points"].fillna("no votes")
     multi_series = df["series"].nunique() > 1
-    df["review"] = [f"{w:%-d %b}{' · ' + _short(s, 20) if multi_series else ''} — ★ {_short(t)}"
+    # The week on the first line, the top pick wrapped under it: the plot keeps most of a phone's width.
+    df["review"] = [LINE_SEPARATOR.join([f"{w:%-d %b}{' · ' + _short(s, 16) if multi_series else ''}",
+                                         *([] if compact else wrap_lines(f"★ {_short(t)}", WRAP_CHARS, 2))])
                     for w, s, t in zip(df["week_start"], df["series"], df["top_points"])]
     df["kind_label"] = df["kind"].map(KIND_LABELS)
     df["order"] = range(len(df))
@@ -70,8 +81,8 @@ def choices_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.Chart:
         alt.Chart(df)
         .mark_bar(stroke="white", strokeWidth=1)
         .encode(
-            y=alt.Y("review:N", sort=order, title=None, axis=axis_style(labelLimit=560, labelFontSize=SMALL_TEXT_FONT_SIZE)),
-            x=alt.X("votes:Q", title="Votes", stack="zero", axis=axis_style(format="d", tickMinStep=1)),
+            y=alt.Y("review:N", sort=order, title=None, axis=wrapped_axis(labelFontSize=SMALL_TEXT_FONT_SIZE)),
+            x=alt.X("votes:Q", title="Votes", stack="zero", axis=axis_style(format="d", tickMinStep=1, tickCount=5, labelOverlap=True)),
             color=alt.Color("kind_label:N", title=None, scale=_kind_scale(), legend=legend_style(symbolType="square")),
             order=alt.Order("order:Q"),
             tooltip=[alt.Tooltip("week_start:T", title="Week", format="%-d %b %Y"), alt.Tooltip("point:N", title="Talking point"),
@@ -79,8 +90,9 @@ def choices_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.Chart:
                      alt.Tooltip("votes:Q", title="Votes"), alt.Tooltip("share:Q", title="Share", format=".0%"),
                      alt.Tooltip("top_mark:N", title="")],
         )
-        .properties(width=ctx.width, height=max(140, 26 * reviews),
-                    title=_title_without_survey_note(ctx, name, "One bar per review; ★ names the most-voted point"))
+        .properties(width=ctx.width, height=max(140, ((1 if compact else 3) * LINE_HEIGHT_PX + 6) * reviews),
+                    title=_title_without_survey_note(ctx, name, "One bar per review" if compact else
+                                                     "One bar per review; ★ names the most-voted point"))
     )
 
 
@@ -91,24 +103,24 @@ def recurring_themes_chart(frame: pd.DataFrame, ctx: ChartContext, trend_reviews
     df = frame.copy()
     df["theme_label"] = df["theme"].map(_short)
     df["status"] = df["trend"].map({True: f"Trend (in {trend_reviews}+ reviews)", False: "Occasional"})
-    df["note"] = [f"{v} votes · {r} review{'s' if r != 1 else ''}{' · trend' if t else ''}"
-                  for v, r, t in zip(df["total_votes"], df["reviews"], df["trend"])]
+    # The theme wrapped, its votes and reviews on the last line of its label (a note right of the
+    # bar was cut off on a phone).
+    df["note"] = [f"{v} votes · {r} review{'s' if r != 1 else ''}" for v, r in zip(df["total_votes"], df["reviews"])]
+    df["theme_label"] = [LINE_SEPARATOR.join([*wrap_lines(t, WRAP_CHARS, 2), n]) for t, n in zip(df["theme"], df["note"])]
     order = list(df["theme_label"])
-    x_max = max(1.0, float(df["total_votes"].max())) * 1.6  # room for the note right of each bar
     base = alt.Chart(df).encode(
-        y=alt.Y("theme_label:N", sort=order, title=None, axis=axis_style()),
-        x=alt.X("total_votes:Q", title="Votes in the period", scale=alt.Scale(domain=[0, x_max], nice=False),
-                axis=axis_style(format="d", tickMinStep=1, tickCount=6)),
+        y=alt.Y("theme_label:N", sort=order, title=None, axis=wrapped_axis()),
+        x=alt.X("total_votes:Q", title="Votes in the period",
+                axis=axis_style(format="d", tickMinStep=1, tickCount=5, labelOverlap=True)),
         tooltip=[alt.Tooltip("theme:N", title="Theme"), alt.Tooltip("total_votes:Q", title="Votes"),
                  alt.Tooltip("reviews:Q", title="Reviews it was offered in"), alt.Tooltip("top_picks:Q", title="Times the top pick")],
     )
     bars = base.mark_bar().encode(color=alt.Color(
         "status:N", title=None, legend=legend_style(symbolType="square"),
         scale=alt.Scale(domain=[f"Trend (in {trend_reviews}+ reviews)", "Occasional"], range=["#0072B2", "#9ECAE1"])))
-    notes = base.mark_text(align="left", dx=6, fontSize=SMALL_TEXT_FONT_SIZE, color="#333333").encode(text="note:N")
-    return alt.layer(bars, notes, title=_title_without_survey_note(
+    return alt.layer(bars, title=_title_without_survey_note(
         ctx, name, f"Ranked by votes; a theme offered in {trend_reviews} or more reviews of the period is a trend")
-    ).properties(width=ctx.width, height=max(140, 34 * len(df)))  # a readable plot even for 2-3 themes
+    ).properties(width=ctx.width, height=max(140, (3 * LINE_HEIGHT_PX + 8) * len(df)))
 
 
 def theme_timeline_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChart | alt.Chart:
@@ -118,11 +130,11 @@ def theme_timeline_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerCha
     df = frame.copy()
     df["week_start"] = as_weeks(df["week_start"])
     df["week"] = df["week_start"].dt.strftime("%-d %b")
-    df["theme_label"] = df["theme"].map(_short)
+    df["theme_label"] = df["theme"].map(wrapped)
     weeks = list(dict.fromkeys(df.sort_values("week_start")["week"]))
     base = alt.Chart(df).encode(
-        x=alt.X("week:O", sort=weeks, title="Review week", axis=axis_style(labelAngle=-45)),
-        y=alt.Y("theme_label:N", title=None, axis=axis_style()),
+        x=alt.X("week:O", sort=weeks, title="Review week", axis=axis_style(labelAngle=-45, labelOverlap=True)),
+        y=alt.Y("theme_label:N", title=None, axis=wrapped_axis()),
         tooltip=[alt.Tooltip("week_start:T", title="Week", format="%-d %b %Y"), alt.Tooltip("theme:N", title="Theme"),
                  alt.Tooltip("votes:Q", title="Votes"), alt.Tooltip("week_votes:Q", title="All votes that week"),
                  alt.Tooltip("share:Q", title="Share of the week's votes", format=".0%")],
@@ -130,12 +142,18 @@ def theme_timeline_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerCha
     cells = base.mark_rect(stroke="white", strokeWidth=1).encode(color=alt.Color(
         "share:Q", title="Share of votes", scale=alt.Scale(scheme="blues", domain=[0, max(0.01, float(df["share"].max()))]),
         legend=None))  # each cell prints its share; a gradient legend's SVG id differs per process
-    labels = base.mark_text(fontSize=SMALL_TEXT_FONT_SIZE).encode(
+    # A cell's share is printed only where a cell is wide enough for "100%" (on a phone the cells
+    # of 13 weeks are 15 px wide; the tooltip still has it).
+    labels = base.transform_filter(f"width / {max(1, len(weeks))} >= {MIN_CELL_TEXT_PX}").mark_text(
+        fontSize=SMALL_TEXT_FONT_SIZE).encode(
         text=alt.Text("share:Q", format=".0%"),
         color=alt.condition("datum.share > 0.3", alt.value("white"), alt.value("#222222")))
     return alt.layer(cells, labels, title=_title_without_survey_note(
         ctx, name, "Cell: the theme's share of that review's votes · blank: not on the ballot")
-    ).properties(width=ctx.width, height=max(140, 40 * df["theme"].nunique()))
+    ).properties(width=ctx.width, height=max(140, (2 * LINE_HEIGHT_PX + 12) * df["theme"].nunique()))
+
+
+MIN_CELL_TEXT_PX = 34  # a timeline cell narrower than this shows its share in the tooltip only
 
 
 def balance_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChart | alt.Chart:
@@ -177,13 +195,14 @@ def beside_survey_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChar
         return message_chart(ctx, name, f"Not enough survey responses in weeks with a poll ({ctx.suppressed_text})")
     df = frame.copy()
     df["group"] = df["top_kind"].map({"theme": "Top pick: a theme", "incident": "Top pick: the incident"})
-    df["n_text"] = [f"hidden ({ctx.suppressed_text})" if s else f"{m:.2f} · n={r} responses, {w} weeks"
+    df["n_text"] = [f"hidden ({ctx.suppressed_text})" if s else f"{m:.2f} · n={r}, {w} wk"
                     for s, m, r, w in zip(df["suppressed"], df["mean_score"], df["responses"], df["weeks"])]
     df["bar"] = df["mean_score"].where(~df["suppressed"])
     df["text_x"] = 1.0
-    statements = list(dict.fromkeys(df.sort_values("statement_order")["statement"]))
+    df["statement_label"] = df["statement"].map(wrapped)
+    statements = list(dict.fromkeys(df.sort_values("statement_order")["statement_label"]))
     base = alt.Chart(df).encode(
-        y=alt.Y("statement:N", sort=statements, title=None, axis=axis_style(labelLimit=300)),
+        y=alt.Y("statement_label:N", sort=statements, title=None, axis=wrapped_axis()),
         yOffset=alt.YOffset("group:N", sort=["Top pick: a theme", "Top pick: the incident"]),
         tooltip=[alt.Tooltip("statement:N", title="Statement"), alt.Tooltip("group:N", title="Weeks"),
                  alt.Tooltip("n_text:N", title="Mean")],

@@ -2,10 +2,11 @@
 
     .venv/bin/python scripts/screenshots.py                 # -> docs/screenshots/<page>.png
     .venv/bin/python scripts/screenshots.py --quarter 2026-Q2 --out /tmp/shots
+    .venv/bin/python scripts/screenshots.py --width 390 --suffix _phone  # a phone: overview_phone.png …
 
 Builds the bundled demo DB in a temporary folder, starts the app against it with
 the product's default settings (never your review_pulse.toml or database), and
-drives Debian's /usr/bin/chromium at a 1400-px-wide viewport. The server and the
+drives Debian's /usr/bin/chromium at a 1400-px-wide viewport (or --width). The server and the
 browser are stopped and the temporary folder removed even when something fails.
 """
 
@@ -51,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
                         "review series the Series page is shot too")
     parser.add_argument("--only", nargs="+", default=None, metavar="PAGE",
                         help="only these pages, by file stem (overview, series, attendance…)")
+    parser.add_argument("--suffix", default="", help="added to each file name, e.g. _phone -> overview_phone.png")
     args = parser.parse_args(argv)
 
     if not chromium_available():
@@ -77,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
                         errors = page.locator('[data-testid="stException"], [data-testid="stAlertContentError"]')
                         if errors.count():
                             print(f"screenshots: /{url_path} shows an error:\n{errors.first.inner_text()}", file=sys.stderr)
-                        path = full_page_screenshot(page, args.out / f"{page_slug(url_path)}.png")
+                        path = full_page_screenshot(page, args.out / f"{page_slug(url_path)}{args.suffix}.png")
                         print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
                     page.context.close()
             except Exception:

@@ -148,7 +148,7 @@ def test_attendance_page_figures(demo_db: Path, monkeypatch) -> None:
     busy = [n for i, n in enumerate(weekly) if i >= 2 and n < 0.7 * sum(weekly[max(0, i - 4):i]) / len(weekly[max(0, i - 4):i])]
     shown = metrics(at)
     assert shown["Average attendance"] == f"{sum(weekly) / len(weekly):.1f}"
-    assert shown["Busy weeks"] == str(len(busy)) == "1"
+    assert shown["Attendance dips"] == str(len(busy)) == "1"
     assert len(at.get("vega_lite_chart")) == 2
 
 

@@ -37,7 +37,7 @@ TEAM = "boss@evil.example"
 TRACKER_LINK = "https://tracker.example.com/browse/OPS-1"  # a link the app builds: stays a link
 WEEKS = ["2026-10-07", "2026-10-14"]  # Wednesdays of 2026-Q4
 STATEMENTS = Settings().statement_texts
-PAGES_CHECKED = ("Overview", "Survey agreement", "Attendance", "Feedback", "Actions", "Talking points", "Data")
+PAGES_CHECKED = ("Overview", "Survey agreement", "Attendance", "Feedback", "Follow-up actions", "Talking points", "Data")
 
 
 def _write(path: Path, rows: list[list[str]]) -> Path:
@@ -80,7 +80,7 @@ def test_no_text_from_the_data_becomes_a_link_on_any_page(evil_db: Path, tmp_pat
                 shown = page.locator('[data-testid="stMain"]').inner_text().replace("\u2060", "")
                 if title != "Data":  # the Data page names no series
                     assert SERIES in shown, title  # shown as text, not dropped
-                if title == "Actions":
+                if title == "Follow-up actions":
                     assert TRACKER_LINK in hrefs  # the app's own link is still a link
                     assert TITLE in shown and TEAM in shown
                 if title == "Talking points":

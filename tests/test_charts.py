@@ -148,9 +148,11 @@ def text_units(spec: dict) -> list[dict]:
 
 
 def title_of(spec: dict) -> tuple[str, list[str]]:
+    """(title on one line, subtitle lines); the chart writes its title on two lines."""
     t = spec["title"]
     sub = t.get("subtitle", [])
-    return t["text"], sub if isinstance(sub, list) else [sub]
+    text = " — ".join(t["text"]) if isinstance(t["text"], list) else t["text"]
+    return text, sub if isinstance(sub, list) else [sub]
 
 
 # --------------------------------------------------------------------------
@@ -189,9 +191,19 @@ def test_agreement_target_rule_and_label(ctx, metric, target, label_part):
     rules = rule_units(spec)
     assert [r["encoding"]["y"]["datum"] for r in rules] == [target]
     labels = [t for t in text_units(spec) if "datum" in t["encoding"].get("y", {})]
-    assert len(labels) == 1
-    assert labels[0]["encoding"]["y"]["datum"] == target
-    assert label_part in labels[0]["mark"]["text"]
+    # a white halo, then the label: both at the target, at the plot's left edge (2 Apr 12:00)
+    assert len(labels) == 2
+    assert [t["encoding"]["y"]["datum"] for t in labels] == [target, target]
+    assert all(label_part in t["mark"]["text"] for t in labels)
+    assert labels[0]["mark"]["stroke"] == "white" and labels[0]["mark"]["strokeWidth"] >= 4
+    assert labels[1]["mark"]["color"] == C.TARGET_COLOUR
+    assert all(t["encoding"]["x"]["datum"] == {"year": 2026, "month": 4, "date": 2, "hours": 12} for t in labels)
+    assert all(t["mark"]["align"] == "left" for t in labels)
+    # drawn after (over) the data line and points, the rule before (under) them
+    scores = spec["layer"][0]["layer"]
+    kinds = [mark_type(u) for u in scores]
+    assert kinds.index("rule") < kinds.index("line") < kinds.index("point") < len(kinds) - 2
+    assert kinds[-2:] == ["text", "text"]
 
 
 def test_agreement_colour_domain_is_statements_in_order():
@@ -248,8 +260,9 @@ def test_suppressed_week_is_null_not_zero(metric):
 def test_responses_strip_marks_suppressed_weeks(min_group):
     ctx = C.ChartContext(statements=STATEMENTS, min_group_size=min_group)
     spec = C.weekly_agreement_chart(weekly_statement_frame(suppressed_week=2), ctx).to_dict()
-    assert len(spec["vconcat"]) == 2
-    strip = spec["vconcat"][1]
+    # one layered view (a concat cannot fit its container): the scores, then the strip
+    assert "vconcat" not in spec and len(spec["layer"]) == 2
+    scores, strip = spec["layer"]
     bars = [u for u in units(strip) if mark_type(u) == "rect"]
     assert len(bars) == 1
     data = unit_data(spec, bars[0])
@@ -265,7 +278,7 @@ def test_responses_strip_marks_suppressed_weeks(min_group):
     tooltip_fields = [t["field"] for t in bars[0]["encoding"]["tooltip"]]
     assert "note" in tooltip_fields
     # main chart: a grey band for the suppressed week with the same wording
-    bands = [u for u in units(spec["vconcat"][0]) if mark_type(u) == "rect"]
+    bands = [u for u in units(scores) if mark_type(u) == "rect"]
     assert len(bands) == 1
     band_rows = unit_data(spec, bands[0])
     assert len(band_rows) == 1 and band_rows[0]["week_start"].startswith("2026-04-20")
@@ -274,7 +287,12 @@ def test_responses_strip_marks_suppressed_weeks(min_group):
 
 def test_strip_shares_x_scale_with_main_chart():
     spec = C.weekly_agreement_chart(weekly_statement_frame(), CTX).to_dict()
-    assert spec["resolve"]["scale"]["x"] == "shared"
+    # x shared (the default); y independent: the strip's counts have their own pixel rows under the scores
+    assert spec["resolve"]["scale"] == {"y": "independent"}
+    strip_y = [u["encoding"]["y"]["scale"] for u in units(spec["layer"][1]) if "scale" in u["encoding"].get("y", {})]
+    assert strip_y and strip_y[0]["range"] == [CTX.height + C.STRIP_GAP + C.STRIP_HEIGHT, CTX.height + C.STRIP_GAP]
+    assert main_line_unit(spec)["encoding"]["y"]["scale"]["range"] == [CTX.height, 0]
+    assert spec["height"] == CTX.height + C.STRIP_GAP + C.STRIP_HEIGHT
     domains = {
         str(u["encoding"]["x"]["scale"]["domain"])
         for u in units(spec)
@@ -401,8 +419,9 @@ def test_distribution_colours_order_axis_and_agree_labels():
     assert colour["scale"]["range"] == list(C.LIKERT_COLOURS)
     assert bar["encoding"]["x"]["scale"]["domain"] == [-1, 1]
     assert bar["encoding"]["x"]["axis"]["labelExpr"] == "format(abs(datum.value), '.0%')"
-    # statements sorted by ctx order, not by the frame's order
-    assert bar["encoding"]["y"]["sort"] == [STATEMENTS[0], STATEMENTS[2]]
+    # statements sorted by ctx order, not by the frame's order; labels wrapped for a phone
+    assert bar["encoding"]["y"]["sort"] == [C.wrapped(STATEMENTS[0]), C.wrapped(STATEMENTS[2])]
+    assert bar["encoding"]["y"]["axis"]["labelExpr"] == C.WRAPPED_LABEL_EXPR
     agree = [t for t in text_units(spec) if t["encoding"].get("text", {}).get("field") == "agree_text"][0]
     rows = {r["statement"]: r for r in unit_data(spec, agree)}
     assert rows[STATEMENTS[0]]["agree_text"] == "60% agree"
@@ -447,7 +466,7 @@ def test_attendance_marks_busy_weeks_and_growth_tooltip():
     rows = unit_data(spec, rects[0])
     assert [r["attendees"] for r in rows] == [12, 14, 4, 0]
     assert [r["busy_week"] for r in rows] == [False, False, True, False]
-    assert [r["busy_note"] for r in rows] == ["", "", "busy week", ""]
+    assert [r["busy_note"] for r in rows] == ["", "", "attendance dip", ""]
     assert [r["growth_text"] for r in rows] == [
         "not enough weeks yet",
         "not enough weeks yet",
@@ -456,13 +475,13 @@ def test_attendance_marks_busy_weeks_and_growth_tooltip():
     ]
     colour = rects[0]["encoding"]["color"]
     assert colour["field"] == "week_type"
-    assert colour["scale"]["domain"] == ["Regular week", "Busy week (sharp dip)"]
+    assert colour["scale"]["domain"] == ["Regular week", "Attendance dip"]
     assert colour["scale"]["range"][1] == C.BUSY_COLOUR
-    assert [r["week_type"] for r in rows][2] == "Busy week (sharp dip)"
+    assert [r["week_type"] for r in rows][2] == "Attendance dip"
     tooltip_fields = [t["field"] for t in rects[0]["encoding"]["tooltip"]]
     assert "growth_text" in tooltip_fields and "rolling_mean" in tooltip_fields
-    # a "busy" marker exists only for the busy rows
-    busy = [t for t in text_units(spec) if t["mark"].get("text") == "busy"]
+    # a "dip" marker exists only for the dip rows
+    busy = [t for t in text_units(spec) if t["mark"].get("text") == "dip"]
     assert len(busy) == 1
     assert [r["week_start"][:10] for r in unit_data(spec, busy[0])] == ["2026-04-20"]
     # rolling mean line
@@ -533,33 +552,77 @@ ALL_CHARTS = [
 ]
 
 
+# Does the chart's data hide a week? (weekly_statement_frame and weekly_score_frame hide their third
+# week, attendance_frame's response rate too; attendance itself never hides a week.)
+HIDES_WEEKS = {
+    "Weekly agreement per statement": True,
+    "Weekly % agree per statement": True,
+    "Average score per week": True,
+    "Answer distribution per statement": True,
+    "Attendance per week": False,
+    "Survey response rate per week": True,
+}
+
+
 @pytest.mark.parametrize(("name", "build"), ALL_CHARTS, ids=[n for n, _ in ALL_CHARTS])
 @pytest.mark.parametrize(
     ("quarter", "series"), [("2026-Q2", "Incident review"), ("All time", "Postmortem sync")]
 )
 def test_title_names_chart_quarter_series_and_footnote(name, build, quarter, series):
     ctx = C.ChartContext(quarter_label=quarter, series_label=series, freshness="Data to 2026-06-28", statements=STATEMENTS)
-    text, subtitle = title_of(build(ctx).to_dict())
+    spec = build(ctx).to_dict()
+    text, subtitle = title_of(spec)
     assert text == f"{name} — {quarter} · {series}"
+    assert spec["title"]["text"] == [name, f"{quarter} · {series}"]  # two lines: one is wider than a phone
     assert "Data to 2026-06-28" in subtitle[0]
-    assert "Weeks with fewer than 5 responses are hidden" in subtitle[0]
+    said = any("Weeks with fewer than 5 responses are hidden" in line for line in subtitle)
+    assert said is HIDES_WEEKS[name]  # a chart that hides nothing does not say weeks were hidden
+    assert max(len(line) for line in subtitle) <= C.TITLE_LINE_CHARS
+
+
+def test_trend_without_hidden_weeks_does_not_mention_hiding():
+    frame = weekly_score_frame()
+    frame["suppressed"] = False
+    frame["mean_score"] = frame["mean_score"].fillna(4.2)
+    _, subtitle = title_of(C.score_trend_chart(frame, CTX).to_dict())
+    assert not any("hidden" in line.lower() for line in subtitle)
 
 
 @pytest.mark.parametrize(("name", "build"), ALL_CHARTS, ids=[n for n, _ in ALL_CHARTS])
-def test_fonts_large_enough_and_labels_not_truncated(name, build):
+def test_fonts_large_enough_and_labels_fit_a_phone(name, build):
     spec = build(CTX).to_dict()
     sizes = [v for k, v in walk(spec) if k.lower().endswith("fontsize")]
     assert sizes and min(sizes) >= 12
+    # no axis or legend label may take more than a phone's chart can spare (about 350 px in all)
     limits = [v for k, v in walk(spec) if k == "labelLimit"]
-    assert limits and min(limits) >= 300
+    assert limits and max(limits) <= C.LEGEND_LABEL_LIMIT and min(limits) >= 150
     legends = [v for k, v in walk(spec) if k == "legend" and isinstance(v, dict)]
-    assert all(lg["orient"] in ("top", "bottom") for lg in legends)
+    assert all(lg["orient"] == "bottom" and lg["columns"] == 1 for lg in legends)
+
+
+@pytest.mark.parametrize(
+    ("text", "lines"),
+    [
+        ("This meeting was a good use of my time", ["This meeting was a", "good use of my time"]),
+        ("I think we discussed the right things", ["I think we discussed", "the right things"]),
+        ("short", ["short"]),
+        ("", [""]),
+        ("★ http://evil.example/x", ["★", "http://evil.example/x"]),  # a long word stays whole
+        ("a" * 40, ["a" * 27 + "…"]),
+        ("one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen",
+         ["one two three four", "five six seven eight", "nine ten eleven…"]),
+    ],
+)
+def test_wrapped_labels(text, lines):
+    assert C.wrap_lines(text) == lines
+    assert C.label_lines(C.wrapped(text)) == lines
+    assert all(len(line) <= C.WRAP_CHARS or " " not in line and len(line) <= C.LONG_WORD_CHARS for line in lines)
 
 
 def test_freshness_may_be_empty():
     ctx = C.ChartContext(statements=STATEMENTS, freshness="")
     _, subtitle = title_of(C.score_trend_chart(weekly_score_frame(), ctx).to_dict())
-    assert subtitle[0] == "Weeks with fewer than 5 responses are hidden for anonymity"
+    assert " ".join(subtitle[:2]) == "Weeks with fewer than 5 responses are hidden for anonymity"
 
 
 @pytest.mark.parametrize(

@@ -190,7 +190,8 @@ def test_png_is_twice_the_svg_size(name):
 def test_svg_contains_title_target_label_and_hidden_marker():
     svg = E.chart_to_svg(CHARTS["agreement"]())
     text = svg_text(svg)
-    assert "Weekly agreement per statement — 2026-Q2 · Incident review" in text
+    # the title on two lines: the chart's name, then quarter and series
+    assert "Weekly agreement per statement" in text and "2026-Q2 · Incident review" in text
     assert "Target 4.5" in text
     assert "Data to 2026-06-28" in text
     assert "<5" in text  # the suppressed week in the responses strip

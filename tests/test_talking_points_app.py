@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 from pipeline.cli import main as pipeline_main
 from pipeline.demo_polls import THEME_OPTIONS
+from review_pulse.charts import label_lines
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGE = "pages/talking_points.py"
@@ -196,7 +197,9 @@ def test_option_texts_render_as_text(tmp_path: Path, monkeypatch) -> None:
         assert "<img" not in element.value and "**Bold**" not in element.value
     # In the chart the text is an axis label, which Vega draws as text on a canvas/SVG, never as HTML.
     spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
-    assert any(hostile[:30] in label for label in spec["encoding"]["y"]["sort"])
+    # the label is the week, then the top pick wrapped on lines (joined here by spaces)
+    labels = [" ".join(label_lines(label)) for label in spec["encoding"]["y"]["sort"]]
+    assert any(f"★ {hostile[:19]}" in label for label in labels), labels  # "**Bold** <img src=x"
 
 
 def test_a_database_from_before_talking_points_shows_the_empty_state(tmp_path: Path, monkeypatch) -> None:
