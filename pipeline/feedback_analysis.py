@@ -525,9 +525,10 @@ class FeedbackAnalyser:
 
     def _found(self, text: str) -> frozenset[str] | None:
         """The scan's literals in ``text`` (the last text's kept: sentiment and themes read the same one)."""
-        if self._last_scan[0] != text:
-            self._last_scan = (text, self._scan.found(text))
-        return self._last_scan[1]
+        last = self._last_scan  # read once: a tuple is replaced whole, never changed
+        if last[0] != text:
+            last = self._last_scan = (text, self._scan.found(text))
+        return last[1]
 
     # --- sentiment ---
     def _domain_text(self, text: str, found: frozenset[str] | None) -> str:
@@ -597,9 +598,6 @@ class FeedbackAnalyser:
                 out += [_FILLER] * max(0, 3 - recent)
                 scope, recent, cue_at = None, 99, None
         return " ".join(out)
-
-    def _vader_score(self, text: str) -> float:
-        return self._score_domain_text(self._domain_text(text, self._scan.found(text)))
 
     def _score_domain_text(self, text: str) -> float:
         """VADER's compound score of text already through _domain_text."""

@@ -243,8 +243,9 @@ class FilteredAlternation:
         """The alternatives a text holding the literals ``found`` can match; None: all (unknown text)."""
         if found is None:
             return None
-        if self._last[0] is found:  # the clauses of one comment share its literals
-            return self._last[1]
+        last = self._last  # read once: a tuple is replaced whole, never changed
+        if last[0] is found:  # the clauses of one comment share its literals
+            return last[1]
         by_literal = self._by_literal
         hits = {i for literal in found for i in by_literal.get(literal, ())}
         active = tuple(sorted(hits.union(self._always))) if hits or not self._always else self._always
