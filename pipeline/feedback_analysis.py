@@ -239,6 +239,9 @@ def vader_analyser():
                                                scalar_inc_dec)
 
     negations = frozenset(NEGATE)
+    # Every word of VADER's multi-word idioms and boosters: a sequence of words is one of them only if
+    # each of its words is one of these.
+    idiom_words = frozenset(word for key in [*SPECIAL_CASES, *BOOSTER_DICT] if " " in key for word in key.split())
 
     def negated(words: list[str]) -> bool:
         """VADER's negated() for one lowered word, without rebuilding its list of negations per call."""
@@ -368,6 +371,13 @@ def vader_analyser():
 
         def _special_idioms_check(self, valence, words_and_emoticons, i):  # VADER's, lowering once
             words_and_emoticons_lower = self._lower(words_and_emoticons)
+            # (Only called with i >= 3.) Each sequence it looks up holds one of these pairs of neighbours:
+            # when no pair is two idiom words, no lookup can succeed and the valence stays.
+            w3, w2, w1, w0 = words_and_emoticons_lower[i - 3:i + 1]
+            after = words_and_emoticons_lower[i + 1] if len(words_and_emoticons_lower) - 1 > i else ""
+            if not ((w1 in idiom_words and (w0 in idiom_words or w2 in idiom_words))
+                    or (w3 in idiom_words and w2 in idiom_words) or (w0 in idiom_words and after in idiom_words)):
+                return valence
             onezero = "{0} {1}".format(words_and_emoticons_lower[i - 1], words_and_emoticons_lower[i])
             twoonezero = "{0} {1} {2}".format(words_and_emoticons_lower[i - 2],
                                               words_and_emoticons_lower[i - 1], words_and_emoticons_lower[i])

@@ -90,3 +90,18 @@ def test_filtered_tables_match_as_the_whole_alternation_does(reference: list[lis
             assert (got and (got.span(), got.lastgroup)) == (want and (want.span(), want.lastgroup)), (name, text)
             checked += 1
     assert checked > 50_000
+
+
+def test_vader_compound_equals_vaders_own_score(reference: list[list]) -> None:
+    """The analyser's VADER (only the words in its lexicon scored, idioms looked up only where two
+    idiom words meet) against VADER itself, on every reference comment and on the made-up words the
+    domain lexicon puts in."""
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    from pipeline.feedback_analysis import vader_analyser
+
+    ours, vaders = vader_analyser(), SentimentIntensityAnalyzer()
+    texts = [row[0][:2_000] for row in reference]
+    texts += ["not kind of bad at all", "the bomb was not the shit", "yeah right, kiss of death to die for",
+              "NEVER so GOOD but just enough", "sort of good, least bad", "no good or bad"]
+    assert [ours.compound(t) for t in texts] == [vaders.polarity_scores(t)["compound"] for t in texts]
