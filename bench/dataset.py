@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import random
+import re
 import time
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
@@ -262,3 +263,113 @@ def generate_export_shaped(out_dir: Path, *, rows: int = 300_000, seed: int = 20
         '[[sources]]\nfiles = ["export_shaped.csv"]\nseries_column = "Team"\n', encoding="utf-8")
     return ExportShapedInfo(str(path), str(toml), rows + len(bad), len(bad), path.stat().st_size,
                             round(time.perf_counter() - started, 2))
+
+
+# --- issue #23: a real-shaped export: 300,000 responses, 35% with a comment, ~74,600 distinct ------
+
+LABELLED_SETS = sorted((Path(__file__).resolve().parent).glob("feedback_*.csv"))
+_NUMBER = re.compile(r"\d+")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+STOCK_ANSWERS = ["Good", "Good session", "Great session", "n/a", "N/A", "None", "No", "Nothing", "nothing to add",
+                 "All good", "Thanks", "Thanks!", "Keep it up", "Too long", "Useful", "Fine", "-", "No comments",
+                 "Good meeting", "Nothing really", "👍", "Great", "Nope", "Good discussion", "Ran over again"]
+REPLY_OPENERS = ["", "", "", "", "", "Honestly, ", "Overall ", "FWIW: ", "Minor thing — ", "Thanks! ", "Again: ",
+                 "As an on-call engineer, ", "From the product side, ", "+1 to last week. ", "Same as before: ",
+                 "This week: ", "Re the {incident}: ", "For the {team} folks, ", "tbh ", "One thing: "]
+REPLY_CLOSERS = ["", "", "", "", "", "", " Thanks.", " Cheers", " 👍", " 🙏", " ⏰", " (again)", " Thanks {name}!",
+                 " cc {name}", " See {ticket}.", " Otherwise fine.", " 🙂", " Good work overall."]
+
+
+def _labelled_sentences() -> list[str]:
+    """Every sentence of the hand-labelled comments: what people write, in their words."""
+    sentences: list[str] = []
+    for path in LABELLED_SETS:
+        with path.open(encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                sentences += [s.strip() for s in _SENTENCE_END.split(row["text"]) if s.strip()]
+    return sorted(set(sentences))
+
+
+def real_shaped_comments(count: int, seed: int = 20261206) -> list[str]:
+    """``count`` distinct comments shaped like real answers to "How could we improve?": one to three
+    sentences of the labelled sets' comments, their numbers changed, an opener or a closer naming a
+    team, an incident, a person or a ticket. Distinct because people write different things; the
+    same words, because they write about the same meetings."""
+    rng = random.Random(seed)
+    sentences = _labelled_sentences()
+    people = [f"{f} {l}" for f in FIRST_NAMES for l in LAST_NAMES]
+
+    def fill(template: str) -> str:
+        return template.format(incident=rng.choice(INCIDENTS), team=rng.choice(TEAMS),
+                               name=rng.choice(people).split()[0], ticket=f"INC-{rng.randint(100, 99999)}")
+
+    seen: set[str] = set()
+    out: list[str] = []
+    while len(out) < count:
+        parts = rng.sample(sentences, rng.choices((1, 2, 3), (55, 33, 12))[0])
+        body = " ".join(_NUMBER.sub(lambda m: str(rng.randint(1, 90)), part) for part in parts)
+        text = fill(rng.choice(REPLY_OPENERS)) + body + fill(rng.choice(REPLY_CLOSERS))
+        if rng.random() < 0.15:
+            text = text.lower()
+        if text not in seen:
+            seen.add(text)
+            out.append(text)
+    return out
+
+
+@dataclass
+class RealShapedInfo:
+    surveys: str
+    rows: int
+    series: int
+    comments: int
+    distinct_comments: int
+    survey_bytes: int
+    seconds: float
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def generate_real_shaped(out_dir: Path, *, rows: int = 300_000, series_count: int = 40, comment_share: float = 0.35,
+                         distinct_comments: int = 74_600, seed: int = 20261206,
+                         settings: Settings | None = None) -> RealShapedInfo:
+    """``real_shaped.csv``: a Slack Workflow Builder export (``Timestamp,Series,Submitted by``, the
+    statements answered with labels, the feedback question) of ``rows`` responses over
+    ``series_count`` series and five years, ``comment_share`` of them with a comment, of which
+    ``distinct_comments`` are distinct (the rest are the short answers people repeat, "Good session",
+    or a comment written again)."""
+    started = time.perf_counter()
+    settings = settings or Settings()
+    rng = random.Random(seed)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "real_shaped.csv"
+    statements = settings.statement_texts
+    labels = ANSWER_STYLES[0]
+    series = series_names(series_count)
+    commented = round(rows * comment_share)
+    distinct = real_shaped_comments(max(0, distinct_comments - len(STOCK_ANSWERS)), seed)
+    # Every distinct comment once, the rest repeats: mostly the stock answers, some a comment again.
+    comments = distinct + STOCK_ANSWERS
+    comments += [rng.choice(STOCK_ANSWERS) if rng.random() < 0.8 else rng.choice(distinct)
+                 for _ in range(max(0, commented - len(comments)))]
+    comments = comments[:commented]
+    rng.shuffle(comments)
+    with_comment = set(rng.sample(range(rows), len(comments)))
+    first = datetime(2021, 10, 1, 9, 0)
+    step = (datetime(2026, 9, 25, 18, 0) - first).total_seconds() / rows
+    header = ["Timestamp", "Series", "Submitted by", *statements, settings.feedback_question.text]
+    people = [f"{f} {l}" for f in FIRST_NAMES for l in LAST_NAMES]
+    feed = iter(comments)
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        for i in range(rows):
+            moment = first + timedelta(seconds=i * step + rng.random() * step)
+            mean = 3.6 + rng.gauss(0, 0.6)
+            answers = ["" if rng.random() < 0.03 else labels[min(5, max(1, round(rng.gauss(mean, 0.8))))]
+                       for _ in statements]
+            writer.writerow([f"{moment.month}/{moment.day}/{moment.year} {moment:%H:%M:%S}", rng.choice(series),
+                             rng.choice(people), *answers, next(feed) if i in with_comment else ""])
+    return RealShapedInfo(str(path), rows, series_count, len(comments), len(set(comments)), path.stat().st_size,
+                          round(time.perf_counter() - started, 2))

@@ -72,6 +72,8 @@ def summary_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
             rows.append(_row("Ingest", "Re-ingest same files into loaded DB, nothing new (wall)",
                              [r["wall_s"] for r in ingest["reingest"]]))
 
+    rows += _first_load_rows(sections.get("firstload") or {}, targets)
+
     apptest = (sections.get("apptest") or {}).get("configs") or []
     pages: dict[str, list[dict[str, Any]]] = {}
     for config in apptest:
@@ -121,6 +123,31 @@ def summary_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def _first_load_rows(firstload: dict[str, Any], targets: dict[str, Any]) -> list[dict[str, Any]]:
+    """Issue #23: the real-shaped file's first load ÷ read_csv (medians; spread over the pairs' ratios)."""
+    rows: list[dict[str, Any]] = []
+    for kind, label, target in (("defaults", "defaults (feedback analysis on)", targets.get("first_load_ratio", 3.0)),
+                                ("without_analysis", "analyse_feedback = false", targets.get("first_load_plain_ratio", 2.0))):
+        pairs = firstload.get(kind) or []
+        if not pairs:
+            continue
+        for measure, key in (("wall", "wall_s"), ("CPU", "cpu_s")):
+            ratios = [p[key] / p[f"floor_{key}"] for p in pairs if p[f"floor_{key}"]]
+            value = statistics.median(p[key] for p in pairs) / statistics.median(p[f"floor_{key}"] for p in pairs)
+            rows.append({**_row("First load (#23)", f"Real-shaped file, {label}: ingest ÷ read_csv, {measure} "
+                                f"(ingest {statistics.median(p[key] for p in pairs):.2f} s)", unit="×", value=value,
+                                target=target, target_text=f"≤ {target:g}×",
+                                note="parsed in DuckDB" if all(p.get("parsed_in_duckdb") for p in pairs) else "parsed in Python"),
+                         "min": min(ratios), "max": max(ratios), "n": len(ratios)})
+    speed = firstload.get("feedback_speed")
+    if speed:
+        target = targets.get("feedback_per_cpu_s", 50_000)
+        rows.append(_row("First load (#23)", f"Feedback analysis, {speed['comments']:,} distinct comments, one core "
+                         "(per second of CPU)", unit="comments/s", value=speed["per_cpu_s"], target=target,
+                         target_text=f"≥ {target:,}", lower_is_better=False))
+    return rows
+
+
 def _config_label(config: dict[str, Any]) -> str:
     period = "All time" if config["period"] == "all" else config["period"]
     return period + (" + series" if config.get("series") else "")
@@ -148,7 +175,7 @@ def _fmt(value: float | None, unit: str) -> str:
         return f"{value:.1f}×"
     if unit == "MB":
         return f"{value:.0f} MB"
-    if unit == "rows":
+    if unit in ("rows", "comments/s"):
         return f"{value:,.0f}"
     return f"{value:g} {unit}"
 
@@ -162,7 +189,7 @@ def text_table(results: dict[str, Any]) -> str:
     lines = [f"{'Measure':<92} {'Median':>10} {'Min–max':>17} {'Target':>13}  Result"]
     for row in rows:
         spread = f"{_fmt(row['min'], row['unit'])}–{_fmt(row['max'], row['unit'])}" if row.get("min") is not None else ""
-        result = "—" if row["met"] is None else ("met" if row["met"] else "MISSED")
+        result = "—" if row["met"] is None else ("PASS" if row["met"] else "FAIL")
         lines.append(f"{row['measure'][:92]:<92} {_fmt(row['median'], row['unit']):>10} {spread:>17} "
                      f"{row['target_text']:>13}  {result}")
     return "\n".join(lines)
@@ -220,6 +247,12 @@ def markdown(results: dict[str, Any]) -> str:
             f"`{dataset['attendance']}` ({dataset['meetings']:,} meetings). {dataset['series']} series, weekly reviews "
             f"{dataset['first_day']} … {dataset['last_day']}. Quarter used: {dataset['quarter']}; series used: "
             f"“{dataset['sample_series']}”.")
+    real = dataset.get("real_shaped") if dataset else None
+    if real:
+        add("")
+        add(f"Real-shaped file (issue #23): `{real['surveys']}` ({real['survey_bytes'] / MB:.1f} MB), {real['rows']:,} "
+            f"responses in {real['series']} series, label answers, {real['comments']:,} comments of which "
+            f"{real['distinct_comments']:,} distinct.")
     counts = (sections.get("ingest") or {}).get("db_counts")
     if counts:
         add("")

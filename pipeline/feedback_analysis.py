@@ -12,12 +12,14 @@ from __future__ import annotations
 import logging
 import os
 import re
+import string
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
 from core.feedback_themes import LEXICON_PATH, FeedbackTheme, fingerprint
+from pipeline.regex_literals import FilteredAlternation, LiteralScan
 from pipeline.parse.feedback import MAX_FEEDBACK_CHARS
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,7 @@ _FILLER = "zqclause"
 _NEUTRAL = "zqneutral"
 # A sarcastic comment scores at least this negative (one mild complaint word scores about -0.25).
 _SARCASM_AT_LEAST = 0.25
+_PUNCTUATION = string.punctuation  # what VADER strips from a word's ends
 _WORD_EDGE = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~\u2026\u2014\u2013\u201c\u201d"
 
 @dataclass(frozen=True)
@@ -214,10 +217,11 @@ def _normal_phrase(text: str) -> str:
     return re.sub(r"[\s\-]+", " ", text.lower().translate(_APOSTROPHES).replace("'", "")).strip()
 
 
-def _any_regex(patterns: Sequence[str], where: str, before: str = "", after: str = "") -> re.Pattern[str] | None:
-    """One case-insensitive regex for any of the lexicon's regexes, between ``before`` and ``after``."""
+def _any_regex(patterns: Sequence[str], where: str, before: str = "", after: str = "") -> FilteredAlternation | None:
+    """One case-insensitive regex for any of the lexicon's regexes, between ``before`` and ``after``
+    (compiled per comment with only the regexes it can match)."""
     regexes = _regex_list(patterns, where)
-    return re.compile(before + "(?:" + "|".join(regexes) + ")" + after, re.IGNORECASE) if regexes else None
+    return FilteredAlternation(regexes, before, after) if regexes else None
 
 
 def vader_analyser():
@@ -230,8 +234,18 @@ def vader_analyser():
     - _negation_check and _special_idioms_check lower every word of the comment for each word they
       look at; here the lowered words are kept for the comment.
     """
-    from vaderSentiment.vaderSentiment import (BOOSTER_DICT, N_SCALAR, SPECIAL_CASES, SentimentIntensityAnalyzer,
-                                               SentiText, negated)
+    from vaderSentiment.vaderSentiment import (BOOSTER_DICT, C_INCR, NEGATE, N_SCALAR, SPECIAL_CASES,
+                                               SentimentIntensityAnalyzer, SentiText, allcap_differential,
+                                               scalar_inc_dec)
+
+    negations = frozenset(NEGATE)
+    # Every word of VADER's multi-word idioms and boosters: a sequence of words is one of them only if
+    # each of its words is one of these.
+    idiom_words = frozenset(word for key in [*SPECIAL_CASES, *BOOSTER_DICT] if " " in key for word in key.split())
+
+    def negated(words: list[str]) -> bool:
+        """VADER's negated() for one lowered word, without rebuilding its list of negations per call."""
+        return words[0] in negations or "n't" in words[0]
 
     class Analyser(SentimentIntensityAnalyzer):
         _lowered_for: list | None = None
@@ -262,6 +276,72 @@ def vader_analyser():
             sentiments = self._but_check(words_and_emoticons, sentiments)
             return self.score_valence(sentiments, text)
 
+        def compound(self, text: str) -> float:
+            """polarity_scores(text)["compound"], without VADER's per-word work on words it does not score.
+
+            A word outside VADER's lexicon, a booster, or "kind" before "of" scores 0 there whatever its
+            neighbours: only the words in the lexicon go through its sentiment_valence (the same code),
+            and a text with none of them scores 0.0."""
+            if not (text.isascii() or self.emojis.keys().isdisjoint(text)):
+                return super().polarity_scores(text)["compound"]
+            text = text.strip()
+            # SentiText's words: each stripped of punctuation unless that leaves two characters or fewer.
+            words = [stripped if len(stripped := w.strip(_PUNCTUATION)) > 2 else w for w in text.split()]
+            lowered = [w.lower() for w in words]
+            lexicon = self.lexicon
+            if lexicon.keys().isdisjoint(lowered):
+                return 0.0
+            sentitext = SentiText.__new__(SentiText)  # as SentiText(text) builds it, without splitting again
+            sentitext.text, sentitext.words_and_emoticons = text, words
+            sentitext.is_cap_diff = allcap_differential(words)
+            self._lowered_for, self._lowered = words, lowered
+            last = len(words) - 1
+            sentiments: list = []
+            for i, low in enumerate(lowered):
+                if low not in lexicon or low in BOOSTER_DICT or (low == "kind" and i < last and lowered[i + 1] == "of"):
+                    sentiments.append(0)
+                else:
+                    sentiments = self.sentiment_valence(0, sentitext, words[i], i, sentiments)
+            if "but" in lowered:
+                sentiments = self._but_check(words, sentiments)
+            return self.score_valence(sentiments, text)["compound"]
+
+        def sentiment_valence(self, valence, sentitext, item, i, sentiments):  # VADER's, lowering once
+            is_cap_diff = sentitext.is_cap_diff
+            words_and_emoticons = sentitext.words_and_emoticons
+            lowered = self._lower(words_and_emoticons)
+            lexicon = self.lexicon
+            item_lowercase = lowered[i]
+            if item_lowercase in lexicon:
+                valence = lexicon[item_lowercase]
+                if item_lowercase == "no" and i != len(words_and_emoticons) - 1 and lowered[i + 1] in lexicon:
+                    valence = 0.0
+                if (i > 0 and lowered[i - 1] == "no") \
+                        or (i > 1 and lowered[i - 2] == "no") \
+                        or (i > 2 and lowered[i - 3] == "no" and lowered[i - 1] in ["or", "nor"]):
+                    valence = lexicon[item_lowercase] * N_SCALAR
+                if item.isupper() and is_cap_diff:
+                    if valence > 0:
+                        valence += C_INCR
+                    else:
+                        valence -= C_INCR
+                for start_i in range(0, 3):
+                    if i > start_i and lowered[i - (start_i + 1)] not in lexicon:
+                        # scalar_inc_dec is 0.0 for a word that is no booster
+                        s = (scalar_inc_dec(words_and_emoticons[i - (start_i + 1)], valence, is_cap_diff)
+                             if lowered[i - (start_i + 1)] in BOOSTER_DICT else 0.0)
+                        if start_i == 1 and s != 0:
+                            s = s * 0.95
+                        if start_i == 2 and s != 0:
+                            s = s * 0.9
+                        valence = valence + s
+                        valence = self._negation_check(valence, words_and_emoticons, start_i, i)
+                        if start_i == 2:
+                            valence = self._special_idioms_check(valence, words_and_emoticons, i)
+                valence = self._least_check(valence, words_and_emoticons, i)
+            sentiments.append(valence)
+            return sentiments
+
         def _negation_check(self, valence, words_and_emoticons, start_i, i):  # VADER's, lowering once
             words_and_emoticons_lower = self._lower(words_and_emoticons)
             if start_i == 0:
@@ -291,6 +371,13 @@ def vader_analyser():
 
         def _special_idioms_check(self, valence, words_and_emoticons, i):  # VADER's, lowering once
             words_and_emoticons_lower = self._lower(words_and_emoticons)
+            # (Only called with i >= 3.) Each sequence it looks up holds one of these pairs of neighbours:
+            # when no pair is two idiom words, no lookup can succeed and the valence stays.
+            w3, w2, w1, w0 = words_and_emoticons_lower[i - 3:i + 1]
+            after = words_and_emoticons_lower[i + 1] if len(words_and_emoticons_lower) - 1 > i else ""
+            if not ((w1 in idiom_words and (w0 in idiom_words or w2 in idiom_words))
+                    or (w3 in idiom_words and w2 in idiom_words) or (w0 in idiom_words and after in idiom_words)):
+                return valence
             onezero = "{0} {1}".format(words_and_emoticons_lower[i - 1], words_and_emoticons_lower[i])
             twoonezero = "{0} {1} {2}".format(words_and_emoticons_lower[i - 2],
                                               words_and_emoticons_lower[i - 1], words_and_emoticons_lower[i])
@@ -377,8 +464,10 @@ class FeedbackAnalyser:
         self._scare_quotes = False
         if domain_lexicon:
             self._load_rules(lexicon, str(lexicon_path))
-        self._theme_ignore = phrase_alternation(lexicon.get("themes", {}).get("ignore", []))
+        ignore = phrase_alternation(lexicon.get("themes", {}).get("ignore", []))
+        self._theme_ignore = FilteredAlternation([ignore.pattern], flags=ignore.flags) if ignore is not None else None
         self._theme_matcher = _KeywordMatcher(self.themes)
+        self._build_scan()
 
     def _new_token(self, valence: float) -> str:
         """A made-up word carrying ``valence`` in VADER's lexicon; a word VADER ignores when it is 0."""
@@ -408,15 +497,13 @@ class FeedbackAnalyser:
         if patterns:
             regexes = _regex_list(list(patterns), f"{where} [patterns]")
             # "Where a word starts" is checked once, outside the alternation (10x faster than in each).
-            self._patterns = re.compile(r"(?<![\w'])(?:" + "|".join(f"(?P<p{i}>{r})" for i, r in enumerate(regexes)) + ")",
-                                        re.IGNORECASE)
+            self._patterns = FilteredAlternation(regexes, r"(?<![\w'])", group="p")
             self._pattern_tokens = [self._new_token(v) for v in patterns.values()]
             self._complaints.update(t for t in self._pattern_tokens if vader.get(t, 0) < 0)
         negators = lexicon.get("negators", {})
         if negators:
             regexes = _regex_list(list(negators), f"{where} [negators]")
-            self._negators = re.compile(r"(?<![\w'])(?:" + "|".join(f"(?P<n{i}>{r})" for i, r in enumerate(regexes))
-                                        + r")(?![\w'])", re.IGNORECASE)
+            self._negators = FilteredAlternation(regexes, r"(?<![\w'])", r"(?![\w'])", group="n")
             for valence in negators.values():
                 cue = self._new_token(valence)
                 if cue != _NEUTRAL:
@@ -438,17 +525,38 @@ class FeedbackAnalyser:
         self._praise_lead = _any_regex(sarcasm.get("leads", []), f"{where} [sarcasm] leads", r"^\W*")
         self._scare_quotes = bool(sarcasm.get("scare_quotes", False))
 
+    def _build_scan(self) -> None:
+        """One pass over a comment finds which regexes of the tables can match it (pipeline/regex_literals.py)."""
+        tables = [self._patterns, self._negators, self._request_start, self._request_end, self._request_anywhere,
+                  self._sarcasm_start, self._sarcasm_anywhere, self._sarcasm_marks, self._interjection,
+                  self._praise_lead, self._theme_ignore]
+        self._scan = LiteralScan(lit for table in tables if table is not None for lit in table.literals)
+        self._last_scan: tuple[str, frozenset[str] | None] = ("", None)
+
+    def _found(self, text: str) -> frozenset[str] | None:
+        """The scan's literals in ``text`` (the last text's kept: sentiment and themes read the same one)."""
+        last = self._last_scan  # read once: a tuple is replaced whole, never changed
+        if last[0] != text:
+            last = self._last_scan = (text, self._scan.found(text))
+        return last[1]
+
     # --- sentiment ---
-    def _domain_text(self, text: str) -> str:
-        """Emoji, patterns, phrases and negators replaced by the words VADER reads for them."""
+    def _domain_text(self, text: str, found: frozenset[str] | None) -> str:
+        """Emoji, patterns, phrases and negators replaced by the words VADER reads for them. ``found``:
+        the scan's literals in ``text`` (or in a text holding it)."""
         if not text.isascii():  # (its apostrophes are plain already: see score)
+            original = text
             for emoji, token in self._emoji.items():
                 if emoji in text:
                     text = text.replace(emoji, token)
+            if text is not original:
+                found = self._scan.found(text)
         if self._patterns is not None:
-            text = self._patterns.sub(lambda m: self._pattern_tokens[int(m.lastgroup[1:])], text)
+            text, replaced = self._patterns.subn(lambda m: self._pattern_tokens[int(m.lastgroup[1:])], text, found)
+            if replaced:  # the words put in may hold what the negators look for
+                found = self._scan.found(text)
         if self._negators is not None:  # before phrases: "too short to get into …" is more than "too short"
-            text = self._negators.sub(self._negator_words, text)
+            text = self._negators.subn(self._negator_words, text, found)[0]
         if self._phrases is not None:
             text = self._phrases.sub(lambda m: self._phrase_tokens.get(_normal_phrase(m.group(0)), m.group(0)), text)
         return text
@@ -501,51 +609,51 @@ class FeedbackAnalyser:
                 scope, recent, cue_at = None, 99, None
         return " ".join(out)
 
-    def _vader_score(self, text: str) -> float:
-        return self._score_domain_text(self._domain_text(text))
-
     def _score_domain_text(self, text: str) -> float:
         """VADER's compound score of text already through _domain_text."""
         if self._negation_hint.search(text):
             text = self._scope_negations(text)
-        return float(self._vader.polarity_scores(text)["compound"])
+        return float(self._vader.compound(text))
 
-    def _is_request(self, clause: str) -> bool:
-        return bool((self._request_start is not None and self._request_start.match(clause))
-                    or (self._request_end is not None and self._request_end.search(clause))
-                    or (self._request_anywhere is not None and self._request_anywhere.search(clause)))
-
-    def _judged_clauses(self, text: str) -> list[str]:
+    def _judged_clauses(self, text: str, found: frozenset[str] | None) -> list[str]:
         """The clauses that say how it went. A request is left out, and so is the rest of its sentence:
         its reasons ("Maybe use a board for the timeline, easier to see at a glance"). A clause before
         the request stays ("Useful, would like the graphs next time" keeps "Useful")."""
+        start, end, anywhere = self._request_start, self._request_end, self._request_anywhere
+        if not any(table.active(found) is None or table.active(found) for table in (start, end, anywhere)
+                   if table is not None):
+            # No request can match: every clause is kept. (A sentence ends where a clause does, so its
+            # clauses are the text's.)
+            return [clause for clause in _CLAUSE_SPLIT.split(text) if clause.strip()]
         kept: list[str] = []
         for sentence in _SENTENCE_SPLIT.split(text):
             for clause in _CLAUSE_SPLIT.split(sentence):
                 if not clause.strip():
                     continue
-                if self._is_request(clause):
+                if ((start is not None and start.match(clause, found)) or (end is not None and end.search(clause, found))
+                        or (anywhere is not None and anywhere.search(clause, found))):
                     break
                 kept.append(clause)
         return kept
 
-    def _complaint_after(self, praise: re.Pattern[str] | None, text: str, named: bool) -> float | None:
+    def _complaint_after(self, praise: FilteredAlternation | None, text: str, named: bool,
+                         found: frozenset[str] | None) -> float | None:
         """Praise opening the comment ("Brilliant, the same three people talked", "so glad we ran 30 min
         over"): the score of what follows when that reads as a complaint, and with ``named`` holds one
         of [phrases] or [patterns]; else None. The complaint decides: the praise was ironic."""
-        match = praise.match(text) if praise is not None else None
+        match = praise.match(text, found) if praise is not None else None
         if match is None or not text[match.end():].strip():
             return None
-        rest = self._domain_text(text[match.end():])
+        rest = self._domain_text(text[match.end():], found)
         if named and not any(word.strip(_WORD_EDGE) in self._complaints for word in rest.split()):
             return None
         score = self._score_domain_text(rest)
         return score if score <= NEGATIVE_TO else None
 
-    def _sarcastic(self, text: str) -> bool:
-        if ((self._sarcasm_start is not None and self._sarcasm_start.match(text))
-                or (self._sarcasm_anywhere is not None and self._sarcasm_anywhere.search(text))
-                or (self._sarcasm_marks is not None and self._sarcasm_marks.search(text))):
+    def _sarcastic(self, text: str, found: frozenset[str] | None) -> bool:
+        start, anywhere, marks = self._sarcasm_start, self._sarcasm_anywhere, self._sarcasm_marks
+        if ((start is not None and start.match(text, found)) or (anywhere is not None and anywhere.search(text, found))
+                or (marks is not None and marks.search(text, found))):
             return True
         if self._scare_quotes and ('"' in text or "\u201c" in text):
             lexicon = self._vader.lexicon
@@ -557,20 +665,23 @@ class FeedbackAnalyser:
         # pattern reads it, so no caller can hand the patterns more.
         text = text[:MAX_FEEDBACK_CHARS]
         if not self.domain_lexicon:
-            return float(self._vader.polarity_scores(text)["compound"])
+            return float(self._vader.compound(text))
         text = _plain_apostrophes(text)
-        judged = " ".join(self._judged_clauses(text))
+        found = self._found(text)
+        judged = " ".join(self._judged_clauses(text, found))
         if not judged.strip():
             return 0.0
-        score = self._vader_score(judged)
+        if judged != text:  # clauses left out, or line breaks now spaces
+            found = self._scan.found(judged)
+        score = self._score_domain_text(self._domain_text(judged, found))
         # (A comment already this negative stays as it is: the sarcasm rule could not change it.)
-        if score > -_SARCASM_AT_LEAST and self._sarcastic(judged):
+        if score > -_SARCASM_AT_LEAST and self._sarcastic(judged, found):
             # "Great, another hour of timeline. Loved it.": the praise means the opposite.
             return -max(abs(score), _SARCASM_AT_LEAST)
         # "Great, we finished early" stays praise: nothing after the opener complains.
-        complaint = self._complaint_after(self._interjection, judged, named=False)
+        complaint = self._complaint_after(self._interjection, judged, False, found)
         if complaint is None and score > NEGATIVE_TO:
-            complaint = self._complaint_after(self._praise_lead, judged, named=True)
+            complaint = self._complaint_after(self._praise_lead, judged, True, found)
         return score if complaint is None else complaint
 
     def sentiment(self, text: str) -> tuple[str, float]:
@@ -581,7 +692,7 @@ class FeedbackAnalyser:
     def theme_ids(self, text: str) -> tuple[str, ...]:
         text = _plain_apostrophes(text[:MAX_FEEDBACK_CHARS])
         if self._theme_ignore is not None:
-            text = self._theme_ignore.sub(" ", text)
+            text = self._theme_ignore.subn(" ", text, self._found(text))[0]
         return self._theme_matcher.themes_in(text)
 
     def analyse(self, text: str) -> Analysis:
