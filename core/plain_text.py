@@ -47,6 +47,12 @@ def chart_text(text: str) -> str:
     return _without_controls(text)
 
 
+def one_line(text: object) -> str:
+    """Text from a file as one line for a report or a slide: every run of whitespace (tabs, line
+    breaks) and control characters becomes one space."""
+    return " ".join(_without_controls(str(text)).split())
+
+
 def clean_spec(value: Any) -> Any:
     """A copy of a Vega-Lite spec (dicts, lists, strings) with every string passed through
     ``chart_text``: titles, labels, data values and keys alike, so colour domains and the

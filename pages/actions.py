@@ -18,7 +18,10 @@ if not ui.require_data(view):
 ui.data_caption(view)
 
 if view.action_count() == 0:
-    st.info("No follow-up actions loaded yet. Load your tracker's export, for example a Jira CSV export:")
+    st.info("No follow-up actions loaded yet. Load your tracker's export (a Jira or Linear CSV, GitHub issues or "
+            "incident.io JSON, or a plain sheet) on the Load data page:")
+    ui.load_data_link("Load follow-up actions", kind="actions")
+    st.caption("Or from a terminal, for example a Jira CSV export:")
     st.code(f"python -m pipeline ingest --db {shlex.quote(str(view.db_path))} --actions jira-export.csv",
             language="bash", wrap_lines=True)
     st.caption("Also accepted: a Linear CSV export; `gh issue list --json number,title,state,stateReason,labels,"

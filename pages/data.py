@@ -28,8 +28,8 @@ cols[1].metric("Latest meeting", f"{fresh.latest_meeting:%Y-%m-%d}" if fresh.lat
 cols[2].metric("Responses stored", f"{counts['responses']:,}")
 cols[3].metric("Rejected rows", f"{counts['rejects']:,}")
 for scale_max, answers in view.rescaled_answers():
-    st.info(f"{answers:,} answers were given on a 1-{scale_max} scale (declared with scale_max in [[sources]]) "
-            "and rescaled linearly onto 1-5 for every figure; the answers as given are kept.")
+    st.info(f"{answers:,} answers were given on a 1–{scale_max} scale (the *Answer scale* chosen when the export "
+            "was mapped on Load data) and rescaled linearly onto 1–5 for every figure; the answers as given are kept.")
 
 st.subheader("Ingestion runs")
 runs = view.ingest_runs()

@@ -17,7 +17,9 @@ polls = view.poll_count()
 if not polls:
     db = shlex.quote(str(view.db_path))
     st.info("No talking-point polls in this period. Load the review channel's Slack export (Polly or Simple Poll "
-            "polls), a talking-points sheet, or a poll app's export:")
+            "polls), a talking-points sheet, or a poll app's export on the Load data page:")
+    ui.load_data_link("Load talking-point polls", kind="polls")
+    st.caption("Or from a terminal:")
     st.code(f"python -m pipeline ingest --db {db} --polls slack_export.zip\n"
             f"python -m pipeline ingest --db {db} --polls talking_points.csv\n"
             f"python -m pipeline ingest --db {db} --polls-sheet SHEET_KEY_OR_URL --worksheet NAME",

@@ -335,7 +335,11 @@ def _digest(args: argparse.Namespace, settings: Settings, db_path: Path) -> int:
         raise IngestError(f"no review series {args.series!r} in {db_path}; it holds: " + ", ".join(map(repr, options)))
     # The secret is looked up before anything is built, so a missing one costs nothing; a dry run needs none.
     target = None if args.dry_run else target_from_env(settings.digest)
+    if day is not None and digests.monday(day) > digests.monday(today_for(base)):
+        raise IngestError(f"--week {day:%Y-%m-%d} is in the future: give a day of a review week that has happened")
+    sent_or_shown = 0
     for series in [args.series] if args.series is not None else options:
+        name = terminal_safe(series)  # a series name comes from data: one line, whatever it holds
         week = digests.monday(day) if day else digests.latest_review_week(db_path, settings, series)
         view = digests.week_view(db_path, settings, series, week) if week else None
         digest = digests.build_digest(view, week, today_for(view)) if view else None
@@ -343,8 +347,10 @@ def _digest(args: argparse.Namespace, settings: Settings, db_path: Path) -> int:
             where = f"the week of {week:%Y-%m-%d}" if week else "any week"
             if args.series is not None:
                 raise IngestError(f"{series}: no review and no survey responses in {where}; give another --week")
-            print(f"{series}: no review and no survey responses in {where}; skipped")
+            # stderr: --dry-run's stdout stays one JSON object per line (for jq)
+            print(f"{name}: no review and no survey responses in {where}; skipped", file=sys.stderr)
             continue
+        sent_or_shown += 1
         risk = digests.early_warning(view, week)
         message = digests.digest_message(digest, risk.sentence if risk else None, bool(risk and risk.at_risk))
         if args.dry_run:
@@ -352,7 +358,7 @@ def _digest(args: argparse.Namespace, settings: Settings, db_path: Path) -> int:
             continue
         previous = last_post(db_path, series, week)
         if previous is not None and not args.force:
-            print(f"{series}, week of {week:%Y-%m-%d}: already posted {previous.described}; not posted again "
+            print(f"{name}, week of {week:%Y-%m-%d}: already posted {previous.described}; not posted again "
                   "(--force posts it again)")
             continue
         chart = digests.digest_chart_png(view) if target.via == "bot" and settings.digest.upload_chart else None
@@ -362,8 +368,10 @@ def _digest(args: argparse.Namespace, settings: Settings, db_path: Path) -> int:
             record_post(db_path, series, week, target.via, target.channel)  # the message itself is out
             raise
         record_post(db_path, series, week, posted.via, posted.channel)
-        print(f"Posted the digest of {series}, week of {week:%Y-%m-%d}, to Slack ({target.described})"
+        print(f"Posted the digest of {name}, week of {week:%Y-%m-%d}, to Slack ({target.described})"
               + (" with its chart" if posted.chart_uploaded else ""))
+    if not sent_or_shown:
+        raise IngestError("no series had a review or survey responses in that week: nothing to post; give another --week")
     if args.dry_run:
         print("dry run: nothing was sent", file=sys.stderr)
     return 0

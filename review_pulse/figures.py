@@ -20,6 +20,7 @@ import math
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from core.words import count_text  # noqa: F401  (the figures' name for it; one definition)
@@ -127,6 +128,13 @@ def verdict(value: float | None, target: float) -> Verdict | None:
 def percent_text(share: float | None, none: str = DASH) -> str:
     """A share (0..1) as shown: "83%"."""
     return none if is_missing(share) else f"{float(share):.0%}"
+
+
+def shown_whole(value: float | None) -> float:
+    """A percentage (or any figure shown as a whole number) rounded exactly as its text is
+    ("62.5" -> 62, half to even like f"{v:.0f}" and percent_text), for a table column whose
+    browser-side format would otherwise round it again its own way (half up: "63%")."""
+    return np.nan if is_missing(value) else float(f"{float(value):.0f}")
 
 
 def shown_of(shown: int, total: int, noun: str, where: str) -> str:

@@ -30,6 +30,7 @@ from review_pulse.view import DataView
 from review_pulse.export import chart_spec, chart_to_png, export_filename, frame_to_csv_bytes
 from review_pulse.feedback_summary import SENTIMENT_ORDER, FeedbackData, theme_names
 from core import anonymity
+from core.plain_text import one_line
 from core.quarters import previous_quarter
 from review_pulse.figures import Summary
 from review_pulse.talking_points_queries import TREND_MIN_REVIEWS
@@ -517,7 +518,7 @@ def build_pdf(c: ReportContent) -> bytes:
     if not themes:
         para("No feedback comments from visible weeks in this period.")
     for name, counts, quotes in themes:
-        quote_texts = [f"“{text}” ({sentiment})" for sentiment, text in quotes]
+        quote_texts = [f"“{one_line(text)}” ({sentiment})" for sentiment, text in quotes]
         room(text_height(f"{name} — {counts}", 10, True) + sum(text_height(q, 9, w=width - 4, line=4.5) + 0.8 for q in quote_texts[:2]) + 4)
         para(f"{name} — {counts}", size=10, bold=True, gap=0.5)
         if not quotes:
@@ -732,7 +733,7 @@ def build_pptx(c: ReportContent) -> bytes:
         group = [(f"{name}" + (f" — {counts}" if counts else ""), SLIDE_TEXT_PT, True)]
         if counts and not quotes:
             group.append((no_quotes_line(c), SLIDE_MIN_PT + 2, False))
-        group += [(f"“{text}” ({sentiment})", SLIDE_MIN_PT + 2, False) for sentiment, text in quotes[:1]]
+        group += [(f"“{one_line(text)}” ({sentiment})", SLIDE_MIN_PT + 2, False) for sentiment, text in quotes[:1]]
         groups.append(group)
     text_slides("What people said", groups)
 

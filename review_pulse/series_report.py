@@ -89,8 +89,10 @@ def table_rows(result: SeriesComparison, min_group_size: int) -> pd.DataFrame:
                             zip(hidden, rows["weeks_at_target"], rows["weeks_scored"])],
         "lagging_statement": [None if h or not isinstance(t, str) else f"{t} ({figures.score_text(m)})"
                               for h, t, m in zip(hidden, rows["lagging_statement"], rows["lagging_score"])],
-        "attendance_growth_pct": rows["attendance_growth_pct"],
-        "response_rate": (rows["response_rate"] * 100).where(~hidden),  # shown as "45%", as percent_text does
+        # Whole percents rounded here, as the Overview's text rounds them: the column's own format
+        # rounds half up in the browser and would show 63% where the Overview says 62%.
+        "attendance_growth_pct": rows["attendance_growth_pct"].map(figures.shown_whole),
+        "response_rate": (rows["response_rate"] * 100).map(figures.shown_whole).where(~hidden),
         "open_actions": rows["open_actions"],
         "overdue_actions": rows["overdue_actions"],
         "top_theme": rows["top_theme"],

@@ -191,6 +191,8 @@ def test_empty_state_says_how_to_load(tmp_path: Path, monkeypatch: pytest.Monkey
     at = open_page(db, monkeypatch, "2026-Q1")
     assert "No follow-up actions loaded yet" in at.info[0].value
     assert "--actions" in at.code[0].value
+    # The way to Load data with its kind picked (#24 item 11: empty pages link to Load data, not only the CLI).
+    assert [link.proto.label for link in at.get("page_link")] == ["Load follow-up actions"]
     assert not at.metric
 
 

@@ -691,3 +691,50 @@ def test_the_early_warning_rides_along_for_the_latest_week_only(db: Path, tmp_pa
     code, out, err = run("digest", "--db", str(db), "--dry-run", "--week", "2026-06-01")
     assert code == 0, err
     assert risk.sentence not in out and ":warning:" not in out
+
+
+def test_a_future_week_is_refused_in_one_line(db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              run: Runs) -> None:
+    use_settings(monkeypatch, tmp_path)
+    future = date.today() + timedelta(days=21)
+    code, out, err = run("digest", "--db", str(db), "--dry-run", "--week", future.isoformat())
+    assert code == 2 and out == "" and err.count("\n") == 1 and "is in the future" in err
+
+
+def test_a_week_without_data_for_every_series_fails_and_dry_run_stdout_stays_json(
+        db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run: Runs) -> None:
+    """Skipped series are said on stderr, so --dry-run's stdout is JSON lines only; when every series
+    was skipped, nothing was posted and a scheduled job must not pass silently (exit 2)."""
+    use_settings(monkeypatch, tmp_path)
+    code, out, err = run("digest", "--db", str(db), "--dry-run", "--week", "2020-01-06")
+    assert code == 2 and out == "" and "nothing to post" in err
+    code, out, err = run("digest", "--db", str(db), "--dry-run")
+    assert code == 0 and all(json.loads(line) for line in out.splitlines())
+
+
+# (variable, value, refused?) — a secret travels over https, plain http only to this machine
+SECRET_TRANSPORTS = [
+    ("SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T0/B0/webhooksecretpart42", False),
+    ("SLACK_WEBHOOK_URL", "http://127.0.0.1:8080/services/T0/B0/webhooksecretpart42", False),
+    ("SLACK_WEBHOOK_URL", "http://hooks.slack.com/services/T0/B0/webhooksecretpart42", True),
+    ("SLACK_WEBHOOK_URL", "hooks.slack.com/services/T0/B0/webhooksecretpart42", True),
+    ("SLACK_API_URL", "http://slack-proxy.internal/api/", True),
+    ("SLACK_API_URL", "https://slack-proxy.internal/api/", False),
+]
+
+
+@pytest.mark.parametrize(("variable", "value", "refused"), SECRET_TRANSPORTS)
+def test_secrets_travel_over_https_only(variable: str, value: str, refused: bool) -> None:
+    from pipeline.sources.slack import SlackError, target_from_env
+
+    environ = {variable: value}
+    if variable == "SLACK_API_URL":
+        environ["SLACK_BOT_TOKEN"] = TOKEN
+    settings = DigestSettings(channel="#incident-review")
+    if not refused:
+        assert target_from_env(settings, environ).via == ("bot" if "SLACK_BOT_TOKEN" in environ else "webhook")
+        return
+    with pytest.raises(SlackError) as refusal:
+        target_from_env(settings, environ)
+    message = str(refusal.value)
+    assert f"check the variable {variable}" in message and "webhooksecretpart42" not in message and TOKEN not in message

@@ -290,3 +290,15 @@ def test_every_surface_shows_the_same_numbers(data: Dataset, tmp_path_factory: p
     assume(not near_a_rounding_edge(expected.mean))
     assume(not any(near_a_rounding_edge(m) for m, _, _ in expected.statements.values()))
     assert_every_surface_agrees(data, tmp_path_factory.mktemp("figures"))
+
+
+@pytest.mark.parametrize("denominator", [8, 16, 40, 200])
+def test_a_table_column_shows_the_percent_the_text_shows(denominator: int) -> None:
+    """The Series table formats numbers in the browser (half up); shown_whole rounds them first as
+    percent_text does (62.5% reads 62% on the Overview and in the table alike)."""
+    from review_pulse.figures import percent_text, shown_whole
+
+    for k in range(denominator + 1):
+        share = k / denominator
+        assert f"{shown_whole(share * 100):.0f}%" == percent_text(share)
+    assert shown_whole(62.5) == 62.0 and shown_whole(-12.5) == -12.0 and math.isnan(shown_whole(None))

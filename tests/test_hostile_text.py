@@ -181,3 +181,15 @@ def test_a_single_series_with_a_control_character_exports(tmp_path: Path, name: 
     assert len(pngs) >= 6 and len(pngs) == len([n for n in pack.namelist() if n.endswith(".svg")])
     heading = pack.read("summary_2026-Q1.md").decode().splitlines()[0]
     assert heading == f"# Review Pulse — 2026-Q1 · {in_heading}"
+
+
+@pytest.mark.parametrize(("text", "line"), [
+    ("super useful\t\tWho owns", "super useful Who owns"),
+    ("two\r\nlines\u2028more", "two lines more"),
+    ("bell\x07 and\x1b[31m esc", "bell and [31m esc"),
+    ("  plain  ", "plain"),
+])
+def test_a_quote_in_the_report_and_slides_is_one_line(text: str, line: str) -> None:
+    from core.plain_text import one_line
+
+    assert one_line(text) == line

@@ -20,6 +20,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from core.errors import UserFacingError
 from core.settings import DigestSettings
@@ -75,11 +76,23 @@ class SlackTarget:
         return f"bot, {self.channel}" if self.via == "bot" else f"incoming webhook in ${self.secret.variable}"
 
 
+def carries_secrets_safely(url: str) -> bool:
+    """A secret (the webhook's own URL, the bot's token) travels over https only; plain http is allowed
+    to this machine alone (a local proxy; the tests' fake Slack)."""
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        return bool(parts.hostname)
+    return parts.scheme == "http" and parts.hostname in ("localhost", "127.0.0.1", "::1")
+
+
 def target_from_env(settings: DigestSettings, environ: Mapping[str, str] | None = None) -> SlackTarget:
     """The bot when ``SLACK_BOT_TOKEN`` is set (it needs [digest] channel), else the webhook in the
     variable [digest] webhook_url_env names (SLACK_WEBHOOK_URL by default)."""
     env = os.environ if environ is None else environ
     api_url = env.get(API_URL_ENV, "").strip() or DEFAULT_API_URL
+    if not carries_secrets_safely(api_url):
+        raise SlackError(f"{API_URL_ENV} must be an https:// address (http:// only to localhost): the token "
+                         f"would travel in clear text; check the variable {API_URL_ENV}")
     token = env.get(BOT_TOKEN_ENV, "").strip()
     if token:
         if not settings.channel:
@@ -89,9 +102,10 @@ def target_from_env(settings: DigestSettings, environ: Mapping[str, str] | None 
     variable = settings.webhook_url_env
     url = env.get(variable, "").strip()
     if url:
-        if not url.startswith("https://") and not url.startswith("http://"):
-            raise SlackError(f"the variable {variable} does not hold a webhook URL (https://hooks.slack.com/…): "
-                             "check the variable " + variable)
+        if not carries_secrets_safely(url):
+            # Never echo the value: it is the secret.
+            raise SlackError(f"the variable {variable} does not hold an https:// webhook URL "
+                             "(https://hooks.slack.com/…): check the variable " + variable)
         return SlackTarget("webhook", Secret(url, variable))
     raise SlackError(f"no Slack destination: set {variable} to an incoming webhook's URL, or {BOT_TOKEN_ENV} "
                      "and [digest] channel (or use --dry-run to see the message without sending it)")
