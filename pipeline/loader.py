@@ -66,7 +66,7 @@ class RunSummary:
             f"already present:     {self.responses_present}",
             f"answers added:       {self.answers_added}",
             f"meetings loaded:     {self.meetings_loaded}",
-            *([f"busy weeks loaded:   {self.busy_weeks_loaded} (the calendar of each series named replaced)"]
+            *([f"busy weeks loaded:   {self.busy_weeks_loaded} (replacing the calendar stored for their series)"]
               if self.busy_weeks_loaded else []),
             f"rejected rows:       {self.rejects_seen} ({self.rejects_added} new; see the Data page)",
         ]
