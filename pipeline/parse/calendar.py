@@ -9,7 +9,7 @@ in one week of one series are refused (every row of that week is rejected, namin
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from functools import partial
 
 from core.settings import BUSY_WEEK_KIND_MAX_CHARS, Settings, busy_week_kind, week_monday
@@ -23,6 +23,8 @@ from pipeline.sources.files import RawTable
 
 CALENDAR_DATE_HEADERS = ("date", "week", "week of", "week start", "week starting", "week commencing", "day")
 CALENDAR_KIND_HEADERS = ("kind", "type", "event", "event type", "kind of week", "busy because")
+# A calendar is written ahead: planned weeks up to 3 years from now are fine; a later one is a typo.
+YEARS_AHEAD = 3
 
 
 def parse_calendar(table: RawTable, settings: Settings, series: str | None = None,
@@ -45,7 +47,9 @@ def _parse_calendar(table: RawTable, settings: Settings, series: str | None, now
     taken.add(kind_col)
     series_col = find_header(table.header, SERIES_HEADERS, taken)
     keep = sorted(i for i in (date_col, kind_col, series_col) if i is not None)
-    dates = TimeParser(settings.tz, dayfirst_for(settings, [r[date_col] for r in table.rows if date_col < len(r)]), now)
+    # The survey's time rules (shapes, D/M vs M/D), with "the future" moved YEARS_AHEAD on.
+    ahead = (now or datetime.now(timezone.utc)) + timedelta(days=366 * YEARS_AHEAD)
+    dates = TimeParser(settings.tz, dayfirst_for(settings, [r[date_col] for r in table.rows if date_col < len(r)]), ahead)
     reject_keys = KeyMaker("c")
     result = ParsedCalendar(table.source)
 
@@ -60,7 +64,8 @@ def _parse_calendar(table: RawTable, settings: Settings, series: str | None, now
         try:
             day = parse_date(cell(row, date_col), dates)
         except TimeError as exc:
-            result.rejects.append(make_reject(reject_keys, table.source, line, f"bad date: {exc}", raw(), series_name))
+            problem = f"more than {YEARS_AHEAD} years ahead" if str(exc) == "a time in the future" else str(exc)
+            result.rejects.append(make_reject(reject_keys, table.source, line, f"bad date: {problem}", raw(), series_name))
             continue
         text = cell_string(cell(row, kind_col))
         kind = busy_week_kind(text)
