@@ -24,6 +24,7 @@ from pipeline.parse.calendar import parse_calendar
 from pipeline.sources.files import read_table
 from review_pulse.attendance_risk import known_busy_weeks
 from review_pulse.view import DataView
+from tests.sheets_api_server import SheetsApiServer, sheets_api  # noqa: F401  (fixture)
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 IR = Settings().default_series  # rows without a series
@@ -169,6 +170,22 @@ def test_demo_remove_takes_its_calendar_too(demo_db: Path, tmp_path: Path) -> No
     assert len(calendar_rows(db)) == 2
     removed = remove_demo(db)
     assert removed["busy_weeks"] == 2 and calendar_rows(db) == []
+
+
+def test_a_calendar_sheet_syncs_like_a_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, db_path: Path,
+                                            sheets_api: SheetsApiServer, capsys) -> None:
+    """A [[sheets]] entry of kind "calendar": `pipeline sync` reads it with the file's rules (a Sheets serial date)."""
+    key = "1RevPulseCalendarSheet00000000000000000000Ef"
+    monkeypatch.setenv("SHEETS_EMULATOR_HOST", sheets_api.host)
+    sheets_api.add_sheet(key, {"Calendar": [["Week", "Type"], ["46246", "Launch"], ["2026-12-23", "holiday"]]})
+    settings_file = tmp_path / "s.toml"
+    settings_file.write_text(f'[[sheets]]\nkind = "calendar"\nkey = "{key}"\n')
+    monkeypatch.setenv("REVIEW_PULSE_SETTINGS", str(settings_file))
+    assert pipeline_main(["sync", "--db", str(db_path), "--timeout", "5"]) == 0
+    assert "busy weeks loaded:   2 " in capsys.readouterr().out
+    # Serial 46246 is 12 Aug 2026 (days since 30 Dec 1899): the week of Monday 10 Aug.
+    assert date.fromordinal(date(1899, 12, 30).toordinal() + 46246) == date(2026, 8, 12)
+    assert calendar_rows(db_path) == [(IR, date(2026, 8, 10), "launch"), (IR, date(2026, 12, 21), "holiday")]
 
 
 # --- the read side: settings over the loaded calendar -----------------------------------------
