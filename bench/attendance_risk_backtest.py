@@ -9,7 +9,7 @@ Precision = flagged weeks that dipped / flagged weeks; recall = dipped weeks fla
 
 Two calendars:
 * the demo (pipeline/demo.py), built into a temporary DB and read through DataView, with the demo's
-  calendar (pipeline.demo.DEMO_BUSY_WEEKS: its release-crunch week and the next review as launches);
+  calendar (its calendar.csv, loaded as data: pipeline.demo.DEMO_BUSY_WEEKS, its release-crunch week and the next review as launches);
 * a generated multi-year calendar (``generate_calendar``, seeded): weekly reviews with a slow trend and
   noise; holidays, launches and planning weeks that lower attendance by a random amount (some not at
   all); incident spikes of 1-3 weeks that raise the follow-up load and lower attendance mostly in
@@ -138,22 +138,21 @@ def generate_calendar(seed: int = 25, years: int = 4, start: date = date(2022, 1
 
 
 def demo_history() -> tuple[pd.DataFrame, dict[date, str], float]:
-    """The demo's weeks as the Overview reads them, and its calendar read by the settings reader
-    from the lines `pipeline demo` prints (pipeline.demo.DEMO_BUSY_WEEKS)."""
+    """The demo's weeks as the Overview reads them, and its calendar as the Overview reads it: the demo's
+    calendar.csv loaded into the DB (pipeline.demo.DEMO_BUSY_WEEKS), under default settings."""
     from core.quarters import ALL_TIME_PERIOD
-    from core.settings import load_settings
-    from pipeline.demo import build_demo, demo_calendar_toml
-    from review_pulse.attendance_risk import review_history
+    from core.settings import Settings
+    from pipeline.demo import build_demo
+    from review_pulse.attendance_risk import known_busy_weeks, review_history
     from review_pulse.view import DataView
 
+    settings = Settings()
     with tempfile.TemporaryDirectory() as folder:
-        settings_file = Path(folder) / "review_pulse.toml"
-        settings_file.write_text(demo_calendar_toml(), encoding="utf-8")
-        settings = load_settings(settings_file)
         db = Path(folder) / "reviews.duckdb"
         build_demo(db, settings, source_dir=Path(folder) / "sources")
-        history = review_history(DataView(db, ALL_TIME_PERIOD, None, settings))
-    return history, settings.calendar.kinds_by_week, settings.busy_week_ratio
+        view = DataView(db, ALL_TIME_PERIOD, None, settings)
+        history, calendar = review_history(view), known_busy_weeks(view)
+    return history, calendar, settings.busy_week_ratio
 
 
 def _fmt(value: float | None) -> str:

@@ -331,6 +331,21 @@ CREATE TABLE IF NOT EXISTS digest_posts (
     channel    VARCHAR                      -- [digest] channel for the bot; NULL for a webhook (its channel is in the URL)
 );
 """
+
+# Known busy weeks loaded as data (`ingest --calendar`): one kind per week of a series. A load replaces
+# the whole calendar of each series it names (the file is the source of truth). Additive, like
+# digest_posts. The early warning reads these beside `[calendar] busy_weeks` (settings win on a clash).
+CALENDAR_TABLES = """
+CREATE TABLE IF NOT EXISTS busy_weeks (
+    series      VARCHAR NOT NULL,
+    week_start  DATE NOT NULL,             -- the Monday of the week
+    kind        VARCHAR NOT NULL,          -- case-folded, 1-40 characters (core.settings.busy_week_kind)
+    source_file VARCHAR NOT NULL,
+    source_line BIGINT NOT NULL,
+    run_id      BIGINT NOT NULL,
+    PRIMARY KEY (series, week_start)
+);
+"""
 # --- end of issue 25 tables --------------------------------------------------------------------
 
 
@@ -448,6 +463,7 @@ def ensure_schema(connection: duckdb.DuckDBPyConnection) -> None:
     connection.execute(POLL_TABLES)  # talking points (issue 12)
     connection.execute(POLL_VIEWS)
     connection.execute(DIGEST_TABLES)  # the weekly Slack digest (issue 25)
+    connection.execute(CALENDAR_TABLES)  # known busy weeks loaded as data (issue 25)
 
 
 # --- issue #10: answers on declared scales ---

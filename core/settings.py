@@ -196,6 +196,20 @@ class CalendarSettings:
         return dict(self.busy_weeks)
 
 
+def week_monday(day: date) -> date:
+    """The week a busy-week date names: its Monday."""
+    return day - timedelta(days=day.weekday())
+
+
+def busy_week_kind(kind: object) -> str | None:
+    """A busy week's kind as stored and compared (spaces folded, case-folded), or None when it is not
+    text of 1 to BUSY_WEEK_KIND_MAX_CHARS characters. The settings and the calendar input share it."""
+    if not isinstance(kind, str):
+        return None
+    label = " ".join(kind.split()).casefold()
+    return label if 0 < len(label) <= BUSY_WEEK_KIND_MAX_CHARS else None
+
+
 def _busy_weeks(value: object, where: str) -> tuple[tuple[date, str], ...]:
     if not isinstance(value, dict):
         raise SettingsError(f'{where} must be a table of "YYYY-MM-DD" = "kind", '
@@ -208,11 +222,11 @@ def _busy_weeks(value: object, where: str) -> tuple[tuple[date, str], ...]:
             day = None
         if day is None:
             raise SettingsError(f"{where}: {_shown(day_text)} is not a date written YYYY-MM-DD")
-        if not isinstance(kind, str) or not kind.strip() or len(kind.strip()) > BUSY_WEEK_KIND_MAX_CHARS:
+        label = busy_week_kind(kind)
+        if label is None:
             raise SettingsError(f"{where}.{day_text} must be a kind in quotes of 1 to {BUSY_WEEK_KIND_MAX_CHARS} "
                                 f"characters, e.g. \"launch\", \"holiday\", \"planning\", not {_shown(kind)}")
-        monday = day - timedelta(days=day.weekday())
-        label = " ".join(kind.split()).casefold()
+        monday = week_monday(day)
         if monday in weeks and weeks[monday][1] != label:
             other = weeks[monday][0]
             raise SettingsError(f"{where}: {other} and {day_text} are in the same week with different kinds "
@@ -540,7 +554,7 @@ def _feedback_themes(value: object, where: str) -> tuple[FeedbackTheme, ...]:
         raise SettingsError(str(exc)) from None
 
 
-SHEET_KINDS = ("surveys", "attendance", "polls", "actions")
+SHEET_KINDS = ("surveys", "attendance", "polls", "actions", "calendar")
 
 
 def _sheets(value: object, where: str) -> tuple[ConfiguredSheet, ...]:

@@ -82,6 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
                              "a talking-points sheet or a long poll export (.csv/.xlsx)")
     ingest.add_argument("--polls-sheet", action=_SheetAction, metavar="KEY_OR_URL",
                         help="read a talking-points sheet (Date, Talking point, Votes…) from a Google Sheet")
+    # Known busy weeks for the attendance early warning (issue 25).
+    ingest.add_argument("--calendar", nargs="+", type=Path, default=[], metavar="FILE",
+                        help="known busy weeks as .csv/.xlsx: Date (or Week), Kind (or Type, Event: launch, holiday, "
+                             "planning…), optional Series; replaces the stored calendar of each series it names")
     ingest.add_argument("--worksheet", action=_WorksheetAction, metavar="NAME",
                         help="worksheet (tab) of the sheet option just before it (default: the first tab); "
                         "otherwise a tab of the .xlsx survey files, repeatable (default: every tab that fits)")
@@ -202,7 +206,8 @@ def request_from_args(args: argparse.Namespace, settings: Settings, db_path: Pat
     """The typed request for `ingest`'s parsed command line (parsed once, from the real argv)."""
     return IngestRequest(
         db_path, settings, surveys=tuple(args.surveys), attendance=tuple(args.attendance), polls=tuple(args.polls),
-        actions=tuple(getattr(args, "actions", None) or ()), sheets=tuple(args.sheets), columns=_run_options(args),
+        actions=tuple(getattr(args, "actions", None) or ()), calendar=tuple(getattr(args, "calendar", None) or ()),
+        sheets=tuple(args.sheets), columns=_run_options(args),
         series=args.series, strict=args.strict, force=getattr(args, "force", False), google_timeout=args.timeout,
         google_retries=args.retries, parse_csv_in_duckdb=fast_csv)
 
@@ -217,7 +222,7 @@ def _sources_of(args: argparse.Namespace, settings: Settings | None) -> list[str
     if args.command == "sync":
         return [f"sheet {sheet.key}" for sheet in (settings.sheets if settings else ())]
     named = [str(p) for p in getattr(args, "surveys", []) + getattr(args, "attendance", [])
-             + getattr(args, "polls", []) + getattr(args, "actions", [])]
+             + getattr(args, "polls", []) + getattr(args, "actions", []) + getattr(args, "calendar", [])]
     return named + [f"sheet {ref.key_or_url}" for ref in getattr(args, "sheets", [])]
 
 
@@ -262,11 +267,6 @@ def _main(argv: list[str] | None) -> int:
             summary = build_demo(db_path, settings, source_dir=args.source_dir, seed=args.seed)
             print(f"Demo data loaded into {db_path}")
             print("\n".join("  " + line for line in summary.lines()))
-            if not settings.calendar.busy_weeks:
-                from pipeline.demo import demo_calendar_toml
-
-                print("  For the Overview's attendance early warning on the demo, add its calendar to your settings:")
-                print("\n".join("    " + line for line in demo_calendar_toml().splitlines()))
             return 0
         if args.command == "export":
             from review_pulse.retro_pack import export_quarter  # the read layer, without Streamlit

@@ -3,7 +3,9 @@
 Two quarters (2026-Q2 and 2026-Q3) of weekly Wednesday reviews. Scores rise from
 about 3.8 to about 4.5, attendance grows about 50% over the first quarter, and
 two busy weeks have low attendance and fewer than 5 responses. Each review opens with a talking-points
-poll (a Slack export with Polly and Simple Poll messages; see pipeline.demo_polls).
+poll (a Slack export with Polly and Simple Poll messages; see pipeline.demo_polls). The team's calendar
+of known busy weeks (``calendar.csv``) is loaded too, so the Overview's attendance early warning has
+something to compare.
 """
 
 from __future__ import annotations
@@ -28,17 +30,11 @@ FIRST_REVIEW = date(2026, 4, 1)  # a Wednesday
 REVIEW_WEEKS = 26
 BUSY_WEEKS = {8: 7, 19: 6}  # week index -> attendees (an outage week, a release crunch)
 STATEMENT_OFFSETS = (0.0, -0.1, 0.25, -0.2)  # safety scores highest, learning lowest
-# The demo's calendar for the attendance early warning (issue 25), as `[calendar] busy_weeks` holds it:
-# the release crunch (week 19) was a launch, and so is the review after the demo's last. Settings are
-# the user's file, so the demo cannot set them; `pipeline demo` prints these lines, and
-# review_pulse.toml.example holds them.
+# The demo's calendar for the attendance early warning (issue 25): the release crunch (week 19) was a
+# launch, and so is the review after the demo's last. Written as ``calendar.csv`` and loaded like any
+# team's calendar (`ingest --calendar`).
 DEMO_BUSY_WEEKS = {(FIRST_REVIEW + timedelta(weeks=19)).isoformat(): "launch",
                    (FIRST_REVIEW + timedelta(weeks=REVIEW_WEEKS)).isoformat(): "launch"}
-
-
-def demo_calendar_toml() -> str:
-    pairs = ", ".join(f'"{day}" = "{kind}"' for day, kind in DEMO_BUSY_WEEKS.items())
-    return f"[calendar]\nbusy_weeks = {{ {pairs} }}\n"
 
 INCIDENTS = [
     "Checkout latency spike", "Login outage in the EU", "Search index corruption", "Payment webhook backlog",
@@ -164,6 +160,17 @@ def write_demo_sources(out_dir: Path, settings: Settings, seed: int = 7) -> tupl
     return survey_path, attendance_path
 
 
+def write_demo_calendar(out_dir: Path) -> Path:
+    """``calendar.csv``: the team's known busy weeks, one row each (Date, Kind, Note)."""
+    path = out_dir / "calendar.csv"
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["Date", "Kind", "Note"])
+        for day, kind in DEMO_BUSY_WEEKS.items():
+            writer.writerow([day, kind.capitalize(), "Release train"])
+    return path
+
+
 def build_demo(db_path: Path, settings: Settings, source_dir: Path | None = None, seed: int = 7) -> IngestResult:
     """Write the demo's exports, then load them as `ingest` would, in one run marked as the demo's."""
     source_dir = source_dir or db_path.parent / "demo-sources"
@@ -171,11 +178,12 @@ def build_demo(db_path: Path, settings: Settings, source_dir: Path | None = None
     attendance = parse_attendance(read_table(attendance_path), settings)  # the polls follow its meetings
     polls_path = _write_demo_polls(source_dir, attendance, seed)
     actions_path = write_demo_actions(source_dir, seed)  # follow-up actions (issue 13)
+    calendar_path = write_demo_calendar(source_dir)  # known busy weeks (issue 25)
     # The demo's poll themes and tracker links apply unless the settings name their own; neither
     # setting is read by the survey, attendance or feedback steps.
     demo_settings = _demo_action_settings(settings if settings.themes else replace(settings, themes=DEMO_THEMES))
     return ingest(IngestRequest(db_path, demo_settings, surveys=(survey_path,), attendance=(attendance_path,),
-                                polls=(polls_path,), actions=(actions_path,), demo=True))
+                                polls=(polls_path,), actions=(actions_path,), calendar=(calendar_path,), demo=True))
 
 
 def _write_demo_polls(source_dir: Path, attendance, seed: int) -> Path:  # noqa: ANN001

@@ -19,7 +19,7 @@ from core.schema import rebuild_response_weeks
 # Our marker: every DB this project wrote has it (core.schema.TABLES).
 OUR_MARKER_TABLE = "schema_info"
 # Tables whose rows carry the run that wrote them.
-RUN_TABLES = ("responses", "meetings", "rejects")
+RUN_TABLES = ("responses", "meetings", "rejects", "busy_weeks")
 
 DEMO_TABLES = """
 CREATE TABLE IF NOT EXISTS demo_runs (run_id BIGINT PRIMARY KEY);  -- runs of `python -m pipeline demo`

@@ -15,17 +15,18 @@ from pathlib import Path
 from pipeline.actions import ParsedActions, parse_actions_json, parse_actions_table
 from pipeline.csv_fast_path import plan as plan_fast_csv
 from pipeline.errors import IngestError, worded
-from pipeline.loader import CsvSurveyInput, RunSummary, load
+from pipeline.loader import CsvSurveyInput, RunSummary, load, unusable_message
 from pipeline.mapping import RunOptions, mapping_for
 from pipeline.parse.attendance import parse_attendance
+from pipeline.parse.calendar import parse_calendar
 from pipeline.parse.surveys import parse_surveys
 from pipeline.preview import read_survey_inputs
-from pipeline.records import ParsedAttendance, ParsedSurveys
+from pipeline.records import ParsedAttendance, ParsedCalendar, ParsedSurveys
 from pipeline.sources.files import SUPPORTED_SUFFIXES, RawTable, expand_inputs, read_table, table_from_rows
 from pipeline.sources.json_files import looks_like_json, read_json
 from core.settings import Settings
 
-SHEET_KINDS = ("surveys", "attendance", "polls", "actions")
+SHEET_KINDS = ("surveys", "attendance", "polls", "actions", "calendar")
 
 # (file name) -> (done, total) callback, or None for no progress; the CLI draws a bar on stderr.
 ProgressFactory = Callable[[str], "Callable[[int, int], None] | None"]
@@ -50,6 +51,7 @@ class IngestRequest:
     attendance: tuple[Path, ...] = ()
     polls: tuple[Path, ...] = ()
     actions: tuple[Path, ...] = ()
+    calendar: tuple[Path, ...] = ()  # known busy weeks (issue 25): Date/Week, Kind/Type/Event, optional Series
     sheets: tuple[SheetRef, ...] = ()
     columns: RunOptions = RunOptions()  # --time-column, --header-rows, --worksheet for workbook files
     series: str | None = None  # for rows without a series column; None: settings.default_series
@@ -62,11 +64,11 @@ class IngestRequest:
 
     @property
     def is_empty(self) -> bool:
-        return not (self.surveys or self.attendance or self.polls or self.actions or self.sheets)
+        return not (self.surveys or self.attendance or self.polls or self.actions or self.calendar or self.sheets)
 
     def source_names(self) -> list[str]:
         """What the run reads, for the failed-run log when it fails before reading anything."""
-        named = [str(p) for p in (*self.surveys, *self.attendance, *self.polls, *self.actions)]
+        named = [str(p) for p in (*self.surveys, *self.attendance, *self.polls, *self.actions, *self.calendar)]
         return named + [f"sheet {ref.key_or_url}" for ref in self.sheets]
 
 
@@ -106,8 +108,8 @@ def ingest(request: IngestRequest, progress: ProgressFactory | None = None) -> I
 
 def _read_and_load(request: IngestRequest, progress: ProgressFactory) -> RunSummary:
     if request.is_empty:
-        raise IngestError("nothing to ingest: give --surveys, --attendance, --polls, --actions or a --surveys-sheet, "
-                          "--attendance-sheet, --polls-sheet or --actions-sheet")
+        raise IngestError("nothing to ingest: give --surveys, --attendance, --polls, --actions, --calendar or a "
+                          "--surveys-sheet, --attendance-sheet, --polls-sheet or --actions-sheet")
     settings, series = request.settings, request.series
     surveys: list[ParsedSurveys] = []
     attendance: list[ParsedAttendance] = []
@@ -128,6 +130,10 @@ def _read_and_load(request: IngestRequest, progress: ProgressFactory) -> RunSumm
     actions = [parse_action_file(path, settings, series) for path in expand_inputs(
         list(request.actions), (*SUPPORTED_SUFFIXES, ".json"), ".csv, .xlsx or .json")]
     sources.extend(a.source for a in actions)
+    calendars: list[ParsedCalendar] = []
+    for path in expand_inputs(list(request.calendar)):
+        calendars.append(usable_calendar(parse_calendar(read_table(path, limits=settings.limits), settings, series)))
+        sources.append(str(path))
     polls: list = []  # talking points (issue 12); their modules load only when polls are given
     if request.polls or any(ref.kind == "polls" for ref in request.sheets):
         from pipeline.poll_inputs import checked_table, poll_sources, read_poll_file
@@ -140,6 +146,8 @@ def _read_and_load(request: IngestRequest, progress: ProgressFactory) -> RunSumm
             actions.append(parse_actions_table(table, settings, series))
         elif ref.kind == "polls":
             polls.append(checked_table(table, settings, series))
+        elif ref.kind == "calendar":
+            calendars.append(usable_calendar(parse_calendar(table, settings, series)))
         elif ref.kind == "surveys":
             # The source is "sheet <key> / <tab>"; a key has no " / ", a tab title may ("Q1 / replies").
             declared = mapping_for(settings, table.source, table.source.split(" / ", 1)[1], request.columns)
@@ -148,7 +156,8 @@ def _read_and_load(request: IngestRequest, progress: ProgressFactory) -> RunSumm
             attendance.append(parse_attendance(table, settings, series))
         sources.append(table.source)
     summary = load(request.db_path, settings, surveys, attendance, sources, strict=request.strict,
-                   csv_surveys=csv_surveys, polls=polls, actions=actions, force=request.force, demo=request.demo)
+                   csv_surveys=csv_surveys, polls=polls, actions=actions, calendars=calendars, force=request.force,
+                   demo=request.demo)
     summary.skipped = list(inputs.skipped)
     return summary
 
@@ -161,6 +170,17 @@ def _read_sheet(ref: SheetRef, request: IngestRequest) -> RawTable:
     fetched = google_sheets.fetch_worksheet_rows(ref.key_or_url, ref.worksheet, client=client)
     source = f"sheet {fetched.sheet_key} / {fetched.worksheet_title}"
     return table_from_rows(source, [list(r) for r in fetched.rows], list(range(1, len(fetched.rows) + 1)))
+
+
+def usable_calendar(parsed: ParsedCalendar) -> ParsedCalendar:
+    """A calendar file without one usable busy week fails the run before anything is written: loading
+    it would replace the series' calendar with nothing (issue 25)."""
+    if parsed.weeks:
+        return parsed
+    if not parsed.rejects:
+        raise IngestError(f"{parsed.source}: no busy week in it (one row a week: Date, Kind such as launch); "
+                          "nothing was loaded")
+    raise IngestError(unusable_message(parsed.source, parsed.rejects, what="busy week") + "; nothing was loaded")
 
 
 # --- follow-up actions (issue 13) ---

@@ -23,7 +23,7 @@ from pipeline.errors import IngestError, StrictModeError
 from pipeline.feedback_analysis import Analysis, analyse_texts, fingerprint, refresh_feedback_analysis
 from pipeline.guards import mark_demo_run, refuse_foreign_database, refuse_real_data
 from pipeline.private_dirs import SCRATCH_PREFIX, private_folder
-from pipeline.records import MappingReport, ParsedAttendance, ParsedSurveys, Reject
+from pipeline.records import BusyWeek, MappingReport, ParsedAttendance, ParsedCalendar, ParsedSurveys, Reject
 from core.agreement import RESCALED_SQL
 from core.schema import ensure_schema, rebuild_response_weeks, temp_table
 from core.settings import Settings, SourceMapping
@@ -43,6 +43,7 @@ class RunSummary:
     rejects_added: int
     rejects_seen: int
     meetings_loaded: int
+    busy_weeks_loaded: int = 0  # calendar files (issue 25)
     dropped_columns: list[str] = field(default_factory=list)
     unused_columns: list[str] = field(default_factory=list)
     # Survey files DuckDB parsed (pipeline.csv_fast_path), and why others went to Python.
@@ -65,6 +66,8 @@ class RunSummary:
             f"already present:     {self.responses_present}",
             f"answers added:       {self.answers_added}",
             f"meetings loaded:     {self.meetings_loaded}",
+            *([f"busy weeks loaded:   {self.busy_weeks_loaded} (replacing the calendar stored for their series)"]
+              if self.busy_weeks_loaded else []),
             f"rejected rows:       {self.rejects_seen} ({self.rejects_added} new; see the Data page)",
         ]
         for source, report in self.reports.items():
@@ -132,10 +135,11 @@ def report_lines(source: str, report: MappingReport) -> list[str]:
     return lines
 
 
-def unusable_message(source: str, rejects: list[Reject], report: MappingReport | None = None) -> str:
+def unusable_message(source: str, rejects: list[Reject], report: MappingReport | None = None,
+                     what: str = "response") -> str:
     reason, count = Counter(r.reason for r in rejects).most_common(1)[0]
     note = next((note for note in (report.notes if report else []) if "scale_max" in note), "")
-    start = (f"{source}: no usable response; {count_text(len(rejects), 'row')} rejected, most often "
+    start = (f"{source}: no usable {what}; {count_text(len(rejects), 'row')} rejected, most often "
              f"({count:,}x): {reason[:200]}")
     if not note or f"{BEYOND_SCALE} 5" not in reason:
         return start
@@ -177,6 +181,7 @@ def load(
     polls: Sequence[ParsedPolls] = (),
     force: bool = False,
     demo: bool = False,
+    calendars: Sequence[ParsedCalendar] = (),
 ) -> RunSummary:
     """Write everything parsed in this run, or nothing.
 
@@ -193,14 +198,15 @@ def load(
     scratch_folder = private_folder(SCRATCH_PREFIX)
     try:
         incoming = _stage_incoming(scratch_folder, settings, surveys, csv_surveys, attendance, polls, actions,
-                                   strict, now, db_path)
+                                   strict, now, db_path, calendars)
         with write_lock(db_path), staged_write(db_path) as con:
             refuse_foreign_database(con, db_path, force)
             if demo:
                 refuse_real_data(con, db_path)
             ensure_schema(con)
             _copy_staged_responses(incoming, con)
-            summary = _write(con, settings, incoming, sources, started, polls=polls, actions=actions)
+            summary = _write(con, settings, incoming, sources, started, polls=polls, actions=actions,
+                             calendars=calendars)
             if demo:
                 mark_demo_run(con, summary.run_id)  # in the same published snapshot as the rows
     finally:
@@ -232,7 +238,7 @@ class IncomingRun:
 def _stage_incoming(scratch_folder: Path, settings: Settings, surveys: list[ParsedSurveys],
                     csv_surveys: Sequence[CsvSurveyInput], attendance: list[ParsedAttendance],
                     polls: Sequence[ParsedPolls], actions: Sequence[ParsedActions], strict: bool,
-                    now: datetime | None, db_path: Path) -> IncomingRun:
+                    now: datetime | None, db_path: Path, calendars: Sequence[ParsedCalendar] = ()) -> IncomingRun:
     """Stage every response in a scratch DuckDB, run the checks that fail a run, analyse the comments."""
     scratch_db = scratch_folder / "incoming.duckdb"
     # Spills of a large file stay in the private folder, removed with it.
@@ -254,7 +260,9 @@ def _stage_incoming(scratch_folder: Path, settings: Settings, surveys: list[Pars
             ("survey", r) for s in staged for r in s.rejects
         ] + [("attendance", r) for p in attendance for r in p.rejects] + [
             ("poll", r) for p in polls for r in p.rejects
-        ] + [("action", r) for p in actions for r in p.rejects]
+        ] + [("action", r) for p in actions for r in p.rejects] + [
+            ("calendar", r) for p in calendars for r in p.rejects
+        ]
         if strict and rejects:
             first = rejects[0][1]
             raise StrictModeError(
@@ -364,6 +372,7 @@ def _write(
     started: datetime,
     actions: Sequence[ParsedActions] = (),
     polls: Sequence[ParsedPolls] = (),
+    calendars: Sequence[ParsedCalendar] = (),
 ) -> RunSummary:
     """The run's one transaction, step by step: everything below is written, or nothing."""
     statement_texts = settings.statement_texts
@@ -390,6 +399,7 @@ def _write(
     actions_loaded = write_actions(con, actions, run_id) if actions else None
     rebuild_response_weeks(con, run_id, started)  # weeks that closed keep their responses
     polls_loaded = _write_polls(con, polls, run_id)
+    busy_weeks_loaded = replace_busy_weeks(con, calendars, run_id)
     # Issue 15: sentiment and themes of new comments (of all, when the theme settings changed);
     # analysed before the lock, so only what another run published meanwhile is analysed here.
     if settings.analyse_feedback:
@@ -405,6 +415,7 @@ def _write(
         rejects_added=rejects_added,
         rejects_seen=len(incoming.rejects),
         meetings_loaded=len(meetings),
+        busy_weeks_loaded=busy_weeks_loaded,
         dropped_columns=sorted({c for p in parsed for c in p.dropped_columns}),
         unused_columns=sorted({c for p in parsed for c in p.unused_columns}),
         actions=actions_loaded,
@@ -521,6 +532,25 @@ def _replace_meetings(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
            FROM incoming_meetings""",
         [run_id],
     )
+
+
+def replace_busy_weeks(con: duckdb.DuckDBPyConnection, calendars: Sequence[ParsedCalendar], run_id: int) -> int:
+    """Issue 25: the calendar files of a run replace the whole stored calendar of every series they name
+    (a week taken off the file goes); a later file of the same run wins for the same week."""
+    weeks: list[BusyWeek] = list({(w.series, w.week_start): w for p in calendars for w in p.weeks}.values())
+    if not weeks:
+        return 0
+    temp_table(con, "incoming_busy_weeks", {
+        "series": ("VARCHAR", [w.series for w in weeks]),
+        "week_start": ("DATE", [w.week_start for w in weeks]),
+        "kind": ("VARCHAR", [w.kind for w in weeks]),
+        "source_file": ("VARCHAR", [w.source_file for w in weeks]),
+        "source_line": ("BIGINT", [w.source_line for w in weeks]),
+    })
+    con.execute("DELETE FROM busy_weeks WHERE series IN (SELECT series FROM incoming_busy_weeks)")
+    con.execute("""INSERT INTO busy_weeks SELECT series, CAST(week_start AS DATE), kind, source_file, source_line, ?
+                   FROM incoming_busy_weeks""", [run_id])
+    return len(weeks)
 
 
 def _record_run(con: duckdb.DuckDBPyConnection, summary: RunSummary, started: datetime, sources: list[str]) -> None:

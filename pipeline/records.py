@@ -90,3 +90,21 @@ class ParsedAttendance:
     layout: str  # "per-meeting" or "per-attendee"
     meetings: list[Meeting] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class BusyWeek:
+    """A known busy week of a series from a calendar file (issue 25): its Monday and kind."""
+
+    series: str
+    week_start: date  # the Monday
+    kind: str  # case-folded (core.settings.busy_week_kind)
+    source_file: str
+    source_line: int
+
+
+@dataclass
+class ParsedCalendar:
+    source: str
+    weeks: list[BusyWeek] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)

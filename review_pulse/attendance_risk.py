@@ -13,7 +13,8 @@ weeks before). Every "% below the 4-week mean" here is against that same mean
 The rule, in words. Each signal that applies to the next review is scored by how often the
 same situation was followed by a dip in this series' own history:
 
-* calendar: the next review's week is a ``[calendar] busy_weeks`` week of kind K -> the earlier
+* calendar: the next review's week is a known busy week of kind K (``known_busy_weeks``: the
+  calendar loaded as data, and ``[calendar] busy_weeks`` over it) -> the earlier
   weeks of kind K: how many dipped, and how far below their 4-week mean they were;
 * incident load: the latest week's load (follow-up actions created + incidents put to the
   talking-points poll) is at least ``HIGH_LOAD_FACTOR`` times its usual (median of the 8 weeks
@@ -295,9 +296,19 @@ def review_history(view: DataView) -> pd.DataFrame:
     return frame[["week_start", "attendees", "load", "top_kind", "meeting_date"]]
 
 
+def known_busy_weeks(view: DataView) -> dict[date, str]:
+    """The calendar the warning reads: the busy weeks loaded as data for the view's series
+    (`ingest --calendar`), with the settings' ``[calendar] busy_weeks`` over them: the settings
+    file is written by hand for this dashboard, so it wins where both name a week."""
+    loaded = view.busy_weeks()
+    calendar = {pd.Timestamp(week).date(): str(kind) for week, kind in zip(loaded["week_start"], loaded["kind"])}
+    calendar.update(view.settings.calendar.kinds_by_week)
+    return calendar
+
+
 def outlook(view: DataView) -> AttendanceRisk | TooLittleHistory:
     """The next review's risk for the view's series (or too little history, with how much is needed)."""
-    return assess(review_history(view), view.settings.calendar.kinds_by_week, view.settings.busy_week_ratio)
+    return assess(review_history(view), known_busy_weeks(view), view.settings.busy_week_ratio)
 
 
 def next_review_risk(view: DataView) -> AttendanceRisk | None:

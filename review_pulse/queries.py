@@ -528,6 +528,31 @@ def attendance_figures(attendance: pd.DataFrame, responses: pd.DataFrame, busy_w
                   "response_rate", "previous_mean"]]
 
 
+# Issue 25: known busy weeks loaded as data (`ingest --calendar`; the table core.schema.CALENDAR_TABLES).
+# Under "All series" a week counts when the series' calendars agree on its kind; two kinds for one
+# week across series name no kind (it is not guessed).
+BUSY_WEEKS_STORED = """
+SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = 'busy_weeks'
+"""
+BUSY_WEEKS = """
+SELECT week_start, min(kind) AS kind
+FROM busy_weeks
+WHERE ($series IS NULL OR series = $series)
+GROUP BY week_start
+HAVING count(DISTINCT kind) = 1
+ORDER BY week_start
+"""
+
+
+def busy_weeks(db_path: Path, series: str | None) -> pd.DataFrame:
+    """The loaded calendar of a series (None: all series): week_start (a Monday, as a date) and kind.
+    Empty for a database written before calendars could be loaded."""
+    with connect_read_only(db_path) as con:
+        if not con.execute(BUSY_WEEKS_STORED).fetchall()[0][0]:
+            return pd.DataFrame({"week_start": pd.Series(dtype="object"), "kind": pd.Series(dtype="object")})
+        return con.execute(BUSY_WEEKS, {"series": series}).df()
+
+
 def review_days(db_path: Path, f: Filters) -> pd.DataFrame:
     """Per review week: the date of its first meeting (issue 25)."""
     frame = read_frame(db_path, REVIEW_DAYS, f.params())

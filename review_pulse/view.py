@@ -87,6 +87,10 @@ class DataView:
     def review_days(self) -> pd.DataFrame:
         return self.call(queries.review_days, self.filters())
 
+    def busy_weeks(self) -> pd.DataFrame:
+        """The known busy weeks loaded for this series (issue 25; whatever the period): week_start, kind."""
+        return self.call(queries.busy_weeks, self.series)
+
     def all_time(self) -> DataView:
         """The same DB and series over every week (the early warning reads the whole history)."""
         return replace(self, period=ALL_TIME_PERIOD)

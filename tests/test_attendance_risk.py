@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
+import shutil
+
 import duckdb
 import pandas as pd
 import pytest
@@ -17,7 +19,6 @@ from bench.attendance_risk_backtest import generate_calendar, score, walk_forwar
 from core.quarters import ALL_TIME_PERIOD
 from core.settings import Settings, SettingsError, load_settings
 from pipeline.cli import main as pipeline_main
-from pipeline.demo import DEMO_BUSY_WEEKS, demo_calendar_toml
 from review_pulse.attendance_risk import (MIN_HISTORY_WEEKS, AttendanceRisk, TooLittleHistory, assess, next_review_risk,
                                           outlook, review_history)
 from review_pulse.queries import sharp_dips
@@ -91,14 +92,14 @@ def test_calendar_mistakes_are_refused_with_the_fix(tmp_path: Path, toml: str, m
     assert message in str(caught.value)
 
 
-def test_the_example_settings_document_the_demo_calendar(tmp_path: Path) -> None:
+def test_the_example_settings_calendar_reads_when_uncommented(tmp_path: Path) -> None:
     example = (Path(__file__).resolve().parent.parent / "review_pulse.toml.example").read_text()
-    lines = demo_calendar_toml().splitlines()
-    assert "\n".join("# " + line for line in lines) in example  # commented: the example is the defaults
+    lines = example.splitlines()
+    start = lines.index("# [calendar]")  # commented: the example is the defaults
     path = tmp_path / "s.toml"
-    path.write_text(demo_calendar_toml())
+    path.write_text("\n".join(line[2:] for line in lines[start:start + 2]))
     assert load_settings(path).calendar.kinds_by_week == {
-        date.fromisoformat(d) - timedelta(days=date.fromisoformat(d).weekday()): k for d, k in DEMO_BUSY_WEEKS.items()}
+        date(2026, 12, 21): "holiday", date(2027, 1, 4): "planning", date(2027, 3, 8): "launch"}
 
 
 # --- the rule on hand-built weeks ----------------------------------------------------
@@ -216,10 +217,13 @@ def demo_view(db: Path, settings: Settings) -> DataView:
     return DataView(db, ALL_TIME_PERIOD, None, settings)
 
 
-def demo_settings(tmp_path: Path) -> Settings:
-    path = tmp_path / "review_pulse.toml"
-    path.write_text(demo_calendar_toml())
-    return load_settings(path)
+def without_loaded_calendar(demo_db: Path, tmp_path: Path) -> Path:
+    """A copy of the demo DB with its loaded calendar (calendar.csv) deleted."""
+    db = tmp_path / "no-calendar.duckdb"
+    shutil.copy(demo_db, db)
+    with duckdb.connect(str(db)) as con:
+        con.execute("DELETE FROM busy_weeks")
+    return db
 
 
 def weekly_rows(db: Path) -> list[tuple[date, int]]:
@@ -234,12 +238,15 @@ def test_the_dip_rule_is_the_attendance_pages(demo_db: Path) -> None:
     assert list(shown["busy_week"]) == recount_dips([n for _w, n in rows])
 
 
-def test_demo_warning_figures_match_a_recount(demo_db: Path, tmp_path: Path) -> None:
-    settings = demo_settings(tmp_path)
-    risk = next_review_risk(demo_view(demo_db, settings))
+def test_demo_warning_figures_match_a_recount(demo_db: Path) -> None:
+    """The demo's calendar comes from its calendar.csv, loaded into busy_weeks; no settings file."""
+    risk = next_review_risk(demo_view(demo_db, Settings()))
     rows = weekly_rows(demo_db)
     counts = [n for _w, n in rows]
-    launch = next(i for i, (w, _n) in enumerate(rows) if w == date(2026, 8, 10))
+    with duckdb.connect(str(demo_db), read_only=True) as con:
+        calendar = con.execute("SELECT week_start, kind FROM busy_weeks ORDER BY week_start").fetchall()
+    assert calendar == [(date(2026, 8, 10), "launch"), (date(2026, 9, 28), "launch")]
+    launch = next(i for i, (w, _n) in enumerate(rows) if w == calendar[0][0])
     shortfall = 1 - counts[launch] / mean_before(counts, launch)
     dips = recount_dips(counts)
     with duckdb.connect(str(demo_db), read_only=True) as con:
@@ -273,8 +280,8 @@ def test_demo_incident_load_is_actions_created_plus_incidents_on_the_poll(demo_d
     assert history["load"].tolist() == expected
 
 
-def test_without_a_calendar_the_demo_has_no_warning_and_says_so(demo_db: Path) -> None:
-    risk = outlook(demo_view(demo_db, Settings()))
+def test_without_a_calendar_the_demo_has_no_warning_and_says_so(demo_db: Path, tmp_path: Path) -> None:
+    risk = outlook(demo_view(without_loaded_calendar(demo_db, tmp_path), Settings()))
     dips = recount_dips([n for _w, n in weekly_rows(demo_db)])
     assert isinstance(risk, AttendanceRisk) and risk.level == "low"
     assert risk.sentence == f"Next review (30 Sep): no sign of a low turnout; attendance dipped {sum(dips[-6:])} of the last 6 weeks."
@@ -303,11 +310,10 @@ def plain(markdown: str) -> str:
 
 
 @pytest.mark.usefixtures("_like_a_server")
-def test_overview_shows_the_demo_warning_with_its_reasons(demo_db: Path, tmp_path: Path, monkeypatch) -> None:
-    settings_path = tmp_path / "review_pulse.toml"
-    settings_path.write_text(demo_calendar_toml())
-    expected = next_review_risk(demo_view(demo_db, load_settings(settings_path)))
-    at = open_overview(demo_db, monkeypatch, settings_path)
+def test_overview_shows_the_demo_warning_with_its_reasons(demo_db: Path, monkeypatch) -> None:
+    expected = next_review_risk(demo_view(demo_db, Settings()))
+    assert expected is not None and expected.at_risk
+    at = open_overview(demo_db, monkeypatch)
     assert [plain(w.value) for w in at.warning if "Next review" in w.value] == [expected.sentence]
     expander = next(e for e in at.expander if e.label.startswith("Attendance early warning"))
     shown = plain(" ".join(m.value for m in expander.markdown))
@@ -316,8 +322,8 @@ def test_overview_shows_the_demo_warning_with_its_reasons(demo_db: Path, tmp_pat
 
 
 @pytest.mark.usefixtures("_like_a_server")
-def test_overview_without_a_calendar_says_no_sign(demo_db: Path, monkeypatch) -> None:
-    at = open_overview(demo_db, monkeypatch)
+def test_overview_without_a_calendar_says_no_sign(demo_db: Path, tmp_path: Path, monkeypatch) -> None:
+    at = open_overview(without_loaded_calendar(demo_db, tmp_path), monkeypatch)
     assert any(plain(i.value).startswith("Next review (30 Sep): no sign of a low turnout") for i in at.info)
     assert not any("Next review" in w.value for w in at.warning)
 

@@ -671,12 +671,12 @@ def test_week_lagging_statement(case: str, rows: list, week: str, expected: tupl
 def test_the_early_warning_rides_along_for_the_latest_week_only(db: Path, tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch, run: Runs) -> None:
     """The digest carries the Overview's early-warning sentence (the same function, the same words)
-    for the series' latest review, and none for an older --week, whose "next review" is history."""
-    from pipeline.demo import demo_calendar_toml
+    for the series' latest review, and none for an older --week, whose "next review" is history.
+    The demo's calendar is its calendar.csv, loaded into the DB: no [calendar] settings needed."""
     from review_pulse.attendance_risk import next_review_risk
 
     path = tmp_path / "review_pulse.toml"
-    path.write_text(f'[digest]\ndashboard_url = "{DASHBOARD}"\n\n{demo_calendar_toml()}', encoding="utf-8")
+    path.write_text(f'[digest]\ndashboard_url = "{DASHBOARD}"\n', encoding="utf-8")
     monkeypatch.setenv("REVIEW_PULSE_SETTINGS", str(path))
     settings = load_settings(path)
     latest = dg.latest_review_week(db, settings, SERIES)

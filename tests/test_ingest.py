@@ -270,8 +270,8 @@ def test_help_explains_every_option(capsys) -> None:
 def test_nothing_to_ingest_is_one_clear_line(db_path: Path, capsys) -> None:
     assert main(["ingest", "--db", str(db_path)]) == 2
     assert capsys.readouterr().err.strip() == (
-        "error: nothing to ingest: give --surveys, --attendance, --polls, --actions or a --surveys-sheet, "
-        "--attendance-sheet, --polls-sheet or --actions-sheet")
+        "error: nothing to ingest: give --surveys, --attendance, --polls, --actions, --calendar or a "
+        "--surveys-sheet, --attendance-sheet, --polls-sheet or --actions-sheet")
 
 
 def test_series_option_and_column(tmp_path: Path, db_path: Path) -> None:

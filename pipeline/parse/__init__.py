@@ -16,6 +16,7 @@ reads it by, where it has one (tests/test_sql_twins.py runs both on the same val
 * ``keys``       response and reject keys (the response key itself: core.keys)
 * ``surveys``    wide and long survey exports
 * ``attendance`` meeting attendance
+* ``calendar``   known busy weeks (launches, holidays, planning) for the attendance early warning
 
 Import from the module that defines a name; this package re-exports nothing, so that
 ``pipeline.sources.files`` can use the blank-row rule of ``cells`` without a cycle.
