@@ -151,6 +151,7 @@ def test_identity_values_never_sit_in_a_mapped_column(entry: dict) -> None:
     skip = entry.get("header_rows") or HEADER_ROWS.get(entry["tool"], 1)
     keys = [*entry["statements"], *([entry["feedback_column"]] if entry["feedback_column"] else [])]
     for rows in tables:
+        rows = rows[entry.get("title_rows", 0):]  # as recount reads it: a title line above the header
         texts = rows[1] if skip >= 2 else None
         mapped = [find_column(k, rows[0], texts, entry["tool"]) for k in keys]
         mapped.append(find_time(entry["time_column"], rows[0], texts))
