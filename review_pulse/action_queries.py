@@ -39,7 +39,8 @@ ACTION_COUNT = "SELECT count(*) FROM action_items"
 
 # The period's actions, oldest first.
 PERIOD_ACTIONS = f"""
-SELECT a.action_key, a.review_week, a.title, a.status, a.created, a.due, a.closed, a.team, a.source, a.link
+SELECT a.action_key, a.review_week, a.title, a.status, a.created, a.due, a.closed, a.team, a.source, a.link,
+       {_ACTION_WEEK} AS action_week
 FROM actions AS a
 WHERE {_ACTION_WEEK} BETWEEN $week_from AND $week_to
   AND ($series IS NULL OR a.series = $series)
@@ -127,7 +128,7 @@ def action_count(db_path: Path) -> int:
 
 def period_actions(db_path: Path, week_from: date, week_to: date, series: str | None) -> pd.DataFrame:
     frame = read_frame(db_path, PERIOD_ACTIONS, {"week_from": week_from, "week_to": week_to, "series": series})
-    return _dates(frame, "review_week", "created", "due", "closed")
+    return _dates(frame, "review_week", "created", "due", "closed", "action_week")
 
 
 def reviews_held(db_path: Path, week_from: date, week_to: date, series: str | None) -> int:

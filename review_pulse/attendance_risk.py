@@ -37,6 +37,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
+from review_pulse import figures
 from review_pulse.queries import dip_baseline, sharp_dips
 from review_pulse.view import DataView
 
@@ -98,13 +99,9 @@ def day_text(day: date) -> str:
     return f"{day.day} {day:%b}"
 
 
-def _percent(value: float) -> str:
-    return f"{abs(value) * 100:.0f}%"
-
-
 def _below(shortfall: float) -> str:
-    """0.38 -> "38% below"; -0.1 -> "10% above"."""
-    return f"{_percent(shortfall)} {'below' if shortfall >= 0 else 'above'}"
+    """0.38 -> "38% below"; -0.1 -> "10% above"; 0.002 -> "level with" (figures' wording)."""
+    return figures.side_of_mean_text(-shortfall * 100)
 
 
 def _times(ratio: float) -> str:
@@ -277,9 +274,8 @@ def review_history(view: DataView) -> pd.DataFrame:
     frame = attendance.merge(everything.review_days(), on="week_start", how="left")
     loads = []
     if everything.action_count():
-        created = everything.period_actions()["created"].dropna()
-        weeks = created - pd.to_timedelta(created.dt.day_of_week, unit="D")
-        loads.append(weeks.dt.normalize().value_counts().rename("load"))
+        # The Actions page's week of an action (its review's week, else the week it was created in).
+        loads.append(everything.period_actions()["action_week"].dropna().value_counts().rename("load"))
     if everything.poll_count():
         points = everything.talking_points()
         incidents = points[points["kind"] == "incident"].drop_duplicates(["week_start", "poll_id", "point"])

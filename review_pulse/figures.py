@@ -309,6 +309,11 @@ def against_mean_text(value: float | None, baseline: float | None) -> str:
     pct = relative_change_pct(value, baseline)
     if pct is None:
         return ""
+    return f"{side_of_mean_text(pct)} the previous 4 weeks' mean ({mean_text(baseline)})"
+
+
+def side_of_mean_text(pct: float) -> str:
+    """A change against a mean in %, as words: -38.2 -> "38% below", 5 -> "5% above", 0.3 -> "level with"
+    (the digest, the Attendance page and the early warning all word it so)."""
     rounded = round(pct)
-    side = "level with" if rounded == 0 else f"{abs(rounded)}% {'below' if rounded < 0 else 'above'}"
-    return f"{side} the previous 4 weeks' mean ({mean_text(baseline)})"
+    return "level with" if rounded == 0 else f"{abs(rounded)}% {'below' if rounded < 0 else 'above'}"

@@ -270,8 +270,15 @@ def test_demo_warning_figures_match_a_recount(demo_db: Path) -> None:
 def test_demo_incident_load_is_actions_created_plus_incidents_on_the_poll(demo_db: Path) -> None:
     history = review_history(demo_view(demo_db, Settings()))
     with duckdb.connect(str(demo_db), read_only=True) as con:
-        actions = dict(con.execute("""SELECT CAST(date_trunc('week', created) AS DATE), count(*) FROM action_items
-                                      WHERE created IS NOT NULL GROUP BY 1""").fetchall())
+        # An action's week as the Actions page counts it: the review it follows (a meeting on or up to
+        # 7 days before its creation), else the week it was created in.
+        actions = dict(con.execute("""
+            SELECT CAST(date_trunc('week', coalesce(
+                       (SELECT max(m.meeting_date) FROM meetings AS m
+                        WHERE m.meeting_date <= CAST(a.created AS DATE)
+                          AND m.meeting_date >= CAST(a.created AS DATE) - INTERVAL 7 DAY),
+                       CAST(a.created AS DATE))) AS DATE), count(*)
+            FROM action_items AS a WHERE a.created IS NOT NULL GROUP BY 1""").fetchall())
         # Demo polls are posted on the review day, so their week is the day's week.
         incidents = dict(con.execute("""SELECT CAST(date_trunc('week', p.held_local) AS DATE), count(DISTINCT o.point)
                                         FROM poll_options o JOIN polls p USING (poll_id) WHERE o.kind = 'incident'
