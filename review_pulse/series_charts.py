@@ -32,7 +32,7 @@ PANEL_HEIGHT = 80
 PANEL_COLUMNS = 3
 PANEL_SPACING = 12
 STRIP_ROW_HEIGHT = 24
-SERIES_LABEL_LIMIT = 180  # px: long series names are cut with an ellipsis (the tooltip has them whole)
+SERIES_LABEL_LIMIT = 120  # px: long series names are cut with an ellipsis (the tooltip has them whole); fits a phone
 NO_WEEKS = "No review weeks in this period yet"
 
 
@@ -77,7 +77,7 @@ def small_multiples_chart(weekly: pd.DataFrame, order: Sequence[str], ctx: Chart
     domain = [pd.Timestamp(df["band_start"].min()), pd.Timestamp(df["band_end"].max())]
     x = alt.X("x:T", title=None, scale=alt.Scale(domain=[d.isoformat() for d in domain]),
               axis=axis_style(format=WEEK_FORMAT if bucket == "week" else "%Y", labelAngle=0, tickCount=3,
-                              labelFontSize=12, labelOverlap=True))
+                              labelFontSize=12, labelOverlap=True, labelFlush=True))
     y = alt.Y("mean_score:Q", title=None, scale=alt.Scale(domain=[1, 5], nice=False, zero=False, clamp=True),
               axis=axis_style(values=[1, 3, 5], format="d", labelFontSize=12))
     base = alt.Chart().encode(x=x)
@@ -96,7 +96,7 @@ def small_multiples_chart(weekly: pd.DataFrame, order: Sequence[str], ctx: Chart
     panel = alt.layer(bands, target, line, points).properties(width=panel_width, height=PANEL_HEIGHT)
     return panel.facet(
         facet=alt.Facet("series:N", sort=list(order), title=None,
-                        header=alt.Header(labelFontSize=12, labelLimit=panel_width + 20, labelAnchor="start",
+                        header=alt.Header(labelFontSize=12, labelLimit=panel_width, labelAnchor="start",
                                           labelFontWeight="bold")),
         columns=columns, data=df, spacing=PANEL_SPACING,
         title=_narrow_title(ctx, name),
@@ -130,7 +130,7 @@ def heat_strip_chart(weekly: pd.DataFrame, order: Sequence[str], ctx: ChartConte
                        scale=alt.Scale(domain=[1, ctx.target, 5], range=[BELOW_TARGET_COLOUR, "#F7F7F7", "#0571B0"],
                                        clamp=True),
                        legend=alt.Legend(orient="bottom", titleFontSize=LABEL_FONT_SIZE, labelFontSize=12,
-                                         values=[1, 2, 3, 4, 5], gradientLength=240))
+                                         values=[1, 2, 3, 4, 5], gradientLength=160))
     base = alt.Chart(df).encode(x=x, x2="band_end:T", y=y, tooltip=_week_tooltips())
     cells = base.transform_filter(~alt.datum.suppressed).mark_rect(stroke="white", strokeWidth=1).encode(color=colour)
     hidden = base.transform_filter(alt.datum.suppressed).mark_rect(color=SUPPRESSED_COLOUR, stroke="white", strokeWidth=1)
