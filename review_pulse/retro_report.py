@@ -13,10 +13,12 @@ from __future__ import annotations
 import io
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -408,14 +410,15 @@ def no_quotes_line(c: ReportContent) -> str:
 PDF_KEEP_WITH_HEADING_MM = 45  # a heading never ends a page: this much of what follows goes with it
 
 
-def build_pdf(c: ReportContent) -> bytes:
+def new_pdf(title: str, side_margin: float = 15) -> tuple[Any, str]:
+    """An A4 document as every report of ours starts one: margins, title, the Unicode font when the
+    system has it. Returns the FPDF and the font family to use."""
     from fpdf import FPDF
-    from fpdf.fonts import FontFace
 
     pdf = FPDF(format="A4", unit="mm")
     pdf.set_auto_page_break(auto=True, margin=15)
-    pdf.set_margins(15, 15, 15)
-    pdf.set_title(pdf_text(f"Review Pulse retro report {c.quarter}"))
+    pdf.set_margins(side_margin, 15, side_margin)
+    pdf.set_title(pdf_text(title))
     pdf.set_creator("Review Pulse")
     font = unicode_font()
     family = "helvetica"
@@ -423,6 +426,32 @@ def build_pdf(c: ReportContent) -> bytes:
         pdf.add_font("DejaVu", "", str(font[0]))
         pdf.add_font("DejaVu", "B", str(font[1]))
         family = "DejaVu"
+    return pdf, family
+
+
+def fill_slide_table(table: Any, header: Sequence[str], rows: Sequence[Sequence[str]], widths_in: Sequence[float],
+                     font_pt: float) -> None:
+    """A python-pptx table filled as every deck of ours fills one: column widths, the header, each
+    cell clipped by ``table_cell``, one font size."""
+    from pptx.util import Inches, Pt
+
+    for i, w in enumerate(widths_in):
+        table.columns[i].width = Inches(w)
+    for j, text in enumerate(header):
+        table.cell(0, j).text = text
+    for i, row in enumerate(rows, start=1):
+        for j, text in enumerate(row):
+            table.cell(i, j).text = table_cell(text)
+    for i in range(len(rows) + 1):
+        for j in range(len(header)):
+            for p in table.cell(i, j).text_frame.paragraphs:
+                p.font.size = Pt(font_pt)
+
+
+def build_pdf(c: ReportContent) -> bytes:
+    from fpdf.fonts import FontFace
+
+    pdf, family = new_pdf(f"Review Pulse retro report {c.quarter}")
     width = pdf.epw
 
     def room(height: float) -> None:
@@ -692,18 +721,7 @@ def build_pptx(c: ReportContent) -> bytes:
                 continue
             row_h = Inches(0.5)
             shape = s.shapes.add_table(len(chunk) + 1, len(header), margin, Inches(top + 0.1), slide_w - 2 * margin, row_h * (len(chunk) + 1))
-            table = shape.table
-            for i, w in enumerate(widths_in):
-                table.columns[i].width = Inches(w)
-            for j, text in enumerate(header):
-                table.cell(0, j).text = text
-            for i, row in enumerate(chunk, start=1):
-                for j, text in enumerate(row):
-                    table.cell(i, j).text = table_cell(text)
-            for i in range(len(chunk) + 1):
-                for j in range(len(header)):
-                    for p in table.cell(i, j).text_frame.paragraphs:
-                        p.font.size = Pt(SLIDE_TABLE_PT)
+            fill_slide_table(shape.table, header, chunk, widths_in, SLIDE_TABLE_PT)
             if note and index == len(chunks):
                 textbox(s, SLIDE_HEIGHT_IN - 1.05, [(note, SLIDE_MIN_PT, False)], 0.45)
 

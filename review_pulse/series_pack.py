@@ -19,7 +19,7 @@ import pandas as pd
 from core import anonymity
 from review_pulse import charts, figures, series_charts, series_report
 from review_pulse.export import ExportItem, build_zip, chart_to_png, export_filename, frame_to_csv_bytes
-from review_pulse.retro_report import unicode_font, headline_text, pdf_text, table_cell
+from review_pulse.retro_report import fill_slide_table, headline_text, new_pdf, pdf_text, table_cell
 from review_pulse.series_queries import SeriesComparison
 from review_pulse.view import DataView
 
@@ -72,21 +72,10 @@ def series_trend(view: DataView, result: SeriesComparison, name: str) -> ExportI
 
 
 def build_series_pdf(view: DataView, result: SeriesComparison, items: list[ExportItem], pngs: dict[str, bytes]) -> bytes:
-    from fpdf import FPDF
     from fpdf.fonts import FontFace
 
     n = view.settings.min_group_size
-    pdf = FPDF(format="A4", unit="mm")
-    pdf.set_auto_page_break(auto=True, margin=15)
-    pdf.set_margins(12, 15, 12)
-    pdf.set_title(pdf_text(f"Review Pulse organisation report {view.period.title}"))
-    pdf.set_creator("Review Pulse")
-    font = unicode_font()
-    family = "helvetica"
-    if font is not None:
-        pdf.add_font("DejaVu", "", str(font[0]))
-        pdf.add_font("DejaVu", "B", str(font[1]))
-        family = "DejaVu"
+    pdf, family = new_pdf(f"Review Pulse organisation report {view.period.title}", side_margin=12)
     width = pdf.epw
 
     def para(text: str, size: int = 10, bold: bool = False, gap: float = 1.5) -> None:
@@ -171,17 +160,7 @@ def build_series_pptx(view: DataView, result: SeriesComparison, items: list[Expo
             continue
         table = s.shapes.add_table(len(chunk) + 1, len(TABLE_HEADER), Inches(0.4), Inches(1.3), slide_w - Inches(0.8),
                                    Inches(0.4) * (len(chunk) + 1)).table
-        for i, w in enumerate((3.6, 2.3, 1.0, 0.8, 1.0, 1.5, 1.3, 1.0)):
-            table.columns[i].width = Inches(w)
-        for j, text in enumerate(TABLE_HEADER):
-            table.cell(0, j).text = text
-        for i, row in enumerate(chunk, start=1):
-            for j, text in enumerate(row):
-                table.cell(i, j).text = table_cell(text)
-        for i in range(len(chunk) + 1):
-            for j in range(len(TABLE_HEADER)):
-                for p in table.cell(i, j).text_frame.paragraphs:
-                    p.font.size = Pt(12)
+        fill_slide_table(table, TABLE_HEADER, chunk, (3.6, 2.3, 1.0, 0.8, 1.0, 1.5, 1.3, 1.0), 12)
     for item in items:
         picture(titled(item.title), pngs[item.slug], 1.3)
     for name in result.rows["series"]:
