@@ -354,12 +354,19 @@ class Filters:
 # old connection is dropped (its cursors still in use keep it open until they finish). A writer never
 # touches a published file (it writes a copy and renames it), so a held reader blocks no ingestion.
 
-_shared: dict[str, tuple[tuple[int, int, int], duckdb.DuckDBPyConnection]] = {}
+@dataclass
+class _Snapshot:
+    identity: tuple[int, int, int]
+    connection: duckdb.DuckDBPyConnection
+    tables: frozenset[str] | None = None  # its table and view names, read once
+
+
+_shared: dict[str, _Snapshot] = {}
 _shared_lock = threading.Lock()
 _snapshot_links = itertools.count()
 
 
-def _open_snapshot(db_path: Path) -> tuple[tuple[int, int, int], duckdb.DuckDBPyConnection]:
+def _open_snapshot(db_path: Path) -> _Snapshot:
     link = db_path.with_name(f"{db_path.name}.read-{os.getpid()}-{threading.get_ident()}-s{next(_snapshot_links)}")
     try:
         os.link(db_path, link)
@@ -374,22 +381,44 @@ def _open_snapshot(db_path: Path) -> tuple[tuple[int, int, int], duckdb.DuckDBPy
     finally:
         if target is link:
             link.unlink(missing_ok=True)
-    return (stat.st_ino, stat.st_mtime_ns, stat.st_size), connection
+    return _Snapshot((stat.st_ino, stat.st_mtime_ns, stat.st_size), connection)
 
 
-@contextlib.contextmanager
-def read_connection(db_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A cursor on this process's read-only connection to the file's current snapshot (one snapshot,
-    like core.store.connect_read_only, without opening the file per query)."""
+def _current_snapshot(db_path: Path) -> _Snapshot:
     key = str(db_path)
     with _shared_lock:
         held = _shared.get(key)
-        if held is None or held[0] != data_version(db_path):
+        if held is None or held.identity != data_version(db_path):
             held = _open_snapshot(db_path)
             _shared[key] = held
-        cursor = held[1].cursor()
+        return held
+
+
+@contextlib.contextmanager
+def _cursor(snapshot: _Snapshot) -> Iterator[duckdb.DuckDBPyConnection]:
+    with _shared_lock:
+        cursor = snapshot.connection.cursor()
     with cursor:
         yield cursor
+
+
+def read_connection(db_path: Path) -> contextlib.AbstractContextManager[duckdb.DuckDBPyConnection]:
+    """A cursor on this process's read-only connection to the file's current snapshot (one snapshot,
+    like core.store.connect_read_only, without opening the file per query)."""
+    return _cursor(_current_snapshot(db_path))
+
+
+def table_names(db_path: Path) -> frozenset[str]:
+    """The tables and views of the file's current snapshot, read once per snapshot (a page asked
+    "is there a polls table / a feedback_analysis view" before several of its queries)."""
+    return _tables_of(_current_snapshot(db_path))
+
+
+def _tables_of(snapshot: _Snapshot) -> frozenset[str]:
+    if snapshot.tables is None:
+        with _cursor(snapshot) as con:
+            snapshot.tables = frozenset(row[0] for row in con.execute(TABLE_NAMES).fetchall())
+    return snapshot.tables
 
 
 def read_frame(db_path: Path, sql: str, params: dict[str, object] | None = None) -> pd.DataFrame:
@@ -426,8 +455,9 @@ def db_status(db_path: Path) -> DbStatus:
     if not db_path.exists():
         return DbStatus("missing")
     try:
-        with read_connection(db_path) as con:
-            tables = {row[0] for row in con.execute(TABLE_NAMES).fetchall()}
+        snapshot = _current_snapshot(db_path)  # the tables and the counts of one snapshot
+        tables = _tables_of(snapshot)
+        with _cursor(snapshot) as con:
             counts = con.execute(TABLE_COUNTS).fetchall()[0] if {"responses", "meetings"} <= tables else (0, 0, 0)
             if counts[0] or counts[2]:
                 return DbStatus("ready")

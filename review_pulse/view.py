@@ -174,10 +174,14 @@ class DataView:
         return self.call(talking_points_queries.balance, self.filters())
 
     def beside_survey(self) -> pd.DataFrame:
-        return self.call(talking_points_queries.beside_survey, self.filters(), survey_comparison_statements(self.settings))
+        return self._beside_survey()[0]
 
     def beside_survey_hidden_weeks(self) -> int:
-        return self.call(talking_points_queries.beside_survey_hidden_weeks, self.filters())
+        return self._beside_survey()[1]
+
+    def _beside_survey(self) -> tuple[pd.DataFrame, int]:  # one cached query for both
+        return self.call(talking_points_queries.beside_survey_figures, self.filters(),
+                         survey_comparison_statements(self.settings))
 
     @property
     def series_label(self) -> str:
