@@ -31,6 +31,16 @@ ORDER BY tp.week_start DESC, tp.series, p.held_utc, tp.poll_id,
          (SELECT min(o.option_order) FROM poll_options AS o WHERE o.poll_id = tp.poll_id AND o.point = tp.point)
 """
 
+# Per week: the distinct incident points on its polls (the attendance outlook's incident load), counted
+# in SQL rather than from TALKING_POINTS' rows (its per-row option lookups cost most of a second over all time).
+INCIDENT_POINTS = f"""
+SELECT tp.week_start, count(DISTINCT (tp.poll_id, tp.point))::BIGINT AS incidents
+FROM talking_points AS tp JOIN polls AS p USING (poll_id)
+WHERE {period_filter("tp")} AND tp.kind = 'incident'
+GROUP BY tp.week_start
+ORDER BY tp.week_start
+"""
+
 WEEKLY_TOPICS = f"""
 SELECT wt.week_start, wt.series, wt.polls, wt.total_votes, wt.top_point, wt.top_kind, wt.top_theme
 FROM weekly_topics AS wt WHERE {period_filter("wt")}
@@ -127,6 +137,11 @@ def poll_count(db_path: Path, f: Filters) -> int:
 
 def talking_points(db_path: Path, f: Filters) -> pd.DataFrame:
     return _weeks(read_frame(db_path, TALKING_POINTS, f.params()))
+
+
+def incident_points(db_path: Path, f: Filters) -> pd.DataFrame:
+    """Per week with polls: how many distinct incident points were on its ballots."""
+    return _weeks(read_frame(db_path, INCIDENT_POINTS, f.params()))
 
 
 def weekly_topics(db_path: Path, f: Filters) -> pd.DataFrame:

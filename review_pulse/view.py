@@ -161,6 +161,9 @@ class DataView:
     def talking_points(self) -> pd.DataFrame:
         return self.call(talking_points_queries.talking_points, self.filters())
 
+    def incident_points(self) -> pd.DataFrame:
+        return self.call(talking_points_queries.incident_points, self.filters())
+
     def weekly_topics(self) -> pd.DataFrame:
         return self.call(talking_points_queries.weekly_topics, self.filters())
 
