@@ -362,6 +362,7 @@ class _Snapshot:
 
 
 _shared: dict[str, _Snapshot] = {}
+MAX_SHARED_FILES = 8  # files with a connection held open; a dropped one closes when its last cursor ends
 _shared_lock = threading.Lock()
 _snapshot_links = itertools.count()
 
@@ -390,7 +391,10 @@ def _current_snapshot(db_path: Path) -> _Snapshot:
         held = _shared.get(key)
         if held is None or held.identity != data_version(db_path):
             held = _open_snapshot(db_path)
-            _shared[key] = held
+            _shared.pop(key, None)
+            _shared[key] = held  # newest last
+            while len(_shared) > MAX_SHARED_FILES:  # a process reading many files (tests) keeps the latest
+                del _shared[next(iter(_shared))]
         return held
 
 
