@@ -7,7 +7,7 @@ import duckdb
 import streamlit as st
 
 from core.plain_text import markdown_literal
-from dashboard import loading_ui, navigation, ui
+from dashboard import navigation, startup, ui
 from core.settings import SettingsError, load_settings, resolve_db_path
 
 st.set_page_config(page_title="Review Pulse", page_icon=":material/monitor_heart:", layout="wide")
@@ -19,7 +19,7 @@ except SettingsError as exc:
     st.stop()
 
 ui.require_sign_in(settings)
-loading_ui.sweep_stale_uploads_at_start(settings.browser_load_time_limit_seconds)
+startup.sweep_stale_uploads_at_start(settings.browser_load_time_limit_seconds)
 
 db_path = resolve_db_path()
 page = st.navigation(navigation.pages(with_series=ui.has_several_series(db_path, settings)))

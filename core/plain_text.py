@@ -30,6 +30,8 @@ _AUTOLINK_JOINTS = re.compile(r"((?<![^\W_])[wW]{3}(?=\\\.)|\\:(?=\\/\\/)|\\@)")
 def _without_controls(text: str, replacement: str = " ") -> str:
     # Cc: C0, DEL and C1 controls (ESC, BEL, vertical tab, NUL...). Also the Unicode line and
     # paragraph separators, which renderers treat as line breaks.
+    if text.isprintable():  # none of them (Cc, Zl and Zp are all non-printable): most strings, at C speed
+        return text
     return "".join(replacement if unicodedata.category(ch) == "Cc" or ch in "\u2028\u2029" else ch for ch in text)
 
 

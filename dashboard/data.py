@@ -22,7 +22,11 @@ CACHE_TTL_SECONDS = 600
 
 # Query and chart functions are keyed by their name and identity (the caches live in this process, and
 # two wrappers of one name must not share an entry), filters by their values.
-CACHE_KEYS = {types.FunctionType: lambda f: f"{f.__module__}.{f.__qualname__}@{id(f)}", Filters: dataclasses.astuple}
+# Settings (and the views holding them) by their repr, every field's value: hashing the nested
+# dataclasses field by field took most of a warm rerun (3,000 hasher calls per page).
+CACHE_KEYS = {types.FunctionType: lambda f: f"{f.__module__}.{f.__qualname__}@{id(f)}", Filters: dataclasses.astuple,
+              Settings: repr,
+              DataView: lambda v: (str(v.db_path), repr(v.period), v.series, repr(v.settings))}
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False, max_entries=512, hash_funcs=CACHE_KEYS)
@@ -37,3 +41,16 @@ def run_cached(function: Callable[..., Any], db_path: Path, *args: Any) -> Any:
 
 def cached_view(db_path: Path, period: Period, series: str | None, settings: Settings) -> DataView:
     return DataView(db_path, period, series, settings, runner=run_cached)
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False, max_entries=256, hash_funcs=CACHE_KEYS)
+def _cached_on_view(function: Callable[[DataView], Any], db_path: str, version: tuple | None, period: Period,
+                    series: str | None, settings: Settings) -> Any:
+    return function(cached_view(Path(db_path), period, series, settings))
+
+
+def run_on_view(function: Callable[[DataView], Any], view: DataView) -> Any:
+    """``function(view)`` for a read-layer function of a whole view (its queries and the pandas work on
+    them, e.g. the attendance outlook), cached like a query: a warm rerun does not redo the pandas."""
+    return _cached_on_view(function, str(view.db_path), data_version(view.db_path), view.period, view.series,
+                           view.settings)

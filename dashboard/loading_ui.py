@@ -19,7 +19,6 @@ from pipeline.app_loading import (
 )
 from pipeline.ingest import IngestResult
 from pipeline.isolated_load import CANCELLED, IsolatedLoadError, RunningLoad
-from pipeline.private_dirs import sweep_stale_folders
 from pipeline.mapping import unrelated_mappings
 from pipeline.preview import InspectReport
 from review_pulse.view import quarters_of_days
@@ -194,12 +193,6 @@ def show_interrupted_load() -> None:
     """The one line saying the load was cancelled, on the run that Cancel started."""
     if st.session_state.pop(CANCEL_PRESSED, False):
         st.error(markdown_literal("Nothing was loaded: " + CANCELLED))
-
-
-@st.cache_resource(show_spinner=False)
-def sweep_stale_uploads_at_start(older_than_seconds: int) -> int:
-    """Once per server process: folders of uploads a killed server left behind."""
-    return len(sweep_stale_folders(older_than_seconds))
 
 
 def show_run(outcome: IngestResult | BrowserLoadError, display_name: dict[str, str],

@@ -182,7 +182,7 @@ def _built_chart(builder: Callable[..., ExportItem], view: DataView, version: tu
     warm rerun; both are pure functions of the view and the data, shared read-only.
     """
     item = builder(view, *args)
-    spec = chart_spec(item.chart)
+    spec = chart_spec(item.chart, validate=False)  # the same spec; PNG/SVG exports of this chart validate it
     # Fit the width to the page but keep the chart's own height: Streamlit's default "fit"
     # counts titles and legends inside the height and squashes the plot.
     if fit_width:  # a single or layered view; a grid of panels (facet) keeps its own size

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import ui
+from dashboard import data, ui
 from review_pulse import attendance_risk, report
 from core.plain_text import markdown_literal
 from core.quarters import previous_quarter
@@ -52,7 +52,7 @@ if h.verdict is not None:
     (st.success if h.verdict.meets else st.warning)(h.verdict.sentence)
 
 # Attendance early warning (issue 25): the next review after the series' latest, from all its history.
-outlook = attendance_risk.outlook(view)
+outlook = data.run_on_view(attendance_risk.outlook, view)  # cached: its pandas work is not redone per rerun
 if isinstance(outlook, attendance_risk.TooLittleHistory):
     st.caption(outlook.sentence)
 else:

@@ -277,9 +277,8 @@ def review_history(view: DataView) -> pd.DataFrame:
         # The Actions page's week of an action (its review's week, else the week it was created in).
         loads.append(everything.period_actions()["action_week"].dropna().value_counts().rename("load"))
     if everything.poll_count():
-        points = everything.talking_points()
-        incidents = points[points["kind"] == "incident"].drop_duplicates(["week_start", "poll_id", "point"])
-        loads.append(incidents["week_start"].value_counts().rename("load"))
+        incidents = everything.incident_points()  # distinct incident points per week, counted in SQL
+        loads.append(incidents.set_index("week_start")["incidents"].rename("load"))
         tops = everything.weekly_topics().drop_duplicates("week_start")[["week_start", "top_kind"]]
         frame = frame.merge(tops, on="week_start", how="left")
     if "top_kind" not in frame.columns:

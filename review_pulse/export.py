@@ -100,10 +100,13 @@ def frame_to_csv_bytes(frame: pd.DataFrame) -> bytes:
 # --------------------------------------------------------------------------
 
 
-def chart_spec(chart: Any) -> dict:
+def chart_spec(chart: Any, validate: bool = True) -> dict:
     """The Vega-Lite spec of a chart, as the browser and vl-convert get it: every string
-    cleaned of control characters, which make vl-convert abort the whole process."""
-    return clean_spec(dict(chart) if isinstance(chart, Mapping) else chart.to_dict())
+    cleaned of control characters, which make vl-convert abort the whole process.
+
+    ``validate=False`` skips Altair's JSON-schema check (half of ``to_dict``; the spec is the same):
+    for the page, whose charts are the exports' charts, which are checked on every export."""
+    return clean_spec(dict(chart) if isinstance(chart, Mapping) else chart.to_dict(validate=validate))
 
 
 

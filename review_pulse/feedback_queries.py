@@ -13,7 +13,7 @@ import duckdb
 import pandas as pd
 
 from review_pulse.queries import (VISIBILITY, FEEDBACK_CONDITION, FEEDBACK_JOINS, VISIBLE_AND_SEARCHED, Filters,
-                                   read_frame, read_row)
+                                   read_frame, read_row, table_names)
 
 # Visible comments of the period, with their analysis; $themes / $sentiments empty = any. Visibility
 # is review_pulse.queries' own (cells of a week and series, late responses left out): a hidden
@@ -125,8 +125,5 @@ def emerging_topics(db_path: Path, f: Filters, n_topics: int = 5) -> list:
                        min_group_size=f.min_group_size)
 
 
-VIEW_EXISTS = "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = $name"
-
-
 def _view_exists(db_path: Path, name: str) -> bool:
-    return bool(read_row(db_path, VIEW_EXISTS, {"name": name})[0])
+    return name in table_names(db_path)  # information_schema.tables, read once per snapshot

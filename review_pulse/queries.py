@@ -13,7 +13,12 @@ subtraction. The frames carry a ``suppressed`` flag; nothing downstream re-decid
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
+import os
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -23,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from core.schema import WEEK_CLOSES_AFTER_DAYS
-from core.store import connect_read_only
+from core.store import data_version
 from core.agreement import AGREE_SQL, LABEL_SQL
 
 
@@ -338,19 +343,101 @@ class Filters:
         return self.params(min_group=self.min_group_size, **extra)
 
 
+# --- connections ----------------------------------------------------------------
+#
+# Opening a DuckDB file costs 10-20 ms (more on a busy machine) and a page runs a dozen queries,
+# so the read layer keeps ONE read-only connection per snapshot of a file in this process and hands
+# each query a cursor on it (a cursor is DuckDB's per-thread handle on an open database). The
+# connection is opened as core.store.connect_read_only opens one, through a private hard link, so it
+# pins one whole snapshot; it is keyed on that snapshot's identity (inode, mtime, size). When a new
+# snapshot is published the live path's identity changes, the next query opens the new one, and the
+# old connection is dropped (its cursors still in use keep it open until they finish). A writer never
+# touches a published file (it writes a copy and renames it), so a held reader blocks no ingestion.
+
+@dataclass
+class _Snapshot:
+    identity: tuple[int, int, int]
+    connection: duckdb.DuckDBPyConnection
+    tables: frozenset[str] | None = None  # its table and view names, read once
+
+
+_shared: dict[str, _Snapshot] = {}
+MAX_SHARED_FILES = 8  # files with a connection held open; a dropped one closes when its last cursor ends
+_shared_lock = threading.Lock()
+_snapshot_links = itertools.count()
+
+
+def _open_snapshot(db_path: Path) -> _Snapshot:
+    link = db_path.with_name(f"{db_path.name}.read-{os.getpid()}-{threading.get_ident()}-s{next(_snapshot_links)}")
+    try:
+        os.link(db_path, link)
+        target = link
+    except FileNotFoundError:
+        raise
+    except OSError:
+        target = db_path  # read-only folder or no hard links: the live path, as connect_read_only does
+    try:
+        stat = os.stat(target)
+        connection = duckdb.connect(str(target), read_only=True)
+    finally:
+        if target is link:
+            link.unlink(missing_ok=True)
+    return _Snapshot((stat.st_ino, stat.st_mtime_ns, stat.st_size), connection)
+
+
+def _current_snapshot(db_path: Path) -> _Snapshot:
+    key = str(db_path)
+    with _shared_lock:
+        held = _shared.get(key)
+        if held is None or held.identity != data_version(db_path):
+            held = _open_snapshot(db_path)
+            _shared.pop(key, None)
+            _shared[key] = held  # newest last
+            while len(_shared) > MAX_SHARED_FILES:  # a process reading many files (tests) keeps the latest
+                del _shared[next(iter(_shared))]
+        return held
+
+
+@contextlib.contextmanager
+def _cursor(snapshot: _Snapshot) -> Iterator[duckdb.DuckDBPyConnection]:
+    with _shared_lock:
+        cursor = snapshot.connection.cursor()
+    with cursor:
+        yield cursor
+
+
+def read_connection(db_path: Path) -> contextlib.AbstractContextManager[duckdb.DuckDBPyConnection]:
+    """A cursor on this process's read-only connection to the file's current snapshot (one snapshot,
+    like core.store.connect_read_only, without opening the file per query)."""
+    return _cursor(_current_snapshot(db_path))
+
+
+def table_names(db_path: Path) -> frozenset[str]:
+    """The tables and views of the file's current snapshot, read once per snapshot (a page asked
+    "is there a polls table / a feedback_analysis view" before several of its queries)."""
+    return _tables_of(_current_snapshot(db_path))
+
+
+def _tables_of(snapshot: _Snapshot) -> frozenset[str]:
+    if snapshot.tables is None:
+        with _cursor(snapshot) as con:
+            snapshot.tables = frozenset(row[0] for row in con.execute(TABLE_NAMES).fetchall())
+    return snapshot.tables
+
+
 def read_frame(db_path: Path, sql: str, params: dict[str, object] | None = None) -> pd.DataFrame:
-    with connect_read_only(db_path) as con:
+    with read_connection(db_path) as con:
         return con.execute(sql, params or {}).df()
 
 
 def read_frames(db_path: Path, *queries: tuple[str, dict[str, object]]) -> list[pd.DataFrame]:
-    """Several queries on one connection (one snapshot, one open): for a page that needs them all."""
-    with connect_read_only(db_path) as con:
+    """Several queries on one connection (one snapshot): for a page that needs them all."""
+    with read_connection(db_path) as con:
         return [con.execute(sql, params).df() for sql, params in queries]
 
 
 def read_row(db_path: Path, sql: str, params: dict[str, object] | None = None) -> tuple:
-    with connect_read_only(db_path) as con:
+    with read_connection(db_path) as con:
         return con.execute(sql, params or {}).fetchall()[0]
 
 
@@ -372,8 +459,9 @@ def db_status(db_path: Path) -> DbStatus:
     if not db_path.exists():
         return DbStatus("missing")
     try:
-        with connect_read_only(db_path) as con:
-            tables = {row[0] for row in con.execute(TABLE_NAMES).fetchall()}
+        snapshot = _current_snapshot(db_path)  # the tables and the counts of one snapshot
+        tables = _tables_of(snapshot)
+        with _cursor(snapshot) as con:
             counts = con.execute(TABLE_COUNTS).fetchall()[0] if {"responses", "meetings"} <= tables else (0, 0, 0)
             if counts[0] or counts[2]:
                 return DbStatus("ready")
@@ -547,7 +635,7 @@ ORDER BY week_start
 def busy_weeks(db_path: Path, series: str | None) -> pd.DataFrame:
     """The loaded calendar of a series (None: all series): week_start (a Monday, as a date) and kind.
     Empty for a database written before calendars could be loaded."""
-    with connect_read_only(db_path) as con:
+    with read_connection(db_path) as con:
         if not con.execute(BUSY_WEEKS_STORED).fetchall()[0][0]:
             return pd.DataFrame({"week_start": pd.Series(dtype="object"), "kind": pd.Series(dtype="object")})
         return con.execute(BUSY_WEEKS, {"series": series}).df()

@@ -23,8 +23,8 @@ import pandas as pd
 
 from review_pulse import action_queries, figures
 from core.quarters import quarter_for_week
-from core.store import connect_read_only
-from review_pulse.queries import STATEMENT_FIGURES, VISIBILITY, Filters, attendance_weeks, period_filter
+from review_pulse.queries import (STATEMENT_FIGURES, VISIBILITY, Filters, attendance_weeks, period_filter,
+                                   read_connection)
 from review_pulse.talking_points_queries import TREND_MIN_REVIEWS
 
 # One evaluation of the visibility relation for the whole page, over $week_from..$week_to (the quarter
@@ -125,7 +125,7 @@ class SeriesFrames:
 
 def series_frames(db_path: Path, current: Filters, span: Filters, period_end: date) -> SeriesFrames:
     every = {"series": None}
-    with connect_read_only(db_path) as con:
+    with read_connection(db_path) as con:
         def frame(sql: str, params: dict[str, object]) -> pd.DataFrame:
             return con.execute(sql, params).df()
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from review_pulse.queries import VISIBILITY, Filters, period_filter, read_frame, read_row
+from review_pulse.queries import VISIBILITY, Filters, period_filter, read_frame, read_row, table_names
 
 TREND_MIN_REVIEWS = 3  # a theme in this many reviews of the quarter is a trend
 KIND_ORDER = ("theme", "incident", "other")
@@ -29,6 +29,16 @@ FROM talking_points AS tp JOIN polls AS p USING (poll_id)
 WHERE {period_filter("tp")}
 ORDER BY tp.week_start DESC, tp.series, p.held_utc, tp.poll_id,
          (SELECT min(o.option_order) FROM poll_options AS o WHERE o.poll_id = tp.poll_id AND o.point = tp.point)
+"""
+
+# Per week: the distinct incident points on its polls (the attendance outlook's incident load), counted
+# in SQL rather than from TALKING_POINTS' rows (its per-row option lookups cost most of a second over all time).
+INCIDENT_POINTS = f"""
+SELECT tp.week_start, count(DISTINCT (tp.poll_id, tp.point))::BIGINT AS incidents
+FROM talking_points AS tp JOIN polls AS p USING (poll_id)
+WHERE {period_filter("tp")} AND tp.kind = 'incident'
+GROUP BY tp.week_start
+ORDER BY tp.week_start
 """
 
 WEEKLY_TOPICS = f"""
@@ -81,38 +91,36 @@ LEFT JOIN votes AS v USING (kind) LEFT JOIN picks AS p USING (kind)
 # Survey means for weeks whose top pick was a theme vs the incident, from the read layer's visible
 # scores (review_pulse.queries: cells of a week and series with enough responses, statements answered
 # by enough people, late responses left out); hidden cells are counted, so the page can say so.
+# One evaluation of the visibility relation for both (the page shows both): rows of part 'figures',
+# then one row of part 'hidden' with the number of picked weeks whose cell is hidden.
 BESIDE_SURVEY = f"""
 WITH {VISIBILITY},
 picked AS (
     SELECT wt.week_start, wt.series, wt.top_kind FROM weekly_topics AS wt
     WHERE {period_filter("wt")} AND wt.top_kind IN ('theme', 'incident')
+),
+figures AS (
+    SELECT p.top_kind, s.statement, min(coalesce(o.statement_order, 999)) AS statement_order,
+           count(DISTINCT (p.week_start, p.series))::BIGINT AS weeks,
+           CASE WHEN sum(s.answers) >= $min_group THEN sum(s.answers) ELSE 0 END::BIGINT AS responses,
+           CASE WHEN sum(s.answers) >= $min_group THEN (sum(s.score * s.answers) / sum(s.answers))::DOUBLE END AS mean_score,
+           sum(s.answers) < $min_group AS suppressed
+    FROM picked AS p
+    JOIN visible_scores AS s USING (week_start, series)
+    LEFT JOIN statements AS o USING (statement)
+    WHERE list_contains($statements, s.statement)
+    GROUP BY p.top_kind, s.statement
+),
+hidden AS (
+    SELECT count(*)::BIGINT AS hidden_weeks FROM picked AS p LEFT JOIN visible_cells AS v USING (week_start, series)
+    WHERE v.series IS NULL
 )
-SELECT p.top_kind, s.statement, min(coalesce(o.statement_order, 999)) AS statement_order,
-       count(DISTINCT (p.week_start, p.series))::BIGINT AS weeks,
-       CASE WHEN sum(s.answers) >= $min_group THEN sum(s.answers) ELSE 0 END::BIGINT AS responses,
-       CASE WHEN sum(s.answers) >= $min_group THEN (sum(s.score * s.answers) / sum(s.answers))::DOUBLE END AS mean_score,
-       sum(s.answers) < $min_group AS suppressed
-FROM picked AS p
-JOIN visible_scores AS s USING (week_start, series)
-LEFT JOIN statements AS o USING (statement)
-WHERE list_contains($statements, s.statement)
-GROUP BY p.top_kind, s.statement
-ORDER BY statement_order, p.top_kind
+SELECT 'figures' AS part, * FROM figures
+UNION ALL BY NAME
+SELECT 'hidden' AS part, hidden_weeks FROM hidden
+ORDER BY part, statement_order, top_kind
 """
 
-BESIDE_SURVEY_HIDDEN = f"""
-WITH {VISIBILITY},
-picked AS (
-    SELECT wt.week_start, wt.series FROM weekly_topics AS wt
-    WHERE {period_filter("wt")} AND wt.top_kind IN ('theme', 'incident')
-)
-SELECT count(*) FROM picked AS p LEFT JOIN visible_cells AS v USING (week_start, series)
-WHERE v.series IS NULL
-"""
-
-POLLS_STORED = """
-SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = 'polls'
-"""
 
 
 def _weeks(frame: pd.DataFrame) -> pd.DataFrame:
@@ -122,13 +130,18 @@ def _weeks(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def poll_count(db_path: Path, f: Filters) -> int:
-    if not int(read_row(db_path, POLLS_STORED)[0]):
+    if "polls" not in table_names(db_path):
         return 0  # a database from before talking points: no poll tables yet
     return int(read_row(db_path, POLL_COUNT, f.params())[0])
 
 
 def talking_points(db_path: Path, f: Filters) -> pd.DataFrame:
     return _weeks(read_frame(db_path, TALKING_POINTS, f.params()))
+
+
+def incident_points(db_path: Path, f: Filters) -> pd.DataFrame:
+    """Per week with polls: how many distinct incident points were on its ballots."""
+    return _weeks(read_frame(db_path, INCIDENT_POINTS, f.params()))
 
 
 def weekly_topics(db_path: Path, f: Filters) -> pd.DataFrame:
@@ -157,13 +170,22 @@ def balance(db_path: Path, f: Filters) -> pd.DataFrame:
     return frame[["kind", "votes", "vote_share", "top_picks", "top_pick_share"]]
 
 
-def beside_survey(db_path: Path, f: Filters, statements: tuple[str, ...]) -> pd.DataFrame:
-    """Mean score of ``statements`` in weeks whose top pick was a theme vs the incident.
+def beside_survey_figures(db_path: Path, f: Filters, statements: tuple[str, ...]) -> tuple[pd.DataFrame, int]:
+    """Mean score of ``statements`` in weeks whose top pick was a theme vs the incident, and how many
+    picked weeks are hidden, from one query.
 
     A group with fewer answers than the minimum group size keeps its row with no mean (decided in SQL)."""
-    frame = read_frame(db_path, BESIDE_SURVEY, f.visible_params(statements=list(statements)))
-    return frame[["top_kind", "statement", "statement_order", "weeks", "responses", "mean_score", "suppressed"]]
+    both = read_frame(db_path, BESIDE_SURVEY, f.visible_params(statements=list(statements)))
+    figures = both[both["part"] == "figures"].reset_index(drop=True)
+    figures = figures.astype({"statement_order": "int32", "weeks": "int64", "responses": "int64", "suppressed": bool})
+    hidden = both.loc[both["part"] == "hidden", "hidden_weeks"]
+    return (figures[["top_kind", "statement", "statement_order", "weeks", "responses", "mean_score", "suppressed"]],
+            int(hidden.iloc[0]) if len(hidden) else 0)
+
+
+def beside_survey(db_path: Path, f: Filters, statements: tuple[str, ...]) -> pd.DataFrame:
+    return beside_survey_figures(db_path, f, statements)[0]
 
 
 def beside_survey_hidden_weeks(db_path: Path, f: Filters) -> int:
-    return int(read_row(db_path, BESIDE_SURVEY_HIDDEN, f.visible_params())[0])
+    return beside_survey_figures(db_path, f, ())[1]

@@ -165,6 +165,9 @@ class DataView:
     def talking_points(self) -> pd.DataFrame:
         return self.call(talking_points_queries.talking_points, self.filters())
 
+    def incident_points(self) -> pd.DataFrame:
+        return self.call(talking_points_queries.incident_points, self.filters())
+
     def weekly_topics(self) -> pd.DataFrame:
         return self.call(talking_points_queries.weekly_topics, self.filters())
 
@@ -178,10 +181,14 @@ class DataView:
         return self.call(talking_points_queries.balance, self.filters())
 
     def beside_survey(self) -> pd.DataFrame:
-        return self.call(talking_points_queries.beside_survey, self.filters(), survey_comparison_statements(self.settings))
+        return self._beside_survey()[0]
 
     def beside_survey_hidden_weeks(self) -> int:
-        return self.call(talking_points_queries.beside_survey_hidden_weeks, self.filters())
+        return self._beside_survey()[1]
+
+    def _beside_survey(self) -> tuple[pd.DataFrame, int]:  # one cached query for both
+        return self.call(talking_points_queries.beside_survey_figures, self.filters(),
+                         survey_comparison_statements(self.settings))
 
     @property
     def series_label(self) -> str:
