@@ -139,7 +139,7 @@ def shown_whole(value: float | None) -> float:
 
 def shown_of(shown: int, total: int, noun: str, where: str) -> str:
     """What a truncated list says under it: "10 of 15 open actions shown; all in open-actions_2026-Q2.csv"."""
-    return f"{shown} of {total} {noun} shown; all in {where}"
+    return f"{shown:,} of {total:,} {noun} shown; all in {where}"
 
 
 # --- the headline --------------------------------------------------------------------------------

@@ -55,9 +55,10 @@ def _title_without_survey_note(ctx: ChartContext, name: str, *extra: str) -> alt
     return title
 
 
-def choices_chart(frame: pd.DataFrame, ctx: ChartContext, *, compact: bool = False) -> alt.Chart:
+def choices_chart(frame: pd.DataFrame, ctx: ChartContext, *, compact: bool = False, note: str | None = None) -> alt.Chart:
     """One bar per review: its options' votes stacked, coloured by kind; the label names the top pick.
-    ``compact``: the week alone on one line (a slide, whose next slides list the top picks)."""
+    ``compact``: the week alone on one line (a slide, whose next slides list the top picks). ``note``:
+    a line under the title (e.g. that only the latest reviews are drawn)."""
     name = "What the room chose"
     if frame is None or frame.empty:
         return message_chart(ctx, name, "No talking-point polls in this period")
@@ -92,7 +93,7 @@ def choices_chart(frame: pd.DataFrame, ctx: ChartContext, *, compact: bool = Fal
         )
         .properties(width=ctx.width, height=max(140, ((1 if compact else 3) * LINE_HEIGHT_PX + 6) * reviews),
                     title=_title_without_survey_note(ctx, name, "One bar per review" if compact else
-                                                     "One bar per review; ★ names the most-voted point"))
+                                                     "One bar per review; ★ names the most-voted point", note or ""))
     )
 
 

@@ -5,16 +5,31 @@ from __future__ import annotations
 from core import anonymity
 from review_pulse import talking_points_charts as tp_charts
 from review_pulse.view import DataView
-from review_pulse.export import ExportItem
+from review_pulse import figures
+from review_pulse.export import ExportItem, export_filename
 from review_pulse.report_items import chart_context
 from review_pulse.talking_points_queries import TREND_MIN_REVIEWS
 
 CHOICE_COLUMNS = ["week_start", "series", "title", "point", "kind", "theme", "votes", "share", "rank", "top", "discussed"]
 
 
+# One bar per review: past a year of weekly reviews the bars cannot be read, and an organisation's
+# All time (5,331 polls at 40 series) was more rows than a chart may hold. The CSV keeps them all.
+MAX_CHART_REVIEWS = 52
+
+
 def talking_point_choices(view: DataView) -> ExportItem:
     rows = view.talking_points()
-    chart = tp_charts.choices_chart(rows, chart_context(view))
+    ctx = chart_context(view)
+    shown, note = rows, None
+    if not rows.empty:
+        reviews = rows[["week_start", "series", "poll_id"]].drop_duplicates().sort_values("week_start", kind="stable")
+        if len(reviews) > MAX_CHART_REVIEWS:
+            latest = reviews.tail(MAX_CHART_REVIEWS)
+            shown = rows.merge(latest, on=["week_start", "series", "poll_id"])
+            note = "the latest " + figures.shown_of(MAX_CHART_REVIEWS, len(reviews), "reviews",
+                                                    export_filename("talking-points", view.period.title, "csv"))
+    chart = tp_charts.choices_chart(shown, ctx, note=note)
     return ExportItem("talking-points", "What the room chose", chart, rows[CHOICE_COLUMNS] if not rows.empty else rows)
 
 

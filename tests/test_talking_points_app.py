@@ -214,3 +214,28 @@ def test_a_database_from_before_talking_points_shows_the_empty_state(tmp_path: P
                     "DROP TABLE poll_options; DROP TABLE polls")
     at = open_page(db, monkeypatch)
     assert "No talking-point polls" in at.info[0].value
+
+
+def test_the_choices_chart_draws_the_latest_reviews_and_says_where_the_rest_are(
+        demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past MAX_CHART_REVIEWS the bars cannot be read (an organisation's All time held 5,331 polls, more
+    rows than a chart may hold): the chart draws the latest, says how many of how many, and the CSV
+    keeps every review."""
+    import duckdb
+
+    from core.quarters import ALL_TIME_PERIOD
+    from core.settings import Settings
+    from review_pulse import talking_points_report
+    from review_pulse.export import chart_spec
+    from review_pulse.view import DataView
+
+    with duckdb.connect(str(demo_db), read_only=True) as con:
+        polls, latest_week = con.execute("SELECT count(DISTINCT poll_id), max(week_start) FROM talking_points").fetchone()
+    monkeypatch.setattr(talking_points_report, "MAX_CHART_REVIEWS", 10)
+    item = talking_points_report.talking_point_choices(DataView(demo_db, ALL_TIME_PERIOD, None, Settings()))
+    spec = chart_spec(item.chart)
+    drawn = [row for rows in spec["datasets"].values() for row in rows]
+    assert len({row["week_start"] for row in drawn}) == 10 < polls
+    assert max(row["week_start"] for row in drawn)[:10] == str(latest_week)[:10]
+    assert f"the latest 10 of {polls} reviews shown; all in talking-points_all-time.csv" in " ".join(spec["title"]["subtitle"])
+    assert item.rows["week_start"].nunique() == polls
