@@ -41,9 +41,8 @@ _read_links = itertools.count()
 STALE_READ_LINK_SECONDS = 3600
 
 
-@contextlib.contextmanager
-def connect_read_only(db_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection to one whole snapshot.
+def open_snapshot(db_path: Path) -> tuple[duckdb.DuckDBPyConnection, os.stat_result]:
+    """A read-only connection to one whole snapshot, and the stat of the file it holds (its identity).
 
     DuckDB opens the path more than once while connecting, so a publish in between
     could mix two snapshots. A private hard link taken first pins the snapshot's
@@ -58,10 +57,18 @@ def connect_read_only(db_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     except OSError:
         target = db_path  # read-only folder or no hard links: fall back to the live path
     try:
+        stat = os.stat(target)
         connection = duckdb.connect(str(target), read_only=True)
     finally:
         if target is link:
             link.unlink(missing_ok=True)
+    return connection, stat
+
+
+@contextlib.contextmanager
+def connect_read_only(db_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to one whole snapshot (``open_snapshot``), closed after use."""
+    connection, _stat = open_snapshot(db_path)
     with connection:
         yield connection
 

@@ -14,9 +14,7 @@ subtraction. The frames carry a ``suppressed`` flag; nothing downstream re-decid
 from __future__ import annotations
 
 import contextlib
-import itertools
 import json
-import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from core.schema import WEEK_CLOSES_AFTER_DAYS
-from core.store import data_version
+from core.store import data_version, open_snapshot
 from core.agreement import AGREE_SQL, LABEL_SQL
 
 
@@ -247,7 +245,7 @@ ORDER BY week_start
 
 # Issue 25: the day each review week's (first) meeting was held, for the early warning's
 # "what changed" (the attendance sheet has dates, no times).
-REVIEW_DAYS = f"""
+REVIEW_DAYS = """
 SELECT CAST(date_trunc('week', m.meeting_date) AS DATE) AS week_start, min(m.meeting_date) AS meeting_date
 FROM meetings AS m
 WHERE CAST(date_trunc('week', m.meeting_date) AS DATE) BETWEEN $week_from AND $week_to
@@ -364,24 +362,10 @@ class _Snapshot:
 _shared: dict[str, _Snapshot] = {}
 MAX_SHARED_FILES = 8  # files with a connection held open; a dropped one closes when its last cursor ends
 _shared_lock = threading.Lock()
-_snapshot_links = itertools.count()
 
 
 def _open_snapshot(db_path: Path) -> _Snapshot:
-    link = db_path.with_name(f"{db_path.name}.read-{os.getpid()}-{threading.get_ident()}-s{next(_snapshot_links)}")
-    try:
-        os.link(db_path, link)
-        target = link
-    except FileNotFoundError:
-        raise
-    except OSError:
-        target = db_path  # read-only folder or no hard links: the live path, as connect_read_only does
-    try:
-        stat = os.stat(target)
-        connection = duckdb.connect(str(target), read_only=True)
-    finally:
-        if target is link:
-            link.unlink(missing_ok=True)
+    connection, stat = open_snapshot(db_path)  # as connect_read_only opens one: a private hard link first
     return _Snapshot((stat.st_ino, stat.st_mtime_ns, stat.st_size), connection)
 
 
