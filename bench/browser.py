@@ -37,7 +37,7 @@ MARK_OLD_JS = "(selector) => document.querySelectorAll(selector).forEach(e => { 
 ERRORS_JS = "() => document.querySelectorAll('[data-testid=\"stException\"]').length"
 # The benchmark's dataset (bench/dataset.py) has surveys and attendance but no actions or polls:
 # those pages draw their empty state, not the demo's charts (browser_support.DEMO_PAGE_EXPECTATIONS).
-CHARTS_ON_BENCH_DATA = {"Actions": 0, "Talking points": 0}
+CHARTS_ON_BENCH_DATA = {"actions": 0, "talking_points": 0}  # by URL path: a page's title may change
 
 
 def load_browser_support():
@@ -109,7 +109,7 @@ def run(db_path: Path, *, runs: int, quarter: str, series: str, log_path: Path, 
             variants = [(quarter, None), ("all", None), ("all", series)]
             for period, one_series in variants:
                 for title, url_path, heading, demo_charts in bs.PAGES:
-                    charts = CHARTS_ON_BENCH_DATA.get(title, demo_charts)
+                    charts = CHARTS_ON_BENCH_DATA.get(url_path, demo_charts)
                     query = f"quarter={period}" + (f"&series={_quote(one_series)}" if one_series else "")
                     load = _timed_load(bs, browser, server.page_url(url_path, query), charts, heading, timeout_ms)
                     status = proc_status(pid)
