@@ -20,7 +20,7 @@ from pipeline.terminal import escaped_output, raw_stream, terminal_safe
 from core.errors import UserFacingError
 from core.words import count_text
 from core.run_log import record_failed_run
-from core.settings import Settings, SettingsError, load_settings, resolve_db_path
+from core.settings import Settings, SettingsError, load_settings, resolve_db_path, week_monday
 
 __all__ = ["SheetRef", "build_parser", "main", "parse_action_file", "request_from_args", "run_ingest"]
 
@@ -335,12 +335,12 @@ def _digest(args: argparse.Namespace, settings: Settings, db_path: Path) -> int:
         raise IngestError(f"no review series {args.series!r} in {db_path}; it holds: " + ", ".join(map(repr, options)))
     # The secret is looked up before anything is built, so a missing one costs nothing; a dry run needs none.
     target = None if args.dry_run else target_from_env(settings.digest)
-    if day is not None and digests.monday(day) > digests.monday(today_for(base)):
+    if day is not None and week_monday(day) > week_monday(today_for(base)):
         raise IngestError(f"--week {day:%Y-%m-%d} is in the future: give a day of a review week that has happened")
     sent_or_shown = 0
     for series in [args.series] if args.series is not None else options:
         name = terminal_safe(series)  # a series name comes from data: one line, whatever it holds
-        week = digests.monday(day) if day else digests.latest_review_week(db_path, settings, series)
+        week = week_monday(day) if day else digests.latest_review_week(db_path, settings, series)
         view = digests.week_view(db_path, settings, series, week) if week else None
         digest = digests.build_digest(view, week, today_for(view)) if view else None
         if digest is None:

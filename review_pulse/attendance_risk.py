@@ -32,11 +32,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import pandas as pd
 
+from core.settings import week_monday
 from review_pulse import figures
 from review_pulse.queries import dip_baseline, sharp_dips
 from review_pulse.view import DataView
@@ -91,10 +92,6 @@ class TooLittleHistory:
                 "Load more of the attendance sheet to see it.")
 
 
-def monday(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
 def day_text(day: date) -> str:
     return f"{day.day} {day:%b}"
 
@@ -147,12 +144,17 @@ def _calendar_signal(frame: pd.DataFrame, kinds: Mapping[date, str], kind: str, 
     return Signal("calendar", reason, cases, dips, _chance(dips, cases, base_rate))
 
 
+def _followed_by_dips(frame: pd.DataFrame, flag: str) -> tuple[int, int]:
+    """Reviews right after a week with ``flag`` (and a 4-week mean to judge them by), and how many dipped."""
+    after = frame[flag].shift(1, fill_value=False).astype(bool) & frame["baseline"].notna()
+    return int(after.sum()), int((after & frame["dip"]).sum())
+
+
 def _load_signal(frame: pd.DataFrame, base_rate: float) -> Signal | None:
     latest = frame.iloc[-1]
     if not latest["high_load"]:
         return None
-    after = frame["high_load"].shift(1, fill_value=False).astype(bool) & frame["baseline"].notna()
-    cases, dips = int(after.sum()), int((after & frame["dip"]).sum())
+    cases, dips = _followed_by_dips(frame, "high_load")
     usual = float(latest["usual_load"])
     reason = (f"incident load this week is {_times(latest['load'] / max(usual, 1.0))} the usual "
               f"({latest['load']:.0f} against a median of {usual:g})")
@@ -165,8 +167,7 @@ def _after_dip_signal(frame: pd.DataFrame, base_rate: float) -> Signal | None:
     latest = frame.iloc[-1]
     if not latest["dip"]:
         return None
-    after = frame["dip"].shift(1, fill_value=False).astype(bool) & frame["baseline"].notna()
-    cases, dips = int(after.sum()), int((after & frame["dip"]).sum())
+    cases, dips = _followed_by_dips(frame, "dip")
     reason = f"the last review ({day_text(latest['week_start'].date())}) dipped"
     reason += (f"; {dips} of {cases} reviews right after a dip dipped too" if cases
                else "; it is the first dip on record")
@@ -230,7 +231,7 @@ def assess(history: pd.DataFrame, busy_weeks: Mapping[date, str], busy_week_rati
     comparable = frame["baseline"].notna()
     base_rate = float(frame.loc[comparable, "dip"].mean()) if comparable.any() else 0.0
     signals: list[Signal] = []
-    kind = busy_weeks.get(monday(next_review))
+    kind = busy_weeks.get(week_monday(next_review))
     if kind:
         signals.append(_calendar_signal(frame, busy_weeks, kind, base_rate))
     signals += [s for s in (_load_signal(frame, base_rate), _after_dip_signal(frame, base_rate)) if s is not None]

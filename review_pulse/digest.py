@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -219,10 +219,6 @@ def latest_review_week(db_path: Path, settings: Settings, series: str | None) ->
 def week_view(db_path: Path, settings: Settings, series: str | None, week: date) -> DataView:
     """The view the digest reads: the week's quarter (what the dashboard link opens) and series."""
     return DataView(db_path, quarter_for_week(week, settings.fiscal_year_start_month), series, settings)
-
-
-def monday(day: date) -> date:
-    return day - timedelta(days=day.weekday())
 
 
 def _row_of_week(frame: pd.DataFrame, week: date) -> pd.Series | None:
