@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline.errors import IngestError
+from core.cell_counts import refresh_cell_counts
 from core.schema import rebuild_response_weeks
 
 # Our marker: every DB this project wrote has it (core.schema.TABLES).
@@ -97,5 +98,7 @@ def remove_demo_rows(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         # as if by the next run (a closed week it now falls in counts it as late).
         next_run = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs").fetchall()[0][0]
         rebuild_response_weeks(con, next_run, datetime.now(timezone.utc).replace(tzinfo=None))
+    if "cell_counts_state" in names:  # the pages' counts, of what is left (core.cell_counts)
+        refresh_cell_counts(con)
     con.execute("COMMIT")
     return removed

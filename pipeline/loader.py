@@ -25,6 +25,7 @@ from pipeline.guards import mark_demo_run, refuse_foreign_database, refuse_real_
 from pipeline.private_dirs import SCRATCH_PREFIX, private_folder
 from pipeline.records import BusyWeek, MappingReport, ParsedAttendance, ParsedCalendar, ParsedSurveys, Reject
 from core.agreement import RESCALED_SQL
+from core.cell_counts import refresh_cell_counts
 from core.schema import ensure_schema, rebuild_response_weeks, temp_table
 from core.settings import Settings, SourceMapping
 from core.store import attached_snapshot, staged_write, write_lock
@@ -425,6 +426,7 @@ def _write(
         poll_dropped_columns=sorted({c for p in polls for c in p.dropped_columns}),
     )
     _record_run(con, summary, started, sources)
+    refresh_cell_counts(con)  # after the last write to the counted tables: what the pages read (issue #23)
     con.execute("COMMIT")  # the temp tables go with the connection
     return summary
 

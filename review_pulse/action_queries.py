@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from core.links import safe_link
-from review_pulse.queries import VISIBILITY, Filters, read_frame, read_row
+from review_pulse.queries import VISIBILITY, Filters, read_counted, read_frame, read_row
 
 _ACTION_WEEK = "coalesce(a.review_week, CAST(date_trunc('week', a.created) AS DATE))"
 
@@ -167,7 +167,7 @@ def open_action_figures(frame: pd.DataFrame, today: date, target_days: int) -> p
 def review_health(db_path: Path, f: Filters, learned: str | None, good_use: str | None) -> pd.DataFrame:
     """Per review week: actions, responses, the two scores. A week with no visible response keeps its
     action count and has no responses or scores (``suppressed``)."""
-    frame = read_frame(db_path, REVIEW_HEALTH, f.visible_params(learned=learned or "", good_use=good_use or ""))
+    frame = read_counted(db_path, REVIEW_HEALTH, f.visible_params(learned=learned or "", good_use=good_use or ""))
     frame["week_start"] = pd.to_datetime(frame["week_start"])
     return frame
 

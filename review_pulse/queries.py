@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -25,15 +25,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from core.schema import WEEK_CLOSES_AFTER_DAYS
+from core.cell_counts import CELL_COUNTS_FRESH, COUNTED_CELLS, STORED_CELLS, STORED_TABLES, period_filter
 from core.store import data_version, open_snapshot
-from core.agreement import AGREE_SQL, LABEL_SQL
-
-
-def period_filter(alias: str) -> str:
-    """The period and series condition on one table alias (a constant, never user input)."""
-    return (f"{alias}.week_start BETWEEN $week_from AND $week_to "
-            f"AND ($series IS NULL OR {alias}.series = $series)")
 
 
 SERIES_LIST = """
@@ -53,80 +46,16 @@ SELECT series FROM responses UNION SELECT series FROM meetings ORDER BY series
 # * A statement in a visible cell counts when at least $min_group people answered it
 #   (``visible_scores``). A statement answered by fewer is left out of that week's overall
 #   score and of every aggregate too, for the same reason.
-# * Late responses: a cell freezes at the first ingestion that started after its week
-#   closed (WEEK_CLOSES_AFTER_DAYS after the week began), or at the run that first stored
-#   it if that came later. Responses stored by a later run are "late": they never change
-#   a closed week's figures (two snapshots cannot be subtracted), and are listed apart.
-#   So are responses an attendance change moves into a week after it froze; one it would
-#   move out of a frozen week stays there (the loader keeps frozen weeks, core/schema.py).
+# * Late responses (core.cell_counts.COUNTED_CELLS: ``cells`` and ``score_counts``) count nowhere.
 #
 # Each query aggregates answers to (week, series, statement, score) counts first, a small
 # relation, and applies visibility to that: the plan and its memory stay the same
 # whatever DuckDB's statistics estimate.
 
-# WEEK_CLOSES_AFTER_DAYS (core/schema.py): a review week is over after 7 days, and every response
-# belongs to a meeting at most 7 days before it was sent, so 14 days after its Monday nothing more can.
-
-VISIBILITY = f"""
-stored_cells AS (
-    SELECT week_start, series, count(*) AS stored FROM response_weeks AS rw WHERE {period_filter("rw")}
-    GROUP BY week_start, series
-),
-week_closing AS (  -- the first ingestion that started after each week closed
-    SELECT w.week_start, min(i.run_id) AS closing_run
-    FROM (SELECT DISTINCT week_start FROM stored_cells) AS w
-    JOIN ingest_runs AS i ON i.started_at >= w.week_start + INTERVAL {WEEK_CLOSES_AFTER_DAYS} DAY
-    GROUP BY w.week_start
-),
--- entered_run: the run that put a response in its week (stored it, or moved it there while the
--- week was open). A schema 2 DB read before its first load migrates it has none: NULL, and the
--- run that stored the response stands in, as it did then.
-week_entries AS (
-    SELECT response_key, week_start, series, entered_run, current_week FROM (
-        SELECT * FROM response_weeks
-        UNION ALL BY NAME SELECT NULL::BIGINT AS entered_run, NULL::DATE AS current_week WHERE false)
-),
--- Only a response that entered its week after the earliest closing run can be late. Runs append
--- in order, so this usually reads few rows (none after one load), not the whole responses table.
-candidates AS (
-    SELECT rw.response_key, rw.week_start, rw.series, r.run_id, coalesce(rw.entered_run, r.run_id) AS entered_run
-    FROM week_entries AS rw JOIN responses AS r USING (response_key)
-    WHERE {period_filter("rw")} AND (rw.entered_run > (SELECT min(closing_run) FROM week_closing) OR rw.entered_run IS NULL)
-      AND coalesce(rw.entered_run, r.run_id) > (SELECT min(closing_run) FROM week_closing)
-),
-candidate_cells AS (
-    SELECT week_start, series, count(*) AS candidates,
-           min(run_id) FILTER (WHERE entered_run = run_id) AS first_candidate_run
-    FROM candidates GROUP BY week_start, series
-),
-late AS MATERIALIZED (
-    -- A cell freezes at its week's closing run, or at the run that first stored it if that
-    -- came later (all its responses are candidates then, so the first of them is known).
-    -- A response moved into a week after the run that stored it never opens a cell that way.
-    SELECT c.response_key, c.week_start, c.series
-    FROM candidates AS c
-    JOIN week_closing AS k USING (week_start)
-    JOIN stored_cells AS s USING (week_start, series)
-    JOIN candidate_cells AS f USING (week_start, series)
-    WHERE c.entered_run > greatest(k.closing_run, CASE WHEN f.candidates = s.stored AND c.entered_run = c.run_id
-                                                       THEN f.first_candidate_run ELSE 0 END)
-),
-cells AS (
-    SELECT s.week_start, s.series, s.stored - coalesce(l.late, 0) AS responses
-    FROM stored_cells AS s
-    LEFT JOIN (SELECT week_start, series, count(*) AS late FROM late GROUP BY week_start, series) AS l
-      USING (week_start, series)
-),
+# The thresholds, on COUNTED_CELLS' ``cells`` and ``score_counts``: one text for both ways of counting.
+_THRESHOLDS = """
 visible_cells AS (
     SELECT week_start, series, responses FROM cells WHERE responses >= $min_group
-),
-score_counts AS (  -- agree and label: core.agreement, on the answer as given
-    SELECT rw.week_start, rw.series, a.statement, a.score, {AGREE_SQL} AS agree, {LABEL_SQL} AS label,
-           count(*) AS answers
-    FROM answers AS a
-    JOIN (SELECT response_key, week_start, series FROM response_weeks AS w
-          WHERE {period_filter("w")} AND response_key NOT IN (SELECT response_key FROM late)) AS rw USING (response_key)
-    GROUP BY ALL
 ),
 statement_cells AS (
     SELECT week_start, series, statement, sum(answers) AS answers
@@ -145,6 +74,13 @@ weeks AS (
     FROM (SELECT DISTINCT week_start FROM cells WHERE responses > 0) AS c LEFT JOIN visible_cells AS v USING (week_start)
     GROUP BY c.week_start
 )"""
+
+# Counting from the raw tables (``late`` and ``week_entries`` too, for the queries that list them) ...
+VISIBILITY = f"{COUNTED_CELLS},{_THRESHOLDS}"
+# ... or from the counts the loader stored at publish time (core.cell_counts): the same relations,
+# the same figures, without reading every answer. ``counted`` picks one per snapshot.
+VISIBILITY_STORED = f"{STORED_CELLS},{_THRESHOLDS}"
+
 
 WEEKLY_RESPONSES = f"""
 WITH {VISIBILITY}
@@ -357,6 +293,7 @@ class _Snapshot:
     identity: tuple[int, int, int]
     connection: duckdb.DuckDBPyConnection
     tables: frozenset[str] | None = None  # its table and view names, read once
+    counts_stored: bool | None = None  # it holds cell counts made from its own rows (core.cell_counts), checked once
 
 
 _shared: dict[str, _Snapshot] = {}
@@ -407,6 +344,50 @@ def _tables_of(snapshot: _Snapshot) -> frozenset[str]:
         with _cursor(snapshot) as con:
             snapshot.tables = frozenset(row[0] for row in con.execute(TABLE_NAMES).fetchall())
     return snapshot.tables
+
+
+def _counts_stored(snapshot: _Snapshot) -> bool:
+    if snapshot.counts_stored is None:
+        stored = STORED_TABLES <= _tables_of(snapshot)
+        if stored:
+            with _cursor(snapshot) as con:
+                stored = bool(con.execute(CELL_COUNTS_FRESH).fetchall()[0][0])
+        snapshot.counts_stored = stored
+    return snapshot.counts_stored
+
+
+_ON_STORED_COUNTS: dict[str, str] = {}
+
+
+def on_stored_counts(sql: str) -> str:
+    """A query WITH VISIBILITY, reading the counts stored at publish time instead (VISIBILITY_STORED)."""
+    stored = _ON_STORED_COUNTS.get(sql)
+    if stored is None:
+        if VISIBILITY not in sql:
+            raise ValueError("not a query on VISIBILITY")
+        stored = _ON_STORED_COUNTS[sql] = sql.replace(VISIBILITY, VISIBILITY_STORED)
+    return stored
+
+
+def _as_given(sql: str) -> str:
+    return sql
+
+
+@contextlib.contextmanager
+def counting_connection(db_path: Path) -> Iterator[tuple[duckdb.DuckDBPyConnection, Callable[[str], str]]]:
+    """A cursor as ``read_connection`` gives one, and the form of a query WITH VISIBILITY for its
+    snapshot: on the stored cell counts when it holds current ones, else as written (raw tables).
+    Only for queries that read ``cells``, ``score_counts`` and the thresholds' relations, not ``late``."""
+    snapshot = _current_snapshot(db_path)
+    form = on_stored_counts if _counts_stored(snapshot) else _as_given
+    with _cursor(snapshot) as con:
+        yield con, form
+
+
+def read_counted(db_path: Path, sql: str, params: dict[str, object]) -> pd.DataFrame:
+    """``read_frame`` for a figure query WITH VISIBILITY (see ``counting_connection``)."""
+    with counting_connection(db_path) as (con, form):
+        return con.execute(form(sql), params).df()
 
 
 def read_frame(db_path: Path, sql: str, params: dict[str, object] | None = None) -> pd.DataFrame:
@@ -502,7 +483,7 @@ def _as_date(value: object) -> date | None:
 
 def weekly_statement_scores(db_path: Path, f: Filters) -> pd.DataFrame:
     """Per week and statement; a hidden statement-week keeps its row with no figures."""
-    frame = read_frame(db_path, WEEKLY_STATEMENT_SCORES, f.visible_params())
+    frame = read_counted(db_path, WEEKLY_STATEMENT_SCORES, f.visible_params())
     frame["week_start"] = pd.to_datetime(frame["week_start"])
     return frame[["week_start", "statement", "statement_order", "responses", "answers", "mean_score", "agree_share", "suppressed"]]
 
@@ -510,13 +491,13 @@ def weekly_statement_scores(db_path: Path, f: Filters) -> pd.DataFrame:
 def weekly_responses(db_path: Path, f: Filters) -> pd.DataFrame:
     """Responses per week (in visible cells) and whether the week is hidden: all that
     attendance and the answer spread need, without the score aggregation."""
-    frame = read_frame(db_path, WEEKLY_RESPONSES, f.visible_params())
+    frame = read_counted(db_path, WEEKLY_RESPONSES, f.visible_params())
     frame["week_start"] = pd.to_datetime(frame["week_start"])
     return frame[["week_start", "responses", "suppressed"]]
 
 
 def weekly_scores(db_path: Path, f: Filters) -> pd.DataFrame:
-    frame = read_frame(db_path, WEEKLY_SCORES, f.visible_params())
+    frame = read_counted(db_path, WEEKLY_SCORES, f.visible_params())
     frame["week_start"] = pd.to_datetime(frame["week_start"])
     return frame[["week_start", "responses", "answers", "score_sum", "mean_score", "suppressed"]]
 
@@ -535,7 +516,7 @@ LABELS = ("Strongly disagree", "Disagree", "Neutral", "Agree", "Strongly agree")
 def answer_distribution(db_path: Path, f: Filters, statements: tuple[str, ...]) -> pd.DataFrame:
     """Share of each answer per statement over the period, from visible statement-weeks only
     (empty when there are none)."""
-    counts = read_frame(db_path, ANSWER_COUNTS, f.visible_params())
+    counts = read_counted(db_path, ANSWER_COUNTS, f.visible_params())
     columns = ["statement", "statement_order", "score", "label", "answers", "share", "agree_share"]
     if counts.empty:
         return pd.DataFrame(columns=columns)
@@ -551,7 +532,7 @@ def answer_distribution(db_path: Path, f: Filters, statements: tuple[str, ...]) 
 
 def statement_scores(db_path: Path, f: Filters) -> pd.DataFrame:
     """Per statement over the period's visible answers: answers, mean score, share that agree."""
-    return read_frame(db_path, STATEMENT_SCORES, f.visible_params())[["statement", "statement_order", "answers",
+    return read_counted(db_path, STATEMENT_SCORES, f.visible_params())[["statement", "statement_order", "answers",
                                                                    "mean_score", "agree_share"]]
 
 

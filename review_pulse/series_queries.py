@@ -23,8 +23,8 @@ import pandas as pd
 
 from review_pulse import action_queries, figures
 from core.quarters import quarter_for_week
-from review_pulse.queries import (STATEMENT_FIGURES, VISIBILITY, Filters, attendance_weeks, period_filter,
-                                   read_connection)
+from review_pulse.queries import (STATEMENT_FIGURES, VISIBILITY, Filters, attendance_weeks, counting_connection,
+                                   period_filter)
 from review_pulse.talking_points_queries import TREND_MIN_REVIEWS
 
 # One evaluation of the visibility relation for the whole page, over $week_from..$week_to (the quarter
@@ -125,12 +125,12 @@ class SeriesFrames:
 
 def series_frames(db_path: Path, current: Filters, span: Filters, period_end: date) -> SeriesFrames:
     every = {"series": None}
-    with read_connection(db_path) as con:
+    with counting_connection(db_path) as (con, counted):  # SERIES_FIGURES on the stored cell counts if current
         def frame(sql: str, params: dict[str, object]) -> pd.DataFrame:
             return con.execute(sql, params).df()
 
         tables = {row[0] for row in con.execute(TABLES).fetchall()}
-        both = frame(SERIES_FIGURES, span.visible_params(current_from=current.week_from, **every))
+        both = frame(counted(SERIES_FIGURES), span.visible_params(current_from=current.week_from, **every))
         weeks = both[both["part"] == "week"].drop(columns=["part", "statement", "statement_order", "agree_share"])
         weeks = weeks.astype({"visible_responses": "int64", "hidden": bool, "responses": "int64", "answers": "int64",
                               "suppressed": bool}).reset_index(drop=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from review_pulse.queries import VISIBILITY, Filters, period_filter, read_frame, read_row, table_names
+from review_pulse.queries import VISIBILITY, Filters, period_filter, read_counted, read_frame, read_row, table_names
 
 TREND_MIN_REVIEWS = 3  # a theme in this many reviews of the quarter is a trend
 KIND_ORDER = ("theme", "incident", "other")
@@ -175,7 +175,7 @@ def beside_survey_figures(db_path: Path, f: Filters, statements: tuple[str, ...]
     picked weeks are hidden, from one query.
 
     A group with fewer answers than the minimum group size keeps its row with no mean (decided in SQL)."""
-    both = read_frame(db_path, BESIDE_SURVEY, f.visible_params(statements=list(statements)))
+    both = read_counted(db_path, BESIDE_SURVEY, f.visible_params(statements=list(statements)))
     figures = both[both["part"] == "figures"].reset_index(drop=True)
     figures = figures.astype({"statement_order": "int32", "weeks": "int64", "responses": "int64", "suppressed": bool})
     hidden = both.loc[both["part"] == "hidden", "hidden_weeks"]
