@@ -1,0 +1,148 @@
+"""The cell counts the loader stores at publish time (core.cell_counts, issue #23).
+
+The pages read the responses and answers of each review week of each series from two small tables
+written in the load's transaction instead of counting 1.2 million answers per query. These tests
+recount those tables from the raw rows in plain Python, check that every figure read through them
+equals the figure counted from the raw tables (a file from before they existed), and that counts not
+made from the file's current rows are never used.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from core.agreement import answer_label, is_agree
+from core.quarters import ALL_TIME_PERIOD, parse_period
+from core.settings import Settings
+from review_pulse.view import DataView
+from tests.test_anonymity import ingest, response, write_survey
+
+STORED = ("cell_counts", "cell_score_counts", "cell_counts_state")
+LATE_FEEDBACK = "late secret"
+
+
+def late_db(folder: Path) -> Path:
+    """Two loads: five responses in a week, then the same export with one more after the week closed (late)."""
+    rows = [response(f"2026-03-04 16:0{i}", (4, 4, 5, i + 1), feedback=f"on time {i}") for i in range(5)]
+    rows += [response(f"2026-03-11 16:0{i}", (3, 5, 4, 4)) for i in range(6)]
+    survey, db = folder / "s.csv", folder / "late.duckdb"
+    write_survey(survey, rows, series=False)
+    ingest(db, survey)
+    write_survey(survey, [*rows, response("2026-03-04 18:00", (1, 1, 1, 1), feedback=LATE_FEEDBACK)], series=False)
+    ingest(db, survey)
+    return db
+
+
+def demo_copy(folder: Path, demo_db: Path) -> Path:
+    db = folder / "demo.duckdb"
+    shutil.copy(demo_db, db)
+    return db
+
+
+DATABASES = {"demo": demo_copy, "late response": lambda folder, _demo: late_db(folder)}
+
+
+@pytest.fixture(params=sorted(DATABASES))
+def db(request: pytest.FixtureRequest, tmp_path: Path, demo_db: Path) -> Path:
+    return DATABASES[request.param](tmp_path, demo_db)
+
+
+def rows(db: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def recount(db: Path) -> tuple[Counter, Counter]:
+    """Cells and score counts from the raw rows: every response in its stored week, except the one
+    the test loaded late (known from its feedback)."""
+    late = {key for key, feedback in rows(db, "SELECT response_key, feedback FROM responses") if feedback == LATE_FEEDBACK}
+    week_of = {key: (week, series) for key, week, series in rows(db, "SELECT response_key, week_start, series FROM response_weeks")
+               if key not in late}
+    cells = Counter(week_of.values())
+    scores: Counter = Counter()
+    for key, statement, score, raw, scale in rows(db, "SELECT response_key, statement, score, raw_score, scale_max FROM answers"):
+        if key in week_of:
+            scores[(*week_of[key], statement, score, is_agree(raw, scale), answer_label(raw, scale))] += 1
+    return cells, scores
+
+
+def test_the_stored_counts_are_the_raw_rows_recounted(db: Path) -> None:
+    cells, scores = recount(db)
+    stored_cells = {(w, s): n for w, s, n in rows(db, "SELECT week_start, series, responses FROM cell_counts")}
+    stored_scores = {tuple(r[:6]): r[6] for r in rows(
+        db, "SELECT week_start, series, statement, score, agree, label, answers FROM cell_score_counts")}
+    assert stored_cells == {cell: n for cell, n in cells.items()}
+    assert stored_scores == dict(scores)
+    assert sum(stored_cells.values()) == len(rows(db, "SELECT 1 FROM responses")) - (1 if "late" in db.name else 0)
+
+
+def figures(db: Path, today: date = date(2026, 12, 6)) -> dict[str, object]:
+    """Every figure the Overview, Attendance, Survey agreement and Series pages read, for three selections."""
+    found: dict[str, object] = {}
+    series = rows(db, "SELECT min(series) FROM responses")[0][0]
+    quarter = parse_period(f"{rows(db, 'SELECT max(week_start) FROM response_weeks')[0][0]:%Y}-Q1")
+    for name, period, one in (("all", ALL_TIME_PERIOD, None), ("quarter", quarter, None), ("series", quarter, series)):
+        v = DataView(db, period, one, Settings())
+        for method in ("weekly_scores", "weekly_statement_scores", "statement_scores", "answer_distribution",
+                       "weekly_attendance", "late_responses", "review_health", "headline", "feedback_count"):
+            found[f"{name}.{method}"] = getattr(v, method)()
+        comparison = v.series_comparison(today)
+        found[f"{name}.series_rows"], found[f"{name}.series_weekly"] = comparison.rows, comparison.weekly
+    return found
+
+
+def assert_same(left: dict[str, object], right: dict[str, object]) -> None:
+    assert left.keys() == right.keys()
+    for key, value in left.items():
+        if isinstance(value, pd.DataFrame):
+            pd.testing.assert_frame_equal(value, right[key], check_exact=True, obj=key)
+        else:
+            assert repr(value) == repr(right[key]), key
+
+
+def without_stored_counts(db: Path, copy: Path) -> Path:
+    """The file as a version from before the stored counts wrote it."""
+    shutil.copy(db, copy)
+    with duckdb.connect(str(copy)) as con:
+        for table in STORED:
+            con.execute(f"DROP TABLE {table}")  # our table names
+    return copy
+
+
+def test_every_figure_read_through_the_stored_counts_equals_the_raw_count(db: Path, tmp_path: Path) -> None:
+    older = without_stored_counts(db, tmp_path / "older.duckdb")
+    assert_same(figures(db), figures(older))
+
+
+def test_counts_not_made_from_the_current_rows_are_not_used(db: Path, tmp_path: Path) -> None:
+    """A writer that changed the counted tables without refreshing the counts (none of ours does):
+    the figures are counted from the raw tables, as for a file without counts."""
+    with duckdb.connect(str(db)) as con:
+        key = con.execute("SELECT response_key FROM responses ORDER BY response_key LIMIT 1").fetchall()[0][0]
+        con.execute("DELETE FROM answers WHERE response_key = ?", [key])
+        con.execute("DELETE FROM response_weeks WHERE response_key = ?", [key])
+        con.execute("DELETE FROM responses WHERE response_key = ?", [key])
+    older = without_stored_counts(db, tmp_path / "older.duckdb")
+    assert_same(figures(db), figures(older))
+
+
+def test_a_file_from_before_the_counts_opens_and_its_next_load_stores_them(tmp_path: Path) -> None:
+    db = late_db(tmp_path)
+    older = without_stored_counts(db, tmp_path / "older.duckdb")
+    v = DataView(older, parse_period("2026-Q1"), None, Settings())
+    assert v.weekly_scores()["responses"].tolist() == [5, 6]  # the late response counts nowhere, as before
+    survey = tmp_path / "more.csv"
+    write_survey(survey, [response(f"2026-03-18 16:0{i}", (2, 2, 2, 2)) for i in range(5)], series=False)
+    ingest(older, survey)
+    assert {name for (name,) in rows(older, "SELECT table_name FROM information_schema.tables")} >= set(STORED)
+    assert v.weekly_scores()["responses"].tolist() == [5, 6, 5]
+    assert_same(figures(older), figures(without_stored_counts(older, tmp_path / "oldest.duckdb")))
+    cells, scores = recount(older)
+    assert dict(cells) == {(w, s): n for w, s, n in rows(older, "SELECT week_start, series, responses FROM cell_counts")}
