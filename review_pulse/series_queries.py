@@ -149,11 +149,12 @@ def series_frames(db_path: Path, current: Filters, span: Filters, period_end: da
         )
 
 
-def top_recurring_theme(themes: pd.DataFrame) -> str | None:
-    """The theme with most votes among those on the ballot in TREND_MIN_REVIEWS or more reviews
-    (the Talking points page's recurring themes), or None."""
-    recurring = themes[themes["reviews"] >= TREND_MIN_REVIEWS]
-    return None if recurring.empty else str(recurring.iloc[0]["theme"])
+def top_recurring_themes(themes: pd.DataFrame) -> dict[str, str]:
+    """Per series, the theme with most votes among those on the ballot in TREND_MIN_REVIEWS or more
+    reviews (the Talking points page's recurring themes), from SERIES_THEMES' rows in their order
+    (votes, then reviews, then name); a series without a recurring theme is absent."""
+    recurring = themes[themes["reviews"] >= TREND_MIN_REVIEWS].drop_duplicates("series", keep="first")
+    return {str(name): str(theme) for name, theme in zip(recurring["series"], recurring["theme"])}
 
 
 # A period longer than this many weeks (All time) is drawn per quarter: 40 series x 5 years of weeks
@@ -166,7 +167,7 @@ def by_quarter(weeks: pd.DataFrame, fiscal_start_month: int) -> pd.DataFrame:
     weeks, the Overview's average for that series and quarter (visible cells only); a quarter with
     responses and no score shown is suppressed. ``week_start`` is the quarter's first day."""
     quarters = {w: quarter_for_week(pd.Timestamp(w).date(), fiscal_start_month) for w in weeks["week_start"].unique()}
-    keyed = weeks.assign(quarter=weeks["week_start"].map(lambda w: quarters[w].label))
+    keyed = weeks.assign(quarter=weeks["week_start"].map({w: q.label for w, q in quarters.items()}))  # one lookup per row
     starts = {q.label: pd.Timestamp(q.start) for q in quarters.values()}
     frame = figures.average_scores(keyed, ["series", "quarter"]).rename(columns={"average_score": "mean_score"})
     frame["week_start"] = frame["quarter"].map(starts)
@@ -207,7 +208,7 @@ def series_comparison(db_path: Path, current: Filters, previous: Filters | None,
     before_by_series = {name: group for name, group in before.groupby("series", sort=False)}
     attendance_by_series = {name: group for name, group in attendance.groupby("series", sort=False)}
     statements_by_series = {name: group for name, group in statements.groupby("series", sort=False)}
-    themes_by_series = {name: group for name, group in themes.groupby("series", sort=False)}
+    top_themes = top_recurring_themes(themes)
     empty_weeks = now.iloc[0:0]
     for name in series_names:
         scores = by_series.get(name, empty_weeks)
@@ -239,7 +240,7 @@ def series_comparison(db_path: Path, current: Filters, previous: Filters | None,
             "response_rate": h.response_rate,
             "open_actions": int(actions["open_now"].get(name, 0)),
             "overdue_actions": int(actions["overdue_now"].get(name, 0)),
-            "top_theme": top_recurring_theme(themes_by_series.get(name, themes.iloc[0:0])),
+            "top_theme": top_themes.get(name),
             # The sparkline: every week of the quarter, None where the series has no score shown.
             "weekly_scores": [None if pd.isna(shown_weeks.get(week)) else float(shown_weeks[week]) for week in all_weeks],
         })
