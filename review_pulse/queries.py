@@ -32,6 +32,11 @@ from core.store import data_version, open_snapshot
 SERIES_LIST = """
 SELECT series FROM responses UNION SELECT series FROM meetings ORDER BY series
 """
+# The same names from the stored cell counts (one row per week and series, not per response): every
+# stored response has its week and series there (core.cell_counts).
+SERIES_LIST_STORED = """
+SELECT series FROM cell_counts UNION SELECT series FROM meetings ORDER BY series
+"""
 
 # --- what a viewer may see -----------------------------------------------------
 #
@@ -437,8 +442,16 @@ def db_status(db_path: Path) -> DbStatus:
     return DbStatus("empty", " and ".join(f"{n:,} {noun}{'' if n == 1 else 's'}" for n, noun in held if n))
 
 
+def _read_rows(db_path: Path, raw_sql: str, stored_sql: str, params: dict[str, object]) -> list[tuple]:
+    """A query on the raw tables, or its twin on the stored cell counts when the snapshot holds current ones."""
+    snapshot = _current_snapshot(db_path)
+    sql = stored_sql if _counts_stored(snapshot) else raw_sql
+    with _cursor(snapshot) as con:
+        return con.execute(sql, params).fetchall()
+
+
 def series_list(db_path: Path) -> list[str]:
-    return [row[0] for row in read_frame(db_path, SERIES_LIST).itertuples(index=False)]
+    return [row[0] for row in _read_rows(db_path, SERIES_LIST, SERIES_LIST_STORED, {})]
 
 
 DATA_WEEKS = """
@@ -448,6 +461,7 @@ SELECT DISTINCT week_start FROM (
     SELECT CAST(date_trunc('week', meeting_date) AS DATE) FROM meetings WHERE ($series IS NULL OR series = $series)
 ) ORDER BY week_start
 """
+DATA_WEEKS_STORED = DATA_WEEKS.replace("FROM response_weeks", "FROM cell_counts")  # its weeks and series, once each
 
 # The days a run's rows landed on: responses by their local submission day, meetings by their date.
 # Days only, never counts: a day of one response is as safe to name as a day of fifty.
@@ -462,8 +476,7 @@ SELECT DISTINCT day FROM (
 
 def data_weeks(db_path: Path, series: str | None) -> list[date]:
     """Every week (its Monday) holding a response or a meeting, oldest first."""
-    frame = read_frame(db_path, DATA_WEEKS, {"series": series})
-    return [_as_date(value) for value in frame["week_start"]]
+    return [_as_date(week) for (week,) in _read_rows(db_path, DATA_WEEKS, DATA_WEEKS_STORED, {"series": series})]
 
 
 def run_days(db_path: Path, run_id: int) -> list[date]:

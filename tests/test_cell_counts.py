@@ -91,7 +91,8 @@ def figures(db: Path, today: date = date(2026, 12, 6)) -> dict[str, object]:
     for name, period, one in (("all", ALL_TIME_PERIOD, None), ("quarter", quarter, None), ("series", quarter, series)):
         v = DataView(db, period, one, Settings())
         for method in ("weekly_scores", "weekly_statement_scores", "statement_scores", "answer_distribution",
-                       "weekly_attendance", "late_responses", "review_health", "headline", "feedback_count"):
+                       "weekly_attendance", "late_responses", "review_health", "headline", "feedback_count",
+                       "series_options", "periods"):
             found[f"{name}.{method}"] = getattr(v, method)()
         comparison = v.series_comparison(today)
         found[f"{name}.series_rows"], found[f"{name}.series_weekly"] = comparison.rows, comparison.weekly
