@@ -25,7 +25,7 @@ from datetime import date
 import duckdb
 
 from core.agreement import AGREE_SQL, LABEL_SQL
-from core.schema import WEEK_CLOSES_AFTER_DAYS
+from core.schema import CELL_COUNT_TABLES, WEEK_CLOSES_AFTER_DAYS
 
 
 def period_filter(alias: str) -> str:
@@ -98,29 +98,6 @@ score_counts AS (  -- agree and label: core.agreement, on the answer as given
           WHERE {period_filter("w")} AND response_key NOT IN (SELECT response_key FROM late)) AS rw USING (response_key)
     GROUP BY ALL
 )"""
-
-# COUNTED_CELLS' two results as stored by the last publish, with the same columns and types.
-CELL_COUNT_TABLES = """
-CREATE TABLE IF NOT EXISTS cell_counts (
-    week_start DATE NOT NULL,
-    series     VARCHAR NOT NULL,
-    responses  BIGINT NOT NULL      -- stored responses of the cell that are not late
-);
-CREATE TABLE IF NOT EXISTS cell_score_counts (
-    week_start DATE NOT NULL,
-    series     VARCHAR NOT NULL,
-    statement  VARCHAR NOT NULL,
-    score      DOUBLE NOT NULL,
-    agree      BOOLEAN NOT NULL,
-    label      INTEGER NOT NULL,
-    answers    BIGINT NOT NULL      -- answers of the cell's counted responses with this statement and score
-);
--- What the counts were made from (CELL_COUNTS_SOURCE): a reader uses them only while it still matches.
-CREATE TABLE IF NOT EXISTS cell_counts_state (
-    responses BIGINT NOT NULL, answers BIGINT NOT NULL, response_weeks BIGINT NOT NULL,
-    runs BIGINT NOT NULL, last_run BIGINT NOT NULL
-);
-"""
 
 CELL_COUNTS_SOURCE = """
 SELECT (SELECT count(*) FROM responses), (SELECT count(*) FROM answers), (SELECT count(*) FROM response_weeks),

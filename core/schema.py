@@ -348,6 +348,33 @@ CREATE TABLE IF NOT EXISTS busy_weeks (
 """
 # --- end of issue 25 tables --------------------------------------------------------------------
 
+# --- what each week of a series counts (issue #23) ---------------------------------------------
+# core.cell_counts.COUNTED_CELLS' two results as stored by the last load (refresh_cell_counts), with the
+# same columns and types; the pages read them instead of every answer. Additive, like digest_posts: empty
+# until a load fills them, and a reader uses them only while cell_counts_state matches the file's rows.
+CELL_COUNT_TABLES = """
+CREATE TABLE IF NOT EXISTS cell_counts (
+    week_start DATE NOT NULL,
+    series     VARCHAR NOT NULL,
+    responses  BIGINT NOT NULL      -- stored responses of the cell that are not late
+);
+CREATE TABLE IF NOT EXISTS cell_score_counts (
+    week_start DATE NOT NULL,
+    series     VARCHAR NOT NULL,
+    statement  VARCHAR NOT NULL,
+    score      DOUBLE NOT NULL,
+    agree      BOOLEAN NOT NULL,
+    label      INTEGER NOT NULL,
+    answers    BIGINT NOT NULL      -- answers of the cell's counted responses with this statement and score
+);
+-- What the counts were made from (CELL_COUNTS_SOURCE): a reader uses them only while it still matches.
+CREATE TABLE IF NOT EXISTS cell_counts_state (
+    responses BIGINT NOT NULL, answers BIGINT NOT NULL, response_weeks BIGINT NOT NULL,
+    runs BIGINT NOT NULL, last_run BIGINT NOT NULL
+);
+"""
+# --- end of the cell counts ---------------------------------------------------------------------
+
 
 def temp_table(connection: duckdb.DuckDBPyConnection, name: str, columns: dict[str, tuple[str, list]],
                append: bool = False) -> None:
@@ -464,6 +491,7 @@ def ensure_schema(connection: duckdb.DuckDBPyConnection) -> None:
     connection.execute(POLL_VIEWS)
     connection.execute(DIGEST_TABLES)  # the weekly Slack digest (issue 25)
     connection.execute(CALENDAR_TABLES)  # known busy weeks loaded as data (issue 25)
+    connection.execute(CELL_COUNT_TABLES)  # what each week of a series counts, filled by every load (issue #23)
 
 
 # --- issue #10: answers on declared scales ---
