@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from core.cell_counts import CELL_COUNTS_FRESH, COUNTED_CELLS, STORED_CELLS, STORED_TABLES, period_filter
+from core.schema import WEEK_CLOSES_AFTER_DAYS  # noqa: F401  (the Data page words the late rule with it)
 from core.store import data_version, open_snapshot
 
 
