@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import shutil
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from datetime import datetime, timezone
@@ -204,9 +205,9 @@ def load(
             if demo:
                 refuse_real_data(con, db_path)
             ensure_schema(con)
-            _copy_staged_responses(incoming, con)
-            summary = _write(con, settings, incoming, sources, started, polls=polls, actions=actions,
-                             calendars=calendars)
+            with _attached_incoming(incoming, con):
+                summary = _write(con, settings, incoming, sources, started, polls=polls, actions=actions,
+                                 calendars=calendars)
             if demo:
                 mark_demo_run(con, summary.run_id)  # in the same published snapshot as the rows
     finally:
@@ -241,8 +242,10 @@ def _stage_incoming(scratch_folder: Path, settings: Settings, surveys: list[Pars
                     now: datetime | None, db_path: Path, calendars: Sequence[ParsedCalendar] = ()) -> IncomingRun:
     """Stage every response in a scratch DuckDB, run the checks that fail a run, analyse the comments."""
     scratch_db = scratch_folder / "incoming.duckdb"
-    # Spills of a large file stay in the private folder, removed with it.
-    con = duckdb.connect(str(scratch_db), config={"temp_directory": str(scratch_folder / "spill")})
+    # Spills of a large file stay in the private folder, removed with it. The file lives for one
+    # run and is read once: compressing what is staged in it cost more CPU than it saved.
+    con = duckdb.connect(str(scratch_db), config={"temp_directory": str(scratch_folder / "spill"),
+                                                  "force_compression": "uncompressed"})
     try:
         staged: list[StagedSurveys] = []
         declined: dict[str, str] = {}
@@ -280,8 +283,9 @@ def _stage_incoming(scratch_folder: Path, settings: Settings, surveys: list[Pars
         for staged_file in staged:
             check_usable(staged_file.source, staged_file.response_count, staged_file.rejects, staged_file.report)
         incoming = IncomingRun(scratch_db, surveys, python_counts, staged, declined, attendance, rejects, {})
-        for name in incoming.response_tables:  # TEMP tables die with the connection: keep them in the file
-            con.execute(f"CREATE TABLE main.{name} AS SELECT * FROM temp.{name}")  # our own names
+        # TEMP tables die with the connection: keep the Python path's in the file (the fast path
+        # writes its staged responses there itself).
+        con.execute("CREATE TABLE main.python_responses AS SELECT * FROM temp.python_responses")
         if settings.analyse_feedback:
             incoming.feedback = analyse_texts(settings.feedback_themes,
                                               _comments_to_analyse(con, incoming, settings, db_path))
@@ -314,12 +318,13 @@ def _comments_to_analyse(con: duckdb.DuckDBPyConnection, incoming: IncomingRun, 
         return [text for (text,) in con.execute(query).fetchall()]
 
 
-def _copy_staged_responses(incoming: IncomingRun, con: duckdb.DuckDBPyConnection) -> None:
-    """Bring the staged responses from the scratch file into TEMP tables of the staging copy."""
+@contextlib.contextmanager
+def _attached_incoming(incoming: IncomingRun, con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """The scratch file, read-only, as catalog ``incoming`` while the run's transaction reads its
+    staged responses (read where they are: copying them first cost as much as inserting them)."""
     con.execute("ATTACH ? AS incoming (READ_ONLY)", [str(incoming.scratch_db)])
     try:
-        for name in incoming.response_tables:
-            con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM incoming.main.{name}")  # our own names
+        yield
     finally:
         con.execute("DETACH incoming")
 
@@ -461,11 +466,11 @@ def _create_incoming_responses_view(con: duckdb.DuckDBPyConnection, incoming: In
          "scale_max"]
         + [f"score_{i}" for i in range(statements)]
     )
-    input_selects = [f"SELECT {response_columns}, {n + 1:d} AS input_no FROM {s.responses_table}"  # our own names
+    input_selects = [f"SELECT {response_columns}, {n + 1:d} AS input_no FROM incoming.main.{s.responses_table}"  # our own names
                      for n, s in enumerate(incoming.staged)]
     if sum(incoming.python_counts) or not input_selects:
         input_selects.insert(0, f"SELECT {response_columns.replace('response_key', 'response_key::UUID AS response_key', 1)}, "
-                                f"0 AS input_no FROM python_responses")
+                                f"0 AS input_no FROM incoming.main.python_responses")
     con.execute("CREATE TEMP VIEW incoming_responses AS " + " UNION ALL ".join(input_selects))
 
 
