@@ -18,9 +18,8 @@ three layers, so that "the same" holds by construction rather than by hope:
 3. Rows with any problem are handed to ``pipeline.parse.surveys.parse_wide_rows`` itself,
    which writes the rejects with their reasons.
 
-Everything happens in the loader's private scratch DuckDB (pipeline.loader._stage_incoming):
-TEMP tables while working, and the staged responses written once into the scratch file, which
-the loader's own transaction reads from; nothing reaches the live database before that.
+Everything happens in TEMP tables of the loader's private connection: nothing reaches the
+database file until the loader's own transaction inserts it.
 """
 
 from __future__ import annotations
@@ -99,12 +98,12 @@ class CsvPlan:
 
 @dataclass
 class StagedSurveys:
-    """A file staged in the loader's scratch DuckDB, ready to insert."""
+    """A file staged in TEMP tables of the loader's connection, ready to insert."""
 
     source: str
     # response_key, series, submitted_utc, submitted_local, feedback, source_file, source_line,
     # then score_0, score_1, … for each statement in the settings' order (NULL: not answered)
-    responses_table: str  # a table of the scratch file (not TEMP: the loader reads it after closing)
+    responses_table: str
     response_count: int
     rejects: list[Reject]
     dropped_columns: list[str]
@@ -594,7 +593,7 @@ class _Stager:
         # Identical rows are rare: number only those (the first of each keeps md5(content)).
         # Equal columns make equal content, so they are found without building it.
         con.execute(
-            f"""CREATE TABLE main.{self.t('fp_responses')} AS
+            f"""CREATE TEMP TABLE {self.t('fp_responses')} AS
                 WITH clean AS NOT MATERIALIZED ({clean_rows}),
                 repeated AS (
                     SELECT hash({same_response}) AS fingerprint FROM clean AS p
