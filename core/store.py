@@ -173,6 +173,46 @@ def staged_write(db_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         raise
 
 
+@contextlib.contextmanager
+def staged_write_into(db_path: Path, connection: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """``staged_write`` for a connection that already holds what the block writes (a loader's
+    TEMP tables): the private copy is attached to it as its default database while the block
+    runs, then published exactly as ``staged_write`` publishes it, or removed.
+
+    Nothing is copied between connections: the block reads the TEMP tables where they are.
+    """
+    db_path = write_target(db_path)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    staging = db_path.with_name(f"{db_path.name}.next-{os.getpid()}")
+    remove_staging_leftovers(db_path)
+    home = connection.execute("SELECT current_database()").fetchall()[0][0]
+    attached = False
+    try:
+        if db_path.exists():
+            shutil.copy2(db_path, staging)
+        connection.execute("ATTACH ? AS staged_write", [str(staging)])
+        attached = True
+        connection.execute("USE staged_write")
+        yield
+        connection.execute("CHECKPOINT staged_write")
+        connection.execute(f'USE "{home}"')  # DuckDB's own name of the connection's database
+        connection.execute("DETACH staged_write")
+        attached = False
+        _fsync(staging)
+        os.replace(staging, db_path)
+        _fsync_dir(db_path.parent)
+        remove_stale_read_links(db_path)
+    except BaseException:
+        if attached:
+            with contextlib.suppress(Exception):
+                connection.execute("ROLLBACK")
+            with contextlib.suppress(Exception):
+                connection.execute(f'USE "{home}"')
+                connection.execute("DETACH staged_write")
+        _remove(staging)
+        raise
+
+
 def staging_files(db_path: Path) -> list[Path]:
     """``<db>.next-<pid>`` copies and their ``.wal``, whoever made them."""
     return sorted(db_path.parent.glob(f"{glob.escape(db_path.name)}.next-*"))

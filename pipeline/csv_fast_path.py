@@ -18,7 +18,7 @@ three layers, so that "the same" holds by construction rather than by hope:
 3. Rows with any problem are handed to ``pipeline.parse.surveys.parse_wide_rows`` itself,
    which writes the rejects with their reasons.
 
-Everything happens in TEMP tables of the loader's connection: nothing reaches the
+Everything happens in TEMP tables of the loader's private connection: nothing reaches the
 database file until the loader's own transaction inserts it.
 """
 
@@ -37,7 +37,14 @@ import duckdb
 from core.keys import md5_key_sql
 from pipeline.errors import SourceFileError
 from pipeline.parse.answers import AnswerMemo, beyond_scale_note
-from pipeline.parse.cells import blank_text_sql, is_blank_row, series_column_problem, series_sql, series_stats_sql
+from pipeline.parse.cells import (
+    blank_text_sql,
+    is_blank_row,
+    series_clip_sql,
+    series_column_problem,
+    series_stats_sql,
+    strip_sql,
+)
 from pipeline.parse.columns import detect_wide_columns
 from pipeline.parse.feedback import (
     MAX_FEEDBACK_CHARS,
@@ -293,8 +300,10 @@ class _Stager:
         series = self.cols.series
         if series is None:
             return
+        # Over the distinct cells: a few dozen series names, trimmed once each, not once a row.
         distinct, longest = self.con.execute(
-            f"SELECT {series_stats_sql(f'c{series:d}')} FROM {self.t('fp_rows')} WHERE NOT is_blank").fetchall()[0]
+            f"""SELECT {series_stats_sql('cell')}
+                FROM (SELECT DISTINCT c{series:d} AS cell FROM {self.t('fp_rows')} WHERE NOT is_blank)""").fetchall()[0]
         problem = series_column_problem(self.plan.header[series], distinct, longest, self.settings.max_series_values)
         if problem:
             raise SourceFileError(self.plan.source, problem)
@@ -417,10 +426,11 @@ class _Stager:
                 "offset_us": ("BIGINT", [o for _, o in steady]),
             })
             self.offset_join = (f"LEFT JOIN {self.t('fp_hour_offsets')} AS o "
-                                f"ON o.hour = date_trunc('hour', {self.moment_sql})")
+                                "ON o.hour = date_trunc('hour', r.moment)")
             offset_us = "o.offset_us"
-        # SQL's own reading, kept only inside the plausible range (Python words the reasons).
-        self.sql_utc, self.sql_utc_params = plausible_utc_sql(self.moment_sql, offset_us, latest)
+        # SQL's own reading, kept only inside the plausible range (Python words the reasons),
+        # of the moment _row_select reads once per row (column r.moment).
+        self.sql_utc, self.sql_utc_params = plausible_utc_sql("r.moment", offset_us, latest)
 
         # Answers: few distinct labels, each through parse_answer, looked up by list position.
         order = {text: i for i, text in enumerate(self.settings.statement_texts)}
@@ -451,7 +461,10 @@ class _Stager:
             error_flags.append(f"coalesce(list_contains(?::VARCHAR[], r.c{index}), false)")
             params.append(self.bad_answers)
         feedback = "NULL" if cols.feedback is None else clean_feedback_sql(f"r.c{cols.feedback}")
-        series_text = "NULL" if cols.series is None else series_sql(f"r.c{cols.series}")
+        # The time's shape cascade and the series' trimming run once per row, in the inner query:
+        # the expressions built on them name them several times, and DuckDB evaluates each mention.
+        series_stripped = "NULL" if cols.series is None else strip_sql(f"r.c{cols.series}")
+        series_text = "NULL" if cols.series is None else series_clip_sql("r.series_stripped")
         any_answer = " OR ".join(f"s{n} IS NOT NULL" for n in range(len(self.statement_columns)))
         sql = f"""
             SELECT row_index, line, CASE WHEN sql_utc IS NULL THEN time_value END AS time_value,
@@ -462,13 +475,13 @@ class _Stager:
                     OR NOT ({any_answer} OR feedback IS NOT NULL)) AS other_problem
             FROM (
                 SELECT r.row_index, r.line, r.c{cols.time} AS time_value,
-                       {self.sql_utc} AS sql_utc, {self.moment_sql} AS sql_local,
+                       {self.sql_utc} AS sql_utc, r.moment AS sql_local,
                        {series_text} AS series_text,
                        {feedback} AS feedback,
                        {', '.join(score_cols)},
                        ({' OR '.join(error_flags)}) AS answer_error
-                FROM {self.t('fp_rows')} AS r {self.offset_join}
-                WHERE NOT r.is_blank
+                FROM (SELECT r.*, {self.moment_sql} AS moment, {series_stripped} AS series_stripped
+                      FROM {self.t('fp_rows')} AS r WHERE NOT r.is_blank) AS r {self.offset_join}
             )"""
         return sql, [self.default_series, *self.sql_utc_params, *params]
 
@@ -561,8 +574,13 @@ class _Stager:
         self._scrub_feedback()
         position = {text: i for i, text in enumerate(self.settings.statement_texts)}
         column_of = {position[statement]: n for n, (_index, statement) in enumerate(self.statement_columns)}
-        answer_parts = [f"? || '=' || s{n}::VARCHAR" for n in range(len(self.statement_columns))]
         statements = [s for _i, s in self.statement_columns]
+        # Each answer's "statement=score" part looked up in a list of the few there can be (the
+        # scores parse_answer gave), not built row by row; a NULL score gives NULL, which
+        # concat_ws leaves out as Python leaves out an unanswered statement.
+        low, high = min(self.scores, default=1), max(self.scores, default=1)
+        answer_texts = [[f"{statement}={score}" for score in range(low, high + 1)] for statement in statements]
+        answer_parts = [f"(?::VARCHAR[])[s{n} - {low:d} + 1]" for n in range(len(statements))]
         score_columns = ", ".join(
             f"{f's{column_of[i]}' if i in column_of else 'NULL::TINYINT'} AS score_{i}"
             for i in range(len(self.settings.statement_texts))
@@ -591,7 +609,7 @@ class _Stager:
                        ?::VARCHAR AS source_file, p.line AS source_line,
                        {self.cols.scale_max:d}::TINYINT AS scale_max, {score_columns}
                 FROM clean AS p LEFT JOIN repeats AS x USING (row_index)""",
-            [*statements, *statements, self.plan.source],
+            [*answer_texts, *answer_texts, self.plan.source],
         )
         con.execute(f"DROP TABLE {self.t('fp_classified')}")
         return con.execute(f"SELECT count(*) FROM {self.t('fp_responses')}").fetchall()[0][0]

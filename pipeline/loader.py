@@ -28,7 +28,7 @@ from core.agreement import RESCALED_SQL
 from core.cell_counts import refresh_cell_counts
 from core.schema import ensure_schema, rebuild_response_weeks, temp_table
 from core.settings import Settings, SourceMapping
-from core.store import attached_snapshot, staged_write, write_lock
+from core.store import attached_snapshot, staged_write, staged_write_into, write_lock
 
 if TYPE_CHECKING:  # talking points: imported only by runs that load polls (CLI start-up time)
     from pipeline.polls import ParsedPolls, Poll
@@ -197,20 +197,25 @@ def load(
     surveys = list(surveys)
     started = datetime.now(timezone.utc).replace(tzinfo=None)
     scratch_folder = private_folder(SCRATCH_PREFIX)
+    con = None
     try:
-        incoming = _stage_incoming(scratch_folder, settings, surveys, csv_surveys, attendance, polls, actions,
+        con = scratch_connection(scratch_folder)
+        incoming = _stage_incoming(con, settings, surveys, csv_surveys, attendance, polls, actions,
                                    strict, now, db_path, calendars)
-        with write_lock(db_path), staged_write(db_path) as con:
+        # The staged responses stay in this connection's TEMP tables; the private copy of the
+        # live DB is attached to it, so they are read where they are (no copy between files).
+        with write_lock(db_path), staged_write_into(db_path, con):
             refuse_foreign_database(con, db_path, force)
             if demo:
                 refuse_real_data(con, db_path)
             ensure_schema(con)
-            _copy_staged_responses(incoming, con)
             summary = _write(con, settings, incoming, sources, started, polls=polls, actions=actions,
                              calendars=calendars)
             if demo:
                 mark_demo_run(con, summary.run_id)  # in the same published snapshot as the rows
     finally:
+        if con is not None:
+            con.close()
         shutil.rmtree(scratch_folder, ignore_errors=True)
     summary.parsed_in_duckdb = [s.source for s in incoming.staged]
     summary.fast_path_declined = incoming.declined
@@ -218,11 +223,18 @@ def load(
     return summary
 
 
+def scratch_connection(scratch_folder: Path) -> duckdb.DuckDBPyConnection:
+    """The run's own connection: its TEMP tables hold what is staged, and the private copy of the
+    live DB is attached to it for the write. Spills of a large file stay in the private folder,
+    removed with it. (One function, so the benchmark can time each statement run on it.)"""
+    return duckdb.connect(str(scratch_folder / "incoming.duckdb"),
+                          config={"temp_directory": str(scratch_folder / "spill")})
+
+
 @dataclass
 class IncomingRun:
     """What one run brings, staged and checked before the write lock is taken."""
 
-    scratch_db: Path  # the staged responses, as tables named in ``response_tables``
     surveys: list[ParsedSurveys]  # parsed in Python (rows already drained into ``python_responses``)
     python_counts: list[int]  # responses per Python-parsed input, in order
     staged: list[StagedSurveys]  # parsed by the DuckDB fast path
@@ -233,62 +245,55 @@ class IncomingRun:
 
     @property
     def response_tables(self) -> list[str]:
+        """The TEMP tables of the loader's connection that hold the staged responses."""
         return ["python_responses", *(s.responses_table for s in self.staged)]
 
 
-def _stage_incoming(scratch_folder: Path, settings: Settings, surveys: list[ParsedSurveys],
+def _stage_incoming(con: duckdb.DuckDBPyConnection, settings: Settings, surveys: list[ParsedSurveys],
                     csv_surveys: Sequence[CsvSurveyInput], attendance: list[ParsedAttendance],
                     polls: Sequence[ParsedPolls], actions: Sequence[ParsedActions], strict: bool,
                     now: datetime | None, db_path: Path, calendars: Sequence[ParsedCalendar] = ()) -> IncomingRun:
-    """Stage every response in a scratch DuckDB, run the checks that fail a run, analyse the comments."""
-    scratch_db = scratch_folder / "incoming.duckdb"
-    # Spills of a large file stay in the private folder, removed with it.
-    con = duckdb.connect(str(scratch_db), config={"temp_directory": str(scratch_folder / "spill")})
-    try:
-        staged: list[StagedSurveys] = []
-        declined: dict[str, str] = {}
-        for tag, item in enumerate(csv_surveys):
-            try:
-                staged.append(stage(con, item.plan, settings, item.series, tag, now=now, declared=item.declared))
-            except FastPathDeclined as reason:
-                log.info("%s: parsed in Python (%s)", item.plan.source, reason)
-                declined[item.plan.source] = str(reason)
-                surveys.append(item.parse_in_python())
-        # Rows parsed in Python go to a table a batch at a time, before the checks below:
-        # a lazily parsed file's rejects are known only once its rows are drained.
-        python_counts = _stage_python_responses(con, settings, surveys)
-        rejects = [("survey", r) for p in surveys for r in p.rejects] + [
-            ("survey", r) for s in staged for r in s.rejects
-        ] + [("attendance", r) for p in attendance for r in p.rejects] + [
-            ("poll", r) for p in polls for r in p.rejects
-        ] + [("action", r) for p in actions for r in p.rejects] + [
-            ("calendar", r) for p in calendars for r in p.rejects
-        ]
-        if strict and rejects:
-            first = rejects[0][1]
-            raise StrictModeError(
-                f"--strict: {count_text(len(rejects), 'row')} rejected, nothing loaded "
-                f"(first: {first.source_file} line {first.line}: {first.reason})"
-            )
-        if strict:
-            guessed = next((r for r in [*surveys, *staged] if r.report is not None and r.report.date_order_guessed), None)
-            if guessed is not None:
-                raise StrictModeError(f"--strict: {guessed.source}: the dates could be month/day or day/month and "
-                                      'nothing in the file says which; set date_order = "MDY" or "DMY" in '
-                                      "review_pulse.toml; nothing loaded")
-        for parsed, count in zip(surveys, python_counts):
-            check_usable(parsed.source, count, parsed.rejects, parsed.report)
-        for staged_file in staged:
-            check_usable(staged_file.source, staged_file.response_count, staged_file.rejects, staged_file.report)
-        incoming = IncomingRun(scratch_db, surveys, python_counts, staged, declined, attendance, rejects, {})
-        for name in incoming.response_tables:  # TEMP tables die with the connection: keep them in the file
-            con.execute(f"CREATE TABLE main.{name} AS SELECT * FROM temp.{name}")  # our own names
-        if settings.analyse_feedback:
-            incoming.feedback = analyse_texts(settings.feedback_themes,
-                                              _comments_to_analyse(con, incoming, settings, db_path))
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
+    """Stage every response in TEMP tables of the loader's private connection, run the checks
+    that fail a run, analyse the comments (all before the write lock is taken)."""
+    staged: list[StagedSurveys] = []
+    declined: dict[str, str] = {}
+    for tag, item in enumerate(csv_surveys):
+        try:
+            staged.append(stage(con, item.plan, settings, item.series, tag, now=now, declared=item.declared))
+        except FastPathDeclined as reason:
+            log.info("%s: parsed in Python (%s)", item.plan.source, reason)
+            declined[item.plan.source] = str(reason)
+            surveys.append(item.parse_in_python())
+    # Rows parsed in Python go to a table a batch at a time, before the checks below:
+    # a lazily parsed file's rejects are known only once its rows are drained.
+    python_counts = _stage_python_responses(con, settings, surveys)
+    rejects = [("survey", r) for p in surveys for r in p.rejects] + [
+        ("survey", r) for s in staged for r in s.rejects
+    ] + [("attendance", r) for p in attendance for r in p.rejects] + [
+        ("poll", r) for p in polls for r in p.rejects
+    ] + [("action", r) for p in actions for r in p.rejects] + [
+        ("calendar", r) for p in calendars for r in p.rejects
+    ]
+    if strict and rejects:
+        first = rejects[0][1]
+        raise StrictModeError(
+            f"--strict: {count_text(len(rejects), 'row')} rejected, nothing loaded "
+            f"(first: {first.source_file} line {first.line}: {first.reason})"
+        )
+    if strict:
+        guessed = next((r for r in [*surveys, *staged] if r.report is not None and r.report.date_order_guessed), None)
+        if guessed is not None:
+            raise StrictModeError(f"--strict: {guessed.source}: the dates could be month/day or day/month and "
+                                  'nothing in the file says which; set date_order = "MDY" or "DMY" in '
+                                  "review_pulse.toml; nothing loaded")
+    for parsed, count in zip(surveys, python_counts):
+        check_usable(parsed.source, count, parsed.rejects, parsed.report)
+    for staged_file in staged:
+        check_usable(staged_file.source, staged_file.response_count, staged_file.rejects, staged_file.report)
+    incoming = IncomingRun(surveys, python_counts, staged, declined, attendance, rejects, {})
+    if settings.analyse_feedback:
+        incoming.feedback = analyse_texts(settings.feedback_themes,
+                                          _comments_to_analyse(con, incoming, settings, db_path))
     return incoming
 
 
@@ -298,7 +303,7 @@ def _comments_to_analyse(con: duckdb.DuckDBPyConnection, incoming: IncomingRun, 
     not analysed yet, and every stored one when the theme settings changed. What changes between
     this look and the lock (another run publishing) is analysed under the lock instead."""
     incoming_comments = " UNION ".join(
-        f"SELECT response_key::UUID AS response_key, feedback FROM main.{name} "  # our own names
+        f"SELECT response_key::UUID AS response_key, feedback FROM temp.{name} "  # our own names
         "WHERE feedback IS NOT NULL AND trim(feedback) <> ''" for name in incoming.response_tables)
     with attached_snapshot(con, db_path, "live") as attached:
         tables = set() if not attached else {name for (name,) in con.execute(
@@ -313,16 +318,6 @@ def _comments_to_analyse(con: duckdb.DuckDBPyConnection, incoming: IncomingRun, 
             query = f"""SELECT DISTINCT feedback FROM ({incoming_comments}) AS i
                         WHERE NOT EXISTS (SELECT 1 FROM live.feedback_analysis AS a WHERE a.response_key = i.response_key)"""
         return [text for (text,) in con.execute(query).fetchall()]
-
-
-def _copy_staged_responses(incoming: IncomingRun, con: duckdb.DuckDBPyConnection) -> None:
-    """Bring the staged responses from the scratch file into TEMP tables of the staging copy."""
-    con.execute("ATTACH ? AS incoming (READ_ONLY)", [str(incoming.scratch_db)])
-    try:
-        for name in incoming.response_tables:
-            con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM incoming.main.{name}")  # our own names
-    finally:
-        con.execute("DETACH incoming")
 
 
 # Rows of the Python path per INSERT: bounds its records in memory (issue 16; `python -m

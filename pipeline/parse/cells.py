@@ -102,9 +102,14 @@ def series_of(row: list[object], column: int | None, default: str) -> str:
 
 def series_sql(expression: str) -> str:
     """``series_of`` of a text cell in SQL, NULL where the default applies (the caller coalesces)."""
-    series = strip_sql(expression)
-    return (f"CASE WHEN length({series}) > {SERIES_MAX_CHARS:d} "
-            f"THEN left({series}, {SERIES_MAX_CHARS:d}) || '…' ELSE nullif({series}, '') END")
+    return series_clip_sql(strip_sql(expression))
+
+
+def series_clip_sql(stripped: str) -> str:
+    """The rest of ``series_sql`` for text already through ``strip_sql`` (the fast path strips
+    each cell once in an inner query: this expression names it three times)."""
+    return (f"CASE WHEN length({stripped}) > {SERIES_MAX_CHARS:d} "
+            f"THEN left({stripped}, {SERIES_MAX_CHARS:d}) || '…' ELSE nullif({stripped}, '') END")
 
 
 SERIES_NAME_MAX_CHARS = 80  # a longer "series" is a sentence: free text, not the name of a review series
