@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from core.whitespace import collapse_whitespace_sql
 from review_pulse.queries import (VISIBILITY, FEEDBACK_CONDITION, FEEDBACK_JOINS, VISIBLE_AND_SEARCHED, Filters,
                                    read_frame, read_row, table_names)
 
@@ -63,9 +64,44 @@ JOIN week_totals AS wt USING (week_start)
 ORDER BY t.week_start, t.theme, t.sentiment
 """
 
+# Representative quotes (review_pulse.feedback_summary.representative_quotes mixes them), chosen
+# here so a year of comments never leaves DuckDB. A quote is a visible comment naming the theme, its
+# whitespace collapsed (core.whitespace), of a readable length ($min_chars to $max_chars). Per theme
+# and sentiment: how many distinct (strength, text) candidates there are, and the first $per_theme
+# of them, the strongest score (|compound|) first, ties by text (code point order, as Python orders
+# str). Only dictionary themes ($theme_ids) named by at least $min_group visible comments come back;
+# one without a readable candidate comes back once, with a NULL sentiment.
+QUOTE_CANDIDATES = f"""
+WITH {VISIBILITY},
+comments AS (
+    SELECT coalesce(fa.sentiment, 'neutral') AS sentiment, abs(coalesce(fa.sentiment_score, 0.0)) AS strength,
+           fa.themes,
+           CASE WHEN length(r.feedback) >= $min_chars THEN {collapse_whitespace_sql("r.feedback")} END AS quote
+    {_VISIBLE_ANALYSED}
+      AND len(fa.themes) > 0
+),
+theme_comments AS (SELECT unnest(themes) AS theme, sentiment, strength, quote FROM comments),
+theme_counts AS (
+    SELECT theme, count(*) AS comments FROM theme_comments
+    WHERE list_contains($theme_ids::VARCHAR[], theme) GROUP BY theme HAVING count(*) >= $min_group
+),
+quotable AS (
+    SELECT DISTINCT theme, sentiment, strength, quote FROM theme_comments
+    WHERE length(quote) BETWEEN $min_chars AND $max_chars AND theme IN (SELECT theme FROM theme_counts)
+),
+best AS (  -- min_by keeps the first $per_theme per group (a heap, not a sort of every candidate)
+    SELECT theme, sentiment, count(*) AS candidates,
+           min_by(quote, {{'strength': -strength, 'quote': quote}}, $per_theme) AS quotes
+    FROM quotable GROUP BY theme, sentiment
+)
+SELECT t.theme, b.sentiment, b.candidates, b.quotes
+FROM theme_counts AS t LEFT JOIN best AS b USING (theme)
+ORDER BY t.theme, b.sentiment
+"""
+
 ANALYSIS_FINGERPRINT = """
 SELECT (SELECT max(fingerprint) FROM feedback_analysis_state),
-       (SELECT count(*) FROM responses WHERE feedback IS NOT NULL AND trim(feedback) <> ''
+       (SELECT count(*) FROM responses WHERE feedback IS NOT NULL AND ltrim(feedback) <> ''
           AND response_key NOT IN (SELECT response_key FROM feedback_analysis))
 """
 
@@ -105,6 +141,17 @@ def theme_weekly_counts(db_path: Path, f: Filters) -> pd.DataFrame:
     frame = read_frame(db_path, _with_analysis(db_path, THEME_WEEKLY_COUNTS), f.visible_params())
     frame["week_start"] = pd.to_datetime(frame["week_start"])
     return frame
+
+
+def quote_candidates(db_path: Path, f: Filters, theme_ids: tuple[str, ...], per_theme: int, min_chars: int,
+                     max_chars: int) -> list[tuple[str, str | None, int, tuple[str, ...]]]:
+    """(theme, sentiment, candidates, quotes) rows of QUOTE_CANDIDATES: per theme and sentiment, how many
+    candidates and the best ``per_theme`` of them in order; (theme, None, 0, ()) for a theme without any."""
+    params = _params(f, "", (), (), theme_ids=list(theme_ids), per_theme=per_theme, min_chars=min_chars,
+                     max_chars=max_chars)
+    frame = read_frame(db_path, _with_analysis(db_path, QUOTE_CANDIDATES), params)
+    return [(theme, sentiment, int(candidates), tuple(quotes)) if isinstance(sentiment, str) else (theme, None, 0, ())
+            for theme, sentiment, candidates, quotes in frame.itertuples(index=False)]
 
 
 def analysis_state(db_path: Path) -> tuple[str | None, int]:

@@ -261,8 +261,10 @@ JOIN response_weeks AS c USING (response_key)
 ANTI JOIN late AS l ON l.response_key = r.response_key
 LEFT JOIN visible_cells AS v ON v.week_start = c.week_start AND v.series = c.series
 """
+# ltrim(x) <> '' is trim(x) <> '' (the same spaces, from one end): it stops at the first letter,
+# where trim also scans each text to its end (a third of a feedback query on 100,000 comments).
 FEEDBACK_CONDITION = f"""
-WHERE {period_filter("c")} AND r.feedback IS NOT NULL AND trim(r.feedback) <> ''
+WHERE {period_filter("c")} AND r.feedback IS NOT NULL AND ltrim(r.feedback) <> ''
 """
 _FEEDBACK_ROWS = FEEDBACK_JOINS + FEEDBACK_CONDITION
 
