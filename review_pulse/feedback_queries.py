@@ -43,6 +43,15 @@ SELECT count(*)
 {_VISIBLE_ANALYSED}
 """
 
+# The period's comments shown and hidden (in cells below the minimum group), in one pass: the page says
+# both, and reading the comments twice cost a second scan of every text.
+FEEDBACK_TOTALS = f"""
+WITH {VISIBILITY}
+SELECT count(*) FILTER (WHERE v.series IS NOT NULL), count(*) FILTER (WHERE v.series IS NULL)
+{FEEDBACK_JOINS}
+{FEEDBACK_CONDITION}
+"""
+
 # Comments per theme and sentiment ('' = no theme), plus the week for the quarter trend.
 THEME_WEEKLY_COUNTS = f"""
 WITH {VISIBILITY},
@@ -134,6 +143,12 @@ def analysed_feedback(db_path: Path, f: Filters, search: str = "", themes: tuple
 def analysed_feedback_count(db_path: Path, f: Filters, search: str = "", themes: tuple[str, ...] = (),
                             sentiments: tuple[str, ...] = ()) -> int:
     return int(read_row(db_path, _with_analysis(db_path, ANALYSED_FEEDBACK_COUNT), _params(f, search, themes, sentiments))[0])
+
+
+def feedback_totals(db_path: Path, f: Filters) -> tuple[int, int]:
+    """(comments shown, comments hidden for anonymity) in the period."""
+    shown, hidden = read_row(db_path, FEEDBACK_TOTALS, f.visible_params())
+    return int(shown), int(hidden)
 
 
 def theme_weekly_counts(db_path: Path, f: Filters) -> pd.DataFrame:

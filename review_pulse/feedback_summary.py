@@ -42,7 +42,13 @@ class FeedbackData:
         return self.view.call(feedback_queries.analysed_feedback, self.view.filters(), search, tuple(themes), tuple(sentiments), limit)
 
     def count(self, search: str = "", themes: tuple[str, ...] = (), sentiments: tuple[str, ...] = ()) -> int:
+        if not (search.strip() or themes or sentiments):
+            return self.totals()[0]  # every comment shown: counted with the hidden ones, in one query
         return self.view.call(feedback_queries.analysed_feedback_count, self.view.filters(), search, tuple(themes), tuple(sentiments))
+
+    def totals(self) -> tuple[int, int]:
+        """(comments shown, comments hidden for anonymity) in the period."""
+        return self.view.call(feedback_queries.feedback_totals, self.view.filters())
 
     def weekly_theme_counts(self, all_time: bool = False) -> pd.DataFrame:
         return self.view.call(feedback_queries.theme_weekly_counts, self.view.filters(ALL_TIME_PERIOD if all_time else None))

@@ -289,13 +289,6 @@ SELECT count(*)
 {_VISIBLE_FEEDBACK}
 """
 
-FEEDBACK_HIDDEN_COUNT = f"""
-WITH {VISIBILITY}
-SELECT count(*)
-{_FEEDBACK_ROWS}
-  AND v.series IS NULL
-"""
-
 FRESHNESS = """
 SELECT (SELECT max(submitted_local) FROM responses WHERE ($series IS NULL OR series = $series)),
        (SELECT max(meeting_date) FROM meetings WHERE ($series IS NULL OR series = $series))
@@ -656,10 +649,6 @@ def feedback(db_path: Path, f: Filters, search: str = "", limit: int | None = No
 
 def feedback_count(db_path: Path, f: Filters, search: str = "") -> int:
     return int(read_row(db_path, FEEDBACK_COUNT, f.visible_params(search=search.strip()))[0])
-
-
-def hidden_feedback_count(db_path: Path, f: Filters) -> int:
-    return int(read_row(db_path, FEEDBACK_HIDDEN_COUNT, f.visible_params())[0])
 
 
 @dataclass(frozen=True)

@@ -172,3 +172,15 @@ def test_the_demo_database_gives_the_python_rules_quotes(demo_db: Path, quarter:
     expected = python_quotes(comments, THEME_IDS, S.min_group_size)
     assert FeedbackData(view).quotes() == expected
     assert period_quotes(demo_db, view.filters(), THEME_IDS) == expected
+
+
+def test_the_totals_are_the_comments_shown_and_hidden(quotes_db: Path, demo_db: Path) -> None:
+    """One query counts both (feedback_queries.FEEDBACK_TOTALS); recounted here from the loaded rows."""
+    data = FeedbackData(DataView(quotes_db, ALL_TIME_PERIOD, None, S))
+    assert data.totals() == (len(VISIBLE), len(HIDDEN))
+    assert data.count() == len(VISIBLE) == len(data.comments())
+    assert data.count("", ("time",)) == sum("time" in themes for *_rest, themes in VISIBLE)
+    for quarter in ("2026-Q2", "2026-Q3"):
+        view = DataView(demo_db, parse_period(quarter), None, S)
+        assert FeedbackData(view).totals() == (len(view.feedback()), view.hidden_feedback_count())
+        assert FeedbackData(view).totals()[0] == feedback_queries.analysed_feedback_count(demo_db, view.filters())
