@@ -102,7 +102,8 @@ def theme_quarter_trend(weekly: pd.DataFrame, themes: tuple[FeedbackTheme, ...],
     if weekly.empty:
         return pd.DataFrame(columns=[*columns, "theme_order"])
     frame = weekly.copy()
-    frame["quarter"] = frame["week_start"].map(lambda w: quarter_for_week(w.date(), fiscal_start_month).label)
+    weeks = frame["week_start"].drop_duplicates()  # a quarter per week, not per row (a row per week, theme and sentiment)
+    frame["quarter"] = frame["week_start"].map(dict(zip(weeks, (quarter_for_week(w.date(), fiscal_start_month).label for w in weeks))))
     names = theme_names(themes)
     counts = frame[frame["theme"].isin(names)].groupby(["quarter", "theme"], as_index=False)["comments"].sum()
     # A comment with two themes has two rows: the quarter's total comes from the weekly totals.
