@@ -28,13 +28,22 @@ LEFT JOIN feedback_analysis AS fa ON fa.response_key = r.response_key
   AND (len($sentiments::VARCHAR[]) = 0 OR list_contains($sentiments::VARCHAR[], fa.sentiment))
 """
 
+# Newest first. The comments are picked by key, then only theirs are read in full: a page shows 50 of
+# a year's 100,000, and carrying every text and theme list through the top-50 cost a fifth more.
 ANALYSED_FEEDBACK = f"""
-WITH {VISIBILITY}
-SELECT c.week_start, r.feedback AS text, coalesce(fa.sentiment, 'neutral') AS sentiment,
+WITH {VISIBILITY},
+picked AS (
+    SELECT r.response_key, c.week_start, r.submitted_local
+    {_VISIBLE_ANALYSED}
+    ORDER BY r.submitted_local DESC, r.response_key
+    LIMIT $limit
+)
+SELECT p.week_start, r.feedback AS text, coalesce(fa.sentiment, 'neutral') AS sentiment,
        coalesce(fa.sentiment_score, 0.0) AS sentiment_score, coalesce(fa.themes, []::VARCHAR[]) AS themes
-{_VISIBLE_ANALYSED}
-ORDER BY r.submitted_local DESC, r.response_key
-LIMIT $limit
+FROM picked AS p
+JOIN responses AS r ON r.response_key = p.response_key
+LEFT JOIN feedback_analysis AS fa ON fa.response_key = p.response_key
+ORDER BY p.submitted_local DESC, p.response_key
 """
 
 ANALYSED_FEEDBACK_COUNT = f"""
