@@ -19,7 +19,7 @@ settings = view.settings
 data = FeedbackData(view)
 minimum = settings.min_group_size
 names = theme_names(settings.feedback_themes)
-hidden = view.hidden_feedback_count()
+shown, hidden = data.totals()
 if hidden:
     st.caption(f"{figures.count_text(hidden, 'answer')} from weeks with {ui.suppressed_text(settings)} are hidden for anonymity.")
 
@@ -33,22 +33,23 @@ elif stored_fingerprint != fingerprint(settings.feedback_themes) or not_analysed
     st.code(ui.ingest_command(view.db_path), language="bash", wrap_lines=True)
 
 # --- themes at a glance ---
-if data.count() > 0:
+if shown > 0:
     st.subheader("Themes")
-    ui.show_chart(feedback_report.feedback_themes, view)
+    overview = ui.show_chart(feedback_report.feedback_themes, view).rows  # the chart's rows, built once per snapshot
     with st.expander("Themes per quarter"):
         ui.show_chart(feedback_report.feedback_theme_trend, view)
     quotes = data.quotes()
-    overview = data.overview()
+    mix = {(theme_id, sentiment): int(comments)
+           for theme_id, sentiment, comments in zip(overview["theme"], overview["sentiment"], overview["comments"])}
+    theme_totals = {theme_id: int(total) for theme_id, total in zip(overview["theme"], overview["theme_total"])}
     st.subheader("What people said")
     if not quotes:
         st.caption(f"Quotes appear for themes with at least {minimum} comments in the period.")
     cards = st.columns(2)
     for number, (theme_id, picked) in enumerate(quotes.items()):
-        mix = overview[overview["theme"] == theme_id].set_index("sentiment")["comments"]
         with cards[number % 2].container(border=True):
-            st.caption(f"**{markdown_literal(names[theme_id])}** · {int(mix.sum())} comments · "
-                       + " · ".join(f"{int(mix.get(s, 0))} {s}" for s in SENTIMENTS))
+            st.caption(f"**{markdown_literal(names[theme_id])}** · {theme_totals[theme_id]} comments · "
+                       + " · ".join(f"{mix.get((theme_id, s), 0)} {s}" for s in SENTIMENTS))
             for sentiment, text in picked:
                 st.text(f"“{text}” ({sentiment})")  # plain text: no Markdown, links, images or HTML
     with st.expander("Emerging topics (what the theme dictionary may miss)"):

@@ -7,8 +7,6 @@ so nothing here ever sees a hidden week's comment.
 
 from __future__ import annotations
 
-import heapq
-from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from pathlib import Path
@@ -25,7 +23,8 @@ SENTIMENT_ORDER = ("positive", "neutral", "negative")
 SENTIMENT_COLOURS = {"positive": "#1B7837", "neutral": "#9E9E9E", "negative": "#B2182B"}  # colour-blind safe pair + grey
 NO_THEME = "No theme"
 QUOTES_PER_THEME = 3
-QUOTE_MAX_CHARS = 280
+QUOTE_MAX_CHARS = 280  # a longer quote is cut, with "…"
+QUOTE_MIN_CHARS, QUOTE_SOURCE_MAX_CHARS = 15, 600  # a comment of a readable length (whitespace collapsed) can be quoted
 
 
 def theme_names(themes: tuple[FeedbackTheme, ...]) -> dict[str, str]:
@@ -43,7 +42,13 @@ class FeedbackData:
         return self.view.call(feedback_queries.analysed_feedback, self.view.filters(), search, tuple(themes), tuple(sentiments), limit)
 
     def count(self, search: str = "", themes: tuple[str, ...] = (), sentiments: tuple[str, ...] = ()) -> int:
+        if not (search.strip() or themes or sentiments):
+            return self.totals()[0]  # every comment shown: counted with the hidden ones, in one query
         return self.view.call(feedback_queries.analysed_feedback_count, self.view.filters(), search, tuple(themes), tuple(sentiments))
+
+    def totals(self) -> tuple[int, int]:
+        """(comments shown, comments hidden for anonymity) in the period."""
+        return self.view.call(feedback_queries.feedback_totals, self.view.filters())
 
     def weekly_theme_counts(self, all_time: bool = False) -> pd.DataFrame:
         return self.view.call(feedback_queries.theme_weekly_counts, self.view.filters(ALL_TIME_PERIOD if all_time else None))
@@ -63,17 +68,16 @@ class FeedbackData:
                                    self.view.settings.fiscal_year_start_month)
 
     def quotes(self) -> dict[str, list[tuple[str, str]]]:
-        # Through the view's runner, so the app caches the picked quotes, not only the comments they
-        # are picked from (picking them from a year of comments on every rerun took most of a second).
-        settings = self.view.settings
-        return self.view.call(period_quotes, self.view.filters(), settings.feedback_themes, settings.min_group_size)
+        # Through the view's runner, so the app caches the picked quotes; keyed on the theme ids (plain
+        # strings hash quickly: the theme dataclasses took a third of a warm rerun's cache lookups).
+        return self.view.call(period_quotes, self.view.filters(), tuple(t.id for t in self.view.settings.feedback_themes))
 
 
-def period_quotes(db_path: Path, f: feedback_queries.Filters, themes: tuple[FeedbackTheme, ...],
-                  min_group_size: int) -> dict[str, list[tuple[str, str]]]:
-    """The quotes of a period: ``representative_quotes`` over its visible comments."""
-    comments = feedback_queries.analysed_feedback(db_path, f, "", (), (), None)
-    return representative_quotes(comments, themes, min_group_size)
+def period_quotes(db_path: Path, f: feedback_queries.Filters, themes: tuple[str, ...]) -> dict[str, list[tuple[str, str]]]:
+    """The quotes of a period for the theme ids ``themes`` (dictionary order): ``representative_quotes``
+    over the candidates DuckDB picks from the period's visible comments."""
+    candidates = feedback_queries.quote_candidates(db_path, f, themes, QUOTES_PER_THEME, QUOTE_MIN_CHARS, QUOTE_SOURCE_MAX_CHARS)
+    return representative_quotes(candidates, themes)
 
 
 def theme_overview(weekly: pd.DataFrame, themes: tuple[FeedbackTheme, ...]) -> pd.DataFrame:
@@ -98,7 +102,8 @@ def theme_quarter_trend(weekly: pd.DataFrame, themes: tuple[FeedbackTheme, ...],
     if weekly.empty:
         return pd.DataFrame(columns=[*columns, "theme_order"])
     frame = weekly.copy()
-    frame["quarter"] = frame["week_start"].map(lambda w: quarter_for_week(w.date(), fiscal_start_month).label)
+    weeks = frame["week_start"].drop_duplicates()  # a quarter per week, not per row (a row per week, theme and sentiment)
+    frame["quarter"] = frame["week_start"].map(dict(zip(weeks, (quarter_for_week(w.date(), fiscal_start_month).label for w in weeks))))
     names = theme_names(themes)
     counts = frame[frame["theme"].isin(names)].groupby(["quarter", "theme"], as_index=False)["comments"].sum()
     # A comment with two themes has two rows: the quarter's total comes from the weekly totals.
@@ -111,46 +116,36 @@ def theme_quarter_trend(weekly: pd.DataFrame, themes: tuple[FeedbackTheme, ...],
     return counts[[*columns, "theme_order"]].sort_values(["quarter", "theme_order"]).reset_index(drop=True)
 
 
-def representative_quotes(comments: pd.DataFrame, themes: tuple[FeedbackTheme, ...], min_group_size: int,
-                          per_theme: int = QUOTES_PER_THEME) -> dict[str, list[tuple[str, str]]]:
-    """Theme id -> up to ``per_theme`` (sentiment, text) quotes.
+def representative_quotes(candidates: list[tuple[str, str | None, int, tuple[str, ...]]],
+                          themes: tuple[str, ...], per_theme: int = QUOTES_PER_THEME) -> dict[str, list[tuple[str, str]]]:
+    """Theme id -> up to ``per_theme`` (sentiment, text) quotes, from ``quote_candidates`` rows.
 
-    Only themes with at least ``min_group_size`` visible comments get quotes. The quotes
-    follow the theme's sentiment mix: the most common sentiment first, and within each the
-    clearest comment (strongest score) of a readable length; no text twice.
+    Which comments can be quoted, and in which order, is decided in SQL
+    (review_pulse.feedback_queries.QUOTE_CANDIDATES): themes with at least the minimum group
+    of visible comments, texts of a readable length, the clearest (strongest score) first.
+    Here the quotes follow the theme's sentiment mix: the sentiment with the most candidates
+    first (ties in SENTIMENT_ORDER, then by name), one quote of each in turn.
     """
+    found: dict[str, dict[str, tuple[int, tuple[str, ...]]]] = {}
+    for theme, sentiment, count, texts in candidates:
+        by_sentiment = found.setdefault(theme, {})
+        if sentiment is not None:
+            by_sentiment[sentiment] = (count, texts)
     quotes: dict[str, list[tuple[str, str]]] = {}
-    if comments.empty:
-        return quotes
-    # One pass over the comments (a year of them is 100,000): each theme's candidates per sentiment,
-    # as (-strength, text) so the smallest are the clearest, ties by text.
-    counts: Counter[str] = Counter()
-    candidates: dict[str, dict[str, set[tuple[float, str]]]] = defaultdict(lambda: defaultdict(set))
-    for text, sentiment, score, tags in zip(comments["text"].astype(str).tolist(), comments["sentiment"].tolist(),
-                                            comments["sentiment_score"].tolist(), comments["themes"].tolist()):
-        if tags is None or not len(tags):
-            continue
-        text = " ".join(text.split())
-        readable = 15 <= len(text) <= 600
-        for tag in tags:
-            counts[tag] += 1
-            if readable:
-                candidates[tag][sentiment].add((-abs(score), text))
     for theme in themes:
-        if counts[theme.id] < min_group_size:
+        if theme not in found:
             continue
-        found = candidates[theme.id]
-        mix = sorted(found, key=lambda s: (-len(found[s]), SENTIMENT_ORDER.index(s) if s in SENTIMENT_ORDER else 9))
-        by_sentiment = {s: [text for _strength, text in heapq.nsmallest(per_theme, found[s])] for s in mix}
+        by_sentiment = found[theme]
+        mix = sorted(by_sentiment, key=lambda s: (-by_sentiment[s][0], SENTIMENT_ORDER.index(s) if s in SENTIMENT_ORDER else 9, s))
         picked: list[tuple[str, str]] = []
         round_ = 0
-        while len(picked) < per_theme and any(len(v) > round_ for v in by_sentiment.values()):
+        while len(picked) < per_theme and any(len(texts) > round_ for _count, texts in by_sentiment.values()):
             for sentiment in mix:  # most common first
-                texts = by_sentiment[sentiment]
+                texts = by_sentiment[sentiment][1]
                 if len(texts) > round_ and len(picked) < per_theme:
                     picked.append((sentiment, _shorten(texts[round_])))
             round_ += 1
-        quotes[theme.id] = picked
+        quotes[theme] = picked
     return quotes
 
 

@@ -18,7 +18,7 @@ import pandas as pd
 
 from core.quarters import ALL_TIME_PERIOD, Period, previous_quarter, quarter_for_day, quarter_for_week
 from core.settings import Settings
-from review_pulse import action_queries, queries, series_queries, talking_points_queries
+from review_pulse import action_queries, feedback_queries, queries, series_queries, talking_points_queries
 from review_pulse.figures import Headline, Summary, headline
 
 # (query function, db_path, *arguments) -> its result
@@ -102,7 +102,7 @@ class DataView:
         return self.call(queries.feedback_count, self.filters(), search)
 
     def hidden_feedback_count(self) -> int:
-        return self.call(queries.hidden_feedback_count, self.filters())
+        return self.call(feedback_queries.feedback_totals, self.filters())[1]
 
     def freshness(self) -> queries.Freshness:
         return self.call(queries.freshness, self.series)

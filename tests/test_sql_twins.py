@@ -21,6 +21,7 @@ import duckdb
 import pytest
 
 from core.settings import Settings
+from core.whitespace import collapse_whitespace, collapse_whitespace_sql
 from pipeline.csv_fast_path import plan, stage
 from pipeline.parse.cells import (
     SERIES_MAX_CHARS,
@@ -394,3 +395,20 @@ def test_sep_line_and_line_numbers_in_sql_and_python(tmp_path, newline, sep_line
     assert fast_lines == response_lines
     assert [r.line for r in staged.rejects] == reject_lines
     assert [r.reason for r in staged.rejects] == [r.reason for r in parsed.rejects]
+
+
+# --- whitespace collapsed (the Feedback page's quotes): collapse_whitespace_sql beside collapse_whitespace --
+
+PY_WHITESPACE = [chr(c) for c in range(0x110000) if chr(c).isspace()]
+COLLAPSE_TEXTS = [
+    "", " ", "   ", "a", "a b", "a  b", " a", "a ", "  a  b  ", "a\nb", "a\r\nb", "a \n b", "a\tb\t",
+    "line one\n- line two\n- line three", "\u3000a\u3000\u3000b\u3000", "a\u00a0b", "a\u200bb",  # zero width: no space
+    "a\x1cb\x1d\x1e\x1fc", "a\x0bb\x0cc", "a\u2028b\u2029c", "a\x85b", "e\u0301 \U0001F44D  x",
+    *(f"a{ws}b" for ws in PY_WHITESPACE), *(f"{ws}a{ws} {ws}b{ws}" for ws in PY_WHITESPACE),
+    " ".join(PY_WHITESPACE), "x" + "".join(PY_WHITESPACE) + "y",
+]
+
+
+@pytest.mark.parametrize("text", COLLAPSE_TEXTS, ids=range(len(COLLAPSE_TEXTS)))
+def test_collapse_whitespace_in_sql_and_python(con, text) -> None:
+    assert sql(con, collapse_whitespace_sql("$v"), text) == collapse_whitespace(text) == " ".join(text.split())

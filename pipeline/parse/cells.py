@@ -10,17 +10,12 @@ import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
+from core.whitespace import PY_WHITESPACE_CLASS
 from pipeline.errors import worded
 
 MAX_RAW_CELL_CHARS = 2_000
 MAX_RAW_ROW_CHARS = 20_000  # a rejected row of 10,000 wide cells stays readable, and small
 SERIES_MAX_CHARS = 200  # longer series names are clipped
-
-# str.isspace() is true for exactly these code points (Python 3.11; tests/test_csv_fast_path.py
-# checks the set against every code point). str.strip() removes them; RE2's \s is narrower.
-PY_WHITESPACE_CLASS = (
-    r"[\t\n\x0b\x0c\r\x1c-\x1f \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
-)
 
 
 def clip(text: str, limit: int) -> str:
