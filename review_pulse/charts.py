@@ -198,7 +198,7 @@ def label_lines(value: str) -> list[str]:
     return str(value).split(LINE_SEPARATOR)
 
 
-def wrapped_axis(**kwargs) -> alt.Axis:
+def wrapped_axis(**kwargs) -> dict:
     """A category axis whose labels are :func:`wrapped` values, one text line per wrapped line."""
     return axis_style(**{"labelExpr": WRAPPED_LABEL_EXPR, "labelLimit": WRAPPED_LABEL_LIMIT, **kwargs})
 
@@ -254,9 +254,14 @@ def _colour_scale(ctx: ChartContext, frame: pd.DataFrame) -> alt.Scale:
     return alt.Scale(domain=list(colours), range=list(colours.values()))
 
 
-def chart_title(ctx: ChartContext, name: str, *extra_subtitle: str, hides_weeks: bool = True) -> alt.TitleParams:
+# Titles, axes, legends, week scales and dates are the Vega-Lite dicts themselves, not Altair objects:
+# Altair deep-copies every object of every layer each time a layer is built or exported (with all of
+# its unset properties), and validates most of them when created; the spec is the same.
+
+
+def chart_title(ctx: ChartContext, name: str, *extra_subtitle: str, hides_weeks: bool = True) -> dict:
     """``hides_weeks=False`` for a chart that never hides a week: it does not state the rule."""
-    return alt.TitleParams(
+    return dict(
         text=ctx.title_lines(name),
         subtitle=ctx.footnote(*extra_subtitle, hides_weeks=hides_weeks),
         anchor="start",
@@ -270,14 +275,14 @@ def chart_title(ctx: ChartContext, name: str, *extra_subtitle: str, hides_weeks:
     )
 
 
-def axis_style(**kwargs) -> alt.Axis:
+def axis_style(**kwargs) -> dict:
     base = dict(
         labelFontSize=LABEL_FONT_SIZE,
         titleFontSize=AXIS_TITLE_FONT_SIZE,
         labelLimit=WRAPPED_LABEL_LIMIT,
     )
     base.update(kwargs)
-    return alt.Axis(**base)
+    return base
 
 
 def when_value(channel: type, test: str, then: object, otherwise: object) -> alt.SchemaBase:
@@ -288,7 +293,7 @@ def when_value(channel: type, test: str, then: object, otherwise: object) -> alt
     return channel(otherwise, condition=[{"test": test, "value": then}])
 
 
-def legend_style(**kwargs) -> alt.Legend:
+def legend_style(**kwargs) -> dict:
     """Below the plot, one entry per line, labels of at most LEGEND_LABEL_LIMIT / 2 px: a bottom
     legend starts at the plot's left edge, so after a wrapped axis a phone has ~180 px for it."""
     base = dict(
@@ -301,10 +306,10 @@ def legend_style(**kwargs) -> alt.Legend:
         symbolSize=120,
     )
     base.update(kwargs)
-    return alt.Legend(**base)
+    return base
 
 
-def _dt(ts: pd.Timestamp) -> alt.DateTime:
+def _dt(ts: pd.Timestamp) -> dict:
     """A pandas Timestamp as a Vega-Lite DateTime (local time, like the ISO
     strings Altair writes for naive datetime columns)."""
     ts = pd.Timestamp(ts)
@@ -313,7 +318,7 @@ def _dt(ts: pd.Timestamp) -> alt.DateTime:
         kw["hours"] = ts.hour
     if ts.minute:
         kw["minutes"] = ts.minute
-    return alt.DateTime(**kw)
+    return kw
 
 
 def as_weeks(series: pd.Series) -> pd.Series:
@@ -324,7 +329,24 @@ def as_weeks(series: pd.Series) -> pd.Series:
     return s.dt.normalize()
 
 
-def _week_axis_values(weeks: Sequence[pd.Timestamp], max_ticks: int = 13) -> list[alt.DateTime]:
+def vega_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` as the chart's data: each naive, whole-second datetime column already written as the ISO
+    text Altair puts into the spec ("2026-04-06T00:00:00"), in one vectorised call. Altair formats
+    datetimes one value at a time, on every export of every layer: most of a weekly chart's spec time.
+    The builders keep their datetimes for their own arithmetic; only the chart gets the text."""
+    out = frame.copy(deep=False)
+    for name in out.columns:
+        column = out[name]
+        if not pd.api.types.is_datetime64_dtype(column) or getattr(column.dt, "tz", None) is not None:
+            continue
+        present = column.dropna()
+        if not (present == present.dt.floor("s")).all():
+            continue  # sub-second values: left to Altair's own isoformat
+        out[name] = column.dt.strftime("%Y-%m-%dT%H:%M:%S").where(column.notna(), "")
+    return out
+
+
+def _week_axis_values(weeks: Sequence[pd.Timestamp], max_ticks: int = 13) -> list[dict]:
     uniq = sorted(set(pd.Timestamp(w) for w in weeks))
     if not uniq:
         return []
@@ -332,12 +354,12 @@ def _week_axis_values(weeks: Sequence[pd.Timestamp], max_ticks: int = 13) -> lis
     return [_dt(w) for w in uniq[::step]]
 
 
-def _week_scale(weeks: Sequence[pd.Timestamp]) -> alt.Scale:
+def _week_scale(weeks: Sequence[pd.Timestamp]) -> dict:
     """Fixed temporal domain: half a week either side of the first/last week,
     so bars centred on a week never get clipped and stacked views align."""
     lo = min(weeks) - pd.Timedelta(days=3.5)
     hi = max(weeks) + pd.Timedelta(days=3.5)
-    return alt.Scale(domain=[_dt(lo), _dt(hi)])
+    return {"domain": [_dt(lo), _dt(hi)]}
 
 
 def week_x(
@@ -431,7 +453,7 @@ def _suppressed_band(
         }
     )
     return (
-        alt.Chart(bands)
+        alt.Chart(vega_rows(bands))
         .mark_rect(color=SUPPRESSED_BAND_COLOUR, opacity=0.7)
         .encode(
             x=_band_x(weeks, "band_start", labels=labels),
@@ -524,7 +546,7 @@ def weekly_agreement_chart(
     # drawn in pixels below the scores.
     strip_top = ctx.height + STRIP_GAP
     total_height = strip_top + STRIP_HEIGHT
-    base = alt.Chart(df).encode(
+    base = alt.Chart(vega_rows(df)).encode(
         x=week_x(weeks),
         y=y,
         color=alt.Color("statement:N", title=None, scale=colour,
@@ -593,7 +615,7 @@ def _responses_strip(
 
     ymax = max(float(per_week["bar_height"].max()), float(n))
     supp = "datum.suppressed"
-    base = alt.Chart(per_week).encode(
+    base = alt.Chart(vega_rows(per_week)).encode(
         y=alt.Y("bar_height:Q", title=None, scale=alt.Scale(domain=[0, ymax], nice=False, range=[bottom, top]), axis=None),
     )
     bars = base.mark_rect().encode(
@@ -646,7 +668,7 @@ def score_trend_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChart 
     df = df.reset_index(drop=True)
     weeks = sorted(df["week_start"].unique())
 
-    base = alt.Chart(df).encode(
+    base = alt.Chart(vega_rows(df)).encode(
         x=week_x(weeks),
         y=alt.Y(
             "mean_score:Q",
@@ -872,7 +894,7 @@ def attendance_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChart |
         alt.Tooltip("week_type:N", title="Week type"),
     ]
     bars = (
-        alt.Chart(df)
+        alt.Chart(vega_rows(df))
         .mark_rect()
         .encode(
             x=_band_x(weeks, "bar_start"),
@@ -890,12 +912,12 @@ def attendance_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChart |
     )
     busy = df.loc[df["busy_week"]]
     busy_text = (
-        alt.Chart(busy)
+        alt.Chart(vega_rows(busy))
         .mark_text(text="dip", baseline="bottom", dy=-4, fontSize=SMALL_TEXT_FONT_SIZE, fontWeight="bold", color=BUSY_TEXT_COLOUR)
         .encode(x=alt.X("week_start:T"), y=alt.Y("attendees:Q"), tooltip=tooltip)
     )
     line = (
-        alt.Chart(df)
+        alt.Chart(vega_rows(df))
         .mark_line(color=ROLLING_COLOUR, strokeWidth=2.5, invalid="break-paths-filter-domains")
         .encode(x=alt.X("week_start:T"), y=alt.Y("rolling_mean:Q"), tooltip=tooltip)
     )
@@ -938,7 +960,7 @@ def response_rate_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChar
     df = df[["week_start", "attendees", "responses", "response_rate", "reason"]].sort_values("week_start").reset_index(drop=True)
     weeks = sorted(df["week_start"].unique())
 
-    base = alt.Chart(df).encode(
+    base = alt.Chart(vega_rows(df)).encode(
         x=week_x(weeks),
         y=alt.Y(
             "response_rate:Q",
@@ -967,7 +989,7 @@ def response_rate_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChar
             }
         )
         layers.append(
-            alt.Chart(bands)
+            alt.Chart(vega_rows(bands))
             .mark_rect(color=SUPPRESSED_BAND_COLOUR, opacity=0.7)
             .encode(
                 x=_band_x(weeks, "band_start"),
