@@ -198,7 +198,7 @@ def label_lines(value: str) -> list[str]:
     return str(value).split(LINE_SEPARATOR)
 
 
-def wrapped_axis(**kwargs) -> alt.Axis:
+def wrapped_axis(**kwargs) -> dict:
     """A category axis whose labels are :func:`wrapped` values, one text line per wrapped line."""
     return axis_style(**{"labelExpr": WRAPPED_LABEL_EXPR, "labelLimit": WRAPPED_LABEL_LIMIT, **kwargs})
 
@@ -254,9 +254,14 @@ def _colour_scale(ctx: ChartContext, frame: pd.DataFrame) -> alt.Scale:
     return alt.Scale(domain=list(colours), range=list(colours.values()))
 
 
-def chart_title(ctx: ChartContext, name: str, *extra_subtitle: str, hides_weeks: bool = True) -> alt.TitleParams:
+# Titles, axes, legends, week scales and dates are the Vega-Lite dicts themselves, not Altair objects:
+# Altair deep-copies every object of every layer each time a layer is built or exported (with all of
+# its unset properties), and validates most of them when created; the spec is the same.
+
+
+def chart_title(ctx: ChartContext, name: str, *extra_subtitle: str, hides_weeks: bool = True) -> dict:
     """``hides_weeks=False`` for a chart that never hides a week: it does not state the rule."""
-    return alt.TitleParams(
+    return dict(
         text=ctx.title_lines(name),
         subtitle=ctx.footnote(*extra_subtitle, hides_weeks=hides_weeks),
         anchor="start",
@@ -270,17 +275,25 @@ def chart_title(ctx: ChartContext, name: str, *extra_subtitle: str, hides_weeks:
     )
 
 
-def axis_style(**kwargs) -> alt.Axis:
+def axis_style(**kwargs) -> dict:
     base = dict(
         labelFontSize=LABEL_FONT_SIZE,
         titleFontSize=AXIS_TITLE_FONT_SIZE,
         labelLimit=WRAPPED_LABEL_LIMIT,
     )
     base.update(kwargs)
-    return alt.Axis(**base)
+    return base
 
 
-def legend_style(**kwargs) -> alt.Legend:
+def when_value(channel: type, test: str, then: object, otherwise: object) -> alt.SchemaBase:
+    """``alt.when(test).then(alt.value(then)).otherwise(alt.value(otherwise))`` as the channel's own value
+    object (e.g. ``alt.SizeValue``): the same spec. Encoding channels are passed as Altair objects, never
+    as dicts or shorthand strings, which Altair turns into objects with ``from_dict``: that rebuilds a
+    table of every schema class on each call and took a third of a chart's build."""
+    return channel(otherwise, condition=[{"test": test, "value": then}])
+
+
+def legend_style(**kwargs) -> dict:
     """Below the plot, one entry per line, labels of at most LEGEND_LABEL_LIMIT / 2 px: a bottom
     legend starts at the plot's left edge, so after a wrapped axis a phone has ~180 px for it."""
     base = dict(
@@ -293,10 +306,10 @@ def legend_style(**kwargs) -> alt.Legend:
         symbolSize=120,
     )
     base.update(kwargs)
-    return alt.Legend(**base)
+    return base
 
 
-def _dt(ts: pd.Timestamp) -> alt.DateTime:
+def _dt(ts: pd.Timestamp) -> dict:
     """A pandas Timestamp as a Vega-Lite DateTime (local time, like the ISO
     strings Altair writes for naive datetime columns)."""
     ts = pd.Timestamp(ts)
@@ -305,7 +318,7 @@ def _dt(ts: pd.Timestamp) -> alt.DateTime:
         kw["hours"] = ts.hour
     if ts.minute:
         kw["minutes"] = ts.minute
-    return alt.DateTime(**kw)
+    return kw
 
 
 def as_weeks(series: pd.Series) -> pd.Series:
@@ -316,7 +329,24 @@ def as_weeks(series: pd.Series) -> pd.Series:
     return s.dt.normalize()
 
 
-def _week_axis_values(weeks: Sequence[pd.Timestamp], max_ticks: int = 13) -> list[alt.DateTime]:
+def vega_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` as the chart's data: each naive, whole-second datetime column already written as the ISO
+    text Altair puts into the spec ("2026-04-06T00:00:00"), in one vectorised call. Altair formats
+    datetimes one value at a time, on every export of every layer: most of a weekly chart's spec time.
+    The builders keep their datetimes for their own arithmetic; only the chart gets the text."""
+    out = frame.copy(deep=False)
+    for name in out.columns:
+        column = out[name]
+        if not pd.api.types.is_datetime64_dtype(column) or getattr(column.dt, "tz", None) is not None:
+            continue
+        present = column.dropna()
+        if not (present == present.dt.floor("s")).all():
+            continue  # sub-second values: left to Altair's own isoformat
+        out[name] = column.dt.strftime("%Y-%m-%dT%H:%M:%S").where(column.notna(), "")
+    return out
+
+
+def _week_axis_values(weeks: Sequence[pd.Timestamp], max_ticks: int = 13) -> list[dict]:
     uniq = sorted(set(pd.Timestamp(w) for w in weeks))
     if not uniq:
         return []
@@ -324,12 +354,12 @@ def _week_axis_values(weeks: Sequence[pd.Timestamp], max_ticks: int = 13) -> lis
     return [_dt(w) for w in uniq[::step]]
 
 
-def _week_scale(weeks: Sequence[pd.Timestamp]) -> alt.Scale:
+def _week_scale(weeks: Sequence[pd.Timestamp]) -> dict:
     """Fixed temporal domain: half a week either side of the first/last week,
     so bars centred on a week never get clipped and stacked views align."""
     lo = min(weeks) - pd.Timedelta(days=3.5)
     hi = max(weeks) + pd.Timedelta(days=3.5)
-    return alt.Scale(domain=[_dt(lo), _dt(hi)])
+    return {"domain": [_dt(lo), _dt(hi)]}
 
 
 def week_x(
@@ -364,7 +394,7 @@ def message_chart(ctx: ChartContext, name: str, message: str, *, height: int | N
     return (
         alt.Chart(pd.DataFrame({"message": [message]}), title=chart_title(ctx, name))
         .mark_text(fontSize=16, color="#444444", align="center", baseline="middle")
-        .encode(text="message:N")
+        .encode(text=alt.Text("message:N"))
         .properties(width=ctx.width, height=height or 120, view=alt.ViewBackground(stroke=None))
     )
 
@@ -380,7 +410,7 @@ def _target_layers(
     the data at the plot's left edge, just above the rule, on a white halo, so no line or point
     runs through it (at the right edge it sat on the newest week)."""
     data = alt.InlineData(values=[{}])
-    y = alt.Y(datum=y_value, scale=y_scale) if y_scale is not None else alt.datum(y_value)
+    y = alt.Y(datum=y_value, scale=y_scale) if y_scale is not None else alt.YDatum(y_value)
     rule = (
         alt.Chart(data)
         .mark_rule(color=TARGET_COLOUR, strokeDash=[6, 4], strokeWidth=2)
@@ -393,12 +423,12 @@ def _target_layers(
     halo = (
         alt.Chart(data)
         .mark_text(**text_style, color="white", stroke="white", strokeWidth=6, strokeJoin="round")
-        .encode(y=y, x=alt.datum(_dt(label_x)))
+        .encode(y=y, x=alt.XDatum(_dt(label_x)))
     )
     text = (
         alt.Chart(data)
         .mark_text(**text_style, color=TARGET_COLOUR)
-        .encode(y=y, x=alt.datum(_dt(label_x)))
+        .encode(y=y, x=alt.XDatum(_dt(label_x)))
     )
     return [rule], [halo, text]
 
@@ -423,13 +453,13 @@ def _suppressed_band(
         }
     )
     return (
-        alt.Chart(bands)
+        alt.Chart(vega_rows(bands))
         .mark_rect(color=SUPPRESSED_BAND_COLOUR, opacity=0.7)
         .encode(
             x=_band_x(weeks, "band_start", labels=labels),
-            x2="band_end:T",
+            x2=alt.X2("band_end:T"),
             # Full height of the scores only (not the strip under them) when given a pixel range.
-            **({"y": alt.value(y_range[1]), "y2": alt.value(y_range[0])} if y_range else {}),
+            **({"y": alt.YValue(y_range[1]), "y2": alt.Y2Value(y_range[0])} if y_range else {}),
             tooltip=[
                 alt.Tooltip("week_start:T", title="Week", format=WEEK_TOOLTIP_FORMAT),
                 alt.Tooltip("note:N", title="Responses"),
@@ -516,18 +546,18 @@ def weekly_agreement_chart(
     # drawn in pixels below the scores.
     strip_top = ctx.height + STRIP_GAP
     total_height = strip_top + STRIP_HEIGHT
-    base = alt.Chart(df).encode(
+    base = alt.Chart(vega_rows(df)).encode(
         x=week_x(weeks),
         y=y,
         color=alt.Color("statement:N", title=None, scale=colour,
                         legend=legend_style(columns=1, labelLimit=LEGEND_LABEL_LIMIT, symbolType="stroke", symbolStrokeWidth=4)),
     )
     lines = base.mark_line(strokeWidth=2.5, invalid="break-paths-filter-domains")
-    below = alt.datum.below_target
+    below = "datum.below_target"
     points = base.mark_point(filled=True, opacity=1, invalid="filter").encode(
-        size=alt.when(below).then(alt.value(150)).otherwise(alt.value(50)),
-        stroke=alt.when(below).then(alt.value(BELOW_TARGET_COLOUR)).otherwise(alt.value("white")),
-        strokeWidth=alt.when(below).then(alt.value(2.5)).otherwise(alt.value(1)),
+        size=when_value(alt.SizeValue, below, 150, 50),
+        stroke=when_value(alt.StrokeValue, below, BELOW_TARGET_COLOUR, "white"),
+        strokeWidth=when_value(alt.StrokeWidthValue, below, 2.5, 1),
         tooltip=tooltip,
     )
     layers: list[alt.Chart] = []
@@ -549,7 +579,11 @@ def weekly_agreement_chart(
             f"Red-ringed points are below the {target_label.lower()}",
             hides_weeks=bool(df["suppressed"].any()),
         ),
-    ).resolve_scale(y="independent").properties(width=ctx.width, height=total_height)
+        # Given here, not by .resolve_scale() / .properties(): each of those rebuilds (deep-copies) every layer.
+        resolve=alt.Resolve(scale=alt.ScaleResolveMap(y="independent")),
+        width=ctx.width,
+        height=total_height,
+    )
 
 
 STRIP_HEIGHT = 50  # px of the responses strip under the weekly scores
@@ -580,15 +614,15 @@ def _responses_strip(
     per_week["bar_end"] = per_week["week_start"] + pd.Timedelta(days=3)
 
     ymax = max(float(per_week["bar_height"].max()), float(n))
-    supp = alt.datum.suppressed
-    base = alt.Chart(per_week).encode(
+    supp = "datum.suppressed"
+    base = alt.Chart(vega_rows(per_week)).encode(
         y=alt.Y("bar_height:Q", title=None, scale=alt.Scale(domain=[0, ymax], nice=False, range=[bottom, top]), axis=None),
     )
     bars = base.mark_rect().encode(
         x=alt.X("bar_start:T"),
-        x2="bar_end:T",
-        y2=alt.datum(0),
-        color=alt.when(supp).then(alt.value(SUPPRESSED_COLOUR)).otherwise(alt.value(BAR_COLOUR)),
+        x2=alt.X2("bar_end:T"),
+        y2=alt.Y2Datum(0),
+        color=when_value(alt.ColorValue, supp, SUPPRESSED_COLOUR, BAR_COLOUR),
         tooltip=[
             alt.Tooltip("week_start:T", title="Week", format=WEEK_TOOLTIP_FORMAT),
             alt.Tooltip("note:N", title="Responses"),
@@ -597,17 +631,17 @@ def _responses_strip(
     # Week counts in a row above the strip; a phone thins them (every other week) rather than overprint.
     text = base.mark_text(baseline="bottom", fontSize=SMALL_TEXT_FONT_SIZE).encode(
         x=alt.X("week_start:T"),
-        y=alt.value(top - 3),
-        text="label:N",
-        color=alt.when(supp).then(alt.value("#666666")).otherwise(alt.value("#333333")),
-        opacity=alt.value(1),
+        y=alt.YValue(top - 3),
+        text=alt.Text("label:N"),
+        color=when_value(alt.ColorValue, supp, "#666666", "#333333"),
+        opacity=alt.OpacityValue(1),
     ).transform_window(row="row_number()").transform_filter(
         f"width / {max(1, len(weeks))} >= 22 || datum.row % 2 == 1"
     )
     title = (
         alt.Chart(alt.InlineData(values=[{}]))
         .mark_text(text="Responses", align="right", baseline="middle", dx=-6, fontSize=SMALL_TEXT_FONT_SIZE, color="#555555")
-        .encode(x=alt.value(0), y=alt.value((top + bottom) / 2))
+        .encode(x=alt.XValue(0), y=alt.YValue((top + bottom) / 2))
     )
     return [bars, text, title]
 
@@ -634,7 +668,7 @@ def score_trend_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChart 
     df = df.reset_index(drop=True)
     weeks = sorted(df["week_start"].unique())
 
-    base = alt.Chart(df).encode(
+    base = alt.Chart(vega_rows(df)).encode(
         x=week_x(weeks),
         y=alt.Y(
             "mean_score:Q",
@@ -643,12 +677,12 @@ def score_trend_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChart 
             axis=axis_style(values=[1, 2, 3, 4, 5], format="d"),
         ),
     )
-    below = alt.datum.below_target
+    below = "datum.below_target"
     line = base.mark_line(color=STATEMENT_PALETTE[0], strokeWidth=2.5, invalid="break-paths-filter-domains")
     points = base.mark_point(filled=True, opacity=1, color=STATEMENT_PALETTE[0], invalid="filter").encode(
-        size=alt.when(below).then(alt.value(150)).otherwise(alt.value(50)),
-        stroke=alt.when(below).then(alt.value(BELOW_TARGET_COLOUR)).otherwise(alt.value("white")),
-        strokeWidth=alt.when(below).then(alt.value(2.5)).otherwise(alt.value(1)),
+        size=when_value(alt.SizeValue, below, 150, 50),
+        stroke=when_value(alt.StrokeValue, below, BELOW_TARGET_COLOUR, "white"),
+        strokeWidth=when_value(alt.StrokeWidthValue, below, 2.5, 1),
         tooltip=[
             alt.Tooltip("week_start:T", title="Week", format=WEEK_TOOLTIP_FORMAT),
             alt.Tooltip("mean_score:Q", title="Average score", format=".2f"),
@@ -664,9 +698,7 @@ def score_trend_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChart 
     layers += rule + [line, points] + label
     hides = not supp.empty
     note = "Grey bands: hidden weeks · Red-ringed points: below target" if hides else "Red-ringed points: below target"
-    return alt.layer(*layers, title=chart_title(ctx, name, note, hides_weeks=hides)).properties(
-        width=ctx.width, height=h
-    )
+    return alt.layer(*layers, title=chart_title(ctx, name, note, hides_weeks=hides), width=ctx.width, height=h)
 
 
 # --------------------------------------------------------------------------
@@ -761,7 +793,7 @@ def answer_distribution_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.Lay
                 axis=axis_style(values=[-1, -0.5, 0, 0.5, 1], labelExpr="format(abs(datum.value), '.0%')", labelOverlap=True,
                                 titleLineHeight=AXIS_TITLE_FONT_SIZE + 4),
             ),
-            x2="end:Q",
+            x2=alt.X2("end:Q"),
             color=alt.Color(
                 "label:N",
                 title=None,
@@ -787,9 +819,9 @@ def answer_distribution_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.Lay
                    fontSize=MARK_TEXT_FONT_SIZE, fontWeight="bold")
         .encode(
             y=alt.Y("statement_label:N", sort=label_order),
-            x=alt.value("width"),
-            text="agree_text:N",
-            color=alt.when(alt.datum.below_target).then(alt.value(BELOW_TARGET_COLOUR)).otherwise(alt.value("#333333")),
+            x=alt.XValue("width"),
+            text=alt.Text("agree_text:N"),
+            color=when_value(alt.ColorValue, "datum.below_target", BELOW_TARGET_COLOUR, "#333333"),
             tooltip=[
                 alt.Tooltip("statement:N", title="Statement"),
                 alt.Tooltip("agree_share:Q", title="% agree", format=".0%"),
@@ -797,7 +829,7 @@ def answer_distribution_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.Lay
             ],
         )
     )
-    zero = alt.Chart(alt.InlineData(values=[{}])).mark_rule(color="#333333", strokeWidth=1.5).encode(x=alt.datum(0))
+    zero = alt.Chart(alt.InlineData(values=[{}])).mark_rule(color="#333333", strokeWidth=1.5).encode(x=alt.XDatum(0))
     return alt.layer(
         bars,
         zero,
@@ -807,7 +839,9 @@ def answer_distribution_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.Lay
             name,
             f"Neutral split across 0 · Agree target {ctx.agree_target:.0%} (red label: below target)",
         ),
-    ).properties(width=ctx.width, height=height)
+        width=ctx.width,
+        height=height,
+    )
 
 
 DISTRIBUTION_ROW_PX = 72  # per statement: up to three label lines, the bar, its "% agree" above
@@ -860,12 +894,12 @@ def attendance_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChart |
         alt.Tooltip("week_type:N", title="Week type"),
     ]
     bars = (
-        alt.Chart(df)
+        alt.Chart(vega_rows(df))
         .mark_rect()
         .encode(
             x=_band_x(weeks, "bar_start"),
-            x2="bar_end:T",
-            y2=alt.datum(0),
+            x2=alt.X2("bar_end:T"),
+            y2=alt.Y2Datum(0),
             y=alt.Y("attendees:Q", title="Attendees", scale=y_scale, axis=axis_style(format="d", tickMinStep=1)),
             color=alt.Color(
                 "week_type:N",
@@ -878,12 +912,12 @@ def attendance_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChart |
     )
     busy = df.loc[df["busy_week"]]
     busy_text = (
-        alt.Chart(busy)
+        alt.Chart(vega_rows(busy))
         .mark_text(text="dip", baseline="bottom", dy=-4, fontSize=SMALL_TEXT_FONT_SIZE, fontWeight="bold", color=BUSY_TEXT_COLOUR)
         .encode(x=alt.X("week_start:T"), y=alt.Y("attendees:Q"), tooltip=tooltip)
     )
     line = (
-        alt.Chart(df)
+        alt.Chart(vega_rows(df))
         .mark_line(color=ROLLING_COLOUR, strokeWidth=2.5, invalid="break-paths-filter-domains")
         .encode(x=alt.X("week_start:T"), y=alt.Y("rolling_mean:Q"), tooltip=tooltip)
     )
@@ -893,7 +927,9 @@ def attendance_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChart |
         line,
         title=chart_title(ctx, name, "Line: 4-week rolling average · Growth compares with the quarter's first 4 review weeks",
                           hides_weeks=False),
-    ).properties(width=ctx.width, height=ctx.height)
+        width=ctx.width,
+        height=ctx.height,
+    )
 
 
 # --------------------------------------------------------------------------
@@ -924,7 +960,7 @@ def response_rate_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChar
     df = df[["week_start", "attendees", "responses", "response_rate", "reason"]].sort_values("week_start").reset_index(drop=True)
     weeks = sorted(df["week_start"].unique())
 
-    base = alt.Chart(df).encode(
+    base = alt.Chart(vega_rows(df)).encode(
         x=week_x(weeks),
         y=alt.Y(
             "response_rate:Q",
@@ -953,11 +989,11 @@ def response_rate_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChar
             }
         )
         layers.append(
-            alt.Chart(bands)
+            alt.Chart(vega_rows(bands))
             .mark_rect(color=SUPPRESSED_BAND_COLOUR, opacity=0.7)
             .encode(
                 x=_band_x(weeks, "band_start"),
-                x2="band_end:T",
+                x2=alt.X2("band_end:T"),
                 tooltip=[
                     alt.Tooltip("week_start:T", title="Week", format=WEEK_TOOLTIP_FORMAT),
                     alt.Tooltip("reason:N", title="Not shown"),
@@ -969,4 +1005,6 @@ def response_rate_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChar
         *layers,
         title=chart_title(ctx, name, "Responses ÷ attendees", "Grey bands: hidden or no attendance" if not gaps.empty else "",
                           hides_weeks=bool(suppressed.any())),
-    ).properties(width=ctx.width, height=ctx.height)
+        width=ctx.width,
+        height=ctx.height,
+    )

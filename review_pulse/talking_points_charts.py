@@ -49,7 +49,7 @@ def _poll_note(ctx: ChartContext) -> list[str]:
 
 def _title_without_survey_note(ctx: ChartContext, name: str, *extra: str) -> alt.TitleParams:
     """Poll charts hold vote counts, not survey responses: no anonymity line about responses."""
-    title = chart_title(ctx, name)
+    title = alt.TitleParams(**chart_title(ctx, name))
     # cut into lines that fit a phone, like every other chart's subtitle
     title.subtitle = [line for part in [*_poll_note(ctx), *extra] if part for line in joined_lines(part.split(" · "))] or alt.Undefined
     return title
