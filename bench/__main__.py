@@ -142,6 +142,12 @@ class Bench:
         self.results["dataset"]["real_shaped"] = real.as_dict()
         log(f"   real-shaped file: {real.rows:,} rows ({real.survey_bytes / 2**20:.1f} MB), {real.comments:,} comments, "
             f"{real.distinct_comments:,} distinct, in {real.seconds:.1f}s")
+        from bench.dataset import generate_followups
+
+        followups = generate_followups(sources, Path(info.attendance), seed=self.args.seed + 1)
+        self.results["dataset"]["followups"] = followups.as_dict()
+        log(f"   follow-ups: {followups.poll_count:,} talking-point polls ({followups.option_count:,} options), "
+            f"{followups.action_count:,} actions ({followups.open_actions:,} open) in {followups.seconds:.1f}s")
 
     def _dataset(self) -> dict[str, Any]:
         dataset = self.results.get("dataset")
@@ -199,8 +205,23 @@ class Bench:
         out["profile"] = {"path": str(profile_path.relative_to(RESULTS)), "main_s": profiled.data["main_s"],
                           "top_tottime": top_stats(profile_path, 25, "tottime"),
                           "top_cumtime": top_stats(profile_path, 30, "cumtime")}
+        out["followups"] = self._load_followups()
         shutil.rmtree(scratch, ignore_errors=True)
         self.results["sections"]["ingest"] = out
+
+    def _load_followups(self) -> dict[str, Any]:
+        """The dataset's talking-point polls and follow-up actions, into the benchmark DB (untimed, after
+        every timed ingest), so the apptest and browser sections measure those pages with data."""
+        followups = (self.results.get("dataset") or {}).get("followups")
+        if not followups or not Path(followups["polls"]).exists():
+            log("   no follow-ups in the dataset (an older data section): Actions and Talking points stay empty")
+            return {}
+        result = run_child("bench.ingest_child", ["followups", "--db", str(self.db), "--polls", followups["polls"],
+                                                  "--actions", followups["actions"], "--settings", followups["settings"]],
+                           timeout=900, log_name="ingest")
+        log(f"   loaded {result.data['polls']:,} polls ({result.data['poll_options']:,} options, "
+            f"{result.data['poll_series']} series) and {result.data['actions']:,} actions in {result.wall_s:.1f}s")
+        return {"wall_s": result.wall_s, **result.data}
 
     def _ingest_without_analysis(self, scratch: Path, files: list[str]) -> list[dict[str, Any]]:
         """The same first load with `analyse_feedback = false`: what sentiment and themes (issue 15) cost."""

@@ -253,6 +253,17 @@ def markdown(results: dict[str, Any]) -> str:
         add(f"Real-shaped file (issue #23): `{real['surveys']}` ({real['survey_bytes'] / MB:.1f} MB), {real['rows']:,} "
             f"responses in {real['series']} series, label answers, {real['comments']:,} comments of which "
             f"{real['distinct_comments']:,} distinct.")
+    followups = dataset.get("followups") if dataset else None
+    if followups:
+        loaded = (sections.get("ingest") or {}).get("followups") or {}
+        add("")
+        add(f"Follow-ups (issue #23): `{followups['polls']}`, a Slack export with one talking-point poll per review "
+            f"({followups['poll_count']:,} polls, {followups['option_count']:,} options, one channel per series), and "
+            f"`{followups['actions']}`, an actions sheet ({followups['action_count']:,} actions, "
+            f"{followups['open_actions']:,} open)"
+            + (f"; loaded into the benchmark DB after the timed ingests ({loaded['polls']:,} polls, "
+               f"{loaded['actions']:,} actions), so the Follow-up actions and Talking points pages are measured with "
+               "data." if loaded.get("polls") else "; not loaded (run the ingest section)."))
     counts = (sections.get("ingest") or {}).get("db_counts")
     if counts:
         add("")
