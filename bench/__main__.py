@@ -46,12 +46,14 @@ TARGETS = {
     "server_peak_mb": 600,
     "png_s": 2.0,
     "overview_draw_s": 3.0,
+    "overview_vs_empty_ratio": 1.5,  # issue #23 target 4: Overview drawn ÷ an empty Streamlit page, same browser
     # Issue #23, on the real-shaped file: first load ÷ read_csv of the same file, wall and CPU.
     "first_load_ratio": 3.0,
     "first_load_plain_ratio": 2.0,
     "feedback_per_cpu_s": 50_000,
 }
 FIRST_LOAD_PAIRS = 3
+OVERVIEW_PAIRS = 5  # issue #23 target 4: Overview / empty Streamlit page, alternating
 FEEDBACK_SPEED_COMMENTS = 20_000
 MAX_PROFILES = 8
 
@@ -400,12 +402,14 @@ class Bench:
             result = run_child("bench.browser", ["--db", str(self.db), "--runs", str(self.runs), "--quarter", QUARTER,
                                                  "--series", self._dataset()["sample_series"],
                                                  "--server-log", str(RESULTS / "logs" / "streamlit-server.log"),
-                                                 "--settings", str(settings), "--pid-file", str(pid_file)],
+                                                 "--settings", str(settings), "--pid-file", str(pid_file),
+                                                 "--pairs", str(OVERVIEW_PAIRS)],
                                timeout=2400, log_name="browser")
         finally:
             # If the child was killed hard, the server it started (its own session) is ended here, by id.
             if pid_file.exists():
-                kill_group_by_pid(int(pid_file.read_text() or 0))
+                for pid in pid_file.read_text().split():  # the app's server, then the empty page's
+                    kill_group_by_pid(int(pid))
                 pid_file.unlink(missing_ok=True)
         self.results["sections"]["browser"] = {"wall_s": result.wall_s, **result.data}
 

@@ -120,7 +120,21 @@ def summary_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
                          note="includes the server's one-off imports on its first run"))
         rows.append(_row("Browser", "Redraw after picking 2026-Q2 in the sidebar", browser["quarter_change_to_quarter_s"]))
         rows.append(_row("Browser", "Redraw after picking All time in the sidebar", browser["quarter_change_to_all_s"]))
+    if browser.get("overview_vs_empty"):
+        rows.append(_overview_vs_empty_row(browser["overview_vs_empty"], targets))
     return rows
+
+
+def _overview_vs_empty_row(paired: dict[str, Any], targets: dict[str, Any]) -> dict[str, Any]:
+    """Issue #23 target 4: the median of the pairs' ratios, their spread as min–max."""
+    pairs = paired["pairs"]
+    target = targets.get("overview_vs_empty_ratio", 1.5)
+    overview = statistics.median(p["overview_s"] for p in pairs)
+    empty = statistics.median(p["empty_s"] for p in pairs)
+    return {**_row("Browser (#23)", f"Overview drawn ÷ an empty Streamlit page, same browser, fresh context per load, "
+                   f"alternating, {len(pairs)} pairs (medians {overview:.2f} s / {empty:.2f} s)", unit="×",
+                   value=paired["median_ratio"], target=target, target_text=f"≤ {target:g}×"),
+            "min": paired["min_ratio"], "max": paired["max_ratio"], "n": len(pairs)}
 
 
 def _first_load_rows(firstload: dict[str, Any], targets: dict[str, Any]) -> list[dict[str, Any]]:
