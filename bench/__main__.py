@@ -6,9 +6,12 @@ Sections (all by default, in this order):
   firstload  issue #23: the real-shaped file (300,000 responses, 74,600 distinct comments), first load with
            the defaults and with analyse_feedback = false, each paired with read_csv (3 pairs); feedback
            analysis in distinct comments per second on one core
+  corpus   issue #23: the path (DuckDB fast path or Python) each tests/realworld/ file takes and why; the
+           Python-path files grown to 50 MB (workbooks: 10 MB of cells as CSV), peak memory ÷ size
   apptest  every page via AppTest, cold (fresh process) and warm, per period/series; chart rows
   export   PNG of the busiest chart, retro pack for a quarter and All time
-  browser  streamlit run + headless Chromium: server peak memory, Overview time to draw, quarter change
+  browser  streamlit run + headless Chromium: server peak memory, Overview time to draw, quarter change,
+           the Overview ÷ an empty Streamlit page (5 alternating pairs)
 
 Writes bench/results/report.md and report.json; prints a short table at the end.
 """
@@ -30,7 +33,7 @@ from bench import report, util
 from bench.util import (ROOT, RESULTS, ChildError, CpuMeter, code_files, code_fingerprint, git_state, kill_group_by_pid,
                         machine_info, run_child, summarize, top_stats)
 
-SECTIONS = ("data", "ingest", "firstload", "apptest", "export", "browser")
+SECTIONS = ("data", "ingest", "firstload", "corpus", "apptest", "export", "browser")
 PAGES = [("Overview", ""), ("Survey agreement", "pages/agreement.py"), ("Attendance", "pages/attendance.py"),
          ("Feedback", "pages/feedback.py"), ("Data", "pages/data.py"), ("Actions", "pages/actions.py"),
          ("Talking points", "pages/talking_points.py"), ("Load data", "pages/load_data.py"),
@@ -51,8 +54,10 @@ TARGETS = {
     "first_load_ratio": 3.0,
     "first_load_plain_ratio": 2.0,
     "feedback_per_cpu_s": 50_000,
+    "python_path_memory_multiple": 6.0,  # issue #23 target 5: peak memory ÷ file size, each Python-path corpus file
 }
 FIRST_LOAD_PAIRS = 3
+CORPUS_GROWN_MB, CORPUS_GROWN_XLSX_MB = 50, 10  # what a Python-path corpus file is grown to (quick: 5 and 2)
 OVERVIEW_PAIRS = 5  # issue #23 target 4: Overview / empty Streamlit page, alternating
 FEEDBACK_SPEED_COMMENTS = 20_000
 MAX_PROFILES = 8
@@ -299,6 +304,19 @@ class Bench:
         log(f"   feedback analysis: {speed.data['per_cpu_s']:,.0f} distinct comments per second of CPU (one process)")
         shutil.rmtree(scratch, ignore_errors=True)
         self.results["sections"]["firstload"] = out
+
+    # --- corpus (issue #23 target 5) ---
+    def corpus(self) -> None:
+        """Which path each real-world corpus file takes (the loader's own decision, observed), and the
+        Python-path files' peak memory ÷ size, grown by repeating their rows (bench/corpus_paths.py)."""
+        from bench.corpus_paths import describe
+
+        csv_mb, xlsx_mb = (5, 2) if self.args.quick else (CORPUS_GROWN_MB, CORPUS_GROWN_XLSX_MB)
+        result = run_child("bench.corpus_paths", ["--mb", str(csv_mb), "--xlsx-mb", str(xlsx_mb)], timeout=3600,
+                           log_name="corpus")
+        for row in result.data["files"]:
+            log(describe(row))
+        self.results["sections"]["corpus"] = {"wall_s": result.wall_s, **result.data}
 
     # --- apptest ---
     def configs(self) -> list[dict[str, Any]]:

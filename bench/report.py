@@ -73,6 +73,7 @@ def summary_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
                              [r["wall_s"] for r in ingest["reingest"]]))
 
     rows += _first_load_rows(sections.get("firstload") or {}, targets)
+    rows += _corpus_rows(sections.get("corpus") or {}, targets)
 
     apptest = (sections.get("apptest") or {}).get("configs") or []
     pages: dict[str, list[dict[str, Any]]] = {}
@@ -162,6 +163,31 @@ def _first_load_rows(firstload: dict[str, Any], targets: dict[str, Any]) -> list
     return rows
 
 
+def _corpus_rows(corpus: dict[str, Any], targets: dict[str, Any]) -> list[dict[str, Any]]:
+    """Issue #23 target 5: the paths the corpus files take, and the worst Python-path peak ÷ size."""
+    files = corpus.get("files") or []
+    if not files:
+        return []
+    paths: dict[str, int] = {}
+    for row in files:
+        paths[row["path"]] = paths.get(row["path"], 0) + 1
+    rows = [_row("Memory (#23)", f"Real-world corpus, {len(files)} files: " + ", ".join(
+        f"{count} {path}" for path, count in sorted(paths.items())),
+        unit="files", value=paths.get("Python path", 0), note="files on the Python path")]
+    measured = [row for row in files if "multiple" in row]
+    if measured:
+        target = targets.get("python_path_memory_multiple", 6.0)
+        worst = max(measured, key=lambda row: row["multiple"])
+        beyond = max(row["multiple_beyond_small"] for row in measured)
+        rows.append({**_row("Memory (#23)", f"Python path peak ÷ file size, worst of {len(measured)} corpus files grown "
+                            f"({worst['file']})", unit="×", value=worst["multiple"], target=target,
+                            target_text=f"≤ {target:g}×",
+                            note=f"files grown to ~{corpus['mb']:g} MB, workbooks to ~{corpus['xlsx_mb']:g} MB of cells "
+                                 f"as CSV; worst beyond the small file's own peak: {beyond:.1f}×"),
+                     "min": min(row["multiple"] for row in measured), "max": worst["multiple"], "n": len(measured)})
+    return rows
+
+
 def _config_label(config: dict[str, Any]) -> str:
     period = "All time" if config["period"] == "all" else config["period"]
     return period + (" + series" if config.get("series") else "")
@@ -189,7 +215,7 @@ def _fmt(value: float | None, unit: str) -> str:
         return f"{value:.1f}×"
     if unit == "MB":
         return f"{value:.0f} MB"
-    if unit in ("rows", "comments/s"):
+    if unit in ("rows", "comments/s", "files"):
         return f"{value:,.0f}"
     return f"{value:g} {unit}"
 
@@ -303,6 +329,7 @@ def markdown(results: dict[str, Any]) -> str:
             add(section["error"])
             add("```")
     _ingest_md(add, sections.get("ingest") or {})
+    _corpus_md(add, sections.get("corpus") or {})
     _apptest_md(add, (sections.get("apptest") or {}).get("configs") or [], results["targets"])
     _payload_md(add, (sections.get("apptest") or {}).get("configs") or [], results["targets"])
     _memory_md(add, sections.get("browser") or {})
@@ -362,6 +389,36 @@ def _ingest_md(add, ingest: dict[str, Any]) -> None:  # noqa: ANN001
         add(f"### cProfile of one ingest (`{profile['path']}`; {profile['main_s']:.1f} s under the profiler), top by own time")
         add("")
         _profile_table(add, profile["top_tottime"][:18])
+
+
+def _corpus_md(add, corpus: dict[str, Any]) -> None:  # noqa: ANN001
+    files = corpus.get("files") or []
+    if not files:
+        return
+    add("")
+    add("## Real-world corpus: which path each file takes (issue #23 target 5)")
+    add("")
+    add("Each file of `tests/realworld/` ingested in a fresh process with the settings its user writes "
+        "(`tests/test_realworld.settings_for`); the path is the loader's own decision, observed "
+        "(`csv_fast_path.plan` and `.stage`). Each Python-path file is then grown by repeating its data rows under "
+        f"its header rows to ~{corpus['mb']:g} MB (a workbook until its cells make ~{corpus['xlsx_mb']:g} MB as a "
+        "CSV: repeated rows compress far better in a workbook than answers do) and ingested again: peak "
+        "memory (VmHWM) ÷ that size, and the same less the small file's own peak (the interpreter, DuckDB, "
+        "the analysers).")
+    add("")
+    add("| File | Tool | Path | Why | Grown to | Peak | × size | × beyond the small file's peak |")
+    add("| --- | --- | --- | --- | ---: | ---: | ---: | ---: |")
+    for row in files:
+        grown = peak = multiple = beyond = ""
+        if "multiple" in row:
+            grown = f"{row['grown_bytes'] / MB:.1f} MB" + (f" ({row['grown_csv_bytes'] / MB:.1f} MB as CSV)"
+                                                            if row.get("grown_csv_bytes") else "")
+            peak = f"{row['grown_peak_bytes'] / MB:.0f} MB"
+            multiple, beyond = f"{row['multiple']:.1f}×", f"{row['multiple_beyond_small']:.1f}×"
+        why = row["reason"].replace("|", "\\|").replace("\n", " ")
+        if len(why) > 300:
+            why = why[:299] + "…"
+        add(f"| `{row['file']}` | {row.get('tool') or ''} | {row['path']} | {why} | {grown} | {peak} | {multiple} | {beyond} |")
 
 
 def _hook_order(hooks: dict[str, Any]) -> list[tuple[str, int]]:
