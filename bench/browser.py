@@ -1,4 +1,5 @@
-"""The real server in headless Chromium: peak memory, Overview time to draw, quarter-change redraw.
+"""The real server in headless Chromium: peak memory, Overview time to draw, quarter-change redraw, and
+the Overview against an empty Streamlit page served the same way (issue #23 target 4).
 
 Reuses devtools/browser_support.py (StreamlitServer on a free 127.0.0.1 port, Debian
 Chromium through Playwright). Times are taken inside the page with
@@ -110,7 +111,7 @@ def empty_page_server(bs, folder: Path, db_path: Path, log_path: Path, settings_
 def overview_vs_empty(bs, browser, server, empty_server, pairs: int, timeout_ms: int,  # noqa: ANN001
                       progress=print) -> dict[str, Any]:  # noqa: ANN001
     """The Overview (default quarter) and the empty page, each in a fresh context of the same browser,
-    alternating (empty first in even pairs, Overview first in odd ones, so a drift hits both alike),
+    alternating (the empty page first in pairs 1, 3, 5…, the Overview in 2, 4…, so a drift hits both alike),
     after one uncounted load of each (both servers' caches warm, as for the Overview loads above)."""
     def load(which: str) -> dict[str, Any]:
         if which == "empty":
