@@ -151,7 +151,7 @@ class Bench:
             f"{real.distinct_comments:,} distinct, in {real.seconds:.1f}s")
         from bench.dataset import generate_followups
 
-        followups = generate_followups(sources, Path(info.attendance), seed=self.args.seed + 1)
+        followups = generate_followups(sources, Path(info.attendance))  # its own seed, as the other files'
         self.results["dataset"]["followups"] = followups.as_dict()
         log(f"   follow-ups: {followups.poll_count:,} talking-point polls ({followups.option_count:,} options), "
             f"{followups.action_count:,} actions ({followups.open_actions:,} open) in {followups.seconds:.1f}s")
