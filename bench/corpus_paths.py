@@ -28,14 +28,13 @@ import io
 import json
 import math
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench.util import CODE_ROOT, ROOT, child_env, write_json
-
+# Nothing of the bench is imported at the top: the measuring child holds only what `pipeline ingest` does.
+ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "realworld"
 PYTHON, FAST, REFUSED = "Python path", "fast path", "refused"
 
@@ -99,15 +98,11 @@ def settings_writer():  # noqa: ANN201
 
 
 def ingest_in_child(path: Path, settings: Path, worksheet: str | None, timeout: float = 1800) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="rp-bench-corpus-") as folder:
-        out = Path(folder) / "out.json"
-        command = [sys.executable, "-m", "bench.corpus_paths", "--one", str(path), "--settings", str(settings),
-                   "--json-out", str(out)] + (["--worksheet", worksheet] if worksheet else [])
-        done = subprocess.run(command, cwd=CODE_ROOT, env=child_env(settings_path=settings), capture_output=True,
-                              text=True, timeout=timeout)
-        if done.returncode != 0 or not out.exists():
-            raise RuntimeError(f"{path.name}: the measuring child failed: {done.stderr.strip()[-2000:]}")
-        return json.loads(out.read_text(encoding="utf-8"))
+    """One `--one` child: a fresh process (its own session, ended with its children on a timeout)."""
+    from bench.util import run_child
+
+    args = ["--one", str(path), "--settings", str(settings)] + (["--worksheet", worksheet] if worksheet else [])
+    return run_child("bench.corpus_paths", args, timeout=timeout, log_name="corpus").data
 
 
 def _short(text: str, path: str, limit: int = 200) -> str:
@@ -238,9 +233,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.one:
         if args.settings:
             os.environ["REVIEW_PULSE_SETTINGS"] = str(args.settings)
-        write_json(args.json_out, run_one(args.one, args.worksheet))
-        return 0
-    write_json(args.json_out, run_all(args.mb, args.xlsx_mb, progress=lambda line: print(line, flush=True)))
+        result = run_one(args.one, args.worksheet)
+    else:
+        result = run_all(args.mb, args.xlsx_mb, progress=lambda line: print(line, flush=True))
+    if args.json_out:
+        args.json_out.write_text(json.dumps(result, indent=1), encoding="utf-8")
     return 0
 
 
