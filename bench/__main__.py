@@ -6,9 +6,12 @@ Sections (all by default, in this order):
   firstload  issue #23: the real-shaped file (300,000 responses, 74,600 distinct comments), first load with
            the defaults and with analyse_feedback = false, each paired with read_csv (3 pairs); feedback
            analysis in distinct comments per second on one core
+  corpus   issue #23: the path (DuckDB fast path or Python) each tests/realworld/ file takes and why; the
+           Python-path files grown to 50 MB (workbooks: 10 MB of cells as CSV), peak memory ÷ size
   apptest  every page via AppTest, cold (fresh process) and warm, per period/series; chart rows
   export   PNG of the busiest chart, retro pack for a quarter and All time
-  browser  streamlit run + headless Chromium: server peak memory, Overview time to draw, quarter change
+  browser  streamlit run + headless Chromium: server peak memory, Overview time to draw, quarter change,
+           the Overview ÷ an empty Streamlit page (5 alternating pairs)
 
 Writes bench/results/report.md and report.json; prints a short table at the end.
 """
@@ -30,7 +33,7 @@ from bench import report, util
 from bench.util import (ROOT, RESULTS, ChildError, CpuMeter, code_files, code_fingerprint, git_state, kill_group_by_pid,
                         machine_info, run_child, summarize, top_stats)
 
-SECTIONS = ("data", "ingest", "firstload", "apptest", "export", "browser")
+SECTIONS = ("data", "ingest", "firstload", "corpus", "apptest", "export", "browser")
 PAGES = [("Overview", ""), ("Survey agreement", "pages/agreement.py"), ("Attendance", "pages/attendance.py"),
          ("Feedback", "pages/feedback.py"), ("Data", "pages/data.py"), ("Actions", "pages/actions.py"),
          ("Talking points", "pages/talking_points.py"), ("Load data", "pages/load_data.py"),
@@ -46,12 +49,16 @@ TARGETS = {
     "server_peak_mb": 600,
     "png_s": 2.0,
     "overview_draw_s": 3.0,
+    "overview_vs_empty_ratio": 1.5,  # issue #23 target 4: Overview drawn ÷ an empty Streamlit page, same browser
     # Issue #23, on the real-shaped file: first load ÷ read_csv of the same file, wall and CPU.
     "first_load_ratio": 3.0,
     "first_load_plain_ratio": 2.0,
     "feedback_per_cpu_s": 50_000,
+    "python_path_memory_multiple": 6.0,  # issue #23 target 5: peak memory ÷ file size, each Python-path corpus file
 }
 FIRST_LOAD_PAIRS = 3
+CORPUS_GROWN_MB, CORPUS_GROWN_XLSX_MB = 50, 10  # what a Python-path corpus file is grown to (quick: 5 and 2)
+OVERVIEW_PAIRS = 5  # issue #23 target 4: Overview / empty Streamlit page, alternating
 FEEDBACK_SPEED_COMMENTS = 20_000
 MAX_PROFILES = 8
 
@@ -142,6 +149,12 @@ class Bench:
         self.results["dataset"]["real_shaped"] = real.as_dict()
         log(f"   real-shaped file: {real.rows:,} rows ({real.survey_bytes / 2**20:.1f} MB), {real.comments:,} comments, "
             f"{real.distinct_comments:,} distinct, in {real.seconds:.1f}s")
+        from bench.dataset import generate_followups
+
+        followups = generate_followups(sources, Path(info.attendance))  # its own seed, as the other files'
+        self.results["dataset"]["followups"] = followups.as_dict()
+        log(f"   follow-ups: {followups.poll_count:,} talking-point polls ({followups.option_count:,} options), "
+            f"{followups.action_count:,} actions ({followups.open_actions:,} open) in {followups.seconds:.1f}s")
 
     def _dataset(self) -> dict[str, Any]:
         dataset = self.results.get("dataset")
@@ -199,8 +212,23 @@ class Bench:
         out["profile"] = {"path": str(profile_path.relative_to(RESULTS)), "main_s": profiled.data["main_s"],
                           "top_tottime": top_stats(profile_path, 25, "tottime"),
                           "top_cumtime": top_stats(profile_path, 30, "cumtime")}
+        out["followups"] = self._load_followups()
         shutil.rmtree(scratch, ignore_errors=True)
         self.results["sections"]["ingest"] = out
+
+    def _load_followups(self) -> dict[str, Any]:
+        """The dataset's talking-point polls and follow-up actions, into the benchmark DB (untimed, after
+        every timed ingest), so the apptest and browser sections measure those pages with data."""
+        followups = (self.results.get("dataset") or {}).get("followups")
+        if not followups or not Path(followups["polls"]).exists():
+            log("   no follow-ups in the dataset (an older data section): Actions and Talking points stay empty")
+            return {}
+        result = run_child("bench.ingest_child", ["followups", "--db", str(self.db), "--polls", followups["polls"],
+                                                  "--actions", followups["actions"], "--settings", followups["settings"]],
+                           timeout=900, log_name="ingest")
+        log(f"   loaded {result.data['polls']:,} polls ({result.data['poll_options']:,} options, "
+            f"{result.data['poll_series']} series) and {result.data['actions']:,} actions in {result.wall_s:.1f}s")
+        return {"wall_s": result.wall_s, **result.data}
 
     def _ingest_without_analysis(self, scratch: Path, files: list[str]) -> list[dict[str, Any]]:
         """The same first load with `analyse_feedback = false`: what sentiment and themes (issue 15) cost."""
@@ -276,6 +304,19 @@ class Bench:
         log(f"   feedback analysis: {speed.data['per_cpu_s']:,.0f} distinct comments per second of CPU (one process)")
         shutil.rmtree(scratch, ignore_errors=True)
         self.results["sections"]["firstload"] = out
+
+    # --- corpus (issue #23 target 5) ---
+    def corpus(self) -> None:
+        """Which path each real-world corpus file takes (the loader's own decision, observed), and the
+        Python-path files' peak memory ÷ size, grown by repeating their rows (bench/corpus_paths.py)."""
+        from bench.corpus_paths import describe
+
+        csv_mb, xlsx_mb = (5, 2) if self.args.quick else (CORPUS_GROWN_MB, CORPUS_GROWN_XLSX_MB)
+        result = run_child("bench.corpus_paths", ["--mb", str(csv_mb), "--xlsx-mb", str(xlsx_mb)], timeout=3600,
+                           log_name="corpus")
+        for row in result.data["files"]:
+            log(describe(row))
+        self.results["sections"]["corpus"] = {"wall_s": result.wall_s, **result.data}
 
     # --- apptest ---
     def configs(self) -> list[dict[str, Any]]:
@@ -379,12 +420,14 @@ class Bench:
             result = run_child("bench.browser", ["--db", str(self.db), "--runs", str(self.runs), "--quarter", QUARTER,
                                                  "--series", self._dataset()["sample_series"],
                                                  "--server-log", str(RESULTS / "logs" / "streamlit-server.log"),
-                                                 "--settings", str(settings), "--pid-file", str(pid_file)],
+                                                 "--settings", str(settings), "--pid-file", str(pid_file),
+                                                 "--pairs", str(OVERVIEW_PAIRS)],
                                timeout=2400, log_name="browser")
         finally:
             # If the child was killed hard, the server it started (its own session) is ended here, by id.
             if pid_file.exists():
-                kill_group_by_pid(int(pid_file.read_text() or 0))
+                for pid in pid_file.read_text().split():  # the app's server, then the empty page's
+                    kill_group_by_pid(int(pid))
                 pid_file.unlink(missing_ok=True)
         self.results["sections"]["browser"] = {"wall_s": result.wall_s, **result.data}
 

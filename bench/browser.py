@@ -1,4 +1,5 @@
-"""The real server in headless Chromium: peak memory, Overview time to draw, quarter-change redraw.
+"""The real server in headless Chromium: peak memory, Overview time to draw, quarter-change redraw, and
+the Overview against an empty Streamlit page served the same way (issue #23 target 4).
 
 Reuses devtools/browser_support.py (StreamlitServer on a free 127.0.0.1 port, Debian
 Chromium through Playwright). Times are taken inside the page with
@@ -10,8 +11,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib.util
+import shutil
 import signal
+import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -35,9 +39,18 @@ READY_JS = """([selector, n, heading, caption]) => {
 }"""
 MARK_OLD_JS = "(selector) => document.querySelectorAll(selector).forEach(e => { e.__benchOld = true; })"
 ERRORS_JS = "() => document.querySelectorAll('[data-testid=\"stException\"]').length"
-# The benchmark's dataset (bench/dataset.py) has surveys and attendance but no actions or polls:
-# those pages draw their empty state, not the demo's charts (browser_support.DEMO_PAGE_EXPECTATIONS).
-CHARTS_ON_BENCH_DATA = {"actions": 0, "talking_points": 0}  # by URL path: a page's title may change
+# Pages whose charts on the benchmark's data differ from the demo's (browser_support.DEMO_PAGE_EXPECTATIONS),
+# by URL path (a page's title may change). Since the dataset holds polls and actions (bench/dataset.py
+# generate_followups), Follow-up actions and Talking points draw at least the demo's charts.
+CHARTS_ON_BENCH_DATA: dict[str, int] = {}
+
+
+# Issue #23 target 4: the floor the Overview is compared with. A Streamlit page holding one heading,
+# served by `streamlit run` with the app's own .streamlit/config.toml and flags (browser_support.StreamlitServer),
+# and "drawn" by the same READY_JS (idle, no stale element, the heading shown; it has no chart to wait for).
+EMPTY_PAGE_HEADING = "Empty page"
+EMPTY_PAGE_SCRIPT = f'import streamlit as st\n\nst.title("{EMPTY_PAGE_HEADING}")\n'
+OVERVIEW_HEADING = "Incident review health"
 
 
 def load_browser_support():
@@ -84,12 +97,52 @@ def _change_quarter(bs, page, option: str, caption: str, charts: int, timeout_ms
     return (done - clicked_at) / 1000
 
 
+def empty_page_server(bs, folder: Path, db_path: Path, log_path: Path, settings_path: Path):  # noqa: ANN001, ANN201
+    """A StreamlitServer for EMPTY_PAGE_SCRIPT, beside a copy of the app's .streamlit/config.toml."""
+    script = folder / "empty_page.py"
+    script.write_text(EMPTY_PAGE_SCRIPT, encoding="utf-8")
+    config = CODE_ROOT / ".streamlit" / "config.toml"
+    if config.exists():
+        (folder / ".streamlit").mkdir(exist_ok=True)
+        shutil.copy2(config, folder / ".streamlit" / "config.toml")
+    return bs.StreamlitServer(db_path, log_path=log_path, settings_path=settings_path, app_path=script)
+
+
+def overview_vs_empty(bs, browser, server, empty_server, pairs: int, timeout_ms: int,  # noqa: ANN001
+                      progress=print) -> dict[str, Any]:  # noqa: ANN001
+    """The Overview (default quarter) and the empty page, each in a fresh context of the same browser,
+    alternating (the empty page first in pairs 1, 3, 5…, the Overview in 2, 4…, so a drift hits both alike),
+    after one uncounted load of each (both servers' caches warm, as for the Overview loads above)."""
+    def load(which: str) -> dict[str, Any]:
+        if which == "empty":
+            return _timed_load(bs, browser, empty_server.page_url(""), 0, EMPTY_PAGE_HEADING, timeout_ms)
+        return _timed_load(bs, browser, server.page_url(""), 1, OVERVIEW_HEADING, timeout_ms)
+
+    warmup = {which: load(which)["s"] for which in ("empty", "overview")}
+    out = []
+    for index in range(pairs):
+        order = ("empty", "overview") if index % 2 == 0 else ("overview", "empty")
+        loads = {which: load(which) for which in order}
+        out.append({"empty_s": loads["empty"]["s"], "overview_s": loads["overview"]["s"], "first": order[0],
+                    "ratio": loads["overview"]["s"] / loads["empty"]["s"],
+                    "errors": loads["overview"]["errors"] + loads["empty"]["errors"]})
+        progress(f"    pair {index + 1}: empty page {out[-1]['empty_s']:.2f}s, overview {out[-1]['overview_s']:.2f}s "
+                 f"({out[-1]['ratio']:.2f}x)")
+    ratios = [p["ratio"] for p in out]
+    return {"pairs": out, "warmup_s": warmup, "median_ratio": statistics.median(ratios),
+            "min_ratio": min(ratios), "max_ratio": max(ratios)}
+
+
 def run(db_path: Path, *, runs: int, quarter: str, series: str, log_path: Path, settings_path: Path,
-        timeout_s: float = 300, pid_file: Path | None = None, progress=print) -> dict[str, Any]:  # noqa: ANN001
+        timeout_s: float = 300, pid_file: Path | None = None, progress=print, pairs: int = 5,  # noqa: ANN001
+        pairs_only: bool = False) -> dict[str, Any]:
     bs = load_browser_support()
     timeout_ms = int(timeout_s * 1000)
     result: dict[str, Any] = {"memory_steps": [], "page_loads": []}
     server = bs.StreamlitServer(db_path, log_path=log_path, settings_path=settings_path)
+    empty_folder = tempfile.TemporaryDirectory(prefix="rp-bench-empty-page-")
+    empty_server = empty_page_server(bs, Path(empty_folder.name), db_path,
+                                     log_path.with_name(log_path.stem + "-empty-page.log"), settings_path)
     started = time.perf_counter()
     server.start()
     try:
@@ -97,6 +150,14 @@ def run(db_path: Path, *, runs: int, quarter: str, series: str, log_path: Path, 
         pid = server.process.pid
         if pid_file is not None:
             pid_file.write_text(str(pid))
+        empty_server.start()
+        if pid_file is not None:  # one server a line: the parent ends each if this child is killed hard
+            pid_file.write_text(f"{pid}\n{empty_server.process.pid}")
+        if pairs_only:
+            with bs.chromium_session() as (_playwright, browser):
+                result["overview_vs_empty"] = overview_vs_empty(bs, browser, server, empty_server, pairs, timeout_ms,
+                                                                progress)
+            return result
         result["memory_steps"].append({"step": "server started", **proc_status(pid)})
         with bs.chromium_session() as (_playwright, browser):
             # 1. The very first Overview load after a server start (empty st.cache_data).
@@ -126,6 +187,10 @@ def run(db_path: Path, *, runs: int, quarter: str, series: str, log_path: Path, 
                 result[f"overview_loads_{label}"] = loads
                 progress(f"    overview loads ({label}): " + ", ".join(f"{x['s']:.2f}" for x in loads))
 
+            # 3b. Issue #23 target 4: the Overview against an empty Streamlit page, alternating.
+            result["overview_vs_empty"] = overview_vs_empty(bs, browser, server, empty_server, pairs, timeout_ms,
+                                                            progress)
+
             # 4. Changing the quarter in the sidebar: latest -> previous -> All time.
             to_previous, to_all = [], []
             for _ in range(runs):
@@ -148,6 +213,8 @@ def run(db_path: Path, *, runs: int, quarter: str, series: str, log_path: Path, 
         result["server_log_errors"] = _log_errors(server.log_tail(400))
     finally:
         server.stop()
+        empty_server.stop()
+        empty_folder.cleanup()
     result["overview_default_summary"] = summarize([x["s"] for x in result.get("overview_loads_default", [])])
     return result
 
@@ -172,12 +239,14 @@ def main() -> None:
     parser.add_argument("--server-log", required=True, type=Path)
     parser.add_argument("--settings", required=True, type=Path)
     parser.add_argument("--pid-file", type=Path)
+    parser.add_argument("--pairs", type=int, default=5, help="Overview / empty page pairs (issue #23 target 4)")
+    parser.add_argument("--pairs-only", action="store_true", help="only the Overview / empty page pairs")
     parser.add_argument("--json-out")
     args = parser.parse_args()
     # A SIGTERM from the parent's timeout unwinds normally: the server and Chromium are stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     result = run(args.db, runs=args.runs, quarter=args.quarter, series=args.series, log_path=args.server_log,
-                 settings_path=args.settings, pid_file=args.pid_file,
+                 settings_path=args.settings, pid_file=args.pid_file, pairs=args.pairs, pairs_only=args.pairs_only,
                  progress=lambda line: print(line, flush=True))
     write_json(args.json_out, result)
 

@@ -13,11 +13,13 @@ responses, ~1.2 M answers, ~100,000 feedback texts.
 from __future__ import annotations
 
 import csv
+import json
 import random
 import re
 import time
+import uuid
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from pipeline.demo import IMPROVE, INCIDENTS, PRAISE
@@ -373,3 +375,115 @@ def generate_real_shaped(out_dir: Path, *, rows: int = 300_000, series_count: in
                              rng.choice(people), *answers, next(feed) if i in with_comment else ""])
     return RealShapedInfo(str(path), rows, series_count, len(comments), len(set(comments)), path.stat().st_size,
                           round(time.perf_counter() - started, 2))
+
+
+# --- issue #23: follow-up actions and talking-point polls for every review of the dataset ----------
+
+
+@dataclass
+class FollowupsInfo:
+    polls: str  # a Slack workspace export, one channel per series
+    actions: str  # an actions sheet with a Series column
+    settings: str  # the review_pulse.toml a team writes for them: [[themes]] and [poll_channels]
+    poll_count: int
+    option_count: int
+    action_count: int
+    open_actions: int
+    polls_bytes: int
+    actions_bytes: int
+    seconds: float
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+ACTIONS_HEADER = ["Series", "Review date", "Action", "Status", "Due", "Done", "Link", "Owner"]
+ACTION_LINK = "https://jira.example.com/browse/{key}"
+
+
+def channel_name(series: str) -> str:
+    return "ir-" + re.sub(r"[^a-z0-9]+", "-", series.lower().replace(" incident review", "")).strip("-")
+
+
+def generate_followups(out_dir: Path, attendance_csv: Path, *, seed: int = 20261207) -> FollowupsInfo:
+    """For every review in ``attendance_csv``: its opening talking-points poll (Polly some weeks,
+    Simple Poll in others, as in the demo: two options about the incident, two recurring themes,
+    "Other"; about two thirds of the room vote) and a few follow-up actions (0-4, in a sheet with
+    Series, Review date, Action, Status, Due, Done, Link and an Owner column the loader drops), older
+    ones mostly done, some dropped, recent ones open, some overdue."""
+    from pipeline.demo import ACTION_TITLES
+    from pipeline.demo_polls import DEMO_CHANNEL, DEMO_THEMES, THEME_OPTIONS, polly_message, simple_poll_message, \
+        write_slack_export
+
+    started = time.perf_counter()
+    rng = random.Random(seed)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with attendance_csv.open(encoding="utf-8", newline="") as handle:
+        meetings = [(date.fromisoformat(r["Date"]), r["Series"], r["Incident"], int(r["Attendees"]))
+                    for r in csv.DictReader(handle)]
+    series_list = sorted({m[1] for m in meetings})
+    channels = {s: channel_name(s) for s in series_list}
+    assert len(set(channels.values())) == len(channels), "two series share a channel name"
+    first_day, last_day = min(m[0] for m in meetings), max(m[0] for m in meetings)
+    span = max(1, (last_day - first_day).days)
+    theme_names = list(THEME_OPTIONS)
+    people = [f"{f} {l}" for f in FIRST_NAMES for l in LAST_NAMES]
+    days: dict[tuple[str, date], list[dict]] = {}
+    actions: list[list[str]] = []
+    option_count = open_actions = 0
+    number = 1000
+    for index, (review_day, series, incident, attendees) in enumerate(sorted(meetings)):
+        progress = (review_day - first_day).days / span
+        posted = datetime.combine(review_day, datetime.min.time(), tzinfo=timezone.utc).timestamp() + 15 * 3600 + 58 * 60
+        first, second = rng.sample(theme_names, 2)
+        options = [f"{incident}: timeline and detection", f"{incident}: the fix and follow-ups",
+                   rng.choice(THEME_OPTIONS[first]), rng.choice(THEME_OPTIONS[second]), "Other"]
+        pull = 0.6 + 1.2 * progress  # themes gain ground over the years
+        weights = [1.3, 1.0, pull * rng.uniform(0.6, 1.4), pull * rng.uniform(0.4, 1.2), 0.25]
+        counts = [0] * len(options)
+        for _ in range(max(4, round(attendees * rng.uniform(0.55, 0.8)))):
+            counts[rng.choices(range(len(options)), weights)[0]] += 1
+        tally = list(zip(options, counts))
+        edited = posted + 60 * rng.randint(3, 12)
+        title = f"Talking points: {incident}"
+        if index % 2 == 0:
+            message = polly_message(f"bench{index:05d}Pq", title, tally, posted, edited, rng)
+        else:
+            message = simple_poll_message(str(uuid.UUID(int=rng.getrandbits(128))), title, tally, posted, edited, rng)
+        days.setdefault((channels[series], review_day), []).append(message)
+        option_count += len(options)
+        thing = incident if incident[:2].isupper() else incident[0].lower() + incident[1:]
+        for _ in range(rng.choice((0, 1, 1, 2, 2, 3, 4))):
+            number += 1
+            due = review_day + timedelta(days=rng.choice((14, 21, 30, 45)))
+            age = (last_day - review_day).days
+            roll = rng.random()
+            done = ""
+            if roll < 0.12:
+                status = "Won't do"
+            elif roll < 0.12 + min(0.85, 0.2 + age / 200):
+                finished = review_day + timedelta(days=rng.randint(2, 70))
+                status, done = ("Done", finished.isoformat()) if finished <= last_day else ("In progress", "")
+            else:
+                status = rng.choice(("To do", "In progress", "Blocked"))
+            open_actions += status in ("To do", "In progress", "Blocked")
+            link = ACTION_LINK.format(key=f"OPS-{number}") if rng.random() < 0.8 else ""
+            actions.append([series, review_day.isoformat(), rng.choice(ACTION_TITLES).format(thing=thing), status,
+                            due.isoformat(), done, link, rng.choice(people)])
+    polls_path = write_slack_export(out_dir / "slack_polls.zip", days)
+    assert DEMO_CHANNEL not in channels.values()
+    actions_path = out_dir / "actions.csv"
+    with open(actions_path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(ACTIONS_HEADER)
+        writer.writerows(actions)
+    settings_path = out_dir / "followups.toml"
+    lines = ["# What a team writes for its talking-point polls: the recurring themes, and channel -> series."]
+    for theme in DEMO_THEMES:
+        lines += ["[[themes]]", f"name = {json.dumps(theme.name)}", f"keywords = {json.dumps(list(theme.keywords))}", ""]
+    lines.append("[poll_channels]")
+    lines += [f"{json.dumps(channel)} = {json.dumps(series)}" for series, channel in channels.items()]
+    settings_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return FollowupsInfo(str(polls_path), str(actions_path), str(settings_path), len(meetings), option_count,
+                         len(actions), open_actions, polls_path.stat().st_size, actions_path.stat().st_size,
+                         round(time.perf_counter() - started, 2))

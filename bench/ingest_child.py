@@ -2,11 +2,14 @@
 
     python -m bench.ingest_child ingest --db D --surveys S --attendance A --json-out F [--hooks | --profile P]
     python -m bench.ingest_child floor  --db D --surveys S --attendance A --json-out F
+    python -m bench.ingest_child followups --db D --polls P --actions A --settings T --json-out F
 
 ``ingest`` runs ``pipeline.cli.main`` exactly as the CLI does. ``--hooks`` wraps the
 stages (read/decode/CSV split, parse, frame building, each SQL statement, publish)
 with wall-clock timers; ``--profile`` runs it under cProfile. ``floor`` is DuckDB's
-own ``CREATE TABLE … AS SELECT * FROM read_csv(file)`` for the same files.
+own ``CREATE TABLE … AS SELECT * FROM read_csv(file)`` for the same files. ``followups`` loads
+the dataset's talking-point polls and follow-up actions into the benchmark DB (untimed: the
+pages that show them are measured on it).
 """
 
 from __future__ import annotations
@@ -166,6 +169,22 @@ def run_ingest(args: argparse.Namespace) -> dict:
     }
 
 
+def run_followups(args: argparse.Namespace) -> dict:
+    import duckdb
+
+    import pipeline.cli as cli
+
+    with contextlib.redirect_stdout(sys.stderr):
+        code = cli.main(["ingest", "--db", args.db, "--polls", args.polls, "--actions", args.actions])
+    if code != 0:
+        raise SystemExit(f"loading polls and actions failed with exit code {code}")
+    with duckdb.connect(args.db, read_only=True) as con:
+        polls, options, actions, series = con.execute(
+            """SELECT (SELECT count(*) FROM polls), (SELECT count(*) FROM poll_options), (SELECT count(*) FROM actions),
+                      (SELECT count(DISTINCT series) FROM polls)""").fetchall()[0]
+    return {"polls": polls, "poll_options": options, "actions": actions, "poll_series": series}
+
+
 def run_floor(args: argparse.Namespace) -> dict:
     import_started = time.perf_counter()
     import duckdb
@@ -200,9 +219,11 @@ def _peak_rss() -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["ingest", "floor"])
+    parser.add_argument("mode", choices=["ingest", "floor", "followups"])
     parser.add_argument("--db", required=True)
-    parser.add_argument("--surveys", required=True)
+    parser.add_argument("--surveys")
+    parser.add_argument("--polls")
+    parser.add_argument("--actions")
     parser.add_argument("--attendance")
     parser.add_argument("--settings", help="a review_pulse.toml for this run (the export-shaped file declares its series)")
     parser.add_argument("--hooks", action="store_true")
@@ -213,7 +234,9 @@ def main() -> None:
         import os
 
         os.environ["REVIEW_PULSE_SETTINGS"] = args.settings
-    result = run_ingest(args) if args.mode == "ingest" else run_floor(args)
+    if args.mode != "followups" and not args.surveys:
+        parser.error("--surveys is required")
+    result = {"ingest": run_ingest, "floor": run_floor, "followups": run_followups}[args.mode](args)
     write_json(args.json_out, result)
 
 

@@ -73,6 +73,7 @@ def summary_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
                              [r["wall_s"] for r in ingest["reingest"]]))
 
     rows += _first_load_rows(sections.get("firstload") or {}, targets)
+    rows += _corpus_rows(sections.get("corpus") or {}, targets)
 
     apptest = (sections.get("apptest") or {}).get("configs") or []
     pages: dict[str, list[dict[str, Any]]] = {}
@@ -120,7 +121,21 @@ def summary_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
                          note="includes the server's one-off imports on its first run"))
         rows.append(_row("Browser", "Redraw after picking 2026-Q2 in the sidebar", browser["quarter_change_to_quarter_s"]))
         rows.append(_row("Browser", "Redraw after picking All time in the sidebar", browser["quarter_change_to_all_s"]))
+    if browser.get("overview_vs_empty"):
+        rows.append(_overview_vs_empty_row(browser["overview_vs_empty"], targets))
     return rows
+
+
+def _overview_vs_empty_row(paired: dict[str, Any], targets: dict[str, Any]) -> dict[str, Any]:
+    """Issue #23 target 4: the median of the pairs' ratios, their spread as min–max."""
+    pairs = paired["pairs"]
+    target = targets.get("overview_vs_empty_ratio", 1.5)
+    overview = statistics.median(p["overview_s"] for p in pairs)
+    empty = statistics.median(p["empty_s"] for p in pairs)
+    return {**_row("Browser (#23)", f"Overview drawn ÷ an empty Streamlit page, same browser ({len(pairs)} alternating pairs)",
+                   unit="×", value=paired["median_ratio"], target=target, target_text=f"≤ {target:g}×",
+                   note=f"fresh context per load; medians {overview:.2f} s / {empty:.2f} s"),
+            "min": paired["min_ratio"], "max": paired["max_ratio"], "n": len(pairs)}
 
 
 def _first_load_rows(firstload: dict[str, Any], targets: dict[str, Any]) -> list[dict[str, Any]]:
@@ -145,6 +160,31 @@ def _first_load_rows(firstload: dict[str, Any], targets: dict[str, Any]) -> list
         rows.append(_row("First load (#23)", f"Feedback analysis, {speed['comments']:,} distinct comments, one core "
                          "(per second of CPU)", unit="comments/s", value=speed["per_cpu_s"], target=target,
                          target_text=f"≥ {target:,}", lower_is_better=False))
+    return rows
+
+
+def _corpus_rows(corpus: dict[str, Any], targets: dict[str, Any]) -> list[dict[str, Any]]:
+    """Issue #23 target 5: the paths the corpus files take, and the worst Python-path peak ÷ size."""
+    files = corpus.get("files") or []
+    if not files:
+        return []
+    paths: dict[str, int] = {}
+    for row in files:
+        paths[row["path"]] = paths.get(row["path"], 0) + 1
+    rows = [_row("Memory (#23)", f"Real-world corpus, {len(files)} files: " + ", ".join(
+        f"{count} {path}" for path, count in sorted(paths.items())),
+        unit="files", value=paths.get("Python path", 0), note="files on the Python path")]
+    measured = [row for row in files if "multiple" in row]
+    if measured:
+        target = targets.get("python_path_memory_multiple", 6.0)
+        worst = max(measured, key=lambda row: row["multiple"])
+        beyond = max(row["multiple_beyond_small"] for row in measured)
+        rows.append({**_row("Memory (#23)", f"Python path peak ÷ file size, worst of {len(measured)} corpus files grown "
+                            f"({worst['file']})", unit="×", value=worst["multiple"], target=target,
+                            target_text=f"≤ {target:g}×",
+                            note=f"files grown to ~{corpus['mb']:g} MB, workbooks to ~{corpus['xlsx_mb']:g} MB of cells "
+                                 f"as CSV; worst beyond the small file's own peak: {beyond:.1f}×"),
+                     "min": min(row["multiple"] for row in measured), "max": worst["multiple"], "n": len(measured)})
     return rows
 
 
@@ -175,7 +215,7 @@ def _fmt(value: float | None, unit: str) -> str:
         return f"{value:.1f}×"
     if unit == "MB":
         return f"{value:.0f} MB"
-    if unit in ("rows", "comments/s"):
+    if unit in ("rows", "comments/s", "files"):
         return f"{value:,.0f}"
     return f"{value:g} {unit}"
 
@@ -253,6 +293,17 @@ def markdown(results: dict[str, Any]) -> str:
         add(f"Real-shaped file (issue #23): `{real['surveys']}` ({real['survey_bytes'] / MB:.1f} MB), {real['rows']:,} "
             f"responses in {real['series']} series, label answers, {real['comments']:,} comments of which "
             f"{real['distinct_comments']:,} distinct.")
+    followups = dataset.get("followups") if dataset else None
+    if followups:
+        loaded = (sections.get("ingest") or {}).get("followups") or {}
+        add("")
+        add(f"Follow-ups (issue #23): `{followups['polls']}`, a Slack export with one talking-point poll per review "
+            f"({followups['poll_count']:,} polls, {followups['option_count']:,} options, one channel per series), and "
+            f"`{followups['actions']}`, an actions sheet ({followups['action_count']:,} actions, "
+            f"{followups['open_actions']:,} open)"
+            + (f"; loaded into the benchmark DB after the timed ingests ({loaded['polls']:,} polls, "
+               f"{loaded['actions']:,} actions), so the Follow-up actions and Talking points pages are measured with "
+               "data." if loaded.get("polls") else "; not loaded (run the ingest section)."))
     counts = (sections.get("ingest") or {}).get("db_counts")
     if counts:
         add("")
@@ -269,7 +320,7 @@ def markdown(results: dict[str, Any]) -> str:
         note = f" ({row['note']})" if row.get("note") else ""
         add(f"| {row['section']} | {row['measure']}{note} | {_fmt(row['median'], row['unit'])} | {spread} | "
             f"{row['target_text'] or '—'} | {_met(row)} |")
-    for name in ("ingest", "apptest", "export", "browser"):
+    for name in ("ingest", "firstload", "corpus", "apptest", "export", "browser"):
         section = sections.get(name) or {}
         if section.get("error"):
             add("")
@@ -278,6 +329,7 @@ def markdown(results: dict[str, Any]) -> str:
             add(section["error"])
             add("```")
     _ingest_md(add, sections.get("ingest") or {})
+    _corpus_md(add, sections.get("corpus") or {})
     _apptest_md(add, (sections.get("apptest") or {}).get("configs") or [], results["targets"])
     _payload_md(add, (sections.get("apptest") or {}).get("configs") or [], results["targets"])
     _memory_md(add, sections.get("browser") or {})
@@ -337,6 +389,36 @@ def _ingest_md(add, ingest: dict[str, Any]) -> None:  # noqa: ANN001
         add(f"### cProfile of one ingest (`{profile['path']}`; {profile['main_s']:.1f} s under the profiler), top by own time")
         add("")
         _profile_table(add, profile["top_tottime"][:18])
+
+
+def _corpus_md(add, corpus: dict[str, Any]) -> None:  # noqa: ANN001
+    files = corpus.get("files") or []
+    if not files:
+        return
+    add("")
+    add("## Real-world corpus: which path each file takes (issue #23 target 5)")
+    add("")
+    add("Each file of `tests/realworld/` ingested in a fresh process with the settings its user writes "
+        "(`tests/test_realworld.settings_for`); the path is the loader's own decision, observed "
+        "(`csv_fast_path.plan` and `.stage`). Each Python-path file is then grown by repeating its data rows under "
+        f"its header rows to ~{corpus['mb']:g} MB (a workbook until its cells make ~{corpus['xlsx_mb']:g} MB as a "
+        "CSV: repeated rows compress far better in a workbook than answers do) and ingested again: peak "
+        "memory (VmHWM) ÷ that size, and the same less the small file's own peak (the interpreter, DuckDB, "
+        "the analysers).")
+    add("")
+    add("| File | Tool | Path | Why | Grown to | Peak | × size | × beyond the small file's peak |")
+    add("| --- | --- | --- | --- | ---: | ---: | ---: | ---: |")
+    for row in files:
+        grown = peak = multiple = beyond = ""
+        if "multiple" in row:
+            grown = f"{row['grown_bytes'] / MB:.1f} MB" + (f" ({row['grown_csv_bytes'] / MB:.1f} MB as CSV)"
+                                                            if row.get("grown_csv_bytes") else "")
+            peak = f"{row['grown_peak_bytes'] / MB:.0f} MB"
+            multiple, beyond = f"{row['multiple']:.1f}×", f"{row['multiple_beyond_small']:.1f}×"
+        why = row["reason"].replace("|", "\\|").replace("\n", " ")
+        if len(why) > 300:
+            why = why[:299] + "…"
+        add(f"| `{row['file']}` | {row.get('tool') or ''} | {row['path']} | {why} | {grown} | {peak} | {multiple} | {beyond} |")
 
 
 def _hook_order(hooks: dict[str, Any]) -> list[tuple[str, int]]:
@@ -502,6 +584,23 @@ def _export_md(add, export: dict[str, Any]) -> None:  # noqa: ANN001
 
 
 def _browser_md(add, browser: dict[str, Any]) -> None:  # noqa: ANN001
+    paired = browser.get("overview_vs_empty")
+    if paired:
+        add("")
+        add("## Overview against an empty Streamlit page (issue #23 target 4)")
+        add("")
+        add("An empty page (a script holding one `st.title`, served by `streamlit run` with the app's "
+            "`.streamlit/config.toml` and the same flags) and the Overview (default quarter), each loaded in a fresh "
+            "context of the same Chromium, alternating (the empty page first in odd pairs, the Overview first in even "
+            "ones), after one uncounted load of each. Drawn = the same test for both: the app idle, no stale element, "
+            "the page's heading shown, and for the Overview its chart drawn; 0 is navigation start.")
+        add("")
+        add("| Pair | Loaded first | Empty page | Overview | Overview ÷ empty |")
+        add("| ---: | --- | ---: | ---: | ---: |")
+        for index, pair in enumerate(paired["pairs"], start=1):
+            add(f"| {index} | {pair['first']} | {pair['empty_s']:.2f} s | {pair['overview_s']:.2f} s | {pair['ratio']:.2f}× |")
+        add("")
+        add(f"Median ratio {paired['median_ratio']:.2f}× (min {paired['min_ratio']:.2f}×, max {paired['max_ratio']:.2f}×).")
     if not browser.get("page_loads"):
         return
     add("")
