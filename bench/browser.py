@@ -207,7 +207,7 @@ def run(db_path: Path, *, runs: int, quarter: str, series: str, log_path: Path, 
             result["quarter_change_to_quarter_s"] = to_previous
             result["quarter_change_to_all_s"] = to_all
             progress(f"    quarter change -> {quarter}: " + ", ".join(f"{x:.2f}" for x in to_previous)
-                     + f"; -> All time: " + ", ".join(f"{x:.2f}" for x in to_all))
+                     + "; -> All time: " + ", ".join(f"{x:.2f}" for x in to_all))
             result["memory_steps"].append({"step": "after all browser runs", **proc_status(pid)})
         result["server_peak"] = proc_status(pid)
         result["server_log_errors"] = _log_errors(server.log_tail(400))

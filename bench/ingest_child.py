@@ -22,7 +22,6 @@ import argparse  # noqa: E402
 import contextlib  # noqa: E402
 import gc  # noqa: E402
 import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 from bench.util import Timer, write_json  # noqa: E402
 
