@@ -57,7 +57,8 @@ def _install_hooks(timer: Timer) -> None:
         module.clean_feedback = timer.wrap("parse: clean_feedback", module.clean_feedback)
         module.series_of = timer.wrap("parse: series_of", module.series_of)
     # Loading.
-    original_lock, original_staged = loader.write_lock, loader.staged_write
+    original_lock, original_staged = loader.write_lock, loader.staged_write_into
+    original_connection = loader.scratch_connection
 
     @contextlib.contextmanager
     def write_lock(db_path, wait=True):  # noqa: ANN001
@@ -80,9 +81,11 @@ def _install_hooks(timer: Timer) -> None:
     loader.stage = timer.wrap("load: fast path stage() (total)", loader.stage)
     fast_path.count_bytes = timer.wrap("load: fast path byte counts (Python)", fast_path.count_bytes)
     loader.write_lock = write_lock
-    loader.staged_write = timer.wrap_context(
-        "load: copy live DB to staging + connect", "load: CHECKPOINT + close + fsync + rename (publish)",
-        original_staged, lambda connection: _TimedConnection(connection, timer),
+    # The run's one connection (staging and the write): every statement on it is timed.
+    loader.scratch_connection = lambda folder: _TimedConnection(original_connection(folder), timer)
+    loader.staged_write_into = timer.wrap_context(
+        "load: copy live DB to staging + attach", "load: CHECKPOINT + detach + fsync + rename (publish)",
+        original_staged,
     )
     loader.ensure_schema = timer.wrap("load: ensure_schema", loader.ensure_schema)
 

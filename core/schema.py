@@ -501,7 +501,9 @@ def _add_answer_scales(connection: duckdb.DuckDBPyConnection) -> None:
     """A database from before issue #10 has TINYINT scores and no raw_score: rebuild answers
     in the new shape (the views are dropped and recreated by the caller)."""
     columns = {name for (name,) in connection.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = 'answers'").fetchall()}
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'answers' "
+        # The loader's connection has other databases attached: only this one's answers count.
+        "AND table_catalog = current_database() AND table_schema = current_schema()").fetchall()}
     if "raw_score" in columns:
         return
     connection.execute("DROP VIEW IF EXISTS weekly_statement_scores; DROP VIEW IF EXISTS weekly_scores; "

@@ -186,6 +186,7 @@ def staged_write_into(db_path: Path, connection: duckdb.DuckDBPyConnection) -> I
     staging = db_path.with_name(f"{db_path.name}.next-{os.getpid()}")
     remove_staging_leftovers(db_path)
     home = connection.execute("SELECT current_database()").fetchall()[0][0]
+    quoted_home = home.replace("\"", "\"\"")  # a name as an SQL identifier
     attached = False
     try:
         if db_path.exists():
@@ -195,7 +196,7 @@ def staged_write_into(db_path: Path, connection: duckdb.DuckDBPyConnection) -> I
         connection.execute("USE staged_write")
         yield
         connection.execute("CHECKPOINT staged_write")
-        connection.execute(f'USE "{home}"')  # DuckDB's own name of the connection's database
+        connection.execute(f'USE "{quoted_home}"')  # DuckDB's own name of the connection's database
         connection.execute("DETACH staged_write")
         attached = False
         _fsync(staging)
@@ -207,7 +208,7 @@ def staged_write_into(db_path: Path, connection: duckdb.DuckDBPyConnection) -> I
             with contextlib.suppress(Exception):
                 connection.execute("ROLLBACK")
             with contextlib.suppress(Exception):
-                connection.execute(f'USE "{home}"')
+                connection.execute(f'USE "{quoted_home}"')
                 connection.execute("DETACH staged_write")
         _remove(staging)
         raise
