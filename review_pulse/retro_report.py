@@ -25,7 +25,6 @@ import pandas as pd
 from dataclasses import replace
 
 from review_pulse import action_charts, action_report, charts, feedback_report, figures, report, talking_points_report
-from review_pulse import talking_points_charts
 from review_pulse.report_items import chart_context
 from review_pulse.action_queries import ActionHeadline
 from review_pulse.view import DataView
@@ -155,7 +154,7 @@ def gather(view: DataView, today: date | None = None, items: list | None = None)
     # the talking-points and actions charts drawn again from their own rows (ExportItem.rows), lower
     by_slug = {i.slug: i for i in extra if i is not None}
     if "talking-points" in by_slug:
-        slide_charts["talking-points"] = talking_points_charts.choices_chart(by_slug["talking-points"].rows, low, compact=True)
+        slide_charts["talking-points"] = talking_points_report.choices_chart(view, low, compact=True)
     if "actions-burnup" in by_slug:
         slide_charts["actions-burnup"] = action_charts.burnup_chart(by_slug["actions-burnup"].rows, low)
     if "actions-time-to-close" in by_slug:

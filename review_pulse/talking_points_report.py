@@ -18,9 +18,10 @@ CHOICE_COLUMNS = ["week_start", "series", "title", "point", "kind", "theme", "vo
 MAX_CHART_REVIEWS = 52
 
 
-def talking_point_choices(view: DataView) -> ExportItem:
+def choices_chart(view: DataView, ctx, *, compact: bool = False):
+    """The choices chart of the period: its latest MAX_CHART_REVIEWS reviews, with a note saying so
+    when there are more (the page, the PDF and the slide draw this one chart)."""
     rows = view.talking_points()
-    ctx = chart_context(view)
     shown, note = rows, None
     if not rows.empty:
         reviews = rows[["week_start", "series", "poll_id"]].drop_duplicates().sort_values("week_start", kind="stable")
@@ -29,7 +30,12 @@ def talking_point_choices(view: DataView) -> ExportItem:
             shown = rows.merge(latest, on=["week_start", "series", "poll_id"])
             note = "the latest " + figures.shown_of(MAX_CHART_REVIEWS, len(reviews), "reviews",
                                                     export_filename("talking-points", view.period.title, "csv"))
-    chart = tp_charts.choices_chart(shown, ctx, note=note)
+    return tp_charts.choices_chart(shown, ctx, compact=compact, note=note)
+
+
+def talking_point_choices(view: DataView) -> ExportItem:
+    rows = view.talking_points()
+    chart = choices_chart(view, chart_context(view))
     return ExportItem("talking-points", "What the room chose", chart, rows[CHOICE_COLUMNS] if not rows.empty else rows)
 
 

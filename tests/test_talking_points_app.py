@@ -239,3 +239,27 @@ def test_the_choices_chart_draws_the_latest_reviews_and_says_where_the_rest_are(
     assert max(row["week_start"] for row in drawn)[:10] == str(latest_week)[:10]
     assert f"the latest 10 of {polls} reviews shown; all in talking-points_all-time.csv" in " ".join(spec["title"]["subtitle"])
     assert item.rows["week_start"].nunique() == polls
+
+
+def test_the_retro_slide_draws_the_same_latest_reviews_as_the_page(
+        demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The slide's lower choices chart is the page's chart: the same latest reviews and note. (It was
+    drawn from every review's rows, and the bench's All time retro pack, 52,200 rows, failed on
+    Altair's 5,000-row limit.)"""
+    import duckdb
+
+    from core.quarters import ALL_TIME_PERIOD
+    from core.settings import Settings
+    from review_pulse import retro_report, talking_points_report
+    from review_pulse.export import chart_spec
+    from review_pulse.view import DataView
+
+    with duckdb.connect(str(demo_db), read_only=True) as con:
+        polls = con.execute("SELECT count(DISTINCT poll_id) FROM talking_points").fetchone()[0]
+    monkeypatch.setattr(talking_points_report, "MAX_CHART_REVIEWS", 10)
+    content = retro_report.gather(DataView(demo_db, ALL_TIME_PERIOD, None, Settings()))
+    spec = chart_spec(content.slide_charts["talking-points"])
+    drawn = [row for rows in spec["datasets"].values() for row in rows]
+    assert len({row["week_start"] for row in drawn}) == 10 < polls
+    assert f"the latest 10 of {polls} reviews shown" in " ".join(spec["title"]["subtitle"])
+    assert retro_report.build_pptx(content)[:2] == b"PK"  # the slides build
