@@ -271,17 +271,29 @@ def talking_point_lines(c: ReportContent) -> list[str]:
 
 
 def top_pick_lines(c: ReportContent) -> list[str]:
-    """One line per review of the period, in date order: its most-voted point (ties joined)."""
+    """One line per review, in date order: its most-voted point (ties joined). The latest
+    MAX_CHART_REVIEWS reviews, as the choices chart draws them, with a line saying so when there are
+    more (an organisation's quarter holds hundreds of reviews: one slide per 8 of them read as noise,
+    and its All time pack took 40 s); the talking-points CSV holds them all. With several series each
+    line names its series."""
     tp = c.talking_points
     if tp is None or tp.empty:
         return []
     top = tp[tp["top"]].sort_values(["week_start", "series"], kind="stable")
+    reviews = list(dict.fromkeys(zip(top["week_start"], top["series"])))
+    named = top["series"].nunique() > 1
     lines = []
-    for (week, _series), picks in top.groupby(["week_start", "series"], sort=False):
+    if len(reviews) > talking_points_report.MAX_CHART_REVIEWS:
+        shown = set(reviews[-talking_points_report.MAX_CHART_REVIEWS:])
+        top = top[[review in shown for review in zip(top["week_start"], top["series"])]]
+        lines.append("Top picks of the latest " + figures.shown_of(
+            len(shown), len(reviews), "reviews", export_filename("talking-points", c.quarter, "csv")) + ".")
+    for (week, series), picks in top.groupby(["week_start", "series"], sort=False):
         first = picks.iloc[0]
         share = f", {float(first['share']):.0%}" if pd.notna(first["share"]) else ""
         points = " / ".join(str(p) for p in picks["point"])
-        lines.append(f"Week of {pd.Timestamp(week):%d %b}: {points} ({int(first['votes'])} votes{share})")
+        where = f", {series}" if named else ""
+        lines.append(f"Week of {pd.Timestamp(week):%d %b}{where}: {points} ({int(first['votes'])} votes{share})")
     return lines
 
 

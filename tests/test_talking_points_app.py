@@ -263,3 +263,26 @@ def test_the_retro_slide_draws_the_same_latest_reviews_as_the_page(
     assert len({row["week_start"] for row in drawn}) == 10 < polls
     assert f"the latest 10 of {polls} reviews shown" in " ".join(spec["title"]["subtitle"])
     assert retro_report.build_pptx(content)[:2] == b"PK"  # the slides build
+
+
+def test_the_retro_lists_the_top_picks_of_the_latest_reviews_and_says_where_the_rest_are(
+        demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An organisation's period holds hundreds of reviews (the bench's All time: 10,440, 1,500 slides
+    and 40 s): the retro lists the latest MAX_CHART_REVIEWS, as the chart draws them, and names the CSV."""
+    import duckdb
+
+    from core.quarters import ALL_TIME_PERIOD
+    from core.settings import Settings
+    from review_pulse import retro_report, talking_points_report
+    from review_pulse.view import DataView
+
+    with duckdb.connect(str(demo_db), read_only=True) as con:
+        weeks = [w for (w,) in con.execute(
+            "SELECT DISTINCT week_start FROM talking_points ORDER BY week_start").fetchall()]
+    monkeypatch.setattr(talking_points_report, "MAX_CHART_REVIEWS", 5)
+    content = retro_report.gather(DataView(demo_db, ALL_TIME_PERIOD, None, Settings()))
+    lines = retro_report.top_pick_lines(content)
+    assert lines[0] == (f"Top picks of the latest 5 of {len(weeks)} reviews shown; "
+                        "all in talking-points_all-time.csv.")
+    assert [line.split(":")[0] for line in lines[1:]] == [f"Week of {w:%d %b}" for w in weeks[-5:]]
+    assert retro_report.review_weeks_with_polls(content) == len(weeks)
