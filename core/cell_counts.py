@@ -69,7 +69,9 @@ candidates AS (
 ),
 candidate_cells AS (
     SELECT week_start, series, count(*) AS candidates,
-           min(run_id) FILTER (WHERE entered_run = run_id) AS first_candidate_run
+           -- a response moved into the week opens it like a stored one (else a later stored
+           -- response could open it and escape the late rule); it never exempts itself (CASE below)
+           min(entered_run) AS first_candidate_run
     FROM candidates GROUP BY week_start, series
 ),
 late AS MATERIALIZED (
