@@ -15,11 +15,12 @@ cell reads every answer (1.2 million on the benchmark's 40 series), so the loade
 text once per publish, inside its transaction, and stores the result in ``cell_counts`` and
 ``cell_score_counts`` (``refresh_cell_counts``); the pages read those few rows
 (``STORED_CELLS``). A file written before they existed, or by anything that changed the counted
-tables without refreshing them (``CELL_COUNTS_FRESH`` says), is counted from the raw tables.
+tables without refreshing them or by another rule (``CELL_COUNTS_FRESH`` says, with RULE_FINGERPRINT), is counted from the raw tables.
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 
 import duckdb
@@ -108,11 +109,15 @@ SELECT (SELECT count(*) FROM responses), (SELECT count(*) FROM answers), (SELECT
 
 # Every writer of responses, answers, response_weeks or ingest_runs refreshes the counts in its own
 # transaction (pipeline.loader, pipeline.guards); this is the guard against one that did not.
+# The counts carry the rule that made them (RULE_FINGERPRINT, bound as $rule): after a change to the rule
+# (the late rule, WEEK_CLOSES_AFTER_DAYS, core.agreement) a file's stored counts are stale until its next
+# load, and it is counted from the raw tables meanwhile, so no two surfaces count a week two ways.
 CELL_COUNTS_FRESH = f"""
 SELECT count(*) = 1 FROM cell_counts_state AS s, ({CELL_COUNTS_SOURCE}) AS now (a, b, c, d, e)
 WHERE (s.responses, s.answers, s.response_weeks, s.runs, s.last_run) = (now.a, now.b, now.c, now.d, now.e)
+  AND (SELECT count(*) = 1 AND bool_and(fingerprint = $rule) FROM cell_counts_rule)
 """
-STORED_TABLES = frozenset({"cell_counts", "cell_score_counts", "cell_counts_state"})
+STORED_TABLES = frozenset({"cell_counts", "cell_score_counts", "cell_counts_state", "cell_counts_rule"})
 
 # Every cell (the period filter's bounds take in any date a week can have).
 EVERY_CELL = {"week_from": date(1, 1, 1), "week_to": date(9999, 12, 31), "series": None}
@@ -126,6 +131,7 @@ _REFRESH = [
     "DELETE FROM cell_counts_state",
     f"INSERT INTO cell_counts_state {CELL_COUNTS_SOURCE}",
 ]
+RULE_FINGERPRINT = hashlib.md5("\n".join(_REFRESH).encode()).hexdigest()
 
 
 def refresh_cell_counts(connection: duckdb.DuckDBPyConnection) -> None:
@@ -134,6 +140,13 @@ def refresh_cell_counts(connection: duckdb.DuckDBPyConnection) -> None:
     connection.execute(CELL_COUNT_TABLES)
     for statement in _REFRESH:
         connection.execute(statement, EVERY_CELL if "$week_from" in statement else None)
+    connection.execute("DELETE FROM cell_counts_rule")
+    connection.execute("INSERT INTO cell_counts_rule VALUES (?)", [RULE_FINGERPRINT])
+
+
+def counts_are_fresh(connection: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the file's stored counts were made from its current rows by this rule."""
+    return bool(connection.execute(CELL_COUNTS_FRESH, {"rule": RULE_FINGERPRINT}).fetchall()[0][0])
 
 
 # COUNTED_CELLS' ``cells`` and ``score_counts`` read from the stored counts, for the period and series.

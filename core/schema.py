@@ -372,6 +372,8 @@ CREATE TABLE IF NOT EXISTS cell_counts_state (
     responses BIGINT NOT NULL, answers BIGINT NOT NULL, response_weeks BIGINT NOT NULL,
     runs BIGINT NOT NULL, last_run BIGINT NOT NULL
 );
+-- Which rule made them (core.cell_counts.RULE_FINGERPRINT).
+CREATE TABLE IF NOT EXISTS cell_counts_rule (fingerprint VARCHAR NOT NULL);
 """
 # --- end of the cell counts ---------------------------------------------------------------------
 

@@ -25,7 +25,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from core.cell_counts import CELL_COUNTS_FRESH, COUNTED_CELLS, STORED_CELLS, STORED_TABLES, period_filter
+from core.cell_counts import COUNTED_CELLS, counts_are_fresh, STORED_CELLS, STORED_TABLES, period_filter
 from core.schema import WEEK_CLOSES_AFTER_DAYS  # noqa: F401  (the Data page words the late rule with it)
 from core.store import data_version, open_snapshot
 
@@ -352,7 +352,7 @@ def _counts_stored(snapshot: _Snapshot) -> bool:
         stored = STORED_TABLES <= _tables_of(snapshot)
         if stored:
             with _cursor(snapshot) as con:
-                stored = bool(con.execute(CELL_COUNTS_FRESH).fetchall()[0][0])
+                stored = counts_are_fresh(con)
         snapshot.counts_stored = stored
     return snapshot.counts_stored
 

@@ -24,7 +24,7 @@ from core.settings import Settings
 from review_pulse.view import DataView
 from tests.test_anonymity import ingest, response, write_survey
 
-STORED = ("cell_counts", "cell_score_counts", "cell_counts_state")
+STORED = ("cell_counts", "cell_score_counts", "cell_counts_state", "cell_counts_rule")
 LATE_FEEDBACK = "late secret"
 
 
@@ -147,3 +147,18 @@ def test_a_file_from_before_the_counts_opens_and_its_next_load_stores_them(tmp_p
     assert_same(figures(older), figures(without_stored_counts(older, tmp_path / "oldest.duckdb")))
     cells, scores = recount(older)
     assert dict(cells) == {(w, s): n for w, s, n in rows(older, "SELECT week_start, series, responses FROM cell_counts")}
+
+
+def test_counts_made_by_another_rule_are_not_used(db: Path, tmp_path: Path) -> None:
+    """The stored counts carry the fingerprint of the rule that made them: after a change to the rule
+    a file is counted from the raw tables until its next load (here the counts are also made wrong, so
+    using them would show)."""
+    raw = figures(without_stored_counts(db, tmp_path / "older.duckdb"))
+    with duckdb.connect(str(db)) as con:
+        con.execute("UPDATE cell_counts SET responses = responses + 100")  # what a different rule might count
+    # With the current fingerprint the (wrong) stored counts are read: the figures differ.
+    with pytest.raises(AssertionError):
+        assert_same(figures(db), raw)
+    with duckdb.connect(str(db)) as con:
+        con.execute("UPDATE cell_counts_rule SET fingerprint = 'an older rule'")
+    assert_same(figures(db), raw)
