@@ -523,6 +523,50 @@ def test_a_response_moved_from_an_open_week_into_a_closed_one_is_late_there(tmp_
                                                        late["counted_elsewhere"])] == [(f"{closed_week}", 2, 0)]
 
 
+
+def test_a_response_stored_after_a_week_closed_is_late_there_when_the_weeks_others_were_moved_in(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Five responses land in last week's review, then a corrected attendance moves them into their own
+    week W while it is open: W shows 5. A response stored after W closed must be late there, or the
+    two snapshots (5, then 6) differ by that one response alone. The loads run at chosen times (the
+    loader's clock, the one thing set here), as they would days apart."""
+    import pipeline.loader as loader
+
+    clock = [datetime(2026, 2, 11, 10, 0)]
+
+    class LoaderClock(datetime):
+        @classmethod
+        def now(cls, tz=None):  # noqa: ANN001, ANN206
+            return clock[0].replace(tzinfo=tz)
+
+    monkeypatch.setattr(loader, "datetime", LoaderClock)
+    old_week, week = "2026-01-05", "2026-02-09"  # Mondays
+    survey, attendance, db = tmp_path / "s.csv", tmp_path / "a.csv", tmp_path / "moved.duckdb"
+    old = [response(f"2026-01-06 10:0{i}", (4, 4, 4, 4)) for i in range(5)]  # a closed week: runs close it
+    moved = [response(f"2026-02-10 10:0{i}", (2, 2, 2, 2)) for i in range(5)]  # Tuesday of W
+    write_survey(survey, old + moved, series=False)
+    # First the review of the week before (a Wednesday, 6 days earlier): the five land there.
+    write_csv_rows(attendance, [["Date", "Attendees"], ["2026-01-05", "9"], ["2026-02-04", "9"]])
+    assert main(["ingest", "--db", str(db), "--surveys", str(survey), "--attendance", str(attendance)]) == 0
+    assert weeks_shown(db) == {old_week: 5, "2026-02-02": 5}
+    clock[0] = datetime(2026, 2, 12, 10, 0)  # W still open: the Monday review is added, they move into W
+    write_csv_rows(attendance, [["Date", "Attendees"], ["2026-01-05", "9"], ["2026-02-04", "9"], [week, "9"]])
+    assert main(["ingest", "--db", str(db), "--attendance", str(attendance)]) == 0
+    clock[0] = datetime(2026, 2, 24, 10, 0)  # W closed (14 days after its Monday): this run freezes it
+    assert main(["ingest", "--db", str(db), "--attendance", str(attendance)]) == 0
+    assert weeks_shown(db) == {old_week: 5, week: 5}
+    v = DataView(db, parse_period("all"), None, Settings())
+    before = statement_sums_from_page(v)
+
+    clock[0] = datetime(2026, 2, 25, 10, 0)  # the next day, one more response for W arrives
+    write_survey(survey, [response("2026-02-11 09:00", (5, 5, 5, 5))], series=False)
+    assert main(["ingest", "--db", str(db), "--surveys", str(survey)]) == 0
+    assert weeks_shown(db) == {old_week: 5, week: 5}
+    assert statement_sums_from_page(v) == before
+    late = v.late_responses()
+    assert [(f"{w:%Y-%m-%d}", n) for w, n in zip(late["week_start"], late["late_responses"])] == [(week, 1)]
+
+
 @pytest.mark.usefixtures("apptest_like_a_server")
 def test_the_pages_show_all_series_as_alpha_alone(two_series_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The same attack on what the browser receives: the Overview's metrics and the agreement
