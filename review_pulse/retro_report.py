@@ -134,6 +134,7 @@ def gather(view: DataView, today: date | None = None, items: list | None = None)
     data = FeedbackData(view)
     today = today or action_report.today_for(view)
     polls, actions = view.poll_count() > 0, view.action_count() > 0
+    talking_points = view.talking_points() if polls else None  # read once: the slide chart and the top picks
     extra: list = []
     if polls:
         wanted = [slug for slug in TALKING_POINT_CHARTS if slug not in built]
@@ -154,7 +155,8 @@ def gather(view: DataView, today: date | None = None, items: list | None = None)
     # the talking-points and actions charts drawn again from their own rows (ExportItem.rows), lower
     by_slug = {i.slug: i for i in extra if i is not None}
     if "talking-points" in by_slug:
-        slide_charts["talking-points"] = talking_points_report.choices_chart(view, low, compact=True)
+        slide_charts["talking-points"] = talking_points_report.choices_chart(talking_points, view.period.title, low,
+                                                                             compact=True)
     if "actions-burnup" in by_slug:
         slide_charts["actions-burnup"] = action_charts.burnup_chart(by_slug["actions-burnup"].rows, low)
     if "actions-time-to-close" in by_slug:
@@ -170,7 +172,7 @@ def gather(view: DataView, today: date | None = None, items: list | None = None)
         overview=data.overview(),
         quotes=data.quotes(),
         theme_names=theme_names(view.settings.feedback_themes),
-        talking_points=view.talking_points() if polls else None,
+        talking_points=talking_points,
         recurring_themes=view.recurring_themes() if polls else None,
         action_headline=action_report.headline(view, today) if actions else None,
         open_actions=view.open_actions(today) if actions else None,
@@ -280,14 +282,13 @@ def top_pick_lines(c: ReportContent) -> list[str]:
     if tp is None or tp.empty:
         return []
     top = tp[tp["top"]].sort_values(["week_start", "series"], kind="stable")
-    reviews = list(dict.fromkeys(zip(top["week_start"], top["series"])))
     named = top["series"].nunique() > 1
+    top, reviews = talking_points_report.latest_reviews(top, ["week_start", "series"])
     lines = []
-    if len(reviews) > talking_points_report.MAX_CHART_REVIEWS:
-        shown = set(reviews[-talking_points_report.MAX_CHART_REVIEWS:])
-        top = top[[review in shown for review in zip(top["week_start"], top["series"])]]
+    if reviews > talking_points_report.MAX_CHART_REVIEWS:
         lines.append("Top picks of the latest " + figures.shown_of(
-            len(shown), len(reviews), "reviews", export_filename("talking-points", c.quarter, "csv")) + ".")
+            talking_points_report.MAX_CHART_REVIEWS, reviews, "reviews",
+            export_filename("talking-points", c.quarter, "csv")) + ".")
     for (week, series), picks in top.groupby(["week_start", "series"], sort=False):
         first = picks.iloc[0]
         share = f", {float(first['share']):.0%}" if pd.notna(first["share"]) else ""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from core import anonymity
 from review_pulse import talking_points_charts as tp_charts
 from review_pulse.view import DataView
@@ -18,24 +20,30 @@ CHOICE_COLUMNS = ["week_start", "series", "title", "point", "kind", "theme", "vo
 MAX_CHART_REVIEWS = 52
 
 
-def choices_chart(view: DataView, ctx, *, compact: bool = False):
-    """The choices chart of the period: its latest MAX_CHART_REVIEWS reviews, with a note saying so
-    when there are more (the page, the PDF and the slide draw this one chart)."""
-    rows = view.talking_points()
+def latest_reviews(rows: pd.DataFrame, keys: list[str]) -> tuple[pd.DataFrame, int]:
+    """The rows of the latest MAX_CHART_REVIEWS reviews (a review: one value of ``keys``), and how many
+    reviews there are: what the choices chart draws and the retro's top picks list."""
+    reviews = rows[keys].drop_duplicates().sort_values("week_start", kind="stable")
+    if len(reviews) <= MAX_CHART_REVIEWS:
+        return rows, len(reviews)
+    return rows.merge(reviews.tail(MAX_CHART_REVIEWS), on=keys), len(reviews)
+
+
+def choices_chart(rows: pd.DataFrame, period_title: str, ctx, *, compact: bool = False):
+    """The choices chart of the period's talking points (``DataView.talking_points``): the latest
+    reviews, with a note saying so when there are more (the page, the PDF and the slide draw this one)."""
     shown, note = rows, None
     if not rows.empty:
-        reviews = rows[["week_start", "series", "poll_id"]].drop_duplicates().sort_values("week_start", kind="stable")
-        if len(reviews) > MAX_CHART_REVIEWS:
-            latest = reviews.tail(MAX_CHART_REVIEWS)
-            shown = rows.merge(latest, on=["week_start", "series", "poll_id"])
-            note = "the latest " + figures.shown_of(MAX_CHART_REVIEWS, len(reviews), "reviews",
-                                                    export_filename("talking-points", view.period.title, "csv"))
+        shown, total = latest_reviews(rows, ["week_start", "series", "poll_id"])
+        if total > MAX_CHART_REVIEWS:
+            note = "the latest " + figures.shown_of(MAX_CHART_REVIEWS, total, "reviews",
+                                                    export_filename("talking-points", period_title, "csv"))
     return tp_charts.choices_chart(shown, ctx, compact=compact, note=note)
 
 
 def talking_point_choices(view: DataView) -> ExportItem:
     rows = view.talking_points()
-    chart = choices_chart(view, chart_context(view))
+    chart = choices_chart(rows, view.period.title, chart_context(view))
     return ExportItem("talking-points", "What the room chose", chart, rows[CHOICE_COLUMNS] if not rows.empty else rows)
 
 
