@@ -565,6 +565,16 @@ def test_a_response_stored_after_a_week_closed_is_late_there_when_the_weeks_othe
     assert statement_sums_from_page(v) == before
     late = v.late_responses()
     assert [(f"{w:%Y-%m-%d}", n) for w, n in zip(late["week_start"], late["late_responses"])] == [(week, 1)]
+    # The same cell counts the same however it is reached: All time, its quarter, its series, both.
+    with duckdb.connect(str(db), read_only=True) as con:
+        (series_name,), = con.execute("SELECT DISTINCT series FROM responses").fetchall()
+    for period, series in (("all", None), ("2026-Q1", None), ("all", series_name), ("2026-Q1", series_name)):
+        reached = DataView(db, parse_period(period), series, Settings())
+        scores = reached.weekly_scores()
+        assert {f"{w:%Y-%m-%d}": int(n) for w, n in zip(scores["week_start"], scores["responses"])} == \
+            {old_week: 5, week: 5}, (period, series)
+        assert statement_sums_from_page(reached) == before, (period, series)
+        assert distribution_counts(reached) == distribution_counts(v), (period, series)
 
 
 @pytest.mark.usefixtures("apptest_like_a_server")
