@@ -4,7 +4,7 @@ import shlex
 
 import streamlit as st
 
-from dashboard import ui
+from dashboard import data, ui
 from review_pulse import figures, talking_points_report
 
 view = ui.current_view()
@@ -41,15 +41,9 @@ fourth.metric("“Other” votes", ui.fmt_pct(100 * balance.loc["other", "vote_s
 
 st.subheader("What the room chose")
 ui.show_chart(talking_points_report.talking_point_choices, view)
-points = view.talking_points()
 with st.expander("Every option, per review"):
-    table = points.assign(
-        week=points["week_start"].dt.strftime("%Y-%m-%d"),
-        top=points["top"].map({True: "★", False: ""}),
-        discussed=points["discussed"].map({True: "yes", False: "no"}),
-    )[["week", "series", "point", "kind", "theme", "votes", "share", "top", "discussed"]]
     st.dataframe(  # cells are shown as plain text
-        table, hide_index=True, width="stretch",
+        data.run_on_view(talking_points_report.choices_table, view), hide_index=True, width="stretch",
         column_config={"week": "Week", "series": "Series", "point": "Talking point", "kind": "Kind", "theme": "Theme",
                        "votes": st.column_config.NumberColumn("Votes", format="%d"),
                        "share": st.column_config.NumberColumn("Share", format="percent"), "top": "Top",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
 
 from core import anonymity
 from review_pulse import talking_points_charts as tp_charts
@@ -39,6 +40,23 @@ def choices_chart(rows: pd.DataFrame, period_title: str, ctx, *, compact: bool =
             note = "the latest " + figures.shown_of(MAX_CHART_REVIEWS, total, "reviews",
                                                     export_filename("talking-points", period_title, "csv"))
     return tp_charts.choices_chart(shown, ctx, compact=compact, note=note)
+
+
+TABLE_COLUMNS = ["week", "series", "point", "kind", "theme", "votes", "share", "top", "discussed"]
+
+
+def choices_table(view: DataView) -> pa.Table:
+    """Every option per review, as the page's table shows it (cells as plain text), in Arrow: the app
+    caches it per view, so a rerun neither redoes the formatting nor converts an organisation's All time
+    (52,200 options at 40 series) from pandas again."""
+    points = view.talking_points()
+    weeks = {week: week.strftime("%Y-%m-%d") for week in points["week_start"].unique()}  # a few hundred weeks, not a row each
+    table = points.assign(
+        week=points["week_start"].map(weeks),
+        top=points["top"].map({True: "★", False: ""}),
+        discussed=points["discussed"].map({True: "yes", False: "no"}),
+    )[TABLE_COLUMNS]
+    return pa.Table.from_pandas(table, preserve_index=False)
 
 
 def talking_point_choices(view: DataView) -> ExportItem:
