@@ -27,16 +27,13 @@ if not polls:
     st.caption("Name recurring themes with [[themes]] in review_pulse.toml (see the README), then load again.")
     st.stop()
 
-topics = view.weekly_topics()
-balance = view.topic_balance().set_index("kind")
-decided = topics["top_kind"].notna()
+h = data.run_on_view(talking_points_report.poll_headline, view)
 first, second, third, fourth = st.columns(4)
-first.metric("Reviews with a poll", f"{len(topics)}", help="Review weeks in the period with at least one poll")
-second.metric("Votes", f"{int(topics['total_votes'].sum()):,}")
-third.metric("Top pick was a theme", f"{int((topics['top_kind'] == 'theme').sum())} of {int(decided.sum())}",
+first.metric("Reviews with a poll", f"{h.reviews}", help="Review weeks in the period with at least one poll")
+second.metric("Votes", f"{h.votes:,}")
+third.metric("Top pick was a theme", f"{h.theme_picks} of {h.decided}",
              help="Reviews whose most-voted point was a cross-incident theme (reviews where nobody voted are left out)")
-fourth.metric("“Other” votes", ui.fmt_pct(100 * balance.loc["other", "vote_share"]
-                                        if balance["votes"].sum() else None),
+fourth.metric("“Other” votes", ui.fmt_pct(None if h.other_vote_share is None else 100 * h.other_vote_share),
               help="Share of all votes that went to “Other” / “Something else”")
 
 st.subheader("What the room chose")
