@@ -4,7 +4,7 @@ import shlex
 
 import streamlit as st
 
-from dashboard import ui
+from dashboard import data, ui
 from review_pulse import figures, talking_points_report
 
 view = ui.current_view()
@@ -27,29 +27,20 @@ if not polls:
     st.caption("Name recurring themes with [[themes]] in review_pulse.toml (see the README), then load again.")
     st.stop()
 
-topics = view.weekly_topics()
-balance = view.topic_balance().set_index("kind")
-decided = topics["top_kind"].notna()
+h = data.run_on_view(talking_points_report.poll_headline, view)
 first, second, third, fourth = st.columns(4)
-first.metric("Reviews with a poll", f"{len(topics)}", help="Review weeks in the period with at least one poll")
-second.metric("Votes", f"{int(topics['total_votes'].sum()):,}")
-third.metric("Top pick was a theme", f"{int((topics['top_kind'] == 'theme').sum())} of {int(decided.sum())}",
+first.metric("Reviews with a poll", f"{h.reviews}", help="Review weeks in the period with at least one poll")
+second.metric("Votes", f"{h.votes:,}")
+third.metric("Top pick was a theme", f"{h.theme_picks} of {h.decided}",
              help="Reviews whose most-voted point was a cross-incident theme (reviews where nobody voted are left out)")
-fourth.metric("“Other” votes", ui.fmt_pct(100 * balance.loc["other", "vote_share"]
-                                        if balance["votes"].sum() else None),
+fourth.metric("“Other” votes", ui.fmt_pct(None if h.other_vote_share is None else 100 * h.other_vote_share),
               help="Share of all votes that went to “Other” / “Something else”")
 
 st.subheader("What the room chose")
 ui.show_chart(talking_points_report.talking_point_choices, view)
-points = view.talking_points()
 with st.expander("Every option, per review"):
-    table = points.assign(
-        week=points["week_start"].dt.strftime("%Y-%m-%d"),
-        top=points["top"].map({True: "★", False: ""}),
-        discussed=points["discussed"].map({True: "yes", False: "no"}),
-    )[["week", "series", "point", "kind", "theme", "votes", "share", "top", "discussed"]]
     st.dataframe(  # cells are shown as plain text
-        table, hide_index=True, width="stretch",
+        data.run_on_view(talking_points_report.choices_table, view), hide_index=True, width="stretch",
         column_config={"week": "Week", "series": "Series", "point": "Talking point", "kind": "Kind", "theme": "Theme",
                        "votes": st.column_config.NumberColumn("Votes", format="%d"),
                        "share": st.column_config.NumberColumn("Share", format="percent"), "top": "Top",

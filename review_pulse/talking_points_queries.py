@@ -21,14 +21,18 @@ POLL_COUNT = f"""
 SELECT count(DISTINCT tp.poll_id) FROM talking_points AS tp WHERE {period_filter("tp")}
 """
 
+# An option's discussed flag and list position, per (poll, point): one grouped join, not two lookups per row
+# (those correlated subqueries cost most of the query over all time).
 TALKING_POINTS = f"""
+WITH options AS (
+    SELECT o.poll_id, o.point, bool_or(o.discussed) AS discussed, min(o.option_order) AS option_order
+    FROM poll_options AS o GROUP BY o.poll_id, o.point
+)
 SELECT tp.week_start, tp.series, tp.poll_id, p.title, tp.point, tp.kind, tp.theme, tp.votes, tp.share, tp.rank,
-       (tp.rank = 1 AND tp.votes > 0) AS top,
-       (SELECT bool_or(o.discussed) FROM poll_options AS o WHERE o.poll_id = tp.poll_id AND o.point = tp.point) AS discussed
-FROM talking_points AS tp JOIN polls AS p USING (poll_id)
+       (tp.rank = 1 AND tp.votes > 0) AS top, o.discussed
+FROM talking_points AS tp JOIN polls AS p USING (poll_id) JOIN options AS o USING (poll_id, point)
 WHERE {period_filter("tp")}
-ORDER BY tp.week_start DESC, tp.series, p.held_utc, tp.poll_id,
-         (SELECT min(o.option_order) FROM poll_options AS o WHERE o.poll_id = tp.poll_id AND o.point = tp.point)
+ORDER BY tp.week_start DESC, tp.series, p.held_utc, tp.poll_id, o.option_order
 """
 
 # Per week: the distinct incident points on its polls (the attendance outlook's incident load), counted

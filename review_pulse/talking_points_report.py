@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
+import pyarrow as pa
 
 from core import anonymity
 from review_pulse import talking_points_charts as tp_charts
@@ -39,6 +42,45 @@ def choices_chart(rows: pd.DataFrame, period_title: str, ctx, *, compact: bool =
             note = "the latest " + figures.shown_of(MAX_CHART_REVIEWS, total, "reviews",
                                                     export_filename("talking-points", period_title, "csv"))
     return tp_charts.choices_chart(shown, ctx, compact=compact, note=note)
+
+
+@dataclass(frozen=True)
+class PollHeadline:
+    """The page's four figures: reviews with a poll, votes, reviews whose top pick was a theme (of those
+    where someone voted), and the share of votes that went to "Other" (None without votes)."""
+
+    reviews: int
+    votes: int
+    theme_picks: int
+    decided: int
+    other_vote_share: float | None
+
+
+def poll_headline(view: DataView) -> PollHeadline:
+    """From the period's weekly topics and topic balance; the app caches it per view, so a rerun does not
+    unpickle an organisation's All time of weekly topics (10,440 rows) for four numbers."""
+    topics = view.weekly_topics()
+    balance = view.topic_balance().set_index("kind")
+    return PollHeadline(reviews=len(topics), votes=int(topics["total_votes"].sum()),
+                        theme_picks=int((topics["top_kind"] == "theme").sum()), decided=int(topics["top_kind"].notna().sum()),
+                        other_vote_share=balance.loc["other", "vote_share"] if balance["votes"].sum() else None)
+
+
+TABLE_COLUMNS = ["week", "series", "point", "kind", "theme", "votes", "share", "top", "discussed"]
+
+
+def choices_table(view: DataView) -> pa.Table:
+    """Every option per review, as the page's table shows it (cells as plain text), in Arrow: the app
+    caches it per view, so a rerun neither redoes the formatting nor converts an organisation's All time
+    (52,200 options at 40 series) from pandas again."""
+    points = view.talking_points()
+    weeks = {week: week.strftime("%Y-%m-%d") for week in points["week_start"].unique()}  # a few hundred weeks, not a row each
+    table = points.assign(
+        week=points["week_start"].map(weeks),
+        top=points["top"].map({True: "★", False: ""}),
+        discussed=points["discussed"].map({True: "yes", False: "no"}),
+    )[TABLE_COLUMNS]
+    return pa.Table.from_pandas(table, preserve_index=False)
 
 
 def talking_point_choices(view: DataView) -> ExportItem:
