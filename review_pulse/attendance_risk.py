@@ -33,13 +33,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from core.settings import week_monday
-from review_pulse import figures
-from review_pulse.queries import dip_baseline, sharp_dips
+from review_pulse import action_queries, figures, talking_points_queries
+from review_pulse.queries import Filters, dip_baseline, read_frames, sharp_dips, table_names
 from review_pulse.view import DataView
 
 MIN_HISTORY_WEEKS = 6  # review weeks with attendance before the warning says anything
@@ -263,6 +264,57 @@ def assess(history: pd.DataFrame, busy_weeks: Mapping[date, str], busy_week_rati
 # --- from the read layer -----------------------------------------------------------
 
 
+# The incident load's parts per week, counted in SQL over the pages' own queries rather than from their
+# rows: over all time those are thousands of actions (titles, links) and week x series topics, read only
+# to be counted (most of the Overview's cold run). Each wraps its page's query, so no rule is copied.
+ACTION_LOAD = f"""
+SELECT a.action_week, count(*)::BIGINT AS actions
+FROM ({action_queries.PERIOD_ACTIONS}) AS a
+GROUP BY a.action_week
+ORDER BY a.action_week
+"""
+
+# The week's top pick kind: of its first series by name (WEEKLY_TOPICS is one row per week and series).
+WEEK_TOP_KIND = f"""
+SELECT wt.week_start, wt.top_kind
+FROM ({talking_points_queries.WEEKLY_TOPICS}) AS wt
+QUALIFY row_number() OVER (PARTITION BY wt.week_start ORDER BY wt.series) = 1
+ORDER BY wt.week_start
+"""
+
+
+@dataclass(frozen=True)
+class LoadParts:
+    """What ``review_history`` adds to attendance, per week; None where the DB has none of it."""
+
+    actions: pd.Series | None  # actions by the Actions page's week of an action; None: no action stored at all
+    incidents: pd.Series | None  # distinct incident points on the week's polls; None: no poll in the view
+    top_kinds: pd.DataFrame | None  # week_start, top_kind; None: no poll in the view
+
+
+def load_parts(db_path: Path, f: Filters) -> LoadParts:
+    """Actions, incident points and top pick kinds per week, on one connection (one snapshot).
+
+    Actions count when the DB stores any (``action_queries.action_count``, whatever the series);
+    polls when the view has one (the talking points' ``poll_count`` > 0: a poll with options, which
+    is a week with a row in WEEKLY_TOPICS)."""
+    with_actions = action_queries.action_count(db_path) > 0
+    with_polls = "polls" in table_names(db_path)
+    statements = ([(ACTION_LOAD, f.params())] if with_actions else []) + (
+        [(WEEK_TOP_KIND, f.params()), (talking_points_queries.INCIDENT_POINTS, f.params())] if with_polls else [])
+    frames = read_frames(db_path, *statements)
+    actions = frames.pop(0) if with_actions else None
+    tops, incidents = (frames[0], frames[1]) if with_polls else (None, None)
+    if tops is not None and tops.empty:
+        tops, incidents = None, None
+    return LoadParts(
+        None if actions is None else pd.Series(actions["actions"].to_numpy(), pd.to_datetime(actions["action_week"]),
+                                               name="load"),
+        None if incidents is None else pd.Series(incidents["incidents"].to_numpy(),
+                                                 pd.to_datetime(incidents["week_start"]), name="load"),
+        None if tops is None else tops.assign(week_start=pd.to_datetime(tops["week_start"])))
+
+
 def review_history(view: DataView) -> pd.DataFrame:
     """One row per review week of the view's series, over all time: attendees, incident load
     (actions created that week + distinct incidents on that week's polls), the poll's top pick
@@ -273,15 +325,10 @@ def review_history(view: DataView) -> pd.DataFrame:
         return attendance.assign(load=pd.Series(dtype="float64"), top_kind=pd.Series(dtype="object"),
                                  meeting_date=pd.Series(dtype="datetime64[ns]"))
     frame = attendance.merge(everything.review_days(), on="week_start", how="left")
-    loads = []
-    if everything.action_count():
-        # The Actions page's week of an action (its review's week, else the week it was created in).
-        loads.append(everything.period_actions()["action_week"].dropna().value_counts().rename("load"))
-    if everything.poll_count():
-        incidents = everything.incident_points()  # distinct incident points per week, counted in SQL
-        loads.append(incidents.set_index("week_start")["incidents"].rename("load"))
-        tops = everything.weekly_topics().drop_duplicates("week_start")[["week_start", "top_kind"]]
-        frame = frame.merge(tops, on="week_start", how="left")
+    parts = everything.call(load_parts, everything.filters())
+    loads = [load for load in (parts.actions, parts.incidents) if load is not None]
+    if parts.top_kinds is not None:
+        frame = frame.merge(parts.top_kinds, on="week_start", how="left")
     if "top_kind" not in frame.columns:
         frame["top_kind"] = None
     if loads:

@@ -287,6 +287,65 @@ def test_demo_incident_load_is_actions_created_plus_incidents_on_the_poll(demo_d
     assert history["load"].tolist() == expected
 
 
+# Copies of the demo DB for the load's parts: without actions, without polls, and with a second series
+# ("Another review", first by name) polled the same weeks with other winners (last option wins).
+LOAD_VARIANTS = {
+    "demo": [],
+    "no actions": ["DELETE FROM action_items"],
+    "no polls": ["DELETE FROM poll_options", "DELETE FROM polls"],
+    "neither": ["DELETE FROM action_items", "DELETE FROM poll_options", "DELETE FROM polls"],
+    "two polled series": [
+        "INSERT INTO poll_options SELECT poll_id || '-b', option_order, point, kind, theme, option_order, discussed "
+        "FROM poll_options",
+        "INSERT INTO polls SELECT poll_id || '-b', 'Another review', held_utc, held_local, title, app, edited_ts, "
+        "source_file, run_id FROM polls",
+    ],
+}
+
+
+def history_from_the_pages_rows(view: DataView) -> pd.DataFrame:
+    """review_history as it read the pages' own rows before counting moved into SQL (attendance_risk.load_parts):
+    the Actions page's period_actions, the talking points' poll_count, incident_points and weekly_topics."""
+    everything = view.all_time()
+    attendance = everything.weekly_attendance()[["week_start", "attendees"]]
+    if attendance.empty:
+        return attendance.assign(load=pd.Series(dtype="float64"), top_kind=pd.Series(dtype="object"),
+                                 meeting_date=pd.Series(dtype="datetime64[ns]"))
+    frame = attendance.merge(everything.review_days(), on="week_start", how="left")
+    loads = []
+    if everything.action_count():
+        loads.append(everything.period_actions()["action_week"].dropna().value_counts().rename("load"))
+    if everything.poll_count():
+        loads.append(everything.incident_points().set_index("week_start")["incidents"].rename("load"))
+        tops = everything.weekly_topics().drop_duplicates("week_start")[["week_start", "top_kind"]]
+        frame = frame.merge(tops, on="week_start", how="left")
+    if "top_kind" not in frame.columns:
+        frame["top_kind"] = None
+    if loads:
+        load = pd.concat(loads, axis=1, sort=True).fillna(0).sum(axis=1)
+        frame["load"] = frame["week_start"].map(load).fillna(0).astype("float64")
+    else:
+        frame["load"] = float("nan")
+    return frame[["week_start", "attendees", "load", "top_kind", "meeting_date"]]
+
+
+@pytest.mark.parametrize("variant", sorted(LOAD_VARIANTS))
+@pytest.mark.parametrize("series", [None, "Incident review", "Another review"])
+def test_history_counted_in_sql_matches_the_pages_rows(demo_db: Path, tmp_path: Path, variant: str,
+                                                       series: str | None) -> None:
+    db = tmp_path / "variant.duckdb"
+    shutil.copy(demo_db, db)
+    with duckdb.connect(str(db)) as con:
+        for statement in LOAD_VARIANTS[variant]:
+            con.execute(statement)
+    view = DataView(db, ALL_TIME_PERIOD, series, Settings())
+    expected = history_from_the_pages_rows(view)
+    pd.testing.assert_frame_equal(review_history(view), expected, check_exact=True)
+    if variant == "two polled series" and series is None:  # the week's top kind is the first series' by name
+        own = history_from_the_pages_rows(DataView(db, ALL_TIME_PERIOD, "Incident review", Settings()))
+        assert expected["top_kind"].tolist() != own["top_kind"].tolist()
+
+
 def test_without_a_calendar_the_demo_has_no_warning_and_says_so(demo_db: Path, tmp_path: Path) -> None:
     risk = outlook(demo_view(without_loaded_calendar(demo_db, tmp_path), Settings()))
     dips = recount_dips([n for _w, n in weekly_rows(demo_db)])
