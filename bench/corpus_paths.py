@@ -12,7 +12,10 @@ Then every file that took the Python path (and is not refused) is grown to about
 megabytes by repeating its data rows under its own header rows (same encoding, delimiter, BOM;
 a workbook's tabs through openpyxl) and ingested again in a fresh process: its peak memory
 (VmHWM) ÷ the file's size, and the same less the peak of the small file (what the rows cost
-beyond the interpreter, DuckDB and the analysers).
+beyond the interpreter, DuckDB and the analysers). The fast-path files are grown and measured
+the same way, as the figure to compare with. Each grown ingest also records the peak reached
+before the loader's write (``loader._write``): reading, parsing and staging, the part that
+differs between the paths; the write after it is one transaction whichever path staged the rows.
 
     python -m bench.corpus_paths [--mb 50] [--xlsx-mb 10] [--json-out F]      (the whole step)
     python -m bench.corpus_paths --one FILE --settings T [--worksheet W] --json-out F   (one ingest)
@@ -48,7 +51,8 @@ def run_one(path: Path, worksheet: str | None) -> dict[str, Any]:
     from pipeline.csv_fast_path import FastPathDeclined
 
     decisions: list[dict[str, str]] = []
-    original_plan, original_stage = ingest.plan_fast_csv, loader.stage
+    before_write: list[int] = []
+    original_plan, original_stage, original_write = ingest.plan_fast_csv, loader.stage, loader._write
 
     def plan(candidate: Path):  # noqa: ANN202
         found = original_plan(candidate)
@@ -66,7 +70,13 @@ def run_one(path: Path, worksheet: str | None) -> dict[str, Any]:
         decisions.append({"file": csv_plan.source, "path": FAST, "reason": ""})
         return staged
 
-    ingest.plan_fast_csv, loader.stage = plan, stage
+    def write(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        # The peak so far: reading, parsing and staging (the path's own cost); the write that follows
+        # is the same transaction whichever path staged the rows.
+        before_write.append(_peak_kb())
+        return original_write(*args, **kwargs)
+
+    ingest.plan_fast_csv, loader.stage, loader._write = plan, stage, write
     with tempfile.TemporaryDirectory(prefix="rp-bench-corpus-") as folder:
         argv = ["ingest", "--db", str(Path(folder) / "corpus.duckdb"), "--surveys", str(path)]
         if worksheet:
@@ -74,11 +84,16 @@ def run_one(path: Path, worksheet: str | None) -> dict[str, Any]:
         errors = io.StringIO()
         with contextlib.redirect_stdout(sys.stderr), contextlib.redirect_stderr(errors):
             code = cli.main(argv)
-    # VmHWM is this program's own peak (ru_maxrss would carry the parent's across exec).
-    hwm_kb = int(Path("/proc/self/status").read_text().split("VmHWM:")[1].split()[0])
+    hwm_kb = _peak_kb()
     refusal = errors.getvalue().strip().splitlines()[-1] if code != 0 and errors.getvalue().strip() else ""
     return {"exit_code": code, "refusal": refusal, "decisions": decisions, "peak_rss_bytes": hwm_kb * 1024,
+            "peak_before_write_bytes": before_write[0] * 1024 if before_write else None,
             "file": str(path), "file_bytes": path.stat().st_size}
+
+
+def _peak_kb() -> int:
+    """VmHWM: this program's own peak (ru_maxrss would carry the parent's across exec)."""
+    return int(Path("/proc/self/status").read_text().split("VmHWM:")[1].split()[0])
 
 
 # --- the parent: every corpus file, then the Python-path ones grown ---------------------------------
@@ -187,7 +202,7 @@ def run_all(megabytes: float, xlsx_megabytes: float, progress=print) -> dict[str
             path, reason = path_of(small, name)
             row: dict[str, Any] = {"file": name, "tool": entry.get("tool"), "path": path, "reason": reason,
                                    "file_bytes": small["file_bytes"], "small_peak_bytes": small["peak_rss_bytes"]}
-            if path == PYTHON:
+            if path in (PYTHON, FAST):  # a fast-path file grown too: the figure to compare the Python path with
                 # [[sources]] entries name the file: the grown copy keeps its name, in a folder of its own.
                 grown_dir = work / "grown"
                 grown_dir.mkdir(exist_ok=True)
@@ -199,6 +214,7 @@ def run_all(megabytes: float, xlsx_megabytes: float, progress=print) -> dict[str
                 measured = as_csv or big["file_bytes"]  # a workbook: the size of its cells as a CSV
                 row.update({"grown_bytes": big["file_bytes"], "grown_csv_bytes": as_csv,
                             "grown_peak_bytes": big["peak_rss_bytes"], "grown_path": grown_path,
+                            "grown_peak_before_write_bytes": big["peak_before_write_bytes"],
                             "grown_reason": grown_reason, "multiple": big["peak_rss_bytes"] / measured,
                             "multiple_beyond_small": (big["peak_rss_bytes"] - small["peak_rss_bytes"]) / measured})
                 grown.unlink()
@@ -215,7 +231,9 @@ def describe(row: dict[str, Any]) -> str:
         text += (f"; grown to {size}: peak {row['grown_peak_bytes'] / 2**20:.0f} MB = "
                  f"{row['multiple']:.1f}x the {'cells as CSV' if row.get('grown_csv_bytes') else 'file'} "
                  f"({row['multiple_beyond_small']:.1f}x beyond the small file's {row['small_peak_bytes'] / 2**20:.0f} MB)")
-        if row["grown_path"] != PYTHON:
+        if row.get("grown_peak_before_write_bytes"):
+            text += f"; {row['grown_peak_before_write_bytes'] / 2**20:.0f} MB before the write"
+        if row["grown_path"] != row["path"]:
             text += f"; the grown copy took the {row['grown_path']}: {row['grown_reason']}"
     return text
 

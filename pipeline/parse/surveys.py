@@ -164,9 +164,15 @@ def parse_wide_rows(
     status = cols.status
 
     def responses() -> Iterator[SurveyResponse]:
-        total = len(table.rows)
+        rows, lines = table.rows, table.line_numbers
+        total = len(rows)
         not_responses = 0
-        for number, (row, line) in enumerate(zip(table.rows, table.line_numbers), start=1):
+        for number in range(1, total + 1):
+            row, line = rows[number - 1], lines[number - 1]
+            if lazy:
+                # Drained once, by the loader: a row parsed is let go, so a large file's cells are
+                # not all held while its responses are staged (issue 23 target 5).
+                rows[number - 1] = lines[number - 1] = None  # type: ignore[call-overload]
             if progress is not None and (number % 10_000 == 0 or number == total):
                 progress(number, total)
             if status is not None and status < len(row) and is_qualtrics_test_status(row[status]):
