@@ -341,3 +341,46 @@ def test_all_time_is_drawn_per_quarter_with_each_quarters_overview_average(serie
         DataView(series_db, parse_period("all"), None, S), TODAY).rows))
     hidden = [r for r in rows if r["series"] == UNDER_THRESHOLD and r["quarter"] == "2026-Q3"]
     assert hidden and hidden[0]["mean_score"] == HIDDEN
+
+
+# Columns of every type the charts' rows hold, with the values Altair's own conversion treats apart:
+# NaN and infinities (null), NaT (""), None in text, noon (half a week off a Monday).
+_STAMPS = pd.to_datetime(["2026-04-06 00:00", "2026-04-02 12:00", None])
+CHART_DATA_CASES = {
+    "every handled type": pd.DataFrame({
+        "series": pd.Series(["Alpha", None, "Γ ünïcode"], dtype="str"),
+        "week_start": _STAMPS, "band_start": _STAMPS.astype("datetime64[s]"),
+        "responses": [12.0, math.nan, math.inf], "mean_score": [4.25, -math.inf, None],
+        "suppressed": [False, True, False], "count": [1, 2, 3], "note": ["4.25", "fewer than 5 responses", None],
+    }),
+    "no rows": pd.DataFrame({"series": pd.Series([], dtype="str"), "week_start": pd.to_datetime([])}),
+}
+# Frames left to Altair: a type not handled here, and a time with a fraction of a second.
+CHART_DATA_LEFT_TO_ALTAIR = {
+    "categorical": pd.DataFrame({"series": pd.Categorical(["Alpha", "Beta"])}),
+    "fraction of a second": pd.DataFrame({"week_start": pd.to_datetime(["2026-04-06 00:00:00.5"])}),
+    "object that is not text": pd.DataFrame({"value": pd.Series([1, "a"], dtype=object)}),
+}
+
+
+@pytest.mark.parametrize("name", list(CHART_DATA_CASES))
+def test_chart_data_is_what_altair_makes_of_the_frame(name: str) -> None:
+    """The series charts hand Altair their rows as values (series_charts.chart_data); the spec must be the
+    one Altair makes from the frame itself: same values, so the same dataset name (a hash of them)."""
+    import altair as alt
+
+    from review_pulse import series_charts
+
+    frame = CHART_DATA_CASES[name]
+    values = series_charts.chart_data(frame)
+    assert isinstance(values, dict)
+    assert (alt.Chart(values).mark_point().to_dict(validate=False)
+            == alt.Chart(frame).mark_point().to_dict(validate=False))
+
+
+@pytest.mark.parametrize("name", list(CHART_DATA_LEFT_TO_ALTAIR))
+def test_chart_data_leaves_other_frames_to_altair(name: str) -> None:
+    from review_pulse import series_charts
+
+    frame = CHART_DATA_LEFT_TO_ALTAIR[name]
+    assert series_charts.chart_data(frame) is frame
