@@ -14,7 +14,7 @@ a workbook's tabs through openpyxl) and ingested again in a fresh process: its p
 (VmHWM) ÷ the file's size, and the same less the peak of the small file (what the rows cost
 beyond the interpreter, DuckDB and the analysers). The fast-path files are grown and measured
 the same way, as the figure to compare with. Each grown ingest also records the peak reached
-before the loader's write (``loader._write``): reading, parsing and staging, the part that
+before the loader's write (``loader.write_run``): reading, parsing and staging, the part that
 differs between the paths; the write after it is one transaction whichever path staged the rows.
 
     python -m bench.corpus_paths [--mb 50] [--xlsx-mb 10] [--json-out F]      (the whole step)
@@ -52,7 +52,7 @@ def run_one(path: Path, worksheet: str | None) -> dict[str, Any]:
 
     decisions: list[dict[str, str]] = []
     before_write: list[int] = []
-    original_plan, original_stage, original_write = ingest.plan_fast_csv, loader.stage, loader._write
+    original_plan, original_stage, original_write = ingest.plan_fast_csv, loader.stage, loader.write_run
 
     def plan(candidate: Path):  # noqa: ANN202
         found = original_plan(candidate)
@@ -76,7 +76,7 @@ def run_one(path: Path, worksheet: str | None) -> dict[str, Any]:
         before_write.append(_peak_kb())
         return original_write(*args, **kwargs)
 
-    ingest.plan_fast_csv, loader.stage, loader._write = plan, stage, write
+    ingest.plan_fast_csv, loader.stage, loader.write_run = plan, stage, write
     with tempfile.TemporaryDirectory(prefix="rp-bench-corpus-") as folder:
         argv = ["ingest", "--db", str(Path(folder) / "corpus.duckdb"), "--surveys", str(path)]
         if worksheet:

@@ -209,7 +209,7 @@ def load(
             if demo:
                 refuse_real_data(con, db_path)
             ensure_schema(con)
-            summary = _write(con, settings, incoming, sources, started, polls=polls, actions=actions,
+            summary = write_run(con, settings, incoming, sources, started, polls=polls, actions=actions,
                              calendars=calendars)
             if demo:
                 mark_demo_run(con, summary.run_id)  # in the same published snapshot as the rows
@@ -360,7 +360,7 @@ def _stage_python_responses(con: duckdb.DuckDBPyConnection, settings: Settings,
     return counts
 
 
-def _write(
+def write_run(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
     incoming: IncomingRun,
