@@ -44,13 +44,14 @@ def cached_view(db_path: Path, period: Period, series: str | None, settings: Set
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False, max_entries=256, hash_funcs=CACHE_KEYS)
-def _cached_on_view(function: Callable[[DataView], Any], db_path: str, version: tuple | None, period: Period,
-                    series: str | None, settings: Settings) -> Any:
-    return function(cached_view(Path(db_path), period, series, settings))
+def _cached_on_view(function: Callable[..., Any], db_path: str, version: tuple | None, period: Period,
+                    series: str | None, settings: Settings, *args: Any) -> Any:
+    return function(cached_view(Path(db_path), period, series, settings), *args)
 
 
-def run_on_view(function: Callable[[DataView], Any], view: DataView) -> Any:
-    """``function(view)`` for a read-layer function of a whole view (its queries and the pandas work on
-    them, e.g. the attendance outlook), cached like a query: a warm rerun does not redo the pandas."""
+def run_on_view(function: Callable[..., Any], view: DataView, *args: Any) -> Any:
+    """``function(view, *args)`` for a read-layer function of a whole view (its queries and the pandas work
+    on them, e.g. the attendance outlook), cached like a query: a warm rerun does not redo the pandas.
+    ``args`` are part of the key (e.g. today's date, so a figure counted from it never outlives the day)."""
     return _cached_on_view(function, str(view.db_path), data_version(view.db_path), view.period, view.series,
-                           view.settings)
+                           view.settings, *args)

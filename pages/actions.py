@@ -5,7 +5,7 @@ import shlex
 import streamlit as st
 
 from core.plain_text import markdown_literal
-from dashboard import ui
+from dashboard import data, ui
 from review_pulse import action_report, figures
 from core.links import markdown_destination, safe_link
 
@@ -32,7 +32,7 @@ if view.action_count() == 0:
 settings = view.settings
 target = settings.action_target_days
 today = action_report.today_for(view)
-h = action_report.headline(view, today)
+h = data.run_on_view(action_report.headline, view, today)  # cached per view and day: a rerun recounts nothing
 
 if h.actions == 0:
     st.info(f"No follow-up actions from the reviews of {view.period.title}. Older actions still open are listed below.")
