@@ -356,6 +356,7 @@ class Bench:
                 "cold": cold,
                 "warm": warm,
                 "import_s": summarize([r["import_s"] for r in runs]),
+                "process_once_s": summarize([r.get("process_once_s", 0.0) for r in runs]),
                 "cold_hooks": _median_hooks([r["cold_hooks"] for r in runs]),
                 "warm_hooks": _median_hooks([r["warm_hooks"] for r in runs]),
                 "title": last["title"],

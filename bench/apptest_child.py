@@ -5,7 +5,9 @@
 
 st.cache_data lives in the process, so the first ``at.run()`` here is a cold run
 (empty cache); the following runs are warm. Heavy modules are imported before the
-clock starts (a server imports them once); their cost is reported separately.
+clock starts (a server imports them once); their cost is reported separately. So is
+Streamlit's once-per-process REPL check (``process_once_s``), which a running server has
+done on its first page ever.
 
 Timing hooks (wall clock, in the script thread) split each run into: DuckDB
 connects, query execution on cache misses, chart building (report.*), the
@@ -147,6 +149,15 @@ def main() -> None:
 
     imported = time.perf_counter()
 
+    # Once per process, on the first element any script draws, Streamlit checks whether it runs in a
+    # REPL (to print "use streamlit run"): inspect.stack() reading every frame's source, 0.05-0.08 s
+    # in the script thread. A running server has done it on its first page ever; a page's cold run
+    # (an empty cache, e.g. after a new load) never pays it again. Done here, before the clock.
+    import streamlit.delta_generator
+
+    streamlit.delta_generator._maybe_print_use_warning()
+    process_once = time.perf_counter() - imported
+
     # As tests/test_app.py does: AppTest 1.67 resets uses_pages_directory before each
     # run, which would send reruns down the legacy pages/ path and lose the sidebar.
     original_init = PagesManager.__init__
@@ -202,6 +213,7 @@ def main() -> None:
     write_json(args.json_out, {
         "startup_s": import_started - PROCESS_T0,
         "import_s": imported - import_started,
+        "process_once_s": process_once,  # the REPL check above, outside the cold run
         "cold_s": cold,
         "warm_s": warm,
         # CPU time of the whole process over each run (the script thread does the work; AppTest's
