@@ -316,6 +316,10 @@ def _pack_button(view: DataView, build: Callable[[DataView], bytes], file_name: 
         )
 
 
+# Expanders whose content is built only while they are open (on_change="rerun"): their open state.
+THEME_TREND_OPEN = "feedback_theme_trend_open"
+OPTIONS_TABLE_OPEN = "talking_points_table_open"
+
 # --- the Series page (issue 26) ---------------------------------------------------------------------
 
 SERIES_TABLE_KEY = "series_table"

@@ -36,8 +36,10 @@ elif stored_fingerprint != fingerprint(settings.feedback_themes) or not_analysed
 if shown > 0:
     st.subheader("Themes")
     overview = ui.show_chart(feedback_report.feedback_themes, view).rows  # the chart's rows, built once per snapshot
-    with st.expander("Themes per quarter"):
-        ui.show_chart(feedback_report.feedback_theme_trend, view)
+    # Built only while open: the trend reads every quarter's comments, whatever the period.
+    with st.expander("Themes per quarter", key=ui.THEME_TREND_OPEN, on_change="rerun") as trend:
+        if trend.open:
+            ui.show_chart(feedback_report.feedback_theme_trend, view)
     quotes = data.quotes()
     mix = {(theme_id, sentiment): int(comments)
            for theme_id, sentiment, comments in zip(overview["theme"], overview["sentiment"], overview["comments"])}

@@ -38,14 +38,16 @@ fourth.metric("“Other” votes", ui.fmt_pct(None if h.other_vote_share is None
 
 st.subheader("What the room chose")
 ui.show_chart(talking_points_report.talking_point_choices, view)
-with st.expander("Every option, per review"):
-    st.dataframe(  # cells are shown as plain text
-        data.run_on_view(talking_points_report.choices_table, view), hide_index=True, width="stretch",
-        column_config={"week": "Week", "series": "Series", "point": "Talking point", "kind": "Kind", "theme": "Theme",
-                       "votes": st.column_config.NumberColumn("Votes", format="%d"),
-                       "share": st.column_config.NumberColumn("Share", format="percent"), "top": "Top",
-                       "discussed": "Discussed"},
-    )
+# Built only while open: over All time the table is every option of every review (52,200 rows at 40 series).
+with st.expander("Every option, per review", key=ui.OPTIONS_TABLE_OPEN, on_change="rerun") as options_table:
+    if options_table.open:
+        st.dataframe(  # cells are shown as plain text
+            data.run_on_view(talking_points_report.choices_table, view), hide_index=True, width="stretch",
+            column_config={"week": "Week", "series": "Series", "point": "Talking point", "kind": "Kind", "theme": "Theme",
+                           "votes": st.column_config.NumberColumn("Votes", format="%d"),
+                           "share": st.column_config.NumberColumn("Share", format="percent"), "top": "Top",
+                           "discussed": "Discussed"},
+        )
 
 st.subheader("Recurring themes")
 themes = view.recurring_themes()

@@ -108,3 +108,32 @@ def test_feedback_analysis_can_be_turned_off(tmp_path: Path, monkeypatch) -> Non
     at = open_app(db, monkeypatch, quarter="2026-Q1", page="pages/feedback.py")
     assert not at.warning and "turned off" in at.info[0].value
     assert sorted(shown_feedback(at)) == [f"too long {i}" for i in range(6)]
+
+
+def test_the_theme_trend_is_built_only_once_its_expander_is_opened(demo_db: Path, monkeypatch) -> None:
+    import json
+
+    import pyarrow as pa
+
+    from dashboard.ui import THEME_TREND_OPEN
+
+    at = open_app(demo_db, monkeypatch, quarter="2026-Q3", page="pages/feedback.py")
+    assert len(at.get("vega_lite_chart")) == 1  # themes by sentiment; the trend's expander is closed
+    at.session_state[THEME_TREND_OPEN] = True  # a click on "Themes per quarter"
+    at.run()
+    assert not at.exception, at.exception
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == 2
+    trend = charts[1]
+    frames = [pa.ipc.open_stream(d.data.data).read_all().to_pandas() for d in trend.proto.datasets if d.data.data]
+    frames += [pa.Table.from_pylist(rows).to_pandas() for rows in json.loads(trend.proto.spec).get("datasets", {}).values()]
+    rows = next(f for f in frames if {"quarter", "quarter_comments"} <= set(f.columns))
+    shown = dict(zip(rows["quarter"], rows["quarter_comments"]))
+    # Every quarter (the trend is all time, whatever the period): the visible comments, counted from the tables.
+    expected = {}
+    for quarter, (start, end) in QUARTERS.items():
+        (count,) = sql(demo_db, f"""SELECT count(*) FROM responses r JOIN response_weeks w USING (response_key)
+                                    WHERE w.week_start IN ({VISIBLE_WEEKS}) AND trim(coalesce(r.feedback, '')) <> ''""",
+                       [start, end])[0]
+        expected[quarter] = count
+    assert {q: int(n) for q, n in shown.items()} == expected and all(expected.values())

@@ -16,6 +16,7 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard.ui import OPTIONS_TABLE_OPEN
 from pipeline.cli import main as pipeline_main
 from pipeline.demo_polls import THEME_OPTIONS
 from review_pulse.charts import label_lines
@@ -29,7 +30,8 @@ LIKERT = {"strongly disagree": 1, "disagree": 2, "neutral": 3, "neither agree no
 pytestmark = pytest.mark.usefixtures("apptest_like_a_server")
 
 
-def open_page(db_path: Path, monkeypatch: pytest.MonkeyPatch, quarter: str | None = None) -> AppTest:
+def open_page(db_path: Path, monkeypatch: pytest.MonkeyPatch, quarter: str | None = None, *,
+              table_open: bool = False) -> AppTest:
     monkeypatch.setenv("REVIEW_PULSE_DB", str(db_path))
     at = AppTest.from_file(APP, default_timeout=90)
     if quarter:
@@ -38,6 +40,10 @@ def open_page(db_path: Path, monkeypatch: pytest.MonkeyPatch, quarter: str | Non
     at.switch_page(PAGE)
     at.run()
     assert not at.exception, at.exception
+    if table_open:  # what a click on "Every option, per review" does: the expander's state, then a rerun
+        at.session_state[OPTIONS_TABLE_OPEN] = True
+        at.run()
+        assert not at.exception, at.exception
     return at
 
 
@@ -92,6 +98,9 @@ def test_page_figures_equal_a_count_from_the_export(demo_db: Path, demo_sources:
     tops = [max(options, key=lambda o: o[1]) for _w, options in polls if any(v for _p, v in options)]
     other = sum(v for _w, options in polls for p, v in options if p == "Other")
     at = open_page(demo_db, monkeypatch, quarter)
+    assert not at.dataframe, "the options table is built only once its expander is opened"
+    at.session_state[OPTIONS_TABLE_OPEN] = True  # a click on the expander
+    at.run()
     assert metrics(at) == {
         "Reviews with a poll": str(len(polls)),
         "Votes": f"{votes:,}",
@@ -190,7 +199,7 @@ def test_option_texts_render_as_text(tmp_path: Path, monkeypatch) -> None:
     attendance.write_text("Date,Attendees\n2026-04-01,12\n")
     db = tmp_path / "r.duckdb"
     assert pipeline_main(["ingest", "--db", str(db), "--polls", str(sheet), "--attendance", str(attendance)]) == 0
-    at = open_page(db, monkeypatch, "2026-Q2")
+    at = open_page(db, monkeypatch, "2026-Q2", table_open=True)
     assert list(at.dataframe[0].value["point"]) == [hostile, "Other"]  # a dataframe cell: plain text
     assert list(at.dataframe[0].value["discussed"]) == ["yes", "no"]
     for element in [*at.markdown, *at.caption, *at.info, *at.subheader]:

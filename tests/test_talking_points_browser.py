@@ -37,5 +37,11 @@ def test_talking_points_page_draws(demo_db: Path, tmp_path: Path) -> None:
                 assert page.locator('[data-testid="stException"]').count() == 0, server.log_tail()
                 assert page.locator('[data-testid="stMetric"]').filter(has_text="Reviews with a poll").count() == 1
                 full_page_screenshot(page, SCREENSHOT)
+                # The options table is built when its expander is opened (a rerun), not before.
+                assert page.locator('[data-testid="stDataFrame"]').count() == 0
+                page.locator('[data-testid="stExpander"] summary').filter(has_text="Every option, per review").click()
+                page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=30_000)
+                assert page.locator('[data-testid="stException"]').count() == 0, server.log_tail()
+                full_page_screenshot(page, SCREENSHOT.with_name("talking-points-table.png"))
             finally:
                 page.context.close()
