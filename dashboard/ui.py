@@ -215,9 +215,10 @@ def _download_buttons(item: ExportItem) -> None:
         help="The chart as SVG, for docs",
     )
     columns[2].download_button(
-        "CSV", data=lambda: frame_to_csv_bytes(item.rows), file_name=export_filename(item.slug, quarter, "csv"),
+        "CSV", data=lambda: frame_to_csv_bytes(item.csv_rows()), file_name=export_filename(item.slug, quarter, "csv"),
         mime="text/csv", key=f"{key}-csv", on_click="ignore", icon=":material/table:",
-        help="Exactly the rows this chart shows",
+        help="Exactly the rows this chart shows" if item.all_rows is None else
+        "Every row of the period: the chart draws the latest of them",
     )
 
 

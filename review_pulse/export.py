@@ -11,7 +11,7 @@ import re
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import altair as alt
 import pandas as pd
@@ -160,12 +160,19 @@ def export_filename(slug: str, quarter_label: str, ext: str) -> str:
 
 @dataclass
 class ExportItem:
-    """One chart to export, with exactly the rows it shows (for the CSV)."""
+    """One chart to export, with exactly the rows it shows, and the rows of its CSV: the same, or, for a chart
+    that draws the latest of many (``all_rows``), every one of them, read only when the CSV is made."""
 
     slug: str
     title: str
     chart: Any
     rows: pd.DataFrame = field(default_factory=pd.DataFrame)
+    all_rows: Callable[[], pd.DataFrame] | None = field(default=None, repr=False, compare=False)
+
+    def csv_rows(self) -> pd.DataFrame:
+        if self.all_rows is not None:
+            return self.all_rows()
+        return self.rows if self.rows is not None else pd.DataFrame()
 
 
 def _zip_write(zf: zipfile.ZipFile, name: str, data: bytes, made: dt.date) -> None:
@@ -219,8 +226,7 @@ def build_zip(
             png = vlc.svg_to_png(svg, scale=2)
             add(export_filename(item.slug, quarter_label, "png"), png)
             add(export_filename(item.slug, quarter_label, "svg"), svg.encode("utf-8"))
-            rows = item.rows if item.rows is not None else pd.DataFrame()
-            add(export_filename(item.slug, quarter_label, "csv"), frame_to_csv_bytes(rows))
+            add(export_filename(item.slug, quarter_label, "csv"), frame_to_csv_bytes(item.csv_rows()))
         for name in sorted((extra_files or {}).keys()):
             data = extra_files[name]
             add(_safe_member_name(name), data.encode("utf-8") if isinstance(data, str) else bytes(data))

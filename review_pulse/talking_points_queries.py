@@ -23,16 +23,43 @@ SELECT count(DISTINCT tp.poll_id) FROM talking_points AS tp WHERE {period_filter
 
 # An option's discussed flag and list position, per (poll, point): one grouped join, not two lookups per row
 # (those correlated subqueries cost most of the query over all time).
-TALKING_POINTS = f"""
-WITH options AS (
+_PERIOD_OPTIONS = f"""
+options AS (
     SELECT o.poll_id, o.point, bool_or(o.discussed) AS discussed, min(o.option_order) AS option_order
     FROM poll_options AS o GROUP BY o.poll_id, o.point
+),
+period_options AS (
+    SELECT tp.week_start, tp.series, tp.poll_id, p.title, tp.point, tp.kind, tp.theme, tp.votes, tp.share, tp.rank,
+           (tp.rank = 1 AND tp.votes > 0) AS top, o.discussed, p.held_utc, o.option_order
+    FROM talking_points AS tp JOIN polls AS p USING (poll_id) JOIN options AS o USING (poll_id, point)
+    WHERE {period_filter("tp")}
+)"""
+_OPTION_COLUMNS = "week_start, series, poll_id, title, point, kind, theme, votes, share, rank, top, discussed"
+_OPTION_ORDER = "week_start DESC, series, held_utc, poll_id, option_order"  # newest review first, options as listed
+
+TALKING_POINTS = f"""
+WITH {_PERIOD_OPTIONS}
+SELECT {_OPTION_COLUMNS} FROM period_options
+ORDER BY {_OPTION_ORDER}
+"""
+
+# TALKING_POINTS' rows of the latest $latest reviews only (a review: one poll, of one series, in one week),
+# with how many reviews the period holds: what the choices chart draws, without reading an organisation's
+# every option into pandas (52,200 rows over All time at 40 series). "Latest" is
+# talking_points_report.latest_reviews' rule on TALKING_POINTS' rows, written in SQL beside it: the last
+# reviews by week, and within the boundary week the last in row order (series, held, poll);
+# tests/test_talking_points_app.py runs both on the same rows.
+LATEST_TALKING_POINTS = f"""
+WITH {_PERIOD_OPTIONS},
+reviews AS (
+    SELECT week_start, series, poll_id, count(*) OVER () AS reviews
+    FROM (SELECT DISTINCT week_start, series, poll_id, held_utc FROM period_options)
+    ORDER BY week_start DESC, series DESC, held_utc DESC, poll_id DESC
+    LIMIT $latest
 )
-SELECT tp.week_start, tp.series, tp.poll_id, p.title, tp.point, tp.kind, tp.theme, tp.votes, tp.share, tp.rank,
-       (tp.rank = 1 AND tp.votes > 0) AS top, o.discussed
-FROM talking_points AS tp JOIN polls AS p USING (poll_id) JOIN options AS o USING (poll_id, point)
-WHERE {period_filter("tp")}
-ORDER BY tp.week_start DESC, tp.series, p.held_utc, tp.poll_id, o.option_order
+SELECT {_OPTION_COLUMNS}, r.reviews
+FROM period_options JOIN reviews AS r USING (week_start, series, poll_id)
+ORDER BY {_OPTION_ORDER}
 """
 
 # Per week: the distinct incident points on its polls (the attendance outlook's incident load), counted
@@ -141,6 +168,13 @@ def poll_count(db_path: Path, f: Filters) -> int:
 
 def talking_points(db_path: Path, f: Filters) -> pd.DataFrame:
     return _weeks(read_frame(db_path, TALKING_POINTS, f.params()))
+
+
+def latest_talking_points(db_path: Path, f: Filters, latest: int) -> tuple[pd.DataFrame, int]:
+    """``talking_points``' rows of the period's latest ``latest`` reviews, and how many reviews it holds."""
+    frame = _weeks(read_frame(db_path, LATEST_TALKING_POINTS, f.params(latest=latest)))
+    reviews = int(frame["reviews"].iloc[0]) if len(frame) else 0
+    return frame.drop(columns="reviews"), reviews
 
 
 def incident_points(db_path: Path, f: Filters) -> pd.DataFrame:

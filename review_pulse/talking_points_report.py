@@ -25,22 +25,31 @@ MAX_CHART_REVIEWS = 52
 
 def latest_reviews(rows: pd.DataFrame, keys: list[str]) -> tuple[pd.DataFrame, int]:
     """The rows of the latest MAX_CHART_REVIEWS reviews (a review: one value of ``keys``), and how many
-    reviews there are: what the choices chart draws and the retro's top picks list."""
+    reviews there are: what the choices chart draws and the retro's top picks list. For the choices
+    chart's keys the same rule runs in SQL (talking_points_queries.LATEST_TALKING_POINTS, on the page)."""
     reviews = rows[keys].drop_duplicates().sort_values("week_start", kind="stable")
     if len(reviews) <= MAX_CHART_REVIEWS:
         return rows, len(reviews)
     return rows.merge(reviews.tail(MAX_CHART_REVIEWS), on=keys), len(reviews)
 
 
+REVIEW_KEYS = ["week_start", "series", "poll_id"]  # one review on the choices chart: a poll
+
+
 def choices_chart(rows: pd.DataFrame, period_title: str, ctx, *, compact: bool = False):
     """The choices chart of the period's talking points (``DataView.talking_points``): the latest
-    reviews, with a note saying so when there are more (the page, the PDF and the slide draw this one)."""
-    shown, note = rows, None
-    if not rows.empty:
-        shown, total = latest_reviews(rows, ["week_start", "series", "poll_id"])
-        if total > MAX_CHART_REVIEWS:
-            note = "the latest " + figures.shown_of(MAX_CHART_REVIEWS, total, "reviews",
-                                                    export_filename("talking-points", period_title, "csv"))
+    reviews, with a note saying so when there are more (the PDF and the slide draw this one; the page
+    the same chart from ``DataView.latest_talking_points``)."""
+    shown, total = (rows, 0) if rows.empty else latest_reviews(rows, REVIEW_KEYS)
+    return latest_choices_chart(shown, total, period_title, ctx, compact=compact)
+
+
+def latest_choices_chart(shown: pd.DataFrame, reviews: int, period_title: str, ctx, *, compact: bool = False):
+    """The choices chart of the latest reviews' rows ``shown``, of ``reviews`` in the period."""
+    note = None
+    if reviews > MAX_CHART_REVIEWS:
+        note = "the latest " + figures.shown_of(MAX_CHART_REVIEWS, reviews, "reviews",
+                                                export_filename("talking-points", period_title, "csv"))
     return tp_charts.choices_chart(shown, ctx, compact=compact, note=note)
 
 
@@ -84,9 +93,17 @@ def choices_table(view: DataView) -> pa.Table:
 
 
 def talking_point_choices(view: DataView) -> ExportItem:
-    rows = view.talking_points()
-    chart = choices_chart(rows, view.period.title, chart_context(view))
-    return ExportItem("talking-points", "What the room chose", chart, rows[CHOICE_COLUMNS] if not rows.empty else rows)
+    """The chart of the latest reviews (read alone: an organisation's All time is 52,200 options); its CSV
+    holds every review of the period, read when it is made."""
+    shown, reviews = view.latest_talking_points(MAX_CHART_REVIEWS)
+    chart = latest_choices_chart(shown, reviews, view.period.title, chart_context(view))
+
+    def every_review() -> pd.DataFrame:
+        rows = view.talking_points()
+        return rows[CHOICE_COLUMNS] if not rows.empty else rows
+
+    return ExportItem("talking-points", "What the room chose", chart, shown[CHOICE_COLUMNS] if not shown.empty else shown,
+                      all_rows=every_review)
 
 
 def recurring_themes(view: DataView) -> ExportItem:

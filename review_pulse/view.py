@@ -165,6 +165,11 @@ class DataView:
     def talking_points(self) -> pd.DataFrame:
         return self.call(talking_points_queries.talking_points, self.filters())
 
+    def latest_talking_points(self, latest: int) -> tuple[pd.DataFrame, int]:
+        """The options of the period's latest ``latest`` reviews, and how many reviews it holds."""
+        rows, reviews = self.call(talking_points_queries.latest_talking_points, self.filters(), latest)
+        return rows.copy(), reviews  # as call() copies a frame: callers may add columns
+
     def incident_points(self) -> pd.DataFrame:
         return self.call(talking_points_queries.incident_points, self.filters())
 

@@ -247,7 +247,64 @@ def test_the_choices_chart_draws_the_latest_reviews_and_says_where_the_rest_are(
     assert len({row["week_start"] for row in drawn}) == 10 < polls
     assert max(row["week_start"] for row in drawn)[:10] == str(latest_week)[:10]
     assert f"the latest 10 of {polls} reviews shown; all in talking-points_all-time.csv" in " ".join(spec["title"]["subtitle"])
-    assert item.rows["week_start"].nunique() == polls
+    assert item.rows["week_start"].nunique() == 10  # the rows drawn ...
+    assert item.csv_rows()["week_start"].nunique() == polls  # ... and the CSV's: every review
+
+
+# Copies of the demo DB whose polls exercise the latest-reviews order: a second series polled the same weeks,
+# and a second poll in the same week of the same series, held an hour later.
+LATEST_VARIANTS = {
+    "demo": [],
+    "two series": [
+        "INSERT INTO poll_options SELECT poll_id || '-b', option_order, point, kind, theme, votes + option_order, "
+        "discussed FROM poll_options",
+        "INSERT INTO polls SELECT poll_id || '-b', 'Another review', held_utc, held_local, title, app, edited_ts, "
+        "source_file, run_id FROM polls",
+    ],
+    "two polls a week": [
+        "INSERT INTO poll_options SELECT poll_id || '-c', option_order, point, kind, theme, votes, discussed "
+        "FROM poll_options",
+        "INSERT INTO polls SELECT poll_id || '-c', series, held_utc + INTERVAL 1 HOUR, held_local + INTERVAL 1 HOUR, "
+        "title, app, edited_ts, source_file, run_id FROM polls",
+    ],
+    "no polls": ["DELETE FROM poll_options", "DELETE FROM polls"],
+}
+
+
+@pytest.mark.parametrize("variant", sorted(LATEST_VARIANTS))
+@pytest.mark.parametrize("period", ["all", "2026-Q3"])
+@pytest.mark.parametrize("series", [None, "Incident review", "Another review"])
+def test_the_latest_reviews_in_sql_are_the_rule_on_every_row(demo_db: Path, tmp_path: Path, variant: str, period: str,
+                                                             series: str | None) -> None:
+    """The page reads the choices chart's rows in SQL (LATEST_TALKING_POINTS); the retro slide applies
+    latest_reviews to every row. Both, on the same rows, for several limits."""
+    import shutil
+
+    import duckdb
+
+    from core.quarters import ALL_TIME_PERIOD, parse_period
+    from core.settings import Settings
+    from review_pulse import talking_points_report
+    from review_pulse.view import DataView
+
+    db = tmp_path / "variant.duckdb"
+    shutil.copy(demo_db, db)
+    with duckdb.connect(str(db)) as con:
+        for statement in LATEST_VARIANTS[variant]:
+            con.execute(statement)
+    chosen = ALL_TIME_PERIOD if period == "all" else parse_period(period)
+    view = DataView(db, chosen, series, Settings())
+    every = view.talking_points()
+    for limit in (1, 3, 10, 10_000):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(talking_points_report, "MAX_CHART_REVIEWS", limit)
+            expected, expected_reviews = (every, 0) if every.empty else talking_points_report.latest_reviews(
+                every, talking_points_report.REVIEW_KEYS)
+        shown, reviews = view.latest_talking_points(limit)
+        assert reviews == expected_reviews
+        pd.testing.assert_frame_equal(shown.reset_index(drop=True), expected.reset_index(drop=True), check_exact=True)
+    if variant != "no polls" and series is None:
+        assert every[talking_points_report.REVIEW_KEYS].drop_duplicates().shape[0] > 10  # the limits cut
 
 
 def test_the_retro_slide_draws_the_same_latest_reviews_as_the_page(
