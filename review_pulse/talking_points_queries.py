@@ -78,6 +78,14 @@ FROM weekly_topics AS wt WHERE {period_filter("wt")}
 ORDER BY wt.week_start, wt.series
 """
 
+# The page's headline counts over WEEKLY_TOPICS' rows, in one row: reviews (weeks x series with a poll),
+# votes, reviews whose top pick was a theme, and those where someone voted (a top pick at all).
+POLL_HEADLINE = f"""
+SELECT count(*)::BIGINT AS reviews, coalesce(sum(wt.total_votes), 0)::BIGINT AS votes,
+       count(*) FILTER (WHERE wt.top_kind = 'theme')::BIGINT AS theme_picks, count(wt.top_kind)::BIGINT AS decided
+FROM weekly_topics AS wt WHERE {period_filter("wt")}
+"""
+
 # Per theme: votes, the reviews (week and series) it was on the ballot, and how often it won.
 RECURRING_THEMES = f"""
 WITH themed AS (
@@ -184,6 +192,11 @@ def incident_points(db_path: Path, f: Filters) -> pd.DataFrame:
 
 def weekly_topics(db_path: Path, f: Filters) -> pd.DataFrame:
     return _weeks(read_frame(db_path, WEEKLY_TOPICS, f.params()))
+
+
+def poll_headline_counts(db_path: Path, f: Filters) -> tuple[int, int, int, int]:
+    """(reviews, votes, reviews whose top pick was a theme, reviews where someone voted) of the period."""
+    return tuple(int(value) for value in read_row(db_path, POLL_HEADLINE, f.params()))
 
 
 def recurring_themes(db_path: Path, f: Filters) -> pd.DataFrame:

@@ -66,12 +66,11 @@ class PollHeadline:
 
 
 def poll_headline(view: DataView) -> PollHeadline:
-    """From the period's weekly topics and topic balance; the app caches it per view, so a rerun does not
-    unpickle an organisation's All time of weekly topics (10,440 rows) for four numbers."""
-    topics = view.weekly_topics()
+    """The weekly topics counted in SQL (not an organisation's All time of them, 10,440 rows, read into pandas
+    for four numbers) and the topic balance's "Other" share; the app caches it per view."""
+    reviews, votes, theme_picks, decided = view.poll_headline_counts()
     balance = view.topic_balance().set_index("kind")
-    return PollHeadline(reviews=len(topics), votes=int(topics["total_votes"].sum()),
-                        theme_picks=int((topics["top_kind"] == "theme").sum()), decided=int(topics["top_kind"].notna().sum()),
+    return PollHeadline(reviews=reviews, votes=votes, theme_picks=theme_picks, decided=decided,
                         other_vote_share=balance.loc["other", "vote_share"] if balance["votes"].sum() else None)
 
 

@@ -176,6 +176,9 @@ class DataView:
     def weekly_topics(self) -> pd.DataFrame:
         return self.call(talking_points_queries.weekly_topics, self.filters())
 
+    def poll_headline_counts(self) -> tuple[int, int, int, int]:
+        return self.call(talking_points_queries.poll_headline_counts, self.filters())
+
     def recurring_themes(self) -> pd.DataFrame:
         return self.call(talking_points_queries.recurring_themes, self.filters())
 

@@ -352,3 +352,31 @@ def test_the_retro_lists_the_top_picks_of_the_latest_reviews_and_says_where_the_
                         "all in talking-points_all-time.csv.")
     assert [line.split(":")[0] for line in lines[1:]] == [f"Week of {w:%d %b}" for w in weeks[-5:]]
     assert retro_report.review_weeks_with_polls(content) == len(weeks)
+
+
+@pytest.mark.parametrize("variant", sorted(LATEST_VARIANTS))
+@pytest.mark.parametrize("series", [None, "Incident review", "Another review"])
+def test_the_headline_counted_in_sql_is_the_count_of_the_weekly_topics(demo_db: Path, tmp_path: Path, variant: str,
+                                                                      series: str | None) -> None:
+    """poll_headline counts the weekly topics in SQL (POLL_HEADLINE); here they are counted from WEEKLY_TOPICS' rows."""
+    import shutil
+
+    import duckdb
+
+    from core.quarters import ALL_TIME_PERIOD, parse_period
+    from core.settings import Settings
+    from review_pulse import talking_points_report
+    from review_pulse.view import DataView
+
+    db = tmp_path / "variant.duckdb"
+    shutil.copy(demo_db, db)
+    with duckdb.connect(str(db)) as con:
+        for statement in LATEST_VARIANTS[variant]:
+            con.execute(statement)
+    for period in (ALL_TIME_PERIOD, parse_period("2026-Q3")):
+        view = DataView(db, period, series, Settings())
+        topics = view.weekly_topics()
+        headline = talking_points_report.poll_headline(view)
+        assert (headline.reviews, headline.votes, headline.theme_picks, headline.decided) == (
+            len(topics), int(topics["total_votes"].sum()), int((topics["top_kind"] == "theme").sum()),
+            int(topics["top_kind"].notna().sum()))
