@@ -298,24 +298,25 @@ SELECT w.week_start, w.series, o.poll_id, o.point, o.kind, o.theme, o.votes,
 FROM poll_options AS o
 JOIN poll_weeks AS w USING (poll_id);
 
--- The week's top pick: the most-voted option over its polls; on a tie, the one listed first.
--- NULL when nobody voted.
+-- The week's top pick: the most-voted option over its polls; on a tie, the one listed first (the earliest
+-- poll, then the poll's id, then the option's place). NULL when nobody voted. One grouping with min_by
+-- on that order, not a window over every option (a third less time over 52,200 options);
+-- tests/test_polls.py keeps the window form and runs both.
 CREATE OR REPLACE VIEW weekly_topics AS
 WITH options AS (
     SELECT w.week_start, w.series, o.poll_id, o.option_order, o.point, o.kind, o.theme, o.votes, p.held_utc
     FROM poll_options AS o JOIN poll_weeks AS w USING (poll_id) JOIN polls AS p USING (poll_id)
-), totals AS (
-    SELECT week_start, series, count(DISTINCT poll_id)::BIGINT AS polls, sum(votes)::BIGINT AS total_votes
+), weeks AS (
+    SELECT week_start, series, count(DISTINCT poll_id)::BIGINT AS polls, sum(votes)::BIGINT AS total_votes,
+           min_by({{'votes': votes, 'point': point, 'kind': kind, 'theme': theme}},
+                  {{'votes': -votes, 'held_utc': held_utc, 'poll_id': poll_id, 'option_order': option_order}}) AS top
     FROM options GROUP BY week_start, series
-), top AS (
-    SELECT * FROM options
-    QUALIFY row_number() OVER (PARTITION BY week_start, series ORDER BY votes DESC, held_utc, poll_id, option_order) = 1
 )
-SELECT t.week_start, t.series, t.polls, t.total_votes,
+SELECT week_start, series, polls, total_votes,
        CASE WHEN top.votes > 0 THEN top.point END AS top_point,
        CASE WHEN top.votes > 0 THEN top.kind END AS top_kind,
        CASE WHEN top.votes > 0 THEN top.theme END AS top_theme
-FROM totals AS t JOIN top USING (week_start, series);
+FROM weeks;
 """
 
 # --- the weekly Slack digest (issue 25) --------------------------------------------------------

@@ -531,3 +531,62 @@ def test_a_poll_dated_in_the_future_is_a_reject(tmp_path: Path) -> None:
     parsed = poll_parsers.parse_slack_export(export, Settings(), now=datetime(2026, 5, 1))
     assert [p.app for p in parsed.polls] == ["polly"]
     assert [r.reason for r in parsed.rejects] == ["time is in the future"]
+
+
+# The week's top pick as core.schema defined it before (a window over every option): the reference the
+# view's min_by form must equal, ties included.
+WEEKLY_TOPICS_WINDOW_FORM = """
+WITH options AS (
+    SELECT w.week_start, w.series, o.poll_id, o.option_order, o.point, o.kind, o.theme, o.votes, p.held_utc
+    FROM poll_options AS o JOIN poll_weeks AS w USING (poll_id) JOIN polls AS p USING (poll_id)
+), totals AS (
+    SELECT week_start, series, count(DISTINCT poll_id)::BIGINT AS polls, sum(votes)::BIGINT AS total_votes
+    FROM options GROUP BY week_start, series
+), top AS (
+    SELECT * FROM options
+    QUALIFY row_number() OVER (PARTITION BY week_start, series ORDER BY votes DESC, held_utc, poll_id, option_order) = 1
+)
+SELECT t.week_start, t.series, t.polls, t.total_votes,
+       CASE WHEN top.votes > 0 THEN top.point END AS top_point,
+       CASE WHEN top.votes > 0 THEN top.kind END AS top_kind,
+       CASE WHEN top.votes > 0 THEN top.theme END AS top_theme
+FROM totals AS t JOIN top USING (week_start, series)
+"""
+
+_COPY_POLLS = ("INSERT INTO poll_options SELECT poll_id || '{tag}', option_order, point, kind, theme, votes, discussed "
+               "FROM poll_options WHERE NOT contains(poll_id, '-')",
+               "INSERT INTO polls SELECT poll_id || '{tag}', series, held_utc + INTERVAL ({hours}) HOUR, "
+               "held_local + INTERVAL ({hours}) HOUR, title, app, edited_ts, source_file, run_id FROM polls "
+               "WHERE NOT contains(poll_id, '-')")
+TOP_PICK_VARIANTS = {
+    "demo": [],
+    "every option tied": ["UPDATE poll_options SET votes = 3"],  # the first listed wins
+    "nobody voted": ["UPDATE poll_options SET votes = 0"],  # no top pick
+    "an earlier poll the same week": [s.format(tag="-early", hours=-1) for s in _COPY_POLLS],
+    "a poll held at the same time": [s.format(tag="-same", hours=0) for s in _COPY_POLLS],  # the poll id decides
+    # polls held at the same time tie on their top votes, the copy's winner listed earlier: the poll id decides
+    "a tie between polls held together": [
+        "UPDATE poll_options SET votes = CASE WHEN option_order = 2 THEN 5 ELSE 1 END",
+        *[s.format(tag="-tie", hours=0) for s in _COPY_POLLS],
+        "UPDATE poll_options SET votes = CASE WHEN option_order = 1 THEN 5 ELSE 1 END WHERE contains(poll_id, '-tie')"],
+    "votes scattered": ["UPDATE poll_options SET votes = hash(poll_id || point) % 4",
+                        *[s.format(tag="-later", hours=2) for s in _COPY_POLLS],
+                        "UPDATE poll_options SET votes = hash(point || poll_id) % 3 WHERE contains(poll_id, '-later')"],
+}
+
+
+@pytest.mark.parametrize("variant", sorted(TOP_PICK_VARIANTS))
+def test_weekly_topics_view_equals_its_window_form(demo_db: Path, tmp_path: Path, variant: str) -> None:
+    import shutil
+
+    db = tmp_path / "variant.duckdb"
+    shutil.copy(demo_db, db)
+    with duckdb.connect(str(db)) as con:
+        for statement in TOP_PICK_VARIANTS[variant]:
+            con.execute(statement)
+    order = " ORDER BY week_start, series"
+    view = rows(db, "SELECT * FROM weekly_topics" + order)
+    assert view == rows(db, f"SELECT * FROM ({WEEKLY_TOPICS_WINDOW_FORM})" + order)
+    assert view and all(polls >= 1 for _w, _s, polls, *_rest in view)
+    if variant == "nobody voted":
+        assert all(top is None for *_rest, top, _kind, _theme in view)
