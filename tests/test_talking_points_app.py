@@ -376,6 +376,7 @@ def test_the_headline_counted_in_sql_is_the_count_of_the_weekly_topics(demo_db: 
     for period in (ALL_TIME_PERIOD, parse_period("2026-Q3")):
         view = DataView(db, period, series, Settings())
         topics = view.weekly_topics()
+        assert view.poll_count() == view.talking_points()["poll_id"].nunique()
         headline = talking_points_report.poll_headline(view)
         assert (headline.reviews, headline.votes, headline.theme_picks, headline.decided) == (
             len(topics), int(topics["total_votes"].sum()), int((topics["top_kind"] == "theme").sum()),
