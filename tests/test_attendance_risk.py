@@ -23,6 +23,7 @@ from review_pulse.attendance_risk import (MIN_HISTORY_WEEKS, AttendanceRisk, Too
                                           outlook, review_history)
 from review_pulse.queries import sharp_dips
 from review_pulse.view import DataView
+from tests.db_variants import demo_variant
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 RATIO = Settings().busy_week_ratio
@@ -333,11 +334,7 @@ def history_from_the_pages_rows(view: DataView) -> pd.DataFrame:
 @pytest.mark.parametrize("series", [None, "Incident review", "Another review"])
 def test_history_counted_in_sql_matches_the_pages_rows(demo_db: Path, tmp_path: Path, variant: str,
                                                        series: str | None) -> None:
-    db = tmp_path / "variant.duckdb"
-    shutil.copy(demo_db, db)
-    with duckdb.connect(str(db)) as con:
-        for statement in LOAD_VARIANTS[variant]:
-            con.execute(statement)
+    db = demo_variant(demo_db, tmp_path, LOAD_VARIANTS[variant])
     view = DataView(db, ALL_TIME_PERIOD, series, Settings())
     expected = history_from_the_pages_rows(view)
     pd.testing.assert_frame_equal(review_history(view), expected, check_exact=True)

@@ -577,13 +577,9 @@ TOP_PICK_VARIANTS = {
 
 @pytest.mark.parametrize("variant", sorted(TOP_PICK_VARIANTS))
 def test_weekly_topics_view_equals_its_window_form(demo_db: Path, tmp_path: Path, variant: str) -> None:
-    import shutil
+    from tests.db_variants import demo_variant
 
-    db = tmp_path / "variant.duckdb"
-    shutil.copy(demo_db, db)
-    with duckdb.connect(str(db)) as con:
-        for statement in TOP_PICK_VARIANTS[variant]:
-            con.execute(statement)
+    db = demo_variant(demo_db, tmp_path, TOP_PICK_VARIANTS[variant])
     order = " ORDER BY week_start, series"
     view = rows(db, "SELECT * FROM weekly_topics" + order)
     assert view == rows(db, f"SELECT * FROM ({WEEKLY_TOPICS_WINDOW_FORM})" + order)

@@ -20,6 +20,7 @@ from dashboard.ui import OPTIONS_TABLE_OPEN
 from pipeline.cli import main as pipeline_main
 from pipeline.demo_polls import THEME_OPTIONS
 from review_pulse.charts import label_lines
+from tests.db_variants import demo_variant
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGE = "pages/talking_points.py"
@@ -278,20 +279,12 @@ def test_the_latest_reviews_in_sql_are_the_rule_on_every_row(demo_db: Path, tmp_
                                                              series: str | None) -> None:
     """The page reads the choices chart's rows in SQL (LATEST_TALKING_POINTS); the retro slide applies
     latest_reviews to every row. Both, on the same rows, for several limits."""
-    import shutil
-
-    import duckdb
-
     from core.quarters import ALL_TIME_PERIOD, parse_period
     from core.settings import Settings
     from review_pulse import talking_points_report
     from review_pulse.view import DataView
 
-    db = tmp_path / "variant.duckdb"
-    shutil.copy(demo_db, db)
-    with duckdb.connect(str(db)) as con:
-        for statement in LATEST_VARIANTS[variant]:
-            con.execute(statement)
+    db = demo_variant(demo_db, tmp_path, LATEST_VARIANTS[variant])
     chosen = ALL_TIME_PERIOD if period == "all" else parse_period(period)
     view = DataView(db, chosen, series, Settings())
     every = view.talking_points()
@@ -359,20 +352,12 @@ def test_the_retro_lists_the_top_picks_of_the_latest_reviews_and_says_where_the_
 def test_the_headline_counted_in_sql_is_the_count_of_the_weekly_topics(demo_db: Path, tmp_path: Path, variant: str,
                                                                       series: str | None) -> None:
     """poll_headline counts the weekly topics in SQL (POLL_HEADLINE); here they are counted from WEEKLY_TOPICS' rows."""
-    import shutil
-
-    import duckdb
-
     from core.quarters import ALL_TIME_PERIOD, parse_period
     from core.settings import Settings
     from review_pulse import talking_points_report
     from review_pulse.view import DataView
 
-    db = tmp_path / "variant.duckdb"
-    shutil.copy(demo_db, db)
-    with duckdb.connect(str(db)) as con:
-        for statement in LATEST_VARIANTS[variant]:
-            con.execute(statement)
+    db = demo_variant(demo_db, tmp_path, LATEST_VARIANTS[variant])
     for period in (ALL_TIME_PERIOD, parse_period("2026-Q3")):
         view = DataView(db, period, series, Settings())
         topics = view.weekly_topics()
