@@ -481,12 +481,13 @@ def _apptest_md(add, configs: list[dict[str, Any]], targets: dict[str, Any]) -> 
             f"{c['cold']['median']:.2f} s ({c['cold']['min']:.2f} – {c['cold']['max']:.2f}) | "
             f"{c['warm']['median']:.3f} s ({c['warm']['min']:.3f} – {c['warm']['max']:.3f}) | {verdict} |")
     imports = statistics.median(c["import_s"]["median"] for c in configs)
-    once = [c["process_once_s"]["median"] for c in configs if "process_once_s" in c]
+    once = [c["process_once_s"]["median"] for c in configs if c.get("process_once_s")]
     add("")
     add(f"Not in the cold times: importing streamlit, pandas, altair, duckdb, pyarrow and review_pulse takes "
         f"{imports:.2f} s (median), paid once per server process"
         + (f"; so is Streamlit's REPL check on the first element a process draws (`inspect.stack()`), "
-           f"{statistics.median(once):.3f} s here, outside the script thread (0.05–0.08 s inside it)." if once else "."))
+           f"{statistics.median(once):.3f} s here, measured outside the script thread (inside it, 0.05–0.08 s "
+           f"in profiles of this machine)." if once else "."))
     add("")
     add("### Where page time goes (timing hooks, medians over runs)")
     add("")

@@ -101,8 +101,9 @@ def talking_point_choices(view: DataView) -> ExportItem:
         rows = view.talking_points()
         return rows[CHOICE_COLUMNS] if not rows.empty else rows
 
+    # Past MAX_CHART_REVIEWS the CSV holds more than the chart draws; up to it, the chart's rows are every row.
     return ExportItem("talking-points", "What the room chose", chart, shown[CHOICE_COLUMNS] if not shown.empty else shown,
-                      all_rows=every_review)
+                      all_rows=every_review if reviews > MAX_CHART_REVIEWS else None)
 
 
 def recurring_themes(view: DataView) -> ExportItem:

@@ -250,6 +250,9 @@ def test_the_choices_chart_draws_the_latest_reviews_and_says_where_the_rest_are(
     assert f"the latest 10 of {polls} reviews shown; all in talking-points_all-time.csv" in " ".join(spec["title"]["subtitle"])
     assert item.rows["week_start"].nunique() == 10  # the rows drawn ...
     assert item.csv_rows()["week_start"].nunique() == polls  # ... and the CSV's: every review
+    monkeypatch.setattr(talking_points_report, "MAX_CHART_REVIEWS", polls)  # every review drawn: the CSV is the chart's
+    item = talking_points_report.talking_point_choices(DataView(demo_db, ALL_TIME_PERIOD, None, Settings()))
+    assert item.all_rows is None and item.csv_rows()["week_start"].nunique() == polls
 
 
 # Copies of the demo DB whose polls exercise the latest-reviews order: a second series polled the same weeks,
@@ -267,6 +270,12 @@ LATEST_VARIANTS = {
         "FROM poll_options",
         "INSERT INTO polls SELECT poll_id || '-c', series, held_utc + INTERVAL 1 HOUR, held_local + INTERVAL 1 HOUR, "
         "title, app, edited_ts, source_file, run_id FROM polls",
+    ],
+    "two polls at once": [  # the same week, series and time: the poll id decides
+        "INSERT INTO poll_options SELECT poll_id || '-d', option_order, point, kind, theme, votes, discussed "
+        "FROM poll_options",
+        "INSERT INTO polls SELECT poll_id || '-d', series, held_utc, held_local, title, app, edited_ts, source_file, "
+        "run_id FROM polls",
     ],
     "no polls": ["DELETE FROM poll_options", "DELETE FROM polls"],
 }
