@@ -30,7 +30,7 @@ actions and poll tallies are shown for every week on their own pages.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -320,12 +320,18 @@ def review_history(view: DataView) -> pd.DataFrame:
     (actions created that week + distinct incidents on that week's polls), the poll's top pick
     kind, and the first meeting's date. Load is NaN when neither actions nor polls are loaded."""
     everything = view.all_time()
+    return history_from(everything, lambda: everything.call(load_parts, everything.filters()))
+
+
+def history_from(everything: DataView, read_parts: Callable[[], LoadParts]) -> pd.DataFrame:
+    """``review_history``'s rows from the all-time view's attendance and review days and the load's parts
+    (``read_parts``, read only when there is attendance)."""
     attendance = everything.weekly_attendance()[["week_start", "attendees"]]
     if attendance.empty:
         return attendance.assign(load=pd.Series(dtype="float64"), top_kind=pd.Series(dtype="object"),
                                  meeting_date=pd.Series(dtype="datetime64[ns]"))
     frame = attendance.merge(everything.review_days(), on="week_start", how="left")
-    parts = everything.call(load_parts, everything.filters())
+    parts = read_parts()
     loads = [load for load in (parts.actions, parts.incidents) if load is not None]
     if parts.top_kinds is not None:
         frame = frame.merge(parts.top_kinds, on="week_start", how="left")

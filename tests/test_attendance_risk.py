@@ -19,8 +19,8 @@ from bench.attendance_risk_backtest import generate_calendar, score, walk_forwar
 from core.quarters import ALL_TIME_PERIOD
 from core.settings import Settings, SettingsError, load_settings
 from pipeline.cli import main as pipeline_main
-from review_pulse.attendance_risk import (MIN_HISTORY_WEEKS, AttendanceRisk, TooLittleHistory, assess, next_review_risk,
-                                          outlook, review_history)
+from review_pulse.attendance_risk import (MIN_HISTORY_WEEKS, AttendanceRisk, LoadParts, TooLittleHistory, assess,
+                                          history_from, next_review_risk, outlook, review_history)
 from review_pulse.queries import sharp_dips
 from review_pulse.view import DataView
 from tests.db_variants import demo_variant
@@ -304,30 +304,21 @@ LOAD_VARIANTS = {
 }
 
 
+def parts_from_the_pages_rows(everything: DataView) -> LoadParts:
+    """The load's parts as review_history read them from the pages' own rows before counting moved into SQL
+    (attendance_risk.load_parts): the Actions page's period_actions, the talking points' poll_count,
+    incident_points and weekly_topics."""
+    actions = (everything.period_actions()["action_week"].dropna().value_counts().rename("load")
+               if everything.action_count() else None)
+    if not everything.poll_count():
+        return LoadParts(actions, None, None)
+    return LoadParts(actions, everything.incident_points().set_index("week_start")["incidents"].rename("load"),
+                     everything.weekly_topics().drop_duplicates("week_start")[["week_start", "top_kind"]])
+
+
 def history_from_the_pages_rows(view: DataView) -> pd.DataFrame:
-    """review_history as it read the pages' own rows before counting moved into SQL (attendance_risk.load_parts):
-    the Actions page's period_actions, the talking points' poll_count, incident_points and weekly_topics."""
     everything = view.all_time()
-    attendance = everything.weekly_attendance()[["week_start", "attendees"]]
-    if attendance.empty:
-        return attendance.assign(load=pd.Series(dtype="float64"), top_kind=pd.Series(dtype="object"),
-                                 meeting_date=pd.Series(dtype="datetime64[ns]"))
-    frame = attendance.merge(everything.review_days(), on="week_start", how="left")
-    loads = []
-    if everything.action_count():
-        loads.append(everything.period_actions()["action_week"].dropna().value_counts().rename("load"))
-    if everything.poll_count():
-        loads.append(everything.incident_points().set_index("week_start")["incidents"].rename("load"))
-        tops = everything.weekly_topics().drop_duplicates("week_start")[["week_start", "top_kind"]]
-        frame = frame.merge(tops, on="week_start", how="left")
-    if "top_kind" not in frame.columns:
-        frame["top_kind"] = None
-    if loads:
-        load = pd.concat(loads, axis=1, sort=True).fillna(0).sum(axis=1)
-        frame["load"] = frame["week_start"].map(load).fillna(0).astype("float64")
-    else:
-        frame["load"] = float("nan")
-    return frame[["week_start", "attendees", "load", "top_kind", "meeting_date"]]
+    return history_from(everything, lambda: parts_from_the_pages_rows(everything))
 
 
 @pytest.mark.parametrize("variant", sorted(LOAD_VARIANTS))
