@@ -10,6 +10,7 @@ from core.plain_text import markdown_literal
 from dashboard import navigation, startup, ui
 from core.settings import SettingsError, load_settings, resolve_db_path
 
+startup.freeze_startup_objects()
 st.set_page_config(page_title="Review Pulse", page_icon=":material/monitor_heart:", layout="wide")
 
 try:
