@@ -26,6 +26,7 @@ from pipeline.private_dirs import SCRATCH_PREFIX, private_folder
 from pipeline.records import BusyWeek, MappingReport, ParsedAttendance, ParsedCalendar, ParsedSurveys, Reject
 from core.agreement import RESCALED_SQL
 from core.cell_counts import refresh_cell_counts
+from core.stored_polls import refresh_stored_polls
 from core.schema import ensure_schema, rebuild_response_weeks, temp_table
 from core.settings import Settings, SourceMapping
 from core.store import attached_snapshot, staged_write, staged_write_into, write_lock
@@ -422,6 +423,7 @@ def write_run(
     )
     _record_run(con, summary, started, sources)
     refresh_cell_counts(con)  # after the last write to the counted tables: what the pages read (issue #23)
+    refresh_stored_polls(con)  # after the last write to polls and meetings: the talking-point views' rows (#23)
     con.execute("COMMIT")  # the temp tables go with the connection
     return summary
 

@@ -20,12 +20,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
 import pandas as pd
 
 from core.cell_counts import COUNTED_CELLS, counts_are_fresh, STORED_CELLS, STORED_TABLES, period_filter
+from core.stored_polls import SOURCE_TABLES as POLL_SOURCE_TABLES
+from core.stored_polls import STORED_TABLES as STORED_POLL_TABLES
+from core.stored_polls import on_stored_polls, polls_are_fresh
 from core.schema import WEEK_CLOSES_AFTER_DAYS  # noqa: F401  (the Data page words the late rule with it)
 from core.store import data_version, open_snapshot
 
@@ -295,6 +299,7 @@ class _Snapshot:
     connection: duckdb.DuckDBPyConnection
     tables: frozenset[str] | None = None  # its table and view names, read once
     counts_stored: bool | None = None  # it holds cell counts made from its own rows (core.cell_counts), checked once
+    polls_stored: bool | None = None  # it holds the talking-point views' rows made from its own (core.stored_polls)
 
 
 _shared: dict[str, _Snapshot] = {}
@@ -320,12 +325,34 @@ def _current_snapshot(db_path: Path) -> _Snapshot:
         return held
 
 
+class _ReadCursor:
+    """A cursor whose ``execute`` reads the talking-point views' stored rows when the snapshot holds
+    current ones (core.stored_polls): every query of the read layer goes through here, so none can
+    read one form while its neighbour reads the other. Everything else is the cursor's own."""
+
+    def __init__(self, cursor: duckdb.DuckDBPyConnection, form: Callable[[str], str]) -> None:
+        self._cursor, self._form = cursor, form
+
+    def execute(self, sql: str, parameters: object = None) -> duckdb.DuckDBPyConnection:
+        return self._cursor.execute(self._form(sql), parameters)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cursor, name)
+
+
 @contextlib.contextmanager
-def _cursor(snapshot: _Snapshot) -> Iterator[duckdb.DuckDBPyConnection]:
+def _raw_cursor(snapshot: _Snapshot) -> Iterator[duckdb.DuckDBPyConnection]:
     with _shared_lock:
         cursor = snapshot.connection.cursor()
     with cursor:
         yield cursor
+
+
+@contextlib.contextmanager
+def _cursor(snapshot: _Snapshot) -> Iterator[duckdb.DuckDBPyConnection]:
+    form = on_stored_polls if _polls_stored(snapshot) else _as_given
+    with _raw_cursor(snapshot) as cursor:
+        yield _ReadCursor(cursor, form)  # type: ignore[misc]  (a cursor in all but its execute)
 
 
 def read_connection(db_path: Path) -> contextlib.AbstractContextManager[duckdb.DuckDBPyConnection]:
@@ -342,7 +369,7 @@ def table_names(db_path: Path) -> frozenset[str]:
 
 def _tables_of(snapshot: _Snapshot) -> frozenset[str]:
     if snapshot.tables is None:
-        with _cursor(snapshot) as con:
+        with _raw_cursor(snapshot) as con:
             snapshot.tables = frozenset(row[0] for row in con.execute(TABLE_NAMES).fetchall())
     return snapshot.tables
 
@@ -351,10 +378,20 @@ def _counts_stored(snapshot: _Snapshot) -> bool:
     if snapshot.counts_stored is None:
         stored = STORED_TABLES <= _tables_of(snapshot)
         if stored:
-            with _cursor(snapshot) as con:
+            with _raw_cursor(snapshot) as con:
                 stored = counts_are_fresh(con)
         snapshot.counts_stored = stored
     return snapshot.counts_stored
+
+
+def _polls_stored(snapshot: _Snapshot) -> bool:
+    if snapshot.polls_stored is None:
+        stored = STORED_POLL_TABLES | POLL_SOURCE_TABLES <= _tables_of(snapshot)  # and what they are checked against
+        if stored:
+            with _raw_cursor(snapshot) as con:
+                stored = polls_are_fresh(con)
+        snapshot.polls_stored = stored
+    return snapshot.polls_stored
 
 
 _ON_STORED_COUNTS: dict[str, str] = {}
