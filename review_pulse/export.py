@@ -17,7 +17,7 @@ import altair as alt
 import pandas as pd
 
 from core import anonymity
-from review_pulse import figures
+from review_pulse import chart_values, figures
 from review_pulse.figures import Summary
 from core.plain_text import chart_text, clean_spec
 
@@ -168,6 +168,13 @@ class ExportItem:
     chart: Any
     rows: pd.DataFrame = field(default_factory=pd.DataFrame)
     all_rows: Callable[[], pd.DataFrame] | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # The finished chart's top-level rows as the values Altair would make of them, made a column at a
+        # time (review_pulse.chart_values): the same spec, built in a fraction of the time.
+        data = getattr(self.chart, "data", None)
+        if isinstance(data, pd.DataFrame):
+            self.chart.data = chart_values.chart_data(data)
 
     def csv_rows(self) -> pd.DataFrame:
         if self.all_rows is not None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import altair as alt
-import numpy as np
 import pandas as pd
 
 from review_pulse import figures
@@ -60,63 +59,6 @@ def chart_rows(weekly: pd.DataFrame, ctx: ChartContext, bucket: str = "week") ->
     return df.reset_index(drop=True)
 
 
-def with_values(chart: alt.TopLevelMixin, df: pd.DataFrame):  # noqa: ANN201  (the chart)
-    """The finished chart with its top-level data ``df`` given as ``chart_data``'s values. Set last: each
-    step of building a chart deep-copies a dict of values (a DataFrame it keeps by reference)."""
-    if chart.data is df:
-        chart.data = chart_data(df)
-    return chart
-
-
-def chart_data(df: pd.DataFrame) -> dict | pd.DataFrame:
-    """``df`` as the values Altair would send for it (its ``sanitize_pandas_dataframe``, then records:
-    datetimes as ISO text, "" for none; NaN and infinities as null; numpy scalars as Python's), made a
-    column at a time. Altair's own conversion applies ``isoformat`` cell by cell and boxes every value
-    through pandas' ``to_dict``: for the two charts' 800-odd rows, the bulk of building a cold page's specs.
-    The spec is the same (Altair names the dataset by a hash of these values); a column of a type not
-    handled here, or more rows than Altair's limit, leaves the frame to Altair."""
-    if len(df) > alt.data_transformers.options.get("max_rows", 5000):
-        return df  # Altair's MaxRowsError, as before
-    columns = {}
-    for name, column in df.items():
-        values = _json_values(column)
-        if values is None:
-            return df
-        columns[str(name)] = values
-    names = list(columns)
-    return {"values": [dict(zip(names, row)) for row in zip(*columns.values())]}
-
-
-def _json_values(column: pd.Series) -> list | None:
-    """A column's values as Altair's conversion leaves them, or None for a type not handled here."""
-    dtype = column.dtype
-    if isinstance(dtype, np.dtype) and dtype.kind in "biu":  # numpy bools and integers: Python's
-        return column.tolist()
-    if isinstance(dtype, np.dtype) and dtype.kind == "f":
-        values = column.to_numpy()
-        out = values.tolist()
-        for index in np.flatnonzero(~np.isfinite(values)):
-            out[index] = None
-        return out
-    if isinstance(dtype, np.dtype) and dtype.kind == "M":  # naive datetimes
-        stamps = column.to_numpy()
-        seconds = stamps.astype("datetime64[s]")
-        if not (stamps == seconds)[~np.isnat(stamps)].all():
-            return None  # fractions of a second: isoformat's own digits
-        return ["" if text == "NaT" else text for text in np.datetime_as_string(seconds, unit="s").tolist()]
-    if dtype == object or (pd.api.types.is_string_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype)):
-        out = []
-        for value in column.astype(object).tolist():
-            if isinstance(value, str):
-                out.append(value)
-            elif value is None or value is pd.NA or (isinstance(value, float) and value != value):
-                out.append(None)
-            else:
-                return None
-        return out
-    return None
-
-
 def _week_tooltips() -> list[alt.Tooltip]:
     return [alt.Tooltip("series:N", title="Series"),
             alt.Tooltip("period:N", title="Week or quarter"),
@@ -159,7 +101,7 @@ def small_multiples_chart(weekly: pd.DataFrame, order: Sequence[str], ctx: Chart
         columns=columns, data=df, spacing=PANEL_SPACING,
         title=_narrow_title(ctx, name),
     ).resolve_scale(x="shared", y="shared")
-    return with_values(chart, df)
+    return chart
 
 
 def _narrow_title(ctx: ChartContext, name: str) -> alt.TitleParams:
@@ -196,4 +138,4 @@ def heat_strip_chart(weekly: pd.DataFrame, order: Sequence[str], ctx: ChartConte
     height = STRIP_ROW_HEIGHT * max(1, len(order))
     chart = alt.layer(hidden, cells, title=chart_title(ctx, name, "Red: below the target · blue: above · grey: hidden weeks")
                       ).properties(width=ctx.width, height=height)
-    return with_values(chart, df)
+    return chart

@@ -17,10 +17,9 @@ from review_pulse.queries import VISIBILITY, Filters, period_filter, read_counte
 TREND_MIN_REVIEWS = 3  # a theme in this many reviews of the quarter is a trend
 KIND_ORDER = ("theme", "incident", "other")
 
-# The polls with an option in the period: talking_points' polls, without its shares and ranks (windows over
-# every option) that a count does not need.
+# The polls with an option in the period: talking_points' polls (its stored rows, core.stored_polls).
 POLL_COUNT = f"""
-SELECT count(DISTINCT o.poll_id) FROM poll_options AS o JOIN poll_weeks AS w USING (poll_id) WHERE {period_filter("w")}
+SELECT count(DISTINCT tp.poll_id) FROM talking_points AS tp WHERE {period_filter("tp")}
 """
 
 # An option's discussed flag and list position, per (poll, point): one grouped join, not two lookups per row

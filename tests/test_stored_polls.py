@@ -184,7 +184,7 @@ def test_every_query_on_the_views_is_rewritten_whole() -> None:
                for name, value in vars(module).items() if name.isupper() and isinstance(value, str)}
     rewritten = {name: on_stored_polls(sql) for name, sql in queries.items()
                  if any(f"{view} AS" in sql for view in STORED_RELATIONS)}
-    assert {"TALKING_POINTS", "LATEST_TALKING_POINTS", "INCIDENT_POINTS", "WEEKLY_TOPICS", "POLL_HEADLINE",
+    assert {"POLL_COUNT", "TALKING_POINTS", "LATEST_TALKING_POINTS", "INCIDENT_POINTS", "WEEKLY_TOPICS", "POLL_HEADLINE",
             "RECURRING_THEMES", "THEME_TIMELINE", "BALANCE", "BESIDE_SURVEY", "SERIES_THEMES"} <= rewritten.keys()
     for name, sql in rewritten.items():
         for view, stored in STORED_RELATIONS.items():

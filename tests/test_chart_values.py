@@ -1,0 +1,114 @@
+"""Charts hand Altair their top-level rows as values made a column at a time (review_pulse.chart_values,
+applied by ExportItem to every chart): the specs must be the ones Altair makes from the frames."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+from datetime import date
+from pathlib import Path
+
+import altair as alt
+import pandas as pd
+import pytest
+
+from core.quarters import ALL_TIME_PERIOD, parse_period
+from core.settings import Settings
+from review_pulse import action_report, chart_values, feedback_report, report, series_report, talking_points_report
+from review_pulse.export import chart_spec
+from review_pulse.view import DataView
+from tests.series_db import build_series_db
+
+
+@pytest.fixture(scope="module")
+def series_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    with contextlib.redirect_stdout(io.StringIO()):
+        return build_series_db(tmp_path_factory.mktemp("series"))
+
+# Columns of every type the charts' rows hold, with the values Altair's own conversion treats apart:
+# NaN and infinities (null), NaT (""), None in text, noon (half a week off a Monday).
+_STAMPS = pd.to_datetime(["2026-04-06 00:00", "2026-04-02 12:00", None])
+CHART_DATA_CASES = {
+    "every handled type": pd.DataFrame({
+        "series": pd.Series(["Alpha", None, "Γ ünïcode"], dtype="str"),
+        "week_start": _STAMPS, "band_start": _STAMPS.astype("datetime64[s]"),
+        "responses": [12.0, math.nan, math.inf], "mean_score": [4.25, -math.inf, None],
+        "suppressed": [False, True, False], "count": [1, 2, 3], "note": ["4.25", "fewer than 5 responses", None],
+    }),
+    "no rows": pd.DataFrame({"series": pd.Series([], dtype="str"), "week_start": pd.to_datetime([])}),
+}
+# Frames left to Altair: a type not handled here, and a time with a fraction of a second.
+CHART_DATA_LEFT_TO_ALTAIR = {
+    "categorical": pd.DataFrame({"series": pd.Categorical(["Alpha", "Beta"])}),
+    "fraction of a second": pd.DataFrame({"week_start": pd.to_datetime(["2026-04-06 00:00:00.5"])}),
+    "object that is not text": pd.DataFrame({"value": pd.Series([1, "a"], dtype=object)}),
+}
+
+
+@pytest.mark.parametrize("name", list(CHART_DATA_CASES))
+def test_chart_data_is_what_altair_makes_of_the_frame(name: str) -> None:
+    """The series charts hand Altair their rows as values (chart_values.chart_data); the spec must be the
+    one Altair makes from the frame itself: same values, so the same dataset name (a hash of them)."""
+    import altair as alt
+
+    from review_pulse import chart_values
+
+    frame = CHART_DATA_CASES[name]
+    values = chart_values.chart_data(frame)
+    assert isinstance(values, dict)
+    assert (alt.Chart(values).mark_point().to_dict(validate=False)
+            == alt.Chart(frame).mark_point().to_dict(validate=False))
+
+
+@pytest.mark.parametrize("name", list(CHART_DATA_LEFT_TO_ALTAIR))
+def test_chart_data_leaves_other_frames_to_altair(name: str) -> None:
+    from review_pulse import chart_values
+
+    frame = CHART_DATA_LEFT_TO_ALTAIR[name]
+    assert chart_values.chart_data(frame) is frame
+
+
+def every_chart(db: Path, period, series: str | None) -> dict[str, dict]:  # noqa: ANN001
+    """Every chart the pages and exports draw for the view, as its spec."""
+    view = DataView(db, period, series, Settings())
+    items = [*report.all_items(view), *feedback_report.feedback_items(view), *action_report.all_action_items(view),
+             *talking_points_report.talking_point_items(view)]
+    if len(view.series_options()) >= 2:
+        items += [series_report.small_multiples(view, date(2026, 12, 6)), series_report.heat_strip(view, date(2026, 12, 6))]
+    return {item.slug: chart_spec(item.chart) for item in items}
+
+
+@pytest.mark.parametrize("period", ["all", "2026-Q3"])
+def test_every_charts_spec_is_the_one_altair_makes_from_its_frame(demo_db: Path, period: str,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each chart of the demo built twice: with its rows made into values here, and with the frame left to
+    Altair (chart_data returning it as it is). Same specs, validated, for every chart."""
+    chosen = ALL_TIME_PERIOD if period == "all" else parse_period(period)
+    ours = every_chart(demo_db, chosen, None)
+    with monkeypatch.context() as patch:
+        patch.setattr(chart_values, "chart_data", lambda frame: frame)
+        altairs = every_chart(demo_db, chosen, None)
+    assert ours.keys() == altairs.keys() and len(ours) >= 15
+    for slug, spec in ours.items():
+        assert spec == altairs[slug], slug
+    # the conversion did happen: a chart with rows holds them as values of its dataset
+    assert any(spec.get("datasets") for spec in ours.values())
+
+
+def test_a_series_charts_spec_is_the_one_altair_makes_from_its_frame(series_db: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    for period in (ALL_TIME_PERIOD, parse_period("2026-Q3")):
+        ours = every_chart(series_db, period, None)
+        with monkeypatch.context() as patch:
+            patch.setattr(chart_values, "chart_data", lambda frame: frame)
+            altairs = every_chart(series_db, period, None)
+        assert {"series-small-multiples", "series-heat-strip"} <= ours.keys()
+        assert ours == altairs
+
+
+def test_a_frame_is_left_to_another_data_transformer() -> None:
+    frame = pd.DataFrame({"a": [1, 2]})
+    with alt.data_transformers.enable("json"):
+        assert chart_values.chart_data(frame) is frame
+    assert chart_values.chart_data(frame) == {"values": [{"a": 1}, {"a": 2}]}
