@@ -15,7 +15,6 @@ reads the views, as before. ``tests/test_stored_polls.py`` runs every talking-po
 from __future__ import annotations
 
 import hashlib
-import re
 
 import duckdb
 
@@ -74,16 +73,19 @@ def polls_are_fresh(connection: duckdb.DuckDBPyConnection) -> bool:
     return bool(connection.execute(POLLS_FRESH, {"rule": RULE_FINGERPRINT}).fetchall()[0][0])
 
 
-# A view named in a FROM or JOIN with an alias, as every read-layer query names them ("talking_points AS tp");
-# the stored table's name has the view's after "stored_", so \b keeps a rewritten name from matching again.
-_VIEW_NAME = re.compile(r"\b(" + "|".join(STORED_RELATIONS) + r") AS\b")
+# A view as every read-layer query names it: after FROM or JOIN, with an alias ("FROM talking_points AS tp").
+# tests/test_stored_polls.py checks that this finds every use of the views in the read layer's queries.
+_REWRITES = tuple((f"{word} {view} AS ", f"{word} {stored} AS ")
+                  for view, stored in STORED_RELATIONS.items() for word in ("FROM", "JOIN"))
 _ON_STORED: dict[str, str] = {}
 
 
 def on_stored_polls(sql: str) -> str:
-    """A query of ours with ``talking_points`` and ``weekly_topics`` read from their stored rows. (The
-    regex runs on our own SQL constants, never on text from a file.)"""
+    """A query of ours with ``talking_points`` and ``weekly_topics`` read from their stored rows."""
     stored = _ON_STORED.get(sql)
     if stored is None:
-        stored = _ON_STORED[sql] = _VIEW_NAME.sub(lambda m: f"{STORED_RELATIONS[m.group(1)]} AS", sql)
+        stored = sql
+        for view_form, stored_form in _REWRITES:
+            stored = stored.replace(view_form, stored_form)
+        _ON_STORED[sql] = stored
     return stored
