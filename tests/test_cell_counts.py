@@ -15,13 +15,13 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 import pytest
 
 from core.agreement import answer_label, is_agree
 from core.quarters import ALL_TIME_PERIOD, parse_period
 from core.settings import Settings
 from review_pulse.view import DataView
+from tests.db_variants import assert_same_figures, without_tables
 from tests.test_anonymity import ingest, response, write_survey
 
 STORED = ("cell_counts", "cell_score_counts", "cell_counts_state", "cell_counts_rule")
@@ -99,27 +99,14 @@ def figures(db: Path, today: date = date(2026, 12, 6)) -> dict[str, object]:
     return found
 
 
-def assert_same(left: dict[str, object], right: dict[str, object]) -> None:
-    assert left.keys() == right.keys()
-    for key, value in left.items():
-        if isinstance(value, pd.DataFrame):
-            pd.testing.assert_frame_equal(value, right[key], check_exact=True, obj=key)
-        else:
-            assert repr(value) == repr(right[key]), key
-
-
 def without_stored_counts(db: Path, copy: Path) -> Path:
     """The file as a version from before the stored counts wrote it."""
-    shutil.copy(db, copy)
-    with duckdb.connect(str(copy)) as con:
-        for table in STORED:
-            con.execute(f"DROP TABLE {table}")  # our table names
-    return copy
+    return without_tables(db, copy, STORED)
 
 
 def test_every_figure_read_through_the_stored_counts_equals_the_raw_count(db: Path, tmp_path: Path) -> None:
     older = without_stored_counts(db, tmp_path / "older.duckdb")
-    assert_same(figures(db), figures(older))
+    assert_same_figures(figures(db), figures(older))
 
 
 def test_counts_not_made_from_the_current_rows_are_not_used(db: Path, tmp_path: Path) -> None:
@@ -131,7 +118,7 @@ def test_counts_not_made_from_the_current_rows_are_not_used(db: Path, tmp_path: 
         con.execute("DELETE FROM response_weeks WHERE response_key = ?", [key])
         con.execute("DELETE FROM responses WHERE response_key = ?", [key])
     older = without_stored_counts(db, tmp_path / "older.duckdb")
-    assert_same(figures(db), figures(older))
+    assert_same_figures(figures(db), figures(older))
 
 
 def test_a_file_from_before_the_counts_opens_and_its_next_load_stores_them(tmp_path: Path) -> None:
@@ -144,7 +131,7 @@ def test_a_file_from_before_the_counts_opens_and_its_next_load_stores_them(tmp_p
     ingest(older, survey)
     assert {name for (name,) in rows(older, "SELECT table_name FROM information_schema.tables")} >= set(STORED)
     assert v.weekly_scores()["responses"].tolist() == [5, 6, 5]
-    assert_same(figures(older), figures(without_stored_counts(older, tmp_path / "oldest.duckdb")))
+    assert_same_figures(figures(older), figures(without_stored_counts(older, tmp_path / "oldest.duckdb")))
     cells, scores = recount(older)
     assert dict(cells) == {(w, s): n for w, s, n in rows(older, "SELECT week_start, series, responses FROM cell_counts")}
 
@@ -158,7 +145,7 @@ def test_counts_made_by_another_rule_are_not_used(db: Path, tmp_path: Path) -> N
         con.execute("UPDATE cell_counts SET responses = responses + 100")  # what a different rule might count
     # With the current fingerprint the (wrong) stored counts are read: the figures differ.
     with pytest.raises(AssertionError):
-        assert_same(figures(db), raw)
+        assert_same_figures(figures(db), raw)
     with duckdb.connect(str(db)) as con:
         con.execute("UPDATE cell_counts_rule SET fingerprint = 'an older rule'")
-    assert_same(figures(db), raw)
+    assert_same_figures(figures(db), raw)

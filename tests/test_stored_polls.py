@@ -8,12 +8,10 @@ file's current polls, options and meetings, or by another rule, must never be re
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 import pytest
 
 from core.quarters import ALL_TIME_PERIOD, parse_period
@@ -21,7 +19,7 @@ from core.settings import Settings
 from core.stored_polls import STORED_RELATIONS, STORED_TABLES, on_stored_polls, polls_are_fresh, refresh_stored_polls
 from review_pulse import series_queries, talking_points_queries
 from review_pulse.view import DataView
-from tests.db_variants import demo_variant
+from tests.db_variants import assert_same_figures, demo_variant, without_tables
 
 # The polls copied under new ids, in another series or an hour later in the same week (as in
 # tests/test_talking_points_app.py), votes scattered into ties, and a review whose meeting moved.
@@ -64,25 +62,9 @@ def figures(db: Path) -> dict[str, object]:
     return found
 
 
-def assert_same(left: dict[str, object], right: dict[str, object]) -> None:
-    assert left.keys() == right.keys()
-    for key, value in left.items():
-        if isinstance(value, tuple) and value and isinstance(value[0], pd.DataFrame):
-            pd.testing.assert_frame_equal(value[0], right[key][0], check_exact=True, obj=key)
-            assert value[1:] == right[key][1:], key
-        elif isinstance(value, pd.DataFrame):
-            pd.testing.assert_frame_equal(value, right[key], check_exact=True, obj=key)
-        else:
-            assert repr(value) == repr(right[key]), key
-
-
 def without_stored_rows(db: Path, copy: Path) -> Path:
     """The file as a version from before the stored rows wrote it."""
-    shutil.copy(db, copy)
-    with duckdb.connect(str(copy)) as con:
-        for table in STORED_TABLES:
-            con.execute(f"DROP TABLE IF EXISTS {table}")  # our table names
-    return copy
+    return without_tables(db, copy, STORED_TABLES)
 
 
 def published(demo_db: Path, folder: Path, variant: str) -> Path:
@@ -99,7 +81,7 @@ def test_every_talking_points_figure_read_through_the_stored_rows_equals_the_vie
                                                                                     variant: str) -> None:
     db = published(demo_db, tmp_path, variant)
     stored, views = figures(db), figures(without_stored_rows(db, tmp_path / "older.duckdb"))
-    assert_same(stored, views)
+    assert_same_figures(stored, views)
     polls = 0 if variant == "no polls" else 26 * (2 if "two" in variant else 1)
     assert stored["all.None.poll_count"] == polls  # the demo's 26 polls (doubled by a copy)
 
@@ -143,10 +125,10 @@ def test_stored_rows_not_made_from_the_current_rows_are_not_read(demo_db: Path, 
             con.execute(statement)
         assert not polls_are_fresh(con)
     after = figures(db)
-    assert_same(after, figures(without_stored_rows(db, tmp_path / "older.duckdb")))
+    assert_same_figures(after, figures(without_stored_rows(db, tmp_path / "older.duckdb")))
     if changes_a_figure:  # had the stored rows been read, no figure would have changed
         with pytest.raises(AssertionError):
-            assert_same(after, before)
+            assert_same_figures(after, before)
 
 
 def test_stored_rows_made_by_another_rule_are_not_read(demo_db: Path, tmp_path: Path) -> None:
@@ -157,10 +139,10 @@ def test_stored_rows_made_by_another_rule_are_not_read(demo_db: Path, tmp_path: 
     with duckdb.connect(str(db)) as con:
         con.execute("UPDATE stored_weekly_topics SET top_kind = 'other'")  # what another rule might pick
     with pytest.raises(AssertionError):  # with the current fingerprint the (wrong) stored rows are read
-        assert_same(figures(db), views)
+        assert_same_figures(figures(db), views)
     with duckdb.connect(str(db)) as con:
         con.execute("UPDATE stored_polls_rule SET fingerprint = 'an older rule'")
-    assert_same(figures(db), views)
+    assert_same_figures(figures(db), views)
 
 
 def test_a_file_from_before_the_stored_rows_is_read_from_the_views_and_its_next_load_stores_them(
