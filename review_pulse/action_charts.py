@@ -100,7 +100,7 @@ def review_health_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChar
         y=y, yOffset=offset,
         x=alt.X("mean_score:Q", title="Mean weekly score (1–5)", scale=alt.Scale(domain=[1, 5], nice=False),
                 axis=axis_style(values=[1, 2, 3, 4, 5], format="d")),
-        x2=alt.datum(1),  # bars start at the scale's 1, the lowest answer
+        x2=alt.X2Datum(1),  # bars start at the scale's 1, the lowest answer
         color=alt.Color("group:N", title=None, scale=alt.Scale(domain=groups, range=list(GROUP_COLOURS.values())),
                         legend=legend_style(symbolType="square")),
         tooltip=[alt.Tooltip("statement:N", title="Statement"), alt.Tooltip("group:N", title="Reviews"),
@@ -110,10 +110,11 @@ def review_health_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChar
     # Inside the bar, from its start: right of a bar near 5 it ran past the plot's edge on a phone.
     df["text_x"] = 1.0
     text = alt.Chart(df).mark_text(align="left", dx=6, fontSize=SMALL_TEXT_FONT_SIZE, fontWeight="bold").encode(
-        y=y, yOffset=offset, x=alt.X("text_x:Q"), text="label:N",
+        y=y, yOffset=offset, x=alt.X("text_x:Q"), text=alt.Text("label:N"),
         # white on the blue bar; dark on the grey one (white on grey is too faint) and beside a short bar
-        color=alt.condition("datum.mean_score == null || datum.mean_score < 2.6 || datum.group == 'Reviews without actions'",
-                            alt.value("#222222"), alt.value("white")))
+        color=alt.ColorValue("white", condition={
+            "test": "datum.mean_score == null || datum.mean_score < 2.6 || datum.group == 'Reviews without actions'",
+            "value": "#222222"}))
     return alt.layer(bars, text, title=chart_title(
         ctx, name, "Mean of weekly scores; hidden weeks left out · An association, not causation",
     )).properties(width=ctx.width, height=alt.Step(34))

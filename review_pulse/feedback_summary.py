@@ -183,7 +183,7 @@ def theme_overview_chart(overview: pd.DataFrame, ctx: charts.ChartContext) -> al
     )
     totals = rows.drop_duplicates("theme")[["theme_label", "theme_total"]]
     labels = alt.Chart(totals).mark_text(align="left", dx=4, fontSize=charts.SMALL_TEXT_FONT_SIZE).encode(
-        y=alt.Y("theme_label:N", sort=order), x="theme_total:Q", text=alt.Text("theme_total:Q", format="d"))
+        y=alt.Y("theme_label:N", sort=order), x=alt.X("theme_total:Q"), text=alt.Text("theme_total:Q", format="d"))
     height = max(120, 40 * len(order))
     return alt.layer(bars, labels, title=charts.chart_title(
         ctx, name, "A comment can name several themes or none · sentiment from VADER with an incident-review lexicon",
@@ -219,7 +219,7 @@ def theme_trend_chart(trend: pd.DataFrame, ctx: charts.ChartContext) -> alt.Char
                                                      scale=alt.Scale(scheme="blues", domain=[0, max(0.4, float(rows["share"].max()))]),
                                                      legend=None))  # the cells say the share; a gradient legend's id is not stable across renders
     text = base.mark_text(fontSize=charts.SMALL_TEXT_FONT_SIZE).encode(
-        text="label:N", color=alt.condition("datum.share > 0.25", alt.value("white"), alt.value("#222222")))
+        text=alt.Text("label:N"), color=alt.ColorValue("#222222", condition={"test": "datum.share > 0.25", "value": "white"}))
     quarters = rows["quarter"].nunique()
     return alt.layer(cells, text, title=charts.chart_title(trend_ctx, name, "Share of the quarter's comments naming each theme (count)")
                      ).properties(width=max(240, min(ctx.width - 200, 110 * quarters)), height=40 * rows["theme"].nunique())

@@ -23,6 +23,7 @@ from review_pulse.charts import (
     axis_style,
     chart_title,
     message_chart,
+    when_value,
 )
 
 # Three narrow panels a row fit a phone (390 px) as they are: a grid of panels (a facet) cannot
@@ -83,15 +84,15 @@ def small_multiples_chart(weekly: pd.DataFrame, order: Sequence[str], ctx: Chart
     base = alt.Chart().encode(x=x)
     bands = (base.transform_filter(alt.datum.suppressed)
              .mark_rect(color=SUPPRESSED_BAND_COLOUR, opacity=0.9)
-             .encode(x=alt.X("band_start:T", scale=alt.Scale(domain=[d.isoformat() for d in domain])), x2="band_end:T",
+             .encode(x=alt.X("band_start:T", scale=alt.Scale(domain=[d.isoformat() for d in domain])), x2=alt.X2("band_end:T"),
                      tooltip=_week_tooltips()))
-    target = alt.Chart().mark_rule(color=TARGET_COLOUR, strokeDash=[4, 3], strokeWidth=1.5).encode(y=alt.datum(ctx.target))
+    target = alt.Chart().mark_rule(color=TARGET_COLOUR, strokeDash=[4, 3], strokeWidth=1.5).encode(y=alt.YDatum(ctx.target))
     line = base.mark_line(color=STATEMENT_PALETTE[0], strokeWidth=2, invalid="break-paths-filter-domains").encode(y=y)
-    below = alt.datum.below_target
+    below = "datum.below_target"
     points = base.mark_point(filled=True, opacity=1, invalid="filter", color=STATEMENT_PALETTE[0]).encode(
         y=y,
-        size=alt.when(below).then(alt.value(40)).otherwise(alt.value(18)),
-        stroke=alt.when(below).then(alt.value(BELOW_TARGET_COLOUR)).otherwise(alt.value(STATEMENT_PALETTE[0])),
+        size=when_value(alt.SizeValue, below, 40, 18),
+        stroke=when_value(alt.StrokeValue, below, BELOW_TARGET_COLOUR, STATEMENT_PALETTE[0]),
         tooltip=_week_tooltips())
     panel = alt.layer(bands, target, line, points).properties(width=panel_width, height=PANEL_HEIGHT)
     chart = panel.facet(
@@ -132,7 +133,7 @@ def heat_strip_chart(weekly: pd.DataFrame, order: Sequence[str], ctx: ChartConte
                                        clamp=True),
                        legend=alt.Legend(orient="bottom", titleFontSize=LABEL_FONT_SIZE, labelFontSize=12,
                                          values=[1, 2, 3, 4, 5], gradientLength=160))
-    base = alt.Chart(df).encode(x=x, x2="band_end:T", y=y, tooltip=_week_tooltips())
+    base = alt.Chart(df).encode(x=x, x2=alt.X2("band_end:T"), y=y, tooltip=_week_tooltips())
     cells = base.transform_filter(~alt.datum.suppressed).mark_rect(stroke="white", strokeWidth=1).encode(color=colour)
     hidden = base.transform_filter(alt.datum.suppressed).mark_rect(color=SUPPRESSED_COLOUR, stroke="white", strokeWidth=1)
     height = STRIP_ROW_HEIGHT * max(1, len(order))

@@ -148,7 +148,7 @@ def theme_timeline_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerCha
     labels = base.transform_filter(f"width / {max(1, len(weeks))} >= {MIN_CELL_TEXT_PX}").mark_text(
         fontSize=SMALL_TEXT_FONT_SIZE).encode(
         text=alt.Text("share:Q", format=".0%"),
-        color=alt.condition("datum.share > 0.3", alt.value("white"), alt.value("#222222")))
+        color=alt.ColorValue("#222222", condition={"test": "datum.share > 0.3", "value": "white"}))
     return alt.layer(cells, labels, title=_title_without_survey_note(
         ctx, name, "Cell: the theme's share of that review's votes · blank: not on the ballot")
     ).properties(width=ctx.width, height=max(140, (2 * LINE_HEIGHT_PX + 12) * df["theme"].nunique()))
@@ -178,12 +178,12 @@ def balance_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChart | al
     )
     bars = base.mark_bar().encode(
         x=alt.X("start:Q", title=None, scale=alt.Scale(domain=[0, 1]), axis=axis_style(format=".0%")),
-        x2="end:Q",
+        x2=alt.X2("end:Q"),
         color=alt.Color("kind_label:N", title=None, scale=_kind_scale(), legend=legend_style(symbolType="square")),
     )
     labels = base.transform_filter("datum.share >= 0.06").mark_text(
         fontSize=LABEL_FONT_SIZE, color="white", fontWeight="bold"
-    ).encode(x="mid:Q", text=alt.Text("share:Q", format=".0%"))
+    ).encode(x=alt.X("mid:Q"), text=alt.Text("share:Q", format=".0%"))
     return alt.layer(bars, labels, title=_title_without_survey_note(
         ctx, name, "Share of all votes, and of the reviews whose most-voted point was of each kind")
     ).properties(width=ctx.width, height=140)
@@ -210,14 +210,14 @@ def beside_survey_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChar
     )
     bars = base.mark_bar().encode(
         x=alt.X("bar:Q", title="Mean score (1–5)", scale=alt.Scale(domain=[1, 5]), axis=axis_style(values=[1, 2, 3, 4, 5], format="d")),
-        x2=alt.datum(1),
+        x2=alt.X2Datum(1),
         color=alt.Color("group:N", title=None, legend=legend_style(symbolType="square"), scale=alt.Scale(
             domain=["Top pick: a theme", "Top pick: the incident"], range=[KIND_COLOURS["theme"], KIND_COLOURS["incident"]])),
     )
     # Inside the bar, from its start: a label right of the bar would be cut at the plot's edge.
     labels = base.mark_text(align="left", dx=6, fontSize=SMALL_TEXT_FONT_SIZE, fontWeight="bold").encode(
-        x=alt.X("text_x:Q"), text="n_text:N",
-        color=alt.condition("datum.bar == null || datum.bar < 2.8", alt.value("#333333"), alt.value("white")))
+        x=alt.X("text_x:Q"), text=alt.Text("n_text:N"),
+        color=alt.ColorValue("white", condition={"test": "datum.bar == null || datum.bar < 2.8", "value": "#333333"}))
     return alt.layer(bars, labels, title=chart_title(
         ctx, name, "Weeks grouped by what the room chose first · side by side, not cause and effect")
     ).properties(width=ctx.width, height=max(140, 70 * len(statements)))

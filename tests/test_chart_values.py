@@ -112,3 +112,23 @@ def test_a_frame_is_left_to_another_data_transformer() -> None:
     with alt.data_transformers.enable("json"):
         assert chart_values.chart_data(frame) is frame
     assert chart_values.chart_data(frame) == {"values": [{"a": 1}, {"a": 2}]}
+
+
+def test_no_chart_is_built_from_dicts_or_shorthand(demo_db: Path, series_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """review_pulse.charts.when_value's rule: encoding channels are Altair objects, never dicts, shorthand
+    strings or alt.condition / alt.datum / alt.value, which Altair turns into objects with ``from_dict``,
+    rebuilding a table of every schema class each time (~5 ms a channel). No chart of any page calls it."""
+    calls: list[str] = []
+    original = alt.SchemaBase.from_dict.__func__
+
+    def counted(cls, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        calls.append(cls.__name__)
+        return original(cls, *args, **kwargs)
+
+    monkeypatch.setattr(alt.SchemaBase, "from_dict", classmethod(counted))
+    for db in (demo_db, series_db):
+        for period in (ALL_TIME_PERIOD, parse_period("2026-Q3")):
+            assert every_chart(db, period, None)
+    assert calls == []
+    alt.Chart().mark_point().encode(x="a:Q")  # the check sees a shorthand
+    assert calls == ["X"]
