@@ -35,6 +35,11 @@ PANEL_SPACING = 12
 STRIP_ROW_HEIGHT = 24
 SERIES_LABEL_LIMIT = 120  # px: long series names are cut with an ellipsis (the tooltip has them whole); fits a phone
 NO_WEEKS = "No review weeks in this period yet"
+# The fields each chart reads (encodings, filters, tooltips): only these go into its spec (each row of
+# 840 is sent to the browser as JSON; week_start, a copy of band_start or x, is in neither).
+_TOOLTIP_FIELDS = ["series", "period", "note", "responses"]
+PANEL_FIELDS = [*_TOOLTIP_FIELDS, "x", "band_start", "band_end", "suppressed", "mean_score", "below_target"]
+STRIP_FIELDS = [*_TOOLTIP_FIELDS, "band_start", "band_end", "suppressed", "mean_score"]
 
 
 def chart_rows(weekly: pd.DataFrame, ctx: ChartContext, bucket: str = "week") -> pd.DataFrame:
@@ -74,7 +79,7 @@ def small_multiples_chart(weekly: pd.DataFrame, order: Sequence[str], ctx: Chart
     name = "Weekly score per series" if bucket == "week" else "Score per quarter, per series"
     if weekly is None or weekly.empty:
         return message_chart(ctx, name, NO_WEEKS)
-    df = chart_rows(weekly, ctx, bucket)
+    df = chart_rows(weekly, ctx, bucket)[PANEL_FIELDS]
     domain = [pd.Timestamp(df["band_start"].min()), pd.Timestamp(df["band_end"].max())]
     x = alt.X("x:T", title=None, scale=alt.Scale(domain=[d.isoformat() for d in domain]),
               axis=axis_style(format=WEEK_FORMAT if bucket == "week" else "%Y", labelAngle=0, tickCount=3,
@@ -120,7 +125,7 @@ def heat_strip_chart(weekly: pd.DataFrame, order: Sequence[str], ctx: ChartConte
     name = "Weekly score, series × weeks" if bucket == "week" else "Score per quarter, series × quarters"
     if weekly is None or weekly.empty:
         return message_chart(ctx, name, NO_WEEKS)
-    df = chart_rows(weekly, ctx, bucket)
+    df = chart_rows(weekly, ctx, bucket)[STRIP_FIELDS]
     lo, hi = pd.Timestamp(df["band_start"].min()), pd.Timestamp(df["band_end"].max())
     x = alt.X("band_start:T", title="Week" if bucket == "week" else "Quarter",
               scale=alt.Scale(domain=[lo.isoformat(), hi.isoformat()]),
