@@ -55,6 +55,10 @@ def _title_without_survey_note(ctx: ChartContext, name: str, *extra: str) -> alt
     return title
 
 
+# The fields the choices chart reads: its encodings and tooltips.
+CHOICES_FIELDS = ["review", "votes", "kind_label", "order", "week_start", "point", "theme", "share", "top_mark"]
+
+
 def choices_chart(frame: pd.DataFrame, ctx: ChartContext, *, compact: bool = False, note: str | None = None) -> alt.Chart:
     """One bar per review: its options' votes stacked, coloured by kind; the label names the top pick.
     ``compact``: the week alone on one line (a slide, whose next slides list the top picks). ``note``:
@@ -78,6 +82,7 @@ def choices_chart(frame: pd.DataFrame, ctx: ChartContext, *, compact: bool = Fal
     df["top_mark"] = df["top"].map({True: "★ top pick", False: ""})
     order = list(dict.fromkeys(df.sort_values("week_start")["review"]))
     reviews = len(order)
+    df = df[CHOICES_FIELDS]  # only what the chart reads goes into its spec (not the poll's title, id or rank)
     return (
         alt.Chart(df)
         .mark_bar(stroke="white", strokeWidth=1)
