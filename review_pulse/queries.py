@@ -328,13 +328,18 @@ def _current_snapshot(db_path: Path) -> _Snapshot:
 class _ReadCursor:
     """A cursor whose ``execute`` reads the talking-point views' stored rows when the snapshot holds
     current ones (core.stored_polls): every query of the read layer goes through here, so none can
-    read one form while its neighbour reads the other. Everything else is the cursor's own."""
+    read one form while its neighbour reads the other. Whether they are current is checked once per
+    snapshot, by the first query that names a view (a page that reads none never pays the ~10 ms check).
+    Everything else is the cursor's own."""
 
-    def __init__(self, cursor: duckdb.DuckDBPyConnection, form: Callable[[str], str]) -> None:
-        self._cursor, self._form = cursor, form
+    def __init__(self, cursor: duckdb.DuckDBPyConnection, snapshot: _Snapshot) -> None:
+        self._cursor, self._snapshot = cursor, snapshot
 
     def execute(self, sql: str, parameters: object = None) -> duckdb.DuckDBPyConnection:
-        return self._cursor.execute(self._form(sql), parameters)
+        stored = on_stored_polls(sql)
+        if stored != sql and _polls_stored(self._snapshot):
+            sql = stored
+        return self._cursor.execute(sql, parameters)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._cursor, name)
@@ -350,9 +355,8 @@ def _raw_cursor(snapshot: _Snapshot) -> Iterator[duckdb.DuckDBPyConnection]:
 
 @contextlib.contextmanager
 def _cursor(snapshot: _Snapshot) -> Iterator[duckdb.DuckDBPyConnection]:
-    form = on_stored_polls if _polls_stored(snapshot) else _as_given
     with _raw_cursor(snapshot) as cursor:
-        yield _ReadCursor(cursor, form)  # type: ignore[misc]  (a cursor in all but its execute)
+        yield _ReadCursor(cursor, snapshot)  # type: ignore[misc]  (a cursor in all but its execute)
 
 
 def read_connection(db_path: Path) -> contextlib.AbstractContextManager[duckdb.DuckDBPyConnection]:
