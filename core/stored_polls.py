@@ -56,7 +56,7 @@ WHERE (s.polls, s.polls_hash, s.options, s.options_hash, s.meetings, s.meetings_
 
 def refresh_stored_polls(connection: duckdb.DuckDBPyConnection) -> None:
     """Store the two views' rows (inside the caller's transaction, after its last write to polls,
-    poll_options and meetings). About 0.1 s for the benchmark's 10,440 polls; nothing when the stored
+    poll_options and meetings). About 0.16 s for the benchmark's 10,440 polls; nothing when the stored
     rows are current already (a load that brought no polls and no attendance change)."""
     tables = {name for (name,) in connection.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_catalog = current_database() "

@@ -25,7 +25,7 @@ def freeze_startup_objects() -> None:
     schema, Streamlit's runtime; about 130,000) moves to the collector's permanent generation.
 
     Python's full garbage collection walks every tracked object. Without this, the first one to fall in a
-    page's run walks all the modules as well (measured 60-75 ms on the Series page's cold run, in one
+    page's run walks all the modules as well (measured 55-75 ms on the Series page's cold run, in one
     pause); after it, only what was made since. Those objects live as long as the process anyway, so
     never collecting them loses nothing (https://docs.python.org/3/library/gc.html#gc.freeze)."""
     global _startup_frozen

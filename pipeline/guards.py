@@ -15,6 +15,7 @@ import duckdb
 
 from pipeline.errors import IngestError
 from core.cell_counts import refresh_cell_counts
+from core.stored_polls import SOURCE_TABLES as POLL_SOURCE_TABLES
 from core.stored_polls import refresh_stored_polls
 from core.schema import rebuild_response_weeks
 
@@ -101,7 +102,7 @@ def remove_demo_rows(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         rebuild_response_weeks(con, next_run, datetime.now(timezone.utc).replace(tzinfo=None))
     if "cell_counts_state" in names:  # the pages' counts, of what is left (core.cell_counts)
         refresh_cell_counts(con)
-    if {"polls", "poll_options", "meetings"} <= names:  # the talking-point views' rows, of what is left
+    if POLL_SOURCE_TABLES <= names:  # the talking-point views' rows, of what is left
         refresh_stored_polls(con)
     con.execute("COMMIT")
     return removed

@@ -5,8 +5,8 @@ every chart of every surface (page, PNG, SVG, PDF, slides) is built from them. A
 (``sanitize_pandas_dataframe``, then ``to_dict(orient="records")``) formats each datetime cell by cell and
 boxes every value through pandas: on the Talking points and Series pages over All time, a tenth of the
 cold run. The spec is the same (Altair names the dataset by a hash of these values:
-tests/test_series.py compares both on every type handled here, and tests/test_chart_values.py every chart
-of the demo's pages).
+tests/test_chart_values.py compares both on every type handled here and on every chart of the demo's
+and a three-series DB's pages).
 """
 
 from __future__ import annotations
