@@ -1,7 +1,8 @@
-"""A chart's top-level rows as the values Altair would send for them, made a column at a time.
+"""A chart's rows as the values Altair would send for them, made a column at a time.
 
-``ExportItem`` (review_pulse.export) swaps a finished chart's top-level DataFrame for these values, so
-every chart of every surface (page, PNG, SVG, PDF, slides) is built from them. Altair's own conversion
+``ExportItem`` (review_pulse.export) swaps every DataFrame of a finished chart (the top level's and each
+layer's, ``use_chart_values``) for these values, so every chart of every surface (page, PNG, SVG, PDF,
+slides) is built from them. Altair's own conversion
 (``sanitize_pandas_dataframe``, then ``to_dict(orient="records")``) formats each datetime cell by cell and
 boxes every value through pandas: on the Talking points and Series pages over All time, a tenth of the
 cold run. The spec is the same (Altair names the dataset by a hash of these values:
@@ -31,7 +32,36 @@ def chart_data(df: pd.DataFrame) -> dict | pd.DataFrame:
             return df
         columns[str(name)] = values
     names = list(columns)
-    return {"values": [dict(zip(names, row)) for row in zip(*columns.values())]}
+    # A tuple, not a list: Altair deep-copies every layer, lists and dicts included, each time a layered
+    # chart is built or turned into a spec (a few times per chart); a tuple it passes on as it is. The spec
+    # is the same: Altair hashes the values as JSON (a tuple is a list there), and chart_spec writes them
+    # as a list (core.plain_text.clean_spec).
+    return {"values": tuple(dict(zip(names, row)) for row in zip(*columns.values()))}
+
+
+_NESTED = ("layer", "vconcat", "hconcat", "concat")
+
+
+def use_chart_values(chart: object) -> None:
+    """Every DataFrame of ``chart`` (its own, each layer's and each concatenated or faceted view's) swapped
+    for ``chart_data``'s values, in place. A frame shared by several layers stays shared (one object),
+    which is how Altair decides what data a layer may hand to its parent."""
+    converted: dict[int, object] = {}
+    pending = [chart]
+    while pending:
+        node = pending.pop()
+        if not isinstance(node, alt.SchemaBase):
+            continue
+        kwds = node._kwds  # the properties as given; getattr would wrap a missing one
+        data = kwds.get("data", alt.Undefined)
+        if isinstance(data, pd.DataFrame):
+            if id(data) not in converted:
+                converted[id(data)] = chart_data(data)
+            node.data = converted[id(data)]
+        for key in _NESTED:
+            if isinstance(kwds.get(key), list):
+                pending.extend(kwds[key])
+        pending.append(kwds.get("spec"))
 
 
 def _json_values(column: pd.Series) -> list | None:

@@ -57,8 +57,7 @@ def test_chart_data_is_what_altair_makes_of_the_frame(name: str) -> None:
     frame = CHART_DATA_CASES[name]
     values = chart_values.chart_data(frame)
     assert isinstance(values, dict)
-    assert (alt.Chart(values).mark_point().to_dict(validate=False)
-            == alt.Chart(frame).mark_point().to_dict(validate=False))
+    assert chart_spec(alt.Chart(values).mark_point()) == chart_spec(alt.Chart(frame).mark_point())
 
 
 @pytest.mark.parametrize("name", list(CHART_DATA_LEFT_TO_ALTAIR))
@@ -69,14 +68,56 @@ def test_chart_data_leaves_other_frames_to_altair(name: str) -> None:
     assert chart_values.chart_data(frame) is frame
 
 
-def every_chart(db: Path, period, series: str | None) -> dict[str, dict]:  # noqa: ANN001
-    """Every chart the pages and exports draw for the view, as its spec."""
+def every_item(db: Path, period, series: str | None) -> list:  # noqa: ANN001
+    """Every chart the pages and exports draw for the view (ExportItems)."""
     view = DataView(db, period, series, Settings())
     items = [*report.all_items(view), *feedback_report.feedback_items(view), *action_report.all_action_items(view),
              *talking_points_report.talking_point_items(view)]
     if len(view.series_options()) >= 2:
         items += [series_report.small_multiples(view, date(2026, 12, 6)), series_report.heat_strip(view, date(2026, 12, 6))]
-    return {item.slug: chart_spec(item.chart) for item in items}
+    return items
+
+
+def every_chart(db: Path, period, series: str | None) -> dict[str, dict]:  # noqa: ANN001
+    """Every chart the pages and exports draw for the view, as its spec."""
+    return {item.slug: chart_spec(item.chart) for item in every_item(db, period, series)}
+
+
+def chart_nodes(chart: object) -> list:
+    """The chart and every chart nested in it (layers, concatenated and faceted views)."""
+    nodes, pending = [], [chart]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, alt.SchemaBase):
+            nodes.append(node)
+            for key in ("layer", "vconcat", "hconcat", "concat"):
+                value = node._get(key)
+                pending += value if isinstance(value, list) else []
+            pending.append(node._get("spec"))
+    return nodes
+
+
+def test_every_layers_rows_are_values_and_shared_rows_stay_shared(demo_db: Path, series_db: Path) -> None:
+    """use_chart_values reaches each layer, not only the top (most charts are layered: a line, its points,
+    the target rule), and a frame two layers share becomes one values object they share."""
+    layered = shared = 0
+    for db in (demo_db, series_db):
+        for item in every_item(db, ALL_TIME_PERIOD, None):
+            nodes = chart_nodes(item.chart)
+            data = [node._get("data") for node in nodes]
+            assert not any(isinstance(d, pd.DataFrame) for d in data), item.slug
+            values = [d for d in data if isinstance(d, dict) and "values" in d]
+            assert all(isinstance(d["values"], tuple) for d in values), item.slug
+            layered += len(nodes) > 1 and bool(values)
+            shared += len({id(d) for d in values}) < len(values)
+    assert layered >= 10 and shared >= 1
+    # one frame in two layers: one values object, as the frame was one object
+    frame = pd.DataFrame({"a": [1, 2]})
+    base = alt.Chart(frame).encode(x=alt.X("a:Q"))
+    chart = alt.layer(base.mark_line(), base.mark_point(), alt.Chart(frame.copy()).mark_rule())
+    chart_values.use_chart_values(chart)
+    first, second, third = (layer.data for layer in chart.layer)
+    assert first is second and first is not third and first == third == {"values": ({"a": 1}, {"a": 2})}
 
 
 @pytest.mark.parametrize("period", ["all", "2026-Q3"])
@@ -111,7 +152,7 @@ def test_a_frame_is_left_to_another_data_transformer() -> None:
     frame = pd.DataFrame({"a": [1, 2]})
     with alt.data_transformers.enable("json"):
         assert chart_values.chart_data(frame) is frame
-    assert chart_values.chart_data(frame) == {"values": [{"a": 1}, {"a": 2}]}
+    assert chart_values.chart_data(frame) == {"values": ({"a": 1}, {"a": 2})}
 
 
 def test_no_chart_is_built_from_dicts_or_shorthand(demo_db: Path, series_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
