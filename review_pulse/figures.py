@@ -56,9 +56,26 @@ def meets_target(value: float | None, target: float) -> bool:
     return not is_missing(value) and shown_score(value) >= target
 
 
+# Showing a score with two decimals moves it by at most 0.005: a score further than this from the target is
+# on the same side of it shown as it is, so only scores this close need to be shown to be compared.
+ROUNDING_REACH = 0.006
+
+
+def meets_target_array(scores: np.ndarray, target: float) -> np.ndarray:
+    """``meets_target`` of each score of a float array (NaN: False), without formatting every one: a score
+    clear of the target by more than rounding can move it is compared as it is, the rest by ``meets_target``
+    itself (tests/test_figures.py runs both on the same values, the near ones included)."""
+    flags = scores >= target  # NaN compares False, as meets_target says of a missing score
+    for index in np.flatnonzero(np.abs(scores - target) <= ROUNDING_REACH):
+        flags[index] = meets_target(float(scores[index]), target)
+    return flags
+
+
 def meets_target_flags(values: pd.Series, target: float) -> pd.Series:
     """``meets_target`` over a column (missing values: False)."""
-    return values.map(lambda v: meets_target(v, target)).astype(bool)
+    if not pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
+        return values.map(lambda v: meets_target(v, target)).astype(bool)
+    return pd.Series(meets_target_array(values.to_numpy(dtype="float64", na_value=np.nan), target), index=values.index)
 
 
 def meets_share_target(share: float | None, target: float) -> bool:
@@ -247,7 +264,7 @@ def headline(
         growth_weeks=len(weekly_attendance),
         response_rate=float(weekly_attendance["responses"].to_numpy()[with_attendance].sum()) / attendees if attendees
         else None,
-        weeks_at_target=sum(meets_target(float(value), target) for value in visible_means),
+        weeks_at_target=int(meets_target_array(visible_means, target).sum()),
         weeks_scored=int(scored.sum()),
         weeks_hidden=int(suppressed.sum()),
         responses=int(weekly_scores["responses"].to_numpy()[~suppressed].sum()),

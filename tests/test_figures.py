@@ -18,6 +18,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, assume, example, given, settings as hsettings, strategies as st
@@ -89,6 +90,40 @@ def test_the_verdict_is_decided_on_the_score_as_shown(mean: float, meets: bool, 
     assert (verdict.meets, verdict.sentence) == (meets, sentence)
     assert verdict.meets == (float(f"{mean:.2f}") >= TARGET) == figures.meets_target(mean, TARGET)
     assert "0.00 below" not in verdict.sentence
+
+
+_NEAR_TARGETS = [4.5, 4.0, 4.25, 4.505, 3.333, 4.4949999999999999, 0.0]
+
+
+def _around(target: float) -> list[float]:
+    """Scores at and around every place rounding to two decimals decides: the target, the half-hundredths
+    next to it, the edges of ROUNDING_REACH, and specials."""
+    points = [target, target - 0.005, target + 0.005, target - 0.0049999, target - 0.0050001,
+              target - figures.ROUNDING_REACH, target + figures.ROUNDING_REACH, target - 0.0061, target + 0.0061,
+              math.nextafter(target - 0.005, 0.0), math.nextafter(target - 0.005, 9.0), 1.0, 5.0,
+              math.nan, math.inf, -math.inf]
+    return points + [target + k / 10_000 for k in range(-80, 81)]
+
+
+@pytest.mark.parametrize("target", _NEAR_TARGETS)
+def test_meets_target_over_an_array_is_meets_target_on_each(target: float) -> None:
+    """The array form compares scores clear of the target as they are and leaves the near ones to the
+    rule itself: it must agree with meets_target on every score, the ones rounding decides above all."""
+    scores = _around(target)
+    expected = [figures.meets_target(score, target) for score in scores]
+    assert figures.meets_target_array(np.array(scores, dtype="float64"), target).tolist() == expected
+    column = pd.Series(scores, index=range(10, 10 + len(scores)))
+    assert figures.meets_target_flags(column, target).tolist() == expected
+    assert figures.meets_target_flags(column.astype(object).where(column.notna(), None), target).tolist() == expected
+
+
+@given(st.lists(st.floats(min_value=0.0, max_value=10.0) | st.just(math.nan)
+                | st.sampled_from(_NEAR_TARGETS).flatmap(lambda t: st.floats(t - 0.01, t + 0.01)), max_size=40),
+       st.sampled_from(_NEAR_TARGETS))
+@hsettings(max_examples=200, deadline=None)
+def test_meets_target_array_agrees_on_any_scores(scores: list[float], target: float) -> None:
+    expected = [figures.meets_target(score, target) for score in scores]
+    assert figures.meets_target_array(np.array(scores, dtype="float64"), target).tolist() == expected
 
 
 def test_a_target_with_more_decimals_than_shown_never_reads_zero_below() -> None:
