@@ -52,7 +52,7 @@ def use_chart_values(chart: object) -> None:
         node = pending.pop()
         if not isinstance(node, alt.SchemaBase):
             continue
-        kwds = node._kwds  # the properties as given; getattr would wrap a missing one
+        kwds = node._kwds  # the properties as given (a property a chart cannot hold raises on getattr)
         data = kwds.get("data", alt.Undefined)
         if isinstance(data, pd.DataFrame):
             if id(data) not in converted:
