@@ -147,7 +147,8 @@ def open_actions(db_path: Path, period_end: date, series: str | None, today: dat
 def open_actions_by_series(open_rows: pd.DataFrame, today: date, target_days: int) -> pd.DataFrame:
     """Per series: open actions and how many are overdue, counted as ``open_actions`` counts them, from
     OPEN_ACTIONS' rows for every series (``$series`` NULL)."""
-    frame = open_action_figures(_dates(open_rows, "review_week", "created", "due"), today, target_days)
+    # Only counted: the due dates and overdue flags of open_action_figures, not its links.
+    frame = _ages(_dates(open_rows, "review_week", "created", "due"), today, target_days)
     return (frame.groupby("series", sort=True)
             .agg(open_now=("action_key", "size"), overdue_now=("overdue", "sum"))
             .astype("int64").reset_index())
@@ -156,12 +157,19 @@ def open_actions_by_series(open_rows: pd.DataFrame, today: date, target_days: in
 def open_action_figures(frame: pd.DataFrame, today: date, target_days: int) -> pd.DataFrame:
     """Age, effective due date and overdue of open actions (the one rule for the Actions page and the
     Series page); unsafe links blanked."""
+    frame = _ages(frame, today, target_days)
+    frame["link"] = frame["link"].map(safe_link).astype(object)
+    return frame
+
+
+def _ages(frame: pd.DataFrame, today: date, target_days: int) -> pd.DataFrame:
+    """A copy of open actions with their age in days, effective due date (due, else created + target days)
+    and whether that is past."""
     frame = frame.copy()
     now = pd.Timestamp(today)
     frame["age_days"] = (now - frame["created"]).dt.days.astype("int64")
     frame["due_by"] = frame["due"].fillna(frame["created"] + pd.Timedelta(days=target_days))
     frame["overdue"] = (frame["due_by"] < now).astype(bool)
-    frame["link"] = frame["link"].map(safe_link).astype(object)
     return frame
 
 

@@ -126,6 +126,21 @@ def test_meets_target_array_agrees_on_any_scores(scores: list[float], target: fl
     assert figures.meets_target_array(np.array(scores, dtype="float64"), target).tolist() == expected
 
 
+@pytest.mark.parametrize(("means", "expected"), [
+    ({"a": 4.2, "b": 3.9, "c": 4.0}, "b"),
+    ({"a": 4.494, "b": 4.4949, "c": 4.6}, "a"),  # both show 4.49: the first in survey order
+    ({"a": 4.4951, "b": 4.494}, "b"),  # 4.50 against 4.49 as shown
+    ({"a": math.nan, "b": 4.1, "c": 4.1}, "b"),
+    ({"a": None, "b": pd.NA, "c": 3.0}, "c"),
+    ({"a": math.nan, "b": None}, None),
+    ({}, None),
+])
+def test_the_lowest_mean_is_the_lowest_as_shown_first_in_order(means: dict, expected: str | None) -> None:
+    column = pd.Series(list(means.values()), index=list(means), dtype=object if any(
+        v is None or v is pd.NA for v in means.values()) else "float64")
+    assert figures.lowest_shown(column) == expected
+
+
 def test_a_target_with_more_decimals_than_shown_never_reads_zero_below() -> None:
     assert figures.verdict(4.5, 4.505).sentence == "The average score 4.50 is 0.01 below the 4.505 target."
     assert figures.verdict(None, TARGET) is None and figures.verdict(float("nan"), TARGET) is None
