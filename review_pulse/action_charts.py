@@ -22,6 +22,7 @@ from review_pulse.charts import (
     wrapped_axis,
     chart_title,
     week_x,
+    when_value,
 )
 
 MEASURE_COLOURS = {"Created": "#555555", "Done": STATEMENT_PALETTE[2], "Dropped": STATEMENT_PALETTE[1]}
@@ -112,9 +113,9 @@ def review_health_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChar
     text = alt.Chart(df).mark_text(align="left", dx=6, fontSize=SMALL_TEXT_FONT_SIZE, fontWeight="bold").encode(
         y=y, yOffset=offset, x=alt.X("text_x:Q"), text=alt.Text("label:N"),
         # white on the blue bar; dark on the grey one (white on grey is too faint) and beside a short bar
-        color=alt.ColorValue("white", condition={
-            "test": "datum.mean_score == null || datum.mean_score < 2.6 || datum.group == 'Reviews without actions'",
-            "value": "#222222"}))
+        color=when_value(alt.ColorValue,
+                         "datum.mean_score == null || datum.mean_score < 2.6 || datum.group == 'Reviews without actions'",
+                         "#222222", "white"))
     return alt.layer(bars, text, title=chart_title(
         ctx, name, "Mean of weekly scores; hidden weeks left out · An association, not causation",
     )).properties(width=ctx.width, height=alt.Step(34))

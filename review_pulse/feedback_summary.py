@@ -219,7 +219,7 @@ def theme_trend_chart(trend: pd.DataFrame, ctx: charts.ChartContext) -> alt.Char
                                                      scale=alt.Scale(scheme="blues", domain=[0, max(0.4, float(rows["share"].max()))]),
                                                      legend=None))  # the cells say the share; a gradient legend's id is not stable across renders
     text = base.mark_text(fontSize=charts.SMALL_TEXT_FONT_SIZE).encode(
-        text=alt.Text("label:N"), color=alt.ColorValue("#222222", condition={"test": "datum.share > 0.25", "value": "white"}))
+        text=alt.Text("label:N"), color=charts.when_value(alt.ColorValue, "datum.share > 0.25", "white", "#222222"))
     quarters = rows["quarter"].nunique()
     return alt.layer(cells, text, title=charts.chart_title(trend_ctx, name, "Share of the quarter's comments naming each theme (count)")
                      ).properties(width=max(240, min(ctx.width - 200, 110 * quarters)), height=40 * rows["theme"].nunique())

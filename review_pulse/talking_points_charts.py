@@ -27,6 +27,7 @@ from review_pulse.charts import (
     wrapped,
     wrapped_axis,
     joined_lines,
+    when_value,
 )
 
 KIND_LABELS = {"theme": "Cross-incident theme", "incident": "The incident", "other": "Other"}
@@ -153,7 +154,7 @@ def theme_timeline_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerCha
     labels = base.transform_filter(f"width / {max(1, len(weeks))} >= {MIN_CELL_TEXT_PX}").mark_text(
         fontSize=SMALL_TEXT_FONT_SIZE).encode(
         text=alt.Text("share:Q", format=".0%"),
-        color=alt.ColorValue("#222222", condition={"test": "datum.share > 0.3", "value": "white"}))
+        color=when_value(alt.ColorValue, "datum.share > 0.3", "white", "#222222"))
     return alt.layer(cells, labels, title=_title_without_survey_note(
         ctx, name, "Cell: the theme's share of that review's votes · blank: not on the ballot")
     ).properties(width=ctx.width, height=max(140, (2 * LINE_HEIGHT_PX + 12) * df["theme"].nunique()))
@@ -222,7 +223,7 @@ def beside_survey_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChar
     # Inside the bar, from its start: a label right of the bar would be cut at the plot's edge.
     labels = base.mark_text(align="left", dx=6, fontSize=SMALL_TEXT_FONT_SIZE, fontWeight="bold").encode(
         x=alt.X("text_x:Q"), text=alt.Text("n_text:N"),
-        color=alt.ColorValue("white", condition={"test": "datum.bar == null || datum.bar < 2.8", "value": "#333333"}))
+        color=when_value(alt.ColorValue, "datum.bar == null || datum.bar < 2.8", "#333333", "white"))
     return alt.layer(bars, labels, title=chart_title(
         ctx, name, "Weeks grouped by what the room chose first · side by side, not cause and effect")
     ).properties(width=ctx.width, height=max(140, 70 * len(statements)))
