@@ -138,6 +138,11 @@ def _demo_expected(sources: Path, quarter_start: date, quarter_end: date, today:
     }
 
 
+def open_action_items(at: AppTest) -> list[str]:
+    """The list to revisit, one item per open action (one Markdown element, a paragraph each)."""
+    return [item for m in at.markdown for item in m.value.split("\n\n") if "days old" in item]
+
+
 def open_page(db: Path, monkeypatch: pytest.MonkeyPatch, quarter: str) -> AppTest:
     monkeypatch.setenv("REVIEW_PULSE_DB", str(db))
     at = AppTest.from_file(APP, default_timeout=90)
@@ -155,7 +160,7 @@ def test_page_numbers_on_the_demo(demo_db: Path, demo_sources: Path, monkeypatch
     shown = {m.label: m.value for m in at.metric}
     assert shown == _demo_expected(demo_sources, date(2026, 7, 1), date(2026, 9, 30), today)
     # The list to revisit: one line per open action, oldest first, overdue marked.
-    items = [m.value for m in at.markdown if "days old" in m.value]
+    items = open_action_items(at)
     assert len(items) == int(shown["Open now"])
     assert sum(1 for v in items if v.startswith(":red-badge[Overdue]")) == int(shown["Overdue"])
     ages = [int(v.split(":gray[")[1].split(" days old")[0]) for v in items]
@@ -166,7 +171,7 @@ def test_page_numbers_on_the_demo(demo_db: Path, demo_sources: Path, monkeypatch
 
 def test_titles_are_text_and_unsafe_links_are_never_links(fixture_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     at = open_page(fixture_db, monkeypatch, "2026-Q1")
-    items = [m.value for m in at.markdown if "days old" in m.value]
+    items = open_action_items(at)
     hostile = next(v for v in items if "Fix" in v)
     assert "<img" not in hostile.replace("\\<img", "") and "\\<img src" in hostile
     assert "\\*\\*Fix\\*\\*" in hostile and "\\$x^2\\$" in hostile.replace("\\^", "^")
