@@ -9,12 +9,12 @@ listed apart. So are responses an attendance change moves into a week after it f
 move out of a frozen week stays there (the loader keeps frozen weeks, core/schema.py).
 
 ``COUNTED_CELLS`` is that rule, once, as CTEs over the raw tables (``cells``: responses per cell;
-``score_counts``: answers per cell, statement and score). The read layer's visibility relation
-(``review_pulse.queries.VISIBILITY``) applies the minimum group size on top of it. Counting every
-cell reads every answer (1.2 million on the benchmark's 40 series), so the loader runs the same
-text once per publish, inside its transaction, and stores the result in ``cell_counts`` and
-``cell_score_counts`` (``refresh_cell_counts``); the pages read those few rows
-(``STORED_CELLS``). A file written before they existed, or by anything that changed the counted
+``score_counts``: answers per cell, statement and score; ``late``: the responses left out). The read
+layer's visibility relation (``review_pulse.queries.VISIBILITY``) applies the minimum group size on top
+of it. Counting every cell reads every answer (1.2 million on the benchmark's 40 series), so the loader
+runs the same text once per publish, inside its transaction, and stores the result in ``cell_counts``,
+``cell_score_counts`` and ``cell_late_responses`` (``refresh_cell_counts``); the pages read those few
+rows (``STORED_CELLS``). A file written before they existed, or by anything that changed the counted
 tables without refreshing them or by another rule (``CELL_COUNTS_FRESH`` says, with RULE_FINGERPRINT), is counted from the raw tables.
 """
 
@@ -117,7 +117,8 @@ SELECT count(*) = 1 FROM cell_counts_state AS s, ({CELL_COUNTS_SOURCE}) AS now (
 WHERE (s.responses, s.answers, s.response_weeks, s.runs, s.last_run) = (now.a, now.b, now.c, now.d, now.e)
   AND (SELECT count(*) = 1 AND bool_and(fingerprint = $rule) FROM cell_counts_rule)
 """
-STORED_TABLES = frozenset({"cell_counts", "cell_score_counts", "cell_counts_state", "cell_counts_rule"})
+STORED_TABLES = frozenset({"cell_counts", "cell_score_counts", "cell_late_responses", "cell_counts_state",
+                           "cell_counts_rule"})
 
 # Every cell (the period filter's bounds take in any date a week can have).
 EVERY_CELL = {"week_from": date(1, 1, 1), "week_to": date(9999, 12, 31), "series": None}
@@ -128,6 +129,8 @@ _REFRESH = [
     "DELETE FROM cell_score_counts",
     f"""INSERT INTO cell_score_counts WITH {COUNTED_CELLS}
         SELECT week_start, series, statement, score, agree, label, answers FROM score_counts""",
+    "DELETE FROM cell_late_responses",
+    f"INSERT INTO cell_late_responses WITH {COUNTED_CELLS} SELECT response_key, week_start, series FROM late",
     "DELETE FROM cell_counts_state",
     f"INSERT INTO cell_counts_state {CELL_COUNTS_SOURCE}",
 ]
@@ -149,10 +152,13 @@ def counts_are_fresh(connection: duckdb.DuckDBPyConnection) -> bool:
     return bool(connection.execute(CELL_COUNTS_FRESH, {"rule": RULE_FINGERPRINT}).fetchall()[0][0])
 
 
-# COUNTED_CELLS' ``cells`` and ``score_counts`` read from the stored counts, for the period and series.
+# COUNTED_CELLS' ``cells``, ``score_counts`` and ``late`` read from the stored counts, for the period and
+# series (a cell's late responses do not depend on the period either). The relations only the raw form has
+# (``week_entries``, ``candidates``, …) are not here: a query naming them is counted from the raw tables.
 STORED_CELLS = f"""
 cells AS (SELECT week_start, series, responses FROM cell_counts AS c WHERE {period_filter("c")}),
 score_counts AS (
     SELECT week_start, series, statement, score, agree, label, answers
     FROM cell_score_counts AS s WHERE {period_filter("s")}
-)"""
+),
+late AS (SELECT response_key, week_start, series FROM cell_late_responses AS k WHERE {period_filter("k")})"""

@@ -368,6 +368,12 @@ CREATE TABLE IF NOT EXISTS cell_score_counts (
     label      INTEGER NOT NULL,
     answers    BIGINT NOT NULL      -- answers of the cell's counted responses with this statement and score
 );
+-- The responses the counts leave out (COUNTED_CELLS' ``late``): what the feedback queries skip.
+CREATE TABLE IF NOT EXISTS cell_late_responses (
+    response_key UUID NOT NULL,
+    week_start   DATE NOT NULL,
+    series       VARCHAR NOT NULL
+);
 -- What the counts were made from (CELL_COUNTS_SOURCE): a reader uses them only while it still matches.
 CREATE TABLE IF NOT EXISTS cell_counts_state (
     responses BIGINT NOT NULL, answers BIGINT NOT NULL, response_weeks BIGINT NOT NULL,

@@ -14,7 +14,7 @@ import pandas as pd
 
 from core.whitespace import collapse_whitespace_sql
 from review_pulse.queries import (VISIBILITY, FEEDBACK_CONDITION, FEEDBACK_JOINS, VISIBLE_AND_SEARCHED, Filters,
-                                   read_frame, read_row, table_names)
+                                   read_counted, read_counted_row, read_row, table_names)
 
 # Visible comments of the period, with their analysis; $themes / $sentiments empty = any. Visibility
 # is review_pulse.queries' own (cells of a week and series, late responses left out): a hidden
@@ -143,7 +143,7 @@ def _params(f: Filters, search: str, themes: tuple[str, ...], sentiments: tuple[
 def analysed_feedback(db_path: Path, f: Filters, search: str = "", themes: tuple[str, ...] = (),
                       sentiments: tuple[str, ...] = (), limit: int | None = None) -> pd.DataFrame:
     """Visible comments with sentiment and themes, newest first."""
-    frame = read_frame(db_path, _with_analysis(db_path, ANALYSED_FEEDBACK), _params(f, search, themes, sentiments, limit=limit))
+    frame = read_counted(db_path, _with_analysis(db_path, ANALYSED_FEEDBACK), _params(f, search, themes, sentiments, limit=limit))
     frame["week_start"] = pd.to_datetime(frame["week_start"])
     frame["themes"] = frame["themes"].map(lambda value: tuple(value) if value is not None else ())
     return frame[["week_start", "text", "sentiment", "sentiment_score", "themes"]]
@@ -151,18 +151,18 @@ def analysed_feedback(db_path: Path, f: Filters, search: str = "", themes: tuple
 
 def analysed_feedback_count(db_path: Path, f: Filters, search: str = "", themes: tuple[str, ...] = (),
                             sentiments: tuple[str, ...] = ()) -> int:
-    return int(read_row(db_path, _with_analysis(db_path, ANALYSED_FEEDBACK_COUNT), _params(f, search, themes, sentiments))[0])
+    return int(read_counted_row(db_path, _with_analysis(db_path, ANALYSED_FEEDBACK_COUNT), _params(f, search, themes, sentiments))[0])
 
 
 def feedback_totals(db_path: Path, f: Filters) -> tuple[int, int]:
     """(comments shown, comments hidden for anonymity) in the period."""
-    shown, hidden = read_row(db_path, FEEDBACK_TOTALS, f.visible_params())
+    shown, hidden = read_counted_row(db_path, FEEDBACK_TOTALS, f.visible_params())
     return int(shown), int(hidden)
 
 
 def theme_weekly_counts(db_path: Path, f: Filters) -> pd.DataFrame:
     """Comments per visible week, theme ('' = none) and sentiment."""
-    frame = read_frame(db_path, _with_analysis(db_path, THEME_WEEKLY_COUNTS), f.visible_params())
+    frame = read_counted(db_path, _with_analysis(db_path, THEME_WEEKLY_COUNTS), f.visible_params())
     frame["week_start"] = pd.to_datetime(frame["week_start"])
     return frame
 
@@ -173,7 +173,7 @@ def quote_candidates(db_path: Path, f: Filters, theme_ids: tuple[str, ...], per_
     candidates and the best ``per_theme`` of them in order; (theme, None, 0, ()) for a theme without any."""
     params = _params(f, "", (), (), theme_ids=list(theme_ids), per_theme=per_theme, min_chars=min_chars,
                      max_chars=max_chars)
-    frame = read_frame(db_path, _with_analysis(db_path, QUOTE_CANDIDATES), params)
+    frame = read_counted(db_path, _with_analysis(db_path, QUOTE_CANDIDATES), params)
     return [(theme, sentiment, int(candidates), tuple(quotes)) if isinstance(sentiment, str) else (theme, None, 0, ())
             for theme, sentiment, candidates, quotes in frame.itertuples(index=False)]
 

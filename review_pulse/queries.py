@@ -432,6 +432,12 @@ def read_counted(db_path: Path, sql: str, params: dict[str, object]) -> pd.DataF
         return con.execute(form(sql), params).df()
 
 
+def read_counted_row(db_path: Path, sql: str, params: dict[str, object]) -> tuple:
+    """``read_row`` for a figure query WITH VISIBILITY (see ``counting_connection``)."""
+    with counting_connection(db_path) as (con, form):
+        return con.execute(form(sql), params).fetchall()[0]
+
+
 def read_frame(db_path: Path, sql: str, params: dict[str, object] | None = None) -> pd.DataFrame:
     with read_connection(db_path) as con:
         return con.execute(sql, params or {}).df()
@@ -678,13 +684,13 @@ def attendance_weeks(attendance: pd.DataFrame, responses: pd.DataFrame, keys: tu
 
 def feedback(db_path: Path, f: Filters, search: str = "", limit: int | None = None) -> pd.DataFrame:
     """Visible feedback, newest first; ``limit`` caps what a page sends to the browser."""
-    frame = read_frame(db_path, FEEDBACK, f.visible_params(search=search.strip(), limit=limit))
+    frame = read_counted(db_path, FEEDBACK, f.visible_params(search=search.strip(), limit=limit))
     frame["week_start"] = pd.to_datetime(frame["week_start"])
     return frame[["week_start", "text"]]
 
 
 def feedback_count(db_path: Path, f: Filters, search: str = "") -> int:
-    return int(read_row(db_path, FEEDBACK_COUNT, f.visible_params(search=search.strip()))[0])
+    return int(read_counted_row(db_path, FEEDBACK_COUNT, f.visible_params(search=search.strip()))[0])
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,13 @@ import pytest
 from core.agreement import answer_label, is_agree
 from core.quarters import ALL_TIME_PERIOD, parse_period
 from core.settings import Settings
+from review_pulse.feedback_summary import FeedbackData
+from review_pulse.queries import counting_connection, on_stored_counts
 from review_pulse.view import DataView
 from tests.db_variants import assert_same_figures, without_tables
 from tests.test_anonymity import ingest, response, write_survey
 
-STORED = ("cell_counts", "cell_score_counts", "cell_counts_state", "cell_counts_rule")
+STORED = ("cell_counts", "cell_score_counts", "cell_late_responses", "cell_counts_state", "cell_counts_rule")
 LATE_FEEDBACK = "late secret"
 
 
@@ -80,11 +82,14 @@ def test_the_stored_counts_are_the_raw_rows_recounted(db: Path) -> None:
         db, "SELECT week_start, series, statement, score, agree, label, answers FROM cell_score_counts")}
     assert stored_cells == {cell: n for cell, n in cells.items()}
     assert stored_scores == dict(scores)
+    late = {key for key, feedback in rows(db, "SELECT response_key, feedback FROM responses") if feedback == LATE_FEEDBACK}
+    stored_late = {key for (key,) in rows(db, "SELECT response_key FROM cell_late_responses")}
+    assert stored_late == late and len(late) == (1 if "late" in db.name else 0)
     assert sum(stored_cells.values()) == len(rows(db, "SELECT 1 FROM responses")) - (1 if "late" in db.name else 0)
 
 
 def figures(db: Path, today: date = date(2026, 12, 6)) -> dict[str, object]:
-    """Every figure the Overview, Attendance, Survey agreement and Series pages read, for three selections."""
+    """Every figure the Overview, Attendance, Survey agreement, Series and Feedback pages read, for three selections."""
     found: dict[str, object] = {}
     series = rows(db, "SELECT min(series) FROM responses")[0][0]
     quarter = parse_period(f"{rows(db, 'SELECT max(week_start) FROM response_weeks')[0][0]:%Y}-Q1")
@@ -96,6 +101,11 @@ def figures(db: Path, today: date = date(2026, 12, 6)) -> dict[str, object]:
             found[f"{name}.{method}"] = getattr(v, method)()
         comparison = v.series_comparison(today)
         found[f"{name}.series_rows"], found[f"{name}.series_weekly"] = comparison.rows, comparison.weekly
+        found[f"{name}.feedback"] = v.feedback()
+        said = FeedbackData(v)  # the Feedback page's reads: they skip the late responses too
+        for method in ("comments", "totals", "weekly_theme_counts", "quotes"):
+            found[f"{name}.feedback_{method}"] = getattr(said, method)()
+        found[f"{name}.feedback_count_searched"] = said.count(search="on time")
     return found
 
 
@@ -149,3 +159,13 @@ def test_counts_made_by_another_rule_are_not_used(db: Path, tmp_path: Path) -> N
     with duckdb.connect(str(db)) as con:
         con.execute("UPDATE cell_counts_rule SET fingerprint = 'an older rule'")
     assert_same_figures(figures(db), raw)
+
+
+def test_the_feedback_reads_skip_the_late_response_through_the_stored_counts(tmp_path: Path) -> None:
+    db = late_db(tmp_path)
+    with counting_connection(db) as (_con, form):
+        assert form is on_stored_counts  # the stored late responses are what is read
+    said = FeedbackData(DataView(db, parse_period("2026-Q1"), None, Settings()))
+    assert sorted(said.comments()["text"]) == [f"on time {i}" for i in range(5)]
+    assert said.totals() == (5, 0)
+    assert said.count(search="secret") == 0
