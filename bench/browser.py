@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib.util
+import json
 import shutil
 import signal
 import statistics
@@ -51,6 +52,31 @@ CHARTS_ON_BENCH_DATA: dict[str, int] = {}
 EMPTY_PAGE_HEADING = "Empty page"
 EMPTY_PAGE_SCRIPT = f'import streamlit as st\n\nst.title("{EMPTY_PAGE_HEADING}")\n'
 OVERVIEW_HEADING = "Incident review health"
+# What the empty page lacks that every page of the app has, measured in the same rotation (no target): the app's
+# navigation (its page titles) and sidebar (the Quarter and Review series boxes) around the same heading, and
+# that frame with the Overview's chart (its spec as the Overview draws it, ``dashboard.ui.page_spec``).
+FRAME_SCRIPT = """import json
+
+import streamlit as st
+
+TITLES = {titles!r}
+SPEC = {spec!r}
+
+
+def content():
+    st.title({heading!r})
+    if SPEC:
+        with open(SPEC, encoding="utf-8") as handle:
+            st.vega_lite_chart(json.load(handle), width="stretch")
+
+
+st.sidebar.selectbox("Quarter", ["2026-Q3", "2026-Q2", "All time"])
+st.sidebar.selectbox("Review series", ["All series"])
+pages = [st.Page(content, title=TITLES[0], default=True)]
+pages += [st.Page(lambda: st.title("Other page"), title=title, url_path=f"page{{number}}")
+          for number, title in enumerate(TITLES[1:], start=1)]
+st.navigation(pages).run()
+"""
 
 
 def load_browser_support():
@@ -108,29 +134,66 @@ def empty_page_server(bs, folder: Path, db_path: Path, log_path: Path, settings_
     return bs.StreamlitServer(db_path, log_path=log_path, settings_path=settings_path, app_path=script)
 
 
+def frame_servers(bs, folder: Path, db_path: Path, log_path: Path, settings_path: Path) -> dict[str, Any]:  # noqa: ANN001
+    """StreamlitServers for FRAME_SCRIPT without and with the Overview's chart (of the quarter the Overview
+    opens on), as the empty page's are made (the app's config beside them)."""
+    from core.quarters import ALL_TIME_PERIOD
+    from core.settings import load_settings
+    from dashboard.ui import page_spec
+    from review_pulse import report
+    from review_pulse.view import DataView, latest_period
+
+    settings = load_settings(settings_path)
+    latest = latest_period(DataView(db_path, ALL_TIME_PERIOD, None, settings).periods())
+    view = DataView(db_path, latest, None, settings)
+    spec_path = folder / "overview_chart.json"
+    spec_path.write_text(json.dumps(page_spec(report.score_trend(view).chart)), encoding="utf-8")
+    titles = [title for title, *_rest in bs.PAGES]
+    servers = {}
+    for name, spec in (("frame", ""), ("frame_chart", str(spec_path))):
+        script = folder / f"{name}.py"
+        script.write_text(FRAME_SCRIPT.format(titles=titles, spec=spec, heading=EMPTY_PAGE_HEADING), encoding="utf-8")
+        servers[name] = bs.StreamlitServer(db_path, log_path=log_path.with_name(f"{log_path.stem}-{name}.log"),
+                                           settings_path=settings_path, app_path=script)
+    return servers
+
+
 def overview_vs_empty(bs, browser, server, empty_server, pairs: int, timeout_ms: int,  # noqa: ANN001
-                      progress=print) -> dict[str, Any]:  # noqa: ANN001
+                      progress=print, parts: dict[str, Any] | None = None) -> dict[str, Any]:  # noqa: ANN001
     """The Overview (default quarter) and the empty page, each in a fresh context of the same browser,
     alternating (the empty page first in pairs 1, 3, 5…, the Overview in 2, 4…, so a drift hits both alike),
-    after one uncounted load of each (both servers' caches warm, as for the Overview loads above)."""
+    after one uncounted load of each (both servers' caches warm, as for the Overview loads above).
+    ``parts`` (frame_servers) are loaded in each pair too, between the two, in the same rotation: context."""
+    parts = parts or {}
+
     def load(which: str) -> dict[str, Any]:
         if which == "empty":
             return _timed_load(bs, browser, empty_server.page_url(""), 0, EMPTY_PAGE_HEADING, timeout_ms)
+        if which in parts:
+            return _timed_load(bs, browser, parts[which].page_url(""), 1 if "chart" in which else 0,
+                               EMPTY_PAGE_HEADING, timeout_ms)
         return _timed_load(bs, browser, server.page_url(""), 1, OVERVIEW_HEADING, timeout_ms)
 
-    warmup = {which: load(which)["s"] for which in ("empty", "overview")}
+    warmup = {which: load(which)["s"] for which in ("empty", "overview", *parts)}
     out = []
     for index in range(pairs):
-        order = ("empty", "overview") if index % 2 == 0 else ("overview", "empty")
+        order = ("empty", *parts, "overview") if index % 2 == 0 else ("overview", *reversed(parts), "empty")
         loads = {which: load(which) for which in order}
         out.append({"empty_s": loads["empty"]["s"], "overview_s": loads["overview"]["s"], "first": order[0],
                     "ratio": loads["overview"]["s"] / loads["empty"]["s"],
-                    "errors": loads["overview"]["errors"] + loads["empty"]["errors"]})
+                    "parts_s": {name: loads[name]["s"] for name in parts},
+                    "errors": sum(load["errors"] for load in loads.values())})
         progress(f"    pair {index + 1}: empty page {out[-1]['empty_s']:.2f}s, overview {out[-1]['overview_s']:.2f}s "
-                 f"({out[-1]['ratio']:.2f}x)")
+                 f"({out[-1]['ratio']:.2f}x)" + "".join(f", {name} {seconds:.2f}s"
+                                                    for name, seconds in out[-1]["parts_s"].items()))
     ratios = [p["ratio"] for p in out]
+    empty_median = statistics.median(p["empty_s"] for p in out)
+    part_medians = {name: statistics.median(p["parts_s"][name] for p in out) for name in parts}
     return {"pairs": out, "warmup_s": warmup, "median_ratio": statistics.median(ratios),
-            "min_ratio": min(ratios), "max_ratio": max(ratios)}
+            "min_ratio": min(ratios), "max_ratio": max(ratios), "empty_median_s": empty_median,
+            "overview_median_s": statistics.median(p["overview_s"] for p in out),
+            "parts_median_s": part_medians,
+            "parts_ratio": {name: seconds / empty_median for name, seconds in part_medians.items()}}
 
 
 def run(db_path: Path, *, runs: int, quarter: str, series: str, log_path: Path, settings_path: Path,
@@ -143,6 +206,7 @@ def run(db_path: Path, *, runs: int, quarter: str, series: str, log_path: Path, 
     empty_folder = tempfile.TemporaryDirectory(prefix="rp-bench-empty-page-")
     empty_server = empty_page_server(bs, Path(empty_folder.name), db_path,
                                      log_path.with_name(log_path.stem + "-empty-page.log"), settings_path)
+    parts = frame_servers(bs, Path(empty_folder.name), db_path, log_path, settings_path)
     started = time.perf_counter()
     server.start()
     try:
@@ -151,12 +215,14 @@ def run(db_path: Path, *, runs: int, quarter: str, series: str, log_path: Path, 
         if pid_file is not None:
             pid_file.write_text(str(pid))
         empty_server.start()
+        for part in parts.values():
+            part.start()
         if pid_file is not None:  # one server a line: the parent ends each if this child is killed hard
-            pid_file.write_text(f"{pid}\n{empty_server.process.pid}")
+            pid_file.write_text("\n".join(str(s.process.pid) for s in (server, empty_server, *parts.values())))
         if pairs_only:
             with bs.chromium_session() as (_playwright, browser):
                 result["overview_vs_empty"] = overview_vs_empty(bs, browser, server, empty_server, pairs, timeout_ms,
-                                                                progress)
+                                                                progress, parts)
             return result
         result["memory_steps"].append({"step": "server started", **proc_status(pid)})
         with bs.chromium_session() as (_playwright, browser):
@@ -189,7 +255,7 @@ def run(db_path: Path, *, runs: int, quarter: str, series: str, log_path: Path, 
 
             # 3b. Issue #23 target 4: the Overview against an empty Streamlit page, alternating.
             result["overview_vs_empty"] = overview_vs_empty(bs, browser, server, empty_server, pairs, timeout_ms,
-                                                            progress)
+                                                            progress, parts)
 
             # 4. Changing the quarter in the sidebar: latest -> previous -> All time.
             to_previous, to_all = [], []
@@ -214,6 +280,8 @@ def run(db_path: Path, *, runs: int, quarter: str, series: str, log_path: Path, 
     finally:
         server.stop()
         empty_server.stop()
+        for part in parts.values():
+            part.stop()
         empty_folder.cleanup()
     result["overview_default_summary"] = summarize([x["s"] for x in result.get("overview_loads_default", [])])
     return result

@@ -610,6 +610,27 @@ def _browser_md(add, browser: dict[str, Any]) -> None:  # noqa: ANN001
             add(f"| {index} | {pair['first']} | {pair['empty_s']:.2f} s | {pair['overview_s']:.2f} s | {pair['ratio']:.2f}× |")
         add("")
         add(f"Median ratio {paired['median_ratio']:.2f}× (min {paired['min_ratio']:.2f}×, max {paired['max_ratio']:.2f}×).")
+        parts = paired.get("parts_median_s") or {}
+        if parts:
+            empty = paired["empty_median_s"]
+            add("")
+            add("What every page of the app has and the empty page lacks, loaded in the same rotation (between the "
+                "two above; no target, the floor the Overview's ratio stands on): the app's navigation (its page titles) "
+                "and sidebar (Quarter and Review series boxes) around the same heading, and that frame with the "
+                "Overview's chart (its spec as the Overview draws it, `dashboard.ui.page_spec`).")
+            add("")
+            add("| Page | Median | ÷ the empty page (medians) | Added to the row above |")
+            add("| --- | ---: | ---: | ---: |")
+            rows = [("Empty page (one `st.title`)", empty), ("Navigation + sidebar + the heading", parts.get("frame")),
+                    ("… + the Overview's chart", parts.get("frame_chart")),
+                    ("The Overview", paired["overview_median_s"])]
+            before = None
+            for label, seconds in rows:
+                if seconds is None:
+                    continue
+                added = "" if before is None else f"{seconds - before:+.2f} s"
+                add(f"| {label} | {seconds:.2f} s | {seconds / empty:.2f}× | {added} |")
+                before = seconds
     if not browser.get("page_loads"):
         return
     add("")

@@ -182,14 +182,19 @@ def _built_chart(builder: Callable[..., ExportItem], view: DataView, version: tu
     warm rerun; both are pure functions of the view and the data, shared read-only.
     """
     item = builder(view, *args)
-    spec = chart_spec(item.chart, validate=False)  # the same spec; PNG/SVG exports of this chart validate it
+    return item, page_spec(item.chart, fit_width)
+
+
+def page_spec(chart: object, fit_width: bool = True) -> dict:
+    """The Vega-Lite spec a page draws for ``chart`` (the benchmark draws the Overview's with it too)."""
+    spec = chart_spec(chart, validate=False)  # the same spec; PNG/SVG exports of this chart validate it
     # Fit the width to the page but keep the chart's own height: Streamlit's default "fit"
     # counts titles and legends inside the height and squashes the plot.
     if fit_width:  # a single or layered view; a grid of panels (facet) keeps its own size
         spec["autosize"] = {"type": "fit-x", "contains": "padding"}
     # SVG, not canvas: text stays selectable and the phone test reads every label's box from the page.
     spec["usermeta"] = {"embedOptions": {"renderer": "svg"}}
-    return item, spec
+    return spec
 
 
 def show_chart(builder: Callable[..., ExportItem], view: DataView, *args: object, fit_width: bool = True) -> ExportItem:
