@@ -167,6 +167,8 @@ def grow(entry: dict[str, Any], source: Path, target: Path, megabytes: float) ->
 def _grow_workbook(source: Path, target: Path, megabytes: float) -> int:
     import openpyxl
 
+    from bench.util import with_dimension_tags
+
     book = openpyxl.load_workbook(source, read_only=True)
     sheets = {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in book.worksheets}
     book.close()
@@ -181,11 +183,15 @@ def _grow_workbook(source: Path, target: Path, megabytes: float) -> int:
     fixed = sum(csv_bytes(rows[:1] if grown[title] else rows) for title, rows in sheets.items())
     copies = max(1, math.ceil(megabytes * 2**20 / per_copy))
     out = openpyxl.Workbook(write_only=True)
+    sizes = []
     for title, rows in sheets.items():
         sheet = out.create_sheet(title)
-        for row in rows[:1] + rows[1:] * (copies if grown[title] else 1):
+        written = rows[:1] + rows[1:] * (copies if grown[title] else 1)
+        for row in written:
             sheet.append(row)
+        sizes.append((len(written), max(map(len, rows), default=0)))
     out.save(target)
+    with_dimension_tags(target, sizes)  # as the survey tools' own workbooks have
     return fixed + per_copy * copies
 
 

@@ -55,12 +55,17 @@ def _workbook(surveys: Path, path: Path) -> Path:
 
     import openpyxl
 
+    from bench.util import with_dimension_tags
+
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet("Form responses 1")
+    rows = columns = 0
     with surveys.open(encoding="utf-8", newline="") as handle:
         for row in csv.reader(handle):
             sheet.append(row)
+            rows, columns = rows + 1, max(columns, len(row))
     book.save(path)
+    with_dimension_tags(path, [(rows, columns)])  # as the survey tools' own workbooks have
     return path
 
 

@@ -134,7 +134,9 @@ def _overview_vs_empty_row(paired: dict[str, Any], targets: dict[str, Any]) -> d
     empty = statistics.median(p["empty_s"] for p in pairs)
     return {**_row("Browser (#23)", f"Overview drawn ÷ an empty Streamlit page, same browser ({len(pairs)} alternating pairs)",
                    unit="×", value=paired["median_ratio"], target=target, target_text=f"≤ {target:g}×",
-                   note=f"fresh context per load; medians {overview:.2f} s / {empty:.2f} s"),
+                   note=f"fresh context per load; medians {overview:.2f} s / {empty:.2f} s"
+                   + ("; the app's navigation + sidebar with the Overview's chart alone: "
+                      f"{paired['parts_ratio']['frame_chart']:.2f}×" if "frame_chart" in paired.get("parts_ratio", {}) else "")),
             "min": paired["min_ratio"], "max": paired["max_ratio"], "n": len(pairs)}
 
 
