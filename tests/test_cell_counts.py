@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
@@ -24,7 +24,8 @@ from review_pulse.feedback_summary import FeedbackData
 from review_pulse.queries import counting_connection, on_stored_counts
 from review_pulse.view import DataView
 from tests.db_variants import assert_same_figures, without_tables
-from tests.test_anonymity import ingest, response, write_survey
+from pipeline.cli import main
+from tests.test_anonymity import ingest, response, write_csv_rows, write_survey
 
 STORED = ("cell_counts", "cell_score_counts", "cell_late_responses", "cell_counts_state", "cell_counts_rule")
 LATE_FEEDBACK = "late secret"
@@ -42,13 +43,32 @@ def late_db(folder: Path) -> Path:
     return db
 
 
+def moved_db(folder: Path) -> Path:
+    """A corrected review date moves two responses of an open week into the week before, closed since this
+    Monday (tests/test_anonymity.py): late there, with their comments."""
+    today = datetime.now(timezone.utc).date()
+    open_week = today - timedelta(days=today.weekday() + 7)
+    closed_week = open_week - timedelta(days=7)
+    rows = [response(f"{closed_week} 15:0{i}", (4, 4, 5, i + 1), feedback=f"on time {i}") for i in range(5)]
+    rows += [response(f"{open_week + timedelta(days=1)} 10:0{i}", (1, 1, 2, 1), feedback=LATE_FEEDBACK) for i in range(2)]
+    survey, attendance, db = folder / "s.csv", folder / "a.csv", folder / "moved.duckdb"
+    write_survey(survey, rows, series=False)
+    write_csv_rows(attendance, [["Date", "Attendees"], [str(closed_week), "12"]])
+    assert main(["ingest", "--db", str(db), "--surveys", str(survey), "--attendance", str(attendance)]) == 0
+    write_csv_rows(attendance, [["Date", "Attendees"], [str(closed_week + timedelta(days=1)), "12"]])
+    assert main(["ingest", "--db", str(db), "--attendance", str(attendance)]) == 0
+    return db
+
+
 def demo_copy(folder: Path, demo_db: Path) -> Path:
     db = folder / "demo.duckdb"
     shutil.copy(demo_db, db)
     return db
 
 
-DATABASES = {"demo": demo_copy, "late response": lambda folder, _demo: late_db(folder)}
+DATABASES = {"demo": demo_copy, "late response": lambda folder, _demo: late_db(folder),
+             "moved late": lambda folder, _demo: moved_db(folder)}
+LATE_KEYS = {"late.duckdb": 1, "moved.duckdb": 2}  # responses each database holds late
 
 
 @pytest.fixture(params=sorted(DATABASES))
@@ -84,8 +104,8 @@ def test_the_stored_counts_are_the_raw_rows_recounted(db: Path) -> None:
     assert stored_scores == dict(scores)
     late = {key for key, feedback in rows(db, "SELECT response_key, feedback FROM responses") if feedback == LATE_FEEDBACK}
     stored_late = {key for (key,) in rows(db, "SELECT response_key FROM cell_late_responses")}
-    assert stored_late == late and len(late) == (1 if "late" in db.name else 0)
-    assert sum(stored_cells.values()) == len(rows(db, "SELECT 1 FROM responses")) - (1 if "late" in db.name else 0)
+    assert stored_late == late and len(late) == LATE_KEYS.get(db.name, 0)
+    assert sum(stored_cells.values()) == len(rows(db, "SELECT 1 FROM responses")) - LATE_KEYS.get(db.name, 0)
 
 
 def figures(db: Path, today: date = date(2026, 12, 6)) -> dict[str, object]:
@@ -169,3 +189,15 @@ def test_the_feedback_reads_skip_the_late_response_through_the_stored_counts(tmp
     assert sorted(said.comments()["text"]) == [f"on time {i}" for i in range(5)]
     assert said.totals() == (5, 0)
     assert said.count(search="secret") == 0
+
+
+def test_comments_an_attendance_change_made_late_never_show(tmp_path: Path) -> None:
+    """Two comments moved by a corrected meeting date into a closed week: late there, so no feedback read
+    shows or counts them (their week shows its five on-time comments), stored form and raw alike."""
+    db = moved_db(tmp_path)
+    older = without_stored_counts(db, tmp_path / "older.duckdb")
+    for file in (db, older):
+        said = FeedbackData(DataView(file, ALL_TIME_PERIOD, None, Settings()))
+        assert sorted(said.comments()["text"]) == [f"on time {i}" for i in range(5)]
+        assert said.totals() == (5, 0) and said.count(search="secret") == 0
+        assert LATE_FEEDBACK not in set(DataView(file, ALL_TIME_PERIOD, None, Settings()).feedback()["text"])
