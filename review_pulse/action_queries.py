@@ -155,8 +155,8 @@ def open_actions_by_series(open_rows: pd.DataFrame, today: date, target_days: in
 
 
 def open_action_figures(frame: pd.DataFrame, today: date, target_days: int) -> pd.DataFrame:
-    """Age, effective due date and overdue of open actions (the one rule for the Actions page and the
-    Series page); unsafe links blanked."""
+    """Age, effective due date and overdue of open actions (``_ages``: the one rule, which the Series page
+    counts with too); unsafe links blanked."""
     frame = _ages(frame, today, target_days)
     frame["link"] = frame["link"].map(safe_link).astype(object)
     return frame
