@@ -21,6 +21,7 @@ from pipeline.ingest import IngestResult
 from pipeline.isolated_load import CANCELLED, IsolatedLoadError, RunningLoad
 from pipeline.mapping import unrelated_mappings
 from pipeline.preview import InspectReport
+from pipeline.progress import Progress, progress_text
 from review_pulse.view import quarters_of_days
 from core.plain_text import markdown_literal
 from dashboard import ui
@@ -153,8 +154,9 @@ CANCEL_PRESSED = "load_cancel_pressed"  # session key, set by the Cancel button'
 
 
 def run_with_status(label: str, start: Callable[[], RunningLoad], db_path: Path,
-                    sources: list[str]) -> IngestResult | BrowserLoadError:
-    """Start a load in its child process and poll it inside st.status, with the elapsed time and Cancel.
+                    sources: list[str], shown_names: dict[str, str] | None = None) -> IngestResult | BrowserLoadError:
+    """Start a load in its child process and poll it inside st.status, with the elapsed time, the step
+    it is on (``shown_names``: an upload's name on disk -> the name its user gave it) and Cancel.
 
     Cancel (or any other click, or leaving the page) makes Streamlit rerun the script, which
     interrupts this loop at its next st call; the ``finally`` then kills the child and logs the
@@ -171,7 +173,7 @@ def run_with_status(label: str, start: Callable[[], RunningLoad], db_path: Path,
         cancel.button("Cancel", key="cancel_load", icon=":material/cancel:", on_click=_mark_cancel_pressed)
         try:
             while (outcome := load.poll()) is None:
-                status.update(label=f"{label} {load.elapsed:.0f} s")
+                status.update(label=status_label(label, load.elapsed, load.progress(), shown_names))
                 time.sleep(POLL_SECONDS)
         finally:
             if outcome is None:  # interrupted: stop the child before anything else happens
@@ -183,6 +185,12 @@ def run_with_status(label: str, start: Callable[[], RunningLoad], db_path: Path,
         status.update(label="Nothing was changed" if failed else f"Done in {load.elapsed:.0f} s",
                       state="error" if failed else "complete", expanded=False)
     return result
+
+
+def status_label(label: str, elapsed: float, step: Progress | None, shown_names: dict[str, str] | None = None) -> str:
+    """"Loading… 12 s · analysing comments: 30,000 of 74,593" (the step's words hold a file's name: escaped)."""
+    shown = f"{label} {elapsed:.0f} s"
+    return shown if step is None else f"{shown} · {markdown_literal(progress_text(step, shown_names), line_break=' ')}"
 
 
 def _mark_cancel_pressed() -> None:

@@ -79,7 +79,8 @@ if files:
                          f"(stopped after {settings.browser_load_time_limit_seconds:,} s)…")
                 return start_upload_load(view.db_path, settings, kind, paths, mapping)
 
-            outcome = loading_ui.run_with_status("Loading…", start, view.db_path, [f"upload {u.name}" for u in uploads])
+            outcome = loading_ui.run_with_status("Loading…", start, view.db_path, [f"upload {u.name}" for u in uploads],
+                                                 {p.name: u.name for p, u in zip(paths, uploads)})
             loading_ui.show_run(outcome, names, run_days(outcome), settings.fiscal_year_start_month)
 else:
     st.info("Drop the export you downloaded after the review. You will see how it will be read before anything is loaded.")

@@ -16,7 +16,7 @@ import string
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from collections.abc import Callable, Sequence
 
 from core.feedback_themes import LEXICON_PATH, FeedbackTheme, fingerprint
 from pipeline.regex_literals import FilteredAlternation, LiteralScan
@@ -706,35 +706,59 @@ _CHUNK = 20_000
 # Distinct comments from which the work is shared among processes (one per CPU): VADER is pure
 # Python, so a first load of many comments would otherwise keep one core busy (see the benchmark).
 PARALLEL_FROM = 20_000
+# Comments per batch a worker takes (and per progress report): small enough that the bar moves and
+# the two workers finish together, large enough that sending a batch costs nothing next to it.
+BATCH = 2_500
+
+_worker_analyser: FeedbackAnalyser | None = None
 
 
-def _analyse_batch(themes: tuple[FeedbackTheme, ...], texts: list[str]) -> list[tuple[str, float, tuple[str, ...]]]:
-    """A worker process's share (module level, so it can be pickled)."""
-    analyser = FeedbackAnalyser(themes)
+def _start_worker(themes: tuple[FeedbackTheme, ...]) -> None:
+    """A worker process builds its analyser once, not once per batch (module level, so it can be pickled)."""
+    global _worker_analyser
+    _worker_analyser = FeedbackAnalyser(themes)
+
+
+def _analyse_batch(texts: list[str]) -> list[tuple[str, float, tuple[str, ...]]]:
+    """A worker process's batch."""
+    analyser = _worker_analyser
+    assert analyser is not None, "_start_worker runs first in every worker"
     return [(a.sentiment, a.score, a.themes) for a in map(analyser.analyse, texts)]
 
 
-def analyse_texts(themes: Sequence[FeedbackTheme], texts: list[str], parallel_from: int = PARALLEL_FROM) -> dict[str, Analysis]:
-    """Each distinct text's analysis; in several processes when there are many."""
+def analyse_texts(themes: Sequence[FeedbackTheme], texts: list[str], parallel_from: int = PARALLEL_FROM,
+                  progress: Callable[[int, int], None] | None = None) -> dict[str, Analysis]:
+    """Each distinct text's analysis; in several processes when there are many. ``progress`` hears
+    (distinct comments analysed, distinct comments) after every batch."""
     distinct = list(dict.fromkeys(texts))
+    report = progress or (lambda done, total: None)
+    if distinct:
+        report(0, len(distinct))  # the step has begun (starting the workers takes a moment)
     workers = min(os.cpu_count() or 1, 8)
     if len(distinct) < parallel_from or workers < 2:
         analyser = FeedbackAnalyser(themes)
-        return {text: analyser.analyse(text) for text in distinct}
+        out: dict[str, Analysis] = {}
+        for start in range(0, len(distinct), BATCH):
+            out.update((text, analyser.analyse(text)) for text in distinct[start:start + BATCH])
+            report(len(out), len(distinct))
+        return out
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    size = -(-len(distinct) // workers)
-    batches = [distinct[i:i + size] for i in range(0, len(distinct), size)]
+    batches = [distinct[i:i + BATCH] for i in range(0, len(distinct), BATCH)]
+    analysed: dict[str, Analysis] = {}
     # "spawn": a fresh interpreter, never a fork of a process holding a DuckDB connection.
     try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            results = list(pool.map(_analyse_batch, [tuple(themes)] * len(batches), batches))
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker,
+                                 initargs=(tuple(themes),)) as pool:
+            for batch, results in zip(batches, pool.map(_analyse_batch, batches)):  # in order, as each is done
+                analysed.update((text, Analysis(*result)) for text, result in zip(batch, results))
+                report(len(analysed), len(distinct))
     except (OSError, RuntimeError, BrokenProcessPool) as exc:  # e.g. a main module spawn cannot re-import
         log.info("feedback analysis in one process (%s)", exc)
-        return analyse_texts(themes, texts, parallel_from=len(distinct) + 1)
-    return {text: Analysis(*result) for batch, out in zip(batches, results) for text, result in zip(batch, out)}
+        return analyse_texts(themes, texts, parallel_from=len(distinct) + 1, progress=progress)
+    return analysed
 
 
 def refresh_feedback_analysis(con, themes: Sequence[FeedbackTheme], parallel_from: int = PARALLEL_FROM,

@@ -8,7 +8,6 @@ reaches ingestion by building command-line strings. Reading and parsing happen h
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from pipeline.parse.attendance import parse_attendance
 from pipeline.parse.calendar import parse_calendar
 from pipeline.parse.surveys import parse_surveys
 from pipeline.preview import read_survey_inputs
+from pipeline.progress import ProgressFactory
 from pipeline.records import ParsedAttendance, ParsedCalendar, ParsedSurveys
 from pipeline.sources.files import SUPPORTED_SUFFIXES, RawTable, expand_inputs, read_table, table_from_rows
 from pipeline.sources.json_files import looks_like_json, read_json
@@ -28,8 +28,6 @@ from core.settings import Settings
 
 SHEET_KINDS = ("surveys", "attendance", "polls", "actions", "calendar")
 
-# (file name) -> (done, total) callback, or None for no progress; the CLI draws a bar on stderr.
-ProgressFactory = Callable[[str], "Callable[[int, int], None] | None"]
 
 
 @dataclass(frozen=True)
@@ -157,7 +155,7 @@ def _read_and_load(request: IngestRequest, progress: ProgressFactory) -> RunSumm
         sources.append(table.source)
     summary = load(request.db_path, settings, surveys, attendance, sources, strict=request.strict,
                    csv_surveys=csv_surveys, polls=polls, actions=actions, calendars=calendars, force=request.force,
-                   demo=request.demo)
+                   demo=request.demo, progress=progress)
     summary.skipped = list(inputs.skipped)
     return summary
 

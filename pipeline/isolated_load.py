@@ -5,7 +5,8 @@ a server holding threads and DuckDB connections; not multiprocessing's spawn eit
 re-imports the parent's ``__main__``, and under Streamlit that is the page being run), in a
 session and process group of its own, with an address-space limit (RLIMIT_AS). It calls
 ``pipeline.ingest.ingest`` with the ``IngestRequest`` the server pickled into FOLDER and
-writes back the ``IngestResult`` or the one-line reason it failed. The server polls it, so its own
+writes back the ``IngestResult`` or the one-line reason it failed, and meanwhile how far it has got
+(pipeline.progress, a small file replaced whole). The server polls it, so its own
 threads keep answering other users; past the wall-clock limit, or on Cancel, the whole group
 is killed. The loader publishes by an atomic rename, so a killed child leaves the database as
 it was; its lock is a flock (gone with the process) and its staging and scratch files are
@@ -28,11 +29,12 @@ from pathlib import Path
 
 from pipeline.ingest import IngestRequest, IngestResult, ingest
 from pipeline.private_dirs import SCRATCH_PREFIX, private_folder, remove_folders_of
+from pipeline.progress import Progress, ProgressFile
 from core.errors import UserFacingError, Worded, one_line
 from core.store import remove_leftovers_of_killed_writer
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-REQUEST_FILE, OUTCOME_FILE = "request.pickle", "outcome.pickle"
+REQUEST_FILE, OUTCOME_FILE, PROGRESS_FILE = "request.pickle", "outcome.pickle", "progress.json"
 CANCELLED = "the load was cancelled; nothing was changed"
 
 
@@ -57,7 +59,7 @@ def _child_main(folder: Path) -> None:
     limit = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     try:
-        outcome = ("done", ingest(request))
+        outcome = ("done", ingest(request, ProgressFile(folder / PROGRESS_FILE).factory))
     except UserFacingError as exc:
         outcome = ("failed", Worded(str(exc), exc.page_message))  # both wordings: the page shows its own
     except MemoryError:
@@ -117,6 +119,12 @@ class RunningLoad:
                 f"the load was stopped after its time limit of {self.limits.seconds:g} s "
                 "(browser_load_time_limit_seconds); nothing was changed")
         return self.outcome
+
+    def progress(self) -> Progress | None:
+        """The step the child last reported, while it runs (None before its first, and once it is done)."""
+        if self.outcome is not None:
+            return None
+        return ProgressFile.read(self.folder / PROGRESS_FILE)
 
     def cancel(self) -> None:
         """Stop the child now (Cancel, or the page was left); the database stays as it was."""

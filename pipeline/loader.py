@@ -23,6 +23,8 @@ from pipeline.errors import IngestError, StrictModeError
 from pipeline.feedback_analysis import Analysis, analyse_texts, fingerprint, refresh_feedback_analysis
 from pipeline.guards import mark_demo_run, refuse_foreign_database, refuse_real_data
 from pipeline.private_dirs import SCRATCH_PREFIX, private_folder
+from pipeline.progress import ANALYSING, WRITING, ProgressFactory, no_progress
+from pipeline.progress import report as report_progress
 from pipeline.records import BusyWeek, MappingReport, ParsedAttendance, ParsedCalendar, ParsedSurveys, Reject
 from core.agreement import RESCALED_SQL
 from core.cell_counts import refresh_cell_counts
@@ -184,6 +186,7 @@ def load(
     force: bool = False,
     demo: bool = False,
     calendars: Sequence[ParsedCalendar] = (),
+    progress: ProgressFactory = no_progress,
 ) -> RunSummary:
     """Write everything parsed in this run, or nothing.
 
@@ -193,7 +196,8 @@ def load(
     ``csv_surveys`` are staged in DuckDB by ``pipeline.csv_fast_path``; a file the fast path
     declines is parsed by Python instead. Staging, the run's checks and the feedback analysis
     of the incoming comments happen in a private scratch DuckDB before the write lock is taken
-    (other writers wait only for the copy, the writes and the publish).
+    (other writers wait only for the copy, the writes and the publish). ``progress`` hears each
+    step (pipeline.progress).
     """
     surveys = list(surveys)
     started = datetime.now(timezone.utc).replace(tzinfo=None)
@@ -202,7 +206,8 @@ def load(
     try:
         con = scratch_connection(scratch_folder)
         incoming = _stage_incoming(con, settings, surveys, csv_surveys, attendance, polls, actions,
-                                   strict, now, db_path, calendars)
+                                   strict, now, db_path, calendars, progress)
+        report_progress(progress, WRITING)
         # The staged responses stay in this connection's TEMP tables; the private copy of the
         # live DB is attached to it, so they are read where they are (no copy between files).
         with write_lock(db_path), staged_write_into(db_path, con):
@@ -253,12 +258,14 @@ class IncomingRun:
 def _stage_incoming(con: duckdb.DuckDBPyConnection, settings: Settings, surveys: list[ParsedSurveys],
                     csv_surveys: Sequence[CsvSurveyInput], attendance: list[ParsedAttendance],
                     polls: Sequence[ParsedPolls], actions: Sequence[ParsedActions], strict: bool,
-                    now: datetime | None, db_path: Path, calendars: Sequence[ParsedCalendar] = ()) -> IncomingRun:
+                    now: datetime | None, db_path: Path, calendars: Sequence[ParsedCalendar] = (),
+                    progress: ProgressFactory = no_progress) -> IncomingRun:
     """Stage every response in TEMP tables of the loader's private connection, run the checks
     that fail a run, analyse the comments (all before the write lock is taken)."""
     staged: list[StagedSurveys] = []
     declined: dict[str, str] = {}
     for tag, item in enumerate(csv_surveys):
+        report_progress(progress, Path(item.plan.source).name)  # one DuckDB statement: no count
         try:
             staged.append(stage(con, item.plan, settings, item.series, tag, now=now, declared=item.declared))
         except FastPathDeclined as reason:
@@ -294,7 +301,8 @@ def _stage_incoming(con: duckdb.DuckDBPyConnection, settings: Settings, surveys:
     incoming = IncomingRun(surveys, python_counts, staged, declined, attendance, rejects, {})
     if settings.analyse_feedback:
         incoming.feedback = analyse_texts(settings.feedback_themes,
-                                          _comments_to_analyse(con, incoming, settings, db_path))
+                                          _comments_to_analyse(con, incoming, settings, db_path),
+                                          progress=progress(ANALYSING))
     return incoming
 
 

@@ -5,6 +5,7 @@ is killed with one line on the page and the database unchanged."""
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from pathlib import Path
 
@@ -47,6 +48,9 @@ def test_other_users_pages_answer_during_a_long_load_and_cancel_stops_it(tmp_pat
     with StreamlitServer(db_path, settings_path=settings) as server, chromium_session() as (_playwright, browser):
         loader_page = new_page(browser)
         start_slow_load(loader_page, server, slow)
+        # The status line names the step and its count, as plain text (the file's name escaped, shown as typed).
+        step = loader_page.get_by_text(re.compile(r"^Loading… \d+ s · reading slow\.csv: [\d,]+ of 150,000 rows$"))
+        step.wait_for(timeout=60_000)
 
         reader = new_page(browser)  # another user, another browser context
         asked = time.monotonic()

@@ -37,11 +37,11 @@ from pipeline.parse.columns import (
 from pipeline.parse.feedback import MAX_FEEDBACK_CHARS, clean_feedback, scrub_feedback
 from pipeline.parse.keys import KeyMaker, make_reject, response_key_maker
 from pipeline.parse.times import DATE_ORDER_GUESSED_NOTE, TimeError, TimeParser, dayfirst_decision
+from pipeline.progress import ProgressCallback
 from pipeline.records import MappingReport, ParsedSurveys, SurveyResponse
 from pipeline.sources.files import RawTable
 from pipeline.tools import detect_tool, is_qualtrics_test_status
 
-ProgressCallback = Callable[[int, int], None]
 
 
 INCOMPLETE_RESPONSE = "incomplete response (no submission time: the respondent never submitted it)"
