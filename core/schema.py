@@ -401,7 +401,8 @@ def temp_table(connection: duckdb.DuckDBPyConnection, name: str, columns: dict[s
         import pyarrow as pa
 
         arrow_types = {"VARCHAR": pa.string(), "TIMESTAMP": pa.timestamp("us"), "BIGINT": pa.int64(),
-                       "TINYINT": pa.int8(), "SMALLINT": pa.int16(), "DATE": pa.date32()}
+                       "TINYINT": pa.int8(), "SMALLINT": pa.int16(), "DATE": pa.date32(), "DOUBLE": pa.float64(),
+                       "VARCHAR[]": pa.list_(pa.string())}
         table = pa.table({column: pa.array(values, arrow_types[sql_type])
                           for column, (sql_type, values) in columns.items()})
         connection.register(f"{name}_arrow", table)

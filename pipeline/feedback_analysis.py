@@ -19,6 +19,7 @@ from pathlib import Path
 from collections.abc import Callable, Sequence
 
 from core.feedback_themes import LEXICON_PATH, FeedbackTheme, fingerprint
+from core.schema import temp_table
 from pipeline.regex_literals import FilteredAlternation, LiteralScan
 from pipeline.parse.feedback import MAX_FEEDBACK_CHARS
 
@@ -702,7 +703,6 @@ class FeedbackAnalyser:
 
 # --- the loader's step ----------------------------------------------------------------------
 
-_CHUNK = 20_000
 # Distinct comments from which the work is shared among processes (one per CPU): VADER is pure
 # Python, so a first load of many comments would otherwise keep one core busy (see the benchmark).
 PARALLEL_FROM = 20_000
@@ -775,24 +775,29 @@ def refresh_feedback_analysis(con, themes: Sequence[FeedbackTheme], parallel_fro
         con.execute("DELETE FROM feedback_analysis")
         con.execute("DELETE FROM feedback_analysis_state")
         con.execute("INSERT INTO feedback_analysis_state VALUES (?)", [current])
-    pending = con.execute(
-        """SELECT r.response_key::VARCHAR, r.feedback FROM responses AS r
+    # By text, not by response: each distinct comment's analysis goes in once, and DuckDB gives it to
+    # every response holding that comment (keys never travel through Python as text and back).
+    pending = [text for (text,) in con.execute(
+        """SELECT DISTINCT r.feedback FROM responses AS r
            WHERE r.feedback IS NOT NULL AND trim(r.feedback) <> ''
              AND NOT EXISTS (SELECT 1 FROM feedback_analysis AS a WHERE a.response_key = r.response_key)"""
-    ).fetchall()
+    ).fetchall()]
     if not pending:
         return 0
     analysed = dict(analysed or {})
-    missing = [text for _key, text in pending if text not in analysed]
+    missing = [text for text in pending if text not in analysed]
     if missing:  # published by another run since the loader looked, or no analyses were given
         analysed.update(analyse_texts(themes, missing, parallel_from))
-    for start in range(0, len(pending), _CHUNK):
-        rows = pending[start:start + _CHUNK]
-        results = [analysed[text] for _key, text in rows]
-        con.execute(
-            """INSERT INTO feedback_analysis
-               SELECT unnest(?::UUID[]), unnest(?::VARCHAR[]), unnest(?::DOUBLE[]), unnest(?::VARCHAR[][])""",
-            [[key for key, _text in rows], [a.sentiment for a in results], [a.score for a in results],
-             [list(a.themes) for a in results]],
-        )
-    return len(pending)
+    results = [analysed[text] for text in pending]
+    temp_table(con, "analysed_texts", {"feedback": ("VARCHAR", pending),
+                                       "sentiment": ("VARCHAR", [a.sentiment for a in results]),
+                                       "sentiment_score": ("DOUBLE", [a.score for a in results]),
+                                       "themes": ("VARCHAR[]", [list(a.themes) for a in results])})
+    stored = con.execute(
+        """INSERT INTO feedback_analysis
+           SELECT r.response_key, t.sentiment, t.sentiment_score, t.themes
+           FROM responses AS r JOIN analysed_texts AS t ON r.feedback = t.feedback
+           WHERE NOT EXISTS (SELECT 1 FROM feedback_analysis AS a WHERE a.response_key = r.response_key)"""
+    ).fetchall()[0][0]
+    con.execute("DROP TABLE analysed_texts")
+    return int(stored)
