@@ -13,13 +13,15 @@ from pathlib import Path
 import pytest
 
 import pipeline.feedback_analysis as feedback_analysis
-from pipeline.ingest import IngestRequest, ingest
+from pipeline.ingest import IngestRequest, SheetRef, ingest
 from pipeline.isolated_load import LoadLimits, RunningLoad
 from pipeline.progress import ANALYSING, WRITING, Progress, ProgressFile, progress_text
 from core.feedback_themes import DEFAULT_FEEDBACK_THEMES
 from core.settings import Settings
 from dashboard.loading_ui import status_label
+from tests.sheets_api_server import SheetsApiServer, sheets_api  # noqa: F401  (fixture)
 from tests.test_ingest_entry import HEADER, slow_export
+from tests.test_sheets_ingest import SURVEY_KEY, SURVEYS
 
 S = Settings()
 
@@ -114,6 +116,18 @@ def test_a_load_reports_each_step_with_its_counts(tmp_path: Path) -> None:
     assert [done for _label, done, _total in analysis] == sorted(done for _label, done, _total in analysis)
     assert recorder.events[-1] == (WRITING, 0, 0)
     assert recorder.events[7:-1] == analysis  # nothing else between
+
+
+def test_a_sheet_is_a_step_of_its_own(sheets_api: SheetsApiServer, monkeypatch: pytest.MonkeyPatch,
+                                      tmp_path: Path) -> None:
+    monkeypatch.setenv("SHEETS_EMULATOR_HOST", sheets_api.host)
+    sheets_api.add_sheet(SURVEY_KEY, {"Form responses 1": SURVEYS}, title="Survey")
+    recorder = Recorder()
+    ingest(IngestRequest(tmp_path / "r.duckdb", S, sheets=(SheetRef("surveys", SURVEY_KEY, "Form responses 1"),)), recorder)
+    comments = len({row[-1] for row in SURVEYS[1:] if row[-1].strip()})
+    assert recorder.events == [(f"sheet {SURVEY_KEY}", 0, 0), (ANALYSING, 0, comments), (ANALYSING, comments, comments),
+                               (WRITING, 0, 0)]
+    assert progress_text(Progress(*recorder.events[0])) == f"reading sheet {SURVEY_KEY}"
 
 
 def test_the_page_reads_the_childs_progress_while_it_runs(tmp_path: Path) -> None:
