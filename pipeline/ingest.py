@@ -30,7 +30,6 @@ from core.settings import Settings
 SHEET_KINDS = ("surveys", "attendance", "polls", "actions", "calendar")
 
 
-
 @dataclass(frozen=True)
 class SheetRef:
     """A Google Sheet to read in this run."""

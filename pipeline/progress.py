@@ -79,8 +79,11 @@ class ProgressFile:
                 return
             self._last_label, self._last_write = label, now
             staged = self.path.with_name(self.path.name + ".next")
-            staged.write_text(json.dumps({"label": label, "done": int(done), "total": int(total)}), encoding="utf-8")
-            os.replace(staged, self.path)
+            try:
+                staged.write_text(json.dumps({"label": label, "done": int(done), "total": int(total)}), encoding="utf-8")
+                os.replace(staged, self.path)
+            except OSError:  # a full disk or a removed folder costs the page its progress line, never the load
+                pass
 
         return callback
 

@@ -81,6 +81,12 @@ def test_the_progress_file_keeps_each_steps_first_and_last_event(tmp_path: Path)
     assert ProgressFile.read(path) is None
 
 
+def test_progress_that_cannot_be_written_never_stops_the_load(tmp_path: Path) -> None:
+    gone = ProgressFile(tmp_path / "removed" / "progress.json")  # its folder does not exist
+    gone.factory(ANALYSING)(0, 7)  # no error
+    assert ProgressFile.read(gone.path) is None
+
+
 @pytest.mark.parametrize("parallel_from", [10**9, 1], ids=["one process", "worker processes"])
 def test_the_analysis_reports_after_every_batch(monkeypatch: pytest.MonkeyPatch, parallel_from: int) -> None:
     monkeypatch.setattr(feedback_analysis, "BATCH", 10)

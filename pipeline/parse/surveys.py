@@ -43,7 +43,6 @@ from pipeline.sources.files import RawTable
 from pipeline.tools import detect_tool, is_qualtrics_test_status
 
 
-
 INCOMPLETE_RESPONSE = "incomplete response (no submission time: the respondent never submitted it)"
 
 
