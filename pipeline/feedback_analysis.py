@@ -707,7 +707,7 @@ class FeedbackAnalyser:
 # Python, so a first load of many comments would otherwise keep one core busy (see the benchmark).
 PARALLEL_FROM = 20_000
 # Comments per batch a worker takes (and per progress report): small enough that the bar moves and
-# the two workers finish together, large enough that sending a batch costs nothing next to it.
+# the workers finish together, large enough that sending a batch costs nothing next to it.
 BATCH = 2_500
 
 _worker_analyser: FeedbackAnalyser | None = None
@@ -734,31 +734,51 @@ def analyse_texts(themes: Sequence[FeedbackTheme], texts: list[str], parallel_fr
     report = progress or (lambda done, total: None)
     if distinct:
         report(0, len(distinct))  # the step has begun (starting the workers takes a moment)
+    analysed: dict[str, Analysis] = {}
     workers = min(os.cpu_count() or 1, 8)
-    if len(distinct) < parallel_from or workers < 2:
+    if len(distinct) >= parallel_from and workers >= 2:
+        _analyse_in_workers(themes, distinct, workers, analysed, report)
+    if len(analysed) < len(distinct):  # few comments, or the workers could not finish: here, from where they got
         analyser = FeedbackAnalyser(themes)
-        out: dict[str, Analysis] = {}
-        for start in range(0, len(distinct), BATCH):
-            out.update((text, analyser.analyse(text)) for text in distinct[start:start + BATCH])
-            report(len(out), len(distinct))
-        return out
+        rest = [text for text in distinct if text not in analysed]
+        for start in range(0, len(rest), BATCH):
+            analysed.update((text, analyser.analyse(text)) for text in rest[start:start + BATCH])
+            report(len(analysed), len(distinct))
+    return analysed
+
+
+def _analyse_in_workers(themes: Sequence[FeedbackTheme], distinct: list[str], workers: int,
+                        analysed: dict[str, Analysis], report: Callable[[int, int], None]) -> None:
+    """Into ``analysed``, batch by batch (in order); stops early, keeping what is done, if the processes
+    cannot start or one dies (the caller analyses the rest itself)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
     batches = [distinct[i:i + BATCH] for i in range(0, len(distinct), BATCH)]
-    analysed: dict[str, Analysis] = {}
-    # "spawn": a fresh interpreter, never a fork of a process holding a DuckDB connection.
+    failures = (OSError, RuntimeError, BrokenProcessPool)  # e.g. a main module spawn cannot re-import
     try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker,
-                                 initargs=(tuple(themes),)) as pool:
-            for batch, results in zip(batches, pool.map(_analyse_batch, batches)):  # in order, as each is done
-                analysed.update((text, Analysis(*result)) for text, result in zip(batch, results))
-                report(len(analysed), len(distinct))
-    except (OSError, RuntimeError, BrokenProcessPool) as exc:  # e.g. a main module spawn cannot re-import
+        # "spawn": a fresh interpreter, never a fork of a process holding a DuckDB connection.
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker,
+                                   initargs=(tuple(themes),))
+    except failures as exc:
         log.info("feedback analysis in one process (%s)", exc)
-        return analyse_texts(themes, texts, parallel_from=len(distinct) + 1, progress=progress)
-    return analysed
+        return
+    with pool:
+        try:
+            results = pool.map(_analyse_batch, batches)
+        except failures as exc:
+            log.info("feedback analysis in one process (%s)", exc)
+            return
+        for batch in batches:
+            try:
+                done = next(results)  # in order: the first batch's results, then the second's, …
+            except failures as exc:
+                log.info("feedback analysis finished in one process (%s)", exc)
+                pool.shutdown(wait=False, cancel_futures=True)
+                return
+            analysed.update((text, Analysis(*result)) for text, result in zip(batch, done))
+            report(len(analysed), len(distinct))  # outside the try: a failing progress line is no broken pool
 
 
 def refresh_feedback_analysis(con, themes: Sequence[FeedbackTheme], parallel_from: int = PARALLEL_FROM,

@@ -2,10 +2,11 @@
 
 A run reports through a ``ProgressFactory``: called with a step's label, it returns the callback
 for that step's ``(done, total)`` (or None when nobody listens). Labels are a file's name (its rows
-read in Python), ``ANALYSING`` (distinct comments analysed) and ``WRITING`` (waiting for the write
-lock, then the one transaction). ``total`` 0 means the step has no count (DuckDB reads a file in
-one statement). The CLI draws them as a bar on stderr; the Load data page reads them from the
-file its child process writes (``ProgressFile``) and shows ``progress_text``.
+read in Python), "sheet KEY" (a Google Sheet, one request), ``ANALYSING`` (distinct comments
+analysed) and ``WRITING`` (waiting for the write lock, then the one transaction). ``total`` 0 means
+the step has no count (DuckDB reads a file in one statement). The CLI draws the counted ones as a
+bar on a terminal; the Load data page reads them from the file its child process writes
+(``ProgressFile``) and shows ``progress_text``.
 """
 
 from __future__ import annotations
@@ -62,8 +63,8 @@ def progress_text(step: Progress, shown_names: dict[str, str] | None = None) -> 
 class ProgressFile:
     """A child process's progress as one small JSON file, replaced whole (a reader never sees half of it).
 
-    Writes at most every ``interval`` seconds within a step, but always a step's first event and its
-    last (done == total), so a step that ends quickly is still seen to end."""
+    Writes at most every ``interval`` seconds while the label stays the same, but always the first event
+    after a new label and a step's last (done == total), so a step that ends quickly is still seen to end."""
 
     def __init__(self, path: Path, interval: float = 0.25) -> None:
         self.path = path

@@ -120,6 +120,8 @@ def test_temp_table_from_python_lists(monkeypatch: pytest.MonkeyPatch, via_arrow
         "day": ("DATE", [date(2026, 5, 1), None, date(2000, 1, 1), date(2026, 1, 1)]),
         "number": ("BIGINT", [1, None, 2**40, -3]),
         "score": ("TINYINT", [5, None, 1, 3]),
+        "sentiment_score": ("DOUBLE", [0.5, None, -1.0, 0.0]),  # the stored analysis (refresh_feedback_analysis)
+        "themes": ("VARCHAR[]", [["timeline", "actions"], None, [], ["é👍"]]),
     }
     with duckdb.connect() as con:
         schema.temp_table(con, "staged", columns)
@@ -127,7 +129,7 @@ def test_temp_table_from_python_lists(monkeypatch: pytest.MonkeyPatch, via_arrow
         types = [t for (t,) in con.execute("SELECT data_type FROM information_schema.columns "
                                            "WHERE table_name = 'staged' ORDER BY ordinal_position").fetchall()]
     assert rows == list(zip(*(values for _type, values in columns.values())))
-    assert types == ["VARCHAR", "TIMESTAMP", "DATE", "BIGINT", "TINYINT"]
+    assert types == ["VARCHAR", "TIMESTAMP", "DATE", "BIGINT", "TINYINT", "DOUBLE", "VARCHAR[]"]
 
 
 # --- the common exports take the fast path and give the same database ---------------------

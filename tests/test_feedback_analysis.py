@@ -367,3 +367,38 @@ def test_accuracy_bench_reports_second_annotator_agreement_only_for_sets_it_labe
     assert (second["themes"]["precision"], second["themes"]["recall"]) == (2 / 3, 2 / 3)
     report = (tmp_path / "results" / "feedback_accuracy.md").read_text(encoding="utf-8")
     assert "| 75.0% / 0.667 (n=4) |" in report and report.count("| — |") == 1
+
+
+@pytest.mark.parametrize("via_arrow", [False, True], ids=["list parameters", "arrow"])
+def test_each_response_gets_its_comments_analysis_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       via_arrow: bool) -> None:
+    """refresh_feedback_analysis stores one row per response with a comment, whichever response first
+    brought the comment: the same comment on several responses, one a later load brings again, and
+    blank comments (none). Expected rows from the analyser itself, per response."""
+    from core import schema
+    from core.settings import Settings
+    from pipeline.ingest import IngestRequest, ingest
+
+    monkeypatch.setattr(schema, "ARROW_FROM_ROWS", 0 if via_arrow else 10**9)
+    statements = list(Settings().statement_texts)
+    header = ["Timestamp", *statements, "How could we improve?"]
+
+    def export(name: str, comments: list[str], day: int) -> Path:
+        path = tmp_path / name
+        with open(path, "w", newline="", encoding="utf-8") as handle:
+            csv.writer(handle).writerows([header, *[[f"2026-03-{day:02d} 10:{i:02d}", "4", "4", "3", "5", c]
+                                                    for i, c in enumerate(comments)]])
+        return path
+
+    db = tmp_path / "r.duckdb"
+    first = ["Ran over again", "Ran over again", "Great facilitation", "", "   ", "Ran over again", "Who owns the actions?"]
+    later = ["Great facilitation", "Too long.", "Too long."]
+    ingest(IngestRequest(db, Settings(), surveys=(export("first.csv", first, 4),)))
+    ingest(IngestRequest(db, Settings(), surveys=(export("later.csv", later, 11),)))
+    with duckdb.connect(str(db), read_only=True) as con:
+        responses = con.execute("SELECT response_key, feedback FROM responses").fetchall()
+        stored = sorted(con.execute("SELECT response_key, sentiment, sentiment_score, themes FROM feedback_analysis").fetchall())
+    expected = sorted((key, (a := ANALYSER.analyse(text)).sentiment, a.score, list(a.themes))
+                      for key, text in responses if text is not None and text.strip())
+    assert len(responses) == len(first) + len(later) and len(expected) == 8
+    assert stored == expected

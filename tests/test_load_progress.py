@@ -7,6 +7,10 @@ Real ingestion into a real DuckDB file, a real child process; nothing of ours is
 from __future__ import annotations
 
 import csv
+import logging
+import multiprocessing
+import os
+import signal
 import time
 from pathlib import Path
 
@@ -20,7 +24,7 @@ from core.feedback_themes import DEFAULT_FEEDBACK_THEMES
 from core.settings import Settings
 from dashboard.loading_ui import status_label
 from tests.sheets_api_server import SheetsApiServer, sheets_api  # noqa: F401  (fixture)
-from tests.test_ingest_entry import HEADER, slow_export
+from tests.test_ingest_entry import HEADER, ROWS, slow_export, usable, write_export
 from tests.test_sheets_ingest import SURVEY_KEY, SURVEYS
 
 S = Settings()
@@ -83,18 +87,45 @@ def test_the_progress_file_keeps_each_steps_first_and_last_event(tmp_path: Path)
 
 def test_progress_that_cannot_be_written_never_stops_the_load(tmp_path: Path) -> None:
     gone = ProgressFile(tmp_path / "removed" / "progress.json")  # its folder does not exist
-    gone.factory(ANALYSING)(0, 7)  # no error
+    export = write_export(tmp_path / "r.csv")
+    result = ingest(IngestRequest(tmp_path / "r.duckdb", S, surveys=(export,)), gone.factory)
+    assert result.responses_added == len(usable(ROWS))
     assert ProgressFile.read(gone.path) is None
 
 
 @pytest.mark.parametrize("parallel_from", [10**9, 1], ids=["one process", "worker processes"])
 def test_the_analysis_reports_after_every_batch(monkeypatch: pytest.MonkeyPatch, parallel_from: int) -> None:
+    if parallel_from == 1 and (os.cpu_count() or 1) < 2:
+        pytest.skip("one CPU: the analysis never starts worker processes")
     monkeypatch.setattr(feedback_analysis, "BATCH", 10)
     texts = [f"The timeline ran long, case {i}" for i in range(47)] + ["The timeline ran long, case 3"] * 3
     recorder = Recorder()
     analysed = feedback_analysis.analyse_texts(DEFAULT_FEEDBACK_THEMES, texts, parallel_from, recorder("x"))
     assert recorder.events == [("x", done, 47) for done in (0, 10, 20, 30, 40, 47)]
     assert analysed == feedback_analysis.analyse_texts(DEFAULT_FEEDBACK_THEMES, texts, 10**9)
+
+
+def test_workers_that_die_leave_the_rest_to_the_loader(monkeypatch: pytest.MonkeyPatch,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
+    """The worker processes are killed (SIGKILL, as the kernel's OOM killer would) once the first batch is
+    back: the loader analyses what is left itself, keeps what the workers did and keeps counting up."""
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one CPU: the analysis never starts worker processes")
+    monkeypatch.setattr(feedback_analysis, "BATCH", 400)
+    texts = [f"The timeline ran long and nobody owned the actions, case {i}" for i in range(6_000)]
+    counts: list[int] = []
+
+    def progress(done: int, total: int) -> None:
+        counts.append(done)
+        if done == 400:
+            for worker in multiprocessing.active_children():
+                os.kill(worker.pid, signal.SIGKILL)
+
+    with caplog.at_level(logging.INFO, logger=feedback_analysis.__name__):
+        analysed = feedback_analysis.analyse_texts(DEFAULT_FEEDBACK_THEMES, texts, 1, progress)
+    assert "feedback analysis finished in one process" in caplog.text
+    assert analysed == feedback_analysis.analyse_texts(DEFAULT_FEEDBACK_THEMES, texts, 10**9)
+    assert counts[0] == 0 and counts[-1] == 6_000 and counts == sorted(counts)
 
 
 def test_a_load_reports_each_step_with_its_counts(tmp_path: Path) -> None:
@@ -154,4 +185,4 @@ def test_the_page_reads_the_childs_progress_while_it_runs(tmp_path: Path) -> Non
     counted = [step for step in seen if step.total]
     assert counted and counted[-1].label == "slow.csv" and counted[-1].total == 150_000, seen
     assert 0 < counted[-1].done <= 150_000 and counted[-1].done % 10_000 == 0
-    assert load.progress() is None  # a finished (here: cancelled) load has no step
+    assert load.progress() is None and not load.folder.exists()  # a cancelled load's progress file went with its folder
