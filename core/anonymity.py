@@ -1,6 +1,6 @@
 """The words for the anonymity rule, in one place for the UI, charts, CSVs and the summary.
 
-The rule itself lives in SQL (``review_pulse.queries``, the ``visible_scores`` relation);
+The rule itself lives in SQL (``review_pulse.queries``, the ``visible_statement_sums`` relation);
 nothing outside that file decides what is hidden. This module only says it.
 """
 

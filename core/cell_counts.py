@@ -41,6 +41,13 @@ def period_filter(alias: str) -> str:
 # series asked for: week_closing covers every stored week (so ``candidates``' pre-filter, and with it
 # "all of a cell's responses are candidates", is the same whatever the period), and the stored counts
 # of every cell are the counts a query over any period would make.
+# Per cell and statement: its answers, their score sum and how many agree (from ``score_counts``). The weekly
+# scores and the statements' figures add these up; the thresholds read ``answers`` (review_pulse.queries).
+STATEMENT_CELLS = """
+    SELECT week_start, series, statement, sum(answers)::BIGINT AS answers, sum(score * answers)::DOUBLE AS score_sum,
+           sum(CASE WHEN agree THEN answers ELSE 0 END)::BIGINT AS agree_answers
+    FROM score_counts GROUP BY week_start, series, statement"""
+
 COUNTED_CELLS = f"""
 stored_cells AS (
     SELECT week_start, series, count(*) AS stored FROM response_weeks AS rw WHERE {period_filter("rw")}
@@ -100,7 +107,8 @@ score_counts AS (  -- agree and label: core.agreement, on the answer as given
     JOIN (SELECT response_key, week_start, series FROM response_weeks AS w
           WHERE {period_filter("w")} AND response_key NOT IN (SELECT response_key FROM late)) AS rw USING (response_key)
     GROUP BY ALL
-)"""
+),
+statement_cells AS ({STATEMENT_CELLS})"""
 
 CELL_COUNTS_SOURCE = """
 SELECT (SELECT count(*) FROM responses), (SELECT count(*) FROM answers), (SELECT count(*) FROM response_weeks),
@@ -117,8 +125,8 @@ SELECT count(*) = 1 FROM cell_counts_state AS s, ({CELL_COUNTS_SOURCE}) AS now (
 WHERE (s.responses, s.answers, s.response_weeks, s.runs, s.last_run) = (now.a, now.b, now.c, now.d, now.e)
   AND (SELECT count(*) = 1 AND bool_and(fingerprint = $rule) FROM cell_counts_rule)
 """
-STORED_TABLES = frozenset({"cell_counts", "cell_score_counts", "cell_late_responses", "cell_counts_state",
-                           "cell_counts_rule"})
+STORED_TABLES = frozenset({"cell_counts", "cell_score_counts", "cell_statement_sums", "cell_late_responses",
+                           "cell_counts_state", "cell_counts_rule"})
 
 # Every cell (the period filter's bounds take in any date a week can have).
 EVERY_CELL = {"week_from": date(1, 1, 1), "week_to": date(9999, 12, 31), "series": None}
@@ -129,6 +137,9 @@ _REFRESH = [
     "DELETE FROM cell_score_counts",
     f"""INSERT INTO cell_score_counts WITH {COUNTED_CELLS}
         SELECT week_start, series, statement, score, agree, label, answers FROM score_counts""",
+    "DELETE FROM cell_statement_sums",
+    # From the score counts just stored, by the same text as COUNTED_CELLS' statement_cells (not counted again).
+    f"INSERT INTO cell_statement_sums WITH score_counts AS (SELECT * FROM cell_score_counts) {STATEMENT_CELLS}",
     "DELETE FROM cell_late_responses",
     f"INSERT INTO cell_late_responses WITH {COUNTED_CELLS} SELECT response_key, week_start, series FROM late",
     "DELETE FROM cell_counts_state",
@@ -161,4 +172,8 @@ score_counts AS (
     SELECT week_start, series, statement, score, agree, label, answers
     FROM cell_score_counts AS s WHERE {period_filter("s")}
 ),
-late AS (SELECT response_key, week_start, series FROM cell_late_responses AS k WHERE {period_filter("k")})"""
+late AS (SELECT response_key, week_start, series FROM cell_late_responses AS k WHERE {period_filter("k")}),
+statement_cells AS (
+    SELECT week_start, series, statement, answers, score_sum, agree_answers
+    FROM cell_statement_sums AS t WHERE {period_filter("t")}
+)"""

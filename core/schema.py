@@ -368,6 +368,16 @@ CREATE TABLE IF NOT EXISTS cell_score_counts (
     label      INTEGER NOT NULL,
     answers    BIGINT NOT NULL      -- answers of the cell's counted responses with this statement and score
 );
+-- Per cell and statement, from cell_score_counts (COUNTED_CELLS' ``statement_cells``): what the weekly
+-- scores add up, a fifth of the rows.
+CREATE TABLE IF NOT EXISTS cell_statement_sums (
+    week_start    DATE NOT NULL,
+    series        VARCHAR NOT NULL,
+    statement     VARCHAR NOT NULL,
+    answers       BIGINT NOT NULL,
+    score_sum     DOUBLE NOT NULL,     -- sum of score x answers
+    agree_answers BIGINT NOT NULL
+);
 -- The responses the counts leave out (COUNTED_CELLS' ``late``): what the feedback queries skip.
 CREATE TABLE IF NOT EXISTS cell_late_responses (
     response_key UUID NOT NULL,

@@ -45,16 +45,17 @@ SELECT series FROM cell_counts UNION SELECT series FROM meetings ORDER BY series
 
 # --- what a viewer may see -----------------------------------------------------
 #
-# ONE relation decides it: ``visible_scores``. Every figure query below starts from
-# VISIBILITY and reads answers only through ``visible_scores`` and responses only through
-# ``visible_cells``; no pandas or chart code re-applies the rule.
+# ONE relation decides it: ``visible_statement_sums`` (a statement of a cell, added up), and
+# ``visible_scores`` is its answers per score. Every figure query below starts from VISIBILITY and
+# reads answers only through those two and responses only through ``visible_cells``; no pandas or
+# chart code re-applies the rule.
 #
 # * A cell is one review week of one series. Its responses count when it holds at least
 #   $min_group of them (``visible_cells``). "All series" and every quarter figure are sums
 #   of visible cells only, so no visible figure minus another isolates a hidden cell
 #   (6 x All - 5 x Alpha would otherwise give Beta's one respondent).
 # * A statement in a visible cell counts when at least $min_group people answered it
-#   (``visible_scores``). A statement answered by fewer is left out of that week's overall
+#   (``visible_statement_sums``). A statement answered by fewer is left out of that week's overall
 #   score and of every aggregate too, for the same reason.
 # * Late responses (core.cell_counts.COUNTED_CELLS: ``cells`` and ``score_counts``) count nowhere.
 #
@@ -67,16 +68,16 @@ _THRESHOLDS = """
 visible_cells AS (
     SELECT week_start, series, responses FROM cells WHERE responses >= $min_group
 ),
-statement_cells AS (
-    SELECT week_start, series, statement, sum(answers) AS answers
-    FROM score_counts GROUP BY week_start, series, statement
+visible_statement_sums AS (  -- the statements of visible cells answered by at least $min_group, added up
+    SELECT t.week_start, t.series, t.statement, t.answers, t.score_sum, t.agree_answers
+    FROM statement_cells AS t
+    JOIN visible_cells AS v USING (week_start, series)
+    WHERE t.answers >= $min_group
 ),
-visible_scores AS (
+visible_scores AS (  -- their answers per score (the same answers as visible_statement_sums)
     SELECT s.week_start, s.series, s.statement, s.score, s.agree, s.label, s.answers
     FROM score_counts AS s
-    JOIN visible_cells AS v USING (week_start, series)
-    JOIN statement_cells AS t USING (week_start, series, statement)
-    WHERE t.answers >= $min_group
+    SEMI JOIN visible_statement_sums AS t USING (week_start, series, statement)
 ),
 weeks AS (
     -- Every week with a counted response; responses = those in visible cells (0 if none).
@@ -101,10 +102,10 @@ SELECT week_start, responses, hidden AS suppressed FROM weeks ORDER BY week_star
 # as a whole: no score, no response count.
 WEEKLY_SCORES = f"""
 WITH {VISIBILITY},
-week_answers AS (SELECT week_start, sum(answers) AS answers FROM score_counts GROUP BY week_start),
+week_answers AS (SELECT week_start, sum(answers) AS answers FROM statement_cells GROUP BY week_start),
 week_visible AS (
-    SELECT week_start, sum(answers) AS answers, sum(score * answers) AS score_sum
-    FROM visible_scores GROUP BY week_start
+    SELECT week_start, sum(answers) AS answers, sum(score_sum) AS score_sum
+    FROM visible_statement_sums GROUP BY week_start
 ),
 figures AS (
     SELECT w.week_start, w.responses, coalesce(v.answers, 0)::BIGINT AS answers,
@@ -117,19 +118,20 @@ FROM figures ORDER BY week_start
 """
 
 # The figures of a group of visible answers, one definition for every grouping: answers, the mean
-# of the (rescaled) scores, and the share that agree (above the middle of their scale).
+# of the (rescaled) scores, and the share that agree (above the middle of their scale). Over rows of
+# ``visible_statement_sums`` (each cell's statement already added up: core.cell_counts.STATEMENT_CELLS).
 STATEMENT_FIGURES = """sum(answers)::BIGINT AS answers,
-           (sum(score * answers) / sum(answers))::DOUBLE AS mean_score,
-           (sum(CASE WHEN agree THEN answers ELSE 0 END) / sum(answers))::DOUBLE AS agree_share"""
+           (sum(score_sum) / sum(answers))::DOUBLE AS mean_score,
+           (sum(agree_answers) / sum(answers))::DOUBLE AS agree_share"""
 
 # One row per week and statement answered that week; a hidden statement-week keeps its row
 # (so charts can mark it) with no figures.
 WEEKLY_STATEMENT_SCORES = f"""
 WITH {VISIBILITY},
-statement_weeks AS (SELECT DISTINCT week_start, statement FROM score_counts),
+statement_weeks AS (SELECT DISTINCT week_start, statement FROM statement_cells),
 visible_statements AS (
     SELECT week_start, statement, {STATEMENT_FIGURES}
-    FROM visible_scores GROUP BY week_start, statement
+    FROM visible_statement_sums GROUP BY week_start, statement
 )
 SELECT s.week_start, s.statement, coalesce(o.statement_order, 999) AS statement_order,
        CASE WHEN v.answers IS NULL THEN 0 ELSE w.responses END::BIGINT AS responses,
@@ -145,7 +147,7 @@ ORDER BY s.week_start, statement_order, s.statement
 STATEMENT_SCORES = f"""
 WITH {VISIBILITY}
 SELECT v.statement, min(coalesce(o.statement_order, 999)) AS statement_order, {STATEMENT_FIGURES}
-FROM visible_scores AS v LEFT JOIN statements AS o USING (statement)
+FROM visible_statement_sums AS v LEFT JOIN statements AS o USING (statement)
 GROUP BY v.statement
 ORDER BY statement_order, v.statement
 """

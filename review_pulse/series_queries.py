@@ -40,10 +40,10 @@ series_weeks AS (
     FROM cells AS c LEFT JOIN visible_cells AS v USING (week_start, series)
     WHERE c.responses > 0
 ),
-week_answers AS (SELECT week_start, series, sum(answers) AS answers FROM score_counts GROUP BY week_start, series),
+week_answers AS (SELECT week_start, series, sum(answers) AS answers FROM statement_cells GROUP BY week_start, series),
 week_visible AS (
-    SELECT week_start, series, sum(answers) AS answers, sum(score * answers) AS score_sum
-    FROM visible_scores GROUP BY week_start, series
+    SELECT week_start, series, sum(answers) AS answers, sum(score_sum) AS score_sum
+    FROM visible_statement_sums GROUP BY week_start, series
 ),
 series_figures AS (
     SELECT w.series, w.week_start, w.responses, w.hidden, coalesce(v.answers, 0)::BIGINT AS answers,
@@ -54,7 +54,7 @@ series_figures AS (
 ),
 series_statements AS (
     SELECT v.series, v.statement, min(coalesce(o.statement_order, 999)) AS statement_order, {STATEMENT_FIGURES}
-    FROM visible_scores AS v LEFT JOIN statements AS o USING (statement)
+    FROM visible_statement_sums AS v LEFT JOIN statements AS o USING (statement)
     WHERE v.week_start BETWEEN $current_from AND $week_to
     GROUP BY v.series, v.statement
 )

@@ -27,7 +27,8 @@ from tests.db_variants import assert_same_figures, without_tables
 from pipeline.cli import main
 from tests.test_anonymity import ingest, response, write_csv_rows, write_survey
 
-STORED = ("cell_counts", "cell_score_counts", "cell_late_responses", "cell_counts_state", "cell_counts_rule")
+STORED = ("cell_counts", "cell_score_counts", "cell_statement_sums", "cell_late_responses", "cell_counts_state",
+          "cell_counts_rule")
 LATE_FEEDBACK = "late secret"
 
 
@@ -102,6 +103,18 @@ def test_the_stored_counts_are_the_raw_rows_recounted(db: Path) -> None:
         db, "SELECT week_start, series, statement, score, agree, label, answers FROM cell_score_counts")}
     assert stored_cells == {cell: n for cell, n in cells.items()}
     assert stored_scores == dict(scores)
+    # Per cell and statement: its answers, their score sum and how many agree, added up here from the recount.
+    sums: dict[tuple, list] = {}
+    for (week, series, statement, score, agree, _label), n in scores.items():
+        total = sums.setdefault((week, series, statement), [0, 0.0, 0])
+        total[0] += n
+        total[1] += score * n
+        total[2] += n if agree else 0
+    stored_sums = {tuple(r[:3]): list(r[3:]) for r in rows(
+        db, "SELECT week_start, series, statement, answers, score_sum, agree_answers FROM cell_statement_sums")}
+    assert stored_sums.keys() == sums.keys() and len(sums) > 0
+    for key, (answers, score_sum, agree_answers) in sums.items():
+        assert stored_sums[key] == [answers, pytest.approx(score_sum, rel=1e-12), agree_answers], key
     late = {key for key, feedback in rows(db, "SELECT response_key, feedback FROM responses") if feedback == LATE_FEEDBACK}
     stored_late = {key for (key,) in rows(db, "SELECT response_key FROM cell_late_responses")}
     assert stored_late == late and len(late) == LATE_KEYS.get(db.name, 0)
