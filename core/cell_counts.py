@@ -9,11 +9,12 @@ listed apart. So are responses an attendance change moves into a week after it f
 move out of a frozen week stays there (the loader keeps frozen weeks, core/schema.py).
 
 ``COUNTED_CELLS`` is that rule, once, as CTEs over the raw tables (``cells``: responses per cell;
-``score_counts``: answers per cell, statement and score; ``late``: the responses left out). The read
+``score_counts``: answers per cell, statement and score; ``statement_cells``: those added up per
+statement; ``late``: the responses left out). The read
 layer's visibility relation (``review_pulse.queries.VISIBILITY``) applies the minimum group size on top
 of it. Counting every cell reads every answer (1.2 million on the benchmark's 40 series), so the loader
 runs the same text once per publish, inside its transaction, and stores the result in ``cell_counts``,
-``cell_score_counts`` and ``cell_late_responses`` (``refresh_cell_counts``); the pages read those few
+``cell_score_counts``, ``cell_statement_sums`` and ``cell_late_responses`` (``refresh_cell_counts``); the pages read those few
 rows (``STORED_CELLS``). A file written before they existed, or by anything that changed the counted
 tables without refreshing them or by another rule (``CELL_COUNTS_FRESH`` says, with RULE_FINGERPRINT), is counted from the raw tables.
 """
@@ -35,12 +36,6 @@ def period_filter(alias: str) -> str:
             f"AND ($series IS NULL OR {alias}.series = $series)")
 
 
-# WEEK_CLOSES_AFTER_DAYS (core/schema.py): a review week is over after 7 days, and every response
-# belongs to a meeting at most 7 days before it was sent, so 14 days after its Monday nothing more can.
-# Each cell's counts depend on that cell's rows and the ingestion runs only, never on the period or
-# series asked for: week_closing covers every stored week (so ``candidates``' pre-filter, and with it
-# "all of a cell's responses are candidates", is the same whatever the period), and the stored counts
-# of every cell are the counts a query over any period would make.
 # Per cell and statement: its answers, their score sum and how many agree (from ``score_counts``). The weekly
 # scores and the statements' figures add these up; the thresholds read ``answers`` (review_pulse.queries).
 STATEMENT_CELLS = """
@@ -48,6 +43,12 @@ STATEMENT_CELLS = """
            sum(CASE WHEN agree THEN answers ELSE 0 END)::BIGINT AS agree_answers
     FROM score_counts GROUP BY week_start, series, statement"""
 
+# WEEK_CLOSES_AFTER_DAYS (core/schema.py): a review week is over after 7 days, and every response
+# belongs to a meeting at most 7 days before it was sent, so 14 days after its Monday nothing more can.
+# Each cell's counts depend on that cell's rows and the ingestion runs only, never on the period or
+# series asked for: week_closing covers every stored week (so ``candidates``' pre-filter, and with it
+# "all of a cell's responses are candidates", is the same whatever the period), and the stored counts
+# of every cell are the counts a query over any period would make.
 COUNTED_CELLS = f"""
 stored_cells AS (
     SELECT week_start, series, count(*) AS stored FROM response_weeks AS rw WHERE {period_filter("rw")}
