@@ -70,13 +70,13 @@ REVIEW_HEALTH = f"""
 WITH {VISIBILITY},
 scores AS (
     SELECT week_start,
-           (sum(score * answers) FILTER (WHERE statement = $learned)
+           (sum(score_sum) FILTER (WHERE statement = $learned)
             / sum(answers) FILTER (WHERE statement = $learned))::DOUBLE AS learned_score,
            sum(answers) FILTER (WHERE statement = $learned) AS learned_answers,
-           (sum(score * answers) FILTER (WHERE statement = $good_use)
+           (sum(score_sum) FILTER (WHERE statement = $good_use)
             / sum(answers) FILTER (WHERE statement = $good_use))::DOUBLE AS good_use_score,
            sum(answers) FILTER (WHERE statement = $good_use) AS good_use_answers
-    FROM visible_scores
+    FROM visible_statement_sums
     GROUP BY week_start
 ), held AS (
     SELECT DISTINCT CAST(date_trunc('week', m.meeting_date) AS DATE) AS week_start

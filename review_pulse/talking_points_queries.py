@@ -129,7 +129,7 @@ LEFT JOIN votes AS v USING (kind) LEFT JOIN picks AS p USING (kind)
 """
 
 # Survey means for weeks whose top pick was a theme vs the incident, from the read layer's visible
-# scores (review_pulse.queries: cells of a week and series with enough responses, statements answered
+# statement sums (review_pulse.queries: cells of a week and series with enough responses, statements answered
 # by enough people, late responses left out); hidden cells are counted, so the page can say so.
 # One evaluation of the visibility relation for both (the page shows both): rows of part 'figures',
 # then one row of part 'hidden' with the number of picked weeks whose cell is hidden.
@@ -143,10 +143,10 @@ figures AS (
     SELECT p.top_kind, s.statement, min(coalesce(o.statement_order, 999)) AS statement_order,
            count(DISTINCT (p.week_start, p.series))::BIGINT AS weeks,
            CASE WHEN sum(s.answers) >= $min_group THEN sum(s.answers) ELSE 0 END::BIGINT AS responses,
-           CASE WHEN sum(s.answers) >= $min_group THEN (sum(s.score * s.answers) / sum(s.answers))::DOUBLE END AS mean_score,
+           CASE WHEN sum(s.answers) >= $min_group THEN (sum(s.score_sum) / sum(s.answers))::DOUBLE END AS mean_score,
            sum(s.answers) < $min_group AS suppressed
     FROM picked AS p
-    JOIN visible_scores AS s USING (week_start, series)
+    JOIN visible_statement_sums AS s USING (week_start, series)
     LEFT JOIN statements AS o USING (statement)
     WHERE list_contains($statements, s.statement)
     GROUP BY p.top_kind, s.statement
