@@ -20,8 +20,7 @@ from pipeline.parse.attendance import parse_attendance
 from pipeline.parse.calendar import parse_calendar
 from pipeline.parse.surveys import parse_surveys
 from pipeline.preview import read_survey_inputs
-from pipeline.progress import ProgressFactory
-from pipeline.progress import report as report_progress
+from pipeline.progress import ProgressFactory, report_step
 from pipeline.records import ParsedAttendance, ParsedCalendar, ParsedSurveys
 from pipeline.sources.files import SUPPORTED_SUFFIXES, RawTable, expand_inputs, read_table, table_from_rows
 from pipeline.sources.json_files import looks_like_json, read_json
@@ -139,7 +138,7 @@ def _read_and_load(request: IngestRequest, progress: ProgressFactory) -> RunSumm
         polls.append(read_poll_file(path, settings, series))
         sources.append(str(path))
     for ref in request.sheets:
-        report_progress(progress, f"sheet {ref.key_or_url}")  # one request to Google: no count
+        report_step(progress, f"sheet {ref.key_or_url}")  # one request to Google: no count
         table = _read_sheet(ref, request)
         if ref.kind == "actions":
             actions.append(parse_actions_table(table, settings, series))

@@ -23,8 +23,7 @@ from pipeline.errors import IngestError, StrictModeError
 from pipeline.feedback_analysis import Analysis, analyse_texts, fingerprint, refresh_feedback_analysis
 from pipeline.guards import mark_demo_run, refuse_foreign_database, refuse_real_data
 from pipeline.private_dirs import SCRATCH_PREFIX, private_folder
-from pipeline.progress import ANALYSING, WRITING, ProgressFactory, no_progress
-from pipeline.progress import report as report_progress
+from pipeline.progress import ANALYSING, WRITING, ProgressFactory, no_progress, report_step
 from pipeline.records import BusyWeek, MappingReport, ParsedAttendance, ParsedCalendar, ParsedSurveys, Reject
 from core.agreement import RESCALED_SQL
 from core.cell_counts import refresh_cell_counts
@@ -207,7 +206,7 @@ def load(
         con = scratch_connection(scratch_folder)
         incoming = _stage_incoming(con, settings, surveys, csv_surveys, attendance, polls, actions,
                                    strict, now, db_path, calendars, progress)
-        report_progress(progress, WRITING)
+        report_step(progress, WRITING)
         # The staged responses stay in this connection's TEMP tables; the private copy of the
         # live DB is attached to it, so they are read where they are (no copy between files).
         with write_lock(db_path), staged_write_into(db_path, con):
@@ -265,7 +264,7 @@ def _stage_incoming(con: duckdb.DuckDBPyConnection, settings: Settings, surveys:
     staged: list[StagedSurveys] = []
     declined: dict[str, str] = {}
     for tag, item in enumerate(csv_surveys):
-        report_progress(progress, Path(item.plan.source).name)  # one DuckDB statement: no count
+        report_step(progress, Path(item.plan.source).name)  # one DuckDB statement: no count
         try:
             staged.append(stage(con, item.plan, settings, item.series, tag, now=now, declared=item.declared))
         except FastPathDeclined as reason:

@@ -15,8 +15,7 @@ from core.errors import Worded
 from pipeline.errors import IngestError, SourceFileError
 from pipeline.mapping import RunOptions, mapping_for
 from pipeline.parse.surveys import NotASurvey, parse_surveys
-from pipeline.progress import ProgressFactory, no_progress
-from pipeline.progress import report as report_progress
+from pipeline.progress import ProgressFactory, no_progress, report_step
 from pipeline.records import MappingReport, ParsedSurveys, Reject
 from pipeline.sources.files import expand_inputs, read_table, read_tabs
 from core.settings import Settings, SourceMapping
@@ -52,7 +51,7 @@ def read_survey_inputs(paths: list[Path], settings: Settings, series: str | None
     inputs = SurveyInputs()
     for path in expand_inputs(paths):
         inputs.sources.append(str(path))
-        report_progress(progress, path.name)
+        report_step(progress, path.name)
         tabs = read_tabs(path, options.worksheets, settings.limits)
         if tabs is None:
             declared = mapping_for(settings, str(path), None, options)

@@ -31,7 +31,7 @@ def no_progress(_label: str) -> None:
     return None
 
 
-def report(progress: ProgressFactory, label: str, done: int = 0, total: int = 0) -> None:
+def report_step(progress: ProgressFactory, label: str, done: int = 0, total: int = 0) -> None:
     """One event of a step with no callback kept (a step that starts and is not counted)."""
     callback = progress(label)
     if callback is not None:
