@@ -154,33 +154,24 @@ def required_literals(pattern: str) -> frozenset[str] | None:
     return frozenset(kept)
 
 
-def _literal_trie(literals: Iterable[str]) -> str:
-    trie: dict = {}
-    for literal in literals:
-        node = trie
-        for ch in literal:
-            node = node.setdefault(ch, {})
-        node[""] = {}
-
-    def emit(node: dict) -> str:
-        branches = [re.escape(ch) + emit(node[ch]) for ch in sorted(k for k in node if k)]
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        return f"(?:{body})?" if "" in node else body
-
-    return emit(trie)
-
-
 class LiteralScan:
-    """Which of a set of literal strings occur in a text, in one regex pass over its lowered form."""
+    """Which of a set of literal strings occur in a text, in one pass over its lowered form.
+
+    An Aho-Corasick automaton (pyahocorasick, C) holds every literal: one pass over the text reports each
+    occurrence of each of them, overlapping ones included, so the cost grows with the text and not with
+    the number of literals. (A regex of the literals as a trie, tried at every position, was 4x slower.)
+    """
 
     def __init__(self, literals: Iterable[str]) -> None:
+        import ahocorasick
+
         self.literals = sorted(set(literals))
-        # At every position the longest literal starting there; every other literal starting there
-        # is a prefix of it.
-        self.pattern = re.compile("(?=(" + _literal_trie(self.literals) + "))", re.DOTALL) if self.literals else None
-        self._prefixes = {literal: frozenset(p for p in self.literals if literal.startswith(p)) for literal in self.literals}
+        self._automaton: ahocorasick.Automaton | None = None
+        if self.literals:
+            self._automaton = ahocorasick.Automaton()
+            for literal in self.literals:
+                self._automaton.add_word(literal, literal)
+            self._automaton.make_automaton()
 
     def found(self, text: str) -> frozenset[str] | None:
         """The literals in ``text``; None when its case cannot be folded by str.lower() alone."""
@@ -188,15 +179,9 @@ class LiteralScan:
             for ch in set(_NON_ASCII.findall(text)):
                 if not ch.lower() == ch == ch.upper():
                     return None
-        if self.pattern is None:
+        if self._automaton is None:
             return frozenset()
-        longest = set(self.pattern.findall(text.lower()))
-        longest.discard("")
-        if not longest:
-            return frozenset()
-        if len(longest) == 1:
-            return self._prefixes[longest.pop()]
-        return frozenset().union(*(self._prefixes[f] for f in longest))
+        return frozenset([literal for _end, literal in self._automaton.iter(text.lower())])
 
 
 class FilteredAlternation:

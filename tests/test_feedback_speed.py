@@ -65,6 +65,44 @@ def test_required_literals(pattern: str, literals: set[str] | None) -> None:
     assert (None if found is None else set(found)) == literals
 
 
+@pytest.mark.parametrize(
+    ("literals", "text", "found"),
+    [
+        (["aren'", "aren't ready", "ready"], "They AREN'T READY yet", {"aren'", "aren't ready", "ready"}),  # overlapping
+        (["an hour", "hour", "our"], "half an hour", {"an hour", "hour", "our"}),  # one inside another
+        (["same as usual"], "same as  usual", set()),  # literal: two spaces are not one
+        (["\U0001F643", "/s"], "great meeting /S \U0001F643", {"/s", "\U0001F643"}),
+        (["x"], "", set()),
+        ([], "anything", set()),
+    ],
+)
+def test_literal_scan_reports_every_literal_the_lowered_text_holds(literals: list[str], text: str, found: set[str]) -> None:
+    from pipeline.regex_literals import LiteralScan
+
+    assert LiteralScan(literals).found(text) == found
+
+
+def test_literal_scan_is_substring_search_on_every_reference_comment(reference: list[list]) -> None:
+    """The scan (an Aho-Corasick automaton) against its definition, ``literal in text.lower()``, for each of
+    the analyser's literals; a text whose case str.lower() cannot fold gets None (every regex is run)."""
+    from pipeline.regex_literals import LiteralScan
+
+    scan = FeedbackAnalyser(DEFAULT_FEEDBACK_THEMES)._scan  # noqa: SLF001
+    assert len(scan.literals) > 300
+    texts = [row[0][:2_000] for row in reference[::2]] + ["\u0130stanbul review", "STRASSE stra\u00dfe"]
+    unknown = 0
+    for text in texts:
+        got = scan.found(text)
+        if got is None:
+            unknown += 1
+            assert any(not ch.isascii() and not ch.lower() == ch == ch.upper() for ch in text)
+            continue
+        lowered = text.lower()
+        assert got == {literal for literal in scan.literals if literal in lowered}, text
+    assert 0 < unknown < len(texts) // 10
+    assert LiteralScan(["a"]).found("\u0130") is None  # dotted capital I lowers to two characters
+
+
 def test_filtered_tables_match_as_the_whole_alternation_does(reference: list[list]) -> None:
     """Every table of the analyser, on every reference comment and each of its clauses: match, search and
     subn with the scan's literals give exactly what the whole alternation gives."""

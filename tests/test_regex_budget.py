@@ -48,7 +48,7 @@ except ImportError:  # pragma: no cover - older Pythons
 from core.feedback_themes import DEFAULT_FEEDBACK_THEMES
 from core.settings import Settings
 from pipeline.feedback_analysis import LEXICON_PATH, FeedbackAnalyser
-from pipeline.regex_literals import FilteredAlternation, LiteralScan
+from pipeline.regex_literals import FilteredAlternation
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCT_PACKAGES = ("core", "pipeline", "review_pulse", "dashboard")
@@ -75,8 +75,7 @@ DYNAMIC_SITES = {
     ("pipeline/feedback_analysis.py", "_any_regex"): "the lexicon's [requests] and [sarcasm]: the analyser's patterns "
                                                      "and each lexicon regex are run",
     ("pipeline/feedback_analysis.py", "_regex_list"): "checks each lexicon regex: each is run",
-    ("pipeline/regex_literals.py", "__init__"): "a table's whole alternation and the literal scan: the analyser's "
-                                                "patterns are run",
+    ("pipeline/regex_literals.py", "__init__"): "a table's whole alternation: the analyser's patterns are run",
     ("pipeline/regex_literals.py", "single"): "each lexicon regex between its table's before and after: the "
                                               "analyser's patterns are run",
     ("pipeline/feedback_analysis.py", "_load_rules"): "the lexicon's [patterns] and [negators]: the analyser's patterns "
@@ -150,8 +149,6 @@ def analyser_patterns() -> list[Found]:
             found.append(Found(f"FeedbackAnalyser.{name}", value.whole.pattern, value.whole.flags & ~re.UNICODE))
             found += [Found(f"FeedbackAnalyser.{name} {i}", value.single(i).pattern, value.single(i).flags & ~re.UNICODE)
                       for i in range(len(value.alternatives))]
-        elif isinstance(value, LiteralScan) and value.pattern is not None:
-            found.append(Found(f"FeedbackAnalyser.{name}", value.pattern.pattern, value.pattern.flags & ~re.UNICODE))
     matcher = analyser._theme_matcher  # noqa: SLF001  (an attribute read, not an import)
     found += [Found(f"theme fallback {theme_id}", pattern.pattern, pattern.flags & ~re.UNICODE)
               for theme_id, (_characters, pattern) in matcher.fallback.items() if pattern is not None]
