@@ -147,6 +147,20 @@ class _KeywordMatcher:
                 else:
                     self.exact.setdefault(words[0], []).append(entry)
         self.prefix_lengths = sorted({len(p) for p in self.prefixes})
+        # The exact keywords again, for the loop in themes_in: one-word ones as the themes a word names,
+        # longer ones under their first two words ("the host") so a common first word costs one lookup,
+        # and two-word ones ending in "*" under their first word.
+        self.word_themes: dict[str, frozenset[str]] = {}
+        self.by_pair: dict[tuple[str, str], list[tuple[str, tuple[str, ...], bool]]] = {}
+        self.by_first: dict[str, list[tuple[str, tuple[str, ...], bool]]] = {}
+        for first, entries in self.exact.items():
+            self.word_themes[first] = frozenset(t for t, words, _wildcard in entries if len(words) == 1)
+            for entry in entries:
+                _theme_id, words, wildcard = entry
+                if len(words) == 2 and wildcard:
+                    self.by_first.setdefault(first, []).append(entry)
+                elif len(words) >= 2:
+                    self.by_pair.setdefault((words[0], words[1]), []).append(entry)
         # Keywords with other characters, each theme's as one regex, tried only when the text has one
         # of their unusual characters ("&" of "q&a", "⏰").
         self.fallback = {theme_id: ({c for k in keywords for c in k.lower().translate(_APOSTROPHES)
@@ -171,14 +185,19 @@ class _KeywordMatcher:
         spans: list[tuple[int, int]] | None = None  # where the words are, once a phrase needs its joiners
         found: set[str] = set()
         prefix_hits, exact = self._prefix_hits, self.exact
+        word_themes, by_pair, by_first = self.word_themes, self.by_pair, self.by_first
+        last = len(words) - 1
         for i, word in enumerate(words):
             hits = prefix_hits.get(word)
             found.update(self._prefix_themes(word) if hits is None else hits)
-            for theme_id, keyword_words, wildcard in exact.get(word, ()):
+            if word not in exact:
+                continue
+            found.update(word_themes[word])
+            entries = by_pair.get((word, words[i + 1]), ()) if i < last else ()
+            if word in by_first:
+                entries = [*entries, *by_first[word]]
+            for theme_id, keyword_words, wildcard in entries:
                 if theme_id in found:
-                    continue
-                if len(keyword_words) == 1:  # found by this word itself
-                    found.add(theme_id)
                     continue
                 end = i + len(keyword_words)
                 if end > len(words):
