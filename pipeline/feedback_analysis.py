@@ -255,7 +255,7 @@ def vader_analyser():
       look at; here the lowered words are kept for the comment.
     """
     from vaderSentiment.vaderSentiment import (BOOSTER_DICT, C_INCR, NEGATE, N_SCALAR, SPECIAL_CASES,
-                                               SentimentIntensityAnalyzer, SentiText, allcap_differential,
+                                               SentimentIntensityAnalyzer, SentiText, normalize,
                                                scalar_inc_dec)
 
     negations = frozenset(NEGATE)
@@ -313,7 +313,8 @@ def vader_analyser():
                 return 0.0
             sentitext = SentiText.__new__(SentiText)  # as SentiText(text) builds it, without splitting again
             sentitext.text, sentitext.words_and_emoticons = text, words
-            sentitext.is_cap_diff = allcap_differential(words)
+            # VADER's allcap_differential: some words but not all in capitals (counted in C, not in a loop)
+            sentitext.is_cap_diff = 0 < sum(map(str.isupper, words)) < len(words)
             self._lowered_for, self._lowered = words, lowered
             last = len(words) - 1
             sentiments: list = []
@@ -324,7 +325,20 @@ def vader_analyser():
                     sentiments = self.sentiment_valence(0, sentitext, words[i], i, sentiments)
             if "but" in lowered:
                 sentiments = self._but_check(words, sentiments)
-            return self.score_valence(sentiments, text)["compound"]
+            return self._compound_of(sentiments, text)
+
+        def _compound_of(self, sentiments: list, text: str) -> float:
+            """score_valence(sentiments, text)["compound"], the same operations in the same order, without
+            the positive/negative/neutral shares it also works out."""
+            if not sentiments:
+                return 0.0
+            sum_s = float(sum(sentiments))
+            punct_emph_amplifier = self._punctuation_emphasis(text)
+            if sum_s > 0:
+                sum_s += punct_emph_amplifier
+            elif sum_s < 0:
+                sum_s -= punct_emph_amplifier
+            return round(normalize(sum_s), 4)
 
         def sentiment_valence(self, valence, sentitext, item, i, sentiments):  # VADER's, lowering once
             is_cap_diff = sentitext.is_cap_diff
