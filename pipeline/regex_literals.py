@@ -231,9 +231,13 @@ class FilteredAlternation:
         last = self._last  # read once: a tuple is replaced whole, never changed
         if last[0] is found:  # the clauses of one comment share its literals
             return last[1]
-        by_literal = self._by_literal
-        hits = {i for literal in found for i in by_literal.get(literal, ())}
-        active = tuple(sorted(hits.union(self._always))) if hits or not self._always else self._always
+        relevant = found & self.literals  # (in C) the few of this table's among the comment's literals
+        if relevant:
+            by_literal = self._by_literal
+            hits = {i for literal in relevant for i in by_literal[literal]}
+            active = tuple(sorted(hits.union(self._always)))
+        else:
+            active = self._always
         self._last = (found, active)
         return active
 
