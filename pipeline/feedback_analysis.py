@@ -19,7 +19,6 @@ from pathlib import Path
 from collections.abc import Callable, Sequence
 
 from core.feedback_themes import LEXICON_PATH, FeedbackTheme, fingerprint
-from core.schema import temp_table
 from pipeline.regex_literals import FilteredAlternation, LiteralScan
 from pipeline.parse.feedback import MAX_FEEDBACK_CHARS
 
@@ -822,6 +821,8 @@ def refresh_feedback_analysis(con, themes: Sequence[FeedbackTheme], parallel_fro
     the loader computed before taking the lock (by comment text); only comments missing from it
     are analysed here. Returns how many comments were stored.
     """
+    from core.schema import temp_table  # here: the analysis workers import this module and never need DuckDB
+
     current = fingerprint(themes)
     stored = con.execute("SELECT fingerprint FROM feedback_analysis_state").fetchall()
     if not stored or stored[0][0] != current:

@@ -143,3 +143,16 @@ def test_vader_compound_equals_vaders_own_score(reference: list[list]) -> None:
     texts += ["not kind of bad at all", "the bomb was not the shit", "yeah right, kiss of death to die for",
               "NEVER so GOOD but just enough", "sort of good, least bad", "no good or bad"]
     assert [ours.compound(t) for t in texts] == [vaders.polarity_scores(t)["compound"] for t in texts]
+
+
+def test_an_analysis_worker_imports_no_duckdb() -> None:
+    """A spawned analysis worker imports pipeline.feedback_analysis and builds its analyser: without DuckDB
+    (about 60 ms of each worker's start, measured, on the first load's clock)."""
+    import subprocess
+    import sys
+
+    probe = ("import sys; import pipeline.feedback_analysis as f; from core.feedback_themes import DEFAULT_FEEDBACK_THEMES; "
+             "f._start_worker(tuple(DEFAULT_FEEDBACK_THEMES)); print(sorted(m for m in ('duckdb', 'pandas', 'pyarrow') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120,
+                            cwd=Path(__file__).resolve().parent.parent, check=True)
+    assert result.stdout.strip() == "[]"
