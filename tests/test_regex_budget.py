@@ -75,6 +75,8 @@ DYNAMIC_SITES = {
     ("pipeline/feedback_analysis.py", "_any_regex"): "the lexicon's [requests] and [sarcasm]: the analyser's patterns "
                                                      "and each lexicon regex are run",
     ("pipeline/feedback_analysis.py", "_regex_list"): "checks each lexicon regex: each is run",
+    ("pipeline/feedback_analysis.py", "_lowered_twin"): "the phrases and the negation hint without IGNORECASE: the "
+                                                        "analyser's patterns are run",
     ("pipeline/regex_literals.py", "__init__"): "a table's whole alternation: the analyser's patterns are run",
     ("pipeline/regex_literals.py", "single"): "each lexicon regex between its table's before and after: the "
                                               "analyser's patterns are run",
