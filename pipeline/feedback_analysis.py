@@ -606,11 +606,15 @@ class FeedbackAnalyser:
         if self._phrases_lowered is not None and text.isascii():
             text = self._replace_phrases_ascii(text)
         elif self._phrases is not None:
-            text = self._phrases.sub(lambda m: self._phrase_tokens.get(_normal_phrase(m.group(0)), m.group(0)), text)
+            text = self._replace_phrases(text)
         return text
 
+    def _replace_phrases(self, text: str) -> str:
+        """Each of [phrases] in ``text`` (any case) replaced by its phrase's word."""
+        return self._phrases.sub(lambda m: self._phrase_tokens.get(_normal_phrase(m.group(0)), m.group(0)), text)
+
     def _replace_phrases_ascii(self, text: str) -> str:
-        """``self._phrases.sub(…)`` for an ASCII text: found in its lower case by the case-sensitive twin
+        """``_replace_phrases`` for an ASCII text: found in its lower case by the case-sensitive twin
         (twice as fast as ignoring case), each match replaced by its phrase's word, the text between kept
         as written (VADER reads capitals)."""
         out: list[str] = []
