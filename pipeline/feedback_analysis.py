@@ -127,7 +127,7 @@ class _KeywordMatcher:
 
     def __init__(self, themes: Sequence[FeedbackTheme]) -> None:
         self.order = [t.id for t in themes]
-        self.exact: dict[str, list[tuple[str, tuple[str, ...], bool]]] = {}
+        exact: dict[str, list[tuple[str, tuple[str, ...], bool]]] = {}  # by first word; indexed below
         self.prefixes: dict[str, list[tuple[str, tuple[str, ...], bool]]] = {}
         fallback: dict[str, list[str]] = {}
         for theme in themes:
@@ -144,15 +144,16 @@ class _KeywordMatcher:
                 if wildcard and len(words) == 1:
                     self.prefixes.setdefault(words[0], []).append(entry)
                 else:
-                    self.exact.setdefault(words[0], []).append(entry)
+                    exact.setdefault(words[0], []).append(entry)
         self.prefix_lengths = sorted({len(p) for p in self.prefixes})
-        # The exact keywords again, for the loop in themes_in: one-word ones as the themes a word names,
-        # longer ones under their first two words ("the host") so a common first word costs one lookup,
-        # and two-word ones ending in "*" under their first word.
+        # The exact keywords for the loop in themes_in: one-word ones as the themes a word names (every
+        # first word has an entry, so it also says which words start a keyword), longer ones under their
+        # first two words ("the host") so a common first word costs one lookup, and two-word ones ending
+        # in "*" under their first word.
         self.word_themes: dict[str, frozenset[str]] = {}
         self.by_pair: dict[tuple[str, str], list[tuple[str, tuple[str, ...], bool]]] = {}
         self.by_first: dict[str, list[tuple[str, tuple[str, ...], bool]]] = {}
-        for first, entries in self.exact.items():
+        for first, entries in exact.items():
             self.word_themes[first] = frozenset(t for t, words, _wildcard in entries if len(words) == 1)
             for entry in entries:
                 _theme_id, words, wildcard = entry
@@ -183,13 +184,12 @@ class _KeywordMatcher:
         words = _WORD.findall(source) if source is not text else [w.lower() for w in _WORD.findall(text)]
         spans: list[tuple[int, int]] | None = None  # where the words are, once a phrase needs its joiners
         found: set[str] = set()
-        prefix_hits, exact = self._prefix_hits, self.exact
-        word_themes, by_pair, by_first = self.word_themes, self.by_pair, self.by_first
+        prefix_hits, word_themes, by_pair, by_first = self._prefix_hits, self.word_themes, self.by_pair, self.by_first
         last = len(words) - 1
         for i, word in enumerate(words):
             hits = prefix_hits.get(word)
             found.update(self._prefix_themes(word) if hits is None else hits)
-            if word not in exact:
+            if word not in word_themes:  # starts no exact keyword
                 continue
             found.update(word_themes[word])
             entries = by_pair.get((word, words[i + 1]), ()) if i < last else ()
