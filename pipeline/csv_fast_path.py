@@ -45,14 +45,14 @@ from pipeline.parse.cells import (
     series_stats_sql,
     strip_sql,
 )
-from pipeline.parse.columns import detect_wide_columns
+from pipeline.parse.columns import HEADER_SEARCH_ROWS, SurveyColumns, below_title_rows
 from pipeline.parse.feedback import (
     MAX_FEEDBACK_CHARS,
     clean_feedback_sql,
     may_need_scrubbing_sql,
     scrub_feedback,
 )
-from pipeline.parse.surveys import describe, parse_wide_rows
+from pipeline.parse.surveys import LongColumns, describe, parse_wide_rows, qualtrics_test_rows_note, survey_layout
 from pipeline.parse.times import (
     DATE_ORDER_GUESSED_NOTE,
     TimeError,
@@ -67,6 +67,7 @@ from pipeline.parse.times import (
     steady_offset_us,
 )
 from pipeline.records import MappingReport
+from pipeline.tools import is_qualtrics_test_status
 from pipeline.records import Reject
 from core.schema import isoformat_sql, temp_table
 from pipeline.sources.bounded_read import SEPARATOR_HINT, record_line_sql
@@ -78,6 +79,10 @@ DELIMITERS = (",", ";", "\t", "|")
 MAX_COLUMNS = 256  # wider files are rare and cheap enough for the Python path
 MAX_LINE_BYTES = 64 * 1024 * 1024  # DuckDB's max_line_size (the Python path bounds cells with settings.limits)
 HEAD_ROWS = 200  # what detect_wide_columns looks at (pipeline.mapping: free-text feedback check)
+# Rows above the first data row the Python path may take as title or header rows: a real header up to
+# HEADER_SEARCH_ROWS below the first line, then up to 10 header rows (a tool's, or --header-rows).
+HEAD_MARGIN = HEADER_SEARCH_ROWS + 10
+MAX_HEADER_BYTES = 1 << 16  # a header record longer than this is left to the Python path
 MAX_ANSWER_LABELS = 500  # a real export has a handful of labels; thousands mean free text in a scale column
 
 
@@ -92,7 +97,8 @@ class CsvPlan:
     path: Path
     source: str
     delimiter: str
-    skip_lines: int  # the optional "sep=" line and the header line
+    skip_lines: int  # physical lines before the body: the optional "sep=" line and the header's lines
+    skip_records: int  # the same as records, for DuckDB's skip (a quoted header cell may hold line breaks)
     header: list[str]
 
 
@@ -112,49 +118,69 @@ class StagedSurveys:
 
 
 def plan(path: Path) -> CsvPlan | None:
-    """A plan when the file looks like a plain UTF-8 CSV whose first line is the header."""
+    """A plan when the file looks like a plain UTF-8 CSV whose first record is a header (or a title)."""
     if path.suffix.lower() not in (".csv", ".tsv", ".txt"):
         return None
     try:
         with path.open("rb") as handle:
-            head = handle.read(1 << 16)
+            head = handle.read(MAX_HEADER_BYTES + 1024)
     except OSError:
         return None  # the Python path reports it in its own words
     if b"\x00" in head:
         return None
-    first_line, rest = _split_first_line(head.removeprefix(b"\xef\xbb\xbf"))
+    try:  # a character cut at the chunk's end is not an error; one the file gets wrong is
+        text = codecs.getincrementaldecoder("utf-8")().decode(head.removeprefix(b"\xef\xbb\xbf"))
+    except UnicodeDecodeError:
+        return None
+    first_line, rest = _split_first_record(text, None)
     if first_line is None:
         return None
-    skip_lines = 1
+    skip_lines, skip_records = 1, 1
     hint = SEPARATOR_HINT.match(first_line.strip())
     if hint:
         delimiter = hint.group(1)
-        first_line, rest = _split_first_line(rest)
-        if first_line is None:
-            return None
-        skip_lines = 2
+        skip_lines, skip_records = 2, 2
     else:
-        delimiter = sniff_delimiter(first_line)
-    if delimiter not in DELIMITERS or "\r" in first_line or first_line.count('"') % 2:
-        return None  # an odd quote count means the header goes on over more lines
-    try:
-        cells = next(csv.reader([first_line], delimiter=delimiter, strict=True))
-    except (csv.Error, StopIteration):
+        delimiter = sniff_delimiter(first_line.split("\n", 1)[0])
+        rest = text
+    if delimiter not in DELIMITERS:
         return None
+    record, _ = _split_first_record(rest, delimiter)
+    if record is None:
+        return None
+    try:
+        records = list(csv.reader(io.StringIO(record, newline=""), delimiter=delimiter, strict=True))
+    except csv.Error:
+        return None
+    if len(records) != 1:
+        return None
+    cells = records[0]
     if not any(cell.strip() for cell in cells) or len(cells) > MAX_COLUMNS:
         return None  # blank first line: the Python path skips to the real header
-    return CsvPlan(path, str(path), delimiter, skip_lines, dedupe_headers(list(cells)))
+    skip_lines += record.count("\n")  # the record's own line breaks: lines inside quoted cells
+    return CsvPlan(path, str(path), delimiter, skip_lines, skip_records, dedupe_headers(list(cells)))
 
 
-def _split_first_line(data: bytes) -> tuple[str | None, bytes]:
-    """The first complete line (UTF-8, without its line ending) and the bytes after it."""
-    end = data.find(b"\n")
-    if end < 0:
-        return None, b""
-    try:
-        return data[:end].decode("utf-8").rstrip("\r"), data[end + 1:]
-    except UnicodeDecodeError:
-        return None, b""
+def _split_first_record(text: str, delimiter: str | None) -> tuple[str | None, str]:
+    """The first record (without its line ending) and the text after it; None when it does not end
+    within the head or holds a carriage return that does not end a line.
+
+    With no delimiter, the first line. Otherwise a line break ends the record where the quotes before
+    it pair up: in RFC 4180 a quote inside a quoted cell is doubled, so an odd count means the break
+    is inside a quoted cell. The csv module then reads the record to check it."""
+    start = 0
+    while True:
+        end = text.find("\n", start)
+        if end < 0 or end > MAX_HEADER_BYTES:
+            return None, ""
+        record = text[:end]
+        if delimiter is None or record.count('"') % 2 == 0:
+            break
+        start = end + 1
+    record = record.removesuffix("\r")
+    if "\r" in record.replace("\r\n", ""):
+        return None, ""
+    return record, text[end + 1:]
 
 
 def stage(
@@ -211,30 +237,42 @@ class _Stager:
         )
 
     def _params(self) -> list[object]:
-        return [str(self.plan.path), self.plan.delimiter, self.plan.skip_lines, MAX_LINE_BYTES]
+        return [str(self.plan.path), self.plan.delimiter, self.plan.skip_records, MAX_LINE_BYTES]
 
     def run(self) -> StagedSurveys:
         plan = self.plan
-        head = RawTable(plan.source, plan.header, _head_rows(plan), [])
+        head_rows = _head_rows(plan)
+        # Line numbers here are positions among the head's non-blank rows: after the Python path's
+        # own layout decision (title rows above the header, further header rows), the first one left
+        # says how many leading non-blank records are not data.
+        head = RawTable(plan.source, plan.header, head_rows, list(range(len(head_rows))))
+        promoted = []
+
+        def layout_of(table: RawTable) -> SurveyColumns | LongColumns:
+            promoted.append(table is not head)
+            return survey_layout(table, self.settings, self.declared)
+
         try:
-            cols = detect_wide_columns(head, self.settings, self.declared)
+            cols = below_title_rows(head, layout_of)
         except SourceFileError as exc:
             raise FastPathDeclined(f"header: {exc}") from None
-        if cols is None:
+        if isinstance(cols, LongColumns):
             raise FastPathDeclined("not a wide export")
-        if cols.header_rows > 1:
-            raise FastPathDeclined(f"{cols.header_rows} header rows")
-        if cols.status is not None:
-            raise FastPathDeclined("a Qualtrics Status column (preview, test and spam rows are skipped in Python)")
+        self.below_title = promoted[-1]
         self.date_order_guessed = False
         self.cols = cols
+        self.header = cols.table.header
+        if len(self.header) != self.width:
+            raise FastPathDeclined("a first line narrower than the header")  # DuckDB reads the first line's width
         self._read_all()
+        self._skip_leading_rows(cols.table.line_numbers[0] if cols.table.line_numbers else len(head_rows))
         self._check_series_column()
         # The file's own byte counts take a while in Python; DuckDB releases the GIL, so they
         # are counted on a second thread while it works. Nothing staged is used unless they match.
         with ThreadPoolExecutor(max_workers=1) as pool:
             counting = pool.submit(count_bytes, plan.path, plan.skip_lines)
             dayfirst = self._decide_dayfirst()
+            not_responses = self._skip_qualtrics_test_rows()
             self.times = TimeParser(self.settings.tz, dayfirst, self.now)
             self._interpret_values()
             rejects = self._reject_problem_rows(dayfirst)
@@ -250,6 +288,8 @@ class _Stager:
         note = beyond_scale_note(self.memo)
         if note:
             report.notes.append(note)
+        if not_responses:
+            report.notes.append(qualtrics_test_rows_note(not_responses))
         return StagedSurveys(
             source=plan.source,
             responses_table=self.t("fp_responses"),
@@ -262,7 +302,9 @@ class _Stager:
 
     def _read_all(self) -> None:
         """Every row, its line number, and the counts that prove the split (only mapped cells kept)."""
-        kept = [self.names[i] for i in self.cols.mapped]
+        # A Qualtrics Status cell too (preview, test, spam: never stored, see _skip_qualtrics_test_rows).
+        status = [] if self.cols.status is None or self.cols.status in self.cols.mapped else [self.cols.status]
+        kept = [self.names[i] for i in [*self.cols.mapped, *status]]
 
         # All cells of a row joined by spaces: one string to count characters in (contains()
         # first, as most rows hold none of them), and blank exactly when every cell is
@@ -287,13 +329,41 @@ class _Stager:
                        {count(chr(39) + '"' + chr(39))} AS quotes,
                        contains(row_text, chr(0)) AS has_nul,
                        strlen(row_text) - {self.width - 1:d} AS plain_bytes,
-                       {blank_text_sql('row_text')} AS is_blank
+                       {blank_text_sql('row_text')} AS not_data
                 FROM (SELECT row_number() OVER () AS row_index, *, {joined} AS row_text
                       FROM {self._read_csv_sql()})
             )""",
             self._params(),
         )
         self.row_count = self.con.execute(f"SELECT count(*) FROM {self.t('fp_rows')}").fetchall()[0][0]
+
+    def _skip_leading_rows(self, count: int) -> None:
+        """The first ``count`` non-blank records are a title above the header or further header rows
+        (see run): not data, as in the Python path, but still part of the byte counts that prove the split."""
+        if count:
+            self.con.execute(
+                f"""UPDATE {self.t('fp_rows')} SET not_data = true WHERE row_index IN (
+                        SELECT row_index FROM {self.t('fp_rows')} WHERE NOT not_data ORDER BY row_index LIMIT ?)""",
+                [count])
+
+    def _skip_qualtrics_test_rows(self) -> int:
+        """Rows whose Qualtrics Status says preview, test or spam are not responses (parse_wide_rows
+        skips them before anything else is read): is_qualtrics_test_status on each distinct Status,
+        joined back. Returns how many rows it skipped."""
+        status = self.cols.status
+        if status is None:
+            return 0
+        values = [v for (v,) in self.con.execute(
+            f"SELECT DISTINCT c{status:d} FROM {self.t('fp_rows')} WHERE NOT not_data AND c{status:d} IS NOT NULL"
+        ).fetchall()]
+        if len(values) > MAX_ANSWER_LABELS:
+            raise FastPathDeclined(f"{len(values):,} different Status values")  # looked up linearly
+        tests = [v for v in values if is_qualtrics_test_status(v)]
+        if not tests:
+            return 0
+        return self.con.execute(
+            f"""UPDATE {self.t('fp_rows')} SET not_data = true
+                WHERE NOT not_data AND list_contains(?::VARCHAR[], c{status:d})""", [tests]).fetchall()[0][0]
 
     def _check_series_column(self) -> None:
         """pipeline.parse.surveys.check_series_column over the whole file, in SQL."""
@@ -303,8 +373,11 @@ class _Stager:
         # Over the distinct cells: a few dozen series names, trimmed once each, not once a row.
         distinct, longest = self.con.execute(
             f"""SELECT {series_stats_sql('cell')}
-                FROM (SELECT DISTINCT c{series:d} AS cell FROM {self.t('fp_rows')} WHERE NOT is_blank)""").fetchall()[0]
-        problem = series_column_problem(self.plan.header[series], distinct, longest, self.settings.max_series_values)
+                FROM (SELECT DISTINCT c{series:d} AS cell FROM {self.t('fp_rows')} WHERE NOT not_data)""").fetchall()[0]
+        problem = series_column_problem(self.header[series], distinct, longest, self.settings.max_series_values)
+        if problem and self.below_title:
+            # The Python path would go on to try the next rows as the header (below_title_rows).
+            raise FastPathDeclined("the series column, below a title")
         if problem:
             raise SourceFileError(self.plan.source, problem)
 
@@ -325,7 +398,8 @@ class _Stager:
                 FROM {self.t('fp_rows')}"""
         ).fetchall()[0]
         if not rows:
-            raise FastPathDeclined("no data rows")
+            # DuckDB reads no record at all where a quoted header cell holds a bare LF in a CRLF file.
+            raise FastPathDeclined("no data rows" if not counts.lf else "DuckDB read none of the data lines")
         if has_nul:
             raise FastPathDeclined("NUL characters")
         record_breaks = counts.lf - (cell_lf + cell_cr - cell_crlf)  # CR only comes as CRLF here
@@ -363,12 +437,12 @@ class _Stager:
         found = self.con.execute(
             f"""SELECT coalesce(bool_or({slash_date_sql('p')}), false) FROM (
                    SELECT {slash_date_parts_sql(time_col)} AS p FROM {self.t('fp_rows')}
-                   WHERE NOT is_blank AND regexp_full_match({time_col}, '[ -~]*'))""").fetchall()[0][0]
+                   WHERE NOT not_data AND regexp_full_match({time_col}, '[ -~]*'))""").fetchall()[0][0]
         if found:
             return True
         others = self.con.execute(
             f"""SELECT DISTINCT {time_col} FROM {self.t('fp_rows')}
-                WHERE NOT is_blank AND {time_col} IS NOT NULL AND NOT regexp_full_match({time_col}, '[ -~]*')"""
+                WHERE NOT not_data AND {time_col} IS NOT NULL AND NOT regexp_full_match({time_col}, '[ -~]*')"""
         ).fetchall()
         return any(is_slash_date(value) for (value,) in others)
 
@@ -381,7 +455,7 @@ class _Stager:
                    SELECT row_index,
                           {slash_date_parts_sql(time_col)} AS p
                    FROM {self.t('fp_rows')}
-                   WHERE row_index > ? AND row_index <= ? AND NOT is_blank AND regexp_full_match({time_col}, '[ -~]*')
+                   WHERE row_index > ? AND row_index <= ? AND NOT not_data AND regexp_full_match({time_col}, '[ -~]*')
                ), verdicts AS (
                    SELECT row_index, {dayfirst_verdict_sql('p')} AS dayfirst
                    FROM parts
@@ -393,7 +467,7 @@ class _Stager:
         sql_verdict = row[0] if row else None
         others = self.con.execute(
             f"""SELECT row_index, {time_col} FROM {self.t('fp_rows')}
-                WHERE row_index > ? AND row_index < ? AND NOT is_blank AND {time_col} IS NOT NULL
+                WHERE row_index > ? AND row_index < ? AND NOT not_data AND {time_col} IS NOT NULL
                   AND NOT regexp_full_match({time_col}, '[ -~]*')
                 ORDER BY row_index""",
             [first, sql_verdict[0] if sql_verdict else last + 1],
@@ -417,7 +491,7 @@ class _Stager:
         else:
             hours = [h for (h,) in con.execute(
                 f"""SELECT DISTINCT date_trunc('hour', moment)
-                    FROM (SELECT {self.moment_sql} AS moment FROM {self.t('fp_rows')} AS r WHERE NOT r.is_blank)
+                    FROM (SELECT {self.moment_sql} AS moment FROM {self.t('fp_rows')} AS r WHERE NOT r.not_data)
                     WHERE moment IS NOT NULL"""
             ).fetchall()]
             steady = [(h, o) for h in hours if (o := steady_offset_us(h, self.settings.tz, latest)) is not None]
@@ -437,7 +511,7 @@ class _Stager:
         self.statement_columns = sorted(cols.statements.items(), key=lambda item: order[item[1]])
         answer_values = [v for (v,) in con.execute(
             "SELECT DISTINCT answer FROM ("
-            + " UNION ALL ".join(f"SELECT c{i} AS answer FROM {self.t('fp_rows')} WHERE NOT is_blank"
+            + " UNION ALL ".join(f"SELECT c{i} AS answer FROM {self.t('fp_rows')} WHERE NOT not_data"
                                  for i, _ in self.statement_columns)
             + ") WHERE answer IS NOT NULL"
         ).fetchall()]
@@ -481,7 +555,7 @@ class _Stager:
                        {', '.join(score_cols)},
                        ({' OR '.join(error_flags)}) AS answer_error
                 FROM (SELECT r.*, {self.moment_sql} AS moment, {series_stripped} AS series_stripped
-                      FROM {self.t('fp_rows')} AS r WHERE NOT r.is_blank) AS r {self.offset_join}
+                      FROM {self.t('fp_rows')} AS r WHERE NOT r.not_data) AS r {self.offset_join}
             )"""
         return sql, [self.default_series, *self.sql_utc_params, *params]
 
@@ -537,7 +611,7 @@ class _Stager:
                 cells[index] = value
             rows.append(cells)
             lines.append(record[0])
-        table = RawTable(self.plan.source, self.plan.header, rows, lines)
+        table = RawTable(self.plan.source, self.header, rows, lines)
         parsed = parse_wide_rows(table, self.settings, self.cols, self.default_series, self.now, None, dayfirst=dayfirst)
         if parsed.responses:
             # SQL and Python disagree about a row; the Python path is the definition.
@@ -673,7 +747,7 @@ def _head_rows(csv_plan: CsvPlan) -> list[list[object]]:
             if not whole and rows:
                 rows.pop()  # the chunk may end inside this record
             data_rows = [row for row in rows if not is_blank_row(row)]
-            if whole or len(data_rows) >= HEAD_ROWS:
-                return data_rows[:HEAD_ROWS]
+            if whole or len(data_rows) >= HEAD_ROWS + HEAD_MARGIN:
+                return data_rows[:HEAD_ROWS + HEAD_MARGIN]
             size *= 4
 

@@ -377,6 +377,71 @@ def test_any_wide_export_loads_the_same_either_way(tmp_path: Path, export, timez
         event("Python: " + next(iter(fast.fast_path_declined.values()), "no plan")[:40])
 
 
+@st.composite
+def exports_with_header_rows(draw: st.DrawFn) -> tuple[list[list[str]], dict]:
+    """A Qualtrics export (codes, question text and ImportId rows; a Status column with preview, test
+    and spam rows) or a sheet with title rows above its header: the fast path reads both (issue 23)."""
+    rows, options = draw(wide_exports())
+    header, data = rows[0], rows[1:]
+    if draw(st.booleans()):
+        codes = [f"Q{i}" if h in (S1, S2, S3, S4, FB) else h.replace(" ", "") for i, h in enumerate(header)]
+        codes = ["RecordedDate" if code == "Timestamp" else code for code in codes]
+        header = ["Recorded Date" if h == "Timestamp" else h for h in header]
+        status = draw(st.lists(st.sampled_from(["IP Address", "Survey Preview", "0", "1", "2", "8", "Spam", " test ",
+                                                "", "Imported"]), min_size=len(data), max_size=len(data)))
+        import_ids = ['{"ImportId":"%s"}' % code for code in codes]
+        if draw(st.booleans()):
+            import_ids = [""] * len(codes)  # an export whose third row was emptied still has its rows
+        rows = [["StartDate", "EndDate", "Status", "ResponseId", *codes],
+                ["Start Date", "End Date", "Response Type", "Response ID", *header],
+                ["", "", "", "", *import_ids][: 4 + len(codes)],
+                *[["", "", state, f"R_{n}", *row] for n, (state, row) in enumerate(zip(status, data))]]
+        if draw(st.booleans()):
+            del rows[2]  # a legacy export's two header rows
+    else:
+        titles = draw(st.lists(st.sampled_from(["Incident review survey", "Exported 2026-05-01", "", "Notes: \"draft\""]),
+                               min_size=1, max_size=3))
+        ragged = draw(st.booleans())  # a lone title cell: DuckDB cannot read it with the header's width
+        rows = [[title] + ([] if ragged else [""] * (len(header) - 1)) for title in titles] + rows
+    return rows, options
+
+
+@settings(max_examples=int(os.environ.get("FAST_PATH_EXAMPLES", "80")), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(export=exports_with_header_rows(), date_order=st.sampled_from(["auto", "DMY"]))
+def test_header_rows_titles_and_qualtrics_status_load_the_same_either_way(tmp_path: Path, export, date_order: str):
+    rows, options = export
+    folder = Path(tempfile.mkdtemp(dir=tmp_path))
+    source = write_csv(folder / "survey.csv", rows, **options)
+    fast, _python = load_both_ways(folder, Settings(date_order=date_order), [source])
+    if isinstance(fast, str):
+        event("error: " + fast.split(":")[-1].strip()[:40])
+    elif fast.parsed_in_duckdb:
+        event("DuckDB fast path")
+    else:
+        event("Python: " + next(iter(fast.fast_path_declined.values()), "no plan")[:40])
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_a_header_cell_over_two_lines_takes_the_fast_path_when_duckdb_reads_it(tmp_path: Path, settings: Settings,
+                                                                                newline: str):
+    """A quoted header cell may hold a line break; the data's line numbers count its lines. DuckDB reads
+    it when the break is the file's own line ending, and reads no record at all otherwise (declined)."""
+    rows = [["Timestamp", f"Series{newline}(team)", S1, FB]]
+    rows += [[f"5/{day}/2026 10:00", "A", "Agree", f"fine{newline}really"] for day in range(1, 8)]
+    rows += [["5/9/2026 10:00", "A", "maybe", ""]]  # a reject, with its line number
+    for ending in ("\n", "\r\n"):
+        folder = Path(tempfile.mkdtemp(dir=tmp_path))
+        source = write_csv(folder / "survey.csv", rows, newline=ending)
+        fast, python = load_both_ways(folder, settings, [source])
+        assert plan(source).skip_lines == 2 and plan(source).skip_records == 1
+        if newline == ending:
+            assert fast.parsed_in_duckdb == [str(source)]
+        else:
+            assert fast.fast_path_declined == {str(source): "DuckDB read none of the data lines"}
+        assert fast.rejects_added == python.rejects_added == 1
+
+
 # Raw text, not csv.writer's output: stray and doubled quotes, spaces around quoted cells, CRs.
 PLAIN_CELL = st.text(alphabet=st.sampled_from(list('ab 1"\u00a0é\r')), max_size=6)
 QUOTED_CELL = st.builds(

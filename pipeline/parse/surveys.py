@@ -77,12 +77,21 @@ def _parse_surveys(
     declared: SourceMapping | None,
     lazy: bool = False,
 ) -> ParsedSurveys:
+    layout = survey_layout(table, settings, declared)
+    if isinstance(layout, LongColumns):
+        return _parse_long(table, settings, layout, series or settings.default_series, now)
+    return parse_wide_rows(layout.table, settings, layout, series or settings.default_series, now, progress, lazy=lazy)
+
+
+def survey_layout(table: RawTable, settings: Settings, declared: SourceMapping | None) -> SurveyColumns | LongColumns:
+    """A wide export's column map, else a long export's columns; NotASurvey (naming the fix) for neither.
+    Decided on the header and the first rows only, so the CSV fast path asks this of a file's head."""
     wide = detect_wide_columns(table, settings, declared)
     if wide is not None:
-        return parse_wide_rows(wide.table, settings, wide, series or settings.default_series, now, progress, lazy=lazy)
+        return wide
     long_layout = _detect_long_columns(table, declared, settings.answer_labels, mapping.skip_labels_for(settings, declared))
     if long_layout is not None:
-        return _parse_long(table, settings, long_layout, series or settings.default_series, now)
+        return long_layout
     statements = "; ".join(repr(s.text) for s in settings.statements)
     suggestions = [(h, st) for h in table.header if (st := mapping.suggestion_for([h], settings, set())) is not None]
     if suggestions:
@@ -106,6 +115,10 @@ def describe(cols: SurveyColumns, layout: str) -> MappingReport:
         suggestions=list(cols.suggestions),
         notes=list(cols.notes),
     )
+
+
+def qualtrics_test_rows_note(count: int) -> str:
+    return f"{count_text(count, 'Qualtrics preview, test or spam row')} skipped (Status column): not responses, counted nowhere"
 
 
 def check_series_column(table: RawTable, series: int | None, settings: Settings) -> None:
@@ -210,8 +223,7 @@ def parse_wide_rows(
         if note:
             report.notes.append(note)
         if not_responses:
-            report.notes.append(f"{count_text(not_responses, 'Qualtrics preview, test or spam row')} skipped (Status column): "
-                                "not responses, counted nowhere")
+            report.notes.append(qualtrics_test_rows_note(not_responses))
 
     if lazy:
         result.pending = responses()
