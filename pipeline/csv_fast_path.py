@@ -27,6 +27,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -71,7 +72,7 @@ from pipeline.tools import is_qualtrics_test_status
 from pipeline.records import Reject
 from core.schema import isoformat_sql, temp_table
 from pipeline.sources.bounded_read import SEPARATOR_HINT, record_line_sql
-from pipeline.sources.bounded_read import sniff_delimiter
+from pipeline.sources.bounded_read import sniff_delimiter, utf8_problem
 from pipeline.sources.files import RawTable, dedupe_headers
 from core.settings import Settings, SourceMapping
 
@@ -100,6 +101,14 @@ class CsvPlan:
     skip_lines: int  # physical lines before the body: the optional "sep=" line and the header's lines
     skip_records: int  # the same as records, for DuckDB's skip (a quoted header cell may hold line breaks)
     header: list[str]
+    # "cp1252" for a legacy single-byte file, as the Python path decides (bounded_read.read_csv_stream).
+    # DuckDB reads it as Latin-1, which is cp1252 except bytes 0x80-0x9F; DuckDB refuses a file holding
+    # any of those, and it goes to the Python path.
+    encoding: str = "utf-8"
+
+    @property
+    def duckdb_encoding(self) -> str:
+        return "latin-1" if self.encoding == "cp1252" else "utf-8"
 
 
 @dataclass
@@ -128,10 +137,17 @@ def plan(path: Path) -> CsvPlan | None:
         return None  # the Python path reports it in its own words
     if b"\x00" in head:
         return None
+    encoding = "utf-8"
     try:  # a character cut at the chunk's end is not an error; one the file gets wrong is
         text = codecs.getincrementaldecoder("utf-8")().decode(head.removeprefix(b"\xef\xbb\xbf"))
     except UnicodeDecodeError:
-        return None
+        # The Python path reads a file that is not UTF-8 as cp1252, unless it has a UTF-8 BOM or is
+        # UTF-8 cut or broken (then it is an error, said in the Python path's words).
+        if head.startswith(b"\xef\xbb\xbf") or _utf8_problem_of(path) is not False:
+            return None
+        if len(head.translate(None, _NOT_LATIN_1)) != len(head):
+            return None  # DuckDB would refuse the file: see CsvPlan.encoding
+        encoding, text = "cp1252", head.decode("latin-1")
     first_line, rest = _split_first_record(text, None)
     if first_line is None:
         return None
@@ -158,7 +174,19 @@ def plan(path: Path) -> CsvPlan | None:
     if not any(cell.strip() for cell in cells) or len(cells) > MAX_COLUMNS:
         return None  # blank first line: the Python path skips to the real header
     skip_lines += record.count("\n")  # the record's own line breaks: lines inside quoted cells
-    return CsvPlan(path, str(path), delimiter, skip_lines, skip_records, dedupe_headers(list(cells)))
+    return CsvPlan(path, str(path), delimiter, skip_lines, skip_records, dedupe_headers(list(cells)), encoding)
+
+
+_NOT_LATIN_1 = bytes(range(0x80, 0xA0))  # cp1252's own bytes (curly quotes, the euro sign, dashes)
+
+
+def _utf8_problem_of(path: Path) -> str | bool:
+    """What ``utf8_problem`` says of the whole file (False: none, it is cp1252); True if unreadable."""
+    try:
+        with path.open("rb") as handle:
+            return utf8_problem(handle) or False
+    except OSError:
+        return True
 
 
 def _split_first_record(text: str, delimiter: str | None) -> tuple[str | None, str]:
@@ -193,8 +221,9 @@ def stage(
     declared: SourceMapping | None = None,
 ) -> StagedSurveys:
     """Parse the file into TEMP tables; raise FastPathDeclined when only Python can be sure."""
+    stager = _Stager(con, csv_plan, settings, series, tag, now, declared)
     try:
-        return _Stager(con, csv_plan, settings, series, tag, now, declared).run()
+        return stager.run()
     except duckdb.Error as exc:
         _drop_temp_tables(con, tag)
         first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -202,6 +231,8 @@ def stage(
     except FastPathDeclined:
         _drop_temp_tables(con, tag)
         raise
+    finally:
+        stager.remove_body_copy()
 
 
 def _drop_temp_tables(con: duckdb.DuckDBPyConnection, tag: int) -> None:
@@ -223,6 +254,42 @@ class _Stager:
         self.now = now
         self.width = len(csv_plan.header)
         self.names = [f"c{i}" for i in range(self.width)]
+        self.body_copy: Path | None = None
+
+    def _read_path(self) -> tuple[Path, int, int, bool]:
+        """What DuckDB reads: the file, or its body under a plain line when the header runs over lines.
+
+        DuckDB's strict reader takes the line ending from the file's start and refuses the file when it
+        sees them mixed: a quoted header cell holding a bare LF in a CRLF file (Microsoft Forms,
+        SurveyMonkey and Google Forms put line breaks in question texts) is seen so, whatever it is
+        told to skip (duckdb/duckdb#15959). So it reads a copy: one line of placeholder cells ending as
+        the header does, which it skips, then the body byte for byte. A private folder
+        (pipeline.private_dirs) holds the copy while the file is staged. Returns the path, the lines
+        and records to skip, and whether a BOM may lead it."""
+        plan = self.plan
+        if plan.skip_lines == plan.skip_records:
+            return plan.path, plan.skip_lines, plan.skip_records, True
+        from pipeline.private_dirs import SCRATCH_PREFIX, private_folder
+
+        folder = private_folder(SCRATCH_PREFIX)
+        self.body_copy = folder / "body.csv"
+        with plan.path.open("rb") as source, self.body_copy.open("wb") as copy:
+            if source.read(3) != b"\xef\xbb\xbf":
+                source.seek(0)
+            line = b""
+            for _ in range(plan.skip_lines):
+                line = source.readline(MAX_HEADER_BYTES + 1)
+                if not line.endswith(b"\n"):
+                    raise FastPathDeclined("the file changed while it was read")
+            ending = b"\r\n" if line.endswith(b"\r\n") else b"\n"
+            copy.write(plan.delimiter.encode().join([b"x"] * self.width) + ending)
+            shutil.copyfileobj(source, copy, 1 << 20)
+        return self.body_copy, 1, 1, False
+
+    def remove_body_copy(self) -> None:
+        if self.body_copy is not None:
+            shutil.rmtree(self.body_copy.parent, ignore_errors=True)
+            self.body_copy = None
 
     def t(self, name: str) -> str:
         return f"{name}_{self.tag}"
@@ -232,12 +299,13 @@ class _Stager:
     def _read_csv_sql(self) -> str:
         columns = ", ".join(f"'{n}': 'VARCHAR'" for n in self.names)  # generated names only
         return (
-            "read_csv(?, delim = ?, quote = '\"', escape = '\"', header = false, skip = ?, "
+            "read_csv(?, delim = ?, quote = '\"', escape = '\"', header = false, skip = ?, encoding = ?, "
             f"auto_detect = false, strict_mode = true, max_line_size = ?, columns = {{{columns}}})"
         )
 
     def _params(self) -> list[object]:
-        return [str(self.plan.path), self.plan.delimiter, self.plan.skip_records, MAX_LINE_BYTES]
+        return [str(self.read_path), self.plan.delimiter, self.read_skip_records, self.plan.duckdb_encoding,
+                MAX_LINE_BYTES]
 
     def run(self) -> StagedSurveys:
         plan = self.plan
@@ -264,13 +332,14 @@ class _Stager:
         self.header = cols.table.header
         if len(self.header) != self.width:
             raise FastPathDeclined("a first line narrower than the header")  # DuckDB reads the first line's width
+        self.read_path, read_skip_lines, self.read_skip_records, may_have_bom = self._read_path()
         self._read_all()
         self._skip_leading_rows(cols.table.line_numbers[0] if cols.table.line_numbers else len(head_rows))
         self._check_series_column()
         # The file's own byte counts take a while in Python; DuckDB releases the GIL, so they
         # are counted on a second thread while it works. Nothing staged is used unless they match.
         with ThreadPoolExecutor(max_workers=1) as pool:
-            counting = pool.submit(count_bytes, plan.path, plan.skip_lines)
+            counting = pool.submit(count_bytes, self.read_path, read_skip_lines, may_have_bom)
             dayfirst = self._decide_dayfirst()
             not_responses = self._skip_qualtrics_test_rows()
             self.times = TimeParser(self.settings.tz, dayfirst, self.now)
@@ -315,6 +384,8 @@ class _Stager:
         def count(char_sql: str) -> str:
             return f"CASE WHEN contains(row_text, {char_sql}) THEN strlen(row_text) - strlen(replace(row_text, {char_sql}, '')) ELSE 0 END"
 
+        # The file's bytes a row's text stands for: one a character in a single-byte file.
+        text_bytes = "length" if self.plan.encoding == "cp1252" else "strlen"
         # Python's line number of a record counts the line breaks inside earlier cells.
         line = record_line_sql(self.plan.skip_lines + 1, "row_index", "lf + cr - crlf")
         self.con.execute(
@@ -328,7 +399,7 @@ class _Stager:
                        ({count('chr(13) || chr(10)')}) // 2 AS crlf,
                        {count(chr(39) + '"' + chr(39))} AS quotes,
                        contains(row_text, chr(0)) AS has_nul,
-                       strlen(row_text) - {self.width - 1:d} AS plain_bytes,
+                       {text_bytes}(row_text) - {self.width - 1:d} AS plain_bytes,
                        {blank_text_sql('row_text')} AS not_data
                 FROM (SELECT row_number() OVER () AS row_index, *, {joined} AS row_text
                       FROM {self._read_csv_sql()})
@@ -699,26 +770,40 @@ class _ByteCounts:
     ends_with_break: bool
 
 
-def count_bytes(path: Path, skip_lines: int) -> _ByteCounts:
-    """What the body (after the sep= and header lines) holds, byte by byte."""
+def count_bytes(path: Path, skip_lines: int, may_have_bom: bool = True) -> _ByteCounts:
+    """What the body (after the sep= and header lines) holds, byte by byte, read in chunks (the file
+    is not held whole). Empty lines at the very end are left out: both readers skip them."""
+    lf = cr = crlf = quotes = body = 0
+    tail = b""  # the body's last bytes, for its trailing empty lines
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            if not (may_have_bom and handle.read(3) == b"\xef\xbb\xbf"):
+                handle.seek(0)
+            for _ in range(skip_lines):
+                if not handle.readline(MAX_HEADER_BYTES + 1).endswith(b"\n"):
+                    raise FastPathDeclined("the file changed while it was read")
+            while chunk := handle.read(_COUNT_CHUNK):
+                body += len(chunk)
+                lf += chunk.count(b"\n")
+                chunk_cr = chunk.count(b"\r")
+                cr += chunk_cr
+                if chunk_cr or tail.endswith(b"\r"):
+                    crlf += chunk.count(b"\r\n") + (tail.endswith(b"\r") and chunk.startswith(b"\n"))
+                quotes += chunk.count(b'"')
+                tail = (tail + chunk[-64:])[-64:]
     except OSError as exc:
         raise FastPathDeclined(f"cannot read it again ({exc.strerror})") from None
-    start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
-    for _ in range(skip_lines):
-        start = data.find(b"\n", start) + 1
-        if start == 0:
-            raise FastPathDeclined("the file changed while it was read")
-    cr = data.count(b"\r", start)
-    return _ByteCounts(
-        body_bytes=len(data) - start,
-        lf=data.count(b"\n", start),
-        cr=cr,
-        crlf=data.count(b"\r\n", start) if cr else 0,
-        quotes=data.count(b'"', start),
-        ends_with_break=data.endswith(b"\n"),
-    )
+    while True:
+        if tail.endswith(b"\r\n\r\n"):
+            tail, body, lf, cr, crlf = tail[:-2], body - 2, lf - 1, cr - 1, crlf - 1
+        elif tail.endswith(b"\n\n"):
+            tail, body, lf = tail[:-1], body - 1, lf - 1
+        else:
+            break
+    return _ByteCounts(body_bytes=body, lf=lf, cr=cr, crlf=crlf, quotes=quotes, ends_with_break=tail.endswith(b"\n"))
+
+
+_COUNT_CHUNK = 1 << 23
 
 
 def _head_rows(csv_plan: CsvPlan) -> list[list[object]]:
@@ -730,9 +815,9 @@ def _head_rows(csv_plan: CsvPlan) -> list[list[object]]:
             chunk = handle.read(size)
             whole = len(chunk) < size
             try:
-                text = codecs.getincrementaldecoder("utf-8")().decode(chunk, final=whole)
+                text = codecs.getincrementaldecoder(csv_plan.encoding)().decode(chunk, final=whole)
             except UnicodeDecodeError:
-                raise FastPathDeclined("not UTF-8 near the start") from None
+                raise FastPathDeclined(f"not {csv_plan.encoding} near the start") from None
             text = text.removeprefix("\ufeff")
             for _ in range(csv_plan.skip_lines):
                 text = text.split("\n", 1)[1] if "\n" in text else ""

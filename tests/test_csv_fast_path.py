@@ -295,6 +295,34 @@ def test_unusual_files_go_to_python(tmp_path: Path, settings: Settings, content:
     assert any(part in fast.fast_path_declined[str(source)] for part in reason.split("|"))
 
 
+@pytest.mark.parametrize(("ending", "fast_path"), [(b"\n", True), (b"\r\n", True), (b"\n\n\n", True),
+                                                   (b"\r\n\r\n", True), (b"\r\n\n", False)])
+def test_empty_lines_at_the_end_take_the_fast_path(tmp_path: Path, settings: Settings, ending: bytes, fast_path: bool):
+    """Both readers skip empty lines after the last record (a real LimeSurvey export ends so); a CRLF
+    file ending in a bare LF has mixed line endings, which DuckDB's strict reader refuses."""
+    newline = b"\r\n" if ending.startswith(b"\r") else b"\n"
+    source = tmp_path / "survey.csv"
+    source.write_bytes(newline.join([b"Timestamp,%s,%s" % (S1.encode(), FB.encode()),
+                                     b'5/1/2026 10:00,Agree,"two\nlines"', b"5/2/2026 10:00,maybe,"]) + newline + ending)
+    fast, python = load_both_ways(tmp_path, settings, [source])
+    assert fast.parsed_in_duckdb == ([str(source)] if fast_path else []), fast.fast_path_declined
+    assert (fast.responses_added, fast.rejects_added) == (python.responses_added, python.rejects_added) == (1, 1)
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7, 1 << 23])
+def test_byte_counts_in_chunks_equal_counts_over_the_whole_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                 chunk: int):
+    from pipeline import csv_fast_path
+
+    body = b'a,"b\r\nc"\r\n\rx,""""\n\r\r\n\n"q"\r\n' * 3 + b"end"
+    source = tmp_path / "survey.csv"
+    source.write_bytes(b"\xef\xbb\xbfh1,h2\r\n" + body)
+    monkeypatch.setattr(csv_fast_path, "_COUNT_CHUNK", chunk)
+    counts = csv_fast_path.count_bytes(source, 1)
+    assert (counts.body_bytes, counts.lf, counts.cr, counts.crlf, counts.quotes, counts.ends_with_break) == (
+        len(body), body.count(b"\n"), body.count(b"\r"), body.count(b"\r\n"), body.count(b'"'), False)
+
+
 @pytest.mark.parametrize("name", sorted(p.name for p in CORPUS.iterdir() if p.suffix in (".csv", ".tsv", ".txt")))
 def test_hostile_corpus_same_either_way(tmp_path: Path, settings: Settings, name: str):
     load_both_ways(tmp_path, settings, [CORPUS / name])
@@ -426,7 +454,7 @@ def test_header_rows_titles_and_qualtrics_status_load_the_same_either_way(tmp_pa
 def test_a_header_cell_over_two_lines_takes_the_fast_path_when_duckdb_reads_it(tmp_path: Path, settings: Settings,
                                                                                 newline: str):
     """A quoted header cell may hold a line break; the data's line numbers count its lines. DuckDB reads
-    it when the break is the file's own line ending, and reads no record at all otherwise (declined)."""
+    the file itself when the break is the file's own line ending, and a copy of its body otherwise."""
     rows = [["Timestamp", f"Series{newline}(team)", S1, FB]]
     rows += [[f"5/{day}/2026 10:00", "A", "Agree", f"fine{newline}really"] for day in range(1, 8)]
     rows += [["5/9/2026 10:00", "A", "maybe", ""]]  # a reject, with its line number
@@ -435,11 +463,50 @@ def test_a_header_cell_over_two_lines_takes_the_fast_path_when_duckdb_reads_it(t
         source = write_csv(folder / "survey.csv", rows, newline=ending)
         fast, python = load_both_ways(folder, settings, [source])
         assert plan(source).skip_lines == 2 and plan(source).skip_records == 1
-        if newline == ending:
-            assert fast.parsed_in_duckdb == [str(source)]
-        else:
-            assert fast.fast_path_declined == {str(source): "DuckDB read none of the data lines"}
+        assert fast.parsed_in_duckdb == [str(source)], fast.fast_path_declined
         assert fast.rejects_added == python.rejects_added == 1
+    assert not list(Path(tempfile.gettempdir()).glob("review-pulse-scratch-*/body.csv"))  # the copy is gone
+
+
+@pytest.mark.parametrize(
+    ("content", "path"),
+    [
+        # Legacy single-byte files (Excel's "CSV" in western Windows locales): Latin-1 letters are read by
+        # DuckDB, cp1252's own 0x80-0x9F (curly quotes, the euro sign, dashes) leave it to the Python path.
+        ("Timestamp;Series;{S1};{FB}\r\n5/1/2026 10:00;Équipe A;D'accord;très utile, merci\r\n"
+         "5/2/2026 10:00;Équipe A;Pas d'accord;à revoir\r\n5/3/2026 10:00;Équipe B;peut-être;\r\n", "DuckDB"),
+        ("Timestamp;{S1};{FB}\r\n5/1/2026 10:00;D\u2019accord;co\u00fbt \u20ac, \u201cbien\u201d\r\n", "no plan"),
+        ("Timestamp;{S1};{FB}\r\n5/1/2026 10:00;D'accord;fine\r\n5/2/2026 10:00;D'accord;\u2014 later\r\n", "no plan"),
+    ],
+)
+def test_cp1252_files_load_the_same_either_way(tmp_path: Path, content: str, path: str):
+    settings_ = Settings(answer_labels=(("D'accord", 4), ("Pas d'accord", 2), ("D\u2019accord", 4)))
+    source = tmp_path / "survey.csv"
+    source.write_bytes(content.format(S1=S1, FB=FB).encode("cp1252"))
+    fast, python = load_both_ways(tmp_path, settings_, [source])
+    assert not isinstance(fast, str), fast
+    if path == "DuckDB":
+        assert fast.parsed_in_duckdb == [str(source)] and plan(source).encoding == "cp1252"
+    else:
+        assert fast.parsed_in_duckdb == [] and plan(source) is None
+    assert fast.responses_added == python.responses_added == content.count("\r\n5/") - content.count("peut")
+    assert fast.rejects_added == python.rejects_added == content.count("peut")
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"Timestamp;%s\r\n5/1/2026 10:00;Agree\r\n5/2/2026 10:00;Agree \x81\r\n", "not cp1252"),  # undefined in cp1252
+        (b"\xef\xbb\xbfTimestamp;%s\r\n5/1/2026 10:00;Agr\xe9e\r\n", None),  # a UTF-8 BOM, then not UTF-8: an error
+        (b"Timestamp;%s\r\n5/1/2026 10:00;Agr\xc3\xa9e \xe9\r\n", None),  # broken UTF-8: an error, not cp1252
+    ],
+)
+def test_broken_single_byte_files_fail_the_same_either_way(tmp_path: Path, settings: Settings, content: bytes,
+                                                          reason: str | None):
+    source = tmp_path / "survey.csv"
+    source.write_bytes(content % S1.encode())
+    fast, python = load_both_ways(tmp_path, settings, [source])
+    assert isinstance(fast, str) and fast == python
 
 
 # Raw text, not csv.writer's output: stray and doubled quotes, spaces around quoted cells, CRs.

@@ -146,8 +146,9 @@ def test_a_csv_header_of_a_million_columns_is_refused(tmp_path: Path) -> None:
     assert peak_mb < PEAK_MB
 
 
-def _legacy_csv(path: Path, rows: int, feedback: str = "café") -> Path:
-    """A cp1252 CSV: the Python path (DuckDB reads only UTF-8)."""
+def _legacy_csv(path: Path, rows: int, feedback: str = "l\u2019équipe") -> Path:
+    """A cp1252 CSV with a curly apostrophe (byte 0x92): the Python path (DuckDB reads UTF-8 and
+    Latin-1, which has no such byte; csv_fast_path.CsvPlan.encoding)."""
     with open(path, "w", newline="", encoding="cp1252") as handle:
         writer = csv.writer(handle)
         writer.writerow(["Timestamp", "Good use of my time", "How could we improve?"])
@@ -159,9 +160,9 @@ def _legacy_csv(path: Path, rows: int, feedback: str = "café") -> Path:
 @pytest.mark.parametrize(
     ("limits", "rows", "feedback", "message"),
     [
-        ("max_rows = 4", 5, "café", "more than 4 rows" + LIMIT.format("max_rows")),
-        ("max_columns = 2", 5, "café", "line 1 has 3 columns, more than 2" + LIMIT.format("max_columns")),
-        ("max_cell_chars = 100", 3, "é" * 101,
+        ("max_rows = 4", 5, "l\u2019équipe", "more than 4 rows" + LIMIT.format("max_rows")),
+        ("max_columns = 2", 5, "l\u2019équipe", "line 1 has 3 columns, more than 2" + LIMIT.format("max_columns")),
+        ("max_cell_chars = 100", 3, "\u2019" * 101,
          "a cell near line 2 is longer than 100 characters" + LIMIT.format("max_cell_chars")),
     ],
 )

@@ -229,12 +229,7 @@ def test_cached_real_files(entry: dict, tmp_path: Path, monkeypatch, capsys) -> 
 
 # The committed CSVs the loader leaves to its Python row path, and why (csv_fast_path's own words).
 # Every other loadable CSV is parsed inside DuckDB (issue 23 target 5: the Python path is the exception).
-PYTHON_PATH_CSVS = {
-    "msforms_fr_excel_semicolon_cp1252.csv": None,  # not UTF-8: no plan at all
-    # Its header's quoted question text holds a bare LF in a CRLF file, which DuckDB's reader cannot
-    # read (it returns no record at all; the byte counts catch it).
-    "surveymonkey_team_review.csv": "DuckDB read none of the data lines",
-}
+PYTHON_PATH_CSVS: dict[str, str | None] = {}
 
 
 def _csv_entries(entries: list[dict]) -> list:

@@ -81,7 +81,7 @@ def test_the_progress_bar_escapes_the_file_name(tmp_path: Path) -> None:
         writer = csv.writer(handle)
         writer.writerow(["Timestamp", "Good use of my time", "How could we improve?"])
         for i in range(6000):
-            writer.writerow([f"2026-03-04 10:{i % 60:02d}", str(1 + i % 5), f"café {i}"])
+            writer.writerow([f"2026-03-04 10:{i % 60:02d}", str(1 + i % 5), f"l\u2019équipe {i}"])
     master, slave = pty.openpty()
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "REVIEW_PULSE_SETTINGS": str(tmp_path / "none.toml")}
     child = subprocess.Popen([sys.executable, "-m", "pipeline", "ingest", "--db", str(tmp_path / "r.duckdb"),

@@ -104,7 +104,7 @@ def _text_encoding(head: bytes, source: str) -> str | None:
     return None
 
 
-def _utf8_problem(binary: BinaryIO) -> str | None:
+def utf8_problem(binary: BinaryIO) -> str | None:
     """Why a file is not UTF-8: a cut character or invalid UTF-8 after valid multi-byte
     text is an error; None means it is a legacy single-byte file (cp1252)."""
     binary.seek(0)
@@ -140,7 +140,7 @@ def decode_text(data: bytes, source: str) -> str:
     except UnicodeDecodeError as exc:
         if encoding is not None:
             raise SourceFileError(source, f"invalid {encoding.upper()} text at byte {exc.start}") from None
-    problem = _utf8_problem(io.BytesIO(data))
+    problem = utf8_problem(io.BytesIO(data))
     if problem is not None:
         raise SourceFileError(source, problem)
     return data.decode("cp1252", errors="replace")
@@ -157,7 +157,7 @@ def read_csv_stream(binary: BinaryIO, source: str, head: bytes, limits: InputLim
     try:
         return _csv_rows(binary, source, "utf-8", limits)
     except UnicodeDecodeError:
-        problem = _utf8_problem(binary)
+        problem = utf8_problem(binary)
     if problem:
         raise SourceFileError(source, problem)
     binary.seek(0)
