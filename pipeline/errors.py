@@ -29,6 +29,11 @@ class SourceFileError(IngestError):
         return (type(self), (self.source, self.problem))
 
 
+class AmbiguousColumns(SourceFileError):
+    """The header maps, but two columns answer one question (or one column two): the user says which.
+    It is the header all the same, so no row below it is tried as the header instead."""
+
+
 class StrictModeError(IngestError):
     """--strict was given and some rows were rejected."""
 
@@ -67,6 +72,11 @@ WORDINGS: dict[str, Wording] = {
         "map one in [[sources]] (statements = {{\"{statement}\" = \"…\"}}) or remove the other",
         "columns {first} ({first_header!r}) and {second} ({second_header!r}) both answer {statement!r}; "
         f"pick the right one in that statement's box {MAPPING_BOXES}"),
+    "two columns answer the feedback question": Wording(
+        "columns {first} ({first_header!r}) and {second} ({second_header!r}) both answer the feedback question "
+        "{question!r}; name one as feedback_column in [[sources]] or remove the other",
+        "columns {first} ({first_header!r}) and {second} ({second_header!r}) both answer the feedback question "
+        f"{{question!r}}; pick the right one in the free-text box {MAPPING_BOXES}"),
     "feedback column missing": Wording(
         "feedback column {column!r} (from [[sources]]) is not in the file (headers: {headers})",
         "the feedback column {column!r} is not in the file (headers: {headers}); pick another in the "

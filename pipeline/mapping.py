@@ -13,7 +13,7 @@ import functools
 import re
 from dataclasses import dataclass, field, replace
 
-from pipeline.errors import SourceFileError, worded
+from pipeline.errors import AmbiguousColumns, SourceFileError, worded
 from pipeline.parse.cells import shown_headers
 from pipeline.sources.files import RawTable, dedupe_headers, promote_header
 from pipeline.tools import GENERIC_TIME_HEADERS, ToolSignature, detect_tool
@@ -185,7 +185,7 @@ def statements_named(texts: list[str], settings: Settings) -> set[str]:
 
 
 def _two_statements(table: RawTable, index: int, first: str, second: str, how: str) -> SourceFileError:
-    return SourceFileError(
+    return AmbiguousColumns(
         table.source,
         f"column {index + 1} ({table.header[index]!r}) is mapped to two statements, {first!r} and {second!r}, "
         f"by {how}; one column answers one statement: map each statement to its own column")
@@ -411,7 +411,7 @@ def map_columns(table: RawTable, settings: Settings, declared: SourceMapping | N
             continue
         if statement in statements.values():
             other = next(i for i, s in statements.items() if s == statement)
-            raise SourceFileError(table.source, worded(
+            raise AmbiguousColumns(table.source, worded(
                 "two columns answer one statement", first=other + 1, first_header=table.header[other],
                 second=index + 1, second_header=table.header[index], statement=statement))
         statements[index] = statement
@@ -439,8 +439,12 @@ def map_columns(table: RawTable, settings: Settings, declared: SourceMapping | N
             if not exact and looks_like_closed_answers(sample):
                 notes.append(worded("closed answers are not feedback", column=table.header[index]))
                 continue
+            if feedback is not None:  # which one is the feedback is the user's to say, not a guess
+                raise AmbiguousColumns(table.source, worded(
+                    "two columns answer the feedback question", first=feedback + 1,
+                    first_header=table.header[feedback], second=index + 1, second_header=table.header[index],
+                    question=settings.feedback_question.text))
             feedback = index
-            break
     if feedback is not None:
         taken.add(feedback)
 

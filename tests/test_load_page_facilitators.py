@@ -336,7 +336,8 @@ def test_where_rows_went(days: list[date], said: str) -> None:
 SAMPLE_FIELDS = dict(column="Logged", headers="'A', 'B'", statement=STATEMENTS[0], first=2, first_header="A",
                      second=3, second_header="B", found="250 different values (max_series_values = 200)",
                      found_page="250 different values (at most 200 are allowed)", statements="'x'", highest=7,
-                     scale=7, folder="/srv/rp", problem="Permission denied", refused="the mapping was not saved")
+                     scale=7, folder="/srv/rp", problem="Permission denied", refused="the mapping was not saved",
+                     question="How could we improve?")
 
 
 @pytest.mark.parametrize("kind", sorted(WORDINGS))

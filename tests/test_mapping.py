@@ -20,7 +20,9 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.errors import SourceFileError
-from pipeline.mapping import is_opposite, looks_like_closed_answers, match_header, suggestion_for
+from pipeline.mapping import is_opposite, looks_like_closed_answers, map_columns, match_header, suggestion_for
+from pipeline.sources.files import RawTable, dedupe_headers
+from core.settings import Settings, SourceMapping
 from core.agreement import rescaled
 from pipeline.parse.answers import AnswerError, parse_answer
 from pipeline.parse.feedback import scrub_feedback
@@ -495,3 +497,33 @@ def test_a_long_export_takes_its_declared_scale_and_labels() -> None:
     parsed = _parse(rows, declared=declared)
     assert [(list(r.answers), r.scale_max) for r in parsed.responses] == [([(GOOD_USE, 7), (SAFE, 6)], 7)]
     assert [r.reason for r in parsed.rejects] == [f"answer to {GOOD_USE!r}: a number, but not a whole number from 1 to 7"]
+
+
+QUALTRICS_TWIN_TEXT = (
+    "StartDate,EndDate,ResponseId,Q1,Q2,Q2_TEXT\r\n"
+    "Start Date,End Date,Response ID,This meeting was a good use of my time,How could we improve?,How could we improve?\r\n"
+    '"{""ImportId"":""startDate""}","{""ImportId"":""endDate""}",x,y,z,w\r\n'
+    + "2026-03-04 10:00,2026-03-04 10:05,R_1,4,2,slow start\r\n" * 3
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "first", "second", "declare"),
+    [
+        # A Qualtrics question's numeric column and its _TEXT twin repeat the question text (a real export).
+        (QUALTRICS_TWIN_TEXT, (5, "Q2"), (6, "Q2_TEXT"), "Q2_TEXT"),
+        ("Timestamp,This meeting was a good use of my time,Comments,How could we improve?\r\n"
+         + "2026-03-04 10:00,4,slow start,more time for actions\r\n" * 3, (3, "Comments"),
+         (4, "How could we improve?"), "Comments"),
+    ],
+)
+def test_two_feedback_columns_are_refused_not_picked(text: str, first: tuple, second: tuple, declare: str) -> None:
+    """Which of two columns is the feedback is the user's to say: refused with both named and the fix."""
+    with pytest.raises(SourceFileError) as refused:
+        parse_surveys(table_from_bytes(text.encode(), "two.csv"), Settings())
+    assert str(refused.value) == (
+        f"two.csv: columns {first[0]} ({first[1]!r}) and {second[0]} ({second[1]!r}) both answer the "
+        "feedback question 'How could we improve?'; name one as feedback_column in [[sources]] or remove the other")
+    declared = SourceMapping(files=("two.csv",), feedback_column=declare)
+    parsed = parse_surveys(table_from_bytes(text.encode(), "two.csv"), Settings(), declared=declared)
+    assert parsed.report.feedback_column.startswith(declare) and len(parsed.responses) == 3

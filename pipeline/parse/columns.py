@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from core.settings import Settings, SourceMapping, normalise_header
 from pipeline import mapping
-from pipeline.errors import SourceFileError
+from pipeline.errors import AmbiguousColumns, SourceFileError
 from pipeline.sources.files import RawTable, promote_header
 
 # Which column is which lives in pipeline.mapping (declared or exact, never guessed);
@@ -92,6 +92,8 @@ def below_title_rows(table: RawTable, parse: Callable[[RawTable], object]) -> ob
     """
     try:
         return parse(table)
+    except AmbiguousColumns:
+        raise
     except SourceFileError as first_problem:
         for index in range(min(HEADER_SEARCH_ROWS, len(table.rows) - 1)):
             try:
