@@ -817,7 +817,7 @@ def _head_rows(csv_plan: CsvPlan) -> list[list[object]]:
             try:
                 text = codecs.getincrementaldecoder(csv_plan.encoding)().decode(chunk, final=whole)
             except UnicodeDecodeError:
-                raise FastPathDeclined(f"not {csv_plan.encoding} near the start") from None
+                raise FastPathDeclined(f"not {csv_plan.encoding.upper()} text near the start") from None
             text = text.removeprefix("\ufeff")
             for _ in range(csv_plan.skip_lines):
                 text = text.split("\n", 1)[1] if "\n" in text else ""

@@ -8,7 +8,9 @@ Counting rules (what a correct loader must reproduce):
 - a row whose time cell is blank is a reject (an abandoned LimeSurvey response, say): never counted;
 - a row counts as a response when it has at least one statement answer or a non-blank feedback;
 - a statement's count is its non-blank answers among responses; its mean is over those answers;
-- feedback counts responses whose feedback cell is not blank after stripping whitespace.
+- feedback counts responses whose feedback cell is not blank after stripping whitespace;
+- a row whose Status cell holds one of the manifest's ``not_response_status`` values (Qualtrics' own
+  words for a preview, test or spam row, written into the entry by hand) is no response at all.
 """
 
 from __future__ import annotations
@@ -104,8 +106,12 @@ def recount(entry: dict, folder: Path) -> dict:
         statement_at = {text: find_column(key, header, texts, tool) for key, text in entry["statements"].items()}
         feedback_at = (find_column(entry["feedback_column"], header, texts, tool)
                        if entry.get("feedback_column") else None)
+        not_responses = entry.get("not_response_status") or {}
+        status_at = header.index(not_responses["column"]) if not_responses else None
         for row in rows[skip:]:
             row = row + [""] * (len(header) - len(row))
+            if status_at is not None and row[status_at].strip() in not_responses["values"]:
+                continue
             if not any(row) or not row[time_at]:
                 continue
             answers = {text: row[i] for text, i in statement_at.items() if row[i]}
