@@ -386,6 +386,16 @@ def wide_exports(draw: st.DrawFn) -> tuple[list[list[str]], dict]:
     return rows, options
 
 
+def _count_path(fast) -> None:  # noqa: ANN001
+    """--hypothesis-show-statistics shows how often each path ran."""
+    if isinstance(fast, str):
+        event("error: " + fast.split(":")[-1].strip()[:40])
+    elif fast.parsed_in_duckdb:
+        event("DuckDB fast path")
+    else:
+        event("Python: " + next(iter(fast.fast_path_declined.values()), "no plan")[:40])
+
+
 @settings(max_examples=int(os.environ.get("FAST_PATH_EXAMPLES", "80")), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                                                   HealthCheck.function_scoped_fixture])
 @given(export=wide_exports(), timezone=st.sampled_from(["UTC", "America/New_York", "Asia/Kolkata"]),
@@ -396,13 +406,7 @@ def test_any_wide_export_loads_the_same_either_way(tmp_path: Path, export, timez
     folder = Path(tempfile.mkdtemp(dir=tmp_path))  # Hypothesis reuses tmp_path for every example
     source = write_csv(folder / "survey.csv", rows, **options)
     fast, _python = load_both_ways(folder, Settings(timezone=timezone, date_order=date_order), [source])
-    # --hypothesis-show-statistics shows how often each path ran.
-    if isinstance(fast, str):
-        event("error: " + fast.split(":")[-1].strip()[:40])
-    elif fast.parsed_in_duckdb:
-        event("DuckDB fast path")
-    else:
-        event("Python: " + next(iter(fast.fast_path_declined.values()), "no plan")[:40])
+    _count_path(fast)
 
 
 @st.composite
@@ -442,12 +446,7 @@ def test_header_rows_titles_and_qualtrics_status_load_the_same_either_way(tmp_pa
     folder = Path(tempfile.mkdtemp(dir=tmp_path))
     source = write_csv(folder / "survey.csv", rows, **options)
     fast, _python = load_both_ways(folder, Settings(date_order=date_order), [source])
-    if isinstance(fast, str):
-        event("error: " + fast.split(":")[-1].strip()[:40])
-    elif fast.parsed_in_duckdb:
-        event("DuckDB fast path")
-    else:
-        event("Python: " + next(iter(fast.fast_path_declined.values()), "no plan")[:40])
+    _count_path(fast)
 
 
 @pytest.mark.parametrize("newline", ["\n", "\r\n"])
