@@ -95,13 +95,24 @@ OPPOSITES = (
 
 
 def is_opposite(header: str, statement: str) -> bool:
-    """A header that negates the statement or uses an opposite word ("poor use" vs "good use")."""
-    words = set(normalise_header(header).replace("n t ", "nt ").split())
+    """A header that negates the statement or uses an opposite word ("poor use" vs "good use").
+
+    Text in double quotes names an answer option ('if you cannot answer, choose "Not applicable"', as a
+    real Qualtrics grid's question says), not what the question asks: it is left out."""
+    words = set(normalise_header(_unquoted(header)).replace("n t ", "nt ").split())
     target = set(normalise_header(statement).replace("n t ", "nt ").split())
     if (words & NEGATIONS) - target:
         return True
     return any((a in target and b in words and b not in target) or (b in target and a in words and a not in target)
                for a, b in OPPOSITES)
+
+
+def _unquoted(text: str) -> str:
+    """The text outside double quotes (straight or curly); an unclosed quote quotes nothing."""
+    parts = text.replace("\u201c", '"').replace("\u201d", '"').split('"')
+    if len(parts) % 2 == 0:
+        return text
+    return " ".join(parts[0::2])
 
 
 STATEMENT_WORD_OVERLAP = 0.6

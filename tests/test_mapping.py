@@ -97,6 +97,12 @@ def test_word_overlap_only_suggests_and_never_an_opposite(header: str, suggested
     ("We discussed the wrong things", RIGHT_THINGS, True),
     ("I did not learn anything", LEARNED, True),
     ("This meeting was a good use of my time", GOOD_USE, False),
+    # A real Qualtrics grid's question (w241 alumni survey): the quoted option is not a negation.
+    ('Please indicate whether you agree with the following statements. If you are unable to answer the question, '
+     'please choose "Not applicable". - This meeting was a good use of my time', GOOD_USE, False),
+    ("Please choose \u201cNot applicable\u201d if it does not apply - " + GOOD_USE, GOOD_USE, True),  # "does not" is
+    ('Which of these were NOT true? "Skip" if unsure - ' + GOOD_USE, GOOD_USE, True),
+    ('A lone " quote, not closed - ' + GOOD_USE, GOOD_USE, True),
 ])
 def test_opposites(header: str, statement: str, opposite: bool) -> None:
     assert is_opposite(header, statement) is opposite
