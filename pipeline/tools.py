@@ -60,8 +60,10 @@ TOOLS: tuple[ToolSignature, ...] = (
     ),
     ToolSignature(
         "LimeSurvey",
-        markers=(("id", "submitdate", "lastpage", "startlanguage"), ("response id", "date submitted", "last page")),
-        time_headers=("submitdate", "date submitted"),
+        # Headings as question codes, as question texts, or both ("submitdate. Date submitted": a real export).
+        markers=(("id", "submitdate", "lastpage", "startlanguage"), ("response id", "date submitted", "last page"),
+                 ("id response id", "submitdate date submitted", "lastpage last page")),
+        time_headers=("submitdate", "date submitted", "submitdate date submitted"),
         notes="incomplete responses (no submitdate) are rejected with that reason",
         blank_time_means_incomplete=True,
     ),

@@ -157,6 +157,9 @@ def test_look_alike_siblings_do_not_conflict_but_two_exact_columns_do() -> None:
         (["Respondent ID", "Collector ID", "Start Date", "End Date", "IP Address"], "SurveyMonkey", "End Date"),
         (["id", "submitdate", "lastpage", "startlanguage", "startdate", "datestamp", "ipaddr"], "LimeSurvey", "submitdate"),
         (["Response ID", "Date submitted", "Last page", "Start language"], "LimeSurvey", "Date submitted"),
+        # "Question code & question text" headings (a real export, msokol99/Wellbeing-data-analysis).
+        (["id. Response ID", "submitdate. Date submitted", "lastpage. Last page", "startlanguage. Start language"],
+         "LimeSurvey", "submitdate. Date submitted"),
         (["#", "Start Date (UTC)", "Submit Date (UTC)", "Network ID"], "Typeform", "Submit Date (UTC)"),
         (["ID", "Start time", "Completion time", "Email", "Name"], "Microsoft Forms (en)", "Completion time"),
         (["ID", "Startzeit", "Fertigstellungszeit", "E-Mail", "Name"], "Microsoft Forms (de)", "Fertigstellungszeit"),
@@ -533,3 +536,17 @@ def test_two_feedback_columns_are_refused_not_picked(text: str, first: tuple, se
     declared = SourceMapping(files=("two.csv",), feedback_column=declare)
     parsed = parse_surveys(table_from_bytes(text.encode(), "two.csv"), Settings(), declared=declared)
     assert parsed.report.feedback_column.startswith(declare) and len(parsed.responses) == 3
+
+
+@pytest.mark.parametrize(("header", "shown"), [
+    (["id. Response ID", "submitdate. Date submitted", "Ag2[SQ002]. Agreement [I agree.]", "x" * 81, "ana@example.com"],
+     "'id. Response ID', 'submitdate. Date submitted' and 3 not shown (over 80 characters, or with brackets, "
+     "quotes, digits only or an address: they could be values)"),
+    (["Timestamp", "2026-03-04 10:00"], "'Timestamp' and 1 not shown (over 80 characters, or with brackets, quotes, "
+     "digits only or an address: they could be values)"),
+    (["Timestamp", "Team"], "'Timestamp', 'Team'"),
+])
+def test_headers_in_a_message_never_show_what_could_be_a_value(header: list[str], shown: str) -> None:
+    from pipeline.parse.cells import shown_headers
+
+    assert shown_headers(header) == shown

@@ -39,8 +39,6 @@ DECLARED: dict[str, dict] = {
     # Legacy Qualtrics: row 1 is V1..V10, so the tool is not recognised; name its layout.
     "qualtrics_legacy_v_columns.csv": {"header_rows": 2, "time_column": "EndDate"},
     "qualtrics_qualtRics_sample_legacy.csv": {"header_rows": 2, "time_column": "EndDate"},  # the real legacy file
-    # Real LimeSurvey export with 'code. text' headings: its submission time is not a header the tool knows.
-    "limesurvey_Wellbeing-data-analysis.csv": {"time_column": "submitdate. Date submitted"},
 }
 
 

@@ -74,7 +74,10 @@ def shown_headers(header: list[str], limit: int = 12) -> str:
     more = len(names) - limit if len(names) > limit else 0
     tail = [f"{more} more"] if more else []
     if hidden:
-        tail.append(f"{hidden} that look like data, not headers, not shown")
+        # Long names and names with brackets (LimeSurvey's "G01Q01[SQ001]. Question [Row]") are hidden
+        # too: say why without calling them data.
+        tail.append(f"{hidden} not shown (over {MAX_SHOWN_HEADER_CHARS} characters, or with brackets, quotes, "
+                    "digits only or an address: they could be values)")
     return (shown + (" and " if shown and tail else "") + " and ".join(tail)) if shown or tail else "none"
 
 
