@@ -72,7 +72,7 @@ from pipeline.tools import is_qualtrics_test_status
 from pipeline.records import Reject
 from core.schema import isoformat_sql, temp_table
 from pipeline.sources.bounded_read import SEPARATOR_HINT, record_line_sql
-from pipeline.sources.bounded_read import sniff_delimiter, utf8_problem
+from pipeline.sources.bounded_read import sniff_delimiter, text_encoding, utf8_problem
 from pipeline.sources.files import RawTable, dedupe_headers
 from core.settings import Settings, SourceMapping
 
@@ -101,14 +101,10 @@ class CsvPlan:
     skip_lines: int  # physical lines before the body: the optional "sep=" line and the header's lines
     skip_records: int  # the same as records, for DuckDB's skip (a quoted header cell may hold line breaks)
     header: list[str]
-    # "cp1252" for a legacy single-byte file, as the Python path decides (bounded_read.read_csv_stream).
-    # DuckDB reads it as Latin-1, which is cp1252 except bytes 0x80-0x9F; DuckDB refuses a file holding
-    # any of those, and it goes to the Python path.
+    # The file's text encoding as the Python path decides it (bounded_read.read_csv_stream): "utf-8" (with
+    # or without a BOM), a UTF-16 one, or "cp1252" for a legacy single-byte file. DuckDB reads UTF-8 only
+    # (its other encodings download an extension), so any other is read from a UTF-8 copy (_Stager._read_path).
     encoding: str = "utf-8"
-
-    @property
-    def duckdb_encoding(self) -> str:
-        return "latin-1" if self.encoding == "cp1252" else "utf-8"
 
 
 @dataclass
@@ -135,19 +131,27 @@ def plan(path: Path) -> CsvPlan | None:
             head = handle.read(MAX_HEADER_BYTES + 1024)
     except OSError:
         return None  # the Python path reports it in its own words
-    if b"\x00" in head:
-        return None
-    encoding = "utf-8"
+    try:
+        encoding = text_encoding(head, str(path)) or "utf-8"
+    except SourceFileError:
+        return None  # binary content: the Python path says so
+    if encoding == "utf-8-sig":
+        encoding = "utf-8"  # DuckDB skips the BOM itself
     try:  # a character cut at the chunk's end is not an error; one the file gets wrong is
-        text = codecs.getincrementaldecoder("utf-8")().decode(head.removeprefix(b"\xef\xbb\xbf"))
+        text = codecs.getincrementaldecoder(encoding)().decode(head.removeprefix(b"\xef\xbb\xbf"))
     except UnicodeDecodeError:
         # The Python path reads a file that is not UTF-8 as cp1252, unless it has a UTF-8 BOM or is
         # UTF-8 cut or broken (then it is an error, said in the Python path's words).
-        if head.startswith(b"\xef\xbb\xbf") or _utf8_problem_of(path) is not False:
+        if encoding != "utf-8" or head.startswith(b"\xef\xbb\xbf") or _utf8_problem_of(path) is not False:
             return None
-        if len(head.translate(None, _NOT_LATIN_1)) != len(head):
-            return None  # DuckDB would refuse the file: see CsvPlan.encoding
-        encoding, text = "cp1252", head.decode("latin-1")
+        encoding = "cp1252"
+        try:
+            text = head.decode(encoding)
+        except UnicodeDecodeError:
+            return None  # a byte cp1252 does not define: the Python path's error
+    text = text.removeprefix("\ufeff")
+    if "\x00" in text:
+        return None
     first_line, rest = _split_first_record(text, None)
     if first_line is None:
         return None
@@ -175,9 +179,6 @@ def plan(path: Path) -> CsvPlan | None:
         return None  # blank first line: the Python path skips to the real header
     skip_lines += record.count("\n")  # the record's own line breaks: lines inside quoted cells
     return CsvPlan(path, str(path), delimiter, skip_lines, skip_records, dedupe_headers(list(cells)), encoding)
-
-
-_NOT_LATIN_1 = bytes(range(0x80, 0xA0))  # cp1252's own bytes (curly quotes, the euro sign, dashes)
 
 
 def _utf8_problem_of(path: Path) -> str | bool:
@@ -257,33 +258,42 @@ class _Stager:
         self.body_copy: Path | None = None
 
     def _read_path(self) -> tuple[Path, int, int, bool]:
-        """What DuckDB reads: the file, or its body under a plain line when the header runs over lines.
+        """What DuckDB reads: the file itself, or a UTF-8 copy of its body under one plain line.
 
-        DuckDB's strict reader takes the line ending from the file's start and refuses the file when it
-        sees them mixed: a quoted header cell holding a bare LF in a CRLF file (Microsoft Forms,
-        SurveyMonkey and Google Forms put line breaks in question texts) is seen so, whatever it is
-        told to skip (duckdb/duckdb#15959). So it reads a copy: one line of placeholder cells ending as
-        the header does, which it skips, then the body byte for byte. A private folder
+        A copy when the file is not UTF-8 (DuckDB reads only UTF-8 without a downloaded extension:
+        the copy is the text the Python path decodes, written as UTF-8), or when its header runs over
+        several lines: DuckDB's strict reader takes the line ending from the file's start and refuses
+        the file when it sees them mixed, and a quoted header cell holding a bare LF in a CRLF file
+        (Microsoft Forms, SurveyMonkey and Google Forms put line breaks in question texts) is seen so,
+        whatever it is told to skip (duckdb/duckdb#15959). The plain line (placeholder cells, ending
+        as the header does) sets the line ending; DuckDB skips it. A private folder
         (pipeline.private_dirs) holds the copy while the file is staged. Returns the path, the lines
         and records to skip, and whether a BOM may lead it."""
         plan = self.plan
-        if plan.skip_lines == plan.skip_records:
+        if plan.encoding == "utf-8" and plan.skip_lines == plan.skip_records:
             return plan.path, plan.skip_lines, plan.skip_records, True
         from pipeline.private_dirs import SCRATCH_PREFIX, private_folder
 
         folder = private_folder(SCRATCH_PREFIX)
         self.body_copy = folder / "body.csv"
-        with plan.path.open("rb") as source, self.body_copy.open("wb") as copy:
-            if source.read(3) != b"\xef\xbb\xbf":
-                source.seek(0)
-            line = b""
-            for _ in range(plan.skip_lines):
-                line = source.readline(MAX_HEADER_BYTES + 1)
-                if not line.endswith(b"\n"):
-                    raise FastPathDeclined("the file changed while it was read")
-            ending = b"\r\n" if line.endswith(b"\r\n") else b"\n"
-            copy.write(plan.delimiter.encode().join([b"x"] * self.width) + ending)
-            shutil.copyfileobj(source, copy, 1 << 20)
+        decoder = codecs.getincrementaldecoder(plan.encoding)()  # strict, as the Python path reads
+        try:
+            with plan.path.open("rb") as source, self.body_copy.open("wb") as copy:
+                # The header is within the first MAX_HEADER_BYTES (plan), so within the first chunk.
+                chunk = source.read(1 << 20)
+                text = decoder.decode(chunk, final=len(chunk) < 1 << 20).removeprefix("\ufeff")
+                end = -1
+                for _ in range(plan.skip_lines):
+                    end = text.find("\n", end + 1)
+                    if end < 0:
+                        raise FastPathDeclined("the file changed while it was read")
+                ending = "\r\n" if text[end - 1:end + 1] == "\r\n" else "\n"
+                copy.write((plan.delimiter.join(["x"] * self.width) + ending + text[end + 1:]).encode())
+                while chunk := source.read(1 << 20):
+                    copy.write(decoder.decode(chunk).encode())
+                copy.write(decoder.decode(b"", final=True).encode())
+        except UnicodeError:
+            raise FastPathDeclined(f"not valid {plan.encoding.upper()} text") from None
         return self.body_copy, 1, 1, False
 
     def remove_body_copy(self) -> None:
@@ -299,13 +309,12 @@ class _Stager:
     def _read_csv_sql(self) -> str:
         columns = ", ".join(f"'{n}': 'VARCHAR'" for n in self.names)  # generated names only
         return (
-            "read_csv(?, delim = ?, quote = '\"', escape = '\"', header = false, skip = ?, encoding = ?, "
+            "read_csv(?, delim = ?, quote = '\"', escape = '\"', header = false, skip = ?, "
             f"auto_detect = false, strict_mode = true, max_line_size = ?, columns = {{{columns}}})"
         )
 
     def _params(self) -> list[object]:
-        return [str(self.read_path), self.plan.delimiter, self.read_skip_records, self.plan.duckdb_encoding,
-                MAX_LINE_BYTES]
+        return [str(self.read_path), self.plan.delimiter, self.read_skip_records, MAX_LINE_BYTES]
 
     def run(self) -> StagedSurveys:
         plan = self.plan
@@ -384,8 +393,6 @@ class _Stager:
         def count(char_sql: str) -> str:
             return f"CASE WHEN contains(row_text, {char_sql}) THEN strlen(row_text) - strlen(replace(row_text, {char_sql}, '')) ELSE 0 END"
 
-        # The file's bytes a row's text stands for: one a character in a single-byte file.
-        text_bytes = "length" if self.plan.encoding == "cp1252" else "strlen"
         # Python's line number of a record counts the line breaks inside earlier cells.
         line = record_line_sql(self.plan.skip_lines + 1, "row_index", "lf + cr - crlf")
         self.con.execute(
@@ -399,7 +406,7 @@ class _Stager:
                        ({count('chr(13) || chr(10)')}) // 2 AS crlf,
                        {count(chr(39) + '"' + chr(39))} AS quotes,
                        contains(row_text, chr(0)) AS has_nul,
-                       {text_bytes}(row_text) - {self.width - 1:d} AS plain_bytes,
+                       strlen(row_text) - {self.width - 1:d} AS plain_bytes,
                        {blank_text_sql('row_text')} AS not_data
                 FROM (SELECT row_number() OVER () AS row_index, *, {joined} AS row_text
                       FROM {self._read_csv_sql()})

@@ -468,34 +468,42 @@ def test_a_header_cell_over_two_lines_takes_the_fast_path_when_duckdb_reads_it(t
 
 
 @pytest.mark.parametrize(
-    ("content", "path"),
+    ("content", "encoding"),
     [
-        # Legacy single-byte files (Excel's "CSV" in western Windows locales): Latin-1 letters are read by
-        # DuckDB, cp1252's own 0x80-0x9F (curly quotes, the euro sign, dashes) leave it to the Python path.
+        # Legacy single-byte files (Excel's "CSV" in western Windows locales), cp1252's own bytes 0x80-0x9F
+        # (curly quotes, the euro sign, dashes) included, and Excel's "Unicode text" (UTF-16, tabs).
         ("Timestamp;Series;{S1};{FB}\r\n5/1/2026 10:00;Équipe A;D'accord;très utile, merci\r\n"
-         "5/2/2026 10:00;Équipe A;Pas d'accord;à revoir\r\n5/3/2026 10:00;Équipe B;peut-être;\r\n", "DuckDB"),
-        ("Timestamp;{S1};{FB}\r\n5/1/2026 10:00;D\u2019accord;co\u00fbt \u20ac, \u201cbien\u201d\r\n", "no plan"),
-        ("Timestamp;{S1};{FB}\r\n5/1/2026 10:00;D'accord;fine\r\n5/2/2026 10:00;D'accord;\u2014 later\r\n", "no plan"),
+         "5/2/2026 10:00;Équipe A;Pas d'accord;à revoir\r\n5/3/2026 10:00;Équipe B;peut-être;\r\n", "cp1252"),
+        ("Timestamp;{S1};{FB}\r\n5/1/2026 10:00;D\u2019accord;co\u00fbt \u20ac, \u201cbien\u201d\r\n", "cp1252"),
+        ("Timestamp;{S1};{FB}\r\n5/1/2026 10:00;D'accord;fine\r\n5/2/2026 10:00;D'accord;\u2014 later\r\n", "cp1252"),
+        ('Timestamp;"{S1}\n(1-5)";{FB}\r\n5/1/2026 10:00;D\u2019accord;"deux\nlignes"\r\n', "cp1252"),
+        ("Timestamp\t{S1}\t{FB}\r\n5/1/2026 10:00\tD'accord\tok \U0001F44D\r\n5/2/2026 10:00\tpeut\t\r\n", "utf-16"),
+        ("Timestamp\t{S1}\t{FB}\n5/1/2026 10:00\tD'accord\t\u00e9t\u00e9\n", "utf-16-le"),
+        ("Timestamp,{S1},{FB}\n5/1/2026 10:00,D'accord,\u00e9t\u00e9\n", "utf-16-be"),
     ],
 )
-def test_cp1252_files_load_the_same_either_way(tmp_path: Path, content: str, path: str):
+def test_other_encodings_load_the_same_either_way(tmp_path: Path, content: str, encoding: str):
+    """DuckDB reads UTF-8 only; a file the Python path decodes otherwise is read from a UTF-8 copy."""
     settings_ = Settings(answer_labels=(("D'accord", 4), ("Pas d'accord", 2), ("D\u2019accord", 4)))
     source = tmp_path / "survey.csv"
-    source.write_bytes(content.format(S1=S1, FB=FB).encode("cp1252"))
+    text = content.format(S1=S1, FB=FB)
+    source.write_bytes(text.encode(encoding) if encoding != "utf-16-le" else text.encode("utf-16-le"))
     fast, python = load_both_ways(tmp_path, settings_, [source])
     assert not isinstance(fast, str), fast
-    if path == "DuckDB":
-        assert fast.parsed_in_duckdb == [str(source)] and plan(source).encoding == "cp1252"
-    else:
-        assert fast.parsed_in_duckdb == [] and plan(source) is None
-    assert fast.responses_added == python.responses_added == content.count("\r\n5/") - content.count("peut")
-    assert fast.rejects_added == python.rejects_added == content.count("peut")
+    assert fast.parsed_in_duckdb == [str(source)], fast.fast_path_declined
+    assert plan(source).encoding == encoding
+    rows = text.count("\n5/")
+    assert fast.responses_added == python.responses_added == rows - text.count("peut")
+    assert fast.rejects_added == python.rejects_added == text.count("peut")
+    assert not list(Path(tempfile.gettempdir()).glob("review-pulse-scratch-*/body.csv"))  # the copy is gone
 
 
 @pytest.mark.parametrize(
     ("content", "reason"),
     [
         (b"Timestamp;%s\r\n5/1/2026 10:00;Agree\r\n5/2/2026 10:00;Agree \x81\r\n", "not cp1252"),  # undefined in cp1252
+        (b"Timestamp;%s\r\n" + b"5/1/2026 10:00;Agree\r\n" * 60_000 + b"5/2/2026 10:00;Agr\xe9e \x81\r\n", "late"),
+        (f"Timestamp\t{S1}\r\n5/1/2026 10:00\tAgree\r\n".encode("utf-16") + b"\x00\xd8A\x00", "lone surrogate"),
         (b"\xef\xbb\xbfTimestamp;%s\r\n5/1/2026 10:00;Agr\xe9e\r\n", None),  # a UTF-8 BOM, then not UTF-8: an error
         (b"Timestamp;%s\r\n5/1/2026 10:00;Agr\xc3\xa9e \xe9\r\n", None),  # broken UTF-8: an error, not cp1252
     ],
@@ -503,7 +511,7 @@ def test_cp1252_files_load_the_same_either_way(tmp_path: Path, content: str, pat
 def test_broken_single_byte_files_fail_the_same_either_way(tmp_path: Path, settings: Settings, content: bytes,
                                                           reason: str | None):
     source = tmp_path / "survey.csv"
-    source.write_bytes(content % S1.encode())
+    source.write_bytes(content.replace(b"%s", S1.encode()))
     fast, python = load_both_ways(tmp_path, settings, [source])
     assert isinstance(fast, str) and fast == python
 

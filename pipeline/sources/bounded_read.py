@@ -85,7 +85,7 @@ def _count_outside_quotes(line: str, delimiter: str) -> int:
 
 
 
-def _text_encoding(head: bytes, source: str) -> str | None:
+def text_encoding(head: bytes, source: str) -> str | None:
     """The encoding the first bytes prove (BOMs, UTF-16 without BOM); None: UTF-8, else cp1252."""
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
@@ -134,7 +134,7 @@ def utf8_problem(binary: BinaryIO) -> str | None:
 def decode_text(data: bytes, source: str) -> str:
     """Whole bytes (a JSON export) decoded by the same rules as a streamed CSV: BOMs, UTF-16,
     UTF-8, else cp1252; a cut or invalid UTF-8 file is an error, not mojibake."""
-    encoding = _text_encoding(data[:4096], source)
+    encoding = text_encoding(data[:4096], source)
     try:
         return data.decode(encoding or "utf-8")
     except UnicodeDecodeError as exc:
@@ -148,7 +148,7 @@ def decode_text(data: bytes, source: str) -> str:
 
 def read_csv_stream(binary: BinaryIO, source: str, head: bytes, limits: InputLimits) -> tuple[list, list[int]]:
     """Rows and their first line numbers, decoded as they are read."""
-    encoding = _text_encoding(head, source)
+    encoding = text_encoding(head, source)
     if encoding is not None:
         try:
             return _csv_rows(binary, source, encoding, limits)
