@@ -73,7 +73,7 @@ from pipeline.records import Reject
 from core.schema import isoformat_sql, temp_table
 from pipeline.sources.bounded_read import SEPARATOR_HINT, record_line_sql
 from pipeline.sources.bounded_read import sniff_delimiter, text_encoding, utf8_problem
-from pipeline.sources.files import RawTable, dedupe_headers
+from pipeline.sources.files import ENCODING_HEAD_BYTES, RawTable, dedupe_headers
 from core.settings import Settings, SourceMapping
 
 DELIMITERS = (",", ";", "\t", "|")
@@ -132,7 +132,7 @@ def plan(path: Path) -> CsvPlan | None:
     except OSError:
         return None  # the Python path reports it in its own words
     try:
-        encoding = text_encoding(head, str(path)) or "utf-8"
+        encoding = text_encoding(head[:ENCODING_HEAD_BYTES], str(path)) or "utf-8"
     except SourceFileError:
         return None  # binary content: the Python path says so
     if encoding == "utf-8-sig":

@@ -19,6 +19,7 @@ from pipeline.sources.bounded_read import check_input_size, check_xlsx_archive, 
 from core.settings import InputLimits
 
 SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm")
+ENCODING_HEAD_BYTES = 4096  # what the text encoding is decided on (bounded_read.text_encoding); the CSV fast path too
 
 
 @dataclass(frozen=True)
@@ -209,7 +210,7 @@ def read_table_stream(binary: BinaryIO, source: str, worksheet: str | None = Non
     (see pipeline.sources.bounded_read for the bounds on rows, columns, cells and archives)."""
     limits = limits or InputLimits()
     check_input_size(binary, source, limits)
-    head = binary.read(4096)
+    head = binary.read(ENCODING_HEAD_BYTES)
     binary.seek(0)
     if head.startswith(b"PK\x03\x04"):
         return read_xlsx(binary, source, worksheet, limits)
