@@ -1,7 +1,7 @@
 """Load a wide survey CSV inside DuckDB instead of row by row in Python.
 
 The Python row path (``pipeline.parse``) defines what every row means; this module
-is an accelerator for the common case (a large UTF-8 wide export) and must produce
+is an accelerator for the common case (a large wide CSV export) and must produce
 exactly the same responses, answers, keys, line numbers and rejects. It works in
 three layers, so that "the same" holds by construction rather than by hope:
 
@@ -93,7 +93,7 @@ class FastPathDeclined(Exception):
 
 @dataclass(frozen=True)
 class CsvPlan:
-    """What a cheap look at the file's first line decided."""
+    """What a cheap look at the file's first records decided."""
 
     path: Path
     source: str
@@ -123,7 +123,8 @@ class StagedSurveys:
 
 
 def plan(path: Path) -> CsvPlan | None:
-    """A plan when the file looks like a plain UTF-8 CSV whose first record is a header (or a title)."""
+    """A plan when the file looks like a CSV whose first record is a header (or a title above it), in an
+    encoding the Python path would read it in; None leaves it to the Python path."""
     if path.suffix.lower() not in (".csv", ".tsv", ".txt"):
         return None
     try:
