@@ -3,7 +3,7 @@
 For every committed file of tests/realworld/ (its manifest), with the review_pulse.toml a user
 writes for it (``settings_for`` of tests/test_realworld.py, the one place that says so), one
 ``pipeline ingest`` in a fresh process records the loader's own decision: ``pipeline.ingest``
-asks ``csv_fast_path.plan`` (None: not a plain UTF-8 CSV whose first line is the header, so
+asks ``csv_fast_path.plan`` (None: not a CSV it can hand DuckDB, e.g. a header it cannot find in the first 64 KB, so
 the Python path), and ``pipeline.loader`` calls ``csv_fast_path.stage``, which either stages the
 file in DuckDB or raises ``FastPathDeclined`` with the reason. Both are observed by wrapping
 them where the pipeline looks them up; nothing here decides a path.
@@ -58,7 +58,7 @@ def run_one(path: Path, worksheet: str | None) -> dict[str, Any]:
         found = original_plan(candidate)
         if found is None:
             decisions.append({"file": str(candidate), "path": PYTHON, "reason": "csv_fast_path.plan declined it "
-                              "(not a plain UTF-8 CSV whose first line is the header)"})
+                              "(no header record it can read in the first 64 KB, or an encoding it cannot decode)"})
         return found
 
     def stage(con, csv_plan, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
