@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from pipeline.errors import AmbiguousColumns, SourceFileError, worded
 from pipeline.parse.cells import shown_headers
-from pipeline.sources.files import RawTable, dedupe_headers, promote_header
+from pipeline.sources.files import RawTable, dedupe_headers, header_texts, promote_header
 from pipeline.tools import GENERIC_TIME_HEADERS, ToolSignature, detect_tool
 from core.settings import Settings, SourceMapping, Statement, normalise_header
 
@@ -384,7 +384,7 @@ def map_columns(table: RawTable, settings: Settings, declared: SourceMapping | N
             pass
         layout = apply_header_rows(table, rows, style, probe_time)
     else:
-        layout = HeaderLayout(table, [[h] for h in table.header], 1)
+        layout = HeaderLayout(table, header_texts(table.header), 1)
     table, texts = layout.table, layout.texts
 
     statements: dict[int, str] = {}

@@ -241,7 +241,6 @@ LOADABLE = {
     "serial_dates.csv": (4, 16, {}),
     "day_first.csv": (3, 12, {}),
     "month_first.csv": (2, 8, {}),
-    "duplicate_headers.csv": (2, 8, {4: "a number, but not a whole number from 1 to 5"}),
     "blank_headers.csv": (2, 8, {4: "not a 1-5 answer or an agree/disagree label"}),
     "twice.csv": (3, 12, {5: "a number, but not a whole number from 1 to 5"}),
     "semicolon.csv": (2, 8, {4: "a number, but not a whole number from 1 to 5"}),
@@ -427,9 +426,20 @@ def test_dates_before_2000_and_in_the_future(capsys: pytest.CaptureFixture, db_p
     }
 
 
-def test_duplicate_and_blank_headers(capsys: pytest.CaptureFixture, db_path: Path) -> None:
-    assert ingest(capsys, db_path, "--surveys", CORPUS / "duplicate_headers.csv")[0] == 0
-    # The first feedback column is the feedback; the second is not mixed in.
+def test_duplicate_and_blank_headers(capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                     db_path: Path) -> None:
+    # Two columns under the feedback question's name: which one is the feedback is the user's to say.
+    source = CORPUS / "duplicate_headers.csv"
+    code, _out, err = ingest(capsys, db_path, "--surveys", source)
+    assert (code, err) == (2, f"error: {source}: columns 6 ({FB!r}) and 9 ('{FB} (2)') both answer the feedback "
+                              f"question {FB!r}; name one as feedback_column in [[sources]] or remove the other\n")
+    assert not db_path.exists() or query(db_path, "SELECT count(*) FROM responses")[0][0] == 0
+    settings = tmp_path / "review_pulse.toml"
+    settings.write_text(f'[[sources]]\nfiles = ["duplicate_headers.csv"]\nfeedback_column = "{FB}"\n', encoding="utf-8")
+    monkeypatch.setenv("REVIEW_PULSE_SETTINGS", str(settings))
+    assert ingest(capsys, db_path, "--surveys", source)[0] == 0
+    assert query(db_path, "SELECT count(*) FROM responses")[0][0] == 2
+    # The declared column is the feedback; the other is not mixed in.
     assert feedback_texts(db_path) == ["first feedback"]
     _, raw = rejects_by_line(db_path)[4]
     # Only mapped columns are kept in a reject: the repeated and unrelated ones are only named.

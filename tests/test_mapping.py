@@ -550,3 +550,21 @@ def test_headers_in_a_message_never_show_what_could_be_a_value(header: list[str]
     from pipeline.parse.cells import shown_headers
 
     assert shown_headers(header) == shown
+
+
+@pytest.mark.parametrize(("header", "texts"), [
+    (["A", "B", "A (2)", "a (3)"], [["A"], ["B"], ["A (2)", "A"], ["a (3)", "a"]]),
+    (["Rating (2)", "Rating"], [["Rating (2)"], ["Rating"]]),  # no earlier "Rating": a name of its own
+    (["Q (x)", "Q"], [["Q (x)"], ["Q"]]),
+])
+def test_a_renamed_repeat_is_also_matched_by_the_name_it_repeats(header: list[str], texts: list[list[str]]) -> None:
+    from pipeline.sources.files import header_texts
+
+    assert header_texts(header) == texts
+
+
+def test_two_columns_under_one_statement_name_are_refused_not_one_dropped() -> None:
+    """Before, the second column ("… (2)" after renaming) was only listed as not stored."""
+    with pytest.raises(SourceFileError) as refused:
+        _parse([["Timestamp", GOOD_USE, GOOD_USE], ["2026-03-04 16:00", "4", "2"]])
+    assert f"columns 2 ({GOOD_USE!r}) and 3 ('{GOOD_USE} (2)') both answer {GOOD_USE!r}" in str(refused.value)

@@ -172,6 +172,20 @@ def dedupe_headers(cells: list[object]) -> list[str]:
     return header
 
 
+def header_texts(header: list[str]) -> list[list[str]]:
+    """Each column's header and, for a repeat that ``dedupe_headers`` renamed ("Name (2)"), the name it
+    repeats: mapping matches both, so two columns under one name are two candidates (refused as such),
+    never the first taken and the second dropped."""
+    seen: set[str] = set()
+    texts = []
+    for name in header:
+        base, opening, count = name.rpartition(" (")
+        repeated = bool(opening) and count.endswith(")") and count[:-1].isdigit() and base.casefold() in seen
+        texts.append([name, base] if repeated else [name])
+        seen.add(name.casefold())
+    return texts
+
+
 def read_table(path: Path, worksheet: str | None = None, limits: InputLimits | None = None) -> RawTable:
     source = str(path)
     try:
