@@ -46,7 +46,7 @@ from pipeline.parse.cells import (
     series_stats_sql,
     strip_sql,
 )
-from pipeline.parse.columns import HEADER_SEARCH_ROWS, SurveyColumns, below_title_rows
+from pipeline.parse.columns import HEADER_SEARCH_ROWS, below_title_rows
 from pipeline.parse.feedback import (
     MAX_FEEDBACK_CHARS,
     clean_feedback_sql,
@@ -143,7 +143,7 @@ def plan(path: Path) -> CsvPlan | None:
     except UnicodeDecodeError:
         # The Python path reads a file that is not UTF-8 as cp1252, unless it has a UTF-8 BOM or is
         # UTF-8 cut or broken (then it is an error, said in the Python path's words).
-        if encoding != "utf-8" or head.startswith(b"\xef\xbb\xbf") or _utf8_problem_of(path) is not False:
+        if encoding != "utf-8" or head.startswith(b"\xef\xbb\xbf") or not _reads_as_cp1252(path):
             return None
         encoding = "cp1252"
         try:
@@ -162,7 +162,7 @@ def plan(path: Path) -> CsvPlan | None:
         delimiter = hint.group(1)
         skip_lines, skip_records = 2, 2
     else:
-        delimiter = sniff_delimiter(first_line.split("\n", 1)[0])
+        delimiter = sniff_delimiter(first_line)
         rest = text
     if delimiter not in DELIMITERS:
         return None
@@ -182,13 +182,14 @@ def plan(path: Path) -> CsvPlan | None:
     return CsvPlan(path, str(path), delimiter, skip_lines, skip_records, dedupe_headers(list(cells)), encoding)
 
 
-def _utf8_problem_of(path: Path) -> str | bool:
-    """What ``utf8_problem`` says of the whole file (False: none, it is cp1252); True if unreadable."""
+def _reads_as_cp1252(path: Path) -> bool:
+    """A file that is not UTF-8 and not UTF-8 cut or broken either (``utf8_problem``): the Python path
+    reads it as cp1252. False when it cannot be read (the Python path says why)."""
     try:
         with path.open("rb") as handle:
-            return utf8_problem(handle) or False
+            return utf8_problem(handle) is None
     except OSError:
-        return True
+        return False
 
 
 def _split_first_record(text: str, delimiter: str | None) -> tuple[str | None, str]:
@@ -324,19 +325,15 @@ class _Stager:
         # own layout decision (title rows above the header, further header rows), the first one left
         # says how many leading non-blank records are not data.
         head = RawTable(plan.source, plan.header, head_rows, list(range(len(head_rows))))
-        promoted = []
-
-        def layout_of(table: RawTable) -> SurveyColumns | LongColumns:
-            promoted.append(table is not head)
-            return survey_layout(table, self.settings, self.declared)
-
         try:
-            cols = below_title_rows(head, layout_of)
+            cols = below_title_rows(head, lambda table: survey_layout(table, self.settings, self.declared))
         except SourceFileError as exc:
             raise FastPathDeclined(f"header: {exc}") from None
         if isinstance(cols, LongColumns):
             raise FastPathDeclined("not a wide export")
-        self.below_title = promoted[-1]
+        leading = cols.table.line_numbers[0] if cols.table.line_numbers else len(head_rows)
+        # More leading rows than the tool's further header rows: the header was found below a title.
+        self.below_title = leading > cols.header_rows - 1
         self.date_order_guessed = False
         self.cols = cols
         self.header = cols.table.header
@@ -344,7 +341,7 @@ class _Stager:
             raise FastPathDeclined("a first line narrower than the header")  # DuckDB reads the first line's width
         self.read_path, read_skip_lines, self.read_skip_records, may_have_bom = self._read_path()
         self._read_all()
-        self._skip_leading_rows(cols.table.line_numbers[0] if cols.table.line_numbers else len(head_rows))
+        self._skip_leading_rows(leading)
         self._check_series_column()
         # The file's own byte counts take a while in Python; DuckDB releases the GIL, so they
         # are counted on a second thread while it works. Nothing staged is used unless they match.
