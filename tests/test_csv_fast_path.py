@@ -61,6 +61,16 @@ def _contents(db: Path) -> dict[str, list[tuple]]:
         return {name: con.execute(query).fetchall() for name, query in TABLE_QUERIES.items()}
 
 
+@pytest.fixture
+def temp_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """This test's own temporary root: the suite runs in parallel, so /tmp holds other tests' live scratch
+    folders, and only a root nobody else writes to shows what this test's load left behind."""
+    root = tmp_path / "tmp"
+    root.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(root))
+    return root
+
+
 def load_both_ways(tmp: Path, settings_: Settings, surveys: list[Path], attendance: list[Path] = ()):
     """(fast summary or error, Python summary or error), after asserting both DBs are equal."""
     fast_db, python_db = tmp / "fast.duckdb", tmp / "python.duckdb"
@@ -451,7 +461,7 @@ def test_header_rows_titles_and_qualtrics_status_load_the_same_either_way(tmp_pa
 
 @pytest.mark.parametrize("newline", ["\n", "\r\n"])
 def test_a_header_cell_over_two_lines_takes_the_fast_path_when_duckdb_reads_it(tmp_path: Path, settings: Settings,
-                                                                                newline: str):
+                                                                                newline: str, temp_root: Path):
     """A quoted header cell may hold a line break; the data's line numbers count its lines. DuckDB reads
     the file itself when the break is the file's own line ending, and a copy of its body otherwise."""
     rows = [["Timestamp", f"Series{newline}(team)", S1, FB]]
@@ -464,7 +474,7 @@ def test_a_header_cell_over_two_lines_takes_the_fast_path_when_duckdb_reads_it(t
         assert plan(source).skip_lines == 2 and plan(source).skip_records == 1
         assert fast.parsed_in_duckdb == [str(source)], fast.fast_path_declined
         assert fast.rejects_added == python.rejects_added == 1
-    assert not list(Path(tempfile.gettempdir()).glob("review-pulse-scratch-*/body.csv"))  # the copy is gone
+    assert not list(temp_root.glob("review-pulse-scratch-*"))  # the copy and its folder are gone
 
 
 @pytest.mark.parametrize(
@@ -482,7 +492,7 @@ def test_a_header_cell_over_two_lines_takes_the_fast_path_when_duckdb_reads_it(t
         ("Timestamp,{S1},{FB}\n5/1/2026 10:00,D'accord,\u00e9t\u00e9\n", "utf-16-be"),
     ],
 )
-def test_other_encodings_load_the_same_either_way(tmp_path: Path, content: str, encoding: str):
+def test_other_encodings_load_the_same_either_way(tmp_path: Path, content: str, encoding: str, temp_root: Path):
     """DuckDB reads UTF-8 only; a file the Python path decodes otherwise is read from a UTF-8 copy."""
     settings_ = Settings(answer_labels=(("D'accord", 4), ("Pas d'accord", 2), ("D\u2019accord", 4)))
     source = tmp_path / "survey.csv"
@@ -495,7 +505,7 @@ def test_other_encodings_load_the_same_either_way(tmp_path: Path, content: str, 
     rows = text.count("\n5/")
     assert fast.responses_added == python.responses_added == rows - text.count("peut")
     assert fast.rejects_added == python.rejects_added == text.count("peut")
-    assert not list(Path(tempfile.gettempdir()).glob("review-pulse-scratch-*/body.csv"))  # the copy is gone
+    assert not list(temp_root.glob("review-pulse-scratch-*"))  # the copy and its folder are gone
 
 
 @pytest.mark.parametrize(
