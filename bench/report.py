@@ -136,7 +136,9 @@ def _overview_vs_empty_row(paired: dict[str, Any], targets: dict[str, Any]) -> d
                    unit="×", value=paired["median_ratio"], target=target, target_text=f"≤ {target:g}×",
                    note=f"fresh context per load; medians {overview:.2f} s / {empty:.2f} s"
                    + ("; the app's navigation + sidebar with the Overview's chart alone: "
-                      f"{paired['parts_ratio']['frame_chart']:.2f}×" if "frame_chart" in paired.get("parts_ratio", {}) else "")),
+                      f"{paired['parts_ratio']['frame_chart']:.2f}×" if "frame_chart" in paired.get("parts_ratio", {}) else "")
+                   + ("; with a two-point line chart instead: "
+                      f"{paired['parts_ratio']['frame_tiny_chart']:.2f}×" if "frame_tiny_chart" in paired.get("parts_ratio", {}) else "")),
             "min": paired["min_ratio"], "max": paired["max_ratio"], "n": len(pairs)}
 
 
@@ -618,13 +620,15 @@ def _browser_md(add, browser: dict[str, Any]) -> None:  # noqa: ANN001
             add("")
             add("What every page of the app has and the empty page lacks, loaded in the same rotation (between the "
                 "two above; no target, the floor the Overview's ratio stands on): the app's navigation (its page titles) "
-                "and sidebar (Quarter and Review series boxes) around the same heading, and that frame with the "
-                "Overview's chart (its spec as the Overview draws it, `dashboard.ui.page_spec`).")
+                "and sidebar (Quarter and Review series boxes) around the same heading; that frame with a two-point line "
+                "chart (what any chart costs: Streamlit fetches and starts its chart code in a fresh context); and that "
+                "frame with the Overview's chart (its spec as the Overview draws it, `dashboard.ui.page_spec`).")
             add("")
             add("| Page | Median | ÷ the empty page (medians) | Added to the row above |")
             add("| --- | ---: | ---: | ---: |")
             rows = [("Empty page (one `st.title`)", empty), ("Navigation + sidebar + the heading", parts.get("frame")),
-                    ("… + the Overview's chart", parts.get("frame_chart")),
+                    ("… + a two-point line chart (the smallest chart)", parts.get("frame_tiny_chart")),
+                    ("… with the Overview's chart in its place", parts.get("frame_chart")),
                     ("The Overview", paired["overview_median_s"])]
             before = None
             for label, seconds in rows:
