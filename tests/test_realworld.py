@@ -263,3 +263,51 @@ def test_real_csv_loads_the_same_either_way(entry: dict, tmp_path: Path) -> None
 @pytest.mark.parametrize("entry", _csv_entries(CACHE_ENTRIES) or [pytest.param({"file": "none.csv"}, id="none")])
 def test_cached_real_csvs_load_the_same_either_way(entry: dict, tmp_path: Path) -> None:
     _load_both_ways(entry, Path(CACHE or "."), tmp_path)
+
+
+def _workbook_entries(entries: list[dict]) -> list:
+    return _entries([e for e in entries if Path(e["file"]).suffix.lower() in (".xlsx", ".xlsm")
+                     and not e.get("expect_refusal")])
+
+
+def _load_with_either_reader(entry: dict, folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Load a workbook with calamine allowed and with openpyxl forced; both databases and summaries equal."""
+    from core.settings import load_settings
+    from pipeline.sources import files
+    from tests.test_csv_fast_path import TABLE_QUERIES, _contents, _ingest
+
+    settings_file = tmp_path / "review_pulse.toml"
+    settings_file.write_text(settings_for(entry), encoding="utf-8")
+    settings_ = load_settings(settings_file)
+    path = folder / entry["file"]
+    calamine = _ingest(tmp_path / "calamine.duckdb", settings_, True, [path])
+    with monkeypatch.context() as patch:
+        patch.setattr(files, "calamine_refusal", lambda scan: "forced by the test")
+        reference = _ingest(tmp_path / "openpyxl.duckdb", settings_, True, [path])
+    assert not isinstance(calamine, str), calamine
+    assert calamine.lines() == reference.lines()
+    got, want = _contents(tmp_path / "calamine.duckdb"), _contents(tmp_path / "openpyxl.duckdb")
+    for table in TABLE_QUERIES:
+        assert got[table] == want[table], table
+    with path.open("rb") as stream:
+        book = files._Workbook(stream, str(path), settings_.limits, ())
+        try:
+            for name in book.sheetnames:
+                book.rows(name, str(path))
+            return dict(book.reader_of)
+        finally:
+            book.close()
+
+
+@pytest.mark.parametrize("entry", _workbook_entries(MANIFEST))
+def test_real_workbook_loads_the_same_with_either_reader(entry: dict, tmp_path: Path, monkeypatch) -> None:
+    """Every committed workbook: calamine reads each tab (pipeline.sources.calamine_sheets) and the load
+    equals openpyxl's, row for row."""
+    readers = _load_with_either_reader(entry, HERE, tmp_path, monkeypatch)
+    assert set(readers.values()) == {"calamine"}, readers
+
+
+@pytest.mark.skipif(not CACHE_ENTRIES, reason="REVIEW_PULSE_REALWORLD_DIR (a folder of real exports) not given")
+@pytest.mark.parametrize("entry", _workbook_entries(CACHE_ENTRIES) or [pytest.param({"file": "none.xlsx"}, id="none")])
+def test_cached_real_workbooks_load_the_same_with_either_reader(entry: dict, tmp_path: Path, monkeypatch) -> None:
+    _load_with_either_reader(entry, Path(CACHE or "."), tmp_path, monkeypatch)

@@ -21,6 +21,7 @@ import itertools
 import re
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import BinaryIO
 from xml.parsers import expat
 
@@ -32,11 +33,11 @@ SEPARATOR_HINT = re.compile(r"^\ufeff?sep=(.)$")
 _CHUNK = 1 << 20
 
 
-def _limit_message(problem: str, key: str) -> str:
+def limit_message(problem: str, key: str) -> str:
     return f"{problem}; refused (the limit is [limits] {key} in review_pulse.toml)"
 
 
-class _CellInterner:
+class CellInterner:
     """One string object per distinct short cell value (bounded: at most 200,000 of them)."""
 
     MAX_LENGTH = 40
@@ -59,7 +60,7 @@ def check_input_size(binary: BinaryIO, source: str, limits: InputLimits) -> None
     size = binary.seek(0, io.SEEK_END)
     binary.seek(0)
     if size > limits.max_python_input_mb * 1024 * 1024:
-        raise SourceFileError(source, _limit_message(
+        raise SourceFileError(source, limit_message(
             f"{size / 2**20:,.0f} MB is more than the Python reader takes", "max_python_input_mb")
             + "; save it as UTF-8 CSV with the header on the first line, which DuckDB reads at any size")
 
@@ -192,20 +193,20 @@ def _records(lines: Iterator[str], delimiter: str, start: int, source: str,
     rows: list[list[str]] = []
     line_numbers: list[int] = []
     first_line_number = start
-    shared = _CellInterner()
+    shared = CellInterner()
     try:
         for record in reader:
             if len(record) > limits.max_columns:
-                raise SourceFileError(source, _limit_message(
+                raise SourceFileError(source, limit_message(
                     f"line {start} has {len(record):,} columns, more than {limits.max_columns:,}", "max_columns"))
             if len(rows) >= limits.max_rows:
-                raise SourceFileError(source, _limit_message(f"more than {limits.max_rows:,} rows", "max_rows"))
+                raise SourceFileError(source, limit_message(f"more than {limits.max_rows:,} rows", "max_rows"))
             rows.append(shared.row(record))
             line_numbers.append(start)
             start = reader.line_num + first_line_number
     except csv.Error as exc:
         if "field larger than field limit" in str(exc):
-            raise SourceFileError(source, _limit_message(
+            raise SourceFileError(source, limit_message(
                 f"a cell near line {start} is longer than {limits.max_cell_chars:,} characters", "max_cell_chars")
             ) from None
         raise SourceFileError(source, f"malformed CSV near line {start}: {exc}") from None
@@ -240,10 +241,10 @@ def sheet_rows(sheet: object, source: str, limits: InputLimits) -> tuple[list, l
     sheet.reset_dimensions()  # type: ignore[attr-defined]
     rows: list[list[object]] = []
     line_numbers: list[int] = []
-    shared = _CellInterner()
+    shared = CellInterner()
     for index, values in enumerate(sheet.iter_rows(values_only=True), start=1):  # type: ignore[attr-defined]
         if index > limits.max_rows:
-            raise SourceFileError(source, _limit_message(f"more than {limits.max_rows:,} rows", "max_rows"))
+            raise SourceFileError(source, limit_message(f"more than {limits.max_rows:,} rows", "max_rows"))
         rows.append(shared.row(list(values)))
         line_numbers.append(index)
     return rows, line_numbers
@@ -253,66 +254,121 @@ class _LimitHit(Exception):
     pass
 
 
-def check_xlsx_archive(stream: BinaryIO, source: str, limits: InputLimits) -> None:
-    """Refuse a workbook that would expand past the limits, before anything is expanded."""
+@dataclass
+class SheetScan:
+    """What the scan saw in one worksheet part: enough to say whether calamine may read it
+    (pipeline.sources.calamine_sheets) and how wide openpyxl would make its rows."""
+
+    last_column: int = 0  # the rightmost cell of any row, holding a value or not (openpyxl's widest row)
+    last_row: int = 0
+    cells: int = 0
+    # Why calamine may not read it, or None. Calamine reads an error cell (#N/A) as blank and
+    # every number as a float, and holds a sheet as a dense grid; openpyxl does none of these.
+    calamine_unsafe: str | None = None
+
+
+def check_xlsx_archive(stream: BinaryIO, source: str, limits: InputLimits) -> dict[str, SheetScan]:
+    """Refuse a workbook that would expand past the limits, before anything is expanded.
+    Returns what was seen in each worksheet part, by its name in the archive."""
     budget = limits.max_xlsx_uncompressed_mb * 1024 * 1024
+    scans: dict[str, SheetScan] = {}
     try:
         with zipfile.ZipFile(stream) as archive:
             members = archive.infolist()
             expanded = sum(member.file_size for member in members)
             if expanded > budget:
-                raise SourceFileError(source, _limit_message(
+                raise SourceFileError(source, limit_message(
                     f"the workbook expands to {expanded / 2**20:,.0f} MB", "max_xlsx_uncompressed_mb"))
             for member in members:
                 name = member.filename
                 if name == "xl/sharedStrings.xml" or (name.startswith("xl/worksheets/") and name.endswith(".xml")):
-                    _scan_xml(archive, member, source, limits)
+                    scans[name] = _scan_xml(archive, member, source, limits)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as exc:
         raise SourceFileError(source, f"not a readable .xlsx workbook ({type(exc).__name__})") from None
+    return scans
 
 
-def _scan_xml(archive: zipfile.ZipFile, member: zipfile.ZipInfo, source: str, limits: InputLimits) -> None:
+# A whole number with more digits than a float holds exactly: openpyxl reads it as an int, calamine as a float.
+_FLOAT_EXACT_DIGITS = 15
+
+
+def _scan_xml(archive: zipfile.ZipFile, member: zipfile.ZipInfo, source: str, limits: InputLimits) -> SheetScan:
     """Count rows, cells and text lengths of one part with expat, in constant memory."""
-    state = {"rows": 0, "row": 0, "cells": 0, "column": 0, "text": 0, "in_text": False}
+    # Called for every element of a sheet (a million and more): plain locals, the common names first, and
+    # no end-of-element handler (a text ends where the next element starts; whitespace between elements
+    # counts toward the text before it, which only ever errs toward the limit).
+    rows = row = cells = column = text_length = 0
+    in_text = number_cell = False
+    number_text: str | None = None  # the current numeric cell's value, while it is being read
+    scan = SheetScan()
     where = f"{member.filename.rsplit('/', 1)[-1]}"
+    max_rows, max_columns, max_cell_chars = limits.max_rows, limits.max_columns, limits.max_cell_chars
+    column_numbers: dict[str, int] = {}
 
     def fail(problem: str, key: str) -> None:
-        raise _LimitHit(_limit_message(f"{problem} ({where})", key))
+        raise _LimitHit(limit_message(f"{problem} ({where})", key))
+
+    def number_ends() -> None:
+        nonlocal number_text
+        if len(number_text) > _FLOAT_EXACT_DIGITS and scan.calamine_unsafe is None \
+                and number_text.strip().lstrip("-").isdigit():
+            scan.calamine_unsafe = "a whole number too long for a float"
+        number_text = None
 
     def start(name: str, attrs: dict[str, str]) -> None:
-        local = name.rsplit(":", 1)[-1]
-        if local == "row":
-            state["rows"] += 1
-            reference = attrs.get("r", "")
-            state["row"] = int(reference) if reference.isdigit() else state["row"] + 1
-            if state["rows"] > limits.max_rows or state["row"] > limits.max_rows:
-                fail(f"more than {limits.max_rows:,} rows", "max_rows")
-            state["cells"] = state["column"] = 0
-        elif local == "c":
-            state["cells"] += 1
+        nonlocal rows, row, cells, column, text_length, in_text, number_cell, number_text
+        in_text = False
+        if number_text is not None:
+            number_ends()
+        local = name if ":" not in name else name.rsplit(":", 1)[-1]
+        if local == "c":
+            cells += 1
             reference = attrs.get("r")
-            state["column"] = _column_number(reference) if reference else state["column"] + 1
-            if state["cells"] > limits.max_columns or state["column"] > limits.max_columns:
-                fail(f"row {state['row']:,} has more than {limits.max_columns:,} columns", "max_columns")
-            state["text"] = 0
+            if reference:
+                letters = reference.rstrip("0123456789")
+                number = column_numbers.get(letters)
+                if number is None:
+                    number = column_numbers[letters] = _column_number(letters)
+                column = number
+            else:
+                column += 1
+            if cells > max_columns or column > max_columns:
+                fail(f"row {row:,} has more than {max_columns:,} columns", "max_columns")
+            text_length = 0
+            scan.cells += 1
+            if column > scan.last_column:
+                scan.last_column = column
+            if row > scan.last_row:
+                scan.last_row = row
+            kind = attrs.get("t", "n")
+            number_cell = kind == "n"
+            if (kind == "e" or kind == "d") and scan.calamine_unsafe is None:
+                scan.calamine_unsafe = "an error cell" if kind == "e" else "an ISO date cell"
+        elif local == "v" or local == "t":
+            in_text = True
+            if number_cell and local == "v":
+                number_text = ""
+        elif local == "row":
+            rows += 1
+            reference = attrs.get("r", "")
+            row = int(reference) if reference.isdigit() else row + 1
+            if rows > max_rows or row > max_rows:
+                fail(f"more than {max_rows:,} rows", "max_rows")
+            cells = column = 0
         elif local == "si":
-            state["text"] = 0
-        elif local in ("v", "t"):
-            state["in_text"] = True
-
-    def end(name: str) -> None:
-        if name.rsplit(":", 1)[-1] in ("v", "t"):
-            state["in_text"] = False
+            text_length = 0
 
     def text(data: str) -> None:
-        if state["in_text"]:
-            state["text"] += len(data)
-            if state["text"] > limits.max_cell_chars:
-                fail(f"a cell is longer than {limits.max_cell_chars:,} characters", "max_cell_chars")
+        nonlocal text_length, number_text
+        if in_text:
+            text_length += len(data)
+            if text_length > max_cell_chars:
+                fail(f"a cell is longer than {max_cell_chars:,} characters", "max_cell_chars")
+            if number_text is not None:
+                number_text += data  # expat may hand a value over in pieces (at a chunk's end)
 
     parser = expat.ParserCreate()
     parser.StartElementHandler = start
-    parser.EndElementHandler = end
     parser.CharacterDataHandler = text
     parser.buffer_text = True
     try:
@@ -324,3 +380,6 @@ def _scan_xml(archive: zipfile.ZipFile, member: zipfile.ZipInfo, source: str, li
         raise SourceFileError(source, str(hit)) from None
     except expat.ExpatError as exc:
         raise SourceFileError(source, f"not a readable .xlsx workbook ({where}: {exc})") from None
+    if number_text is not None:
+        number_ends()
+    return scan

@@ -8,14 +8,24 @@ strings/numbers/datetimes for .xlsx).
 from __future__ import annotations
 
 import io
+import itertools
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from pipeline.errors import SourceFileError
 from pipeline.parse.cells import is_blank_row
-from pipeline.sources.bounded_read import check_input_size, check_xlsx_archive, read_csv_stream, sheet_rows
+from pipeline.sources.bounded_read import (
+    CellInterner,
+    check_input_size,
+    check_xlsx_archive,
+    limit_message,
+    read_csv_stream,
+    sheet_rows,
+)
+from pipeline.sources.calamine_sheets import calamine_refusal, open_calamine, read_with_calamine
 from core.settings import InputLimits
 
 SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm")
@@ -40,33 +50,84 @@ def read_xlsx(data: bytes | BinaryIO, source: str, worksheet: str | None = None,
               limits: InputLimits | None = None) -> RawTable:
     limits = limits or InputLimits()
     stream = io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else data
-    book = _open_workbook(stream, source, limits, (worksheet,) if worksheet is not None else ())
+    book = _Workbook(stream, source, limits, (worksheet,) if worksheet is not None else ())
     try:
-        if worksheet is not None:
-            sheet = book[worksheet]
-        else:
-            sheet = book.worksheets[0]
-        rows, line_numbers = sheet_rows(sheet, source, limits)
+        rows, line_numbers = book.rows(worksheet if worksheet is not None else book.sheetnames[0], source)
     finally:
         book.close()
     return table_from_rows(source, rows, line_numbers)
 
 
-def _open_workbook(stream: BinaryIO, source: str, limits: InputLimits, worksheets: tuple[str, ...]):  # noqa: ANN202
-    """openpyxl's read-only workbook, after the archive passed ``limits``; the named tabs must exist."""
-    import openpyxl  # imported lazily: only .xlsx inputs need it
+class _Workbook:
+    """An .xlsx whose archive passed ``limits``, read a tab at a time: by calamine where it reads the
+    tab as openpyxl would (pipeline.sources.calamine_sheets), else by openpyxl. The named tabs must exist."""
 
-    check_xlsx_archive(stream, source, limits)  # before openpyxl expands anything
-    stream.seek(0)
-    try:
-        book = openpyxl.load_workbook(stream, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise SourceFileError(source, f"not a readable .xlsx workbook ({type(exc).__name__})") from None
-    missing = [w for w in worksheets if w not in book.sheetnames]
-    if missing:
-        book.close()
-        raise SourceFileError(source, f"no worksheet {missing[0]!r}; it has {', '.join(book.sheetnames)}")
-    return book
+    def __init__(self, stream: BinaryIO, source: str, limits: InputLimits, worksheets: tuple[str, ...]) -> None:
+        import openpyxl  # imported lazily: only .xlsx inputs need it
+
+        self.scans = check_xlsx_archive(stream, source, limits)  # before anything is expanded
+        stream.seek(0)
+        try:
+            self.book = openpyxl.load_workbook(stream, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+            raise SourceFileError(source, f"not a readable .xlsx workbook ({type(exc).__name__})") from None
+        missing = [w for w in worksheets if w not in self.book.sheetnames]
+        if missing:
+            self.book.close()
+            raise SourceFileError(source, f"no worksheet {missing[0]!r}; it has {', '.join(self.book.sheetnames)}")
+        self.stream, self.limits = stream, limits
+        self.calamine: object | None = None
+        self.reader_of: dict[str, str] = {}  # tab -> "calamine" or "openpyxl (why)": what tests and the bench look at
+
+    @property
+    def sheetnames(self) -> list[str]:
+        return list(self.book.sheetnames)
+
+    def rows(self, name: str, source: str) -> tuple[list, list[int]]:
+        """The tab's rows and their row numbers, bounded (as ``sheet_rows`` gives them)."""
+        sheet = self.book[name]
+        scan = self.scans.get(str(getattr(sheet, "_worksheet_path", "")).lstrip("/"))
+        refusal = calamine_refusal(scan)
+        if refusal is None and self.calamine is None:
+            try:
+                self.calamine = open_calamine(self.stream)
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException as exc:  # noqa: BLE001 - any failure of the faster reader (a Rust panic is a
+                # BaseException) leaves the reference one
+                refusal = f"calamine cannot open it ({type(exc).__name__})"
+        if refusal is None:
+            assert scan is not None and self.calamine is not None
+            rows: list[list[object]] = []
+            shared = CellInterner()
+
+            def add_row(row: list[object]) -> None:
+                if len(rows) >= self.limits.max_rows:
+                    raise SourceFileError(source, limit_message(f"more than {self.limits.max_rows:,} rows", "max_rows"))
+                rows.append(shared.row(row))
+
+            def openpyxl_head(count: int) -> Iterator[tuple]:
+                sheet.reset_dimensions()
+                return itertools.islice(sheet.iter_rows(values_only=True), count)
+
+            try:
+                agreed = read_with_calamine(self.calamine, name, scan, openpyxl_head, add_row)
+            except (SourceFileError, KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException as exc:  # noqa: BLE001 - as above
+                agreed, refusal = False, f"calamine cannot read it ({type(exc).__name__})"
+            if agreed:
+                self.reader_of[name] = "calamine"
+                return rows, list(range(1, len(rows) + 1))
+            refusal = refusal or "calamine reads its first rows differently"
+        self.reader_of[name] = f"openpyxl ({refusal})"
+        return sheet_rows(sheet, source, self.limits)
+
+    def close(self) -> None:
+        self.book.close()
+        if self.calamine is not None:
+            self.calamine.close()  # type: ignore[attr-defined]
+            self.calamine = None
 
 
 # --- every tab of a workbook (issue #10) ---
@@ -97,12 +158,12 @@ def read_tabs(path: Path, worksheets: tuple[str, ...] = (), limits: InputLimits 
             _raise_not_workbook(source, worksheets)
         return None
     with path.open("rb") as stream:
-        book = _open_workbook(stream, source, limits, worksheets)
+        book = _Workbook(stream, source, limits, worksheets)
         try:
             tabs = []
-            for name in list(worksheets) or list(book.sheetnames):
+            for name in list(worksheets) or book.sheetnames:
                 tab_source = source if len(book.sheetnames) == 1 else f"{source} / {name}"
-                rows, line_numbers = sheet_rows(book[name], tab_source, limits)
+                rows, line_numbers = book.rows(name, tab_source)
                 try:
                     table = table_from_rows(tab_source, rows, line_numbers)
                 except SourceFileError:

@@ -1,0 +1,230 @@
+"""A workbook tab read by calamine must load exactly as the same tab read by openpyxl.
+
+Each test writes a real .xlsx (XlsxWriter, the way Excel and the survey tools write them:
+shared strings, number formats, formulas with cached values), reads or loads it once with
+calamine allowed and once with openpyxl forced, and compares what a user would see: the
+table's header and cells (as text), and the whole database and summary of a load. Where
+calamine may not be trusted (error cells, long whole numbers, a sparse grid), the test
+checks that openpyxl read the tab, and why.
+"""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+import pytest
+import xlsxwriter
+
+from pipeline.parse.cells import cell_string
+from pipeline.sources import bounded_read, files
+from pipeline.sources.files import read_tabs
+from core.settings import InputLimits, Settings
+
+from tests.survey_text import FB, S1, S2, S3, S4
+from tests.test_csv_fast_path import TABLE_QUERIES, _contents, _ingest
+
+HEADER = ["Timestamp", "Series", S1, S2, S3, S4, FB]
+
+
+def _reader_of(path: Path) -> dict[str, str]:
+    with path.open("rb") as stream:
+        book = files._Workbook(stream, str(path), InputLimits(), ())
+        try:
+            for name in book.sheetnames:
+                book.rows(name, str(path))
+            return dict(book.reader_of)
+        finally:
+            book.close()
+
+
+def _openpyxl_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(files, "calamine_refusal", lambda scan: "forced by the test")
+
+
+def _as_text(tabs) -> list:  # noqa: ANN001
+    """Each tab's header and cells as text, rows padded to one width: what the parsers read."""
+    out = []
+    for tab in tabs:
+        if tab.table is None:
+            out.append((tab.name, None))
+            continue
+        width = len(tab.table.header)
+        rows = [[cell_string(c) for c in row] + [""] * (width - len(row)) for row in tab.table.rows]
+        out.append((tab.name, tab.table.header, rows, tab.table.line_numbers))
+    return out
+
+
+def _both_ways(path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN202
+    calamine = read_tabs(path)
+    with monkeypatch.context() as patch:
+        _openpyxl_only(patch)
+        reference = read_tabs(path)
+    return calamine, reference
+
+
+def _write(path: Path, sheets: dict[str, list[list[object]]], *, date_1904: bool = False,
+           styled_blank: tuple[int, int] | None = None, first_cell: tuple[int, int] = (0, 0)) -> Path:
+    """A workbook whose cells are typed the way spreadsheets type them (datetimes with a date format)."""
+    book = xlsxwriter.Workbook(str(path), {"date_1904": date_1904})
+    formats = {
+        datetime.datetime: book.add_format({"num_format": "m/d/yyyy h:mm:ss"}),
+        datetime.date: book.add_format({"num_format": "yyyy-mm-dd"}),
+        datetime.time: book.add_format({"num_format": "hh:mm"}),
+    }
+    for name, rows in sheets.items():
+        sheet = book.add_worksheet(name)
+        top, left = first_cell
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                at = (top + r, left + c)
+                if value is None:
+                    continue
+                if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+                    sheet.write_datetime(*at, value, formats[type(value)])
+                elif isinstance(value, tuple):  # ("formula", cached value)
+                    sheet.write_formula(*at, value[0], None, value[1])
+                elif isinstance(value, bool):
+                    sheet.write_boolean(*at, value)
+                elif isinstance(value, str):
+                    sheet.write_string(*at, value)
+                else:
+                    sheet.write_number(*at, value)
+        if styled_blank:
+            sheet.write_blank(*styled_blank, None, book.add_format({"bold": True}))
+    book.close()
+    return path
+
+
+def _survey_rows(count: int = 12) -> list[list[object]]:
+    labels = ["Strongly agree", "Agree", "Neutral", "Disagree", 5, 4.0, "maybe"]
+    rows: list[list[object]] = [HEADER]
+    for i in range(count):
+        when = datetime.datetime(2026, 5, 1 + i % 20, 9 + i % 8, 7 * i % 60, 0, (i * 123_000) % 1_000_000)
+        rows.append([when, f"Team {'AB'[i % 2]}", labels[i % 7], labels[(i + 1) % 7], labels[(i + 2) % 7],
+                     labels[(i + 3) % 7], None if i % 3 else f"comment {i}\nsecond line"])
+    return rows
+
+
+CASES = {
+    "plain survey": dict(sheets={"Form1": _survey_rows()}),
+    "1904 dates": dict(sheets={"Form1": _survey_rows()}, date_1904=True),
+    "a title above the header and a gap": dict(sheets={"Form1": [["Weekly review export"], [], *_survey_rows()[:5],
+                                                                 [], [], *_survey_rows()[5:]]}),
+    "data starting at C4": dict(sheets={"Form1": _survey_rows()}, first_cell=(3, 2)),
+    "a formatted empty cell far right": dict(sheets={"Form1": _survey_rows()}, styled_blank=(3, 12)),
+    "date-only, time-only, numbers, booleans": dict(sheets={"Form1": [
+        HEADER + ["Day", "At", "Score", "Flag", "Big"],
+        *[row + [datetime.date(2026, 5, 2), datetime.time(9, 30), 4.5, True, 123456789012345]
+          for row in _survey_rows()[1:]]]}),
+    "formulas with cached text and numbers, an empty string": dict(sheets={"Form1": [
+        HEADER, *[row[:2] + [("=\"Ag\"&\"ree\"", "Agree"), ("=2+2", 4), "", row[5], row[6]]
+                  for row in _survey_rows()[1:]]]}),
+    "two tabs": dict(sheets={"Form1": _survey_rows(), "Notes": [["Written by", "the facilitator"], ["x", 1]]}),
+}
+
+
+@pytest.mark.parametrize("case", CASES, ids=list(CASES))
+def test_calamine_reads_a_tab_as_openpyxl_does(case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    path = _write(tmp_path / "survey.xlsx", **CASES[case])
+    calamine, reference = _both_ways(path, monkeypatch)
+    assert set(_reader_of(path).values()) == {"calamine"}
+    assert _as_text(calamine) == _as_text(reference)
+
+
+REFUSED = {
+    "an error cell": ({"Form1": [*_survey_rows(), [datetime.datetime(2026, 6, 1, 9), "Team A", ("=NA()", "#N/A")]]},
+                      "openpyxl (it holds an error cell)"),
+    "a whole number too long for a float": ({"Form1": [*_survey_rows(), ["id", 12345678901234567]]},
+                                            "openpyxl (it holds a whole number too long for a float)"),
+}
+
+
+@pytest.mark.parametrize("case", REFUSED, ids=list(REFUSED))
+def test_a_tab_calamine_would_misread_is_read_by_openpyxl(case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    sheets, reader = REFUSED[case]
+    path = _write(tmp_path / "survey.xlsx", sheets)
+    if case == "a whole number too long for a float":  # XlsxWriter writes a float; write the digits as Excel does
+        _replace_in_part(path, b"<v>1.234567890123457E+16</v>", b"<v>12345678901234567</v>")
+    assert _reader_of(path) == {"Form1": reader}
+    calamine, reference = _both_ways(path, monkeypatch)
+    assert _as_text(calamine) == _as_text(reference)
+    assert "#N/A" in str(_as_text(calamine)) or "12345678901234567" in str(_as_text(calamine))
+
+
+def _replace_in_part(path: Path, old: bytes, new: bytes) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        parts = {info.filename: archive.read(info) for info in archive.infolist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    assert old in parts[sheet], parts[sheet][-600:]
+    parts[sheet] = parts[sheet].replace(old, new)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+
+
+def test_a_sparse_tab_is_read_by_openpyxl_which_streams_it(tmp_path: Path):
+    """calamine holds a tab as a dense grid: two cells a million rows apart would be a huge one."""
+    book = xlsxwriter.Workbook(str(tmp_path / "sparse.xlsx"))
+    sheet = book.add_worksheet("Form1")
+    sheet.write_row(0, 0, HEADER)
+    sheet.write_string(900_000, 600, "far away")
+    book.close()
+    assert _reader_of(tmp_path / "sparse.xlsx") == {"Form1": "openpyxl (its cells are scattered over a large area)"}
+
+
+def test_the_first_rows_decide_and_a_disagreement_leaves_openpyxl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Should calamine read a date format differently from openpyxl, the first rows show it."""
+    path = _write(tmp_path / "survey.xlsx", {"Form1": _survey_rows()})
+    from pipeline.sources import calamine_sheets
+
+    monkeypatch.setattr(calamine_sheets, "_as_openpyxl", lambda value: value.isoformat()
+                        if isinstance(value, datetime.datetime) else value)
+    assert _reader_of(path) == {"Form1": "openpyxl (calamine reads its first rows differently)"}
+
+
+@pytest.mark.parametrize("case", ["plain survey", "1904 dates", "a title above the header and a gap",
+                                  "a formatted empty cell far right", "data starting at C4",
+                                  "formulas with cached text and numbers, an empty string"])
+def test_a_workbook_loads_the_same_with_either_reader(case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The whole load: responses, answers, rejects with their raw cells and lines, and the summary."""
+    path = _write(tmp_path / "survey.xlsx", **CASES[case])
+    settings_ = Settings()
+    calamine = _ingest(tmp_path / "calamine.duckdb", settings_, True, [path])
+    with monkeypatch.context() as patch:
+        _openpyxl_only(patch)
+        reference = _ingest(tmp_path / "openpyxl.duckdb", settings_, True, [path])
+    assert not isinstance(calamine, str), calamine
+    assert calamine.lines() == reference.lines()
+    data_rows = [row for row in CASES[case]["sheets"]["Form1"] if row and isinstance(row[0], datetime.datetime)]
+    unreadable = [row for row in data_rows if "maybe" in row]
+    assert (calamine.responses_added, calamine.rejects_added) == (len(data_rows) - len(unreadable), len(unreadable))
+    got, want = _contents(tmp_path / "calamine.duckdb"), _contents(tmp_path / "openpyxl.duckdb")
+    for table in TABLE_QUERIES:
+        assert got[table] == want[table], table
+
+
+def test_the_scan_reads_a_number_split_across_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """expat may hand a value over in two pieces; a long decimal is not a long whole number."""
+    monkeypatch.setattr(bounded_read, "_CHUNK", 97)  # many chunk ends inside values
+    path = _write(tmp_path / "survey.xlsx", {"Form1": _survey_rows(40)})
+    assert _reader_of(path) == {"Form1": "calamine"}
+
+
+def test_a_calamine_failure_leaves_the_tab_to_openpyxl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Whatever the faster reader raises (a Rust panic is a BaseException), openpyxl reads the tab."""
+    from pipeline.sources import calamine_sheets
+
+    class Panic(BaseException):
+        pass
+
+    def panics(*_args):  # noqa: ANN002, ANN202
+        raise Panic("index out of bounds")
+        yield []
+
+    path = _write(tmp_path / "survey.xlsx", {"Form1": _survey_rows()})
+    monkeypatch.setattr(calamine_sheets, "calamine_rows", panics)
+    assert _reader_of(path) == {"Form1": "openpyxl (calamine cannot read it (Panic))"}
+    assert len(read_tabs(path)[0].table.rows) == 12
