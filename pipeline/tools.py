@@ -124,7 +124,9 @@ QUALTRICS_NOT_A_RESPONSE_WORDS = frozenset({"preview", "test", "spam"})
 def is_qualtrics_test_status(value: object) -> bool:
     """True for a preview, test or spam row (by its Status); a real response or a blank is False."""
     text = str(value).strip() if value is not None else ""
-    if text.isdigit():
+    # isdecimal, not isdigit: int() refuses "²" and "①", which isdigit accepts; and a code is a few digits
+    # (int() refuses more than 4,300).
+    if text.isdecimal() and len(text) <= 18:
         return bool(int(text) & QUALTRICS_NOT_A_RESPONSE_FLAGS)
     if isinstance(value, float) and value.is_integer():
         return bool(int(value) & QUALTRICS_NOT_A_RESPONSE_FLAGS)

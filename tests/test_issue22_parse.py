@@ -190,6 +190,9 @@ def _qualtrics(tmp: Path, statuses: list[str], import_rows: bool) -> Path:
 STATUS_CASES = [
     ("choice text", ["IP Address", "Survey Preview", "IP Address", "Survey Test", "Spam", "IP Address", "Imported"], 4),
     ("numeric", ["0", "1", "0", "2", "8", "0", "4", "9", "16"], 5),
+    # Not codes: a superscript digit and 5,000 digits (int() refuses both) are kept as responses; a full-width
+    # or Arabic-Indic 1 is the code 1 (a preview).
+    ("odd digits", ["\u00b2", "\u2460", "9" * 5000, "\uff11", "\u0661", "0"], 4),
 ]
 
 
