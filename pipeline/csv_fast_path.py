@@ -36,7 +36,7 @@ from pathlib import Path
 import duckdb
 
 from core.keys import md5_key_sql
-from pipeline.errors import SourceFileError
+from pipeline.errors import SeriesColumnRefused, SourceFileError
 from pipeline.parse.answers import AnswerMemo, beyond_scale_note
 from pipeline.parse.cells import (
     blank_text_sql,
@@ -455,7 +455,7 @@ class _Stager:
             # The Python path would go on to try the next rows as the header (below_title_rows).
             raise FastPathDeclined("the series column, below a title")
         if problem:
-            raise SourceFileError(self.plan.source, problem)
+            raise SeriesColumnRefused(self.plan.source, problem)
 
     def _check_split_matches_python(self, counts: _ByteCounts) -> None:
         """Python's csv module and DuckDB's reader agree on RFC 4180 files; prove it for this one.

@@ -29,9 +29,18 @@ class SourceFileError(IngestError):
         return (type(self), (self.source, self.problem))
 
 
-class AmbiguousColumns(SourceFileError):
-    """The header maps, but two columns answer one question (or one column two): the user says which.
-    It is the header all the same, so no row below it is tried as the header instead."""
+class HeaderFound(SourceFileError):
+    """The header maps, but something under it is refused. It is the header all the same, so no row
+    below it is tried as the header instead (parse.columns.below_title_rows): a row further down that
+    repeats the header (two exports pasted together) would load the rows under it and drop the rest."""
+
+
+class AmbiguousColumns(HeaderFound):
+    """The header maps, but two columns answer one question (or one column two): the user says which."""
+
+
+class SeriesColumnRefused(HeaderFound):
+    """The column mapped as the review series holds free text or too many values (cells.series_column_problem)."""
 
 
 class StrictModeError(IngestError):

@@ -53,6 +53,21 @@ def test_series_column_of_free_text_is_refused(tmp_path: Path, label, series, co
         assert not (tmp_path / "fast.duckdb").exists() or not _query(tmp_path / "fast.duckdb", "SELECT * FROM responses")
 
 
+@pytest.mark.parametrize("layout", ["two exports pasted together", "a title above the header"])
+def test_a_refused_series_column_is_reported_under_its_header(tmp_path: Path, layout: str):
+    """The header was found, so the refusal is about it: no lower row (a repeated header, the first data
+    row) is taken as the header instead, which loaded the second export alone and dropped the first."""
+    first = _rows(6, series=lambda i: "s" * 81 if i == 2 else "Alpha")
+    if layout == "two exports pasted together":
+        rows = [HEADER, *first, HEADER, *_rows(4, time=lambda i: f"2026-04-{1 + i:02d} 16:00:00")]
+    else:
+        rows = [["Incident review survey, exported 2026-04-01"], HEADER, *first]
+    source = write_csv(tmp_path / "s.csv", rows)
+    fast, _python = load_both_ways(tmp_path, Settings(), [source])
+    assert isinstance(fast, str) and "column 'Series' as the review series holds a value of 81 characters" in fast, fast
+    assert not (tmp_path / "fast.duckdb").exists() or not _query(tmp_path / "fast.duckdb", "SELECT * FROM responses")
+
+
 def test_max_series_values_is_a_strict_setting(tmp_path: Path):
     path = tmp_path / "s.toml"
     for value in ("0", "2.5", '"200"', "true"):

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from core.settings import Settings, SourceMapping, normalise_header
 from pipeline import mapping
-from pipeline.errors import AmbiguousColumns, SourceFileError
+from pipeline.errors import HeaderFound, SourceFileError
 from pipeline.sources.files import RawTable, promote_header
 
 # Which column is which lives in pipeline.mapping (declared or exact, never guessed);
@@ -92,12 +92,14 @@ def below_title_rows(table: RawTable, parse: Callable[[RawTable], object]) -> ob
     """
     try:
         return parse(table)
-    except AmbiguousColumns:
+    except HeaderFound:
         raise
     except SourceFileError as first_problem:
         for index in range(min(HEADER_SEARCH_ROWS, len(table.rows) - 1)):
             try:
                 return parse(promote_header(table, index))
+            except HeaderFound:
+                raise  # the header below the title, and what is wrong under it
             except SourceFileError:
                 continue
         raise first_problem

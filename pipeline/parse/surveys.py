@@ -10,7 +10,7 @@ from datetime import datetime
 from core.settings import Settings, SourceMapping, normalise_header
 from core.words import count_text
 from pipeline import mapping
-from pipeline.errors import SourceFileError, worded
+from pipeline.errors import SeriesColumnRefused, SourceFileError, worded
 from pipeline.parse.answers import AnswerMemo, beyond_scale_note
 from pipeline.parse.cells import (
     cell_string,
@@ -128,7 +128,7 @@ def check_series_column(table: RawTable, series: int | None, settings: Settings)
     distinct, longest = series_stats(row[series] for row in table.rows if series < len(row))
     problem = series_column_problem(table.header[series], distinct, longest, settings.max_series_values)
     if problem:
-        raise SourceFileError(table.source, problem)
+        raise SeriesColumnRefused(table.source, problem)
 
 
 def feedback_transform(cols: SurveyColumns, settings: Settings) -> dict[int, Callable[[str], str]]:
