@@ -163,8 +163,9 @@ class ConfiguredSheet:
 
 @dataclass(frozen=True)
 class InputLimits:
-    """Bounds on one input file read in Python (xlsx, title rows, non-UTF-8 CSV): a hostile
-    or broken file is refused with one line instead of exhausting memory or CPU."""
+    """Bounds on one input file read in Python (workbooks, and the CSVs the DuckDB reader declines):
+    a hostile or broken file is refused with one line instead of exhausting memory or CPU. A CSV
+    that DuckDB reads (pipeline.csv_fast_path) is not held in Python and is not bounded by these."""
 
     max_rows: int = 1_048_576  # Excel's own maximum
     max_columns: int = 16_384  # Excel's own maximum (column XFD)
