@@ -76,6 +76,17 @@ def run_one(path: Path, worksheet: str | None) -> dict[str, Any]:
         before_write.append(_peak_kb())
         return original_write(*args, **kwargs)
 
+    from pipeline.sources import files
+
+    readers: dict[str, str] = {}  # workbook tab -> "calamine" or "openpyxl (why)", the reader's own record
+    original_rows = files._Workbook.rows
+
+    def rows(book, name: str, source: str):  # noqa: ANN001, ANN202
+        found = original_rows(book, name, source)
+        readers[name] = book.reader_of[name]
+        return found
+
+    files._Workbook.rows = rows
     ingest.plan_fast_csv, loader.stage, loader.write_run = plan, stage, write
     with tempfile.TemporaryDirectory(prefix="rp-bench-corpus-") as folder:
         argv = ["ingest", "--db", str(Path(folder) / "corpus.duckdb"), "--surveys", str(path)]
@@ -86,7 +97,8 @@ def run_one(path: Path, worksheet: str | None) -> dict[str, Any]:
             code = cli.main(argv)
     hwm_kb = _peak_kb()
     refusal = errors.getvalue().strip().splitlines()[-1] if code != 0 and errors.getvalue().strip() else ""
-    return {"exit_code": code, "refusal": refusal, "decisions": decisions, "peak_rss_bytes": hwm_kb * 1024,
+    return {"exit_code": code, "refusal": refusal, "decisions": decisions, "readers": readers,
+            "peak_rss_bytes": hwm_kb * 1024,
             "peak_before_write_bytes": before_write[0] * 1024 if before_write else None,
             "file": str(path), "file_bytes": path.stat().st_size}
 
@@ -134,8 +146,10 @@ def path_of(result: dict[str, Any], name: str) -> tuple[str, str]:
             return REFUSED, f"{_short(mine[-1]['reason'], mine[-1]['file'], 90)}; then the Python path refused it: {refusal}"
         return REFUSED, refusal
     if not mine:  # pipeline.ingest offers csv_fast_path only tables read from a file as one CSV
-        return PYTHON, ("never offered to the fast path: a workbook's tabs are read in Python (openpyxl)"
-                        if Path(name).suffix.lower() in (".xlsx", ".xlsm") else "never offered to the fast path")
+        if Path(name).suffix.lower() in (".xlsx", ".xlsm"):
+            readers = sorted(set((result.get("readers") or {}).values())) or ["not read"]
+            return PYTHON, f"a workbook: its tabs are parsed in Python, read by {' / '.join(readers)}"
+        return PYTHON, "never offered to the fast path"
     return mine[-1]["path"], mine[-1]["reason"]
 
 
