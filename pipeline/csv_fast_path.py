@@ -162,7 +162,7 @@ def plan(path: Path) -> CsvPlan | None:
         delimiter = hint.group(1)
         skip_lines, skip_records = 2, 2
     else:
-        delimiter = sniff_delimiter(first_line)
+        delimiter = sniff_delimiter(text)
         rest = text
     if delimiter not in DELIMITERS:
         return None

@@ -678,3 +678,35 @@ def test_scrubbing_declared_scale_and_labels_agree_with_python(tmp_path: Path):
     assert {"mail [email]", "thanks [mention] [mention]", "call [phone]", "on 2026-03-04 at 16:00, INC-20260304"} <= stored
     assert scores == [(n, 1 + (n - 1) * 4 / 6) for n in range(1, 8)]
     assert "example.com" not in raw and "Email" not in raw
+
+
+@pytest.mark.parametrize(
+    ("label", "above", "delimiter"),
+    [
+        ("a title cell above a semicolon file", "Incident review survey\r\n", ";"),
+        ("a blank first line above a semicolon file", "\r\n", ";"),
+        ("a title cell and a blank line above a tab file", "Weekly review\r\n\r\n", "\t"),
+        ("a title cell above a comma file", "Incident review survey\r\n", ","),
+    ],
+)
+def test_the_delimiter_is_the_header_line_s_not_the_title_s(tmp_path: Path, settings: Settings, label: str,
+                                                               above: str, delimiter: str):
+    """The delimiter is sniffed on the first line that holds one: a lone title cell holds none."""
+    rows = [["Timestamp", "Series", S1, FB]]
+    rows += [[f"5/{day}/2026 10:00", "A", "Agree", "good, thanks"] for day in range(1, 9)] + [["5/9/2026 10:00", "A", "maybe", ""]]
+    body = io.StringIO()
+    csv.writer(body, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
+    source = tmp_path / "survey.csv"
+    source.write_text(above + body.getvalue(), encoding="utf-8")
+    fast, python = load_both_ways(tmp_path, settings, [source])
+    assert not isinstance(python, str), python
+    # DuckDB reads rows as wide as the header: a one-cell line above it, or a blank one (no plan), leaves
+    # the file to Python.
+    found = plan(source)
+    if found is None:
+        assert above.strip() == ""
+    else:
+        assert found.delimiter == delimiter
+        assert fast.fast_path_declined == {str(source): "a first line narrower than the header"}
+    assert (python.responses_added, python.rejects_added) == (8, 1)
+    assert _contents(tmp_path / "python.duckdb")["responses"][0][4] == "good, thanks"

@@ -68,11 +68,25 @@ def check_input_size(binary: BinaryIO, source: str, limits: InputLimits) -> None
 # --- CSV -------------------------------------------------------------------------------
 
 
-def sniff_delimiter(header_line: str) -> str:
-    """Pick the delimiter that splits the header most: comma, semicolon or tab."""
-    counts = {d: _count_outside_quotes(header_line, d) for d in (",", ";", "\t")}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] else ","
+# Where the header's line is looked for: the first lines wholly or partly within this many characters.
+SNIFF_MAX_CHARS = 16_384
+SNIFF_MAX_LINES = 12
+
+
+def sniff_delimiter(head: str) -> str:
+    """Pick the delimiter that splits the header most: comma, semicolon or tab.
+
+    The header is taken to be the first line holding any of them, among the first ``SNIFF_MAX_LINES``
+    lines of the first ``SNIFF_MAX_CHARS`` characters of ``head``: a title line above the header (one
+    cell, "Incident review survey") or a blank first line holds none, and made a semicolon file read as
+    a comma one. Both readers pass the file's text from its start (after a BOM and a ``sep=`` line).
+    """
+    for line in head[:SNIFF_MAX_CHARS].split("\n")[:SNIFF_MAX_LINES]:
+        counts = {d: _count_outside_quotes(line, d) for d in (",", ";", "\t")}
+        best = max(counts, key=lambda d: counts[d])
+        if counts[best]:
+            return best
+    return ","
 
 
 def _count_outside_quotes(line: str, delimiter: str) -> int:
@@ -180,7 +194,12 @@ def _csv_rows(binary: BinaryIO, source: str, encoding: str, limits: InputLimits)
             # Excel's "sep=;" first line names the delimiter; it is not part of the data.
             delimiter, lines, start = hint.group(1), iter(text), 2
         else:
-            delimiter, lines = sniff_delimiter(first_line.split("\n", 1)[0]), itertools.chain([first_line], text)
+            head = [first_line]
+            read = len(first_line)
+            while read < SNIFF_MAX_CHARS and (line := text.readline()):
+                head.append(line)
+                read += len(line)
+            delimiter, lines = sniff_delimiter("".join(head)), itertools.chain(head, text)
         return _records(lines, delimiter, start, source, limits)
     finally:
         text.detach()  # the caller owns the binary stream (and may read it again)
