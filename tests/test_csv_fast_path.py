@@ -710,3 +710,14 @@ def test_the_delimiter_is_the_header_line_s_not_the_title_s(tmp_path: Path, sett
         assert fast.fast_path_declined == {str(source): "a first line narrower than the header"}
     assert (python.responses_added, python.rejects_added) == (8, 1)
     assert _contents(tmp_path / "python.duckdb")["responses"][0][4] == "good, thanks"
+
+
+@pytest.mark.parametrize("encoding", ["utf-32", "utf-32-be"])
+def test_utf32_is_refused_by_name(tmp_path: Path, settings: Settings, encoding: str):
+    """UTF-32 LE's byte-order mark begins with UTF-16 LE's: it was read as UTF-16 and refused as having
+    no statement columns."""
+    text = f"Timestamp,{S1},{FB}\r\n5/1/2026 10:00,Agree,fine\r\n"
+    source = tmp_path / "survey.csv"
+    source.write_bytes(text.encode(encoding) if encoding == "utf-32" else codecs.BOM_UTF32_BE + text.encode(encoding))
+    fast, _python = load_both_ways(tmp_path, settings, [source])
+    assert isinstance(fast, str) and "UTF-32 text, which is not read: save it as UTF-8 CSV" in fast, fast

@@ -104,6 +104,9 @@ def text_encoding(head: bytes, source: str) -> str | None:
     """The encoding the first bytes prove (BOMs, UTF-16 without BOM); None: UTF-8, else cp1252."""
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
+    if head.startswith(codecs.BOM_UTF32_LE) or head.startswith(codecs.BOM_UTF32_BE):
+        # Checked before UTF-16: UTF-32 LE's BOM begins with UTF-16 LE's.
+        raise SourceFileError(source, "UTF-32 text, which is not read: save it as UTF-8 CSV")
     if head.startswith(codecs.BOM_UTF16_LE) or head.startswith(codecs.BOM_UTF16_BE):
         return "utf-16"
     if len(head) >= 4:
