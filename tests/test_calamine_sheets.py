@@ -228,3 +228,21 @@ def test_a_calamine_failure_leaves_the_tab_to_openpyxl(tmp_path: Path, monkeypat
     monkeypatch.setattr(calamine_sheets, "calamine_rows", panics)
     assert _reader_of(path) == {"Form1": "openpyxl (calamine cannot read it (Panic))"}
     assert len(read_tabs(path)[0].table.rows) == 12
+
+
+@pytest.mark.parametrize(
+    ("openpyxl_rows", "calamine_rows", "agree"),
+    [
+        ([("a", 5, None)], [["a", 5.0, None]], True),
+        ([("a", "")], [["a", None, None]], True),
+        ([("a",), (), ("b",)], [["a"]], False),  # calamine stopped before a row openpyxl has
+        ([("a",), (), (None, "")], [["a"]], True),  # only blank rows after
+        ([(True,)], [[1]], False),  # a boolean is not a number
+        ([(datetime.datetime(2026, 5, 1),)], [[datetime.date(2026, 5, 1)]], False),
+        ([(1,)], [["1"]], False),
+    ],
+)
+def test_first_rows_agree_cell_by_cell(openpyxl_rows, calamine_rows, agree: bool):
+    from pipeline.sources.calamine_sheets import first_rows_agree
+
+    assert first_rows_agree(iter(openpyxl_rows), calamine_rows) is agree

@@ -106,8 +106,10 @@ def _same_cell(left: object, right: object) -> bool:
 def first_rows_agree(openpyxl_rows: Iterator[tuple], rows: list[list[object]]) -> bool:
     """Whether openpyxl's first rows hold the same values as calamine's (blank is blank, 5 is 5.0)."""
     for index, reference in enumerate(openpyxl_rows):
-        if index >= len(rows):
-            return all(_same_cell(cell, None) for cell in reference)
+        if index >= len(rows):  # calamine's rows ended: openpyxl's may go on only with blank ones
+            if not all(_blank(cell) for cell in reference):
+                return False
+            continue
         row = rows[index]
         if len(reference) > len(row) and not all(_same_cell(cell, None) for cell in reference[len(row):]):
             return False
