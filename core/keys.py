@@ -11,7 +11,6 @@ migration (core.schema) all build keys here.
 from __future__ import annotations
 
 import hashlib
-import uuid
 
 OCCURRENCE_SEPARATOR = "\x1e"
 
@@ -19,7 +18,10 @@ OCCURRENCE_SEPARATOR = "\x1e"
 def md5_key(content: str, occurrence: int) -> str:
     text = content if occurrence == 0 else f"{content}{OCCURRENCE_SEPARATOR}{occurrence}"
     digest = hashlib.md5(text.encode("utf-8", "surrogatepass"), usedforsecurity=False).digest()
-    return str(uuid.UUID(int=int.from_bytes(digest, "little")))
+    # str(uuid.UUID(int=int.from_bytes(digest, "little"))), spelled out: the UUID object cost more than the
+    # hash (a workbook's rows are keyed here one by one). tests/test_keys.py holds the two to each other.
+    h = digest[::-1].hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def md5_key_sql(content: str, occurrence: str) -> str:

@@ -35,3 +35,14 @@ def test_the_key_maker_numbers_repeats_as_md5_key_does(parts: tuple[str, ...]) -
     keys = [maker.key(*parts), maker.key(*other), maker.key(*parts), maker.key(*parts)]
     content = "\x1f".join(parts)
     assert keys == [md5_key(content, 0), md5_key("other", 0), md5_key(content, 1), md5_key(content, 2)]
+
+
+@pytest.mark.parametrize(("content", "occurrence"), CASES)
+def test_the_key_is_the_digest_read_as_a_little_endian_uuid(content: str, occurrence: int) -> None:
+    """md5_key formats the UUID itself; the uuid module's reading of the same digest is the reference."""
+    import hashlib
+    import uuid
+
+    text = content if occurrence == 0 else f"{content}\x1e{occurrence}"
+    digest = hashlib.md5(text.encode("utf-8", "surrogatepass"), usedforsecurity=False).digest()
+    assert md5_key(content, occurrence) == str(uuid.UUID(int=int.from_bytes(digest, "little")))
