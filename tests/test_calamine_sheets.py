@@ -39,7 +39,7 @@ def _reader_of(path: Path) -> dict[str, str]:
 
 
 def _openpyxl_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(files, "calamine_refusal", lambda scan: "forced by the test")
+    monkeypatch.setattr(files, "calamine_refusal", lambda *scans: "forced by the test")
 
 
 def _as_text(tabs) -> list:  # noqa: ANN001
@@ -246,3 +246,42 @@ def test_first_rows_agree_cell_by_cell(openpyxl_rows, calamine_rows, agree: bool
     from pipeline.sources.calamine_sheets import first_rows_agree
 
     assert first_rows_agree(iter(openpyxl_rows), calamine_rows) is agree
+
+
+def test_a_character_escape_in_the_shared_strings_leaves_the_workbook_to_openpyxl(tmp_path: Path,
+                                                                                 monkeypatch: pytest.MonkeyPatch):
+    """OOXML writes a carriage return in a string as _x000D_: calamine decodes it, openpyxl keeps it.
+    Far below the first rows the comparison would not see it; the scan does."""
+    rows = _survey_rows(300)
+    rows[290][6] = "first line\r\nsecond line"
+    path = _write(tmp_path / "survey.xlsx", {"Form1": rows})
+    assert _reader_of(path) == {"Form1": "openpyxl (the workbook's shared strings hold an escaped character (_x000D_))"}
+    calamine, reference = _both_ways(path, monkeypatch)
+    assert _as_text(calamine) == _as_text(reference)
+
+
+def test_a_chart_tab_is_not_a_tab_of_rows(tmp_path: Path):
+    """A chartsheet (a tab holding only a chart) is skipped when every tab is read, and refused by name."""
+    from pipeline.errors import SourceFileError
+    from pipeline.sources.files import read_xlsx
+
+    book = xlsxwriter.Workbook(str(tmp_path / "charted.xlsx"))
+    chart_tab = book.add_chartsheet("Pareto Chart")  # first, so "the first tab" is a chart
+    sheet = book.add_worksheet("Form1")
+    for r, row in enumerate(_survey_rows()):
+        for c, value in enumerate(row):
+            if isinstance(value, datetime.datetime):
+                sheet.write_datetime(r, c, value, book.add_format({"num_format": "m/d/yyyy h:mm"}))
+            elif value is not None:
+                sheet.write(r, c, value)
+    chart = book.add_chart({"type": "column"})
+    chart.add_series({"values": "=Form1!$A$2:$A$5"})
+    chart_tab.set_chart(chart)
+    book.close()
+    path = tmp_path / "charted.xlsx"
+    tabs = read_tabs(path)
+    assert [tab.name for tab in tabs] == ["Form1"] and len(tabs[0].table.rows) == 12
+    assert tabs[0].table.source == str(path)  # one tab of rows: named by the file alone
+    assert len(read_xlsx(path.read_bytes(), str(path)).rows) == 12
+    with pytest.raises(SourceFileError, match="worksheet 'Pareto Chart' is a chart, not a tab of rows; it has Form1"):
+        read_tabs(path, ("Pareto Chart",))

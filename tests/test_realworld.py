@@ -282,7 +282,7 @@ def _load_with_either_reader(entry: dict, folder: Path, tmp_path: Path, monkeypa
     path = folder / entry["file"]
     calamine = _ingest(tmp_path / "calamine.duckdb", settings_, True, [path])
     with monkeypatch.context() as patch:
-        patch.setattr(files, "calamine_refusal", lambda scan: "forced by the test")
+        patch.setattr(files, "calamine_refusal", lambda *scans: "forced by the test")
         reference = _ingest(tmp_path / "openpyxl.duckdb", settings_, True, [path])
     assert not isinstance(calamine, str), calamine
     assert calamine.lines() == reference.lines()

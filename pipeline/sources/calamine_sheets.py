@@ -17,7 +17,9 @@ same either way (``tests/test_calamine_sheets.py`` loads every workbook both way
   cell far right widens the table (a blank-named column); the rows here are padded to the
   scan's widest row, which gives the same header;
 * calamine holds a sheet as a dense grid: a sheet whose cells are scattered over a much
-  larger area than they fill is read by openpyxl.
+  larger area than they fill is read by openpyxl;
+* calamine decodes OOXML's character escapes (``_x000D_``), openpyxl keeps them as written: a
+  workbook whose text holds one is read by openpyxl.
 
 Where a date format is custom, the two could still disagree on whether a number is a date.
 So before calamine's rows are used, the first ``AGREEMENT_ROWS`` rows are read by openpyxl
@@ -39,12 +41,15 @@ DENSE_CELLS_FLOOR = 2_000_000
 DENSE_CELLS_PER_CELL = 4
 
 
-def calamine_refusal(scan: SheetScan | None) -> str | None:
-    """Why this sheet must be read by openpyxl (None: calamine may read it)."""
+def calamine_refusal(scan: SheetScan | None, shared_strings: SheetScan | None = None) -> str | None:
+    """Why this sheet must be read by openpyxl (None: calamine may read it). ``shared_strings`` is
+    the scan of the strings every sheet shares."""
     if scan is None:
         return "its part was not scanned"
     if scan.calamine_unsafe:
         return f"it holds {scan.calamine_unsafe}"
+    if shared_strings is not None and shared_strings.calamine_unsafe:
+        return f"the workbook's shared strings hold {shared_strings.calamine_unsafe}"
     if scan.last_row * scan.last_column > max(DENSE_CELLS_FLOOR, DENSE_CELLS_PER_CELL * scan.cells):
         return "its cells are scattered over a large area"
     return None

@@ -71,23 +71,26 @@ class _Workbook:
             self.book = openpyxl.load_workbook(stream, read_only=True, data_only=True)
         except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
             raise SourceFileError(source, f"not a readable .xlsx workbook ({type(exc).__name__})") from None
-        missing = [w for w in worksheets if w not in self.book.sheetnames]
+        # A chart tab (a chartsheet) holds no rows: it is not among the tabs read, and naming it is refused.
+        self.sheetnames = [sheet.title for sheet in self.book.worksheets]
+        missing = [w for w in worksheets if w not in self.sheetnames]
         if missing:
             self.book.close()
-            raise SourceFileError(source, f"no worksheet {missing[0]!r}; it has {', '.join(self.book.sheetnames)}")
+            problem = (f"worksheet {missing[0]!r} is a chart, not a tab of rows" if missing[0] in self.book.sheetnames
+                       else f"no worksheet {missing[0]!r}")
+            raise SourceFileError(source, f"{problem}; it has {', '.join(self.sheetnames) or 'no tab of rows'}")
+        if not self.sheetnames:
+            self.book.close()
+            raise SourceFileError(source, "no tab of rows in the workbook (only charts)")
         self.stream, self.limits = stream, limits
         self.calamine: object | None = None
         self.reader_of: dict[str, str] = {}  # tab -> "calamine" or "openpyxl (why)": what tests and the bench look at
-
-    @property
-    def sheetnames(self) -> list[str]:
-        return list(self.book.sheetnames)
 
     def rows(self, name: str, source: str) -> tuple[list, list[int]]:
         """The tab's rows and their row numbers, bounded (as ``sheet_rows`` gives them)."""
         sheet = self.book[name]
         scan = self.scans.get(str(getattr(sheet, "_worksheet_path", "")).lstrip("/"))
-        refusal = calamine_refusal(scan)
+        refusal = calamine_refusal(scan, self.scans.get("xl/sharedStrings.xml"))
         if refusal is None and self.calamine is None:
             try:
                 self.calamine = open_calamine(self.stream)
