@@ -285,3 +285,49 @@ def test_a_chart_tab_is_not_a_tab_of_rows(tmp_path: Path):
     assert len(read_xlsx(path.read_bytes(), str(path)).rows) == 12
     with pytest.raises(SourceFileError, match="worksheet 'Pareto Chart' is a chart, not a tab of rows; it has Form1"):
         read_tabs(path, ("Pareto Chart",))
+
+
+# Real workbooks (tidyverse/readxl's test sheets, MIT; see tests/realworld/SOURCES.md): each tab's reader,
+# and the tables either way. More real workbooks are checked the same way from the real-world cache folder.
+REAL_WORKBOOKS = Path(__file__).resolve().parent / "realworld" / "workbooks"
+ESCAPED = "openpyxl (the workbook's shared strings hold an escaped character (_x000D_))"
+REAL_READERS = {
+    "dates-1900-LibreOffice.xlsx": {"Sheet1": "calamine"},
+    "deaths.xlsx": {"arts": "calamine", "other": "calamine"},  # title and footer rows, merged cells, dates
+    "iris-google-doc.xlsx": {"iris": "calamine"},
+    "merge_test.xlsx": {"Sheet1": "calamine"},
+    "missing-v-node-xlsx.xlsx": {"Sheet1": "calamine"},  # cells without a <v>
+    "new_line_errors.xlsx": {"Blad1": ESCAPED, "Blad2": ESCAPED, "Blad3": ESCAPED},
+    "types.xlsx": {"guess_me": "calamine", "guess_max": "calamine", "smorgasbord": "openpyxl (it holds an error cell)",
+                   "logical_coercion": "calamine", "date_coercion": "calamine", "numeric_coercion": "calamine",
+                   "text_coercion": "calamine"},
+}
+
+
+def test_every_committed_real_workbook_is_listed():
+    assert sorted(p.name for p in REAL_WORKBOOKS.glob("*.xlsx")) == sorted(REAL_READERS)
+
+
+@pytest.mark.filterwarnings("ignore:Unknown extension:UserWarning")
+@pytest.mark.parametrize("name", sorted(REAL_READERS))
+def test_a_real_workbook_reads_the_same_with_either_reader(name: str, monkeypatch: pytest.MonkeyPatch):
+    path = REAL_WORKBOOKS / name
+    assert _reader_of(path) == REAL_READERS[name]
+    calamine, reference = _both_ways(path, monkeypatch)
+    assert _as_text(calamine) == _as_text(reference)
+
+
+def _cached_workbooks() -> list:
+    import os
+
+    folder = os.environ.get("REVIEW_PULSE_REALWORLD_DIR")
+    found = sorted(Path(folder).glob("*.xlsx")) if folder and Path(folder).is_dir() else []
+    return found or [pytest.param(None, marks=pytest.mark.skip(reason="REVIEW_PULSE_REALWORLD_DIR (a folder of real "
+                                                                      "exports) not given, or no .xlsx in it"))]
+
+
+@pytest.mark.filterwarnings("ignore:Unknown extension:UserWarning")
+@pytest.mark.parametrize("path", _cached_workbooks(), ids=lambda p: getattr(p, "name", "none"))
+def test_a_cached_real_workbook_reads_the_same_with_either_reader(path: Path, monkeypatch: pytest.MonkeyPatch):
+    calamine, reference = _both_ways(path, monkeypatch)
+    assert _as_text(calamine) == _as_text(reference)

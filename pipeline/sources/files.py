@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from pipeline.errors import SourceFileError
-from pipeline.parse.cells import is_blank_row
+from pipeline.parse.cells import cell_string, is_blank_row
 from pipeline.sources.bounded_read import (
     CellInterner,
     check_input_size,
@@ -227,7 +227,8 @@ def dedupe_headers(cells: list[object]) -> list[str]:
     seen: dict[str, int] = {}
     header = []
     for index, cell in enumerate(cells, start=1):
-        name = "" if cell is None else str(cell).strip().lstrip("\ufeff")
+        # cell_string: a whole number is "4" whether the workbook's reader gave 4 or 4.0 (calamine's floats).
+        name = cell_string(cell).strip().lstrip("\ufeff")
         if not name:
             name = f"column {index}"
         count = seen.get(name.casefold(), 0) + 1
