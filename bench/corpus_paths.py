@@ -79,14 +79,14 @@ def run_one(path: Path, worksheet: str | None) -> dict[str, Any]:
     from pipeline.sources import files
 
     readers: dict[str, str] = {}  # workbook tab -> "calamine" or "openpyxl (why)", the reader's own record
-    original_rows = files._Workbook.rows
+    original_rows = files.WorkbookReader.rows
 
     def rows(book, name: str, source: str):  # noqa: ANN001, ANN202
         found = original_rows(book, name, source)
         readers[name] = book.reader_of[name]
         return found
 
-    files._Workbook.rows = rows
+    files.WorkbookReader.rows = rows
     ingest.plan_fast_csv, loader.stage, loader.write_run = plan, stage, write
     with tempfile.TemporaryDirectory(prefix="rp-bench-corpus-") as folder:
         argv = ["ingest", "--db", str(Path(folder) / "corpus.duckdb"), "--surveys", str(path)]

@@ -29,7 +29,7 @@ HEADER = ["Timestamp", "Series", S1, S2, S3, S4, FB]
 
 def _reader_of(path: Path) -> dict[str, str]:
     with path.open("rb") as stream:
-        book = files._Workbook(stream, str(path), InputLimits(), ())
+        book = files.WorkbookReader(stream, str(path), InputLimits(), ())
         try:
             for name in book.sheetnames:
                 book.rows(name, str(path))

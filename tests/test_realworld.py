@@ -290,7 +290,7 @@ def _load_with_either_reader(entry: dict, folder: Path, tmp_path: Path, monkeypa
     for table in TABLE_QUERIES:
         assert got[table] == want[table], table
     with path.open("rb") as stream:
-        book = files._Workbook(stream, str(path), settings_.limits, ())
+        book = files.WorkbookReader(stream, str(path), settings_.limits, ())
         try:
             for name in book.sheetnames:
                 book.rows(name, str(path))

@@ -50,7 +50,7 @@ def read_xlsx(data: bytes | BinaryIO, source: str, worksheet: str | None = None,
               limits: InputLimits | None = None) -> RawTable:
     limits = limits or InputLimits()
     stream = io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else data
-    book = _Workbook(stream, source, limits, (worksheet,) if worksheet is not None else ())
+    book = WorkbookReader(stream, source, limits, (worksheet,) if worksheet is not None else ())
     try:
         rows, line_numbers = book.rows(worksheet if worksheet is not None else book.sheetnames[0], source)
     finally:
@@ -58,7 +58,7 @@ def read_xlsx(data: bytes | BinaryIO, source: str, worksheet: str | None = None,
     return table_from_rows(source, rows, line_numbers)
 
 
-class _Workbook:
+class WorkbookReader:
     """An .xlsx whose archive passed ``limits``, read a tab at a time: by calamine where it reads the
     tab as openpyxl would (pipeline.sources.calamine_sheets), else by openpyxl. The named tabs must exist."""
 
@@ -161,7 +161,7 @@ def read_tabs(path: Path, worksheets: tuple[str, ...] = (), limits: InputLimits 
             _raise_not_workbook(source, worksheets)
         return None
     with path.open("rb") as stream:
-        book = _Workbook(stream, source, limits, worksheets)
+        book = WorkbookReader(stream, source, limits, worksheets)
         try:
             tabs = []
             for name in list(worksheets) or book.sheetnames:
