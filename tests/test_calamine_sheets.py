@@ -22,7 +22,7 @@ from pipeline.sources.files import read_tabs
 from core.settings import InputLimits, Settings
 
 from tests.survey_text import FB, S1, S2, S3, S4
-from tests.test_csv_fast_path import TABLE_QUERIES, _contents, _ingest
+from tests.test_csv_fast_path import TABLE_QUERIES, db_contents, ingest_one_way
 
 HEADER = ["Timestamp", "Series", S1, S2, S3, S4, FB]
 
@@ -192,16 +192,16 @@ def test_a_workbook_loads_the_same_with_either_reader(case: str, tmp_path: Path,
     """The whole load: responses, answers, rejects with their raw cells and lines, and the summary."""
     path = _write(tmp_path / "survey.xlsx", **CASES[case])
     settings_ = Settings()
-    calamine = _ingest(tmp_path / "calamine.duckdb", settings_, True, [path])
+    calamine = ingest_one_way(tmp_path / "calamine.duckdb", settings_, True, [path])
     with monkeypatch.context() as patch:
         _openpyxl_only(patch)
-        reference = _ingest(tmp_path / "openpyxl.duckdb", settings_, True, [path])
+        reference = ingest_one_way(tmp_path / "openpyxl.duckdb", settings_, True, [path])
     assert not isinstance(calamine, str), calamine
     assert calamine.lines() == reference.lines()
     data_rows = [row for row in CASES[case]["sheets"]["Form1"] if row and isinstance(row[0], datetime.datetime)]
     unreadable = [row for row in data_rows if "maybe" in row]
     assert (calamine.responses_added, calamine.rejects_added) == (len(data_rows) - len(unreadable), len(unreadable))
-    got, want = _contents(tmp_path / "calamine.duckdb"), _contents(tmp_path / "openpyxl.duckdb")
+    got, want = db_contents(tmp_path / "calamine.duckdb"), db_contents(tmp_path / "openpyxl.duckdb")
     for table in TABLE_QUERIES:
         assert got[table] == want[table], table
 

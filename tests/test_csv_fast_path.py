@@ -43,7 +43,7 @@ TABLE_QUERIES = {
 }
 
 
-def _ingest(db: Path, settings_: Settings, fast: bool, surveys: list[Path], attendance: list[Path] = ()):
+def ingest_one_way(db: Path, settings_: Settings, fast: bool, surveys: list[Path], attendance: list[Path] = ()):
     argv = ["ingest", "--db", str(db), "--surveys", *map(str, surveys)]
     if attendance:
         argv += ["--attendance", *map(str, attendance)]
@@ -54,7 +54,7 @@ def _ingest(db: Path, settings_: Settings, fast: bool, surveys: list[Path], atte
         return f"error: {exc}"
 
 
-def _contents(db: Path) -> dict[str, list[tuple]]:
+def db_contents(db: Path) -> dict[str, list[tuple]]:
     if not db.exists():
         return {}
     with duckdb.connect(str(db), read_only=True) as con:
@@ -76,13 +76,13 @@ def load_both_ways(tmp: Path, settings_: Settings, surveys: list[Path], attendan
     fast_db, python_db = tmp / "fast.duckdb", tmp / "python.duckdb"
     for db in (fast_db, python_db):
         db.unlink(missing_ok=True)
-    fast = _ingest(fast_db, settings_, True, surveys, attendance)
-    python = _ingest(python_db, settings_, False, surveys, attendance)
+    fast = ingest_one_way(fast_db, settings_, True, surveys, attendance)
+    python = ingest_one_way(python_db, settings_, False, surveys, attendance)
     if isinstance(python, str) or isinstance(fast, str):
         assert fast == python
     else:
         assert fast.lines() == python.lines()
-    fast_rows, python_rows = _contents(fast_db), _contents(python_db)
+    fast_rows, python_rows = db_contents(fast_db), db_contents(python_db)
     for table in TABLE_QUERIES:
         assert fast_rows.get(table) == python_rows.get(table), table
     return fast, python
@@ -576,7 +576,7 @@ def test_v1_database_keys_are_migrated_so_a_reload_adds_nothing(tmp_path: Path, 
 
     source = write_csv(tmp_path / "survey.csv", _standard_rows(30))
     db = tmp_path / "old.duckdb"
-    first = _ingest(db, settings, True, [source])
+    first = ingest_one_way(db, settings, True, [source])
     assert first.responses_added == 30
     with duckdb.connect(str(db)) as con:
         expected_keys = sorted(k for (k,) in con.execute("SELECT response_key FROM responses").fetchall())
@@ -608,7 +608,7 @@ def test_v1_database_keys_are_migrated_so_a_reload_adds_nothing(tmp_path: Path, 
         con.execute("INSERT INTO answers SELECT response_key, statement, score FROM saved_answers")
         con.execute("UPDATE schema_info SET version = 1")
         assert con.execute("SELECT count(*) FROM responses WHERE response_key LIKE 'r%'").fetchall() == [(30,)]
-    again = _ingest(db, settings, True, [source])
+    again = ingest_one_way(db, settings, True, [source])
     assert (again.responses_added, again.responses_present) == (0, 30)
     with duckdb.connect(str(db), read_only=True) as con:
         assert sorted(k for (k,) in con.execute("SELECT response_key FROM responses").fetchall()) == expected_keys
@@ -630,7 +630,7 @@ def test_v2_database_is_read_as_before_and_its_closed_weeks_freeze_on_the_next_l
     source = write_csv(tmp_path / "survey.csv", rows)
     attendance = write_csv(tmp_path / "attendance.csv", [["Date", "Attendees"], ["2026-03-04", "9"], ["2026-03-11", "8"]])
     db = tmp_path / "v2.duckdb"
-    _ingest(db, settings, True, [source], [attendance])
+    ingest_one_way(db, settings, True, [source], [attendance])
     with duckdb.connect(str(db)) as con:
         for column in ("entered_run", "frozen_run", "current_week"):
             con.execute(f"ALTER TABLE response_weeks DROP COLUMN {column}")
@@ -641,7 +641,7 @@ def test_v2_database_is_read_as_before_and_its_closed_weeks_freeze_on_the_next_l
     assert view.late_responses().empty
 
     fixed = write_csv(tmp_path / "fixed.csv", [["Date", "Attendees"], ["2026-03-10", "8"]])
-    _ingest(db, settings, True, [source], [fixed])
+    ingest_one_way(db, settings, True, [source], [fixed])
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT version FROM schema_info").fetchall() == [(SCHEMA_VERSION,)]
         assert con.execute("SELECT DISTINCT entered_run, frozen_run, week_start, current_week = week_start "
@@ -709,7 +709,7 @@ def test_the_delimiter_is_the_header_line_s_not_the_title_s(tmp_path: Path, sett
         assert found.delimiter == delimiter
         assert fast.fast_path_declined == {str(source): "a first line narrower than the header"}
     assert (python.responses_added, python.rejects_added) == (8, 1)
-    assert _contents(tmp_path / "python.duckdb")["responses"][0][4] == "good, thanks"
+    assert db_contents(tmp_path / "python.duckdb")["responses"][0][4] == "good, thanks"
 
 
 @pytest.mark.parametrize("encoding", ["utf-32", "utf-32-be"])

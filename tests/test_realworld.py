@@ -274,19 +274,19 @@ def _load_with_either_reader(entry: dict, folder: Path, tmp_path: Path, monkeypa
     """Load a workbook with calamine allowed and with openpyxl forced; both databases and summaries equal."""
     from core.settings import load_settings
     from pipeline.sources import files
-    from tests.test_csv_fast_path import TABLE_QUERIES, _contents, _ingest
+    from tests.test_csv_fast_path import TABLE_QUERIES, db_contents, ingest_one_way
 
     settings_file = tmp_path / "review_pulse.toml"
     settings_file.write_text(settings_for(entry), encoding="utf-8")
     settings_ = load_settings(settings_file)
     path = folder / entry["file"]
-    calamine = _ingest(tmp_path / "calamine.duckdb", settings_, True, [path])
+    calamine = ingest_one_way(tmp_path / "calamine.duckdb", settings_, True, [path])
     with monkeypatch.context() as patch:
         patch.setattr(files, "calamine_refusal", lambda *scans: "forced by the test")
-        reference = _ingest(tmp_path / "openpyxl.duckdb", settings_, True, [path])
+        reference = ingest_one_way(tmp_path / "openpyxl.duckdb", settings_, True, [path])
     assert not isinstance(calamine, str), calamine
     assert calamine.lines() == reference.lines()
-    got, want = _contents(tmp_path / "calamine.duckdb"), _contents(tmp_path / "openpyxl.duckdb")
+    got, want = db_contents(tmp_path / "calamine.duckdb"), db_contents(tmp_path / "openpyxl.duckdb")
     for table in TABLE_QUERIES:
         assert got[table] == want[table], table
     with path.open("rb") as stream:
