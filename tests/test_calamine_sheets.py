@@ -27,9 +27,10 @@ from tests.test_csv_fast_path import TABLE_QUERIES, db_contents, ingest_one_way
 HEADER = ["Timestamp", "Series", S1, S2, S3, S4, FB]
 
 
-def _reader_of(path: Path) -> dict[str, str]:
+def tab_readers(path: Path, limits: InputLimits | None = None) -> dict[str, str]:
+    """Which reader read each tab of the workbook, and why (WorkbookReader's own record)."""
     with path.open("rb") as stream:
-        book = files.WorkbookReader(stream, str(path), InputLimits(), ())
+        book = files.WorkbookReader(stream, str(path), limits or InputLimits(), ())
         try:
             for name in book.sheetnames:
                 book.rows(name, str(path))
@@ -128,7 +129,7 @@ CASES = {
 def test_calamine_reads_a_tab_as_openpyxl_does(case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     path = _write(tmp_path / "survey.xlsx", **CASES[case])
     calamine, reference = _both_ways(path, monkeypatch)
-    assert set(_reader_of(path).values()) == {"calamine"}
+    assert set(tab_readers(path).values()) == {"calamine"}
     assert _as_text(calamine) == _as_text(reference)
 
 
@@ -146,7 +147,7 @@ def test_a_tab_calamine_would_misread_is_read_by_openpyxl(case: str, tmp_path: P
     path = _write(tmp_path / "survey.xlsx", sheets)
     if case == "a whole number too long for a float":  # XlsxWriter writes a float; write the digits as Excel does
         _replace_in_part(path, b"<v>1.234567890123457E+16</v>", b"<v>12345678901234567</v>")
-    assert _reader_of(path) == {"Form1": reader}
+    assert tab_readers(path) == {"Form1": reader}
     calamine, reference = _both_ways(path, monkeypatch)
     assert _as_text(calamine) == _as_text(reference)
     assert "#N/A" in str(_as_text(calamine)) or "12345678901234567" in str(_as_text(calamine))
@@ -172,7 +173,7 @@ def test_a_sparse_tab_is_read_by_openpyxl_which_streams_it(tmp_path: Path):
     sheet.write_row(0, 0, HEADER)
     sheet.write_string(900_000, 600, "far away")
     book.close()
-    assert _reader_of(tmp_path / "sparse.xlsx") == {"Form1": "openpyxl (its cells are scattered over a large area)"}
+    assert tab_readers(tmp_path / "sparse.xlsx") == {"Form1": "openpyxl (its cells are scattered over a large area)"}
 
 
 def test_the_first_rows_decide_and_a_disagreement_leaves_openpyxl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
@@ -182,7 +183,7 @@ def test_the_first_rows_decide_and_a_disagreement_leaves_openpyxl(tmp_path: Path
 
     monkeypatch.setattr(calamine_sheets, "_as_openpyxl", lambda value: value.isoformat()
                         if isinstance(value, datetime.datetime) else value)
-    assert _reader_of(path) == {"Form1": "openpyxl (calamine reads its first rows differently)"}
+    assert tab_readers(path) == {"Form1": "openpyxl (calamine reads its first rows differently)"}
 
 
 @pytest.mark.parametrize("case", ["plain survey", "1904 dates", "a title above the header and a gap",
@@ -210,7 +211,7 @@ def test_the_scan_reads_a_number_split_across_chunks(tmp_path: Path, monkeypatch
     """expat may hand a value over in two pieces; a long decimal is not a long whole number."""
     monkeypatch.setattr(bounded_read, "_CHUNK", 97)  # many chunk ends inside values
     path = _write(tmp_path / "survey.xlsx", {"Form1": _survey_rows(40)})
-    assert _reader_of(path) == {"Form1": "calamine"}
+    assert tab_readers(path) == {"Form1": "calamine"}
 
 
 def test_a_calamine_failure_leaves_the_tab_to_openpyxl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
@@ -226,7 +227,7 @@ def test_a_calamine_failure_leaves_the_tab_to_openpyxl(tmp_path: Path, monkeypat
 
     path = _write(tmp_path / "survey.xlsx", {"Form1": _survey_rows()})
     monkeypatch.setattr(calamine_sheets, "calamine_rows", panics)
-    assert _reader_of(path) == {"Form1": "openpyxl (calamine cannot read it (Panic))"}
+    assert tab_readers(path) == {"Form1": "openpyxl (calamine cannot read it (Panic))"}
     assert len(read_tabs(path)[0].table.rows) == 12
 
 
@@ -255,7 +256,7 @@ def test_a_character_escape_in_the_shared_strings_leaves_the_workbook_to_openpyx
     rows = _survey_rows(300)
     rows[290][6] = "first line\r\nsecond line"
     path = _write(tmp_path / "survey.xlsx", {"Form1": rows})
-    assert _reader_of(path) == {"Form1": "openpyxl (the workbook's shared strings hold an escaped character (_x000D_))"}
+    assert tab_readers(path) == {"Form1": "openpyxl (the workbook's shared strings hold an escaped character (_x000D_))"}
     calamine, reference = _both_ways(path, monkeypatch)
     assert _as_text(calamine) == _as_text(reference)
 
@@ -312,7 +313,7 @@ def test_every_committed_real_workbook_is_listed():
 @pytest.mark.parametrize("name", sorted(REAL_READERS))
 def test_a_real_workbook_reads_the_same_with_either_reader(name: str, monkeypatch: pytest.MonkeyPatch):
     path = REAL_WORKBOOKS / name
-    assert _reader_of(path) == REAL_READERS[name]
+    assert tab_readers(path) == REAL_READERS[name]
     calamine, reference = _both_ways(path, monkeypatch)
     assert _as_text(calamine) == _as_text(reference)
 

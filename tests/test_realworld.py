@@ -274,6 +274,7 @@ def _load_with_either_reader(entry: dict, folder: Path, tmp_path: Path, monkeypa
     """Load a workbook with calamine allowed and with openpyxl forced; both databases and summaries equal."""
     from core.settings import load_settings
     from pipeline.sources import files
+    from tests.test_calamine_sheets import tab_readers
     from tests.test_csv_fast_path import TABLE_QUERIES, db_contents, ingest_one_way
 
     settings_file = tmp_path / "review_pulse.toml"
@@ -289,14 +290,7 @@ def _load_with_either_reader(entry: dict, folder: Path, tmp_path: Path, monkeypa
     got, want = db_contents(tmp_path / "calamine.duckdb"), db_contents(tmp_path / "openpyxl.duckdb")
     for table in TABLE_QUERIES:
         assert got[table] == want[table], table
-    with path.open("rb") as stream:
-        book = files.WorkbookReader(stream, str(path), settings_.limits, ())
-        try:
-            for name in book.sheetnames:
-                book.rows(name, str(path))
-            return dict(book.reader_of)
-        finally:
-            book.close()
+    return tab_readers(path, settings_.limits)
 
 
 @pytest.mark.parametrize("entry", _workbook_entries(MANIFEST))
