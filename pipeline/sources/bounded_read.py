@@ -366,7 +366,9 @@ def _scan_xml(archive: zipfile.ZipFile, member: zipfile.ZipInfo, source: str, li
                 letters = reference.rstrip("0123456789")
                 number = column_numbers.get(letters)
                 if number is None:
-                    number = column_numbers[letters] = _column_number(letters)
+                    number = _column_number(letters)
+                    if len(letters) <= 3 and letters.isalpha():  # at most 18,278 keys: the scan stays small
+                        column_numbers[letters] = number
                 column = number
             else:
                 column += 1
