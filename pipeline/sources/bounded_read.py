@@ -367,7 +367,7 @@ def _scan_xml(archive: zipfile.ZipFile, member: zipfile.ZipInfo, source: str, li
                 number = column_numbers.get(letters)
                 if number is None:
                     number = _column_number(letters)
-                    if len(letters) <= 3 and letters.isalpha():  # at most 18,278 keys: the scan stays small
+                    if len(letters) <= 3 and letters.isascii() and letters.isalpha() and letters.isupper():  # A-XFD: 18,278 keys at most
                         column_numbers[letters] = number
                 column = number
             else:
