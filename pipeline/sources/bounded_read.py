@@ -367,7 +367,8 @@ def _scan_xml(archive: zipfile.ZipFile, member: zipfile.ZipInfo, source: str, li
                 number = column_numbers.get(letters)
                 if number is None:
                     number = _column_number(letters)
-                    if len(letters) <= 3 and letters.isascii() and letters.isalpha() and letters.isupper():  # A-XFD: 18,278 keys at most
+                    # Only real column letters (A-XFD, 18,278 at most): made-up references cannot grow it.
+                    if len(letters) <= 3 and letters.isascii() and letters.isalpha() and letters.isupper():
                         column_numbers[letters] = number
                 column = number
             else:
