@@ -20,7 +20,7 @@ import io
 import itertools
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 from xml.parsers import expat
@@ -33,11 +33,11 @@ SEPARATOR_HINT = re.compile(r"^\ufeff?sep=(.)$")
 _CHUNK = 1 << 20
 
 
-def limit_message(problem: str, key: str) -> str:
+def _limit_message(problem: str, key: str) -> str:
     return f"{problem}; refused (the limit is [limits] {key} in review_pulse.toml)"
 
 
-class CellInterner:
+class _CellInterner:
     """One string object per distinct short cell value (bounded: at most 200,000 of them)."""
 
     MAX_LENGTH = 40
@@ -60,7 +60,7 @@ def check_input_size(binary: BinaryIO, source: str, limits: InputLimits) -> None
     size = binary.seek(0, io.SEEK_END)
     binary.seek(0)
     if size > limits.max_python_input_mb * 1024 * 1024:
-        raise SourceFileError(source, limit_message(
+        raise SourceFileError(source, _limit_message(
             f"{size / 2**20:,.0f} MB is more than the Python reader takes", "max_python_input_mb")
             + "; save it as UTF-8 CSV with the header on the first line, which DuckDB reads at any size")
 
@@ -215,20 +215,20 @@ def _records(lines: Iterator[str], delimiter: str, start: int, source: str,
     rows: list[list[str]] = []
     line_numbers: list[int] = []
     first_line_number = start
-    shared = CellInterner()
+    shared = _CellInterner()
     try:
         for record in reader:
             if len(record) > limits.max_columns:
-                raise SourceFileError(source, limit_message(
+                raise SourceFileError(source, _limit_message(
                     f"line {start} has {len(record):,} columns, more than {limits.max_columns:,}", "max_columns"))
             if len(rows) >= limits.max_rows:
-                raise SourceFileError(source, limit_message(f"more than {limits.max_rows:,} rows", "max_rows"))
+                raise SourceFileError(source, _limit_message(f"more than {limits.max_rows:,} rows", "max_rows"))
             rows.append(shared.row(record))
             line_numbers.append(start)
             start = reader.line_num + first_line_number
     except csv.Error as exc:
         if "field larger than field limit" in str(exc):
-            raise SourceFileError(source, limit_message(
+            raise SourceFileError(source, _limit_message(
                 f"a cell near line {start} is longer than {limits.max_cell_chars:,} characters", "max_cell_chars")
             ) from None
         raise SourceFileError(source, f"malformed CSV near line {start}: {exc}") from None
@@ -256,20 +256,27 @@ def _column_number(reference: str) -> int:
     return number
 
 
+def bounded_rows(rows: Iterable[list[object]], source: str, limits: InputLimits) -> tuple[list, list[int]]:
+    """A workbook tab's rows (from row 1) and their row numbers, refused past ``max_rows``; repeated
+    short cells share one string. Whichever reader gave them (openpyxl here, calamine in files)."""
+    kept: list[list[object]] = []
+    line_numbers: list[int] = []
+    shared = _CellInterner()
+    for index, values in enumerate(rows, start=1):
+        if index > limits.max_rows:
+            raise SourceFileError(source, _limit_message(f"more than {limits.max_rows:,} rows", "max_rows"))
+        kept.append(shared.row(values))
+        line_numbers.append(index)
+    return kept, line_numbers
+
+
 def sheet_rows(sheet: object, source: str, limits: InputLimits) -> tuple[list, list[int]]:
     """An openpyxl read-only worksheet's rows (values) and their row numbers, bounded."""
     # The <dimension> tag is the writer's claim: "A1:XFD1048576" would pad every row to
     # 16,384 cells and add empty rows up to a million. Size rows by their real cells.
     sheet.reset_dimensions()  # type: ignore[attr-defined]
-    rows: list[list[object]] = []
-    line_numbers: list[int] = []
-    shared = CellInterner()
-    for index, values in enumerate(sheet.iter_rows(values_only=True), start=1):  # type: ignore[attr-defined]
-        if index > limits.max_rows:
-            raise SourceFileError(source, limit_message(f"more than {limits.max_rows:,} rows", "max_rows"))
-        rows.append(shared.row(list(values)))
-        line_numbers.append(index)
-    return rows, line_numbers
+    return bounded_rows((list(values) for values in sheet.iter_rows(values_only=True)),  # type: ignore[attr-defined]
+                        source, limits)
 
 
 class _LimitHit(Exception):
@@ -299,7 +306,7 @@ def check_xlsx_archive(stream: BinaryIO, source: str, limits: InputLimits) -> di
             members = archive.infolist()
             expanded = sum(member.file_size for member in members)
             if expanded > budget:
-                raise SourceFileError(source, limit_message(
+                raise SourceFileError(source, _limit_message(
                     f"the workbook expands to {expanded / 2**20:,.0f} MB", "max_xlsx_uncompressed_mb"))
             for member in members:
                 name = member.filename
@@ -344,7 +351,7 @@ def _scan_xml(archive: zipfile.ZipFile, member: zipfile.ZipInfo, source: str, li
     column_numbers: dict[str, int] = {}
 
     def fail(problem: str, key: str) -> None:
-        raise _LimitHit(limit_message(f"{problem} ({where})", key))
+        raise _LimitHit(_limit_message(f"{problem} ({where})", key))
 
     def number_ends() -> None:
         nonlocal number_text

@@ -29,6 +29,7 @@ too and compared; any difference and the sheet is read by openpyxl (``reader`` s
 from __future__ import annotations
 
 import datetime
+import itertools
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
@@ -125,16 +126,11 @@ def first_rows_agree(openpyxl_rows: Iterator[tuple], rows: list[list[object]]) -
     return True
 
 
-def read_with_calamine(book: Any, name: str, scan: SheetScan, openpyxl_head: Callable[[int], Iterator[tuple]],  # noqa: ANN401
-                       add_row: Callable[[list[object]], None]) -> bool:
-    """Feed the sheet's rows to ``add_row`` if calamine's first rows agree with openpyxl's; False
-    (nothing fed) if they do not."""
+def agreed_rows(book: Any, name: str, scan: SheetScan,  # noqa: ANN401
+                openpyxl_head: Callable[[int], Iterator[tuple]]) -> Iterator[list[object]] | None:
+    """The sheet's rows by calamine if its first rows agree with openpyxl's, else None."""
     rows = calamine_rows(book, name, scan)
     head = [row for _, row in zip(range(AGREEMENT_ROWS), rows)]
     if not first_rows_agree(openpyxl_head(AGREEMENT_ROWS), head):
-        return False
-    for row in head:
-        add_row(row)
-    for row in rows:
-        add_row(row)
-    return True
+        return None
+    return itertools.chain(head, rows)

@@ -17,15 +17,8 @@ from typing import BinaryIO
 
 from pipeline.errors import SourceFileError
 from pipeline.parse.cells import cell_string, is_blank_row
-from pipeline.sources.bounded_read import (
-    CellInterner,
-    check_input_size,
-    check_xlsx_archive,
-    limit_message,
-    read_csv_stream,
-    sheet_rows,
-)
-from pipeline.sources.calamine_sheets import calamine_refusal, open_calamine, read_with_calamine
+from pipeline.sources.bounded_read import bounded_rows, check_input_size, check_xlsx_archive, read_csv_stream, sheet_rows
+from pipeline.sources.calamine_sheets import agreed_rows, calamine_refusal, open_calamine
 from core.settings import InputLimits
 
 SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm")
@@ -101,27 +94,21 @@ class WorkbookReader:
                 refusal = f"calamine cannot open it ({type(exc).__name__})"
         if refusal is None:
             assert scan is not None and self.calamine is not None
-            rows: list[list[object]] = []
-            shared = CellInterner()
-
-            def add_row(row: list[object]) -> None:
-                if len(rows) >= self.limits.max_rows:
-                    raise SourceFileError(source, limit_message(f"more than {self.limits.max_rows:,} rows", "max_rows"))
-                rows.append(shared.row(row))
 
             def openpyxl_head(count: int) -> Iterator[tuple]:
                 sheet.reset_dimensions()
                 return itertools.islice(sheet.iter_rows(values_only=True), count)
 
             try:
-                agreed = read_with_calamine(self.calamine, name, scan, openpyxl_head, add_row)
+                found = agreed_rows(self.calamine, name, scan, openpyxl_head)
+                if found is not None:
+                    rows, line_numbers = bounded_rows(found, source, self.limits)
+                    self.reader_of[name] = "calamine"
+                    return rows, line_numbers
             except (SourceFileError, KeyboardInterrupt, SystemExit):
                 raise
             except BaseException as exc:  # noqa: BLE001 - as above
-                agreed, refusal = False, f"calamine cannot read it ({type(exc).__name__})"
-            if agreed:
-                self.reader_of[name] = "calamine"
-                return rows, list(range(1, len(rows) + 1))
+                refusal = f"calamine cannot read it ({type(exc).__name__})"
             refusal = refusal or "calamine reads its first rows differently"
         self.reader_of[name] = f"openpyxl ({refusal})"
         return sheet_rows(sheet, source, self.limits)
