@@ -39,11 +39,23 @@ from pipeline.parse.keys import KeyMaker, make_reject, response_key_maker
 from pipeline.parse.times import DATE_ORDER_GUESSED_NOTE, TimeError, TimeParser, dayfirst_decision
 from pipeline.progress import ProgressCallback
 from pipeline.records import MappingReport, ParsedSurveys, SurveyResponse
-from pipeline.sources.files import RawTable
+from pipeline.sources.files import RawTable, header_texts
 from pipeline.tools import detect_tool, is_qualtrics_test_status
 
 
 INCOMPLETE_RESPONSE = "incomplete response (no submission time: the respondent never submitted it)"
+HEADER_REPEATED = "the header row again (two exports pasted into one file?): not a response"
+
+
+def header_repeater(header: list[str], mapped: list[int]) -> Callable[[list[object]], bool]:
+    """Whether a row is the header again: each mapped cell is its column's name (the fast path hands
+    the parser only the mapped cells of its problem rows, so only they are compared)."""
+    names = [(index, set(texts)) for index, texts in zip(range(len(header)), header_texts(header)) if index in mapped]
+
+    def repeats(row: list[object]) -> bool:
+        return all(index < len(row) and cell_string(row[index]).strip().lstrip("\ufeff") in texts
+                   for index, texts in names)
+    return repeats
 
 
 class NotASurvey(SourceFileError):
@@ -174,6 +186,7 @@ def parse_wide_rows(
     incomplete_when_blank = cols.tool is not None and cols.tool.blank_time_means_incomplete
 
     status = cols.status
+    repeats_header = header_repeater(table.header, keep)
 
     def responses() -> Iterator[SurveyResponse]:
         rows, lines = table.rows, table.line_numbers
@@ -191,6 +204,10 @@ def parse_wide_rows(
                 not_responses += 1  # a preview, test or spam row: not a respondent's answer, not counted
                 continue
             series = series_of(row, cols.series, default_series)
+            if repeats_header(row):
+                result.rejects.append(make_reject(reject_keys, table.source, line, HEADER_REPEATED,
+                                                  raw_row(table.header, row, keep, transform), series))
+                continue
             problems: list[str] = []
             time_cell = row[cols.time] if cols.time < len(row) else None
             try:

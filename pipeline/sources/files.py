@@ -187,26 +187,66 @@ def table_from_rows(source: str, rows: list[list[object]], line_numbers: list[in
         line_numbers.pop(0)
     if not rows:
         raise SourceFileError(source, "the file is empty")
-    # Cells beyond the header get a blank-header name ("column 7") so they go
-    # through the same column rules (identity columns dropped) as every other.
-    width = max(len(row) for row in rows)
-    header = dedupe_headers(list(rows[0]) + [None] * (width - len(rows[0])))
     data_rows, data_lines = [], []
-    for row, line in zip(rows[1:], line_numbers[1:]):
+    for row, line in split_joined_headers(rows[0], rows[1:], line_numbers[1:]):
         if is_blank_row(row):
             continue  # blank lines between records carry nothing
         data_rows.append(row)
         data_lines.append(line)
+    # Cells beyond the header get a blank-header name ("column 7") so they go
+    # through the same column rules (identity columns dropped) as every other.
+    width = max(len(row) for row in [rows[0], *data_rows])
+    header = dedupe_headers(list(rows[0]) + [None] * (width - len(rows[0])))
     return RawTable(source, header, data_rows, data_lines)
+
+
+def _header_name(cell: object) -> str:
+    return cell_string(cell).strip().lstrip("\ufeff")
+
+
+def split_joined_headers(head: list[object], rows: list[list[object]],
+                         lines: list[int]) -> Iterator[tuple[list[object], int]]:
+    """The rows under ``head``, where a row that ends with the header again is given back as two rows.
+
+    Two exports joined end to end (``cat a.csv b.csv``) where the first has no final line break, as
+    Google Sheets' CSV download has none, put the second's header at the end of the first's last row:
+    "…,fine" + "Timestamp,Series,…" reads as one row "…,fineTimestamp,Series,…". Only a row holding the
+    whole header after its own cells is split; the header row then goes on as a row of its own, on the
+    same line, which the parser rejects as the header repeated (parse.surveys), so the split is shown."""
+    names = [_header_name(cell) for cell in head]
+    while names and not names[-1]:
+        names.pop()
+    width = len(names)
+    first = names[0] if names else ""
+    for row, line in zip(rows, lines):
+        if width >= 2 and first and len(row) > width:
+            used = len(row)
+            while used and not _header_name(row[used - 1]):
+                used -= 1
+            joined = used - width  # where the header's first cell is, joined to the row's last cell
+            end = cell_string(row[joined]).rstrip() if joined >= 1 else ""
+            if joined >= 1 and [_header_name(cell) for cell in row[joined + 1:used]] == names[1:]:
+                spelled = next((s for s in (first, f'"{first}"') if end.endswith(s)), None)
+                if spelled is not None:
+                    cut = end[:len(end) - len(spelled)].rstrip("\ufeff")
+                    if cut.endswith('"') and cut.count('"') % 2:
+                        # '"fine"' + '"Timestamp"' reads as 'fine"Timestamp': the header's opening quote
+                        # was taken as a doubled quote inside the quoted cell, and is the one left unpaired.
+                        cut = cut[:-1]
+                    yield [*row[:joined], cut], line
+                    yield [first, *row[joined + 1:used]], line
+                    continue
+        yield row, line
 
 
 def promote_header(table: RawTable, index: int) -> RawTable:
     """The same rows with data row ``index`` as the header: for sheets that put a title
     or notes above their real header row."""
-    rows = table.rows[index:]
-    width = max(len(row) for row in rows)
-    header = dedupe_headers(list(rows[0]) + [None] * (width - len(rows[0])))
-    return RawTable(table.source, header, rows[1:], table.line_numbers[index + 1:])
+    head = table.rows[index]
+    data = list(split_joined_headers(head, table.rows[index + 1:], table.line_numbers[index + 1:]))
+    width = max(len(row) for row in [head, *(row for row, _line in data)])
+    header = dedupe_headers(list(head) + [None] * (width - len(head)))
+    return RawTable(table.source, header, [row for row, _line in data], [line for _row, line in data])
 
 
 def dedupe_headers(cells: list[object]) -> list[str]:
