@@ -249,16 +249,44 @@ def test_first_rows_agree_cell_by_cell(openpyxl_rows, calamine_rows, agree: bool
     assert first_rows_agree(iter(openpyxl_rows), calamine_rows) is agree
 
 
-def test_a_character_escape_in_the_shared_strings_leaves_the_workbook_to_openpyxl(tmp_path: Path,
-                                                                                 monkeypatch: pytest.MonkeyPatch):
-    """OOXML writes a carriage return in a string as _x000D_: calamine decodes it, openpyxl keeps it.
-    Far below the first rows the comparison would not see it; the scan does."""
+def test_a_carriage_return_is_read_as_one_by_either_reader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """OOXML writes a carriage return in a string as _x000D_: calamine decodes it, as Excel shows it; openpyxl
+    keeps it as written, so its rows are decoded. Before, the text "_x000D_" was stored. Far below the first
+    rows, where the two readers are compared, too."""
     rows = _survey_rows(300)
     rows[290][6] = "first line\r\nsecond line"
     path = _write(tmp_path / "survey.xlsx", {"Form1": rows})
-    assert tab_readers(path) == {"Form1": "openpyxl (the workbook's shared strings hold an escaped character (_x000D_))"}
+    assert tab_readers(path) == {"Form1": "calamine"}
     calamine, reference = _both_ways(path, monkeypatch)
     assert _as_text(calamine) == _as_text(reference)
+    assert calamine[0].table.rows[289][6] == reference[0].table.rows[289][6] == "first line\r\nsecond line"
+
+
+@pytest.mark.parametrize(("text", "decoded", "written_back"), [
+    ("a_x000D_\nb", "a\r\nb", "a_x000D_\nb"),
+    ("_x000d__x000A_", "\r\n", "_x000D_\n"),  # hex in either case; a line feed needs no escape
+    ("__x000D__", "_\r_", "__x000D__"),
+    ("_x0041_", "A", "A"),  # any character may be escaped; only control characters must be
+    ("x_x00_ and _x12G4_ and _x000D", "x_x00_ and _x12G4_ and _x000D", "x_x00_ and _x12G4_ and _x000D"),
+])
+def test_ooxml_escapes_are_decoded_and_controls_escaped_back(text: str, decoded: str, written_back: str):
+    from pipeline.sources.bounded_read import decode_escapes, escaped_controls
+
+    assert decode_escapes(text) == decoded
+    assert escaped_controls(decoded) == written_back
+
+
+def test_typed_escape_text_and_a_carriage_return_in_one_workbook(monkeypatch: pytest.MonkeyPatch):
+    """readxl's new_line_errors.xlsx holds both a carriage return (_x000D_) and the text "_x000D_" typed in a
+    cell (written _x005F_x000D_). calamine reads both as Excel shows them. openpyxl turns the typed one into
+    "_x000D_" too, so its text cannot be decoded: where it must read such a workbook, it is kept as written."""
+    path = REAL_WORKBOOKS / "new_line_errors.xlsx"
+    tabs = read_tabs(path)
+    cells = [tabs[0].table.header[0], *(row[0] for row in tabs[0].table.rows)]
+    assert cells == ["column_name", "first line of text \r\nsecond line of text \r\ni don't know what type of line "
+                                    "feed I've used \r\nlast line", 'Will show "_x000D_" in every new line in cell above']
+    _calamine, reference = _both_ways(path, monkeypatch)
+    assert reference[0].table.rows[0][0].count("_x000D_") == 3  # openpyxl alone: as written
 
 
 def test_a_chart_tab_is_not_a_tab_of_rows(tmp_path: Path):
@@ -291,14 +319,13 @@ def test_a_chart_tab_is_not_a_tab_of_rows(tmp_path: Path):
 # Real workbooks (tidyverse/readxl's test sheets, MIT; see tests/realworld/SOURCES.md): each tab's reader,
 # and the tables either way. More real workbooks are checked the same way from the real-world cache folder.
 REAL_WORKBOOKS = Path(__file__).resolve().parent / "realworld" / "workbooks"
-ESCAPED = "openpyxl (the workbook's shared strings hold an escaped character (_x000D_))"
 REAL_READERS = {
     "dates-1900-LibreOffice.xlsx": {"Sheet1": "calamine"},
     "deaths.xlsx": {"arts": "calamine", "other": "calamine"},  # title and footer rows, merged cells, dates
     "iris-google-doc.xlsx": {"iris": "calamine"},
     "merge_test.xlsx": {"Sheet1": "calamine"},
     "missing-v-node-xlsx.xlsx": {"Sheet1": "calamine"},  # cells without a <v>
-    "new_line_errors.xlsx": {"Blad1": ESCAPED, "Blad2": ESCAPED, "Blad3": ESCAPED},
+    "new_line_errors.xlsx": {"Blad1": "calamine", "Blad2": "calamine", "Blad3": "calamine"},  # escapes: see above
     "types.xlsx": {"guess_me": "calamine", "guess_max": "calamine", "smorgasbord": "openpyxl (it holds an error cell)",
                    "logical_coercion": "calamine", "date_coercion": "calamine", "numeric_coercion": "calamine",
                    "text_coercion": "calamine"},
@@ -315,7 +342,8 @@ def test_a_real_workbook_reads_the_same_with_either_reader(name: str, monkeypatc
     path = REAL_WORKBOOKS / name
     assert tab_readers(path) == REAL_READERS[name]
     calamine, reference = _both_ways(path, monkeypatch)
-    assert _as_text(calamine) == _as_text(reference)
+    if name != "new_line_errors.xlsx":  # openpyxl cannot read it right (test_typed_escape_text_and_…)
+        assert _as_text(calamine) == _as_text(reference)
 
 
 def _cached_workbooks() -> list:

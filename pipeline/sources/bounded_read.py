@@ -20,7 +20,7 @@ import io
 import itertools
 import re
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 from xml.parsers import expat
@@ -270,13 +270,14 @@ def bounded_rows(rows: Iterable[list[object]], source: str, limits: InputLimits)
     return kept, line_numbers
 
 
-def sheet_rows(sheet: object, source: str, limits: InputLimits) -> tuple[list, list[int]]:
-    """An openpyxl read-only worksheet's rows (values) and their row numbers, bounded."""
+def sheet_rows(sheet: object, source: str, limits: InputLimits, decode: bool = False) -> tuple[list, list[int]]:
+    """An openpyxl read-only worksheet's rows (values) and their row numbers, bounded; with ``decode``,
+    its text's escapes decoded (decode_escapes)."""
     # The <dimension> tag is the writer's claim: "A1:XFD1048576" would pad every row to
     # 16,384 cells and add empty rows up to a million. Size rows by their real cells.
     sheet.reset_dimensions()  # type: ignore[attr-defined]
-    return bounded_rows((list(values) for values in sheet.iter_rows(values_only=True)),  # type: ignore[attr-defined]
-                        source, limits)
+    rows = sheet.iter_rows(values_only=True)  # type: ignore[attr-defined]
+    return bounded_rows(decoded_rows(rows) if decode else (list(values) for values in rows), source, limits)
 
 
 class _LimitHit(Exception):
@@ -294,6 +295,10 @@ class SheetScan:
     # Why calamine may not read it, or None. Calamine reads an error cell (#N/A) as blank and
     # every number as a float, and holds a sheet as a dense grid; openpyxl does none of these.
     calamine_unsafe: str | None = None
+    # OOXML's escape of a character, "_x000D_" for a carriage return: calamine decodes it, openpyxl keeps it
+    # as written (files.WorkbookReader decodes openpyxl's cells when that is unambiguous, see decode_escapes).
+    escapes: bool = False
+    escaped_underscores: bool = False  # "_x005F_": openpyxl turns it into "_", so its "_x000D_" could be either
 
 
 def check_xlsx_archive(stream: BinaryIO, source: str, limits: InputLimits) -> dict[str, SheetScan]:
@@ -331,6 +336,38 @@ def _has_xml_escape(text: str) -> bool:
             return True
         start = text.find("_x", start + 1)
     return False
+
+
+def decode_escapes(text: str) -> str:
+    """OOXML's ``_xHHHH_`` escapes as the characters they stand for ("Line one_x000D_\\n" is "Line one\\r\\n"),
+    as Excel shows them and calamine reads them. For openpyxl's cells, which keep them as written."""
+    start = text.find("_x")
+    if start == -1:
+        return text
+    pieces, done = [], 0
+    while start != -1:
+        code = text[start + 2:start + 6]
+        if len(code) == 4 and set(code) <= _HEX_DIGITS and text[start + 6:start + 7] == "_":
+            pieces += [text[done:start], chr(int(code, 16))]
+            done = start + 7
+            start = text.find("_x", done)
+        else:
+            start = text.find("_x", start + 1)
+    return "".join(pieces) + text[done:]
+
+
+def escaped_controls(text: str) -> str:
+    """decode_escapes' reverse for what a writer must escape (control characters; tab and line feed may
+    stand as they are): calamine's decoded text as openpyxl gives it, to compare the two."""
+    if all(character >= " " or character in "\t\n" for character in text):
+        return text
+    return "".join(f"_x{ord(c):04X}_" if c < " " and c not in "\t\n" else c for c in text)
+
+
+def decoded_rows(rows: Iterable[Sequence[object]]) -> Iterator[list[object]]:
+    """openpyxl's rows with their text cells' escapes decoded (decode_escapes)."""
+    for row in rows:
+        yield [decode_escapes(value) if isinstance(value, str) and "_x" in value else value for value in row]
 
 
 # A whole number with more digits than a float holds exactly: openpyxl reads it as an int, calamine as a float.
@@ -414,8 +451,9 @@ def _scan_xml(archive: zipfile.ZipFile, member: zipfile.ZipInfo, source: str, li
                 fail(f"a cell is longer than {max_cell_chars:,} characters", "max_cell_chars")
             if number_text is not None:
                 number_text += data  # expat may hand a value over in pieces (at a chunk's end)
-            elif "_x" in data and scan.calamine_unsafe is None and _has_xml_escape(data):
-                scan.calamine_unsafe = "an escaped character (_x000D_)"
+            elif "_x" in data:
+                scan.escapes = scan.escapes or _has_xml_escape(data)
+                scan.escaped_underscores = scan.escaped_underscores or "_x005F_" in data or "_x005f_" in data
 
     parser = expat.ParserCreate()
     parser.StartElementHandler = start

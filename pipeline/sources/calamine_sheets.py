@@ -18,8 +18,10 @@ same either way (``tests/test_calamine_sheets.py`` loads every workbook both way
   scan's widest row, which gives the same header;
 * calamine holds a sheet as a dense grid: a sheet whose cells are scattered over a much
   larger area than they fill is read by openpyxl;
-* calamine decodes OOXML's character escapes (``_x000D_``), openpyxl keeps them as written: a
-  workbook whose text holds one is read by openpyxl.
+* calamine decodes OOXML's character escapes (``_x000D_`` is a carriage return), as Excel shows
+  them; openpyxl keeps them as written (and turns an escaped underscore, ``_x005F_``, into "_").
+  The first rows are compared as written (``escaped_controls``), and where openpyxl reads a tab
+  its text is decoded (``files.WorkbookReader``) unless the workbook escapes underscores too.
 
 Where a date format is custom, the two could still disagree on whether a number is a date.
 So before calamine's rows are used, the first ``AGREEMENT_ROWS`` rows are read by openpyxl
@@ -33,7 +35,7 @@ import itertools
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
-from pipeline.sources.bounded_read import SheetScan
+from pipeline.sources.bounded_read import SheetScan, escaped_controls
 
 AGREEMENT_ROWS = 200  # rows read by both readers before calamine's are trusted (the header and title rows among them)
 # A grid of at most this many cells, or four times the cells the sheet holds, is read densely (about
@@ -104,7 +106,8 @@ def _same_cell(left: object, right: object) -> bool:
     if _blank(left) or _blank(right):
         return _blank(left) and _blank(right)
     if left != right:
-        return False
+        # calamine decodes "_x000D_" (a carriage return), openpyxl keeps it: the same text as written
+        return isinstance(left, str) and isinstance(right, str) and left == escaped_controls(right)
     numbers = (int, float)
     return type(left) is type(right) or (type(left) in numbers and type(right) in numbers)
 

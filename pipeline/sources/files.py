@@ -17,7 +17,8 @@ from typing import BinaryIO
 
 from pipeline.errors import SourceFileError
 from pipeline.parse.cells import cell_string, is_blank_row
-from pipeline.sources.bounded_read import bounded_rows, check_input_size, check_xlsx_archive, read_csv_stream, sheet_rows
+from pipeline.sources.bounded_read import (bounded_rows, check_input_size, check_xlsx_archive, read_csv_stream,
+                                           sheet_rows)
 from pipeline.sources.calamine_sheets import agreed_rows, calamine_refusal, open_calamine
 from core.settings import InputLimits
 
@@ -83,7 +84,13 @@ class WorkbookReader:
         """The tab's rows and their row numbers, bounded (as ``sheet_rows`` gives them)."""
         sheet = self.book[name]
         scan = self.scans.get(str(getattr(sheet, "_worksheet_path", "")).lstrip("/"))
-        refusal = calamine_refusal(scan, self.scans.get("xl/sharedStrings.xml"))
+        shared_strings = self.scans.get("xl/sharedStrings.xml")
+        refusal = calamine_refusal(scan, shared_strings)
+        # openpyxl keeps "_x000D_" as written: its rows are decoded, as Excel shows them and calamine reads them,
+        # unless the workbook also escapes underscores, which openpyxl turns into "_" (its "_x000D_" could then
+        # be typed text). calamine's rows are compared with openpyxl's as written (calamine_sheets._same_cell).
+        parts = [part for part in (scan, shared_strings) if part is not None]
+        decode = any(part.escapes for part in parts) and not any(part.escaped_underscores for part in parts)
         if refusal is None and self.calamine is None:
             try:
                 self.calamine = open_calamine(self.stream)
@@ -111,7 +118,7 @@ class WorkbookReader:
                 refusal = f"calamine cannot read it ({type(exc).__name__})"
             refusal = refusal or "calamine reads its first rows differently"
         self.reader_of[name] = f"openpyxl ({refusal})"
-        return sheet_rows(sheet, source, self.limits)
+        return sheet_rows(sheet, source, self.limits, decode)
 
     def close(self) -> None:
         self.book.close()
