@@ -37,7 +37,7 @@ import duckdb
 
 from core.keys import md5_key_sql
 from pipeline.errors import SeriesColumnRefused, SourceFileError
-from pipeline.parse.answers import AnswerMemo, beyond_scale_note
+from pipeline.parse.answers import AnswerMemo, scale_notes
 from pipeline.parse.cells import (
     blank_text_sql,
     is_blank_row,
@@ -361,9 +361,7 @@ class _Stager:
         if self.date_order_guessed:
             report.notes.append(DATE_ORDER_GUESSED_NOTE)
             report.date_order_guessed = True
-        note = beyond_scale_note(self.memo)
-        if note:
-            report.notes.append(note)
+        report.notes.extend(scale_notes(self.memo))
         if not_responses:
             report.notes.append(qualtrics_test_rows_note(not_responses))
         return StagedSurveys(

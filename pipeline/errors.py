@@ -101,7 +101,7 @@ WORDINGS: dict[str, Wording] = {
         f"Review series box {MAPPING_BOXES}"),
     "series is free text": Wording(
         "column {column!r} as the review series holds {found}: it is free text, not a series; map the series "
-        "to another column or none (series_column in [[sources]] or the Load data page), or raise max_series_values",
+        "to another column or none (series_column in [[sources]] or the Load data page){raise_limit}",
         "column {column!r} as the review series holds {found_page}: it is free text, not a series; pick "
         f"another column, or none, in the Review series box {MAPPING_BOXES}"),
     "not a survey": Wording(
@@ -124,6 +124,12 @@ WORDINGS: dict[str, Wording] = {
         "in a [[sources]] entry for this file (answers are then rescaled onto 1-5)",
         "answers go up to {highest}: if this is a 1-{scale} scale, pick 1–{scale} in the Answer scale box "
         f"{MAPPING_BOXES} (answers are then rescaled onto 1-5)"),
+    "labels alike on 5 points": Wording(
+        "answers hold labels a 1-5 scale scores alike: {labels}. If this is a 1-7 scale, declare it with "
+        "scale_max = 7 in a [[sources]] entry for this file; if it is 1-5, declare these labels' scores in "
+        "[answer_labels] to confirm them",
+        "answers hold labels a 1-5 scale scores alike: {labels}. If this is a 1-7 scale, pick 1–7 in the Answer "
+        f"scale box {MAPPING_BOXES}"),
     "settings folder not writable": Wording(
         "{refused}: cannot write the settings file in {folder} ({problem}); make the folder "
         "writable for the dashboard, or add the [[sources]] entry by hand",

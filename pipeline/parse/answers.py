@@ -141,3 +141,30 @@ def beyond_scale_note(memo: AnswerMemo) -> str | None:
         return None
     scale = 7 if highest <= 7 else 10 if highest <= 10 else highest
     return worded("answers beyond 5", highest=highest, scale=scale)
+
+
+def alike_labels_note(memo: AnswerMemo) -> str | None:
+    """One message when no scale was declared and the answers hold two built-in labels that a 1-5 scale
+    scores alike and a 1-7 scale does not ("Agree" and "Somewhat agree", both 4 of 5): a 7-point set read
+    as 5 points, which no answer beyond 5 gives away. Labels the settings declare are the user's word.
+    Only the table's labels are named, never a cell."""
+    if memo.scale_max != 5:
+        return None
+    by_score: dict[int, set[str]] = {}
+    for value, result in memo.items():
+        if isinstance(result, int) and not isinstance(result, bool):
+            key = normalise_header(cell_text(value))
+            if key in ANSWER_LABELS and key in ANSWER_LABELS_7 and not (memo.labels and key in memo.labels):
+                by_score.setdefault(result, set()).add(key)
+    alike = [sorted(keys, key=lambda k: ANSWER_LABELS_7[k]) for _score, keys in sorted(by_score.items())
+             if len({ANSWER_LABELS_7[key] for key in keys}) > 1]
+    if not alike:
+        return None
+    labels = "; ".join(" and ".join(f"{key.capitalize()!r}" for key in keys) + f" (both {ANSWER_LABELS[keys[0]]})"
+                       for keys in alike)
+    return worded("labels alike on 5 points", labels=labels)
+
+
+def scale_notes(memo: AnswerMemo) -> list[str]:
+    """What the answers say about an undeclared scale: numbers past 5, or a 7-point set's labels."""
+    return [note for note in (beyond_scale_note(memo), alike_labels_note(memo)) if note]

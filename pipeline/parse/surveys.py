@@ -11,7 +11,7 @@ from core.settings import Settings, SourceMapping, normalise_header
 from core.words import count_text
 from pipeline import mapping
 from pipeline.errors import SeriesColumnRefused, SourceFileError, worded
-from pipeline.parse.answers import AnswerMemo, beyond_scale_note
+from pipeline.parse.answers import AnswerMemo, scale_notes
 from pipeline.parse.cells import (
     cell_string,
     is_blank_cell,
@@ -236,9 +236,7 @@ def parse_wide_rows(
                 feedback = scrub(feedback)
             key = response_keys.key(series, utc.isoformat(), *[f"{s}={v}" for s, v in answers], feedback or "")
             yield SurveyResponse(key, series, utc, local, tuple(answers), feedback, table.source, line, cols.scale_max)
-        note = beyond_scale_note(answers_memo)
-        if note:
-            report.notes.append(note)
+        report.notes.extend(scale_notes(answers_memo))
         if not_responses:
             report.notes.append(qualtrics_test_rows_note(not_responses))
 
