@@ -399,3 +399,16 @@ def test_a_rejected_very_wide_row_is_kept_but_capped() -> None:
     raw = raw_row(header, ["x" * 100] * 5000, keep=list(range(5000)))
     assert sum(len(v) for v in raw.values()) < 21_000
     assert raw["(more cells)"] == "4,800 more non-empty cells not kept"
+
+
+@pytest.mark.parametrize(("distinct", "longest", "fix_named"), [
+    (201, 10, True),  # too many names: the limit can be raised
+    (3, 81, False),  # a name too long: no setting changes that, so none is offered
+    (201, 81, True),
+])
+def test_a_refused_series_column_names_only_a_fix_that_works(distinct: int, longest: int, fix_named: bool):
+    from pipeline.parse.cells import series_column_problem
+
+    problem = series_column_problem("How could we improve?", distinct, longest, 200)
+    assert problem is not None and problem.startswith("column 'How could we improve?' as the review series holds ")
+    assert ("raise max_series_values" in problem) is fix_named

@@ -140,7 +140,9 @@ def series_column_problem(header: str, distinct: int, longest: int, max_values: 
              else f"a value of {longest:,} characters (a series name has at most {SERIES_NAME_MAX_CHARS})")
     found_page = (f"{distinct:,} different values (at most {max_values:,} are allowed)" if distinct > max_values
                   else found)
-    return worded("series is free text", column=header, found=found, found_page=found_page)
+    # Raising max_series_values helps only with the count: a name's length has no setting.
+    raise_limit = ", or raise max_series_values" if distinct > max_values else ""
+    return worded("series is free text", column=header, found=found, found_page=found_page, raise_limit=raise_limit)
 
 
 def is_blank_cell(cell: object) -> bool:
