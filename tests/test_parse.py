@@ -39,7 +39,8 @@ def test_answers_map_to_scores(raw: object, expected: int | None) -> None:
     assert parse_answer(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["0", "6", "4.5", "yes", "N/A", "-1", 7, 3.5, "5 - Disagree", True])
+@pytest.mark.parametrize("raw", ["0", "6", "4.5", "yes", "N/A", "-1", 7, 3.5, "5 - Disagree", True,
+                                 "0_5", "5e0", "4E0", "inf"])  # float() reads the last four
 def test_bad_answers_are_errors(raw: object) -> None:
     with pytest.raises(AnswerError):
         parse_answer(raw)

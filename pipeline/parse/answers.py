@@ -84,10 +84,11 @@ def parse_answer(value: object, labels: dict[str, int] | None = None, scale_max:
     if not text or (skip and normalise_header(text) in skip):
         return None
     try:
-        number = float(text.replace(",", "."))
+        # Python's float() also takes "0_5" and "5e0": not how anyone writes an answer.
+        number = float(text.replace(",", ".")) if "_" not in text and "e" not in text.lower() else None
     except ValueError:
-        pass
-    else:
+        number = None
+    if number is not None:
         if number.is_integer() and 1 <= number <= scale_max:
             return int(number)
         raise AnswerError(f"{BEYOND_SCALE} {scale_max}")
