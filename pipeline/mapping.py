@@ -49,8 +49,19 @@ _NUMBERING = re.compile(r"^\s*(?:q\s*\d+[a-z]?(?:[._]\d+)?|\d+)\s*[.:)\-–]\s*"
 _TRAILING = re.compile(r"(?<!\s)\s*(?:\(\s*\d+\s*[-–]\s*\d+\s*\)|\(required\)|\*)\s*$", re.IGNORECASE)
 
 
+def _without_scale_legend(text: str) -> str:
+    """The header without a closing scale legend: "… my time (1 = strongly disagree, 5 = strongly agree)"."""
+    end = text.rstrip()
+    start = end.rfind("(")
+    if not end.endswith(")") or start < 1:
+        return text
+    legend = end[start + 1:-1]
+    points = [part.split("=")[0].strip() for part in legend.split(",") if "=" in part]
+    return end[:start] if points and all(point.isdigit() for point in points) else text
+
+
 def header_key(text: str) -> str:
-    text = str(text)
+    text = _without_scale_legend(str(text))
     text = _NUMBERING.sub("", text, count=1)
     for _ in range(2):
         text = _TRAILING.sub("", text)

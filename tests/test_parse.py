@@ -97,6 +97,9 @@ def test_day_first_is_decided_per_column(values: list[str], dayfirst: bool) -> N
         ("This meeting was a good use of my time", GOOD_USE),
         ("  this MEETING was a good use of my time?? ", GOOD_USE),
         ("Q1. This meeting was a good use of my time (1-5)", GOOD_USE),
+        ("This meeting was a good use of my time (1 = strongly disagree, 5 = strongly agree)", GOOD_USE),
+        ("This meeting felt safe and constructive (1=No, 5=Yes)", SAFE),
+        ("This meeting was a good use of my time (time = the hour we met)", None),  # words, not a scale legend
         ("Good use of my time", GOOD_USE),
         ("I think we discussed the right things.", RIGHT_THINGS),
         ("This meeting felt safe & constructive", SAFE),  # via the alias 'felt safe'
