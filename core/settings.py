@@ -114,6 +114,14 @@ def _source_from(raw: object, where: str) -> SourceMapping:
                          text("feedback_column"), text("series_column"), scale_max, labels, skip)
 
 
+def _check_skip_numbers(labels: Iterable[str], scale_max: int, where: str) -> None:
+    """A skip label that is an answer on the scale ("3") would turn real answers into blanks."""
+    for label in labels:
+        text = label.strip()
+        if text.isdigit() and 1 <= int(text) <= scale_max:
+            raise SettingsError(f"{where}: {label!r} is an answer on the 1-{scale_max} scale, not a skip; remove it")
+
+
 def _skip_labels(value: object, where: str) -> tuple[str, ...]:
     """Answers that mean "not applicable" ("I did not attend that session", "N/A"): non-empty strings."""
     if not isinstance(value, list) or not all(isinstance(v, str) and normalise_header(v) for v in value):
@@ -689,7 +697,16 @@ def _check_sources(settings: Settings, path: Path) -> None:
     clash = [k for k, _v in settings.answer_labels if normalise_header(k) in skipped]
     if clash:
         raise SettingsError(f"{path}: {clash[0]!r} is both an answer label and a skip label; keep it in one")
+    _check_skip_numbers(settings.skip_labels, 5, f"{path}: skip_labels")
     for number, source in enumerate(settings.sources):
+        # A file's labels are the top level's and its source's together: a clash across the two is one too.
+        skipped = {normalise_header(x) for x in (*settings.skip_labels, *source.skip_labels)}
+        clash = [k for k, _v in (*settings.answer_labels, *source.answer_labels) if normalise_header(k) in skipped]
+        if clash:
+            raise SettingsError(f"{path}: sources[{number}]: {clash[0]!r} is both an answer label and a skip label "
+                                "(one at the top level, one in the source); keep it in one")
+        _check_skip_numbers((*settings.skip_labels, *source.skip_labels), source.scale_max,
+                            f"{path}: sources[{number}]: skip_labels")
         unknown = [text for text, _column in source.statements if text not in settings.statement_texts]
         if unknown:
             raise SettingsError(f"{path}: sources[{number}] maps {unknown[0]!r}, which is not one of the "

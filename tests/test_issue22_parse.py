@@ -240,3 +240,30 @@ def test_limesurvey_rows_without_submitdate_are_incomplete_responses(tmp_path: P
     other = write_csv(tmp_path / "other.csv", [["Timestamp", S1], ["2026-03-04 16:00", "4"], ["", "4"]])
     fast, _python = load_both_ways(tmp_path, Settings(), [other])
     assert [r for (_l, r) in _query(tmp_path / "fast.duckdb", "SELECT line, reason FROM rejects")] == ["bad time: no time"]
+
+
+# Settings that would turn real answers into blanks: each refused with the fix.
+SKIP_CLASHES = [
+    ("answer label at the top level, skip label in a source",
+     'answer_labels = { "N/A" = 3 }\n[[sources]]\nfiles = ["*.csv"]\nskip_labels = ["n/a"]\n',
+     "sources[0]: 'N/A' is both an answer label and a skip label (one at the top level, one in the source)"),
+    ("a number on the scale as a skip label", 'skip_labels = ["3"]\n',
+     "skip_labels: '3' is an answer on the 1-5 scale, not a skip; remove it"),
+    ("a number on a source's 1-7 scale", '[[sources]]\nfiles = ["*.csv"]\nscale_max = 7\nskip_labels = ["6"]\n',
+     "sources[0]: skip_labels: '6' is an answer on the 1-7 scale"),
+]
+
+
+@pytest.mark.parametrize("case, toml, message", SKIP_CLASHES, ids=[case for case, *_ in SKIP_CLASHES])
+def test_skip_labels_that_are_answers_are_refused(tmp_path: Path, case: str, toml: str, message: str):
+    path = tmp_path / "s.toml"
+    path.write_text(toml)
+    with pytest.raises(SettingsError) as refused:
+        load_settings(path)
+    assert message in str(refused.value)
+
+
+def test_a_number_off_the_scale_may_be_a_skip_label(tmp_path: Path):
+    path = tmp_path / "s.toml"
+    path.write_text('skip_labels = ["0", "99"]\n')  # "0 = does not apply" on a 1-5 scale
+    assert load_settings(path).skip_labels == ("0", "99")
