@@ -34,7 +34,7 @@ from pipeline.parse.times import TimeError, TimeParser, dayfirst_for
 from pipeline.records import Reject
 from pipeline.sources.files import RawTable, cell_text
 from pipeline.sources.json_files import JsonDocument
-from core.links import safe_link
+from core.links import safe_link, without_userinfo
 from core.words import count_text
 from core.settings import Settings, normalise_header
 
@@ -110,7 +110,7 @@ class ParsedActions:
     unknown_statuses: Counter = field(default_factory=Counter)  # tracker status -> actions, kept open
     dropped_columns: list[str] = field(default_factory=list)  # people columns, never read
     unused_columns: list[str] = field(default_factory=list)
-    refused_links: int = 0  # links that were not http(s); stored as no link
+    refused_links: int = 0  # links that were not http(s), or held a user name/password; stored as no link
     skipped_pull_requests: int = 0  # GitHub's REST issue list holds pull requests too; they are not actions
     closed_without_reason: int = 0  # GitHub issues closed with no state reason: counted done, may be "not planned"
 
@@ -224,6 +224,10 @@ class _Builder:
         self.reject_keys = KeyMaker("action:")
 
     def add(self, row: _Row) -> None:
+        # A link's user name and password are cut from what may be kept (a gh key is its URL; a
+        # reject keeps its cells); the link itself is refused and counted in _item.
+        row.key = without_userinfo(row.key)
+        row.raw = {name: without_userinfo(value) for name, value in row.raw.items()}
         try:
             self.parsed.actions.append(self._item(row))
         except _RowProblem as problem:

@@ -657,7 +657,7 @@ class ActionsLoaded:
             lines.append("unknown statuses (kept open; add them to action_statuses in settings): " + ", ".join(
                 f"{name} ({count})" for name, count in sorted(self.unknown_statuses.items())))
         if self.refused_links:
-            lines.append(f"links refused (not http/https): {self.refused_links}")
+            lines.append(f"links refused (not http/https, or with a user name or password): {self.refused_links}")
         if self.skipped_pull_requests:
             lines.append(f"pull requests skipped (not actions): {self.skipped_pull_requests}")
         if self.closed_without_reason:
