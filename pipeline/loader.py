@@ -663,6 +663,7 @@ class ActionsLoaded:
     refused_links: int
     skipped_pull_requests: int = 0
     closed_without_reason: int = 0
+    duplicate_rows: int = 0
 
     def lines(self) -> list[str]:
         return [_printable(line) for line in self._lines()]  # statuses and column names come from the files
@@ -681,6 +682,8 @@ class ActionsLoaded:
                 f"{name} ({count})" for name, count in sorted(self.unknown_statuses.items())))
         if self.refused_links:
             lines.append(f"links refused (not http/https, or with a user name or password): {self.refused_links}")
+        if self.duplicate_rows:
+            lines.append(f"duplicate rows stored once (the same action repeated exactly in a sheet): {self.duplicate_rows}")
         if self.skipped_pull_requests:
             lines.append(f"pull requests skipped (not actions): {self.skipped_pull_requests}")
         if self.closed_without_reason:
@@ -746,4 +749,5 @@ def write_actions(con: duckdb.DuckDBPyConnection, parsed: Sequence[ParsedActions
         refused_links=sum(p.refused_links for p in parsed),
         skipped_pull_requests=sum(p.skipped_pull_requests for p in parsed),
         closed_without_reason=sum(p.closed_without_reason for p in parsed),
+        duplicate_rows=sum(p.duplicate_rows for p in parsed),
     )

@@ -154,6 +154,46 @@ def test_safe_link_refuses_userinfo(link: str, shown: str | None) -> None:
     assert safe_link(link) == shown
 
 
+def _sheet_row(title: str, review: str = "2026-01-07", status: str = "To do", done: str = "", link: str = "") -> list[str]:
+    return ["Incident review", review, title, status, "", done, link]
+
+
+EPIC = "https://t.example.com/EPIC-9"
+
+
+@pytest.mark.parametrize(("sheet", "stored", "rejected", "merged"), [
+    # Exact repeats are one action with or without a link; two actions on one link are both refused (lines 6, 7).
+    ([_sheet_row("Same row"), _sheet_row("Same row"),
+      _sheet_row("Row with link", link="https://t.example.com/DUP-1"), _sheet_row("Row with link", link="https://t.example.com/DUP-1"),
+      _sheet_row("One ticket (1)", link=EPIC), _sheet_row("One ticket (2)", review="2026-01-14", status="Done", done="2026-01-20", link=EPIC)],
+     {"Same row": 1, "Row with link": 1}, {6: "7", 7: "6"}, 2),
+    # One link, one title, two statuses: which row is current is not guessed.
+    ([_sheet_row("Stale copy", link=EPIC), _sheet_row("Stale copy", status="Done", done="2026-01-20", link=EPIC),
+      _sheet_row("Kept")], {"Kept": 1}, {2: "3", 3: "2"}, 0),
+    # Without a link, the same title twice with different statuses stays two actions (as before).
+    ([_sheet_row("No link"), _sheet_row("No link", status="Done")], {"No link": 2}, {}, 0),
+    # Three exact repeats on one link: stored once, two counted.
+    ([_sheet_row("Thrice", link=EPIC)] * 3, {"Thrice": 1}, {}, 2),
+])
+def test_sheet_rows_sharing_a_key_are_merged_only_when_identical(
+        tmp_path: Path, db_path: Path, capsys, sheet: list, stored: dict[str, int], rejected: dict[int, str], merged: int) -> None:
+    path = ex.write_csv(tmp_path / "dups.csv", SHEET_HEADER, sheet)
+    assert ingest(db_path, "--actions", str(path)) == 0
+    out = capsys.readouterr().out
+    titles: dict[str, int] = {}
+    for (title,) in rows(db_path, "SELECT title FROM action_items"):
+        titles[title] = titles.get(title, 0) + 1
+    assert titles == stored
+    reasons = dict(rows(db_path, "SELECT line, reason FROM rejects WHERE kind = 'action'"))
+    assert set(reasons) == set(rejected)
+    for line, other in rejected.items():
+        assert reasons[line].startswith(f"the same Link as line {other} with a different ")
+        assert "give each row its own link" in reasons[line]
+    assert len(sheet) == sum(stored.values()) + len(rejected) + merged  # every row is accounted for
+    line = f"duplicate rows stored once (the same action repeated exactly in a sheet): {merged}"
+    assert (line in out) == bool(merged)
+
+
 def test_reloading_a_later_export_replaces_status_and_adds_nothing_twice(exports, tmp_path: Path, db_path: Path, capsys) -> None:
     assert ingest(db_path, "--actions", str(exports["jira"])) == 0
     before = rows(db_path, "SELECT count(*) FROM action_items")[0][0]
