@@ -71,7 +71,7 @@ JIRA_DATE = re.compile(
     r"^(\d{1,2})/([^\W\d_]{3})/(\d{2}|\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?$"
 )
 MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
-TRUE_WORDS = {"true", "yes", "y", "x", "done", "1", "✓", "✔", "☑"}
+TRUE_WORDS = {"true", "yes", "y", "x", "done", "1", "✓", "✔", "☑", "✅", "✔️", "☑️"}  # with emoji forms
 FALSE_WORDS = {"false", "no", "n", "0", "", "☐"}
 ZERO_TIME_PREFIX = "0001-01-01"  # what gh prints for an issue that was never closed
 

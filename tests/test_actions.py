@@ -194,6 +194,15 @@ def test_sheet_rows_sharing_a_key_are_merged_only_when_identical(
     assert (line in out) == bool(merged)
 
 
+@pytest.mark.parametrize(("tick", "status"), [("✅", "done"), ("✔️", "done"), ("☑", "done"), ("no", "open")])
+def test_a_done_tick_in_emoji_form_closes_the_action(tmp_path: Path, db_path: Path, tick: str, status: str) -> None:
+    path = ex.write_csv(tmp_path / "ticks.csv", SHEET_HEADER, [_sheet_row("Ticked", status="", done=tick)
+                                                               if tick != "no" else _sheet_row("Ticked", done=tick)])
+    assert ingest(db_path, "--actions", str(path)) == 0
+    assert rows(db_path, "SELECT status FROM action_items") == [(status,)]
+    assert rows(db_path, "SELECT count(*) FROM rejects") == [(0,)]
+
+
 def test_reloading_a_later_export_replaces_status_and_adds_nothing_twice(exports, tmp_path: Path, db_path: Path, capsys) -> None:
     assert ingest(db_path, "--actions", str(exports["jira"])) == 0
     before = rows(db_path, "SELECT count(*) FROM action_items")[0][0]
