@@ -34,7 +34,7 @@ from pipeline.parse.times import TimeError, TimeParser, dayfirst_for
 from pipeline.records import Reject
 from pipeline.sources.files import RawTable, cell_text
 from pipeline.sources.json_files import JsonDocument
-from core.links import safe_link
+from core.links import safe_link, without_userinfo
 from core.words import count_text
 from core.settings import Settings, normalise_header
 
@@ -71,7 +71,7 @@ JIRA_DATE = re.compile(
     r"^(\d{1,2})/([^\W\d_]{3})/(\d{2}|\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?$"
 )
 MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
-TRUE_WORDS = {"true", "yes", "y", "x", "done", "1", "✓", "✔", "☑"}
+TRUE_WORDS = {"true", "yes", "y", "x", "done", "1", "✓", "✔", "☑", "✅", "✔️", "☑️"}  # with emoji forms
 FALSE_WORDS = {"false", "no", "n", "0", "", "☐"}
 ZERO_TIME_PREFIX = "0001-01-01"  # what gh prints for an issue that was never closed
 
@@ -110,9 +110,10 @@ class ParsedActions:
     unknown_statuses: Counter = field(default_factory=Counter)  # tracker status -> actions, kept open
     dropped_columns: list[str] = field(default_factory=list)  # people columns, never read
     unused_columns: list[str] = field(default_factory=list)
-    refused_links: int = 0  # links that were not http(s); stored as no link
+    refused_links: int = 0  # links that were not http(s), or held a user name/password; stored as no link
     skipped_pull_requests: int = 0  # GitHub's REST issue list holds pull requests too; they are not actions
     closed_without_reason: int = 0  # GitHub issues closed with no state reason: counted done, may be "not planned"
+    duplicate_rows: int = 0  # a sheet's rows repeated exactly (with or without a link): stored once, counted
 
 
 # --- statuses ------------------------------------------------------------------------
@@ -224,6 +225,10 @@ class _Builder:
         self.reject_keys = KeyMaker("action:")
 
     def add(self, row: _Row) -> None:
+        # A link's user name and password are cut from what may be kept (a gh key is its URL; a
+        # reject keeps its cells); the link itself is refused and counted in _item.
+        row.key = without_userinfo(row.key)
+        row.raw = {name: without_userinfo(value) for name, value in row.raw.items()}
         try:
             self.parsed.actions.append(self._item(row))
         except _RowProblem as problem:
@@ -399,6 +404,7 @@ def parse_actions_table(table: RawTable, settings: Settings, series: str | None 
         index = columns.get(name)
         return row[index] if index is not None and index < len(row) else None
 
+    raws: dict[int, dict[str, str]] = {}  # line -> its reject cells, should a link conflict refuse it
     for row, line in zip(table.rows, table.line_numbers):
         raw = {table.header[i]: cell_text(row[i]) for i in sorted(mapped) if i < len(row) and cell_text(row[i])}
         labels: list[str] = []
@@ -411,16 +417,61 @@ def parse_actions_table(table: RawTable, settings: Settings, series: str | None 
         link = cell_text(cell(row, "link")) or None
         if fmt.name == "sheet":
             key = safe_link(link) or ""
-        builder.add(_Row(
+        sheet_row = _Row(
             line=line, key=key, title=cell_text(cell(row, "title")), tracker_status=cell_text(cell(row, "status")),
             resolution=cell_text(cell(row, "resolution")), created=cell(row, "created"), due=cell(row, "due"),
             closed=cell(row, "closed"), cancelled=cell(row, "cancelled"), labels=tuple(labels),
             team=cell_text(cell(row, "team")) or None, link=link, series=cell_text(cell(row, "series")) or None,
             review_date=cell(row, "review_date"), done_flag=cell(row, "done") if "done" in columns else None, raw=raw,
-        ))
+        )
+        builder.add(sheet_row)
+        raws[line] = sheet_row.raw  # as add left it: a link's login cut
     if fmt.name == "sheet":
+        _merge_sheet_duplicates(builder, raws)
         _key_sheet_rows(builder.parsed)
     return builder.finish(len(table.rows))
+
+
+# What a reader of a sheet calls the fields two rows of one link may disagree on.
+_COMPARED_FIELDS = (("title", "Action"), ("review_date", "review date"), ("series", "series"),
+                    ("tracker_status", "status"), ("due", "due"), ("closed", "done"), ("team", "team"))
+
+
+def _merge_sheet_duplicates(builder: _Builder, raws: dict[int, dict[str, str]]) -> None:
+    """A row repeated exactly is one action, stored once and counted, whether or not it has a link.
+    Rows sharing a link but not their content are all refused: one link is one action, and which
+    row is right is not this code's guess."""
+    import json
+
+    parsed = builder.parsed
+    unique: list[ActionItem] = []
+    seen: set[ActionItem] = set()
+    for item in parsed.actions:
+        shape = _replace(item, source_line=0)
+        if shape in seen:
+            parsed.duplicate_rows += 1
+            continue
+        seen.add(shape)
+        unique.append(item)
+    by_link: dict[str, list[ActionItem]] = {}
+    for item in unique:
+        if item.action_key:
+            by_link.setdefault(item.action_key, []).append(item)
+    refused: set[int] = set()
+    for items in by_link.values():
+        if len(items) < 2:
+            continue
+        differ = [label for name, label in _COMPARED_FIELDS if len({getattr(i, name) for i in items}) > 1]
+        for item in items:
+            others = ", ".join(str(i.source_line) for i in items if i is not item)
+            named = differ[0] if len(differ) == 1 else ", ".join(differ[:-1]) + " and " + differ[-1]
+            reason = (f"the same Link as line {others} with a different {named}: one link is one "
+                      "action; give each row its own link, or delete the stale row")
+            raw = raws.get(item.source_line, {})
+            key = builder.reject_keys.key(parsed.source, reason, json.dumps(raw, ensure_ascii=False, sort_keys=True))
+            parsed.rejects.append(Reject(key, parsed.source, item.source_line, reason, raw))
+            refused.add(id(item))
+    parsed.actions = [item for item in unique if id(item) not in refused]
 
 
 def _key_sheet_rows(parsed: ParsedActions) -> None:

@@ -58,6 +58,8 @@ class RunSummary:
     poll_messages_ignored: int = 0
     unmatched_options: list[str] = field(default_factory=list)
     poll_dropped_columns: list[str] = field(default_factory=list)
+    poll_unlisted_channels: dict[str, set[str]] = field(default_factory=dict)  # skipped: not in [poll_channels]
+    poll_channels_without_folder: list[str] = field(default_factory=list)
     # Issue #10: how each survey table was read, and workbook tabs that are not surveys.
     reports: dict[str, MappingReport] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
@@ -87,9 +89,20 @@ class RunSummary:
         return lines
 
     def _poll_lines(self) -> list[str]:
-        if not (self.polls_loaded or self.poll_messages_ignored):
+        from pipeline.polls import unlisted_channels_text
+
+        if not (self.polls_loaded or self.poll_messages_ignored or self.poll_unlisted_channels):
             return []
         lines = [f"polls loaded:        {self.polls_loaded} ({self.poll_messages_ignored} other Slack messages ignored)"]
+        if self.poll_unlisted_channels:
+            lines.append("polls skipped, their channel is not in [poll_channels]: "
+                         + _printable(unlisted_channels_text(self.poll_unlisted_channels))
+                         + "; add the channel to [poll_channels] in review_pulse.toml to load them")
+        if self.poll_channels_without_folder:
+            shown = [_printable(c) for c in self.poll_channels_without_folder[:10]]
+            more = f" and {len(self.poll_channels_without_folder) - 10} more" if len(self.poll_channels_without_folder) > 10 else ""
+            lines.append("channels in channels.json without day files in the export (nothing read from them): "
+                         + ", ".join(shown) + more)
         if self.poll_dropped_columns:
             lines.append("voter columns dropped (never stored): " + ", ".join(map(_printable, self.poll_dropped_columns)))
         if self.unmatched_options:
@@ -98,6 +111,14 @@ class RunSummary:
             lines.append("options matching no theme (add [[themes]] to review_pulse.toml if they recur): "
                          + "; ".join(shown) + more)
         return lines
+
+
+def _merged_unlisted(polls: Sequence[ParsedPolls]) -> dict[str, set[str]]:
+    merged: dict[str, set[str]] = {}
+    for parsed in polls:
+        for channel, ids in parsed.unlisted_channels.items():
+            merged.setdefault(channel, set()).update(ids)
+    return merged
 
 
 def _most_repeated(points: list[str]) -> list[str]:
@@ -427,6 +448,8 @@ def write_run(
         poll_messages_ignored=sum(p.messages_ignored for p in polls),
         unmatched_options=_most_repeated([o for p in polls for o in p.unmatched_options]),
         poll_dropped_columns=sorted({c for p in polls for c in p.dropped_columns}),
+        poll_unlisted_channels=_merged_unlisted(polls),
+        poll_channels_without_folder=sorted({c for p in polls for c in p.channels_without_folder}),
     )
     _record_run(con, summary, started, sources)
     refresh_cell_counts(con)  # after the last write to the counted tables: what the pages read (issue #23)
@@ -640,6 +663,7 @@ class ActionsLoaded:
     refused_links: int
     skipped_pull_requests: int = 0
     closed_without_reason: int = 0
+    duplicate_rows: int = 0
 
     def lines(self) -> list[str]:
         return [_printable(line) for line in self._lines()]  # statuses and column names come from the files
@@ -657,7 +681,9 @@ class ActionsLoaded:
             lines.append("unknown statuses (kept open; add them to action_statuses in settings): " + ", ".join(
                 f"{name} ({count})" for name, count in sorted(self.unknown_statuses.items())))
         if self.refused_links:
-            lines.append(f"links refused (not http/https): {self.refused_links}")
+            lines.append(f"links refused (not http/https, or with a user name or password): {self.refused_links}")
+        if self.duplicate_rows:
+            lines.append(f"duplicate rows stored once (the same action repeated exactly in a sheet): {self.duplicate_rows}")
         if self.skipped_pull_requests:
             lines.append(f"pull requests skipped (not actions): {self.skipped_pull_requests}")
         if self.closed_without_reason:
@@ -723,4 +749,5 @@ def write_actions(con: duckdb.DuckDBPyConnection, parsed: Sequence[ParsedActions
         refused_links=sum(p.refused_links for p in parsed),
         skipped_pull_requests=sum(p.skipped_pull_requests for p in parsed),
         closed_without_reason=sum(p.closed_without_reason for p in parsed),
+        duplicate_rows=sum(p.duplicate_rows for p in parsed),
     )

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pipeline.errors import SourceFileError
 from core.words import count_text
-from pipeline.polls import ParsedPolls, parse_poll_table, parse_slack_export
+from pipeline.polls import ParsedPolls, parse_poll_table, parse_slack_export, unlisted_channels_text
 from pipeline.sources.files import RawTable, expand_inputs, read_table
 from pipeline.sources.json_files import looks_like_json, read_json
 from pipeline.sources.slack_export import DayFile, SlackExport, is_slack_export, read_slack_export
@@ -56,6 +56,11 @@ def read_poll_file(path: Path, settings: Settings, series: str | None = None,
     if day_file or is_slack_export(path):
         export = read_slack_day(path) if day_file else read_slack_export(path)
         parsed = parse_slack_export(export, settings, series, now=now)
+        if not parsed.polls and parsed.unlisted_channels:
+            raise SourceFileError(
+                str(path), "no usable poll: its polls are all in channels not in [poll_channels] ("
+                           f"{unlisted_channels_text(parsed.unlisted_channels)}); add the channel to "
+                           "[poll_channels] in review_pulse.toml")
         if not parsed.polls:
             first = f"; first problem: {parsed.rejects[0].source_file} line {parsed.rejects[0].line}: " \
                     f"{parsed.rejects[0].reason}" if parsed.rejects else ""

@@ -28,8 +28,9 @@ from pipeline.parse.keys import KeyMaker
 from pipeline.parse.times import TimeError, TimeParser, dayfirst_for
 from pipeline.records import Reject
 from pipeline.sources.files import RawTable, cell_text
-from pipeline.sources.slack_export import SlackExport
+from pipeline.sources.slack_export import SlackExport, nfc
 from core.settings import Settings, Theme, normalise_header
+from core.words import count_text
 
 KINDS = ("incident", "theme", "other")
 # "Other", "Something else?", "Other (add in thread)", "Other: …" — not "Other teams' alerts".
@@ -80,6 +81,9 @@ class ParsedPolls:
     messages_ignored: int = 0  # not a poll of Polly or Simple Poll: counted, never stored
     dropped_columns: list[str] = field(default_factory=list)  # voter columns, never stored
     unused_columns: list[str] = field(default_factory=list)
+    # With [poll_channels] set: channel -> ids of the polls skipped because it is not listed.
+    unlisted_channels: dict[str, set[str]] = field(default_factory=dict)
+    channels_without_folder: list[str] = field(default_factory=list)  # in channels.json, no day files
 
     @property
     def unmatched_options(self) -> list[str]:
@@ -274,11 +278,28 @@ def parse_simple_poll(message: dict) -> tuple[str, str | None, list[tuple[str, i
     return f"simple-poll:{poll_id}", title, options
 
 
+def _poll_id(message: dict, app: str) -> str | None:
+    """A skipped poll's id, so its edits count once; "" for a poll that cannot be read, None for an
+    app message that is no poll."""
+    try:
+        parsed = parse_polly(message) if app == "polly" else parse_simple_poll(message)
+    except PollMessageError:
+        return ""
+    return None if parsed is None else parsed[0]
+
+
+def unlisted_channels_text(unlisted: dict[str, set[str]]) -> str:
+    """'random (1 poll), lunch (2 polls)': the channels a run skipped, for the summary and a refusal."""
+    shown = [f"{name} ({count_text(len(ids), 'poll')})" for name, ids in sorted(unlisted.items())]
+    more = f" and {len(shown) - 10} more" if len(shown) > 10 else ""
+    return ", ".join(shown[:10]) + more
+
+
 def parse_slack_export(export: SlackExport, settings: Settings, series: str | None = None,
                        now: datetime | None = None) -> ParsedPolls:
     """Every Polly and Simple Poll poll of the export; the latest edit of each poll wins."""
-    result = ParsedPolls(export.source, "slack export")
-    channel_series = dict(settings.poll_channels)
+    result = ParsedPolls(export.source, "slack export", channels_without_folder=list(export.channels_without_folder))
+    channel_series = {nfc(channel): name for channel, name in settings.poll_channels}
     keys = KeyMaker("poll-")
     latest: dict[str, Poll] = {}
     tz = settings.tz
@@ -286,6 +307,10 @@ def parse_slack_export(export: SlackExport, settings: Settings, series: str | No
     moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)  # naive means UTC, as in TimeParser
     latest_plausible = moment.timestamp() + 86400
     for day in export.days:
+        channel = nfc(day.channel)
+        # Listed channels only, once [poll_channels] is set: a #random lunch poll is no talking point.
+        # A lone day file has no channel name: it takes --series or default_series, as documented.
+        unlisted = bool(channel_series) and channel != "" and channel not in channel_series
         for line, raw in enumerate(day.messages, start=1):
             result.messages_read += 1
             message = _message(raw)
@@ -294,6 +319,13 @@ def parse_slack_export(export: SlackExport, settings: Settings, series: str | No
                 result.messages_ignored += 1
                 continue
             where = f"{export.source}:{day.name}"
+            if unlisted:
+                poll_id = _poll_id(message, app)
+                if poll_id is None:
+                    result.messages_ignored += 1
+                else:  # a poll that cannot be read still counts as one of the channel's
+                    result.unlisted_channels.setdefault(channel, set()).add(poll_id or f"{where}:{line}")
+                continue
             try:
                 parsed = parse_polly(message) if app == "polly" else parse_simple_poll(message)
                 if parsed is None:
@@ -321,7 +353,7 @@ def parse_slack_export(export: SlackExport, settings: Settings, series: str | No
             points = [(clean_text(label), votes) for label, votes in options]
             poll = Poll(
                 poll_id=poll_id,
-                series=channel_series.get(day.channel) or series or settings.default_series,
+                series=channel_series.get(channel) or series or settings.default_series,
                 held_utc=held_utc.replace(tzinfo=None),
                 held_local=held_utc.astimezone(tz).replace(tzinfo=None),
                 title=clean_text(title) or None if title else None,

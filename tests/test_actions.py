@@ -63,7 +63,7 @@ def test_each_tracker_export_loads_with_status_dates_and_review(exports, db_path
 def test_sheet_of_actions_keys_rows_and_refuses_unsafe_links(exports, db_path: Path, capsys) -> None:
     assert ingest(db_path, "--attendance", str(exports["attendance"]), "--actions", str(exports["sheet"])) == 0
     out = capsys.readouterr().out
-    assert "(sheet)" in out and "links refused (not http/https): 1" in out and "Owner" in out
+    assert "(sheet)" in out and "links refused (not http/https, or with a user name or password): 1" in out and "Owner" in out
     stored = {r[0]: r[1:] for r in rows(db_path, "SELECT title, status, created, closed, review_week, due, link, team FROM actions")}
     assert set(stored) == set(ex.SHEET_EXPECTED_TITLES)
     for title, (status, created, closed, week, due) in ex.SHEET_EXPECTED_TITLES.items():
@@ -108,6 +108,99 @@ def test_no_person_is_stored_anywhere(exports, db_path: Path, capsys) -> None:
     assert not {c for c in columns if any(w in c.lower() for w in ("assignee", "reporter", "creator", "watcher", "owner"))}
     # Unmapped columns are only named: a Jira description or comment never reaches the DB.
     assert "Multi-line" not in dump and "On it" not in dump and "Call the fire brigade" not in dump
+
+
+SECRET_USER, SECRET_PASSWORD = "ann.smith", "Hunter2pw"
+CREDENTIAL_LINK = f"https://{SECRET_USER}:{SECRET_PASSWORD}@t.example.com/x"
+SHEET_HEADER = ["Series", "Review date", "Action", "Status", "Due", "Done", "Link"]
+
+
+@pytest.mark.parametrize(("name", "content", "refused", "stored_links"), [
+    # A sheet: one accepted row, one user-only link, and one rejected row (no title) whose cells a reject keeps.
+    ("a.csv", [SHEET_HEADER,
+               ["Incident review", "2026-01-07", "Link H", "To do", "", "", CREDENTIAL_LINK],
+               ["Incident review", "2026-01-07", "Link I", "To do", "", "", f"https://{SECRET_USER}@t.example.com/y"],
+               ["Incident review", "2026-01-07", "", "To do", "", "", CREDENTIAL_LINK],
+               ["Incident review", "2026-01-07", "Link J", "To do", "", "", "https://t.example.com/z@at-in-path"]],
+     2, ["https://t.example.com/z@at-in-path"]),
+    # gh keys an issue by its URL: the key keeps the address without the login.
+    ("gh.json", [{"number": 1, "title": "Fix it", "state": "OPEN", "stateReason": "", "labels": [],
+                  "createdAt": "2026-01-07T10:00:00Z", "closedAt": None, "url": CREDENTIAL_LINK}],
+     1, []),
+])
+def test_links_with_a_user_name_or_password_are_refused_and_never_stored(
+        tmp_path: Path, db_path: Path, capsys, name: str, content: list, refused: int, stored_links: list[str]) -> None:
+    path = tmp_path / name
+    if name.endswith(".csv"):
+        ex.write_csv(path, content[0], content[1:])
+    else:
+        path.write_text(json.dumps(content), encoding="utf-8")
+    assert ingest(db_path, "--actions", str(path)) == 0
+    out = capsys.readouterr().out
+    assert f"links refused (not http/https, or with a user name or password): {refused}" in out
+    assert sorted(link for (link,) in rows(db_path, "SELECT link FROM action_items WHERE link IS NOT NULL")) == stored_links
+    dump = _all_stored_text(db_path)
+    for secret in (SECRET_USER, SECRET_PASSWORD):
+        assert secret not in dump and secret not in out, secret
+
+
+@pytest.mark.parametrize(("link", "shown"), [
+    (CREDENTIAL_LINK, None), ("https://u@h.example.com/", None), ("https://@h.example.com/", None),
+    ("https://h.example.com/a@b", "https://h.example.com/a@b"), ("https://h.example.com/?q=a@b", "https://h.example.com/?q=a@b"),
+])
+def test_safe_link_refuses_userinfo(link: str, shown: str | None) -> None:
+    from core.links import safe_link
+
+    assert safe_link(link) == shown
+
+
+def _sheet_row(title: str, review: str = "2026-01-07", status: str = "To do", done: str = "", link: str = "") -> list[str]:
+    return ["Incident review", review, title, status, "", done, link]
+
+
+EPIC = "https://t.example.com/EPIC-9"
+
+
+@pytest.mark.parametrize(("sheet", "stored", "rejected", "merged"), [
+    # Exact repeats are one action with or without a link; two actions on one link are both refused (lines 6, 7).
+    ([_sheet_row("Same row"), _sheet_row("Same row"),
+      _sheet_row("Row with link", link="https://t.example.com/DUP-1"), _sheet_row("Row with link", link="https://t.example.com/DUP-1"),
+      _sheet_row("One ticket (1)", link=EPIC), _sheet_row("One ticket (2)", review="2026-01-14", status="Done", done="2026-01-20", link=EPIC)],
+     {"Same row": 1, "Row with link": 1}, {6: "7", 7: "6"}, 2),
+    # One link, one title, two statuses: which row is current is not guessed.
+    ([_sheet_row("Stale copy", link=EPIC), _sheet_row("Stale copy", status="Done", done="2026-01-20", link=EPIC),
+      _sheet_row("Kept")], {"Kept": 1}, {2: "3", 3: "2"}, 0),
+    # Without a link, the same title twice with different statuses stays two actions (as before).
+    ([_sheet_row("No link"), _sheet_row("No link", status="Done")], {"No link": 2}, {}, 0),
+    # Three exact repeats on one link: stored once, two counted.
+    ([_sheet_row("Thrice", link=EPIC)] * 3, {"Thrice": 1}, {}, 2),
+])
+def test_sheet_rows_sharing_a_key_are_merged_only_when_identical(
+        tmp_path: Path, db_path: Path, capsys, sheet: list, stored: dict[str, int], rejected: dict[int, str], merged: int) -> None:
+    path = ex.write_csv(tmp_path / "dups.csv", SHEET_HEADER, sheet)
+    assert ingest(db_path, "--actions", str(path)) == 0
+    out = capsys.readouterr().out
+    titles: dict[str, int] = {}
+    for (title,) in rows(db_path, "SELECT title FROM action_items"):
+        titles[title] = titles.get(title, 0) + 1
+    assert titles == stored
+    reasons = dict(rows(db_path, "SELECT line, reason FROM rejects WHERE kind = 'action'"))
+    assert set(reasons) == set(rejected)
+    for line, other in rejected.items():
+        assert reasons[line].startswith(f"the same Link as line {other} with a different ")
+        assert "give each row its own link" in reasons[line]
+    assert len(sheet) == sum(stored.values()) + len(rejected) + merged  # every row is accounted for
+    line = f"duplicate rows stored once (the same action repeated exactly in a sheet): {merged}"
+    assert (line in out) == bool(merged)
+
+
+@pytest.mark.parametrize(("tick", "status"), [("✅", "done"), ("✔️", "done"), ("☑", "done"), ("no", "open")])
+def test_a_done_tick_in_emoji_form_closes_the_action(tmp_path: Path, db_path: Path, tick: str, status: str) -> None:
+    path = ex.write_csv(tmp_path / "ticks.csv", SHEET_HEADER, [_sheet_row("Ticked", status="", done=tick)
+                                                               if tick != "no" else _sheet_row("Ticked", done=tick)])
+    assert ingest(db_path, "--actions", str(path)) == 0
+    assert rows(db_path, "SELECT status FROM action_items") == [(status,)]
+    assert rows(db_path, "SELECT count(*) FROM rejects") == [(0,)]
 
 
 def test_reloading_a_later_export_replaces_status_and_adds_nothing_twice(exports, tmp_path: Path, db_path: Path, capsys) -> None:

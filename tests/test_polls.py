@@ -12,6 +12,7 @@ import copy
 import csv
 import hashlib
 import json
+import unicodedata
 import zipfile
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -404,10 +405,71 @@ def test_zip_bomb_is_refused(db_path: Path, tmp_path: Path, capsys, monkeypatch:
     assert "larger than" in capsys.readouterr().err and not db_path.exists()
 
 
-def test_channel_maps_to_series(themed: Settings, db_path: Path, tmp_path: Path) -> None:
-    folder = write_export(tmp_path / "two", {("ops-review", "2026-04-01"): [POLLY], ("unmapped", "2026-04-08"): [SIMPLE]})
+UNLISTED_LINE = "polls skipped, their channel is not in [poll_channels]: "
+
+
+@pytest.mark.parametrize(("configured", "stored", "skipped"), [
+    # [poll_channels] set: an unlisted channel's poll is skipped and named with the fix, never filed anywhere.
+    (True, [("polly", "Ops review")], "unmapped (1 poll)"),
+    # None set: every channel's polls take default_series, as README documents.
+    (False, [("polly", "Incident review"), ("simple-poll", "Incident review")], None),
+])
+def test_channel_maps_to_series_and_unlisted_channels_are_skipped_by_name(
+        db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys, configured: bool, stored, skipped) -> None:
+    settings_path = tmp_path / "review_pulse.toml"
+    settings_path.write_text(THEMES_TOML if configured else THEMES_TOML.split("[poll_channels]")[0])
+    monkeypatch.setenv("REVIEW_PULSE_SETTINGS", str(settings_path))
+    # The Simple Poll twice (an edit): one poll in the count, not two.
+    folder = write_export(tmp_path / "two", {("ops-review", "2026-04-01"): [POLLY],
+                                             ("unmapped", "2026-04-08"): [SIMPLE, SIMPLE]})
     assert ingest(db_path, "--polls", str(folder)) == 0
-    assert rows(db_path, "SELECT app, series FROM polls ORDER BY 1") == [("polly", "Ops review"), ("simple-poll", "Incident review")]
+    out = capsys.readouterr().out
+    assert rows(db_path, "SELECT app, series FROM polls ORDER BY 1") == stored
+    if skipped:
+        assert f"{UNLISTED_LINE}{skipped}; add the channel to [poll_channels] in review_pulse.toml" in out
+        assert "polls loaded:        1 (0 other Slack messages ignored)" in out
+    else:
+        assert UNLISTED_LINE not in out
+
+
+def test_an_export_whose_polls_are_all_in_unlisted_channels_fails_naming_them(
+        themed: Settings, db_path: Path, tmp_path: Path, capsys) -> None:
+    folder = write_export(tmp_path / "lunch", {("random", "2026-04-01"): [POLLY], ("lunch", "2026-04-08"): [SIMPLE]})
+    assert ingest(db_path, "--polls", str(folder)) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "lunch (1 poll), random (1 poll)" in err and "add the channel to [poll_channels]" in err
+    assert not db_path.exists()
+
+
+NFC_NAME = unicodedata.normalize("NFC", "revisión-incidentes")
+NFD_NAME = unicodedata.normalize("NFD", NFC_NAME)
+
+
+@pytest.mark.parametrize(("as_zip", "listed", "folder", "mapped"), [
+    # macOS re-zips folder names decomposed; channels.json keeps them composed (and the reverse, for safety).
+    (True, NFC_NAME, NFD_NAME, NFC_NAME),
+    (False, NFC_NAME, NFD_NAME, NFC_NAME),
+    (True, NFD_NAME, NFC_NAME, NFC_NAME),
+    (True, NFC_NAME, NFD_NAME, NFD_NAME),  # the settings' key decomposed
+])
+def test_channel_names_match_in_either_unicode_form(db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    capsys, as_zip: bool, listed: str, folder: str, mapped: str) -> None:
+    assert listed != folder or mapped != listed  # each case mixes the two forms
+    settings_path = tmp_path / "review_pulse.toml"
+    settings_path.write_text(f'default_series = "Incident review"\n[poll_channels]\n"{mapped}" = "Revisión"\n'
+                             '"ops-review" = "Ops review"\n', encoding="utf-8")
+    monkeypatch.setenv("REVIEW_PULSE_SETTINGS", str(settings_path))
+    channels = json.dumps([{"id": "C1", "name": listed}, {"id": "C2", "name": "ops-review"},
+                           {"id": "C3", "name": "quiet"}]).encode()
+    path = write_export(tmp_path / ("e.zip" if as_zip else "e"), {(folder, "2026-04-01"): [POLLY],
+                                                                   ("ops-review", "2026-04-08"): [SIMPLE]},
+                        as_zip=as_zip, extra={"channels.json": channels})
+    assert ingest(db_path, "--polls", str(path)) == 0
+    out = capsys.readouterr().out
+    assert rows(db_path, "SELECT app, series FROM polls ORDER BY 1") == [("polly", "Revisión"), ("simple-poll", "Ops review")]
+    # Listed without a folder: named, not passed over in silence.
+    assert "channels in channels.json without day files in the export (nothing read from them): quiet\n" in out
+    assert UNLISTED_LINE not in out
 
 
 # --- tables: the talking-points sheet and long exports -----------------------

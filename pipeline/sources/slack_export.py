@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ CHANNEL_LISTS = ("channels.json", "groups.json")
 
 @dataclass(frozen=True)
 class DayFile:
-    channel: str  # the channel's name, as in channels.json and the folder name
+    channel: str  # the channel's name, as in channels.json (NFC; the folder's name may be NFD)
     name: str  # "general/2026-04-01.json", for messages that point at it
     messages: list[dict]
 
@@ -44,6 +45,14 @@ class SlackExport:
     channels: list[str] = field(default_factory=list)
     # Read one day file at a time when iterated, so memory holds one day, not the whole workspace.
     days: Iterable[DayFile] = ()
+    # Named in channels.json with no folder of day files: nothing was read from them (the summary says so).
+    channels_without_folder: list[str] = field(default_factory=list)
+
+
+def nfc(name: str) -> str:
+    """A channel name in one Unicode form: macOS writes folder names decomposed (NFD) when it
+    re-zips an export, while channels.json keeps them composed (NFC)."""
+    return unicodedata.normalize("NFC", name)
 
 
 def is_slack_export(path: Path) -> bool:
@@ -105,14 +114,18 @@ def _read_zip(archive: zipfile.ZipFile, source: str) -> tuple[SlackExport, list[
     channels = _channel_names(source, {n: budget.read(archive, root + n) for n in CHANNEL_LISTS if root + n in names})
     wanted = set(channels)
     members = []
+    folders: set[str] = set()
     for info in sorted(infos, key=lambda i: i.filename):
         relative = PurePosixPath(info.filename[len(root):]) if info.filename.startswith(root) else None
         if relative is None or len(relative.parts) != 2 or info.is_dir():
             continue
-        channel, day = relative.parts
+        folder, day = relative.parts
+        channel = nfc(folder)
         if channel in wanted and DAY_FILE.match(day):
+            folders.add(channel)
             members.append((info.filename, channel, f"{channel}/{day}"))
-    return SlackExport(source, channels), members
+    missing = [c for c in channels if c not in folders]
+    return SlackExport(source, channels, channels_without_folder=missing), members
 
 
 class _Budget:
@@ -154,18 +167,19 @@ def _read_folder(folder: Path, source: str) -> SlackExport:
     for name in CHANNEL_LISTS:
         if (root / name).is_file():
             lists[name] = (root / name).read_bytes()
-    export = SlackExport(source, _channel_names(source, lists))
-    export.days = _folder_days(root, source, export.channels)
+    channels = _channel_names(source, lists)
+    # Folders are matched by their NFC name; only plain folders directly under the export are read.
+    folders = {nfc(p.name): p for p in sorted(root.iterdir()) if p.is_dir()}
+    found = {c: folders[c] for c in channels if c in folders
+             and any(d.is_file() and DAY_FILE.match(d.name) for d in folders[c].iterdir())}
+    export = SlackExport(source, channels, channels_without_folder=[c for c in channels if c not in found])
+    export.days = _folder_days(source, found)
     return export
 
 
-def _folder_days(root: Path, source: str, channels: list[str]) -> Iterator[DayFile]:
+def _folder_days(source: str, folders: dict[str, Path]) -> Iterator[DayFile]:
     total = 0
-    for channel in channels:
-        directory = root / channel
-        # A channel name comes from the file: only a plain folder directly under the export.
-        if "/" in channel or "\\" in channel or channel in ("", ".", "..") or not directory.is_dir():
-            continue
+    for channel, directory in folders.items():
         for day in sorted(directory.iterdir()):
             if not (day.is_file() and DAY_FILE.match(day.name)):
                 continue
@@ -204,7 +218,8 @@ def _channel_names(source: str, lists: dict[str, bytes]) -> list[str]:
             raise SourceFileError(source, f"{list_name}: expected a list of channels")
         for channel in channels:
             name = channel.get("name") if isinstance(channel, dict) else None
-            if isinstance(name, str) and name and name not in names:
+            name = nfc(name) if isinstance(name, str) else None
+            if name and name not in names:
                 names.append(name)
     return names
 
