@@ -115,6 +115,11 @@ WORDINGS: dict[str, Wording] = {
         "{statement!r}; add it as an alias if it is",
         "no column answers one of the statements ({statements}); column {column!r} looks like statement "
         f"{{statement!r}}: pick it in that statement's box {MAPPING_BOXES} if it is"),
+    "no question is a statement": Wording(
+        "no question in column {column!r} is a statement or the feedback question (questions: {questions}; "
+        "statements: {statements}); add each question's text as an alias of its statement in review_pulse.toml",
+        "no question in column {column!r} is a statement or the feedback question (questions: {questions}); "
+        "add your own statements under Your statements"),
     "looks like a statement": Wording(
         "column {column!r} looks like statement {statement!r}; add it as an alias if it is",
         f"column {{column!r}} looks like statement {{statement!r}}; pick it in that statement's box {MAPPING_BOXES} "
