@@ -86,6 +86,16 @@ WORDINGS: dict[str, Wording] = {
         "{question!r}; name one as feedback_column in [[sources]] or remove the other",
         "columns {first} ({first_header!r}) and {second} ({second_header!r}) both answer the feedback question "
         f"{{question!r}}; pick the right one in the free-text box {MAPPING_BOXES}"),
+    "declared name names two columns": Wording(
+        "{name!r}, {role} (from {origin}), names two columns, {first} ({first_header!r}) and "
+        "{second} ({second_header!r}); rename one of them in the file, or name the second as {second_header!r}",
+        "{name!r}, {role}, names two columns, {first} ({first_header!r}) and {second} ({second_header!r}); rename "
+        f"one of them in the file, or pick {{second_header!r}} in the {{box}} box {MAPPING_BOXES} for the second"),
+    "two columns named as one": Wording(
+        "columns {first} ({first_header!r}) and {second} ({second_header!r}) are both named as {role}; rename one "
+        "of them in the file, or set {key} = {second_header!r} in [[sources]] for the second",
+        "columns {first} ({first_header!r}) and {second} ({second_header!r}) are both named as {role}; rename one "
+        f"of them in the file, or pick {{second_header!r}} in the {{box}} box {MAPPING_BOXES} for the second"),
     "feedback column missing": Wording(
         "feedback column {column!r} (from [[sources]]) is not in the file (headers: {headers})",
         "the feedback column {column!r} is not in the file (headers: {headers}); pick another in the "

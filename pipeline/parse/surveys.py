@@ -25,7 +25,6 @@ from pipeline.parse.columns import (
     ANSWER_HEADERS,
     QUESTION_HEADERS,
     RESPONSE_ID_HEADERS,
-    SERIES_HEADERS,
     SurveyColumns,
     below_title_rows,
     detect_wide_columns,
@@ -287,7 +286,7 @@ def _detect_long_columns(table: RawTable, declared: SourceMapping | None = None,
     if answer is None:
         return None
     taken.add(answer)
-    series = find_header(table.header, SERIES_HEADERS, taken)
+    series = mapping.find_series_column(table, taken)
     if series is not None:
         taken.add(series)
     identity = identity_columns(table, taken)
