@@ -436,16 +436,23 @@ def test_duplicate_and_blank_headers(capsys: pytest.CaptureFixture, monkeypatch:
                               f"question {FB!r}; name one as feedback_column in [[sources]] or remove the other\n")
     assert not db_path.exists() or query(db_path, "SELECT count(*) FROM responses")[0][0] == 0
     settings = tmp_path / "review_pulse.toml"
-    settings.write_text(f'[[sources]]\nfiles = ["duplicate_headers.csv"]\nfeedback_column = "{FB}"\n', encoding="utf-8")
     monkeypatch.setenv("REVIEW_PULSE_SETTINGS", str(settings))
+    # Declaring the name both columns share says no more than the header did: refused too.
+    settings.write_text(f'[[sources]]\nfiles = ["duplicate_headers.csv"]\nfeedback_column = "{FB}"\n', encoding="utf-8")
+    code, _out, err = ingest(capsys, db_path, "--surveys", source)
+    assert (code, err) == (2, f"error: {source}: {FB!r}, the feedback column (from [[sources]]), names two columns, "
+                              f"6 ({FB!r}) and 9 ('{FB} (2)'); rename one of them in the file, or name the second "
+                              f"as '{FB} (2)'\n")
+    settings.write_text(f'[[sources]]\nfiles = ["duplicate_headers.csv"]\nfeedback_column = "{FB} (2)"\n',
+                        encoding="utf-8")
     assert ingest(capsys, db_path, "--surveys", source)[0] == 0
     assert query(db_path, "SELECT count(*) FROM responses")[0][0] == 2
     # The declared column is the feedback; the other is not mixed in.
-    assert feedback_texts(db_path) == ["first feedback"]
+    assert feedback_texts(db_path) == ["only in the second", "second feedback"]
     _, raw = rejects_by_line(db_path)[4]
     # Only mapped columns are kept in a reject: the repeated and unrelated ones are only named.
-    assert "Notes" not in raw and "Notes (2)" not in raw and f"{FB} (2)" not in raw
-    assert {"Notes", "Notes (2)", f"{FB} (2)"} <= set(query(db_path, "SELECT dropped_columns FROM ingest_runs")[0][0].split(", "))
+    assert "Notes" not in raw and "Notes (2)" not in raw and FB not in raw and raw[f"{FB} (2)"] == "x"
+    assert {"Notes", "Notes (2)", FB} <= set(query(db_path, "SELECT dropped_columns FROM ingest_runs")[0][0].split(", "))
 
     other = db_path.with_name("blank.duckdb")
     code, out, _ = ingest(capsys, other, "--surveys", CORPUS / "blank_headers.csv")
