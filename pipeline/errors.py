@@ -86,6 +86,16 @@ WORDINGS: dict[str, Wording] = {
         "{question!r}; name one as feedback_column in [[sources]] or remove the other",
         "columns {first} ({first_header!r}) and {second} ({second_header!r}) both answer the feedback question "
         f"{{question!r}}; pick the right one in the free-text box {MAPPING_BOXES}"),
+    "declared name names two columns": Wording(
+        "{name!r}, {role} (from {origin}), names two columns, {first} ({first_header!r}) and "
+        "{second} ({second_header!r}); rename one of them in the file, or name the second as {second_header!r}",
+        "{name!r}, {role}, names two columns, {first} ({first_header!r}) and {second} ({second_header!r}); rename "
+        f"one of them in the file, or pick {{second_header!r}} in the {{box}} box {MAPPING_BOXES} for the second"),
+    "two columns named as one": Wording(
+        "columns {first} ({first_header!r}) and {second} ({second_header!r}) are both named as {role}; rename one "
+        "of them in the file, or set {key} = {second_header!r} in [[sources]] for the second",
+        "columns {first} ({first_header!r}) and {second} ({second_header!r}) are both named as {role}; rename one "
+        f"of them in the file, or pick {{second_header!r}} in the {{box}} box {MAPPING_BOXES} for the second"),
     "feedback column missing": Wording(
         "feedback column {column!r} (from [[sources]]) is not in the file (headers: {headers})",
         "the feedback column {column!r} is not in the file (headers: {headers}); pick another in the "
@@ -115,6 +125,11 @@ WORDINGS: dict[str, Wording] = {
         "{statement!r}; add it as an alias if it is",
         "no column answers one of the statements ({statements}); column {column!r} looks like statement "
         f"{{statement!r}}: pick it in that statement's box {MAPPING_BOXES} if it is"),
+    "no question is a statement": Wording(
+        "no question in column {column!r} is a statement or the feedback question (questions: {questions}; "
+        "statements: {statements}); add each question's text as an alias of its statement in review_pulse.toml",
+        "no question in column {column!r} is a statement or the feedback question (questions: {questions}); "
+        "add your own statements under Your statements"),
     "looks like a statement": Wording(
         "column {column!r} looks like statement {statement!r}; add it as an alias if it is",
         f"column {{column!r}} looks like statement {{statement!r}}; pick it in that statement's box {MAPPING_BOXES} "

@@ -348,33 +348,68 @@ def _headers_text(table: RawTable, limit: int = 12) -> str:
     return shown_headers(table.header, limit)
 
 
-def _column_named(table: RawTable, texts: list[list[str]], name: str) -> int | None:
+def _columns_named(table: RawTable, texts: list[list[str]], name: str) -> list[int]:
+    """Every column ``name`` names: by its header as read or, for a repeat the reader renamed ("Q1 (2)"),
+    the name it repeats (header_texts); else by the text of a further header row."""
     key = normalise_header(name)
-    for index, header in enumerate(table.header):
-        if normalise_header(header) == key:
-            return index
-    for index, candidates in enumerate(texts):
-        if any(normalise_header(t) == key for t in candidates):
-            return index
-    return None
+    by_header = [index for index, names in enumerate(header_texts(table.header))
+                 if any(normalise_header(n) == key for n in names)]
+    return by_header or [index for index, candidates in enumerate(texts)
+                         if any(normalise_header(t) == key for t in candidates)]
+
+
+# What a declared name is for: (the role in a message, the page's box, where the CLI takes it from).
+TIME_ROLE = ("the time column", "Submission time", "--time-column or [[sources]]")
+FEEDBACK_ROLE = ("the feedback column", "free-text", "[[sources]]")
+SERIES_ROLE = ("the series column", "Review series", "[[sources]]")
+
+
+def _column_named(table: RawTable, texts: list[list[str]], name: str, role: tuple[str, str, str]) -> int | None:
+    """The one column a declared name names; two are refused (which one is the user's to say, not the first)."""
+    found = _columns_named(table, texts, name)
+    if len(found) > 1:
+        first, second = found[:2]
+        raise AmbiguousColumns(table.source, worded(
+            "declared name names two columns", role=role[0], box=role[1], origin=role[2], name=name, first=first + 1,
+            first_header=table.header[first], second=second + 1, second_header=table.header[second]))
+    return found[0] if found else None
+
+
+def _named_twice(table: RawTable, found: list[int], role: tuple[str, str, str], key: str) -> AmbiguousColumns:
+    """Two columns found by a name detection looks for (two "Timestamp"s): neither is taken by guess."""
+    first, second = found[:2]
+    return AmbiguousColumns(table.source, worded(
+        "two columns named as one", role=role[0], box=role[1], key=key, first=first + 1,
+        first_header=table.header[first], second=second + 1, second_header=table.header[second]))
 
 
 def find_time_column(table: RawTable, tool: ToolSignature | None, declared: str | None,
                      taken: set[int], texts: list[list[str]] | None = None) -> int:
     texts = texts or [[h] for h in table.header]
     if declared:
-        index = _column_named(table, texts, declared)
+        index = _column_named(table, texts, declared, TIME_ROLE)
         if index is None:
             raise SourceFileError(table.source, worded("time column missing", column=declared,
                                                        headers=_headers_text(table)))
         return index
-    keys = [normalise_header(h) for h in table.header]
+    keys = [{normalise_header(n) for n in names} for names in header_texts(table.header)]
     for candidates in ((tool.time_headers if tool else ()), GENERIC_TIME_HEADERS):
         for name in candidates:
-            for index, key in enumerate(keys):
-                if index not in taken and key == name:
-                    return index
+            found = [index for index, names in enumerate(keys) if index not in taken and name in names]
+            if len(found) > 1:
+                raise _named_twice(table, found, TIME_ROLE, "time_column")
+            if found:
+                return found[0]
     raise SourceFileError(table.source, worded("no time column", headers=_headers_text(table)))
+
+
+def find_series_column(table: RawTable, taken: set[int]) -> int | None:
+    """The column named as the review series (SERIES_HEADERS), if one is; two are refused."""
+    found = [index for index, names in enumerate(header_texts(table.header))
+             if index not in taken and any(normalise_header(n) in SERIES_HEADERS for n in names)]
+    if len(found) > 1:
+        raise _named_twice(table, found, SERIES_ROLE, "series_column")
+    return found[0] if found else None
 
 
 def map_columns(table: RawTable, settings: Settings, declared: SourceMapping | None = None) -> ColumnMap | None:
@@ -405,7 +440,7 @@ def map_columns(table: RawTable, settings: Settings, declared: SourceMapping | N
         for statement, column in declared.statements:
             if statement not in configured:
                 raise SourceFileError(table.source, worded("unknown statement", statement=statement))
-            index = _column_named(table, texts, column)
+            index = _column_named(table, texts, column, (f"the column for statement {statement!r}", "that statement's", "[[sources]]"))
             if index is None:
                 raise SourceFileError(table.source, worded("statement column missing", column=column, statement=statement,
                                                            headers=_headers_text(table)))
@@ -445,7 +480,7 @@ def map_columns(table: RawTable, settings: Settings, declared: SourceMapping | N
     feedback: int | None = None
     notes: list[str] = list(grid_notes)
     if declared and declared.feedback_column:
-        feedback = _column_named(table, texts, declared.feedback_column)
+        feedback = _column_named(table, texts, declared.feedback_column, FEEDBACK_ROLE)
         if feedback is None:
             raise SourceFileError(table.source, worded("feedback column missing", column=declared.feedback_column,
                                                        headers=_headers_text(table)))
@@ -472,13 +507,12 @@ def map_columns(table: RawTable, settings: Settings, declared: SourceMapping | N
 
     series: int | None = None
     if declared and declared.series_column:
-        series = _column_named(table, texts, declared.series_column)
+        series = _column_named(table, texts, declared.series_column, SERIES_ROLE)
         if series is None:
             raise SourceFileError(table.source, worded("series column missing", column=declared.series_column,
                                                        headers=_headers_text(table)))
     else:
-        series = next((i for i, k in enumerate(normalise_header(h) for h in table.header)
-                       if i not in taken and k in SERIES_HEADERS), None)
+        series = find_series_column(table, taken)
     if series is not None:
         taken.add(series)
 

@@ -252,7 +252,8 @@ LOADABLE = {
     "labels.csv": (4, 13, {6: "a number, but not a whole number from 1 to 5", 7: "a number, but not a whole number from 1 to 5", 8: "a number, but not a whole number from 1 to 5", 9: "not a 1-5 answer or an agree/disagree label", 10: "not a 1-5 answer or an agree/disagree label"}),
     "long_with_id.csv": (2, 6, {9: "not a 1-5 answer or an agree/disagree label"}),
     "long_without_id.csv": (2, 4, {}),
-    "long_unknown_question.csv": (1, 2, {3: "unknown question: not a statement", 5: "unknown question: not a statement"}),
+    # Answers to questions that are not statements are not stored, not even as rejects.
+    "long_unknown_question.csv": (1, 2, {}),
     "responses.xlsx": (4, 16, {5: "not a 1-5 answer or an agree/disagree label"}),
 }
 
@@ -435,16 +436,23 @@ def test_duplicate_and_blank_headers(capsys: pytest.CaptureFixture, monkeypatch:
                               f"question {FB!r}; name one as feedback_column in [[sources]] or remove the other\n")
     assert not db_path.exists() or query(db_path, "SELECT count(*) FROM responses")[0][0] == 0
     settings = tmp_path / "review_pulse.toml"
-    settings.write_text(f'[[sources]]\nfiles = ["duplicate_headers.csv"]\nfeedback_column = "{FB}"\n', encoding="utf-8")
     monkeypatch.setenv("REVIEW_PULSE_SETTINGS", str(settings))
+    # Declaring the name both columns share says no more than the header did: refused too.
+    settings.write_text(f'[[sources]]\nfiles = ["duplicate_headers.csv"]\nfeedback_column = "{FB}"\n', encoding="utf-8")
+    code, _out, err = ingest(capsys, db_path, "--surveys", source)
+    assert (code, err) == (2, f"error: {source}: {FB!r}, the feedback column (from [[sources]]), names two columns, "
+                              f"6 ({FB!r}) and 9 ('{FB} (2)'); rename one of them in the file, or name the second "
+                              f"as '{FB} (2)'\n")
+    settings.write_text(f'[[sources]]\nfiles = ["duplicate_headers.csv"]\nfeedback_column = "{FB} (2)"\n',
+                        encoding="utf-8")
     assert ingest(capsys, db_path, "--surveys", source)[0] == 0
     assert query(db_path, "SELECT count(*) FROM responses")[0][0] == 2
     # The declared column is the feedback; the other is not mixed in.
-    assert feedback_texts(db_path) == ["first feedback"]
+    assert feedback_texts(db_path) == ["only in the second", "second feedback"]
     _, raw = rejects_by_line(db_path)[4]
     # Only mapped columns are kept in a reject: the repeated and unrelated ones are only named.
-    assert "Notes" not in raw and "Notes (2)" not in raw and f"{FB} (2)" not in raw
-    assert {"Notes", "Notes (2)", f"{FB} (2)"} <= set(query(db_path, "SELECT dropped_columns FROM ingest_runs")[0][0].split(", "))
+    assert "Notes" not in raw and "Notes (2)" not in raw and FB not in raw and raw[f"{FB} (2)"] == "x"
+    assert {"Notes", "Notes (2)", FB} <= set(query(db_path, "SELECT dropped_columns FROM ingest_runs")[0][0].split(", "))
 
     other = db_path.with_name("blank.duckdb")
     code, out, _ = ingest(capsys, other, "--surveys", CORPUS / "blank_headers.csv")
@@ -566,7 +574,7 @@ def _identity_inputs(folder: Path) -> tuple[list[Path], list[Path]]:
         ["2025-03-03 10:00", zeb, S2, "4", u1],
         ["2025-03-03 10:00", zeb, FB, "long feedback", u1],
         ["2025-03-03 10:00", mar, S1, "2", w2],  # same time, another person: another response
-        ["2025-03-03 10:00", mar, "Favourite snack?", "crisps", w2],  # reject: unknown question
+        ["2025-03-03 10:00", mar, "Favourite snack?", "crisps", w2],  # not a statement: not stored
         ["2025-03-10 10:00", zeb, S1, "maybe", u1],  # reject: bad answer
         ["2025-03-10 10:00", zeb, S3, "3", u1],  # a response a week later
     ])
@@ -647,7 +655,7 @@ def test_identity_values_are_stored_nowhere(capsys: pytest.CaptureFixture, tmp_p
         "wide_identity.csv": 3, "long_identity.csv": 3, "long_email.csv": 2, "identity.xlsx": 1}
     rejects = dict(query(db_path, "SELECT source_file, count(*) FROM rejects GROUP BY 1"))
     assert {Path(k).name: v for k, v in rejects.items()} == {
-        "wide_identity.csv": 2, "long_identity.csv": 2, "long_email.csv": 2, "identity.xlsx": 1,
+        "wide_identity.csv": 2, "long_identity.csv": 1, "long_email.csv": 2, "identity.xlsx": 1,
         "attendance_people.csv": 2, "attendance_slack.csv": 1}
     assert query(db_path, "SELECT meeting_date, attendees FROM meetings ORDER BY 1") == [
         (date(2025, 3, 5), 2), (date(2025, 3, 12), 1), (date(2025, 3, 19), 3), (date(2025, 3, 26), 2)]
@@ -663,6 +671,83 @@ def test_identity_values_are_stored_nowhere(capsys: pytest.CaptureFixture, tmp_p
     dropped = query(db_path, "SELECT dropped_columns FROM ingest_runs")[0][0]
     for header in ("Submitted by", "Email Address", "Slack user", "Respondent", "Who", "Username", "ID", "Email"):
         assert header in dropped.split(", "), dropped
+
+
+# Planted in every answer to a question that is neither a statement nor the feedback question.
+UNMAPPED_ANSWER = "planted.marker.41x@example.org"
+ID_TIME_QUESTION_ANSWER = ["Response ID", "Timestamp", "Question", "Answer"]
+# name -> (header, rows); the long layout's question is its column: an unmapped one is never stored.
+LONG_UNMAPPED_QUESTIONS = {
+    "with a response id": (ID_TIME_QUESTION_ANSWER, [
+        ["r1", "2025-03-03 10:00", S1, "5"],
+        ["r1", "2025-03-03 10:00", "What is your email address?", UNMAPPED_ANSWER],
+        ["r1", "2025-03-03 10:00", FB, "shorter please"],
+        ["r2", "2025-03-03 10:05", S2, "4"],
+        ["r2", "not a time", "Your name", UNMAPPED_ANSWER],  # a bad time too: still not stored
+        ["r2", "2025-03-03 10:05", S3, "maybe"],  # a reject, its raw row without the marker
+        ["r3", "2025-03-03 10:10", "Your name", UNMAPPED_ANSWER],  # only unmapped answers: no response
+        ["r4", "2025-03-03 10:15", "", UNMAPPED_ANSWER],  # no question at all
+        ["r4", "not a time", S4, "3"],  # a reject
+        ["r4", "2025-03-03 10:15", S4, "3"],
+    ]),
+    "grouped by time": (["Timestamp", "Question", "Answer"], [
+        ["2025-03-03 10:00", S1, "2"],
+        ["2025-03-03 10:00", "Team", UNMAPPED_ANSWER],
+        ["2025-03-03 10:20", "Team", UNMAPPED_ANSWER],
+        ["2025-03-03 10:30", S2, "1"],
+        ["2025-03-03 10:30", S3, "1"],
+        ["2025-03-03 10:30", S4, "six"],  # a reject
+    ]),
+}
+
+
+def long_counts(header: list[str], rows: list[list[str]]) -> tuple[int, int, int]:
+    """(responses, answers, rejects) the rows make: a response is a response id (else a time) with a good
+    answer to a statement or feedback; a statement's answer other than 1-5, or a bad time, is a reject."""
+    column = {name: header.index(name) for name in header}
+    good_time = lambda row: row[column["Timestamp"]].startswith("2025-")  # noqa: E731
+    good_answer = lambda row: row[column["Answer"]] in {"1", "2", "3", "4", "5"}  # noqa: E731
+    mapped = [row for row in rows if row[column["Question"]] in (S1, S2, S3, S4, FB)]
+    stored = [row for row in mapped if good_time(row) and (row[column["Question"]] == FB or good_answer(row))]
+    group = column.get("Response ID", column["Timestamp"])
+    answers = sum(1 for row in stored if row[column["Question"]] != FB)
+    return len({row[group] for row in stored}), answers, len(mapped) - len(stored)
+
+
+@pytest.mark.parametrize("case", sorted(LONG_UNMAPPED_QUESTIONS))
+def test_long_layout_answers_to_unmapped_questions_are_stored_nowhere(tmp_path: Path, case: str) -> None:
+    from core.settings import Settings
+    from tests.test_csv_fast_path import load_both_ways
+
+    header, rows = LONG_UNMAPPED_QUESTIONS[case]
+    source = _write_csv(tmp_path / "long.csv", [header, *rows])
+    summary, _ = load_both_ways(tmp_path, Settings(), [source])
+    responses, answers, rejects = long_counts(header, rows)
+    db = tmp_path / "python.duckdb"
+    assert [count(db, "responses"), count(db, "answers"), count(db, "rejects")] == [responses, answers, rejects]
+    assert (summary.responses_added, summary.answers_added, summary.rejects_added) == (responses, answers, rejects)
+    texts = all_text_in_db(db)
+    assert {"responses", "answers", "rejects", "ingest_runs"} <= {relation for relation, _, _ in texts}
+    assert [(relation, column) for relation, column, value in texts if UNMAPPED_ANSWER in value] == []
+    # Named in the summary as not stored, as a wide file's unmapped column is.
+    unmapped = sorted({f"Question = {row[header.index('Question')]!r}" for row in rows
+                       if row[header.index("Answer")] == UNMAPPED_ANSWER})
+    assert unmapped and all(name in summary.unused_columns for name in unmapped)
+    assert UNMAPPED_ANSWER not in "\n".join(summary.lines())
+
+
+def test_long_layout_without_a_mapped_question_is_refused(capsys: pytest.CaptureFixture, tmp_path: Path,
+                                                          db_path: Path) -> None:
+    source = _write_csv(tmp_path / "long.csv", [
+        ["Timestamp", "Question", "Answer"],
+        ["2025-03-03 10:00", "What is your email address?", UNMAPPED_ANSWER],
+        ["2025-03-03 10:00", "Your name", UNMAPPED_ANSWER],
+    ])
+    code, out, err = ingest(capsys, db_path, "--surveys", source)
+    assert_one_line_error(code, err, source, "no question in column 'Question' is a statement or the feedback question")
+    assert "add each question's text as an alias of its statement in review_pulse.toml" in err
+    assert UNMAPPED_ANSWER not in out + err
+    assert file_state(db_path) is None
 
 
 def test_attendance_counts_stay_counts(capsys: pytest.CaptureFixture, tmp_path: Path, db_path: Path) -> None:

@@ -568,3 +568,74 @@ def test_two_columns_under_one_statement_name_are_refused_not_one_dropped() -> N
     with pytest.raises(SourceFileError) as refused:
         _parse([["Timestamp", GOOD_USE, GOOD_USE], ["2026-03-04 16:00", "4", "2"]])
     assert f"columns 2 ({GOOD_USE!r}) and 3 ('{GOOD_USE} (2)') both answer {GOOD_USE!r}" in str(refused.value)
+
+
+# name -> (header, one data row, the [[sources]] entry, the refusal after "x.csv: ",
+#          the entry naming the second column as read, which column's cells are then stored and as what).
+NAMED_TWICE = {
+    "a declared statement column": (
+        ["Timestamp", "Q1", "Q2", "Q1"], ["2026-03-04 16:00", "4", "5", "2"],
+        SourceMapping(files=("*",), statements=((GOOD_USE, "Q1"), (RIGHT_THINGS, "Q2"))),
+        f"'Q1', the column for statement {GOOD_USE!r} (from [[sources]]), names two columns, 2 ('Q1') and 4 "
+        "('Q1 (2)'); rename one of them in the file, or name the second as 'Q1 (2)'",
+        SourceMapping(files=("*",), statements=((GOOD_USE, "Q1 (2)"), (RIGHT_THINGS, "Q2"))), (3, "answer")),
+    "a declared statement column, in another case": (
+        ["Timestamp", "Q1", "Q2", "q1"], ["2026-03-04 16:00", "4", "5", "2"],
+        SourceMapping(files=("*",), statements=((GOOD_USE, "Q1"), (RIGHT_THINGS, "Q2"))),
+        f"'Q1', the column for statement {GOOD_USE!r} (from [[sources]]), names two columns, 2 ('Q1') and 4 "
+        "('q1 (2)'); rename one of them in the file, or name the second as 'q1 (2)'",
+        SourceMapping(files=("*",), statements=((GOOD_USE, "q1 (2)"), (RIGHT_THINGS, "Q2"))), (3, "answer")),
+    "a declared time column": (
+        ["Submitted", "Submitted", GOOD_USE], ["2026-03-04 16:00", "2026-03-05 09:30", "4"],
+        SourceMapping(files=("*",), time_column="Submitted"),
+        "'Submitted', the time column (from --time-column or [[sources]]), names two columns, 1 ('Submitted') "
+        "and 2 ('Submitted (2)'); rename one of them in the file, or name the second as 'Submitted (2)'",
+        SourceMapping(files=("*",), time_column="Submitted (2)"), (1, "time")),
+    "a declared feedback column": (
+        ["Timestamp", GOOD_USE, "Notes", "Notes"], ["2026-03-04 16:00", "4", "fb first", "fb second"],
+        SourceMapping(files=("*",), feedback_column="Notes"),
+        "'Notes', the feedback column (from [[sources]]), names two columns, 3 ('Notes') and 4 ('Notes (2)'); "
+        "rename one of them in the file, or name the second as 'Notes (2)'",
+        SourceMapping(files=("*",), feedback_column="Notes (2)"), (3, "feedback")),
+    "a declared series column": (
+        ["Timestamp", GOOD_USE, "Team", "Team"], ["2026-03-04 16:00", "4", "A", "B"],
+        SourceMapping(files=("*",), series_column="Team"),
+        "'Team', the series column (from [[sources]]), names two columns, 3 ('Team') and 4 ('Team (2)'); "
+        "rename one of them in the file, or name the second as 'Team (2)'",
+        SourceMapping(files=("*",), series_column="Team (2)"), (3, "series")),
+    "a time column found by its name": (
+        ["Timestamp", "Timestamp", GOOD_USE], ["2026-03-04 16:00", "2026-03-05 09:30", "4"], None,
+        "columns 1 ('Timestamp') and 2 ('Timestamp (2)') are both named as the time column; rename one of them "
+        "in the file, or set time_column = 'Timestamp (2)' in [[sources]] for the second",
+        SourceMapping(files=("*",), time_column="Timestamp (2)"), (1, "time")),
+    "a series column found by its name": (
+        ["Timestamp", GOOD_USE, "Series", "Series"], ["2026-03-04 16:00", "4", "A", "B"], None,
+        "columns 3 ('Series') and 4 ('Series (2)') are both named as the series column; rename one of them in "
+        "the file, or set series_column = 'Series (2)' in [[sources]] for the second",
+        SourceMapping(files=("*",), series_column="Series (2)"), (3, "series")),
+}
+
+
+def _stored(response, what: str) -> object:
+    return {"answer": lambda r: dict(r.answers)[GOOD_USE], "time": lambda r: r.submitted_local.strftime("%Y-%m-%d %H:%M"),
+            "feedback": lambda r: r.feedback, "series": lambda r: r.series}[what](response)
+
+
+@pytest.mark.parametrize("case", sorted(NAMED_TWICE))
+def test_a_name_that_names_two_columns_is_refused_not_the_first_taken(case: str, tmp_path: Path) -> None:
+    """Before, the first column was taken and the second only listed as not stored."""
+    from tests.test_csv_fast_path import load_both_ways
+
+    header, row, declared, refusal, fixed, (column, what) = NAMED_TWICE[case]
+    rows = [header, row, row]
+    with pytest.raises(SourceFileError) as refused:
+        _parse(rows, declared=declared)
+    assert str(refused.value) == f"x.csv: {refusal}"
+    # Both readers refuse it alike (the fast path asks the same mapping of the file's head).
+    source = _write(tmp_path / "x.csv", rows)
+    fast, _ = load_both_ways(tmp_path, Settings(sources=(declared,) if declared else ()), [source])
+    assert fast == f"error: {source}: {refusal}"
+    # The fix named works: the second column's cells are the ones stored.
+    parsed = _parse(rows, declared=fixed)
+    expected = int(row[column]) if what == "answer" else row[column]
+    assert [_stored(r, what) for r in parsed.responses] == [expected] * (len(rows) - 1)

@@ -19,12 +19,12 @@ from pipeline.parse.cells import (
     series_column_problem,
     series_of,
     series_stats,
+    shown_headers,
 )
 from pipeline.parse.columns import (
     ANSWER_HEADERS,
     QUESTION_HEADERS,
     RESPONSE_ID_HEADERS,
-    SERIES_HEADERS,
     SurveyColumns,
     below_title_rows,
     detect_wide_columns,
@@ -284,7 +284,7 @@ def _detect_long_columns(table: RawTable, declared: SourceMapping | None = None,
     if answer is None:
         return None
     taken.add(answer)
-    series = find_header(table.header, SERIES_HEADERS, taken)
+    series = mapping.find_series_column(table, taken)
     if series is not None:
         taken.add(series)
     identity = identity_columns(table, taken)
@@ -306,7 +306,7 @@ def _parse_long(
     report = MappingReport(tool=cols.tool, layout="long", header_rows=1, time_column=table.header[cols.time],
                            statement_columns=[], feedback_column=None,
                            series_column=table.header[cols.series] if cols.series is not None else None)
-    result = ParsedSurveys(table.source, "long", dropped_columns=unused, unused_columns=unused, report=report)
+    result = ParsedSurveys(table.source, "long", dropped_columns=list(unused), unused_columns=list(unused), report=report)
     keep = cols.mapped
     dayfirst = date_order_of(table, cols.time, settings, report)
     times = TimeParser(settings.tz, dayfirst, now)
@@ -345,18 +345,22 @@ def _parse_long(
         moments: list[tuple[datetime, datetime]] = []
         good_lines: list[int] = []
         for row, line in members:
-            try:
-                moment = times.parse(cell(row, cols.time))
-            except TimeError as exc:
-                result.rejects.append(make_reject(reject_keys, table.source, line, f"bad time: {exc}", raw(row), series))
-                continue
             question = cell_string(cell(row, cols.question))
             if question not in statement_by_header:
                 statement_by_header[question] = match_statement(question, settings)
                 if statement_by_header[question] is not None:
                     seen_questions.setdefault(statement_by_header[question], question)
             statement = statement_by_header[question]
-            if statement is None and is_feedback_header(question, settings):
+            # A question that is neither a statement nor the feedback is the long layout's unmapped
+            # column: its answers (an e-mail, a name) are stored nowhere, not even in a reject.
+            if statement is None and not is_feedback_header(question, settings):
+                continue
+            try:
+                moment = times.parse(cell(row, cols.time))
+            except TimeError as exc:
+                result.rejects.append(make_reject(reject_keys, table.source, line, f"bad time: {exc}", raw(row), series))
+                continue
+            if statement is None:
                 text = clean_feedback(cell(row, cols.answer))
                 if text is not None and len(text) > MAX_FEEDBACK_CHARS:
                     result.rejects.append(make_reject(
@@ -365,10 +369,6 @@ def _parse_long(
                     continue
                 if text:
                     feedback_parts.append(scrub(text) if scrub else text)
-            elif statement is None:
-                result.rejects.append(make_reject(
-                    reject_keys, table.source, line, "unknown question: not a statement or the feedback question", raw(row), series))
-                continue
             else:
                 value = answers_memo[cell(row, cols.answer)]
                 if isinstance(value, str):
@@ -393,10 +393,24 @@ def _parse_long(
         result.responses.append(
             SurveyResponse(key, series, utc, local, ordered, feedback, table.source, min(good_lines), cols.scale_max)
         )
+    answered = [q for q, statement in statement_by_header.items()
+                if statement is not None or is_feedback_header(q, settings)]
+    if statement_by_header and not answered:
+        # Not one answer mapped: refused as a wide file with no statement column is, not loaded as nothing.
+        raise NotASurvey(table.source, worded(
+            "no question is a statement", column=table.header[cols.question],
+            questions=shown_headers(list(statement_by_header), 5),
+            statements="; ".join(repr(s.text) for s in settings.statements)))
     report.statement_columns = [(s, f"{table.header[cols.question]} = {q!r}", "exact")
                                 for s, q in sorted(seen_questions.items(), key=lambda item: order[item[0]])]
     for question, statement in statement_by_header.items():
-        if statement is None and question and not is_feedback_header(question, settings):
+        if statement is not None or is_feedback_header(question, settings):
+            continue
+        # Named as not stored, as a wide file's unmapped column is (the run summary, ingest_runs).
+        unmapped = f"{table.header[cols.question]} = {question!r}"
+        result.unused_columns.append(unmapped)
+        result.dropped_columns.append(unmapped)
+        if question:
             suggested = mapping.suggestion_for([question], settings, set())
             if suggested:
                 report.suggestions.append(f"question {question!r} looks like statement {suggested!r}; "

@@ -302,7 +302,7 @@ def month_first() -> bytes:
 
 
 def duplicate_headers() -> bytes:
-    # Two "Notes" columns and two feedback columns; the first feedback column is the one used.
+    # Two "Notes" columns and two feedback columns: refused until one is declared ("… (2)" for the second).
     # 2 responses; line 4 has answer "0": 1 reject.
     header = ["Timestamp", S1, S2, S3, S4, FB, "Notes", "Notes", FB]
     return _utf8([
