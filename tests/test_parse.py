@@ -75,6 +75,18 @@ def test_times_parse_to_utc_and_local(raw: object, tz: str, dayfirst: bool, utc:
     assert parsed_local.strftime("%Y-%m-%d %H:%M") == local
 
 
+@pytest.mark.parametrize("digits", [15, 16, 17])  # Sheets' CSV writes 15 significant digits, XlsxWriter 16
+@pytest.mark.parametrize("moment", [datetime(2025, 9, 1, 8, 0), datetime(2026, 3, 2, 14, 5, 7),
+                                    datetime(2026, 3, 2, 23, 59, 59, 999_000), datetime(2026, 4, 3, 10, 0)])
+def test_serial_times_are_read_to_the_millisecond(moment: datetime, digits: int) -> None:
+    """A serial's last digits are float noise (45901.33333333334 is 08:00:00.000001 read raw): rounded as
+    openpyxl rounds a date cell, so the same time styled or not gives the same response key."""
+    serial = f"{(moment - datetime(1899, 12, 30)).total_seconds() / 86_400:.{digits}g}"
+    for raw in (serial, float(serial)):  # a CSV's text, a workbook cell without a date style
+        _utc, local = TimeParser(ZoneInfo("UTC"), False, NOW).parse(raw)
+        assert local.replace(tzinfo=None) == moment
+
+
 @pytest.mark.parametrize("raw", ["not a date", "", None, "1999-12-31 10:00", "2027-06-01 10:00", "12345",
                                  "3/2/2026 2:05:00 PM IST"])  # an ambiguous zone name is refused, not ignored
 def test_bad_or_implausible_times_are_errors(raw: object) -> None:
