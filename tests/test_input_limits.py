@@ -200,5 +200,6 @@ def test_a_part_larger_than_its_declared_size_is_refused(tmp_path: Path) -> None
                       (b"</sheetData></worksheet>", 1)]
     write_zip(tmp_path / "lying.xlsx", members, declared={SHEET: 1000})
     code, err, peak_mb = ingest(tmp_path, tmp_path / "lying.xlsx")
-    assert (code, err) == (2, f"error: {tmp_path / 'lying.xlsx'}: not a readable .xlsx workbook (BadZipFile)\n")
+    assert (code, err) == (2, f"error: {tmp_path / 'lying.xlsx'}: not a readable .xlsx workbook (BadZipFile): "
+                              "re-save it in Excel\n")
     assert peak_mb < PEAK_MB
