@@ -19,6 +19,7 @@ import csv
 import io
 import itertools
 import re
+import struct
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -480,6 +481,63 @@ def _scan_xml(archive: zipfile.ZipFile, member: zipfile.ZipInfo, source: str, li
 
 
 # --- what a file that is not a readable workbook is instead ----------------------------------
+
+CFB_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an OLE compound file: .xls, or an encrypted .xlsx
+_CFB_DIRECTORY_SECTORS = 64  # 256 entries at 512 bytes a sector: the encryption streams sit among the first few
+_CFB_END_OF_CHAIN = 0xFFFFFFFA  # and the other special sector numbers above it
+
+
+def cfb_stream_names(binary: BinaryIO) -> set[str]:
+    """The names in a compound file's directory (its first ``_CFB_DIRECTORY_SECTORS`` sectors), by
+    [MS-CFB]'s header, FAT and DIFAT; empty when it is not one. A password-protected .xlsx is such a
+    file holding ``EncryptionInfo`` and ``EncryptedPackage`` streams; an old .xls holds ``Workbook``."""
+    binary.seek(0)
+    header = binary.read(512)
+    if len(header) < 512 or not header.startswith(CFB_SIGNATURE):
+        return set()
+    shift = struct.unpack_from("<H", header, 0x1E)[0]
+    if shift not in (9, 12):  # 512- or 4096-byte sectors: the only two the format has
+        return set()
+    size = 1 << shift
+    per_sector = size // 4
+    difat_first = struct.unpack_from("<I", header, 0x44)[0]
+
+    def read_at(sector: int, offset: int, length: int) -> bytes:
+        binary.seek((sector + 1) * size + offset)  # sector 0 follows the header's sector
+        return binary.read(length)
+
+    def fat_sector(index: int) -> int:
+        """The index-th sector of the FAT: the header lists 109, DIFAT sectors the rest."""
+        if index < 109:
+            return struct.unpack_from("<I", header, 0x4C + 4 * index)[0]
+        index -= 109
+        sector = difat_first
+        for _ in range(index // (per_sector - 1)):  # each DIFAT sector ends with the next one's number
+            if sector >= _CFB_END_OF_CHAIN:
+                return sector
+            raw = read_at(sector, size - 4, 4)
+            sector = struct.unpack("<I", raw)[0] if len(raw) == 4 else _CFB_END_OF_CHAIN
+        if sector >= _CFB_END_OF_CHAIN:
+            return sector
+        raw = read_at(sector, 4 * (index % (per_sector - 1)), 4)
+        return struct.unpack("<I", raw)[0] if len(raw) == 4 else _CFB_END_OF_CHAIN
+
+    names: set[str] = set()
+    sector, seen = struct.unpack_from("<I", header, 0x30)[0], set()
+    while sector < _CFB_END_OF_CHAIN and sector not in seen and len(seen) < _CFB_DIRECTORY_SECTORS:
+        seen.add(sector)
+        data = read_at(sector, 0, size)
+        for entry in range(0, len(data) - 127, 128):
+            length = struct.unpack_from("<H", data, entry + 64)[0]  # in bytes, with the closing NUL
+            if 2 <= length <= 64 and length % 2 == 0 and data[entry + 66] in (1, 2):  # a storage or a stream
+                names.add(data[entry:entry + length - 2].decode("utf-16-le", errors="replace"))
+        table = fat_sector(sector // per_sector)
+        if table >= _CFB_END_OF_CHAIN:
+            break
+        raw = read_at(table, 4 * (sector % per_sector), 4)
+        sector = struct.unpack("<I", raw)[0] if len(raw) == 4 else _CFB_END_OF_CHAIN
+    return names
+
 
 _STRICT_NAMESPACE = b"purl.oclc.org/ooxml/"  # Strict Open XML's namespaces; transitional ones are schemas.openxmlformats.org
 _OUTLINE_PART_BYTES = 1 << 20  # a workbook part lists its tabs in its first kilobytes

@@ -19,7 +19,7 @@ from typing import BinaryIO
 from pipeline.errors import SourceFileError
 from pipeline.parse.cells import cell_string, is_blank_row
 from pipeline.sources.bounded_read import (
-    bounded_rows, check_input_size, check_xlsx_archive, read_csv_stream, sheet_rows,
+    bounded_rows, cfb_stream_names, check_input_size, check_xlsx_archive, read_csv_stream, sheet_rows,
     unreadable_workbook, workbook_without_tabs,
 )
 from pipeline.sources.calamine_sheets import agreed_rows, calamine_refusal, open_calamine
@@ -341,6 +341,9 @@ def read_table_stream(binary: BinaryIO, source: str, worksheet: str | None = Non
     if head.startswith(b"PK\x03\x04"):
         return read_xlsx(binary, source, worksheet, limits)
     if head.startswith(b"\xd0\xcf\x11\xe0"):
+        # Excel saves a password-protected .xlsx as a compound file too, the workbook encrypted inside.
+        if {"EncryptionInfo", "EncryptedPackage"} <= cfb_stream_names(binary):
+            raise SourceFileError(source, "password-protected workbook: remove the password in Excel and save again")
         raise SourceFileError(source, "old Excel .xls format: save it as .xlsx or CSV")
     if not head.strip() and not binary.read(1 << 16).strip():
         raise SourceFileError(source, "the file is empty")
