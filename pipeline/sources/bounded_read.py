@@ -335,13 +335,40 @@ def check_xlsx_archive(stream: BinaryIO, source: str, limits: InputLimits) -> di
             if expanded > budget:
                 raise SourceFileError(source, _limit_message(
                     f"the workbook expands to {expanded / 2**20:,.0f} MB", "max_xlsx_uncompressed_mb"))
+            typed = _typed_parts(archive)
             for member in members:
                 name = member.filename
-                if name == "xl/sharedStrings.xml" or (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+                if name == "xl/sharedStrings.xml" or (name.startswith("xl/worksheets/") and name.endswith(".xml")) \
+                        or name in typed:
                     scans[name] = _scan_xml(archive, member, source, limits)
+                    if typed.get(name) == "sharedStrings" and name != "xl/sharedStrings.xml":
+                        # A workbook has one shared-strings part; it is looked up by the usual name.
+                        scans["xl/sharedStrings.xml"] = scans[name]
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as exc:
         raise SourceFileError(source, unreadable_workbook(type(exc).__name__)) from None
     return scans
+
+
+_OVERRIDE = re.compile(rb"<(?:\w+:)?Override\b[^>]*>")
+_PART_NAME = re.compile(rb'PartName="/?([^"]+)"')
+_PART_TYPE = re.compile(rb'ContentType="[^"]*\.(worksheet|sharedStrings)\+xml"')
+_CONTENT_TYPES_BYTES = 1 << 20
+
+
+def _typed_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Worksheet and shared-strings parts that [Content_Types].xml names, wherever they are stored (any
+    path is valid OPC): the scan must see every part openpyxl will read, not only the usual names."""
+    try:
+        with archive.open("[Content_Types].xml") as part:
+            types = part.read(_CONTENT_TYPES_BYTES)
+    except KeyError:
+        return {}  # openpyxl refuses it (and the usual names are scanned anyway)
+    found = {}
+    for override in _OVERRIDE.findall(types):
+        name, kind = _PART_NAME.search(override), _PART_TYPE.search(override)
+        if name and kind:
+            found[name.group(1).decode("utf-8", "replace")] = kind.group(1).decode()
+    return found
 
 
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
