@@ -360,3 +360,88 @@ def _cached_workbooks() -> list:
 def test_a_cached_real_workbook_reads_the_same_with_either_reader(path: Path, monkeypatch: pytest.MonkeyPatch):
     calamine, reference = _both_ways(path, monkeypatch)
     assert _as_text(calamine) == _as_text(reference)
+
+
+# --- damaged workbooks: one line naming the file and the fix, whichever reader would read the tab ---
+
+def _edit_parts(path: Path, edit) -> None:  # noqa: ANN001
+    """Rewrite the archive with ``edit(parts)`` applied to its {name: bytes}."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        parts = {info.filename: archive.read(info) for info in archive.infolist()}
+    edit(parts)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+
+
+def _sub_in(name: str, pattern: bytes, new: bytes):  # noqa: ANN202
+    import re
+
+    def edit(parts: dict[str, bytes]) -> None:
+        parts[name], count = re.subn(pattern, new, parts[name], count=1)
+        assert count == 1, (pattern, parts[name][:400])
+    return edit
+
+
+SHEET1, UNREADABLE = "xl/worksheets/sheet1.xml", "not a readable .xlsx workbook"
+DAMAGED = {  # edit, and the refusal's words: below row 200, so the first rows' comparison cannot see it
+    "a shared string index past the table": (
+        _sub_in(SHEET1, rb'(<c r="B250"[^>]*t="s"[^>]*><v>)\d+', rb"\g<1>99999"), f"{UNREADABLE} (sheet1.xml: IndexError)"),
+    "a true/false cell holding 'true'": (
+        _sub_in(SHEET1, rb'<c r="B250"[^>]*t="s"[^>]*><v>\d+</v>', rb'<c r="B250" t="b"><v>true</v>'),
+        f"{UNREADABLE} (sheet1.xml: cell B250 is marked as a true/false but holds something else)"),
+    "a number cell holding 'four'": (
+        _sub_in(SHEET1, rb'<c r="B250"[^>]*t="s"[^>]*><v>\d+</v>', rb'<c r="B250"><v>four</v>'),
+        f"{UNREADABLE} (sheet1.xml: cell B250 is marked as a number but holds something else)"),
+    "rows out of order": (
+        _sub_in(SHEET1, rb'(<row r="240".*?</row>)(<row r="241".*?</row>)', rb"\2\1"),
+        f"{UNREADABLE} (sheet1.xml: row 240 comes after row 241)"),
+    "a row number written twice": (
+        _sub_in(SHEET1, rb'<row r="241"', rb'<row r="240"'), f"{UNREADABLE} (sheet1.xml: row 240 is written twice)"),
+    "a styles part that is not XML": (
+        lambda parts: parts.update({"xl/styles.xml": b"<notxml"}), f"{UNREADABLE} (XMLSyntaxError)"),
+    "a style attribute of the wrong type": (
+        _sub_in("xl/styles.xml", rb'numFmtId="\d+"', rb'numFmtId="x"'), f"{UNREADABLE} (TypeError)"),
+    "relationships that are not XML": (
+        lambda parts: parts.update({"xl/_rels/workbook.xml.rels": b"<notxml"}), f"{UNREADABLE} (XMLSyntaxError)"),
+    "a tab whose sheet part is missing": (
+        lambda parts: parts.pop(SHEET1), f"{UNREADABLE} (a tab's sheet part is missing)"),
+    "Strict Open XML": (
+        lambda parts: [parts.update({name: parts[name]
+                                     .replace(b"http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+                                              b"http://purl.oclc.org/ooxml/spreadsheetml/main")
+                                     .replace(b"http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+                                              b"http://purl.oclc.org/ooxml/officeDocument/relationships")})
+                       for name in ("_rels/.rels", "xl/workbook.xml")],
+        'a Strict Open XML workbook: save it in Excel as "Excel Workbook (.xlsx)"'),
+}
+
+
+@pytest.mark.parametrize("case", DAMAGED, ids=list(DAMAGED))
+def test_a_damaged_workbook_is_refused_in_one_line_by_either_reader(case: str, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch):
+    edit, problem = DAMAGED[case]
+    path = _write(tmp_path / "survey.xlsx", {"Form1": _survey_rows(300)})
+    _edit_parts(path, edit)
+    fix = "" if "Strict" in problem else ": re-save it in Excel"
+    calamine = ingest_one_way(tmp_path / "calamine.duckdb", Settings(), True, [path])
+    with monkeypatch.context() as patch:
+        _openpyxl_only(patch)
+        reference = ingest_one_way(tmp_path / "openpyxl.duckdb", Settings(), True, [path])
+    assert calamine == reference == f"error: {path}: {problem}{fix}"
+    assert not (tmp_path / "calamine.duckdb").exists() and not (tmp_path / "openpyxl.duckdb").exists()
+
+
+def test_openpyxl_warnings_do_not_reach_the_terminal(tmp_path: Path):
+    """openpyxl warns on stderr about a Strict workbook's parts before we refuse it: the user sees one line."""
+    import subprocess
+    import sys
+
+    path = _write(tmp_path / "survey.xlsx", {"Form1": _survey_rows()})
+    _edit_parts(path, DAMAGED["Strict Open XML"][0])
+    result = subprocess.run([sys.executable, "-m", "pipeline", "inspect", str(path)], capture_output=True, text=True,
+                            cwd=Path(__file__).resolve().parent.parent, timeout=120)
+    assert (result.stdout + result.stderr).strip().splitlines() == [
+        f'refused: {path}: a Strict Open XML workbook: save it in Excel as "Excel Workbook (.xlsx)"']

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from core.settings import InputLimits
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from hostile_zip import Part, workbook_parts, write_zip  # noqa: E402
 
@@ -200,5 +202,48 @@ def test_a_part_larger_than_its_declared_size_is_refused(tmp_path: Path) -> None
                       (b"</sheetData></worksheet>", 1)]
     write_zip(tmp_path / "lying.xlsx", members, declared={SHEET: 1000})
     code, err, peak_mb = ingest(tmp_path, tmp_path / "lying.xlsx")
-    assert (code, err) == (2, f"error: {tmp_path / 'lying.xlsx'}: not a readable .xlsx workbook (BadZipFile)\n")
+    assert (code, err) == (2, f"error: {tmp_path / 'lying.xlsx'}: not a readable .xlsx workbook (BadZipFile): "
+                              "re-save it in Excel\n")
     assert peak_mb < PEAK_MB
+
+
+def _moved_parts_workbook(path: Path) -> Path:
+    """A workbook whose sheet and shared strings are stored under other names, named by the relationships and
+    [Content_Types].xml: valid OPC, and openpyxl reads it."""
+    import zipfile
+
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path))
+    book.add_worksheet("Form1").write_row(0, 0, ["Timestamp", "Good use of my time", "x" * 30, "d", "e", "f"])
+    book.close()
+    moves = {"xl/worksheets/sheet1.xml": "xl/sheets/data.xml", "xl/sharedStrings.xml": "xl/strings.xml"}
+    with zipfile.ZipFile(path) as archive:
+        parts = {info.filename: archive.read(info) for info in archive.infolist()}
+    for old, new in moves.items():
+        parts[new] = parts.pop(old)
+        for name in ("[Content_Types].xml", "xl/_rels/workbook.xml.rels"):
+            parts[name] = parts[name].replace(old.encode(), new.encode()).replace(old[3:].encode(), new[3:].encode())
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("limits", "problem"),
+    [
+        (InputLimits(max_columns=5), "row 1 has more than 5 columns (data.xml)" + LIMIT.format("max_columns")),
+        (InputLimits(max_cell_chars=20), "a cell is longer than 20 characters (strings.xml)"
+                                         + LIMIT.format("max_cell_chars")),
+    ],
+)
+def test_parts_stored_under_other_names_are_scanned_too(tmp_path: Path, limits: InputLimits, problem: str):
+    from pipeline.errors import SourceFileError
+    from pipeline.sources.files import read_tabs
+
+    path = _moved_parts_workbook(tmp_path / "moved.xlsx")
+    assert read_tabs(path)[0].table.header[:2] == ["Timestamp", "Good use of my time"]  # readable as it is
+    with pytest.raises(SourceFileError) as caught:
+        read_tabs(path, limits=limits)
+    assert str(caught.value) == f"{path}: {problem}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import struct
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -74,6 +75,18 @@ def test_times_parse_to_utc_and_local(raw: object, tz: str, dayfirst: bool, utc:
     parsed_utc, parsed_local = TimeParser(ZoneInfo(tz), dayfirst, NOW).parse(raw)
     assert parsed_utc.strftime("%Y-%m-%d %H:%M") == utc
     assert parsed_local.strftime("%Y-%m-%d %H:%M") == local
+
+
+@pytest.mark.parametrize("digits", [15, 16, 17])  # Sheets' CSV writes 15 significant digits, XlsxWriter 16
+@pytest.mark.parametrize("moment", [datetime(2025, 9, 1, 8, 0), datetime(2026, 3, 2, 14, 5, 7),
+                                    datetime(2026, 3, 2, 23, 59, 59, 999_000), datetime(2026, 4, 3, 10, 0)])
+def test_serial_times_are_read_to_the_millisecond(moment: datetime, digits: int) -> None:
+    """A serial's last digits are float noise (45901.33333333334 is 08:00:00.000001 read raw): rounded as
+    openpyxl rounds a date cell, so the same time styled or not gives the same response key."""
+    serial = f"{(moment - datetime(1899, 12, 30)).total_seconds() / 86_400:.{digits}g}"
+    for raw in (serial, float(serial)):  # a CSV's text, a workbook cell without a date style
+        _utc, local = TimeParser(ZoneInfo("UTC"), False, NOW).parse(raw)
+        assert local.replace(tzinfo=None) == moment
 
 
 @pytest.mark.parametrize("raw", ["not a date", "", None, "1999-12-31 10:00", "2027-06-01 10:00", "12345",
@@ -304,6 +317,43 @@ def test_unusable_files_are_named_errors(rows: list[list[str]], problem: str) ->
 def test_unreadable_bytes_are_named_errors(data: bytes, problem: str) -> None:
     with pytest.raises(SourceFileError, match=problem):
         table_from_bytes(data, "input")
+
+
+def _compound_file(names: list[str], shift: int = 9) -> bytes:
+    """A minimal OLE compound file ([MS-CFB]) whose directory lists ``names`` as empty streams after the
+    root, four entries a 512-byte sector, the directory chained through the FAT from sector 1 on."""
+    size, free, end = 1 << shift, 0xFFFFFFFF, 0xFFFFFFFE
+    entries = [("Root Entry", 5)] + [(name, 2) for name in names]
+    per_sector = size // 128
+    directory_sectors = -(-len(entries) // per_sector)
+    header = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(16)
+              + struct.pack("<HHHHH6sIIIIIIIII", 0x3E, 3 if shift == 9 else 4, 0xFFFE, shift, 6, bytes(6),
+                            0, 1, 1, 0, 4096, end, 0, end, 0)
+              + struct.pack("<I", 0) + struct.pack("<108I", *[free] * 108))
+    fat = [0xFFFFFFFD] + [n + 1 for n in range(1, directory_sectors)] + [end]  # sector 0 is the FAT itself
+    body = struct.pack(f"<{size // 4}I", *fat, *[free] * (size // 4 - len(fat)))
+    directory = b"".join(name.encode("utf-16-le").ljust(64, b"\0") + struct.pack("<HB", 2 * len(name) + 2, kind)
+                         + bytes(61) for name, kind in entries)
+    return header.ljust(size, b"\0") + body + directory.ljust(directory_sectors * size, b"\0")
+
+
+PASSWORD = "password-protected workbook: remove the password in Excel and save again"
+
+
+@pytest.mark.parametrize(
+    ("names", "shift", "problem"),
+    [
+        (["Workbook"], 9, "old Excel .xls format: save it as .xlsx or CSV"),
+        (["EncryptionInfo", "EncryptedPackage", "\x06DataSpaces"], 9, PASSWORD),
+        ([f"filler {n}" for n in range(9)] + ["EncryptionInfo", "EncryptedPackage"], 9, PASSWORD),  # 3rd sector
+        (["EncryptionInfo", "EncryptedPackage"], 12, PASSWORD),  # 4096-byte sectors
+        (["EncryptedPackage"], 9, "old Excel .xls format"),  # half of it: not what Excel writes
+    ],
+)
+def test_a_compound_file_is_told_apart_by_its_streams(names: list[str], shift: int, problem: str) -> None:
+    with pytest.raises(SourceFileError) as caught:
+        table_from_bytes(_compound_file(names, shift), "input.xlsx")
+    assert str(caught.value).startswith(f"input.xlsx: {problem}")
 
 
 # --- attendance -------------------------------------------------------------------------

@@ -114,7 +114,10 @@ def _from_number(number: float) -> datetime:
     if 1e9 <= number < 1e10:  # epoch seconds (Slack's ts)
         return datetime.fromtimestamp(number, tz=timezone.utc)
     if 20000 <= number < 80000:  # Sheets/Excel serial date, in local time
-        return SERIAL_EPOCH + timedelta(days=number)
+        # To the millisecond, as openpyxl's from_excel reads a date cell: 08:00 is 45901.33333333334 as a
+        # float, which is 08:00:00.000001 read raw, a different response key from the same time styled.
+        day, fraction = divmod(number, 1)
+        return SERIAL_EPOCH + timedelta(days=day, milliseconds=round(fraction * 86_400_000))
     raise TimeError("a number that is not a date or time")
 
 

@@ -19,6 +19,7 @@ import csv
 import io
 import itertools
 import re
+import struct
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -35,6 +36,11 @@ _CHUNK = 1 << 20
 
 def _limit_message(problem: str, key: str) -> str:
     return f"{problem}; refused (the limit is [limits] {key} in review_pulse.toml)"
+
+
+def unreadable_workbook(detail: str) -> str:
+    """The one line for a zipped workbook whose parts cannot be read, whichever part and reader."""
+    return f"not a readable .xlsx workbook ({detail}): re-save it in Excel"
 
 
 class _CellInterner:
@@ -248,6 +254,27 @@ def record_line_sql(first_line: int, row_index: str, breaks: str) -> str:
 _COLUMN_LETTERS = re.compile(r"[A-Za-z]+")
 
 
+def _column_letters(number: int) -> str:
+    letters = ""
+    while number > 0:
+        number, remainder = divmod(number - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+def _cast_fails(kind: str, value: str) -> bool:
+    """Whether openpyxl raises on this value of a number (``t="n"``) or boolean (``t="b"``) cell:
+    its ``_cast_number`` and ``bool(int(value))``, so the scan refuses exactly what it cannot read."""
+    try:
+        if kind == "n" and ("." in value or "E" in value or "e" in value):
+            float(value)
+        else:
+            int(value)
+    except ValueError:
+        return True
+    return False
+
+
 def _column_number(reference: str) -> int:
     letters = _COLUMN_LETTERS.match(reference)
     number = 0
@@ -280,8 +307,8 @@ def sheet_rows(sheet: object, source: str, limits: InputLimits, decode: bool = F
     return bounded_rows(decoded_rows(rows) if decode else (list(values) for values in rows), source, limits)
 
 
-class _LimitHit(Exception):
-    pass
+class _Refused(Exception):
+    """A scan stops at the first problem; the message is the refusal's (a limit, or a damaged part)."""
 
 
 @dataclass
@@ -313,13 +340,40 @@ def check_xlsx_archive(stream: BinaryIO, source: str, limits: InputLimits) -> di
             if expanded > budget:
                 raise SourceFileError(source, _limit_message(
                     f"the workbook expands to {expanded / 2**20:,.0f} MB", "max_xlsx_uncompressed_mb"))
+            typed = _typed_parts(archive)
             for member in members:
                 name = member.filename
-                if name == "xl/sharedStrings.xml" or (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+                if name == "xl/sharedStrings.xml" or (name.startswith("xl/worksheets/") and name.endswith(".xml")) \
+                        or name in typed:
                     scans[name] = _scan_xml(archive, member, source, limits)
+                    if typed.get(name) == "sharedStrings" and name != "xl/sharedStrings.xml":
+                        # A workbook has one shared-strings part; it is looked up by the usual name.
+                        scans["xl/sharedStrings.xml"] = scans[name]
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as exc:
-        raise SourceFileError(source, f"not a readable .xlsx workbook ({type(exc).__name__})") from None
+        raise SourceFileError(source, unreadable_workbook(type(exc).__name__)) from None
     return scans
+
+
+_OVERRIDE = re.compile(rb"<(?:\w+:)?Override\b[^>]*>")
+_PART_NAME = re.compile(rb'PartName="/?([^"]+)"')
+_PART_TYPE = re.compile(rb'ContentType="[^"]*\.(worksheet|sharedStrings)\+xml"')
+_CONTENT_TYPES_BYTES = 1 << 20
+
+
+def _typed_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Worksheet and shared-strings parts that [Content_Types].xml names, wherever they are stored (any
+    path is valid OPC): the scan must see every part openpyxl will read, not only the usual names."""
+    try:
+        with archive.open("[Content_Types].xml") as part:
+            types = part.read(_CONTENT_TYPES_BYTES)
+    except KeyError:
+        return {}  # openpyxl refuses it (and the usual names are scanned anyway)
+    found = {}
+    for override in _OVERRIDE.findall(types):
+        name, kind = _PART_NAME.search(override), _PART_TYPE.search(override)
+        if name and kind:
+            found[name.group(1).decode("utf-8", "replace")] = kind.group(1).decode()
+    return found
 
 
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
@@ -380,25 +434,35 @@ def _scan_xml(archive: zipfile.ZipFile, member: zipfile.ZipInfo, source: str, li
     # no end-of-element handler (a text ends where the next element starts; whitespace between elements
     # counts toward the text before it, which only ever errs toward the limit).
     rows = row = cells = column = text_length = 0
-    in_text = number_cell = False
-    number_text: str | None = None  # the current numeric cell's value, while it is being read
+    in_text = False
+    cell_kind = ""  # the current cell's t="": "n" or "b" have their value checked
+    number_text: str | None = None  # the current number or boolean cell's value, while it is being read
     scan = SheetScan()
     where = f"{member.filename.rsplit('/', 1)[-1]}"
     max_rows, max_columns, max_cell_chars = limits.max_rows, limits.max_columns, limits.max_cell_chars
     column_numbers: dict[str, int] = {}
 
     def fail(problem: str, key: str) -> None:
-        raise _LimitHit(_limit_message(f"{problem} ({where})", key))
+        raise _Refused(_limit_message(f"{problem} ({where})", key))
+
+    def fail_unreadable(problem: str) -> None:
+        raise _Refused(unreadable_workbook(f"{where}: {problem}"))
 
     def number_ends() -> None:
         nonlocal number_text
+        if number_text and _cast_fails(cell_kind, number_text):
+            # openpyxl raises on it ("four" as a number, "true" as a boolean) and calamine reads it as
+            # text or a guess: a damaged cell, refused whichever reader would have read the tab.
+            kind = "a number" if cell_kind == "n" else "a true/false"
+            raise _Refused(unreadable_workbook(f"{where}: cell {_column_letters(column)}{row} is marked as {kind}"
+                                              " but holds something else"))
         if len(number_text) > _FLOAT_EXACT_DIGITS and scan.calamine_unsafe is None \
                 and number_text.strip().lstrip("-").isdigit():
             scan.calamine_unsafe = "a whole number too long for a float"
         number_text = None
 
     def start(name: str, attrs: dict[str, str]) -> None:
-        nonlocal rows, row, cells, column, text_length, in_text, number_cell, number_text
+        nonlocal rows, row, cells, column, text_length, in_text, cell_kind, number_text
         in_text = False
         if number_text is not None:
             number_ends()
@@ -425,18 +489,26 @@ def _scan_xml(archive: zipfile.ZipFile, member: zipfile.ZipInfo, source: str, li
                 scan.last_column = column
             if row > scan.last_row:
                 scan.last_row = row
-            kind = attrs.get("t", "n")
-            number_cell = kind == "n"
+            cell_kind = kind = attrs.get("t", "n")
             if (kind == "e" or kind == "d") and scan.calamine_unsafe is None:
                 scan.calamine_unsafe = "an error cell" if kind == "e" else "an ISO date cell"
         elif local == "v" or local == "t":
             in_text = True
-            if number_cell and local == "v":
+            if (cell_kind == "n" or cell_kind == "b") and local == "v":
                 number_text = ""
         elif local == "row":
             rows += 1
             reference = attrs.get("r", "")
-            row = int(reference) if reference.isdigit() else row + 1
+            if reference.isdigit():
+                number = int(reference)
+                if number <= row:
+                    # openpyxl drops a row numbered at or below the one before it, and calamine merges it
+                    # into that row: either loses a response without a word, so the sheet is refused.
+                    fail_unreadable(f"row {number:,} is written twice" if number == row
+                                    else f"row {number:,} comes after row {row:,}")
+                row = number
+            else:
+                row += 1
             if rows > max_rows or row > max_rows:
                 fail(f"more than {max_rows:,} rows", "max_rows")
             cells = column = 0
@@ -464,10 +536,98 @@ def _scan_xml(archive: zipfile.ZipFile, member: zipfile.ZipInfo, source: str, li
             while chunk := part.read(_CHUNK):
                 parser.Parse(chunk, False)
             parser.Parse(b"", True)
-    except _LimitHit as hit:
+    except _Refused as hit:
         raise SourceFileError(source, str(hit)) from None
     except expat.ExpatError as exc:
-        raise SourceFileError(source, f"not a readable .xlsx workbook ({where}: {exc})") from None
+        raise SourceFileError(source, unreadable_workbook(f"{where}: {exc}")) from None
     if number_text is not None:
         number_ends()
     return scan
+
+
+# --- what a file that is not a readable workbook is instead ----------------------------------
+
+CFB_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an OLE compound file: .xls, or an encrypted .xlsx
+_CFB_DIRECTORY_SECTORS = 64  # 256 entries at 512 bytes a sector: the encryption streams sit among the first few
+_CFB_END_OF_CHAIN = 0xFFFFFFFA  # and the other special sector numbers above it
+
+
+def cfb_stream_names(binary: BinaryIO) -> set[str]:
+    """The names in a compound file's directory (its first ``_CFB_DIRECTORY_SECTORS`` sectors), by
+    [MS-CFB]'s header, FAT and DIFAT; empty when it is not one. A password-protected .xlsx is such a
+    file holding ``EncryptionInfo`` and ``EncryptedPackage`` streams; an old .xls holds ``Workbook``."""
+    binary.seek(0)
+    header = binary.read(512)
+    if len(header) < 512 or not header.startswith(CFB_SIGNATURE):
+        return set()
+    shift = struct.unpack_from("<H", header, 0x1E)[0]
+    if shift not in (9, 12):  # 512- or 4096-byte sectors: the only two the format has
+        return set()
+    size = 1 << shift
+    per_sector = size // 4
+    difat_first = struct.unpack_from("<I", header, 0x44)[0]
+
+    def read_at(sector: int, offset: int, length: int) -> bytes:
+        binary.seek((sector + 1) * size + offset)  # sector 0 follows the header's sector
+        return binary.read(length)
+
+    def fat_sector(index: int) -> int:
+        """The index-th sector of the FAT: the header lists 109, DIFAT sectors the rest."""
+        if index < 109:
+            return struct.unpack_from("<I", header, 0x4C + 4 * index)[0]
+        index -= 109
+        sector = difat_first
+        for _ in range(index // (per_sector - 1)):  # each DIFAT sector ends with the next one's number
+            if sector >= _CFB_END_OF_CHAIN:
+                return sector
+            raw = read_at(sector, size - 4, 4)
+            sector = struct.unpack("<I", raw)[0] if len(raw) == 4 else _CFB_END_OF_CHAIN
+        if sector >= _CFB_END_OF_CHAIN:
+            return sector
+        raw = read_at(sector, 4 * (index % (per_sector - 1)), 4)
+        return struct.unpack("<I", raw)[0] if len(raw) == 4 else _CFB_END_OF_CHAIN
+
+    names: set[str] = set()
+    sector, seen = struct.unpack_from("<I", header, 0x30)[0], set()
+    while sector < _CFB_END_OF_CHAIN and sector not in seen and len(seen) < _CFB_DIRECTORY_SECTORS:
+        seen.add(sector)
+        data = read_at(sector, 0, size)
+        for entry in range(0, len(data) - 127, 128):
+            length = struct.unpack_from("<H", data, entry + 64)[0]  # in bytes, with the closing NUL
+            if 2 <= length <= 64 and length % 2 == 0 and data[entry + 66] in (1, 2):  # a storage or a stream
+                names.add(data[entry:entry + length - 2].decode("utf-16-le", errors="replace"))
+        table = fat_sector(sector // per_sector)
+        if table >= _CFB_END_OF_CHAIN:
+            break
+        raw = read_at(table, 4 * (sector % per_sector), 4)
+        sector = struct.unpack("<I", raw)[0] if len(raw) == 4 else _CFB_END_OF_CHAIN
+    return names
+
+
+_STRICT_NAMESPACE = b"purl.oclc.org/ooxml/"  # Strict Open XML's namespaces; transitional ones are schemas.openxmlformats.org
+_OUTLINE_PART_BYTES = 1 << 20  # a workbook part lists its tabs in its first kilobytes
+
+
+def workbook_without_tabs(stream: BinaryIO, found: int) -> str | None:
+    """Why openpyxl found no tab of rows in a workbook it opened, when the cause is not charts only: a
+    Strict Open XML workbook (openpyxl reads the transitional namespaces only), or more tabs listed than
+    the ``found`` ones (charts among them) because a tab's part is missing."""
+    stream.seek(0)
+    with zipfile.ZipFile(stream) as archive:
+        names = set(archive.namelist())
+
+        def head(name: str) -> bytes:
+            if name not in names:
+                return b""
+            with archive.open(name) as part:
+                return part.read(_OUTLINE_PART_BYTES)
+
+        relations = head("_rels/.rels")
+        target = re.search(rb'Type="[^"]*/officeDocument"[^>]*?Target="/?([^"]+)"', relations) \
+            or re.search(rb'Target="/?([^"]+)"[^>]*?Type="[^"]*/officeDocument"', relations)
+        workbook = head(target.group(1).decode("utf-8", "replace") if target else "xl/workbook.xml")
+        if _STRICT_NAMESPACE in relations or _STRICT_NAMESPACE in workbook[:4096]:
+            return "a Strict Open XML workbook: save it in Excel as \"Excel Workbook (.xlsx)\""
+        if len(re.findall(rb"<(?:\w+:)?sheet\b", workbook)) > found:
+            return unreadable_workbook("a tab's sheet part is missing")
+    return None

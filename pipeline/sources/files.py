@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import warnings
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,10 +18,23 @@ from typing import BinaryIO
 
 from pipeline.errors import SourceFileError
 from pipeline.parse.cells import cell_string, is_blank_row
-from pipeline.sources.bounded_read import (bounded_rows, check_input_size, check_xlsx_archive, read_csv_stream,
-                                           sheet_rows)
+from pipeline.sources.bounded_read import (
+    bounded_rows, cfb_stream_names, check_input_size, check_xlsx_archive, read_csv_stream, sheet_rows,
+    unreadable_workbook, workbook_without_tabs,
+)
 from pipeline.sources.calamine_sheets import agreed_rows, calamine_refusal, open_calamine
 from core.settings import InputLimits
+
+# openpyxl warns on stderr about parts it drops ("invalid specification ... will be removed"): the
+# user gets one line from us saying what is wrong instead. A filter set once, not catch_warnings around
+# each read: that swaps the process's filters and is not safe while the app loads in other threads.
+warnings.filterwarnings("ignore", category=UserWarning, module=r"openpyxl\.")
+
+# What openpyxl raises, at load or lazily while a tab's rows are read, on a damaged part: an index past
+# the shared strings, a malformed style or relationship part (lxml's and ElementTree's errors are
+# SyntaxErrors), a value it cannot convert. Each is the workbook's fault, said in one line.
+DAMAGED_PART_ERRORS = (zipfile.BadZipFile, EOFError, KeyError, IndexError, ValueError, TypeError,
+                       AttributeError, SyntaxError, ArithmeticError)
 
 SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm")
 ENCODING_HEAD_BYTES = 4096  # what the text encoding is decided on (bounded_read.text_encoding); the CSV fast path too
@@ -63,8 +77,8 @@ class WorkbookReader:
         stream.seek(0)
         try:
             self.book = openpyxl.load_workbook(stream, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-            raise SourceFileError(source, f"not a readable .xlsx workbook ({type(exc).__name__})") from None
+        except (*DAMAGED_PART_ERRORS, OSError) as exc:
+            raise SourceFileError(source, unreadable_workbook(type(exc).__name__)) from None
         # A chart tab (a chartsheet) holds no rows: it is not among the tabs read, and naming it is refused.
         self.sheetnames = [sheet.title for sheet in self.book.worksheets]
         missing = [w for w in worksheets if w not in self.sheetnames]
@@ -75,7 +89,8 @@ class WorkbookReader:
             raise SourceFileError(source, f"{problem}; it has {', '.join(self.sheetnames) or 'no tab of rows'}")
         if not self.sheetnames:
             self.book.close()
-            raise SourceFileError(source, "no tab of rows in the workbook (only charts)")
+            raise SourceFileError(source, workbook_without_tabs(stream, len(self.book.sheetnames))
+                                  or "no tab of rows in the workbook (only charts)")
         self.stream, self.limits = stream, limits
         self.calamine: object | None = None
         self.reader_of: dict[str, str] = {}  # tab -> "calamine" or "openpyxl (why)": what tests and the bench look at
@@ -118,7 +133,11 @@ class WorkbookReader:
                 refusal = f"calamine cannot read it ({type(exc).__name__})"
             refusal = refusal or "calamine reads its first rows differently"
         self.reader_of[name] = f"openpyxl ({refusal})"
-        return sheet_rows(sheet, source, self.limits, decode)
+        try:
+            return sheet_rows(sheet, source, self.limits, decode)
+        except DAMAGED_PART_ERRORS as exc:  # openpyxl parses a tab lazily, so a damaged cell raises only here
+            part = str(getattr(sheet, "_worksheet_path", "")).rsplit("/", 1)[-1]
+            raise SourceFileError(source, unreadable_workbook(f"{part}: {type(exc).__name__}")) from None
 
     def close(self) -> None:
         self.book.close()
@@ -328,6 +347,9 @@ def read_table_stream(binary: BinaryIO, source: str, worksheet: str | None = Non
     if head.startswith(b"PK\x03\x04"):
         return read_xlsx(binary, source, worksheet, limits)
     if head.startswith(b"\xd0\xcf\x11\xe0"):
+        # Excel saves a password-protected .xlsx as a compound file too, the workbook encrypted inside.
+        if {"EncryptionInfo", "EncryptedPackage"} <= cfb_stream_names(binary):
+            raise SourceFileError(source, "password-protected workbook: remove the password in Excel and save again")
         raise SourceFileError(source, "old Excel .xls format: save it as .xlsx or CSV")
     if not head.strip() and not binary.read(1 << 16).strip():
         raise SourceFileError(source, "the file is empty")
