@@ -14,8 +14,9 @@ same either way (``tests/test_calamine_sheets.py`` loads every workbook both way
   that sheet to openpyxl (``bounded_read.SheetScan``), as it does for error cells (``#N/A``,
   which calamine reads as blank) and ISO date cells;
 * openpyxl gives each row up to its last cell element, valued or not, so a formatted empty
-  cell far right widens the table (a blank-named column); the rows here are padded to the
-  scan's widest row, which gives the same header;
+  cell far right widens its rows; the rows here are padded to the scan's widest row, so the
+  first rows compare cell for cell (either reader's rows are then held up to their last value,
+  ``bounded_read.bounded_rows``);
 * calamine holds a sheet as a dense grid: a sheet whose cells are scattered over a much
   larger area than they fill is read by openpyxl;
 * calamine decodes OOXML's character escapes (``_x000D_`` is a carriage return), as Excel shows
