@@ -220,7 +220,7 @@ class TimeParser:
             # dateutil swaps day and month when the month is impossible (13/03/2026 read M/D):
             # that would be a guess against the file's order, so it is a reason instead.
             if month_day is not None and (moment.month, moment.day) != month_day:
-                raise TimeError(f"not a date when read {order} (this file's date order; date_order sets it)")
+                raise TimeError(f"not a date when read {order}")
             return moment
         except dateutil_parser.UnknownTimezoneWarning:
             raise TimeError("a time zone name that is ambiguous or unknown; "
@@ -229,7 +229,7 @@ class TimeParser:
             if isinstance(exc, TimeError):
                 raise
             if month_day is not None and not _is_month_day(*month_day):
-                raise TimeError(f"not a date when read {order} (this file's date order; date_order sets it)") from None
+                raise TimeError(f"not a date when read {order}") from None
             raise TimeError("text that is not a date or time") from None
 
 
@@ -237,7 +237,8 @@ class TimeParser:
         """(dayfirst for dateutil, the (month, day) the text's numeric date must read as, its order).
 
         A year-first date is year/month/day whatever the date order; a slash date (D/M/Y or
-        M/D/Y) is read in the file's order. None: no numeric date to hold dateutil to."""
+        M/D/Y) is read in the file's order. None: no numeric date to hold dateutil to. The order is
+        worded for a reject reason (shown on pages too: no settings key in it)."""
         year_first = _YEAR_FIRST_DATE.search(text)
         if year_first:
             return False, (int(year_first.group(2)), int(year_first.group(3))), "year/month/day"
@@ -245,8 +246,8 @@ class TimeParser:
         if slash:
             first, second = int(slash.group(1)), int(slash.group(2))
             if self.dayfirst:
-                return True, (second, first), "day/month/year"
-            return False, (first, second), "month/day/year"
+                return True, (second, first), "day/month/year, this file's date order"
+            return False, (first, second), "month/day/year, this file's date order"
         return self.dayfirst, None, ""
 
     def _slash_datetime(self, text: str) -> datetime | None:
