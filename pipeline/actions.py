@@ -30,7 +30,7 @@ from urllib.parse import quote
 
 from pipeline.errors import SourceFileError
 from pipeline.parse.keys import KeyMaker
-from pipeline.parse.times import TimeError, TimeParser, dayfirst_for
+from pipeline.parse.times import TimeError, TimeParser, dayfirst_decision
 from pipeline.records import Reject
 from pipeline.sources.files import RawTable, cell_text
 from pipeline.sources.json_files import JsonDocument
@@ -114,6 +114,7 @@ class ParsedActions:
     skipped_pull_requests: int = 0  # GitHub's REST issue list holds pull requests too; they are not actions
     closed_without_reason: int = 0  # GitHub issues closed with no state reason: counted done, may be "not planned"
     duplicate_rows: int = 0  # a sheet's rows repeated exactly (with or without a link): stored once, counted
+    date_order_guessed: bool = False  # slash dates, none settling D/M vs M/D: read M/D, noted, --strict refuses it
 
 
 # --- statuses ------------------------------------------------------------------------
@@ -395,8 +396,10 @@ def parse_actions_table(table: RawTable, settings: Settings, series: str | None 
     people = [i for i, h in enumerate(table.header) if i not in mapped and _is_people_header(h)]
     # D/M/Y or M/D/Y is settled per file by any date column that shows it (Jira's 12/Mar/24 needs no guess).
     date_columns = [columns[c] for c in ("review_date", "created", "due", "closed", "cancelled", "done") if c in columns]
-    dayfirst = dayfirst_for(settings, [row[c] for c in date_columns for row in table.rows if c < len(row)])
+    dayfirst, guessed = dayfirst_decision(
+        settings, [row[c] for c in date_columns for row in table.rows if c < len(row)], table.source)
     builder = _Builder(table.source, fmt.name, settings, series, dayfirst=dayfirst)
+    builder.parsed.date_order_guessed = guessed
     builder.parsed.dropped_columns = [table.header[i] for i in people]
     builder.parsed.unused_columns = [h for i, h in enumerate(table.header) if i not in mapped and i not in people]
 

@@ -487,70 +487,32 @@ class _Stager:
     # -- values ----------------------------------------------------------------
 
     def _decide_dayfirst(self) -> bool:
+        """pipeline.parse.times.dayfirst_decision over every row: SQL for ASCII printable values
+        (RE2 and Python's re agree on the pattern there), Python for the others."""
         if self.settings.date_order == "DMY":
             return True
         if self.settings.date_order == "MDY":
             return False
-        # The first row that settles it decides, and one usually comes early: look at the
-        # file in growing stretches of rows (zone maps skip the rest) until one does.
-        start, size = 0, 4096
-        while True:
-            verdict = self._dayfirst_between(start, start + size)
-            if verdict is not None:
-                return verdict
-            if start + size >= self.row_count:
-                # No evidence: M/D, as pipeline.parse.times.dayfirst_decision decides, said in the summary
-                # when the column holds slash dates at all.
-                self.date_order_guessed = self._any_slash_date()
-                return False
-            start, size = start + size, size * 8
-
-    def _any_slash_date(self) -> bool:
-        """``is_slash_date`` of any time cell: SQL for ASCII printable values, Python for the others."""
         time_col = f"c{self.cols.time}"
-        found = self.con.execute(
-            f"""SELECT coalesce(bool_or({slash_date_sql('p')}), false) FROM (
-                   SELECT {slash_date_parts_sql(time_col)} AS p FROM {self.t('fp_rows')}
-                   WHERE NOT not_data AND regexp_full_match({time_col}, '[ -~]*'))""").fetchall()[0][0]
-        if found:
-            return True
+        day_first, month_first, slash = self.con.execute(
+            f"""SELECT coalesce(bool_or(v), false), coalesce(bool_or(NOT v), false), coalesce(bool_or(slash), false)
+                FROM (SELECT {dayfirst_verdict_sql('p')} AS v, {slash_date_sql('p')} AS slash
+                      FROM (SELECT {slash_date_parts_sql(time_col)} AS p FROM {self.t('fp_rows')}
+                            WHERE NOT not_data AND regexp_full_match({time_col}, '[ -~]*')))""").fetchall()[0]
         others = self.con.execute(
             f"""SELECT DISTINCT {time_col} FROM {self.t('fp_rows')}
                 WHERE NOT not_data AND {time_col} IS NOT NULL AND NOT regexp_full_match({time_col}, '[ -~]*')"""
         ).fetchall()
-        return any(is_slash_date(value) for (value,) in others)
-
-    def _dayfirst_between(self, first: int, last: int) -> bool | None:
-        """The verdict of the earliest row in (first, last] that settles D/M vs M/D, if any."""
-        time_col = f"c{self.cols.time}"
-        # ASCII printable values: RE2 and Python's re agree on this pattern; others go to Python.
-        row = self.con.execute(
-            f"""WITH parts AS (
-                   SELECT row_index,
-                          {slash_date_parts_sql(time_col)} AS p
-                   FROM {self.t('fp_rows')}
-                   WHERE row_index > ? AND row_index <= ? AND NOT not_data AND regexp_full_match({time_col}, '[ -~]*')
-               ), verdicts AS (
-                   SELECT row_index, {dayfirst_verdict_sql('p')} AS dayfirst
-                   FROM parts
-               )
-               SELECT row_index, dayfirst FROM verdicts WHERE dayfirst IS NOT NULL
-               ORDER BY row_index LIMIT 1""",
-            [first, last],
-        ).fetchall()
-        sql_verdict = row[0] if row else None
-        others = self.con.execute(
-            f"""SELECT row_index, {time_col} FROM {self.t('fp_rows')}
-                WHERE row_index > ? AND row_index < ? AND NOT not_data AND {time_col} IS NOT NULL
-                  AND NOT regexp_full_match({time_col}, '[ -~]*')
-                ORDER BY row_index""",
-            [first, sql_verdict[0] if sql_verdict else last + 1],
-        ).fetchall()
-        for _row_index, value in others:
+        for (value,) in others:
             verdict = dayfirst_evidence(value)
-            if verdict is not None:
-                return verdict
-        return bool(sql_verdict[1]) if sql_verdict else None
+            day_first, month_first = day_first or verdict is True, month_first or verdict is False
+            slash = slash or is_slash_date(value)
+        if day_first and month_first:
+            # Refused, naming date_order and the first date each way: the Python path words it.
+            raise FastPathDeclined("dates that settle the day/month order both ways")
+        # No evidence: M/D, said in the summary when the column holds slash dates at all.
+        self.date_order_guessed = slash and not day_first and not month_first
+        return day_first
 
     def _interpret_values(self) -> None:
         """Maps for what SQL does not read itself: times in other shapes, and answer labels."""

@@ -43,6 +43,10 @@ class SeriesColumnRefused(HeaderFound):
     """The column mapped as the review series holds free text or too many values (cells.series_column_problem)."""
 
 
+class DateOrderConflict(HeaderFound):
+    """Some dates can only be day/month and others only month/day: the file cannot say which, the user must."""
+
+
 class StrictModeError(IngestError):
     """--strict was given and some rows were rejected."""
 
@@ -155,6 +159,11 @@ WORDINGS: dict[str, Wording] = {
         'date_order = "DMY" in review_pulse.toml if they are day/month (or "MDY" to confirm)',
         "dates read as month/day, as nothing in the file says which: 11/12/2020 = 12 November 2020; if they "
         "are day/month, ask an admin to set the date order to day/month in the settings file"),
+    "date order conflicting": Wording(
+        "the dates disagree on day/month order ({day_first} can only be day/month, {month_first} only "
+        'month/day); set date_order = "DMY" or "MDY" in review_pulse.toml (dates that do not fit it are rejected)',
+        "the dates disagree on day/month order ({day_first} can only be day/month, {month_first} only "
+        "month/day); ask an admin to set the date order in the settings file (dates that do not fit it are rejected)"),
     "no sheets": Wording(
         "no sheets are configured: add [[sheets]] entries (kind, key, worksheet) to review_pulse.toml",
         "no sheets are configured: an admin lists them in review_pulse.toml (README, Google Sheets)"),

@@ -19,7 +19,7 @@ from pipeline.parse.answers import BEYOND_SCALE
 from pipeline.csv_fast_path import CsvPlan, FastPathDeclined, StagedSurveys, stage
 from core.errors import Worded
 from core.words import count_text
-from pipeline.errors import IngestError, StrictModeError
+from pipeline.errors import IngestError, StrictModeError, worded
 from pipeline.feedback_analysis import Analysis, analyse_texts, fingerprint, refresh_feedback_analysis
 from pipeline.guards import mark_demo_run, refuse_foreign_database, refuse_real_data
 from pipeline.private_dirs import SCRATCH_PREFIX, private_folder
@@ -60,6 +60,7 @@ class RunSummary:
     poll_dropped_columns: list[str] = field(default_factory=list)
     poll_unlisted_channels: dict[str, set[str]] = field(default_factory=dict)  # skipped: not in [poll_channels]
     poll_channels_without_folder: list[str] = field(default_factory=list)
+    poll_date_order_guessed: list[str] = field(default_factory=list)  # poll tables read M/D for want of evidence
     # Issue #10: how each survey table was read, and workbook tabs that are not surveys.
     reports: dict[str, MappingReport] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
@@ -103,6 +104,7 @@ class RunSummary:
             more = f" and {len(self.poll_channels_without_folder) - 10} more" if len(self.poll_channels_without_folder) > 10 else ""
             lines.append("channels in channels.json without day files in the export (nothing read from them): "
                          + ", ".join(shown) + more)
+        lines.extend(date_order_guessed_lines(self.poll_date_order_guessed))
         if self.poll_dropped_columns:
             lines.append("voter columns dropped (never stored): " + ", ".join(map(_printable, self.poll_dropped_columns)))
         if self.unmatched_options:
@@ -139,6 +141,11 @@ def _printable(text: str) -> str:
 def prefixed(before: str, text: str) -> str:
     """``before + text``, keeping the page wording of a Worded message."""
     return text.joined(before) if isinstance(text, Worded) else before + text
+
+
+def date_order_guessed_lines(sources: Sequence[str]) -> list[Worded]:
+    """The surveys' "date order guessed" note, for each actions or poll file read M/D for want of evidence."""
+    return [worded("date order guessed").joined(f"{_printable(source)}: note: ") for source in sources]
 
 
 def report_lines(source: str, report: MappingReport) -> list[str]:
@@ -309,9 +316,10 @@ def _stage_incoming(con: duckdb.DuckDBPyConnection, settings: Settings, surveys:
             f"(first: {first.source_file} line {first.line}: {first.reason})"
         )
     if strict:
-        guessed = next((r for r in [*surveys, *staged] if r.report is not None and r.report.date_order_guessed), None)
+        guessed = next((r.source for r in [*surveys, *staged] if r.report is not None and r.report.date_order_guessed),
+                       next((p.source for p in [*actions, *polls] if p.date_order_guessed), None))
         if guessed is not None:
-            raise StrictModeError(f"--strict: {guessed.source}: the dates could be month/day or day/month and "
+            raise StrictModeError(f"--strict: {guessed}: the dates could be month/day or day/month and "
                                   'nothing in the file says which; set date_order = "MDY" or "DMY" in '
                                   "review_pulse.toml; nothing loaded")
     for parsed, count in zip(surveys, python_counts):
@@ -450,6 +458,7 @@ def write_run(
         poll_dropped_columns=sorted({c for p in polls for c in p.dropped_columns}),
         poll_unlisted_channels=_merged_unlisted(polls),
         poll_channels_without_folder=sorted({c for p in polls for c in p.channels_without_folder}),
+        poll_date_order_guessed=[p.source for p in polls if p.date_order_guessed],
     )
     _record_run(con, summary, started, sources)
     refresh_cell_counts(con)  # after the last write to the counted tables: what the pages read (issue #23)
@@ -664,9 +673,11 @@ class ActionsLoaded:
     skipped_pull_requests: int = 0
     closed_without_reason: int = 0
     duplicate_rows: int = 0
+    date_order_guessed: list[str] = field(default_factory=list)  # files read M/D for want of evidence
 
     def lines(self) -> list[str]:
-        return [_printable(line) for line in self._lines()]  # statuses and column names come from the files
+        # Statuses and column names come from the files; the notes keep their page wording.
+        return [_printable(line) for line in self._lines()] + date_order_guessed_lines(self.date_order_guessed)
 
     def _lines(self) -> list[str]:
         lines = [
@@ -750,4 +761,5 @@ def write_actions(con: duckdb.DuckDBPyConnection, parsed: Sequence[ParsedActions
         skipped_pull_requests=sum(p.skipped_pull_requests for p in parsed),
         closed_without_reason=sum(p.closed_without_reason for p in parsed),
         duplicate_rows=sum(p.duplicate_rows for p in parsed),
+        date_order_guessed=[p.source for p in parsed if p.date_order_guessed],
     )

@@ -25,7 +25,7 @@ from pipeline.errors import SourceFileError
 from pipeline.parse.cells import shown_headers
 from pipeline.parse.columns import is_identity_header, looks_like_identity_values
 from pipeline.parse.keys import KeyMaker
-from pipeline.parse.times import TimeError, TimeParser, dayfirst_for
+from pipeline.parse.times import TimeError, TimeParser, dayfirst_decision
 from pipeline.records import Reject
 from pipeline.sources.files import RawTable, cell_text
 from pipeline.sources.slack_export import SlackExport, nfc
@@ -84,6 +84,7 @@ class ParsedPolls:
     # With [poll_channels] set: channel -> ids of the polls skipped because it is not listed.
     unlisted_channels: dict[str, set[str]] = field(default_factory=dict)
     channels_without_folder: list[str] = field(default_factory=list)  # in channels.json, no day files
+    date_order_guessed: bool = False  # slash dates, none settling D/M vs M/D: read M/D, noted, --strict refuses it
 
     @property
     def unmatched_options(self) -> list[str]:
@@ -434,7 +435,8 @@ def parse_poll_table(table: RawTable, settings: Settings, series: str | None = N
     result = ParsedPolls(source, "table")
     result.dropped_columns = [table.header[i] for i in identity]
     result.unused_columns = [h for i, h in enumerate(table.header) if i not in mapped and i not in identity]
-    parser = TimeParser(settings.tz, dayfirst_for(settings, [_cell(r, date_col) for r in table.rows]), now=now)
+    dayfirst, result.date_order_guessed = dayfirst_decision(settings, [_cell(r, date_col) for r in table.rows], source)
+    parser = TimeParser(settings.tz, dayfirst, now=now)
     reject_keys = KeyMaker("poll-")
     # (series, poll, day) -> point -> [votes, kind, theme, discussed, first line]
     grouped: dict[tuple[str, str, object], dict[str, list]] = defaultdict(dict)

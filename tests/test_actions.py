@@ -492,3 +492,53 @@ def test_gh_export_without_state_reason_says_not_planned_is_unknown(tmp_path: Pa
         assert rows(db_path, "SELECT count(*) FROM actions WHERE status = 'dropped'") == [(0,)]
     else:
         assert "without stateReason" not in out
+
+
+# --- D/M vs M/D in a sheet of actions: decided as for surveys ------------------------------
+
+DATED_SHEET_HEADER = ["Series", "Review date", "Action", "Status", "Link"]
+
+
+def _sheet(path: Path, review_dates: list[str]) -> Path:
+    return ex.write_csv(path, DATED_SHEET_HEADER, [["Incident review", day, f"Action {i}", "To do", f"https://t.example.com/A-{i}"]
+                                             for i, day in enumerate(review_dates)])
+
+
+@pytest.mark.parametrize(
+    ("review_dates", "stored", "guessed"),
+    [
+        (["03/04/2025", "07/01/2025"], ["2025-03-04", "2025-07-01"], True),  # nothing settles it: M/D, noted
+        (["03/04/2025", "13/01/2025"], ["2025-04-03", "2025-01-13"], False),  # 13/01 proves D/M
+        (["03/04/2025", "01/13/2025"], ["2025-03-04", "2025-01-13"], False),  # 01/13 proves M/D
+        (["2025-03-04", "2025/01/07"], ["2025-03-04", "2025-01-07"], False),  # year first: no guess
+    ],
+)
+def test_sheet_dates_read_month_day_for_want_of_evidence_are_noted(tmp_path: Path, db_path: Path, capsys,
+                                                                   review_dates: list[str], stored: list[str],
+                                                                   guessed: bool) -> None:
+    path = _sheet(tmp_path / "actions.csv", review_dates)
+    assert ingest(db_path, "--actions", str(path)) == 0
+    out = capsys.readouterr().out
+    assert rows(db_path, "SELECT review_date FROM action_items ORDER BY link") == [(_d(day),) for day in stored]
+    assert (f"{path}: note: dates read as month/day, as nothing in the file says which" in out) is guessed
+    assert ('date_order = "DMY"' in out) is guessed
+
+
+def test_strict_refuses_a_sheet_whose_date_order_was_guessed(tmp_path: Path, db_path: Path, capsys) -> None:
+    path = _sheet(tmp_path / "actions.csv", ["03/04/2025", "07/01/2025"])
+    assert ingest(db_path, "--strict", "--actions", str(path)) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: --strict: {path}: the dates could be month/day or day/month") and err.count("\n") == 1
+    assert not db_path.exists() or rows(db_path, "SELECT count(*) FROM action_items") == [(0,)]
+
+
+def test_sheet_dates_settling_the_order_both_ways_refuse_the_file(tmp_path: Path, db_path: Path, capsys) -> None:
+    # Review 14/01 proves D/M, due 01/21 M/D: no first clue decides, the user does.
+    path = ex.write_csv(tmp_path / "actions.csv", ["Review date", "Action", "Status", "Due"],
+                        [["14/01/2025", "Fix alert E", "To do", ""], ["02/03/2025", "Fix alert F", "To do", "01/21/2025"]])
+    assert ingest(db_path, "--actions", str(path)) == 2
+    err = capsys.readouterr().err
+    assert err == (f"error: {path}: the dates disagree on day/month order (14/01/2025 can only be day/month, "
+                   '01/21/2025 only month/day); set date_order = "DMY" or "MDY" in review_pulse.toml '
+                   "(dates that do not fit it are rejected)\n")
+    assert not db_path.exists() or rows(db_path, "SELECT count(*) FROM action_items") == [(0,)]

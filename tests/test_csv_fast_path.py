@@ -257,6 +257,45 @@ def test_time_shapes_and_date_order(tmp_path: Path, values: list[str], date_orde
     assert fast.parsed_in_duckdb == [str(source)]
 
 
+@pytest.mark.parametrize(
+    ("values", "date_order", "stored"),
+    [
+        # Year first is year/month/day even where the column (or date_order) is day-first.
+        (["13/03/2026 10:00", "2026/03/04 10:00", "2026-03-06 10:00 PM", "2026-03-07 10:00"], "auto",
+         ["2026-03-13 10:00", "2026-03-04 10:00", "2026-03-06 22:00", "2026-03-07 10:00"]),
+        (["2025/09/02 04:02:26 PM", "2025-09-03 10:00", "04/09/2025 10:00"], "DMY",
+         ["2025-09-02 16:02", "2025-09-03 10:00", "2025-09-04 10:00"]),
+        # A date impossible in the set order is rejected (line 3), never swapped.
+        (["13/03/2026 10:00", "03/14/2026 10:00", "04/03/2026 10:00"], "DMY", ["2026-03-13 10:00", "2026-03-04 10:00"]),
+        (["13/03/2026 10:00", "03/14/2026 10:00", "04/03/2026 10:00"], "MDY", ["2026-03-14 10:00", "2026-04-03 10:00"]),
+    ],
+)
+def test_year_first_dates_and_dates_impossible_in_the_order(tmp_path: Path, values: list[str], date_order: str,
+                                                            stored: list[str]):
+    rows = [HEADER] + [[value, "Review", "", "Agree", "", "", "", ""] for value in values]
+    source = write_csv(tmp_path / "survey.csv", rows)
+    fast, _python = load_both_ways(tmp_path, Settings(date_order=date_order, timezone="UTC"), [source])
+    with duckdb.connect(str(tmp_path / "fast.duckdb"), read_only=True) as con:
+        local = [t.strftime("%Y-%m-%d %H:%M") for (t,) in
+                 con.execute("SELECT submitted_local FROM responses ORDER BY source_line").fetchall()]
+        reasons = [r for (r,) in con.execute("SELECT reason FROM rejects").fetchall()]
+    assert local == stored
+    assert len(reasons) == len(values) - len(stored)
+    assert all("not a date when read" in reason for reason in reasons)
+
+
+@pytest.mark.parametrize("values", [
+    ["13/03/2026 10:00", "04/03/2026 10:00", "03/14/2026 10:00"],
+    ["4/3/2026 10:00", "\u0661\u0663/3/2026 10:00", "3/14/2026 10:00"],  # Arabic-Indic digits: Python's evidence
+])
+def test_dates_settling_the_order_both_ways_refuse_the_file_on_both_paths(tmp_path: Path, values: list[str]):
+    rows = [HEADER] + [[value, "Review", "", "Agree", "", "", "", ""] for value in values]
+    source = write_csv(tmp_path / "survey.csv", rows)
+    fast, _python = load_both_ways(tmp_path, Settings(), [source])
+    assert fast.startswith(f"error: {source}: the dates disagree on day/month order (")
+    assert 'set date_order = "DMY" or "MDY"' in fast
+
+
 @pytest.mark.parametrize(("settling_row", "settling_value"), [
     (4_500, "13/4/2026 10:00:00"),  # after the first stretch of rows the fast path looks at
     (40_000, "4/13/2026 10:00:00"),  # after the second

@@ -337,7 +337,10 @@ SAMPLE_FIELDS = dict(column="Logged", headers="'A', 'B'", statement=STATEMENTS[0
                      second=3, second_header="B", found="250 different values (max_series_values = 200)",
                      found_page="250 different values (at most 200 are allowed)", statements="'x'", highest=7,
                      scale=7, folder="/srv/rp", problem="Permission denied", refused="the mapping was not saved",
-                     question="How could we improve?")
+                     question="How could we improve?", day_first="13/03/2026", month_first="03/14/2026",
+                     name="Q1", labels="'Somewhat agree' and 'Agree' (both 4)", questions="'Your e-mail'",
+                     raise_limit=", or raise max_series_values", role="the time column", key="time_column",
+                     origin="from [[sources]]", box="the Time box")
 
 
 @pytest.mark.parametrize("kind", sorted(WORDINGS))

@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 import openpyxl
 import pytest
 
-from pipeline.errors import SourceFileError
+from pipeline.errors import DateOrderConflict, SourceFileError
 from pipeline.parse.answers import AnswerError, parse_answer
 from pipeline.parse.attendance import parse_attendance
 from pipeline.parse.columns import is_identity_header, match_statement
 from pipeline.parse.surveys import parse_surveys
-from pipeline.parse.times import TimeError, TimeParser, infer_dayfirst
+from pipeline.parse.times import TimeError, TimeParser, dayfirst_decision
 from pipeline.sources.bounded_read import sniff_delimiter
 from tests.survey_text import table_from_bytes
 from core.settings import Settings
@@ -97,11 +97,79 @@ def test_bad_or_implausible_times_are_errors(raw: object) -> None:
 
 
 @pytest.mark.parametrize(
-    ("values", "dayfirst"),
-    [(["3/2/2026", "25/2/2026"], True), (["3/2/2026", "2/25/2026"], False), (["3/2/2026"], False), ([], False)],
+    ("values", "decision"),
+    [
+        (["3/2/2026", "25/2/2026"], (True, False)),
+        (["3/2/2026", "2/25/2026"], (False, False)),
+        (["3/2/2026"], (False, True)),  # slash dates, none settling it: M/D, guessed (noted)
+        (["2026/03/25", "2026-03-02"], (False, False)),  # year-first dates are no clue either way
+        ([], (False, False)),
+    ],
 )
-def test_day_first_is_decided_per_column(values: list[str], dayfirst: bool) -> None:
-    assert infer_dayfirst(values) is dayfirst
+def test_day_first_is_decided_per_column(values: list[str], decision: tuple[bool, bool]) -> None:
+    assert dayfirst_decision(S, values, "f.csv") == decision
+
+
+@pytest.mark.parametrize(
+    ("values", "shown"),
+    [
+        (["13/03/2026 10:00", "04/03/2026", "03/14/2026 10:00"], "13/03/2026 can only be day/month, 03/14/2026 only month/day"),
+        (["1/21/2026", "21.1.26 09:00"], "21.1.26 can only be day/month, 1/21/2026 only month/day"),
+    ],
+)
+def test_dates_settling_the_order_both_ways_refuse_the_file_naming_date_order(values: list[str], shown: str) -> None:
+    # Not decided by the first clue: the file cannot say which, so the user must.
+    with pytest.raises(DateOrderConflict) as refused:
+        dayfirst_decision(S, values, "f.csv")
+    assert str(refused.value).startswith(f"f.csv: the dates disagree on day/month order ({shown});")
+    assert 'date_order = "DMY" or "MDY"' in str(refused.value)
+
+
+@pytest.mark.parametrize("order", ["DMY", "MDY"])
+def test_a_set_date_order_decides_even_when_the_dates_disagree(order: str) -> None:
+    settings = Settings(date_order=order)
+    assert dayfirst_decision(settings, ["13/03/2026", "03/14/2026"], "f.csv") == (order == "DMY", False)
+
+
+@pytest.mark.parametrize(
+    ("raw", "dayfirst", "local"),
+    [
+        # Year first is year/month/day whatever the date order (Google Forms' "2025/09/02 … EDT").
+        ("2025/09/02 04:02:26 PM EDT", True, "2025-09-02 20:02"),
+        ("2025/09/02 04:02:26 PM EDT", False, "2025-09-02 20:02"),
+        ("2026/03/04 10:00", True, "2026-03-04 10:00"),
+        ("2026-03-06 10:00 PM", True, "2026-03-06 22:00"),
+        ("2026.03.04", True, "2026-03-04 00:00"),
+        ("Tue 2025/09/02 10:00", True, "2025-09-02 10:00"),
+        # Day-first still applies to D/M/Y vs M/D/Y.
+        ("04/03/2026 10:00 PM", True, "2026-03-04 22:00"),
+        ("04/03/2026 10:00 PM", False, "2026-04-03 22:00"),
+        ("13.4.26 16:05", True, "2026-04-13 16:05"),
+    ],
+)
+def test_year_first_dates_are_year_month_day_whatever_the_date_order(raw: str, dayfirst: bool, local: str) -> None:
+    _utc, parsed_local = TimeParser(ZoneInfo("UTC"), dayfirst, NOW).parse(raw)
+    assert parsed_local.strftime("%Y-%m-%d %H:%M") == local
+
+
+@pytest.mark.parametrize(
+    ("raw", "dayfirst", "reason"),
+    [
+        # dateutil would swap day and month; the file's order says the date does not exist.
+        ("03/14/2026 10:00", True, "not a date when read day/month/year"),
+        ("03/14/2026 10:00 PM", True, "not a date when read day/month/year"),
+        ("13/03/2026 10:00", False, "not a date when read month/day/year"),
+        ("13.4.26 16:05", False, "not a date when read month/day/year"),
+        ("2025/13/02 10:00 AM", True, "not a date when read year/month/day"),
+        ("2025/13/02 10:00 AM", False, "not a date when read year/month/day"),
+        ("03/32/2026 10:00 PM", False, "not a date when read month/day/year"),
+        ("2026/03/04 tea time", True, "text that is not a date or time"),  # the date is fine, the rest is not
+    ],
+)
+def test_a_date_impossible_in_the_files_order_is_an_error_not_swapped(raw: str, dayfirst: bool, reason: str) -> None:
+    with pytest.raises(TimeError) as problem:
+        TimeParser(ZoneInfo("UTC"), dayfirst, NOW).parse(raw)
+    assert str(problem.value).startswith(reason)
 
 
 @pytest.mark.parametrize(

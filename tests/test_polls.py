@@ -648,3 +648,32 @@ def test_weekly_topics_view_equals_its_window_form(demo_db: Path, tmp_path: Path
     assert view and all(polls >= 1 for _w, _s, polls, *_rest in view)
     if variant == "nobody voted":
         assert all(top is None for *_rest, top, _kind, _theme in view)
+
+
+@pytest.mark.parametrize(
+    ("days", "held", "guessed"),
+    [
+        (["03/02/2025", "03/02/2025"], ["2025-03-02"], True),  # nothing settles it: M/D, noted
+        (["03/02/2025", "13/02/2025"], ["2025-02-03", "2025-02-13"], False),  # 13/02 proves D/M
+        (["2025/03/02", "2025-03-09"], ["2025-03-02", "2025-03-09"], False),  # year first: no guess
+    ],
+)
+def test_talking_points_sheet_dates_read_month_day_for_want_of_evidence_are_noted(
+        db_path: Path, tmp_path: Path, capsys, days: list[str], held: list[str], guessed: bool) -> None:
+    path = write_csv(tmp_path / "points.csv", [["Date", "Talking point", "Votes"]]
+                     + [[day, f"Point {i}", "1"] for i, day in enumerate(days)])
+    assert ingest(db_path, "--polls", str(path)) == 0
+    out = capsys.readouterr().out
+    assert [str(d) for (d,) in rows(db_path, "SELECT DISTINCT CAST(held_local AS DATE) FROM polls ORDER BY 1")] == sorted(held)
+    assert (f"{path}: note: dates read as month/day, as nothing in the file says which" in out) is guessed
+
+
+def test_talking_points_sheet_dates_settling_the_order_both_ways_refuse_the_file(db_path: Path, tmp_path: Path,
+                                                                                 capsys) -> None:
+    path = write_csv(tmp_path / "points.csv", [["Date", "Talking point", "Votes"], ["13/02/2025", "Paging", "1"],
+                                               ["02/14/2025", "Alerts", "2"]])
+    assert ingest(db_path, "--polls", str(path)) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {path}: the dates disagree on day/month order (13/02/2025 can only be day/month, "
+                          "02/14/2025 only month/day)") and 'date_order = "DMY" or "MDY"' in err and err.count("\n") == 1
+    assert not db_path.exists() or rows(db_path, "SELECT count(*) FROM polls") == [(0,)]

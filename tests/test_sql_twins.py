@@ -99,6 +99,10 @@ TIME_SHAPES = [
     ("2026-03-04 16:05:07 ", False, None, datetime(2026, 3, 4, 16, 5, 7)),
     ("2026-3-4", False, None, datetime(2026, 3, 4)),
     ("2026/03/04 16:05", False, None, datetime(2026, 3, 4, 16, 5)),
+    # year first is year/month/day whatever the date order (SQL's ISO shapes are too)
+    ("2026/03/04 16:05", True, None, datetime(2026, 3, 4, 16, 5)),
+    ("2026-03-04 16:05", True, datetime(2026, 3, 4, 16, 5), datetime(2026, 3, 4, 16, 5)),
+    ("2026-03-04 4:05 PM", True, None, datetime(2026, 3, 4, 16, 5)),
     # impossible ISO values: SQL declines, Python refuses
     ("2026-02-29", False, None, None),
     ("2026-13-01", False, None, None),
@@ -130,7 +134,9 @@ TIME_SHAPES = [
     ("3/4/2026 13:05:07 PM", False, None, None),
     ("3/4/2026 0:05:07 AM", False, None, datetime(2026, 3, 4, 0, 5, 7)),  # dateutil reads hour 0
     ("3/4/2026 24:00", False, None, None),
-    ("13/4/2026", False, None, datetime(2026, 4, 13)),  # dateutil swaps an impossible month
+    # an impossible month in the file's order: refused (a reject), not swapped by dateutil
+    ("13/4/2026", False, None, None),
+    ("4/13/2026 16:05", True, None, None),
     # not times at all
     ("", False, None, None),
     ("soon", False, None, None),

@@ -64,7 +64,8 @@ def _parse_attendance(
     title_col = find_header(table.header, TITLE_HEADERS, taken)
     # Only the mapped columns are kept in a reject; the person column never reaches the database.
     keep = sorted(i for i in (date_col, count_col, title_col, series_col) if i is not None)
-    dates = TimeParser(settings.tz, dayfirst_for(settings, [r[date_col] for r in table.rows if date_col < len(r)]), now)
+    dayfirst = dayfirst_for(settings, [r[date_col] for r in table.rows if date_col < len(r)], table.source)
+    dates = TimeParser(settings.tz, dayfirst, now)
     reject_keys = KeyMaker("a")
     layout = "per-meeting" if count_col is not None else "per-attendee"
     result = ParsedAttendance(table.source, layout)

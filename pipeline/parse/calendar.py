@@ -49,7 +49,8 @@ def _parse_calendar(table: RawTable, settings: Settings, series: str | None, now
     keep = sorted(i for i in (date_col, kind_col, series_col) if i is not None)
     # The survey's time rules (shapes, D/M vs M/D), with "the future" moved YEARS_AHEAD on.
     ahead = (now or datetime.now(timezone.utc)) + timedelta(days=366 * YEARS_AHEAD)
-    dates = TimeParser(settings.tz, dayfirst_for(settings, [r[date_col] for r in table.rows if date_col < len(r)]), ahead)
+    dayfirst = dayfirst_for(settings, [r[date_col] for r in table.rows if date_col < len(r)], table.source)
+    dates = TimeParser(settings.tz, dayfirst, ahead)
     reject_keys = KeyMaker("c")
     result = ParsedCalendar(table.source)
 

@@ -149,7 +149,8 @@ def feedback_transform(cols: SurveyColumns, settings: Settings) -> dict[int, Cal
 
 def date_order_of(table: RawTable, time_column: int, settings: Settings, report: MappingReport) -> bool:
     """Day first or not for the file's time column; a decision by default is said in the report."""
-    dayfirst, guessed = dayfirst_decision(settings, (r[time_column] for r in table.rows if time_column < len(r)))
+    dayfirst, guessed = dayfirst_decision(settings, (r[time_column] for r in table.rows if time_column < len(r)),
+                                         table.source)
     if guessed:
         report.notes.append(DATE_ORDER_GUESSED_NOTE)
         report.date_order_guessed = True

@@ -14,7 +14,7 @@ from dateutil import parser as dateutil_parser
 
 from core.settings import Settings
 
-from pipeline.errors import worded
+from pipeline.errors import DateOrderConflict, worded
 
 EARLIEST_PLAUSIBLE = datetime(2000, 1, 1)
 # Sheets and Excel count days from 1899-12-30; 20000..80000 is 1954..2119.
@@ -30,19 +30,9 @@ class TimeError(ValueError):
 _DEFAULT_A = datetime(1, 1, 1)
 _DEFAULT_B = datetime(4, 2, 2)
 _SLASH_DATE = re.compile(r"^\s*(\d{1,2})[/.](\d{1,2})[/.](\d{2,4})\b(.*)$")
-
-
-def infer_dayfirst(values: Iterable[object]) -> bool:
-    """Decide D/M/Y vs M/D/Y for a whole column from the values that settle it.
-
-    Google Sheets and Slack in US locales write M/D/Y, most of the world D/M/Y;
-    any first part above 12 proves D/M. With no evidence, M/D (Google's default).
-    """
-    for value in values:
-        verdict = dayfirst_evidence(value)
-        if verdict is not None:
-            return verdict
-    return False
+# A date that starts with its year is year/month/day whatever the date order: day-first applies to
+# D/M/Y vs M/D/Y only (dateutil's dayfirst=True would read 2025/09/02 as 9 February).
+_YEAR_FIRST_DATE = re.compile(r"(?<!\d)(\d{4})[/.-](\d{1,2})[/.-](\d{1,2})(?!\d)")
 
 
 def dayfirst_evidence(value: object) -> bool | None:
@@ -85,27 +75,45 @@ def slash_date_sql(parts: str) -> str:
     return f"({parts}.first <> '')"
 
 
-def dayfirst_decision(settings: Settings, values: Iterable[object]) -> tuple[bool, bool]:
-    """(dayfirst, guessed): the settings' date order, else the column's evidence; ``guessed`` when
-    "auto" found slash dates but none that settles the order (then M/D, said in the summary)."""
-    if settings.date_order != "auto":
-        return settings.date_order == "DMY", False
+def _column_date_order(values: Iterable[object], source: str) -> tuple[bool, bool]:
+    """(dayfirst, guessed) from every value, ``guessed`` when slash dates settle nothing; one that can
+    only be D/M and another that can only be M/D is a DateOrderConflict naming date_order, not
+    decided by whichever came first."""
+    day_first: str | None = None
+    month_first: str | None = None
     slash_dates = False
     for value in values:
         verdict = dayfirst_evidence(value)
-        if verdict is not None:
-            return verdict, False
+        if verdict is True and day_first is None:
+            day_first = _date_part(value)
+        elif verdict is False and month_first is None:
+            month_first = _date_part(value)
         slash_dates = slash_dates or is_slash_date(value)
-    return False, slash_dates
+    if day_first is not None and month_first is not None:
+        raise DateOrderConflict(source, worded("date order conflicting", day_first=day_first, month_first=month_first))
+    return day_first is not None, slash_dates and day_first is None and month_first is None
 
 
-def dayfirst_for(settings: Settings, values: Iterable[object]) -> bool:
-    """The settings' date order, or the column's evidence when it is "auto"."""
-    if settings.date_order == "DMY":
-        return True
-    if settings.date_order == "MDY":
-        return False
-    return infer_dayfirst(values)
+def _date_part(value: object) -> str:
+    """Only the date of a slash-date cell, for a message (whatever follows it is not shown)."""
+    match = _SLASH_DATE.match(value)  # type: ignore[arg-type]  # only called where it matched
+    return value[match.start(1):match.end(3)]  # type: ignore[index]
+
+
+def dayfirst_decision(settings: Settings, values: Iterable[object], source: str) -> tuple[bool, bool]:
+    """(dayfirst, guessed): the settings' date order, else the column's evidence; ``guessed`` when
+    "auto" found slash dates but none that settles the order (then M/D, said in the summary).
+
+    Google Sheets and Slack in US locales write M/D/Y, most of the world D/M/Y; a first part
+    above 12 proves D/M, a second one M/D. Evidence both ways is refused (DateOrderConflict)."""
+    if settings.date_order != "auto":
+        return settings.date_order == "DMY", False
+    return _column_date_order(values, source)
+
+
+def dayfirst_for(settings: Settings, values: Iterable[object], source: str) -> bool:
+    """The settings' date order, or the column's evidence when it is "auto" (refused both ways)."""
+    return dayfirst_decision(settings, values, source)[0]
 
 
 def _from_number(number: float) -> datetime:
@@ -200,17 +208,22 @@ class TimeParser:
         text = _ZONE_NAME_AFTER_OFFSET.sub("", text)
         # "GMT+1" (Google Forms) means UTC+1; dateutil reads it POSIX-style as UTC-1.
         text = _GMT_OFFSET.sub(lambda m: f"{m.group(1)}{int(m.group(2)):02d}:{m.group(3) or '00'}", text)
+        dayfirst, month_day, order = self._numeric_date(text)
         try:
             with warnings.catch_warnings():
                 # dateutil only warns about a zone name it does not know, then ignores it: that
                 # would read "4:05 PM IST" as local time, hours off. Refuse it instead.
                 warnings.simplefilter("error", dateutil_parser.UnknownTimezoneWarning)
-                moment = dateutil_parser.parse(text, dayfirst=self.dayfirst, default=_DEFAULT_A, tzinfos=ZONE_ABBREVIATIONS)
+                moment = dateutil_parser.parse(text, dayfirst=dayfirst, default=_DEFAULT_A, tzinfos=ZONE_ABBREVIATIONS)
                 if moment.year == _DEFAULT_A.year or moment.month == 1 or moment.day == 1:
-                    other = dateutil_parser.parse(text, dayfirst=self.dayfirst, default=_DEFAULT_B,
+                    other = dateutil_parser.parse(text, dayfirst=dayfirst, default=_DEFAULT_B,
                                                   tzinfos=ZONE_ABBREVIATIONS)
                     if other.date() != moment.date():
                         raise TimeError("no full date (day, month and year)")
+            # dateutil swaps day and month when the month is impossible (13/03/2026 read M/D):
+            # that would be a guess against the file's order, so it is a reason instead.
+            if month_day is not None and (moment.month, moment.day) != month_day:
+                raise TimeError(f"not a date when read {order}")
             return moment
         except dateutil_parser.UnknownTimezoneWarning:
             raise TimeError("a time zone name that is ambiguous or unknown; "
@@ -218,8 +231,27 @@ class TimeParser:
         except (ValueError, OverflowError, dateutil_parser.ParserError) as exc:
             if isinstance(exc, TimeError):
                 raise
+            if month_day is not None and not _is_month_day(*month_day):
+                raise TimeError(f"not a date when read {order}") from None
             raise TimeError("text that is not a date or time") from None
 
+
+    def _numeric_date(self, text: str) -> tuple[bool, tuple[int, int] | None, str]:
+        """(dayfirst for dateutil, the (month, day) the text's numeric date must read as, its order).
+
+        A year-first date is year/month/day whatever the date order; a slash date (D/M/Y or
+        M/D/Y) is read in the file's order. None: no numeric date to hold dateutil to. The order is
+        worded for a reject reason (shown on pages too: no settings key in it)."""
+        year_first = _YEAR_FIRST_DATE.search(text)
+        if year_first:
+            return False, (int(year_first.group(2)), int(year_first.group(3))), "year/month/day"
+        slash = _SLASH_DATE.match(text)
+        if slash:
+            first, second = int(slash.group(1)), int(slash.group(2))
+            if self.dayfirst:
+                return True, (second, first), "day/month/year, this file's date order"
+            return False, (first, second), "month/day/year, this file's date order"
+        return self.dayfirst, None, ""
 
     def _slash_datetime(self, text: str) -> datetime | None:
         """The common M/D/Y or D/M/Y (Sheets, Slack, Excel) without dateutil's cost."""
@@ -259,6 +291,15 @@ _SLASH_DATETIME = re.compile(
     r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})"
     r"(?:[ T,]+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?\s*([AaPp][Mm])?)?$"
 )
+
+
+def _is_month_day(month: int, day: int) -> bool:
+    """Whether some year has this day (29 February: a leap year)."""
+    try:
+        date(2000, month, day)
+    except ValueError:
+        return False
+    return True
 
 
 def parse_date(value: object, parser: TimeParser) -> date:
