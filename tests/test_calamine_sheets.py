@@ -342,7 +342,7 @@ def test_a_real_workbook_reads_the_same_with_either_reader(name: str, monkeypatc
     path = REAL_WORKBOOKS / name
     assert tab_readers(path) == REAL_READERS[name]
     calamine, reference = _both_ways(path, monkeypatch)
-    if name != "new_line_errors.xlsx":  # openpyxl cannot read it right (test_typed_escape_text_and_…)
+    if not _openpyxl_cannot_decode(path):  # new_line_errors.xlsx: test_typed_escape_text_and_…
         assert _as_text(calamine) == _as_text(reference)
 
 
@@ -359,7 +359,18 @@ def _cached_workbooks() -> list:
 @pytest.mark.parametrize("path", _cached_workbooks(), ids=lambda p: getattr(p, "name", "none"))
 def test_a_cached_real_workbook_reads_the_same_with_either_reader(path: Path, monkeypatch: pytest.MonkeyPatch):
     calamine, reference = _both_ways(path, monkeypatch)
+    if _openpyxl_cannot_decode(path):  # as readxl's new_line_errors.xlsx: see test_typed_escape_text_and_…
+        pytest.skip("escapes of characters and of underscores both: openpyxl alone cannot read it right")
     assert _as_text(calamine) == _as_text(reference)
+
+
+def _openpyxl_cannot_decode(path: Path) -> bool:
+    from core.settings import InputLimits
+    from pipeline.sources.bounded_read import check_xlsx_archive
+
+    with path.open("rb") as stream:
+        scans = check_xlsx_archive(stream, str(path), InputLimits()).values()
+    return any(scan.escapes for scan in scans) and any(scan.escaped_underscores for scan in scans)
 
 
 # --- damaged workbooks: one line naming the file and the fix, whichever reader would read the tab ---

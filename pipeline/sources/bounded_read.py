@@ -359,9 +359,6 @@ def check_xlsx_archive(stream: BinaryIO, source: str, limits: InputLimits) -> di
     return scans
 
 
-_OVERRIDE = re.compile(rb"<(?:\w+:)?Override\b[^>]*>")
-_PART_NAME = re.compile(rb'PartName="/?([^"]+)"')
-_PART_TYPE = re.compile(rb'ContentType="[^"]*\.(worksheet|sharedStrings)\+xml"')
 _CONTENT_TYPES_BYTES = 1 << 20
 
 
@@ -373,11 +370,22 @@ def _typed_parts(archive: zipfile.ZipFile) -> dict[str, str]:
             types = part.read(_CONTENT_TYPES_BYTES)
     except KeyError:
         return {}  # openpyxl refuses it (and the usual names are scanned anyway)
-    found = {}
-    for override in _OVERRIDE.findall(types):
-        name, kind = _PART_NAME.search(override), _PART_TYPE.search(override)
-        if name and kind:
-            found[name.group(1).decode("utf-8", "replace")] = kind.group(1).decode()
+    found: dict[str, str] = {}
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        # Parsed, not searched: a pattern over the part's megabyte could take quadratic time on hostile text.
+        if tag.rpartition(":")[2] == "Override":
+            name, kind = attrs.get("PartName", ""), attrs.get("ContentType", "")
+            for suffix in ("worksheet", "sharedStrings"):
+                if name and kind.endswith(f".{suffix}+xml"):
+                    found[name.lstrip("/")] = suffix
+
+    parser = expat.ParserCreate()
+    parser.StartElementHandler = start
+    try:
+        parser.Parse(types, True)
+    except expat.ExpatError:
+        pass  # a truncated or broken part: what was read so far still counts; openpyxl judges the rest
     return found
 
 
