@@ -60,7 +60,7 @@ def spaced_label(draw: st.DrawFn, label: str) -> str:
 
 def number_forms(n: int) -> list[object]:
     return [
-        n, float(n), str(n), f"{n}.0", f"{n}.00", f"0{n}", f"+{n}", f"{n},0", f"{n}e0",
+        n, float(n), str(n), f"{n}.0", f"{n}.00", f"0{n}", f"+{n}", f"{n},0",
         chr(0xFF10 + n),  # full-width digit
     ]
 

@@ -621,6 +621,20 @@ _STRICT_NAMESPACE = b"purl.oclc.org/ooxml/"  # Strict Open XML's namespaces; tra
 _OUTLINE_PART_BYTES = 1 << 20  # a workbook part lists its tabs in its first kilobytes
 
 
+def _elements(xml: bytes) -> list[tuple[str, dict[str, str]]]:
+    """The (local name, attributes) of each element of a part, parsed by expat (as the limits scan
+    parses): searching a part's megabyte with a pattern could take quadratic time on hostile text.
+    A broken or cut-off part gives what was read before the break."""
+    found: list[tuple[str, dict[str, str]]] = []
+    parser = expat.ParserCreate()
+    parser.StartElementHandler = lambda tag, attrs: found.append((tag.rpartition(":")[2], attrs))
+    try:
+        parser.Parse(xml, True)
+    except expat.ExpatError:
+        pass
+    return found
+
+
 def workbook_without_tabs(stream: BinaryIO, found: int) -> str | None:
     """Why openpyxl found no tab of rows in a workbook it opened, when the cause is not charts only: a
     Strict Open XML workbook (openpyxl reads the transitional namespaces only), or more tabs listed than
@@ -636,11 +650,11 @@ def workbook_without_tabs(stream: BinaryIO, found: int) -> str | None:
                 return part.read(_OUTLINE_PART_BYTES)
 
         relations = head("_rels/.rels")
-        target = re.search(rb'Type="[^"]*/officeDocument"[^>]*?Target="/?([^"]+)"', relations) \
-            or re.search(rb'Target="/?([^"]+)"[^>]*?Type="[^"]*/officeDocument"', relations)
-        workbook = head(target.group(1).decode("utf-8", "replace") if target else "xl/workbook.xml")
+        targets = [attrs.get("Target", "") for tag, attrs in _elements(relations)
+                   if tag == "Relationship" and attrs.get("Type", "").endswith("/officeDocument")]
+        workbook = head(targets[0].lstrip("/") if targets and targets[0] else "xl/workbook.xml")
         if _STRICT_NAMESPACE in relations or _STRICT_NAMESPACE in workbook[:4096]:
             return "a Strict Open XML workbook: save it in Excel as \"Excel Workbook (.xlsx)\""
-        if len(re.findall(rb"<(?:\w+:)?sheet\b", workbook)) > found:
+        if sum(1 for tag, _attrs in _elements(workbook) if tag == "sheet") > found:
             return unreadable_workbook("a tab's sheet part is missing")
     return None
