@@ -39,7 +39,7 @@ from pipeline.parse.keys import KeyMaker, make_reject, response_key_maker
 from pipeline.parse.times import DATE_ORDER_GUESSED_NOTE, TimeError, TimeParser, dayfirst_decision
 from pipeline.progress import ProgressCallback
 from pipeline.records import MappingReport, ParsedSurveys, SurveyResponse
-from pipeline.sources.files import RawTable, header_texts
+from pipeline.sources.files import RawTable, header_name, header_texts
 from pipeline.tools import detect_tool, is_qualtrics_test_status
 
 
@@ -50,11 +50,10 @@ HEADER_REPEATED = "the header row again (two exports pasted into one file?): not
 def header_repeater(header: list[str], mapped: list[int]) -> Callable[[list[object]], bool]:
     """Whether a row is the header again: each mapped cell is its column's name (the fast path hands
     the parser only the mapped cells of its problem rows, so only they are compared)."""
-    names = [(index, set(texts)) for index, texts in zip(range(len(header)), header_texts(header)) if index in mapped]
+    names = [(index, set(texts)) for index, texts in enumerate(header_texts(header)) if index in mapped]
 
     def repeats(row: list[object]) -> bool:
-        return all(index < len(row) and cell_string(row[index]).strip().lstrip("\ufeff") in texts
-                   for index, texts in names)
+        return all(index < len(row) and header_name(row[index]) in texts for index, texts in names)
     return repeats
 
 

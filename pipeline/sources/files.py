@@ -226,7 +226,8 @@ def table_from_rows(source: str, rows: list[list[object]], line_numbers: list[in
     return RawTable(source, header, data_rows, data_lines)
 
 
-def _header_name(cell: object) -> str:
+def header_name(cell: object) -> str:
+    """A header cell as its name: trimmed, without a BOM (a file's first cell may carry one)."""
     return cell_string(cell).strip().lstrip("\ufeff")
 
 
@@ -239,7 +240,7 @@ def split_joined_headers(head: list[object], rows: list[list[object]],
     "…,fine" + "Timestamp,Series,…" reads as one row "…,fineTimestamp,Series,…". Only a row holding the
     whole header after its own cells is split; the header row then goes on as a row of its own, on the
     same line, which the parser rejects as the header repeated (parse.surveys), so the split is shown."""
-    names = [_header_name(cell) for cell in head]
+    names = [header_name(cell) for cell in head]
     while names and not names[-1]:
         names.pop()
     width = len(names)
@@ -247,11 +248,11 @@ def split_joined_headers(head: list[object], rows: list[list[object]],
     for row, line in zip(rows, lines):
         if width >= 2 and first and len(row) > width:
             used = len(row)
-            while used and not _header_name(row[used - 1]):
+            while used and not header_name(row[used - 1]):
                 used -= 1
             joined = used - width  # where the header's first cell is, joined to the row's last cell
             end = cell_string(row[joined]).rstrip() if joined >= 1 else ""
-            if joined >= 1 and [_header_name(cell) for cell in row[joined + 1:used]] == names[1:]:
+            if joined >= 1 and [header_name(cell) for cell in row[joined + 1:used]] == names[1:]:
                 spelled = next((s for s in (first, f'"{first}"') if end.endswith(s)), None)
                 if spelled is not None:
                     cut = end[:len(end) - len(spelled)].rstrip("\ufeff")
@@ -281,7 +282,7 @@ def dedupe_headers(cells: list[object]) -> list[str]:
     header = []
     for index, cell in enumerate(cells, start=1):
         # cell_string: a whole number is "4" whether the workbook's reader gave 4 or 4.0 (calamine's floats).
-        name = cell_string(cell).strip().lstrip("\ufeff")
+        name = header_name(cell)
         if not name:
             name = f"column {index}"
         count = seen.get(name.casefold(), 0) + 1
