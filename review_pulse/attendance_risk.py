@@ -188,8 +188,9 @@ def suggestions(frame: pd.DataFrame) -> tuple[str, ...]:
     """Dips the next review recovered from (back to at least the 4-week mean before the dip),
     most recent first, with what was different in the recovering week."""
     found = []
-    for i in range(len(frame) - 1):
-        dip, after = frame.iloc[i], frame.iloc[i + 1]
+    # Rows as dicts, read once: two iloc lookups per week cost most of the Overview's cold run at five years.
+    rows = frame[["dip", "attendees", "baseline", "top_kind", "meeting_date", "load", "week_start"]].to_dict("records")
+    for dip, after in zip(rows, rows[1:]):
         if not dip["dip"] or after["attendees"] < dip["baseline"]:
             continue
         changed, same = [], []

@@ -193,3 +193,17 @@ def test_a_quote_in_the_report_and_slides_is_one_line(text: str, line: str) -> N
     from core.plain_text import one_line
 
     assert one_line(text) == line
+
+
+@pytest.mark.parametrize(("spec", "expected"), [
+    ("a\x1bb", "a b"),
+    ({"title": "x\u2028y", "n": 3, "f": 1.5, "b": True, "none": None}, {"title": "x y", "n": 3, "f": 1.5, "b": True, "none": None}),
+    ({"data": {"values": [{"series\x07": "ops\x00team", "score": 4.2}, ["in\x85list", 1]]}},
+     {"data": {"values": [{"series ": "ops team", "score": 4.2}, ["in list", 1]]}}),
+    ({"domain": ("a\tb", "c")}, {"domain": ["a b", "c"]}),  # a tab is a control character too
+    ({"deep": [[[{"k": ["\x7f"]}]]]}, {"deep": [[[{"k": [" "]}]]]}),
+])
+def test_clean_spec_cleans_every_string_at_any_depth(spec: object, expected: object) -> None:
+    from core.plain_text import clean_spec
+
+    assert clean_spec(spec) == expected
