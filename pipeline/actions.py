@@ -114,6 +114,7 @@ class ParsedActions:
     skipped_pull_requests: int = 0  # GitHub's REST issue list holds pull requests too; they are not actions
     closed_without_reason: int = 0  # GitHub issues closed with no state reason: counted done, may be "not planned"
     duplicate_rows: int = 0  # a sheet's rows repeated exactly (with or without a link): stored once, counted
+    shortened_titles: int = 0  # titles over MAX_TITLE_CHARS: stored cut, with "…", and counted
     date_order_guessed: bool = False  # slash dates, none settling D/M vs M/D: read M/D, noted, --strict refuses it
 
 
@@ -231,13 +232,17 @@ class _Builder:
         row.key = without_userinfo(row.key)
         row.raw = {name: without_userinfo(value) for name, value in row.raw.items()}
         try:
-            self.parsed.actions.append(self._item(row))
+            item = self._item(row)
         except _RowProblem as problem:
             import json
 
             raw_json = json.dumps(row.raw, ensure_ascii=False, sort_keys=True)
             key = self.reject_keys.key(self.parsed.source, str(problem), raw_json)
             self.parsed.rejects.append(Reject(key, self.parsed.source, row.line, str(problem), row.raw))
+            return
+        self.parsed.actions.append(item)
+        if len(" ".join(row.title.split())) > MAX_TITLE_CHARS:
+            self.parsed.shortened_titles += 1  # said in the summary: a cut is never silent
 
     def _date(self, reader: DateReader, value: object, what: str) -> date | None:
         try:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.actions import ParsedActions, latest_per_key
+from pipeline.actions import MAX_TITLE_CHARS, ParsedActions, latest_per_key
 from pipeline.parse.answers import BEYOND_SCALE
 from pipeline.csv_fast_path import CsvPlan, FastPathDeclined, StagedSurveys, stage
 from core.errors import Worded
@@ -673,6 +673,7 @@ class ActionsLoaded:
     skipped_pull_requests: int = 0
     closed_without_reason: int = 0
     duplicate_rows: int = 0
+    shortened_titles: int = 0
     date_order_guessed: list[str] = field(default_factory=list)  # files read M/D for want of evidence
 
     def lines(self) -> list[str]:
@@ -695,6 +696,8 @@ class ActionsLoaded:
             lines.append(f"links refused (not http/https, or with a user name or password): {self.refused_links}")
         if self.duplicate_rows:
             lines.append(f"duplicate rows stored once (the same action repeated exactly in a sheet): {self.duplicate_rows}")
+        if self.shortened_titles:
+            lines.append(f"titles shortened to {MAX_TITLE_CHARS} characters (ending in …): {self.shortened_titles}")
         if self.skipped_pull_requests:
             lines.append(f"pull requests skipped (not actions): {self.skipped_pull_requests}")
         if self.closed_without_reason:
@@ -761,5 +764,6 @@ def write_actions(con: duckdb.DuckDBPyConnection, parsed: Sequence[ParsedActions
         skipped_pull_requests=sum(p.skipped_pull_requests for p in parsed),
         closed_without_reason=sum(p.closed_without_reason for p in parsed),
         duplicate_rows=sum(p.duplicate_rows for p in parsed),
+        shortened_titles=sum(p.shortened_titles for p in parsed),
         date_order_guessed=[p.source for p in parsed if p.date_order_guessed],
     )

@@ -194,6 +194,33 @@ def test_sheet_rows_sharing_a_key_are_merged_only_when_identical(
     assert (line in out) == bool(merged)
 
 
+@pytest.mark.parametrize(("titles", "shortened"), [
+    (["a" * 500], 0),  # at the limit: kept whole
+    (["b" * 501], 1),
+    (["c " * 400], 1),  # 800 characters typed, 799 once the end is trimmed: cut
+    (["d" + " " * 900 + "e"], 0),  # a run of spaces is one space: 3 characters, kept
+    (["f" * 600, "g" * 10, "h" * 2000], 2),
+])
+def test_a_title_over_the_limit_is_cut_and_counted(tmp_path: Path, db_path: Path, capsys, titles: list[str],
+                                                  shortened: int) -> None:
+    from pipeline.actions import MAX_TITLE_CHARS
+
+    path = ex.write_csv(tmp_path / "long.csv", SHEET_HEADER, [_sheet_row(t) for t in titles])
+    assert ingest(db_path, "--actions", str(path)) == 0
+    out = capsys.readouterr().out
+    stored = sorted(title for (title,) in rows(db_path, "SELECT title FROM action_items"))
+    expected = []
+    for title in titles:
+        collapsed = " ".join(title.split())
+        expected.append(collapsed if len(collapsed) <= MAX_TITLE_CHARS else collapsed[:MAX_TITLE_CHARS - 1] + "…")
+    assert stored == sorted(expected)
+    assert all(len(title) <= MAX_TITLE_CHARS for title in stored)
+    cut = sum(len(" ".join(t.split())) > MAX_TITLE_CHARS for t in titles)
+    assert cut == shortened
+    line = f"titles shortened to {MAX_TITLE_CHARS} characters (ending in …): {shortened}"
+    assert (line in out) == bool(shortened)
+
+
 @pytest.mark.parametrize(("tick", "status"), [("✅", "done"), ("✔️", "done"), ("☑", "done"), ("no", "open")])
 def test_a_done_tick_in_emoji_form_closes_the_action(tmp_path: Path, db_path: Path, tick: str, status: str) -> None:
     path = ex.write_csv(tmp_path / "ticks.csv", SHEET_HEADER, [_sheet_row("Ticked", status="", done=tick)
