@@ -268,6 +268,12 @@ def test_time_shapes_and_date_order(tmp_path: Path, values: list[str], date_orde
         # A date impossible in the set order is rejected (line 3), never swapped.
         (["13/03/2026 10:00", "03/14/2026 10:00", "04/03/2026 10:00"], "DMY", ["2026-03-13 10:00", "2026-03-04 10:00"]),
         (["13/03/2026 10:00", "03/14/2026 10:00", "04/03/2026 10:00"], "MDY", ["2026-03-14 10:00", "2026-04-03 10:00"]),
+        # Hyphens as much of Europe writes them are evidence too: 03-04-2026 is 3 April beside 13-03-2026
+        # (before, it was read 4 March while 13-03-2026 was silently swapped to 13 March).
+        (["13-03-2026 10:00", "03-04-2026 10:00", "14-04-2026 10:00"], "auto",
+         ["2026-03-13 10:00", "2026-04-03 10:00", "2026-04-14 10:00"]),
+        (["13-03-2026 10:00", "03-14-2026 10:00", "04-03-2026 10:00"], "DMY", ["2026-03-13 10:00", "2026-03-04 10:00"]),
+        (["13.03.2026 10:00", "04.03.2026 10:00"], "auto", ["2026-03-13 10:00", "2026-03-04 10:00"]),
     ],
 )
 def test_year_first_dates_and_dates_impossible_in_the_order(tmp_path: Path, values: list[str], date_order: str,
@@ -287,6 +293,7 @@ def test_year_first_dates_and_dates_impossible_in_the_order(tmp_path: Path, valu
 @pytest.mark.parametrize("values", [
     ["13/03/2026 10:00", "04/03/2026 10:00", "03/14/2026 10:00"],
     ["4/3/2026 10:00", "\u0661\u0663/3/2026 10:00", "3/14/2026 10:00"],  # Arabic-Indic digits: Python's evidence
+    ["13-03-2026 10:00", "04-03-2026 10:00", "03-14-2026 10:00"],  # hyphens
 ])
 def test_dates_settling_the_order_both_ways_refuse_the_file_on_both_paths(tmp_path: Path, values: list[str]):
     rows = [HEADER] + [[value, "Review", "", "Agree", "", "", "", ""] for value in values]

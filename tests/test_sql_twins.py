@@ -160,7 +160,8 @@ DAYFIRST_EVIDENCE = [
     ("13/4/2026", True), ("4/13/2026", False), ("4/5/2026", None), ("13/13/2026", None), ("12/12/2026", None),
     (" 13.4.26 16:05", True), ("1/13/2026 10:00", False), ("00/13/2026", False), ("31/1/99", True),
     ("13/4/2", None), ("13/4/20255", None), ("13/4/2026x", None), ("013/4/2026", None), ("2026-04-13", None),
-    ("", None), ("soon", None), ("13-4-2026", None),
+    ("", None), ("soon", None), ("13-4-2026", True), ("4-13-2026 10:00", False), ("03-04-2026", None),
+    ("2026-13-04", None), ("13-4-2026-1", True),
 ]
 
 
@@ -177,7 +178,8 @@ def test_dayfirst_evidence_in_sql_and_python(con, text, verdict) -> None:
 SLASH_DATES = [
     ("4/5/2026", True), ("12/12/2026 16:00", True), (" 13.4.26", True), ("13/4/2026", True), ("1/13/2026", True),
     ("13/4/2", False), ("13/4/20255", False), ("013/4/2026", False), ("2026-04-13", False), ("", False),
-    ("soon", False), ("4-5-2026", False), ("4/5/2026x", False),
+    ("soon", False), ("4-5-2026", True), ("13-03-2026 10:00", True), ("4/5/2026x", False),
+    ("2026-4-5", False), ("12-2026", False),
 ]
 
 

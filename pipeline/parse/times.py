@@ -29,7 +29,9 @@ class TimeError(ValueError):
 # parsing with two different defaults shows whether the text held a whole date.
 _DEFAULT_A = datetime(1, 1, 1)
 _DEFAULT_B = datetime(4, 2, 2)
-_SLASH_DATE = re.compile(r"^\s*(\d{1,2})[/.](\d{1,2})[/.](\d{2,4})\b(.*)$")
+# Slashes, dots or hyphens (13-03-2026, as much of Europe writes it): the fast reader
+# (_SLASH_DATETIME) reads all three, so all three are evidence of the file's order.
+_SLASH_DATE = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{2,4})\b(.*)$")
 # A date that starts with its year is year/month/day whatever the date order: day-first applies to
 # D/M/Y vs M/D/Y only (dateutil's dayfirst=True would read 2025/09/02 as 9 February).
 _YEAR_FIRST_DATE = re.compile(r"(?<!\d)(\d{4})[/.-](\d{1,2})[/.-](\d{1,2})(?!\d)")
@@ -51,7 +53,7 @@ def dayfirst_evidence(value: object) -> bool | None:
 def slash_date_parts_sql(expression: str) -> str:
     """``dayfirst_evidence``'s pattern in SQL: a struct of the first two parts ('' when it does not
     match). For ASCII printable text only, where RE2 and Python's re agree (others: ask Python)."""
-    return (f"regexp_extract({expression}, '^ *([0-9]{{1,2}})[/.]([0-9]{{1,2}})[/.][0-9]{{2,4}}\\b', "
+    return (f"regexp_extract({expression}, '^ *([0-9]{{1,2}})[/.-]([0-9]{{1,2}})[/.-][0-9]{{2,4}}\\b', "
             "['first', 'second'])")
 
 
