@@ -35,6 +35,7 @@ from pipeline.records import Reject
 from pipeline.sources.files import RawTable, cell_text
 from pipeline.sources.json_files import JsonDocument
 from core.links import safe_link, without_userinfo
+from core.plain_text import one_line
 from core.words import count_text
 from core.settings import Settings, normalise_header
 
@@ -278,18 +279,24 @@ class _Builder:
         cancelled = self._date(self.past, row.cancelled, "canceled date")
         tracker_status = row.tracker_status.strip()
         done_date = None
+        marked_done = False  # the Done cell holds a tick or a date
         if row.done_flag is not None:
             flag = cell_text(row.done_flag)
             if flag.casefold() in TRUE_WORDS:
                 done_date = None
-                tracker_status = tracker_status or "Done"
+                marked_done = True
             elif flag.casefold() not in FALSE_WORDS:
                 done_date = self._date(self.past, row.done_flag, "done")
-                tracker_status = tracker_status or "Done"
+                marked_done = True
+            tracker_status = tracker_status or ("Done" if marked_done else "")
         if not tracker_status:
             raise _RowProblem("no status (fill in Status, or Done with a date or a tick)" if self.parsed.format == "sheet"
                               else "no status")
         status, known = self.statuses.classify(tracker_status, row.resolution)
+        if marked_done and status == OPEN:
+            # Which one was updated is not guessed: before, the Status won and the tick was dropped.
+            raise _RowProblem(f"Status says {one_line(tracker_status)[:40]!r} (open) but Done is filled in "
+                              f"({one_line(cell_text(row.done_flag))[:40]!r}): update the Status or clear Done")
         if not known:
             self.parsed.unknown_statuses[tracker_status] += 1
         if status == OPEN:

@@ -221,6 +221,28 @@ def test_a_title_over_the_limit_is_cut_and_counted(tmp_path: Path, db_path: Path
     assert (line in out) == bool(shortened)
 
 
+@pytest.mark.parametrize(("status", "done", "stored", "reason"), [
+    ("To do", "✅", None, "Status says 'To do' (open) but Done is filled in ('✅')"),
+    ("In progress", "2026-01-20", None, "Status says 'In progress' (open) but Done is filled in ('2026-01-20')"),
+    ("Done", "✅", ("done", None), None),
+    ("Done", "2026-01-20", ("done", "2026-01-20"), None),
+    ("", "2026-01-20", ("done", "2026-01-20"), None),  # Done alone says it
+    ("To do", "", ("open", None), None),
+    ("To do", "no", ("open", None), None),
+])
+def test_an_open_status_beside_a_filled_done_cell_is_rejected(tmp_path: Path, db_path: Path, status: str, done: str,
+                                                               stored: tuple | None, reason: str | None) -> None:
+    path = ex.write_csv(tmp_path / "contradicts.csv", SHEET_HEADER,
+                        [_sheet_row("Checked", status=status, done=done), _sheet_row("Other row")])
+    assert ingest(db_path, "--actions", str(path)) == 0
+    got = dict((title, (state, closed and closed.isoformat())) for title, state, closed in
+               rows(db_path, "SELECT title, status, closed FROM action_items"))
+    assert got.get("Checked") == stored
+    assert got["Other row"] == ("open", None)
+    reasons = [r for (r,) in rows(db_path, "SELECT reason FROM rejects WHERE kind = 'action'")]
+    assert reasons == ([] if reason is None else [reason + ": update the Status or clear Done"])
+
+
 @pytest.mark.parametrize(("tick", "status"), [("✅", "done"), ("✔️", "done"), ("☑", "done"), ("no", "open")])
 def test_a_done_tick_in_emoji_form_closes_the_action(tmp_path: Path, db_path: Path, tick: str, status: str) -> None:
     path = ex.write_csv(tmp_path / "ticks.csv", SHEET_HEADER, [_sheet_row("Ticked", status="", done=tick)
