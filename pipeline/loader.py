@@ -674,6 +674,7 @@ class ActionsLoaded:
     closed_without_reason: int = 0
     duplicate_rows: int = 0
     shortened_titles: int = 0
+    gained_link: int = 0  # sheet rows stored without a link that this run gave one: replaced, not added
     date_order_guessed: list[str] = field(default_factory=list)  # files read M/D for want of evidence
 
     def lines(self) -> list[str]:
@@ -687,6 +688,8 @@ class ActionsLoaded:
             f"actions updated:     {self.updated} ({self.status_changed} changed status)",
             f"actions unlinked:    {self.unlinked} (no review date, review label or review within 7 days before creation)",
         ]
+        if self.gained_link:
+            lines.append(f"actions given a link:  {self.gained_link} (the row stored without one replaced, not added again)")
         if self.rejected:
             lines.append(f"action rows rejected: {self.rejected} (see the Data page)")
         if self.unknown_statuses:
@@ -736,6 +739,17 @@ def write_actions(con: duckdb.DuckDBPyConnection, parsed: Sequence[ParsedActions
         """SELECT count(*), count(*) FILTER (WHERE s.status <> i.status)
            FROM incoming_actions AS i JOIN action_items AS s USING (action_key)"""
     ).fetchall()[0]
+    # A sheet row stored without a link, which this run's sheet gives one (the same series, review date and
+    # title; exactly one each way): the same action, so its old row goes rather than staying as a second.
+    gained_link = con.execute(
+        """DELETE FROM action_items WHERE action_key IN (
+               SELECT s.action_key
+               FROM action_items AS s JOIN incoming_actions AS i
+                 ON s.series = i.series AND s.title = i.title AND s.review_date IS NOT DISTINCT FROM i.review_date
+               WHERE s.action_key LIKE 'sheet:%' AND i.source = 'sheet' AND i.action_key NOT LIKE 'sheet:%'
+                 AND s.action_key NOT IN (SELECT action_key FROM incoming_actions)
+               QUALIFY count(*) OVER (PARTITION BY i.action_key) = 1 AND count(*) OVER (PARTITION BY s.action_key) = 1)"""
+    ).fetchall()[0][0]
     con.execute("DELETE FROM action_items WHERE action_key IN (SELECT action_key FROM incoming_actions)")
     con.execute(
         """INSERT INTO action_items
@@ -752,8 +766,9 @@ def write_actions(con: duckdb.DuckDBPyConnection, parsed: Sequence[ParsedActions
             unknown[name] = unknown.get(name, 0) + count
     return ActionsLoaded(
         formats={p.source: p.format for p in parsed},
-        added=len(items) - updated,
+        added=len(items) - updated - gained_link,
         updated=updated,
+        gained_link=gained_link,
         status_changed=status_changed,
         unlinked=unlinked,
         rejected=sum(len(p.rejects) for p in parsed),

@@ -243,6 +243,41 @@ def test_an_open_status_beside_a_filled_done_cell_is_rejected(tmp_path: Path, db
     assert reasons == ([] if reason is None else [reason + ": update the Status or clear Done"])
 
 
+@pytest.mark.parametrize(("first", "second", "titles", "gained", "added"), [
+    # "Fix paging" gains a link in the next download: one action, now with its link.
+    ([_sheet_row("Fix paging"), _sheet_row("Runbook")],
+     [_sheet_row("Fix paging", link="https://t.example.com/OPS-1"), _sheet_row("Runbook"),
+      _sheet_row("New one", link="https://t.example.com/OPS-2")],
+     {"Fix paging": 1, "Runbook": 1, "New one": 1}, 1, 1),
+    # Status changed as well as the link: still the same action.
+    ([_sheet_row("Fix paging")], [_sheet_row("Fix paging", status="Done", done="2026-01-20", link="https://t.example.com/OPS-1")],
+     {"Fix paging": 1}, 1, 0),
+    # A different review date is a different row: both kept.
+    ([_sheet_row("Fix paging")], [_sheet_row("Fix paging", review="2026-01-14", link="https://t.example.com/OPS-1")],
+     {"Fix paging": 2}, 0, 1),
+    # Two stored rows of that title and date (they differ in status): which one gained the link is not guessed.
+    ([_sheet_row("Twice"), _sheet_row("Twice", status="Doing")], [_sheet_row("Twice", link="https://t.example.com/OPS-1")],
+     {"Twice": 3}, 0, 1),
+])
+def test_a_sheet_row_that_gains_a_link_replaces_its_stored_row(tmp_path: Path, db_path: Path, capsys, first: list,
+                                                               second: list, titles: dict[str, int], gained: int,
+                                                               added: int) -> None:
+    assert ingest(db_path, "--actions", str(ex.write_csv(tmp_path / "first.csv", SHEET_HEADER, first))) == 0
+    capsys.readouterr()
+    assert ingest(db_path, "--actions", str(ex.write_csv(tmp_path / "second.csv", SHEET_HEADER, second))) == 0
+    out = capsys.readouterr().out
+    stored: dict[str, int] = {}
+    for (title,) in rows(db_path, "SELECT title FROM action_items"):
+        stored[title] = stored.get(title, 0) + 1
+    assert stored == titles
+    linked = {title for (title,) in rows(db_path, "SELECT title FROM action_items WHERE link IS NOT NULL")}
+    assert linked == {row[2] for row in second if row[6]}  # (row[2]: the Action cell, row[6]: the Link cell)
+    line = f"actions given a link:  {gained} (the row stored without one replaced, not added again)"
+    assert (line in out) == bool(gained)
+    assert f"actions added:       {added}\n" in out
+    assert sum(titles.values()) == len(first) + added  # every stored action is a first-run row or an added one
+
+
 @pytest.mark.parametrize(("tick", "status"), [("✅", "done"), ("✔️", "done"), ("☑", "done"), ("no", "open")])
 def test_a_done_tick_in_emoji_form_closes_the_action(tmp_path: Path, db_path: Path, tick: str, status: str) -> None:
     path = ex.write_csv(tmp_path / "ticks.csv", SHEET_HEADER, [_sheet_row("Ticked", status="", done=tick)
