@@ -303,6 +303,8 @@ def parse_slack_export(export: SlackExport, settings: Settings, series: str | No
     channel_series = {nfc(channel): name for channel, name in settings.poll_channels}
     keys = KeyMaker("poll-")
     latest: dict[str, Poll] = {}
+    places: dict[str, tuple[str, int, dict[str, str]]] = {}  # where each kept poll was read
+    clashes: dict[tuple[str, float], list[tuple[str, int, dict[str, str]]]] = {}
     tz = settings.tz
     moment = now or datetime.now(timezone.utc)
     moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)  # naive means UTC, as in TimeParser
@@ -364,8 +366,22 @@ def parse_slack_export(export: SlackExport, settings: Settings, series: str | No
                 version=_version(message),
             )
             kept = latest.get(poll_id)
+            place = (where, line, {"channel": day.channel, "app": app, "ts": str(message.get("ts", ""))})
+            if kept is not None and poll.version == kept.version and poll.options != kept.options:
+                # One edit of one poll with two tallies (two copies of a channel merged, say): which is
+                # right is not guessed. A later edit settles it.
+                clashes.setdefault((poll_id, poll.version), [places[poll_id]]).append(place)
             if kept is None or poll.version >= kept.version:
                 latest[poll_id] = poll
+                places[poll_id] = place
+    for (poll_id, version), clashing in clashes.items():
+        if poll_id in latest and latest[poll_id].version == version:
+            del latest[poll_id]
+            for number, (where, line, raw_kept) in enumerate(clashing):
+                others = "; ".join(f"{w} message {n}" for i, (w, n, _raw) in enumerate(clashing) if i != number)
+                problem = (f"the same poll edit with different vote counts also at {others}: which is right is not "
+                           "guessed; export the channel again")
+                result.rejects.append(Reject(keys.key(where, str(line), problem), where, line, problem, raw_kept))
     result.polls = sorted(latest.values(), key=lambda p: (p.held_utc, p.poll_id))
     return result
 

@@ -311,6 +311,33 @@ def test_latest_edit_wins_whatever_the_file_order(export: Path, db_path: Path, t
     assert rows(db_path, "SELECT count(*) FROM polls") == [(1,)]
 
 
+@pytest.mark.parametrize(("copies", "dns_votes", "rejected"), [
+    # The same edit twice with different tallies: the poll is refused, each copy a reject naming the other.
+    (["other tally"], None, 2),
+    (["same"], 6, 0),  # an exact copy is one poll
+    (["other tally", "later edit"], 3, 0),  # a later edit settles it
+])
+def test_one_poll_edit_with_two_tallies_is_refused(db_path: Path, tmp_path: Path, copies: list[str],
+                                                   dns_votes: int | None, rejected: int) -> None:
+    messages = [SIMPLE]
+    for kind in copies:
+        copy_of = copy.deepcopy(SIMPLE)
+        if kind == "other tally":
+            copy_of["blocks"][1]["text"]["text"] = ":one: DNS change review    `1`\n<@U0AAAAAAA1>"
+        elif kind == "later edit":
+            copy_of["edited"]["ts"] = f"{float(SIMPLE['edited']['ts']) + 60:.6f}"
+            copy_of["blocks"][1]["text"]["text"] = ":one: DNS change review    `3`\n<@U0AAAAAAA1>"
+        messages.append(copy_of)
+    folder = write_export(tmp_path / "copies", {("incident-review", "2026-04-07"): messages, ("incident-review", "2026-04-01"): [POLLY]})
+    assert ingest(db_path, "--polls", str(folder)) == 0
+    stored = rows(db_path, "SELECT votes FROM poll_options WHERE point = 'DNS change review'")
+    assert stored == ([] if dns_votes is None else [(dns_votes,)])
+    assert rows(db_path, "SELECT count(*) FROM polls") == [(1 if dns_votes is None else 2,)]  # Polly's poll stays
+    reasons = [r for (r,) in rows(db_path, "SELECT reason FROM rejects")]
+    assert len(reasons) == rejected
+    assert all(r.startswith("the same poll edit with different vote counts also at ") and "message" in r for r in reasons)
+
+
 def test_reload_replaces_the_tally_and_adds_nothing(export: Path, db_path: Path, tmp_path: Path) -> None:
     assert ingest(db_path, "--polls", str(export)) == 0
     assert ingest(db_path, "--polls", str(export)) == 0
