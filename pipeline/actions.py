@@ -342,7 +342,7 @@ class _RowProblem(ValueError):
 @dataclass(frozen=True)
 class _TableFormat:
     name: str
-    required: tuple[str, ...]  # normalised headers that identify the format
+    required: tuple[str | tuple[str, ...], ...]  # normalised headers that identify the format (a tuple: any of them)
     fields: dict[str, tuple[str, ...]]  # field -> accepted normalised headers, best first
     labels: str | None = None  # normalised header of the (repeated) labels column
 
@@ -357,8 +357,8 @@ TABLE_FORMATS = (
         "key": ("id",), "title": ("title",), "status": ("status",), "team": ("team",), "created": ("created",),
         "closed": ("completed",), "cancelled": ("canceled", "cancelled"), "due": ("due date",),
     }, labels="labels"),
-    _TableFormat("sheet", ("action",), {
-        "title": ("action", "action item"), "status": ("status",), "review_date": ("review date", "review"),
+    _TableFormat("sheet", (("action", "action item", "action items"),), {
+        "title": ("action", "action item", "action items"), "status": ("status",), "review_date": ("review date", "review"),
         "due": ("due", "due date"), "done": ("done", "done on", "completed"), "link": ("link", "url", "ticket"),
         "series": ("series", "review series"), "team": ("team",), "created": ("created",),
     }),
@@ -373,7 +373,7 @@ def _is_people_header(header: str) -> bool:
 def detect_table_format(header: list[str]) -> _TableFormat | None:
     keys = {normalise_header(h) for h in header}
     for fmt in TABLE_FORMATS:
-        if set(fmt.required) <= keys:
+        if all(not keys.isdisjoint((need,) if isinstance(need, str) else need) for need in fmt.required):
             return fmt
     return None
 
@@ -388,9 +388,14 @@ def parse_actions_table(table: RawTable, settings: Settings, series: str | None 
         raise ActionsFormatError(
             table.source,
             "not a known actions export: expected a Jira CSV (Issue key, Summary, Status…), a Linear CSV "
-            "(ID, Team, Title, Status…) or a sheet with an Action column (and Review date, Status, Due, Done, Link)",
+            "(ID, Team, Title, Status…) or a sheet with an Action (or Action item) column (and Review date, Status, "
+            "Due, Done, Link)",
         )
     normalised = [normalise_header(h) for h in table.header]
+    titles = [h for h, key in zip(table.header, normalised) if key in fmt.fields["title"]]
+    if len(titles) > 1:  # which one names the action is not guessed
+        raise ActionsFormatError(table.source, f"more than one column could be the action's title "
+                                               f"({', '.join(map(repr, titles))}); rename the ones that are not")
     columns: dict[str, int] = {}
     for name, candidates in fmt.fields.items():
         for candidate in candidates:

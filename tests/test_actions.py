@@ -278,6 +278,36 @@ def test_a_sheet_row_that_gains_a_link_replaces_its_stored_row(tmp_path: Path, d
     assert sum(titles.values()) == len(first) + added  # every stored action is a first-run row or an added one
 
 
+@pytest.mark.parametrize(("title_header", "error"), [
+    ("Action", None),
+    ("Action item", None),
+    ("Action Items", None),
+    ("Follow-up", "not a known actions export"),
+])
+def test_a_sheet_names_its_action_column_action_or_action_item(tmp_path: Path, db_path: Path, capsys,
+                                                               title_header: str, error: str | None) -> None:
+    header = ["Review date", title_header, "Status"]
+    path = ex.write_csv(tmp_path / "sheet.csv", header, [["2026-01-07", "Add paging alert", "To do"],
+                                                         ["2026-01-07", "Write runbook", "Done"]])
+    code = ingest(db_path, "--actions", str(path))
+    err = capsys.readouterr().err
+    if error is None:
+        assert code == 0
+        assert rows(db_path, "SELECT title, status FROM action_items ORDER BY title") == [
+            ("Add paging alert", "open"), ("Write runbook", "done")]
+    else:
+        assert code == 2 and error in err
+
+
+def test_two_columns_that_could_be_the_title_are_refused(tmp_path: Path, db_path: Path, capsys) -> None:
+    path = ex.write_csv(tmp_path / "sheet.csv", ["Review date", "Action", "Action item", "Status"],
+                        [["2026-01-07", "Paging", "Add paging alert", "To do"]])
+    assert ingest(db_path, "--actions", str(path)) == 2
+    err = capsys.readouterr().err
+    assert "more than one column could be the action's title ('Action', 'Action item')" in err
+    assert not db_path.exists() or rows(db_path, "SELECT count(*) FROM action_items") == [(0,)]
+
+
 @pytest.mark.parametrize(("tick", "status"), [("✅", "done"), ("✔️", "done"), ("☑", "done"), ("no", "open")])
 def test_a_done_tick_in_emoji_form_closes_the_action(tmp_path: Path, db_path: Path, tick: str, status: str) -> None:
     path = ex.write_csv(tmp_path / "ticks.csv", SHEET_HEADER, [_sheet_row("Ticked", status="", done=tick)
