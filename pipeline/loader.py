@@ -741,15 +741,19 @@ def write_actions(con: duckdb.DuckDBPyConnection, parsed: Sequence[ParsedActions
     ).fetchall()[0]
     # A sheet row stored without a link, which this run's sheet gives one (the same series, review date and
     # title; exactly one each way): the same action, so its old row goes rather than staying as a second.
-    gained_link = con.execute(
-        """DELETE FROM action_items WHERE action_key IN (
-               SELECT s.action_key
-               FROM action_items AS s JOIN incoming_actions AS i
-                 ON s.series = i.series AND s.title = i.title AND s.review_date IS NOT DISTINCT FROM i.review_date
-               WHERE s.action_key LIKE 'sheet:%' AND i.source = 'sheet' AND i.action_key NOT LIKE 'sheet:%'
-                 AND s.action_key NOT IN (SELECT action_key FROM incoming_actions)
-               QUALIFY count(*) OVER (PARTITION BY i.action_key) = 1 AND count(*) OVER (PARTITION BY s.action_key) = 1)"""
-    ).fetchall()[0][0]
+    replaced_by_link = con.execute(
+        """SELECT s.action_key, i.action_key IN (SELECT action_key FROM action_items) AS link_stored
+           FROM action_items AS s JOIN incoming_actions AS i
+             ON s.series = i.series AND s.title = i.title AND s.review_date IS NOT DISTINCT FROM i.review_date
+           WHERE s.action_key LIKE 'sheet:%' AND i.source = 'sheet' AND i.action_key NOT LIKE 'sheet:%'
+             AND s.action_key NOT IN (SELECT action_key FROM incoming_actions)
+           QUALIFY count(*) OVER (PARTITION BY i.action_key) = 1 AND count(*) OVER (PARTITION BY s.action_key) = 1"""
+    ).fetchall()
+    gained_link = len(replaced_by_link)
+    # (The linked action may be stored already, beside its old row, by a version before this rule: an update.)
+    gained_new = sum(1 for _key, link_stored in replaced_by_link if not link_stored)
+    con.execute("DELETE FROM action_items WHERE list_contains(?::VARCHAR[], action_key)",
+                [[key for key, _stored in replaced_by_link]])
     con.execute("DELETE FROM action_items WHERE action_key IN (SELECT action_key FROM incoming_actions)")
     con.execute(
         """INSERT INTO action_items
@@ -766,7 +770,7 @@ def write_actions(con: duckdb.DuckDBPyConnection, parsed: Sequence[ParsedActions
             unknown[name] = unknown.get(name, 0) + count
     return ActionsLoaded(
         formats={p.source: p.format for p in parsed},
-        added=len(items) - updated - gained_link,
+        added=len(items) - updated - gained_new,
         updated=updated,
         gained_link=gained_link,
         status_changed=status_changed,

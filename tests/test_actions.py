@@ -278,6 +278,23 @@ def test_a_sheet_row_that_gains_a_link_replaces_its_stored_row(tmp_path: Path, d
     assert sum(titles.values()) == len(first) + added  # every stored action is a first-run row or an added one
 
 
+def test_a_duplicate_left_by_an_older_version_is_cleaned_and_counted_as_an_update(tmp_path: Path, db_path: Path,
+                                                                                    capsys) -> None:
+    link = "https://t.example.com/OPS-1"
+    assert ingest(db_path, "--actions", str(ex.write_csv(tmp_path / "a.csv", SHEET_HEADER, [_sheet_row("Fix paging")]))) == 0
+    # What a version before the rule left: the row without a link and, beside it, the same row keyed by its link.
+    with duckdb.connect(str(db_path)) as con:
+        con.execute("INSERT INTO action_items SELECT * REPLACE (?::VARCHAR AS action_key, ?::VARCHAR AS link) "
+                    "FROM action_items", [link, link])
+    capsys.readouterr()
+    assert ingest(db_path, "--actions", str(ex.write_csv(tmp_path / "b.csv", SHEET_HEADER,
+                                                          [_sheet_row("Fix paging", link=link)]))) == 0
+    out = capsys.readouterr().out
+    assert rows(db_path, "SELECT action_key, link FROM action_items") == [(link, link)]
+    assert "actions added:       0\n" in out and "actions updated:     1 " in out
+    assert "actions given a link:  1 " in out
+
+
 @pytest.mark.parametrize(("title_header", "error"), [
     ("Action", None),
     ("Action item", None),
