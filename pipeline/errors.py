@@ -143,6 +143,12 @@ WORDINGS: dict[str, Wording] = {
         "in a [[sources]] entry for this file (answers are then rescaled onto 1-5)",
         "answers go up to {highest}: if this is a 1-{scale} scale, pick 1–{scale} in the Answer scale box "
         f"{MAPPING_BOXES} (answers are then rescaled onto 1-5)"),
+    "answers from 0": Wording(
+        "answers of 0 were rejected and the rest read on 1-{scale_max}: if this is a 0-{top} scale, every score is "
+        "one step low; add 1 to every answer in the file and declare scale_max = {shifted} in a [[sources]] entry "
+        "for this file (answers are then rescaled onto 1-5)",
+        "answers of 0 were rejected and the rest read on 1-{scale_max}: if this is a 0-{top} scale, every score is "
+        "one step low; add 1 to every answer in the file and load it again with a 1–{shifted} scale"),
     "labels alike on 5 points": Wording(
         "answers hold labels a 1-5 scale scores alike: {labels}. If this is a 1-7 scale, declare it with "
         "scale_max = 7 in a [[sources]] entry for this file; if it is 1-5, declare these labels' scores in "

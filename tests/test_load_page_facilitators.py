@@ -340,7 +340,7 @@ SAMPLE_FIELDS = dict(column="Logged", headers="'A', 'B'", statement=STATEMENTS[0
                      question="How could we improve?", day_first="13/03/2026", month_first="03/14/2026",
                      name="Q1", labels="'Somewhat agree' and 'Agree' (both 4)", questions="'Your e-mail'",
                      raise_limit=", or raise max_series_values", role="the time column", key="time_column",
-                     origin="from [[sources]]", box="the Time box")
+                     origin="from [[sources]]", box="the Time box", scale_max=5, top=4, shifted=5)
 
 
 @pytest.mark.parametrize("kind", sorted(WORDINGS))

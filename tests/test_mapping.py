@@ -325,6 +325,38 @@ def test_a_declared_seven_point_scale_and_the_message_without_it() -> None:
         "for this file (answers are then rescaled onto 1-5)"]
 
 
+@pytest.mark.parametrize(("answers", "note"), [
+    # A 0-4 scale: the zeros are rejected, the rest read one step low.
+    (["0", "1", "2", "3", "4", "4"],
+     "answers of 0 were rejected and the rest read on 1-5: if this is a 0-4 scale, every score is one step low; "
+     "add 1 to every answer in the file and declare scale_max = 5 in a [[sources]] entry for this file "
+     "(answers are then rescaled onto 1-5)"),
+    # 0-10: the zero explains the answers past 5, so only this note is given (not "a 1-10 scale").
+    (["0", "3", "7", "10"],
+     "answers of 0 were rejected and the rest read on 1-5: if this is a 0-10 scale, every score is one step low; "
+     "add 1 to every answer in the file and declare scale_max = 11 in a [[sources]] entry for this file "
+     "(answers are then rescaled onto 1-5)"),
+    (["1", "3", "5"], None),
+    (["0"], None),  # zeros alone say nothing about a scale
+    (["7", "6", "3"], "answers go up to 7: if this is a 1-7 scale, declare it with scale_max = 7 in a "
+                      "[[sources]] entry for this file (answers are then rescaled onto 1-5)"),
+])
+def test_answers_of_zero_name_a_zero_based_scale_on_both_readers(tmp_path: Path, capsys, answers: list[str],
+                                                                 note: str | None) -> None:
+    rows = [["Timestamp", GOOD_USE]] + [[f"2026-03-04 16:{i:02d}", a] for i, a in enumerate(answers)]
+    parsed = _parse(rows)  # the Python reader
+    stored = [a for a in answers if a.isdigit() and 1 <= int(a) <= 5]
+    assert len(parsed.responses) == len(stored) and len(parsed.rejects) == len(answers) - len(stored)
+    assert [str(n) for n in parsed.report.notes] == ([] if note is None else [note])
+    if not stored:
+        return
+    db = tmp_path / "r.duckdb"  # the CSV fast path, through the command line
+    assert main(["ingest", "--db", str(db), "--surveys", str(_write(tmp_path / "z.csv", rows))]) == 0
+    out = capsys.readouterr().out
+    assert (f"note: {note}" in out) if note else "note:" not in out
+    assert sorted(query(db, "SELECT raw_score FROM answers")) == sorted((float(a),) for a in stored)
+
+
 def test_closed_answers_are_not_feedback() -> None:
     assert looks_like_closed_answers(["Critical to me", "Somewhat useful"] * 6)
     assert not looks_like_closed_answers(["Bitte pünktlich anfangen.", "Mehr Zeit."] * 6)

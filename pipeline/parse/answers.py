@@ -144,6 +144,19 @@ def beyond_scale_note(memo: AnswerMemo) -> str | None:
     return worded("answers beyond 5", highest=highest, scale=scale)
 
 
+def zero_answers_note(memo: AnswerMemo) -> str | None:
+    """One message when answers of 0 were rejected: a scale that starts at 0 (0-4, 0-10), whose other answers
+    were read one step low. Only the highest number is said, never a cell."""
+    numbers = {int(match.group(1)): result for value, result in memo.items()
+               if (match := _WHOLE_NUMBER.match(cell_text(value))) is not None}
+    if not (isinstance(numbers.get(0), str) and numbers[0].startswith(BEYOND_SCALE)):
+        return None  # no 0, or 0 declared a skip label (a blank, then)
+    top = max(numbers)
+    if not 1 <= top <= 10:  # answers of 0 alone, or past any scale: not a 0-based scale's shape
+        return None
+    return worded("answers from 0", scale_max=memo.scale_max, top=top, shifted=max(top + 1, 3))
+
+
 def alike_labels_note(memo: AnswerMemo) -> str | None:
     """One message when no scale was declared and the answers hold two built-in labels that a 1-5 scale
     scores alike and a 1-7 scale does not ("Agree" and "Somewhat agree", both 4 of 5): a 7-point set read
@@ -167,5 +180,7 @@ def alike_labels_note(memo: AnswerMemo) -> str | None:
 
 
 def scale_notes(memo: AnswerMemo) -> list[str]:
-    """What the answers say about an undeclared scale: numbers past 5, or a 7-point set's labels."""
-    return [note for note in (beyond_scale_note(memo), alike_labels_note(memo)) if note]
+    """What the answers say about the scale: answers of 0 (a 0-based scale; it explains numbers past 5 too),
+    numbers past 5 on an undeclared scale, or a 7-point set's labels."""
+    from_zero = zero_answers_note(memo)
+    return [note for note in (from_zero or beyond_scale_note(memo), alike_labels_note(memo)) if note]
