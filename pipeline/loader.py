@@ -675,6 +675,7 @@ class ActionsLoaded:
     duplicate_rows: int = 0
     shortened_titles: int = 0
     gained_link: int = 0  # sheet rows stored without a link that this run gave one: replaced, not added
+    lost_link: int = 0  # sheet rows stored with a link that this run's sheet no longer has: replaced, not added
     date_order_guessed: list[str] = field(default_factory=list)  # files read M/D for want of evidence
 
     def lines(self) -> list[str]:
@@ -690,6 +691,8 @@ class ActionsLoaded:
         ]
         if self.gained_link:
             lines.append(f"actions given a link:  {self.gained_link} (the row stored without one replaced, not added again)")
+        if self.lost_link:
+            lines.append(f"actions whose link was removed: {self.lost_link} (the row stored with it replaced, not added again)")
         if self.rejected:
             lines.append(f"action rows rejected: {self.rejected} (see the Data page)")
         if self.unknown_statuses:
@@ -739,21 +742,24 @@ def write_actions(con: duckdb.DuckDBPyConnection, parsed: Sequence[ParsedActions
         """SELECT count(*), count(*) FILTER (WHERE s.status <> i.status)
            FROM incoming_actions AS i JOIN action_items AS s USING (action_key)"""
     ).fetchall()[0]
-    # A sheet row stored without a link, which this run's sheet gives one (the same series, review date and
-    # title; exactly one each way): the same action, so its old row goes rather than staying as a second.
-    replaced_by_link = con.execute(
-        """SELECT s.action_key, i.action_key IN (SELECT action_key FROM action_items) AS link_stored
+    # A sheet row stored without a link, which this run's sheet gives one, or stored with a link this run's
+    # sheet no longer has (the same series, review date and title; exactly one each way): the same action,
+    # so its old row goes rather than staying as a second.
+    relinked = con.execute(
+        """SELECT s.action_key, s.action_key LIKE 'sheet:%' AS gained,
+                  i.action_key IN (SELECT action_key FROM action_items) AS new_key_stored
            FROM action_items AS s JOIN incoming_actions AS i
              ON s.series = i.series AND s.title = i.title AND s.review_date IS NOT DISTINCT FROM i.review_date
-           WHERE s.action_key LIKE 'sheet:%' AND i.source = 'sheet' AND i.action_key NOT LIKE 'sheet:%'
+           WHERE s.source = 'sheet' AND i.source = 'sheet'
+             AND (s.action_key LIKE 'sheet:%') <> (i.action_key LIKE 'sheet:%')
              AND s.action_key NOT IN (SELECT action_key FROM incoming_actions)
            QUALIFY count(*) OVER (PARTITION BY i.action_key) = 1 AND count(*) OVER (PARTITION BY s.action_key) = 1"""
     ).fetchall()
-    gained_link = len(replaced_by_link)
-    # (The linked action may be stored already, beside its old row, by a version before this rule: an update.)
-    gained_new = sum(1 for _key, link_stored in replaced_by_link if not link_stored)
+    gained_link = sum(1 for _key, gained, _stored in relinked if gained)
+    # (The new form may be stored already, beside the old row, by a version before this rule: an update.)
+    relinked_new = sum(1 for _key, _gained, stored in relinked if not stored)
     con.execute("DELETE FROM action_items WHERE list_contains(?::VARCHAR[], action_key)",
-                [[key for key, _stored in replaced_by_link]])
+                [[key for key, _gained, _stored in relinked]])
     con.execute("DELETE FROM action_items WHERE action_key IN (SELECT action_key FROM incoming_actions)")
     con.execute(
         """INSERT INTO action_items
@@ -770,9 +776,10 @@ def write_actions(con: duckdb.DuckDBPyConnection, parsed: Sequence[ParsedActions
             unknown[name] = unknown.get(name, 0) + count
     return ActionsLoaded(
         formats={p.source: p.format for p in parsed},
-        added=len(items) - updated - gained_new,
+        added=len(items) - updated - relinked_new,
         updated=updated,
         gained_link=gained_link,
+        lost_link=len(relinked) - gained_link,
         status_changed=status_changed,
         unlinked=unlinked,
         rejected=sum(len(p.rejects) for p in parsed),

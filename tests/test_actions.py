@@ -258,6 +258,9 @@ def test_an_open_status_beside_a_filled_done_cell_is_rejected(tmp_path: Path, db
     # Two stored rows of that title and date (they differ in status): which one gained the link is not guessed.
     ([_sheet_row("Twice"), _sheet_row("Twice", status="Doing")], [_sheet_row("Twice", link="https://t.example.com/OPS-1")],
      {"Twice": 3}, 0, 1),
+    # The reverse: the link removed in a later download is the same action too, now without its link.
+    ([_sheet_row("Fix paging", link="https://t.example.com/OPS-1")], [_sheet_row("Fix paging", status="Done", done="2026-01-20")],
+     {"Fix paging": 1}, -1, 0),
 ])
 def test_a_sheet_row_that_gains_a_link_replaces_its_stored_row(tmp_path: Path, db_path: Path, capsys, first: list,
                                                                second: list, titles: dict[str, int], gained: int,
@@ -273,7 +276,9 @@ def test_a_sheet_row_that_gains_a_link_replaces_its_stored_row(tmp_path: Path, d
     linked = {title for (title,) in rows(db_path, "SELECT title FROM action_items WHERE link IS NOT NULL")}
     assert linked == {row[2] for row in second if row[6]}  # (row[2]: the Action cell, row[6]: the Link cell)
     line = f"actions given a link:  {gained} (the row stored without one replaced, not added again)"
-    assert (line in out) == bool(gained)
+    assert (line in out) == (gained > 0)
+    lost = f"actions whose link was removed: {-gained} (the row stored with it replaced, not added again)"
+    assert (lost in out) == (gained < 0)  # (gained -1: one link removed)
     assert f"actions added:       {added}\n" in out
     assert sum(titles.values()) == len(first) + added  # every stored action is a first-run row or an added one
 
