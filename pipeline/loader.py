@@ -61,6 +61,7 @@ class RunSummary:
     poll_unlisted_channels: dict[str, set[str]] = field(default_factory=dict)  # skipped: not in [poll_channels]
     poll_channels_without_folder: list[str] = field(default_factory=list)
     poll_date_order_guessed: list[str] = field(default_factory=list)  # poll tables read M/D for want of evidence
+    date_order_guessed: list[str] = field(default_factory=list)  # attendance and calendar files read M/D, likewise
     # Issue #10: how each survey table was read, and workbook tabs that are not surveys.
     reports: dict[str, MappingReport] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
@@ -84,6 +85,7 @@ class RunSummary:
             lines.append("columns not stored (not mapped to time, a statement, feedback or series): "
                          + ", ".join(shown) + more)
         lines.extend(self.skipped)
+        lines.extend(date_order_guessed_lines(self.date_order_guessed))
         if self.actions is not None:
             lines.extend(self.actions.lines())
         lines.extend(self._poll_lines())
@@ -317,7 +319,7 @@ def _stage_incoming(con: duckdb.DuckDBPyConnection, settings: Settings, surveys:
         )
     if strict:
         guessed = next((r.source for r in [*surveys, *staged] if r.report is not None and r.report.date_order_guessed),
-                       next((p.source for p in [*actions, *polls] if p.date_order_guessed), None))
+                       next((p.source for p in [*actions, *polls, *attendance, *calendars] if p.date_order_guessed), None))
         if guessed is not None:
             raise StrictModeError(f"--strict: {guessed}: the dates could be month/day or day/month and "
                                   'nothing in the file says which; set date_order = "MDY" or "DMY" in '
@@ -326,6 +328,9 @@ def _stage_incoming(con: duckdb.DuckDBPyConnection, settings: Settings, surveys:
         check_usable(parsed.source, count, parsed.rejects, parsed.report)
     for staged_file in staged:
         check_usable(staged_file.source, staged_file.response_count, staged_file.rejects, staged_file.report)
+    for sheet in attendance:  # rows, none of them a meeting: a failed run, as for surveys
+        if sheet.rejects and not sheet.meetings:
+            raise IngestError(unusable_message(sheet.source, sheet.rejects, what="meeting") + "; nothing was loaded")
     incoming = IncomingRun(surveys, python_counts, staged, declined, attendance, rejects, {})
     if settings.analyse_feedback:
         incoming.feedback = analyse_texts(settings.feedback_themes,
@@ -459,6 +464,7 @@ def write_run(
         poll_unlisted_channels=_merged_unlisted(polls),
         poll_channels_without_folder=sorted({c for p in polls for c in p.channels_without_folder}),
         poll_date_order_guessed=[p.source for p in polls if p.date_order_guessed],
+        date_order_guessed=[p.source for p in [*incoming.attendance, *calendars] if p.date_order_guessed],
     )
     _record_run(con, summary, started, sources)
     refresh_cell_counts(con)  # after the last write to the counted tables: what the pages read (issue #23)

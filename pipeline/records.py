@@ -90,6 +90,7 @@ class ParsedAttendance:
     layout: str  # "per-meeting" or "per-attendee"
     meetings: list[Meeting] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
+    date_order_guessed: bool = False  # slash dates, none settling D/M vs M/D: read M/D, noted, --strict refuses it
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,3 +109,4 @@ class ParsedCalendar:
     source: str
     weeks: list[BusyWeek] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
+    date_order_guessed: bool = False  # as ParsedAttendance's

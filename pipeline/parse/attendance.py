@@ -12,7 +12,7 @@ from pipeline.parse.cells import cell_string, raw_row, series_of
 from pipeline.parse.columns import SERIES_HEADERS, below_title_rows, find_header
 from pipeline.parse.feedback import clean_feedback
 from pipeline.parse.keys import KeyMaker, make_reject
-from pipeline.parse.times import TimeError, TimeParser, dayfirst_for, parse_date
+from pipeline.parse.times import TimeError, TimeParser, dayfirst_decision, parse_date
 from pipeline.records import Meeting, ParsedAttendance
 from pipeline.sources.files import RawTable
 from pipeline.tools import GENERIC_TIME_HEADERS
@@ -64,11 +64,11 @@ def _parse_attendance(
     title_col = find_header(table.header, TITLE_HEADERS, taken)
     # Only the mapped columns are kept in a reject; the person column never reaches the database.
     keep = sorted(i for i in (date_col, count_col, title_col, series_col) if i is not None)
-    dayfirst = dayfirst_for(settings, [r[date_col] for r in table.rows if date_col < len(r)], table.source)
+    dayfirst, guessed = dayfirst_decision(settings, [r[date_col] for r in table.rows if date_col < len(r)], table.source)
     dates = TimeParser(settings.tz, dayfirst, now)
     reject_keys = KeyMaker("a")
     layout = "per-meeting" if count_col is not None else "per-attendee"
-    result = ParsedAttendance(table.source, layout)
+    result = ParsedAttendance(table.source, layout, date_order_guessed=guessed)
 
     def cell(row: list[object], index: int | None) -> object:
         return row[index] if index is not None and index < len(row) else None
@@ -76,7 +76,8 @@ def _parse_attendance(
     by_meeting: dict[tuple[str, date], dict] = {}
     for row, line in zip(table.rows, table.line_numbers):
         series_name = series_of(row, series_col, default_series)
-        raw = partial(raw_row, table.header, row, keep)  # built only for a reject
+        raw = partial(raw_row, table.header, row, keep, {i: _without_people for i in (date_col, count_col)
+                                                         if i is not None})  # built only for a reject
         try:
             meeting_date = parse_date(cell(row, date_col), dates)
         except TimeError as exc:
@@ -134,6 +135,14 @@ def _lists_people(table: RawTable, column: int) -> bool:
 
 
 _PERSON_WORDS = ("email", "attendee", "participant", "name", "user", "person")
+WITHHELD = "(not kept: text that may name people)"
+
+
+def _without_people(text: str) -> str:
+    """A rejected date or count cell as typed when it could be one ("13/13/2026", "12.5"); else withheld. A
+    count cell may list who came ("Ana Lopez; ana@x.com"), a note row may name someone: no digit, or an @,
+    and the cell is not stored, not even in a reject."""
+    return text if any(c.isdigit() for c in text) and "@" not in text else WITHHELD
 
 
 def _person_column(headers: list[str], taken: set[int]) -> int | None:

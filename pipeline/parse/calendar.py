@@ -17,7 +17,7 @@ from pipeline.errors import SourceFileError
 from pipeline.parse.cells import cell_string, raw_row, series_of
 from pipeline.parse.columns import SERIES_HEADERS, below_title_rows, find_header
 from pipeline.parse.keys import KeyMaker, make_reject
-from pipeline.parse.times import TimeError, TimeParser, dayfirst_for, parse_date
+from pipeline.parse.times import TimeError, TimeParser, dayfirst_decision, parse_date
 from pipeline.records import BusyWeek, ParsedCalendar
 from pipeline.sources.files import RawTable
 
@@ -49,10 +49,10 @@ def _parse_calendar(table: RawTable, settings: Settings, series: str | None, now
     keep = sorted(i for i in (date_col, kind_col, series_col) if i is not None)
     # The survey's time rules (shapes, D/M vs M/D), with "the future" moved YEARS_AHEAD on.
     ahead = (now or datetime.now(timezone.utc)) + timedelta(days=366 * YEARS_AHEAD)
-    dayfirst = dayfirst_for(settings, [r[date_col] for r in table.rows if date_col < len(r)], table.source)
+    dayfirst, guessed = dayfirst_decision(settings, [r[date_col] for r in table.rows if date_col < len(r)], table.source)
     dates = TimeParser(settings.tz, dayfirst, ahead)
     reject_keys = KeyMaker("c")
-    result = ParsedCalendar(table.source)
+    result = ParsedCalendar(table.source, date_order_guessed=guessed)
 
     def cell(row: list[object], index: int) -> object:
         return row[index] if index < len(row) else None

@@ -113,11 +113,6 @@ def dayfirst_decision(settings: Settings, values: Iterable[object], source: str)
     return _column_date_order(values, source)
 
 
-def dayfirst_for(settings: Settings, values: Iterable[object], source: str) -> bool:
-    """The settings' date order, or the column's evidence when it is "auto" (refused both ways)."""
-    return dayfirst_decision(settings, values, source)[0]
-
-
 def _from_number(number: float) -> datetime:
     if 1e12 <= number < 1e13:  # epoch milliseconds
         return datetime.fromtimestamp(number / 1000, tz=timezone.utc)
