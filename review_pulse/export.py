@@ -272,7 +272,7 @@ def summary_lines(s: Summary) -> list[tuple[str, str]]:
     rows.append(("Weeks at target", f"{h.weeks_at_target} of {h.weeks_scored} weeks with scores shown"))
     growth = h.attendance_growth_pct
     rows.append(("Attendance growth",
-                 f"{DASH} (not enough weeks yet)" if growth is None else f"{growth:+.0f}% vs the first 4 review weeks"))
+                 f"{DASH} (not enough weeks yet)" if growth is None else f"{growth:+.0f}% ({figures.growth_basis(h.growth_weeks)})"))
     rows.append(("Response rate", f"{DASH} (hidden or no attendance recorded)" if h.response_rate is None
                  else figures.percent_text(h.response_rate)))
     rows.append(("Responses", f"{h.responses}"))

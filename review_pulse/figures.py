@@ -224,14 +224,23 @@ def average_scores(weekly_scores: pd.DataFrame, keys: list[str]) -> pd.DataFrame
     return sums[[*keys, "responses", "average_score"]]
 
 
-def attendance_growth(weekly_attendance: pd.DataFrame) -> float | None:
-    """Mean attendance of the last 4 review weeks against the first 4, in %.
+def growth_window(weeks: int) -> int:
+    """Review weeks at each end that attendance growth compares: 4, or half the weeks when there are
+    fewer than 8, so the two windows never overlap (overlapping windows would report growth towards 0)."""
+    return min(4, weeks // 2)
 
-    With fewer than 8 weeks the windows shrink to half the weeks each, so they never
-    overlap (overlapping windows would report growth towards 0).
-    """
+
+def growth_basis(weeks: int) -> str:
+    """What the growth of a period with ``weeks`` review weeks (with attendance) compares, in words: every
+    surface that shows the figure says this, so none describes a window the figure did not use."""
+    window = growth_window(weeks)
+    return f"last {window} review week{'' if window == 1 else 's'} against the first {window}"
+
+
+def attendance_growth(weekly_attendance: pd.DataFrame) -> float | None:
+    """Mean attendance of the last ``growth_window`` review weeks against the first, in %."""
     attendees = weekly_attendance["attendees"]
-    window = min(4, len(attendees) // 2)
+    window = growth_window(len(attendees))
     if window == 0:
         return None
     first, last = attendees.head(window).mean(), attendees.tail(window).mean()

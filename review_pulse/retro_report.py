@@ -205,7 +205,7 @@ def headline_text(h: figures.Headline, min_group_size: int) -> list[str]:
     lines.append(f"Weeks at target: {h.weeks_at_target} of {h.weeks_scored} weeks with scores shown · "
                  f"{figures.count_text(h.responses, 'response')}.")
     lines.append("Response rate: " + figures.percent_text(h.response_rate)
-                 + " · Attendance growth: " + (f"{h.attendance_growth_pct:+.0f}% (last 4 review weeks against the first 4)"
+                 + " · Attendance growth: " + (f"{h.attendance_growth_pct:+.0f}% ({figures.growth_basis(h.growth_weeks)})"
                                                if h.attendance_growth_pct is not None else DASH) + ".")
     return lines
 
@@ -340,7 +340,7 @@ def definition_lines(c: ReportContent) -> list[str]:
         f"the mean as shown is at or above it. {figures.AGREE_RULE}. n = answers in the period's visible weeks.",
         f"Target: a mean of {c.summary.headline.target:g}. Change: this period's mean minus the previous quarter's.",
         "Response rate: survey responses ÷ attendees over weeks with attendance. Attendance growth: the mean of the "
-        "last 4 review weeks against the first 4.",
+        "last 4 review weeks against the first 4 (with fewer than 8 weeks: the last half against the first half).",
         "Themes: a comment's topics from the theme dictionary in the settings (several or none). Sentiment: VADER "
         "with an incident-review lexicon, computed on this machine; no text leaves it.",
         f"Anonymity: a week with {anonymity.fewer_than(n)} is hidden everywhere: its scores, comments, quotes "
@@ -364,7 +364,7 @@ def chart_takeaway(slug: str, c: ReportContent) -> str:
         return lagging_line(c)
     if slug == "attendance":
         growth = h.attendance_growth_pct
-        return "Not enough weeks to tell growth yet." if growth is None else f"Attendance {growth:+.0f}% (last 4 review weeks against the first 4)."
+        return "Not enough weeks to tell growth yet." if growth is None else f"Attendance {growth:+.0f}% ({figures.growth_basis(h.growth_weeks)})."
     if slug == "response-rate":
         rate = h.response_rate
         return "No attendance recorded for the visible weeks." if rate is None else f"{figures.percent_text(rate)} of attendees answered the survey."

@@ -328,16 +328,16 @@ BASE = dict(
 
 def summary_of(numbers: dict) -> Summary:
     """A Summary as the read layer builds it, from the flat numbers above."""
-    headline_fields = {k: v for k, v in numbers.items() if k in Headline.__dataclass_fields__}
+    headline_fields = {k: v for k, v in numbers.items() if k in Headline.__dataclass_fields__ and k != "growth_weeks"}
     headline = Headline(**headline_fields, latest_week_suppressed=numbers["latest_week_score"] is None,
-                        growth_weeks=8, weeks_hidden=0)
+                        growth_weeks=numbers.get("growth_weeks", 8), weeks_hidden=0)
     return Summary(numbers["quarter"], numbers["series"], headline, numbers["freshness"], numbers["min_group_size"])
 
 
 @pytest.mark.parametrize(
     ("changes", "must_contain", "must_not_contain"),
     [
-        ({}, ["4.60 / 5", "meets the target", "change +0.10", "2026-06-22: 4.40 / 5 (below target)", "7 of 12 weeks with scores shown", "+12% vs the first 4 review weeks", "63%", "| Responses | 118 |"], ["below the target"]),
+        ({}, ["4.60 / 5", "meets the target", "change +0.10", "2026-06-22: 4.40 / 5 (below target)", "7 of 12 weeks with scores shown", "+12% (last 4 review weeks against the first 4)", "63%", "| Responses | 118 |"], ["below the target"]),
         ({"average_score": 4.2}, ["4.20 / 5", "0.30 below the target", "change -0.30"], ["meets the target"]),
         ({"average_score": 4.499}, ["4.50 / 5", "meets the target"], []),
         ({"average_score": None}, ["| Average score | — (hidden: fewer than 5 responses) |", "cannot tell"], ["meets the target", "below the target"]),
@@ -346,7 +346,11 @@ def summary_of(numbers: dict) -> Summary:
         ({"latest_week_score": None}, ["2026-06-22: — (hidden: fewer than 5 responses)"], []),
         ({"latest_week": None, "latest_week_score": None}, ["| Latest week | — (no review held yet) |"], []),
         ({"attendance_growth_pct": None}, ["| Attendance growth | — (not enough weeks yet) |"], []),
-        ({"attendance_growth_pct": -20.0}, ["-20% vs the first 4 review weeks"], []),
+        ({"attendance_growth_pct": -20.0}, ["-20% (last 4 review weeks against the first 4)"], []),
+        # With fewer than 8 weeks the figure compares halves, and the summary says so (as the Overview's help).
+        ({"attendance_growth_pct": 15.0, "growth_weeks": 5}, ["+15% (last 2 review weeks against the first 2)"],
+         ["first 4"]),
+        ({"attendance_growth_pct": 10.0, "growth_weeks": 3}, ["+10% (last 1 review week against the first 1)"], []),
         ({"response_rate": None}, ["| Response rate | — (hidden or no attendance recorded) |"], []),
         ({"average_score": float("nan")}, ["— (hidden: fewer than 5 responses)"], ["nan"]),
         ({"freshness": ""}, ["_Weeks with fewer than 5 responses are hidden for anonymity"], []),
@@ -363,3 +367,18 @@ def test_summary_markdown(changes, must_contain, must_not_contain):
     for s in must_not_contain:
         assert s not in md, s
     assert "Data to 2026-06-28" in md or changes.get("freshness") == ""
+
+
+@pytest.mark.parametrize(("attendees", "basis"), [
+    ([12, 8, 10, 14, 9], "last 2 review weeks against the first 2"),  # the coherence check's Alpha: +15%
+    ([10, 12, 11, 13, 9, 15, 16, 14], "last 4 review weeks against the first 4"),
+    ([10, 20, 30], "last 1 review week against the first 1"),
+])
+def test_growth_basis_names_the_weeks_the_growth_figure_compares(attendees: list[int], basis: str) -> None:
+    from review_pulse import figures
+
+    window = int(basis.split()[1])
+    expected = (sum(attendees[-window:]) / window) / (sum(attendees[:window]) / window) * 100 - 100
+    growth = figures.attendance_growth(pd.DataFrame({"attendees": attendees}))
+    assert growth == pytest.approx(expected)
+    assert figures.growth_basis(len(attendees)) == basis
