@@ -251,8 +251,9 @@ def summary_lines(s: Summary) -> list[tuple[str, str]]:
     hidden = f"{DASH} (hidden: {anonymity.fewer_than(s.min_group_size)})"
     rows: list[tuple[str, str]] = []
     if h.verdict is None:
-        rows.append(("Average score", hidden))
-        rows.append(("Target", f"{h.target:g} / 5 {DASH} cannot tell (average hidden)"))
+        missing = figures.missing_average(h, s.min_group_size)
+        rows.append(("Average score", f"{DASH} ({missing})"))
+        rows.append(("Target", f"{h.target:g} / 5 {DASH} cannot tell ({'average hidden' if h.weeks_hidden else 'no average'})"))
     else:
         rows.append(("Average score", f"{h.verdict.shown} / 5"))
         rows.append(("Target", f"{h.target:g} / 5 {DASH} {h.verdict.short}"))

@@ -224,6 +224,14 @@ def average_scores(weekly_scores: pd.DataFrame, keys: list[str]) -> pd.DataFrame
     return sums[[*keys, "responses", "average_score"]]
 
 
+def missing_average(h: "Headline", min_group_size: int) -> str:
+    """Why a period shows no average, for every surface that says so: its weeks with responses are all
+    hidden for anonymity, or it has no scored responses at all (an empty quarter is not "hidden")."""
+    from core import anonymity
+
+    return f"hidden, {anonymity.fewer_than(min_group_size)} in every week" if h.weeks_hidden else "no responses in this period"
+
+
 def growth_window(weeks: int) -> int:
     """Review weeks at each end that attendance growth compares: 4, or half the weeks when there are
     fewer than 8, so the two windows never overlap (overlapping windows would report growth towards 0)."""

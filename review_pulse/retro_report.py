@@ -195,11 +195,14 @@ def headline_text(h: figures.Headline, min_group_size: int) -> list[str]:
     """The headline in sentences: the report's first page, and each series' page of the organisation's report."""
     lines = []
     if h.verdict is None:
-        lines.append(f"Average score: hidden ({anonymity.fewer_than(min_group_size)} in every week)")
+        lines.append(f"Average score: {figures.missing_average(h, min_group_size)}.")
     else:
         lines.append(f"Average score {h.verdict.shown} / 5 against a target of {h.target:g}: {h.verdict.short}.")
     if h.average_score is not None and h.previous_average is not None:
         lines.append(f"Change against the previous quarter: {h.change} (was {figures.score_text(h.previous_average)}).")
+    elif h.previous_average is not None:  # as the summary's "Previous period" row: the figure, no change
+        lines.append(f"Previous quarter: {figures.score_text(h.previous_average)} / 5; no average this period to "
+                     "compare it with.")
     else:
         lines.append("Change against the previous quarter: no comparable data.")
     lines.append(f"Weeks at target: {h.weeks_at_target} of {h.weeks_scored} weeks with scores shown · "

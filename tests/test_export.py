@@ -328,9 +328,10 @@ BASE = dict(
 
 def summary_of(numbers: dict) -> Summary:
     """A Summary as the read layer builds it, from the flat numbers above."""
-    headline_fields = {k: v for k, v in numbers.items() if k in Headline.__dataclass_fields__ and k != "growth_weeks"}
+    headline_fields = {k: v for k, v in numbers.items() if k in Headline.__dataclass_fields__
+                       and k not in ("growth_weeks", "weeks_hidden")}
     headline = Headline(**headline_fields, latest_week_suppressed=numbers["latest_week_score"] is None,
-                        growth_weeks=numbers.get("growth_weeks", 8), weeks_hidden=0)
+                        growth_weeks=numbers.get("growth_weeks", 8), weeks_hidden=numbers.get("weeks_hidden", 0))
     return Summary(numbers["quarter"], numbers["series"], headline, numbers["freshness"], numbers["min_group_size"])
 
 
@@ -340,8 +341,14 @@ def summary_of(numbers: dict) -> Summary:
         ({}, ["4.60 / 5", "meets the target", "change +0.10", "2026-06-22: 4.40 / 5 (below target)", "7 of 12 weeks with scores shown", "+12% (last 4 review weeks against the first 4)", "63%", "| Responses | 118 |"], ["below the target"]),
         ({"average_score": 4.2}, ["4.20 / 5", "0.30 below the target", "change -0.30"], ["meets the target"]),
         ({"average_score": 4.499}, ["4.50 / 5", "meets the target"], []),
-        ({"average_score": None}, ["| Average score | — (hidden: fewer than 5 responses) |", "cannot tell"], ["meets the target", "below the target"]),
-        ({"average_score": None, "min_group_size": 8}, ["fewer than 8 responses"], []),
+        ({"average_score": None, "weeks_hidden": 3},
+         ["| Average score | — (hidden, fewer than 5 responses in every week) |", "cannot tell (average hidden)"],
+         ["meets the target", "below the target"]),
+        ({"average_score": None, "weeks_hidden": 3, "min_group_size": 8}, ["fewer than 8 responses"], []),
+        # An empty quarter hides nothing: it has no responses, and the previous quarter's figure still shows.
+        ({"average_score": None, "previous_average": 4.2273},
+         ["| Average score | — (no responses in this period) |", "cannot tell (no average)", "| Previous period | 4.23 / 5 |"],
+         ["hidden, fewer", "average hidden"]),
         ({"previous_average": None}, ["| Previous period | — (no comparable data) |"], ["change"]),
         ({"latest_week_score": None}, ["2026-06-22: — (hidden: fewer than 5 responses)"], []),
         ({"latest_week": None, "latest_week_score": None}, ["| Latest week | — (no review held yet) |"], []),
@@ -352,7 +359,7 @@ def summary_of(numbers: dict) -> Summary:
          ["first 4"]),
         ({"attendance_growth_pct": 10.0, "growth_weeks": 3}, ["+10% (last 1 review week against the first 1)"], []),
         ({"response_rate": None}, ["| Response rate | — (hidden or no attendance recorded) |"], []),
-        ({"average_score": float("nan")}, ["— (hidden: fewer than 5 responses)"], ["nan"]),
+        ({"average_score": float("nan"), "weeks_hidden": 1}, ["— (hidden, fewer than 5 responses in every week)"], ["nan"]),
         ({"freshness": ""}, ["_Weeks with fewer than 5 responses are hidden for anonymity"], []),
         ({"quarter": "All time"}, ["# Review Pulse — All time · Incident review"], []),
         # change is the difference of the numbers shown: 4.31 - 3.99 = +0.32
@@ -382,3 +389,22 @@ def test_growth_basis_names_the_weeks_the_growth_figure_compares(attendees: list
     growth = figures.attendance_growth(pd.DataFrame({"attendees": attendees}))
     assert growth == pytest.approx(expected)
     assert figures.growth_basis(len(attendees)) == basis
+
+
+@pytest.mark.parametrize(("changes", "lines"), [
+    # An empty quarter after a scored one: nothing hidden, and the previous quarter's figure as in the summary.
+    ({"average_score": None, "previous_average": 4.2273},
+     ["Average score: no responses in this period.", "Previous quarter: 4.23 / 5; no average this period to compare it with."]),
+    ({"average_score": None, "previous_average": None, "weeks_hidden": 2},
+     ["Average score: hidden, fewer than 5 responses in every week.", "Change against the previous quarter: no comparable data."]),
+    ({}, ["Average score 4.60 / 5 against a target of 4.5: meets the target.",
+          "Change against the previous quarter: +0.10 (was 4.50)."]),
+])
+def test_report_headline_says_what_the_summary_says(changes: dict, lines: list[str]) -> None:
+    from review_pulse.retro_report import headline_text
+
+    summary = summary_of({**BASE, **changes})
+    text = headline_text(summary.headline, summary.min_group_size)
+    assert text[:2] == lines
+    md = E.summary_markdown(summary)
+    assert ("hidden" in text[0]) == ("hidden" in md.split("| Average score |")[1].split("\n")[0])
