@@ -207,7 +207,7 @@ def test_retro_packs_cannot_be_subtracted(two_series_db: Path) -> None:
     summaries = {name: pack.read("summary_2026-Q1.md").decode() for name, pack in packs.items()}
     assert summaries["all"].split("| Average score |")[1].split("\n")[0] == \
         summaries["alpha"].split("| Average score |")[1].split("\n")[0]
-    assert f"hidden: {HIDDEN}" in summaries["beta"].split("| Average score |")[1].split("\n")[0]
+    assert f"hidden, {HIDDEN} in every week" in summaries["beta"].split("| Average score |")[1].split("\n")[0]
 
 
 def test_a_week_of_small_series_only_is_hidden_under_all_series(tmp_path: Path) -> None:
