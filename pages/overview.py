@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboard import data, ui
-from review_pulse import attendance_risk, report
+from review_pulse import attendance_risk, figures, report
 from core.plain_text import markdown_literal
 from core.quarters import previous_quarter
 
@@ -39,7 +39,7 @@ growth.metric(
 rate.metric(
     "Response rate",
     ui.fmt_pct(None if h.response_rate is None else h.response_rate * 100),
-    help="Survey responses ÷ attendees, over weeks with attendance and enough responses to show",
+    help=figures.RESPONSE_RATE_RULE[0].upper() + figures.RESPONSE_RATE_RULE[1:],
 )
 weeks.metric(
     "Weeks at target",

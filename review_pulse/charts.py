@@ -957,7 +957,12 @@ def response_rate_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChar
     # Do not leak the exact count of hidden weeks.
     df["responses"] = resp.astype("float64").where(~hidden)
     df["attendees"] = att.astype("float64")
-    df = df[["week_start", "attendees", "responses", "response_rate", "reason"]].sort_values("week_start").reset_index(drop=True)
+    # The tooltip gives the two numbers the rate divides (figures.response_rate_parts): under "All series" a
+    # series' hidden week leaves out its attendees too, so they can be fewer than the week's attendees.
+    for column, shown in (("responses_counted", "responses"), ("attendees_counted", "attendees")):
+        df[column] = (pd.to_numeric(df[column], errors="coerce") if column in df else df[shown]).astype("float64").where(~hidden)
+    df = df[["week_start", "attendees", "responses", "responses_counted", "attendees_counted", "response_rate",
+             "reason"]].sort_values("week_start").reset_index(drop=True)
     weeks = sorted(df["week_start"].unique())
 
     base = alt.Chart(vega_rows(df)).encode(
@@ -972,7 +977,8 @@ def response_rate_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChar
     tooltip = [
         alt.Tooltip("week_start:T", title="Week", format=WEEK_TOOLTIP_FORMAT),
         alt.Tooltip("response_rate:Q", title="Response rate", format=".0%"),
-        alt.Tooltip("responses:Q", title="Responses", format="d"),
+        alt.Tooltip("responses_counted:Q", title="Responses counted", format="d"),
+        alt.Tooltip("attendees_counted:Q", title="Attendees counted", format="d"),
         alt.Tooltip("attendees:Q", title="Attendees", format="d"),
     ]
     line = base.mark_line(color=STATEMENT_PALETTE[0], strokeWidth=2.5, invalid="break-paths-filter-domains")

@@ -172,7 +172,7 @@ class Headline:
     latest_week_suppressed: bool
     attendance_growth_pct: float | None  # last 4 review weeks vs first 4
     growth_weeks: int  # review weeks with attendance behind that figure
-    response_rate: float | None  # responses / attendees over visible weeks with attendance
+    response_rate: float | None  # counted responses / counted attendees (response_rate_parts)
     weeks_at_target: int  # visible weeks whose score, as shown, meets the target
     weeks_scored: int  # weeks with visible scores
     weeks_hidden: int  # weeks suppressed for anonymity
@@ -255,6 +255,42 @@ def attendance_growth(weekly_attendance: pd.DataFrame) -> float | None:
     return None if first == 0 else float((last / first - 1) * 100)
 
 
+# What every surface that shows the response rate says it is (the Overview's help, the retro pack's definitions).
+RESPONSE_RATE_RULE = ("survey responses ÷ attendees, over the review weeks (of each series) that have attendance "
+                      "and whose responses are shown; a week hidden for anonymity leaves out its attendees with its "
+                      "responses")
+
+
+def response_rate_parts(cells: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """THE response-rate rule, on attendance cells (one review week of one series: attendees, meetings, the
+    cell's visible responses and whether it is ``suppressed``), summed per ``keys``.
+
+    A cell counts towards the rate when its responses are shown and it has attendance: its responses over its
+    attendees. A hidden cell leaves out its attendees with its responses, so "All series" is not lowered by
+    people whose responses it does not show (the series' own rates are not either); a week with attendance and
+    no survey responses counts as 0. Returns ``keys``, attendees and meetings (every cell), responses_counted and
+    attendees_counted."""
+    counted = ~cells["suppressed"].astype(bool).to_numpy() & (cells["attendees"].to_numpy() > 0)
+    parts = cells[keys].assign(
+        attendees=cells["attendees"].astype("int64"), meetings=cells["meetings"].astype("int64"),
+        responses_counted=cells["responses"].where(counted, 0).astype("int64"),
+        attendees_counted=cells["attendees"].where(counted, 0).astype("int64"))
+    return parts.groupby(keys, sort=True)[["attendees", "meetings", "responses_counted", "attendees_counted"]] \
+        .sum().reset_index()
+
+
+def weekly_response_rate(weeks: pd.DataFrame) -> pd.Series:
+    """Each week's response rate from ``response_rate_parts``: missing when none of its responses is counted."""
+    counted = weeks["responses_counted"] > 0
+    return (weeks["responses_counted"] / weeks["attendees_counted"].where(counted)).astype("float64")
+
+
+def response_rate(weeks: pd.DataFrame) -> float | None:
+    """A period's response rate: its counted responses over its counted attendees (``response_rate_parts``)."""
+    attendees = int(weeks["attendees_counted"].to_numpy().sum())
+    return float(weeks["responses_counted"].to_numpy().sum()) / attendees if attendees else None
+
+
 def headline(
     weekly_scores: pd.DataFrame,
     previous_weekly_scores: pd.DataFrame | None,
@@ -266,9 +302,6 @@ def headline(
     scored = ~suppressed & (weekly_scores["answers"].to_numpy() > 0)
     visible_means = weekly_scores["mean_score"].to_numpy(dtype="float64")[scored]
     latest = weekly_scores.iloc[-1] if len(weekly_scores) else None
-    with_attendance = (~weekly_attendance["suppressed"].to_numpy(dtype=bool)
-                       & (weekly_attendance["attendees"].to_numpy() > 0))
-    attendees = int(weekly_attendance["attendees"].to_numpy()[with_attendance].sum())
     return Headline(
         target=target,
         average_score=average_score(weekly_scores),
@@ -279,8 +312,7 @@ def headline(
         latest_week_suppressed=bool(latest is not None and latest["suppressed"]),
         attendance_growth_pct=attendance_growth(weekly_attendance),
         growth_weeks=len(weekly_attendance),
-        response_rate=float(weekly_attendance["responses"].to_numpy()[with_attendance].sum()) / attendees if attendees
-        else None,
+        response_rate=response_rate(weekly_attendance),
         weeks_at_target=int(meets_target_array(visible_means, target).sum()),
         weeks_scored=int(scored.sum()),
         weeks_hidden=int(suppressed.sum()),

@@ -32,6 +32,7 @@ from core.stored_polls import STORED_TABLES as STORED_POLL_TABLES
 from core.stored_polls import on_stored_polls, polls_are_fresh
 from core.schema import WEEK_CLOSES_AFTER_DAYS  # noqa: F401  (the Data page words the late rule with it)
 from core.store import data_version, open_snapshot
+from review_pulse import figures
 
 
 SERIES_LIST = """
@@ -183,12 +184,23 @@ SELECT week_start, count(*) AS late_responses, count(*) FILTER (WHERE counted_el
 FROM listed GROUP BY week_start ORDER BY week_start
 """
 
-WEEKLY_ATTENDANCE = f"""
-SELECT week_start, sum(attendees)::BIGINT AS attendees, count(*) AS meetings
-FROM weekly_attendance AS wa
-WHERE {period_filter("wa")}
-GROUP BY week_start
-ORDER BY week_start
+# Attendance per cell (one review week of one series): attendees and meetings, beside the cell's visible
+# responses and whether it is hidden (its responses fewer than $min_group), so the response rate can leave a
+# hidden cell's attendees out together with its responses (figures.response_rate_parts).
+ATTENDANCE_CELLS = f"""
+WITH {VISIBILITY},
+attended_cells AS (
+    SELECT wa.week_start, wa.series, sum(wa.attendees)::BIGINT AS attendees, count(*) AS meetings
+    FROM weekly_attendance AS wa
+    WHERE {period_filter("wa")}
+    GROUP BY wa.week_start, wa.series
+)
+SELECT a.week_start, a.series, a.attendees, a.meetings, coalesce(v.responses, 0)::BIGINT AS responses,
+       coalesce(c.responses > 0 AND v.series IS NULL, false) AS suppressed
+FROM attended_cells AS a
+LEFT JOIN cells AS c USING (week_start, series)
+LEFT JOIN visible_cells AS v USING (week_start, series)
+ORDER BY a.week_start, a.series
 """
 
 # Issue 25: the day each review week's (first) meeting was held, for the early warning's
@@ -616,27 +628,26 @@ def weekly_attendance(db_path: Path, f: Filters, busy_week_ratio: float) -> pd.D
     weeks. ``previous_mean`` is the mean of the (up to) 4 review weeks before a week in
     the period, from the second week before it on (else missing): what the week is
     judged against. An attendance dip is a week whose attendance is below ``busy_week_ratio``
-    of it.
+    of it. ``response_rate`` is ``responses_counted`` over ``attendees_counted``
+    (figures.response_rate_parts).
     """
-    return attendance_figures(read_frame(db_path, WEEKLY_ATTENDANCE, f.params()), weekly_responses(db_path, f),
-                              busy_week_ratio)
+    return attendance_figures(read_counted(db_path, ATTENDANCE_CELLS, f.visible_params()),
+                              weekly_responses(db_path, f), busy_week_ratio)
 
 
-def attendance_figures(attendance: pd.DataFrame, responses: pd.DataFrame, busy_week_ratio: float) -> pd.DataFrame:
-    """``weekly_attendance``'s figures from its two reads: attendees and meetings per review week, and
-    the weeks' visible responses (``weekly_responses``). One definition for one series or each of many
-    (review_pulse.series_queries)."""
-    frame = attendance_weeks(attendance, responses)
+def attendance_figures(cells: pd.DataFrame, responses: pd.DataFrame, busy_week_ratio: float) -> pd.DataFrame:
+    """``weekly_attendance``'s figures from its two reads: the attendance cells (``ATTENDANCE_CELLS``) and
+    the weeks' visible responses (``weekly_responses``)."""
+    frame = attendance_weeks(cells, responses)
     frame["rolling_mean"] = frame["attendees"].rolling(4, min_periods=1).mean()
     baseline = frame["attendees"].head(4).mean() if len(frame) else np.nan
     frame["growth_pct"] = (frame["attendees"] / baseline - 1) * 100 if baseline else np.nan
     # The 4-week mean a week is judged against, and THE sharp-dip rule on it.
     frame["previous_mean"] = dip_baseline(frame["attendees"])
     frame["busy_week"] = sharp_dips(frame["attendees"], busy_week_ratio)
-    rate = frame["responses"] / frame["attendees"].where(frame["attendees"] > 0)
-    frame["response_rate"] = rate.where(~frame["suppressed"] & (frame["responses"] > 0))
+    frame["response_rate"] = figures.weekly_response_rate(frame)
     return frame[["week_start", "attendees", "rolling_mean", "growth_pct", "busy_week", "responses", "suppressed",
-                  "response_rate", "previous_mean"]]
+                  "responses_counted", "attendees_counted", "response_rate", "previous_mean"]]
 
 
 # Issue 25: known busy weeks loaded as data (`ingest --calendar`; the table core.schema.CALENDAR_TABLES).
@@ -672,12 +683,13 @@ def review_days(db_path: Path, f: Filters) -> pd.DataFrame:
     return frame[["week_start", "meeting_date"]]
 
 
-def attendance_weeks(attendance: pd.DataFrame, responses: pd.DataFrame, keys: tuple[str, ...] = ()) -> pd.DataFrame:
-    """Attendees per review week beside the week's visible responses and whether it is hidden (a week
-    without survey responses: 0, shown). ``keys``: more columns that tell groups apart (``series``)."""
+def attendance_weeks(cells: pd.DataFrame, responses: pd.DataFrame, keys: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Attendees and meetings per review week (per ``keys`` and week: ``series`` tells series apart) from its
+    attendance cells (week, series, attendees, meetings, the cell's visible responses and ``suppressed``), with
+    the response rate's counted parts (figures.response_rate_parts), beside the week's visible responses and
+    whether it is hidden (a week without survey responses: 0, shown)."""
     on = [*keys, "week_start"]
-    frame = attendance[[*on, "attendees", "meetings"]].copy()
-    frame["week_start"] = pd.to_datetime(frame["week_start"])
+    frame = figures.response_rate_parts(cells.assign(week_start=pd.to_datetime(cells["week_start"])), on)
     frame = frame.merge(responses[[*on, "responses", "suppressed"]], on=on, how="left")
     frame["responses"] = frame["responses"].fillna(0).astype("int64")
     frame["suppressed"] = frame["suppressed"].astype("boolean").fillna(False).astype(bool)

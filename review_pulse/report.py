@@ -32,8 +32,14 @@ def attendance(view: DataView) -> ExportItem:
     return chart_item(view, "attendance", "Weekly attendance", charts.attendance_chart(rows, chart_context(view)), rows)
 
 
+# The response-rate chart's rows and CSV: every attendee and visible response of a week, and the counted ones
+# the rate divides (figures.response_rate_parts; they differ under "All series" when a series' week is hidden).
+RESPONSE_RATE_COLUMNS = ("week_start", "attendees", "responses", "suppressed", "responses_counted",
+                         "attendees_counted", "response_rate")
+
+
 def response_rate(view: DataView) -> ExportItem:
-    rows = view.weekly_attendance()[["week_start", "attendees", "responses", "suppressed", "response_rate"]]
+    rows = view.weekly_attendance()[list(RESPONSE_RATE_COLUMNS)]
     return chart_item(view, "response-rate", "Response rate", charts.response_rate_chart(rows, chart_context(view)), rows)
 
 

@@ -150,7 +150,7 @@ def gather(view: DataView, today: date | None = None, items: list | None = None)
         "weekly-agreement": charts.weekly_agreement_chart(view.weekly_statement_scores(), low, metric="mean"),
         "attendance": charts.attendance_chart(view.weekly_attendance(), low),
         "response-rate": charts.response_rate_chart(
-            view.weekly_attendance()[["week_start", "attendees", "responses", "suppressed", "response_rate"]], low),
+            view.weekly_attendance()[list(report.RESPONSE_RATE_COLUMNS)], low),
     }
     # the talking-points and actions charts drawn again from their own rows (ExportItem.rows), lower
     by_slug = {i.slug: i for i in extra if i is not None}
@@ -342,7 +342,7 @@ def definition_lines(c: ReportContent) -> list[str]:
         "1-10 scale are rescaled onto 1-5. Mean = the average answer, with 2 decimals; a mean meets the target when "
         f"the mean as shown is at or above it. {figures.AGREE_RULE}. n = answers in the period's visible weeks.",
         f"Target: a mean of {c.summary.headline.target:g}. Change: this period's mean minus the previous quarter's.",
-        "Response rate: survey responses ÷ attendees over weeks with attendance. Attendance growth: the mean of the "
+        f"Response rate: {figures.RESPONSE_RATE_RULE}. Attendance growth: the mean of the "
         "last 4 review weeks against the first 4 (with fewer than 8 weeks: the last half against the first half).",
         "Themes: a comment's topics from the theme dictionary in the settings (several or none). Sentiment: VADER "
         "with an incident-review lexicon, computed on this machine; no text leaves it.",

@@ -66,7 +66,7 @@ SELECT 'statement' AS part, series, statement, statement_order, answers, mean_sc
 ORDER BY part, series, week_start, statement_order, statement
 """
 
-# WEEKLY_ATTENDANCE per series.
+# queries.ATTENDANCE_CELLS' attendance for every series (their responses come from SERIES_FIGURES).
 SERIES_ATTENDANCE = f"""
 SELECT wa.series, wa.week_start, sum(wa.attendees)::BIGINT AS attendees, count(*) AS meetings
 FROM weekly_attendance AS wa
@@ -194,7 +194,12 @@ def series_comparison(db_path: Path, current: Filters, previous: Filters | None,
     # weekly_attendance's weeks (attendees beside visible responses) for every series in one merge
     responses = now[["series", "week_start", "visible_responses", "hidden"]].rename(
         columns={"visible_responses": "responses", "hidden": "suppressed"})
-    attendance = attendance_weeks(read.attendance, responses, keys=("series",))
+    # each series' attendance cells with their visible responses (ATTENDANCE_CELLS' columns for every series)
+    cells = read.attendance.assign(week_start=pd.to_datetime(read.attendance["week_start"])).merge(
+        responses, on=["series", "week_start"], how="left")
+    cells["responses"] = cells["responses"].fillna(0).astype("int64")
+    cells["suppressed"] = cells["suppressed"].astype("boolean").fillna(False).astype(bool)
+    attendance = attendance_weeks(cells, responses, keys=("series",))
 
     bucket = "week" if now["week_start"].nunique() <= MAX_WEEKLY_POINTS else "quarter"
     points = (now[["series", "week_start", "responses", "mean_score", "suppressed"]] if bucket == "week"

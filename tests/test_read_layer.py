@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from pipeline.cli import main
-from review_pulse import queries
+from review_pulse import figures, queries
 from review_pulse.view import DataView
 from review_pulse.figures import attendance_growth, headline
 from core.quarters import ALL_TIME_PERIOD, parse_period, previous_quarter, quarter_for_day, quarter_for_week, quarters_between
@@ -70,12 +70,34 @@ def test_headline_leaves_hidden_weeks_out() -> None:
                            "score_sum": [108, 0, 80], "mean_score": [4.5, float("nan"), 4.0],
                            "suppressed": [False, True, False]})
     attendance = pd.DataFrame({"week_start": weeks, "attendees": [10, 8, 10], "responses": [6, 0, 5],
-                               "suppressed": [False, True, False]})
+                               "suppressed": [False, True, False], "responses_counted": [6, 0, 5],
+                               "attendees_counted": [10, 0, 10]})
     h = headline(scores, None, attendance, 4.5)
     assert h.average_score == pytest.approx((108 + 80) / 44)
     assert (h.weeks_at_target, h.weeks_scored, h.weeks_hidden) == (1, 2, 1)
     assert h.response_rate == pytest.approx(11 / 20)
     assert h.latest_week == date(2026, 3, 16) and h.latest_week_score == 4.0
+
+
+@pytest.mark.parametrize(
+    ("cells", "counted", "rate"),
+    [
+        # (series, attendees, visible responses, hidden): one week of three series
+        ([("A", 12, 6, False), ("B", 10, 0, True)], (6, 12), 6 / 12),  # B hidden: its 10 attendees leave too
+        ([("A", 12, 6, False), ("B", 10, 0, False)], (6, 22), 6 / 22),  # B held no survey: 0 of its 10 count
+        ([("A", 12, 6, False), ("B", 0, 7, False)], (6, 12), 6 / 12),  # B's attendance is 0: its responses wait
+        ([("A", 8, 0, True)], (0, 0), None),
+    ],
+)
+def test_the_response_rate_counts_a_cell_whole_or_not_at_all(cells, counted, rate) -> None:
+    frame = pd.DataFrame(cells, columns=["series", "attendees", "responses", "suppressed"]).assign(
+        week_start=pd.Timestamp("2026-03-02"), meetings=1)
+    week = figures.response_rate_parts(frame, ["week_start"])
+    assert (int(week["responses_counted"].iloc[0]), int(week["attendees_counted"].iloc[0])) == counted
+    assert int(week["attendees"].iloc[0]) == sum(c[1] for c in cells) and int(week["meetings"].iloc[0]) == len(cells)
+    assert figures.response_rate(week) == (None if rate is None else pytest.approx(rate))
+    shown = figures.weekly_response_rate(week).iloc[0]
+    assert (pd.isna(shown) if rate is None or counted[0] == 0 else shown == pytest.approx(rate))
 
 
 def test_feedback_is_newest_first_and_can_be_capped(tmp_path: Path) -> None:

@@ -136,6 +136,34 @@ def test_the_under_threshold_series_quarter_is_what_the_test_db_says(series_db: 
     assert not recount(series_db, UNDER_THRESHOLD, "2026-Q2")["hidden"]
 
 
+# Per week of the quarter, over every series: the responses and attendees of the cells that are shown (5 or
+# more responses) and have attendance. A hidden cell's attendees leave with its responses.
+ALL_SERIES_RATE = """
+WITH cells AS (
+    SELECT week_start, series, count(*) AS n FROM response_weeks
+    WHERE week_start + INTERVAL 3 DAY BETWEEN $first AND $last GROUP BY ALL),
+attended AS (
+    SELECT CAST(date_trunc('week', meeting_date) AS DATE) AS week_start, series, sum(attendees) AS attendees
+    FROM meetings GROUP BY ALL)
+SELECT c.week_start, sum(c.n), sum(a.attendees)
+FROM cells AS c JOIN attended AS a USING (week_start, series) WHERE c.n >= 5 GROUP BY 1 ORDER BY 1
+"""
+
+
+@pytest.mark.parametrize("quarter", ["2026-Q3", "2026-Q2"])
+def test_the_all_series_response_rate_leaves_a_hidden_series_week_out_whole(series_db: Path, quarter: str) -> None:
+    """All series' response rate counts a hidden cell's attendees no more than its responses: between the
+    series' own rates, never below both (2026-Q3 hides Checkout's week 20 and Security's two weeks)."""
+    period = parse_period(quarter)
+    weeks = sql(series_db, ALL_SERIES_RATE, {"first": period.start, "last": period.end})
+    view = DataView(series_db, period, None, S)
+    assert same(view.headline().response_rate, sum(n for _w, n, _a in weeks) / sum(a for _w, _n, a in weeks), 12)
+    frame = view.weekly_attendance().set_index("week_start")
+    assert {pd.Timestamp(w): n / a for w, n, a in weeks} == pytest.approx(frame["response_rate"].dropna().to_dict())
+    rates = [r for r in view.series_comparison(TODAY).rows["response_rate"] if not pd.isna(r)]
+    assert min(rates) <= view.headline().response_rate <= max(rates)
+
+
 @pytest.mark.parametrize("quarter", ["2026-Q3", "2026-Q2", "all"])
 def test_each_row_is_the_overview_of_that_series(series_db: Path, quarter: str) -> None:
     """The comparison and the Overview of a series cannot disagree: the same headline, field by field."""
