@@ -62,6 +62,7 @@ class RunSummary:
     poll_channels_without_folder: list[str] = field(default_factory=list)
     poll_date_order_guessed: list[str] = field(default_factory=list)  # poll tables read M/D for want of evidence
     date_order_guessed: list[str] = field(default_factory=list)  # attendance and calendar files read M/D, likewise
+    attendance_read: dict[str, str] = field(default_factory=dict)  # each attendance file: how it was read
     # Issue #10: how each survey table was read, and workbook tabs that are not surveys.
     reports: dict[str, MappingReport] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
@@ -79,6 +80,7 @@ class RunSummary:
         ]
         for source, report in self.reports.items():
             lines.extend(report_lines(source, report))
+        lines.extend(f"{_printable(source)}: attendance, {_printable(reading)}" for source, reading in self.attendance_read.items())
         if self.unused_columns:
             shown = self.unused_columns[:10]
             more = f" and {len(self.unused_columns) - 10} more" if len(self.unused_columns) > 10 else ""
@@ -465,6 +467,7 @@ def write_run(
         poll_channels_without_folder=sorted({c for p in polls for c in p.channels_without_folder}),
         poll_date_order_guessed=[p.source for p in polls if p.date_order_guessed],
         date_order_guessed=[p.source for p in [*incoming.attendance, *calendars] if p.date_order_guessed],
+        attendance_read={p.source: p.reading for p in incoming.attendance if p.reading},
     )
     _record_run(con, summary, started, sources)
     refresh_cell_counts(con)  # after the last write to the counted tables: what the pages read (issue #23)

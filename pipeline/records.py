@@ -91,6 +91,7 @@ class ParsedAttendance:
     meetings: list[Meeting] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
     date_order_guessed: bool = False  # slash dates, none settling D/M vs M/D: read M/D, noted, --strict refuses it
+    reading: str = ""  # how it was read ("one row per meeting, attendees from 'Participants'"), for the run summary
 
 
 @dataclass(frozen=True, slots=True)

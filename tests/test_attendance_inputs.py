@@ -96,3 +96,94 @@ def test_an_attendance_file_with_no_usable_meeting_fails_and_changes_nothing(tmp
     assert capsys.readouterr().err == (f"error: {bad}: no usable meeting; {rows} rows rejected, most often ({rows}x): "
                                        f"{reason}; nothing was loaded\n")
     assert every_stored_text(db) == before
+
+
+# (file, how the summary says it was read, the column that counts, the flag column or None)
+LAYOUTS = [
+    # "Participants" is a person header, but its cells are one number per meeting: a count
+    ("Date,Incident,Participants\n2026-03-04,DB outage,12\n2026-03-11,CDN,15\n2026-03-18,Auth,9\n",
+     "one row per meeting, attendees from 'Participants'", "Participants", None),
+    # "Meeting name" names the meeting, not a person; "Present" holds numbers: a count
+    ("Date,Meeting name,Present\n2026-03-04,Incident review,12\n2026-03-11,Incident review,15\n",
+     "one row per meeting, attendees from 'Present'", "Present", None),
+    # a roster with a yes/no column: only those who came count ("Attended" was once read as two people, yes and no)
+    ("Date,Name,Email,Attended\n2026-03-04,Ana Lopez,ana@x.com,Yes\n2026-03-04,Bob Stone,bob@x.com,No\n"
+     "2026-03-04,Cy Kim,cy@x.com,no\n2026-03-11,Ana Lopez,ana@x.com,Yes\n2026-03-11,Bob Stone,bob@x.com,YES\n"
+     "2026-03-11,Cy Kim,cy@x.com,y\n",
+     "one row per attendee, counting the distinct people in 'Name', rows marked present in 'Attended'", "Name", "Attended"),
+    # a roster ticked with x, blank for absent
+    ("Date,Name,Present\n2026-03-04,Ana Lopez,x\n2026-03-04,Bob Stone,\n2026-03-04,Cy Kim,\n"
+     "2026-03-11,Ana Lopez,x\n2026-03-11,Bob Stone,X\n2026-03-11,Cy Kim,\n",
+     "one row per attendee, counting the distinct people in 'Name', rows marked present in 'Present'", "Name", "Present"),
+    # member ids are numbers, but a date repeats: a roster, not counts
+    ("Date,Participant\n2026-03-04,1001\n2026-03-04,1002\n2026-03-11,1001\n",
+     "one row per attendee, counting the distinct people in 'Participant'", "Participant", None),
+]
+
+
+def expected_meetings(content: str, column: str, flag: str | None) -> list[tuple[str, int]]:
+    """Recounted from the file: a number per meeting, or the distinct people whose flag says they came."""
+    import csv as _csv
+    import io as _io
+
+    rows = list(_csv.DictReader(_io.StringIO(content)))
+    if flag is None and all(r[column].isdigit() for r in rows) and len({r["Date"] for r in rows}) == len(rows):
+        return sorted((r["Date"], int(r[column])) for r in rows)
+    people: dict[str, set[str]] = {}
+    for r in rows:
+        if flag is None or r[flag].strip().lower() in ("yes", "y", "x"):
+            people.setdefault(r["Date"], set()).add(r[column])
+    return sorted((day, len(names)) for day, names in people.items())
+
+
+@pytest.mark.parametrize(("content", "reading", "column", "flag"), LAYOUTS)
+def test_each_attendance_layout_is_counted_as_its_rows_say_and_the_reading_is_said(
+        tmp_path: Path, capsys, content: str, reading: str, column: str, flag: str | None) -> None:
+    sheet = tmp_path / "attendance.csv"
+    sheet.write_text(content, encoding="utf-8")
+    db = tmp_path / "r.duckdb"
+    assert ingest(db, "--attendance", str(sheet)) == 0
+    assert f"attendance.csv: attendance, {reading}" in capsys.readouterr().out
+    with duckdb.connect(str(db), read_only=True) as con:
+        stored = con.execute("SELECT meeting_date::VARCHAR, attendees FROM meetings ORDER BY 1").fetchall()
+        assert con.execute("SELECT count(*) FROM rejects").fetchall() == [(0,)]
+    assert stored == expected_meetings(content, column, flag)
+    for name in ("Ana Lopez", "ana@x.com", "Bob Stone"):
+        assert name not in every_stored_text(db)
+
+
+@pytest.mark.parametrize("placeholder", ["n/a", "TBD", "cancelled", "-", "—"])
+def test_placeholders_in_a_count_column_are_rejected_not_read_as_people(tmp_path: Path, placeholder: str) -> None:
+    """A count column mostly of placeholders was read as a list of people: 'cancelled' became one attendee."""
+    sheet = tmp_path / "attendance.csv"
+    sheet.write_text(f"Date,Attendees\n2026-03-04,12\n2026-03-11,{placeholder}\n2026-03-18,{placeholder}\n"
+                     f"2026-03-25,{placeholder}\n", encoding="utf-8")
+    db = tmp_path / "r.duckdb"
+    assert ingest(db, "--attendance", str(sheet)) == 0
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT meeting_date::VARCHAR, attendees FROM meetings").fetchall() == [("2026-03-04", 12)]
+        reasons = con.execute("SELECT line, reason FROM rejects ORDER BY line").fetchall()
+    assert [line for line, _reason in reasons] == [3, 4, 5]
+    assert all(reason.startswith("attendee count: a placeholder") for _line, reason in reasons)
+
+
+def test_a_roster_flag_that_is_neither_yes_nor_no_is_rejected_with_the_fix(tmp_path: Path) -> None:
+    sheet = tmp_path / "attendance.csv"
+    sheet.write_text("Date,Name,Attended\n2026-03-04,Ana Lopez,Yes\n2026-03-04,Bob Stone,Yes\n2026-03-04,Cy Kim,No\n"
+                     "2026-03-04,Di Park,Yes\n2026-03-04,Ed Wu,Yes\n2026-03-04,Flo Ma,No\n2026-03-04,Gus Li,No\n"
+                     "2026-03-04,Hal Oh,Yes\n2026-03-04,Ivy Ng,Yes\n2026-03-04,Jo Ra,late\n", encoding="utf-8")
+    db = tmp_path / "r.duckdb"
+    assert ingest(db, "--attendance", str(sheet)) == 0
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT attendees FROM meetings").fetchall() == [(6,)]
+        (line, reason, raw), = con.execute("SELECT line, reason, raw FROM rejects").fetchall()
+    assert line == 11 and reason == "'Attended': neither yes nor no (write Yes, No, x or leave it blank)"
+    assert "Jo Ra" not in every_stored_text(db) and "Name" not in raw
+
+
+def test_a_yes_no_column_without_a_people_column_is_refused_with_the_fix(tmp_path: Path, capsys) -> None:
+    sheet = tmp_path / "attendance.csv"
+    sheet.write_text("Date,Attended\n2026-03-04,Yes\n2026-03-04,No\n", encoding="utf-8")
+    db = tmp_path / "r.duckdb"
+    assert ingest(db, "--attendance", str(sheet)) != 0
+    assert "'Attended' says who attended (yes/no) but no attendee column was found" in capsys.readouterr().err

@@ -22,10 +22,13 @@ DATE_HEADERS = ("date", "meeting date", "review date", "session date", "day", "w
 COUNT_HEADERS = (
     "attendees", "attendance", "attendee count", "headcount", "head count", "count",
     "number of attendees", "no of attendees", "num attendees", "participants count", "people", "attended",
-    "participant count", "total attendees", "total",
+    "participant count", "total attendees", "total", "present",
 )
 PERSON_HEADERS = ("attendee", "person", "name", "email", "attendee email", "attendee name", "participant", "user", "member", "who", "participants")
-TITLE_HEADERS = ("title", "incident", "meeting", "topic", "incident title", "subject", "review", "meeting title", "incident reviewed")
+TITLE_HEADERS = ("title", "incident", "meeting", "topic", "incident title", "subject", "review", "meeting title", "incident reviewed",
+                 "meeting name")
+# A roster's column saying whether each person came ("Attended: Yes/No", "Present: x"), when its cells are flags.
+PRESENCE_HEADERS = ("attended", "present", "attendance", "joined", "was present", "in attendance")
 
 
 def parse_attendance(
@@ -51,24 +54,38 @@ def _parse_attendance(
     if series_col is not None:
         taken.add(series_col)
     count_col = find_header(table.header, COUNT_HEADERS, taken)
-    if count_col is not None and _lists_people(table, count_col):
+    person_col = presence_col = None
+    if count_col is not None and _presence_flags(table, count_col):
+        presence_col, count_col = count_col, None  # "Attended: Yes/No" on a roster: a flag per person, not a count
+    elif count_col is not None and _lists_people(table, count_col):
         person_col, count_col = count_col, None  # "Attendees" listing people, one per row
-    else:
-        person_col = None if count_col is not None else _person_column(table.header, taken)
+    if count_col is None and person_col is None:
+        person_col = _person_column(table.header, taken | {i for i in (presence_col,) if i is not None})
+        if person_col is not None and presence_col is None and _holds_counts(table, person_col, date_col, series_col):
+            count_col, person_col = person_col, None  # "Participants: 12", one row per meeting: a count
+    if person_col is not None and presence_col is None:
+        presence_col = find_header(table.header, PRESENCE_HEADERS, taken | {person_col})
+        if presence_col is not None and not _presence_flags(table, presence_col):
+            presence_col = None
     if count_col is None and person_col is None:
         raise SourceFileError(
             table.source,
+            f"column {table.header[presence_col]!r} says who attended (yes/no) but no attendee column was found; "
+            "name the people column 'Attendee' or 'Name'" if presence_col is not None else
             "no attendee count column ('Attendees') and no attendee column ('Attendee') found",
         )
     taken.add(count_col if count_col is not None else person_col)  # type: ignore[arg-type]
+    if presence_col is not None:
+        taken.add(presence_col)
     title_col = find_header(table.header, TITLE_HEADERS, taken)
     # Only the mapped columns are kept in a reject; the person column never reaches the database.
-    keep = sorted(i for i in (date_col, count_col, title_col, series_col) if i is not None)
+    keep = sorted(i for i in (date_col, count_col, title_col, series_col, presence_col) if i is not None)
     dayfirst, guessed = dayfirst_decision(settings, [r[date_col] for r in table.rows if date_col < len(r)], table.source)
     dates = TimeParser(settings.tz, dayfirst, now)
     reject_keys = KeyMaker("a")
     layout = "per-meeting" if count_col is not None else "per-attendee"
-    result = ParsedAttendance(table.source, layout, date_order_guessed=guessed)
+    result = ParsedAttendance(table.source, layout, date_order_guessed=guessed,
+                              reading=_reading(table.header, count_col, person_col, presence_col))
 
     def cell(row: list[object], index: int | None) -> object:
         return row[index] if index is not None and index < len(row) else None
@@ -76,7 +93,7 @@ def _parse_attendance(
     by_meeting: dict[tuple[str, date], dict] = {}
     for row, line in zip(table.rows, table.line_numbers):
         series_name = series_of(row, series_col, default_series)
-        raw = partial(raw_row, table.header, row, keep, {i: _without_people for i in (date_col, count_col)
+        raw = partial(raw_row, table.header, row, keep, {i: _without_people for i in (date_col, count_col, presence_col)
                                                          if i is not None})  # built only for a reject
         try:
             meeting_date = parse_date(cell(row, date_col), dates)
@@ -99,6 +116,16 @@ def _parse_attendance(
                     earlier["raw"](), series_name))
             by_meeting[slot] = {"attendees": attendees, "title": title, "line": line, "raw": raw}
         else:
+            if presence_col is not None:
+                came = _came(cell(row, presence_col))
+                if came is None:
+                    result.rejects.append(make_reject(
+                        reject_keys, table.source, line,
+                        f"{table.header[presence_col]!r}: neither yes nor no (write Yes, No, x or leave it blank)",
+                        raw(), series_name))
+                    continue
+                if not came:
+                    continue  # on the roster, not at the meeting
             person = normalise_header(cell_string(cell(row, person_col)))
             if not person:
                 result.rejects.append(make_reject(reject_keys, table.source, line, "no attendee on this row", raw(), series_name))
@@ -125,6 +152,7 @@ def _lists_people(table: RawTable, column: int) -> bool:
     """
     sample = [cell_string(row[column]).strip() for row in table.rows[:200] if column < len(row)]
     sample = [value for value in sample if value]
+    sample = [value for value in sample if value.casefold() not in PLACEHOLDERS]  # "n/a", "cancelled": nobody
     people = 0
     for value in sample:
         try:
@@ -134,7 +162,62 @@ def _lists_people(table: RawTable, column: int) -> bool:
     return bool(sample) and people / len(sample) >= 0.5
 
 
+# What a sheet holds where a count or a name would be when there was none: not a person (a column of mostly
+# these and numbers is a count column), and not a count (its row is rejected with the reason).
+PLACEHOLDERS = frozenset({"n/a", "na", "n.a.", "tbd", "tba", "tbc", "none", "nil", "-", "--", "—", "–", "?", "cancelled",
+                          "canceled", "skipped", "no meeting", "postponed", "holiday", "not held", "no review"})
+# A roster's presence flags, as typed (case-folded; a blank cell is "no").
+PRESENT = frozenset({"yes", "y", "true", "x", "present", "attended", "here", "1", "✓", "✔", "✔️", "✅", "☑", "☑️"})
+ABSENT = frozenset({"no", "n", "false", "absent", "0", "-", "✗", "✘", "❌", "not present", "did not attend"})
+
+
+def _flag_text(value: object) -> str:
+    return cell_string(value).strip().casefold()[:40]
+
+
+def _came(value: object) -> bool | None:
+    """A presence cell: True (came), False (did not, or blank), None (neither: the row is rejected)."""
+    text = _flag_text(value)
+    return True if text in PRESENT else False if not text or text in ABSENT else None
+
+
+def _presence_flags(table: RawTable, column: int) -> bool:
+    """A column whose filled cells are (nearly all) yes/no flags: a roster's "Attended" or "Present", not a count.
+    Nothing but 0 and 1 is a flag too: no meeting is counted as 0 or 1 people week after week."""
+    sample = [_flag_text(row[column]) for row in table.rows[:200] if column < len(row)]
+    sample = [value for value in sample if value]
+    flags = sum(value in PRESENT or value in ABSENT for value in sample)
+    return bool(sample) and flags / len(sample) >= 0.9
+
+
+def _holds_counts(table: RawTable, column: int, date_col: int, series_col: int | None) -> bool:
+    """A person-named column ("Participants") that holds one number per meeting: a count column. Numbers on rows
+    that repeat a meeting's date are member ids on a roster, so the dates (and series) must not repeat."""
+    rows = [row for row in table.rows[:200] if column < len(row) and cell_string(row[column]).strip()]
+    counts = 0
+    for row in rows:
+        try:
+            _parse_count(row[column])
+            counts += 1
+        except ValueError:
+            counts += _flag_text(row[column]) in PLACEHOLDERS
+    slots = [(cell_string(row[date_col]).strip(), cell_string(row[series_col]).strip() if series_col is not None
+              and series_col < len(row) else "") for row in rows if date_col < len(row)]
+    return bool(rows) and counts / len(rows) >= 0.9 and len(set(slots)) == len(slots)
+
+
+def _reading(header: list[str], count_col: int | None, person_col: int | None, presence_col: int | None) -> str:
+    """How the file was read, for the run summary: the column counted and how."""
+    if count_col is not None:
+        return f"one row per meeting, attendees from {header[count_col]!r}"
+    rows = f", rows marked present in {header[presence_col]!r}" if presence_col is not None else ""
+    return f"one row per attendee, counting the distinct people in {header[person_col]!r}{rows}"  # type: ignore[index]
+
+
 _PERSON_WORDS = ("email", "attendee", "participant", "name", "user", "person")
+# A header with one of these words names the meeting or its series, not a person ("Meeting name", "Series name").
+_NOT_PERSON_WORDS = frozenset({"meeting", "incident", "review", "topic", "title", "series", "team", "subject", "event",
+                               "session", "channel", "project", "service", "file", "room"})
 WITHHELD = "(not kept: text that may name people)"
 
 
@@ -153,7 +236,8 @@ def _person_column(headers: list[str], taken: set[int]) -> int | None:
         return exact
     for word in _PERSON_WORDS:
         for index, header in enumerate(headers):
-            if index not in taken and word in normalise_header(header).split():
+            words = normalise_header(header).split()
+            if index not in taken and word in words and not _NOT_PERSON_WORDS.intersection(words):
                 return index
     return None
 
@@ -166,6 +250,8 @@ def _parse_count(value: object) -> int:
     text = cell_string(value).strip()
     if not text:
         raise ValueError("no attendee count")
+    if text.casefold() in PLACEHOLDERS:
+        raise ValueError("attendee count: a placeholder, not a number (a meeting not held can be left out of the file)")
     try:
         number = float(text.replace(",", ""))
     except ValueError:
