@@ -187,3 +187,39 @@ def test_a_yes_no_column_without_a_people_column_is_refused_with_the_fix(tmp_pat
     db = tmp_path / "r.duckdb"
     assert ingest(db, "--attendance", str(sheet)) != 0
     assert "'Attended' says who attended (yes/no) but no attendee column was found" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("cell", "monday", "reason"), [
+    ("9-13 Mar 2026", "2026-03-09", None),  # was 2009-03-09: "9" read as the year
+    ("Mar 16-20, 2026", "2026-03-16", None),  # was 2020-03-16
+    ("2026-03-23 to 2026-03-27", "2026-03-23", None),
+    ("26 Mar – 27 Mar 2026", "2026-03-23", None),  # the first end borrows the year of the second
+    ("w/c 30 Mar 2026", "2026-03-30", None),
+    ("Week commencing 6 Apr 2026", "2026-04-06", None),
+    ("27 Mar - 2 Apr 2026", None, "bad date: a range of days across two weeks; write one row per week"),
+    ("13-9 Mar 2026", None, "bad date: a range of days that ends before it starts"),
+    ("Mar 16 20 2026", None, "bad date: more numbers than one date (a range of days?)"),  # was 2020-03-16
+    ("16/20 Mar 2026", None, "bad date: more numbers than one date (a range of days?)"),  # was 2016-03-20
+])
+def test_a_calendar_week_written_as_a_range_names_its_monday_or_is_refused(tmp_path: Path, cell: str, monday: str | None,
+                                                                          reason: str | None) -> None:
+    calendar = tmp_path / "calendar.csv"
+    calendar.write_text(f"Week,Kind\n\"{cell}\",launch\n2026-06-15,holiday\n", encoding="utf-8")
+    db = tmp_path / "c.duckdb"
+    assert ingest(db, "--calendar", str(calendar)) == 0
+    with duckdb.connect(str(db), read_only=True) as con:
+        weeks = con.execute("SELECT week_start::VARCHAR, kind FROM busy_weeks ORDER BY 1").fetchall()
+        rejects = con.execute("SELECT line, reason FROM rejects").fetchall()
+    assert weeks == sorted([*([(monday, "launch")] if monday else []), ("2026-06-15", "holiday")])
+    assert rejects == ([] if reason is None else [(2, reason)])
+
+
+@pytest.mark.parametrize("cell", ["9-13 Mar 2026", "Mar 16-20, 2026", "2026-03-23 to 2026-03-27"])
+def test_an_attendance_date_written_as_a_range_is_a_reject_not_a_wrong_year(tmp_path: Path, cell: str) -> None:
+    sheet = tmp_path / "attendance.csv"
+    sheet.write_text(f"Date,Attendees\n2026-03-04,12\n\"{cell}\",14\n", encoding="utf-8")
+    db = tmp_path / "a.duckdb"
+    assert ingest(db, "--attendance", str(sheet)) == 0
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT meeting_date::VARCHAR, attendees FROM meetings").fetchall() == [("2026-03-04", 12)]
+        assert con.execute("SELECT line, reason FROM rejects").fetchall() == [(3, "bad date: a range of days, not one date")]

@@ -63,7 +63,7 @@ def _parse_calendar(table: RawTable, settings: Settings, series: str | None, now
         series_name = series_of(row, series_col, default_series)
         raw = partial(raw_row, table.header, row, keep)  # built only for a reject
         try:
-            day = parse_date(cell(row, date_col), dates)
+            day = parse_date(cell(row, date_col), dates, names_week=True)
         except TimeError as exc:
             problem = f"more than {YEARS_AHEAD} years ahead" if str(exc) == "a time in the future" else str(exc)
             result.rejects.append(make_reject(reject_keys, table.source, line, f"bad date: {problem}", raw(), series_name))

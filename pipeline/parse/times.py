@@ -217,6 +217,11 @@ class TimeParser:
                                                   tzinfos=ZONE_ABBREVIATIONS)
                     if other.date() != moment.date():
                         raise TimeError("no full date (day, month and year)")
+            # A year written in the text must be the year read: "Mar 16-20, 2026" is not 2020 (a range of days,
+            # or more numbers than one date, that date_range_ends did not take apart).
+            years = {int(year) for year in _YEAR.findall(text)}
+            if years and moment.year not in years:
+                raise TimeError("more numbers than one date (a range of days?)")
             # dateutil swaps day and month when the month is impossible (13/03/2026 read M/D):
             # that would be a guess against the file's order, so it is a reason instead.
             if month_day is not None and (moment.month, moment.day) != month_day:
@@ -299,12 +304,81 @@ def _is_month_day(month: int, day: int) -> bool:
     return True
 
 
-def parse_date(value: object, parser: TimeParser) -> date:
-    """A meeting date: the local calendar day of whatever the cell holds."""
+# A range of days in one cell ("9-13 Mar 2026", "Mar 16-20, 2026", "2026-03-23 to 2026-03-27", "30 Mar - 3 Apr
+# 2026"): dateutil alone reads one end's day as the year (2009-03-09, 2020-03-16). Only on cells of at most 64
+# characters (longer text is not a date anyway), and each end is parsed as a date of its own.
+_DAYS_THEN_MONTH = re.compile(r"^(\d{1,2})\s*[-–—]\s*(\d{1,2})\s+([A-Za-z]{3,9}\.?,?\s+\d{4})$")
+_MONTH_THEN_DAYS = re.compile(r"^([A-Za-z]{3,9}\.?)\s+(\d{1,2})\s*[-–—]\s*(\d{1,2})(,?\s+\d{4})$")
+_TWO_DATES = re.compile(r"^(\S.{2,29}?)\s+(?:to|until|till|through|[-–—])\s+(\S.{2,29})$", re.IGNORECASE)
+# "w/c 30 Mar 2026", "Week of 30 Mar 2026": a week named by a day of it (calendar files).
+_WEEK_PREFIX = re.compile(r"^(?:w\s*/\s*[cb]|w[cb]|week\s+(?:of|commencing|beginning|starting))\s*:?\s*", re.IGNORECASE)
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
+MAX_DATE_TEXT = 64
+
+
+def date_range_ends(text: str) -> tuple[str, str, bool] | None:
+    """The two ends of a range of days written in one cell, as date texts, and whether the first end borrowed the
+    second's year ("30 Mar - 3 Apr 2026"); None when the text is not written as a range."""
+    if len(text) > MAX_DATE_TEXT:
+        return None
+    if match := _DAYS_THEN_MONTH.match(text):
+        first, last, rest = match.groups()
+        return f"{first} {rest}", f"{last} {rest}", False
+    if match := _MONTH_THEN_DAYS.match(text):
+        month, first, last, year = match.groups()
+        return f"{month} {first}{year}", f"{month} {last}{year}", False
+    if match := _TWO_DATES.match(text):
+        start, end = match.groups()
+        year = _YEAR.search(end)
+        if year and not _YEAR.search(start):
+            return f"{start} {year.group(1)}", end, True
+        return start, end, False
+    return None
+
+
+def parse_date(value: object, parser: TimeParser, *, names_week: bool = False) -> date:
+    """A meeting date: the local calendar day of whatever the cell holds.
+
+    A cell written as a range of days is refused, except where the cell names a week (``names_week``, a calendar
+    file): then a range within one week, or "w/c 30 Mar 2026", gives its first day."""
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
+    text = value.strip() if isinstance(value, str) else ""
+    if text and len(text) <= MAX_DATE_TEXT:
+        if names_week:
+            text = _WEEK_PREFIX.sub("", text, count=1)
+            value = text
+        ends = date_range_ends(text)
+        if ends is not None:
+            start, end = _range_days(ends, parser)
+            if start is not None and end is not None:
+                if not names_week:
+                    raise TimeError("a range of days, not one date")
+                if start > end:
+                    raise TimeError("a range of days that ends before it starts")
+                if start - timedelta(days=start.weekday()) != end - timedelta(days=end.weekday()):
+                    raise TimeError("a range of days across two weeks; write one row per week")
+                return start
     _utc, local = parser.parse(value)
     return local.date()
+
+
+def _range_days(ends: tuple[str, str, bool], parser: TimeParser) -> tuple[date | None, date | None]:
+    """Both ends of a range as days (None for an end that is not a date: then the cell is not a range). A first
+    end that borrowed the year of the second is in the year before when it would come after it (29 Dec - 2 Jan)."""
+    days: list[date | None] = []
+    for text in ends[:2]:
+        try:
+            days.append(parser.parse(text)[1].date())
+        except TimeError:
+            days.append(None)
+    start, end = days
+    if ends[2] and start is not None and end is not None and start > end:
+        try:
+            start = start.replace(year=start.year - 1)
+        except ValueError:  # 29 Feb
+            start = None
+    return start, end
 
 
 # --- the SQL twins of TimeParser (the CSV fast path) --------------------------------------
