@@ -9,12 +9,12 @@ from functools import partial
 from core.settings import Settings, normalise_header
 from pipeline.errors import SourceFileError
 from pipeline.parse.cells import cell_string, raw_row, series_of
-from pipeline.parse.columns import SERIES_HEADERS, below_title_rows, find_header
+from pipeline.parse.columns import HEADER_SEARCH_ROWS, SERIES_HEADERS, below_title_rows, find_header
 from pipeline.parse.feedback import clean_feedback
 from pipeline.parse.keys import KeyMaker, make_reject
 from pipeline.parse.times import TimeError, TimeParser, dayfirst_decision, parse_date
 from pipeline.records import Meeting, ParsedAttendance
-from pipeline.sources.files import RawTable
+from pipeline.sources.files import RawTable, promote_header
 from pipeline.tools import GENERIC_TIME_HEADERS
 
 DATE_HEADERS = ("date", "meeting date", "review date", "session date", "day", "when", "meeting day", "held on",
@@ -24,7 +24,12 @@ COUNT_HEADERS = (
     "number of attendees", "no of attendees", "num attendees", "participants count", "people", "attended",
     "participant count", "total attendees", "total", "present",
 )
-PERSON_HEADERS = ("attendee", "person", "name", "email", "attendee email", "attendee name", "participant", "user", "member", "who", "participants")
+PERSON_HEADERS = ("attendee", "person", "name", "email", "attendee email", "attendee name", "participant", "user", "member", "who", "participants",
+                  "ユーザーメール")  # Zoom's Japanese report: "User Email"
+# Headers of a meeting tool's one-row meeting summary above its participant table (Zoom's meeting report).
+MEETING_SUMMARY_HEADERS = ("meeting id", "topic", "meeting title")
+# A meeting tool's per-person join time (Zoom "Join Time", Teams "First join", Zoom's Japanese 参加時刻).
+JOIN_TIME_HEADERS = ("join time", "first join", "meeting start time", "start time", "参加時刻")
 TITLE_HEADERS = ("title", "incident", "meeting", "topic", "incident title", "subject", "review", "meeting title", "incident reviewed",
                  "meeting name")
 # A roster's column saying whether each person came ("Attended: Yes/No", "Present: x"), when its cells are flags.
@@ -34,8 +39,57 @@ PRESENCE_HEADERS = ("attended", "present", "attendance", "joined", "was present"
 def parse_attendance(
     table: RawTable, settings: Settings, series: str | None = None, now: datetime | None = None
 ) -> ParsedAttendance:
-    """Detect the layout from the header (or a header below title rows) and count each meeting."""
-    return below_title_rows(table, lambda t: _parse_attendance(t, settings, series, now))  # type: ignore[return-value]
+    """Detect the layout from the header (or a header below title rows) and count each meeting.
+
+    A meeting tool's report may open with a meeting summary (Zoom's meeting report: "Meeting ID, Topic, Start
+    Time, …, Participants") above its table of participants, and may hold more numbered sections after it
+    (Teams: "1. Summary", "2. Participants", "3. In-Meeting activities"): the participant table is read, from
+    its header to the next section."""
+    where = ""
+    index = _participant_header_row(table)
+    if index is not None:
+        where = f"the participant table on line {table.line_numbers[index]}"
+        table = promote_header(table, index)
+    table, section = _first_section(table)
+    if section:
+        where += (", " if where else "") + f"up to the next section on line {section}"
+    parsed = below_title_rows(table, lambda t: _parse_attendance(t, settings, series, now))
+    if where:
+        parsed.reading = f"{parsed.reading} ({where})"  # type: ignore[union-attr]
+    return parsed  # type: ignore[return-value]
+
+
+def _participant_header_row(table: RawTable) -> int | None:
+    """The row (below the header) that heads a table of participants: a join-time header and a person header
+    (Zoom's "Name (Original Name), User Email, Join Time…" under its meeting summary). None when the header
+    itself heads one, or no row near the top does."""
+    def heads_participants(cells: list[object]) -> bool:
+        headers = [cell_string(c) for c in cells]
+        return find_header(headers, JOIN_TIME_HEADERS, set()) is not None and _person_column(headers, set()) is not None
+
+    # A header that heads participants itself is the table, unless it names a meeting (Zoom's summary: "Meeting
+    # ID, Topic, Start Time, End Time, User Email…"); a repeated header lower down (two exports pasted one
+    # under the other) is then a row of the same table, never a reason to drop the rows above it.
+    if heads_participants(table.header) and find_header(table.header, MEETING_SUMMARY_HEADERS, set()) is None:
+        return None
+    for index, row in enumerate(table.rows[:HEADER_SEARCH_ROWS]):
+        if heads_participants(row):
+            return index
+    return None
+
+
+_SECTION_TITLE = re.compile(r"\d{1,2}\.\s+\S")
+
+
+def _first_section(table: RawTable) -> tuple[RawTable, int | None]:
+    """The rows up to the first numbered section title below the header ("3. In-Meeting activities", alone on its
+    row), and that title's line (None: no such row)."""
+    for index, row in enumerate(table.rows):
+        filled = [c for c in row if cell_string(c).strip()]
+        if len(filled) == 1 and _SECTION_TITLE.match(cell_string(filled[0]).strip()[:80]):
+            return RawTable(table.source, table.header, table.rows[:index], table.line_numbers[:index]), \
+                table.line_numbers[index]
+    return table, None
 
 
 def _parse_attendance(
@@ -45,8 +99,8 @@ def _parse_attendance(
     taken: set[int] = set()
     date_col = find_header(table.header, DATE_HEADERS, taken)
     if date_col is None:
-        # Exact names only (Zoom's and Teams' reports write "Join Time"/"Start time").
-        date_col = find_header(table.header, ("join time", "meeting start time", "start time", *GENERIC_TIME_HEADERS), taken)
+        # Exact names only (Zoom's and Teams' reports write "Join Time"/"Start time"/"First join").
+        date_col = find_header(table.header, (*JOIN_TIME_HEADERS, *GENERIC_TIME_HEADERS), taken)
     if date_col is None:
         raise SourceFileError(table.source, "no meeting date column (expected a header such as 'Date')")
     taken.add(date_col)
@@ -67,25 +121,32 @@ def _parse_attendance(
         presence_col = find_header(table.header, PRESENCE_HEADERS, taken | {person_col})
         if presence_col is not None and not _presence_flags(table, presence_col):
             presence_col = None
-    if count_col is None and person_col is None:
+    title_col = find_header(table.header, TITLE_HEADERS, taken | {i for i in (count_col, person_col, presence_col)
+                                                                   if i is not None})
+    roster_cols: list[int] = []
+    if count_col is None and person_col is None and presence_col is None:
+        # One column per person, one row per meeting, a flag in each cell: count the flags marked present.
+        roster_cols = [i for i in range(len(table.header)) if i not in taken and i != title_col
+                       and _presence_flags(table, i)]
+        if len(roster_cols) < 2:
+            roster_cols = []
+    if count_col is None and person_col is None and not roster_cols:
         raise SourceFileError(
             table.source,
             f"column {table.header[presence_col]!r} says who attended (yes/no) but no attendee column was found; "
             "name the people column 'Attendee' or 'Name'" if presence_col is not None else
             "no attendee count column ('Attendees') and no attendee column ('Attendee') found",
         )
-    taken.add(count_col if count_col is not None else person_col)  # type: ignore[arg-type]
-    if presence_col is not None:
-        taken.add(presence_col)
+    taken.update(i for i in (count_col, person_col, presence_col, *roster_cols) if i is not None)
     title_col = find_header(table.header, TITLE_HEADERS, taken)
     # Only the mapped columns are kept in a reject; the person column never reaches the database.
     keep = sorted(i for i in (date_col, count_col, title_col, series_col, presence_col) if i is not None)
     dayfirst, guessed = dayfirst_decision(settings, [r[date_col] for r in table.rows if date_col < len(r)], table.source)
     dates = TimeParser(settings.tz, dayfirst, now)
     reject_keys = KeyMaker("a")
-    layout = "per-meeting" if count_col is not None else "per-attendee"
+    layout = "per-meeting" if count_col is not None or roster_cols else "per-attendee"
     result = ParsedAttendance(table.source, layout, date_order_guessed=guessed,
-                              reading=_reading(table.header, count_col, person_col, presence_col))
+                              reading=_reading(table.header, count_col, person_col, presence_col, len(roster_cols)))
 
     def cell(row: list[object], index: int | None) -> object:
         return row[index] if index is not None and index < len(row) else None
@@ -102,9 +163,10 @@ def _parse_attendance(
             continue
         title = clean_feedback(cell(row, title_col))
         slot = (series_name, meeting_date)
-        if count_col is not None:
+        if count_col is not None or roster_cols:
             try:
-                attendees = _parse_count(cell(row, count_col))
+                attendees = _parse_count(cell(row, count_col)) if count_col is not None else _marked_present(
+                    [cell(row, i) for i in roster_cols])
             except ValueError as exc:
                 result.rejects.append(make_reject(reject_keys, table.source, line, str(exc), raw(), series_name))
                 continue
@@ -206,15 +268,27 @@ def _holds_counts(table: RawTable, column: int, date_col: int, series_col: int |
     return bool(rows) and counts / len(rows) >= 0.9 and len(set(slots)) == len(slots)
 
 
-def _reading(header: list[str], count_col: int | None, person_col: int | None, presence_col: int | None) -> str:
-    """How the file was read, for the run summary: the column counted and how."""
+def _marked_present(cells: list[object]) -> int:
+    """A wide roster's row: how many of its people's cells say they came (a cell neither yes nor no: a reject)."""
+    came = [_came(value) for value in cells]
+    if None in came:
+        raise ValueError("a person's cell is neither yes nor no (write TRUE/FALSE, Yes/No, x or leave it blank)")
+    return sum(bool(c) for c in came)
+
+
+def _reading(header: list[str], count_col: int | None, person_col: int | None, presence_col: int | None,
+             roster_columns: int = 0) -> str:
+    """How the file was read, for the run summary: the column counted and how (never a person's name: a wide
+    roster's headers are people)."""
     if count_col is not None:
         return f"one row per meeting, attendees from {header[count_col]!r}"
+    if roster_columns:
+        return f"one row per meeting, attendees = the cells marked present in its {roster_columns} columns of people"
     rows = f", rows marked present in {header[presence_col]!r}" if presence_col is not None else ""
     return f"one row per attendee, counting the distinct people in {header[person_col]!r}{rows}"  # type: ignore[index]
 
 
-_PERSON_WORDS = ("email", "attendee", "participant", "name", "user", "person")
+_PERSON_WORDS = ("email", "attendee", "participant", "name", "user", "person", "名前")
 # A header with one of these words names the meeting or its series, not a person ("Meeting name", "Series name").
 _NOT_PERSON_WORDS = frozenset({"meeting", "incident", "review", "topic", "title", "series", "team", "subject", "event",
                                "session", "channel", "project", "service", "file", "room"})
