@@ -223,3 +223,19 @@ def test_an_attendance_date_written_as_a_range_is_a_reject_not_a_wrong_year(tmp_
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT meeting_date::VARCHAR, attendees FROM meetings").fetchall() == [("2026-03-04", 12)]
         assert con.execute("SELECT line, reason FROM rejects").fetchall() == [(3, "bad date: a range of days, not one date")]
+
+
+@pytest.mark.parametrize(("option", "header"), [("--attendance", "Date,Attendees,Series"), ("--calendar", "Week,Kind,Series")])
+def test_a_series_column_of_free_text_is_refused_in_attendance_and_calendar_files(tmp_path: Path, capsys, option: str,
+                                                                                header: str) -> None:
+    """A notes column headed 'Series' would list every note in the sidebar: refused as in a survey file."""
+    value = "12" if option == "--attendance" else "launch"
+    sheet = tmp_path / "file.csv"
+    sheet.write_text(header + "\n" + "".join(f"2026-03-{day:02d},{value},\"{'a long note about the week ' * 6}{day}\"\n"
+                                             for day in range(2, 28, 7)), encoding="utf-8")
+    db = tmp_path / "s.duckdb"
+    assert ingest(db, option, str(sheet)) != 0
+    err = capsys.readouterr().err
+    assert "'Series'" in err and "a long note" not in err
+    assert not db.exists() or duckdb.connect(str(db), read_only=True).execute(
+        "SELECT count(*) FROM meetings").fetchall() == [(0,)]

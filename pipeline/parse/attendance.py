@@ -8,7 +8,7 @@ from functools import partial
 
 from core.settings import Settings, normalise_header
 from pipeline.errors import SourceFileError
-from pipeline.parse.cells import cell_string, raw_row, series_of
+from pipeline.parse.cells import cell_string, check_series_column, raw_row, series_of
 from pipeline.parse.columns import HEADER_SEARCH_ROWS, SERIES_HEADERS, below_title_rows, find_header
 from pipeline.parse.feedback import clean_feedback
 from pipeline.parse.keys import KeyMaker, make_reject
@@ -107,6 +107,7 @@ def _parse_attendance(
     series_col = find_header(table.header, SERIES_HEADERS, taken)
     if series_col is not None:
         taken.add(series_col)
+    check_series_column(table, series_col, settings)  # free text as the series is refused, as for surveys
     count_col = find_header(table.header, COUNT_HEADERS, taken)
     person_col = presence_col = None
     if count_col is not None and _presence_flags(table, count_col):

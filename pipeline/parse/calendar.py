@@ -14,7 +14,7 @@ from functools import partial
 
 from core.settings import BUSY_WEEK_KIND_MAX_CHARS, Settings, busy_week_kind, week_monday
 from pipeline.errors import SourceFileError
-from pipeline.parse.cells import cell_string, raw_row, series_of
+from pipeline.parse.cells import cell_string, check_series_column, raw_row, series_of
 from pipeline.parse.columns import SERIES_HEADERS, below_title_rows, find_header
 from pipeline.parse.keys import KeyMaker, make_reject
 from pipeline.parse.times import TimeError, TimeParser, dayfirst_decision, parse_date
@@ -46,6 +46,7 @@ def _parse_calendar(table: RawTable, settings: Settings, series: str | None, now
                                             "or 'Event', with values such as launch, holiday, planning)")
     taken.add(kind_col)
     series_col = find_header(table.header, SERIES_HEADERS, taken)
+    check_series_column(table, series_col, settings)  # free text as the series is refused, as for surveys
     keep = sorted(i for i in (date_col, kind_col, series_col) if i is not None)
     # The survey's time rules (shapes, D/M vs M/D), with "the future" moved YEARS_AHEAD on.
     ahead = (now or datetime.now(timezone.utc)) + timedelta(days=366 * YEARS_AHEAD)

@@ -10,15 +10,14 @@ from datetime import datetime
 from core.settings import Settings, SourceMapping, normalise_header
 from core.words import count_text
 from pipeline import mapping
-from pipeline.errors import SeriesColumnRefused, SourceFileError, worded
+from pipeline.errors import SourceFileError, worded
 from pipeline.parse.answers import AnswerMemo, scale_notes
 from pipeline.parse.cells import (
     cell_string,
+    check_series_column,
     is_blank_cell,
     raw_row,
-    series_column_problem,
     series_of,
-    series_stats,
     shown_headers,
 )
 from pipeline.parse.columns import (
@@ -130,16 +129,6 @@ def describe(cols: SurveyColumns, layout: str) -> MappingReport:
 
 def qualtrics_test_rows_note(count: int) -> str:
     return f"{count_text(count, 'Qualtrics preview, test or spam row')} skipped (Status column): not responses, counted nowhere"
-
-
-def check_series_column(table: RawTable, series: int | None, settings: Settings) -> None:
-    """A series column of free text (feedback mapped as the series) is refused: see cells.series_column_problem."""
-    if series is None:
-        return
-    distinct, longest = series_stats(row[series] for row in table.rows if series < len(row))
-    problem = series_column_problem(table.header[series], distinct, longest, settings.max_series_values)
-    if problem:
-        raise SeriesColumnRefused(table.source, problem)
 
 
 def feedback_transform(cols: SurveyColumns, settings: Settings) -> dict[int, Callable[[str], str]]:
