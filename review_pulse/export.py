@@ -251,12 +251,10 @@ def summary_lines(s: Summary) -> list[tuple[str, str]]:
     hidden = f"{DASH} (hidden: {anonymity.fewer_than(s.min_group_size)})"
     rows: list[tuple[str, str]] = []
     if h.verdict is None:
-        missing = figures.missing_average(h, s.min_group_size)
-        rows.append(("Average score", f"{DASH} ({missing})"))
-        rows.append(("Target", f"{h.target:g} / 5 {DASH} cannot tell ({'average hidden' if h.weeks_hidden else 'no average'})"))
+        rows.append(("Average score", f"{DASH} ({figures.missing_average(h, s.min_group_size)})"))
     else:
         rows.append(("Average score", f"{h.verdict.shown} / 5"))
-        rows.append(("Target", f"{h.target:g} / 5 {DASH} {h.verdict.short}"))
+    rows.append(("Target", f"{h.target:g} / 5 {DASH} {figures.target_status(h)}"))
     if h.previous_average is None:
         rows.append(("Previous period", f"{DASH} (no comparable data)"))
     elif h.average_score is None:

@@ -232,6 +232,14 @@ def missing_average(h: "Headline", min_group_size: int) -> str:
     return f"hidden, {anonymity.fewer_than(min_group_size)} in every week" if h.weeks_hidden else "no responses in this period"
 
 
+def target_status(h: "Headline") -> str:
+    """The period's average against the target, as every surface words it: the verdict's short form ("meets the
+    target", "0.04 below"), or why it cannot be told (its weeks hidden, or no average at all)."""
+    if h.verdict is not None:
+        return h.verdict.short
+    return "cannot tell (average hidden)" if h.weeks_hidden else "cannot tell (no average)"
+
+
 def growth_window(weeks: int) -> int:
     """Review weeks at each end that attendance growth compares: 4, or half the weeks when there are
     fewer than 8, so the two windows never overlap (overlapping windows would report growth towards 0)."""

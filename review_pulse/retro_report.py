@@ -360,7 +360,7 @@ def chart_takeaway(slug: str, c: ReportContent) -> str:
     h = c.summary.headline
     if slug == "score-trend":
         if h.verdict is None:
-            return "Every week is hidden (too few responses) or has no scores."
+            return f"Average score: {figures.missing_average(h, c.summary.min_group_size)}."
         return (f"Average {h.verdict.shown} against a target of {h.target:g} ({h.verdict.short}); "
                 f"{h.weeks_at_target} of {h.weeks_scored} weeks at target.")
     if slug == "weekly-agreement":

@@ -408,3 +408,30 @@ def test_report_headline_says_what_the_summary_says(changes: dict, lines: list[s
     assert text[:2] == lines
     md = E.summary_markdown(summary)
     assert ("hidden" in text[0]) == ("hidden" in md.split("| Average score |")[1].split("\n")[0])
+
+
+@pytest.mark.parametrize("changes", [
+    {}, {"average_score": 4.2}, {"average_score": 4.496},
+    {"average_score": None, "weeks_hidden": 3}, {"average_score": None, "previous_average": 4.2273},
+])
+def test_the_target_and_a_missing_average_read_the_same_on_summary_report_and_takeaway(changes) -> None:
+    """One wording for the average against the target (figures.target_status) and for why there is none
+    (figures.missing_average): the summary's rows, the report's sentences and the score-trend takeaway."""
+    from dataclasses import fields
+
+    from review_pulse import figures, retro_report
+
+    summary = summary_of({**BASE, **changes})
+    h = summary.headline
+    rows = dict(E.summary_lines(summary))
+    report = " ".join(retro_report.headline_text(h, summary.min_group_size))
+    content = retro_report.ReportContent(**{f.name: None for f in fields(retro_report.ReportContent)
+                                            if f.name not in ("summary", "today")}, summary=summary)
+    takeaway = retro_report.chart_takeaway("score-trend", content)
+    assert rows["Target"].endswith(figures.target_status(h))
+    if h.verdict is None:
+        missing = figures.missing_average(h, summary.min_group_size)
+        assert rows["Average score"] == f"— ({missing})"
+        assert f"Average score: {missing}." in report and takeaway == f"Average score: {missing}."
+    else:
+        assert h.verdict.short in report and h.verdict.short in takeaway and h.verdict.shown in rows["Average score"]
