@@ -961,6 +961,7 @@ def response_rate_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChar
     # series' hidden week leaves out its attendees too, so they can be fewer than the week's attendees.
     for column, shown in (("responses_counted", "responses"), ("attendees_counted", "attendees")):
         df[column] = (pd.to_numeric(df[column], errors="coerce") if column in df else df[shown]).astype("float64").where(~hidden)
+    left_out = bool((df["attendees_counted"] < df["attendees"]).any())
     df = df[["week_start", "attendees", "responses", "responses_counted", "attendees_counted", "response_rate",
              "reason"]].sort_values("week_start").reset_index(drop=True)
     weeks = sorted(df["week_start"].unique())
@@ -1010,7 +1011,9 @@ def response_rate_chart(frame: pd.DataFrame, ctx: ChartContext) -> alt.LayerChar
     return alt.layer(
         *layers,
         title=chart_title(ctx, name, "Responses ÷ attendees", "Grey bands: hidden or no attendance" if not gaps.empty else "",
-                          hides_weeks=bool(suppressed.any())),
+                          # a series' hidden week under "All series" (figures.response_rate_parts)
+                          "Attendees counted: those of the series whose week is shown" if left_out else "",
+                          hides_weeks=bool(suppressed.any()) or left_out),
         width=ctx.width,
         height=ctx.height,
     )

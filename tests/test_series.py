@@ -371,3 +371,17 @@ def test_all_time_is_drawn_per_quarter_with_each_quarters_overview_average(serie
     assert hidden and hidden[0]["mean_score"] == HIDDEN
 
 
+
+
+def test_the_all_series_response_rate_chart_says_whose_attendees_it_counts(series_db: Path) -> None:
+    """2026-Q3 hides Checkout's week 20 under All series: the chart and its CSV give the counted parts, and the
+    subtitle says whose attendees count; a series alone has no such weeks and no such line."""
+    from review_pulse import report
+
+    line = "Attendees counted: those of the series whose week is shown"
+    item = report.response_rate(DataView(series_db, parse_period("2026-Q3"), None, S))
+    rows = item.rows.set_index("week_start")
+    assert (rows["attendees_counted"] <= rows["attendees"]).all() and (rows["attendees_counted"] < rows["attendees"]).any()
+    assert line in " ".join(chart_spec(item.chart)["title"]["subtitle"])  # wrapped to fit a phone
+    alone = report.response_rate(DataView(series_db, parse_period("2026-Q3"), "Platform review", S))
+    assert "Attendees counted" not in " ".join(chart_spec(alone.chart)["title"]["subtitle"])
