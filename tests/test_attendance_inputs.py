@@ -239,3 +239,25 @@ def test_a_series_column_of_free_text_is_refused_in_attendance_and_calendar_file
     assert "'Series'" in err and "a long note" not in err
     assert not db.exists() or duckdb.connect(str(db), read_only=True).execute(
         "SELECT count(*) FROM meetings").fetchall() == [(0,)]
+
+
+def test_a_workbook_roster_of_checkboxes_counts_the_ticked_cells(tmp_path: Path) -> None:
+    """A Sheets/Excel roster with a checkbox column per person: the cells are booleans, not text."""
+    from datetime import date
+
+    from openpyxl import Workbook
+
+    ticks = {date(2026, 3, 4): (True, True, False, True), date(2026, 3, 11): (False, True, False, False)}
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Meeting", "Date", "Ana Lopez", "Bob Stone", "Cy Kim", "Di Park"])
+    for day, row in ticks.items():
+        sheet.append(["Incident review", day, *row])
+    path = tmp_path / "roster.xlsx"
+    workbook.save(path)
+    db = tmp_path / "r.duckdb"
+    assert ingest(db, "--attendance", str(path)) == 0
+    with duckdb.connect(str(db), read_only=True) as con:
+        stored = con.execute("SELECT meeting_date, attendees FROM meetings ORDER BY 1").fetchall()
+    assert stored == [(day, sum(row)) for day, row in ticks.items()]
+    assert "Ana Lopez" not in every_stored_text(db) and "Di Park" not in every_stored_text(db)
