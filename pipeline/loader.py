@@ -29,7 +29,7 @@ from core.agreement import RESCALED_SQL
 from core.cell_counts import refresh_cell_counts
 from core.stored_polls import refresh_stored_polls
 from core.schema import ensure_schema, rebuild_response_weeks, temp_table
-from core.settings import Settings, SourceMapping
+from core.settings import Settings, SourceMapping, normalise_header
 from core.store import attached_snapshot, staged_write, staged_write_into, write_lock
 
 if TYPE_CHECKING:  # talking points: imported only by runs that load polls (CLI start-up time)
@@ -63,6 +63,7 @@ class RunSummary:
     poll_date_order_guessed: list[str] = field(default_factory=list)  # poll tables read M/D for want of evidence
     date_order_guessed: list[str] = field(default_factory=list)  # attendance and calendar files read M/D, likewise
     attendance_read: dict[str, str] = field(default_factory=dict)  # each attendance file: how it was read
+    series_look_alikes: list[list[str]] = field(default_factory=list)  # stored names one spelling apart
     # Issue #10: how each survey table was read, and workbook tabs that are not surveys.
     reports: dict[str, MappingReport] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
@@ -88,6 +89,7 @@ class RunSummary:
                          + ", ".join(shown) + more)
         lines.extend(self.skipped)
         lines.extend(date_order_guessed_lines(self.date_order_guessed))
+        lines.extend(series_look_alike_lines(self.series_look_alikes))
         if self.actions is not None:
             lines.extend(self.actions.lines())
         lines.extend(self._poll_lines())
@@ -145,6 +147,33 @@ def _printable(text: str) -> str:
 def prefixed(before: str, text: str) -> str:
     """``before + text``, keeping the page wording of a Worded message."""
     return text.joined(before) if isinstance(text, Worded) else before + text
+
+
+# Every stored table a series name is written to by a load.
+SERIES_TABLES = ("responses", "meetings", "action_items", "busy_weeks", "polls")
+
+
+def series_look_alikes(con: duckdb.DuckDBPyConnection) -> list[list[str]]:
+    """Stored series names that differ only in case, spacing or punctuation ("Incident Review", "incident review"),
+    across every kind of file: they are two series (two sidebar entries; a survey's responses never meet the
+    other's meetings). Said in the summary, never merged: which spelling is right is the team's to say."""
+    present = {name for (name,) in con.execute(
+        "SELECT DISTINCT table_name FROM duckdb_columns() WHERE column_name = 'series' AND schema_name = 'main'"
+        " AND database_name = current_database()").fetchall()}
+    names: set[str] = set()
+    for table in SERIES_TABLES:
+        if table in present:
+            names.update(name for (name,) in con.execute(f"SELECT DISTINCT series FROM {table}").fetchall())
+    spellings: dict[str, list[str]] = {}
+    for name in names:
+        spellings.setdefault(normalise_header(name), []).append(name)
+    return sorted(sorted(group) for group in spellings.values() if len(group) > 1)
+
+
+def series_look_alike_lines(groups: Sequence[Sequence[str]]) -> list[str]:
+    return [f"note: series {', '.join(repr(_printable(n)) for n in group)} differ only in case, spacing or punctuation: "
+            "they are separate series (a survey's responses only meet the attendance of the same spelling); write one "
+            "spelling in the files to make them one" for group in groups]
 
 
 def date_order_guessed_lines(sources: Sequence[str]) -> list[Worded]:
@@ -468,6 +497,7 @@ def write_run(
         poll_date_order_guessed=[p.source for p in polls if p.date_order_guessed],
         date_order_guessed=[p.source for p in [*incoming.attendance, *calendars] if p.date_order_guessed],
         attendance_read={p.source: p.reading for p in incoming.attendance if p.reading},
+        series_look_alikes=series_look_alikes(con),
     )
     _record_run(con, summary, started, sources)
     refresh_cell_counts(con)  # after the last write to the counted tables: what the pages read (issue #23)

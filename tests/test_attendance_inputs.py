@@ -261,3 +261,22 @@ def test_a_workbook_roster_of_checkboxes_counts_the_ticked_cells(tmp_path: Path)
         stored = con.execute("SELECT meeting_date, attendees FROM meetings ORDER BY 1").fetchall()
     assert stored == [(day, sum(row)) for day, row in ticks.items()]
     assert "Ana Lopez" not in every_stored_text(db) and "Di Park" not in every_stored_text(db)
+
+
+def test_series_spelt_two_ways_across_files_are_said_not_merged(tmp_path: Path, capsys) -> None:
+    """A survey's 'Incident Review' and an attendance sheet's 'incident review ' are two series: said, with the fix."""
+    survey = tmp_path / "survey.csv"
+    survey.write_text("Timestamp,Good use of my time,Series\n" + "".join(
+        f"2026-03-04 16:0{i},4,Incident Review\n" for i in range(5)), encoding="utf-8")
+    sheet = tmp_path / "attendance.csv"
+    sheet.write_text("Date,Attendees,Series\n2026-03-04,12,incident-review\n2026-03-04,7,Platform review\n",
+                     encoding="utf-8")
+    db = tmp_path / "s.duckdb"
+    assert ingest(db, "--surveys", str(survey), "--attendance", str(sheet)) == 0
+    out = capsys.readouterr().out
+    assert ("note: series 'Incident Review', 'incident-review' differ only in case, spacing or punctuation: they are "
+            "separate series") in out
+    assert "'Platform review'" not in out
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT DISTINCT series FROM responses").fetchall() == [("Incident Review",)]
+        assert sorted(con.execute("SELECT series FROM meetings").fetchall()) == [("Platform review",), ("incident-review",)]
