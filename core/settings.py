@@ -48,9 +48,27 @@ class SourceMapping:
     statements: tuple[tuple[str, str], ...] = ()  # (statement text, column)
     feedback_column: str | None = None
     series_column: str | None = None
-    scale_max: int = 5  # answers run 1..scale_max; 7 or 10 are rescaled onto 1-5
+    scale_max: int = 5  # answers run scale_min..scale_max; 7 or 10 points are rescaled onto 1-5
     answer_labels: tuple[tuple[str, int], ...] = ()  # label -> score on this source's scale
     skip_labels: tuple[str, ...] = ()  # answers meaning "skipped" ("N/A"): a blank answer, never a reject
+    scale_min: int = 1  # 0 for a scale that starts at 0 (0-4, 0-10)
+
+    # A 0-based scale is stored one step up (0-10 as 1-11): every figure's rules (core.agreement) count points
+    # from 1, and a linear shift changes no mean, agreement or label.
+    @property
+    def answer_shift(self) -> int:
+        """What is added to an answer as written to store it: 1 on a 0-based scale, else 0."""
+        return 1 - self.scale_min
+
+    @property
+    def stored_scale_max(self) -> int:
+        """The scale's top as stored (its number of points): 11 for 0-10."""
+        return self.scale_max + self.answer_shift
+
+    @property
+    def stored_labels(self) -> tuple[tuple[str, int], ...]:
+        """``answer_labels`` with their scores as stored."""
+        return tuple((label, score + self.answer_shift) for label, score in self.answer_labels)
 
     def applies_to(self, source: str, sheet: str | None = None) -> bool:
         from fnmatch import fnmatch
@@ -64,7 +82,7 @@ class SourceMapping:
 
 
 _SOURCE_KEYS = {"files", "sheets", "time_column", "header_rows", "statements", "feedback_column",
-                "series_column", "scale_max", "answer_labels", "skip_labels"}
+                "series_column", "scale_max", "scale_min", "answer_labels", "skip_labels"}
 
 
 def _labels_from(raw: object, where: str) -> tuple[tuple[str, int], ...]:
@@ -102,24 +120,28 @@ def _source_from(raw: object, where: str) -> SourceMapping:
     header_rows = raw.get("header_rows")
     if header_rows is not None:
         header_rows = whole_number(1, 10)(header_rows, f"{where}: header_rows")
-    scale_max = whole_number(3, 11)(raw.get("scale_max", 5), f"{where}: scale_max")  # answers run 1..scale_max
+    scale_min = raw.get("scale_min", 1)
+    if type(scale_min) is not int or scale_min not in (0, 1):
+        raise SettingsError(f"{where}: scale_min must be 0 or 1 (the lowest answer on the scale)")
+    scale_max = whole_number(2 + scale_min, 11 - (1 - scale_min))(raw.get("scale_max", 5), f"{where}: scale_max")
     labels = _labels_from(raw.get("answer_labels", {}), where)
-    if any(not 1 <= v <= scale_max for _k, v in labels):
-        raise SettingsError(f"{where}: answer_labels scores must be from 1 to scale_max ({scale_max})")
+    if any(not scale_min <= v <= scale_max for _k, v in labels):
+        raise SettingsError(f"{where}: answer_labels scores must be from {scale_min} to scale_max ({scale_max})")
     skip = _skip_labels(raw.get("skip_labels", []), f"{where}: skip_labels")
     clash = [k for k, _v in labels if normalise_header(k) in {normalise_header(x) for x in skip}]
     if clash:
         raise SettingsError(f"{where}: {clash[0]!r} is both an answer label and a skip label; keep it in one")
     return SourceMapping(files, sheets, text("time_column"), header_rows, tuple(statements.items()),
-                         text("feedback_column"), text("series_column"), scale_max, labels, skip)
+                         text("feedback_column"), text("series_column"), scale_max, labels, skip, scale_min)
 
 
-def _check_skip_numbers(labels: Iterable[str], scale_max: int, where: str) -> None:
+def _check_skip_numbers(labels: Iterable[str], scale_max: int, where: str, scale_min: int = 1) -> None:
     """A skip label that is an answer on the scale ("3") would turn real answers into blanks."""
     for label in labels:
         text = label.strip()
-        if text.isdigit() and 1 <= int(text) <= scale_max:
-            raise SettingsError(f"{where}: {label!r} is an answer on the 1-{scale_max} scale, not a skip; remove it")
+        if text.isdigit() and scale_min <= int(text) <= scale_max:
+            raise SettingsError(f"{where}: {label!r} is an answer on the {scale_min}-{scale_max} scale, not a skip; "
+                                "remove it")
 
 
 def _skip_labels(value: object, where: str) -> tuple[str, ...]:
@@ -706,7 +728,7 @@ def _check_sources(settings: Settings, path: Path) -> None:
             raise SettingsError(f"{path}: sources[{number}]: {clash[0]!r} is both an answer label and a skip label "
                                 "(one at the top level, one in the source); keep it in one")
         _check_skip_numbers((*settings.skip_labels, *source.skip_labels), source.scale_max,
-                            f"{path}: sources[{number}]: skip_labels")
+                            f"{path}: sources[{number}]: skip_labels", source.scale_min)
         unknown = [text for text, _column in source.statements if text not in settings.statement_texts]
         if unknown:
             raise SettingsError(f"{path}: sources[{number}] maps {unknown[0]!r}, which is not one of the "

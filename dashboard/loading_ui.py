@@ -31,7 +31,8 @@ from core.settings import Settings
 from core.words import count_text
 
 AS_DETECTED = "(as detected)"
-SCALES = (5, 7, 10)
+# The answer scales offered, as (lowest, highest) answer: 7 and 10 points and 0-based scales are rescaled onto 1-5.
+SCALES = ((1, 5), (1, 7), (1, 10), (0, 4), (0, 10))
 
 
 def may_load(settings: Settings) -> bool:
@@ -52,7 +53,7 @@ def show_preview(report: InspectReport, display_name: dict[str, str], settings: 
                 mapping = result.report
                 st.caption(markdown_literal(
                     f"{mapping.tool or 'Generic export'} · {mapping.layout} layout · {count_text(mapping.header_rows, 'header row')}"
-                    f" · answers 1–{mapping.scale_max}"))
+                    f" · answers {1 - mapping.answer_shift}–{mapping.scale_max - mapping.answer_shift}"))
                 cols = st.columns(2)
                 cols[0].metric("Usable rows", f"{result.usable_rows:,}")
                 cols[1].metric("Rejected rows", f"{result.reject_count:,}")
@@ -124,8 +125,9 @@ def mapping_boxes(headers: list[str], settings: Settings, report: InspectReport,
         cols[0].selectbox("Header rows at the top", [AS_DETECTED, 1, 2, 3, 4, 5], key="map_header_rows",
                           help="Qualtrics exports have 3, SurveyMonkey 2; a title row above the header counts as "
                                "one. The boxes above offer the cells of these rows.")
-        cols[1].selectbox("Answer scale", SCALES, key="map_scale", format_func=lambda n: f"1–{n}",
-                          help="7- and 10-point answers are rescaled onto 1–5; the answers as given are kept")
+        cols[1].selectbox("Answer scale", SCALES, key="map_scale", format_func=lambda s: f"{s[0]}–{s[1]}",
+                          help="Other scales are rescaled onto 1–5; the answers as given are kept (on a scale "
+                               "from 0, one step up)")
 
 
 def mapping_from_state(settings: Settings) -> BrowserMapping:
@@ -140,7 +142,8 @@ def mapping_from_state(settings: Settings) -> BrowserMapping:
     return BrowserMapping(
         time_column=picked("map_time"), statements=statements, feedback_column=picked("map_feedback"),
         series_column=picked("map_series"), header_rows=header_rows,
-        scale_max=int(st.session_state.get("map_scale", 5)),
+        scale_min=int(st.session_state.get("map_scale", (1, 5))[0]),
+        scale_max=int(st.session_state.get("map_scale", (1, 5))[1]),
     )
 
 

@@ -28,7 +28,7 @@ cols[1].metric("Latest meeting", f"{fresh.latest_meeting:%Y-%m-%d}" if fresh.lat
 cols[2].metric("Responses stored", f"{counts['responses']:,}")
 cols[3].metric("Rejected rows", f"{counts['rejects']:,}")
 for scale_max, answers in view.rescaled_answers():
-    st.info(f"{answers:,} answers were given on a 1–{scale_max} scale (the *Answer scale* chosen when the export "
+    st.info(f"{answers:,} answers were given on a {scale_max}-point scale (the *Answer scale* chosen when the export "
             "was mapped on Load data) and rescaled linearly onto 1–5 for every figure; the answers as given are kept.")
 
 st.subheader("Ingestion runs")

@@ -113,6 +113,7 @@ class BrowserMapping:
     series_column: str | None = None
     header_rows: int | None = None
     scale_max: int = 5
+    scale_min: int = 1  # 0 for a scale from 0 (0-4, 0-10)
 
     @property
     def is_empty(self) -> bool:
@@ -122,7 +123,7 @@ class BrowserMapping:
         return SourceMapping(
             files=(file_name,), time_column=self.time_column, header_rows=self.header_rows,
             statements=self.statements, feedback_column=self.feedback_column,
-            series_column=self.series_column, scale_max=self.scale_max,
+            series_column=self.series_column, scale_max=self.scale_max, scale_min=self.scale_min,
         )
 
 
@@ -320,8 +321,10 @@ def _with_source(text: str, mapping: BrowserMapping, files_pattern: str) -> str:
         entry["feedback_column"] = mapping.feedback_column
     if mapping.series_column:
         entry["series_column"] = mapping.series_column
-    if mapping.scale_max != 5:
+    if mapping.scale_max != 5 or mapping.scale_min != 1:
         entry["scale_max"] = mapping.scale_max
+    if mapping.scale_min != 1:
+        entry["scale_min"] = mapping.scale_min
     sources = document.get("sources")
     if sources is None:
         sources = tomlkit.aot()

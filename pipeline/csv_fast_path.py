@@ -553,7 +553,7 @@ class _Stager:
         ).fetchall()]
         if len(answer_values) > MAX_ANSWER_LABELS:
             raise FastPathDeclined(f"{len(answer_values):,} different answer texts")  # lists are looked up linearly
-        memo = self.memo = AnswerMemo(cols.answer_labels, cols.scale_max, cols.skip_labels)
+        memo = self.memo = AnswerMemo(cols.answer_labels, cols.scale_max, cols.skip_labels, cols.answer_shift)
         self.scored_values = [v for v in answer_values if isinstance(memo[v], int)]
         self.scores = [memo[v] for v in self.scored_values]
         self.bad_answers = [v for v in answer_values if isinstance(memo[v], str)]

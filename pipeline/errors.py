@@ -145,10 +145,11 @@ WORDINGS: dict[str, Wording] = {
         f"{MAPPING_BOXES} (answers are then rescaled onto 1-5)"),
     "answers from 0": Wording(
         "answers of 0 were rejected and the rest read on 1-{scale_max}: if this is a 0-{top} scale, every score is "
-        "one step low; add 1 to every answer in the file and declare scale_max = {shifted} in a [[sources]] entry "
-        "for this file (answers are then rescaled onto 1-5)",
+        "one step low; declare scale_min = 0 and scale_max = {top} in a [[sources]] entry for this file (answers "
+        "are then rescaled onto 1-5)",
         "answers of 0 were rejected and the rest read on 1-{scale_max}: if this is a 0-{top} scale, every score is "
-        "one step low; add 1 to every answer in the file and load it again with a 1–{shifted} scale"),
+        "one step low; load it again with the Answer scale 0–{top} (the box offers 0–4 and 0–10; for another, "
+        "ask whoever keeps the settings file to declare the scale for this file)"),
     "labels alike on 5 points": Wording(
         "answers hold labels a 1-5 scale scores alike: {labels}. If this is a 1-7 scale, declare it with "
         "scale_max = 7 in a [[sources]] entry for this file; if it is 1-5, declare these labels' scores in "

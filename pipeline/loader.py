@@ -192,7 +192,10 @@ def report_lines(source: str, report: MappingReport) -> list[str]:
         lines.append(f"  feedback <- {report.feedback_column!r}")
     if report.series_column:
         lines.append(f"  series <- {report.series_column!r}")
-    if report.scale_max != 5:
+    if report.answer_shift:
+        lines.append(f"  answers on 0-{report.scale_max - 1}, stored one step up (1-{report.scale_max}) and "
+                     "rescaled onto 1-5")
+    elif report.scale_max != 5:
         lines.append(f"  answers on 1-{report.scale_max}, rescaled onto 1-5 (the answers as given are kept)")
     lines.extend(prefixed("  suggestion: ", text) for text in report.suggestions)
     lines.extend(prefixed("  note: ", text) for text in report.notes)
@@ -205,7 +208,7 @@ def unusable_message(source: str, rejects: list[Reject], report: MappingReport |
     note = next((note for note in (report.notes if report else []) if "scale_max" in note), "")
     start = (f"{source}: no usable {what}; {count_text(len(rejects), 'row')} rejected, most often "
              f"({count:,}x): {reason[:200]}")
-    if not note or f"{BEYOND_SCALE} 5" not in reason:
+    if not note or f"{BEYOND_SCALE} 1 to 5" not in reason:
         return start
     return note.joined(f"{start} (", ")") if isinstance(note, Worded) else f"{start} ({note})"
 

@@ -322,6 +322,7 @@ class ColumnMap:
     texts: list[list[str]] = field(default_factory=list)  # per column: its header texts (all header rows)
     skip_labels: frozenset[str] = frozenset()  # normalised "not applicable" answers: blank, never a reject
     status: int | None = None  # Qualtrics' Status (Response Type): read to skip test rows, never stored
+    answer_shift: int = 0  # 1 on a declared 0-based scale: answers are stored one up (SourceMapping.answer_shift)
 
     def label(self, index: int) -> str:
         """The column as a user finds it: its header, with the question text of a later header row
@@ -532,14 +533,15 @@ def map_columns(table: RawTable, settings: Settings, declared: SourceMapping | N
         suggested = suggestion_for(candidates, settings, mapped_statements)
         if suggested is not None:
             suggestions.append(worded("looks like a statement", column=table.header[index], statement=suggested))
-    scale_max = declared.scale_max if declared else 5
+    scale_max = declared.stored_scale_max if declared else 5  # as stored: a 0-10 scale is 1-11
     # The top-level labels are on 1-5; a source on another scale has only its own.
-    labels = {normalise_header(k): v for k, v in settings.answer_labels} if scale_max == 5 else {}
+    labels = {normalise_header(k): v for k, v in settings.answer_labels} if scale_max == 5 and not (
+        declared and declared.answer_shift) else {}
     if declared:
-        labels.update({normalise_header(k): v for k, v in declared.answer_labels})
+        labels.update({normalise_header(k): v for k, v in declared.stored_labels})
     return ColumnMap(table, tool, time, statements, how, feedback, series, layout.header_rows, scale_max,
                      labels, suggestions, notes, texts, skip_labels_for(settings, declared),
-                     qualtrics_status_column(table, tool, texts))
+                     qualtrics_status_column(table, tool, texts), declared.answer_shift if declared else 0)
 
 
 def skip_labels_for(settings: Settings, declared: SourceMapping | None) -> frozenset[str]:

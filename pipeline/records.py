@@ -55,10 +55,11 @@ class MappingReport:
     statement_columns: list[tuple[str, str, str]]  # (statement, column, how: exact/alias/grid row/declared)
     feedback_column: str | None
     series_column: str | None
-    scale_max: int = 5
+    scale_max: int = 5  # as stored
     suggestions: list[str] = field(default_factory=list)  # "column 'X' looks like statement 'Y'; …"
     notes: list[str] = field(default_factory=list)  # e.g. answers past 5 without a declared scale
     date_order_guessed: bool = False  # M/D by default, no date settling it: noted, and --strict refuses it
+    answer_shift: int = 0  # 1 on a declared 0-based scale: answers stored one up
 
 
 @dataclass

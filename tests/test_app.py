@@ -345,7 +345,7 @@ def test_data_page_says_when_answers_were_rescaled(tmp_path: Path, monkeypatch) 
     assert sql(db, "SELECT avg(score), avg(raw_score) FROM answers")[0] == (pytest.approx(1 + 4 * 4 / 6), 5.0)
     at = open_app(db, monkeypatch, page="pages/data.py")
     assert [i.value for i in at.info] == [
-        "5 answers were given on a 1–7 scale (the *Answer scale* chosen when the export was mapped on Load data) and rescaled linearly onto "
+        "5 answers were given on a 7-point scale (the *Answer scale* chosen when the export was mapped on Load data) and rescaled linearly onto "
         "1–5 for every figure; the answers as given are kept."]
 
 

@@ -329,12 +329,12 @@ def test_a_declared_seven_point_scale_and_the_message_without_it() -> None:
     # A 0-4 scale: the zeros are rejected, the rest read one step low.
     (["0", "1", "2", "3", "4", "4"],
      "answers of 0 were rejected and the rest read on 1-5: if this is a 0-4 scale, every score is one step low; "
-     "add 1 to every answer in the file and declare scale_max = 5 in a [[sources]] entry for this file "
+     "declare scale_min = 0 and scale_max = 4 in a [[sources]] entry for this file "
      "(answers are then rescaled onto 1-5)"),
     # 0-10: the zero explains the answers past 5, so only this note is given (not "a 1-10 scale").
     (["0", "3", "7", "10"],
      "answers of 0 were rejected and the rest read on 1-5: if this is a 0-10 scale, every score is one step low; "
-     "add 1 to every answer in the file and declare scale_max = 11 in a [[sources]] entry for this file "
+     "declare scale_min = 0 and scale_max = 10 in a [[sources]] entry for this file "
      "(answers are then rescaled onto 1-5)"),
     (["1", "3", "5"], None),
     (["0"], None),  # zeros alone say nothing about a scale
@@ -671,3 +671,58 @@ def test_a_name_that_names_two_columns_is_refused_not_the_first_taken(case: str,
     parsed = _parse(rows, declared=fixed)
     expected = int(row[column]) if what == "answer" else row[column]
     assert [_stored(r, what) for r in parsed.responses] == [expected] * (len(rows) - 1)
+
+
+@pytest.mark.parametrize(("scale_min", "scale_max", "answers"), [
+    (0, 10, ["0", "3", "5", "7", "10", "10"]),  # an NPS-style 0-10
+    (0, 4, ["0", "1", "2", "3", "4", "2"]),
+    (1, 5, ["1", "2", "3", "4", "5", "4"]),  # the default, declared: unchanged
+])
+def test_a_declared_scale_from_zero_loads_every_answer_on_both_readers(tmp_path: Path, scale_min: int,
+                                                                      scale_max: int, answers: list[str]) -> None:
+    """scale_min = 0: every answer loads (none rejected), and the mean on 1-5 is the linear rescale of the answers
+    as written: 1 + (a - scale_min) * 4 / (scale_max - scale_min), recomputed here from the rows. Both readers
+    store the same rows (load_both_ways compares the databases)."""
+    from tests.test_csv_fast_path import load_both_ways
+
+    rows = [["Timestamp", GOOD_USE]] + [[f"2026-03-04 16:{i:02d}", a] for i, a in enumerate(answers)]
+    path = _write(tmp_path / "scale.csv", rows)
+    declared = SourceMapping(files=("scale.csv",), scale_min=scale_min, scale_max=scale_max)
+    fast, _python = load_both_ways(tmp_path, Settings(sources=(declared,)), [path])
+    lines = "\n".join(str(line) for line in fast.lines())
+    assert ("answers on 0-" in lines) is (scale_min == 0) and "note:" not in lines
+    expected = sum(1 + (int(a) - scale_min) * 4 / (scale_max - scale_min) for a in answers) / len(answers)
+    (count, mean), = query(tmp_path / "fast.duckdb", "SELECT count(*), avg(CASE WHEN scale_max = 5 THEN raw_score "
+                                                     "ELSE 1 + (raw_score - 1) * 4 / (scale_max - 1) END) FROM answers")
+    assert count == len(answers) and mean == pytest.approx(expected)
+    assert query(tmp_path / "fast.duckdb", "SELECT count(*) FROM rejects") == [(0,)]
+    from core.quarters import parse_period
+    from review_pulse.view import DataView
+
+    headline = DataView(tmp_path / "fast.duckdb", parse_period("2026-Q1"), None, Settings()).headline()
+    assert headline.average_score == pytest.approx(expected)  # what the Overview shows
+
+
+@pytest.mark.parametrize(("entry", "error"), [
+    ("scale_min = 2", "scale_min must be 0 or 1"),
+    ("scale_min = 0\nscale_max = 11", "scale_max must be a whole number from 2 to 10"),
+    ("scale_min = 0\nscale_max = 10\nanswer_labels = { \"Not at all\" = -1 }", "answer_labels scores must be from 0"),
+    ("scale_min = 0\nscale_max = 10\nskip_labels = [\"0\"]", "'0' is an answer on the 0-10 scale"),
+])
+def test_a_scale_from_zero_is_checked_in_the_settings(tmp_path: Path, entry: str, error: str) -> None:
+    from core.settings import SettingsError, load_settings
+
+    path = tmp_path / "review_pulse.toml"
+    path.write_text(f'[[sources]]\nfiles = ["x.csv"]\n{entry}\n', encoding="utf-8")
+    with pytest.raises(SettingsError, match=error.replace("[", r"\[")):
+        load_settings(path)
+
+
+def test_labels_on_a_scale_from_zero_score_as_declared() -> None:
+    """A declared label's score is on the scale as written: 'Not at all likely' = 0 is stored as 1 of 11."""
+    assert parse_answer("0", None, 11, shift=1) == 1 and parse_answer("10", None, 11, shift=1) == 11
+    assert parse_answer("Not at all likely", {"not at all likely": 1}, 11, shift=1) == 1
+    assert parse_answer("0 - Not at all likely", {"not at all likely": 1}, 11, shift=1) == 1
+    for bad in ("11", "-1", "3.5"):
+        with pytest.raises(AnswerError, match="not a whole number from 0 to 10"):
+            parse_answer(bad, None, 11, shift=1)

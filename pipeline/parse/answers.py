@@ -50,7 +50,7 @@ class AnswerError(ValueError):
     names the kind of problem, never the value: reasons reach the Data page and the logs."""
 
 
-BEYOND_SCALE = "a number, but not a whole number from 1 to"  # + the scale's top
+BEYOND_SCALE = "a number, but not a whole number from"  # + the scale as written ("1 to 5", "0 to 10")
 
 
 def default_labels(scale_max: int) -> dict[str, int]:
@@ -58,14 +58,18 @@ def default_labels(scale_max: int) -> dict[str, int]:
 
 
 def parse_answer(value: object, labels: dict[str, int] | None = None, scale_max: int = 5,
-                 skip: frozenset[str] = frozenset()) -> int | None:
+                 skip: frozenset[str] = frozenset(), shift: int = 0) -> int | None:
     """1..scale_max or an agree/disagree label (any case/spacing) -> score; blank -> None (skipped).
+
+    ``scale_max`` and the labels' scores are as stored; ``shift`` is 1 on a scale that starts at 0
+    (core.settings.SourceMapping.answer_shift): its numbers are written 0..scale_max-1 and stored one up.
 
     Also accepts what forms and poll apps write around the scale, such as
     "5 - Strongly agree", "Agree (4)" or an emoji before the label. ``labels`` are extra
     (normalised) labels from the settings, on this scale. ``skip`` holds the (normalised)
     answers declared to mean "not applicable" (skip_labels): they are a blank answer.
     """
+    low, high = 1 - shift, scale_max - shift  # the numbers as written
     known = default_labels(scale_max)
     if labels:
         known = {**known, **labels}
@@ -77,9 +81,9 @@ def parse_answer(value: object, labels: dict[str, int] | None = None, scale_max:
         if isinstance(value, float) and math.isnan(value):
             return None
         # Compare before converting: float() of a huge int raises OverflowError.
-        if 1 <= value <= scale_max and float(value).is_integer():
-            return int(value)
-        raise AnswerError(f"{BEYOND_SCALE} {scale_max}")
+        if low <= value <= high and float(value).is_integer():
+            return int(value) + shift
+        raise AnswerError(f"{BEYOND_SCALE} {low} to {high}")
     text = str(value).strip()
     if not text or (skip and normalise_header(text) in skip):
         return None
@@ -89,35 +93,36 @@ def parse_answer(value: object, labels: dict[str, int] | None = None, scale_max:
     except ValueError:
         number = None
     if number is not None:
-        if number.is_integer() and 1 <= number <= scale_max:
-            return int(number)
-        raise AnswerError(f"{BEYOND_SCALE} {scale_max}")
+        if number.is_integer() and low <= number <= high:
+            return int(number) + shift
+        raise AnswerError(f"{BEYOND_SCALE} {low} to {high}")
     key = normalise_header(text)
     if key in known:
         return known[key]
     match = _NUMBER_WITH_LABEL.match(key)
-    if match and 1 <= int(match.group(1)) <= scale_max and (
-            match.group(2) is None or known.get(match.group(2)) == int(match.group(1))):
-        return int(match.group(1))
+    if match and low <= int(match.group(1)) <= high and (
+            match.group(2) is None or known.get(match.group(2)) == int(match.group(1)) + shift):
+        return int(match.group(1)) + shift
     match = _LABEL_WITH_NUMBER.match(key)
-    if match and 1 <= int(match.group(2)) <= scale_max and known.get(match.group(1)) == int(match.group(2)):
-        return int(match.group(2))
-    raise AnswerError(f"not a 1-{scale_max} answer or an agree/disagree label")
+    if match and low <= int(match.group(2)) <= high and known.get(match.group(1)) == int(match.group(2)) + shift:
+        return int(match.group(2)) + shift
+    raise AnswerError(f"not a {low}-{high} answer or an agree/disagree label")
 
 
 class AnswerMemo(dict):
     """parse_answer with a cache; errors are cached as their message."""
 
     def __init__(self, labels: dict[str, int] | None = None, scale_max: int = 5,
-                 skip: frozenset[str] = frozenset()) -> None:
+                 skip: frozenset[str] = frozenset(), shift: int = 0) -> None:
         super().__init__()
         self.labels = labels or None
         self.scale_max = scale_max
         self.skip = skip
+        self.shift = shift
 
     def __missing__(self, value: object) -> int | None | str:
         try:
-            result: int | None | str = parse_answer(value, self.labels, self.scale_max, self.skip)
+            result: int | None | str = parse_answer(value, self.labels, self.scale_max, self.skip, self.shift)
         except AnswerError as exc:
             result = str(exc)
         self[value] = result
@@ -130,7 +135,7 @@ _WHOLE_NUMBER = re.compile(r"^\s*(\d{1,2})(?:[.,]0*)?\s*$")
 def beyond_scale_note(memo: AnswerMemo) -> str | None:
     """One message for answers past 5 when no scale was declared (a 1-7 or 1-10 scale). The
     answers are the memo's keys (the reasons never hold them); only their highest number is said."""
-    if memo.scale_max != 5:
+    if memo.scale_max != 5 or memo.shift:  # a declared scale
         return None
     highest = 0
     for value, result in memo.items():
@@ -154,7 +159,7 @@ def zero_answers_note(memo: AnswerMemo) -> str | None:
     top = max(numbers)
     if not 1 <= top <= 10:  # answers of 0 alone, or past any scale: not a 0-based scale's shape
         return None
-    return worded("answers from 0", scale_max=memo.scale_max, top=top, shifted=max(top + 1, 3))
+    return worded("answers from 0", scale_max=memo.scale_max, top=max(top, 2))
 
 
 def alike_labels_note(memo: AnswerMemo) -> str | None:
@@ -162,7 +167,7 @@ def alike_labels_note(memo: AnswerMemo) -> str | None:
     scores alike and a 1-7 scale does not ("Agree" and "Somewhat agree", both 4 of 5): a 7-point set read
     as 5 points, which no answer beyond 5 gives away. Labels the settings declare are the user's word.
     Only the table's labels are named, never a cell."""
-    if memo.scale_max != 5:
+    if memo.scale_max != 5 or memo.shift:  # a declared scale
         return None
     by_score: dict[int, set[str]] = {}
     for value, result in memo.items():

@@ -122,6 +122,7 @@ def describe(cols: SurveyColumns, layout: str) -> MappingReport:
         feedback_column=cols.label(cols.feedback) if cols.feedback is not None else None,
         series_column=header[cols.series] if cols.series is not None else None,
         scale_max=cols.scale_max,
+        answer_shift=cols.answer_shift,
         suggestions=list(cols.suggestions),
         notes=list(cols.notes),
     )
@@ -168,7 +169,7 @@ def parse_wide_rows(
     if dayfirst is None:
         dayfirst = date_order_of(table, cols.time, settings, report)
     times = TimeParser(settings.tz, dayfirst, now)
-    answers_memo = AnswerMemo(cols.answer_labels, cols.scale_max, cols.skip_labels)
+    answers_memo = AnswerMemo(cols.answer_labels, cols.scale_max, cols.skip_labels, cols.answer_shift)
     order = {text: i for i, text in enumerate(settings.statement_texts)}
     statement_columns = sorted(cols.statements.items(), key=lambda item: order[item[1]])
     response_keys, reject_keys = response_key_maker(), KeyMaker("x")
@@ -248,6 +249,7 @@ class LongColumns:
     scale_max: int = 5
     answer_labels: dict[str, int] = field(default_factory=dict)
     skip_labels: frozenset[str] = frozenset()
+    answer_shift: int = 0  # 1 on a declared 0-based scale (SourceMapping.answer_shift)
 
     @property
     def mapped(self) -> list[int]:
@@ -279,11 +281,12 @@ def _detect_long_columns(table: RawTable, declared: SourceMapping | None = None,
     identity = identity_columns(table, taken)
     tool = detect_tool([normalise_header(h) for h in table.header])
     time_col = mapping.find_time_column(table, tool, declared.time_column if declared else None, taken | set(identity))
-    scale_max = declared.scale_max if declared else 5
-    labels = {normalise_header(k): v for k, v in settings_labels} if scale_max == 5 else {}
-    labels.update({normalise_header(k): v for k, v in (declared.answer_labels if declared else ())})
+    scale_max = declared.stored_scale_max if declared else 5  # as stored: a 0-10 scale is 1-11
+    shift = declared.answer_shift if declared else 0
+    labels = {normalise_header(k): v for k, v in settings_labels} if scale_max == 5 and not shift else {}
+    labels.update({normalise_header(k): v for k, v in (declared.stored_labels if declared else ())})
     return LongColumns(time_col, question, answer, response_id, series, identity, tool.name if tool else None,
-                       scale_max, labels, skip)
+                       scale_max, labels, skip, shift)
 
 
 def _parse_long(
@@ -299,8 +302,9 @@ def _parse_long(
     keep = cols.mapped
     dayfirst = date_order_of(table, cols.time, settings, report)
     times = TimeParser(settings.tz, dayfirst, now)
-    answers_memo = AnswerMemo(cols.answer_labels, cols.scale_max, cols.skip_labels)
+    answers_memo = AnswerMemo(cols.answer_labels, cols.scale_max, cols.skip_labels, cols.answer_shift)
     report.scale_max = cols.scale_max
+    report.answer_shift = cols.answer_shift
     statement_by_header: dict[str, str | None] = {}
     response_keys, reject_keys = response_key_maker(), KeyMaker("x")
     order = {text: i for i, text in enumerate(settings.statement_texts)}
