@@ -110,13 +110,13 @@ LAYOUTS = [
     ("Date,Name,Email,Attended\n2026-03-04,Ana Lopez,ana@x.com,Yes\n2026-03-04,Bob Stone,bob@x.com,No\n"
      "2026-03-04,Cy Kim,cy@x.com,no\n2026-03-11,Ana Lopez,ana@x.com,Yes\n2026-03-11,Bob Stone,bob@x.com,YES\n"
      "2026-03-11,Cy Kim,cy@x.com,y\n",
-     "one row per attendee, counting the distinct people in 'Name', rows marked present in 'Attended'", "Name", "Attended"),
+     "one row per attendee, counting the distinct people in 'Email', rows marked present in 'Attended'", "Email", "Attended"),
     # a roster ticked with x, blank for absent
     ("Date,Name,Present\n2026-03-04,Ana Lopez,x\n2026-03-04,Bob Stone,\n2026-03-04,Cy Kim,\n"
      "2026-03-11,Ana Lopez,x\n2026-03-11,Bob Stone,X\n2026-03-11,Cy Kim,\n",
      "one row per attendee, counting the distinct people in 'Name', rows marked present in 'Present'", "Name", "Present"),
-    # member ids are numbers, but a date repeats: a roster, not counts
-    ("Date,Participant\n2026-03-04,1001\n2026-03-04,1002\n2026-03-11,1001\n",
+    # member ids are numbers, but each date has several rows: a roster, not counts
+    ("Date,Participant\n2026-03-04,1001\n2026-03-04,1002\n2026-03-04,1003\n2026-03-11,1001\n2026-03-11,1003\n",
      "one row per attendee, counting the distinct people in 'Participant'", "Participant", None),
 ]
 
@@ -171,7 +171,7 @@ def test_a_roster_flag_that_is_neither_yes_nor_no_is_rejected_with_the_fix(tmp_p
     sheet = tmp_path / "attendance.csv"
     sheet.write_text("Date,Name,Attended\n2026-03-04,Ana Lopez,Yes\n2026-03-04,Bob Stone,Yes\n2026-03-04,Cy Kim,No\n"
                      "2026-03-04,Di Park,Yes\n2026-03-04,Ed Wu,Yes\n2026-03-04,Flo Ma,No\n2026-03-04,Gus Li,No\n"
-                     "2026-03-04,Hal Oh,Yes\n2026-03-04,Ivy Ng,Yes\n2026-03-04,Jo Ra,late\n", encoding="utf-8")
+                     "2026-03-04,Hal Oh,Yes\n2026-03-04,Ivy Ng,Yes\n2026-03-04,Jo Ra,maybe\n", encoding="utf-8")
     db = tmp_path / "r.duckdb"
     assert ingest(db, "--attendance", str(sheet)) == 0
     with duckdb.connect(str(db), read_only=True) as con:
@@ -280,3 +280,125 @@ def test_series_spelt_two_ways_across_files_are_said_not_merged(tmp_path: Path, 
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT DISTINCT series FROM responses").fetchall() == [("Incident Review",)]
         assert sorted(con.execute("SELECT series FROM meetings").fetchall()) == [("Platform review",), ("incident-review",)]
+
+
+# The second fuzzing round (fourteenth session): a file, the meetings a careful reader counts, and a line the
+# run summary must hold. Every expected count is written out from the file's rows beside it.
+SECOND_ROUND = [
+    ("roster words",  # Late and Remote came; Excused and Absent did not
+     "Date,Name,Attendance\n2026-03-02,Ana,Present\n2026-03-02,Ben,Late\n2026-03-02,Cy,Excused\n"
+     "2026-03-09,Ana,Absent\n2026-03-09,Ben,Remote\n2026-03-09,Cy,Present\n2026-03-09,Di,Present\n",
+     [("2026-03-02", 2), ("2026-03-09", 3)], "rows marked present in 'Attendance'"),
+    ("status header", "Date,Name,Status\n2026-03-02,Ana,Present\n2026-03-02,Ben,Absent\n2026-03-02,Cy,Present\n",
+     [("2026-03-02", 2)], "rows marked present in 'Status'"),
+    ("member ids",  # numbers past any meeting's size on several rows per day: ids, counted as people
+     "Date,Attendees\n2026-03-02,1001\n2026-03-02,1002\n2026-03-02,1003\n2026-03-09,1001\n2026-03-09,1003\n",
+     [("2026-03-02", 3), ("2026-03-09", 2)], "counting the distinct people in 'Attendees'"),
+    ("semicolons", "Date,Attendees\n2026-03-02,Ana Lopez; Ben Okafor; Cy Kim\n2026-03-09,Ana Lopez;Di Park\n",
+     [("2026-03-02", 3), ("2026-03-09", 2)], "counting the distinct people listed in 'Attendees'"),
+    ("commas, one row per meeting", "Date,Attendees\n2026-03-02,\"Ana Lopez, Ben Okafor, Cy Kim\"\n"
+     "2026-03-09,\"Ana Lopez, Di Park\"\n", [("2026-03-02", 3), ("2026-03-09", 2)], "listed in 'Attendees'"),
+    ("a headcount beside the names", "Date,Attendees,Headcount\n2026-03-02,\"Ana\nBen\nCy\",3\n2026-03-09,\"Ana\nDi\",2\n",
+     [("2026-03-02", 3), ("2026-03-09", 2)], "attendees from 'Headcount'"),
+    ("wide roster with other yes/no columns",
+     "Date,Recorded?,Duration (h),Ana Lopez,Ben Okafor,Cy Kim\n2026-03-02,Yes,1,TRUE,FALSE,TRUE\n"
+     "2026-03-09,No,1,TRUE,TRUE,TRUE\n2026-03-16,Yes,1,FALSE,FALSE,TRUE\n",
+     [("2026-03-02", 2), ("2026-03-09", 3), ("2026-03-16", 1)], "its 3 columns of people"),
+    ("a Zoom guest without an e-mail",
+     "Name (Original Name),User Email,Join Time\nAna,ana@x.com,03/02/2026 10:00:00 AM\nBen,ben@x.com,"
+     "03/02/2026 10:01:00 AM\nGuest Cy,,03/02/2026 10:02:00 AM\n", [("2026-03-02", 3)], "'User Email'"),
+    ("two sessions on one day, said",
+     "Date,Time,Attendee\n2026-03-02,10:00,Ana\n2026-03-02,10:00,Ben\n2026-03-02,15:00,Ana\n2026-03-02,15:00,Cy\n",
+     [("2026-03-02", 3)], "1 day with people under two titles or times (first 2026-03-02) counted as one meeting"),
+    ("a roster's no-show without a join time", "Email,Join Time,Attended\nana@x.com,03/02/2026 10:00:00 AM,Yes\n"
+     "ben@x.com,--,No\ncy@x.com,03/02/2026 10:05:00 AM,Yes\n", [("2026-03-02", 2)], "rows marked present in 'Attended'"),
+]
+
+
+@pytest.mark.parametrize(("name", "content", "meetings", "said"), SECOND_ROUND, ids=[c[0] for c in SECOND_ROUND])
+def test_the_second_fuzzing_round_counts_as_a_careful_reader(tmp_path: Path, capsys, name: str, content: str,
+                                                             meetings: list, said: str) -> None:
+    sheet = tmp_path / "attendance.csv"
+    sheet.write_text(content, encoding="utf-8")
+    db = tmp_path / "r.duckdb"
+    assert ingest(db, "--attendance", str(sheet)) == 0
+    assert said in capsys.readouterr().out
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT meeting_date::VARCHAR, attendees FROM meetings ORDER BY 1").fetchall() == meetings
+        assert con.execute("SELECT count(*) FROM rejects").fetchall() == [(0,)]
+    for person in ("Ana", "Ben", "ana@x.com", "Guest Cy"):
+        assert person not in every_stored_text(db)
+
+
+@pytest.mark.parametrize(("content", "refusal"), [
+    # small numbers on two rows per day: counts of parts of a meeting, or member ids? Not guessed.
+    ("Date,Attendees\n2026-03-02,5\n2026-03-02,3\n2026-03-09,4\n2026-03-09,6\n",
+     "column 'Attendees' holds numbers on 2.0 rows per meeting day"),
+    ("Date,Attendees\n", "no rows below the header: no meeting to load"),
+])
+def test_what_cannot_be_told_is_refused_with_the_fix(tmp_path: Path, capsys, content: str, refusal: str) -> None:
+    sheet = tmp_path / "attendance.csv"
+    sheet.write_text(content, encoding="utf-8")
+    assert ingest(tmp_path / "r.duckdb", "--attendance", str(sheet)) != 0
+    assert refusal in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("content", "withheld"), [
+    ("Date,Headcount\n2026-03-02,12\n2026-03-09,14 (Ana Lopez out)\n", "Ana Lopez"),
+    ("Date,Attendees\n2026-03-02,12\n2026-03-09 (Ana Lopez chairing),14\n", "Ana Lopez"),
+    ("Date,Name,Attended\n2026-03-02,Ana,Yes\n2026-03-02,Ben,Yes\n2026-03-02,Cy,left 10:30 with Di Park\n", "Di Park"),
+])
+def test_a_rejected_cell_with_words_besides_a_date_or_count_is_withheld(tmp_path: Path, content: str,
+                                                                         withheld: str) -> None:
+    sheet = tmp_path / "attendance.csv"
+    sheet.write_text(content, encoding="utf-8")
+    db = tmp_path / "r.duckdb"
+    assert ingest(db, "--attendance", str(sheet)) == 0
+    with duckdb.connect(str(db), read_only=True) as con:
+        (raw,), = con.execute("SELECT raw FROM rejects").fetchall()
+    assert "(not kept: text that may name people)" in raw and withheld not in every_stored_text(db)
+
+
+def test_a_calendar_kind_holding_an_address_is_rejected_and_withheld(tmp_path: Path) -> None:
+    calendar = tmp_path / "calendar.csv"
+    calendar.write_text("Date,Kind\n2026-03-02,launch\n2026-03-09,ana@acme.com ooo\n", encoding="utf-8")
+    db = tmp_path / "c.duckdb"
+    assert ingest(db, "--calendar", str(calendar)) == 0
+    assert "ana@acme.com" not in every_stored_text(db)
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT week_start::VARCHAR, kind FROM busy_weeks").fetchall() == [("2026-03-02", "launch")]
+
+
+@pytest.mark.parametrize(("cells", "mondays"), [
+    # day/month settled by the second end of a range (16 cannot be a month)
+    (["02/03/2026 - 06/03/2026", "09/03/2026 - 13/03/2026", "16/03/2026 - 20/03/2026"],
+     ["2026-03-02", "2026-03-09", "2026-03-16"]),
+])
+def test_a_calendar_of_ranges_settles_the_date_order_from_either_end(tmp_path: Path, cells: list[str],
+                                                                    mondays: list[str]) -> None:
+    calendar = tmp_path / "calendar.csv"
+    calendar.write_text("Week,Kind\n" + "".join(f"{c},launch\n" for c in cells), encoding="utf-8")
+    db = tmp_path / "c.duckdb"
+    assert ingest(db, "--calendar", str(calendar)) == 0
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert [w for (w,) in con.execute("SELECT week_start::VARCHAR FROM busy_weeks ORDER BY 1").fetchall()] == mondays
+
+
+@pytest.mark.parametrize(("text", "day"), [
+    ("3/4/26 2000", "2026-03-04"), ("04-Mar-26 1930", "2026-03-04"),  # two-digit year, then a 24-hour time
+    ("Mar 4, 2026 10:00 AM - Mar 4, 2026 11:00 AM", "2026-03-04"),  # a meeting's times on one day
+    ("2 - 6 March", None), ("Mar 9 - 13", None),  # a range with no year: 2002 and 2013 before
+    ("Mar 16 20 2026", None),
+])
+def test_dates_with_more_numbers_than_one_date(text: str, day: str | None) -> None:
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    from pipeline.parse.times import TimeError, TimeParser, parse_date
+
+    parser = TimeParser(ZoneInfo("UTC"), False, datetime(2026, 12, 1, tzinfo=timezone.utc))
+    if day is None:
+        with pytest.raises(TimeError):
+            parse_date(text, parser)
+    else:
+        assert parse_date(text, parser).isoformat() == day

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
 
 from core.settings import Settings, normalise_header
+from core.words import count_text
 from pipeline.errors import SourceFileError
 from pipeline.parse.cells import cell_string, check_series_column, raw_row, series_of
 from pipeline.parse.columns import HEADER_SEARCH_ROWS, SERIES_HEADERS, below_title_rows, find_header
@@ -33,7 +35,10 @@ JOIN_TIME_HEADERS = ("join time", "first join", "meeting start time", "start tim
 TITLE_HEADERS = ("title", "incident", "meeting", "topic", "incident title", "subject", "review", "meeting title", "incident reviewed",
                  "meeting name")
 # A roster's column saying whether each person came ("Attended: Yes/No", "Present: x"), when its cells are flags.
-PRESENCE_HEADERS = ("attended", "present", "attendance", "joined", "was present", "in attendance")
+PRESENCE_HEADERS = ("attended", "present", "attendance", "joined", "was present", "in attendance", "status", "came",
+                    "attending", "attendance status", "here")
+# A per-person sheet's session time: two times on one day are two sessions, counted as one meeting (said).
+SESSION_HEADERS = ("time", "start", "start time", "session", "slot")
 
 
 def parse_attendance(
@@ -78,7 +83,7 @@ def _participant_header_row(table: RawTable) -> int | None:
     return None
 
 
-_SECTION_TITLE = re.compile(r"\d{1,2}\.\s+\S")
+_SECTION_TITLE = re.compile(r"\d{1,2}\.\s+[^\W\d_]")  # "3. In-Meeting activities", not a date "11. 3. 2026"
 
 
 def _first_section(table: RawTable) -> tuple[RawTable, int | None]:
@@ -96,6 +101,8 @@ def _parse_attendance(
     table: RawTable, settings: Settings, series: str | None, now: datetime | None
 ) -> ParsedAttendance:
     default_series = series or settings.default_series
+    if not table.rows:
+        raise SourceFileError(table.source, "no rows below the header: no meeting to load")
     taken: set[int] = set()
     date_col = find_header(table.header, DATE_HEADERS, taken)
     if date_col is None:
@@ -108,55 +115,38 @@ def _parse_attendance(
     if series_col is not None:
         taken.add(series_col)
     check_series_column(table, series_col, settings)  # free text as the series is refused, as for surveys
-    count_col = find_header(table.header, COUNT_HEADERS, taken)
-    person_col = presence_col = None
-    if count_col is not None and _presence_flags(table, count_col):
-        presence_col, count_col = count_col, None  # "Attended: Yes/No" on a roster: a flag per person, not a count
-    elif count_col is not None and _lists_people(table, count_col):
-        person_col, count_col = count_col, None  # "Attendees" listing people, one per row
-    if count_col is None and person_col is None:
-        person_col = _person_column(table.header, taken | {i for i in (presence_col,) if i is not None})
-        if person_col is not None and presence_col is None and _holds_counts(table, person_col, date_col, series_col):
-            count_col, person_col = person_col, None  # "Participants: 12", one row per meeting: a count
-    if person_col is not None and presence_col is None:
-        presence_col = find_header(table.header, PRESENCE_HEADERS, taken | {person_col})
-        if presence_col is not None and not _presence_flags(table, presence_col):
-            presence_col = None
-    title_col = find_header(table.header, TITLE_HEADERS, taken | {i for i in (count_col, person_col, presence_col)
-                                                                   if i is not None})
-    roster_cols: list[int] = []
-    if count_col is None and person_col is None and presence_col is None:
-        # One column per person, one row per meeting, a flag in each cell: count the flags marked present.
-        roster_cols = [i for i in range(len(table.header)) if i not in taken and i != title_col
-                       and _presence_flags(table, i)]
-        if len(roster_cols) < 2:
-            roster_cols = []
-    if count_col is None and person_col is None and not roster_cols:
-        raise SourceFileError(
-            table.source,
-            f"column {table.header[presence_col]!r} says who attended (yes/no) but no attendee column was found; "
-            "name the people column 'Attendee' or 'Name'" if presence_col is not None else
-            "no attendee count column ('Attendees') and no attendee column ('Attendee') found",
-        )
-    taken.update(i for i in (count_col, person_col, presence_col, *roster_cols) if i is not None)
-    title_col = find_header(table.header, TITLE_HEADERS, taken)
-    # Only the mapped columns are kept in a reject; the person column never reaches the database.
-    keep = sorted(i for i in (date_col, count_col, title_col, series_col, presence_col) if i is not None)
+    # The date order and the meeting days first: whether rows share a meeting day tells a count per meeting
+    # from a member id per person, and a list of people in one cell from a name with a comma.
     dayfirst, guessed = dayfirst_decision(settings, [r[date_col] for r in table.rows if date_col < len(r)], table.source)
     dates = TimeParser(settings.tz, dayfirst, now)
+    roles = _column_roles(table, taken, _rows_per_meeting(table, date_col, series_col, default_series, dates))
+    count_col, person_cols, presence_col, roster_cols = roles.count, roles.people, roles.presence, roles.roster
+    person_col = person_cols[0] if person_cols else None
+    taken.update(i for i in (count_col, presence_col, *person_cols, *roster_cols) if i is not None)
+    title_col = find_header(table.header, TITLE_HEADERS, taken)
+    session_col = find_header(table.header, SESSION_HEADERS, taken | {title_col}) if person_cols else None
+    # Only the mapped columns are kept in a reject; the person columns never reach the database.
+    keep = sorted(i for i in (date_col, count_col, title_col, series_col, presence_col) if i is not None)
     reject_keys = KeyMaker("a")
     layout = "per-meeting" if count_col is not None or roster_cols else "per-attendee"
     result = ParsedAttendance(table.source, layout, date_order_guessed=guessed,
-                              reading=_reading(table.header, count_col, person_col, presence_col, len(roster_cols)))
+                              reading=_reading(table.header, count_col, person_col, presence_col, len(roster_cols),
+                                               roles.lists))
 
     def cell(row: list[object], index: int | None) -> object:
         return row[index] if index is not None and index < len(row) else None
 
     by_meeting: dict[tuple[str, date], dict] = {}
+    titles: dict[tuple[str, date], set[tuple[str, str]]] = {}  # per meeting day: its (title, session time)s
     for row, line in zip(table.rows, table.line_numbers):
         series_name = series_of(row, series_col, default_series)
         raw = partial(raw_row, table.header, row, keep, {i: _without_people for i in (date_col, count_col, presence_col)
                                                          if i is not None})  # built only for a reject
+        came: bool | None = True
+        if presence_col is not None:
+            came = _came(cell(row, presence_col))
+            if came is False:
+                continue  # on the roster, not at the meeting (a webinar's no-show has no join time either)
         try:
             meeting_date = parse_date(cell(row, date_col), dates)
         except TimeError as exc:
@@ -179,28 +169,34 @@ def _parse_attendance(
                     earlier["raw"](), series_name))
             by_meeting[slot] = {"attendees": attendees, "title": title, "line": line, "raw": raw}
         else:
-            if presence_col is not None:
-                came = _came(cell(row, presence_col))
-                if came is None:
-                    result.rejects.append(make_reject(
-                        reject_keys, table.source, line,
-                        f"{table.header[presence_col]!r}: neither yes nor no (write Yes, No, x or leave it blank)",
-                        raw(), series_name))
-                    continue
-                if not came:
-                    continue  # on the roster, not at the meeting
-            person = normalise_header(cell_string(cell(row, person_col)))
-            if not person:
+            if came is None:
+                result.rejects.append(make_reject(
+                    reject_keys, table.source, line,
+                    f"{table.header[presence_col]!r}: neither yes nor no (write Yes, No, x or leave it blank)",  # type: ignore[index]
+                    raw(), series_name))
+                continue
+            # The first person column with a cell (a Zoom guest has a name and no e-mail).
+            text = next((t for t in (cell_string(cell(row, i)).strip() for i in person_cols) if t), "")
+            people = {normalise_header(p) for p in _people_in(text, roles.lists)} - {""}
+            people = {p for p in people if p not in PLACEHOLDERS and p not in PRESENT and p not in ABSENT}
+            if not people:
                 result.rejects.append(make_reject(reject_keys, table.source, line, "no attendee on this row", raw(), series_name))
                 continue
             meeting = by_meeting.setdefault(slot, {"people": set(), "title": None, "line": line, "raw": raw})
-            meeting["people"].add(person)
+            meeting["people"].update(people)
             meeting["title"] = meeting["title"] or title
+            session = (title or "", cell_string(cell(row, session_col)).strip()[:40])
+            if any(session):
+                titles.setdefault(slot, set()).add(session)
     for (series_name, meeting_date), meeting in sorted(by_meeting.items()):
         attendees = meeting["attendees"] if "attendees" in meeting else len(meeting["people"])
         result.meetings.append(
             Meeting(series_name, meeting_date, attendees, meeting["title"], table.source, meeting["line"])
         )
+    merged = sorted(day for day, named in titles.items() if len(named) > 1)
+    if merged:  # one meeting per series and day is what is stored: said, not done quietly
+        result.reading += (f"; {count_text(len(merged), 'day')} with people under two titles or times (first "
+                           f"{merged[0][1]:%Y-%m-%d}) counted as one meeting of distinct people")
     return result
 
 
@@ -215,7 +211,7 @@ def _lists_people(table: RawTable, column: int) -> bool:
     """
     sample = [cell_string(row[column]).strip() for row in table.rows[:200] if column < len(row)]
     sample = [value for value in sample if value]
-    sample = [value for value in sample if value.casefold() not in PLACEHOLDERS]  # "n/a", "cancelled": nobody
+    sample = [value for value in sample if value.casefold() not in PLACEHOLDERS | PRESENT | ABSENT]  # nobody
     people = 0
     for value in sample:
         try:
@@ -230,8 +226,14 @@ def _lists_people(table: RawTable, column: int) -> bool:
 PLACEHOLDERS = frozenset({"n/a", "na", "n.a.", "tbd", "tba", "tbc", "none", "nil", "-", "--", "—", "–", "?", "cancelled",
                           "canceled", "skipped", "no meeting", "postponed", "holiday", "not held", "no review"})
 # A roster's presence flags, as typed (case-folded; a blank cell is "no").
-PRESENT = frozenset({"yes", "y", "true", "x", "present", "attended", "here", "1", "✓", "✔", "✔️", "✅", "☑", "☑️"})
-ABSENT = frozenset({"no", "n", "false", "absent", "0", "-", "✗", "✘", "❌", "not present", "did not attend"})
+PRESENT = frozenset({"yes", "y", "true", "x", "present", "attended", "here", "1", "✓", "✔", "✔️", "✅", "☑", "☑️",
+                     "late", "attended late", "joined late", "left early", "remote", "online", "virtual", "in person"})
+ABSENT = frozenset({"no", "n", "false", "absent", "0", "-", "✗", "✘", "❌", "not present", "did not attend", "not attended",
+                    "excused", "apologies", "apology", "sick", "ooo", "out of office", "on leave", "leave", "pto",
+                    "declined", "no show", "no-show", "away"})
+# A column is a roster's flags when this share of its filled cells are flags; the rest are rejects with the fix.
+FLAG_SHARE = 0.6
+SAMPLE_ROWS = 200
 
 
 def _flag_text(value: object) -> str:
@@ -244,29 +246,159 @@ def _came(value: object) -> bool | None:
     return True if text in PRESENT else False if not text or text in ABSENT else None
 
 
+def _filled(table: RawTable, column: int) -> list[str]:
+    """The column's filled cells among the first SAMPLE_ROWS rows, as typed (stripped)."""
+    cells = (cell_string(row[column]).strip() for row in table.rows[:SAMPLE_ROWS] if column < len(row))
+    return [text for text in cells if text]
+
+
 def _presence_flags(table: RawTable, column: int) -> bool:
-    """A column whose filled cells are (nearly all) yes/no flags: a roster's "Attended" or "Present", not a count.
-    Nothing but 0 and 1 is a flag too: no meeting is counted as 0 or 1 people week after week."""
-    sample = [_flag_text(row[column]) for row in table.rows[:200] if column < len(row)]
-    sample = [value for value in sample if value]
+    """A column whose filled cells are mostly (FLAG_SHARE) yes/no flags: a roster's "Attended" or "Present", not a
+    count or a name ("Late", "Excused" are flags too; a cell that is none is a reject naming the fix). Nothing but
+    0 and 1 is a flag too: no meeting is counted as 0 or 1 people week after week."""
+    # A placeholder ("-", "n/a") says nothing either way: a column of counts and dashes is not a roster.
+    sample = [value for value in (text.casefold()[:40] for text in _filled(table, column)) if value not in PLACEHOLDERS]
+    if any(value.isdigit() and int(value) > 1 for value in sample):
+        return False  # a number past 1 is a count ("Present: 12"), not a flag
     flags = sum(value in PRESENT or value in ABSENT for value in sample)
-    return bool(sample) and flags / len(sample) >= 0.9
+    return bool(sample) and flags / len(sample) >= FLAG_SHARE and any(v not in ("0", "1") for v in sample) or (
+        bool(sample) and set(sample) <= {"0", "1"})
 
 
-def _holds_counts(table: RawTable, column: int, date_col: int, series_col: int | None) -> bool:
-    """A person-named column ("Participants") that holds one number per meeting: a count column. Numbers on rows
-    that repeat a meeting's date are member ids on a roster, so the dates (and series) must not repeat."""
-    rows = [row for row in table.rows[:200] if column < len(row) and cell_string(row[column]).strip()]
+def _counts_share(table: RawTable, column: int) -> float:
+    """The share of the column's filled cells (placeholders aside) that are attendee counts."""
+    sample = [text for text in _filled(table, column) if text.casefold() not in PLACEHOLDERS]
+    if not sample:
+        return 0.0
     counts = 0
-    for row in rows:
+    for text in sample:
         try:
-            _parse_count(row[column])
+            _parse_count(text)
             counts += 1
         except ValueError:
-            counts += _flag_text(row[column]) in PLACEHOLDERS
-    slots = [(cell_string(row[date_col]).strip(), cell_string(row[series_col]).strip() if series_col is not None
-              and series_col < len(row) else "") for row in rows if date_col < len(row)]
-    return bool(rows) and counts / len(rows) >= 0.9 and len(set(slots)) == len(slots)
+            pass
+    return counts / len(sample)
+
+
+# A count column's numbers stay at or below this; member ids (1001, 4711) mostly do not.
+LARGEST_COUNT = 500
+
+
+def _largest_number(table: RawTable, column: int) -> int:
+    largest = 0
+    for text in _filled(table, column):
+        try:
+            largest = max(largest, _parse_count(text))
+        except ValueError:
+            continue
+    return largest
+
+
+# One row per meeting when the rows per meeting day are at most this; one row per person from ROSTER_ROWS.
+ONE_ROW_PER_MEETING = 1.25
+ROSTER_ROWS = 2.0
+
+
+def _rows_per_meeting(table: RawTable, date_col: int, series_col: int | None, default_series: str,
+                      dates: TimeParser) -> float:
+    """Rows per meeting day (series and day) among the first SAMPLE_ROWS rows with a date: about 1 for a sheet
+    of one row per meeting, 2 or more for a roster of one row per person."""
+    days = []
+    for row in table.rows[:SAMPLE_ROWS]:
+        try:
+            days.append((series_of(row, series_col, default_series), parse_date(row[date_col] if date_col < len(row)
+                                                                                 else None, dates)))
+        except TimeError:
+            continue
+    return len(days) / len(set(days)) if days else 1.0
+
+
+@dataclass(frozen=True)
+class _Roles:
+    count: int | None = None  # one count per meeting
+    people: tuple[int, ...] = ()  # the person columns, the one to read first first
+    presence: int | None = None  # a roster's yes/no column
+    roster: tuple[int, ...] = ()  # a column per person, a flag per meeting
+    lists: bool = False  # a person cell may list several people, commas included (one row per meeting)
+
+
+def _column_roles(table: RawTable, taken: set[int], rows_per_meeting: float) -> _Roles:
+    """Which column counts the attendees, and how, from headers and cells together (README "Attendance").
+
+    A yes/no column (by a count or presence header, its cells mostly flags) makes a roster of the person columns.
+    Numbers under a count or person header are a count per meeting when each meeting day has one row, member ids
+    when days have two rows or more, and refused in between (which cannot be told). Otherwise the person columns
+    (e-mail first), or else a column of flags per person (a wide roster)."""
+    header = table.header
+    free = [i for i in range(len(header)) if i not in taken]
+    count_named = [i for i in free if normalise_header(header[i]) in COUNT_HEADERS]
+    presence = next((i for i in (*count_named, *(i for i in free if normalise_header(header[i]) in PRESENCE_HEADERS))
+                     if _presence_flags(table, i)), None)
+    person_named = _person_columns(header, taken | {presence} if presence is not None else taken)
+    if presence is not None:
+        # The people: a person header's column, or a count header's that lists names ("Attendees: Ana Lopez").
+        person_named += [i for i in count_named if i != presence and i not in person_named and _lists_people(table, i)]
+        if not person_named:
+            raise SourceFileError(table.source, f"column {header[presence]!r} says who attended (yes/no) but no "
+                                                "attendee column was found; name the people column 'Attendee' or 'Name'")
+        return _Roles(people=tuple(person_named), presence=presence)
+    # A count header's column is numbers unless its cells mostly name people; a person header's only when
+    # nearly all its cells are numbers ("Participants: 12").
+    numeric = [*(i for i in count_named if not _lists_people(table, i)),
+               *(i for i in person_named if _counts_share(table, i) >= 0.9)]
+    if numeric:
+        column = numeric[0]
+        small = _largest_number(table, column) <= LARGEST_COUNT
+        # One row per meeting day: counts. A few days twice with numbers a meeting could have: counts (the
+        # repeated day is a reject, "listed again"). Two rows or more per day with large numbers: member ids.
+        if rows_per_meeting <= ONE_ROW_PER_MEETING or (small and rows_per_meeting < ROSTER_ROWS):
+            return _Roles(count=column)
+        if not small and rows_per_meeting >= ROSTER_ROWS:
+            people = [i for i in person_named if i not in numeric] or [column]
+            return _Roles(people=tuple(people))
+        raise SourceFileError(table.source, (
+            f"column {header[column]!r} holds numbers on {rows_per_meeting:.1f} rows per meeting day: counts (of "
+            "parts of a meeting?) and member ids cannot be told apart; keep one row per meeting with its count "
+            "under 'Attendees', or one row per person with their id or e-mail under 'Attendee'"))
+    listing = [i for i in count_named if _lists_people(table, i)]
+    people = [*listing, *(i for i in person_named if i not in listing)]
+    if people:
+        return _Roles(people=tuple(people), lists=rows_per_meeting <= ONE_ROW_PER_MEETING)
+    roster = tuple(i for i in free if _person_header(header[i]) and _presence_flags(table, i))
+    if len(roster) >= 2:
+        return _Roles(roster=roster)
+    raise SourceFileError(table.source, "no attendee count column ('Attendees'), no attendee column ('Attendee') and "
+                                        "no yes/no column per person found")
+
+
+# Words of a header that is not a person's name in a wide roster ("Recorded?", "Duration (h)", "Cancelled").
+_NOT_A_PERSON = frozenset({"recorded", "recording", "cancelled", "canceled", "duration", "minutes", "min", "mins", "hours",
+                           "hour", "h", "incidents", "incident", "notes", "note", "posted", "held", "online", "remote",
+                           "virtual", "hybrid", "count", "total", "attendees", "attendance", "present", "quorum",
+                           "agenda", "actions", "action", "done", "status", "slides", "review", "meeting", "title",
+                           "topic", "series", "team", "week", "day", "date", "time", "location", "room", "link", "url",
+                           "type", "kind", "facilitator", "chair", "host", "scribe", "sent", "shared", "survey", "poll"})
+
+
+def _person_header(text: str) -> bool:
+    """A header that could be a person's name: words of letters only, at most four, none a known non-person word."""
+    words = normalise_header(text).split()
+    return 0 < len(words) <= 4 and all(w.isalpha() for w in words) and not _NOT_A_PERSON.intersection(words)
+
+
+# Separators between people in one cell: always ";" and line breaks; commas too on a sheet of one row per meeting
+# (on a roster of one row per person a comma is inside a name: "García Simón, Pedro").
+_LIST_SEPARATORS = re.compile(r"[;\n\r]+")
+_LIST_SEPARATORS_AND_COMMAS = re.compile(r"[;,\n\r]+")
+MAX_PERSON_CELL = 4_000
+
+
+def _people_in(text: str, lists: bool) -> list[str]:
+    """The people a person cell names: one, or several separated by ";" or line breaks (and commas on a sheet of
+    one row per meeting, or between e-mail addresses)."""
+    text = text[:MAX_PERSON_CELL]
+    splitter = _LIST_SEPARATORS_AND_COMMAS if lists or text.count("@") > 1 else _LIST_SEPARATORS
+    return [part.strip() for part in splitter.split(text)]
 
 
 def _marked_present(cells: list[object]) -> int:
@@ -278,7 +410,7 @@ def _marked_present(cells: list[object]) -> int:
 
 
 def _reading(header: list[str], count_col: int | None, person_col: int | None, presence_col: int | None,
-             roster_columns: int = 0) -> str:
+             roster_columns: int = 0, lists: bool = False) -> str:
     """How the file was read, for the run summary: the column counted and how (never a person's name: a wide
     roster's headers are people)."""
     if count_col is not None:
@@ -286,6 +418,8 @@ def _reading(header: list[str], count_col: int | None, person_col: int | None, p
     if roster_columns:
         return f"one row per meeting, attendees = the cells marked present in its {roster_columns} columns of people"
     rows = f", rows marked present in {header[presence_col]!r}" if presence_col is not None else ""
+    if lists:
+        return f"one row per meeting, counting the distinct people listed in {header[person_col]!r}"  # type: ignore[index]
     return f"one row per attendee, counting the distinct people in {header[person_col]!r}{rows}"  # type: ignore[index]
 
 
@@ -293,28 +427,52 @@ _PERSON_WORDS = ("email", "attendee", "participant", "name", "user", "person", "
 # A header with one of these words names the meeting or its series, not a person ("Meeting name", "Series name").
 _NOT_PERSON_WORDS = frozenset({"meeting", "incident", "review", "topic", "title", "series", "team", "subject", "event",
                                "session", "channel", "project", "service", "file", "room"})
+_SURELY_PERSON_WORDS = frozenset({"participant", "participants", "attendee", "attendees", "member", "person", "email",
+                                  "user"})
 WITHHELD = "(not kept: text that may name people)"
 
 
+# The words a date or count cell may hold besides digits ("Wed 4 Mar 2026", "12 people", "4th of March, 9am").
+_DATE_AND_COUNT_WORDS = frozenset({
+    "jan", "january", "feb", "february", "mar", "march", "apr", "april", "may", "jun", "june", "jul", "july", "aug",
+    "august", "sep", "sept", "september", "oct", "october", "nov", "november", "dec", "december", "mon", "monday",
+    "tue", "tues", "tuesday", "wed", "wednesday", "thu", "thur", "thurs", "thursday", "fri", "friday", "sat",
+    "saturday", "sun", "sunday", "am", "pm", "st", "nd", "rd", "th", "of", "utc", "gmt", "t", "z", "w", "wk", "week",
+    "people", "persons", "ppl", "attendees", "approx", "about", "ca", "to", "and", "at", "h"})
+_LETTER_WORDS = re.compile(r"[^\W\d_]+")
+
+
 def _without_people(text: str) -> str:
-    """A rejected date or count cell as typed when it could be one ("13/13/2026", "12.5"); else withheld. A
-    count cell may list who came ("Ana Lopez; ana@x.com"), a note row may name someone: no digit, or an @,
-    and the cell is not stored, not even in a reject."""
-    return text if any(c.isdigit() for c in text) and "@" not in text else WITHHELD
+    """A rejected date, count or flag cell as typed when it could be one ("13/13/2026", "12.5", "Wed 32 Mar"); else
+    withheld. A cell may say who came or why ("Ana Lopez; ana@x.com", "14 (Ana out)", "left with Ben"): with an @,
+    without a digit, or with a word that is not a date's or a count's, it is not stored, not even in a reject."""
+    if "@" in text or len(text) > 80 or not any(c.isdigit() for c in text):
+        return WITHHELD
+    words = _LETTER_WORDS.findall(text.casefold())
+    return text if all(word in _DATE_AND_COUNT_WORDS for word in words) else WITHHELD
 
 
 def _person_column(headers: list[str], taken: set[int]) -> int | None:
-    """An exact attendee header, else one that mentions a person (Zoom's "User Email",
-    "Name (Original Name)"): e-mail columns first, as they are the most distinct."""
-    exact = find_header(headers, PERSON_HEADERS, taken)
-    if exact is not None:
-        return exact
-    for word in _PERSON_WORDS:
+    """The first of ``_person_columns``, or None."""
+    found = _person_columns(headers, taken)
+    return found[0] if found else None
+
+
+def _person_columns(headers: list[str], taken: set[int]) -> list[int]:
+    """The columns that name a person, the one to read first first: e-mail columns (the most distinct), then exact
+    attendee headers ("Attendee", "Name"), then headers that mention a person (Zoom's "Name (Original Name)")."""
+    found: list[int] = []
+    for word in ("email", *PERSON_HEADERS, *_PERSON_WORDS):
         for index, header in enumerate(headers):
             words = normalise_header(header).split()
-            if index not in taken and word in words and not _NOT_PERSON_WORDS.intersection(words):
-                return index
-    return None
+            exact = normalise_header(header) == word
+            # "Meeting name" names the meeting; "Team member name" and "Session participant" still name a person.
+            if index in taken or index in found or (_NOT_PERSON_WORDS.intersection(words)
+                                                    and not _SURELY_PERSON_WORDS.intersection(words)):
+                continue
+            if exact or (word in _PERSON_WORDS and word in words):
+                found.append(index)
+    return found
 
 
 # "\s*(?:\+\s*)?", not "\s*\+?\s*": two adjacent \s* would try every split of a run of spaces.

@@ -17,7 +17,7 @@ from pipeline.errors import SourceFileError
 from pipeline.parse.cells import cell_string, check_series_column, raw_row, series_of
 from pipeline.parse.columns import SERIES_HEADERS, below_title_rows, find_header
 from pipeline.parse.keys import KeyMaker, make_reject
-from pipeline.parse.times import TimeError, TimeParser, dayfirst_decision, parse_date
+from pipeline.parse.times import TimeError, TimeParser, date_range_ends, dayfirst_decision, parse_date
 from pipeline.records import BusyWeek, ParsedCalendar
 from pipeline.sources.files import RawTable
 
@@ -50,7 +50,13 @@ def _parse_calendar(table: RawTable, settings: Settings, series: str | None, now
     keep = sorted(i for i in (date_col, kind_col, series_col) if i is not None)
     # The survey's time rules (shapes, D/M vs M/D), with "the future" moved YEARS_AHEAD on.
     ahead = (now or datetime.now(timezone.utc)) + timedelta(days=366 * YEARS_AHEAD)
-    dayfirst, guessed = dayfirst_decision(settings, [r[date_col] for r in table.rows if date_col < len(r)], table.source)
+    # Both ends of a range are evidence of the date order ("02/03/2026 - 16/03/2026" settles day/month).
+    cells: list[object] = []
+    for row in table.rows:
+        value = row[date_col] if date_col < len(row) else None
+        ends = date_range_ends(value.strip()) if isinstance(value, str) else None
+        cells.extend(ends[:2] if ends else (value,))
+    dayfirst, guessed = dayfirst_decision(settings, cells, table.source)
     dates = TimeParser(settings.tz, dayfirst, ahead)
     reject_keys = KeyMaker("c")
     result = ParsedCalendar(table.source, date_order_guessed=guessed)
@@ -62,7 +68,7 @@ def _parse_calendar(table: RawTable, settings: Settings, series: str | None, now
     by_week: dict[tuple[str, date], list[tuple[str, int, partial]]] = {}
     for row, line in zip(table.rows, table.line_numbers):
         series_name = series_of(row, series_col, default_series)
-        raw = partial(raw_row, table.header, row, keep)  # built only for a reject
+        raw = partial(raw_row, table.header, row, keep, {kind_col: _without_addresses})  # built only for a reject
         try:
             day = parse_date(cell(row, date_col), dates, names_week=True)
         except TimeError as exc:
@@ -71,6 +77,10 @@ def _parse_calendar(table: RawTable, settings: Settings, series: str | None, now
             continue
         text = cell_string(cell(row, kind_col))
         kind = busy_week_kind(text)
+        if kind is not None and "@" in text:  # a kind is stored and shown: never someone's address
+            result.rejects.append(make_reject(reject_keys, table.source, line, "kind holds an e-mail address; write "
+                                              "what makes the week busy (launch, holiday, planning…)", raw(), series_name))
+            continue
         if kind is None:
             reason = ("no kind (write what makes the week busy: launch, holiday, planning…)" if not text.strip() else
                       f"kind longer than {BUSY_WEEK_KIND_MAX_CHARS} characters; use a short label such as launch")
@@ -89,3 +99,8 @@ def _parse_calendar(table: RawTable, settings: Settings, series: str | None, now
         kind, line, _raw = rows[0]
         result.weeks.append(BusyWeek(series_name, monday, kind, table.source, line))
     return result
+
+
+def _without_addresses(text: str) -> str:
+    """A rejected kind cell as typed, unless it holds an e-mail address."""
+    return "(not kept: an e-mail address)" if "@" in text else text

@@ -205,6 +205,8 @@ class TimeParser:
         text = _ZONE_NAME_AFTER_OFFSET.sub("", text)
         # "GMT+1" (Google Forms) means UTC+1; dateutil reads it POSIX-style as UTC-1.
         text = _GMT_OFFSET.sub(lambda m: f"{m.group(1)}{int(m.group(2)):02d}:{m.group(3) or '00'}", text)
+        if _YEARLESS_RANGE.search(text) and not _YEAR.search(text):
+            raise TimeError("no full date (day, month and year)")  # "2 - 6 March": dateutil reads 2 as the year
         dayfirst, month_day, order = self._numeric_date(text)
         try:
             with warnings.catch_warnings():
@@ -220,7 +222,7 @@ class TimeParser:
             # A year written in the text must be the year read: "Mar 16-20, 2026" is not 2020 (a range of days,
             # or more numbers than one date, that date_range_ends did not take apart).
             years = {int(year) for year in _YEAR.findall(text)}
-            if years and moment.year not in years:
+            if years and moment.year not in years and not _two_digit_year(text, moment.year):
                 raise TimeError("more numbers than one date (a range of days?)")
             # dateutil swaps day and month when the month is impossible (13/03/2026 read M/D):
             # that would be a guess against the file's order, so it is a reason instead.
@@ -313,7 +315,16 @@ _TWO_DATES = re.compile(r"^(\S.{2,29}?)\s+(?:to|until|till|through|[-–—])\s+
 # "w/c 30 Mar 2026", "Week of 30 Mar 2026": a week named by a day of it (calendar files).
 _WEEK_PREFIX = re.compile(r"^(?:w\s*/\s*[cb]|w[cb]|week\s+(?:of|commencing|beginning|starting))\s*:?\s*", re.IGNORECASE)
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
+# A year of two digits after a date's separator ("3/4/26 2000", "04-Mar-26 1930"): then a four-digit number is a time.
+_TWO_DIGIT_YEAR = re.compile(r"[/\-.']\s?(\d{2})(?![\d:])")
+# Two day numbers joined by a dash beside a month's name, with no year: a range of days ("2 - 6 March", "Mar 9-13").
+_YEARLESS_RANGE = re.compile(r"(?<!\d)\d{1,2}\s*[-–—]\s*\d{1,2}(?![\d:/.\-])\s*[A-Za-z]{3,9}|[A-Za-z]{3,9}\.?\s+\d{1,2}\s*[-–—]\s*\d{1,2}(?![\d:/.\-])")
 MAX_DATE_TEXT = 64
+
+
+def _two_digit_year(text: str, year: int) -> bool:
+    """Whether the text writes ``year`` as two digits after a date separator."""
+    return any(int(found) == year % 100 for found in _TWO_DIGIT_YEAR.findall(text))
 
 
 def date_range_ends(text: str) -> tuple[str, str, bool] | None:
@@ -352,6 +363,8 @@ def parse_date(value: object, parser: TimeParser, *, names_week: bool = False) -
         if ends is not None:
             start, end = _range_days(ends, parser)
             if start is not None and end is not None:
+                if start == end:
+                    return start  # a meeting's times on one day ("Mar 4, 2026 10:00 AM - Mar 4, 2026 11:00 AM")
                 if not names_week:
                     raise TimeError("a range of days, not one date")
                 if start > end:
