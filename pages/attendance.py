@@ -23,7 +23,7 @@ h = view.headline()
 busy = rows[rows["busy_week"]]
 first, second, third = st.columns(3)
 first.metric("Attendance growth", ui.fmt_pct(h.attendance_growth_pct, signed=True),
-             help="Mean attendance of the period's last 4 review weeks against its first 4 (with fewer than 8 weeks: last half against first half)")
+             help=figures.GROWTH_RULE)
 second.metric("Average attendance", f"{rows['attendees'].mean():.1f}", help="Mean attendees per review week")
 third.metric("Attendance dips", str(len(busy)),
              help=f"Weeks below {view.settings.busy_week_ratio:.0%} of the average of the 4 weeks before")

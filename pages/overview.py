@@ -33,7 +33,7 @@ latest.metric(
 growth.metric(
     "Attendance growth",
     ui.fmt_pct(h.attendance_growth_pct, signed=True),
-    help="Mean attendance of the period's last 4 review weeks against its first 4 (with fewer than 8 weeks: last half against first half)"
+    help=figures.GROWTH_RULE
     + (f" ({h.growth_weeks} review weeks with attendance)" if h.growth_weeks else ""),
 )
 rate.metric(

@@ -118,6 +118,12 @@ WORDINGS: dict[str, Wording] = {
         "to another column or none (series_column in [[sources]] or the Load data page){raise_limit}",
         "column {column!r} as the review series holds {found_page}: it is free text, not a series; pick "
         f"another column, or none, in the Review series box {MAPPING_BOXES}"),
+    "series header is free text": Wording(  # attendance and calendar files: their series is found by its header
+        "column {column!r} as the review series holds {found}: it is free text, not a series; rename that "
+        "column (a series column is found by its header, 'Series'), or load the file for one series with "
+        "--series NAME{raise_limit}",
+        "column {column!r} as the review series holds {found_page}: it is free text, not a series; rename that "
+        "column in the file (a series column is found by its header, 'Series') and upload it again"),
     "not a survey": Wording(
         "no survey statement columns found (wide layout needs a column per statement, e.g. {statements}; "
         "long layout needs Time, Question and Answer columns); map them in [[sources]] or add the headers as aliases",

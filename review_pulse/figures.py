@@ -240,6 +240,11 @@ def target_status(h: "Headline") -> str:
     return "cannot tell (average hidden)" if h.weeks_hidden else "cannot tell (no average)"
 
 
+# What every surface that shows attendance growth says it is (the Overview's, Attendance's and Series' help).
+GROWTH_RULE = ("Mean attendance of the period's last 4 review weeks against its first 4 (with fewer than 8 weeks: "
+               "last half against first half)")
+
+
 def growth_window(weeks: int) -> int:
     """Review weeks at each end that attendance growth compares: 4, or half the weeks when there are
     fewer than 8, so the two windows never overlap (overlapping windows would report growth towards 0)."""

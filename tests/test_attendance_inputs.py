@@ -402,3 +402,24 @@ def test_dates_with_more_numbers_than_one_date(text: str, day: str | None) -> No
             parse_date(text, parser)
     else:
         assert parse_date(text, parser).isoformat() == day
+
+
+def test_a_javascript_date_with_a_long_zone_name_is_read() -> None:
+    """Apps Script writes Date.toString(): the zone's name after the offset made the cell longer than the cap."""
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    from pipeline.parse.times import TimeParser
+
+    parser = TimeParser(ZoneInfo("UTC"), False, datetime(2026, 12, 1, tzinfo=timezone.utc))
+    utc, _local = parser.parse("Wed Mar 04 2026 16:05:33 GMT+0100 (Central European Standard Time)")
+    assert utc == datetime(2026, 3, 4, 15, 5, 33)
+
+
+def test_a_free_text_series_in_an_attendance_file_names_a_fix_it_has(tmp_path: Path, capsys) -> None:
+    sheet = tmp_path / "attendance.csv"
+    sheet.write_text("Date,Attendees,Series\n" + "".join(f"2026-03-{d:02d},12,{'x' * 90}\n" for d in (2, 9)),
+                     encoding="utf-8")
+    assert ingest(tmp_path / "s.duckdb", "--attendance", str(sheet)) != 0
+    err = capsys.readouterr().err
+    assert "rename that column" in err and "series_column" not in err

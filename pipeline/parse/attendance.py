@@ -114,7 +114,7 @@ def _parse_attendance(
     series_col = find_header(table.header, SERIES_HEADERS, taken)
     if series_col is not None:
         taken.add(series_col)
-    check_series_column(table, series_col, settings)  # free text as the series is refused, as for surveys
+    check_series_column(table, series_col, settings, "series header is free text")  # refused, as for surveys
     # The date order and the meeting days first: whether rows share a meeting day tells a count per meeting
     # from a member id per person, and a list of people in one cell from a name with a comma.
     dayfirst, guessed = dayfirst_decision(settings, [r[date_col] for r in table.rows if date_col < len(r)], table.source)

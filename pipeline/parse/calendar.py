@@ -46,7 +46,7 @@ def _parse_calendar(table: RawTable, settings: Settings, series: str | None, now
                                             "or 'Event', with values such as launch, holiday, planning)")
     taken.add(kind_col)
     series_col = find_header(table.header, SERIES_HEADERS, taken)
-    check_series_column(table, series_col, settings)  # free text as the series is refused, as for surveys
+    check_series_column(table, series_col, settings, "series header is free text")  # refused, as for surveys
     keep = sorted(i for i in (date_col, kind_col, series_col) if i is not None)
     # The survey's time rules (shapes, D/M vs M/D), with "the future" moved YEARS_AHEAD on.
     ahead = (now or datetime.now(timezone.utc)) + timedelta(days=366 * YEARS_AHEAD)

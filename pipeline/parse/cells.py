@@ -137,7 +137,8 @@ def series_stats_sql(expression: str) -> str:
     return f"count(DISTINCT {name}), coalesce(max(length({name})), 0)"
 
 
-def series_column_problem(header: str, distinct: int, longest: int, max_values: int) -> str | None:
+def series_column_problem(header: str, distinct: int, longest: int, max_values: int,
+                          wording: str = "series is free text") -> str | None:
     """Why a column cannot be the review series (it would list free text in every viewer's sidebar), or None.
     Counts and limits only: a value is never quoted."""
     if distinct <= max_values and longest <= SERIES_NAME_MAX_CHARS:
@@ -148,10 +149,11 @@ def series_column_problem(header: str, distinct: int, longest: int, max_values: 
                   else found)
     # Raising max_series_values helps only with the count: a name's length has no setting.
     raise_limit = ", or raise max_series_values" if distinct > max_values else ""
-    return worded("series is free text", column=header, found=found, found_page=found_page, raise_limit=raise_limit)
+    return worded(wording, column=header, found=found, found_page=found_page, raise_limit=raise_limit)
 
 
-def check_series_column(table: "RawTable", series: int | None, settings: "Settings") -> None:
+def check_series_column(table: "RawTable", series: int | None, settings: "Settings",
+                        wording: str = "series is free text") -> None:
     """A series column of free text (feedback mapped as the series) is refused, in every kind of file that has
     one (surveys, attendance, calendars): see ``series_column_problem``."""
     from pipeline.errors import SeriesColumnRefused
@@ -159,7 +161,7 @@ def check_series_column(table: "RawTable", series: int | None, settings: "Settin
     if series is None:
         return
     distinct, longest = series_stats(row[series] for row in table.rows if series < len(row))
-    problem = series_column_problem(table.header[series], distinct, longest, settings.max_series_values)
+    problem = series_column_problem(table.header[series], distinct, longest, settings.max_series_values, wording)
     if problem:
         raise SeriesColumnRefused(table.source, problem)
 

@@ -198,11 +198,14 @@ class TimeParser:
             return _from_number(float(text))
         except ValueError:
             pass
+        # JavaScript's Date.toString() (Apps Script writing a form's sheet) names the zone after the
+        # offset: "Mon Sep 08 2025 13:58:23 GMT-0500 (Central Daylight Time)". The offset says it all; a long
+        # zone name ("Central European Standard Time") would pass the length cap, so it goes first (text
+        # capped at 128 characters for it).
+        if len(text) <= 128:
+            text = _ZONE_NAME_AFTER_OFFSET.sub("", text)
         if len(text) > 64:
             raise TimeError("text that is not a date or time")
-        # JavaScript's Date.toString() (Apps Script writing a form's sheet) names the zone after the
-        # offset: "Mon Sep 08 2025 13:58:23 GMT-0500 (Central Daylight Time)". The offset says it all.
-        text = _ZONE_NAME_AFTER_OFFSET.sub("", text)
         # "GMT+1" (Google Forms) means UTC+1; dateutil reads it POSIX-style as UTC-1.
         text = _GMT_OFFSET.sub(lambda m: f"{m.group(1)}{int(m.group(2)):02d}:{m.group(3) or '00'}", text)
         if _YEARLESS_RANGE.search(text) and not _YEAR.search(text):
