@@ -181,3 +181,36 @@ def test_an_editor_adds_the_survey_s_own_statement_on_a_phone(tmp_path: Path) ->
     with duckdb.connect(str(db_path), read_only=True) as con:
         assert con.execute("SELECT count(*), avg(score) FROM answers WHERE statement = ?",
                            ["How satisfied are you with pandas?"]).fetchone() == (len(answers), sum(answers) / len(answers))
+
+
+@pytest.mark.parametrize("width", [1440, 390])
+def test_a_zero_to_ten_export_is_loaded_by_picking_its_scale(tmp_path: Path, width: int) -> None:
+    """Answers of 0 name the 0–10 scale; picking it in the Answer scale box loads every answer, and the Overview's
+    average is the linear rescale of the answers as written (1 + a × 4 / 10), recounted from the rows."""
+    export = tmp_path / "nps-style review.csv"
+    answers = [[0, 7, 10, 5], [3, 9, 8, 6], [10, 10, 9, 2], [6, 5, 0, 8], [7, 8, 9, 10]]
+    with open(export, "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([["Timestamp", *STATEMENTS],
+                                      *([f"2026-03-04 16:{i:02d}", *row] for i, row in enumerate(answers))])
+    expected_mean = sum(1 + a * 4 / 10 for row in answers for a in row) / 20
+    db_path = tmp_path / "reviews.duckdb"
+    with StreamlitServer(db_path) as server, chromium_session() as (_playwright, browser):
+        page = new_page(browser, width=width, height=1000)
+        open_page(page, server.page_url("load_data"), "Load data")
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(export))
+        wait_for_app_idle(page)
+        page.get_by_text("load it again with the Answer scale 0–10").first.wait_for()
+        full_page_screenshot(page, SHOTS / f"scale-1-answers-of-zero-{width}.png")
+        if not page.get_by_text("Answer scale").first.is_visible():
+            page.get_by_text("Columns", exact=False).first.click()  # the mapping boxes' expander
+            wait_for_app_idle(page)
+        pick(page, "Answer scale", "0–10")
+        page.get_by_text("answers 0–10").first.wait_for()
+        full_page_screenshot(page, SHOTS / f"scale-2-picked-{width}.png")
+        page.get_by_role("button", name="Load 1 file").click()
+        page.get_by_text("Loaded: run 1").wait_for()
+        wait_for_app_idle(page)
+        open_page(page, server.page_url("", "quarter=2026-Q1"), None, charts=1)
+        average = page.locator('[data-testid="stMetric"]').filter(has_text="Average score")
+        assert average.locator('[data-testid="stMetricValue"]').inner_text() == f"{expected_mean:.2f} / 5"
+        page.context.close()
