@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboard import ui
-from review_pulse import action_report, series_report
+from review_pulse import action_report, figures, series_report
 
 ui.follow_series_drill_down()  # a row was clicked: open that series' Overview
 view = ui.current_view()
@@ -19,7 +19,7 @@ result = series_report.comparison(view, today, sort)
 hidden = int(result.rows["hidden"].sum())
 st.caption(f"{view.period.title} · {len(result.rows)} series, whatever the sidebar's series filter · the Overview's "
            f"figures for each series, target {settings.target_score:g}"
-           + (f" · {hidden} hidden ({ui.suppressed_text(settings)} in every week)" if hidden else ""))
+           + (f" · {hidden} hidden ({figures.hidden_every_week(settings.min_group_size)})" if hidden else ""))
 st.caption("Click a row to open that series' Overview. Sort with *Sort by* (kept in the link) or a column header.")
 ui.series_table(series_report.table_rows(result, settings.min_group_size), settings)
 ui.csv_download(lambda: series_report.comparison_rows(result, settings.min_group_size), "series-comparison")

@@ -229,7 +229,15 @@ def missing_average(h: "Headline", min_group_size: int) -> str:
     hidden for anonymity, or it has no scored responses at all (an empty quarter is not "hidden")."""
     from core import anonymity
 
-    return f"hidden, {anonymity.fewer_than(min_group_size)} in every week" if h.weeks_hidden else "no responses in this period"
+    return f"hidden, {hidden_every_week(min_group_size)}" if h.weeks_hidden else "no responses in this period"
+
+
+def hidden_every_week(min_group_size: int) -> str:
+    """Why a period has no score: each of its weeks hidden, by its responses or by every statement's answers
+    (a week of 8 responses whose statements were each answered by 2 is hidden too). Every surface says this."""
+    from core import anonymity
+
+    return f"{anonymity.fewer_than(min_group_size)} (or answers to each statement) in every week"
 
 
 def target_status(h: "Headline") -> str:

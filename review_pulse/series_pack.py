@@ -49,7 +49,7 @@ def series_lines(result: SeriesComparison, name: str, min_group_size: int) -> li
     """One series' page: its headline in sentences, its lagging statement, actions and top theme."""
     row = result.rows.set_index("series").loc[name]
     if row["hidden"]:
-        lines = [f"Survey figures hidden: {anonymity.fewer_than(min_group_size)} in every week of the period."]
+        lines = [f"Survey figures hidden: {figures.hidden_every_week(min_group_size)} of the period."]
     else:
         lines = headline_text(result.headlines[name], min_group_size)
         if isinstance(row["lagging_statement"], str):

@@ -207,7 +207,7 @@ def test_retro_packs_cannot_be_subtracted(two_series_db: Path) -> None:
     summaries = {name: pack.read("summary_2026-Q1.md").decode() for name, pack in packs.items()}
     assert summaries["all"].split("| Average score |")[1].split("\n")[0] == \
         summaries["alpha"].split("| Average score |")[1].split("\n")[0]
-    assert f"hidden, {HIDDEN} in every week" in summaries["beta"].split("| Average score |")[1].split("\n")[0]
+    assert f"hidden, {HIDDEN} (or answers to each statement) in every week" in summaries["beta"].split("| Average score |")[1].split("\n")[0]
 
 
 def test_a_week_of_small_series_only_is_hidden_under_all_series(tmp_path: Path) -> None:
@@ -704,4 +704,4 @@ def test_the_organisation_pack_minus_all_series_reveals_nothing(two_series_db: P
         assert beta and all(r["mean_score"] == HIDDEN for r in beta), name
     pages = [p.extract_text() for p in PdfReader(io.BytesIO(pack.read("series-report_2026-Q1.pdf"))).pages]
     beta_page = next(text for text in pages if text.lstrip().startswith("Beta"))
-    assert f"{HIDDEN} in every week" in beta_page and "1.50" not in beta_page and "Average score" not in beta_page
+    assert f"{HIDDEN} (or answers to each statement) in every week" in beta_page and "1.50" not in beta_page and "Average score" not in beta_page

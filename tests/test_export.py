@@ -342,7 +342,7 @@ def summary_of(numbers: dict) -> Summary:
         ({"average_score": 4.2}, ["4.20 / 5", "0.30 below the target", "change -0.30"], ["meets the target"]),
         ({"average_score": 4.499}, ["4.50 / 5", "meets the target"], []),
         ({"average_score": None, "weeks_hidden": 3},
-         ["| Average score | — (hidden, fewer than 5 responses in every week) |", "cannot tell (average hidden)"],
+         ["| Average score | — (hidden, fewer than 5 responses (or answers to each statement) in every week) |", "cannot tell (average hidden)"],
          ["meets the target", "below the target"]),
         ({"average_score": None, "weeks_hidden": 3, "min_group_size": 8}, ["fewer than 8 responses"], []),
         # An empty quarter hides nothing: it has no responses, and the previous quarter's figure still shows.
@@ -359,7 +359,7 @@ def summary_of(numbers: dict) -> Summary:
          ["first 4"]),
         ({"attendance_growth_pct": 10.0, "growth_weeks": 3}, ["+10% (last 1 review week against the first 1)"], []),
         ({"response_rate": None}, ["| Response rate | — (hidden or no attendance recorded) |"], []),
-        ({"average_score": float("nan"), "weeks_hidden": 1}, ["— (hidden, fewer than 5 responses in every week)"], ["nan"]),
+        ({"average_score": float("nan"), "weeks_hidden": 1}, ["— (hidden, fewer than 5 responses (or answers to each statement) in every week)"], ["nan"]),
         ({"freshness": ""}, ["_Weeks with fewer than 5 responses are hidden for anonymity"], []),
         ({"quarter": "All time"}, ["# Review Pulse — All time · Incident review"], []),
         # change is the difference of the numbers shown: 4.31 - 3.99 = +0.32
@@ -396,7 +396,7 @@ def test_growth_basis_names_the_weeks_the_growth_figure_compares(attendees: list
     ({"average_score": None, "previous_average": 4.2273},
      ["Average score: no responses in this period.", "Previous quarter: 4.23 / 5; no average this period to compare it with."]),
     ({"average_score": None, "previous_average": None, "weeks_hidden": 2},
-     ["Average score: hidden, fewer than 5 responses in every week.", "Change against the previous quarter: no comparable data."]),
+     ["Average score: hidden, fewer than 5 responses (or answers to each statement) in every week.", "Change against the previous quarter: no comparable data."]),
     ({}, ["Average score 4.60 / 5 against a target of 4.5: meets the target.",
           "Change against the previous quarter: +0.10 (was 4.50)."]),
 ])
@@ -435,3 +435,25 @@ def test_the_target_and_a_missing_average_read_the_same_on_summary_report_and_ta
         assert f"Average score: {missing}." in report and takeaway == f"Average score: {missing}."
     else:
         assert h.verdict.short in report and h.verdict.short in takeaway and h.verdict.shown in rows["Average score"]
+
+
+def test_a_week_hidden_by_its_statements_alone_is_worded_as_such(tmp_path: Path) -> None:
+    """8 responses, each statement answered by 2: the week is hidden though 8 ≥ 5, and the summary's reason
+    covers it (it said 'fewer than 5 responses in every week', which was not so)."""
+    from core.quarters import parse_period
+    from core.settings import Settings
+    from pipeline.cli import main
+    from review_pulse.view import DataView
+
+    statements = Settings().statement_texts
+    survey = tmp_path / "s.csv"
+    rows = [["Timestamp", *statements]] + [[f"2026-03-04 16:{i:02d}", *("4" if j == i % 4 else "" for j in range(4))]
+                                           for i in range(8)]
+    survey.write_text("\n".join(",".join(r) for r in rows) + "\n", encoding="utf-8")
+    db = tmp_path / "h.duckdb"
+    assert main(["ingest", "--db", str(db), "--surveys", str(survey)]) == 0
+    view = DataView(db, parse_period("2026-Q1"), None, Settings())
+    h = view.headline()
+    assert h.average_score is None and h.weeks_hidden == 1
+    assert "| Average score | — (hidden, fewer than 5 responses (or answers to each statement) in every week) |" in \
+        E.summary_markdown(view.summary())

@@ -283,7 +283,7 @@ def assert_every_surface_agrees(data: Dataset, folder: Path) -> None:
     # summary_<q>.md
     summary = pack[f"summary_{QUARTER}.md"].decode("utf-8")
     if verdict is None:
-        assert "| Average score | — (hidden, fewer than 5 responses in every week) |" in summary
+        assert "| Average score | — (hidden, fewer than 5 responses (or answers to each statement) in every week) |" in summary
     else:
         assert f"| Average score | {mean_text} / 5 |" in summary
         assert f"| Target | 4.5 / 5 — {verdict.short} |" in summary

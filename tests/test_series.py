@@ -333,7 +333,7 @@ def test_the_organisation_pack_has_the_comparison_and_a_page_per_series(series_d
         per_series = [text for text in pages if text.lstrip().startswith(series)]
         assert len(per_series) == 1, series
         if expected["hidden"]:
-            assert f"{HIDDEN} in every week" in per_series[0] and "Average score" not in per_series[0]
+            assert f"{HIDDEN} (or answers to each statement) in every week" in per_series[0] and "Average score" not in per_series[0]
         else:
             assert f"Average score {expected['average']:.2f} / 5" in per_series[0]
             assert f"{expected['weeks_at_target']} of {expected['weeks_scored']} weeks" in per_series[0]
