@@ -186,7 +186,9 @@ FROM listed GROUP BY week_start ORDER BY week_start
 
 # Attendance per cell (one review week of one series): attendees and meetings, beside the cell's visible
 # responses and whether it is hidden (its responses fewer than $min_group), so the response rate can leave a
-# hidden cell's attendees out together with its responses (figures.response_rate_parts).
+# hidden cell's attendees out together with its responses (figures.response_rate_parts). In the same read, the
+# weeks of WEEKLY_RESPONSES (part 'week'): one connection and one evaluation of the visibility relation for
+# weekly_attendance, and no series names converted to pandas (a cold Overview spent 40 ms on them).
 ATTENDANCE_CELLS = f"""
 WITH {VISIBILITY},
 attended_cells AS (
@@ -195,12 +197,16 @@ attended_cells AS (
     WHERE {period_filter("wa")}
     GROUP BY wa.week_start, wa.series
 )
-SELECT a.week_start, a.series, a.attendees, a.meetings, coalesce(v.responses, 0)::BIGINT AS responses,
+-- no series name in the result: the rule needs each cell's numbers, and names cost their conversion to pandas
+SELECT 'cell' AS part, a.week_start, a.attendees, a.meetings, coalesce(v.responses, 0)::BIGINT AS responses,
        coalesce(c.responses > 0 AND v.series IS NULL, false) AS suppressed
 FROM attended_cells AS a
 LEFT JOIN cells AS c USING (week_start, series)
 LEFT JOIN visible_cells AS v USING (week_start, series)
-ORDER BY a.week_start, a.series
+UNION ALL BY NAME
+-- and WEEKLY_RESPONSES' weeks, in the same read (one evaluation of the visibility relation, one snapshot)
+SELECT 'week' AS part, week_start, responses, hidden AS suppressed FROM weeks
+ORDER BY part, week_start
 """
 
 # Issue 25: the day each review week's (first) meeting was held, for the early warning's
@@ -631,8 +637,11 @@ def weekly_attendance(db_path: Path, f: Filters, busy_week_ratio: float) -> pd.D
     of it. ``response_rate`` is ``responses_counted`` over ``attendees_counted``
     (figures.response_rate_parts).
     """
-    return attendance_figures(read_counted(db_path, ATTENDANCE_CELLS, f.visible_params()),
-                              weekly_responses(db_path, f), busy_week_ratio)
+    both = read_counted(db_path, ATTENDANCE_CELLS, f.visible_params())
+    cells, weeks = both[both["part"] == "cell"], both[both["part"] == "week"]
+    responses = pd.DataFrame({"week_start": pd.to_datetime(weeks["week_start"]),
+                              "responses": weeks["responses"].astype("int64"), "suppressed": weeks["suppressed"].astype(bool)})
+    return attendance_figures(cells.drop(columns="part"), responses, busy_week_ratio)
 
 
 def attendance_figures(cells: pd.DataFrame, responses: pd.DataFrame, busy_week_ratio: float) -> pd.DataFrame:
