@@ -291,9 +291,20 @@ SECOND_ROUND = [
      [("2026-03-02", 2), ("2026-03-09", 3)], "rows marked present in 'Attendance'"),
     ("status header", "Date,Name,Status\n2026-03-02,Ana,Present\n2026-03-02,Ben,Absent\n2026-03-02,Cy,Present\n",
      [("2026-03-02", 2)], "rows marked present in 'Status'"),
-    ("member ids",  # numbers past any meeting's size on several rows per day: ids, counted as people
-     "Date,Attendees\n2026-03-02,1001\n2026-03-02,1002\n2026-03-02,1003\n2026-03-09,1001\n2026-03-09,1003\n",
-     [("2026-03-02", 3), ("2026-03-09", 2)], "counting the distinct people in 'Attendees'"),
+    ("member ids",  # numbers under a person's header are ids, counted as people (even a 1:1's one row a day)
+     "Date,Attendee\n2026-03-02,101\n2026-03-02,117\n2026-03-09,101\n2026-03-16,117\n",
+     [("2026-03-02", 2), ("2026-03-09", 1), ("2026-03-16", 1)], "counting the distinct people in 'Attendee'"),
+    ("a 1:1's attendees", "Date,Attendees\n2026-03-02,1\n2026-03-09,1\n2026-03-16,0\n",
+     [("2026-03-02", 1), ("2026-03-09", 1), ("2026-03-16", 0)], "attendees from 'Attendees'"),
+    ("names with a comma, one row per meeting",
+     "Date,Attendees\n2026-03-02,\"Lopez, Ana\"\n2026-03-09,\"Lopez, Ana; Okafor, Ben\"\n",
+     [("2026-03-02", 1), ("2026-03-09", 2)], "'Attendees'"),
+    ("a rejoin by phone under the same name",
+     "Name (Original Name),User Email,Join Time\nAna,ana@x.com,03/02/2026 10:00:00 AM\nBen,ben@x.com,"
+     "03/02/2026 10:01:00 AM\nAna,,03/02/2026 10:30:00 AM\n", [("2026-03-02", 2)], "'User Email'"),
+    ("a wide roster with yes/no facts beside the people",
+     "Date,Customer facing,On call,Ana Lopez,Ben Okafor\n2026-03-02,Yes,TRUE,TRUE,FALSE\n2026-03-09,No,FALSE,TRUE,TRUE\n",
+     [("2026-03-02", 1), ("2026-03-09", 2)], "its 2 columns of people"),
     ("semicolons", "Date,Attendees\n2026-03-02,Ana Lopez; Ben Okafor; Cy Kim\n2026-03-09,Ana Lopez;Di Park\n",
      [("2026-03-02", 3), ("2026-03-09", 2)], "counting the distinct people listed in 'Attendees'"),
     ("commas, one row per meeting", "Date,Attendees\n2026-03-02,\"Ana Lopez, Ben Okafor, Cy Kim\"\n"
@@ -334,6 +345,12 @@ def test_the_second_fuzzing_round_counts_as_a_careful_reader(tmp_path: Path, cap
     # small numbers on two rows per day: counts of parts of a meeting, or member ids? Not guessed.
     ("Date,Attendees\n2026-03-02,5\n2026-03-02,3\n2026-03-09,4\n2026-03-09,6\n",
      "column 'Attendees' holds numbers on 2.0 rows per meeting day"),
+    # two all-hands sessions a day, or member ids: a count header on two rows a day is never guessed
+    ("Date,Attendees\n2026-03-02,640\n2026-03-02,580\n2026-03-09,1001\n2026-03-09,1003\n",
+     "several meetings a day (a Series column tells them apart)"),
+    # a yes/no column too mixed to say who came
+    ("Date,Name,Attended\n2026-03-02,Ana,Yes\n2026-03-02,Ben,partly\n2026-03-02,Cy,online-ish\n"
+     "2026-03-02,Di,Yes\n2026-03-02,Ed,sort of\n", "holds yes/no in only 40% of its filled cells"),
     ("Date,Attendees\n", "no rows below the header: no meeting to load"),
 ])
 def test_what_cannot_be_told_is_refused_with_the_fix(tmp_path: Path, capsys, content: str, refusal: str) -> None:

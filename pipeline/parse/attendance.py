@@ -175,21 +175,35 @@ def _parse_attendance(
                     f"{table.header[presence_col]!r}: neither yes nor no (write Yes, No, x or leave it blank)",  # type: ignore[index]
                     raw(), series_name))
                 continue
-            # The first person column with a cell (a Zoom guest has a name and no e-mail).
-            text = next((t for t in (cell_string(cell(row, i)).strip() for i in person_cols) if t), "")
-            people = {normalise_header(p) for p in _people_in(text, roles.lists)} - {""}
-            people = {p for p in people if p not in PLACEHOLDERS and p not in PRESENT and p not in ABSENT}
-            if not people:
+            # The first person column (e-mail first) names the person; the next with a cell stands in when it is
+            # blank (a Zoom guest, or a rejoin by phone, has a name and no e-mail).
+            primary = cell_string(cell(row, person_cols[0])).strip()
+            other = next((t for t in (cell_string(cell(row, i)).strip() for i in person_cols[1:]) if t), "")
+            names = [n for n in (normalise_header(p) for p in _people_in(primary or other, roles.lists))
+                     if n and n not in PLACEHOLDERS and n not in PRESENT and n not in ABSENT]
+            if not names:
                 result.rejects.append(make_reject(reject_keys, table.source, line, "no attendee on this row", raw(), series_name))
                 continue
-            meeting = by_meeting.setdefault(slot, {"people": set(), "title": None, "line": line, "raw": raw})
-            meeting["people"].update(people)
+            if not roles.ids and all(n.isdigit() for n in names):
+                result.rejects.append(make_reject(reject_keys, table.source, line, "a number where a person was "
+                                                  "expected; a count goes in a column of its own ('Attendees')",
+                                                  raw(), series_name))
+                continue
+            meeting = by_meeting.setdefault(slot, {"people": set(), "stand_ins": set(), "named": set(), "title": None,
+                                                   "line": line, "raw": raw})
+            if primary:
+                meeting["people"].update(names)
+                meeting["named"].add(normalise_header(other))
+            else:
+                meeting["stand_ins"].update(names)
             meeting["title"] = meeting["title"] or title
             session = (title or "", cell_string(cell(row, session_col)).strip()[:40])
             if any(session):
                 titles.setdefault(slot, set()).add(session)
     for (series_name, meeting_date), meeting in sorted(by_meeting.items()):
-        attendees = meeting["attendees"] if "attendees" in meeting else len(meeting["people"])
+        # A stand-in name that also came with an e-mail that day is the same person (a rejoin by phone).
+        attendees = meeting["attendees"] if "attendees" in meeting else len(meeting["people"]) + len(
+            meeting["stand_ins"] - meeting["named"])
         result.meetings.append(
             Meeting(series_name, meeting_date, attendees, meeting["title"], table.source, meeting["line"])
         )
@@ -258,8 +272,8 @@ def _presence_flags(table: RawTable, column: int) -> bool:
     0 and 1 is a flag too: no meeting is counted as 0 or 1 people week after week."""
     # A placeholder ("-", "n/a") says nothing either way: a column of counts and dashes is not a roster.
     sample = [value for value in (text.casefold()[:40] for text in _filled(table, column)) if value not in PLACEHOLDERS]
-    if any(value.isdigit() and int(value) > 1 for value in sample):
-        return False  # a number past 1 is a count ("Present: 12"), not a flag
+    if sum(value.isdigit() and int(value) > 1 for value in sample) > 0.1 * len(sample):
+        return False  # numbers past 1 are counts ("Present: 12"), not flags (one typo, "11", is a reject)
     flags = sum(value in PRESENT or value in ABSENT for value in sample)
     return bool(sample) and flags / len(sample) >= FLAG_SHARE and any(v not in ("0", "1") for v in sample) or (
         bool(sample) and set(sample) <= {"0", "1"})
@@ -278,20 +292,6 @@ def _counts_share(table: RawTable, column: int) -> float:
         except ValueError:
             pass
     return counts / len(sample)
-
-
-# A count column's numbers stay at or below this; member ids (1001, 4711) mostly do not.
-LARGEST_COUNT = 500
-
-
-def _largest_number(table: RawTable, column: int) -> int:
-    largest = 0
-    for text in _filled(table, column):
-        try:
-            largest = max(largest, _parse_count(text))
-        except ValueError:
-            continue
-    return largest
 
 
 # One row per meeting when the rows per meeting day are at most this; one row per person from ROSTER_ROWS.
@@ -320,20 +320,24 @@ class _Roles:
     presence: int | None = None  # a roster's yes/no column
     roster: tuple[int, ...] = ()  # a column per person, a flag per meeting
     lists: bool = False  # a person cell may list several people, commas included (one row per meeting)
+    ids: bool = False  # the first person column holds member ids (numbers are people there, not a typo)
 
 
 def _column_roles(table: RawTable, taken: set[int], rows_per_meeting: float) -> _Roles:
     """Which column counts the attendees, and how, from headers and cells together (README "Attendance").
 
     A yes/no column (by a count or presence header, its cells mostly flags) makes a roster of the person columns.
-    Numbers under a count or person header are a count per meeting when each meeting day has one row, member ids
-    when days have two rows or more, and refused in between (which cannot be told). Otherwise the person columns
-    (e-mail first), or else a column of flags per person (a wide roster)."""
+    Numbers under a count header (or a plural one, "Participants") are a count per meeting when meeting days have
+    fewer than two rows each; with more, they are refused (several meetings a day, or member ids?). Numbers under a
+    person's header ("Attendee", "Member") are member ids. Otherwise the person columns (e-mail first), or else a
+    column of flags per person (a wide roster)."""
     header = table.header
     free = [i for i in range(len(header)) if i not in taken]
     count_named = [i for i in free if normalise_header(header[i]) in COUNT_HEADERS]
-    presence = next((i for i in (*count_named, *(i for i in free if normalise_header(header[i]) in PRESENCE_HEADERS))
-                     if _presence_flags(table, i)), None)
+    presence_named = [i for i in free if normalise_header(header[i]) in PRESENCE_HEADERS and i not in count_named]
+    # Only 0s and 1s are flags under a presence header ("Present: 1"); under "Attendees" they are counts (a 1:1).
+    presence = next((i for i in (*count_named, *presence_named) if _presence_flags(table, i) and (
+        normalise_header(header[i]) in PRESENCE_HEADERS or not set(_filled(table, i)) <= {"0", "1"})), None)
     person_named = _person_columns(header, taken | {presence} if presence is not None else taken)
     if presence is not None:
         # The people: a person header's column, or a count header's that lists names ("Attendees: Ana Lopez").
@@ -342,33 +346,56 @@ def _column_roles(table: RawTable, taken: set[int], rows_per_meeting: float) -> 
             raise SourceFileError(table.source, f"column {header[presence]!r} says who attended (yes/no) but no "
                                                 "attendee column was found; name the people column 'Attendee' or 'Name'")
         return _Roles(people=tuple(person_named), presence=presence)
-    # A count header's column is numbers unless its cells mostly name people; a person header's only when
-    # nearly all its cells are numbers ("Participants: 12").
+    # A yes/no column too mixed to read ("Attended": Yes, No, partly, ...) beside the people: not guessed.
+    mixed = next((i for i in (*count_named, *presence_named) if person_named and i not in person_named
+                  and _flag_share(table, i) >= 0.3), None)
+    if mixed is not None:
+        raise SourceFileError(table.source, (
+            f"column {header[mixed]!r} holds yes/no in only {_flag_share(table, mixed):.0%} of its filled cells: write "
+            "Yes, No, x or leave it blank in each, so it says who came"))
+    # A count header's column is numbers unless its cells mostly name people; a plural person header's
+    # ("Participants: 12") when nearly all its cells are numbers; a person's header with numbers holds ids.
+    plural = [i for i in person_named if normalise_header(header[i]) in PLURAL_PERSON_HEADERS]
     numeric = [*(i for i in count_named if not _lists_people(table, i)),
-               *(i for i in person_named if _counts_share(table, i) >= 0.9)]
+               *(i for i in plural if _counts_share(table, i) >= 0.9)]
     if numeric:
         column = numeric[0]
-        small = _largest_number(table, column) <= LARGEST_COUNT
-        # One row per meeting day: counts. A few days twice with numbers a meeting could have: counts (the
-        # repeated day is a reject, "listed again"). Two rows or more per day with large numbers: member ids.
-        if rows_per_meeting <= ONE_ROW_PER_MEETING or (small and rows_per_meeting < ROSTER_ROWS):
+        # Fewer than two rows a meeting day: counts (a day written twice is a reject, "listed again").
+        if rows_per_meeting < ROSTER_ROWS:
             return _Roles(count=column)
-        if not small and rows_per_meeting >= ROSTER_ROWS:
-            people = [i for i in person_named if i not in numeric] or [column]
-            return _Roles(people=tuple(people))
         raise SourceFileError(table.source, (
-            f"column {header[column]!r} holds numbers on {rows_per_meeting:.1f} rows per meeting day: counts (of "
-            "parts of a meeting?) and member ids cannot be told apart; keep one row per meeting with its count "
-            "under 'Attendees', or one row per person with their id or e-mail under 'Attendee'"))
+            f"column {header[column]!r} holds numbers on {rows_per_meeting:.1f} rows per meeting day: several "
+            "meetings a day (a Series column tells them apart) and member ids cannot be told apart; keep one row "
+            "per meeting and series with its count under 'Attendees', or one row per person with their id or "
+            "e-mail under 'Attendee'"))
+    ids = bool(person_named) and _counts_share(table, person_named[0]) >= 0.9
     listing = [i for i in count_named if _lists_people(table, i)]
     people = [*listing, *(i for i in person_named if i not in listing)]
     if people:
-        return _Roles(people=tuple(people), lists=rows_per_meeting <= ONE_ROW_PER_MEETING)
-    roster = tuple(i for i in free if _person_header(header[i]) and _presence_flags(table, i))
+        lists = rows_per_meeting <= ONE_ROW_PER_MEETING and _holds_lists(table, people[0])
+        return _Roles(people=tuple(people), lists=lists, ids=ids)
+    # A column per person: a header that could be a name, and flags in at least 30% of its cells (a cell that is
+    # none, "x (late)", makes its row a reject naming the fix, rather than the person dropped without a word).
+    roster = tuple(i for i in free if _person_header(header[i]) and _flag_share(table, i) >= 0.3)
     if len(roster) >= 2:
         return _Roles(roster=roster)
     raise SourceFileError(table.source, "no attendee count column ('Attendees'), no attendee column ('Attendee') and "
                                         "no yes/no column per person found")
+
+
+# Person headers that name people in the plural: a number under one is a count ("Participants: 12").
+PLURAL_PERSON_HEADERS = frozenset({"participants", "attendees", "people", "members"})
+
+
+def _flag_share(table: RawTable, column: int) -> float:
+    """The share of the column's filled cells (placeholders aside) that are yes/no flags."""
+    sample = [value for value in (text.casefold()[:40] for text in _filled(table, column)) if value not in PLACEHOLDERS]
+    return sum(value in PRESENT or value in ABSENT for value in sample) / len(sample) if sample else 0.0
+
+
+def _holds_lists(table: RawTable, column: int) -> bool:
+    """Whether some cell of a person column lists several people (so the sheet is one row per meeting)."""
+    return any(len(_people_in(text, True)) > 1 for text in _filled(table, column))
 
 
 # Words of a header that is not a person's name in a wide roster ("Recorded?", "Duration (h)", "Cancelled").
@@ -377,7 +404,10 @@ _NOT_A_PERSON = frozenset({"recorded", "recording", "cancelled", "canceled", "du
                            "virtual", "hybrid", "count", "total", "attendees", "attendance", "present", "quorum",
                            "agenda", "actions", "action", "done", "status", "slides", "review", "meeting", "title",
                            "topic", "series", "team", "week", "day", "date", "time", "location", "room", "link", "url",
-                           "type", "kind", "facilitator", "chair", "host", "scribe", "sent", "shared", "survey", "poll"})
+                           "type", "kind", "facilitator", "chair", "host", "scribe", "sent", "shared", "survey", "poll",
+                           "facing", "published", "postmortem", "call", "customer", "outage", "sev", "severity",
+                           "escalated", "paged", "resolved", "followup", "follow", "impact", "internal", "external",
+                           "public", "rca", "retro", "on", "flag", "yes", "no", "mttr", "blameless", "tickets"})
 
 
 def _person_header(text: str) -> bool:
@@ -389,16 +419,22 @@ def _person_header(text: str) -> bool:
 # Separators between people in one cell: always ";" and line breaks; commas too on a sheet of one row per meeting
 # (on a roster of one row per person a comma is inside a name: "García Simón, Pedro").
 _LIST_SEPARATORS = re.compile(r"[;\n\r]+")
-_LIST_SEPARATORS_AND_COMMAS = re.compile(r"[;,\n\r]+")
 MAX_PERSON_CELL = 4_000
 
 
 def _people_in(text: str, lists: bool) -> list[str]:
-    """The people a person cell names: one, or several separated by ";" or line breaks (and commas on a sheet of
-    one row per meeting, or between e-mail addresses)."""
+    """The people a person cell names: one, or several separated by ";" or line breaks. Commas separate people only
+    on a sheet of one row per meeting, in a cell with no ";" or line break, and when they cannot be inside a name:
+    between e-mail addresses, with two commas or more, or between parts of two words each ("Ana Lopez, Ben
+    Okafor"; "Lopez, Ana" is one person)."""
     text = text[:MAX_PERSON_CELL]
-    splitter = _LIST_SEPARATORS_AND_COMMAS if lists or text.count("@") > 1 else _LIST_SEPARATORS
-    return [part.strip() for part in splitter.split(text)]
+    parts = [part.strip() for part in _LIST_SEPARATORS.split(text)]
+    if len(parts) > 1 or not lists or "," not in text:
+        return parts
+    pieces = [piece.strip() for piece in text.split(",")]
+    if text.count("@") > 1 or len(pieces) > 2 or all(len(piece.split()) >= 2 for piece in pieces):
+        return pieces
+    return parts
 
 
 def _marked_present(cells: list[object]) -> int:
