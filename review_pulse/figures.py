@@ -227,8 +227,6 @@ def average_scores(weekly_scores: pd.DataFrame, keys: list[str]) -> pd.DataFrame
 def missing_average(h: "Headline", min_group_size: int) -> str:
     """Why a period shows no average, for every surface that says so: its weeks with responses are all
     hidden for anonymity, or it has no scored responses at all (an empty quarter is not "hidden")."""
-    from core import anonymity
-
     return f"hidden, {hidden_every_week(min_group_size)}" if h.weeks_hidden else "no responses in this period"
 
 
