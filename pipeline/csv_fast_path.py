@@ -440,7 +440,7 @@ class _Stager:
                 WHERE NOT not_data AND list_contains(?::VARCHAR[], c{status:d})""", [tests]).fetchall()[0][0]
 
     def _check_series_column(self) -> None:
-        """pipeline.parse.cells.check_series_column over the whole file, in SQL."""
+        """pipeline.parse.columns.check_series_column over the whole file, in SQL."""
         series = self.cols.series
         if series is None:
             return

@@ -10,8 +10,8 @@ from functools import partial
 from core.settings import Settings, normalise_header
 from core.words import count_text
 from pipeline.errors import SourceFileError
-from pipeline.parse.cells import cell_string, check_series_column, raw_row, series_of
-from pipeline.parse.columns import HEADER_SEARCH_ROWS, SERIES_HEADERS, below_title_rows, find_header
+from pipeline.parse.cells import cell_string, raw_row, series_of
+from pipeline.parse.columns import HEADER_SEARCH_ROWS, SERIES_HEADERS, below_title_rows, check_series_column, find_header
 from pipeline.parse.feedback import clean_feedback
 from pipeline.parse.keys import KeyMaker, make_reject
 from pipeline.parse.times import TimeError, TimeParser, dayfirst_decision, parse_date

@@ -14,8 +14,8 @@ from functools import partial
 
 from core.settings import BUSY_WEEK_KIND_MAX_CHARS, Settings, busy_week_kind, week_monday
 from pipeline.errors import SourceFileError
-from pipeline.parse.cells import cell_string, check_series_column, raw_row, series_of
-from pipeline.parse.columns import SERIES_HEADERS, below_title_rows, find_header
+from pipeline.parse.cells import cell_string, raw_row, series_of
+from pipeline.parse.columns import SERIES_HEADERS, below_title_rows, check_series_column, find_header
 from pipeline.parse.keys import KeyMaker, make_reject
 from pipeline.parse.times import TimeError, TimeParser, date_range_ends, dayfirst_decision, parse_date
 from pipeline.records import BusyWeek, ParsedCalendar

@@ -6,18 +6,12 @@ The SQL twins are expressions over SQL expressions of ours (column names, never 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from core.whitespace import PY_WHITESPACE_CLASS
 from pipeline.errors import worded
-
-if TYPE_CHECKING:
-    from core.settings import Settings
-    from pipeline.sources.files import RawTable
 
 MAX_RAW_CELL_CHARS = 2_000
 MAX_RAW_ROW_CHARS = 20_000  # a rejected row of 10,000 wide cells stays readable, and small
@@ -150,20 +144,6 @@ def series_column_problem(header: str, distinct: int, longest: int, max_values: 
     # Raising max_series_values helps only with the count: a name's length has no setting.
     raise_limit = ", or raise max_series_values" if distinct > max_values else ""
     return worded(wording, column=header, found=found, found_page=found_page, raise_limit=raise_limit)
-
-
-def check_series_column(table: "RawTable", series: int | None, settings: "Settings",
-                        wording: str = "series is free text") -> None:
-    """A series column of free text (feedback mapped as the series) is refused, in every kind of file that has
-    one (surveys, attendance, calendars): see ``series_column_problem``."""
-    from pipeline.errors import SeriesColumnRefused
-
-    if series is None:
-        return
-    distinct, longest = series_stats(row[series] for row in table.rows if series < len(row))
-    problem = series_column_problem(table.header[series], distinct, longest, settings.max_series_values, wording)
-    if problem:
-        raise SeriesColumnRefused(table.source, problem)
 
 
 def is_blank_cell(cell: object) -> bool:

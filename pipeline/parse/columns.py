@@ -7,7 +7,8 @@ from collections.abc import Callable
 
 from core.settings import Settings, SourceMapping, normalise_header
 from pipeline import mapping
-from pipeline.errors import HeaderFound, SourceFileError
+from pipeline.errors import HeaderFound, SeriesColumnRefused, SourceFileError
+from pipeline.parse.cells import series_column_problem, series_stats
 from pipeline.sources.files import RawTable, promote_header
 
 # Which column is which lives in pipeline.mapping (declared or exact, never guessed);
@@ -103,3 +104,15 @@ def below_title_rows(table: RawTable, parse: Callable[[RawTable], object]) -> ob
             except SourceFileError:
                 continue
         raise first_problem
+
+
+def check_series_column(table: RawTable, series: int | None, settings: Settings,
+                        wording: str = "series is free text") -> None:
+    """A series column of free text (feedback mapped as the series) is refused, in every kind of file that has
+    one (surveys, attendance, calendars): see ``series_column_problem``."""
+    if series is None:
+        return
+    distinct, longest = series_stats(row[series] for row in table.rows if series < len(row))
+    problem = series_column_problem(table.header[series], distinct, longest, settings.max_series_values, wording)
+    if problem:
+        raise SeriesColumnRefused(table.source, problem)

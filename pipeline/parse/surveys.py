@@ -14,7 +14,6 @@ from pipeline.errors import SourceFileError, worded
 from pipeline.parse.answers import AnswerMemo, scale_notes
 from pipeline.parse.cells import (
     cell_string,
-    check_series_column,
     is_blank_cell,
     raw_row,
     series_of,
@@ -26,6 +25,7 @@ from pipeline.parse.columns import (
     RESPONSE_ID_HEADERS,
     SurveyColumns,
     below_title_rows,
+    check_series_column,
     detect_wide_columns,
     find_header,
     identity_columns,
