@@ -223,9 +223,7 @@ def _lists_people(table: RawTable, column: int) -> bool:
     Such a column is a per-attendee list; reading it as counts would reject every
     row and copy the names into the rejects. "12 people" or "~15" are still counts.
     """
-    sample = [cell_string(row[column]).strip() for row in table.rows[:200] if column < len(row)]
-    sample = [value for value in sample if value]
-    sample = [value for value in sample if value.casefold() not in PLACEHOLDERS | PRESENT | ABSENT]  # nobody
+    sample = [value for value in _filled(table, column) if value.casefold() not in PLACEHOLDERS | PRESENT | ABSENT]
     people = 0
     for value in sample:
         try:
@@ -270,8 +268,7 @@ def _presence_flags(table: RawTable, column: int) -> bool:
     """A column whose filled cells are mostly (FLAG_SHARE) yes/no flags: a roster's "Attended" or "Present", not a
     count or a name ("Late", "Excused" are flags too; a cell that is none is a reject naming the fix). Nothing but
     0 and 1 is a flag too: no meeting is counted as 0 or 1 people week after week."""
-    # A placeholder ("-", "n/a") says nothing either way: a column of counts and dashes is not a roster.
-    sample = [value for value in (text.casefold()[:40] for text in _filled(table, column)) if value not in PLACEHOLDERS]
+    sample = _flag_sample(table, column)
     if sum(value.isdigit() and int(value) > 1 for value in sample) > 0.1 * len(sample):
         return False  # numbers past 1 are counts ("Present: 12"), not flags (one typo, "11", is a reject)
     flags = sum(value in PRESENT or value in ABSENT for value in sample)
@@ -387,9 +384,15 @@ def _column_roles(table: RawTable, taken: set[int], rows_per_meeting: float) -> 
 PLURAL_PERSON_HEADERS = frozenset({"participants", "attendees", "people", "members"})
 
 
+def _flag_sample(table: RawTable, column: int) -> list[str]:
+    """The column's filled cells as flags are compared (``_flag_text``), placeholders aside: a placeholder ("-",
+    "n/a") says nothing either way, so a column of counts and dashes is not a roster."""
+    return [value for value in map(_flag_text, _filled(table, column)) if value not in PLACEHOLDERS]
+
+
 def _flag_share(table: RawTable, column: int) -> float:
     """The share of the column's filled cells (placeholders aside) that are yes/no flags."""
-    sample = [value for value in (text.casefold()[:40] for text in _filled(table, column)) if value not in PLACEHOLDERS]
+    sample = _flag_sample(table, column)
     return sum(value in PRESENT or value in ABSENT for value in sample) / len(sample) if sample else 0.0
 
 
@@ -497,16 +500,14 @@ def _person_column(headers: list[str], taken: set[int]) -> int | None:
 def _person_columns(headers: list[str], taken: set[int]) -> list[int]:
     """The columns that name a person, the one to read first first: e-mail columns (the most distinct), then exact
     attendee headers ("Attendee", "Name"), then headers that mention a person (Zoom's "Name (Original Name)")."""
+    keys = [normalise_header(header) for header in headers]
+    # "Meeting name" names the meeting; "Team member name" and "Session participant" still name a person.
+    candidates = [(index, key, key.split()) for index, key in enumerate(keys) if index not in taken
+                  and not (_NOT_PERSON_WORDS.intersection(key.split()) and not _SURELY_PERSON_WORDS.intersection(key.split()))]
     found: list[int] = []
     for word in ("email", *PERSON_HEADERS, *_PERSON_WORDS):
-        for index, header in enumerate(headers):
-            words = normalise_header(header).split()
-            exact = normalise_header(header) == word
-            # "Meeting name" names the meeting; "Team member name" and "Session participant" still name a person.
-            if index in taken or index in found or (_NOT_PERSON_WORDS.intersection(words)
-                                                    and not _SURELY_PERSON_WORDS.intersection(words)):
-                continue
-            if exact or (word in _PERSON_WORDS and word in words):
+        for index, key, words in candidates:
+            if index not in found and (key == word or (word in _PERSON_WORDS and word in words)):
                 found.append(index)
     return found
 

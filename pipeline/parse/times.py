@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil import parser as dateutil_parser
 
-from core.settings import Settings
+from core.settings import Settings, week_monday
 
 from pipeline.errors import DateOrderConflict, worded
 
@@ -372,7 +372,7 @@ def parse_date(value: object, parser: TimeParser, *, names_week: bool = False) -
                     raise TimeError("a range of days, not one date")
                 if start > end:
                     raise TimeError("a range of days that ends before it starts")
-                if start - timedelta(days=start.weekday()) != end - timedelta(days=end.weekday()):
+                if week_monday(start) != week_monday(end):
                     raise TimeError("a range of days across two weeks; write one row per week")
                 return start
     _utc, local = parser.parse(value)
